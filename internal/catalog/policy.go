@@ -1,0 +1,37 @@
+package catalog
+
+import "dataport/internal/identity"
+
+// The authorization questions of the catalog, one per action. Services ask
+// them; the UI asks the same ones to decide which buttons to show.
+
+// CanCreate: editors and admins of the organization (and sysadmins) create resources for it.
+func CanCreate(p identity.Principal, orgID string) bool {
+	return p.AtLeast(orgID, identity.RoleEditor) || p.Has(identity.PlatformSysadmin)
+}
+
+// CanEdit: the same people edit and submit the organization's resources.
+func CanEdit(p identity.Principal, r Resource) bool { return CanCreate(p, r.OrganizationID) }
+
+// CanReview: platform operators (and sysadmins) publish or return submitted resources.
+func CanReview(p identity.Principal) bool {
+	return p.Has(identity.PlatformOperator) || p.Has(identity.PlatformSysadmin)
+}
+
+// CanRetire: the organization's admins and platform operators retire published resources.
+func CanRetire(p identity.Principal, r Resource) bool {
+	return p.AtLeast(r.OrganizationID, identity.RoleAdmin) || CanReview(p)
+}
+
+// CanView: published and retired resources are public; drafts are seen only
+// inside their organization; submitted and returned ones also by platform staff.
+func CanView(p identity.Principal, r Resource) bool {
+	switch {
+	case r.Status == StatusPublished || r.Status == StatusRetired:
+		return true
+	case p.RoleIn(r.OrganizationID) != "" || p.Has(identity.PlatformSysadmin):
+		return true
+	default:
+		return r.Status != StatusDraft && p.IsPlatformStaff()
+	}
+}

@@ -1,0 +1,221 @@
+// Package catalog is the public data catalog (公共数据目录): data resources
+// described to one spec, their lifecycle from draft to published, and the
+// history of every change.
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"dataport/internal/validate"
+)
+
+// ErrState means the resource's status does not allow the action.
+var ErrState = errors.New("not allowed in the resource's current status")
+
+// Code is one entry of an item's code list.
+type Code struct {
+	Code  string `json:"code"`
+	Label string `json:"label"`
+}
+
+// Item is a data item (数据项): one column of the resource's data.
+type Item struct {
+	Name        string   `json:"name"`
+	LabelZh     string   `json:"label_zh"`
+	Type        ItemType `json:"type"`
+	Length      int      `json:"length,omitempty"`
+	Precision   int      `json:"precision,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Required    bool     `json:"required"`
+	Key         bool     `json:"key"`
+	CodeList    []Code   `json:"code_list,omitempty"`
+}
+
+// Resource is a data resource (数据资源) in the catalog.
+type Resource struct {
+	ID             string `json:"id"`
+	Code           string `json:"code"`
+	OrganizationID string `json:"organization_id"`
+	Input
+	Status        Status     `json:"status"`
+	ReviewComment string     `json:"review_comment"`
+	Version       int        `json:"version"`
+	CreatedBy     string     `json:"created_by"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	PublishedAt   *time.Time `json:"published_at"`
+}
+
+// Input is the part of a resource its institution writes.
+type Input struct {
+	TitleZh         string         `json:"title_zh"`
+	TitleEn         string         `json:"title_en"`
+	DescriptionZh   string         `json:"description_zh"`
+	DescriptionEn   string         `json:"description_en"`
+	Subject         string         `json:"subject"`
+	Industry        string         `json:"industry"`
+	Keywords        []string       `json:"keywords"`
+	Formats         []string       `json:"formats"`
+	Items           []Item         `json:"items"`
+	UpdateFrequency Frequency      `json:"update_frequency"`
+	ShareType       ShareType      `json:"share_type"`
+	ShareBasis      string         `json:"share_basis"`
+	OpenType        OpenType       `json:"open_type"`
+	OpenBasis       string         `json:"open_basis"`
+	Classification  Classification `json:"classification"`
+	Level           int            `json:"level"`
+	PersonalInfo    bool           `json:"personal_info"`
+	SourceSystem    string         `json:"source_system"`
+	ContactName     string         `json:"contact_name"`
+	ContactPhone    string         `json:"contact_phone"`
+	ContactEmail    string         `json:"contact_email"`
+}
+
+var itemNamePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+
+// Normalize trims text and drops empty keywords, so equal inputs compare equal.
+func (in *Input) Normalize() {
+	for _, p := range []*string{&in.TitleZh, &in.TitleEn, &in.DescriptionZh, &in.DescriptionEn, &in.Subject,
+		&in.Industry, &in.ShareBasis, &in.OpenBasis, &in.SourceSystem, &in.ContactName, &in.ContactPhone, &in.ContactEmail} {
+		*p = strings.TrimSpace(*p)
+	}
+	in.Keywords = cleanList(in.Keywords, false)
+	in.Formats = cleanList(in.Formats, true)
+	if in.Items == nil {
+		in.Items = []Item{}
+	}
+	for i := range in.Items {
+		it := &in.Items[i]
+		it.Name, it.LabelZh, it.Description = strings.TrimSpace(it.Name), strings.TrimSpace(it.LabelZh), strings.TrimSpace(it.Description)
+	}
+}
+
+func cleanList(list []string, upper bool) []string {
+	out := []string{}
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if upper && s != "GeoJSON" && s != "Parquet" {
+			s = strings.ToUpper(s)
+		}
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Validate checks the input against the catalog spec and returns every
+// problem, field by field.
+func (in Input) Validate() error {
+	var errs validate.Errors
+	errs.Required("title_zh", in.TitleZh)
+	errs.MaxLen("title_zh", in.TitleZh, 200)
+	errs.MaxLen("title_en", in.TitleEn, 300)
+	errs.Required("description_zh", in.DescriptionZh)
+	errs.MaxLen("description_zh", in.DescriptionZh, 4000)
+	errs.MaxLen("description_en", in.DescriptionEn, 8000)
+	if errs.Required("subject", in.Subject) {
+		validate.OneOf(&errs, "subject", in.Subject, codes(Subjects)...)
+	}
+	if in.Industry != "" {
+		validate.OneOf(&errs, "industry", in.Industry, codes(Industries)...)
+	}
+	if len(in.Keywords) > 20 {
+		errs.Add("keywords", len(in.Keywords), "at most 20 keywords")
+	}
+	for i, k := range in.Keywords {
+		errs.MaxLen(fmt.Sprintf("keywords[%d]", i), k, 40)
+	}
+	for i, f := range in.Formats {
+		validate.OneOf(&errs, fmt.Sprintf("formats[%d]", i), f, Formats...)
+	}
+	validate.OneOf(&errs, "update_frequency", in.UpdateFrequency, Frequencies...)
+	in.validateTypes(&errs)
+	in.validateItems(&errs)
+	errs.MaxLen("source_system", in.SourceSystem, 200)
+	errs.MaxLen("contact_name", in.ContactName, 50)
+	errs.MaxLen("contact_phone", in.ContactPhone, 30)
+	if in.ContactEmail != "" && !strings.Contains(in.ContactEmail, "@") {
+		errs.Add("contact_email", in.ContactEmail, "is not an email address")
+	}
+	return errs.Err()
+}
+
+// validateTypes checks share and open types, their bases, and the grading.
+func (in Input) validateTypes(errs *validate.Errors) {
+	validate.OneOf(errs, "share_type", in.ShareType, ShareTypes...)
+	validate.OneOf(errs, "open_type", in.OpenType, OpenTypes...)
+	switch in.ShareType {
+	case ShareConditional:
+		errs.Required("share_basis", in.ShareBasis) // the conditions of sharing
+	case ShareNone:
+		if strings.TrimSpace(in.ShareBasis) == "" {
+			errs.Add("share_basis", "", "is required when share_type is none: cite the law, regulation or policy that forbids sharing")
+		}
+	}
+	switch in.OpenType {
+	case OpenConditional:
+		errs.Required("open_basis", in.OpenBasis)
+	case OpenNone:
+		if strings.TrimSpace(in.OpenBasis) == "" {
+			errs.Add("open_basis", "", "is required when open_type is none: cite the basis for not opening")
+		}
+	}
+	errs.MaxLen("share_basis", in.ShareBasis, 1000)
+	errs.MaxLen("open_basis", in.OpenBasis, 1000)
+	if slices.Index(OpenTypes, in.OpenType) >= 0 && slices.Index(ShareTypes, in.ShareType) > slices.Index(OpenTypes, in.OpenType) {
+		errs.Add("open_type", string(in.OpenType), "cannot be more open to the public than share_type (%s) is to institutions", in.ShareType)
+	}
+	validate.OneOf(errs, "classification", in.Classification, Classifications...)
+	if in.Level < 1 || in.Level > 4 {
+		errs.Add("level", in.Level, "must be between 1 and 4")
+	}
+	if in.Classification == ClassCore && in.OpenType != OpenNone {
+		errs.Add("open_type", string(in.OpenType), "must be none for core data")
+	}
+}
+
+func (in Input) validateItems(errs *validate.Errors) {
+	if len(in.Items) == 0 {
+		errs.Add("items", nil, "at least one data item is required")
+	}
+	if len(in.Items) > 500 {
+		errs.Add("items", len(in.Items), "at most 500 data items")
+	}
+	seen := map[string]int{}
+	for i, it := range in.Items {
+		at := fmt.Sprintf("items[%d]", i)
+		if !itemNamePattern.MatchString(it.Name) {
+			errs.Add(at+".name", it.Name, "must start with a lower-case letter and hold only lower-case letters, digits and '_' (at most 63)")
+		} else if j, dup := seen[it.Name]; dup {
+			errs.Add(at+".name", it.Name, "duplicates the name of items[%d]", j)
+		} else {
+			seen[it.Name] = i
+		}
+		errs.Required(at+".label_zh", it.LabelZh)
+		errs.MaxLen(at+".label_zh", it.LabelZh, 100)
+		errs.MaxLen(at+".description", it.Description, 1000)
+		validate.OneOf(errs, at+".type", it.Type, ItemTypes...)
+		if it.Length < 0 || it.Length > 100000 {
+			errs.Add(at+".length", it.Length, "must be between 0 and 100000")
+		}
+		if it.Precision < 0 || (it.Precision > 0 && it.Type != TypeDecimal) {
+			errs.Add(at+".precision", it.Precision, "applies only to decimal items and cannot be negative")
+		}
+		if it.Type == TypeCode && len(it.CodeList) == 0 {
+			errs.Add(at+".code_list", nil, "is required for an item of type code")
+		}
+		codeSeen := map[string]bool{}
+		for j, c := range it.CodeList {
+			if strings.TrimSpace(c.Code) == "" || codeSeen[c.Code] {
+				errs.Add(fmt.Sprintf("%s.code_list[%d].code", at, j), c.Code, "must be non-empty and unique")
+			}
+			codeSeen[c.Code] = true
+		}
+	}
+}

@@ -1,0 +1,271 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"dataport/internal/store"
+	"dataport/internal/validate"
+)
+
+// UserInput is what creates a user.
+type UserInput struct {
+	Username      string         `json:"username"`
+	DisplayName   string         `json:"display_name"`
+	Email         string         `json:"email"`
+	Password      string         `json:"password"`
+	PlatformRoles []PlatformRole `json:"platform_roles"`
+	Memberships   []Membership   `json:"memberships"`
+}
+
+// MinPasswordLen is the shortest password accepted.
+const MinPasswordLen = 10
+
+func (in *UserInput) validate() error {
+	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
+	in.DisplayName, in.Email = strings.TrimSpace(in.DisplayName), strings.TrimSpace(in.Email)
+	var errs validate.Errors
+	if !usernamePattern.MatchString(in.Username) {
+		errs.Add("username", in.Username, "must be 3–32 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit")
+	}
+	errs.Required("display_name", in.DisplayName)
+	errs.MaxLen("display_name", in.DisplayName, 100)
+	if in.Email != "" && (!strings.Contains(in.Email, "@") || len(in.Email) > 254) {
+		errs.Add("email", in.Email, "is not an email address")
+	}
+	if len([]rune(in.Password)) < MinPasswordLen {
+		errs.Add("password", nil, "must be at least %d characters", MinPasswordLen)
+	}
+	for i, r := range in.PlatformRoles {
+		validate.OneOf(&errs, fmt.Sprintf("platform_roles[%d]", i), r, PlatformRoles...)
+	}
+	for i, m := range in.Memberships {
+		validate.OneOf(&errs, fmt.Sprintf("memberships[%d].role", i), m.Role, Roles...)
+		errs.Required(fmt.Sprintf("memberships[%d].organization_id", i), m.OrganizationID)
+	}
+	return errs.Err()
+}
+
+// CreateUser adds a user with a hashed password, platform roles and
+// memberships. Only sysadmins may. Nothing is written unless all is valid.
+func (s *Service) CreateUser(ctx context.Context, actor Principal, in UserInput) (User, error) {
+	if !CanManageUsers(actor) {
+		return User{}, ErrForbidden
+	}
+	if err := in.validate(); err != nil {
+		return User{}, err
+	}
+	hash, err := HashPassword(in.Password)
+	if err != nil {
+		return User{}, err
+	}
+	u := User{ID: store.NewID(), Username: in.Username, DisplayName: in.DisplayName, Email: in.Email,
+		PlatformRoles: in.PlatformRoles, Memberships: in.Memberships}
+	err = s.db.Transact(ctx, func(tx *store.Tx) error {
+		u.CreatedAt = tx.Now()
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, username, display_name, email, password_hash, created_at, updated_at)
+			VALUES ($1,$2,$3,$4,$5,$6,$6)`, u.ID, u.Username, u.DisplayName, u.Email, hash, store.TS(tx.Now()))
+		if store.IsUniqueViolation(err) {
+			return validate.Errors{{Field: "username", Value: in.Username, Message: "is already taken"}}
+		} else if err != nil {
+			return err
+		}
+		for _, r := range in.PlatformRoles {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO user_platform_roles (user_id, role) VALUES ($1,$2)`, u.ID, r); err != nil && !store.IsUniqueViolation(err) {
+				return err
+			}
+		}
+		for i, m := range in.Memberships {
+			if err := setMembership(ctx, tx, u.ID, m); err != nil {
+				return fieldOrErr(err, fmt.Sprintf("memberships[%d].organization_id", i), m.OrganizationID)
+			}
+		}
+		return tx.Emit(ctx, store.Event{Type: "user.created", ActorUserID: actor.UserID, SubjectKind: "user", SubjectID: u.ID},
+			map[string]any{"platform_roles": in.PlatformRoles, "memberships": in.Memberships})
+	})
+	return u, err
+}
+
+func setMembership(ctx context.Context, tx *store.Tx, userID string, m Membership) error {
+	if _, err := getOrganization(ctx, tx, m.OrganizationID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = $1 AND organization_id = $2`, userID, m.OrganizationID)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO memberships (user_id, organization_id, role, created_at) VALUES ($1,$2,$3,$4)`,
+		userID, m.OrganizationID, m.Role, store.TS(tx.Now()))
+	return err
+}
+
+func fieldOrErr(err error, field, value string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return validate.Errors{{Field: field, Value: value, Message: "no such organization"}}
+	}
+	return err
+}
+
+// SetMembership gives user userID role m.Role in m.OrganizationID (replacing any
+// earlier role). Sysadmins and admins of that organization may.
+func (s *Service) SetMembership(ctx context.Context, actor Principal, userID string, m Membership) error {
+	if !CanManageMembers(actor, m.OrganizationID) {
+		return ErrForbidden
+	}
+	var errs validate.Errors
+	validate.OneOf(&errs, "role", m.Role, Roles...)
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	return s.db.Transact(ctx, func(tx *store.Tx) error {
+		if _, err := s.userByID(ctx, tx, userID); err != nil {
+			return err
+		}
+		if err := setMembership(ctx, tx, userID, m); err != nil {
+			return fieldOrErr(err, "organization_id", m.OrganizationID)
+		}
+		return tx.Emit(ctx, store.Event{Type: "membership.set", ActorUserID: actor.UserID, ActorOrgID: m.OrganizationID,
+			SubjectKind: "user", SubjectID: userID}, m)
+	})
+}
+
+// Authenticate checks a username and password. Repeated failures for one
+// username or one client address are throttled (ErrThrottled).
+func (s *Service) Authenticate(ctx context.Context, username, password, clientIP string) (Principal, error) {
+	username = strings.ToLower(strings.TrimSpace(username))
+	if !s.byUser.Allow(username) || !s.byIP.Allow(clientIP) {
+		return Anonymous, ErrThrottled
+	}
+	var id, hash string
+	var disabled bool
+	err := s.db.QueryRowContext(ctx, `SELECT id, password_hash, disabled FROM users WHERE username = $1`, username).Scan(&id, &hash, &disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		VerifyPassword(dummyHash, password) // spend the same time as a real check
+		s.fail(username, clientIP)
+		return Anonymous, ErrBadCredentials
+	} else if err != nil {
+		return Anonymous, err
+	}
+	ok, err := VerifyPassword(hash, password)
+	if err != nil {
+		return Anonymous, err
+	}
+	if !ok || disabled {
+		s.fail(username, clientIP)
+		return Anonymous, ErrBadCredentials
+	}
+	s.byUser.Succeed(username)
+	return s.Principal(ctx, id)
+}
+
+func (s *Service) fail(username, clientIP string) {
+	s.byUser.Fail(username)
+	s.byIP.Fail(clientIP)
+}
+
+var dummyHash, _ = HashPassword("dataport-dummy-password")
+
+// Principal loads the user with id and their roles.
+func (s *Service) Principal(ctx context.Context, id string) (Principal, error) {
+	u, err := s.userByID(ctx, s.db, id)
+	if err != nil {
+		return Anonymous, err
+	}
+	if u.Disabled {
+		return Anonymous, ErrUnauthenticated
+	}
+	return Principal{UserID: u.ID, Username: u.Username, DisplayName: u.DisplayName,
+		PlatformRoles: u.PlatformRoles, Memberships: u.Memberships}, nil
+}
+
+// User returns a user; callers may see themselves, sysadmins anyone, org
+// admins their members.
+func (s *Service) User(ctx context.Context, actor Principal, id string) (User, error) {
+	u, err := s.userByID(ctx, s.db, id)
+	if err != nil {
+		return u, err
+	}
+	if actor.UserID == id || CanManageUsers(actor) {
+		return u, nil
+	}
+	for _, m := range u.Memberships {
+		if actor.AtLeast(m.OrganizationID, RoleAdmin) {
+			return u, nil
+		}
+	}
+	return User{}, ErrForbidden
+}
+
+// UserByName returns the user named username.
+func (s *Service) UserByName(ctx context.Context, username string) (User, error) {
+	var id string
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM users WHERE username = $1`, strings.ToLower(username)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, fmt.Errorf("user %q: %w", username, store.ErrNotFound)
+	} else if err != nil {
+		return User{}, err
+	}
+	return s.userByID(ctx, s.db, id)
+}
+
+func (s *Service) userByID(ctx context.Context, q store.Querier, id string) (User, error) {
+	var u User
+	err := q.QueryRowContext(ctx, `SELECT id, username, display_name, email, disabled, created_at FROM users WHERE id = $1`, id).
+		Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.Disabled, store.ScanTime(&u.CreatedAt))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, fmt.Errorf("user %q: %w", id, store.ErrNotFound)
+	} else if err != nil {
+		return u, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT role FROM user_platform_roles WHERE user_id = $1 ORDER BY role`, id)
+	if err != nil {
+		return u, err
+	}
+	u.PlatformRoles = []PlatformRole{}
+	for rows.Next() {
+		var r PlatformRole
+		rows.Scan(&r)
+		u.PlatformRoles = append(u.PlatformRoles, r)
+	}
+	rows.Close()
+	rows, err = q.QueryContext(ctx, `SELECT organization_id, role FROM memberships WHERE user_id = $1 ORDER BY organization_id`, id)
+	if err != nil {
+		return u, err
+	}
+	defer rows.Close()
+	u.Memberships = []Membership{}
+	for rows.Next() {
+		var m Membership
+		rows.Scan(&m.OrganizationID, &m.Role)
+		u.Memberships = append(u.Memberships, m)
+	}
+	return u, rows.Err()
+}
+
+// Members lists the users of an organization with their role there.
+func (s *Service) Members(ctx context.Context, orgID string) ([]User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id
+		WHERE m.organization_id = $1 ORDER BY u.username`, orgID)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	out := make([]User, 0, len(ids))
+	for _, id := range ids {
+		u, err := s.userByID(ctx, s.db, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}

@@ -1,0 +1,180 @@
+// Package store opens the database (embedded SQLite or PostgreSQL), applies the
+// embedded migrations for its dialect, and runs every write inside one
+// transaction helper together with the events that describe the write.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+)
+
+// Dialect names the SQL dialect of an open store.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// ErrNotFound is returned (wrapped) when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned (wrapped) when a write would break a uniqueness rule.
+var ErrConflict = errors.New("conflict")
+
+//go:embed migrations
+var migrations embed.FS
+
+// Querier is what reads need: satisfied by *sql.DB and *sql.Tx.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB is an open store. Reads may use it directly; writes go through Transact.
+// SQL uses $1, $2 ... placeholders, which both drivers accept.
+type DB struct {
+	*sql.DB
+	Dialect Dialect
+}
+
+// Config says where the store lives.
+type Config struct {
+	// DataDir holds the SQLite file (dataport.db) when URL is empty.
+	DataDir string
+	// URL is a postgres:// DSN; empty means the embedded SQLite store.
+	URL string
+}
+
+// Open connects to the store described by cfg and applies pending migrations.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	db, err := connect(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func connect(cfg Config) (*DB, error) {
+	if strings.HasPrefix(cfg.URL, "postgres://") || strings.HasPrefix(cfg.URL, "postgresql://") {
+		sqldb, err := sql.Open("pgx", cfg.URL)
+		if err != nil {
+			return nil, fmt.Errorf("store: open postgres: %w", err)
+		}
+		sqldb.SetMaxOpenConns(20)
+		sqldb.SetConnMaxIdleTime(5 * time.Minute)
+		return &DB{DB: sqldb, Dialect: Postgres}, nil
+	}
+	if cfg.URL != "" {
+		return nil, fmt.Errorf("store: unsupported database URL %q (want postgres://...)", redactURL(cfg.URL))
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("store: create data dir: %w", err)
+	}
+	path := filepath.Join(cfg.DataDir, "dataport.db")
+	dsn := "file:" + path + "?_txlock=immediate" +
+		"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	sqldb.SetMaxOpenConns(8)
+	return &DB{DB: sqldb, Dialect: SQLite}, nil
+}
+
+// Migrate applies the embedded migrations of the store's dialect.
+func (db *DB) Migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations/"+string(db.Dialect))
+	if err != nil {
+		return err
+	}
+	dialect := goose.DialectSQLite3
+	if db.Dialect == Postgres {
+		dialect = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(dialect, db.DB, sub)
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	for _, r := range results {
+		slog.InfoContext(ctx, "migration applied", "version", r.Source.Version, "dialect", db.Dialect)
+	}
+	return nil
+}
+
+// Tx is one write transaction. Events emitted on it commit or roll back with it.
+type Tx struct {
+	*sql.Tx
+	Dialect Dialect
+	now     time.Time
+}
+
+// Now is the transaction's clock: every timestamp written in one transaction is the same.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// Transact runs fn in a transaction and commits when fn returns nil. Any error
+// (or panic) rolls everything back, including the events fn emitted.
+func (db *DB) Transact(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	sqltx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	tx := &Tx{Tx: sqltx, Dialect: db.Dialect, now: time.Now().UTC().Truncate(time.Microsecond)}
+	defer func() {
+		if p := recover(); p != nil {
+			sqltx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			sqltx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = sqltx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint failure in either dialect.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505")
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable)"
+	}
+	return u.Redacted()
+}

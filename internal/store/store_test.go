@@ -1,0 +1,103 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"dataport/internal/store"
+	"dataport/internal/store/storetest"
+)
+
+func TestTransactCommitsChangeAndEventTogether(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		err := db.Transact(ctx, func(tx *store.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO catalog_sequences(prefix, next) VALUES ($1, $2)`, "A", 1)
+			if err != nil {
+				return err
+			}
+			return tx.Emit(ctx, store.Event{Type: "test.created", SubjectKind: "seq", SubjectID: "A"}, map[string]int{"n": 1})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, err := db.Events(ctx, store.EventFilter{SubjectKind: "seq", SubjectID: "A"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != 1 || evs[0].Type != "test.created" || evs[0].LedgerIndex != nil || len(evs[0].PayloadHash) != 64 {
+			t.Fatalf("events = %+v", evs)
+		}
+		if string(evs[0].Payload) != `{"n":1}` {
+			t.Errorf("payload = %s", evs[0].Payload)
+		}
+	})
+}
+
+func TestTransactRollsBackChangeAndEvent(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		boom := errors.New("boom")
+		err := db.Transact(ctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO catalog_sequences(prefix, next) VALUES ($1, $2)`, "B", 1); err != nil {
+				return err
+			}
+			if err := tx.Emit(ctx, store.Event{Type: "test.created", SubjectKind: "seq", SubjectID: "B"}, nil); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("err = %v", err)
+		}
+		var n int
+		db.QueryRowContext(ctx, `SELECT count(*) FROM catalog_sequences`).Scan(&n)
+		evs, _ := db.Events(ctx, store.EventFilter{})
+		if n != 0 || len(evs) != 0 {
+			t.Fatalf("rows = %d, events = %d after rollback", n, len(evs))
+		}
+	})
+}
+
+func TestUniqueViolationIsRecognised(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		insert := func() error {
+			return db.Transact(ctx, func(tx *store.Tx) error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO catalog_sequences(prefix, next) VALUES ('C', 1)`)
+				return err
+			})
+		}
+		if err := insert(); err != nil {
+			t.Fatal(err)
+		}
+		if err := insert(); !store.IsUniqueViolation(err) {
+			t.Fatalf("second insert err = %v, want unique violation", err)
+		}
+	})
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		if err := db.Migrate(context.Background()); err != nil {
+			t.Fatalf("second migrate: %v", err)
+		}
+	})
+}
+
+func TestTimestampsRoundTrip(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		err := db.Transact(ctx, func(tx *store.Tx) error {
+			return tx.Emit(ctx, store.Event{Type: "t", SubjectKind: "k", SubjectID: "1"}, nil)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, _ := db.Events(ctx, store.EventFilter{})
+		if len(evs) != 1 || evs[0].At.IsZero() || evs[0].At.Location().String() != "UTC" {
+			t.Fatalf("at = %v", evs)
+		}
+	})
+}
