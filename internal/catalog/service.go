@@ -231,7 +231,7 @@ type Page struct {
 }
 
 // ErrBadCursor means the cursor was not one this service handed out.
-var ErrBadCursor = validate.Errors{{Field: "cursor", Message: "is not a cursor from a previous page"}}
+var ErrBadCursor = errors.New("cursor is not one from a previous page")
 
 // List returns the resources actor may see that match f, newest first, using
 // keyset paging so that deep pages cost the same as the first.

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"dataport/internal/demo"
+
+	"github.com/spf13/cobra"
+)
+
+func demoCommand(o *options) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Seed a demo city into --data (default ./dataport-demo) when it is empty, then serve it",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("data") && os.Getenv("DATAPORT_DATA") == "" {
+				o.data = "./dataport-demo"
+			}
+			a, err := o.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			seeded, err := demo.IsSeeded(cmd.Context(), a.DB)
+			if err != nil {
+				return err
+			}
+			if !seeded {
+				a.Config.Log.Info("seeding the demo city", "data", o.data)
+				if _, err := demo.Seed(cmd.Context(), a.Identity, a.Catalog); err != nil {
+					return fmt.Errorf("seed demo data: %w", err)
+				}
+			}
+			printAccounts(cmd.OutOrStdout(), "http://"+o.addr, demo.Accounts())
+			return a.Serve(cmd.Context())
+		},
+	}
+	addServeFlags(cmd, o, "127.0.0.1:8080")
+	return cmd
+}
+
+func printAccounts(w io.Writer, url string, accounts []demo.Account) {
+	fmt.Fprintf(w, "\ndataport demo city at %s\n\n", url)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "USERNAME\tPASSWORD\tROLE\tORGANIZATION")
+	for _, a := range accounts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Username, a.Password, a.Role, a.Organization)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+}

@@ -1,0 +1,117 @@
+// Command dataport runs a city's public data and data-market platform.
+// Every flag has a DATAPORT_* environment equivalent (--data: DATAPORT_DATA).
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"dataport/internal/app"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := rootCommand().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "dataport:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the flags shared by every command that opens the store.
+type options struct {
+	addr, data, db, publicURL, logLevel, logFormat string
+}
+
+func rootCommand() *cobra.Command {
+	var o options
+	root := &cobra.Command{
+		Use:           "dataport",
+		Short:         "A city's public data catalog, sharing, opening and data exchange platform",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&o.data, "data", "./dataport-data", "data directory (SQLite store, keys, files)")
+	pf.StringVar(&o.db, "db", "", "PostgreSQL URL (postgres://...); empty uses the embedded SQLite store in --data")
+	pf.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	pf.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd) }
+	root.AddCommand(serveCommand(&o), demoCommand(&o), migrateCommand(&o), tokenCommand(&o), userCommand(&o), versionCommand())
+	return root
+}
+
+// applyEnv fills every flag the user did not set from DATAPORT_<FLAG> (dashes become underscores).
+func applyEnv(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		name := "DATAPORT_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok && !f.Changed && err == nil {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s=%q: %w", name, v, e)
+			}
+		}
+	})
+	return err
+}
+
+func (o *options) logger() (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	if o.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, hopts)), nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, hopts)), nil
+}
+
+// open builds the application from the options.
+func (o *options) open(ctx context.Context) (*app.App, error) {
+	log, err := o.logger()
+	if err != nil {
+		return nil, err
+	}
+	slog.SetDefault(log)
+	public := o.publicURL
+	if public == "" && o.addr != "" {
+		public = "http://" + o.addr
+	}
+	return app.Open(ctx, app.Config{Addr: o.addr, DataDir: o.data, DatabaseURL: o.db, PublicURL: public,
+		Version: versionString(), Log: log})
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "dev-" + s.Value[:12]
+			}
+		}
+	}
+	return "dev"
+}
+
+func versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Run:   func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), "dataport", versionString()) },
+	}
+}

@@ -1,0 +1,122 @@
+// Package api is dataport's native JSON API under /api/v1, described by an
+// OpenAPI 3.1 document generated from these Go types (huma). Errors are
+// application/problem+json with one entry per bad field.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"dataport/internal/catalog"
+	"dataport/internal/identity"
+	"dataport/internal/validate"
+	"dataport/internal/web/problem"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+)
+
+// Prefix is where the API is mounted.
+const Prefix = "/api/v1"
+
+// Config holds the services the API calls.
+type Config struct {
+	Identity *identity.Service
+	Catalog  *catalog.Service
+	Log      *slog.Logger
+	Version  string
+}
+
+// New returns the API handler, to be mounted at Prefix. Callers authenticate
+// with "Authorization: Bearer TOKEN"; without it they act anonymously.
+func New(cfg Config) http.Handler {
+	mux := http.NewServeMux()
+	hc := huma.DefaultConfig("dataport API", cfg.Version)
+	hc.Info.Description = "Public data catalog, sharing, opening and exchange platform."
+	hc.DocsPath = "" // the built-in docs page loads scripts from a CDN; government networks have none
+	hc.CreateHooks = nil
+	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", Description: "An API token from POST /api/v1/users/me/tokens or `dataport token create`."},
+	}
+	api := humago.NewWithPrefix(mux, Prefix, hc)
+	h := &handlers{id: cfg.Identity, cat: cfg.Catalog, log: cfg.Log}
+	h.routes(api)
+	return authenticate(cfg.Identity, cfg.Log, mux)
+}
+
+type handlers struct {
+	id  *identity.Service
+	cat *catalog.Service
+	log *slog.Logger
+}
+
+// authenticate resolves the bearer token into the request's principal. A
+// token that is present but wrong is refused outright rather than treated as anonymous.
+func authenticate(ids *identity.Service, log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE")
+			w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 4<<20)
+		auth := r.Header.Get("Authorization")
+		if auth == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		secret, ok := strings.CutPrefix(auth, "Bearer ")
+		p, err := ids.TokenPrincipal(r.Context(), strings.TrimSpace(secret))
+		if !ok || err != nil {
+			if err != nil && !errors.Is(err, identity.ErrUnauthenticated) {
+				log.ErrorContext(r.Context(), "token lookup failed", "err", err)
+			}
+			writeProblem(w, http.StatusUnauthorized, "invalid, expired or revoked API token")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), p)))
+	})
+}
+
+func writeProblem(w http.ResponseWriter, status int, detail string) {
+	body, _ := json.Marshal(huma.ErrorModel{Title: http.StatusText(status), Status: status, Detail: detail})
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", `Bearer realm="dataport"`)
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// fail turns a domain error into a problem response: field errors become
+// entries located in the body ("body.items[1].name"); internal errors are
+// logged and shown generically.
+func (h *handlers) fail(ctx context.Context, err error) error {
+	p := identity.FromContext(ctx)
+	status, public := problem.Status(p, err)
+	if !public {
+		h.log.ErrorContext(ctx, "api request failed", "err", err)
+	}
+	var verrs validate.Errors
+	if errors.As(err, &verrs) {
+		details := make([]error, len(verrs))
+		for i, fe := range verrs {
+			details[i] = &huma.ErrorDetail{Message: fe.Message, Location: "body." + fe.Field, Value: fe.Value}
+		}
+		return huma.Error422UnprocessableEntity("validation failed", details...)
+	}
+	return huma.NewError(status, problem.Message(p, err))
+}
+
+// List is the envelope of every list response.
+type List[T any] struct {
+	Body struct {
+		Items      []T    `json:"items"`
+		NextCursor string `json:"next_cursor"`
+	}
+}

@@ -1,0 +1,110 @@
+// Package web assembles dataport's HTTP surface: the portal and work UI, the
+// native API, health checks and metrics, each with its own middleware.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"dataport/internal/catalog"
+	"dataport/internal/identity"
+	"dataport/internal/store"
+	"dataport/internal/web/api"
+	"dataport/internal/web/ui"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Config holds what the HTTP surface serves.
+type Config struct {
+	DB            *store.DB
+	Identity      *identity.Service
+	Catalog       *catalog.Service
+	Log           *slog.Logger
+	Version       string
+	SecureCookies bool
+}
+
+// New returns the handler for the whole site.
+func New(cfg Config) (http.Handler, error) {
+	browser, err := ui.New(ui.Config{Identity: cfg.Identity, Catalog: cfg.Catalog, Log: cfg.Log, SecureCookies: cfg.SecureCookies})
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := newMetrics(reg)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", ready(cfg.DB))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle(api.Prefix+"/", api.New(api.Config{Identity: cfg.Identity, Catalog: cfg.Catalog, Log: cfg.Log, Version: cfg.Version}))
+	mux.Handle("/", browser)
+	return recoverPanics(cfg.Log, m.observe(mux)), nil
+}
+
+func ready(db *store.DB) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := db.PingContext(ctx); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	}
+}
+
+type metrics struct {
+	requests *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "dataport_http_request_duration_seconds",
+		Help:    "HTTP requests by route pattern, method and status.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"pattern", "method", "status"})}
+	reg.MustRegister(m.requests)
+	return m
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (m *metrics) observe(next *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		_, pattern := next.Handler(r)
+		m.requests.WithLabelValues(pattern, r.Method, strconv.Itoa(rec.status)).Observe(time.Since(start).Seconds())
+	})
+}
+
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil && v != http.ErrAbortHandler {
+				log.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", v)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
