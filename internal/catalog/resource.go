@@ -19,21 +19,21 @@ var ErrState = errors.New("not allowed in the resource's current status")
 
 // Code is one entry of an item's code list.
 type Code struct {
-	Code  string `json:"code"`
-	Label string `json:"label"`
+	Code  string `json:"code" required:"false"`
+	Label string `json:"label" required:"false"`
 }
 
 // Item is a data item (数据项): one column of the resource's data.
 type Item struct {
-	Name        string   `json:"name"`
-	LabelZh     string   `json:"label_zh"`
-	Type        ItemType `json:"type"`
-	Length      int      `json:"length,omitempty"`
-	Precision   int      `json:"precision,omitempty"`
-	Description string   `json:"description,omitempty"`
-	Required    bool     `json:"required"`
-	Key         bool     `json:"key"`
-	CodeList    []Code   `json:"code_list,omitempty"`
+	Name        string   `json:"name" required:"false"`
+	LabelZh     string   `json:"label_zh" required:"false"`
+	Type        ItemType `json:"type" required:"false"`
+	Length      int      `json:"length,omitempty" required:"false"`
+	Precision   int      `json:"precision,omitempty" required:"false"`
+	Description string   `json:"description,omitempty" required:"false"`
+	Required    bool     `json:"required" required:"false"`
+	Key         bool     `json:"key" required:"false"`
+	CodeList    []Code   `json:"code_list,omitempty" required:"false"`
 }
 
 // Resource is a data resource (数据资源) in the catalog.
@@ -51,29 +51,31 @@ type Resource struct {
 	PublishedAt   *time.Time `json:"published_at"`
 }
 
-// Input is the part of a resource its institution writes.
+// Input is the part of a resource its institution writes. Which fields are
+// required is decided by Validate (so every problem is reported by field),
+// not by the API schema.
 type Input struct {
-	TitleZh         string         `json:"title_zh"`
-	TitleEn         string         `json:"title_en"`
-	DescriptionZh   string         `json:"description_zh"`
-	DescriptionEn   string         `json:"description_en"`
-	Subject         string         `json:"subject"`
-	Industry        string         `json:"industry"`
-	Keywords        []string       `json:"keywords"`
-	Formats         []string       `json:"formats"`
-	Items           []Item         `json:"items"`
-	UpdateFrequency Frequency      `json:"update_frequency"`
-	ShareType       ShareType      `json:"share_type"`
-	ShareBasis      string         `json:"share_basis"`
-	OpenType        OpenType       `json:"open_type"`
-	OpenBasis       string         `json:"open_basis"`
-	Classification  Classification `json:"classification"`
-	Level           int            `json:"level"`
-	PersonalInfo    bool           `json:"personal_info"`
-	SourceSystem    string         `json:"source_system"`
-	ContactName     string         `json:"contact_name"`
-	ContactPhone    string         `json:"contact_phone"`
-	ContactEmail    string         `json:"contact_email"`
+	TitleZh         string         `json:"title_zh" required:"false"`
+	TitleEn         string         `json:"title_en" required:"false"`
+	DescriptionZh   string         `json:"description_zh" required:"false"`
+	DescriptionEn   string         `json:"description_en" required:"false"`
+	Subject         string         `json:"subject" required:"false"`
+	Industry        string         `json:"industry" required:"false"`
+	Keywords        []string       `json:"keywords" required:"false"`
+	Formats         []string       `json:"formats" required:"false"`
+	Items           []Item         `json:"items" required:"false"`
+	UpdateFrequency Frequency      `json:"update_frequency" required:"false"`
+	ShareType       ShareType      `json:"share_type" required:"false"`
+	ShareBasis      string         `json:"share_basis" required:"false"`
+	OpenType        OpenType       `json:"open_type" required:"false"`
+	OpenBasis       string         `json:"open_basis" required:"false"`
+	Classification  Classification `json:"classification" required:"false"`
+	Level           int            `json:"level" required:"false"`
+	PersonalInfo    bool           `json:"personal_info" required:"false"`
+	SourceSystem    string         `json:"source_system" required:"false"`
+	ContactName     string         `json:"contact_name" required:"false"`
+	ContactPhone    string         `json:"contact_phone" required:"false"`
+	ContactEmail    string         `json:"contact_email" required:"false"`
 }
 
 var itemNamePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)

@@ -249,7 +249,7 @@ func (s *Service) List(ctx context.Context, actor identity.Principal, f Filter) 
 		if err != nil || len(after) != 36 {
 			return Page{}, ErrBadCursor
 		}
-		b.where("id < "+b.arg(string(after)))
+		b.where("id < " + b.arg(string(after)))
 	}
 	b.eq("organization_id", f.OrganizationID)
 	b.eq("status", string(f.Status))

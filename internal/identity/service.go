@@ -113,6 +113,7 @@ func (s *Service) UpdateOrganization(ctx context.Context, actor Principal, id st
 	if !CanManageOrganizations(actor) && !actor.AtLeast(id, RoleAdmin) {
 		return Organization{}, ErrForbidden
 	}
+	keepCode := strings.TrimSpace(in.Code) == "" // normalize would derive a new one from the USCC
 	in.normalize()
 	var org Organization
 	err := s.db.Transact(ctx, func(tx *store.Tx) error {
@@ -120,7 +121,7 @@ func (s *Service) UpdateOrganization(ctx context.Context, actor Principal, id st
 		if org, err = getOrganization(ctx, tx, id); err != nil {
 			return err
 		}
-		if in.Code == "" {
+		if keepCode {
 			in.Code = org.Code
 		}
 		if err := in.validate(); err != nil {

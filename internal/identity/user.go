@@ -74,7 +74,8 @@ func (s *Service) CreateUser(ctx context.Context, actor Principal, in UserInput)
 			return err
 		}
 		for _, r := range in.PlatformRoles {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO user_platform_roles (user_id, role) VALUES ($1,$2)`, u.ID, r); err != nil && !store.IsUniqueViolation(err) {
+			// ON CONFLICT, not a caught unique violation: a failed statement aborts a PostgreSQL transaction.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO user_platform_roles (user_id, role) VALUES ($1,$2) ON CONFLICT DO NOTHING`, u.ID, r); err != nil {
 				return err
 			}
 		}

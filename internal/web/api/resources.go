@@ -33,7 +33,7 @@ type listResourcesIn struct {
 
 type createResourceIn struct {
 	Body struct {
-		OrganizationID string `json:"organization_id" doc:"The providing institution"`
+		OrganizationID string `json:"organization_id" required:"false" doc:"The providing institution (required)"`
 		catalog.Input
 	}
 }

@@ -35,7 +35,7 @@ func csrfToken(ctx context.Context) string {
 // checkCSRF gives each browser a token (setting the cookie when missing) and
 // refuses unsafe requests whose csrf_token field does not match it.
 func (s *server) checkCSRF(next http.Handler) http.Handler {
-	return s.handleMiddleware(func(w http.ResponseWriter, r *http.Request) error {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		token := s.cookies.csrf(r)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			if err := parseForm(r); err != nil {
@@ -75,7 +75,3 @@ func parseForm(r *http.Request) error {
 	}
 	return nil
 }
-
-// handleMiddleware is handle for middleware: an error stops the request and
-// is rendered as a page.
-func (s *server) handleMiddleware(h handlerFunc) http.Handler { return s.handle(h) }
