@@ -88,27 +88,38 @@ func (in *Input) Normalize() {
 	}
 	in.Keywords = cleanList(in.Keywords, false)
 	in.Formats = cleanList(in.Formats, true)
-	if in.Items == nil {
-		in.Items = []Item{}
-	}
+	// Copy the items: Input is passed by value but its slices are shared
+	// with the caller, who must not see them change.
+	in.Items = append([]Item{}, in.Items...)
 	for i := range in.Items {
 		it := &in.Items[i]
 		it.Name, it.LabelZh, it.Description = strings.TrimSpace(it.Name), strings.TrimSpace(it.LabelZh), strings.TrimSpace(it.Description)
 	}
 }
 
-func cleanList(list []string, upper bool) []string {
+func cleanList(list []string, formats bool) []string {
 	out := []string{}
 	for _, s := range list {
 		s = strings.TrimSpace(s)
-		if upper && s != "GeoJSON" && s != "Parquet" {
-			s = strings.ToUpper(s)
+		if formats {
+			s = canonicalFormat(s)
 		}
 		if s != "" && !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+// canonicalFormat spells a format as Formats does ("geojson" → "GeoJSON"),
+// or upper-cases an unknown one for Validate to name.
+func canonicalFormat(s string) string {
+	for _, f := range Formats {
+		if strings.EqualFold(f, s) {
+			return f
+		}
+	}
+	return strings.ToUpper(s)
 }
 
 // Validate checks the input against the catalog spec and returns every

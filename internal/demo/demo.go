@@ -15,6 +15,7 @@ import (
 
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
+	"dataport/internal/store"
 )
 
 // Account is a demo login printed at start.
@@ -50,4 +51,36 @@ func Seed(ctx context.Context, ids *identity.Service, cat *catalog.Service) ([]A
 		return nil, err
 	}
 	return accounts, nil
+}
+
+// Accounts lists the demo logins that Seed creates, without touching a store:
+// the passwords are fixed, so a seeded store's accounts can be printed again.
+func Accounts() []Account {
+	names := map[string]string{}
+	for _, o := range allOrgs() {
+		names[o.code] = o.zh
+	}
+	specs := allUsers()
+	out := make([]Account, len(specs))
+	for i, s := range specs {
+		out[i] = Account{Username: s.username, Password: password(s.username), Role: s.role, Organization: names[s.org]}
+	}
+	return out
+}
+
+// IsSeeded reports whether db already holds the demo city (its big data
+// center is registered). A store holding other data is not seeded, and Seed
+// refuses it with ErrNotEmpty.
+func IsSeeded(ctx context.Context, db *store.DB) (bool, error) {
+	marker := platformOrgs[0]
+	orgs, err := identity.NewService(db).Organizations(ctx, identity.OrgFilter{Kind: marker.kind, Q: marker.code})
+	if err != nil {
+		return false, fmt.Errorf("demo: %w", err)
+	}
+	for _, o := range orgs {
+		if o.Code == marker.code && o.NameZh == marker.zh {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"dataport/internal/catalog"
@@ -38,23 +39,20 @@ func seedOrganizations(ctx context.Context, ids *identity.Service) (map[string]o
 	return out, nil
 }
 
-// seedUsers creates every user as the system and returns the accounts and
+// seedUsers creates every user as the system and returns their accounts and
 // each user's principal by username.
 func seedUsers(ctx context.Context, ids *identity.Service, orgs map[string]org) ([]Account, map[string]identity.Principal, error) {
 	specs := allUsers()
-	accounts := make([]Account, 0, len(specs))
 	people := make(map[string]identity.Principal, len(specs))
 	for _, s := range specs {
 		in := identity.UserInput{Username: s.username, DisplayName: s.display, Email: s.username + "@jinghua.example",
 			Password: password(s.username), PlatformRoles: s.platform}
-		orgName := ""
 		if s.org != "" {
 			o, ok := orgs[s.org]
 			if !ok {
 				return nil, nil, fmt.Errorf("demo: user %s: no organization %s", s.username, s.org)
 			}
 			in.Memberships = []identity.Membership{{OrganizationID: o.ID, Role: s.member}}
-			orgName = o.NameZh
 		}
 		u, err := ids.CreateUser(ctx, identity.System, in)
 		if err != nil {
@@ -65,9 +63,8 @@ func seedUsers(ctx context.Context, ids *identity.Service, orgs map[string]org) 
 			return nil, nil, fmt.Errorf("demo: user %s: %w", s.username, err)
 		}
 		people[s.username] = p
-		accounts = append(accounts, Account{Username: s.username, Password: in.Password, Role: s.role, Organization: orgName})
 	}
-	return accounts, people, nil
+	return Accounts(), people, nil
 }
 
 // seedResources catalogs every resource as its institution's editor and moves
@@ -83,15 +80,22 @@ func seedResources(ctx context.Context, cat *catalog.Service, orgs map[string]or
 			return fmt.Errorf("demo: resource %q: no organization %s", s.TitleZh, s.org)
 		}
 		w := workflow{cat: cat, orgID: o.ID, editor: people[editorName(s.org)], admin: people[adminName(s.org)], operator: operator}
-		if err := w.run(ctx, s, withContact(s.Input, o.spec)); err != nil {
+		if err := w.run(ctx, s, prepare(s.Input, o.spec)); err != nil {
 			return fmt.Errorf("demo: resource %s %q: %w", s.org, s.TitleZh, err)
 		}
 	}
 	return nil
 }
 
-// withContact fills the contact fields of in from the institution when unset.
-func withContact(in catalog.Input, o orgSpec) catalog.Input {
+// prepare copies in so that neither the services nor a revision can change
+// the shared tables, and fills its contact fields from the institution.
+func prepare(in catalog.Input, o orgSpec) catalog.Input {
+	in.Keywords = slices.Clone(in.Keywords)
+	in.Formats = slices.Clone(in.Formats)
+	in.Items = slices.Clone(in.Items)
+	for i := range in.Items {
+		in.Items[i].CodeList = slices.Clone(in.Items[i].CodeList)
+	}
 	if in.ContactName == "" {
 		in.ContactName = o.short + o.dept
 	}

@@ -15,13 +15,14 @@ var usccWeights = [17]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10
 // characters from the GB 32100 alphabet whose last character is the check
 // character computed over the first 17. The error says what is wrong.
 func CheckUSCC(code string) error {
-	if len(code) != 18 {
-		return fmt.Errorf("must be 18 characters (got %d)", len([]rune(code)))
-	}
-	for i, c := range code {
+	runes := []rune(code)
+	for i, c := range runes {
 		if !strings.ContainsRune(usccAlphabet, c) {
 			return fmt.Errorf("character %d (%q) is not allowed: use digits and upper-case letters except I, O, Z, S, V", i+1, c)
 		}
+	}
+	if len(runes) != 18 {
+		return fmt.Errorf("must be 18 characters (got %d)", len(runes))
 	}
 	want, _ := USCCCheckChar(code[:17])
 	if code[17] != want {

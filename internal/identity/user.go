@@ -228,10 +228,15 @@ func (s *Service) userByID(ctx context.Context, q store.Querier, id string) (Use
 	u.PlatformRoles = []PlatformRole{}
 	for rows.Next() {
 		var r PlatformRole
-		rows.Scan(&r)
+		if err := rows.Scan(&r); err != nil {
+			rows.Close()
+			return u, err
+		}
 		u.PlatformRoles = append(u.PlatformRoles, r)
 	}
-	rows.Close()
+	if err := rows.Close(); err != nil {
+		return u, err
+	}
 	rows, err = q.QueryContext(ctx, `SELECT organization_id, role FROM memberships WHERE user_id = $1 ORDER BY organization_id`, id)
 	if err != nil {
 		return u, err
@@ -240,7 +245,9 @@ func (s *Service) userByID(ctx context.Context, q store.Querier, id string) (Use
 	u.Memberships = []Membership{}
 	for rows.Next() {
 		var m Membership
-		rows.Scan(&m.OrganizationID, &m.Role)
+		if err := rows.Scan(&m.OrganizationID, &m.Role); err != nil {
+			return u, err
+		}
 		u.Memberships = append(u.Memberships, m)
 	}
 	return u, rows.Err()
@@ -256,8 +263,14 @@ func (s *Service) Members(ctx context.Context, orgID string) ([]User, error) {
 	var ids []string
 	for rows.Next() {
 		var id string
-		rows.Scan(&id)
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
 		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
 	rows.Close()
 	out := make([]User, 0, len(ids))
