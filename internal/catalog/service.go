@@ -163,7 +163,7 @@ func (s *Service) change(ctx context.Context, actor identity.Principal, id, acti
 	var r Resource
 	err := s.db.Transact(ctx, func(tx *store.Tx) error {
 		var err error
-		if r, err = getResource(ctx, tx, id); err != nil {
+		if r, err = lockResource(ctx, tx, id); err != nil {
 			return err
 		}
 		if !CanView(actor, r) {

@@ -44,7 +44,23 @@ func scanResource(row interface{ Scan(...any) error }) (Resource, error) {
 }
 
 func getResource(ctx context.Context, q store.Querier, id string) (Resource, error) {
-	r, err := scanResource(q.QueryRowContext(ctx, `SELECT `+resourceColumns+` FROM resources WHERE id = $1`, id))
+	return queryResource(ctx, q, `SELECT `+resourceColumns+` FROM resources WHERE id = $1`, id)
+}
+
+// lockResource reads a resource in tx and, on PostgreSQL, locks its row until
+// tx ends, so that concurrent changes apply one after the other and each sees
+// the status the previous one left. (SQLite transactions already take the
+// write lock at BEGIN.)
+func lockResource(ctx context.Context, tx *store.Tx, id string) (Resource, error) {
+	q := `SELECT ` + resourceColumns + ` FROM resources WHERE id = $1`
+	if tx.Dialect == store.Postgres {
+		q += ` FOR UPDATE`
+	}
+	return queryResource(ctx, tx, q, id)
+}
+
+func queryResource(ctx context.Context, q store.Querier, query, id string) (Resource, error) {
+	r, err := scanResource(q.QueryRowContext(ctx, query, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("resource %q: %w", id, store.ErrNotFound)
 	}
