@@ -81,10 +81,19 @@ func (s *Service) Update(ctx context.Context, actor identity.Principal, id strin
 		if in.Subject != r.Subject {
 			return validate.Errors{{Field: "subject", Value: in.Subject, Message: "cannot change after creation: it is part of the catalog code " + r.Code}}
 		}
+		updated := *r
+		updated.Input = in
+		if len(Diff(*r, updated)) == 0 {
+			return errNoChange
+		}
 		r.Input = in
 		return nil
 	})
 }
+
+// errNoChange tells change that fn left the resource as it was: nothing is
+// written, no version or event is recorded.
+var errNoChange = errors.New("no change")
 
 // Submit sends a draft or returned resource to the platform operator for review.
 func (s *Service) Submit(ctx context.Context, actor identity.Principal, id string) (Resource, error) {
@@ -170,7 +179,9 @@ func (s *Service) change(ctx context.Context, actor identity.Principal, id, acti
 			return fmt.Errorf("resource %q: %w", id, store.ErrNotFound)
 		}
 		before := r
-		if err := fn(&r); err != nil {
+		if err := fn(&r); err == errNoChange {
+			return nil
+		} else if err != nil {
 			return err
 		}
 		r.Version++
