@@ -161,8 +161,7 @@ func (s *Service) Tokens(ctx context.Context, actor Principal, userID string) ([
 func (s *Service) RevokeToken(ctx context.Context, actor Principal, tokenID string) error {
 	return s.db.Transact(ctx, func(tx *store.Tx) error {
 		var owner string
-		var revoked time.Time
-		err := tx.QueryRowContext(ctx, `SELECT user_id, revoked_at FROM api_tokens WHERE id = $1`, tokenID).Scan(&owner, store.ScanTime(&revoked))
+		err := tx.QueryRowContext(ctx, `SELECT user_id FROM api_tokens WHERE id = $1`, tokenID).Scan(&owner)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("token %q: %w", tokenID, store.ErrNotFound)
 		} else if err != nil {
@@ -171,11 +170,12 @@ func (s *Service) RevokeToken(ctx context.Context, actor Principal, tokenID stri
 		if owner != actor.UserID && !CanManageUsers(actor) {
 			return fmt.Errorf("token %q: %w", tokenID, store.ErrNotFound) // do not reveal others' tokens
 		}
-		if !revoked.IsZero() {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $2 WHERE id = $1`, tokenID, store.TS(tx.Now())); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, tokenID, store.TS(tx.Now()))
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // already revoked, perhaps concurrently: nothing to record
 		}
 		return tx.Emit(ctx, store.Event{Type: "token.revoked", ActorUserID: actor.UserID, SubjectKind: "token", SubjectID: tokenID}, nil)
 	})
