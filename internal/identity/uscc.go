@@ -16,13 +16,13 @@ var usccWeights = [17]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10
 // character computed over the first 17. The error says what is wrong.
 func CheckUSCC(code string) error {
 	runes := []rune(code)
+	if len(runes) != 18 {
+		return fmt.Errorf("must be 18 characters (got %d)", len(runes))
+	}
 	for i, c := range runes {
 		if !strings.ContainsRune(usccAlphabet, c) {
 			return fmt.Errorf("character %d (%q) is not allowed: use digits and upper-case letters except I, O, Z, S, V", i+1, c)
 		}
-	}
-	if len(runes) != 18 {
-		return fmt.Errorf("must be 18 characters (got %d)", len(runes))
 	}
 	want, _ := USCCCheckChar(code[:17])
 	if code[17] != want {
