@@ -43,9 +43,31 @@ func TestMain(m *testing.M) {
 
 // server is a running dataport process.
 type server struct {
-	url    string
-	stdout *lockedBuffer
-	cmd    *exec.Cmd
+	url            string
+	stdout, stderr *lockedBuffer
+	cmd            *exec.Cmd
+	stopped        bool
+}
+
+// stop sends SIGINT and expects a clean, prompt shutdown.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if s.stopped {
+		return
+	}
+	s.stopped = true
+	s.cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("dataport did not shut down cleanly: %v\n%s", err, s.stderr)
+		}
+	case <-time.After(20 * time.Second):
+		s.cmd.Process.Kill()
+		t.Errorf("dataport did not stop within 20s of SIGINT")
+	}
 }
 
 type lockedBuffer struct {
@@ -82,25 +104,12 @@ func start(t *testing.T, args ...string) *server {
 	s := &server{url: "http://" + addr, stdout: &lockedBuffer{}}
 	s.cmd = exec.Command(binary, append(args, "--addr", addr)...)
 	s.cmd.Stdout = s.stdout
-	stderr := &lockedBuffer{}
-	s.cmd.Stderr = stderr
+	s.stderr = &lockedBuffer{}
+	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		s.cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- s.cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("dataport did not shut down cleanly: %v\n%s", err, stderr)
-			}
-		case <-time.After(20 * time.Second):
-			s.cmd.Process.Kill()
-			t.Errorf("dataport did not stop within 20s of SIGINT")
-		}
-	})
+	t.Cleanup(func() { s.stop(t) })
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(s.url + "/healthz")
@@ -112,7 +121,7 @@ func start(t *testing.T, args ...string) *server {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("dataport did not become healthy\nstderr:\n%s", stderr)
+	t.Fatalf("dataport did not become healthy\nstderr:\n%s", s.stderr)
 	return nil
 }
 
@@ -252,7 +261,8 @@ func TestEndToEndCatalogWorkflow(t *testing.T) {
 
 	// Before review, the public does not see it.
 	public := newBrowser(t, s.url)
-	if _, page := public.get("/catalog?q=" + url.QueryEscape(title)); strings.Contains(page, html.EscapeString(title)) {
+	link := `href="/resources/` + id + `"`
+	if _, page := public.get("/catalog?q=" + url.QueryEscape(title)); strings.Contains(page, link) {
 		t.Fatal("a submitted resource is visible in the public catalog before review")
 	}
 
@@ -266,7 +276,7 @@ func TestEndToEndCatalogWorkflow(t *testing.T) {
 		t.Fatalf("review: %d\n%s", status, excerpt(body))
 	}
 
-	if _, page := public.get("/catalog?q=" + url.QueryEscape(title)); !strings.Contains(page, html.EscapeString(title)) {
+	if _, page := public.get("/catalog?q=" + url.QueryEscape(title)); !strings.Contains(page, link) || !strings.Contains(page, html.EscapeString(title)) {
 		t.Fatalf("published resource missing from the public catalog page")
 	}
 	var list struct {
@@ -314,8 +324,7 @@ func getJSON(t *testing.T, u string, v any) {
 func TestTokenCreateWorksOfflineAndAuthenticatesTheAPI(t *testing.T) {
 	dir := t.TempDir()
 	s := start(t, "demo", "--data", dir)
-	s.cmd.Process.Signal(os.Interrupt) // token create must work against the store alone
-	s.cmd.Wait()
+	s.stop(t) // token create must work against the store alone
 
 	out, err := exec.Command(binary, "token", "create", "--data", dir, "--user", "admin", "--name", "e2e").Output()
 	if err != nil {

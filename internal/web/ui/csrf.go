@@ -55,14 +55,6 @@ func (s *server) checkCSRF(next http.Handler) http.Handler {
 	})
 }
 
-// renewCSRF gives the browser a new token, as on signing in, and returns r
-// carrying it so that the page being rendered uses it.
-func (s *server) renewCSRF(w http.ResponseWriter, r *http.Request) *http.Request {
-	token := newCSRFToken()
-	s.cookies.setCSRF(w, token)
-	return r.WithContext(context.WithValue(r.Context(), csrfKey{}, token))
-}
-
 // parseForm reads a url-encoded form body, mapping an oversized body to 413.
 func parseForm(r *http.Request) error {
 	err := r.ParseForm()

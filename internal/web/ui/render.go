@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
@@ -112,6 +113,16 @@ type view struct {
 // SignedIn reports whether someone is signed in.
 func (v view) SignedIn() bool { return !v.Principal.IsAnonymous() }
 
+// Current reports whether the page is the section at path ("/catalog"
+// covers "/catalog?q=x"; "/" only the home page itself).
+func (v view) Current(path string) bool {
+	here, _, _ := strings.Cut(v.Path, "?")
+	if path == "/" {
+		return here == "/"
+	}
+	return here == path || strings.HasPrefix(here, path+"/")
+}
+
 // CanReview reports whether the viewer reviews catalog entries.
 func (v view) CanReview() bool { return catalog.CanReview(v.Principal) }
 
@@ -119,7 +130,7 @@ func (v view) CanReview() bool { return catalog.CanReview(v.Principal) }
 // a failing template never leaves half a page.
 func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) error {
 	v := view{Lang: langOf(r), Principal: identity.FromContext(r.Context()), CSRFToken: csrfToken(r.Context()),
-		Path: r.URL.RequestURI(), Notice: notice(r), Data: data}
+		Path: pagePath(r), Notice: notice(r), Data: data}
 	var buf bytes.Buffer
 	if err := s.pages.execute(&buf, v.Lang, page, v); err != nil {
 		return fmt.Errorf("ui: render %s: %w", page, err)
@@ -132,6 +143,20 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 	w.WriteHeader(status)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+// pagePath is the address of the page being shown, for links back to it. A
+// form's response (POST) has no address of its own, so it is the page the
+// form was on, from the same-origin Referer, or the home page.
+func pagePath(r *http.Request) string {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r.URL.RequestURI()
+	}
+	ref, err := url.Parse(r.Referer())
+	if err != nil || ref.Host != r.Host {
+		return "/"
+	}
+	return localPath(ref.RequestURI(), "/")
 }
 
 // notice returns the message key of the ?done= banner, when it names one.

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 
 	"dataport/internal/identity"
+	"dataport/internal/store"
 )
 
 // loadSession puts the principal of the request's session cookie into its
@@ -16,7 +18,7 @@ func (s *server) loadSession(next http.Handler) http.Handler {
 		if secret := s.cookies.sessionSecret(r); secret != "" {
 			var err error
 			p, err = s.identity.SessionPrincipal(r.Context(), secret)
-			if errors.Is(err, identity.ErrUnauthenticated) || errors.Is(err, identity.ErrBadCredentials) {
+			if errors.Is(err, identity.ErrUnauthenticated) || errors.Is(err, store.ErrNotFound) {
 				s.cookies.clearSession(w)
 				p = identity.Anonymous
 			} else if err != nil {
@@ -56,9 +58,19 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.cookies.setSession(w, secret, s.identity.SessionTTL)
-	s.renewCSRF(w, r)
-	http.Redirect(w, r, localPath(next, "/my"), http.StatusSeeOther)
+	s.cookies.setCSRF(w, newCSRFToken()) // a new token for the new session
+	http.Redirect(w, r, afterLogin(next), http.StatusSeeOther)
 	return nil
+}
+
+// afterLogin is where a successful sign-in goes: back to next, unless that
+// is missing, not local, or the sign-in page itself.
+func afterLogin(next string) string {
+	next = localPath(next, "/my")
+	if next == "/login" || strings.HasPrefix(next, "/login?") {
+		return "/my"
+	}
+	return next
 }
 
 // logout ends the session and returns to the home page.

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 )
 
@@ -35,7 +36,7 @@ func loadPages(a *assets) (*pages, error) {
 		}
 		p.byLang[lang] = map[string]*template.Template{}
 		for _, name := range names {
-			if isShared(name) {
+			if slices.Contains(shared, name) {
 				continue
 			}
 			t, err := template.Must(base.Clone()).ParseFS(templateFS, name)
@@ -47,15 +48,6 @@ func loadPages(a *assets) (*pages, error) {
 		}
 	}
 	return p, nil
-}
-
-func isShared(name string) bool {
-	for _, s := range shared {
-		if s == name {
-			return true
-		}
-	}
-	return false
 }
 
 // execute renders page in lang through the layout.

@@ -1,0 +1,104 @@
+package ui
+
+import (
+	"net/http"
+	"time"
+
+	"dataport/internal/identity"
+	"dataport/internal/validate"
+)
+
+// accountPage is the signed-in user's details and API tokens.
+type accountPage struct {
+	User      identity.User
+	Tokens    []tokenRow
+	Form      tokenForm
+	NewSecret string // the secret of a token just created, shown this once
+	Errors    formErrors
+}
+
+// tokenRow is a token with its state now: active, revoked or expired.
+type tokenRow struct {
+	identity.Token
+	State string
+}
+
+// tokenForm is the create-token form. Fields: csrf_token, name, expires_in_days.
+type tokenForm struct {
+	Name, ExpiresInDays string
+}
+
+// defaultTokenDays is the validity the form suggests.
+const defaultTokenDays = "90"
+
+// accountPage shows the user and their tokens.
+func (s *server) accountPage(w http.ResponseWriter, r *http.Request) error {
+	return s.showAccount(w, r, http.StatusOK, accountPage{Form: tokenForm{ExpiresInDays: defaultTokenDays}})
+}
+
+// createToken issues an API token and shows its secret once, on this
+// response only (never stored, never cached).
+func (s *server) createToken(w http.ResponseWriter, r *http.Request) error {
+	p, err := requireUser(r)
+	if err != nil {
+		return err
+	}
+	form := tokenForm{Name: r.PostForm.Get("name"), ExpiresInDays: r.PostForm.Get("expires_in_days")}
+	var errs validate.Errors
+	days := whole(&errs, "expires_in_days", form.ExpiresInDays)
+	if len(errs) == 0 {
+		var secret string
+		secret, _, err = s.identity.CreateToken(r.Context(), p, p.UserID, form.Name, time.Duration(days)*24*time.Hour)
+		if err == nil {
+			return s.showAccount(w, r, http.StatusOK, accountPage{Form: tokenForm{ExpiresInDays: defaultTokenDays}, NewSecret: secret})
+		}
+		if errs = fieldErrors(err); errs == nil {
+			return err
+		}
+	}
+	page := accountPage{Form: form, Errors: newFormErrors(langOf(r), errs)}
+	return s.showAccount(w, r, http.StatusUnprocessableEntity, page)
+}
+
+// revokeToken revokes one of the user's tokens. Form fields: csrf_token.
+func (s *server) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	p, err := requireUser(r)
+	if err != nil {
+		return err
+	}
+	if err := s.identity.RevokeToken(r.Context(), p, r.PathValue("id")); err != nil {
+		return err
+	}
+	return seeOther(w, r, "/account", "token_revoked")
+}
+
+// showAccount fills page with the user and tokens and renders it uncached.
+func (s *server) showAccount(w http.ResponseWriter, r *http.Request, status int, page accountPage) error {
+	p, err := requireUser(r)
+	if err != nil {
+		return err
+	}
+	if page.User, err = s.identity.User(r.Context(), p, p.UserID); err != nil {
+		return err
+	}
+	tokens, err := s.identity.Tokens(r.Context(), p, p.UserID)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	for _, t := range tokens {
+		page.Tokens = append(page.Tokens, tokenRow{Token: t, State: tokenState(t, now)})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return s.render(w, r, status, "account", page)
+}
+
+func tokenState(t identity.Token, now time.Time) string {
+	switch {
+	case t.RevokedAt != nil:
+		return "revoked"
+	case now.After(t.ExpiresAt):
+		return "expired"
+	}
+	return "active"
+}

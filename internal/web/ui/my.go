@@ -1,0 +1,72 @@
+package ui
+
+import (
+	"net/http"
+
+	"dataport/internal/catalog"
+	"dataport/internal/identity"
+)
+
+// myPage is a signed-in user's work: each of their organizations with its resources.
+type myPage struct {
+	Orgs []myOrganization
+}
+
+type myOrganization struct {
+	Org       identity.Organization
+	Role      identity.Role
+	CanCreate bool
+	Rows      []resourceRow
+	More      string // link to the rest when there are more than one page
+}
+
+// myWork lists the user's organizations and all their resources, whatever
+// their status. Anonymous visitors are sent to sign in.
+func (s *server) myWork(w http.ResponseWriter, r *http.Request) error {
+	p, err := requireUser(r)
+	if err != nil {
+		return err
+	}
+	page := myPage{}
+	for _, m := range p.Memberships {
+		org, err := s.identity.Organization(r.Context(), m.OrganizationID)
+		if err != nil {
+			return err
+		}
+		list, err := s.catalog.List(r.Context(), p, catalog.Filter{OrganizationID: org.ID, Limit: 200})
+		if err != nil {
+			return err
+		}
+		mine := myOrganization{Org: org, Role: m.Role, CanCreate: catalog.CanCreate(p, org.ID)}
+		for _, res := range list.Items {
+			mine.Rows = append(mine.Rows, resourceRow{Resource: res, Org: org})
+		}
+		if list.NextCursor != "" {
+			mine.More = "/organizations/" + org.ID
+		}
+		page.Orgs = append(page.Orgs, mine)
+	}
+	return s.render(w, r, http.StatusOK, "my", page)
+}
+
+// reviewPage is the operator's queue of submitted resources.
+type reviewPage struct {
+	Rows []resourceRow
+}
+
+// reviewQueue lists submitted resources, oldest first, for reviewers only.
+func (s *server) reviewQueue(w http.ResponseWriter, r *http.Request) error {
+	p, err := requireUser(r)
+	if err != nil {
+		return err
+	}
+	queue, err := s.catalog.ReviewQueue(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	rows, err := s.resourceRows(r.Context(), queue)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "review", reviewPage{Rows: rows})
+}

@@ -1,0 +1,74 @@
+package ui
+
+import (
+	"net/http"
+	"slices"
+
+	"dataport/internal/catalog"
+	"dataport/internal/identity"
+)
+
+// organizationsPage lists organizations grouped by kind.
+type organizationsPage struct {
+	Kind   string // the kind filter, "" for all
+	Groups []organizationGroup
+}
+
+type organizationGroup struct {
+	Kind identity.OrgKind
+	Orgs []identity.Organization
+}
+
+// organizationsPage lists organizations, grouped by kind and filterable by ?kind=.
+func (s *server) organizationsPage(w http.ResponseWriter, r *http.Request) error {
+	kind := r.URL.Query().Get("kind")
+	if !slices.Contains(identity.OrgKinds, identity.OrgKind(kind)) {
+		kind = ""
+	}
+	orgs, err := s.identity.Organizations(r.Context(), identity.OrgFilter{Kind: identity.OrgKind(kind)})
+	if err != nil {
+		return err
+	}
+	page := organizationsPage{Kind: kind}
+	for _, k := range identity.OrgKinds {
+		group := organizationGroup{Kind: k}
+		for _, o := range orgs {
+			if o.Kind == k {
+				group.Orgs = append(group.Orgs, o)
+			}
+		}
+		if len(group.Orgs) > 0 {
+			page.Groups = append(page.Groups, group)
+		}
+	}
+	return s.render(w, r, http.StatusOK, "organizations", page)
+}
+
+// organizationPage is one organization and the resources its viewer may see.
+type organizationPage struct {
+	Org       identity.Organization
+	Rows      []resourceRow
+	Pager     pager
+	CanCreate bool
+}
+
+// organizationPage shows an organization's details and resources; its own
+// members also see its drafts, since the catalog lists what they may see.
+func (s *server) organizationPage(w http.ResponseWriter, r *http.Request) error {
+	p, q := principal(r), r.URL.Query()
+	org, err := s.identity.Organization(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	list, err := s.catalog.List(r.Context(), p, catalog.Filter{OrganizationID: org.ID, Cursor: q.Get("cursor"), Limit: 50})
+	if err != nil {
+		return err
+	}
+	rows := make([]resourceRow, len(list.Items))
+	for i, res := range list.Items {
+		rows[i] = resourceRow{Resource: res, Org: org}
+	}
+	return s.render(w, r, http.StatusOK, "organization", organizationPage{Org: org, Rows: rows,
+		Pager:     newPager("/organizations/"+org.ID, q, list.NextCursor),
+		CanCreate: catalog.CanCreate(p, org.ID)})
+}
