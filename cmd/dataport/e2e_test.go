@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -211,13 +212,18 @@ func excerpt(s string) string {
 	return s
 }
 
-// accountWithSuffix finds a demo account whose name ends with suffix (e.g. ".editor").
+// accountWithSuffix finds the first (by name) demo account whose name ends with suffix (e.g. ".editor").
 func accountWithSuffix(t *testing.T, accounts map[string]string, suffix string) (string, string) {
 	t.Helper()
-	for name, pw := range accounts {
+	var names []string
+	for name := range accounts {
 		if strings.HasSuffix(name, suffix) {
-			return name, pw
+			names = append(names, name)
 		}
+	}
+	if len(names) > 0 {
+		slices.Sort(names)
+		return names[0], accounts[names[0]]
 	}
 	t.Fatalf("no demo account ending in %q among %v", suffix, accounts)
 	return "", ""
