@@ -23,13 +23,17 @@ func CanRetire(p identity.Principal, r Resource) bool {
 	return p.AtLeast(r.OrganizationID, identity.RoleAdmin) || CanReview(p)
 }
 
-// CanView: published and retired resources are public; drafts are seen only
-// inside their organization; submitted and returned ones also by platform staff.
+// CanView: published and retired resources are public, except core data,
+// whose very description is kept to its institution and platform staff;
+// drafts are seen only inside their organization; submitted and returned
+// ones also by platform staff.
 func CanView(p identity.Principal, r Resource) bool {
 	switch {
-	case r.Status == StatusPublished || r.Status == StatusRetired:
-		return true
 	case p.RoleIn(r.OrganizationID) != "" || p.Has(identity.PlatformSysadmin):
+		return true
+	case r.Classification == ClassCore:
+		return r.Status != StatusDraft && p.IsPlatformStaff()
+	case r.Status == StatusPublished || r.Status == StatusRetired:
 		return true
 	default:
 		return r.Status != StatusDraft && p.IsPlatformStaff()

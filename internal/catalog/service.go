@@ -332,9 +332,9 @@ func (q *query) visibleTo(p identity.Principal) {
 	if p.Has(identity.PlatformSysadmin) {
 		return
 	}
-	conds := []string{"status IN ('published', 'retired')"}
+	conds := []string{"(status IN ('published', 'retired') AND classification <> 'core')"}
 	if p.IsPlatformStaff() {
-		conds = append(conds, "status IN ('submitted', 'returned')")
+		conds = []string{"status <> 'draft'"}
 	}
 	if ids := p.OrgIDs(); len(ids) > 0 {
 		ph := make([]string, len(ids))
@@ -355,14 +355,15 @@ type Counts struct {
 	OpenCond      int `json:"open_conditional"`
 }
 
-// PublishedCounts counts published resources, their institutions and open types.
+// PublishedCounts counts the published resources the public can see (core
+// data excluded), their institutions, items and open types.
 func (s *Service) PublishedCounts(ctx context.Context) (Counts, error) {
 	var c Counts
 	err := s.db.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT organization_id),
 		COALESCE(SUM(CASE WHEN open_type = 'unconditional' THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN open_type = 'conditional' THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(item_count), 0)
-		FROM resources WHERE status = 'published'`).Scan(&c.Published, &c.Organizations, &c.OpenUncond, &c.OpenCond, &c.Items)
+		FROM resources WHERE status = 'published' AND classification <> 'core'`).Scan(&c.Published, &c.Organizations, &c.OpenUncond, &c.OpenCond, &c.Items)
 	if err != nil {
 		return c, err
 	}
