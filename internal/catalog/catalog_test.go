@@ -9,6 +9,7 @@ import (
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
 	"dataport/internal/store"
+	"dataport/internal/store/storetest"
 	"dataport/internal/validate"
 	"github.com/google/go-cmp/cmp"
 )
@@ -163,46 +164,6 @@ func (f *fixture) get(t testing.TB, id string) catalog.Resource {
 	return r
 }
 
-// countRows counts the rows of each table.
-func countRows(t testing.TB, db *store.DB, tables ...string) map[string]int {
-	t.Helper()
-	out := map[string]int{}
-	for _, table := range tables {
-		var n int
-		if err := db.QueryRowContext(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
-			t.Fatalf("count %s: %v", table, err)
-		}
-		out[table] = n
-	}
-	return out
-}
-
-// assertUnchanged fails when a table's row count differs from before.
-func assertUnchanged(t *testing.T, db *store.DB, before map[string]int) {
-	t.Helper()
-	var tables []string
-	for table := range before {
-		tables = append(tables, table)
-	}
-	if diff := cmp.Diff(before, countRows(t, db, tables...)); diff != "" {
-		t.Errorf("a refused write changed the store (-before +after):\n%s", diff)
-	}
-}
-
-// errorFields returns the fields named by err, which must be validate.Errors.
-func errorFields(t *testing.T, err error) []string {
-	t.Helper()
-	var errs validate.Errors
-	if !errors.As(err, &errs) {
-		t.Fatalf("error = %v (%T), want validate.Errors", err, err)
-	}
-	fields := make([]string, len(errs))
-	for i, fe := range errs {
-		fields[i] = fe.Field
-	}
-	return fields
-}
-
 // checkErr checks err against a sentinel (wantErr) or a list of fields; with
 // neither, err must be nil.
 func checkErr(t *testing.T, err, wantErr error, fields []string) {
@@ -247,4 +208,24 @@ func newestFirst(rs ...catalog.Resource) []string {
 	slices.Sort(ids)
 	slices.Reverse(ids)
 	return ids
+}
+
+func countRows(t testing.TB, db *store.DB, tables ...string) map[string]int {
+	t.Helper()
+	return storetest.CountRows(t, db, tables...)
+}
+
+func assertUnchanged(t testing.TB, db *store.DB, before map[string]int) {
+	t.Helper()
+	storetest.AssertUnchanged(t, db, before)
+}
+
+// errorFields returns the fields named by err, which must be validate.Errors.
+func errorFields(t testing.TB, err error) []string {
+	t.Helper()
+	fields, ok := validate.Fields(err)
+	if !ok {
+		t.Fatalf("error = %v (%T), want validate.Errors", err, err)
+	}
+	return fields
 }

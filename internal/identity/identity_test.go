@@ -2,58 +2,18 @@ package identity_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 
 	"dataport/internal/identity"
 	"dataport/internal/store"
+	"dataport/internal/store/storetest"
 	"dataport/internal/validate"
 	"github.com/google/go-cmp/cmp"
 )
 
 // tables that the identity service writes to.
 var identityTables = []string{"organizations", "users", "user_platform_roles", "memberships", "sessions", "api_tokens", "events"}
-
-// countRows counts the rows of each table.
-func countRows(t *testing.T, db *store.DB, tables ...string) map[string]int {
-	t.Helper()
-	out := map[string]int{}
-	for _, table := range tables {
-		var n int
-		if err := db.QueryRowContext(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
-			t.Fatalf("count %s: %v", table, err)
-		}
-		out[table] = n
-	}
-	return out
-}
-
-// assertUnchanged fails when any table's row count differs from before.
-func assertUnchanged(t *testing.T, db *store.DB, before map[string]int) {
-	t.Helper()
-	tables := make([]string, 0, len(before))
-	for table := range before {
-		tables = append(tables, table)
-	}
-	if diff := cmp.Diff(before, countRows(t, db, tables...)); diff != "" {
-		t.Errorf("a refused write changed the store (-before +after):\n%s", diff)
-	}
-}
-
-// errorFields returns the fields named by err, which must be validate.Errors.
-func errorFields(t *testing.T, err error) []string {
-	t.Helper()
-	var errs validate.Errors
-	if !errors.As(err, &errs) {
-		t.Fatalf("error = %v (%T), want validate.Errors", err, err)
-	}
-	fields := make([]string, len(errs))
-	for i, fe := range errs {
-		fields[i] = fe.Field
-	}
-	return fields
-}
 
 // eventTypes lists the types of the events about one subject, oldest first.
 func eventTypes(t *testing.T, db *store.DB, kind, id string) []string {
@@ -171,4 +131,24 @@ func TestPrincipalRoles(t *testing.T) {
 	if diff := cmp.Diff([]string{"a", "b"}, p.OrgIDs()); diff != "" {
 		t.Errorf("OrgIDs (-want +got):\n%s", diff)
 	}
+}
+
+func countRows(t testing.TB, db *store.DB, tables ...string) map[string]int {
+	t.Helper()
+	return storetest.CountRows(t, db, tables...)
+}
+
+func assertUnchanged(t testing.TB, db *store.DB, before map[string]int) {
+	t.Helper()
+	storetest.AssertUnchanged(t, db, before)
+}
+
+// errorFields returns the fields named by err, which must be validate.Errors.
+func errorFields(t testing.TB, err error) []string {
+	t.Helper()
+	fields, ok := validate.Fields(err)
+	if !ok {
+		t.Fatalf("error = %v (%T), want validate.Errors", err, err)
+	}
+	return fields
 }

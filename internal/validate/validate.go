@@ -3,6 +3,7 @@
 package validate
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -78,4 +79,17 @@ func OneOf[T ~string](e *Errors, field string, s T, allowed ...T) {
 		names[i] = string(a)
 	}
 	e.Add(field, string(s), "must be one of %s", strings.Join(names, ", "))
+}
+
+// Fields returns the fields named by err when it is (or wraps) Errors.
+func Fields(err error) ([]string, bool) {
+	var errs Errors
+	if !errors.As(err, &errs) {
+		return nil, false
+	}
+	fields := make([]string, len(errs))
+	for i, fe := range errs {
+		fields[i] = fe.Field
+	}
+	return fields, true
 }
