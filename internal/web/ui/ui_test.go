@@ -26,6 +26,7 @@ const password = "correct horse battery"
 // of it, a platform operator, and one published resource.
 type portal struct {
 	t         *testing.T
+	db        *store.DB
 	url       string
 	identity  *identity.Service
 	catalog   *catalog.Service
@@ -36,7 +37,7 @@ type portal struct {
 func newPortal(t *testing.T) *portal {
 	t.Helper()
 	db := storetest.Open(t, store.SQLite)
-	p := &portal{t: t, identity: identity.NewService(db), catalog: catalog.NewService(db)}
+	p := &portal{t: t, db: db, identity: identity.NewService(db), catalog: catalog.NewService(db)}
 	p.org = p.createInstitution("12110000000000001", "市交通委员会", "Municipal Transport Commission")
 	p.createUser("editor.li", identity.UserInput{Memberships: []identity.Membership{{OrganizationID: p.org.ID, Role: identity.RoleEditor}}})
 	p.createUser("operator.wang", identity.UserInput{PlatformRoles: []identity.PlatformRole{identity.PlatformOperator}})
