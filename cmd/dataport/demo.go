@@ -33,6 +33,16 @@ func demoCommand(o *options) *cobra.Command {
 				if _, err := demo.Seed(cmd.Context(), a.Identity, a.Catalog); err != nil {
 					return fmt.Errorf("seed demo data: %w", err)
 				}
+				if err := demo.SeedAccess(cmd.Context(), demo.AccessServices{Identity: a.Identity, Catalog: a.Catalog,
+					Sharing: a.Sharing, Opening: a.Opening}); err != nil {
+					return fmt.Errorf("seed demo sharing and opening: %w", err)
+				}
+			}
+			if err := demo.SeedRows(cmd.Context(), a.Catalog, a.Datastore()); err != nil { // idempotent: skips resources with data
+				return fmt.Errorf("seed demo rows: %w", err)
+			}
+			if err := demo.SeedDeid(cmd.Context(), demo.DeidServices{Identity: a.Identity, Catalog: a.Catalog, Grades: a.Grades, Profiles: a.Profiles, Datastore: a.Datastore()}); err != nil { // idempotent
+				return fmt.Errorf("seed demo de-identification: %w", err)
 			}
 			printAccounts(cmd.OutOrStdout(), "http://"+o.addr, demo.Accounts())
 			return a.Serve(cmd.Context())

@@ -267,7 +267,13 @@ func TestEndToEndCatalogWorkflow(t *testing.T) {
 
 	// Before review, the public does not see it.
 	public := newBrowser(t, s.url)
-	link := `href="/resources/` + id + `"`
+	_, editorView := editor.get(resourcePage)
+	code := regexp.MustCompile(`[A-Z0-9]+-04-\d{5}`).FindString(editorView)
+	if code == "" {
+		t.Fatalf("resource page shows no catalog code:\n%s", excerpt(editorView))
+	}
+	// The portal links a search result to its dataset page, named by the code.
+	link := `href="/dataset/` + strings.ToLower(code) + `"`
 	if _, page := public.get("/catalog?q=" + url.QueryEscape(title)); strings.Contains(page, link) {
 		t.Fatal("a submitted resource is visible in the public catalog before review")
 	}
@@ -282,8 +288,14 @@ func TestEndToEndCatalogWorkflow(t *testing.T) {
 		t.Fatalf("review: %d\n%s", status, excerpt(body))
 	}
 
-	if _, page := public.get("/catalog?q=" + url.QueryEscape(title)); !strings.Contains(page, link) || !strings.Contains(page, html.EscapeString(title)) {
-		t.Fatalf("published resource missing from the public catalog page")
+	// The public catalog is served from the search index, which follows
+	// changes within seconds.
+	listed := func() bool {
+		_, page := public.get("/catalog?q=" + url.QueryEscape(title))
+		return strings.Contains(page, link)
+	}
+	if !eventually(10*time.Second, listed) {
+		t.Fatalf("published resource missing from the public catalog page after 10s")
 	}
 	var list struct {
 		Items []struct {
@@ -365,5 +377,17 @@ func TestTokenCreateWorksOfflineAndAuthenticatesTheAPI(t *testing.T) {
 	resp2.Body.Close()
 	if resp2.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("wrong token: status %d, want 401", resp2.StatusCode)
+	}
+}
+
+// eventually polls cond until it holds or timeout passes.
+func eventually(timeout time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(timeout); ; time.Sleep(100 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
 	}
 }

@@ -32,7 +32,10 @@ func main() {
 
 // options are the flags shared by every command that opens the store.
 type options struct {
-	addr, data, db, publicURL, logLevel, logFormat string
+	addr, data, db, publicURL, logLevel, logFormat, ledgerOrigin string
+	anonRate                                                     int
+
+	datastoreSQL bool // serve CKAN datastore_search_sql
 }
 
 func rootCommand() *cobra.Command {
@@ -48,8 +51,11 @@ func rootCommand() *cobra.Command {
 	pf.StringVar(&o.db, "db", "", "PostgreSQL URL (postgres://...); empty uses the embedded SQLite store in --data")
 	pf.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	pf.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	pf.StringVar(&o.ledgerOrigin, "ledger-origin", "", "origin line of the ledger's checkpoints, fixed when its key is created; default PUBLIC-URL-HOST/ledger")
+	pf.BoolVar(&o.datastoreSQL, "datastore-sql", false, "serve CKAN datastore_search_sql (read-only SELECT over readable resources)")
+	pf.IntVar(&o.anonRate, "anon-rate", 0, "data reads a minute allowed to one anonymous client address (0: 120)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd) }
-	root.AddCommand(serveCommand(&o), demoCommand(&o), migrateCommand(&o), tokenCommand(&o), userCommand(&o), versionCommand())
+	root.AddCommand(serveCommand(&o), demoCommand(&o), migrateCommand(&o), tokenCommand(&o), userCommand(&o), ledgerCommand(&o), importCommand(&o), harvestCommand(&o), reindexCommand(&o), scanCommand(), deidCommand(), versionCommand())
 	return root
 }
 
@@ -91,7 +97,8 @@ func (o *options) open(ctx context.Context) (*app.App, error) {
 		public = "http://" + o.addr
 	}
 	return app.Open(ctx, app.Config{Addr: o.addr, DataDir: o.data, DatabaseURL: o.db, PublicURL: public,
-		Version: versionString(), Log: log})
+		Version: versionString(), Log: log, LedgerOrigin: o.ledgerOrigin, AnonymousRate: o.anonRate,
+		DatastoreSQL: o.datastoreSQL})
 }
 
 func versionString() string {

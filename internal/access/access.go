@@ -17,6 +17,11 @@ import (
 // deny decision into an error; the web layer maps it to 403.
 var ErrDenied = errors.New("access denied")
 
+// ErrRateLimited is matched (errors.Is) by the error of a decision denied
+// because the client asked too often; the web layer maps it to 429 with
+// Retry-After. Such an error also matches ErrDenied.
+var ErrRateLimited = errors.New("rate limit exceeded")
+
 // Action is what the subject wants to do with a resource's data.
 type Action string
 
@@ -47,6 +52,11 @@ type Constraints struct {
 	DeidProfile string    `json:"deid_profile,omitempty"` // de-identification profile applied to rows
 	MaxRows     int64     `json:"max_rows,omitempty"`     // rows per request
 	Expires     time.Time `json:"expires,omitempty"`      // the grant's end
+	// RowsLeft is what remains of the grant's total row quota (0: no quota).
+	// A data path MUST NOT return more rows than this in one response.
+	RowsLeft int64 `json:"rows_left,omitempty"`
+	// Actions are the delivery modes the grant permits (nil: any).
+	Actions []Action `json:"actions,omitempty"`
 }
 
 // Decision is the decision point's answer.
@@ -56,6 +66,26 @@ type Decision struct {
 	Message     string      `json:"message"`
 	GrantID     string      `json:"grant_id,omitempty"`
 	Constraints Constraints `json:"constraints"`
+
+	// ID identifies the decision's record in the decision log.
+	ID string `json:"id,omitempty"`
+	// ResourceID is the resource decided on.
+	ResourceID string `json:"resource_id,omitempty"`
+	// RetryAfter is set on a rate-limited denial: when to ask again.
+	RetryAfter time.Duration `json:"retry_after,omitempty"`
+
+	filter *RowFilter // compiled Constraints.RowFilter, when there is one
+}
+
+// RowLimit is the most rows one response may carry under d: the smaller of
+// MaxRows and RowsLeft, or want when neither applies or want is smaller.
+func (d Decision) RowLimit(want int64) int64 {
+	for _, limit := range []int64{d.Constraints.MaxRows, d.Constraints.RowsLeft} {
+		if limit > 0 && (want <= 0 || limit < want) {
+			want = limit
+		}
+	}
+	return want
 }
 
 // Err returns nil for an allow decision, and an error wrapping ErrDenied
@@ -74,6 +104,21 @@ func (e *DeniedError) Error() string { return "access denied: " + e.Decision.Mes
 
 // Unwrap makes errors.Is(err, ErrDenied) true.
 func (e *DeniedError) Unwrap() error { return ErrDenied }
+
+// Is makes errors.Is(err, ErrRateLimited) true for a rate-limited denial.
+func (e *DeniedError) Is(target error) bool {
+	return target == ErrRateLimited && e.Decision.Reason == ReasonRateLimited
+}
+
+// RetryAfter returns how long the caller should wait before asking again,
+// when err is a rate-limited denial.
+func RetryAfter(err error) (time.Duration, bool) {
+	var de *DeniedError
+	if errors.As(err, &de) && de.Decision.Reason == ReasonRateLimited {
+		return de.Decision.RetryAfter, true
+	}
+	return 0, false
+}
 
 // Decider is what data paths depend on.
 type Decider interface {

@@ -2,52 +2,384 @@ package access
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"dataport/internal/catalog"
+	"dataport/internal/classify"
+	"dataport/internal/identity"
 	"dataport/internal/store"
 )
 
-// Service decides access on one store.
-type Service struct {
-	db  *store.DB
-	cat *catalog.Service
+// Reasons of decisions: stable codes that clients and tests may rely on.
+const (
+	ReasonProvider     = "provider"             // the providing institution reads its own data
+	ReasonOperator     = "platform_operator"    // platform operators read published data
+	ReasonOpen         = "open_unconditional"   // open to everyone
+	ReasonGrant        = "grant"                // a grant allows it
+	ReasonNotFound     = "not_found"            // no such resource, or hidden from the subject
+	ReasonNotPublished = "not_published"        // drafts and retired resources serve no data
+	ReasonNoGrant      = "no_grant"             // needs a grant the subject does not hold
+	ReasonNotOpen      = "not_open"             // not open to the public
+	ReasonDeidRequired = "deid_required"        // cannot be opened without a de-identification profile
+	ReasonClassified   = "classification"       // the classification rules forbid this use
+	ReasonRateLimited  = "rate_limited"         // too many requests: retry later
+	ReasonBadKey       = "bad_key"              // the per-grant API key is unknown or revoked
+	ReasonRevoked      = "grant_revoked"        // the grant was revoked
+	ReasonExpired      = "grant_expired"        // the grant's validity has ended
+	ReasonNotYetValid  = "grant_not_yet_valid"  // the grant's validity has not begun
+	ReasonOverQuota    = "over_quota"           // the grant's call or row quota is used up
+	ReasonPurpose      = "purpose_mismatch"     // the declared purpose is not one the grant permits
+	ReasonAction       = "action_not_permitted" // the grant does not permit this delivery mode
+)
+
+// Config tunes the decision point. Zero fields take the defaults.
+type Config struct {
+	AnonymousRate int // reads per minute per client address for anonymous callers (default 120)
+	UserRate      int // reads per minute per signed-in user (default 1200)
+	KeyRate       int // reads per minute per API key without a policy rate (default 1200)
+	Log           LogConfig
+	Rules         Rules        // default PolicyRules{classify.DefaultPolicy}
+	Logger        *slog.Logger // default slog.Default()
+	// WatchInterval is how often the event feed is read for changes made by
+	// other processes (default 200 ms).
+	WatchInterval time.Duration
 }
 
-// NewService returns the decision point.
-func NewService(db *store.DB, cat *catalog.Service) *Service {
-	return &Service{db: db, cat: cat}
+// Service is the decision point on one store: grants cached in memory,
+// rate limits, and the decision log.
+type Service struct {
+	db    *store.DB
+	cat   *catalog.Service
+	cfg   Config
+	rules Rules
+	cache *cache
+	limit *limiter
+	log   *decisionLog
+
+	loadMu   sync.Mutex
+	loaded   bool
+	ready    atomic.Bool // loaded, read without the lock on every decision
+	watch    watcher
+	watching atomic.Bool // Start follows the event feed
+}
+
+// NewService returns the decision point with the default configuration.
+func NewService(db *store.DB, cat *catalog.Service) *Service { return New(db, cat, Config{}) }
+
+// New returns the decision point. Call Close to write the decisions still
+// queued; call Start to follow changes made by other processes.
+func New(db *store.DB, cat *catalog.Service, cfg Config) *Service {
+	if cfg.AnonymousRate == 0 {
+		cfg.AnonymousRate = 120
+	}
+	if cfg.UserRate == 0 {
+		cfg.UserRate = 1200
+	}
+	if cfg.KeyRate == 0 {
+		cfg.KeyRate = 1200
+	}
+	if cfg.Rules == nil {
+		cfg.Rules = PolicyRules{Policy: classify.DefaultPolicy}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.WatchInterval <= 0 {
+		cfg.WatchInterval = 200 * time.Millisecond
+	}
+	return &Service{db: db, cat: cat, cfg: cfg, rules: cfg.Rules, cache: newCache(), limit: newLimiter(),
+		log: newDecisionLog(db, cfg.Log, cfg.Logger)}
+}
+
+// Close writes every queued decision and stops the log writer.
+func (s *Service) Close() { s.log.close() }
+
+// Flush waits until every decision made so far is written.
+func (s *Service) Flush(ctx context.Context) error { return s.log.flush(ctx) }
+
+func (s *Service) ensureLoaded(ctx context.Context) error {
+	if s.ready.Load() {
+		return nil
+	}
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	if s.loaded {
+		return nil
+	}
+	defer func() { s.ready.Store(s.loaded) }()
+	if err := s.watch.init(ctx, s.db); err != nil {
+		return err
+	}
+	if err := s.loadAll(ctx); err != nil {
+		return err
+	}
+	s.loaded = true
+	return nil
 }
 
 // Decide answers req. It denies unless something grants: the resource's own
-// institution and platform operators may read; anyone may read a published,
-// unconditionally open resource. Grants from sharing, opening, zones and
-// contracts are added by those workflows.
+// institution and platform operators may read published data; anyone may
+// read a published, unconditionally open resource (through its
+// de-identification profile when the rules ask for one); anyone else needs
+// an active grant whose policy the request satisfies. Every decision, allow
+// or deny, is logged before Decide returns it.
 func (s *Service) Decide(ctx context.Context, req Request) (Decision, error) {
-	r, err := s.cat.Get(ctx, req.Subject, req.ResourceID)
-	if errors.Is(err, store.ErrNotFound) {
-		return deny("not_found", "no such resource, or it is not visible to you"), nil
-	} else if err != nil {
+	if err := s.ensureLoaded(ctx); err != nil {
 		return Decision{}, err
 	}
-	return decideCatalog(req, r), nil
+	client := ClientFrom(ctx)
+	if req.ClientIP == "" {
+		req.ClientIP = client.IP
+	}
+	if req.ClientKey == "" {
+		req.ClientKey = client.Key
+	}
+	now := time.Now().UTC()
+	d, keyID, err := s.decide(ctx, req, now)
+	if err != nil {
+		return Decision{}, err
+	}
+	d.ID, d.ResourceID = store.NewID(), req.ResourceID
+	rec := record{ID: d.ID, At: now, UserID: req.Subject.UserID, KeyID: keyID, ResourceID: req.ResourceID,
+		Action: req.Action, Purpose: req.Purpose, Path: req.Path, Allow: d.Allow, Reason: d.Reason, GrantID: d.GrantID}
+	if err := s.log.add(ctx, rec); err != nil {
+		return Decision{}, err
+	}
+	track(ctx, d)
+	return d, nil
 }
 
-func decideCatalog(req Request, r catalog.Resource) Decision {
+// decide makes the decision without logging it; keyID is the API key used.
+func (s *Service) decide(ctx context.Context, req Request, now time.Time) (Decision, string, error) {
+	var key *keyEntry
+	if req.ClientKey != "" {
+		k, ok := s.lookupKey(req.ClientKey)
+		if !ok {
+			return deny(ReasonBadKey, "the API key is unknown or revoked"), "", nil
+		}
+		key = &k
+	}
+	if d, limited := s.rateLimit(req, key, now); limited {
+		return d, keyID(key), nil
+	}
+	r, err := s.resource(ctx, req.ResourceID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && key == nil && !catalog.CanView(req.Subject, r)) {
+		return deny(ReasonNotFound, "no such resource, or it is not visible to you"), keyID(key), nil
+	} else if err != nil {
+		return Decision{}, "", err
+	}
+	if key != nil {
+		d, err := s.decideKey(ctx, req, r, *key, now)
+		return d, key.ID, err
+	}
+	d, err := s.decideSubject(ctx, req, r, now)
+	return d, "", err
+}
+
+func keyID(k *keyEntry) string {
+	if k == nil {
+		return ""
+	}
+	return k.ID
+}
+
+// rateLimit applies the client's rate: per API key, per signed-in user, or
+// per address for anonymous callers.
+func (s *Service) rateLimit(req Request, key *keyEntry, now time.Time) (Decision, bool) {
+	var bucket string
+	var rate int
+	switch {
+	case key != nil:
+		bucket, rate = "k:"+key.ID, s.cfg.KeyRate
+	case req.Subject.IsAnonymous():
+		bucket, rate = "ip:"+req.ClientIP, s.cfg.AnonymousRate
+	default:
+		bucket, rate = "u:"+req.Subject.UserID, s.cfg.UserRate
+	}
+	if wait := s.limit.allow(bucket, rate, now); wait > 0 {
+		d := deny(ReasonRateLimited, "too many requests: try again later")
+		d.RetryAfter = wait
+		return d, true
+	}
+	return Decision{}, false
+}
+
+// decideSubject decides for a person (or nobody) without an API key.
+func (s *Service) decideSubject(ctx context.Context, req Request, r catalog.Resource, now time.Time) (Decision, error) {
 	switch {
 	case req.Subject.RoleIn(r.OrganizationID) != "":
-		return Decision{Allow: true, Reason: "provider", Message: "the providing institution reads its own data"}
+		return Decision{Allow: true, Reason: ReasonProvider, Message: "the providing institution reads its own data"}, nil
 	case r.Status != catalog.StatusPublished:
-		return deny("not_published", "the resource is not published")
+		return deny(ReasonNotPublished, "the resource is not published"), nil
 	case catalog.CanReview(req.Subject):
-		return Decision{Allow: true, Reason: "platform_operator", Message: "platform operators read published data"}
-	case r.OpenType == catalog.OpenUnconditional && req.Action != ActionCompute:
-		return Decision{Allow: true, Reason: "open_unconditional", Message: "the resource is open to everyone"}
-	case r.OpenType == catalog.OpenConditional:
-		return deny("no_grant", "the resource is open on application: apply for access first")
-	default:
-		return deny("not_open", "the resource is not open to the public")
+		return Decision{Allow: true, Reason: ReasonOperator, Message: "platform operators read published data"}, nil
 	}
+	s.cache.mu.RLock()
+	candidates := s.cache.candidates(r.ID, s.cache.subjectKeys(req.Subject))
+	s.cache.mu.RUnlock()
+	grantDecision, found, err := s.decideGrants(ctx, req, r, candidates, now)
+	if err != nil || (found && grantDecision.Allow) {
+		return grantDecision, err
+	}
+	if r.OpenType == catalog.OpenUnconditional && req.Action != ActionCompute {
+		rq, err := s.requirement(ctx, r, classify.UseOpen, pathOf(req))
+		if err != nil {
+			return Decision{}, err
+		}
+		if rq.Allowed {
+			return Decision{Allow: true, Reason: ReasonOpen, Message: "the resource is open to everyone",
+				Constraints: Constraints{DeidProfile: rq.ProfileID}}, nil
+		}
+		if !found {
+			return deny(ReasonDeidRequired, strings.Join(rq.Reasons, "; ")), nil
+		}
+	}
+	switch {
+	case found:
+		return grantDecision, nil
+	case r.OpenType == catalog.OpenConditional:
+		return deny(ReasonNoGrant, "the resource is open on application: apply for access first"), nil
+	case r.ShareType != catalog.ShareNone && isInstitution(req.Subject):
+		return deny(ReasonNoGrant, "the resource is shared on request: request sharing first"), nil
+	}
+	return deny(ReasonNotOpen, "the resource is not open to the public"), nil
+}
+
+// isInstitution is a rough test used only to word a denial: does p belong
+// to any organization at all (institutions request sharing, others apply).
+func isInstitution(p identity.Principal) bool { return len(p.Memberships) > 0 }
+
+// decideKey decides for a machine client with a per-grant API key: only
+// that grant counts, whoever the key's holder is.
+func (s *Service) decideKey(ctx context.Context, req Request, r catalog.Resource, k keyEntry, now time.Time) (Decision, error) {
+	e := s.cache.grant(k.GrantID)
+	if e == nil || !slices.Contains(e.ResourceIDs, r.ID) {
+		return deny(ReasonNoGrant, "the API key's grant does not cover this resource"), nil
+	}
+	if r.Status != catalog.StatusPublished {
+		return deny(ReasonNotPublished, "the resource is not published"), nil
+	}
+	d, _, err := s.decideGrants(ctx, req, r, []*grantEntry{e}, now)
+	return d, err
+}
+
+// denialRank orders grant denials: the most telling one is reported.
+var denialRank = map[string]int{ReasonClassified: 8, ReasonRateLimited: 7, ReasonOverQuota: 6, ReasonPurpose: 5, ReasonAction: 4,
+	ReasonNotYetValid: 3, ReasonExpired: 2, ReasonRevoked: 1}
+
+// decideGrants returns the first allow among candidates, or the most
+// telling denial; found is false when there are no candidates.
+func (s *Service) decideGrants(ctx context.Context, req Request, r catalog.Resource, candidates []*grantEntry, now time.Time) (Decision, bool, error) {
+	var best Decision
+	for _, e := range candidates {
+		d, err := s.evalGrant(ctx, req, r, e, now)
+		if err != nil || d.Allow {
+			return d, true, err
+		}
+		if best.Reason == "" || denialRank[d.Reason] > denialRank[best.Reason] {
+			best = d
+		}
+	}
+	return best, len(candidates) > 0, nil
+}
+
+// evalGrant checks one grant's policy and the classification rules against
+// req, and counts the call when it allows.
+func (s *Service) evalGrant(ctx context.Context, req Request, r catalog.Resource, e *grantEntry, now time.Time) (Decision, error) {
+	p := e.Policy
+	var d Decision
+	rq, err := s.requirement(ctx, r, useOf(e.OriginKind), pathOf(req))
+	if err != nil {
+		return Decision{}, err
+	}
+	switch e.StatusAt(now) {
+	case GrantRevoked:
+		d = deny(ReasonRevoked, "your grant was revoked")
+	case GrantExpired:
+		d = deny(ReasonExpired, "your grant has expired")
+	case GrantPending:
+		d = deny(ReasonNotYetValid, "your grant is not valid yet")
+	}
+	switch {
+	case d.Reason != "":
+	case !p.Permits(req.Action):
+		d = deny(ReasonAction, "your grant does not permit "+string(req.Action))
+	case !rq.Allowed:
+		d = deny(ReasonClassified, strings.Join(rq.Reasons, "; "))
+	case req.Purpose != "" && req.Purpose != e.Purpose && !slices.Contains(p.Purposes, req.Purpose):
+		d = deny(ReasonPurpose, "your grant does not permit this purpose")
+	case p.MaxRows > 0 && e.rows.Load() >= p.MaxRows:
+		d = deny(ReasonOverQuota, "your grant's row quota is used up")
+	case p.RatePerMinute > 0:
+		if wait := s.limit.allow("g:"+e.ID, p.RatePerMinute, now); wait > 0 {
+			d = deny(ReasonRateLimited, "too many requests under this grant: try again later")
+			d.RetryAfter = wait
+		}
+	}
+	if d.Reason == "" && !takeCall(e, p.MaxCalls) {
+		d = deny(ReasonOverQuota, "your grant's call quota is used up")
+	}
+	d.GrantID = e.ID
+	if !d.Allow && d.Reason != "" {
+		e.denied.Add(1)
+		return d, nil
+	}
+	c := Constraints{Fields: p.Fields, RowFilter: p.RowFilter, DeidProfile: p.DeidProfile, MaxRows: p.RowsPerRequest,
+		Actions: p.Actions}
+	if c.DeidProfile == "" {
+		c.DeidProfile = rq.ProfileID // a profile covering the path applies on every use
+	}
+	if e.ValidUntil != nil {
+		c.Expires = *e.ValidUntil
+	}
+	if p.MaxRows > 0 {
+		c.RowsLeft = max(p.MaxRows-e.rows.Load(), 0)
+	}
+	return Decision{Allow: true, Reason: ReasonGrant, Message: "allowed by grant " + e.ID, GrantID: e.ID,
+		Constraints: c, filter: e.filters[r.ID]}, nil
+}
+
+// takeCall counts one call against a quota of max (0: none); false when the
+// quota is used up. Concurrent callers never overshoot it.
+func takeCall(e *grantEntry, max int64) bool {
+	for {
+		n := e.calls.Load()
+		if max > 0 && n >= max {
+			return false
+		}
+		if e.calls.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+func (s *Service) lookupKey(secret string) (keyEntry, bool) {
+	sum := sha256.Sum256([]byte(secret))
+	h := hex.EncodeToString(sum[:])
+	s.cache.mu.RLock()
+	defer s.cache.mu.RUnlock()
+	k, ok := s.cache.keys[h]
+	return k, ok
+}
+
+// RecordRows counts n rows served under decision d against its grant's row
+// quota. Data paths call it after serving a response under a grant.
+func (s *Service) RecordRows(ctx context.Context, d Decision, n int64) error {
+	if d.GrantID == "" || n <= 0 {
+		return nil
+	}
+	if e := s.cache.grant(d.GrantID); e != nil {
+		e.rows.Add(n)
+	}
+	return s.log.addRows(ctx, d.GrantID, n)
 }
 
 func deny(reason, message string) Decision {

@@ -12,10 +12,18 @@ import (
 	"strings"
 	"time"
 
+	"dataport/internal/access"
 	"dataport/internal/catalog"
+	"dataport/internal/classify"
+	"dataport/internal/deid"
 	"dataport/internal/identity"
+	"dataport/internal/ledger"
+	"dataport/internal/notify"
+	"dataport/internal/opening"
+	"dataport/internal/sharing"
 	"dataport/internal/store"
 	"dataport/internal/web"
+	"dataport/internal/web/api"
 )
 
 // Config is the whole configuration of a dataport process.
@@ -26,6 +34,20 @@ type Config struct {
 	PublicURL   string // how users reach the server; https:// turns on secure cookies
 	Version     string
 	Log         *slog.Logger
+
+	// LedgerOrigin is the origin line of the ledger's checkpoints; empty
+	// derives it from PublicURL when the ledger key is first created.
+	LedgerOrigin string
+
+	// AnonymousRate is how many data reads a minute one anonymous client
+	// address may make (0: the access package's default).
+	AnonymousRate int
+
+	// DatastoreSQL turns on CKAN's datastore_search_sql (off by default).
+	DatastoreSQL bool
+
+	// GradingRules is the operator's grading rule file (YAML or JSON); empty uses the shipped rules.
+	GradingRules string
 }
 
 // App is an opened store with the services on it.
@@ -34,6 +56,13 @@ type App struct {
 	DB       *store.DB
 	Identity *identity.Service
 	Catalog  *catalog.Service
+	Ledger   *ledger.Service
+	Access   *access.Service
+	Sharing  *sharing.Service
+	Opening  *opening.Service
+	Notify   *notify.Service
+	Grades   *classify.Service // classification and grading (GB/T 43697), enforcement
+	Profiles *deid.Service     // de-identification profiles per resource
 }
 
 // Open connects to the store (applying migrations) and builds the services.
@@ -45,20 +74,53 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &App{Config: cfg, DB: db, Identity: identity.NewService(db), Catalog: catalog.NewService(db)}, nil
+	led := ledger.New(db, ledger.Config{DataDir: cfg.DataDir, Origin: cfg.LedgerOrigin, PublicURL: cfg.PublicURL, Log: cfg.Log})
+	cat := catalog.NewService(db)
+	ids := identity.NewService(db)
+	grades, profiles, err := openClassify(db, cat, cfg.GradingRules)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	acc := access.New(db, cat, access.Config{AnonymousRate: cfg.AnonymousRate, Logger: cfg.Log, Rules: grades})
+	return &App{Config: cfg, DB: db, Identity: ids, Catalog: cat, Ledger: led, Access: acc, Grades: grades, Profiles: profiles,
+		Sharing: sharing.NewService(db, cat, acc, sharing.Config{}),
+		Opening: opening.NewService(db, cat, ids, acc, opening.Config{}),
+		Notify:  notify.NewService(db)}, nil
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.DB.Close() }
+// Close writes the decisions still queued and releases the store.
+func (a *App) Close() error {
+	a.Access.Close()
+	return a.DB.Close()
+}
 
 // Serve listens on the configured address and serves until ctx is cancelled,
 // then shuts down gracefully, letting requests in flight finish.
 func (a *App) Serve(ctx context.Context) error {
-	handler, err := web.New(web.Config{DB: a.DB, Identity: a.Identity, Catalog: a.Catalog, Log: a.Config.Log,
-		Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://")})
+	indexer, err := a.OpenSearch(ctx)
 	if err != nil {
 		return err
 	}
+	defer indexer.Index().Close()
+	go indexer.Run(ctx)
+	handler, err := web.New(web.Config{DB: a.DB, Identity: a.Identity, Catalog: a.Catalog, Ledger: a.Ledger, Access: a.Access,
+		Sharing: a.Sharing, Opening: a.Opening, Notify: a.Notify, Log: a.Config.Log,
+		Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
+		Search: indexer.Index(), Indexer: indexer, PublicURL: a.Config.PublicURL, Datastore: a.Datastore(),
+		Classify: api.ClassifyServices{Grades: a.Grades, Profiles: a.Profiles}})
+	if err != nil {
+		return err
+	}
+	if err := a.Ledger.Start(ctx); err != nil {
+		return err
+	}
+	defer a.stopLedger()
+	if err := a.Access.Start(ctx); err != nil {
+		return err
+	}
+	go a.escalate(ctx)
+	go a.Datastore().RunMonitor(ctx, time.Hour)
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
@@ -90,4 +152,33 @@ func (a *App) Serve(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// stopLedger lets the sequencer finish its batch and publish a checkpoint.
+func (a *App) stopLedger() {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := a.Ledger.Stop(ctx); err != nil {
+		a.Config.Log.Error("ledger did not stop cleanly", "err", err)
+	}
+}
+
+// escalate flags overdue share requests and open applications every minute
+// until ctx ends.
+func (a *App) escalate(ctx context.Context) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		if _, err := a.Sharing.Escalate(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			a.Config.Log.Warn("escalating overdue share requests failed", "err", err)
+		}
+		if _, err := a.Opening.Escalate(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			a.Config.Log.Warn("escalating overdue open applications failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

@@ -39,3 +39,7 @@ func CanView(p identity.Principal, r Resource) bool {
 		return r.Status != StatusDraft && p.IsPlatformStaff()
 	}
 }
+
+// CanRevise: platform operators (and sysadmins), who review resources, may
+// change a published one in place (Revise); institutions edit drafts.
+func CanRevise(p identity.Principal) bool { return CanReview(p) }

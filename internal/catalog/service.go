@@ -25,6 +25,11 @@ func NewService(db *store.DB) *Service { return &Service{db: db} }
 // (institution code, subject, sequence). Invalid input is refused with field
 // errors and nothing is written.
 func (s *Service) Create(ctx context.Context, actor identity.Principal, orgID string, in Input) (Resource, error) {
+	return s.create(ctx, actor, orgID, store.NewID(), in)
+}
+
+// create is Create with the new resource's id given (CreateWithID).
+func (s *Service) create(ctx context.Context, actor identity.Principal, orgID, id string, in Input) (Resource, error) {
 	if !CanCreate(actor, orgID) {
 		return Resource{}, identity.ErrForbidden
 	}
@@ -32,7 +37,7 @@ func (s *Service) Create(ctx context.Context, actor identity.Principal, orgID st
 	if err := in.Validate(); err != nil {
 		return Resource{}, err
 	}
-	r := Resource{ID: store.NewID(), OrganizationID: orgID, Input: in, Status: StatusDraft, Version: 1, CreatedBy: actor.UserID}
+	r := Resource{ID: id, OrganizationID: orgID, Input: in, Status: StatusDraft, Version: 1, CreatedBy: actor.UserID}
 	err := s.db.Transact(ctx, func(tx *store.Tx) error {
 		var orgCode string
 		err := tx.QueryRowContext(ctx, `SELECT code FROM organizations WHERE id = $1`, orgID).Scan(&orgCode)

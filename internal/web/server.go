@@ -9,8 +9,15 @@ import (
 	"strconv"
 	"time"
 
+	"dataport/internal/access"
 	"dataport/internal/catalog"
+	"dataport/internal/datastore"
 	"dataport/internal/identity"
+	"dataport/internal/ledger"
+	"dataport/internal/notify"
+	"dataport/internal/opening"
+	"dataport/internal/search"
+	"dataport/internal/sharing"
 	"dataport/internal/store"
 	"dataport/internal/web/api"
 	"dataport/internal/web/ui"
@@ -25,14 +32,30 @@ type Config struct {
 	DB            *store.DB
 	Identity      *identity.Service
 	Catalog       *catalog.Service
+	Ledger        *ledger.Service
+	Access        *access.Service
+	Sharing       *sharing.Service
+	Opening       *opening.Service
+	Notify        *notify.Service
 	Log           *slog.Logger
 	Version       string
 	SecureCookies bool
+	// Search and Indexer serve the portal's search, the CKAN API and DCAT;
+	// PublicURL is the base of the links and IRIs they write.
+	Search    *search.Index
+	Indexer   *search.Indexer
+	PublicURL string
+	// Datastore loads and serves resource rows (native rows API, uploads, UI).
+	Datastore *datastore.Service
+	// Classify grades resources and keeps their de-identification profiles.
+	Classify api.ClassifyServices
 }
 
 // New returns the handler for the whole site.
 func New(cfg Config) (http.Handler, error) {
-	browser, err := ui.New(ui.Config{Identity: cfg.Identity, Catalog: cfg.Catalog, Log: cfg.Log, SecureCookies: cfg.SecureCookies})
+	browser, err := ui.New(ui.Config{Datastore: cfg.Datastore, Identity: cfg.Identity, Catalog: cfg.Catalog, Search: cfg.Search, Log: cfg.Log, SecureCookies: cfg.SecureCookies,
+		Ledger: cfg.Ledger, Access: ui.AccessServices{Access: cfg.Access, Sharing: cfg.Sharing, Opening: cfg.Opening, Notify: cfg.Notify},
+		Classify: cfg.Classify.Grades, Deid: cfg.Classify.Profiles})
 	if err != nil {
 		return nil, err
 	}
@@ -44,9 +67,17 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", ready(cfg.DB))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle(api.Prefix+"/", api.New(api.Config{Identity: cfg.Identity, Catalog: cfg.Catalog, Log: cfg.Log, Version: cfg.Version}))
+	mux.Handle(api.Prefix+"/", api.New(api.Config{Datastore: cfg.Datastore, Identity: cfg.Identity, Catalog: cfg.Catalog, Ledger: cfg.Ledger, Log: cfg.Log, Version: cfg.Version,
+		Access: api.AccessServices{Access: cfg.Access, Sharing: cfg.Sharing, Opening: cfg.Opening, Notify: cfg.Notify}, Classify: cfg.Classify}))
+	if cfg.Datastore != nil {
+		mux.Handle("POST "+api.Prefix+"/resources/{id}/data", api.UploadHandler(api.Config{Identity: cfg.Identity, Datastore: cfg.Datastore, Log: cfg.Log}))
+	}
+	if cfg.Ledger != nil {
+		mux.Handle("GET /ledger/", cfg.Ledger.Handler())
+	}
+	mountPortal(mux, cfg, browser)
 	mux.Handle("/", browser)
-	return recoverPanics(cfg.Log, m.observe(mux)), nil
+	return recoverPanics(cfg.Log, access.ClientMiddleware(m.observe(mux))), nil
 }
 
 func ready(db *store.DB) http.HandlerFunc {

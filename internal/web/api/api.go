@@ -12,7 +12,9 @@ import (
 	"strings"
 
 	"dataport/internal/catalog"
+	"dataport/internal/datastore"
 	"dataport/internal/identity"
+	"dataport/internal/ledger"
 	"dataport/internal/validate"
 	"dataport/internal/web/problem"
 
@@ -27,8 +29,14 @@ const Prefix = "/api/v1"
 type Config struct {
 	Identity *identity.Service
 	Catalog  *catalog.Service
+	Ledger   *ledger.Service
+	Access   AccessServices
 	Log      *slog.Logger
 	Version  string
+	// Datastore serves resource rows (rows.go); nil leaves those routes out.
+	Datastore *datastore.Service
+	// Classify serves grading and de-identification profiles (classify.go).
+	Classify ClassifyServices
 }
 
 // New returns the API handler, to be mounted at Prefix. Callers authenticate
@@ -43,15 +51,19 @@ func New(cfg Config) http.Handler {
 		"bearer": {Type: "http", Scheme: "bearer", Description: "An API token from POST /api/v1/users/me/tokens or `dataport token create`."},
 	}
 	api := humago.NewWithPrefix(mux, Prefix, hc)
-	h := &handlers{id: cfg.Identity, cat: cfg.Catalog, log: cfg.Log}
+	h := &handlers{id: cfg.Identity, cat: cfg.Catalog, ledger: cfg.Ledger, acc: cfg.Access, log: cfg.Log, ds: cfg.Datastore, cls: cfg.Classify}
 	h.routes(api)
 	return authenticate(cfg.Identity, cfg.Log, mux)
 }
 
 type handlers struct {
-	id  *identity.Service
-	cat *catalog.Service
-	log *slog.Logger
+	id     *identity.Service
+	cat    *catalog.Service
+	ledger *ledger.Service
+	acc    AccessServices
+	log    *slog.Logger
+	ds     *datastore.Service
+	cls    ClassifyServices
 }
 
 // authenticate resolves the bearer token into the request's principal. A

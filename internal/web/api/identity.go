@@ -124,6 +124,10 @@ func (h *handlers) identityRoutes(api huma.API) {
 func (h *handlers) routes(api huma.API) {
 	h.identityRoutes(api)
 	h.resourceRoutes(api)
+	h.ledgerRoutes(api)
+	h.accessRoutes(api)
+	h.rowRoutes(api)
+	h.classifyRoutes(api)
 }
 
 func (h *handlers) listOrganizations(ctx context.Context, in *listOrgsIn) (*List[identity.Organization], error) {

@@ -5,8 +5,10 @@ package problem
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 
+	"dataport/internal/access"
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
 	"dataport/internal/store"
@@ -22,6 +24,10 @@ func Status(p identity.Principal, err error) (int, bool) {
 		return http.StatusOK, true
 	case errors.As(err, &verrs):
 		return http.StatusUnprocessableEntity, true
+	case errors.Is(err, access.ErrRateLimited):
+		return http.StatusTooManyRequests, true
+	case errors.Is(err, access.ErrDenied):
+		return http.StatusForbidden, true
 	case errors.Is(err, identity.ErrForbidden) && p.IsAnonymous(), errors.Is(err, identity.ErrUnauthenticated),
 		errors.Is(err, identity.ErrBadCredentials):
 		return http.StatusUnauthorized, true
@@ -53,9 +59,22 @@ func Message(p identity.Principal, err error) string {
 			}
 			return "authentication required"
 		case http.StatusForbidden:
+			if errors.Is(err, access.ErrDenied) {
+				return err.Error() // the decision's reason, e.g. "apply for access first"
+			}
 			return "you are not allowed to do this"
 		}
 		return err.Error()
 	}
 	return http.StatusText(status)
+}
+
+// RetryAfter returns the whole seconds a client should wait before trying
+// again, when err is a rate-limited access decision (for the Retry-After header).
+func RetryAfter(err error) (int, bool) {
+	wait, ok := access.RetryAfter(err)
+	if !ok {
+		return 0, false
+	}
+	return max(1, int(math.Ceil(wait.Seconds()))), true
 }

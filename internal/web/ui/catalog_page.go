@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
 
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
@@ -20,8 +21,12 @@ type catalogPage struct {
 	Pager        pager
 }
 
-// catalogPage lists published resources matching the filter form, a page at a time.
+// catalogPage is the portal's search page (search_page.go) when the search
+// index is there, and otherwise a filtered listing from the database.
 func (s *server) catalogPage(w http.ResponseWriter, r *http.Request) error {
+	if s.search != nil {
+		return s.searchPage(w, r)
+	}
 	q := r.URL.Query()
 	f := catalogFilter{Q: q.Get("q"), OrganizationID: q.Get("organization_id"), Subject: q.Get("subject"),
 		ShareType: q.Get("share_type"), OpenType: q.Get("open_type"), Classification: q.Get("classification")}
@@ -42,4 +47,21 @@ func (s *server) catalogPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.render(w, r, http.StatusOK, "catalog", catalogPage{Filter: f, Institutions: insts, Rows: rows,
 		Pager: newPager("/catalog", q, page.NextCursor)})
+}
+
+// queryWith returns q with key set to value ("" removes it), without the
+// page cursor, since a changed search starts on its first page.
+func queryWith(q url.Values, key, value string) url.Values {
+	out := url.Values{}
+	for k, vs := range q {
+		if k != "after" && k != "cursor" && k != "done" {
+			out[k] = vs
+		}
+	}
+	if value == "" {
+		out.Del(key)
+	} else {
+		out.Set(key, value)
+	}
+	return out
 }

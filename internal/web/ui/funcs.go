@@ -9,6 +9,7 @@ import (
 
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
+	"dataport/internal/search"
 )
 
 // beijing is the time zone dates are shown in (China has no daylight saving).
@@ -28,6 +29,9 @@ func funcs(lang string, a *assets) template.FuncMap {
 		"title":       func(r catalog.Resource) string { return pick(lang, r.TitleZh, r.TitleEn) },
 		"description": func(r catalog.Resource) string { return pick(lang, r.DescriptionZh, r.DescriptionEn) },
 		"orgName":     func(o identity.Organization) string { return pick(lang, o.NameZh, o.NameEn) },
+		"orgNameOf":   func(o search.Org) string { return pick(lang, o.NameZh, o.NameEn) },
+		"day":         day,
+		"lower":       strings.ToLower,
 		"field":       func(key string) string { return fieldLabel(lang, key) },
 		"change":      func(field string) string { return changeLabel(lang, field) },
 		"fieldID":     fieldID,
@@ -120,6 +124,14 @@ func date(v any) string {
 		return "—"
 	}
 	return t.In(beijing).Format("2006-01-02 15:04")
+}
+
+// day shows the date of a time in Beijing.
+func day(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(beijing).Format("2006-01-02")
 }
 
 // changeLabel names a changed field of a history entry: "title_zh", or

@@ -12,6 +12,7 @@ import (
 type organizationsPage struct {
 	Kind   string // the kind filter, "" for all
 	Groups []organizationGroup
+	Counts map[string]int // published resources by organization, from the search index
 }
 
 type organizationGroup struct {
@@ -29,7 +30,7 @@ func (s *server) organizationsPage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	page := organizationsPage{Kind: kind}
+	page := organizationsPage{Kind: kind, Counts: s.orgCounts(principal(r))}
 	for _, k := range identity.OrgKinds {
 		group := organizationGroup{Kind: k}
 		for _, o := range orgs {
@@ -47,6 +48,7 @@ func (s *server) organizationsPage(w http.ResponseWriter, r *http.Request) error
 // organizationPage is one organization and the resources its viewer may see.
 type organizationPage struct {
 	Org       identity.Organization
+	Published int // its published resources the viewer can find in the portal
 	Rows      []resourceRow
 	Pager     pager
 	CanCreate bool
@@ -68,7 +70,7 @@ func (s *server) organizationPage(w http.ResponseWriter, r *http.Request) error 
 	for i, res := range list.Items {
 		rows[i] = resourceRow{Resource: res, Org: org}
 	}
-	return s.render(w, r, http.StatusOK, "organization", organizationPage{Org: org, Rows: rows,
+	return s.render(w, r, http.StatusOK, "organization", organizationPage{Org: org, Rows: rows, Published: s.orgCounts(p)[org.ID],
 		Pager:     newPager("/organizations/"+org.ID, q, list.NextCursor),
 		CanCreate: catalog.CanCreate(p, org.ID)})
 }

@@ -21,6 +21,9 @@ type resourcePage struct {
 	Review    reviewForm
 	Retire    retireForm
 	Errors    formErrors
+	Access    *accessInfo     // how to reach a published resource (dataset_page.go)
+	Events    *eventHistory   // its events in the ledger (ledger_history.go); nil without a ledger
+	Grading   *gradingSection // its classification and grading (grading.go); nil when the viewer may not see it
 }
 
 // historyEntry is a version with the username of whoever made it.
@@ -41,6 +44,7 @@ func (s *server) resourcePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	withAccess(r, &page)
 	return s.render(w, r, http.StatusOK, "resource", page)
 }
 
@@ -58,11 +62,21 @@ func (s *server) loadResourcePage(ctx context.Context, p identity.Principal, id 
 	if err != nil {
 		return resourcePage{}, err
 	}
+	events, err := s.resourceEvents(ctx, p, res.ID)
+	if err != nil {
+		return resourcePage{}, err
+	}
+	grading, err := s.gradingSection(ctx, p, res)
+	if err != nil {
+		return resourcePage{}, err
+	}
 	editable := res.Status == catalog.StatusDraft || res.Status == catalog.StatusReturned
 	return resourcePage{Resource: res, Org: org, History: history,
 		CanEdit:   editable && catalog.CanEdit(p, res),
 		CanReview: res.Status == catalog.StatusSubmitted && catalog.CanReview(p),
 		CanRetire: res.Status == catalog.StatusPublished && catalog.CanRetire(p, res),
+		Events:    events,
+		Grading:   grading,
 	}, nil
 }
 

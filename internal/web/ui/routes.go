@@ -13,6 +13,7 @@ func (s *server) routes() *http.ServeMux {
 		{"GET /{$}", s.home},
 		{"GET /catalog", s.catalogPage},
 		{"GET /resources/{id}", s.resourcePage},
+		{"GET /dataset/{name}", s.datasetPage},
 		{"GET /resources/{id}/edit", s.editResourceForm},
 		{"POST /resources/{id}/edit", s.editResource},
 		{"POST /resources/{id}/submit", s.submitResource},
@@ -31,6 +32,42 @@ func (s *server) routes() *http.ServeMux {
 		{"GET /account", s.accountPage},
 		{"POST /account/tokens", s.createToken},
 		{"POST /account/tokens/{id}/revoke", s.revokeToken},
+		{"GET /share-requests", s.shareRequests},
+		{"GET /share-requests/new", s.newShareRequest},
+		{"POST /share-requests", s.createShareRequest},
+		{"GET /share-requests/{id}", s.shareRequestPage},
+		{"POST /share-requests/{id}/review", s.reviewShareRequest},
+		{"POST /share-requests/{id}/withdraw", s.withdrawShareRequest},
+		{"GET /applications", s.applications},
+		{"GET /applications/new", s.newApplication},
+		{"POST /applications", s.createApplication},
+		{"GET /applications/{id}", s.applicationPage},
+		{"POST /applications/{id}/review", s.reviewApplication},
+		{"POST /applications/{id}/withdraw", s.withdrawApplication},
+		{"GET /grants", s.grantsPage},
+		{"GET /grants/{id}", s.grantPage},
+		{"POST /grants/{id}/revoke", s.revokeGrant},
+		{"POST /grants/{id}/keys", s.createGrantKey},
+		{"POST /grants/{id}/keys/{key}/revoke", s.revokeGrantKey},
+		{"GET /notifications", s.notificationsPage},
+		{"POST /notifications/read", s.readNotifications},
+		{"GET /open-lists", s.openListsPage},
+		{"GET /resources/{id}/data", s.data(s.dataPageHandler)},
+		{"GET /resources/{id}/data/versions/{version}", s.data(s.versionPageHandler)},
+		{"POST /resources/{id}/data/settings", s.data(s.saveSettings)},
+		{"POST /resources/{id}/data/versions/{version}/rollback", s.data(s.rollbackVersion)},
+		{"POST /resources/{id}/data/versions/{version}/release", s.data(s.releaseVersion)},
+		{"GET /loads/{id}", s.data(s.loadPageHandler)},
+		{"GET /my/stale", s.data(s.stalePageHandler)},
+		{"GET /audit", s.auditPage},
+		{"GET /audit/events/{id}", s.auditEventPage},
+		{"GET /audit/events/{id}/receipt.json", s.receiptDownload},
+		{"POST /resources/{id}/grading/override", s.overrideGrading},
+		{"GET /resources/{id}/deid", s.deidPage},
+		{"POST /resources/{id}/deid", s.saveDeidProfile},
+		{"POST /resources/{id}/deid/{profile}/delete", s.deleteDeidProfile},
+		{"POST /resources/{id}/deid/{profile}/preview", s.previewDeidProfile},
+		{"POST /resources/{id}/deid/preview", s.previewDeidProfile},
 		{"/", s.notFound},
 	} {
 		mux.Handle(route.pattern, s.handle(route.handler))
@@ -45,6 +82,9 @@ func (s *server) handler() http.Handler {
 	pages := capBody(s.loadSession(s.checkCSRF(s.routes())))
 	root := http.NewServeMux()
 	root.Handle("GET /static/{name}", s.assets)
+	if s.datastore != nil {
+		root.Handle("POST /resources/{id}/upload", s.uploadHandler()) // multipart, outside the form cap
+	}
 	root.Handle("/", pages)
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(s.handle(func(http.ResponseWriter, *http.Request) error { return errCrossOrigin }))

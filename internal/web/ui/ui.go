@@ -10,25 +10,50 @@ import (
 	"net/http"
 
 	"dataport/internal/catalog"
+	"dataport/internal/classify"
+	"dataport/internal/datastore"
+	"dataport/internal/deid"
 	"dataport/internal/identity"
+	"dataport/internal/ledger"
+	"dataport/internal/search"
 )
 
 // Config is what the UI needs from the rest of the application.
 type Config struct {
 	Identity      *identity.Service
 	Catalog       *catalog.Service
+	Search        *search.Index  // the portal's search; nil lists the catalog from the database
+	Access        AccessServices // grants, share requests, open applications, open lists, notices
 	Log           *slog.Logger
 	SecureCookies bool // set the Secure flag (and __Host- prefix) on cookies: true when served over https
+	// Datastore serves the data pages (data.go); nil leaves them out.
+	Datastore *datastore.Service
+	// Ledger serves the event histories, the verify pages and the audit page
+	// (ledger_history.go, audit.go); nil leaves them out.
+	Ledger *ledger.Service
+	// Classify and Deid serve the grading section of the resource page and
+	// the de-identification profile pages (grading.go, deid_pages.go); nil
+	// leaves them out.
+	Classify *classify.Service
+	Deid     *deid.Service
 }
 
 // server holds the services and the parsed pages behind every browser route.
 type server struct {
 	identity *identity.Service
 	catalog  *catalog.Service
+	search   *search.Index
+	acc      AccessServices
 	log      *slog.Logger
 	cookies  cookies
 	assets   *assets
 	pages    *pages
+
+	datastore *datastore.Service // the data pages (data.go)
+	ledger    *ledger.Service    // event histories and the audit pages (audit.go)
+
+	grades   *classify.Service // the grading section (grading.go)
+	profiles *deid.Service     // the de-identification pages (deid_pages.go)
 }
 
 // New returns the handler for every browser route ("/" and below; the lead
@@ -49,7 +74,9 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{identity: cfg.Identity, catalog: cfg.Catalog, log: cfg.Log,
+	s := &server{datastore: cfg.Datastore, identity: cfg.Identity, catalog: cfg.Catalog, search: cfg.Search, acc: cfg.Access, log: cfg.Log,
 		cookies: newCookies(cfg.SecureCookies), assets: a, pages: p}
+	s.ledger = cfg.Ledger
+	s.grades, s.profiles = cfg.Classify, cfg.Deid
 	return s.handler(), nil
 }

@@ -1,0 +1,286 @@
+// Command ingest measures aggregation and the datastore. Figures go in
+// docs/benchmarks.md ("## Aggregation and datastore").
+//
+//	go run ./bench/ingest -rows 1000000            # load vs sqlite3 .import, peak RSS
+//	go run ./bench/ingest -rows 10000000 -queries 2000   # and datastore_search latency
+//	go run ./bench/ingest -db postgres://...       # the load on PostgreSQL (COPY)
+//
+// It generates a deterministic CSV of -rows rows and 12 columns, times the
+// sqlite3 command-line tool's .import of it (no checks at all), then times
+// `dataport import` of the same file into the embedded store (every check:
+// encoding and delimiter detection, types, code lists, required items, key
+// uniqueness, personal-information sampling) and reports both processes'
+// peak RSS. With -queries it then times CKAN datastore_search calls with
+// one indexed filter against the loaded table.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"dataport/internal/access"
+	"dataport/internal/catalog"
+	"dataport/internal/datastore"
+	"dataport/internal/identity"
+	"dataport/internal/store"
+)
+
+func main() {
+	rows := flag.Int("rows", 1000000, "rows in the generated CSV")
+	dir := flag.String("dir", "", "work directory (default a temporary one, removed afterwards)")
+	queries := flag.Int("queries", 0, "datastore_search calls to time after the load (0: none)")
+	dsn := flag.String("db", "", "PostgreSQL URL for the dataport load; empty: the embedded SQLite store")
+	logLevel = flag.String("log-level", "warn", "log level of the dataport import it runs (debug shows the load's phases)")
+	reuse := flag.String("reuse", "", "catalog code of a resource loaded by an earlier run in -dir: only time the queries")
+	flag.Parse()
+	if *reuse != "" {
+		if err := searchLatency(filepath.Join(*dir, "data"), *dsn, *reuse, *rows, *queries); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*rows, *dir, *queries, *dsn); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+var logLevel *string
+
+func run(rows int, dir string, queries int, dsn string) error {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "bench-ingest")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	csvPath := filepath.Join(dir, fmt.Sprintf("bench-%d.csv", rows))
+	if _, err := os.Stat(csvPath); err != nil {
+		start := time.Now()
+		if err := generate(csvPath, rows); err != nil {
+			return err
+		}
+		fmt.Printf("generated %s in %.1fs\n", csvPath, time.Since(start).Seconds())
+	}
+	st, _ := os.Stat(csvPath)
+	fmt.Printf("file: %d rows, 12 columns, %.1f MB\n", rows, float64(st.Size())/1e6)
+	binary := filepath.Join(dir, "dataport")
+	if out, err := exec.Command("go", "build", "-o", binary, "./cmd/dataport").CombinedOutput(); err != nil {
+		return fmt.Errorf("build dataport: %v\n%s", err, out)
+	}
+	if dsn == "" {
+		if err := sqliteImport(dir, csvPath); err != nil {
+			return err
+		}
+	}
+	dataDir := filepath.Join(dir, "data")
+	os.RemoveAll(dataDir)
+	code, err := prepare(dataDir, dsn)
+	if err != nil {
+		return err
+	}
+	args := []string{"import", "--resource", code, "--quiet", "--data", dataDir, "--log-level", *logLevel, csvPath}
+	if dsn != "" {
+		args = append(args, "--db", dsn)
+	}
+	secs, rss, out, err := timed(binary, args...)
+	if err != nil {
+		return fmt.Errorf("dataport import: %v\n%s", err, out)
+	}
+	fmt.Printf("dataport import (%s): %.2fs, %.0f rows/s, peak RSS %d MB\n  %s", dialectName(dsn), secs, float64(rows)/secs, rss>>10, out)
+	if queries > 0 {
+		return searchLatency(dataDir, dsn, code, rows, queries)
+	}
+	return nil
+}
+
+func dialectName(dsn string) string {
+	if dsn == "" {
+		return "SQLite"
+	}
+	return "PostgreSQL"
+}
+
+// timed runs a command and returns its wall time, peak RSS (KiB) and output.
+func timed(name string, args ...string) (float64, int64, string, error) {
+	cmd := exec.Command(name, args...)
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	secs := time.Since(start).Seconds()
+	var rss int64
+	if cmd.ProcessState != nil {
+		if u, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = u.Maxrss
+		}
+	}
+	return secs, rss, string(out), err
+}
+
+// sqliteImport times the sqlite3 CLI's .import into a fresh file.
+func sqliteImport(dir, csvPath string) error {
+	db := filepath.Join(dir, "cli.db")
+	os.Remove(db)
+	secs, rss, out, err := timed("sqlite3", db, "-cmd", "PRAGMA journal_mode=WAL", "-cmd", ".mode csv", ".import "+csvPath+" t")
+	if err != nil {
+		return fmt.Errorf("sqlite3 .import (apt-get install -y sqlite3): %v\n%s", err, out)
+	}
+	v, _ := exec.Command("sqlite3", "--version").Output()
+	fmt.Printf("sqlite3 .import (%s): %.2fs, peak RSS %d MB\n", strings.Fields(string(v))[0], secs, rss>>10)
+	return nil
+}
+
+var districts = []string{"110101", "110102", "110105", "110106", "110107", "110108", "110112", "110113", "110114", "110115"}
+
+// items are the 12 columns: a key, text, a code, integers, decimals, a date,
+// a datetime and a boolean.
+func items() []catalog.Item {
+	return []catalog.Item{
+		{Name: "record_id", LabelZh: "记录编号", Type: catalog.TypeText, Length: 12, Required: true, Key: true},
+		{Name: "unit_name", LabelZh: "单位名称", Type: catalog.TypeText, Length: 50, Required: true},
+		{Name: "district", LabelZh: "所在区", Type: catalog.TypeCode, CodeList: districtCodes()},
+		{Name: "staff", LabelZh: "从业人数", Type: catalog.TypeInteger},
+		{Name: "visits", LabelZh: "服务人次", Type: catalog.TypeInteger},
+		{Name: "score", LabelZh: "评分", Type: catalog.TypeInteger},
+		{Name: "revenue", LabelZh: "营业收入（万元）", Type: catalog.TypeDecimal, Precision: 2},
+		{Name: "area", LabelZh: "面积（平方米）", Type: catalog.TypeDecimal, Precision: 1},
+		{Name: "opened", LabelZh: "开业日期", Type: catalog.TypeDate},
+		{Name: "checked_at", LabelZh: "检查时间", Type: catalog.TypeDatetime},
+		{Name: "certified", LabelZh: "是否认证", Type: catalog.TypeBoolean},
+		{Name: "note", LabelZh: "备注", Type: catalog.TypeText, Length: 100},
+	}
+}
+
+func districtCodes() []catalog.Code {
+	out := make([]catalog.Code, len(districts))
+	for i, d := range districts {
+		out[i] = catalog.Code{Code: d, Label: d}
+	}
+	return out
+}
+
+func generate(path string, n int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	labels := make([]string, 12)
+	for i, it := range items() {
+		labels[i] = it.LabelZh
+	}
+	w.WriteString(strings.Join(labels, ",") + "\n")
+	base := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	for k := 1; k <= n; k++ {
+		d := base.AddDate(0, 0, k%1500)
+		fmt.Fprintf(w, "R%010d,京华市第%d服务中心,%s,%d,%d,%d,%d.%02d,%d.%d,%s,%s %02d:%02d:00,%s,\"备注，第%d条\"\n",
+			k, k%9973, districts[k%10], k%500, k*7%100000, k%101, k%1000000, k%100, k%5000, k%10, d.Format("2006-01-02"),
+			d.Format("2006-01-02"), k%24, k%60, []string{"是", "否"}[k%2], k%1000)
+	}
+	return w.Flush()
+}
+
+// prepare creates the store, an institution and the resource to load, and
+// returns the resource's code. The score item is indexed for filtering.
+func prepare(dataDir, dsn string) (string, error) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Config{DataDir: dataDir, URL: dsn})
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	if dsn != "" {
+		db.Exec(`DELETE FROM resources WHERE title_zh = '基准测试数据'`)
+	}
+	ids, cat := identity.NewService(db), catalog.NewService(db)
+	org, err := ids.CreateOrganization(ctx, identity.System, identity.OrgInput{Kind: identity.KindOperator, NameZh: "基准测试机构",
+		Code: fmt.Sprintf("BENCH%d", time.Now().Unix()%100000)})
+	if err != nil {
+		return "", err
+	}
+	r, err := cat.Create(ctx, identity.System, org.ID, catalog.Input{TitleZh: "基准测试数据", DescriptionZh: "基准测试", Subject: "20",
+		Items: items(), UpdateFrequency: catalog.FreqMonthly, ShareType: catalog.ShareUnconditional, OpenType: catalog.OpenUnconditional,
+		Classification: catalog.ClassGeneral, Level: 1})
+	if err != nil {
+		return "", err
+	}
+	ds := datastore.New(datastore.Config{DB: db, Catalog: cat})
+	if _, err := ds.SetSettings(ctx, identity.System, r.ID, datastore.LoadSettings{OnError: datastore.Refuse, KeepVersions: 2,
+		Indexes: []string{"score"}}); err != nil {
+		return "", err
+	}
+	return r.Code, nil
+}
+
+// searchLatency times CKAN datastore_search calls, each with one indexed
+// filter (the key, or the indexed score), as an anonymous reader of the
+// published resource, through the access decision point.
+func searchLatency(dataDir, dsn, code string, rows, n int) error {
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Config{DataDir: dataDir, URL: dsn})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cat := catalog.NewService(db)
+	r, err := cat.GetByCode(ctx, identity.System, code)
+	if err != nil {
+		return err
+	}
+	op := identity.Principal{UserID: "bench", PlatformRoles: []identity.PlatformRole{identity.PlatformOperator}}
+	if r.Status != catalog.StatusPublished {
+		if _, err := cat.Submit(ctx, identity.System, r.ID); err != nil {
+			return err
+		}
+		if _, err := cat.Review(ctx, op, r.ID, catalog.Approve, ""); err != nil {
+			return err
+		}
+	}
+	acc := access.New(db, cat, access.Config{AnonymousRate: 1 << 30})
+	defer acc.Close()
+	ds := datastore.New(datastore.Config{DB: db, Catalog: cat, Access: acc})
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for _, test := range []struct {
+		name   string
+		params func() map[string]any
+	}{
+		{"key equality (1 row)", func() map[string]any {
+			return map[string]any{"resource_id": r.ID, "filters": map[string]any{"record_id": fmt.Sprintf("R%010d", rnd.IntN(rows)+1)}}
+		}},
+		{"indexed score equality (~1% of rows, limit 100, total)", func() map[string]any {
+			return map[string]any{"resource_id": r.ID, "filters": map[string]any{"score": fmt.Sprint(rnd.IntN(101))}}
+		}},
+	} {
+		var times []float64
+		for i := 0; i < n; i++ {
+			start := time.Now()
+			out, err := ds.DatastoreSearch(ctx, identity.Anonymous, test.params())
+			if err != nil {
+				return fmt.Errorf("%s: %w", test.name, err)
+			}
+			times = append(times, time.Since(start).Seconds()*1000)
+			if i == 0 {
+				b, _ := json.Marshal(map[string]any{"total": out["total"], "estimated": out["total_was_estimated"]})
+				fmt.Printf("  first answer: %s\n", b)
+			}
+		}
+		slices.Sort(times)
+		fmt.Printf("datastore_search %s on %d rows (%s): p50 %.2f ms, p99 %.2f ms, max %.2f ms over %d calls\n", test.name, rows,
+			dialectName(dsn), times[len(times)/2], times[len(times)*99/100], times[len(times)-1], n)
+	}
+	return nil
+}

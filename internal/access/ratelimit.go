@@ -1,0 +1,79 @@
+package access
+
+import (
+	"hash/maphash"
+	"math"
+	"sync"
+	"time"
+)
+
+// limiter is a set of token buckets, one per client key ("ip:…", "u:…",
+// "k:…", "g:…"), each refilled at its own rate per minute with a burst of
+// one minute's worth. It is sharded so that concurrent readers rarely wait
+// on one another. Limits are per process: N replicas allow N times as much.
+type limiter struct {
+	seed   maphash.Seed
+	shards [64]limiterShard
+}
+
+type limiterShard struct {
+	mu      sync.Mutex
+	buckets map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+	rate   float64 // tokens per second
+	burst  float64
+}
+
+func newLimiter() *limiter {
+	l := &limiter{seed: maphash.MakeSeed()}
+	for i := range l.shards {
+		l.shards[i].buckets = map[string]*bucket{}
+	}
+	return l
+}
+
+// allow takes one token from key's bucket (perMinute tokens a minute). It
+// returns zero when the request may proceed, or how long until it may.
+// perMinute <= 0 means no limit.
+func (l *limiter) allow(key string, perMinute int, now time.Time) time.Duration {
+	if perMinute <= 0 {
+		return 0
+	}
+	sh := &l.shards[maphash.String(l.seed, key)%uint64(len(l.shards))]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	rate, burst := float64(perMinute)/60, float64(perMinute)
+	b := sh.buckets[key]
+	if b == nil {
+		b = &bucket{tokens: burst, last: now}
+		sh.buckets[key] = b
+	}
+	b.rate, b.burst = rate, burst
+	b.tokens = math.Min(burst, b.tokens+now.Sub(b.last).Seconds()*rate)
+	b.last = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return 0
+	}
+	wait := time.Duration((1 - b.tokens) / rate * float64(time.Second))
+	return max(wait, time.Second)
+}
+
+// sweep forgets buckets that have refilled completely: they hold no state
+// worth keeping, and an attacker cycling addresses must not grow memory.
+func (l *limiter) sweep(now time.Time) {
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		for k, b := range sh.buckets {
+			if b.tokens+now.Sub(b.last).Seconds()*b.rate >= b.burst {
+				delete(sh.buckets, k)
+			}
+		}
+		sh.mu.Unlock()
+	}
+}

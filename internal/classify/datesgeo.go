@@ -1,0 +1,111 @@
+package classify
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ParseDate reads a calendar date written as 2006-01-02, 2006/1/2,
+// 2006.01.02, 20060102 or 2006年1月2日 (a time after a space or 'T' is
+// ignored). It reports false for anything else or an impossible date.
+func ParseDate(s string) (y, m, d int, ok bool) {
+	if i := strings.IndexAny(s, " T"); i > 0 {
+		s = s[:i]
+	}
+	if len(s) == 8 && allDigits(s) {
+		y, m, d, _ = ymd(s)
+		return y, m, d, validDate(y, m, d)
+	}
+	if strings.HasSuffix(s, "日") {
+		s = strings.TrimSuffix(s, "日")
+		s = strings.ReplaceAll(strings.ReplaceAll(s, "年", "-"), "月", "-")
+	}
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == '/' || r == '.' })
+	if len(parts) != 3 || len(parts[0]) != 4 || len(parts[1]) > 2 || len(parts[2]) > 2 {
+		return 0, 0, 0, false
+	}
+	var n [3]int
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 0 {
+			return 0, 0, 0, false
+		}
+		n[i] = v
+	}
+	return n[0], n[1], n[2], validDate(n[0], n[1], n[2])
+}
+
+// ValidBirthDate reports whether s is a date from 1900 to today.
+func ValidBirthDate(s string) bool {
+	y, m, d, ok := ParseDate(s)
+	return ok && y >= 1900 && !time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).After(time.Now())
+}
+
+// Coordinate results.
+const (
+	notCoord = iota
+	coordPair
+	coordAxis
+)
+
+// parseCoordinate reads "lng,lat" (or "lat,lng"; also with ';' or a space
+// between) with both numbers in range and at least three decimals, or —
+// only with context — a lone number of at most 180 with at least three
+// decimals. It returns the kind and the number of decimals.
+func parseCoordinate(s string, context bool) (kind, decimals int) {
+	a, b, pair := cutAny(s, ",; ")
+	if !pair {
+		if !context {
+			return notCoord, 0
+		}
+		v, dec, ok := decimal(s)
+		if ok && dec >= 3 && v >= -180 && v <= 180 {
+			return coordAxis, dec
+		}
+		return notCoord, 0
+	}
+	x, dx, ok1 := decimal(strings.TrimSpace(a))
+	y, dy, ok2 := decimal(strings.TrimSpace(b))
+	if !ok1 || !ok2 || dx < 3 || dy < 3 {
+		return notCoord, 0
+	}
+	if (x < -180 || x > 180 || y < -90 || y > 90) && (y < -180 || y > 180 || x < -90 || x > 90) {
+		return notCoord, 0
+	}
+	return coordPair, min(dx, dy)
+}
+
+func cutAny(s, seps string) (string, string, bool) {
+	i := strings.IndexAny(s, seps)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+1:], true
+}
+
+// decimal parses a plain decimal number (optional sign, digits, one point)
+// and counts the digits after the point.
+func decimal(s string) (float64, int, bool) {
+	if s == "" || len(s) > 24 {
+		return 0, 0, false
+	}
+	dot, digits := -1, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isDigit(c):
+			digits++
+		case c == '.' && dot < 0:
+			dot = i
+		case (c == '-' || c == '+') && i == 0:
+		default:
+			return 0, 0, false
+		}
+	}
+	if dot < 0 || digits == 0 {
+		return 0, 0, false
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	return v, len(s) - dot - 1, err == nil
+}

@@ -1,0 +1,259 @@
+package classify
+
+import (
+	"iter"
+	"math"
+	"strings"
+	"time"
+)
+
+// Column is what a scan found in one column: counts and decisions, never
+// values, so that it can be stored and logged.
+type Column struct {
+	Name string `json:"name"`
+	// Detected is the type the column holds, or null.
+	Detected *Type `json:"detected"`
+	// Matches counts valid instances per type (check characters pass),
+	// whole values and those embedded in free text alike.
+	Matches map[Type]int `json:"matches"`
+	// Confidence is the share of non-empty values that support Detected,
+	// lowered when the header names another type (0 when nothing is detected).
+	Confidence float64 `json:"confidence"`
+	NonEmpty   int     `json:"non_empty"`
+	// Distinct estimates the number of distinct values (exact below 2048).
+	Distinct int64 `json:"distinct"`
+	// FreeText marks a column of longer text, scanned for embedded identifiers.
+	FreeText bool `json:"free_text,omitempty"`
+	// Embedded counts the valid identifiers found inside longer values.
+	Embedded map[Type]int `json:"embedded,omitempty"`
+	// Category is the sensitive category (PIPL art. 28) the column falls in, if any.
+	Category Category `json:"sensitive_category,omitempty"`
+	// GeoDecimals is the least precision (decimals) of the column's coordinates.
+	GeoDecimals int `json:"geo_decimals,omitempty"`
+	// Minors counts birth dates less than 14 years ago.
+	Minors int `json:"minors,omitempty"`
+}
+
+// Result is the outcome of scanning a table.
+type Result struct {
+	Rows    int      `json:"rows"`
+	Bytes   int64    `json:"bytes"`
+	Columns []Column `json:"columns"`
+	// Classification is filled in by Grade.
+	Classification *Grading `json:"classification,omitempty"`
+}
+
+// Scanner scans a table row by row in constant memory per column. The
+// zero value is not usable; call NewScanner. A Scanner is not safe for
+// concurrent use: scan parts of a table with separate Scanners and Merge them.
+type Scanner struct {
+	cols []*columnState
+	rows int
+}
+
+type columnState struct {
+	name      string
+	hint      Type
+	category  Category
+	nonEmpty  int
+	bytes     int64
+	valid     [numKinds]int
+	weak      [numKinds]int
+	embedded  [numKinds]int
+	minDec    int
+	dobs      int
+	minors    int
+	distinct  distinctCounter
+	minorDate string // birth dates after this (yyyymmdd) are of children under 14
+}
+
+// NewScanner returns a scanner for a table with the given header.
+func NewScanner(header []string) *Scanner {
+	s := &Scanner{}
+	minor := time.Now().AddDate(-14, 0, 0).Format("20060102")
+	for _, h := range header {
+		h = strings.TrimPrefix(h, "\uFEFF")
+		s.cols = append(s.cols, &columnState{name: h, hint: HeaderHint(h), category: HeaderCategory(h), minDec: math.MaxInt, minorDate: minor})
+	}
+	return s
+}
+
+// Add scans one row. Values beyond the header are ignored; missing ones count as empty.
+func (s *Scanner) Add(row []string) {
+	s.rows++
+	for i, v := range row {
+		if i >= len(s.cols) {
+			break
+		}
+		s.cols[i].add(v)
+	}
+}
+
+func (c *columnState) add(v string) {
+	v = strings.TrimSpace(v)
+	if isNull(v) {
+		return
+	}
+	c.nonEmpty++
+	c.bytes += int64(len(v))
+	c.distinct.add(v)
+	vd := detect(v, c.hint)
+	if vd.kind == kindNone {
+		if len(v) >= 11 {
+			embedded(v, &c.embedded)
+		}
+		return
+	}
+	if !vd.valid {
+		c.weak[vd.kind]++
+		return
+	}
+	c.valid[vd.kind]++
+	switch vd.kind {
+	case kGeo:
+		c.minDec = min(c.minDec, vd.decimals)
+	case kDateOfBirth:
+		c.dobs++
+		if y, m, d, ok := ParseDate(v); ok && dateKey(y, m, d) > c.minorDate {
+			c.minors++
+		}
+	}
+}
+
+func dateKey(y, m, d int) string {
+	return string([]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10),
+		byte('0' + m/10), byte('0' + m%10), byte('0' + d/10), byte('0' + d%10)})
+}
+
+func isNull(v string) bool {
+	switch v {
+	case "", "NULL", "null", "Null", `\N`, "N/A", "n/a", "NA", "-", "--", "无", "空":
+		return true
+	}
+	return false
+}
+
+// Result decides, per column, what it holds.
+func (s *Scanner) Result() Result {
+	r := Result{Rows: s.rows, Columns: make([]Column, len(s.cols))}
+	for i, c := range s.cols {
+		r.Columns[i] = c.decide()
+		r.Bytes += c.bytes
+	}
+	return r
+}
+
+// hintAgrees reports whether a header hint names kind k.
+func hintAgrees(hint Type, k kind) bool {
+	if k == kindNone {
+		return false
+	}
+	t := Types[k]
+	return hint == t || (hint == phoneHint && (t == Mobile || t == Landline))
+}
+
+// Detection thresholds: the share of non-empty values that must support a
+// type, without and with a header naming it.
+const (
+	detectShare     = 0.6
+	detectShareHint = 0.3
+	freeTextBytes   = 24 // average length from which a column is treated as free text
+)
+
+func (c *columnState) decide() Column {
+	col := Column{Name: c.name, Matches: map[Type]int{}, NonEmpty: c.nonEmpty, Distinct: c.distinct.estimate(), Category: c.category}
+	best, bestScore := kindNone, 0.0
+	for k := range kind(numKinds) {
+		if n := c.valid[k] + c.embedded[k]; n > 0 {
+			col.Matches[Types[k]] = n
+		}
+		if c.embedded[k] > 0 {
+			if col.Embedded == nil {
+				col.Embedded = map[Type]int{}
+			}
+			col.Embedded[Types[k]] = c.embedded[k]
+		}
+		if score := float64(c.valid[k]) + 0.5*float64(c.weak[k]); score > bestScore {
+			best, bestScore = k, score
+		}
+	}
+	if c.nonEmpty == 0 {
+		return col
+	}
+	share := bestScore / float64(c.nonEmpty)
+	agree := hintAgrees(c.hint, best)
+	if best != kindNone && (share >= detectShare || (agree && share >= detectShareHint)) {
+		t := Types[best]
+		col.Detected = &t
+		factor := 1.0
+		switch {
+		case c.hint == "":
+			factor = 0.95
+		case !agree:
+			factor = 0.85
+		}
+		col.Confidence = math.Round(share*factor*1000) / 1000
+		c.typeCategory(&col, t)
+	} else if c.bytes/int64(c.nonEmpty) >= freeTextBytes {
+		col.FreeText = true
+	}
+	if c.minDec != math.MaxInt {
+		col.GeoDecimals = c.minDec
+	}
+	col.Minors = c.minors
+	return col
+}
+
+// typeCategory sets the sensitive category a detected type implies, unless
+// the header already named one.
+func (c *columnState) typeCategory(col *Column, t Type) {
+	if col.Category != "" {
+		return
+	}
+	switch {
+	case t == ResidentID || t == Passport:
+		col.Category = CatIdentity
+	case t == BankCard:
+		col.Category = CatFinancial
+	case t == GeoCoord:
+		col.Category = CatLocation
+	case t == DateOfBirth && c.minors > 0 && c.minors*100 >= c.dobs:
+		col.Category = CatMinor
+	}
+}
+
+// ScanColumns scans a whole table: header, then rows as they come (an
+// iterator, so a file or a database cursor streams through in constant
+// memory). It stops at the first error the rows yield.
+func ScanColumns(header []string, rows iter.Seq2[[]string, error]) (Result, error) {
+	s := NewScanner(header)
+	for row, err := range rows {
+		if err != nil {
+			return s.Result(), err
+		}
+		s.Add(row)
+	}
+	return s.Result(), nil
+}
+
+// Merge adds the counts of other, a scanner of the same header over other rows.
+func (s *Scanner) Merge(other *Scanner) {
+	s.rows += other.rows
+	for i, c := range s.cols {
+		if i >= len(other.cols) {
+			break
+		}
+		o := other.cols[i]
+		c.nonEmpty += o.nonEmpty
+		c.bytes += o.bytes
+		for k := range c.valid {
+			c.valid[k] += o.valid[k]
+			c.weak[k] += o.weak[k]
+			c.embedded[k] += o.embedded[k]
+		}
+		c.minDec = min(c.minDec, o.minDec)
+		c.dobs += o.dobs
+		c.minors += o.minors
+		c.distinct.merge(&o.distinct)
+	}
+}

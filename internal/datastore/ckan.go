@@ -1,0 +1,290 @@
+package datastore
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"dataport/internal/identity"
+	"dataport/internal/validate"
+)
+
+// CKAN's DataStore API over the datastore: DatastoreSearch and
+// DatastoreSearchSQL take an action's parameters as CKAN clients send them
+// (a JSON body, or query strings whose values are all text) and return the
+// action's "result" object. The CKAN Action API surface wraps them.
+
+// DatastoreSearch answers CKAN's datastore_search: resource_id (id or
+// catalog code), filters, q (text or per-field object), fields, sort,
+// limit (≤ 32,000, default 100), offset, include_total, records_format
+// (objects, lists, csv, tsv). It asks the access decision point on path
+// "ckan.datastore_search".
+func (s *Service) DatastoreSearch(ctx context.Context, actor identity.Principal, params map[string]any) (map[string]any, error) {
+	var errs validate.Errors
+	rid := s.resolveResource(ctx, actor, text(params["resource_id"]))
+	if rid == "" {
+		errs.Add("resource_id", params["resource_id"], "is required")
+	}
+	q := Query{Limit: 100, Total: true}
+	q.Fields = list(params["fields"])
+	q.Sort = parseSort(text(params["sort"]), &errs)
+	q.Filters = parseFilters(params["filters"], &errs)
+	switch v := decodeJSONText(params["q"]).(type) {
+	case map[string]any:
+		for k, w := range v {
+			q.Filters = append(q.Filters, Filter{Item: k, Op: opContains, Values: []string{text(w)}})
+		}
+	case nil:
+	default:
+		q.Q = text(v)
+	}
+	if n, ok := integer(params["limit"], "limit", &errs); ok {
+		if n < 0 || n > MaxLimit {
+			errs.Add("limit", n, "must be between 0 and %d", MaxLimit)
+		}
+		q.Limit = n
+	}
+	if n, ok := integer(params["offset"], "offset", &errs); ok {
+		if n < 0 {
+			errs.Add("offset", n, "cannot be negative")
+		}
+		q.Offset = n
+	}
+	if v, ok := params["include_total"]; ok {
+		q.Total = text(v) != "false" && text(v) != "0"
+	}
+	format := text(params["records_format"])
+	if format == "" {
+		format = "objects"
+	}
+	validate.OneOf(&errs, "records_format", format, "objects", "lists", "csv", "tsv")
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	limit := q.Limit
+	if limit == 0 {
+		q.Limit = 1 // CKAN's limit 0 returns only fields and the total
+	}
+	res, err := s.Search(ctx, actor, rid, "ckan.datastore_search", q)
+	if err != nil {
+		return nil, err
+	}
+	if limit == 0 {
+		res.Rows = res.Rows[:0]
+	}
+	return ckanResult(rid, q, limit, format, res)
+}
+
+const opContains = "contains"
+
+func ckanResult(rid string, q Query, limit int, format string, res RowsPage) (map[string]any, error) {
+	records, err := ckanRecords(res, format)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{
+		"resource_id": rid, "fields": ckanFields(res.Fields), "records": records, "records_format": format,
+		"limit": limit, "offset": q.Offset, "include_total": q.Total, "total_estimation_threshold": nil,
+		"_links": ckanLinks(rid, limit, q.Offset),
+	}
+	if q.Total {
+		out["total"], out["total_was_estimated"] = res.Total, res.TotalEstimated
+	}
+	return out, nil
+}
+
+func ckanFields(fields []RowField) []map[string]any {
+	out := make([]map[string]any, len(fields))
+	for i, f := range fields {
+		out[i] = map[string]any{"id": f.ID, "type": f.Type}
+		if f.Label != "" {
+			out[i]["info"] = map[string]any{"label": f.Label}
+		}
+	}
+	return out
+}
+
+func ckanLinks(rid string, limit, offset int) map[string]string {
+	v := url.Values{"resource_id": {rid}}
+	start := "/api/3/action/datastore_search?" + v.Encode()
+	v.Set("offset", strconv.Itoa(offset+limit))
+	return map[string]string{"start": start, "next": "/api/3/action/datastore_search?" + v.Encode()}
+}
+
+func ckanRecords(res RowsPage, format string) (any, error) {
+	switch format {
+	case "lists":
+		return res.Rows, nil
+	case "csv", "tsv":
+		var buf bytes.Buffer
+		w := csv.NewWriter(&buf)
+		if format == "tsv" {
+			w.Comma = '\t'
+		}
+		for _, row := range res.Rows {
+			rec := make([]string, len(row))
+			for i, v := range row {
+				rec[i] = cellText(v)
+			}
+			w.Write(rec)
+		}
+		w.Flush()
+		return buf.String(), w.Error()
+	}
+	out := make([]map[string]any, len(res.Rows))
+	for i, row := range res.Rows {
+		m := make(map[string]any, len(row))
+		for k, f := range res.Fields {
+			m[f.ID] = row[k]
+		}
+		out[i] = m
+	}
+	return out, nil
+}
+
+// cellText writes a served value as text.
+func cellText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+// resolveResource accepts a resource id or catalog code.
+func (s *Service) resolveResource(ctx context.Context, actor identity.Principal, ref string) string {
+	if ref == "" || len(ref) == 36 {
+		return ref
+	}
+	if r, err := s.cat.GetByCode(ctx, actor, ref); err == nil {
+		return r.ID
+	}
+	return ref
+}
+
+// text reads a parameter as text (numbers and booleans as JSON writes them).
+func text(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []string:
+		if len(x) > 0 {
+			return x[0]
+		}
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// decodeJSONText decodes a query-string parameter holding JSON (as CKAN
+// clients send filters and q in GET requests); other values pass through.
+func decodeJSONText(v any) any {
+	s, ok := v.(string)
+	if !ok || !strings.HasPrefix(strings.TrimSpace(s), "{") {
+		return v
+	}
+	var out any
+	if json.Unmarshal([]byte(s), &out) != nil {
+		return v
+	}
+	return out
+}
+
+// list reads a list given as a JSON array or comma-separated text.
+func list(v any) []string {
+	switch x := v.(type) {
+	case []any:
+		out := make([]string, len(x))
+		for i, e := range x {
+			out[i] = text(e)
+		}
+		return out
+	case []string:
+		return x
+	case string:
+		var out []string
+		for _, p := range strings.Split(x, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+func integer(v any, field string, errs *validate.Errors) (int, bool) {
+	switch x := v.(type) {
+	case nil:
+		return 0, false
+	case float64:
+		return int(x), true
+	case json.Number:
+		n, err := x.Int64()
+		if err != nil {
+			errs.Add(field, x, "must be an integer")
+		}
+		return int(n), err == nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(text(v)))
+	if err != nil {
+		errs.Add(field, v, "must be an integer")
+		return 0, false
+	}
+	return n, true
+}
+
+// parseSort reads CKAN's sort: "a desc, b".
+func parseSort(s string, errs *validate.Errors) []SortKey {
+	var out []SortKey
+	for _, part := range strings.Split(s, ",") {
+		f := strings.Fields(part)
+		if len(f) == 0 {
+			continue
+		}
+		k := SortKey{Item: strings.Trim(f[0], `"`)}
+		if len(f) > 1 {
+			switch strings.ToLower(f[1]) {
+			case "desc":
+				k.Desc = true
+			case "asc":
+			default:
+				errs.Add("sort", s, "direction must be asc or desc")
+			}
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+// parseFilters reads CKAN's filters: {"item": value or [values]}.
+func parseFilters(v any, errs *validate.Errors) []Filter {
+	m, ok := decodeJSONText(v).(map[string]any)
+	if v != nil && !ok {
+		errs.Add("filters", v, "must be an object of item names to values")
+		return nil
+	}
+	var out []Filter
+	for k, val := range m {
+		if arr, ok := val.([]any); ok {
+			out = append(out, Filter{Item: k, Op: OpIn, Values: list(arr)})
+		} else if val == nil {
+			out = append(out, Filter{Item: k, Op: OpNull})
+		} else {
+			out = append(out, Filter{Item: k, Op: OpEq, Values: []string{text(val)}})
+		}
+	}
+	return out
+}

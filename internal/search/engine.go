@@ -1,0 +1,484 @@
+package search
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"dataport/internal/catalog"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/mapping"
+)
+
+// engine evaluates searches on an in-memory mirror of the index: a roaring
+// bitmap of documents per analysed term and per keyword value, and a row
+// of sortable and facet values per document. bleve keeps the index on disk
+// (documents, their analysed terms, the stored source, the last event
+// applied) and its analyzers split the text here exactly as they do there;
+// the mirror exists because bleve reads doc values hit by hit, which made
+// a keyword-plus-facets query over 100,000 resources cost tens of
+// milliseconds, while bitmap intersections and one pass over the matches
+// cost a fraction of one (docs/benchmarks.md, "Open data portal").
+type engine struct {
+	mu       sync.RWMutex
+	ids      []string          // document number → resource id ("" when free)
+	nums     map[string]uint32 // resource id → document number
+	free     []uint32
+	alive    *roaring.Bitmap
+	termIDs  map[string]uint32 // posting key → term number
+	postings []*roaring.Bitmap // term number → documents
+	// Fields unique to one document are maps, not postings.
+	byName, byCode map[string]uint32
+	rows           []row
+	modified       []int64 // rows' modified times again, dense: the default orders compare them
+	analyzers      map[string]analysis.Analyzer
+	// Facet values are interned per field (by position in FacetFields), so
+	// counting them is indexing a slice.
+	facetIDs   []map[string]uint32
+	facetNames [][]string
+	// Facet values by document, one column per field of FacetFields:
+	// single-valued fields hold value id + 1 (0: none); multi-valued fields
+	// (keywords, formats) a list of ids.
+	single [][]uint32
+	multi  [][][]uint32
+	// words remembers where words matched, until the next change: a
+	// portal's searches repeat their words.
+	words *lru[string, wordMatch]
+}
+
+// multiValued are the facet fields a document may hold several values of.
+var multiValued = map[string]bool{FieldKeywords: true, FieldFormats: true}
+
+// row is what a search reads of one document besides its postings.
+type row struct {
+	modified, created, published int64 // Unix microseconds; 0 when unset
+	titleSort, name, code        string
+	hash                         uint64 // of the stored source
+}
+
+func newEngine(m mapping.IndexMapping) *engine {
+	e := &engine{nums: map[string]uint32{}, alive: roaring.New(), termIDs: map[string]uint32{},
+		byName: map[string]uint32{}, byCode: map[string]uint32{}, words: newLRU[string, wordMatch](4096),
+		analyzers: map[string]analysis.Analyzer{"cjk": m.AnalyzerNamed(cjk.AnalyzerName), "en": m.AnalyzerNamed(en.AnalyzerName)}}
+	e.resetFacets()
+	return e
+}
+
+func (e *engine) resetFacets() {
+	e.facetIDs, e.facetNames = make([]map[string]uint32, len(FacetFields)), make([][]string, len(FacetFields))
+	e.single, e.multi = make([][]uint32, len(FacetFields)), make([][][]uint32, len(FacetFields))
+	for i := range FacetFields {
+		e.facetIDs[i] = map[string]uint32{}
+	}
+}
+
+// micros reads a fixed-width UTC timestamp (TimeFormat) as Unix microseconds.
+func micros(s string) int64 {
+	t, err := time.Parse(TimeFormat, s)
+	if err != nil {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// intern returns the id of a value of facet field fi (the lock held).
+func (e *engine) intern(fi int, v string) uint32 {
+	id, ok := e.facetIDs[fi][v]
+	if !ok {
+		id = uint32(len(e.facetNames[fi]))
+		e.facetIDs[fi][v] = id
+		e.facetNames[fi] = append(e.facetNames[fi], v)
+	}
+	return id
+}
+
+func textKey(field, term string) string { return "t\x00" + field + "\x00" + term }
+func kwKey(field, value string) string  { return "k\x00" + field + "\x00" + value }
+
+// analyzerOf is the analyzer of a text field (the mapping's).
+func (e *engine) analyzerOf(field string) analysis.Analyzer {
+	if field == fieldTitleEn || field == fieldDescEn {
+		return e.analyzers["en"]
+	}
+	return e.analyzers["cjk"]
+}
+
+func (e *engine) tokens(field, text string) []string {
+	var out []string
+	for _, t := range e.analyzerOf(field).Analyze([]byte(text)) {
+		out = append(out, string(t.Term))
+	}
+	return out
+}
+
+// put adds or replaces a document (the same map bleve indexes).
+func (e *engine) put(id string, doc map[string]any) {
+	var keys []string
+	for _, f := range textFieldNames {
+		text, _ := doc[f].(string)
+		for _, t := range e.tokens(f, text) {
+			keys = append(keys, textKey(f, t))
+		}
+	}
+	var r row
+	values := map[string][]string{}
+	for _, f := range keywordFieldNames {
+		if uniqueFields[f] {
+			continue
+		}
+		var vals []string
+		switch v := doc[f].(type) {
+		case string:
+			if v != "" {
+				vals = []string{v}
+			}
+		case []string:
+			vals = v
+		}
+		for _, v := range vals {
+			keys = append(keys, kwKey(f, v))
+		}
+		values[f] = vals
+	}
+	str := func(f string) string { s, _ := doc[f].(string); return s }
+	r.modified, r.created, r.published = micros(str(FieldModified)), micros(str(FieldCreated)), micros(str(FieldPublished))
+	r.titleSort, r.name, r.code = str(FieldTitleSort), str(FieldName), str(FieldCode)
+	r.hash = sourceHash([]byte(str(fieldSource)))
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	terms := make([]uint32, len(keys))
+	for i, k := range keys {
+		t, ok := e.termIDs[k]
+		if !ok {
+			t = uint32(len(e.postings))
+			e.termIDs[k] = t
+			e.postings = append(e.postings, roaring.New())
+		}
+		terms[i] = t
+	}
+	e.words.clear()
+	n := e.remove(id)
+	if n < 0 {
+		if len(e.free) > 0 {
+			n, e.free = int(e.free[len(e.free)-1]), e.free[:len(e.free)-1]
+		} else {
+			n = len(e.ids)
+			e.ids, e.rows, e.modified = append(e.ids, ""), append(e.rows, row{}), append(e.modified, 0)
+			for fi, f := range FacetFields {
+				if multiValued[f] {
+					e.multi[fi] = append(e.multi[fi], nil)
+				} else {
+					e.single[fi] = append(e.single[fi], 0)
+				}
+			}
+		}
+	}
+	for fi, f := range FacetFields {
+		if multiValued[f] {
+			var ids []uint32
+			for _, v := range values[f] {
+				ids = append(ids, e.intern(fi, v))
+			}
+			e.multi[fi][n] = ids
+		} else if len(values[f]) > 0 {
+			e.single[fi][n] = e.intern(fi, values[f][0]) + 1
+		}
+	}
+	e.ids[n], e.rows[n], e.modified[n], e.nums[id] = id, r, r.modified, uint32(n)
+	e.byName[r.name], e.byCode[r.code] = uint32(n), uint32(n)
+	e.alive.Add(uint32(n))
+	for _, t := range terms {
+		e.postings[t].Add(uint32(n))
+	}
+}
+
+// remove takes a document out (the lock held) and returns its number for
+// reuse, or -1 when it was not there.
+func (e *engine) remove(id string) int {
+	n, ok := e.nums[id]
+	if !ok {
+		return -1
+	}
+	// A document's terms are not kept per document (they would outweigh
+	// the postings); an update or removal, which is rare, visits every
+	// term instead. An emptied term keeps its number.
+	for _, b := range e.postings {
+		b.Remove(n)
+	}
+	e.alive.Remove(n)
+	delete(e.nums, id)
+	delete(e.byName, e.rows[n].name)
+	delete(e.byCode, e.rows[n].code)
+	e.ids[n], e.rows[n] = "", row{}
+	for fi := range FacetFields {
+		if e.multi[fi] != nil {
+			e.multi[fi][n] = nil
+		} else {
+			e.single[fi][n] = 0
+		}
+	}
+	return int(n)
+}
+
+func (e *engine) delete(id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.words.clear()
+	if n := e.remove(id); n >= 0 {
+		e.free = append(e.free, uint32(n))
+	}
+}
+
+func (e *engine) reset() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.ids, e.nums, e.free, e.rows, e.modified = nil, map[string]uint32{}, nil, nil, nil
+	e.byName, e.byCode = map[string]uint32{}, map[string]uint32{}
+	e.words.clear()
+	e.alive, e.termIDs, e.postings = roaring.New(), map[string]uint32{}, nil
+	e.resetFacets()
+}
+
+// textFieldNames and keywordFieldNames are the fields the mirror holds.
+var (
+	textFieldNames    = []string{fieldTitleZh, fieldTitleEn, fieldDescZh, fieldDescEn, fieldKeywordT, fieldOrgText, fieldItems}
+	keywordFieldNames = append([]string{FieldID, FieldName, FieldCode, FieldAudience}, FacetFields...)
+	// uniqueFields are keyword fields with one document per value.
+	uniqueFields = map[string]bool{FieldID: true, FieldName: true, FieldCode: true}
+)
+
+// posting returns the documents of a posting key (never nil).
+func (e *engine) posting(key string) *roaring.Bitmap {
+	if t, ok := e.termIDs[key]; ok {
+		return e.postings[t]
+	}
+	return roaring.New()
+}
+
+func (e *engine) terms(field string, values []string) *roaring.Bitmap {
+	out := roaring.New()
+	for _, v := range values {
+		if uniqueFields[field] {
+			if n, ok := e.unique(field, v); ok {
+				out.Add(n)
+			}
+			continue
+		}
+		out.Or(e.posting(kwKey(field, v)))
+	}
+	return out
+}
+
+// unique finds the document whose id, name or code is v.
+func (e *engine) unique(field, v string) (uint32, bool) {
+	var n uint32
+	var ok bool
+	switch field {
+	case FieldID:
+		n, ok = e.nums[v]
+	case FieldName:
+		n, ok = e.byName[v]
+	case FieldCode:
+		n, ok = e.byCode[v]
+	}
+	return n, ok
+}
+
+// wordMatch is where one word of the query matches, field by field.
+type wordMatch struct {
+	fields []*roaring.Bitmap // parallel to textFields; then the code match
+	all    *roaring.Bitmap
+}
+
+// word finds a word: in a field when all its tokens are there (a Chinese
+// word by all its two-character pieces); a lone Chinese character by the
+// pieces that start with it; a catalog code exactly.
+// The result is shared: callers must not change its bitmaps.
+func (e *engine) word(w string) wordMatch {
+	if m, ok := e.words.get(w); ok {
+		return m
+	}
+	m := wordMatch{all: roaring.New()}
+	defer func() { e.words.put(w, m) }()
+	single := utf8.RuneCountInString(w) == 1 && unicode.Is(unicode.Han, []rune(w)[0])
+	for _, f := range textFields {
+		var b *roaring.Bitmap
+		switch toks := e.tokens(f.name, w); {
+		case single && f.cjk:
+			b = e.prefix(f.name, strings.ToLower(w))
+		case len(toks) == 0:
+			b = roaring.New()
+		default:
+			b = e.posting(textKey(f.name, toks[0])).Clone()
+			for _, t := range toks[1:] {
+				b.And(e.posting(textKey(f.name, t)))
+			}
+		}
+		m.fields = append(m.fields, b)
+		m.all.Or(b)
+	}
+	code := e.terms(FieldCode, []string{w, strings.ToUpper(w)})
+	m.fields = append(m.fields, code)
+	m.all.Or(code)
+	return m
+}
+
+func (e *engine) prefix(field, p string) *roaring.Bitmap {
+	out := roaring.New()
+	start := textKey(field, p)
+	for k, t := range e.termIDs {
+		if strings.HasPrefix(k, start) {
+			out.Or(e.postings[t])
+		}
+	}
+	return out
+}
+
+// scores adds, for each matching document, the boost of each field a word
+// matched in, weighted by how rare the word is there (idf). The slice is
+// indexed by document number and comes from a pool: give it back with
+// releaseScores.
+func (e *engine) scores(words []wordMatch, matches *roaring.Bitmap) []float64 {
+	n := float64(max(e.alive.GetCardinality(), 1))
+	p, _ := scorePool.Get().(*[]float64)
+	if p == nil || len(*p) < len(e.ids) {
+		s := make([]float64, len(e.ids)+1024)
+		p = &s
+	}
+	out := *p
+	for _, w := range words {
+		for i, b := range w.fields {
+			boost := 10.0 // the code
+			if i < len(textFields) {
+				boost = textFields[i].boost
+			}
+			df := float64(b.GetCardinality())
+			if df == 0 {
+				continue
+			}
+			weight := boost * math.Log(1+n/df)
+			it := roaring.And(b, matches).Iterator()
+			for it.HasNext() {
+				out[it.Next()] += weight
+			}
+		}
+	}
+	return out
+}
+
+var scorePool sync.Pool
+
+// releaseScores zeroes the entries of the matches and pools the slice.
+func releaseScores(s []float64, matches *roaring.Bitmap) {
+	if s == nil {
+		return
+	}
+	it := matches.Iterator()
+	for it.HasNext() {
+		s[it.Next()] = 0
+	}
+	scorePool.Put(&s)
+}
+
+// clause evaluates a clause to the documents it holds for (lock held).
+func (e *engine) clause(c Clause) *roaring.Bitmap {
+	var b *roaring.Bitmap
+	switch {
+	case len(c.Any) > 0:
+		b = roaring.New()
+		for _, sub := range c.Any {
+			b.Or(e.clause(sub))
+		}
+	case len(c.Values) > 0:
+		b = e.terms(c.Field, c.Values)
+	default:
+		b = roaring.New()
+		from, to := micros(c.From), micros(c.To)
+		if c.To == "9999" || c.To == "" {
+			to = 0
+		}
+		it := e.alive.Iterator()
+		for it.HasNext() {
+			n := it.Next()
+			if v := e.rows[n].timeOf(c.Field); v != 0 && (from == 0 || v >= from) && (to == 0 || v <= to) {
+				b.Add(n)
+			}
+		}
+	}
+	if c.Not {
+		return roaring.AndNot(e.alive, b)
+	}
+	return b
+}
+
+func (r row) timeOf(field string) int64 {
+	switch field {
+	case FieldModified:
+		return r.modified
+	case FieldCreated:
+		return r.created
+	case FieldPublished:
+		return r.published
+	}
+	return 0
+}
+
+// sortValue is a document's value for a sort key, as text (scores are
+// compared as numbers by the caller).
+func (r row) sortValue(field, id string) string {
+	switch field {
+	case "_id", FieldID:
+		return id
+	case FieldModified, FieldCreated, FieldPublished:
+		if t := r.timeOf(field); t != 0 {
+			return time.UnixMicro(t).UTC().Format(TimeFormat)
+		}
+		return ""
+	case FieldTitleSort:
+		return r.titleSort
+	case FieldName:
+		return r.name
+	case FieldCode:
+		return r.code
+	}
+	return ""
+}
+
+// visible is what p may see, as catalog.CanView allows (nil: everything).
+func (e *engine) visible(staff, sysadmin bool, orgs []string) *roaring.Bitmap {
+	if sysadmin {
+		return nil
+	}
+	var b *roaring.Bitmap
+	if staff {
+		b = roaring.AndNot(e.alive, e.posting(kwKey(FieldStatus, string(catalog.StatusDraft))))
+	} else {
+		b = e.posting(kwKey(FieldAudience, "public")).Clone()
+	}
+	for _, id := range orgs {
+		b.Or(e.posting(kwKey(FieldOrganization, id)))
+	}
+	return b
+}
+
+// textFields are the analysed fields a word is looked for in, with the
+// weight a match in each carries: titles and keywords most.
+var textFields = []struct {
+	name  string
+	boost float64
+	cjk   bool
+}{
+	{fieldTitleZh, 4, true}, {fieldTitleEn, 3, false}, {fieldKeywordT, 3, true}, {fieldDescZh, 1, true},
+	{fieldDescEn, 1, false}, {fieldOrgText, 1.5, true}, {fieldItems, 0.5, true},
+}

@@ -1,0 +1,415 @@
+package api
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"dataport/internal/datastore"
+	"dataport/internal/identity"
+	"dataport/internal/ingest"
+	"dataport/internal/web/problem"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// The native rows API: queries, exports, versions with their quality
+// reports, rollback, release and diff, loading settings, and load status.
+// Every operation that serves rows is a dataRoute and asks the access
+// decision point through the datastore service. Uploads (POST
+// /resources/{id}/data) stream a file of any size and are served by
+// UploadHandler, outside huma, which would buffer the body.
+
+type rowsIn struct {
+	ID     string   `path:"id" doc:"Resource id"`
+	Fields string   `query:"fields" doc:"Comma-separated items to return; default every item you may read"`
+	Filter []string `query:"filter,explode" doc:"ITEM:OP:VALUE, repeatable; OP is eq, ne, lt, lte, gt, gte, in (values separated by |), null, notnull"`
+	Q      string   `query:"q" doc:"Words that must each appear in some text item"`
+	Sort   string   `query:"sort" doc:"ITEM [asc|desc], comma-separated; ties are broken by row"`
+	Limit  int      `query:"limit" minimum:"1" maximum:"32000" default:"100"`
+	Cursor string   `query:"cursor" doc:"next_cursor of the previous page (keyset paging)"`
+	Total  bool     `query:"total" default:"true" doc:"Count the matching rows (exact up to 10,000, estimated beyond)"`
+}
+
+type rowsOut struct{ Body datastore.RowsPage }
+
+type exportIn struct {
+	ID     string   `path:"id" doc:"Resource id"`
+	Fields string   `query:"fields" doc:"Comma-separated items to export; default every item you may read"`
+	Filter []string `query:"filter,explode" doc:"ITEM:OP:VALUE, as for rows"`
+	Q      string   `query:"q"`
+	Sort   string   `query:"sort"`
+	Format string   `query:"format" enum:"csv,json,xlsx,parquet" default:"csv"`
+	BOM    bool     `query:"bom" doc:"Start a CSV with a UTF-8 byte order mark, for Excel"`
+}
+
+type versionIn struct {
+	ID      string `path:"id"`
+	Version int    `path:"version"`
+}
+
+type versionsIn struct {
+	ID      string `path:"id"`
+	Reports bool   `query:"reports" doc:"Include each version's quality report"`
+}
+
+type versionsOut struct {
+	Body struct {
+		Items []datastore.DataVersion `json:"items"`
+	}
+}
+
+type versionOut struct{ Body datastore.DataVersion }
+
+type releaseIn struct {
+	ID      string `path:"id"`
+	Version int    `path:"version"`
+	Body    struct {
+		Comment string `json:"comment" doc:"Why the personal information found does not block publication"`
+	}
+}
+
+type diffIn struct {
+	ID      string `path:"id"`
+	Version int    `path:"version"`
+	Against int    `query:"against" doc:"The version to compare with; default the one before"`
+}
+
+type diffOut struct{ Body datastore.VersionDiff }
+
+type settingsOut struct{ Body datastore.LoadSettings }
+
+type settingsIn struct {
+	ID   string `path:"id"`
+	Body datastore.LoadSettings
+}
+
+type loadIn struct {
+	ID string `path:"id"`
+}
+
+type loadOut struct{ Body datastore.LoadStatus }
+
+type staleOut struct {
+	Body struct {
+		Items []datastore.StaleResource `json:"items"`
+	}
+}
+
+func (h *handlers) rowRoutes(api huma.API) {
+	if h.ds == nil {
+		return
+	}
+	tags := []string{"data"}
+	secure := []map[string][]string{{"bearer": {}}}
+	dataRoute(api, h, huma.Operation{OperationID: "list-rows", Method: http.MethodGet, Path: "/resources/{id}/rows", Tags: tags,
+		Summary: "Rows of a resource's current version: fields, filters, full text, sort, keyset paging"}, h.listRows)
+	dataRoute(api, h, huma.Operation{OperationID: "export-rows", Method: http.MethodGet, Path: "/resources/{id}/export", Tags: tags,
+		Summary: "Stream every matching row as CSV, JSON, XLSX or Parquet"}, h.exportRows)
+	huma.Register(api, huma.Operation{OperationID: "list-versions", Method: http.MethodGet, Path: "/resources/{id}/versions", Tags: tags,
+		Summary: "Data versions of a resource, newest first"}, h.listVersions)
+	huma.Register(api, huma.Operation{OperationID: "get-version", Method: http.MethodGet, Path: "/resources/{id}/versions/{version}", Tags: tags,
+		Summary: "A data version with its quality report"}, h.getVersion)
+	huma.Register(api, huma.Operation{OperationID: "rollback-version", Method: http.MethodPost, Path: "/resources/{id}/versions/{version}/rollback",
+		Tags: tags, Summary: "Serve an earlier version again", Security: secure}, h.rollbackVersion)
+	huma.Register(api, huma.Operation{OperationID: "release-version", Method: http.MethodPost, Path: "/resources/{id}/versions/{version}/release",
+		Tags: tags, Summary: "Serve a version held back by the legality check", Security: secure}, h.releaseVersion)
+	dataRoute(api, h, huma.Operation{OperationID: "diff-version", Method: http.MethodGet, Path: "/resources/{id}/versions/{version}/diff", Tags: tags,
+		Summary: "Rows added, removed and changed against another version, by key"}, h.diffVersion)
+	dataRoute(api, h, huma.Operation{OperationID: "quarantine-version", Method: http.MethodGet, Path: "/resources/{id}/versions/{version}/quarantine",
+		Tags: tags, Summary: "The records a load refused, as CSV (the providing institution)", Security: secure}, h.quarantine)
+	huma.Register(api, huma.Operation{OperationID: "get-datastore-settings", Method: http.MethodGet, Path: "/resources/{id}/datastore/settings",
+		Tags: tags, Summary: "Loading settings: bad-record policy, versions kept, CEL quality rules, indexes"}, h.getSettings)
+	huma.Register(api, huma.Operation{OperationID: "set-datastore-settings", Method: http.MethodPut, Path: "/resources/{id}/datastore/settings",
+		Tags: tags, Summary: "Replace the loading settings", Security: secure}, h.setSettings)
+	huma.Register(api, huma.Operation{OperationID: "get-load", Method: http.MethodGet, Path: "/loads/{id}", Tags: tags,
+		Summary: "Progress of a load", Security: secure}, h.getLoad)
+	huma.Register(api, huma.Operation{OperationID: "stale-resources", Method: http.MethodGet, Path: "/organizations/{id}/stale", Tags: tags,
+		Summary: "The institution's resources whose data is older than their update frequency allows", Security: secure}, h.staleResources)
+	api.OpenAPI().AddOperation(&huma.Operation{OperationID: "upload-data", Method: http.MethodPost, Path: Prefix + "/resources/{id}/data",
+		Tags: tags, Security: secure, Summary: "Load a file (CSV, XLSX, JSON, NDJSON) as a new version",
+		Description: "Send the file as multipart/form-data (field `file`) or as the raw body with `?name=FILE.csv`. The body is streamed: " +
+			"files of any size are read once, never held in memory. Optional query: `sheet` (XLSX), `encoding` (utf-8, gb18030), " +
+			"`delimiter`. Answers 201 with the new version and its quality report, or 422 with every refused value (row, column, value, reason).",
+		Responses: map[string]*huma.Response{"201": {Description: "The new version"}, "422": {Description: "The file was refused; nothing changed"}}})
+}
+
+func (h *handlers) query(in rowsIn) (datastore.Query, error) {
+	q := datastore.Query{Q: in.Q, Limit: in.Limit, Cursor: in.Cursor, Total: in.Total}
+	for _, f := range strings.Split(in.Fields, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			q.Fields = append(q.Fields, f)
+		}
+	}
+	for i, f := range in.Filter {
+		parts := strings.SplitN(f, ":", 3)
+		if len(parts) < 2 {
+			return q, huma.Error422UnprocessableEntity("validation failed", &huma.ErrorDetail{Location: fmt.Sprintf("query.filter[%d]", i),
+				Message: "must be ITEM:OP:VALUE", Value: f})
+		}
+		flt := datastore.Filter{Item: parts[0], Op: parts[1]}
+		if len(parts) == 3 {
+			flt.Values = []string{parts[2]}
+			if flt.Op == datastore.OpIn {
+				flt.Values = strings.Split(parts[2], "|")
+			}
+		}
+		q.Filters = append(q.Filters, flt)
+	}
+	for _, s := range strings.Split(in.Sort, ",") {
+		f := strings.Fields(s)
+		if len(f) > 0 {
+			q.Sort = append(q.Sort, datastore.SortKey{Item: f[0], Desc: len(f) > 1 && strings.EqualFold(f[1], "desc")})
+		}
+	}
+	return q, nil
+}
+
+func (h *handlers) listRows(ctx context.Context, in *rowsIn) (*rowsOut, error) {
+	q, err := h.query(*in)
+	if err != nil {
+		return nil, err
+	}
+	res, err := h.ds.Search(ctx, identity.FromContext(ctx), in.ID, "api.rows", q)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &rowsOut{Body: res}, nil
+}
+
+func (h *handlers) exportRows(ctx context.Context, in *exportIn) (*huma.StreamResponse, error) {
+	q, err := h.query(rowsIn{ID: in.ID, Fields: in.Fields, Filter: in.Filter, Q: in.Q, Sort: in.Sort})
+	if err != nil {
+		return nil, err
+	}
+	exp, err := h.ds.PrepareExport(ctx, identity.FromContext(ctx), in.ID, "api.export", q)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	format, bom := in.Format, in.BOM
+	return &huma.StreamResponse{Body: func(hctx huma.Context) {
+		hctx.SetHeader("Content-Type", datastore.ExportFormats[format])
+		hctx.SetHeader("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-v%d.%s"`, exp.Code, exp.Version(), format))
+		if err := exp.WriteTo(hctx.Context(), hctx.BodyWriter(), format, bom); err != nil {
+			h.log.ErrorContext(ctx, "export failed while streaming", "resource", in.ID, "err", err)
+		}
+	}}, nil
+}
+
+func (h *handlers) listVersions(ctx context.Context, in *versionsIn) (*versionsOut, error) {
+	vs, err := h.ds.Versions(ctx, identity.FromContext(ctx), in.ID, in.Reports)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	out := &versionsOut{}
+	out.Body.Items = vs
+	return out, nil
+}
+
+func (h *handlers) version(ctx context.Context, v datastore.DataVersion, err error) (*versionOut, error) {
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &versionOut{Body: v}, nil
+}
+
+func (h *handlers) getVersion(ctx context.Context, in *versionIn) (*versionOut, error) {
+	v, err := h.ds.Version(ctx, identity.FromContext(ctx), in.ID, in.Version)
+	return h.version(ctx, v, err)
+}
+
+func (h *handlers) rollbackVersion(ctx context.Context, in *versionIn) (*versionOut, error) {
+	v, err := h.ds.Rollback(ctx, identity.FromContext(ctx), in.ID, in.Version)
+	return h.version(ctx, v, err)
+}
+
+func (h *handlers) releaseVersion(ctx context.Context, in *releaseIn) (*versionOut, error) {
+	v, err := h.ds.Release(ctx, identity.FromContext(ctx), in.ID, in.Version, in.Body.Comment)
+	return h.version(ctx, v, err)
+}
+
+func (h *handlers) diffVersion(ctx context.Context, in *diffIn) (*diffOut, error) {
+	against := in.Against
+	if against == 0 {
+		against = in.Version - 1
+	}
+	d, err := h.ds.Diff(ctx, identity.FromContext(ctx), in.ID, against, in.Version)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &diffOut{Body: d}, nil
+}
+
+func (h *handlers) quarantine(ctx context.Context, in *versionIn) (*huma.StreamResponse, error) {
+	write, err := h.ds.Quarantine(ctx, identity.FromContext(ctx), in.ID, in.Version)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &huma.StreamResponse{Body: func(hctx huma.Context) {
+		hctx.SetHeader("Content-Type", "text/csv; charset=utf-8")
+		hctx.SetHeader("Content-Disposition", fmt.Sprintf(`attachment; filename="quarantine-v%d.csv"`, in.Version))
+		w := csv.NewWriter(hctx.BodyWriter())
+		if err := write(w); err != nil {
+			h.log.ErrorContext(ctx, "quarantine download failed while streaming", "err", err)
+		}
+		w.Flush()
+	}}, nil
+}
+
+func (h *handlers) getSettings(ctx context.Context, in *loadIn) (*settingsOut, error) {
+	st, err := h.ds.Settings(ctx, identity.FromContext(ctx), in.ID)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &settingsOut{Body: st}, nil
+}
+
+func (h *handlers) setSettings(ctx context.Context, in *settingsIn) (*settingsOut, error) {
+	st, err := h.ds.SetSettings(ctx, identity.FromContext(ctx), in.ID, in.Body)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &settingsOut{Body: st}, nil
+}
+
+func (h *handlers) getLoad(ctx context.Context, in *loadIn) (*loadOut, error) {
+	l, err := h.ds.LoadStatus(ctx, identity.FromContext(ctx), in.ID)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &loadOut{Body: l}, nil
+}
+
+func (h *handlers) staleResources(ctx context.Context, in *loadIn) (*staleOut, error) {
+	items, err := h.ds.Stale(ctx, identity.FromContext(ctx), in.ID)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	out := &staleOut{}
+	out.Body.Items = items
+	return out, nil
+}
+
+// MaxUpload caps an uploaded file.
+const MaxUpload = 8 << 30
+
+// UploadHandler serves POST /api/v1/resources/{id}/data: the file streams
+// from the request into a new version without being held in memory. It
+// authenticates like the rest of the API (bearer token) but replaces the
+// API's 4 MiB body cap with MaxUpload for this route only.
+func UploadHandler(cfg Config) http.Handler {
+	h := &handlers{id: cfg.Identity, ds: cfg.Datastore, log: cfg.Log}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := r.Body
+		authenticate(cfg.Identity, cfg.Log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.Body = http.MaxBytesReader(w, body, MaxUpload)
+			h.upload(w, r)
+		})).ServeHTTP(w, r)
+	})
+}
+
+func (h *handlers) upload(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p := identity.FromContext(ctx)
+	if p.IsAnonymous() {
+		writeProblem(w, http.StatusUnauthorized, "authentication required: send an API token")
+		return
+	}
+	src, name, err := uploadedFile(r)
+	if err != nil {
+		writeJSONProblem(w, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	q := r.URL.Query()
+	opts := ingest.Options{Sheet: q.Get("sheet"), Encoding: q.Get("encoding")}
+	switch d := q.Get("delimiter"); d {
+	case "":
+	case "tab", "\\t":
+		opts.Delimiter = '\t'
+	default:
+		opts.Delimiter = []rune(d)[0]
+	}
+	v, err := h.ds.Load(ctx, p, r.PathValue("id"), datastore.LoadInput{File: src, Name: name, Size: r.ContentLength, Options: opts})
+	if err != nil {
+		h.uploadFailed(w, r, err)
+		return
+	}
+	body, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprintf("%s/resources/%s/versions/%d", Prefix, v.ResourceID, v.Version))
+	w.WriteHeader(http.StatusCreated)
+	w.Write(body)
+}
+
+// uploadedFile returns the file part of a multipart form, or the raw body
+// named by ?name=.
+func uploadedFile(r *http.Request) (io.Reader, string, error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		name := r.URL.Query().Get("name")
+		if name == "" {
+			name = map[string]string{"text/csv": "upload.csv", "application/json": "upload.json", "application/x-ndjson": "upload.ndjson",
+				"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "upload.xlsx"}[mt]
+		}
+		return r.Body, name, nil
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, "", err
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return nil, "", errors.New("the form has no file field named \"file\"")
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		if part.FormName() == "file" {
+			return part, part.FileName(), nil
+		}
+	}
+}
+
+// uploadFailed writes a refused load as problem+json with one entry per
+// refused value, located as file.row[N].COLUMN.
+func (h *handlers) uploadFailed(w http.ResponseWriter, r *http.Request, err error) {
+	p := identity.FromContext(r.Context())
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		writeJSONProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the file is larger than %d bytes", int64(MaxUpload)), nil)
+		return
+	}
+	var le *datastore.LoadError
+	if errors.As(err, &le) {
+		details := make([]*huma.ErrorDetail, len(le.Errors))
+		for i, e := range le.Errors {
+			loc := "file.row[" + strconv.FormatInt(e.Row, 10) + "]"
+			if e.Column != "" {
+				loc += "." + e.Column
+			}
+			details[i] = &huma.ErrorDetail{Location: loc, Message: e.Reason, Value: e.Value}
+		}
+		writeJSONProblem(w, http.StatusUnprocessableEntity, le.Reason, details)
+		return
+	}
+	status, public := problem.Status(p, err)
+	if !public {
+		h.log.ErrorContext(r.Context(), "upload failed", "err", err)
+	}
+	writeJSONProblem(w, status, problem.Message(p, err), nil)
+}
+
+func writeJSONProblem(w http.ResponseWriter, status int, detail string, errs []*huma.ErrorDetail) {
+	body, _ := json.Marshal(huma.ErrorModel{Title: http.StatusText(status), Status: status, Detail: detail, Errors: errs})
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	w.Write(body)
+}

@@ -1,0 +1,120 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"dataport/internal/access"
+	"dataport/internal/catalog"
+	"dataport/internal/datastore"
+	"dataport/internal/identity"
+	"dataport/internal/store"
+	"dataport/internal/store/storetest"
+	"dataport/internal/web/api"
+)
+
+// rowsServer is the API with the datastore and the upload route, on a
+// store with one draft resource, its editor's token and an outsider's.
+func rowsServer(t *testing.T, db *store.DB) (srv *httptest.Server, resourceID, editor, outsider string) {
+	t.Helper()
+	ctx := context.Background()
+	ids, cat := identity.NewService(db), catalog.NewService(db)
+	org := must(ids.CreateOrganization(ctx, identity.System, identity.OrgInput{Kind: identity.KindOperator, NameZh: "市交通委员会", Code: "JTW"}))
+	token := func(name string, ms ...identity.Membership) (string, identity.Principal) {
+		u := must(ids.CreateUser(ctx, identity.System, identity.UserInput{Username: name, DisplayName: name, Password: "correct horse battery", Memberships: ms}))
+		secret, _, err := ids.CreateToken(ctx, identity.System, u.ID, "test", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return secret, must(ids.Principal(ctx, u.ID))
+	}
+	editor, p := token("editor", identity.Membership{OrganizationID: org.ID, Role: identity.RoleEditor})
+	outsider, _ = token("citizen")
+	in := validInput()
+	in.Items = append(in.Items, catalog.Item{Name: "stops", LabelZh: "站点数", Type: catalog.TypeInteger})
+	resourceID = must(cat.Create(ctx, p, org.ID, in)).ID
+	acc := access.New(db, cat, access.Config{})
+	t.Cleanup(acc.Close)
+	cfg := api.Config{Identity: ids, Catalog: cat, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
+		Datastore: datastore.New(datastore.Config{DB: db, Catalog: cat, Access: acc})}
+	mux := http.NewServeMux()
+	mux.Handle(api.Prefix+"/", api.New(cfg))
+	mux.Handle("POST "+api.Prefix+"/resources/{id}/data", api.UploadHandler(cfg))
+	srv = httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv, resourceID, editor, outsider
+}
+
+func call(t *testing.T, method, url, token, contentType, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw)
+}
+
+func TestRowsAPI(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		srv, id, editor, outsider := rowsServer(t, db)
+		base := srv.URL + api.Prefix + "/resources/" + id
+		if code, _ := call(t, "POST", base+"/data?name=lines.csv", "", "text/csv", "线路编号\n1\n"); code != http.StatusUnauthorized {
+			t.Errorf("anonymous upload: %d", code)
+		}
+		code, body := call(t, "POST", base+"/data?name=lines.csv", editor, "text/csv", "线路编号,站点数\n1,12\n2,\n3,x\n")
+		var problem struct {
+			Detail string `json:"detail"`
+			Errors []struct{ Location, Message string }
+		}
+		json.Unmarshal([]byte(body), &problem)
+		if code != http.StatusUnprocessableEntity || len(problem.Errors) != 1 || problem.Errors[0].Location != "file.row[4].站点数" ||
+			problem.Errors[0].Message != "is not an integer" {
+			t.Fatalf("bad file: %d %s", code, body)
+		}
+		code, body = call(t, "POST", base+"/data?name=lines.csv", editor, "text/csv", "线路编号,站点数\n1,12\n2,\n")
+		var v datastore.DataVersion
+		if json.Unmarshal([]byte(body), &v); code != http.StatusCreated || v.Version != 1 || v.Rows != 2 {
+			t.Fatalf("upload: %d %s", code, body)
+		}
+		if code, _ := call(t, "GET", base+"/rows", outsider, "", ""); code != http.StatusForbidden && code != http.StatusNotFound {
+			t.Errorf("an outsider read a draft's rows: %d", code)
+		}
+		code, body = call(t, "GET", base+"/rows?filter=stops:null&fields=line_no", editor, "", "")
+		var page datastore.RowsPage
+		if json.Unmarshal([]byte(body), &page); code != http.StatusOK || page.Total != 1 || len(page.Rows) != 1 || page.Rows[0][1] != "2" {
+			t.Errorf("rows: %d %s", code, body)
+		}
+		if code, body = call(t, "GET", base+"/rows?filter=stops", editor, "", ""); code != http.StatusUnprocessableEntity {
+			t.Errorf("bad filter: %d %s", code, body)
+		}
+		code, body = call(t, "GET", base+"/export?format=csv", editor, "", "")
+		if code != http.StatusOK || body != "line_no,stops\n1,12\n2,\n" {
+			t.Errorf("export: %d %q", code, body)
+		}
+		code, body = call(t, "GET", base+"/versions/1", editor, "", "")
+		if json.Unmarshal([]byte(body), &v); code != http.StatusOK || v.Report == nil || v.Report.Items[1].Nulls != 1 {
+			t.Errorf("version: %d %s", code, body)
+		}
+		code, body = call(t, "PUT", base+"/datastore/settings", editor, "application/json",
+			`{"on_error":"quarantine","keep_versions":3,"rules":[{"item":"stops","expr":"value >"}]}`)
+		if code != http.StatusUnprocessableEntity || !strings.Contains(body, "rules[0].expr") {
+			t.Errorf("bad rule: %d %s", code, body)
+		}
+	})
+}

@@ -1,0 +1,284 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"dataport/internal/identity"
+	"dataport/internal/notify"
+	"dataport/internal/opening"
+	"dataport/internal/sharing"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+type shareRequestOut struct{ Body sharing.Request }
+
+type createShareRequestIn struct{ Body sharing.RequestInput }
+
+type workflowIDIn struct {
+	ID string `path:"id"`
+}
+
+type listWorkflowIn struct {
+	Side   string `query:"side" enum:"sent,received,queue" doc:"sent: yours; received: for your institutions' data; queue: waiting for your review, oldest deadline first"`
+	Status string `query:"status" enum:"provider_review,operator_review,granted,rejected,withdrawn"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"100"`
+}
+
+type reviewWorkflowIn struct {
+	ID   string `path:"id"`
+	Body struct {
+		Decision sharing.Decision `json:"decision" enum:"approve,reject"`
+		Comment  string           `json:"comment" required:"false" doc:"Required when rejecting"`
+	}
+}
+
+func (h *handlers) sharingRoutes(api huma.API) {
+	tags := []string{"sharing"}
+	secure := []map[string][]string{{"bearer": {}}}
+	huma.Register(api, huma.Operation{OperationID: "create-share-request", Method: http.MethodPost, Path: "/share-requests", Tags: tags, Security: secure,
+		Summary:       "Request another institution's resource (unconditional: granted at once; conditional: reviewed by a deadline; none: refused)",
+		DefaultStatus: http.StatusCreated}, h.createShareRequest)
+	huma.Register(api, huma.Operation{OperationID: "list-share-requests", Method: http.MethodGet, Path: "/share-requests", Tags: tags, Security: secure,
+		Summary: "Share requests you sent, received, or must review"}, h.listShareRequests)
+	huma.Register(api, huma.Operation{OperationID: "get-share-request", Method: http.MethodGet, Path: "/share-requests/{id}", Tags: tags, Security: secure,
+		Summary: "One share request with its history"}, h.getShareRequest)
+	huma.Register(api, huma.Operation{OperationID: "review-share-request", Method: http.MethodPost, Path: "/share-requests/{id}/review", Tags: tags, Security: secure,
+		Summary: "Approve or reject a share request (provider admins; platform operators for important data and overdue requests)"}, h.reviewShareRequest)
+	huma.Register(api, huma.Operation{OperationID: "withdraw-share-request", Method: http.MethodPost, Path: "/share-requests/{id}/withdraw", Tags: tags, Security: secure,
+		Summary: "Withdraw your request while it is under review"}, h.withdrawShareRequest)
+}
+
+func (h *handlers) createShareRequest(ctx context.Context, in *createShareRequestIn) (*shareRequestOut, error) {
+	r, err := h.acc.Sharing.Create(ctx, identity.FromContext(ctx), in.Body)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &shareRequestOut{Body: r}, nil
+}
+
+func (h *handlers) listShareRequests(ctx context.Context, in *listWorkflowIn) (*List[sharing.Request], error) {
+	rs, err := h.acc.Sharing.List(ctx, identity.FromContext(ctx), sharing.Filter{Side: in.Side, Status: sharing.Status(in.Status), Limit: in.Limit})
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	out := &List[sharing.Request]{}
+	out.Body.Items = rs
+	return out, nil
+}
+
+func (h *handlers) getShareRequest(ctx context.Context, in *workflowIDIn) (*shareRequestOut, error) {
+	r, err := h.acc.Sharing.Get(ctx, identity.FromContext(ctx), in.ID)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &shareRequestOut{Body: r}, nil
+}
+
+func (h *handlers) reviewShareRequest(ctx context.Context, in *reviewWorkflowIn) (*shareRequestOut, error) {
+	r, err := h.acc.Sharing.Review(ctx, identity.FromContext(ctx), in.ID, in.Body.Decision, in.Body.Comment)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &shareRequestOut{Body: r}, nil
+}
+
+func (h *handlers) withdrawShareRequest(ctx context.Context, in *workflowIDIn) (*shareRequestOut, error) {
+	r, err := h.acc.Sharing.Withdraw(ctx, identity.FromContext(ctx), in.ID)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &shareRequestOut{Body: r}, nil
+}
+
+type applicationOut struct{ Body opening.Application }
+
+type createApplicationIn struct{ Body opening.ApplicationInput }
+
+func (h *handlers) openingRoutes(api huma.API) {
+	tags := []string{"opening"}
+	secure := []map[string][]string{{"bearer": {}}}
+	huma.Register(api, huma.Operation{OperationID: "create-open-application", Method: http.MethodPost, Path: "/open-applications", Tags: tags, Security: secure,
+		Summary: "Apply for a conditionally open resource as a company or a person", DefaultStatus: http.StatusCreated}, h.createApplication)
+	huma.Register(api, huma.Operation{OperationID: "list-open-applications", Method: http.MethodGet, Path: "/open-applications", Tags: tags, Security: secure,
+		Summary: "Applications you sent, received, or must review"}, h.listApplications)
+	huma.Register(api, huma.Operation{OperationID: "get-open-application", Method: http.MethodGet, Path: "/open-applications/{id}", Tags: tags, Security: secure,
+		Summary: "One application with its history and, once granted, its agreement"}, h.getApplication)
+	huma.Register(api, huma.Operation{OperationID: "review-open-application", Method: http.MethodPost, Path: "/open-applications/{id}/review", Tags: tags, Security: secure,
+		Summary: "Approve or reject an application (the provider's admins, then the platform operator)"}, h.reviewApplication)
+	huma.Register(api, huma.Operation{OperationID: "withdraw-open-application", Method: http.MethodPost, Path: "/open-applications/{id}/withdraw", Tags: tags, Security: secure,
+		Summary: "Withdraw your application while it is under review"}, h.withdrawApplication)
+	h.openListRoutes(api)
+}
+
+func (h *handlers) createApplication(ctx context.Context, in *createApplicationIn) (*applicationOut, error) {
+	a, err := h.acc.Opening.Apply(ctx, identity.FromContext(ctx), in.Body)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &applicationOut{Body: a}, nil
+}
+
+func (h *handlers) listApplications(ctx context.Context, in *listWorkflowIn) (*List[opening.Application], error) {
+	as, err := h.acc.Opening.Applications(ctx, identity.FromContext(ctx), opening.Filter{Side: in.Side, Status: opening.Status(in.Status), Limit: in.Limit})
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	out := &List[opening.Application]{}
+	out.Body.Items = as
+	return out, nil
+}
+
+func (h *handlers) getApplication(ctx context.Context, in *workflowIDIn) (*applicationOut, error) {
+	a, err := h.acc.Opening.Application(ctx, identity.FromContext(ctx), in.ID)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &applicationOut{Body: a}, nil
+}
+
+func (h *handlers) reviewApplication(ctx context.Context, in *reviewWorkflowIn) (*applicationOut, error) {
+	a, err := h.acc.Opening.Review(ctx, identity.FromContext(ctx), in.ID, in.Body.Decision, in.Body.Comment)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &applicationOut{Body: a}, nil
+}
+
+func (h *handlers) withdrawApplication(ctx context.Context, in *workflowIDIn) (*applicationOut, error) {
+	a, err := h.acc.Opening.Withdraw(ctx, identity.FromContext(ctx), in.ID)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &applicationOut{Body: a}, nil
+}
+
+type openListOut struct{ Body opening.OpenList }
+
+type listOpenListsIn struct {
+	Year int `query:"year" minimum:"2000" maximum:"2100" doc:"Default: this year"`
+}
+
+type saveOpenListIn struct {
+	Body struct {
+		OrganizationID string `json:"organization_id"`
+		Year           int    `json:"year"`
+		Plan           string `json:"plan" required:"false"`
+	}
+}
+
+type addOpenListItemIn struct {
+	ID   string `path:"id"`
+	Body opening.ItemInput
+}
+
+type linkOpenListItemIn struct {
+	ID     string `path:"id"`
+	ItemID string `path:"item_id"`
+	Body   struct {
+		ResourceID string `json:"resource_id"`
+	}
+}
+
+func (h *handlers) openListRoutes(api huma.API) {
+	tags := []string{"opening"}
+	secure := []map[string][]string{{"bearer": {}}}
+	huma.Register(api, huma.Operation{OperationID: "list-open-lists", Method: http.MethodGet, Path: "/open-lists", Tags: tags,
+		Summary: "The annual open lists (年度公共数据开放清单) of a year, with planned, opened and late items"}, h.listOpenLists)
+	huma.Register(api, huma.Operation{OperationID: "get-open-list", Method: http.MethodGet, Path: "/open-lists/{id}", Tags: tags,
+		Summary: "One institution's open list"}, h.getOpenList)
+	huma.Register(api, huma.Operation{OperationID: "save-open-list", Method: http.MethodPost, Path: "/open-lists", Tags: tags, Security: secure,
+		Summary: "Create or update the plan of an institution's draft list for a year"}, h.saveOpenList)
+	huma.Register(api, huma.Operation{OperationID: "add-open-list-item", Method: http.MethodPost, Path: "/open-lists/{id}/items", Tags: tags, Security: secure,
+		Summary: "Add a planned item to a draft list"}, h.addOpenListItem)
+	huma.Register(api, huma.Operation{OperationID: "link-open-list-item", Method: http.MethodPost, Path: "/open-lists/{id}/items/{item_id}/link", Tags: tags, Security: secure,
+		Summary: "Link an item to the catalog resource that fulfils it"}, h.linkOpenListItem)
+	huma.Register(api, huma.Operation{OperationID: "publish-open-list", Method: http.MethodPost, Path: "/open-lists/{id}/publish", Tags: tags, Security: secure,
+		Summary: "Publish a draft list (the institution's admins)"}, h.publishOpenList)
+}
+
+func (h *handlers) listOpenLists(ctx context.Context, in *listOpenListsIn) (*List[opening.OpenList], error) {
+	year := in.Year
+	if year == 0 {
+		year = thisYear()
+	}
+	ls, err := h.acc.Opening.Lists(ctx, identity.FromContext(ctx), year)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	out := &List[opening.OpenList]{}
+	out.Body.Items = ls
+	return out, nil
+}
+
+func (h *handlers) getOpenList(ctx context.Context, in *workflowIDIn) (*openListOut, error) {
+	l, err := h.acc.Opening.List(ctx, identity.FromContext(ctx), in.ID)
+	return h.openList(ctx, l, err)
+}
+
+func (h *handlers) openList(ctx context.Context, l opening.OpenList, err error) (*openListOut, error) {
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &openListOut{Body: l}, nil
+}
+
+func (h *handlers) saveOpenList(ctx context.Context, in *saveOpenListIn) (*openListOut, error) {
+	l, err := h.acc.Opening.SaveList(ctx, identity.FromContext(ctx), in.Body.OrganizationID, in.Body.Year, in.Body.Plan)
+	return h.openList(ctx, l, err)
+}
+
+func (h *handlers) addOpenListItem(ctx context.Context, in *addOpenListItemIn) (*openListOut, error) {
+	l, err := h.acc.Opening.AddItem(ctx, identity.FromContext(ctx), in.ID, in.Body)
+	return h.openList(ctx, l, err)
+}
+
+func (h *handlers) linkOpenListItem(ctx context.Context, in *linkOpenListItemIn) (*openListOut, error) {
+	l, err := h.acc.Opening.LinkItem(ctx, identity.FromContext(ctx), in.ID, in.ItemID, in.Body.ResourceID)
+	return h.openList(ctx, l, err)
+}
+
+func (h *handlers) publishOpenList(ctx context.Context, in *workflowIDIn) (*openListOut, error) {
+	l, err := h.acc.Opening.Publish(ctx, identity.FromContext(ctx), in.ID)
+	return h.openList(ctx, l, err)
+}
+
+type listNotificationsIn struct {
+	Unread bool `query:"unread" doc:"Only unread notices"`
+	Limit  int  `query:"limit" minimum:"1" maximum:"200" default:"50"`
+}
+
+type notificationIDIn struct {
+	ID string `path:"id"`
+}
+
+func (h *handlers) notificationRoutes(api huma.API) {
+	tags := []string{"notifications"}
+	secure := []map[string][]string{{"bearer": {}}}
+	huma.Register(api, huma.Operation{OperationID: "list-notifications", Method: http.MethodGet, Path: "/notifications", Tags: tags, Security: secure,
+		Summary: "Your notices, newest first"}, h.listNotifications)
+	huma.Register(api, huma.Operation{OperationID: "read-notification", Method: http.MethodPost, Path: "/notifications/{id}/read", Tags: tags, Security: secure,
+		Summary: "Mark a notice read", DefaultStatus: http.StatusNoContent}, h.readNotification)
+}
+
+func (h *handlers) listNotifications(ctx context.Context, in *listNotificationsIn) (*List[notify.Notification], error) {
+	ns, err := h.acc.Notify.List(ctx, identity.FromContext(ctx), in.Unread, in.Limit)
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	out := &List[notify.Notification]{}
+	out.Body.Items = ns
+	return out, nil
+}
+
+func (h *handlers) readNotification(ctx context.Context, in *notificationIDIn) (*struct{}, error) {
+	if err := h.acc.Notify.MarkRead(ctx, identity.FromContext(ctx), in.ID); err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return &struct{}{}, nil
+}
+
+// thisYear is the current year in Beijing time.
+func thisYear() int { return time.Now().In(time.FixedZone("CST", 8*3600)).Year() }

@@ -1,0 +1,48 @@
+package ckan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"dataport/internal/access"
+	"dataport/internal/datastore"
+	"dataport/internal/identity"
+)
+
+// datastoreActions are CKAN's DataStore read actions, answered by the
+// datastore service (which asks the access decision point on every call);
+// actions() adds them when Config.Datastore is set.
+//
+// datastore_search takes resource_id (id or catalog code), filters, q,
+// fields, sort, limit (≤ 32000), offset, include_total and records_format
+// (objects, lists, csv, tsv); datastore_search_sql takes sql and is refused
+// unless the platform enables it (dataport serve --datastore-sql).
+func datastoreActions(ds *datastore.Service) map[string]action {
+	if ds == nil {
+		return nil
+	}
+	return map[string]action{
+		"datastore_search": {func(ctx context.Context, c *call) (any, error) {
+			out, err := ds.DatastoreSearch(ctx, c.who, c.params)
+			return out, datastoreError(err)
+		}, true},
+		"datastore_search_sql": {func(ctx context.Context, c *call) (any, error) {
+			out, err := ds.DatastoreSearchSQL(ctx, c.who, c.params)
+			return out, datastoreError(err)
+		}, true},
+	}
+}
+
+// datastoreError turns denials and a disabled SQL action into CKAN's
+// Authorization Error (403) with the decision point's message.
+func datastoreError(err error) error {
+	var denied *access.DeniedError
+	switch {
+	case errors.As(err, &denied):
+		return fmt.Errorf("%w: %s", identity.ErrForbidden, denied.Decision.Message)
+	case errors.Is(err, datastore.ErrSQLDisabled):
+		return fmt.Errorf("%w: %s", identity.ErrForbidden, err.Error())
+	}
+	return err
+}

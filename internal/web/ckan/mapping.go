@@ -1,0 +1,513 @@
+package ckan
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"dataport/internal/catalog"
+	"dataport/internal/search"
+	"dataport/internal/validate"
+)
+
+// The mapping between a dataport resource and a CKAN package; the table in
+// docs/ckan-mapping.md is the reader's version of this file.
+
+// timeFormat is how CKAN writes timestamps: UTC without a zone.
+const timeFormat = "2006-01-02T15:04:05.000000"
+
+// Package is a CKAN package (dataset) as package_show returns it.
+type Package struct {
+	ID                string            `json:"id"`
+	Name              string            `json:"name"`
+	Title             string            `json:"title"`
+	TitleTranslated   map[string]string `json:"title_translated"`
+	Notes             string            `json:"notes"`
+	NotesTranslated   map[string]string `json:"notes_translated"`
+	URL               string            `json:"url"`
+	Version           string            `json:"version"`
+	State             string            `json:"state"`
+	Private           bool              `json:"private"`
+	Type              string            `json:"type"`
+	OwnerOrg          string            `json:"owner_org"`
+	Organization      *Organization     `json:"organization"`
+	Author            string            `json:"author"`
+	AuthorEmail       string            `json:"author_email"`
+	Maintainer        string            `json:"maintainer"`
+	MaintainerEmail   string            `json:"maintainer_email"`
+	LicenseID         string            `json:"license_id"`
+	LicenseTitle      string            `json:"license_title"`
+	LicenseURL        string            `json:"license_url"`
+	IsOpen            bool              `json:"isopen"`
+	MetadataCreated   string            `json:"metadata_created"`
+	MetadataModified  string            `json:"metadata_modified"`
+	CreatorUserID     string            `json:"creator_user_id"`
+	NumResources      int               `json:"num_resources"`
+	NumTags           int               `json:"num_tags"`
+	Tags              []Tag             `json:"tags"`
+	Groups            []Group           `json:"groups"`
+	Resources         []Resource        `json:"resources"`
+	Extras            []Extra           `json:"extras"`
+	RelationshipsObj  []any             `json:"relationships_as_object"`
+	RelationshipsSubj []any             `json:"relationships_as_subject"`
+}
+
+// Resource is a CKAN resource: one format (distribution) of a package.
+type Resource struct {
+	ID           string `json:"id"`
+	PackageID    string `json:"package_id"`
+	Name         string `json:"name"`
+	Description  string `json:"description"`
+	Format       string `json:"format"`
+	Mimetype     string `json:"mimetype"`
+	URL          string `json:"url"`
+	URLType      any    `json:"url_type"`
+	State        string `json:"state"`
+	Created      string `json:"created"`
+	LastModified string `json:"last_modified"`
+	Position     int    `json:"position"`
+}
+
+// Tag is a CKAN tag (a dataport keyword).
+type Tag struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	DisplayName  string `json:"display_name"`
+	State        string `json:"state"`
+	VocabularyID any    `json:"vocabulary_id"`
+}
+
+// Extra is a CKAN extra: a field CKAN's schema lacks.
+type Extra struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Organization is a CKAN organization (a dataport institution).
+type Organization struct {
+	ID              string            `json:"id"`
+	Name            string            `json:"name"`
+	Title           string            `json:"title"`
+	TitleTranslated map[string]string `json:"title_translated"`
+	DisplayName     string            `json:"display_name,omitempty"`
+	Description     string            `json:"description"`
+	Type            string            `json:"type"`
+	IsOrganization  bool              `json:"is_organization"`
+	State           string            `json:"state"`
+	ApprovalStatus  string            `json:"approval_status"`
+	ImageURL        string            `json:"image_url"`
+	Created         string            `json:"created"`
+	PackageCount    *int              `json:"package_count,omitempty"`
+	Packages        []Package         `json:"packages,omitempty"`
+}
+
+// Group is a CKAN group (a dataport subject category).
+type Group struct {
+	ID             string    `json:"id"`
+	Name           string    `json:"name"`
+	Title          string    `json:"title"`
+	DisplayName    string    `json:"display_name"`
+	Description    string    `json:"description"`
+	Type           string    `json:"type"`
+	IsOrganization bool      `json:"is_organization"`
+	State          string    `json:"state"`
+	ApprovalStatus string    `json:"approval_status"`
+	ImageURL       string    `json:"image_url"`
+	PackageCount   *int      `json:"package_count,omitempty"`
+	Packages       []Package `json:"packages,omitempty"`
+}
+
+// License is an entry of license_list. dataport's terms of use follow the
+// open type (art. 18): open to all, open on application, not open.
+type License struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	URL   string `json:"url"`
+	// OpenType is the open type the licence stands for.
+	OpenType catalog.OpenType `json:"-"`
+	IsOpen   bool             `json:"od_conformance_open"`
+	Status   string           `json:"status"`
+}
+
+// Licenses are the licences of license_list, one per open type.
+func Licenses() []License {
+	return []License{
+		{ID: "open-unconditional", Title: "无条件开放 · Open to all", OpenType: catalog.OpenUnconditional, IsOpen: true},
+		{ID: "open-conditional", Title: "有条件开放 · Open on application", OpenType: catalog.OpenConditional},
+		{ID: "not-open", Title: "不予开放 · Not open", OpenType: catalog.OpenNone},
+	}
+}
+
+// LicenseFor returns the licence of an open type.
+func LicenseFor(t catalog.OpenType) License {
+	for _, l := range Licenses() {
+		if l.OpenType == t {
+			return l
+		}
+	}
+	return License{ID: "notspecified", Title: "License not specified"}
+}
+
+// GroupName is the CKAN group name of a subject: its English label as a
+// slug ("04" → "transport").
+func GroupName(subject string) string {
+	l := catalog.SubjectLabel(subject)
+	if l.Code == "" {
+		return "subject-" + strings.ToLower(subject)
+	}
+	return strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(l.En), "-"), "-")
+}
+
+var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
+
+// subjectOfGroup is the subject whose group is named or identified by g.
+func subjectOfGroup(g string) (string, bool) {
+	g = strings.ToLower(strings.TrimSpace(g))
+	for _, s := range catalog.Subjects {
+		if GroupName(s.Code) == g || s.Code == g || strings.ToLower(s.Zh) == g {
+			return s.Code, true
+		}
+	}
+	return "", false
+}
+
+func groupOf(subject string) Group {
+	l := catalog.SubjectLabel(subject)
+	name := GroupName(subject)
+	return Group{ID: name, Name: name, Title: l.Zh, DisplayName: l.Zh, Description: l.En, Type: "group",
+		State: "active", ApprovalStatus: "approved"}
+}
+
+// OrgName is an institution's CKAN name: its code in lower case.
+func OrgName(o search.Org) string { return strings.ToLower(o.Code) }
+
+func organizationOf(o search.Org) *Organization {
+	return &Organization{ID: o.ID, Name: OrgName(o), Title: o.NameZh, TitleTranslated: map[string]string{"zh_Hans": o.NameZh, "en": o.NameEn},
+		Description: o.Description, Type: "organization", IsOrganization: true, State: "active",
+		ApprovalStatus: "approved", Created: o.CreatedAt.UTC().Format(timeFormat)}
+}
+
+// state is the CKAN state of a status: published is active, retired is
+// deleted, the rest of the workflow is draft.
+func state(s catalog.Status) string {
+	switch s {
+	case catalog.StatusPublished:
+		return "active"
+	case catalog.StatusRetired:
+		return "deleted"
+	}
+	return "draft"
+}
+
+// MediaTypes are the IANA media types of the catalog's formats.
+var MediaTypes = map[string]string{
+	"CSV": "text/csv", "XLSX": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	"JSON": "application/json", "XML": "application/xml", "PDF": "application/pdf",
+	"GeoJSON": "application/geo+json", "SHP": "application/vnd.shp", "Parquet": "application/vnd.apache.parquet",
+	"RDF": "application/rdf+xml", "API": "",
+}
+
+// DatasetURL is the portal page of a resource.
+func DatasetURL(base string, r catalog.Resource) string { return base + "/dataset/" + search.Name(r) }
+
+// resourceID is the CKAN id of a resource's format: the package id and the
+// format, so that resource_show finds the package without a lookup table.
+func resourceID(pkgID, format string) string { return pkgID + "-" + strings.ToLower(format) }
+
+// packageOf renders a resource as a CKAN package.
+func packageOf(base string, r catalog.Resource, o search.Org) Package {
+	lic := LicenseFor(r.OpenType)
+	p := Package{ID: r.ID, Name: search.Name(r), Title: r.TitleZh, Notes: r.DescriptionZh,
+		TitleTranslated: map[string]string{"zh_Hans": r.TitleZh, "en": r.TitleEn},
+		NotesTranslated: map[string]string{"zh_Hans": r.DescriptionZh, "en": r.DescriptionEn},
+		URL:             DatasetURL(base, r), Version: strconv.Itoa(r.Version), State: state(r.Status),
+		Private: r.Status != catalog.StatusPublished && r.Status != catalog.StatusRetired, Type: "dataset",
+		OwnerOrg: r.OrganizationID, Organization: organizationOf(o), Author: o.NameZh,
+		Maintainer: r.ContactName, MaintainerEmail: r.ContactEmail,
+		LicenseID: lic.ID, LicenseTitle: lic.Title, LicenseURL: lic.URL, IsOpen: lic.IsOpen,
+		MetadataCreated: r.CreatedAt.UTC().Format(timeFormat), MetadataModified: r.UpdatedAt.UTC().Format(timeFormat),
+		CreatorUserID: r.CreatedBy, NumTags: len(r.Keywords), Tags: []Tag{}, Groups: []Group{groupOf(r.Subject)},
+		Resources: []Resource{}, Extras: extrasOf(r), RelationshipsObj: []any{}, RelationshipsSubj: []any{}}
+	for _, k := range r.Keywords {
+		p.Tags = append(p.Tags, Tag{ID: k, Name: k, DisplayName: k, State: "active"})
+	}
+	for i, f := range r.Formats {
+		p.Resources = append(p.Resources, Resource{ID: resourceID(r.ID, f), PackageID: r.ID,
+			Name: r.TitleZh + " (" + f + ")", Description: r.DescriptionZh, Format: f, Mimetype: MediaTypes[f],
+			URL: p.URL + "#distribution-" + strings.ToLower(f), State: "active",
+			Created: p.MetadataCreated, LastModified: p.MetadataModified, Position: i})
+	}
+	p.NumResources = len(p.Resources)
+	return p
+}
+
+// extraKeys are the resource fields CKAN has no place for, carried as extras.
+var extraKeys = []string{"code", "title_en", "description_en", "subject", "industry", "update_frequency",
+	"share_type", "share_basis", "open_type", "open_basis", "classification", "level", "personal_info",
+	"source_system", "contact_phone", "items", "status", "published_at"}
+
+func extrasOf(r catalog.Resource) []Extra {
+	items, _ := json.Marshal(r.Items)
+	published := ""
+	if r.PublishedAt != nil {
+		published = r.PublishedAt.UTC().Format(timeFormat)
+	}
+	values := map[string]string{"code": r.Code, "title_en": r.TitleEn, "description_en": r.DescriptionEn,
+		"subject": r.Subject, "industry": r.Industry, "update_frequency": string(r.UpdateFrequency),
+		"share_type": string(r.ShareType), "share_basis": r.ShareBasis, "open_type": string(r.OpenType),
+		"open_basis": r.OpenBasis, "classification": string(r.Classification), "level": strconv.Itoa(r.Level),
+		"personal_info": strconv.FormatBool(r.PersonalInfo), "source_system": r.SourceSystem,
+		"contact_phone": r.ContactPhone, "items": string(items), "status": string(r.Status), "published_at": published}
+	out := make([]Extra, 0, len(extraKeys))
+	for _, k := range extraKeys {
+		out = append(out, Extra{Key: k, Value: values[k]})
+	}
+	return out
+}
+
+// ckanField names a catalog input field as a CKAN client wrote it.
+func ckanField(field string) string {
+	for prefix, ckan := range map[string]string{"title_zh": "title", "description_zh": "notes", "keywords": "tags",
+		"formats": "resources", "contact_name": "maintainer", "contact_email": "maintainer_email", "organization_id": "owner_org"} {
+		if field == prefix || strings.HasPrefix(field, prefix+"[") {
+			return ckan + strings.TrimPrefix(field, prefix)
+		}
+	}
+	return field
+}
+
+// inputOf reads a package dict (as package_create takes it) into a catalog
+// input. Fields may come as CKAN's own, as extras, or at the top level
+// (ckanext-scheming style); the top level wins.
+func inputOf(p params) (catalog.Input, error) {
+	var errs validate.Errors
+	f := fieldsOf(p, &errs)
+	in := catalog.Input{
+		TitleZh:       firstOf(f["title_zh"], translated(p, "title_translated", "zh_Hans", "zh"), p.str("title")),
+		TitleEn:       firstOf(f["title_en"], translated(p, "title_translated", "en", "")),
+		DescriptionZh: firstOf(f["description_zh"], p.str("notes"), translated(p, "notes_translated", "zh_Hans", "zh")),
+		DescriptionEn: firstOf(f["description_en"], translated(p, "notes_translated", "en", "")),
+		Subject:       f["subject"], Industry: f["industry"],
+		UpdateFrequency: catalog.Frequency(f["update_frequency"]), ShareType: catalog.ShareType(f["share_type"]),
+		ShareBasis: f["share_basis"], OpenType: catalog.OpenType(f["open_type"]), OpenBasis: f["open_basis"],
+		Classification: catalog.Classification(f["classification"]), SourceSystem: f["source_system"],
+		ContactName: firstOf(f["contact_name"], p.str("maintainer")), ContactPhone: f["contact_phone"],
+		ContactEmail: firstOf(f["contact_email"], p.str("maintainer_email")),
+	}
+	if in.Subject == "" {
+		in.Subject = subjectFromGroups(p)
+	}
+	if in.OpenType == "" {
+		if lic := p.str("license_id"); lic != "" {
+			for _, l := range Licenses() {
+				if l.ID == lic {
+					in.OpenType = l.OpenType
+				}
+			}
+		}
+	}
+	if lv := f["level"]; lv != "" {
+		n, err := strconv.Atoi(lv)
+		if err != nil {
+			errs.Add("level", lv, "must be a number from 1 to 4")
+		}
+		in.Level = n
+	}
+	in.PersonalInfo = params{"v": f["personal_info"]}.boolean("v", false)
+	in.Keywords = tagsOf(p)
+	in.Formats = formatsOf(p)
+	if raw := f["items"]; raw != "" {
+		if err := json.Unmarshal([]byte(raw), &in.Items); err != nil {
+			errs.Add("items", "", "must be a JSON list of data items: %v", err)
+		}
+	}
+	return in, errs.Err()
+}
+
+// fieldsOf collects the extra fields: from "extras" (a list of key/value or
+// a dict), then from the top level.
+func fieldsOf(p params, errs *validate.Errors) map[string]string {
+	f := map[string]string{}
+	switch ex := p["extras"].(type) {
+	case []any:
+		for _, e := range ex {
+			if m, ok := e.(map[string]any); ok {
+				kv := params(m)
+				f[kv.str("key")] = kv.str("value")
+			}
+		}
+	case map[string]any:
+		for k := range ex {
+			f[k] = params(ex).str(k)
+		}
+	case nil:
+	default:
+		errs.Add("extras", "", "must be a list of {key, value}")
+	}
+	for _, k := range extraKeys {
+		if p.has(k) {
+			f[k] = p.str(k)
+		}
+	}
+	return f
+}
+
+func translated(p params, key, lang, alt string) string {
+	m, ok := p[key].(map[string]any)
+	if !ok {
+		return ""
+	}
+	if v := params(m).str(lang); v != "" {
+		return v
+	}
+	if alt != "" {
+		return params(m).str(alt)
+	}
+	return ""
+}
+
+func firstOf(values ...string) string {
+	for _, v := range values {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func subjectFromGroups(p params) string {
+	groups, _ := p["groups"].([]any)
+	for _, g := range groups {
+		m, ok := g.(map[string]any)
+		if !ok {
+			continue
+		}
+		for _, k := range []string{"name", "id"} {
+			if s, ok := subjectOfGroup(params(m).str(k)); ok {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// tagsOf reads tags as a list of {name} or a comma-separated tag_string.
+func tagsOf(p params) []string {
+	var out []string
+	if tags, ok := p["tags"].([]any); ok {
+		for _, t := range tags {
+			switch v := t.(type) {
+			case map[string]any:
+				out = append(out, params(v).str("name"))
+			case string:
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	for _, t := range strings.Split(p.str("tag_string"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// formatsOf reads the formats of the package's resources.
+func formatsOf(p params) []string {
+	var out []string
+	res, _ := p["resources"].([]any)
+	for _, r := range res {
+		if m, ok := r.(map[string]any); ok {
+			out = append(out, formatOfResource(params(m)))
+		}
+	}
+	return out
+}
+
+// formatOfResource is a CKAN resource's format, from its format field or
+// else its URL's extension.
+func formatOfResource(r params) string {
+	if f := strings.TrimSpace(r.str("format")); f != "" {
+		return f
+	}
+	u := r.str("url")
+	if i := strings.LastIndex(u, "."); i >= 0 && !strings.Contains(u[i:], "/") {
+		return strings.ToUpper(strings.TrimPrefix(u[i:], "."))
+	}
+	return ""
+}
+
+// dictOf turns a package back into the parameters package_update takes,
+// for package_patch and the resource actions to change a few fields of.
+func dictOf(pkg Package) (params, error) {
+	b, err := json.Marshal(pkg)
+	if err != nil {
+		return nil, err
+	}
+	var p params
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("ckan: package dict: %w", err)
+	}
+	return p, nil
+}
+
+// parseTime reads a CKAN or Solr timestamp ("2024-05-01T10:00:00.123456Z",
+// without the zone, or a date), or NOW with an offset ("NOW-7DAYS").
+func parseTime(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(strings.ToUpper(s), "NOW") {
+		return solrDateMath(strings.ToUpper(s[3:]), now)
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date and time", s)
+}
+
+var dateMath = regexp.MustCompile(`^(/DAY)?([+-])(\d+)(SECONDS?|MINUTES?|HOURS?|DAYS?|MONTHS?|YEARS?)$`)
+
+func solrDateMath(expr string, now time.Time) (time.Time, error) {
+	t := now.UTC()
+	if expr == "" {
+		return t, nil
+	}
+	if expr == "/DAY" {
+		return t.Truncate(24 * time.Hour), nil
+	}
+	m := dateMath.FindStringSubmatch(expr)
+	if m == nil {
+		return time.Time{}, fmt.Errorf("NOW%s is not a date expression this server understands", expr)
+	}
+	if m[1] != "" {
+		t = t.Truncate(24 * time.Hour)
+	}
+	n, _ := strconv.Atoi(m[3])
+	if m[2] == "-" {
+		n = -n
+	}
+	switch strings.TrimSuffix(m[4], "S") {
+	case "SECOND":
+		return t.Add(time.Duration(n) * time.Second), nil
+	case "MINUTE":
+		return t.Add(time.Duration(n) * time.Minute), nil
+	case "HOUR":
+		return t.Add(time.Duration(n) * time.Hour), nil
+	case "DAY":
+		return t.AddDate(0, 0, n), nil
+	case "MONTH":
+		return t.AddDate(0, n, 0), nil
+	}
+	return t.AddDate(n, 0, 0), nil
+}
+
+// InputOf reads a package dict, as package_show returns it (from dataport
+// or another CKAN), into a catalog input; harvesting uses it.
+func InputOf(pkg map[string]any) (catalog.Input, error) { return inputOf(params(pkg)) }

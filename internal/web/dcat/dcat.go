@@ -1,0 +1,225 @@
+// Package dcat publishes the catalog as DCAT-AP 3: the whole catalog,
+// paged with Hydra links, at /catalog.ttl and /catalog.jsonld, and each
+// dataset at /dataset/{name}.ttl and .jsonld (or by content negotiation on
+// /dataset/{name}). Vocabularies are the EU authority tables (data themes,
+// frequencies, access rights, file types, languages) and IANA media types.
+package dcat
+
+import (
+	"strings"
+	"time"
+
+	"dataport/internal/catalog"
+	"dataport/internal/search"
+	"dataport/internal/web/ckan"
+)
+
+// Namespaces and vocabularies.
+const (
+	nsDCAT  = "http://www.w3.org/ns/dcat#"
+	nsDCT   = "http://purl.org/dc/terms/"
+	nsFOAF  = "http://xmlns.com/foaf/0.1/"
+	nsVCard = "http://www.w3.org/2006/vcard/ns#"
+	nsSKOS  = "http://www.w3.org/2004/02/skos/core#"
+	nsHydra = "http://www.w3.org/ns/hydra/core#"
+	nsXSD   = "http://www.w3.org/2001/XMLSchema#"
+	rdfTyp  = rdfType
+
+	euAuthority  = "http://publications.europa.eu/resource/authority/"
+	themeScheme  = euAuthority + "data-theme"
+	mediaTypes   = "http://www.iana.org/assignments/media-types/"
+	publisherLoc = "http://purl.org/adms/publishertype/LocalAuthority"
+)
+
+// Themes maps each catalog subject to the EU data theme it falls under.
+var Themes = map[string]string{
+	"01": "ECON", "02": "ECON", "03": "ECON", "04": "TRAN", "05": "HEAL", "06": "EDUC", "07": "EDUC",
+	"08": "ECON", "09": "ENVI", "10": "REGI", "11": "SOCI", "12": "SOCI", "13": "SOCI", "14": "JUST",
+	"15": "JUST", "16": "AGRI", "17": "ECON", "18": "GOVE", "19": "REGI", "20": "GOVE", "21": "SOCI", "22": "TECH",
+}
+
+// Frequencies maps update frequencies to the EU frequency table.
+var Frequencies = map[catalog.Frequency]string{
+	catalog.FreqRealtime: "UPDATE_CONT", catalog.FreqDaily: "DAILY", catalog.FreqWeekly: "WEEKLY",
+	catalog.FreqMonthly: "MONTHLY", catalog.FreqQuarterly: "QUARTERLY", catalog.FreqYearly: "ANNUAL",
+	catalog.FreqIrregular: "IRREG",
+}
+
+// AccessRights maps open types to the EU access-right table.
+var AccessRights = map[catalog.OpenType]string{
+	catalog.OpenUnconditional: "PUBLIC", catalog.OpenConditional: "RESTRICTED", catalog.OpenNone: "NON_PUBLIC",
+}
+
+// FileTypes maps the catalog's formats to the EU file-type table (API has none).
+var FileTypes = map[string]string{
+	"CSV": "CSV", "XLSX": "XLSX", "JSON": "JSON", "XML": "XML", "PDF": "PDF", "GeoJSON": "GEOJSON",
+	"SHP": "SHP", "Parquet": "PARQUET", "RDF": "RDF_XML",
+}
+
+// site is what the documents say about the portal itself.
+type site struct {
+	base, titleZh, titleEn string
+}
+
+func (s site) catalogIRI() string { return s.base + "/catalog" }
+
+// DatasetIRI is a resource's IRI: its page on the portal.
+func DatasetIRI(base string, r catalog.Resource) string { return ckan.DatasetURL(base, r) }
+
+func (s site) orgIRI(id string) string { return s.base + "/organizations/" + id }
+
+func (s site) licenseIRI(t catalog.OpenType) string {
+	return s.base + "/licenses/" + ckan.LicenseFor(t).ID
+}
+
+// addCatalog describes the catalog itself.
+func (s site) addCatalog(g *Graph, modified time.Time) Term {
+	c := IRI(s.catalogIRI())
+	g.Add(c, rdfTyp, IRI(nsDCAT+"Catalog"))
+	g.Add(c, nsDCT+"title", LangLit(s.titleZh, "zh"))
+	g.Add(c, nsDCT+"title", LangLit(s.titleEn, "en"))
+	g.Add(c, nsDCT+"description", LangLit("本市公共机构编目、共享和开放的公共数据资源目录。", "zh"))
+	g.Add(c, nsDCT+"description", LangLit("The catalog of public data resources that the city's public institutions catalog, share and open.", "en"))
+	pub := IRI(s.base + "/#publisher")
+	g.Add(c, nsDCT+"publisher", pub)
+	g.Add(pub, rdfTyp, IRI(nsFOAF+"Agent"))
+	g.Add(pub, nsFOAF+"name", LangLit(s.titleZh, "zh"))
+	g.Add(pub, nsFOAF+"name", LangLit(s.titleEn, "en"))
+	g.Add(pub, nsDCT+"type", IRI(publisherLoc))
+	g.Add(IRI(publisherLoc), rdfTyp, IRI(nsSKOS+"Concept"))
+	home := IRI(s.base + "/")
+	g.Add(c, nsFOAF+"homepage", home)
+	g.Add(home, rdfTyp, IRI(nsFOAF+"Document"))
+	s.addLanguages(g, c)
+	g.Add(c, nsDCAT+"themeTaxonomy", IRI(themeScheme))
+	g.Add(IRI(themeScheme), rdfTyp, IRI(nsSKOS+"ConceptScheme"))
+	g.Add(IRI(themeScheme), nsDCT+"title", LangLit("Data theme", "en"))
+	s.addLicense(g, c, catalog.OpenUnconditional)
+	if !modified.IsZero() {
+		g.Add(c, nsDCT+"modified", dateTime(modified))
+	}
+	return c
+}
+
+func (s site) addLanguages(g *Graph, node Term) {
+	for _, l := range []string{"ZHO", "ENG"} {
+		lang := IRI(euAuthority + "language/" + l)
+		g.Add(node, nsDCT+"language", lang)
+		g.Add(lang, rdfTyp, IRI(nsDCT+"LinguisticSystem"))
+	}
+}
+
+func (s site) addLicense(g *Graph, node Term, t catalog.OpenType) {
+	lic := IRI(s.licenseIRI(t))
+	g.Add(node, nsDCT+"license", lic)
+	g.Add(lic, rdfTyp, IRI(nsDCT+"LicenseDocument"))
+	g.Add(lic, nsDCT+"title", LangLit(ckan.LicenseFor(t).Title, "zh"))
+}
+
+// addDataset describes one resource, its publisher, contact point and
+// distributions (one per format).
+func (s site) addDataset(g *Graph, r catalog.Resource, o search.Org) Term {
+	d := IRI(DatasetIRI(s.base, r))
+	g.Add(d, rdfTyp, IRI(nsDCAT+"Dataset"))
+	g.Add(d, nsDCT+"identifier", Lit(r.Code))
+	g.Add(d, nsDCT+"title", LangLit(r.TitleZh, "zh"))
+	g.Add(d, nsDCT+"title", LangLit(r.TitleEn, "en"))
+	g.Add(d, nsDCT+"description", LangLit(r.DescriptionZh, "zh"))
+	g.Add(d, nsDCT+"description", LangLit(r.DescriptionEn, "en"))
+	for _, k := range r.Keywords {
+		g.Add(d, nsDCAT+"keyword", LangLit(k, "zh"))
+	}
+	if code, ok := Themes[r.Subject]; ok {
+		theme := IRI(themeScheme + "/" + code)
+		g.Add(d, nsDCAT+"theme", theme)
+		g.Add(theme, rdfTyp, IRI(nsSKOS+"Concept"))
+		g.Add(theme, nsSKOS+"inScheme", IRI(themeScheme))
+	}
+	s.addPublisher(g, d, o)
+	s.addContact(g, d, r, o)
+	if code, ok := AccessRights[r.OpenType]; ok {
+		rights := IRI(euAuthority + "access-right/" + code)
+		g.Add(d, nsDCT+"accessRights", rights)
+		g.Add(rights, rdfTyp, IRI(nsDCT+"RightsStatement"))
+	}
+	if code, ok := Frequencies[r.UpdateFrequency]; ok {
+		freq := IRI(euAuthority + "frequency/" + code)
+		g.Add(d, nsDCT+"accrualPeriodicity", freq)
+		g.Add(freq, rdfTyp, IRI(nsDCT+"Frequency"))
+	}
+	if r.PublishedAt != nil {
+		g.Add(d, nsDCT+"issued", dateTime(*r.PublishedAt))
+	}
+	g.Add(d, nsDCT+"modified", dateTime(r.UpdatedAt))
+	page := IRI(s.base + "/resources/" + r.ID)
+	g.Add(d, nsDCAT+"landingPage", page)
+	g.Add(page, rdfTyp, IRI(nsFOAF+"Document"))
+	s.addLanguages(g, d)
+	for _, f := range r.Formats {
+		s.addDistribution(g, d, r, f)
+	}
+	return d
+}
+
+func (s site) addPublisher(g *Graph, d Term, o search.Org) {
+	pub := IRI(s.orgIRI(o.ID))
+	g.Add(d, nsDCT+"publisher", pub)
+	g.Add(pub, rdfTyp, IRI(nsFOAF+"Agent"))
+	g.Add(pub, nsFOAF+"name", LangLit(o.NameZh, "zh"))
+	g.Add(pub, nsFOAF+"name", LangLit(o.NameEn, "en"))
+	g.Add(pub, nsDCT+"identifier", Lit(o.Code))
+	g.Add(pub, nsDCT+"type", IRI(publisherLoc))
+	g.Add(IRI(publisherLoc), rdfTyp, IRI(nsSKOS+"Concept"))
+}
+
+// addContact adds the contact point: the named contact, or the institution.
+func (s site) addContact(g *Graph, d Term, r catalog.Resource, o search.Org) {
+	cp := IRI(DatasetIRI(s.base, r) + "#contact")
+	g.Add(d, nsDCAT+"contactPoint", cp)
+	g.Add(cp, rdfTyp, IRI(nsVCard+"Kind"))
+	g.Add(cp, rdfTyp, IRI(nsVCard+"Organization"))
+	g.Add(cp, nsVCard+"fn", Lit(firstOf(r.ContactName, o.NameZh)))
+	g.Add(cp, nsVCard+"organization-name", LangLit(o.NameZh, "zh"))
+	if r.ContactEmail != "" {
+		g.Add(cp, nsVCard+"hasEmail", IRI("mailto:"+r.ContactEmail))
+	}
+	if r.ContactPhone != "" {
+		g.Add(cp, nsVCard+"hasTelephone", IRI("tel:"+strings.ReplaceAll(r.ContactPhone, " ", "")))
+	}
+}
+
+func (s site) addDistribution(g *Graph, d Term, r catalog.Resource, format string) {
+	dist := IRI(DatasetIRI(s.base, r) + "#distribution-" + strings.ToLower(format))
+	g.Add(d, nsDCAT+"distribution", dist)
+	g.Add(dist, rdfTyp, IRI(nsDCAT+"Distribution"))
+	g.Add(dist, nsDCT+"title", LangLit(r.TitleZh+"（"+format+"）", "zh"))
+	g.Add(dist, nsDCAT+"accessURL", IRI(s.base+"/resources/"+r.ID))
+	if ft, ok := FileTypes[format]; ok {
+		t := IRI(euAuthority + "file-type/" + ft)
+		g.Add(dist, nsDCT+"format", t)
+		g.Add(t, rdfTyp, IRI(nsDCT+"MediaTypeOrExtent"))
+	}
+	if mt := ckan.MediaTypes[format]; mt != "" {
+		t := IRI(mediaTypes + mt)
+		g.Add(dist, nsDCAT+"mediaType", t)
+		g.Add(t, rdfTyp, IRI(nsDCT+"MediaType"))
+	}
+	s.addLicense(g, dist, r.OpenType)
+	if code, ok := AccessRights[r.OpenType]; ok {
+		g.Add(dist, nsDCT+"rights", IRI(euAuthority+"access-right/"+code))
+	}
+	g.Add(dist, nsDCT+"modified", dateTime(r.UpdatedAt))
+}
+
+func dateTime(t time.Time) Term {
+	return Typed(t.UTC().Format("2006-01-02T15:04:05Z"), nsXSD+"dateTime")
+}
+
+func firstOf(values ...string) string {
+	for _, v := range values {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,170 @@
+package ui
+
+// ledgerMessages are the strings of the event history, the verify page and
+// the audit page (ledger_history.go, audit.go, audit_event.go), merged into
+// messages when the package loads. Event types and subject kinds are code
+// lists: {{code "event" .Type}}, {{code "subjectkind" .SubjectKind}}; a type
+// with no entry shows as itself.
+var ledgerMessages = map[string]text{
+	"nav.audit": {"审计", "Audit"},
+
+	// Event history on a resource page.
+	"ledger.history":        {"事件记录", "Event history"},
+	"ledger.history_lead":   {"对本资源的每项操作都作为事件记入平台的透明日志，写入后不可删改。“验证”显示该事件的包含证明；下载的存证回执可离线核验。", "Every action on this resource is an event sealed in the platform's transparency log, which cannot be altered afterwards. “Verify” shows the event's inclusion proof; the downloaded receipt can be checked offline."},
+	"ledger.history_more":   {"仅显示最近 %d 条事件。", "Only the latest %d events are shown."},
+	"ledger.history_audit":  {"在审计页面查看全部事件", "See every event on the audit page"},
+	"ledger.no_events":      {"还没有事件。", "No events yet."},
+	"ledger.col.type":       {"事件", "Event"},
+	"ledger.col.at":         {"时间", "Time"},
+	"ledger.col.actor":      {"操作人", "By"},
+	"ledger.col.subject":    {"对象", "Subject"},
+	"ledger.col.index":      {"日志序号", "Log index"},
+	"ledger.col.proof":      {"核验", "Proof"},
+	"ledger.pending":        {"待封存", "Pending"},
+	"ledger.verify":         {"验证", "Verify"},
+	"ledger.receipt":        {"下载回执", "Download receipt"},
+	"ledger.actor_platform": {"平台系统", "The platform"},
+	"ledger.of_event":       {"（%s，%s）", " (%s, %s)"},
+
+	// The verify page of one event.
+	"audit.event_title":       {"事件核验", "Verify an event"},
+	"audit.event_lead":        {"本页在服务器上核对该事件的存证：用平台公钥验证检查点签名，再用包含证明从事件的日志条目推算出检查点的根哈希（RFC 6962 哈希，与审计方离线使用的算法相同）。", "This page checks the event's proof on the server: the checkpoint's signature against the platform's key, then the inclusion proof from the event's log entry up to the checkpoint's root hash (RFC 6962 hashing, the same check an auditor runs offline)."},
+	"audit.event":             {"事件", "Event"},
+	"audit.event_id":          {"事件编号", "Event id"},
+	"audit.subject":           {"对象", "Subject"},
+	"audit.index":             {"日志序号", "Log index"},
+	"audit.entry":             {"日志条目（规范 JSON）", "Log entry (canonical JSON)"},
+	"audit.row_entry":         {"数据库中该事件记录现在对应的条目（与日志不符）", "The entry the event's database record gives now (differs from the log)"},
+	"audit.entry_hint":        {"条目只含标识符、时间和载荷的 SHA-256，不含个人信息。", "The entry holds identifiers, the time and the SHA-256 of the payload, never personal data."},
+	"audit.result":            {"核验结果", "Result"},
+	"audit.valid":             {"核验通过：该事件已记入透明日志，且记录未被改动。", "Verified: the event is in the transparency log and its record is unaltered."},
+	"audit.invalid":           {"核验未通过。", "Verification failed."},
+	"audit.pending":           {"该事件尚未封存：正在等待排序器写入日志或等待新的检查点，请稍后刷新。", "This event is not sealed yet: it waits for the sequencer or for the next checkpoint. Reload in a few seconds."},
+	"audit.check.signature":   {"检查点签名有效（平台公钥）", "The checkpoint is signed with the platform's key"},
+	"audit.check.inclusion":   {"包含证明有效：条目在该检查点的日志树中", "The inclusion proof is valid: the entry is in the checkpoint's tree"},
+	"audit.check.row":         {"数据库中的事件记录与日志条目一致", "The event's record in the database matches its log entry"},
+	"audit.check.ok":          {"通过", "passed"},
+	"audit.check.failed":      {"未通过", "failed"},
+	"audit.check.detail":      {"原因：", "Reason: "},
+	"audit.checkpoint":        {"检查点", "Checkpoint"},
+	"audit.origin":            {"日志来源（origin）", "Origin"},
+	"audit.size":              {"日志大小（条目数）", "Log size (entries)"},
+	"audit.root":              {"根哈希（Base64）", "Root hash (base64)"},
+	"audit.leaf":              {"叶哈希（Base64）", "Leaf hash (base64)"},
+	"audit.proof":             {"包含证明（%d 个哈希，从叶到根）", "Inclusion proof (%d hashes, leaf to root)"},
+	"audit.key":               {"验证公钥", "Verifier key"},
+	"audit.signed_note":       {"签名检查点全文", "Signed checkpoint"},
+	"audit.offline":           {"离线核验", "Verify it yourself"},
+	"audit.offline_lead":      {"下载存证回执后，可以在任何一台电脑上用 dataport 命令核验：它检查签名和包含证明，并确认服务器当前的日志与回执中的检查点一致（一致性证明）。", "Download the receipt, then check it on any computer with the dataport command: it checks the signature and the inclusion proof, and that the server's current log is consistent with the receipt's checkpoint (consistency proof)."},
+	"audit.offline_step1":     {"下载存证回执：", "Download the receipt:"},
+	"audit.offline_step2":     {"运行以下命令（--key 固定信任的平台公钥，不依赖服务器提供）：", "Run this command (--key pins the platform's key instead of trusting the server for it):"},
+	"audit.offline_tools":     {"日志按 C2SP tlog-tiles 发布在 /ledger/ 下，标准的透明日志客户端也可以审计。", "The log is published under /ledger/ as C2SP tlog-tiles, so standard transparency-log clients can audit it too."},
+	"audit.back":              {"返回审计页面", "Back to the audit page"},
+	"ledger.error.not_sealed": {"该事件尚未封存，暂无存证回执。请几秒后再试。", "The event is not sealed yet, so it has no receipt. Try again in a few seconds."},
+	"ledger.error.no_log":     {"账本尚未启动。", "The ledger has not started yet."},
+
+	// The audit page.
+	"audit.title":          {"审计", "Audit"},
+	"audit.lead":           {"平台全部事件的检索，以及透明日志的当前状态。供审计、监管和平台运维人员使用。", "Search every event of the platform and see the state of the transparency log. For auditors, regulators and platform staff."},
+	"audit.status":         {"账本状态", "Ledger status"},
+	"audit.no_log":         {"账本尚未启动：还没有签名检查点。", "The ledger has not started: there is no signed checkpoint yet."},
+	"audit.unsealed":       {"待封存事件", "Events waiting to be sealed"},
+	"audit.lag":            {"封存延迟", "Sequencing lag"},
+	"audit.lag_seconds":    {"%.1f 秒（最早的待封存事件提交于 %s）", "%.1f s (oldest waiting event committed %s)"},
+	"audit.no_lag":         {"无（没有待封存事件）", "None (nothing is waiting)"},
+	"audit.sequencing":     {"本进程运行排序器", "This process runs the sequencer"},
+	"audit.search":         {"检索事件", "Search events"},
+	"audit.results":        {"事件", "Events"},
+	"audit.empty":          {"没有符合条件的事件。", "No events match."},
+	"field.subject_kind":   {"对象类型", "Subject kind"},
+	"field.subject_id":     {"对象编号", "Subject id"},
+	"field.actor":          {"操作人", "Actor"},
+	"field.type":           {"事件类型", "Event type"},
+	"field.since":          {"起始日期（含）", "From (inclusive)"},
+	"field.until":          {"截止日期（含）", "To (inclusive)"},
+	"hint.actor":           {"用户名、用户编号或机构编号。", "A username, user id or organization id."},
+	"hint.event_type":      {"例如 resource.published。", "e.g. resource.published."},
+	"hint.date":            {"北京时间，格式 2025-01-31。", "Beijing time, as 2025-01-31."},
+	"ledger.types":         {"常见事件类型", "Common event types"},
+	"ledger.subject_kinds": {"对象类型", "Subject kinds"},
+
+	// Event types.
+	"event.resource.created":                 {"创建数据资源", "Resource created"},
+	"event.resource.updated":                 {"修改数据资源", "Resource updated"},
+	"event.resource.submitted":               {"提交审核", "Submitted for review"},
+	"event.resource.published":               {"审核通过并发布", "Approved and published"},
+	"event.resource.returned":                {"退回修改", "Returned for changes"},
+	"event.resource.retired":                 {"下线", "Retired"},
+	"event.resource.revised":                 {"修订", "Revised"},
+	"event.resource.graded":                  {"分类分级", "Classified and graded"},
+	"event.resource.grading_overridden":      {"人工调整分级", "Grading overridden"},
+	"event.datastore.version_created":        {"汇聚新数据版本", "Data version loaded"},
+	"event.datastore.version_pruned":         {"清理旧数据版本", "Old data version pruned"},
+	"event.datastore.released":               {"放行数据版本", "Data version released"},
+	"event.datastore.rolled_back":            {"回滚数据版本", "Data version rolled back"},
+	"event.datastore.settings_changed":       {"修改汇聚设置", "Aggregation settings changed"},
+	"event.datastore.stale":                  {"数据未按时更新", "Data overdue"},
+	"event.deid_profile.created":             {"创建去标识化方案", "De-identification profile created"},
+	"event.deid_profile.updated":             {"修改去标识化方案", "De-identification profile updated"},
+	"event.deid_profile.deleted":             {"删除去标识化方案", "De-identification profile deleted"},
+	"event.share_request.created":            {"提交共享申请", "Share request made"},
+	"event.share_request.operator_review":    {"共享申请转平台审核", "Share request passed to the operator"},
+	"event.share_request.granted":            {"同意共享", "Share request granted"},
+	"event.share_request.rejected":           {"不同意共享", "Share request rejected"},
+	"event.share_request.withdrawn":          {"撤回共享申请", "Share request withdrawn"},
+	"event.share_request.escalated":          {"共享申请逾期上报", "Share request escalated"},
+	"event.open_application.created":         {"提交开放数据申请", "Open data application made"},
+	"event.open_application.operator_review": {"开放申请转平台审核", "Open data application passed to the operator"},
+	"event.open_application.granted":         {"同意开放申请", "Open data application granted"},
+	"event.open_application.rejected":        {"不同意开放申请", "Open data application rejected"},
+	"event.open_application.withdrawn":       {"撤回开放申请", "Open data application withdrawn"},
+	"event.open_application.escalated":       {"开放申请逾期上报", "Open data application escalated"},
+	"event.grant.created":                    {"授予数据使用权限", "Grant created"},
+	"event.grant.revoked":                    {"撤销数据使用权限", "Grant revoked"},
+	"event.grant.key_created":                {"签发接口密钥", "API key issued"},
+	"event.grant.key_revoked":                {"吊销接口密钥", "API key revoked"},
+	"event.access_group.created":             {"创建访问组", "Access group created"},
+	"event.access.decisions":                 {"数据访问决定（批次）", "Access decisions (batch)"},
+	"event.open_list.saved":                  {"保存开放清单", "Open list saved"},
+	"event.open_list.item_added":             {"开放清单增加条目", "Open list item added"},
+	"event.open_list.item_linked":            {"开放清单条目关联资源", "Open list item linked"},
+	"event.open_list.published":              {"发布开放清单", "Open list published"},
+	"event.organization.created":             {"登记机构", "Organization registered"},
+	"event.organization.updated":             {"修改机构信息", "Organization updated"},
+	"event.user.created":                     {"创建用户", "User created"},
+	"event.user.signed_in":                   {"用户登录", "User signed in"},
+	"event.user.signed_out":                  {"用户退出", "User signed out"},
+	"event.membership.set":                   {"设置机构成员角色", "Membership set"},
+	"event.token.created":                    {"创建 API 令牌", "API token created"},
+	"event.token.revoked":                    {"吊销 API 令牌", "API token revoked"},
+	"event.harvest.completed":                {"完成目录采集", "Harvest completed"},
+
+	// Subject kinds.
+	"subjectkind.resource":         {"数据资源", "Resource"},
+	"subjectkind.organization":     {"机构", "Organization"},
+	"subjectkind.user":             {"用户", "User"},
+	"subjectkind.token":            {"API 令牌", "API token"},
+	"subjectkind.grant":            {"授权", "Grant"},
+	"subjectkind.access_group":     {"访问组", "Access group"},
+	"subjectkind.decision_batch":   {"访问决定批次", "Access decision batch"},
+	"subjectkind.share_request":    {"共享申请", "Share request"},
+	"subjectkind.open_application": {"开放数据申请", "Open data application"},
+	"subjectkind.open_list":        {"开放清单", "Open list"},
+	"subjectkind.harvest_source":   {"采集来源", "Harvest source"},
+}
+
+// ledgerRules translate the audit form's own messages.
+var ledgerRules = []messageRule{
+	rule(`^is not a date \(YYYY-MM-DD\)`, "不是有效日期，格式为 2025-01-31", ""),
+	rule(`^is before the start date`, "不能早于起始日期", ""),
+}
+
+func init() {
+	for k, v := range ledgerMessages {
+		if _, taken := messages[k]; taken {
+			panic("ui: message " + k + " is defined twice")
+		}
+		messages[k] = v
+	}
+	messageRules = append(messageRules, ledgerRules...)
+}
