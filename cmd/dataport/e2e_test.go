@@ -294,8 +294,8 @@ func TestEndToEndCatalogWorkflow(t *testing.T) {
 		_, page := public.get("/catalog?q=" + url.QueryEscape(title))
 		return strings.Contains(page, link)
 	}
-	if !eventually(10*time.Second, listed) {
-		t.Fatalf("published resource missing from the public catalog page after 10s")
+	if !eventually(30*time.Second, listed) {
+		t.Fatalf("published resource missing from the public catalog page after 30s")
 	}
 	var list struct {
 		Items []struct {
