@@ -186,7 +186,7 @@ func TestResourceLifecycleThroughForms(t *testing.T) {
 
 	catalogPage := p.browser().get("/catalog")
 	mustContain(t, catalogPage, "共享单车停放点", "/resources/"+id)
-	mustContain(t, editor.get("/resources/"+id), "editor.li", "operator.wang", "spot_id · 主键")
+	mustContain(t, editor.get("/resources/"+id), "editor.li", "operator.wang", "初次编目（全部字段）")
 	if public := p.browser().get("/resources/" + id); strings.Contains(public.body, "editor.li") {
 		t.Error("anonymous visitors see the usernames of the staff in the history")
 	}
