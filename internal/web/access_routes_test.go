@@ -281,6 +281,7 @@ func TestDataPathMatrix(t *testing.T) {
 	paths := map[string]string{
 		"rows":   api.Prefix + "/resources/" + w.Conditional.ID + "/rows",
 		"export": api.Prefix + "/resources/" + w.Conditional.ID + "/export?format=csv",
+		"ckan":   "/api/3/action/datastore_search?limit=1000&resource_id=" + w.Conditional.ID,
 	}
 	for pathName, path := range paths {
 		for _, s := range subjects {
