@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
+	"sync"
 )
 
 // The generalisation lattice: a node gives each quasi-identifier a level of
@@ -69,7 +71,24 @@ type problem struct {
 	rowClass []int32     // the bottom class of each row
 	codes    [][][]int32 // codes[j][level][b]: column j's code at level for bottom class b
 	bottom   *table
+	// Blocks of columns whose level-0 domains multiply to at most
+	// blockSize: a bottom class's codes in a block combine into one index,
+	// so a node's class key is a sum of one small-table lookup per block.
+	blocks []block
 }
+
+// block is a run of columns and each bottom class's combined level-0 index in it.
+type block struct {
+	cols []int
+	size int
+	idx  []int32 // idx[b] = Σ code0_j(b) × (product of the domains of the block's earlier columns)
+}
+
+// blockSize bounds the lookup table a block needs per node.
+const blockSize = 4096
+
+// denseKeys is the largest key space counted in a direct-addressed table rather than a hash table.
+const denseKeys = 1 << 18
 
 // table is the equivalence classes of the rows at one node: for each class
 // a bottom class it contains (whose codes stand for it), its size, and per
@@ -154,6 +173,18 @@ func (p *problem) groupRows() {
 			p.codes[j][l] = codes
 		}
 	}
+	for j, c := range p.cols {
+		d := len(c.labels[0])
+		if len(p.blocks) == 0 || p.blocks[len(p.blocks)-1].size*d > blockSize {
+			p.blocks = append(p.blocks, block{size: 1, idx: make([]int32, m0)})
+		}
+		bl := &p.blocks[len(p.blocks)-1]
+		for b, code := range p.codes[j][0] {
+			bl.idx[b] += code * int32(bl.size)
+		}
+		bl.cols = append(bl.cols, j)
+		bl.size *= d
+	}
 	p.bottom = &table{levels: make([]int, p.q), m: m0, rep: make([]int32, m0), count: make([]int32, m0)}
 	for b := range m0 {
 		p.bottom.rep[b] = int32(b)
@@ -193,6 +224,7 @@ func (p *problem) search() (int, evaluation, searchStats, error) {
 		best: -1, bestLoss: math.Inf(1)}
 	s.bottom = p.bottom
 	s.lb = make([]float64, p.nodes)
+	s.exc = make([]float64, p.nodes)
 	height := make([]int, p.nodes)
 	order := make([]int, p.nodes)
 	for n := range p.nodes {
@@ -210,15 +242,23 @@ func (p *problem) search() (int, evaluation, searchStats, error) {
 		return s.lb[x] < s.lb[y] || (s.lb[x] == s.lb[y] && x < y)
 	})
 	s.checkPath(s.path(0))
+	if topDown {
+		desc := slices.Clone(order)
+		sort.Slice(desc, func(a, b int) bool {
+			x, y := desc[a], desc[b]
+			return s.lb[x] > s.lb[y] || (s.lb[x] == s.lb[y] && x < y)
+		})
+		s.topDown(desc)
+	}
 	for _, n := range order {
-		if s.st[n] == unknown && s.lb[n] < s.bestLoss {
+		if s.st[n] == unknown && s.bound(n) < s.bestLoss {
 			s.checkPath(s.path(n))
 		}
 	}
 	frontier := s.evaluated
 	cands := []int{}
 	for n := range p.nodes {
-		if s.st[n] == passes && !s.done[n] && s.lb[n] < s.bestLoss {
+		if s.st[n] == passes && !s.done[n] && s.bound(n) < s.bestLoss {
 			cands = append(cands, n)
 		}
 	}
@@ -230,7 +270,12 @@ func (p *problem) search() (int, evaluation, searchStats, error) {
 		if s.lb[n] >= s.bestLoss {
 			break
 		}
-		s.evaluate(n)
+		if s.bound(n) < s.bestLoss {
+			s.evaluate(n)
+		}
+	}
+	if debugSearch != nil {
+		debugSearch(s)
 	}
 	stats := searchStats{Nodes: p.nodes, Evaluated: s.evaluated, Frontier: frontier, RolledUp: s.rolled}
 	if s.best < 0 {
@@ -245,6 +290,7 @@ type searcher struct {
 	eval      []evaluation
 	done      []bool
 	lb        []float64
+	exc       []float64
 	bottom    *table
 	cache     []*table
 	cached    int
@@ -264,7 +310,7 @@ func (s *searcher) path(n int) []int {
 		for j, c := range s.p.cols {
 			if n/s.p.strides[j]%c.height+1 < c.height {
 				up := n + s.p.strides[j]
-				if s.st[up] == unknown && s.lb[up] < s.bestLoss && (next < 0 || s.lb[up] < s.lb[next]) {
+				if s.st[up] == unknown && s.bound(up) < s.bestLoss && (next < 0 || s.lb[up] < s.lb[next]) {
 					next = up
 				}
 			}
@@ -293,26 +339,130 @@ func (s *searcher) checkPath(path []int) {
 	}
 }
 
+// topDown evaluates, from the highest lower bound down, every node that
+// may still beat the best loss and is not known to fail. Each passing node
+// is then evaluated once, for its loss; each failing one only if no node
+// above it in the region failed before it. With more than one CPU the next
+// node not below the current one is evaluated alongside it, and its result
+// is used only if the sequential order would have evaluated it too, so the
+// outcome is the same.
+func (s *searcher) topDown(desc []int) {
+	workers := runtime.GOMAXPROCS(0)
+	var other rollupScratch
+	for i, n := range desc {
+		if !s.needed(n) {
+			continue
+		}
+		m := -1
+		if workers > 1 {
+			lv := s.p.levelsOf(n)
+			for _, c := range desc[i+1 : min(i+64, len(desc))] {
+				if s.needed(c) && !below(s.p.levelsOf(c), lv) {
+					m = c
+					break
+				}
+			}
+		}
+		if m < 0 {
+			s.evaluate(n)
+			continue
+		}
+		srcN, srcM := s.source(s.p.levelsOf(n)), s.source(s.p.levelsOf(m))
+		var tm *table
+		var em evaluation
+		var wg sync.WaitGroup
+		wg.Go(func() { tm, em = s.compute(m, srcM, &other) })
+		tn, en := s.compute(n, srcN, &s.scratch)
+		wg.Wait()
+		s.record(n, tn, en, srcN)
+		if s.needed(m) {
+			s.record(m, tm, em, srcM)
+		}
+	}
+}
+
+// needed reports whether node n may still be the optimum and is undecided or unmeasured.
+func (s *searcher) needed(n int) bool {
+	return s.st[n] != fails && !s.done[n] && s.bound(n) < s.bestLoss
+}
+
+// compute builds n's classes from src and checks them; it changes nothing shared.
+func (s *searcher) compute(n int, src *table, sc *rollupScratch) (*table, evaluation) {
+	lv := s.p.levelsOf(n)
+	// A passing node has at most n/k classes of k rows or more, and at most
+	// as many smaller ones as rows may be suppressed: more classes than
+	// that, and the node fails without counting further.
+	t := s.p.rollupLimit(src, lv, sc, s.p.n/max(s.p.k, s.p.l, 1)+s.p.maxSupp)
+	if t == nil {
+		return nil, evaluation{}
+	}
+	return t, s.p.check(t)
+}
+
 // evaluate checks node n (once) and tags the nodes its result decides.
 func (s *searcher) evaluate(n int) evaluation {
 	if s.done[n] {
 		return s.eval[n]
 	}
-	var e evaluation
-	if t := s.tableFor(n); t != nil {
-		e = s.p.check(t)
+	src := s.source(s.p.levelsOf(n))
+	t, e := s.compute(n, src, &s.scratch)
+	s.record(n, t, e, src)
+	return e
+}
+
+// record enters the evaluation of node n (its table t rolled up from src).
+func (s *searcher) record(n int, t *table, e evaluation, src *table) {
+	s.rolled += int64(src.m)
+	if t != nil {
+		s.remember(t)
 	}
 	s.eval[n], s.done[n] = e, true
 	s.evaluated++
 	if e.ok {
 		s.tag(n, passes, +1)
+		if s.p.t == 0 {
+			s.raise(n, e.loss-s.lb[n])
+		}
 		if e.loss < s.bestLoss-1e-12 || (e.loss <= s.bestLoss+1e-12 && n < s.best) {
 			s.best, s.bestLoss = n, e.loss
 		}
 	} else {
 		s.tag(n, fails, -1)
 	}
-	return e
+}
+
+// bound is a lower bound on the loss of node n if it passes: its loss
+// without suppression plus the least cost of the rows it must suppress.
+// Under k-anonymity and distinct l-diversity a row suppressed at a node is
+// suppressed at every node below it too, and costs there at least as much
+// (q minus a cell loss that can only be smaller), so the excess of a
+// passing node's loss over its bound without suppression is a lower bound
+// for the excess of every node below it.
+func (s *searcher) bound(n int) float64 {
+	return s.lb[n] + s.exc[n]
+}
+
+// raise records excess x (less a rounding margin) at n and every node below it.
+func (s *searcher) raise(n int, x float64) {
+	x -= 1e-12
+	if x <= s.exc[n] {
+		return
+	}
+	stack := []int{n}
+	s.exc[n] = x
+	for len(stack) > 0 {
+		y := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for j, c := range s.p.cols {
+			if y/s.p.strides[j]%c.height > 0 {
+				z := y - s.p.strides[j]
+				if s.exc[z] < x {
+					s.exc[z] = x
+					stack = append(stack, z)
+				}
+			}
+		}
+	}
 }
 
 // tag marks n and, transitively, every node above (dir +1) or below (dir −1) it.
@@ -333,23 +483,6 @@ func (s *searcher) tag(n int, st status, dir int) {
 			}
 		}
 	}
-}
-
-// tableFor builds n's classes by rolling up the smallest cached table of a
-// node below it (or the bottom table), and caches the result.
-func (s *searcher) tableFor(n int) *table {
-	lv := s.p.levelsOf(n)
-	src := s.source(lv)
-	// A passing node has at most n/k classes of k rows or more, and at most
-	// as many smaller ones as rows may be suppressed: more classes than
-	// that, and the node fails without counting further.
-	t := s.p.rollupLimit(src, lv, &s.scratch, s.p.n/max(s.p.k, s.p.l, 1)+s.p.maxSupp)
-	s.rolled += int64(src.m)
-	if t == nil {
-		return nil
-	}
-	s.remember(t)
-	return t
 }
 
 // source returns the smallest cached table of a node below lv, or the bottom.
@@ -392,6 +525,10 @@ func below(a, b []int) bool {
 // rollupScratch holds buffers reused across rollups.
 type rollupScratch struct {
 	keys  []uint64
+	hkeys []uint64
+	lut   []uint64
+	dense []int32
+	first []int32
 	slot  []int32
 	idx   []int32
 	order []int32
@@ -413,7 +550,17 @@ func (p *problem) rollupLimit(src *table, lv []int, sc *rollupScratch, limit int
 		sc.cols = append(sc.cols, p.codes[j][lv[j]])
 	}
 	radix, exact := p.radix(lv)
-	first, ok := groupBy(sc.cols, radix, exact, src.rep, src.m, sc, limit)
+	var first []int32
+	ok := false
+	if exact {
+		reps := src.rep
+		if src.m > 0 && &src.rep[0] == &p.bottom.rep[0] {
+			reps = nil // the bottom classes stand for themselves
+		}
+		first, ok = p.groupBlocks(lv, radix, reps, src.m, sc, limit)
+	} else {
+		first, ok = groupBy(sc.cols, radix, exact, src.rep, src.m, sc, limit)
+	}
 	if !ok {
 		return nil
 	}
@@ -492,6 +639,125 @@ func groupBy(cols [][]int32, radix []uint64, exact bool, reps []int32, m int, sc
 		}
 	}
 	return first, true
+}
+
+// groupBlocks is groupBy for keys that pack into 64 bits: each item's key
+// at lv is the sum of one lookup per block, and the keys are counted in a
+// direct-addressed table when the key space is small, a hash table otherwise.
+func (p *problem) groupBlocks(lv []int, radix []uint64, reps []int32, m int, sc *rollupScratch, limit int) ([]int32, bool) {
+	// The multiplier of each column in the node's mixed-radix key.
+	mult := make([]uint64, p.q)
+	space := uint64(1)
+	for j := range p.q {
+		mult[j] = space
+		space *= radix[j]
+	}
+	sc.idx = grow(sc.idx, m)
+	sc.keys = grow(sc.keys, m)
+	keys := sc.keys[:m]
+	for bi, bl := range p.blocks {
+		// The block's table: the key contribution of each combined index.
+		tab := grow(sc.lut, bl.size)[:1]
+		tab[0] = 0
+		for _, j := range bl.cols {
+			gen, mj := p.cols[j].gen[lv[j]], mult[j]
+			n := len(tab)
+			tab = tab[:n*len(gen)]
+			for c := len(gen) - 1; c >= 0; c-- {
+				add := uint64(gen[c]) * mj
+				seg := tab[c*n : (c+1)*n]
+				for t := range seg {
+					seg[t] = tab[t] + add
+				}
+			}
+		}
+		sc.lut = tab
+		idx := bl.idx
+		switch {
+		case reps == nil && bi == 0:
+			for i, x := range idx[:m] {
+				keys[i] = tab[x]
+			}
+		case reps == nil:
+			for i, x := range idx[:m] {
+				keys[i] += tab[x]
+			}
+		case bi == 0:
+			for i, r := range reps[:m] {
+				keys[i] = tab[idx[r]]
+			}
+		default:
+			for i, r := range reps[:m] {
+				keys[i] += tab[idx[r]]
+			}
+		}
+	}
+	first := sc.first[:0]
+	out := sc.idx[:m]
+	if space <= denseKeys {
+		// Direct addressing: dense[key] is the class + 1, reset afterwards.
+		if uint64(len(sc.dense)) < space {
+			sc.dense = make([]int32, max(space, 1024))
+		}
+		dense := sc.dense[:space]
+		ok := true
+		for i, key := range keys {
+			c := dense[key] - 1
+			if c < 0 {
+				c = int32(len(first))
+				dense[key] = c + 1
+				first = append(first, int32(i))
+				if limit > 0 && len(first) > limit {
+					ok = false
+					break
+				}
+			}
+			out[i] = c
+		}
+		for _, i := range first {
+			dense[keys[i]] = 0
+		}
+		sc.first = first
+		if !ok {
+			return nil, false
+		}
+		return slices.Clone(first), true
+	}
+	size := 1
+	for size < 2*m {
+		size <<= 1
+	}
+	sc.slot = grow(sc.slot, size)
+	sc.hkeys = grow(sc.hkeys, size)
+	slot, hkeys := sc.slot[:size], sc.hkeys[:size]
+	for i := range slot {
+		slot[i] = -1
+	}
+	mask := uint64(size - 1)
+	shift := 64 - bits.Len64(mask)
+	for i, key := range keys {
+		h := (key * 0x9E3779B97F4A7C15) >> shift & mask
+		for {
+			s := slot[h]
+			if s < 0 {
+				slot[h], hkeys[h] = int32(len(first)), key
+				out[i] = int32(len(first))
+				first = append(first, int32(i))
+				if limit > 0 && len(first) > limit {
+					sc.first = first
+					return nil, false
+				}
+				break
+			}
+			if hkeys[h] == key {
+				out[i] = s
+				break
+			}
+			h = (h + 1) & mask
+		}
+	}
+	sc.first = first
+	return slices.Clone(first), true
 }
 
 func groupByString(cols [][]int32, reps []int32, m int, sc *rollupScratch, limit int) ([]int32, bool) {
@@ -652,3 +918,7 @@ func (s *sensAttr) emd(ps pairs, c int, size int32) float64 {
 func (p *problem) String() string {
 	return fmt.Sprintf("lattice of %d nodes over %d rows and %d quasi-identifiers", p.nodes, p.n, p.q)
 }
+
+var debugSearch func(*searcher)
+
+var topDown = true
