@@ -18,13 +18,17 @@ import (
 // l-diversity, t-closeness, each with the rows of failing classes
 // suppressed up to the limit) is monotone: if it holds at a node it holds
 // at every node above. The search (after Flash, Kohlmayer et al. 2012)
-// walks paths up the lattice and binary-searches each for the lowest node
-// that holds, tagging all nodes above a passing node as passing and all
-// below a failing node as failing without evaluating them. Information
-// loss with suppression is not monotone, so the optimum is then found by
-// evaluating passing nodes in order of a lower bound (their loss with no
-// suppression, which is additive per column and known in advance) until
-// the bound exceeds the best loss found.
+// binary-searches a first greedy path up the lattice for its lowest node
+// that holds, which gives an upper bound on the best loss. Information
+// loss with suppression is not monotone, so every node whose lower bound
+// (its loss with no suppression, additive per column and known in advance,
+// plus the suppression cost inherited from passing nodes above it) is
+// below the best loss found must then be decided: the region is walked top
+// down, so that a failing node tags everything below it as failing without
+// evaluation and only the maximal failing nodes and the passing nodes are
+// evaluated, tagging all nodes above a passing node as passing. Remaining
+// paths and passing candidates are then checked as before (normally
+// nothing is left).
 
 // ErrLatticeTooLarge means the hierarchies allow too many combinations to search.
 var ErrLatticeTooLarge = errors.New("the generalisation lattice is too large: use fewer quasi-identifiers or fewer hierarchy levels")
@@ -242,14 +246,14 @@ func (p *problem) search() (int, evaluation, searchStats, error) {
 		return s.lb[x] < s.lb[y] || (s.lb[x] == s.lb[y] && x < y)
 	})
 	s.checkPath(s.path(0))
-	if topDown {
-		desc := slices.Clone(order)
-		sort.Slice(desc, func(a, b int) bool {
-			x, y := desc[a], desc[b]
-			return s.lb[x] > s.lb[y] || (s.lb[x] == s.lb[y] && x < y)
-		})
-		s.topDown(desc)
-	}
+	// With the first path's loss as the bound, decide the region top
+	// down; the paths below then find nothing left to evaluate.
+	desc := slices.Clone(order)
+	sort.Slice(desc, func(a, b int) bool {
+		x, y := desc[a], desc[b]
+		return s.lb[x] > s.lb[y] || (s.lb[x] == s.lb[y] && x < y)
+	})
+	s.topDown(desc)
 	for _, n := range order {
 		if s.st[n] == unknown && s.bound(n) < s.bestLoss {
 			s.checkPath(s.path(n))
@@ -273,9 +277,6 @@ func (p *problem) search() (int, evaluation, searchStats, error) {
 		if s.bound(n) < s.bestLoss {
 			s.evaluate(n)
 		}
-	}
-	if debugSearch != nil {
-		debugSearch(s)
 	}
 	stats := searchStats{Nodes: p.nodes, Evaluated: s.evaluated, Frontier: frontier, RolledUp: s.rolled}
 	if s.best < 0 {
@@ -918,7 +919,3 @@ func (s *sensAttr) emd(ps pairs, c int, size int32) float64 {
 func (p *problem) String() string {
 	return fmt.Sprintf("lattice of %d nodes over %d rows and %d quasi-identifiers", p.nodes, p.n, p.q)
 }
-
-var debugSearch func(*searcher)
-
-var topDown = true
