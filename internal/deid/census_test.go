@@ -2,8 +2,10 @@ package deid
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -230,5 +232,30 @@ func TestSearchIsOptimal(t *testing.T) {
 				t.Errorf("search found loss %.6f (%v), exhaustive evaluation %.6f", rep.InformationLoss, rep.Transformation, want)
 			}
 		})
+	}
+}
+
+// TestSearchSameOnOneOrTwoCPUs checks that evaluating two nodes at a time
+// finds the same transformation, loss and number of evaluations as one at
+// a time, and the loss found before the search was made faster.
+func TestSearchSameOnOneOrTwoCPUs(t *testing.T) {
+	tab, p := census(30000, 2026)
+	var reps [2]Report
+	for i, procs := range []int{1, 2} {
+		old := runtime.GOMAXPROCS(procs)
+		_, rep, err := Anonymize(tab, p, Options{})
+		runtime.GOMAXPROCS(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reps[i] = rep
+	}
+	if !maps.Equal(reps[0].Transformation, reps[1].Transformation) || reps[0].InformationLoss != reps[1].InformationLoss ||
+		reps[0].Suppressed != reps[1].Suppressed || reps[0].Search != reps[1].Search {
+		t.Errorf("one CPU %v %v %+v, two %v %v %+v", reps[0].Transformation, reps[0].InformationLoss, reps[0].Search,
+			reps[1].Transformation, reps[1].InformationLoss, reps[1].Search)
+	}
+	if reps[0].InformationLoss != 0.29758 || reps[0].Suppressed != 1023 {
+		t.Errorf("loss %v, suppressed %d: want 0.29758 and 1023", reps[0].InformationLoss, reps[0].Suppressed)
 	}
 }
