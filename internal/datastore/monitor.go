@@ -163,11 +163,18 @@ func (s *Service) Quarantine(ctx context.Context, actor identity.Principal, reso
 	if err != nil {
 		return nil, err
 	}
+	// Decide first, so that every refusal is a recorded decision.
+	d, err := s.decide(ctx, actor, resourceID, access.ActionDownload, "api.quarantine")
+	if err != nil {
+		return nil, err
+	}
 	if !catalog.CanEdit(actor, r) && !actor.IsPlatformStaff() {
 		return nil, identity.ErrForbidden
 	}
-	if _, err := s.decide(ctx, actor, resourceID, access.ActionDownload, "api.quarantine"); err != nil {
-		return nil, err
+	// Refused records hold raw values of every column: nobody whose reads
+	// are narrowed (fields, rows, de-identification) may have them.
+	if c := d.Constraints; c.DeidProfile != "" || len(c.Fields) > 0 || c.RowFilter != "" {
+		return nil, access.Decision{Reason: "constrained", Message: "refused records hold raw values of every item; your access is narrowed, so they cannot be downloaded"}.Err()
 	}
 	v, err := s.version(ctx, s.db, resourceID, version)
 	if err != nil {
