@@ -313,6 +313,27 @@ func TestEndToEndCatalogWorkflow(t *testing.T) {
 	if got := actions(history.Items); got != "published,submitted,created" {
 		t.Errorf("history actions = %s", got)
 	}
+
+	// The workflow's events are sealed in the ledger, and /metrics says so.
+	sealed := func() bool {
+		_, metrics := public.get("/metrics")
+		return regexp.MustCompile(`(?m)^dataport_ledger_size [1-9]`).MatchString(metrics) &&
+			regexp.MustCompile(`(?m)^dataport_ledger_unsealed_events 0$`).MatchString(metrics)
+	}
+	if !eventually(30*time.Second, sealed) {
+		_, metrics := public.get("/metrics")
+		t.Errorf("ledger metrics never showed every event sealed:\n%s", grepLines(metrics, "dataport_ledger"))
+	}
+}
+
+func grepLines(text, prefix string) string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func actions(items []struct{ Action string }) string {
