@@ -48,7 +48,7 @@ type engine struct {
 	// single-valued fields hold value id + 1 (0: none); multi-valued fields
 	// (keywords, formats) a list of ids.
 	single [][]uint32
-	multi  [][][]uint32
+	multi  []*multiCol // nil for single-valued fields
 	// words remembers where words matched, until the next change: a
 	// portal's searches repeat their words.
 	words *lru[string, wordMatch]
@@ -74,9 +74,12 @@ func newEngine(m mapping.IndexMapping) *engine {
 
 func (e *engine) resetFacets() {
 	e.facetIDs, e.facetNames = make([]map[string]uint32, len(FacetFields)), make([][]string, len(FacetFields))
-	e.single, e.multi = make([][]uint32, len(FacetFields)), make([][][]uint32, len(FacetFields))
-	for i := range FacetFields {
+	e.single, e.multi = make([][]uint32, len(FacetFields)), make([]*multiCol, len(FacetFields))
+	for i, f := range FacetFields {
 		e.facetIDs[i] = map[string]uint32{}
+		if multiValued[f] {
+			e.multi[i] = &multiCol{}
+		}
 	}
 }
 
@@ -177,7 +180,7 @@ func (e *engine) put(id string, doc map[string]any) {
 			e.ids, e.rows, e.modified = append(e.ids, ""), append(e.rows, row{}), append(e.modified, 0)
 			for fi, f := range FacetFields {
 				if multiValued[f] {
-					e.multi[fi] = append(e.multi[fi], nil)
+					e.multi[fi].spans = append(e.multi[fi].spans, span{})
 				} else {
 					e.single[fi] = append(e.single[fi], 0)
 				}
@@ -190,7 +193,7 @@ func (e *engine) put(id string, doc map[string]any) {
 			for _, v := range values[f] {
 				ids = append(ids, e.intern(fi, v))
 			}
-			e.multi[fi][n] = ids
+			e.multi[fi].set(n, ids)
 		} else if len(values[f]) > 0 {
 			e.single[fi][n] = e.intern(fi, values[f][0]) + 1
 		}
@@ -223,7 +226,7 @@ func (e *engine) remove(id string) int {
 	e.ids[n], e.rows[n] = "", row{}
 	for fi := range FacetFields {
 		if e.multi[fi] != nil {
-			e.multi[fi][n] = nil
+			e.multi[fi].set(int(n), nil)
 		} else {
 			e.single[fi][n] = 0
 		}
@@ -248,6 +251,34 @@ func (e *engine) reset() {
 	e.words.clear()
 	e.alive, e.termIDs, e.postings = roaring.New(), map[string]uint32{}, nil
 	e.resetFacets()
+}
+
+// multiCol is a multi-valued facet column laid out for counting: each
+// document's value ids lie together in vals, at spans[n], so that counting
+// reads one array mostly in order instead of a small slice per document. A
+// change appends the new run and leaves the old one unused until there is
+// enough unused to compact.
+type multiCol struct {
+	spans  []span
+	vals   []uint32
+	unused int
+}
+
+type span struct{ off, n uint32 }
+
+// set replaces document n's value ids (the lock held).
+func (c *multiCol) set(n int, ids []uint32) {
+	c.unused += int(c.spans[n].n)
+	c.spans[n] = span{off: uint32(len(c.vals)), n: uint32(len(ids))}
+	c.vals = append(c.vals, ids...)
+	if c.unused > 4096 && c.unused > len(c.vals)/2 {
+		vals := make([]uint32, 0, len(c.vals)-c.unused)
+		for i, s := range c.spans {
+			c.spans[i].off = uint32(len(vals))
+			vals = append(vals, c.vals[s.off:s.off+s.n]...)
+		}
+		c.vals, c.unused = vals, 0
+	}
 }
 
 // textFieldNames and keywordFieldNames are the fields the mirror holds.

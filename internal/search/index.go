@@ -31,8 +31,9 @@ type Index struct {
 	// one generation are only reused while it holds.
 	generation atomic.Int64
 	pages      *pageCache
-	docs       *lru[string, decoded] // stored documents, decoded (a search decodes only the page's hits)
-	results    *lru[string, Result]  // whole results by request, under the current generation
+	docs       *lru[string, decoded]    // stored documents, decoded (a search decodes only the page's hits)
+	encoded    *lru[encodedKey, []byte] // hits as Request.Encoder encoded them
+	results    *lru[string, Result]     // whole results by request, under the current generation
 }
 
 // ResultCacheSize is how many search results an index remembers; results
@@ -91,7 +92,7 @@ func OpenMemory() (*Index, error) {
 
 func wrap(idx bleve.Index, path string) *Index {
 	return &Index{bleve: idx, engine: newEngine(idx.Mapping()), path: path, pages: newPageCache(4096),
-		docs: newLRU[string, decoded](4096), results: newLRU[string, Result](ResultCacheSize)}
+		docs: newLRU[string, decoded](4096), encoded: newLRU[encodedKey, []byte](8192), results: newLRU[string, Result](ResultCacheSize)}
 }
 
 // DisableResultCache makes every search run (for measuring the search itself).

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"dataport/internal/catalog"
@@ -67,6 +68,20 @@ type Request struct {
 	// FacetSize caps the values returned per facet (0: 50); FacetMin drops
 	// values with fewer hits.
 	FacetSize, FacetMin int
+	// Encoder, when set, turns each hit into what the caller serves (a
+	// CKAN package as JSON): hits then carry Encoded, and their Resource
+	// and Org are left zero. The index keeps the bytes by the stored
+	// document's hash and Encoder.Key, so a document is read, decoded and
+	// encoded again only after it changes.
+	Encoder Encoder
+}
+
+// Encoder encodes a found resource for a caller. Encode must depend on
+// nothing but the hit's Resource and Org and what Key names (Score is not
+// set), and must not keep or change the bytes it returns.
+type Encoder interface {
+	Key() string
+	Encode(Hit) ([]byte, error)
 }
 
 // Hit is one resource found, as stored in the index.
@@ -74,6 +89,7 @@ type Hit struct {
 	Resource catalog.Resource
 	Org      Org
 	Score    float64
+	Encoded  []byte // Request.Encoder's bytes for the hit, when it was set (shared: do not modify)
 }
 
 // FacetValue is one value of a facet and how many hits have it.
@@ -132,6 +148,18 @@ func (ix *Index) Search(r Request) (Result, error) {
 		page = page[:r.Size]
 	}
 	for _, p := range page {
+		if r.Encoder != nil {
+			b, ok, err := ix.encodedHit(r, p)
+			if err != nil {
+				return Result{}, err
+			}
+			if !ok {
+				out.Total--
+				continue
+			}
+			out.Hits = append(out.Hits, Hit{Score: p.score, Encoded: b})
+			continue
+		}
 		s, err := ix.storedDoc(p.id, p.hash)
 		if err != nil {
 			return Result{}, err
@@ -235,6 +263,9 @@ type ranked struct {
 	score  float64
 	values []string // its sort values, as a cursor holds them
 	times  []int64  // a cursor's time values, parsed
+	// view is what catalog.CanView reads of the resource (organization,
+	// status, classification), from the mirror's columns.
+	view catalog.Resource
 }
 
 // evaluate finds the matching documents, counts facets, orders them and
@@ -296,6 +327,11 @@ func (ix *Index) evaluate(r Request, keys []SortKey, after []string, from int) (
 	for _, c := range top[from:] {
 		p := ranked{n: c.n, id: e.ids[c.n], hash: e.rows[c.n].hash, score: c.score}
 		p.values = e.rows[c.n].values0(keys, p.id, p.score)
+		if r.Encoder != nil {
+			p.view.ID, p.view.OrganizationID = p.id, e.singleValue(fiOrganization, c.n)
+			p.view.Status = catalog.Status(e.singleValue(fiStatus, c.n))
+			p.view.Classification = catalog.Classification(e.singleValue(fiClassification, c.n))
+		}
 		page = append(page, p)
 	}
 	return page, out, nil
@@ -430,13 +466,39 @@ func (e *engine) facets(matches *roaring.Bitmap, r Request) map[string][]FacetVa
 	if len(r.Facets) == 0 {
 		return out
 	}
+	sc, _ := facetPool.Get().(*facetScratch)
+	if sc == nil {
+		sc = &facetScratch{}
+	}
+	defer facetPool.Put(sc)
 	fis := make([]int, len(r.Facets))
-	counts := make([][]int, len(r.Facets))
+	total := 0
 	for i, f := range r.Facets {
 		fis[i] = slices.Index(FacetFields, f)
-		counts[i] = make([]int, len(e.facetNames[fis[i]]))
+		total += len(e.facetNames[fis[i]])
 	}
-	docs := matches.ToArray()
+	if cap(sc.counts) < total {
+		sc.counts = make([]int, total)
+	}
+	all := sc.counts[:total]
+	clear(all)
+	counts := make([][]int, len(r.Facets))
+	for i, fi := range fis {
+		counts[i], all = all[:len(e.facetNames[fi]):len(e.facetNames[fi])], all[len(e.facetNames[fi]):]
+	}
+	docs := sc.docs[:0]
+	it := matches.ManyIterator()
+	for {
+		if cap(docs)-len(docs) < 256 {
+			docs = slices.Grow(docs, max(cap(docs), 1024))
+		}
+		n := it.NextMany(docs[len(docs):cap(docs)])
+		if n == 0 {
+			break
+		}
+		docs = docs[:len(docs)+n]
+	}
+	sc.docs = docs
 	for i, fi := range fis { // field by field: one column at a time stays in cache
 		cnt := counts[i]
 		if col := e.single[fi]; col != nil {
@@ -449,7 +511,8 @@ func (e *engine) facets(matches *roaring.Bitmap, r Request) map[string][]FacetVa
 		}
 		col := e.multi[fi]
 		for _, n := range docs {
-			for _, v := range col[n] {
+			s := col.spans[n]
+			for _, v := range col.vals[s.off : s.off+s.n] {
 				cnt[v]++
 			}
 		}
@@ -475,6 +538,64 @@ func (e *engine) facets(matches *roaring.Bitmap, r Request) map[string][]FacetVa
 	}
 	return out
 }
+
+// Positions in FacetFields of the fields catalog.CanView reads.
+var (
+	fiOrganization   = slices.Index(FacetFields, FieldOrganization)
+	fiStatus         = slices.Index(FacetFields, FieldStatus)
+	fiClassification = slices.Index(FacetFields, FieldClassification)
+)
+
+// singleValue is document n's value of single-valued facet field fi ("" when none; lock held).
+func (e *engine) singleValue(fi int, n uint32) string {
+	if v := e.single[fi][n]; v > 0 {
+		return e.facetNames[fi][v-1]
+	}
+	return ""
+}
+
+// encodedKey names an encoding of one version of a stored document.
+type encodedKey struct {
+	id   string
+	hash uint64
+	enc  string
+}
+
+// encodedHit returns the Encoder's bytes for a hit, and false when r's
+// viewer may not see it. Whether the viewer may is checked on what the
+// mirror holds and, when the document is decoded, on it again (the query
+// filters already; these are second locks).
+func (ix *Index) encodedHit(r Request, p ranked) ([]byte, bool, error) {
+	if !catalog.CanView(r.Viewer, p.view) {
+		return nil, false, nil
+	}
+	key := encodedKey{id: p.id, hash: p.hash, enc: r.Encoder.Key()}
+	if b, ok := ix.encoded.get(key); ok {
+		return b, true, nil
+	}
+	s, err := ix.storedDoc(p.id, p.hash)
+	if err != nil {
+		return nil, false, err
+	}
+	if !catalog.CanView(r.Viewer, s.Resource) {
+		return nil, false, nil
+	}
+	b, err := r.Encoder.Encode(Hit{Resource: s.Resource, Org: s.Org})
+	if err != nil {
+		return nil, false, err
+	}
+	ix.encoded.put(key, b)
+	return b, true, nil
+}
+
+// facetScratch is what counting facets reuses from one search to the next:
+// the matching documents as an array and the per-value counters.
+type facetScratch struct {
+	docs   []uint32
+	counts []int
+}
+
+var facetPool sync.Pool
 
 // storedDoc returns a document's stored source, decoded: from the cache
 // when the cached copy has the hash the index holds, else from bleve.
@@ -504,13 +625,18 @@ func (ix *Index) storedDoc(id string, hash uint64) (stored, error) {
 
 // resultKey identifies r entirely, page included, at the current generation.
 func (ix *Index) resultKey(r Request) string {
+	enc := ""
+	if r.Encoder != nil {
+		enc = "encoded:" + r.Encoder.Key()
+	}
 	k, _ := json.Marshal(struct {
 		P      string
 		F, S   int
 		A      string
 		Facets []string
 		FS, FM int
-	}{ix.pageKey(r, r.Sort), r.From, r.Size, r.After, r.Facets, r.FacetSize, r.FacetMin})
+		E      string
+	}{ix.pageKey(r, r.Sort), r.From, r.Size, r.After, r.Facets, r.FacetSize, r.FacetMin, enc})
 	return string(k)
 }
 

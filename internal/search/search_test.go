@@ -356,3 +356,57 @@ func TestHighlight(t *testing.T) {
 		t.Errorf("highlight English = %+v", segs)
 	}
 }
+
+// titleEncoder encodes a hit as its title, counting the calls.
+type titleEncoder struct{ calls *int }
+
+func (e titleEncoder) Key() string { return "titles" }
+
+func (e titleEncoder) Encode(h search.Hit) ([]byte, error) {
+	*e.calls++
+	return []byte(h.Resource.TitleZh + "|" + h.Org.NameZh), nil
+}
+
+func TestEncoderHits(t *testing.T) {
+	c := newCity(t, storetest.Open(t, store.SQLite))
+	ctx := context.Background()
+	all := []catalog.Status{catalog.StatusDraft, catalog.StatusSubmitted, catalog.StatusPublished, catalog.StatusReturned, catalog.StatusRetired}
+	calls := 0
+	enc := titleEncoder{&calls}
+	encodedTitles := func(res search.Result) []string {
+		var out []string
+		for _, h := range res.Hits {
+			if h.Resource.ID != "" {
+				t.Errorf("an encoded hit carries its resource")
+			}
+			out = append(out, strings.Split(string(h.Encoded), "|")[0])
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, p := range []identity.Principal{identity.Anonymous, {UserID: "u3", PlatformRoles: []identity.PlatformRole{identity.PlatformOperator}},
+		{UserID: "u1", Memberships: []identity.Membership{{OrganizationID: c.transit.ID, Role: identity.RoleEditor}}}, identity.System} {
+		plain := must(c.ix.Search(search.Request{Viewer: p, Statuses: all, Size: 100}))
+		encoded := must(c.ix.Search(search.Request{Viewer: p, Statuses: all, Size: 100, Encoder: enc}))
+		if got, want := encodedTitles(encoded), titles(plain); !slices.Equal(got, want) || encoded.Total != plain.Total {
+			t.Errorf("%v: encoded %v (%d), want %v (%d)", p.UserID, got, encoded.Total, want, plain.Total)
+		}
+	}
+	before := calls
+	must(c.ix.Search(search.Request{Text: "公交", Encoder: enc, Size: 1}))
+	if calls != before {
+		t.Errorf("unchanged documents were encoded again")
+	}
+	_, err := c.ids.UpdateOrganization(ctx, identity.System, c.health.ID, identity.OrgInput{Kind: identity.KindInstitution,
+		NameZh: "市卫生委", NameEn: "Health Board", USCC: c.health.USCC, Code: c.health.Code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.indexer.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res := must(c.ix.Search(search.Request{Text: "医疗机构", Encoder: enc}))
+	if res.Total != 1 || string(res.Hits[0].Encoded) != "医疗机构名录|市卫生委" {
+		t.Fatalf("after renaming the institution: %d hits %+v", res.Total, res.Hits)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"dataport/internal/catalog"
 	"dataport/internal/datastore"
@@ -61,8 +62,8 @@ var Prefixes = []string{"/api/3/action/", "/api/action/"}
 // api holds the services behind every action.
 type api struct {
 	Config
-	orgs     *orgDirectory
-	packages *packageCache
+	orgs      *orgDirectory
+	actionMap map[string]action // actions(), built once
 }
 
 // action is one CKAN action. Actions without side effects also answer GET
@@ -87,7 +88,8 @@ func New(cfg Config) http.Handler {
 	if cfg.SiteTitle == "" {
 		cfg.SiteTitle = "公共数据平台"
 	}
-	a := &api{Config: cfg, orgs: newOrgDirectory(cfg.Identity), packages: newPackageCache(8192)}
+	a := &api{Config: cfg, orgs: newOrgDirectory(cfg.Identity)}
+	a.actionMap = a.actions()
 	mux := http.NewServeMux()
 	for _, p := range Prefixes {
 		mux.HandleFunc(p+"{name}", a.serve)
@@ -134,7 +136,7 @@ func (a *api) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
-	act, ok := a.actions()[name]
+	act, ok := a.actionMap[name]
 	if !ok {
 		writeJSON(w, http.StatusBadRequest, "Bad request - Action name not known: "+name)
 		return
@@ -156,6 +158,11 @@ func (a *api) serve(w http.ResponseWriter, r *http.Request) {
 		writeRaw(w, env["help"].(string), raw)
 		return
 	}
+	if p, ok := result.(*pooledJSON); ok {
+		writeRaw(w, env["help"].(string), p.buf.Bytes())
+		putBuffer(p.buf)
+		return
+	}
 	env["success"], env["result"] = true, result
 	writeJSON(w, http.StatusOK, env)
 }
@@ -163,13 +170,36 @@ func (a *api) serve(w http.ResponseWriter, r *http.Request) {
 // encoded is an action's result already encoded as JSON.
 type encoded []byte
 
+// pooledJSON is an action's result already encoded as JSON, in a buffer
+// from the pool: serve gives the buffer back once it has written it.
+type pooledJSON struct{ buf *bytes.Buffer }
+
+var bufferPool sync.Pool
+
+// getBuffer returns an empty buffer from the pool.
+func getBuffer() *bytes.Buffer {
+	if b, ok := bufferPool.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+// putBuffer returns a buffer to the pool, unless it grew too large to keep.
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 {
+		return
+	}
+	b.Reset()
+	bufferPool.Put(b)
+}
+
 // writeRaw writes a successful envelope around a result already in JSON.
 func writeRaw(w http.ResponseWriter, help string, result encoded) {
-	h, _ := json.Marshal(help)
-	var buf bytes.Buffer
-	buf.Grow(len(result) + len(h) + 48)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	buf.Grow(len(result) + len(help) + 48)
 	buf.WriteString(`{"help":`)
-	buf.Write(h)
+	writeJSONString(buf, help)
 	buf.WriteString(`,"success":true,"result":`)
 	buf.Write(result)
 	buf.WriteString("}\n")

@@ -3,49 +3,26 @@ package ckan
 import (
 	"bytes"
 	"encoding/json"
-	"strconv"
-	"sync"
 
-	"dataport/internal/catalog"
 	"dataport/internal/search"
 )
 
-// packageCache keeps packages encoded as JSON, so that a search answer
-// splices them in instead of building and encoding each again. An entry is
-// keyed by everything its text depends on (the resource's version and last
-// change, its institution's names, the site's address), so a change is
-// never served stale; when the cache is full it starts again empty.
-type packageCache struct {
-	mu      sync.Mutex
-	max     int
-	entries map[string]json.RawMessage
-}
+// packageEncoder encodes a search hit as a CKAN package in JSON. The
+// search index keeps what it returns by the stored document's hash and the
+// site address (Key), so a search answer splices the packages in instead
+// of building and encoding each again, and a change is never served stale.
+type packageEncoder struct{ base string }
 
-func newPackageCache(max int) *packageCache {
-	return &packageCache{max: max, entries: map[string]json.RawMessage{}}
-}
+func (p packageEncoder) Key() string { return p.base }
 
-func (c *packageCache) encode(base string, r catalog.Resource, o search.Org) (json.RawMessage, error) {
-	key := r.ID + "\x00" + strconv.Itoa(r.Version) + "\x00" + r.UpdatedAt.String() + "\x00" + o.NameZh + "\x00" + o.NameEn +
-		"\x00" + o.Code + "\x00" + o.Description + "\x00" + base
-	c.mu.Lock()
-	b, ok := c.entries[key]
-	c.mu.Unlock()
-	if ok {
-		return b, nil
-	}
+func (p packageEncoder) Encode(h search.Hit) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(packageOf(base, r, o)); err != nil {
+	if err := enc.Encode(packageOf(p.base, h.Resource, h.Org)); err != nil {
 		return nil, err
 	}
-	b = json.RawMessage(bytes.TrimRight(buf.Bytes(), "\n"))
-	c.mu.Lock()
-	if len(c.entries) >= c.max {
-		clear(c.entries)
-	}
-	c.entries[key] = b
-	c.mu.Unlock()
-	return b, nil
+	// A copy of exactly the text: the buffer's spare capacity would
+	// otherwise stay in the cache with every entry.
+	return bytes.Clone(bytes.TrimRight(buf.Bytes(), "\n")), nil
 }

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
@@ -32,7 +34,7 @@ var help = map[string]string{
 
 func (a *api) helpShow(ctx context.Context, c *call) (any, error) {
 	name := c.params.str("name")
-	if _, ok := a.actions()[name]; !ok {
+	if _, ok := a.actionMap[name]; !ok {
 		return nil, fmt.Errorf("action %q: %w", name, store.ErrNotFound)
 	}
 	if h, ok := help[name]; ok {
@@ -109,6 +111,7 @@ func (a *api) packageSearch(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	req.Encoder = packageEncoder{base: c.base}
 	res, err := a.Search.Search(req)
 	if err != nil {
 		return nil, err
@@ -118,21 +121,17 @@ func (a *api) packageSearch(ctx context.Context, c *call) (any, error) {
 	}
 	results := make([]json.RawMessage, len(res.Hits))
 	for i, h := range res.Hits {
-		if results[i], err = a.packages.encode(c.base, h.Resource, h.Org); err != nil {
-			return nil, err
-		}
+		results[i] = h.Encoded
 	}
-	facets, searchFacets, err := a.facetsOut(ctx, res, facetNames)
-	if err != nil {
-		return nil, err
-	}
-	// The packages are spliced in as the cache holds them; the rest is small.
-	head, err := json.Marshal(map[string]any{"count": res.Total, "sort": sortText, "facets": facets, "search_facets": searchFacets})
-	if err != nil {
-		return nil, err
-	}
-	var out bytes.Buffer
-	out.Write(head[:len(head)-1])
+	// The packages are spliced in as the cache holds them; the rest is
+	// written as json.Marshal would write the map it stands for (keys in
+	// order), without reflection: facet lists are the larger part.
+	out := getBuffer()
+	out.WriteString(`{"count":`)
+	out.WriteString(strconv.Itoa(res.Total))
+	a.writeFacets(ctx, out, res, facetNames)
+	out.WriteString(`,"sort":`)
+	writeJSONString(out, sortText)
 	out.WriteString(`,"results":[`)
 	for i, r := range results {
 		if i > 0 {
@@ -141,7 +140,7 @@ func (a *api) packageSearch(ctx context.Context, c *call) (any, error) {
 		out.Write(r)
 	}
 	out.WriteString("]}")
-	return encoded(out.Bytes()), nil
+	return &pooledJSON{out}, nil
 }
 
 // facetAliases maps CKAN facet names to index fields.
@@ -232,21 +231,98 @@ func (a *api) facetRequest(req *search.Request, p params) ([]string, error) {
 	return names, nil
 }
 
-// facetsOut renders facet counts in CKAN's two shapes, with values as CKAN
-// names them (organization names, group names, licence ids).
-func (a *api) facetsOut(ctx context.Context, res search.Result, names []string) (map[string]map[string]int, map[string]any, error) {
-	facets, searchFacets := map[string]map[string]int{}, map[string]any{}
-	for _, n := range names {
-		counts, items := map[string]int{}, []map[string]any{}
-		for _, v := range res.Facets[facetAliases[n]] {
-			name, display := a.facetLabel(ctx, n, v.Value)
-			counts[name] += v.Count
-			items = append(items, map[string]any{"name": name, "display_name": display, "count": v.Count})
-		}
-		facets[n] = counts
-		searchFacets[n] = map[string]any{"title": n, "items": items}
+// writeFacets writes facet counts in CKAN's two shapes, with values as CKAN
+// names them (organization names, group names, licence ids):
+// `,"facets":{...},"search_facets":{...}`, exactly as json.Marshal writes
+// the maps facets (name → count, counts of equal names added) and
+// search_facets ({"items": [{"count", "display_name", "name"}], "title"}).
+func (a *api) writeFacets(ctx context.Context, out *bytes.Buffer, res search.Result, names []string) {
+	type item struct {
+		name, display string
+		count         int
 	}
-	return facets, searchFacets, nil
+	sorted := slices.Clone(names)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	items := make([][]item, len(sorted))
+	for i, n := range sorted {
+		values := res.Facets[facetAliases[n]]
+		items[i] = make([]item, len(values))
+		for j, v := range values {
+			name, display := a.facetLabel(ctx, n, v.Value)
+			items[i][j] = item{name, display, v.Count}
+		}
+	}
+	out.WriteString(`,"facets":{`)
+	for i, n := range sorted {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		writeJSONString(out, n)
+		out.WriteString(":{")
+		counts := slices.Clone(items[i])
+		slices.SortFunc(counts, func(a, b item) int { return strings.Compare(a.name, b.name) })
+		for j := 0; j < len(counts); {
+			k, total := j, 0
+			for ; k < len(counts) && counts[k].name == counts[j].name; k++ {
+				total += counts[k].count
+			}
+			if j > 0 {
+				out.WriteByte(',')
+			}
+			writeJSONString(out, counts[j].name)
+			out.WriteByte(':')
+			out.WriteString(strconv.Itoa(total))
+			j = k
+		}
+		out.WriteByte('}')
+	}
+	out.WriteString(`},"search_facets":{`)
+	for i, n := range sorted {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		writeJSONString(out, n)
+		out.WriteString(`:{"items":[`)
+		for j, it := range items[i] {
+			if j > 0 {
+				out.WriteByte(',')
+			}
+			out.WriteString(`{"count":`)
+			out.WriteString(strconv.Itoa(it.count))
+			out.WriteString(`,"display_name":`)
+			writeJSONString(out, it.display)
+			out.WriteString(`,"name":`)
+			writeJSONString(out, it.name)
+			out.WriteByte('}')
+		}
+		out.WriteString(`],"title":`)
+		writeJSONString(out, n)
+		out.WriteByte('}')
+	}
+	out.WriteByte('}')
+}
+
+// writeJSONString writes s as json.Marshal does: text that needs no
+// escaping as it is, anything else through json.Marshal.
+func writeJSONString(out *bytes.Buffer, s string) {
+	plain := utf8.ValidString(s)
+	for i := 0; plain && i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			plain = false
+		case c == 0xe2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xa8 || s[i+2] == 0xa9): // U+2028, U+2029
+			plain = false
+		}
+	}
+	if plain {
+		out.WriteByte('"')
+		out.WriteString(s)
+		out.WriteByte('"')
+		return
+	}
+	b, _ := json.Marshal(s)
+	out.Write(b)
 }
 
 func (a *api) facetLabel(ctx context.Context, facet, value string) (string, string) {
