@@ -358,8 +358,45 @@ func (l *loader) accept(rec []string, vals []any) {
 		if len(l.samples[i]) < ingest.SampleSize && (it.Type == catalog.TypeText || it.Type == catalog.TypeCode || it.Type == catalog.TypeInteger) {
 			l.samples[i] = append(l.samples[i], ingest.FormatValue(it.Type, v))
 		}
+		if t, ok := v.(time.Time); ok && d == store.SQLite {
+			if j := l.m.Column[i]; j >= 0 && j < len(rec) {
+				if s := strings.TrimSpace(rec[j]); canonicalTime(it.Type, s, t) {
+					vals[i] = s // what storeValue would format, without formatting it
+					continue
+				}
+			}
+		}
 		vals[i] = storeValue(d, it.Type, v)
 	}
+}
+
+// canonicalTime says whether s, the text t was read from, is already what
+// storeValue makes of t: YYYY-MM-DD for a date, YYYY-MM-DD hh:mm:ss for a
+// datetime without fraction, with the same fields as t.
+func canonicalTime(typ catalog.ItemType, s string, t time.Time) bool {
+	num := func(a, b int) int {
+		n := 0
+		for k := a; k < b; k++ {
+			c := s[k]
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	switch {
+	case typ == catalog.TypeDate && len(s) == 10:
+	case typ == catalog.TypeDatetime && len(s) == 19 && s[10] == ' ' && s[13] == ':' && s[16] == ':':
+		h, m, sec := t.Clock()
+		if t.Nanosecond() != 0 || num(11, 13) != h || num(14, 16) != m || num(17, 19) != sec {
+			return false
+		}
+	default:
+		return false
+	}
+	y, mo, d := t.Date()
+	return s[4] == '-' && s[7] == '-' && num(0, 4) == y && num(5, 7) == int(mo) && num(8, 10) == d
 }
 
 // reject records a refused record in the report and the batch.
