@@ -55,7 +55,7 @@ func record(ctx context.Context, tx *store.Tx, actor identity.Principal, before 
 }
 
 func snapshotHash(r Resource) string {
-	return fmt.Sprintf("%x", sha256Sum([]byte(jsonText(r))))
+	return store.SHA256Hex(jsonText(r))
 }
 
 // History lists every version of a resource, newest first.

@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -79,7 +78,7 @@ func insertResource(ctx context.Context, tx *store.Tx, r Resource) error {
 		jsonText(r.Keywords), jsonText(r.Formats), jsonText(r.Items), r.UpdateFrequency, r.ShareType, r.ShareBasis,
 		r.OpenType, r.OpenBasis, r.Classification, r.Level, r.PersonalInfo, r.SourceSystem, r.ContactName,
 		r.ContactPhone, r.ContactEmail, r.Status, r.ReviewComment, r.Version, r.CreatedBy,
-		store.TS(r.CreatedAt), store.TS(r.UpdatedAt), publishedTS(r), len(r.Items))
+		store.TS(r.CreatedAt), store.TS(r.UpdatedAt), store.NullTSPtr(r.PublishedAt), len(r.Items))
 	if err != nil {
 		return fmt.Errorf("catalog: insert resource: %w", err)
 	}
@@ -95,18 +94,9 @@ func updateResource(ctx context.Context, tx *store.Tx, r Resource) error {
 		r.ID, r.TitleZh, r.TitleEn, r.DescriptionZh, r.DescriptionEn, r.Industry, jsonText(r.Keywords),
 		jsonText(r.Formats), jsonText(r.Items), r.UpdateFrequency, r.ShareType, r.ShareBasis, r.OpenType, r.OpenBasis,
 		r.Classification, r.Level, r.PersonalInfo, r.SourceSystem, r.ContactName, r.ContactPhone, r.ContactEmail,
-		r.Status, r.ReviewComment, r.Version, store.TS(r.UpdatedAt), publishedTS(r), len(r.Items))
+		r.Status, r.ReviewComment, r.Version, store.TS(r.UpdatedAt), store.NullTSPtr(r.PublishedAt), len(r.Items))
 	if err != nil {
 		return fmt.Errorf("catalog: update resource: %w", err)
 	}
 	return nil
 }
-
-func publishedTS(r Resource) any {
-	if r.PublishedAt == nil {
-		return nil
-	}
-	return store.TS(*r.PublishedAt)
-}
-
-func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }

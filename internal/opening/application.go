@@ -9,9 +9,7 @@ package opening
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -331,7 +329,7 @@ func (s *Service) grant(ctx context.Context, tx *store.Tx, actor identity.Princi
 		return "", err
 	}
 	a.Agreement = agreementText(*a, res, applicant, provider, policy, rq.ProfileID, tx.Now(), until)
-	a.AgreementHash = sha256Hex(a.Agreement)
+	a.AgreementHash = store.SHA256Hex(a.Agreement)
 	g, err := s.access.CreateGrant(ctx, tx, actor, access.NewGrant{GranteeKind: access.GranteeOrganization, GranteeID: a.ApplicantOrgID,
 		ResourceIDs: []string{res.ID}, Purpose: a.Purpose, Policy: policy, ValidUntil: until,
 		OriginKind: access.OriginOpenApplication, OriginID: a.ID})
@@ -387,7 +385,7 @@ func (s *Service) move(ctx context.Context, tx *store.Tx, actor identity.Princip
 		a.DueAt = &due
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE open_applications SET status = $1, due_at = $2, escalated_at = NULL, reason = $3, updated_at = $4
-		WHERE id = $5`, string(to), nullTime(a.DueAt), a.Reason, store.TS(tx.Now()), a.ID); err != nil {
+		WHERE id = $5`, string(to), store.NullTSPtr(a.DueAt), a.Reason, store.TS(tx.Now()), a.ID); err != nil {
 		return err
 	}
 	if err := sharing.AddStep(ctx, tx, Kind, a.ID, sharing.Step{Action: action, Status: string(to), ActorID: actor.UserID,
@@ -421,12 +419,12 @@ func actorOrg(actor identity.Principal, a Application) string {
 // agreement's hash seals it in the ledger).
 func (s *Service) event(ctx context.Context, tx *store.Tx, actor identity.Principal, a Application, what, comment string) error {
 	payload := map[string]any{"resource_id": a.ResourceID, "provider_org_id": a.ProviderOrgID, "applicant_org_id": a.ApplicantOrgID,
-		"applicant_kind": a.ApplicantKind, "status": a.Status, "grant_id": a.GrantID, "purpose_sha256": sha256Hex(a.Purpose)}
+		"applicant_kind": a.ApplicantKind, "status": a.Status, "grant_id": a.GrantID, "purpose_sha256": store.SHA256Hex(a.Purpose)}
 	if a.AgreementHash != "" {
 		payload["agreement_sha256"] = a.AgreementHash
 	}
 	if comment != "" {
-		payload["comment_sha256"] = sha256Hex(comment)
+		payload["comment_sha256"] = store.SHA256Hex(comment)
 	}
 	return tx.Emit(ctx, store.Event{Type: Kind + "." + what, ActorUserID: actor.UserID, ActorOrgID: actorOrg(actor, a),
 		SubjectKind: Kind, SubjectID: a.ID}, payload)
@@ -599,18 +597,6 @@ func insertApplication(ctx context.Context, tx *store.Tx, a Application) error {
 		applicant_user_id, purpose, scenario, security_measures, fields, duration_days, status, due_at, created_at, updated_at)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
 		a.ID, a.ResourceID, a.ProviderOrgID, string(a.ApplicantKind), a.ApplicantOrgID, a.ApplicantUserID, a.Purpose, a.Scenario,
-		a.SecurityMeasures, string(fields), a.DurationDays, string(a.Status), nullTime(a.DueAt), store.TS(a.CreatedAt), store.TS(a.UpdatedAt))
+		a.SecurityMeasures, string(fields), a.DurationDays, string(a.Status), store.NullTSPtr(a.DueAt), store.TS(a.CreatedAt), store.TS(a.UpdatedAt))
 	return err
-}
-
-func nullTime(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return store.TS(*t)
-}
-
-func sha256Hex(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
 }

@@ -123,7 +123,7 @@ func (s *Service) SaveList(ctx context.Context, actor identity.Principal, orgID 
 			return err
 		}
 		return tx.Emit(ctx, store.Event{Type: "open_list.saved", ActorUserID: actor.UserID, ActorOrgID: orgID, SubjectKind: "open_list", SubjectID: id},
-			map[string]any{"year": year, "plan_sha256": sha256Hex(plan)})
+			map[string]any{"year": year, "plan_sha256": store.SHA256Hex(plan)})
 	})
 	if err != nil {
 		return OpenList{}, err
@@ -237,7 +237,7 @@ func (s *Service) Publish(ctx context.Context, actor identity.Principal, listID 
 			return err
 		}
 		return tx.Emit(ctx, store.Event{Type: "open_list.published", ActorUserID: actor.UserID, ActorOrgID: l.OrganizationID,
-			SubjectKind: "open_list", SubjectID: listID}, map[string]any{"year": l.Year, "items": len(l.Items), "plan_sha256": sha256Hex(l.Plan)})
+			SubjectKind: "open_list", SubjectID: listID}, map[string]any{"year": l.Year, "items": len(l.Items), "plan_sha256": store.SHA256Hex(l.Plan)})
 	})
 	if err != nil {
 		return l, err

@@ -1,8 +1,6 @@
 package sharing
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -88,8 +86,3 @@ func (w *where) Clause() string { return w.clause() }
 
 // Args returns the arguments of the clause.
 func (w *where) Args() []any { return w.args }
-
-func sha256Sum(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
-}

@@ -361,7 +361,7 @@ func (s *Service) move(ctx context.Context, tx *store.Tx, actor identity.Princip
 		r.DueAt, r.EscalatedAt = &due, nil
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE share_requests SET status = $1, due_at = $2, escalated_at = $3, reason = $4, updated_at = $5
-		WHERE id = $6`, string(to), nullTime(r.DueAt), nullTime(r.EscalatedAt), r.Reason, store.TS(tx.Now()), r.ID); err != nil {
+		WHERE id = $6`, string(to), store.NullTSPtr(r.DueAt), store.NullTSPtr(r.EscalatedAt), r.Reason, store.TS(tx.Now()), r.ID); err != nil {
 		return err
 	}
 	if action == "" {
@@ -394,19 +394,12 @@ func actorOrg(actor identity.Principal, r Request) string {
 	return ""
 }
 
-func nullTime(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return store.TS(*t)
-}
-
 // event records a change of r; the payload holds ids and hashes only.
 func (s *Service) event(ctx context.Context, tx *store.Tx, actor identity.Principal, r Request, what, comment string) error {
 	payload := map[string]any{"resource_id": r.ResourceID, "provider_org_id": r.ProviderOrgID, "requester_org_id": r.RequesterOrgID,
-		"status": r.Status, "grant_id": r.GrantID, "purpose_sha256": hash(r.Purpose), "legal_basis_sha256": hash(r.LegalBasis)}
+		"status": r.Status, "grant_id": r.GrantID, "purpose_sha256": store.SHA256Hex(r.Purpose), "legal_basis_sha256": store.SHA256Hex(r.LegalBasis)}
 	if comment != "" {
-		payload["comment_sha256"] = hash(comment)
+		payload["comment_sha256"] = store.SHA256Hex(comment)
 	}
 	return tx.Emit(ctx, store.Event{Type: Kind + "." + what, ActorUserID: actor.UserID, ActorOrgID: actorOrg(actor, r),
 		SubjectKind: Kind, SubjectID: r.ID}, payload)
@@ -590,9 +583,4 @@ func insertRequest(ctx context.Context, tx *store.Tx, r Request) error {
 		r.ID, r.ResourceID, r.ProviderOrgID, r.RequesterOrgID, r.RequesterUserID, r.Purpose, r.LegalBasis, string(fields),
 		r.DurationDays, string(StatusProviderReview), r.NeedsOperator, store.TS(r.CreatedAt), store.TS(r.UpdatedAt))
 	return err
-}
-
-func hash(s string) string {
-	sum := sha256Sum(s)
-	return sum
 }

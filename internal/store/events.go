@@ -11,6 +11,13 @@ import (
 	"github.com/google/uuid"
 )
 
+// SHA256Hex returns the hex SHA-256 of s: what events carry instead of
+// free text that may hold personal data.
+func SHA256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
 // NewID returns a new time-ordered identifier (UUIDv7); ids created later sort later.
 func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 

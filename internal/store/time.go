@@ -56,3 +56,11 @@ func (s TimeScanner) parse(v string) error {
 
 // Value implements driver.Valuer so a TimeScanner can also be written.
 func (s TimeScanner) Value() (driver.Value, error) { return NullTS(*s.T), nil }
+
+// NullTSPtr formats *t for a nullable timestamp column, or returns nil.
+func NullTSPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return TS(*t)
+}
