@@ -41,6 +41,7 @@ func main() {
 	dir := flag.String("dir", "", "work directory (default a temporary one, removed afterwards)")
 	queries := flag.Int("queries", 0, "datastore_search calls to time after the load (0: none)")
 	dsn := flag.String("db", "", "PostgreSQL URL for the dataport load; empty: the embedded SQLite store")
+	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the dataport import to this file")
 	logLevel = flag.String("log-level", "warn", "log level of the dataport import it runs (debug shows the load's phases)")
 	reuse := flag.String("reuse", "", "catalog code of a resource loaded by an earlier run in -dir: only time the queries")
 	flag.Parse()
@@ -57,7 +58,7 @@ func main() {
 	}
 }
 
-var logLevel *string
+var logLevel, cpuProfile *string
 
 func run(rows int, dir string, queries int, dsn string) error {
 	if dir == "" {
@@ -96,6 +97,9 @@ func run(rows int, dir string, queries int, dsn string) error {
 	args := []string{"import", "--resource", code, "--quiet", "--data", dataDir, "--log-level", *logLevel, csvPath}
 	if dsn != "" {
 		args = append(args, "--db", dsn)
+	}
+	if *cpuProfile != "" {
+		args = append(args, "--cpuprofile", *cpuProfile)
 	}
 	secs, rss, out, err := timed(binary, args...)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -36,6 +37,8 @@ type options struct {
 	anonRate                                                     int
 
 	datastoreSQL bool // serve CKAN datastore_search_sql
+
+	cpuProfile string // write a CPU profile of the command here
 }
 
 func rootCommand() *cobra.Command {
@@ -54,7 +57,26 @@ func rootCommand() *cobra.Command {
 	pf.StringVar(&o.ledgerOrigin, "ledger-origin", "", "origin line of the ledger's checkpoints, fixed when its key is created; default PUBLIC-URL-HOST/ledger")
 	pf.BoolVar(&o.datastoreSQL, "datastore-sql", false, "serve CKAN datastore_search_sql (read-only SELECT over readable resources)")
 	pf.IntVar(&o.anonRate, "anon-rate", 0, "data reads a minute allowed to one anonymous client address (0: 120)")
-	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return applyEnv(cmd) }
+	pf.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (for `go tool pprof`)")
+	pf.MarkHidden("cpuprofile")
+	var profile *os.File
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := applyEnv(cmd); err != nil || o.cpuProfile == "" {
+			return err
+		}
+		var err error
+		if profile, err = os.Create(o.cpuProfile); err != nil {
+			return err
+		}
+		return pprof.StartCPUProfile(profile)
+	}
+	root.PersistentPostRunE = func(*cobra.Command, []string) error {
+		if profile == nil {
+			return nil
+		}
+		pprof.StopCPUProfile()
+		return profile.Close()
+	}
 	root.AddCommand(serveCommand(&o), demoCommand(&o), migrateCommand(&o), tokenCommand(&o), userCommand(&o), ledgerCommand(&o), importCommand(&o), harvestCommand(&o), reindexCommand(&o), scanCommand(), deidCommand(), versionCommand())
 	return root
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"runtime"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -552,8 +553,19 @@ func (l *loader) keysAndIndexes(ctx context.Context) error {
 	}
 	l.report.Duplicates = KeyDuplicates{Keys: keyNames(l.res.Items)}
 	db, t := l.s.db, ident(l.table)
+	// One connection builds the indexes; on SQLite it may sort with
+	// helper threads (a sort's runs are merged in parallel).
+	xc, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("datastore: index connection: %w", err)
+	}
+	defer xc.Close()
+	if db.Dialect == store.SQLite {
+		xc.ExecContext(ctx, fmt.Sprintf("PRAGMA threads = %d", min(runtime.NumCPU(), 4)))
+		defer xc.ExecContext(context.WithoutCancel(ctx), "PRAGMA threads = 0")
+	}
 	if len(keys) > 0 {
-		_, err := db.ExecContext(ctx, "CREATE UNIQUE INDEX "+ident(l.table+"_key")+" ON "+t+" ("+strings.Join(keys, ", ")+")")
+		_, err := xc.ExecContext(ctx, "CREATE UNIQUE INDEX "+ident(l.table+"_key")+" ON "+t+" ("+strings.Join(keys, ", ")+")")
 		if err != nil && !store.IsUniqueViolation(err) && !strings.Contains(err.Error(), "could not create unique index") {
 			return fmt.Errorf("datastore: key index: %w", err)
 		}
@@ -564,7 +576,7 @@ func (l *loader) keysAndIndexes(ctx context.Context) error {
 		}
 	}
 	for _, name := range l.settings.Indexes {
-		if _, err := db.ExecContext(ctx, "CREATE INDEX "+ident(l.table+"_"+name)+" ON "+t+" ("+ident(name)+")"); err != nil {
+		if _, err := xc.ExecContext(ctx, "CREATE INDEX "+ident(l.table+"_"+name)+" ON "+t+" ("+ident(name)+")"); err != nil {
 			return fmt.Errorf("datastore: index %s: %w", name, err)
 		}
 		db.ExecContext(ctx, `UPDATE datastore_loads SET heartbeat_at = $2 WHERE id = $1`, l.id, store.TS(time.Now()))

@@ -3,10 +3,8 @@ package datastore
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"strings"
-	"time"
 
 	"dataport/internal/store"
 
@@ -32,33 +30,27 @@ func (s *Service) newWriter(ctx context.Context, l *loader) (rowWriter, error) {
 	return newSQLiteWriter(ctx, s.db, l.table, cols)
 }
 
-// sqliteWriter inserts each batch in one transaction on a connection of
-// its own, through the driver's statement interface: database/sql would
-// check and convert every argument and allocate an argument slice per
-// statement, which cost as much as SQLite's own work. The values are
-// already driver values (int64, float64, string, nil; see storeValue).
+// sqliteWriter inserts each batch in one transaction on a bulk connection
+// of its own (see bulkConn), with a prepared multi-row INSERT. The values
+// are already what the columns take (int64, float64, string, nil; see
+// storeValue).
 type sqliteWriter struct {
-	db    *store.DB
 	table string
 	cols  []string
-	conn  *sql.Conn
-	full  driver.Stmt         // the INSERT of a full chunk, prepared on conn
-	args  []driver.NamedValue // reused for every statement
+	conn  *bulkConn
+	full  *bulkStmt // the INSERT of a full chunk
+	quar  *bulkStmt // the INSERT of one quarantined value
 }
 
-// sqliteDriverConn is what the writer needs of the SQLite driver's connection.
-type sqliteDriverConn interface {
-	driver.ConnBeginTx
-	driver.ConnPrepareContext
-	driver.ExecerContext
-}
-
-func newSQLiteWriter(ctx context.Context, db *store.DB, table string, cols []string) (*sqliteWriter, error) {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("datastore: load connection: %w", err)
+func newSQLiteWriter(_ context.Context, db *store.DB, table string, cols []string) (*sqliteWriter, error) {
+	if db.Path == "" {
+		return nil, fmt.Errorf("datastore: the SQLite store has no file path")
 	}
-	return &sqliteWriter{db: db, table: table, cols: cols, conn: conn}, nil
+	conn, err := openBulk(db.Path)
+	if err != nil {
+		return nil, err
+	}
+	return &sqliteWriter{table: table, cols: cols, conn: conn}, nil
 }
 
 // chunk is how many records one INSERT statement carries: the largest
@@ -82,43 +74,45 @@ func (w *sqliteWriter) insertSQL(rows int) string {
 }
 
 func (w *sqliteWriter) write(ctx context.Context, b *batch) error {
-	return w.conn.Raw(func(dc any) error {
-		c, ok := dc.(sqliteDriverConn)
-		if !ok {
-			return fmt.Errorf("datastore: the SQLite driver's connection (%T) lacks the statement interface", dc)
-		}
-		tx, err := c.BeginTx(ctx, driver.TxOptions{})
-		if err != nil {
-			return fmt.Errorf("datastore: begin batch: %w", err)
-		}
-		if err := w.insert(ctx, c, b); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("datastore: commit batch: %w", err)
-		}
-		return nil
-	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := w.conn.exec("BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("datastore: begin batch: %w", err)
+	}
+	if err := w.insert(b); err != nil {
+		w.conn.exec("ROLLBACK")
+		return err
+	}
+	if err := w.conn.exec("COMMIT"); err != nil {
+		w.conn.exec("ROLLBACK")
+		return fmt.Errorf("datastore: commit batch: %w", err)
+	}
+	return nil
 }
 
-// insert writes the batch's records and its quarantined ones on c, inside
-// the transaction write began.
-func (w *sqliteWriter) insert(ctx context.Context, c sqliteDriverConn, b *batch) error {
+// insert writes the batch's records and its quarantined ones inside the
+// transaction write began.
+func (w *sqliteWriter) insert(b *batch) error {
 	width, chunk := len(w.cols), w.chunk()
+	var err error
 	for at := 0; at < b.n; at += chunk {
 		n := min(chunk, b.n-at)
-		args := w.bind(b.vals[at*width : (at+n)*width])
-		var err error
+		vals := b.vals[at*width : (at+n)*width]
 		if n == chunk {
 			if w.full == nil {
-				if w.full, err = c.PrepareContext(ctx, w.insertSQL(chunk)); err != nil {
+				if w.full, err = w.conn.prepare(w.insertSQL(chunk)); err != nil {
 					return fmt.Errorf("datastore: prepare insert: %w", err)
 				}
 			}
-			_, err = w.full.(driver.StmtExecContext).ExecContext(ctx, args)
+			err = w.full.run(vals)
 		} else {
-			_, err = c.ExecContext(ctx, w.insertSQL(n), args)
+			var st *bulkStmt
+			if st, err = w.conn.prepare(w.insertSQL(n)); err != nil {
+				return fmt.Errorf("datastore: prepare insert: %w", err)
+			}
+			err = st.run(vals)
+			st.close()
 		}
 		if err != nil {
 			return fmt.Errorf("datastore: insert rows: %w", err)
@@ -126,8 +120,12 @@ func (w *sqliteWriter) insert(ctx context.Context, c sqliteDriverConn, b *batch)
 	}
 	for _, r := range b.bad {
 		for _, e := range r.errs {
-			args := w.bind([]any{r.row, e.Column, e.Value, e.Reason, r.record})
-			if _, err := c.ExecContext(ctx, `INSERT INTO `+ident(w.table+"_q")+` ("row", "column", "value", "reason", "record") VALUES (?, ?, ?, ?, ?)`, args); err != nil {
+			if w.quar == nil {
+				if w.quar, err = w.conn.prepare(`INSERT INTO ` + ident(w.table+"_q") + ` ("row", "column", "value", "reason", "record") VALUES (?, ?, ?, ?, ?)`); err != nil {
+					return fmt.Errorf("datastore: prepare quarantine: %w", err)
+				}
+			}
+			if err := w.quar.run([]any{r.row, e.Column, e.Value, e.Reason, r.record}); err != nil {
 				return fmt.Errorf("datastore: quarantine: %w", err)
 			}
 		}
@@ -135,36 +133,11 @@ func (w *sqliteWriter) insert(ctx context.Context, c sqliteDriverConn, b *batch)
 	return nil
 }
 
-// bind puts vals in the reused argument slice as driver values.
-func (w *sqliteWriter) bind(vals []any) []driver.NamedValue {
-	if cap(w.args) < len(vals) {
-		w.args = make([]driver.NamedValue, len(vals))
-	}
-	args := w.args[:len(vals)]
-	for i, v := range vals {
-		switch v.(type) {
-		case nil, int64, float64, string, bool, []byte, time.Time:
-		default: // what database/sql would have done
-			if cv, err := driver.DefaultParameterConverter.ConvertValue(v); err == nil {
-				v = cv
-			}
-		}
-		args[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
-	}
-	return args
-}
-
-// close releases the prepared statement and returns the connection to the pool.
+// close releases the statements and the connection.
 func (w *sqliteWriter) close(context.Context, error) error {
-	var err error
-	if w.full != nil {
-		err = w.conn.Raw(func(any) error { return w.full.Close() })
-		w.full = nil
-	}
-	if cerr := w.conn.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	w.full.close()
+	w.quar.close()
+	return w.conn.close()
 }
 
 func insertQuarantine(ctx context.Context, q store.Querier, table string, bad []badRecord) error {

@@ -52,6 +52,9 @@ type Querier interface {
 type DB struct {
 	*sql.DB
 	Dialect Dialect
+	// Path is the SQLite database file (empty on PostgreSQL), for the
+	// datastore's bulk loader, which opens its own connection to it.
+	Path string
 }
 
 // Config says where the store lives.
@@ -99,7 +102,7 @@ func connect(cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
 	sqldb.SetMaxOpenConns(8)
-	return &DB{DB: sqldb, Dialect: SQLite}, nil
+	return &DB{DB: sqldb, Dialect: SQLite, Path: path}, nil
 }
 
 // Migrate applies the embedded migrations of the store's dialect.
