@@ -424,8 +424,10 @@ func (l *loader) reject(b *batch, row int64, rec []string, errs []ingest.RowErro
 
 // progress records the heartbeat and tells the caller.
 func (l *loader) progress(ctx context.Context, b *batch, loaded int64) {
-	l.s.db.ExecContext(ctx, `UPDATE datastore_loads SET rows_read = $2, bytes_read = $3, heartbeat_at = $4 WHERE id = $1`,
-		l.id, b.rows, b.bytes, store.TS(time.Now()))
+	if l.s.db.Dialect == store.Postgres { // the SQLite writer records it in each batch's transaction
+		l.s.db.ExecContext(ctx, `UPDATE datastore_loads SET rows_read = $2, bytes_read = $3, heartbeat_at = $4 WHERE id = $1`,
+			l.id, b.rows, b.bytes, store.TS(time.Now()))
+	}
 	if l.in.Progress != nil {
 		l.in.Progress(Progress{LoadID: l.id, Rows: b.rows, Rejected: l.report.RowsRejected, Bytes: b.bytes, TotalBytes: l.in.Size})
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"dataport/internal/store"
 
@@ -27,7 +28,7 @@ func (s *Service) newWriter(ctx context.Context, l *loader) (rowWriter, error) {
 	if s.db.Dialect == store.Postgres {
 		return newCopyWriter(ctx, s.db, l.table, cols)
 	}
-	return newSQLiteWriter(ctx, s.db, l.table, cols)
+	return newSQLiteWriter(ctx, s.db, l.table, cols, l.id)
 }
 
 // sqliteWriter inserts each batch in one transaction on a bulk connection
@@ -37,12 +38,14 @@ func (s *Service) newWriter(ctx context.Context, l *loader) (rowWriter, error) {
 type sqliteWriter struct {
 	table string
 	cols  []string
+	load  string // the load's id, whose heartbeat each batch's transaction updates
 	conn  *bulkConn
 	full  *bulkStmt // the INSERT of a full chunk
 	quar  *bulkStmt // the INSERT of one quarantined value
+	beat  *bulkStmt // the load's progress and heartbeat
 }
 
-func newSQLiteWriter(_ context.Context, db *store.DB, table string, cols []string) (*sqliteWriter, error) {
+func newSQLiteWriter(_ context.Context, db *store.DB, table string, cols []string, load string) (*sqliteWriter, error) {
 	if db.Path == "" {
 		return nil, fmt.Errorf("datastore: the SQLite store has no file path")
 	}
@@ -50,7 +53,7 @@ func newSQLiteWriter(_ context.Context, db *store.DB, table string, cols []strin
 	if err != nil {
 		return nil, err
 	}
-	return &sqliteWriter{table: table, cols: cols, conn: conn}, nil
+	return &sqliteWriter{table: table, cols: cols, load: load, conn: conn}, nil
 }
 
 // chunk is how many records one INSERT statement carries: the largest
@@ -81,6 +84,10 @@ func (w *sqliteWriter) write(ctx context.Context, b *batch) error {
 		return fmt.Errorf("datastore: begin batch: %w", err)
 	}
 	if err := w.insert(b); err != nil {
+		w.conn.exec("ROLLBACK")
+		return err
+	}
+	if err := w.heartbeat(b); err != nil {
 		w.conn.exec("ROLLBACK")
 		return err
 	}
@@ -133,10 +140,26 @@ func (w *sqliteWriter) insert(b *batch) error {
 	return nil
 }
 
+// heartbeat records the load's progress in the batch's transaction (one
+// commit per batch instead of two).
+func (w *sqliteWriter) heartbeat(b *batch) error {
+	var err error
+	if w.beat == nil {
+		if w.beat, err = w.conn.prepare(`UPDATE datastore_loads SET rows_read = ?, bytes_read = ?, heartbeat_at = ? WHERE id = ?`); err != nil {
+			return fmt.Errorf("datastore: prepare heartbeat: %w", err)
+		}
+	}
+	if err := w.beat.run([]any{b.rows, b.bytes, store.TS(time.Now()), w.load}); err != nil {
+		return fmt.Errorf("datastore: heartbeat: %w", err)
+	}
+	return nil
+}
+
 // close releases the statements and the connection.
 func (w *sqliteWriter) close(context.Context, error) error {
 	w.full.close()
 	w.quar.close()
+	w.beat.close()
 	return w.conn.close()
 }
 
