@@ -121,6 +121,9 @@ func dialectName(dsn string) string {
 
 // timed runs a command and returns its wall time, peak RSS (KiB) and output.
 func timed(name string, args ...string) (float64, int64, string, error) {
+	// Start each timed command without the previous one's writes still
+	// being flushed to disk underneath it.
+	syscall.Sync()
 	cmd := exec.Command(name, args...)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
