@@ -217,3 +217,43 @@ func isFieldError(err error, field string) bool {
 	var verrs validate.Errors
 	return errors.As(err, &verrs) && verrs.Has(field)
 }
+
+// narrowDecider is deidDecider with the grant limited to some items.
+type narrowDecider struct {
+	deidDecider
+	fields []string
+}
+
+func (d narrowDecider) Decide(ctx context.Context, req access.Request) (access.Decision, error) {
+	dec, err := d.deidDecider.Decide(ctx, req)
+	if err == nil && dec.Allow {
+		dec.Constraints.Fields = d.fields
+	}
+	return dec, err
+}
+
+// TestQWithNothingToSearch: when every text item the caller may read is
+// served de-identified, q is refused with a located error instead of
+// silently matching nothing.
+func TestQWithNothingToSearch(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		r := f.resource(t, stationItems(), true)
+		if _, err := f.load(t, r, "stations.csv", stationsCSV); err != nil {
+			t.Fatal(err)
+		}
+		dec := narrowDecider{deidDecider{access.NewService(db, f.cat)}, []string{"name", "district", "lines"}}
+		ds := datastore.New(datastore.Config{DB: db, Catalog: f.cat, Access: dec, Deid: pseudonyms{}})
+		_, err := ds.Search(ctx, f.outsider, r.ID, "test", datastore.Query{Q: "胡同"})
+		var ve validate.Errors
+		if !errors.As(err, &ve) || len(ve) != 1 || ve[0].Field != "q" || !strings.Contains(ve[0].Message, "served de-identified") {
+			t.Fatalf("q with no searchable item: %v", err)
+		}
+		// Without q the same reader gets its rows.
+		res, err := ds.Search(ctx, f.outsider, r.ID, "test", datastore.Query{})
+		if err != nil || len(res.Rows) == 0 {
+			t.Fatalf("rows without q: %d, %v", len(res.Rows), err)
+		}
+	})
+}

@@ -132,7 +132,7 @@ func (s *Service) newPlan(ctx context.Context, actor identity.Principal, resourc
 	for i, f := range q.Filters {
 		p.filter(s.db.Dialect, i, f, d.Constraints.Fields, &errs)
 	}
-	p.search(s.db.Dialect, q.Q, d.Constraints.Fields)
+	p.search(s.db.Dialect, q.Q, d.Constraints.Fields, &errs)
 	for i, k := range q.Sort {
 		at := fmt.Sprintf("sort[%d]", i)
 		if _, ok := p.item(k.Item, d.Constraints.Fields); !ok {
@@ -239,8 +239,9 @@ func (p *plan) filter(d store.Dialect, k int, f Filter, allowed []string, errs *
 
 // search adds one condition per word of q: some text item contains it.
 // Items the decision's de-identification profile rewrites are not searched
-// (their stored values would be matched, not the served ones).
-func (p *plan) search(d store.Dialect, q string, allowed []string) {
+// (their stored values would be matched, not the served ones). When no
+// item is left to search, q is refused rather than matching nothing.
+func (p *plan) search(d store.Dialect, q string, allowed []string, errs *validate.Errors) {
 	like := "LIKE"
 	if d == store.Postgres {
 		like = "ILIKE"
@@ -255,7 +256,8 @@ func (p *plan) search(d store.Dialect, q string, allowed []string) {
 			}
 		}
 		if len(ors) == 0 {
-			ors = []string{"1 = 0"}
+			errs.Add("q", q, "no item you may read can be searched as text: the text items are served de-identified to you, or there are none")
+			return
 		}
 		p.where = append(p.where, "("+strings.Join(ors, " OR ")+")")
 	}
