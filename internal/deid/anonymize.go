@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"dataport/internal/validate"
@@ -111,9 +112,11 @@ type encoded struct {
 
 func encode(t Table, p Profile, dir string) (*encoded, error) {
 	e := &encoded{n: len(t.Rows), rows: make([]int32, len(t.Rows)*len(p.QuasiIdentifiers))}
+	codes := make([]int32, len(t.Rows))
 	for j, name := range p.QuasiIdentifiers {
 		c := slices.Index(t.Header, name)
-		values := column(t, c)
+		values := distinctCodes(t, c, codes)
+		// The builders and the check need only the distinct values.
 		h, err := BuildHierarchy(p.Hierarchies[name], values, dir)
 		if err != nil {
 			return nil, validate.Errors{{Field: "hierarchies." + name, Message: err.Error()}}
@@ -121,16 +124,46 @@ func encode(t Table, p Profile, dir string) (*encoded, error) {
 		if err := missingValues(name, h, values); err != nil {
 			return nil, err
 		}
-		q, codes := encodeQI(name, h, values)
+		q := encodeQI(name, h, values, codes)
 		for i, code := range codes {
 			e.rows[i*len(p.QuasiIdentifiers)+j] = code
 		}
 		e.qi, e.idx = append(e.qi, q), append(e.idx, c)
 	}
 	for _, name := range p.Sensitive {
-		e.sens = append(e.sens, encodeSensitive(name, column(t, slices.Index(t.Header, name))))
+		values := distinctCodes(t, slices.Index(t.Header, name), codes)
+		e.sens = append(e.sens, encodeSensitive(name, values, slices.Clone(codes)))
 	}
 	return e, nil
+}
+
+// distinctCodes returns column c's distinct values in sorted order (as
+// distinct does) and writes each row's index among them into codes.
+func distinctCodes(t Table, c int, codes []int32) []string {
+	ids := make(map[string]int32, 64)
+	values := []string{}
+	for i, r := range t.Rows {
+		id, ok := ids[r[c]]
+		if !ok {
+			id = int32(len(values))
+			ids[r[c]] = id
+			values = append(values, r[c])
+		}
+		codes[i] = id
+	}
+	order := make([]int32, len(values))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(values[a], values[b]) })
+	sorted, code := make([]string, len(values)), make([]int32, len(values))
+	for i, id := range order {
+		sorted[i], code[id] = values[id], int32(i)
+	}
+	for i, id := range codes {
+		codes[i] = code[id]
+	}
+	return sorted
 }
 
 func column(t Table, c int) []string {
@@ -141,14 +174,10 @@ func column(t Table, c int) []string {
 	return out
 }
 
-// encodeQI gives each distinct value a code and, per level, each
-// generalisation a code, with its loss: (values under it − 1) / (distinct values − 1).
-func encodeQI(name string, h *Hierarchy, values []string) (qiColumn, []int32) {
-	d0 := distinct(values)
-	code0 := make(map[string]int32, len(d0))
-	for i, v := range d0 {
-		code0[v] = int32(i)
-	}
+// encodeQI gives, per level, each generalisation of the distinct values d0
+// a code, with its loss: (values under it − 1) / (distinct values − 1);
+// codes are the rows' indexes in d0.
+func encodeQI(name string, h *Hierarchy, d0 []string, codes []int32) qiColumn {
 	q := qiColumn{name: name, height: h.Height()}
 	for l := range q.height {
 		gen := make([]int32, len(d0))
@@ -175,34 +204,34 @@ func encodeQI(name string, h *Hierarchy, values []string) (qiColumn, []int32) {
 		}
 		q.gen, q.labels, q.loss = append(q.gen, gen), append(q.labels, labels), append(q.loss, loss)
 	}
-	codes := make([]int32, len(values))
-	for i, v := range values {
-		codes[i] = code0[v]
+	// The mean loss per level, summed in row order; all levels in one pass.
+	lossOf := make([][]float64, q.height) // lossOf[l][code0]
+	for l := range q.height {
+		lossOf[l] = make([]float64, len(d0))
+		for c := range d0 {
+			lossOf[l][c] = q.loss[l][q.gen[l][c]]
+		}
 	}
 	q.avgLoss = make([]float64, q.height)
-	for l := range q.height {
-		s := 0.0
-		for _, c := range codes {
-			s += q.loss[l][q.gen[l][c]]
+	for _, c := range codes {
+		for l, lo := range lossOf {
+			q.avgLoss[l] += lo[c]
 		}
-		q.avgLoss[l] = s / float64(max(len(codes), 1))
 	}
-	return q, codes
+	for l := range q.avgLoss {
+		q.avgLoss[l] /= float64(max(len(codes), 1))
+	}
+	return q
 }
 
-func encodeSensitive(name string, values []string) sensAttr {
-	d := distinct(values)
-	s := sensAttr{name: name, d: len(d), codes: make([]int32, len(values)), global: make([]float64, len(d))}
-	ids := make(map[string]int32, len(d))
-	for i, v := range d {
-		ids[v] = int32(i)
-	}
-	for i, v := range values {
-		s.codes[i] = ids[v]
-		s.global[ids[v]]++
+// encodeSensitive describes a sensitive attribute from its distinct values d and each row's index in d.
+func encodeSensitive(name string, d []string, codes []int32) sensAttr {
+	s := sensAttr{name: name, d: len(d), codes: codes, global: make([]float64, len(d))}
+	for _, c := range codes {
+		s.global[c]++
 	}
 	for i := range s.global {
-		s.global[i] /= float64(max(len(values), 1))
+		s.global[i] /= float64(max(len(codes), 1))
 	}
 	nums := make([]float64, len(d))
 	s.numeric = len(d) > 1
@@ -322,7 +351,8 @@ func (p *problem) withSensitive(bottom *table) *table {
 	if len(p.sens) == 0 || len(bottom.sens) > 0 {
 		return bottom
 	}
-	t := &table{levels: bottom.levels, m: bottom.m, rep: bottom.rep, count: bottom.count, sens: make([]pairs, len(p.sens))}
+	t := &table{levels: bottom.levels, m: bottom.m, rep: bottom.rep, count: bottom.count, bidx: bottom.bidx,
+		sens: make([]pairs, len(p.sens))}
 	// Rows in bottom-class order (counting sort).
 	off := make([]int32, t.m+1)
 	for _, c := range p.rowClass {
@@ -390,24 +420,46 @@ func transform(t Table, p Profile, opts Options, e *encoded, keep []bool, levels
 		rep.Operators[name] = op.Op
 	}
 	out := Table{}
-	for _, c := range outCols {
+	qiOf := make([]int, len(outCols)) // the quasi-identifier an output column is, or −1
+	for k, c := range outCols {
 		out.Header = append(out.Header, t.Header[c])
+		qiOf[k] = slices.Index(e.idx, c)
+	}
+	// Each quasi-identifier's output label per level-0 code.
+	labelOf := make([][]string, len(e.qi))
+	for j, qc := range e.qi {
+		l := levels[j]
+		labelOf[j] = make([]string, len(qc.gen[l]))
+		for code, g := range qc.gen[l] {
+			labelOf[j][code] = qc.labels[l][g]
+		}
+	}
+	kept := 0
+	for _, ok := range keep {
+		if ok {
+			kept++
+		}
+	}
+	// One array holds every output cell.
+	cells := make([]string, kept*len(outCols))
+	if kept > 0 {
+		out.Rows = make([][]string, 0, kept)
 	}
 	q := len(e.qi)
 	for i, row := range t.Rows {
 		if !keep[i] {
 			continue
 		}
-		o := make([]string, 0, len(outCols))
-		for _, c := range outCols {
+		o := cells[:len(outCols):len(outCols)]
+		cells = cells[len(outCols):]
+		for k, c := range outCols {
 			v := row[c]
-			if j := slices.Index(e.idx, c); j >= 0 {
-				qc := e.qi[j]
-				v = qc.labels[levels[j]][qc.gen[levels[j]][e.rows[i*q+j]]]
+			if j := qiOf[k]; j >= 0 {
+				v = labelOf[j][e.rows[i*q+j]]
 			} else if ops[c] != nil {
 				v = ops[c](v, row)
 			}
-			o = append(o, v)
+			o[k] = v
 		}
 		out.Rows = append(out.Rows, o)
 	}

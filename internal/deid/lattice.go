@@ -4,12 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
-	"runtime"
 	"slices"
-	"sort"
-	"strconv"
-	"sync"
 )
 
 // The generalisation lattice: a node gives each quasi-identifier a level of
@@ -72,12 +67,13 @@ type problem struct {
 	strides []int
 	nodes   int
 	// The bottom classes: rows grouped by their original values.
-	rowClass []int32     // the bottom class of each row
-	codes    [][][]int32 // codes[j][level][b]: column j's code at level for bottom class b
+	rowClass []int32   // the bottom class of each row
+	codes0   [][]int32 // codes0[j][b]: column j's level-0 code for bottom class b
 	bottom   *table
 	// Blocks of columns whose level-0 domains multiply to at most
 	// blockSize: a bottom class's codes in a block combine into one index,
 	// so a node's class key is a sum of one small-table lookup per block.
+	// None when a column has more values than a block index can hold.
 	blocks []block
 }
 
@@ -85,23 +81,26 @@ type problem struct {
 type block struct {
 	cols []int
 	size int
-	idx  []int32 // idx[b] = Σ code0_j(b) × (product of the domains of the block's earlier columns)
+	idx  []uint16 // idx[b] = Σ code0_j(b) × (product of the domains of the block's earlier columns)
 }
 
-// blockSize bounds the lookup table a block needs per node.
+// blockSize bounds the lookup table a block needs per node; a column with
+// more values has a block of its own, if its values fit a block index.
 const blockSize = 4096
 
 // denseKeys is the largest key space counted in a direct-addressed table rather than a hash table.
 const denseKeys = 1 << 18
 
 // table is the equivalence classes of the rows at one node: for each class
-// a bottom class it contains (whose codes stand for it), its size, and per
-// sensitive attribute the (code, count) pairs of the class.
+// a bottom class it contains (whose codes stand for it), its size, the
+// blocks' combined level-0 indexes of that bottom class, and per sensitive
+// attribute the (code, count) pairs of the class.
 type table struct {
 	levels []int
 	m      int
 	rep    []int32
 	count  []int32
+	bidx   [][]uint16 // bidx[b][c] = blocks[b].idx[rep[c]]
 	sens   []pairs
 }
 
@@ -151,8 +150,8 @@ func newProblem(cols []qiColumn, rows []int32, n int, sens []sensAttr, k, l int,
 	return p, nil
 }
 
-// groupRows finds the bottom classes and lays out every column's codes at
-// every level per bottom class, so that a rollup reads q short arrays.
+// groupRows finds the bottom classes and lays out every column's level-0
+// codes per bottom class, and their combined index per block.
 func (p *problem) groupRows() {
 	level0 := make([][]int32, p.q)
 	for j := range p.q {
@@ -166,32 +165,20 @@ func (p *problem) groupRows() {
 	first, _ := groupBy(level0, radix, exact, nil, p.n, &sc, 0)
 	p.rowClass = slices.Clone(sc.idx[:p.n])
 	m0 := len(first)
-	p.codes = make([][][]int32, p.q)
-	for j, c := range p.cols {
-		p.codes[j] = make([][]int32, c.height)
-		for l := range c.height {
-			codes := make([]int32, m0)
-			for b, row := range first {
-				codes[b] = c.gen[l][level0[j][row]]
-			}
-			p.codes[j][l] = codes
+	p.codes0 = make([][]int32, p.q)
+	for j := range p.cols {
+		p.codes0[j] = make([]int32, m0)
+		for b, row := range first {
+			p.codes0[j][b] = level0[j][row]
 		}
 	}
-	for j, c := range p.cols {
-		d := len(c.labels[0])
-		if len(p.blocks) == 0 || p.blocks[len(p.blocks)-1].size*d > blockSize {
-			p.blocks = append(p.blocks, block{size: 1, idx: make([]int32, m0)})
-		}
-		bl := &p.blocks[len(p.blocks)-1]
-		for b, code := range p.codes[j][0] {
-			bl.idx[b] += code * int32(bl.size)
-		}
-		bl.cols = append(bl.cols, j)
-		bl.size *= d
-	}
+	p.makeBlocks(m0)
 	p.bottom = &table{levels: make([]int, p.q), m: m0, rep: make([]int32, m0), count: make([]int32, m0)}
 	for b := range m0 {
 		p.bottom.rep[b] = int32(b)
+	}
+	for _, bl := range p.blocks {
+		p.bottom.bidx = append(p.bottom.bidx, bl.idx)
 	}
 	for _, b := range p.rowClass {
 		p.bottom.count[b]++
@@ -201,8 +188,33 @@ func (p *problem) groupRows() {
 	}
 }
 
+// makeBlocks packs the columns into blocks, for m0 bottom classes.
+func (p *problem) makeBlocks(m0 int) {
+	for _, c := range p.cols {
+		if len(c.labels[0]) > math.MaxUint16+1 {
+			return
+		}
+	}
+	for j, c := range p.cols {
+		d := len(c.labels[0])
+		if len(p.blocks) == 0 || p.blocks[len(p.blocks)-1].size*d > blockSize {
+			p.blocks = append(p.blocks, block{size: 1, idx: make([]uint16, m0)})
+		}
+		bl := &p.blocks[len(p.blocks)-1]
+		for b, code := range p.codes0[j] {
+			bl.idx[b] += uint16(code) * uint16(bl.size)
+		}
+		bl.cols = append(bl.cols, j)
+		bl.size *= d
+	}
+}
+
 func (p *problem) levelsOf(node int) []int {
-	lv := make([]int, p.q)
+	return p.levels(node, make([]int, p.q))
+}
+
+// levels writes node's level of each column into lv and returns it.
+func (p *problem) levels(node int, lv []int) []int {
 	for j := range p.q {
 		lv[j] = node / p.strides[j] % p.cols[j].height
 	}
@@ -229,36 +241,28 @@ func (p *problem) search() (int, evaluation, searchStats, error) {
 	s.bottom = p.bottom
 	s.lb = make([]float64, p.nodes)
 	s.exc = make([]float64, p.nodes)
-	height := make([]int, p.nodes)
-	order := make([]int, p.nodes)
 	for n := range p.nodes {
 		s.lb[n] = p.lowerBound(n)
-		order[n] = n
-		for _, l := range p.levelsOf(n) {
-			height[n] += l
-		}
 	}
-	sort.Slice(order, func(a, b int) bool {
-		x, y := order[a], order[b]
-		if height[x] != height[y] {
-			return height[x] < height[y]
-		}
-		return s.lb[x] < s.lb[y] || (s.lb[x] == s.lb[y] && x < y)
-	})
 	s.checkPath(s.path(0))
 	// With the first path's loss as the bound, decide the region top
-	// down; the paths below then find nothing left to evaluate.
-	desc := slices.Clone(order)
-	sort.Slice(desc, func(a, b int) bool {
-		x, y := desc[a], desc[b]
-		return s.lb[x] > s.lb[y] || (s.lb[x] == s.lb[y] && x < y)
-	})
-	s.topDown(desc)
-	for _, n := range order {
-		if s.st[n] == unknown && s.bound(n) < s.bestLoss {
-			s.checkPath(s.path(n))
+	// down; the paths below then find nothing left to evaluate. A node
+	// not needed now never will be: the best loss only falls and the
+	// bounds only rise.
+	desc := []int{}
+	for n := range p.nodes {
+		if s.needed(n) {
+			desc = append(desc, n)
 		}
 	}
+	slices.SortFunc(desc, func(x, y int) int {
+		if s.lb[x] != s.lb[y] {
+			return s.byBound(y, x)
+		}
+		return x - y
+	})
+	s.topDown(desc)
+	s.checkPaths()
 	frontier := s.evaluated
 	cands := []int{}
 	for n := range p.nodes {
@@ -266,10 +270,7 @@ func (p *problem) search() (int, evaluation, searchStats, error) {
 			cands = append(cands, n)
 		}
 	}
-	sort.Slice(cands, func(a, b int) bool {
-		x, y := cands[a], cands[b]
-		return s.lb[x] < s.lb[y] || (s.lb[x] == s.lb[y] && x < y)
-	})
+	slices.SortFunc(cands, s.byBound)
 	for _, n := range cands {
 		if s.lb[n] >= s.bestLoss {
 			break
@@ -283,6 +284,47 @@ func (p *problem) search() (int, evaluation, searchStats, error) {
 		return -1, evaluation{}, stats, ErrNoSolution
 	}
 	return s.best, s.eval[s.best], stats, nil
+}
+
+// checkPaths checks, lowest nodes first, a path from every node left
+// undecided under the best loss (normally none is).
+func (s *searcher) checkPaths() {
+	undecided := func(n int) bool { return s.st[n] == unknown && s.bound(n) < s.bestLoss }
+	order := []int{}
+	for n := range s.p.nodes {
+		if undecided(n) {
+			order = append(order, n)
+		}
+	}
+	height := func(n int) int {
+		h := 0
+		for j, c := range s.p.cols {
+			h += n / s.p.strides[j] % c.height
+		}
+		return h
+	}
+	slices.SortFunc(order, func(x, y int) int {
+		if hx, hy := height(x), height(y); hx != hy {
+			return hx - hy
+		}
+		return s.byBound(x, y)
+	})
+	for _, n := range order {
+		if undecided(n) {
+			s.checkPath(s.path(n))
+		}
+	}
+}
+
+// byBound orders nodes by their loss without suppression, then by number.
+func (s *searcher) byBound(x, y int) int {
+	switch {
+	case s.lb[x] < s.lb[y]:
+		return -1
+	case s.lb[x] > s.lb[y]:
+		return 1
+	}
+	return x - y
 }
 
 type searcher struct {
@@ -340,64 +382,43 @@ func (s *searcher) checkPath(path []int) {
 	}
 }
 
-// topDown evaluates, from the highest lower bound down, every node that
-// may still beat the best loss and is not known to fail. Each passing node
-// is then evaluated once, for its loss; each failing one only if no node
-// above it in the region failed before it. With more than one CPU the next
-// node not below the current one is evaluated alongside it, and its result
-// is used only if the sequential order would have evaluated it too, so the
-// outcome is the same.
-func (s *searcher) topDown(desc []int) {
-	workers := runtime.GOMAXPROCS(0)
-	var other rollupScratch
-	for i, n := range desc {
-		if !s.needed(n) {
-			continue
-		}
-		m := -1
-		if workers > 1 {
-			lv := s.p.levelsOf(n)
-			for _, c := range desc[i+1 : min(i+64, len(desc))] {
-				if s.needed(c) && !below(s.p.levelsOf(c), lv) {
-					m = c
-					break
-				}
-			}
-		}
-		if m < 0 {
-			s.evaluate(n)
-			continue
-		}
-		srcN, srcM := s.source(s.p.levelsOf(n)), s.source(s.p.levelsOf(m))
-		var tm *table
-		var em evaluation
-		var wg sync.WaitGroup
-		wg.Go(func() { tm, em = s.compute(m, srcM, &other) })
-		tn, en := s.compute(n, srcN, &s.scratch)
-		wg.Wait()
-		s.record(n, tn, en, srcN)
-		if s.needed(m) {
-			s.record(m, tm, em, srcM)
-		}
-	}
-}
-
 // needed reports whether node n may still be the optimum and is undecided or unmeasured.
 func (s *searcher) needed(n int) bool {
 	return s.st[n] != fails && !s.done[n] && s.bound(n) < s.bestLoss
 }
 
-// compute builds n's classes from src and checks them; it changes nothing shared.
-func (s *searcher) compute(n int, src *table, sc *rollupScratch) (*table, evaluation) {
-	lv := s.p.levelsOf(n)
-	// A passing node has at most n/k classes of k rows or more, and at most
-	// as many smaller ones as rows may be suppressed: more classes than
-	// that, and the node fails without counting further.
-	t := s.p.rollupLimit(src, lv, sc, s.p.n/max(s.p.k, s.p.l, 1)+s.p.maxSupp)
+// compute builds n's classes from src and checks them; it changes nothing
+// shared. The table is returned only when keep is set (and not when the
+// node fails by its count of classes).
+func (s *searcher) compute(n int, src *table, sc *rollupScratch, keep bool) (*table, evaluation) {
+	p := s.p
+	lv := p.levelsOf(n)
+	// A passing node that suppresses s ≤ maxSupp rows has at most s classes
+	// below k (or l) rows and at most (n − s)/k others: more classes than
+	// maxSupp + (n − maxSupp)/k, and the node fails without counting further.
+	limit := p.maxSupp + (p.n-p.maxSupp)/max(p.k, p.l, 1)
+	if p.l == 0 && p.t == 0 {
+		p.setKeyer(lv, &sc.keyer)
+		if sc.keyer.ok {
+			if !p.countClasses(src, sc, limit) {
+				return nil, evaluation{}
+			}
+			var t *table
+			if keep {
+				t = p.countedTable(src, lv, sc)
+			}
+			return t, p.checkCounts(src, lv, sc)
+		}
+	}
+	t := p.rollupLimit(src, lv, sc, limit)
 	if t == nil {
 		return nil, evaluation{}
 	}
-	return t, s.p.check(t)
+	e := p.check(t)
+	if !keep {
+		t = nil
+	}
+	return t, e
 }
 
 // evaluate checks node n (once) and tags the nodes its result decides.
@@ -406,7 +427,7 @@ func (s *searcher) evaluate(n int) evaluation {
 		return s.eval[n]
 	}
 	src := s.source(s.p.levelsOf(n))
-	t, e := s.compute(n, src, &s.scratch)
+	t, e := s.compute(n, src, &s.scratch, true)
 	s.record(n, t, e, src)
 	return e
 }
@@ -514,6 +535,16 @@ func (s *searcher) remember(t *table) {
 	}
 }
 
+// nodeBelow reports whether node x is below (or is) node y.
+func (p *problem) nodeBelow(x, y int) bool {
+	for j, c := range p.cols {
+		if x/p.strides[j]%c.height > y/p.strides[j]%c.height {
+			return false
+		}
+	}
+	return true
+}
+
 func below(a, b []int) bool {
 	for i := range a {
 		if a[i] > b[i] {
@@ -523,322 +554,39 @@ func below(a, b []int) bool {
 	return true
 }
 
-// rollupScratch holds buffers reused across rollups.
-type rollupScratch struct {
-	keys  []uint64
-	hkeys []uint64
-	lut   []uint64
-	dense []int32
-	first []int32
-	slot  []int32
-	idx   []int32
-	order []int32
-	acc   []int32
-	touch []int32
-	cols  [][]int32
+// checkCounts is check for the classes countClasses found in src at lv
+// (k-anonymity alone): the suppressed rows first, the loss, summed as check
+// sums it, only for a passing node.
+func (p *problem) checkCounts(src *table, lv []int, sc *rollupScratch) evaluation {
+	e := evaluation{}
+	for _, c := range sc.count {
+		if int(c) < p.k {
+			e.suppressed += int(c)
+			if e.suppressed > p.maxSupp {
+				return e
+			}
+		}
+	}
+	p.firstItems(src, sc)
+	keep := 0.0
+	for c, size := range sc.count {
+		if int(size) >= p.k {
+			keep += float64(size) * p.cellLoss(lv, src.rep[sc.first[c]])
+		}
+	}
+	e.ok = true
+	e.loss = (keep + float64(e.suppressed*p.q)) / float64(max(p.n*p.q, 1))
+	return e
 }
 
-// rollup groups src's classes at the (higher or equal) levels lv.
-func (p *problem) rollup(src *table, lv []int, sc *rollupScratch) *table {
-	return p.rollupLimit(src, lv, sc, 0)
-}
-
-// rollupLimit is rollup that gives up, returning nil, as soon as there are
-// more than limit classes (limit > 0).
-func (p *problem) rollupLimit(src *table, lv []int, sc *rollupScratch, limit int) *table {
-	sc.cols = sc.cols[:0]
-	for j := range p.q {
-		sc.cols = append(sc.cols, p.codes[j][lv[j]])
+// cellLoss is the loss of the quasi-identifier cells of bottom class r at lv, summed over the columns.
+func (p *problem) cellLoss(lv []int, r int32) float64 {
+	cell := 0.0
+	for j, col := range p.cols {
+		l := lv[j]
+		cell += col.loss[l][col.gen[l][p.codes0[j][r]]]
 	}
-	radix, exact := p.radix(lv)
-	var first []int32
-	ok := false
-	if exact {
-		reps := src.rep
-		if src.m > 0 && &src.rep[0] == &p.bottom.rep[0] {
-			reps = nil // the bottom classes stand for themselves
-		}
-		first, ok = p.groupBlocks(lv, radix, reps, src.m, sc, limit)
-	} else {
-		first, ok = groupBy(sc.cols, radix, exact, src.rep, src.m, sc, limit)
-	}
-	if !ok {
-		return nil
-	}
-	dst := &table{levels: slices.Clone(lv), m: len(first), rep: make([]int32, len(first)), count: make([]int32, len(first))}
-	for c, i := range first {
-		dst.rep[c] = src.rep[i]
-	}
-	for i := range src.m {
-		dst.count[sc.idx[i]] += src.count[i]
-	}
-	if len(src.sens) > 0 {
-		p.mergeSensitive(src, dst, sc)
-	}
-	return dst
-}
-
-// radix returns the domain size of each column at lv, and whether their
-// product fits in 64 bits (so a class key packs into a uint64).
-func (p *problem) radix(lv []int) ([]uint64, bool) {
-	r := make([]uint64, p.q)
-	total := 0
-	for j, c := range p.cols {
-		r[j] = uint64(len(c.labels[lv[j]]))
-		total += bits.Len64(r[j])
-	}
-	return r, total <= 64
-}
-
-// groupBy assigns each of m items (item i stands for reps[i], or i when
-// reps is nil) a class by its codes in cols, recording the class in
-// sc.idx[i] and returning the first item of each class. With limit > 0 it
-// stops, reporting false, when there are more than limit classes.
-func groupBy(cols [][]int32, radix []uint64, exact bool, reps []int32, m int, sc *rollupScratch, limit int) ([]int32, bool) {
-	sc.idx = grow(sc.idx, m)
-	if !exact {
-		return groupByString(cols, reps, m, sc, limit)
-	}
-	size := 1
-	for size < 2*m {
-		size <<= 1
-	}
-	sc.keys = grow(sc.keys, size)
-	sc.slot = grow(sc.slot, size)
-	for i := range sc.slot[:size] {
-		sc.slot[i] = -1
-	}
-	mask := uint64(size - 1)
-	shift := 64 - bits.Len64(mask)
-	first := make([]int32, 0, min(m, 1024))
-	for i := range m {
-		r := int32(i)
-		if reps != nil {
-			r = reps[i]
-		}
-		var key uint64
-		for j, c := range cols {
-			key = key*radix[j] + uint64(c[r])
-		}
-		h := (key * 0x9E3779B97F4A7C15) >> shift & mask
-		for {
-			s := sc.slot[h]
-			if s < 0 {
-				sc.slot[h], sc.keys[h] = int32(len(first)), key
-				sc.idx[i] = int32(len(first))
-				first = append(first, int32(i))
-				if limit > 0 && len(first) > limit {
-					return nil, false
-				}
-				break
-			}
-			if sc.keys[h] == key {
-				sc.idx[i] = s
-				break
-			}
-			h = (h + 1) & mask
-		}
-	}
-	return first, true
-}
-
-// groupBlocks is groupBy for keys that pack into 64 bits: each item's key
-// at lv is the sum of one lookup per block, and the keys are counted in a
-// direct-addressed table when the key space is small, a hash table otherwise.
-func (p *problem) groupBlocks(lv []int, radix []uint64, reps []int32, m int, sc *rollupScratch, limit int) ([]int32, bool) {
-	// The multiplier of each column in the node's mixed-radix key.
-	mult := make([]uint64, p.q)
-	space := uint64(1)
-	for j := range p.q {
-		mult[j] = space
-		space *= radix[j]
-	}
-	sc.idx = grow(sc.idx, m)
-	sc.keys = grow(sc.keys, m)
-	keys := sc.keys[:m]
-	for bi, bl := range p.blocks {
-		// The block's table: the key contribution of each combined index.
-		tab := grow(sc.lut, bl.size)[:1]
-		tab[0] = 0
-		for _, j := range bl.cols {
-			gen, mj := p.cols[j].gen[lv[j]], mult[j]
-			n := len(tab)
-			tab = tab[:n*len(gen)]
-			for c := len(gen) - 1; c >= 0; c-- {
-				add := uint64(gen[c]) * mj
-				seg := tab[c*n : (c+1)*n]
-				for t := range seg {
-					seg[t] = tab[t] + add
-				}
-			}
-		}
-		sc.lut = tab
-		idx := bl.idx
-		switch {
-		case reps == nil && bi == 0:
-			for i, x := range idx[:m] {
-				keys[i] = tab[x]
-			}
-		case reps == nil:
-			for i, x := range idx[:m] {
-				keys[i] += tab[x]
-			}
-		case bi == 0:
-			for i, r := range reps[:m] {
-				keys[i] = tab[idx[r]]
-			}
-		default:
-			for i, r := range reps[:m] {
-				keys[i] += tab[idx[r]]
-			}
-		}
-	}
-	first := sc.first[:0]
-	out := sc.idx[:m]
-	if space <= denseKeys {
-		// Direct addressing: dense[key] is the class + 1, reset afterwards.
-		if uint64(len(sc.dense)) < space {
-			sc.dense = make([]int32, max(space, 1024))
-		}
-		dense := sc.dense[:space]
-		ok := true
-		for i, key := range keys {
-			c := dense[key] - 1
-			if c < 0 {
-				c = int32(len(first))
-				dense[key] = c + 1
-				first = append(first, int32(i))
-				if limit > 0 && len(first) > limit {
-					ok = false
-					break
-				}
-			}
-			out[i] = c
-		}
-		for _, i := range first {
-			dense[keys[i]] = 0
-		}
-		sc.first = first
-		if !ok {
-			return nil, false
-		}
-		return slices.Clone(first), true
-	}
-	size := 1
-	for size < 2*m {
-		size <<= 1
-	}
-	sc.slot = grow(sc.slot, size)
-	sc.hkeys = grow(sc.hkeys, size)
-	slot, hkeys := sc.slot[:size], sc.hkeys[:size]
-	for i := range slot {
-		slot[i] = -1
-	}
-	mask := uint64(size - 1)
-	shift := 64 - bits.Len64(mask)
-	for i, key := range keys {
-		h := (key * 0x9E3779B97F4A7C15) >> shift & mask
-		for {
-			s := slot[h]
-			if s < 0 {
-				slot[h], hkeys[h] = int32(len(first)), key
-				out[i] = int32(len(first))
-				first = append(first, int32(i))
-				if limit > 0 && len(first) > limit {
-					sc.first = first
-					return nil, false
-				}
-				break
-			}
-			if hkeys[h] == key {
-				out[i] = s
-				break
-			}
-			h = (h + 1) & mask
-		}
-	}
-	sc.first = first
-	return slices.Clone(first), true
-}
-
-func groupByString(cols [][]int32, reps []int32, m int, sc *rollupScratch, limit int) ([]int32, bool) {
-	ids := make(map[string]int32, m)
-	buf := make([]byte, 0, 4*len(cols))
-	first := []int32{}
-	for i := range m {
-		r := int32(i)
-		if reps != nil {
-			r = reps[i]
-		}
-		buf = buf[:0]
-		for _, c := range cols {
-			buf = strconv.AppendInt(buf, int64(c[r]), 36)
-			buf = append(buf, ',')
-		}
-		id, ok := ids[string(buf)]
-		if !ok {
-			id = int32(len(first))
-			ids[string(buf)] = id
-			first = append(first, int32(i))
-			if limit > 0 && len(first) > limit {
-				return nil, false
-			}
-		}
-		sc.idx[i] = id
-	}
-	return first, true
-}
-
-// mergeSensitive sums the (code, count) pairs of the source classes that
-// fall into each destination class.
-func (p *problem) mergeSensitive(src, dst *table, sc *rollupScratch) {
-	// Order source classes by destination class (counting sort).
-	start := make([]int32, dst.m+1)
-	for i := range src.m {
-		start[sc.idx[i]+1]++
-	}
-	for c := range dst.m {
-		start[c+1] += start[c]
-	}
-	sc.order = grow(sc.order, src.m)
-	fill := slices.Clone(start[:dst.m])
-	for i := range src.m {
-		c := sc.idx[i]
-		sc.order[fill[c]] = int32(i)
-		fill[c]++
-	}
-	dst.sens = make([]pairs, len(p.sens))
-	for a, attr := range p.sens {
-		in := src.sens[a]
-		out := pairs{off: make([]int32, dst.m+1)}
-		sc.acc = grow(sc.acc, attr.d)
-		for c := range dst.m {
-			sc.touch = sc.touch[:0]
-			for _, i := range sc.order[start[c]:start[c+1]] {
-				for x := in.off[i]; x < in.off[i+1]; x++ {
-					code := in.code[x]
-					if sc.acc[code] == 0 {
-						sc.touch = append(sc.touch, code)
-					}
-					sc.acc[code] += in.cnt[x]
-				}
-			}
-			for _, code := range sc.touch {
-				out.code = append(out.code, code)
-				out.cnt = append(out.cnt, sc.acc[code])
-				sc.acc[code] = 0
-			}
-			out.off[c+1] = int32(len(out.code))
-		}
-		dst.sens[a] = out
-	}
-}
-
-func grow[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	return s[:n]
+	return cell
 }
 
 // check decides whether the classes of t satisfy the model after
@@ -854,13 +602,7 @@ func (p *problem) check(t *table) evaluation {
 			}
 			continue
 		}
-		r := t.rep[c]
-		cell := 0.0
-		for j, col := range p.cols {
-			l := t.levels[j]
-			cell += col.loss[l][p.codes[j][l][r]]
-		}
-		keep += float64(t.count[c]) * cell
+		keep += float64(t.count[c]) * p.cellLoss(t.levels, t.rep[c])
 	}
 	e.ok = true
 	e.loss = (keep + float64(e.suppressed*p.q)) / float64(max(p.n*p.q, 1))
