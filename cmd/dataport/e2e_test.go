@@ -412,3 +412,26 @@ func eventually(timeout time.Duration, cond func() bool) bool {
 		}
 	}
 }
+
+// TestOperatorFilesRefused: a bad holiday schedule or grading rule file
+// stops the server at start with the file (and the bad entry) named.
+func TestOperatorFilesRefused(t *testing.T) {
+	dir := t.TempDir()
+	holidays := filepath.Join(dir, "holidays.yaml")
+	os.WriteFile(holidays, []byte(`"2027": {holidays: ["2027-01-02"]}`), 0o600)
+	rules := filepath.Join(dir, "rules.yaml")
+	os.WriteFile(rules, []byte("levels: [[["), 0o600)
+	for _, c := range []struct {
+		flag, file, want string
+	}{
+		{"--holidays", holidays, `2027.holidays[0] = "2027-01-02" is a Saturday, not a weekday`},
+		{"--grading-rules", rules, "rules.yaml"},
+	} {
+		cmd := exec.Command(binary, "serve", "--data", filepath.Join(dir, "data"), "--addr", "127.0.0.1:0", c.flag, c.file)
+		cmd.Env = append(os.Environ(), "DATAPORT_LOG_LEVEL=error")
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), c.file) || !strings.Contains(string(out), c.want) {
+			t.Errorf("serve %s %s: %v\n%s", c.flag, c.file, err, out)
+		}
+	}
+}

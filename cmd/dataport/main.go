@@ -34,6 +34,7 @@ func main() {
 // options are the flags shared by every command that opens the store.
 type options struct {
 	addr, data, db, publicURL, logLevel, logFormat, ledgerOrigin string
+	gradingRules, holidays                                       string
 	anonRate                                                     int
 
 	datastoreSQL bool // serve CKAN datastore_search_sql
@@ -56,6 +57,8 @@ func rootCommand() *cobra.Command {
 	pf.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	pf.StringVar(&o.ledgerOrigin, "ledger-origin", "", "origin line of the ledger's checkpoints, fixed when its key is created; default PUBLIC-URL-HOST/ledger")
 	pf.BoolVar(&o.datastoreSQL, "datastore-sql", false, "serve CKAN datastore_search_sql (read-only SELECT over readable resources)")
+	pf.StringVar(&o.gradingRules, "grading-rules", "", "classification and grading rule file (YAML or JSON) replacing the shipped rules")
+	pf.StringVar(&o.holidays, "holidays", "", "public-holiday schedule file (YAML or JSON) adding years to the shipped State Council schedules, for working-day deadlines")
 	pf.IntVar(&o.anonRate, "anon-rate", 0, "data reads a minute allowed to one anonymous client address (0: 120)")
 	pf.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (for `go tool pprof`)")
 	pf.MarkHidden("cpuprofile")
@@ -120,7 +123,7 @@ func (o *options) open(ctx context.Context) (*app.App, error) {
 	}
 	return app.Open(ctx, app.Config{Addr: o.addr, DataDir: o.data, DatabaseURL: o.db, PublicURL: public,
 		Version: versionString(), Log: log, LedgerOrigin: o.ledgerOrigin, AnonymousRate: o.anonRate,
-		DatastoreSQL: o.datastoreSQL})
+		DatastoreSQL: o.datastoreSQL, GradingRules: o.gradingRules, Holidays: o.holidays})
 }
 
 func versionString() string {

@@ -24,6 +24,7 @@ import (
 	"dataport/internal/store"
 	"dataport/internal/web"
 	"dataport/internal/web/api"
+	"dataport/internal/workday"
 )
 
 // Config is the whole configuration of a dataport process.
@@ -48,6 +49,10 @@ type Config struct {
 
 	// GradingRules is the operator's grading rule file (YAML or JSON); empty uses the shipped rules.
 	GradingRules string
+
+	// Holidays is the operator's public-holiday schedule file (YAML or
+	// JSON), adding years to the shipped ones; empty uses the shipped ones.
+	Holidays string
 }
 
 // App is an opened store with the services on it.
@@ -82,11 +87,41 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	cal, err := calendar(cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	acc := access.New(db, cat, access.Config{AnonymousRate: cfg.AnonymousRate, Logger: cfg.Log, Rules: grades})
 	return &App{Config: cfg, DB: db, Identity: ids, Catalog: cat, Ledger: led, Access: acc, Grades: grades, Profiles: profiles,
-		Sharing: sharing.NewService(db, cat, acc, sharing.Config{}),
-		Opening: opening.NewService(db, cat, ids, acc, opening.Config{}),
+		Sharing: sharing.NewService(db, cat, acc, sharing.Config{Calendar: cal}),
+		Opening: opening.NewService(db, cat, ids, acc, opening.Config{Calendar: cal}),
 		Notify:  notify.NewService(db)}, nil
+}
+
+// calendar is the working-day calendar deadlines are counted in. Without
+// the State Council's schedule for this year or the next, deadlines there
+// count only the fixed-date holidays: the log says so.
+func calendar(cfg Config) (*workday.Calendar, error) {
+	cal := workday.China()
+	if cfg.Holidays != "" {
+		var err error
+		if cal, err = workday.Load(cfg.Holidays); err != nil {
+			return nil, err
+		}
+	}
+	now := time.Now().In(workday.Beijing)
+	years := []int{now.Year()}
+	if now.Month() >= time.November { // deadlines start to cross the year's end
+		years = append(years, now.Year()+1)
+	}
+	for _, y := range years {
+		if !cal.Covers(y) {
+			cfg.Log.Warn("the working-day calendar has no public-holiday schedule for this year: deadlines count Monday to Friday less 1 January, 1–2 May and 1–3 October; add the State Council's schedule with --holidays",
+				"year", y)
+		}
+	}
+	return cal, nil
 }
 
 // Close writes the decisions still queued and releases the store.

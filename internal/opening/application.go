@@ -25,6 +25,7 @@ import (
 	"dataport/internal/sharing"
 	"dataport/internal/store"
 	"dataport/internal/validate"
+	"dataport/internal/workday"
 )
 
 // ErrState means the application's status does not allow the action.
@@ -105,6 +106,8 @@ type ApplicationInput struct {
 // Config tunes the workflow.
 type Config struct {
 	ReviewDays int // working days each review has (default 10)
+	// Calendar counts the working days (default workday.China()).
+	Calendar *workday.Calendar
 	// RowQuota bounds the rows a granted application may read in total (0: none).
 	RowQuota int64
 }
@@ -122,6 +125,9 @@ type Service struct {
 func NewService(db *store.DB, cat *catalog.Service, ids *identity.Service, acc *access.Service, cfg Config) *Service {
 	if cfg.ReviewDays <= 0 {
 		cfg.ReviewDays = 10
+	}
+	if cfg.Calendar == nil {
+		cfg.Calendar = workday.China()
 	}
 	return &Service{db: db, cat: cat, ids: ids, access: acc, cfg: cfg}
 }
@@ -217,7 +223,7 @@ func (s *Service) Apply(ctx context.Context, actor identity.Principal, in Applic
 		SecurityMeasures: in.SecurityMeasures, Fields: in.Fields, DurationDays: in.DurationDays, Status: StatusProviderReview}
 	err = s.db.Transact(ctx, func(tx *store.Tx) error {
 		a.CreatedAt, a.UpdatedAt = tx.Now(), tx.Now()
-		due := sharing.AddWorkingDays(tx.Now(), s.cfg.ReviewDays)
+		due := s.cfg.Calendar.AddWorkingDays(tx.Now(), s.cfg.ReviewDays)
 		a.DueAt = &due
 		if err := insertApplication(ctx, tx, a); err != nil {
 			return err
@@ -375,13 +381,13 @@ func usccClause(o identity.Organization) string {
 	return "（统一社会信用代码 " + o.USCC + "）"
 }
 
-var beijing = time.FixedZone("CST", 8*60*60)
+var beijing = workday.Beijing
 
 // move changes a's status with a history step, an event and notices.
 func (s *Service) move(ctx context.Context, tx *store.Tx, actor identity.Principal, a *Application, to Status, action, comment, kind string) error {
 	a.Status, a.UpdatedAt, a.DueAt, a.EscalatedAt = to, tx.Now(), nil, nil
 	if to == StatusOperatorReview {
-		due := sharing.AddWorkingDays(tx.Now(), s.cfg.ReviewDays)
+		due := s.cfg.Calendar.AddWorkingDays(tx.Now(), s.cfg.ReviewDays)
 		a.DueAt = &due
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE open_applications SET status = $1, due_at = $2, escalated_at = NULL, reason = $3, updated_at = $4

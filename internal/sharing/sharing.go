@@ -25,6 +25,7 @@ import (
 	"dataport/internal/notify"
 	"dataport/internal/store"
 	"dataport/internal/validate"
+	"dataport/internal/workday"
 )
 
 // ErrState means the request's status does not allow the action.
@@ -94,6 +95,8 @@ type RequestInput struct {
 type Config struct {
 	ReviewDays   int // working days the provider has (default 5)
 	OperatorDays int // working days the operator has (default 5)
+	// Calendar counts the working days (default workday.China()).
+	Calendar *workday.Calendar
 }
 
 // Service runs share requests on one store.
@@ -112,6 +115,9 @@ func NewService(db *store.DB, cat *catalog.Service, acc *access.Service, cfg Con
 	}
 	if cfg.OperatorDays <= 0 {
 		cfg.OperatorDays = 5
+	}
+	if cfg.Calendar == nil {
+		cfg.Calendar = workday.China()
 	}
 	return &Service{db: db, cat: cat, access: acc, cfg: cfg, now: time.Now}
 }
@@ -244,7 +250,7 @@ func (s *Service) route(ctx context.Context, tx *store.Tx, actor identity.Princi
 		return "", s.move(ctx, tx, actor, r, StatusOperatorReview, "to_operator", "", "")
 	}
 	// Conditional: the provider reviews; the request starts in that state.
-	due := AddWorkingDays(tx.Now(), s.cfg.ReviewDays)
+	due := s.cfg.Calendar.AddWorkingDays(tx.Now(), s.cfg.ReviewDays)
 	r.DueAt = &due
 	if _, err := tx.ExecContext(ctx, `UPDATE share_requests SET due_at = $1 WHERE id = $2`, store.TS(due), r.ID); err != nil {
 		return "", err
@@ -357,7 +363,7 @@ func (s *Service) move(ctx context.Context, tx *store.Tx, actor identity.Princip
 	r.Status, r.UpdatedAt = to, tx.Now()
 	r.DueAt = nil
 	if to == StatusOperatorReview {
-		due := AddWorkingDays(tx.Now(), s.cfg.OperatorDays)
+		due := s.cfg.Calendar.AddWorkingDays(tx.Now(), s.cfg.OperatorDays)
 		r.DueAt, r.EscalatedAt = &due, nil
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE share_requests SET status = $1, due_at = $2, escalated_at = $3, reason = $4, updated_at = $5

@@ -257,13 +257,3 @@ func TestWithdraw(t *testing.T) {
 		}
 	})
 }
-
-func TestAddWorkingDays(t *testing.T) {
-	cst := time.FixedZone("CST", 8*3600)
-	friday := time.Date(2026, 3, 6, 10, 0, 0, 0, cst)
-	for n, want := range map[int]string{1: "2026-03-09", 5: "2026-03-13", 6: "2026-03-16"} {
-		if got := sharing.AddWorkingDays(friday, n).In(cst).Format("2006-01-02"); got != want {
-			t.Errorf("%d working days after Friday 6 March: %s, want %s", n, got, want)
-		}
-	}
-}
