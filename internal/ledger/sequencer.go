@@ -119,6 +119,10 @@ func (s *Service) sealBatch(ctx context.Context, c conn, appender *tessera.Appen
 	if err != nil || len(evs) == 0 {
 		return 0, err
 	}
+	// Once sealed, an event must outlive a power cut: the log cannot drop it.
+	if err := s.db.SyncWAL(); err != nil {
+		return 0, fmt.Errorf("ledger: make events durable before sealing: %w", err)
+	}
 	futures := make([]tessera.IndexFuture, len(evs))
 	for i, ev := range evs {
 		e := EntryFor(ev)

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 
 	"dataport/internal/store"
@@ -98,6 +99,39 @@ func TestTimestampsRoundTrip(t *testing.T) {
 		evs, _ := db.Events(ctx, store.EventFilter{})
 		if len(evs) != 1 || evs[0].At.IsZero() || evs[0].At.Location().String() != "UTC" {
 			t.Fatalf("at = %v", evs)
+		}
+	})
+}
+
+// TestSyncWAL: on SQLite the write-ahead log exists after a commit and is
+// synced without error; a store whose log has gone (all checkpointed) syncs
+// nothing and succeeds; on PostgreSQL it is a no-op.
+func TestSyncWAL(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := db.ExecContext(ctx, `CREATE TABLE sync_t (id INTEGER PRIMARY KEY)`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO sync_t (id) VALUES (1)`); err != nil {
+			t.Fatal(err)
+		}
+		if db.Dialect == store.SQLite {
+			if fi, err := os.Stat(db.Path + "-wal"); err != nil || fi.Size() == 0 {
+				t.Fatalf("write-ahead log after a commit: %v %v", fi, err)
+			}
+		}
+		if err := db.SyncWAL(); err != nil {
+			t.Fatal(err)
+		}
+		if db.Dialect == store.SQLite {
+			moved := db.Path + "-wal.moved"
+			if err := os.Rename(db.Path+"-wal", moved); err != nil {
+				t.Fatal(err)
+			}
+			defer os.Rename(moved, db.Path+"-wal")
+			if err := db.SyncWAL(); err != nil {
+				t.Fatalf("no write-ahead log: %v", err)
+			}
 		}
 	})
 }
