@@ -54,9 +54,9 @@ func openBulk(path string) (*bulkConn, error) {
 		return nil, fmt.Errorf("datastore: open bulk connection: %w", err)
 	}
 	sqlite3.Xsqlite3_busy_timeout(c.tls, c.db, 10000)
-	// NORMAL, unlike the store's FULL: a load's rows are invisible until the
-	// version switch, which commits on the store's own connections, so a
-	// power cut can lose only rows of a load that had not switched yet.
+	// NORMAL, as the store's own connections: a load's rows are invisible
+	// until the version switch, so a power cut can lose only rows of a load
+	// that had not switched yet.
 	for _, pragma := range []string{"PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"} {
 		if err := c.exec(pragma); err != nil {
 			c.close()
