@@ -9,11 +9,8 @@ package opening
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -62,6 +59,10 @@ const (
 // Kind names applications in histories, notices and events.
 const Kind = "open_application"
 
+// applications is the review workflow of open applications.
+var applications = sharing.Workflow{Kind: Kind, Table: "open_applications", Noun: "application", Notices: "open", Link: "/applications/",
+	RequesterColumn: "applicant_org_id"}
+
 // Application is one application for a conditionally open resource.
 type Application struct {
 	ID               string         `json:"id"`
@@ -90,6 +91,19 @@ type Application struct {
 // Overdue reports whether the application waits past its deadline at now.
 func (a Application) Overdue(now time.Time) bool {
 	return a.Status.Open() && a.DueAt != nil && now.After(*a.DueAt)
+}
+
+// item is what the review workflow reads of a: decisions are told to the
+// applicant; the agreement's hash seals it in the ledger.
+func (a Application) item() sharing.Item {
+	payload := map[string]any{"resource_id": a.ResourceID, "provider_org_id": a.ProviderOrgID, "applicant_org_id": a.ApplicantOrgID,
+		"applicant_kind": a.ApplicantKind, "status": a.Status, "grant_id": a.GrantID, "purpose_sha256": store.SHA256Hex(a.Purpose)}
+	if a.AgreementHash != "" {
+		payload["agreement_sha256"] = a.AgreementHash
+	}
+	return sharing.Item{ID: a.ID, ProviderOrgID: a.ProviderOrgID, RequesterOrgID: a.ApplicantOrgID, Status: string(a.Status),
+		DueAt: a.DueAt, EscalatedAt: a.EscalatedAt, Reason: a.Reason, Payload: payload,
+		Decisions: notify.To{Users: []string{a.ApplicantUserID}}}
 }
 
 // ApplicationInput is what an applicant fills in.
@@ -144,13 +158,7 @@ func (in *ApplicationInput) normalize() {
 	for _, p := range []*string{&in.Purpose, &in.Scenario, &in.SecurityMeasures} {
 		*p = strings.TrimSpace(*p)
 	}
-	fields := []string{}
-	for _, f := range in.Fields {
-		if f = strings.TrimSpace(f); f != "" && !slices.Contains(fields, f) {
-			fields = append(fields, f)
-		}
-	}
-	in.Fields = fields
+	in.Fields = sharing.Fields(in.Fields)
 }
 
 func (in ApplicationInput) validate(r catalog.Resource) error {
@@ -162,14 +170,7 @@ func (in ApplicationInput) validate(r catalog.Resource) error {
 		errs.Required(f.name, f.v)
 		errs.MaxLen(f.name, f.v, f.max)
 	}
-	if in.DurationDays < 1 || in.DurationDays > 1095 {
-		errs.Add("duration_days", in.DurationDays, "must be between 1 and 1095 days")
-	}
-	for i, f := range in.Fields {
-		if !slices.ContainsFunc(r.Items, func(it catalog.Item) bool { return it.Name == f }) {
-			errs.Add(fmt.Sprintf("fields[%d]", i), f, "is not a data item of this resource")
-		}
-	}
+	sharing.ValidateScope(&errs, r, in.Fields, in.DurationDays)
 	return errs.Err()
 }
 
@@ -231,11 +232,10 @@ func (s *Service) Apply(ctx context.Context, actor identity.Principal, in Applic
 		if err := sharing.AddStep(ctx, tx, Kind, a.ID, sharing.Step{Action: "submitted", Status: string(a.Status), ActorID: actor.UserID, ActorOrgID: org.ID}); err != nil {
 			return err
 		}
-		if err := s.event(ctx, tx, actor, a, "created", ""); err != nil {
+		if err := applications.Emit(ctx, tx, actor, a.item(), "created", ""); err != nil {
 			return err
 		}
-		return notify.Send(ctx, tx, "open.submitted", Kind, a.ID, "/applications/"+a.ID,
-			notify.To{Orgs: []string{a.ProviderOrgID}, OrgRole: identity.RoleAdmin})
+		return applications.NotifySubmitted(ctx, tx, a.item())
 	})
 	if err != nil {
 		return Application{}, err
@@ -246,26 +246,17 @@ func (s *Service) Apply(ctx context.Context, actor identity.Principal, in Applic
 // Review records the provider's, then the operator's, verdict. Rejecting
 // needs a comment. The operator's approval writes the agreement and the grant.
 func (s *Service) Review(ctx context.Context, actor identity.Principal, id string, d sharing.Decision, comment string) (Application, error) {
-	comment = strings.TrimSpace(comment)
-	var errs validate.Errors
-	validate.OneOf(&errs, "decision", d, sharing.Approve, sharing.Reject)
-	if d == sharing.Reject && comment == "" {
-		errs.Add("comment", "", "is required when rejecting: say why")
-	}
-	errs.MaxLen("comment", comment, 2000)
-	if err := errs.Err(); err != nil {
+	comment, err := sharing.ValidateReview(d, comment)
+	if err != nil {
 		return Application{}, err
 	}
 	var grantID string
-	err := s.db.Transact(ctx, func(tx *store.Tx) error {
-		a, err := lockApplication(ctx, tx, id)
+	err = s.db.Transact(ctx, func(tx *store.Tx) error {
+		a, err := oneApplication(ctx, tx, actor, sharing.ByIDForUpdate(tx), id)
 		if err != nil {
 			return err
 		}
-		if !CanView(actor, a) {
-			return fmt.Errorf("application %q: %w", id, store.ErrNotFound)
-		}
-		if err := mayReview(actor, a); err != nil {
+		if err := applications.MayReview(actor, a.item()); err != nil {
 			return err
 		}
 		switch {
@@ -288,22 +279,6 @@ func (s *Service) Review(ctx context.Context, actor identity.Principal, id strin
 		}
 	}
 	return s.Application(ctx, actor, id)
-}
-
-func mayReview(actor identity.Principal, a Application) error {
-	switch a.Status {
-	case StatusProviderReview:
-		if sharing.CanReviewAsProvider(actor, a.ProviderOrgID) || (sharing.CanReviewAsOperator(actor) && a.EscalatedAt != nil) {
-			return nil
-		}
-	case StatusOperatorReview:
-		if sharing.CanReviewAsOperator(actor) {
-			return nil
-		}
-	default:
-		return fmt.Errorf("%w: the application is %s", ErrState, a.Status)
-	}
-	return identity.ErrForbidden
 }
 
 // grant writes the agreement, its hash and the scoped grant.
@@ -383,74 +358,27 @@ func usccClause(o identity.Organization) string {
 
 var beijing = workday.Beijing
 
-// move changes a's status with a history step, an event and notices.
-func (s *Service) move(ctx context.Context, tx *store.Tx, actor identity.Principal, a *Application, to Status, action, comment, kind string) error {
+// move changes a's status, with its deadline (operator review has one),
+// and stores the change (see sharing.Workflow.Move); notice is the kind of
+// the applicant's notice ("" for none). Every move ends an escalation.
+func (s *Service) move(ctx context.Context, tx *store.Tx, actor identity.Principal, a *Application, to Status, action, comment, notice string) error {
 	a.Status, a.UpdatedAt, a.DueAt, a.EscalatedAt = to, tx.Now(), nil, nil
 	if to == StatusOperatorReview {
 		due := s.cfg.Calendar.AddWorkingDays(tx.Now(), s.cfg.ReviewDays)
 		a.DueAt = &due
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE open_applications SET status = $1, due_at = $2, escalated_at = NULL, reason = $3, updated_at = $4
-		WHERE id = $5`, string(to), store.NullTSPtr(a.DueAt), a.Reason, store.TS(tx.Now()), a.ID); err != nil {
-		return err
-	}
-	if err := sharing.AddStep(ctx, tx, Kind, a.ID, sharing.Step{Action: action, Status: string(to), ActorID: actor.UserID,
-		ActorOrgID: actorOrg(actor, *a), Comment: comment}); err != nil {
-		return err
-	}
-	if err := s.event(ctx, tx, actor, *a, string(to), comment); err != nil {
-		return err
-	}
-	if to == StatusOperatorReview {
-		if err := notify.Send(ctx, tx, "open.operator_review", Kind, a.ID, "/applications/"+a.ID, notify.To{Operators: true}); err != nil {
-			return err
-		}
-	}
-	if kind == "" {
-		return nil
-	}
-	return notify.Send(ctx, tx, kind, Kind, a.ID, "/applications/"+a.ID, notify.To{Users: []string{a.ApplicantUserID}})
-}
-
-func actorOrg(actor identity.Principal, a Application) string {
-	for _, org := range []string{a.ProviderOrgID, a.ApplicantOrgID} {
-		if actor.RoleIn(org) != "" {
-			return org
-		}
-	}
-	return ""
-}
-
-// event records a change of a; the payload holds ids and hashes only (the
-// agreement's hash seals it in the ledger).
-func (s *Service) event(ctx context.Context, tx *store.Tx, actor identity.Principal, a Application, what, comment string) error {
-	payload := map[string]any{"resource_id": a.ResourceID, "provider_org_id": a.ProviderOrgID, "applicant_org_id": a.ApplicantOrgID,
-		"applicant_kind": a.ApplicantKind, "status": a.Status, "grant_id": a.GrantID, "purpose_sha256": store.SHA256Hex(a.Purpose)}
-	if a.AgreementHash != "" {
-		payload["agreement_sha256"] = a.AgreementHash
-	}
-	if comment != "" {
-		payload["comment_sha256"] = store.SHA256Hex(comment)
-	}
-	return tx.Emit(ctx, store.Event{Type: Kind + "." + what, ActorUserID: actor.UserID, ActorOrgID: actorOrg(actor, a),
-		SubjectKind: Kind, SubjectID: a.ID}, payload)
+	return applications.Move(ctx, tx, actor, a.item(), action, comment, notice)
 }
 
 // Withdraw ends an application still under review, at the applicant's wish.
 func (s *Service) Withdraw(ctx context.Context, actor identity.Principal, id string) (Application, error) {
 	err := s.db.Transact(ctx, func(tx *store.Tx) error {
-		a, err := lockApplication(ctx, tx, id)
+		a, err := oneApplication(ctx, tx, actor, sharing.ByIDForUpdate(tx), id)
 		if err != nil {
 			return err
 		}
-		if !CanView(actor, a) {
-			return fmt.Errorf("application %q: %w", id, store.ErrNotFound)
-		}
-		if !CanApply(actor, a.ApplicantOrgID) {
-			return identity.ErrForbidden
-		}
-		if !a.Status.Open() {
-			return fmt.Errorf("%w: only an application under review can be withdrawn (this one is %s)", ErrState, a.Status)
+		if err := applications.MayWithdraw(actor, a.item()); err != nil {
+			return err
 		}
 		return s.move(ctx, tx, actor, &a, StatusWithdrawn, "withdrawn", "", "")
 	})
@@ -465,23 +393,12 @@ func (s *Service) Withdraw(ctx context.Context, actor identity.Principal, id str
 func (s *Service) Escalate(ctx context.Context, now time.Time) (int, error) {
 	n := 0
 	err := s.db.Transact(ctx, func(tx *store.Tx) error {
-		list, err := queryApplications(ctx, tx, ` WHERE status IN ('provider_review', 'operator_review') AND escalated_at IS NULL AND due_at < $1`,
-			` ORDER BY due_at`, store.TS(now))
+		due, err := queryApplications(ctx, tx, sharing.Overdue+` ORDER BY due_at`, store.TS(now))
 		if err != nil {
 			return err
 		}
-		for _, a := range list {
-			if _, err := tx.ExecContext(ctx, `UPDATE open_applications SET escalated_at = $1 WHERE id = $2`, store.TS(tx.Now()), a.ID); err != nil {
-				return err
-			}
-			if err := sharing.AddStep(ctx, tx, Kind, a.ID, sharing.Step{Action: "escalated", Status: string(a.Status), ActorID: identity.System.UserID}); err != nil {
-				return err
-			}
-			if err := s.event(ctx, tx, identity.System, a, "escalated", ""); err != nil {
-				return err
-			}
-			if err := notify.Send(ctx, tx, "open.escalated", Kind, a.ID, "/applications/"+a.ID,
-				notify.To{Operators: true, Orgs: []string{a.ProviderOrgID}, OrgRole: identity.RoleAdmin}); err != nil {
+		for _, a := range due {
+			if err := applications.Escalate(ctx, tx, a.item()); err != nil {
 				return err
 			}
 			n++
@@ -493,14 +410,10 @@ func (s *Service) Escalate(ctx context.Context, now time.Time) (int, error) {
 
 // Application returns one application with its history, if actor may see it.
 func (s *Service) Application(ctx context.Context, actor identity.Principal, id string) (Application, error) {
-	list, err := queryApplications(ctx, s.db, ` WHERE id = $1`, ``, id)
+	a, err := oneApplication(ctx, s.db, actor, sharing.ByID, id)
 	if err != nil {
 		return Application{}, err
 	}
-	if len(list) == 0 || !CanView(actor, list[0]) {
-		return Application{}, fmt.Errorf("application %q: %w", id, store.ErrNotFound)
-	}
-	a := list[0]
 	a.Steps, err = sharing.Steps(ctx, s.db, Kind, id)
 	return a, err
 }
@@ -516,38 +429,20 @@ type Filter struct {
 
 // Applications lists the applications actor may see that match f.
 func (s *Service) Applications(ctx context.Context, actor identity.Principal, f Filter) ([]Application, error) {
-	if actor.IsAnonymous() {
-		return nil, identity.ErrUnauthenticated
+	clause, args, err := applications.ListClause(actor, f.Side, string(f.Status), f.Limit)
+	if err != nil {
+		return nil, err
 	}
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 100
-	}
-	var w sharing.Where
-	order := " ORDER BY id DESC"
-	switch f.Side {
-	case "sent":
-		w.In("applicant_org_id", actor.OrgIDs())
-	case "received":
-		w.In("provider_org_id", actor.OrgIDs())
-	case "queue":
-		w.Queue(actor)
-		order = " ORDER BY due_at, id"
-	default:
-		if !actor.IsPlatformStaff() {
-			w.Either("applicant_org_id", "provider_org_id", actor.OrgIDs())
-		}
-	}
-	if f.Status != "" {
-		w.Add("status = $?", string(f.Status))
-	}
-	return queryApplications(ctx, s.db, w.Clause(), order+fmt.Sprintf(" LIMIT %d", f.Limit), w.Args()...)
+	return queryApplications(ctx, s.db, clause, args...)
 }
 
 const applicationColumns = `id, resource_id, provider_org_id, applicant_kind, applicant_org_id, applicant_user_id, purpose, scenario,
 	security_measures, fields, duration_days, status, due_at, escalated_at, grant_id, agreement, agreement_hash, reason, created_at, updated_at`
 
-func queryApplications(ctx context.Context, q store.Querier, where, tail string, args ...any) ([]Application, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+applicationColumns+` FROM open_applications`+where+tail, args...)
+// queryApplications returns the applications that clause (the SQL after
+// FROM) selects.
+func queryApplications(ctx context.Context, q store.Querier, clause string, args ...any) ([]Application, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+applicationColumns+` FROM open_applications`+clause, args...)
 	if err != nil {
 		return nil, fmt.Errorf("opening: applications: %w", err)
 	}
@@ -577,21 +472,14 @@ func queryApplications(ctx context.Context, q store.Querier, where, tail string,
 	return out, rows.Err()
 }
 
-func lockApplication(ctx context.Context, tx *store.Tx, id string) (Application, error) {
-	if tx.Dialect == store.Postgres {
-		var got string
-		err := tx.QueryRowContext(ctx, `SELECT id FROM open_applications WHERE id = $1 FOR UPDATE`, id).Scan(&got)
-		if errors.Is(err, sql.ErrNoRows) {
-			return Application{}, fmt.Errorf("application %q: %w", id, store.ErrNotFound)
-		} else if err != nil {
-			return Application{}, err
-		}
-	}
-	list, err := queryApplications(ctx, tx, ` WHERE id = $1`, ``, id)
+// oneApplication returns application id, which clause selects, if actor
+// may see it.
+func oneApplication(ctx context.Context, q store.Querier, actor identity.Principal, clause, id string) (Application, error) {
+	list, err := queryApplications(ctx, q, clause, id)
 	if err != nil {
 		return Application{}, err
 	}
-	if len(list) == 0 {
+	if len(list) == 0 || !CanView(actor, list[0]) {
 		return Application{}, fmt.Errorf("application %q: %w", id, store.ErrNotFound)
 	}
 	return list[0], nil

@@ -7,15 +7,44 @@ import (
 	"dataport/internal/identity"
 )
 
+// ListClause returns the SQL after FROM, with its arguments, that lists
+// the items actor may see: side "sent" (requested by actor's
+// organizations), "received" (for their data), "queue" (waiting for
+// actor's review, oldest deadline first) or "" (both; everything for
+// platform staff); status "" for any; at most limit (1–500, default 100).
+func (w Workflow) ListClause(actor identity.Principal, side, status string, limit int) (string, []any, error) {
+	if actor.IsAnonymous() {
+		return "", nil, identity.ErrUnauthenticated
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	var b where
+	order := "id DESC"
+	switch side {
+	case "sent":
+		b.in(w.RequesterColumn, actor.OrgIDs())
+	case "received":
+		b.in("provider_org_id", actor.OrgIDs())
+	case "queue":
+		b.queue(actor)
+		order = "due_at, id"
+	default:
+		if !actor.IsPlatformStaff() {
+			b.either(w.RequesterColumn, "provider_org_id", actor.OrgIDs())
+		}
+	}
+	if status != "" {
+		b.add("status = $?", status)
+	}
+	return b.clause() + fmt.Sprintf(` ORDER BY %s LIMIT %d`, order, limit), b.args, nil
+}
+
 // where builds a WHERE clause; "$?" in a condition is numbered in order.
-// Exported through Where for the opening workflow, which shares it.
 type where struct {
 	conds []string
 	args  []any
 }
-
-// Where is the clause builder shared with the opening workflow.
-type Where = where
 
 func (w *where) add(cond string, args ...any) {
 	for _, a := range args {
@@ -24,9 +53,6 @@ func (w *where) add(cond string, args ...any) {
 	}
 	w.conds = append(w.conds, cond)
 }
-
-// Add appends a condition.
-func (w *where) Add(cond string, args ...any) { w.add(cond, args...) }
 
 func (w *where) list(ids []string) string {
 	if len(ids) == 0 {
@@ -44,15 +70,9 @@ func (w *where) in(column string, ids []string) {
 	w.conds = append(w.conds, column+" IN ("+w.list(ids)+")")
 }
 
-// In restricts column to ids (nothing when ids is empty).
-func (w *where) In(column string, ids []string) { w.in(column, ids) }
-
 func (w *where) either(a, b string, ids []string) {
 	w.conds = append(w.conds, "("+a+" IN ("+w.list(ids)+") OR "+b+" IN ("+w.list(ids)+"))")
 }
-
-// Either restricts a or b to ids.
-func (w *where) Either(a, b string, ids []string) { w.either(a, b, ids) }
 
 // queue selects what waits for p's review: the provider review of the
 // institutions p administers and, for operators, operator review and every
@@ -71,18 +91,9 @@ func (w *where) queue(p identity.Principal) {
 	w.conds = append(w.conds, cond)
 }
 
-// Queue selects what waits for p's review (see queue).
-func (w *where) Queue(p identity.Principal) { w.queue(p) }
-
 func (w *where) clause() string {
 	if len(w.conds) == 0 {
 		return ""
 	}
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
-
-// Clause returns " WHERE …" or "".
-func (w *where) Clause() string { return w.clause() }
-
-// Args returns the arguments of the clause.
-func (w *where) Args() []any { return w.args }

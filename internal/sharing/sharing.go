@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +53,10 @@ func (s Status) Open() bool { return s == StatusProviderReview || s == StatusOpe
 // Kind names share requests in histories, notices and events.
 const Kind = "share_request"
 
+// requests is the review workflow of share requests.
+var requests = Workflow{Kind: Kind, Table: "share_requests", Noun: "request", Notices: "share", Link: "/share-requests/",
+	RequesterColumn: "requester_org_id"}
+
 // Request is one institution's request for another's resource.
 type Request struct {
 	ID              string     `json:"id"`
@@ -79,6 +82,16 @@ type Request struct {
 // Overdue reports whether the request waits past its deadline at now.
 func (r Request) Overdue(now time.Time) bool {
 	return r.Status.Open() && r.DueAt != nil && now.After(*r.DueAt)
+}
+
+// item is what the review workflow reads of r: decisions are told to the
+// requester and the requesting institution's admins.
+func (r Request) item() Item {
+	payload := map[string]any{"resource_id": r.ResourceID, "provider_org_id": r.ProviderOrgID, "requester_org_id": r.RequesterOrgID,
+		"status": r.Status, "grant_id": r.GrantID, "purpose_sha256": store.SHA256Hex(r.Purpose), "legal_basis_sha256": store.SHA256Hex(r.LegalBasis)}
+	return Item{ID: r.ID, ProviderOrgID: r.ProviderOrgID, RequesterOrgID: r.RequesterOrgID, Status: string(r.Status),
+		DueAt: r.DueAt, EscalatedAt: r.EscalatedAt, Reason: r.Reason, Payload: payload,
+		Decisions: notify.To{Users: []string{r.RequesterUserID}, Orgs: []string{r.RequesterOrgID}, OrgRole: identity.RoleAdmin}}
 }
 
 // RequestInput is what a requester fills in.
@@ -124,13 +137,7 @@ func NewService(db *store.DB, cat *catalog.Service, acc *access.Service, cfg Con
 
 func (in *RequestInput) normalize() {
 	in.Purpose, in.LegalBasis = strings.TrimSpace(in.Purpose), strings.TrimSpace(in.LegalBasis)
-	fields := []string{}
-	for _, f := range in.Fields {
-		if f = strings.TrimSpace(f); f != "" && !slices.Contains(fields, f) {
-			fields = append(fields, f)
-		}
-	}
-	in.Fields = fields
+	in.Fields = Fields(in.Fields)
 }
 
 func (in RequestInput) validate(r catalog.Resource) error {
@@ -139,14 +146,7 @@ func (in RequestInput) validate(r catalog.Resource) error {
 	errs.MaxLen("purpose", in.Purpose, 500)
 	errs.Required("legal_basis", in.LegalBasis)
 	errs.MaxLen("legal_basis", in.LegalBasis, 1000)
-	if in.DurationDays < 1 || in.DurationDays > 1095 {
-		errs.Add("duration_days", in.DurationDays, "must be between 1 and 1095 days")
-	}
-	for i, f := range in.Fields {
-		if !slices.ContainsFunc(r.Items, func(it catalog.Item) bool { return it.Name == f }) {
-			errs.Add(fmt.Sprintf("fields[%d]", i), f, "is not a data item of this resource")
-		}
-	}
+	ValidateScope(&errs, r, in.Fields, in.DurationDays)
 	return errs.Err()
 }
 
@@ -206,7 +206,7 @@ func (s *Service) Create(ctx context.Context, actor identity.Principal, in Reque
 		if err := insertRequest(ctx, tx, r); err != nil {
 			return err
 		}
-		if err := s.event(ctx, tx, actor, r, "created", ""); err != nil {
+		if err := requests.Emit(ctx, tx, actor, r.item(), "created", ""); err != nil {
 			return err
 		}
 		if err := AddStep(ctx, tx, Kind, r.ID, Step{Action: "submitted", Status: string(StatusProviderReview), ActorID: actor.UserID, ActorOrgID: in.RequesterOrgID}); err != nil {
@@ -255,43 +255,24 @@ func (s *Service) route(ctx context.Context, tx *store.Tx, actor identity.Princi
 	if _, err := tx.ExecContext(ctx, `UPDATE share_requests SET due_at = $1 WHERE id = $2`, store.TS(due), r.ID); err != nil {
 		return "", err
 	}
-	return "", notify.Send(ctx, tx, "share.submitted", Kind, r.ID, "/share-requests/"+r.ID,
-		notify.To{Orgs: []string{r.ProviderOrgID}, OrgRole: identity.RoleAdmin})
+	return "", requests.NotifySubmitted(ctx, tx, r.item())
 }
-
-// Decision is a reviewer's verdict.
-type Decision string
-
-// Verdicts.
-const (
-	Approve Decision = "approve"
-	Reject  Decision = "reject"
-)
 
 // Review records the provider's or the operator's verdict on a request under
 // review. Rejecting needs a comment. An overdue request may be decided by
 // the operator in the provider's place.
 func (s *Service) Review(ctx context.Context, actor identity.Principal, id string, d Decision, comment string) (Request, error) {
-	comment = strings.TrimSpace(comment)
-	var errs validate.Errors
-	validate.OneOf(&errs, "decision", d, Approve, Reject)
-	if d == Reject && comment == "" {
-		errs.Add("comment", "", "is required when rejecting: say why")
-	}
-	errs.MaxLen("comment", comment, 2000)
-	if err := errs.Err(); err != nil {
+	comment, err := ValidateReview(d, comment)
+	if err != nil {
 		return Request{}, err
 	}
 	var grantID string
-	err := s.db.Transact(ctx, func(tx *store.Tx) error {
-		r, err := lockRequest(ctx, tx, id)
+	err = s.db.Transact(ctx, func(tx *store.Tx) error {
+		r, err := oneRequest(ctx, tx, actor, ByIDForUpdate(tx), id)
 		if err != nil {
 			return err
 		}
-		if !CanView(actor, r) {
-			return fmt.Errorf("share request %q: %w", id, store.ErrNotFound)
-		}
-		if err := s.mayReview(actor, r); err != nil {
+		if err := requests.MayReview(actor, r.item()); err != nil {
 			return err
 		}
 		if d == Reject {
@@ -323,23 +304,6 @@ func (s *Service) Review(ctx context.Context, actor identity.Principal, id strin
 	return s.Get(ctx, actor, id)
 }
 
-// mayReview says whether actor may decide r now.
-func (s *Service) mayReview(actor identity.Principal, r Request) error {
-	switch r.Status {
-	case StatusProviderReview:
-		if CanReviewAsProvider(actor, r.ProviderOrgID) || (CanReviewAsOperator(actor) && r.EscalatedAt != nil) {
-			return nil
-		}
-	case StatusOperatorReview:
-		if CanReviewAsOperator(actor) {
-			return nil
-		}
-	default:
-		return fmt.Errorf("%w: the request is %s", ErrState, r.Status)
-	}
-	return identity.ErrForbidden
-}
-
 // grant creates the request's grant and marks it granted.
 func (s *Service) grant(ctx context.Context, tx *store.Tx, actor identity.Principal, r *Request, res catalog.Resource, comment string) (string, error) {
 	g, err := s.access.CreateGrant(ctx, tx, actor, access.NewGrant{
@@ -356,76 +320,27 @@ func (s *Service) grant(ctx context.Context, tx *store.Tx, actor identity.Princi
 	return g.ID, s.move(ctx, tx, actor, r, StatusGranted, "granted", comment, "share.granted")
 }
 
-// move changes r's status with a history step, an event and notices.
-// kind is the notice to the requester ("" for none); entering operator
-// review tells the operators.
-func (s *Service) move(ctx context.Context, tx *store.Tx, actor identity.Principal, r *Request, to Status, action, comment, kind string) error {
-	r.Status, r.UpdatedAt = to, tx.Now()
-	r.DueAt = nil
+// move changes r's status, with its deadline (operator review has one),
+// and stores the change (see Workflow.Move); notice is the kind of the
+// requester's notice ("" for none).
+func (s *Service) move(ctx context.Context, tx *store.Tx, actor identity.Principal, r *Request, to Status, action, comment, notice string) error {
+	r.Status, r.UpdatedAt, r.DueAt = to, tx.Now(), nil
 	if to == StatusOperatorReview {
 		due := s.cfg.Calendar.AddWorkingDays(tx.Now(), s.cfg.OperatorDays)
 		r.DueAt, r.EscalatedAt = &due, nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE share_requests SET status = $1, due_at = $2, escalated_at = $3, reason = $4, updated_at = $5
-		WHERE id = $6`, string(to), store.NullTSPtr(r.DueAt), store.NullTSPtr(r.EscalatedAt), r.Reason, store.TS(tx.Now()), r.ID); err != nil {
-		return err
-	}
-	if action == "" {
-		action = "approved"
-	}
-	if err := AddStep(ctx, tx, Kind, r.ID, Step{Action: action, Status: string(to), ActorID: actor.UserID, ActorOrgID: actorOrg(actor, *r), Comment: comment}); err != nil {
-		return err
-	}
-	if err := s.event(ctx, tx, actor, *r, string(to), comment); err != nil {
-		return err
-	}
-	if to == StatusOperatorReview {
-		if err := notify.Send(ctx, tx, "share.operator_review", Kind, r.ID, "/share-requests/"+r.ID, notify.To{Operators: true}); err != nil {
-			return err
-		}
-	}
-	if kind == "" {
-		return nil
-	}
-	return notify.Send(ctx, tx, kind, Kind, r.ID, "/share-requests/"+r.ID, notify.To{Users: []string{r.RequesterUserID}, Orgs: []string{r.RequesterOrgID}, OrgRole: identity.RoleAdmin})
-}
-
-// actorOrg is the organization on whose behalf actor acts on r.
-func actorOrg(actor identity.Principal, r Request) string {
-	for _, org := range []string{r.ProviderOrgID, r.RequesterOrgID} {
-		if actor.RoleIn(org) != "" {
-			return org
-		}
-	}
-	return ""
-}
-
-// event records a change of r; the payload holds ids and hashes only.
-func (s *Service) event(ctx context.Context, tx *store.Tx, actor identity.Principal, r Request, what, comment string) error {
-	payload := map[string]any{"resource_id": r.ResourceID, "provider_org_id": r.ProviderOrgID, "requester_org_id": r.RequesterOrgID,
-		"status": r.Status, "grant_id": r.GrantID, "purpose_sha256": store.SHA256Hex(r.Purpose), "legal_basis_sha256": store.SHA256Hex(r.LegalBasis)}
-	if comment != "" {
-		payload["comment_sha256"] = store.SHA256Hex(comment)
-	}
-	return tx.Emit(ctx, store.Event{Type: Kind + "." + what, ActorUserID: actor.UserID, ActorOrgID: actorOrg(actor, r),
-		SubjectKind: Kind, SubjectID: r.ID}, payload)
+	return requests.Move(ctx, tx, actor, r.item(), action, comment, notice)
 }
 
 // Withdraw ends a request still under review, at the requester's wish.
 func (s *Service) Withdraw(ctx context.Context, actor identity.Principal, id string) (Request, error) {
 	err := s.db.Transact(ctx, func(tx *store.Tx) error {
-		r, err := lockRequest(ctx, tx, id)
+		r, err := oneRequest(ctx, tx, actor, ByIDForUpdate(tx), id)
 		if err != nil {
 			return err
 		}
-		if !CanView(actor, r) {
-			return fmt.Errorf("share request %q: %w", id, store.ErrNotFound)
-		}
-		if !CanRequest(actor, r.RequesterOrgID) {
-			return identity.ErrForbidden
-		}
-		if !r.Status.Open() {
-			return fmt.Errorf("%w: only a request under review can be withdrawn (this one is %s)", ErrState, r.Status)
+		if err := requests.MayWithdraw(actor, r.item()); err != nil {
+			return err
 		}
 		return s.move(ctx, tx, actor, &r, StatusWithdrawn, "withdrawn", "", "")
 	})
@@ -441,33 +356,12 @@ func (s *Service) Withdraw(ctx context.Context, actor identity.Principal, id str
 func (s *Service) Escalate(ctx context.Context, now time.Time) (int, error) {
 	n := 0
 	err := s.db.Transact(ctx, func(tx *store.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+requestColumns+` FROM share_requests
-			WHERE status IN ('provider_review', 'operator_review') AND escalated_at IS NULL AND due_at < $1 ORDER BY due_at`, store.TS(now))
+		due, err := queryRequests(ctx, tx, Overdue+` ORDER BY due_at`, store.TS(now))
 		if err != nil {
 			return err
 		}
-		var due []Request
-		for rows.Next() {
-			r, err := scanRequest(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			due = append(due, r)
-		}
-		rows.Close()
 		for _, r := range due {
-			if _, err := tx.ExecContext(ctx, `UPDATE share_requests SET escalated_at = $1 WHERE id = $2`, store.TS(tx.Now()), r.ID); err != nil {
-				return err
-			}
-			if err := AddStep(ctx, tx, Kind, r.ID, Step{Action: "escalated", Status: string(r.Status), ActorID: identity.System.UserID}); err != nil {
-				return err
-			}
-			if err := s.event(ctx, tx, identity.System, r, "escalated", ""); err != nil {
-				return err
-			}
-			if err := notify.Send(ctx, tx, "share.escalated", Kind, r.ID, "/share-requests/"+r.ID,
-				notify.To{Operators: true, Orgs: []string{r.ProviderOrgID}, OrgRole: identity.RoleAdmin}); err != nil {
+			if err := requests.Escalate(ctx, tx, r.item()); err != nil {
 				return err
 			}
 			n++
@@ -479,12 +373,9 @@ func (s *Service) Escalate(ctx context.Context, now time.Time) (int, error) {
 
 // Get returns one request with its history, if actor may see it.
 func (s *Service) Get(ctx context.Context, actor identity.Principal, id string) (Request, error) {
-	r, err := queryRequest(ctx, s.db, `SELECT `+requestColumns+` FROM share_requests WHERE id = $1`, id)
+	r, err := oneRequest(ctx, s.db, actor, ByID, id)
 	if err != nil {
-		return r, err
-	}
-	if !CanView(actor, r) {
-		return Request{}, fmt.Errorf("share request %q: %w", id, store.ErrNotFound)
+		return Request{}, err
 	}
 	r.Steps, err = Steps(ctx, s.db, Kind, id)
 	return r, err
@@ -502,45 +393,11 @@ type Filter struct {
 
 // List returns the requests actor may see that match f.
 func (s *Service) List(ctx context.Context, actor identity.Principal, f Filter) ([]Request, error) {
-	if actor.IsAnonymous() {
-		return nil, identity.ErrUnauthenticated
-	}
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 100
-	}
-	var b where
-	order := "id DESC"
-	switch f.Side {
-	case "sent":
-		b.in("requester_org_id", actor.OrgIDs())
-	case "received":
-		b.in("provider_org_id", actor.OrgIDs())
-	case "queue":
-		b.queue(actor)
-		order = "due_at, id"
-	default:
-		if !actor.IsPlatformStaff() {
-			b.either("requester_org_id", "provider_org_id", actor.OrgIDs())
-		}
-	}
-	if f.Status != "" {
-		b.add("status = $?", string(f.Status))
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+requestColumns+` FROM share_requests`+b.clause()+
-		fmt.Sprintf(` ORDER BY %s LIMIT %d`, order, f.Limit), b.args...)
+	clause, args, err := requests.ListClause(actor, f.Side, string(f.Status), f.Limit)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Request{}
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryRequests(ctx, s.db, clause, args...)
 }
 
 const requestColumns = `id, resource_id, provider_org_id, requester_org_id, requester_user_id, purpose, legal_basis, fields,
@@ -565,20 +422,35 @@ func scanRequest(row interface{ Scan(...any) error }) (Request, error) {
 	return r, json.Unmarshal(fields, &r.Fields)
 }
 
-func queryRequest(ctx context.Context, q store.Querier, query, id string) (Request, error) {
-	r, err := scanRequest(q.QueryRowContext(ctx, query, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, fmt.Errorf("share request %q: %w", id, store.ErrNotFound)
+// queryRequests returns the share requests that clause (the SQL after
+// FROM) selects.
+func queryRequests(ctx context.Context, q store.Querier, clause string, args ...any) ([]Request, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+requestColumns+` FROM share_requests`+clause, args...)
+	if err != nil {
+		return nil, err
 	}
-	return r, err
+	defer rows.Close()
+	out := []Request{}
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
-func lockRequest(ctx context.Context, tx *store.Tx, id string) (Request, error) {
-	q := `SELECT ` + requestColumns + ` FROM share_requests WHERE id = $1`
-	if tx.Dialect == store.Postgres {
-		q += ` FOR UPDATE`
+// oneRequest returns request id, which clause selects, if actor may see it.
+func oneRequest(ctx context.Context, q store.Querier, actor identity.Principal, clause, id string) (Request, error) {
+	list, err := queryRequests(ctx, q, clause, id)
+	if err != nil {
+		return Request{}, err
 	}
-	return queryRequest(ctx, tx, q, id)
+	if len(list) == 0 || !CanView(actor, list[0]) {
+		return Request{}, fmt.Errorf("share request %q: %w", id, store.ErrNotFound)
+	}
+	return list[0], nil
 }
 
 func insertRequest(ctx context.Context, tx *store.Tx, r Request) error {
