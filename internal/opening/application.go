@@ -95,6 +95,16 @@ func (a Application) Overdue(now time.Time) bool {
 
 // item is what the review workflow reads of a: decisions are told to the
 // applicant; the agreement's hash seals it in the ledger.
+// CanReview says whether actor may decide a now (the rule Review applies).
+func (a Application) CanReview(actor identity.Principal) bool {
+	return applications.MayReview(actor, a.item()) == nil
+}
+
+// CanWithdraw says whether actor may withdraw a now (the rule Withdraw applies).
+func (a Application) CanWithdraw(actor identity.Principal) bool {
+	return applications.MayWithdraw(actor, a.item()) == nil
+}
+
 func (a Application) item() sharing.Item {
 	payload := map[string]any{"resource_id": a.ResourceID, "provider_org_id": a.ProviderOrgID, "applicant_org_id": a.ApplicantOrgID,
 		"applicant_kind": a.ApplicantKind, "status": a.Status, "grant_id": a.GrantID, "purpose_sha256": store.SHA256Hex(a.Purpose)}

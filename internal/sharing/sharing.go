@@ -86,6 +86,16 @@ func (r Request) Overdue(now time.Time) bool {
 
 // item is what the review workflow reads of r: decisions are told to the
 // requester and the requesting institution's admins.
+// CanReview says whether actor may decide r now (the rule Review applies).
+func (r Request) CanReview(actor identity.Principal) bool {
+	return requests.MayReview(actor, r.item()) == nil
+}
+
+// CanWithdraw says whether actor may withdraw r now (the rule Withdraw applies).
+func (r Request) CanWithdraw(actor identity.Principal) bool {
+	return requests.MayWithdraw(actor, r.item()) == nil
+}
+
 func (r Request) item() Item {
 	payload := map[string]any{"resource_id": r.ResourceID, "provider_org_id": r.ProviderOrgID, "requester_org_id": r.RequesterOrgID,
 		"status": r.Status, "grant_id": r.GrantID, "purpose_sha256": store.SHA256Hex(r.Purpose), "legal_basis_sha256": store.SHA256Hex(r.LegalBasis)}

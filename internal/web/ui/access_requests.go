@@ -320,10 +320,7 @@ func (s *server) loadShareRequest(r *http.Request, p identity.Principal) (reques
 		Requester: n.org(req.RequesterOrgID), Provider: n.org(req.ProviderOrgID), Purpose: req.Purpose, Basis: req.LegalBasis,
 		Fields: req.Fields, DurationDays: req.DurationDays, DueAt: req.DueAt, EscalatedAt: req.EscalatedAt, Overdue: req.Overdue(time.Now()),
 		NeedsOperator: req.NeedsOperator, GrantID: req.GrantID, Reason: req.Reason,
-		CanWithdraw: req.Status.Open() && sharing.CanRequest(p, req.RequesterOrgID),
-		CanReview: (req.Status == sharing.StatusProviderReview && (sharing.CanReviewAsProvider(p, req.ProviderOrgID) ||
-			(req.EscalatedAt != nil && sharing.CanReviewAsOperator(p)))) ||
-			(req.Status == sharing.StatusOperatorReview && sharing.CanReviewAsOperator(p))}
+		CanWithdraw: req.CanWithdraw(p), CanReview: req.CanReview(p)}
 	page.Steps, err = s.stepRows(r.Context(), req.Steps)
 	return page, err
 }
@@ -350,10 +347,7 @@ func (s *server) loadApplication(r *http.Request, p identity.Principal) (request
 		Requester: n.org(a.ApplicantOrgID), Provider: n.org(a.ProviderOrgID), Purpose: a.Purpose, Basis: a.Scenario,
 		Measures: a.SecurityMeasures, Fields: a.Fields, DurationDays: a.DurationDays, DueAt: a.DueAt, EscalatedAt: a.EscalatedAt,
 		Overdue: a.Overdue(time.Now()), NeedsOperator: true, GrantID: a.GrantID, Reason: a.Reason, Agreement: a.Agreement,
-		AgreeHash: a.AgreementHash, CanWithdraw: a.Status.Open() && opening.CanApply(p, a.ApplicantOrgID),
-		CanReview: (a.Status == opening.StatusProviderReview && (sharing.CanReviewAsProvider(p, a.ProviderOrgID) ||
-			(a.EscalatedAt != nil && sharing.CanReviewAsOperator(p)))) ||
-			(a.Status == opening.StatusOperatorReview && sharing.CanReviewAsOperator(p))}
+		AgreeHash: a.AgreementHash, CanWithdraw: a.CanWithdraw(p), CanReview: a.CanReview(p)}
 	page.Steps, err = s.stepRows(r.Context(), a.Steps)
 	return page, err
 }
