@@ -68,6 +68,7 @@ type App struct {
 	Notify   *notify.Service
 	Grades   *classify.Service // classification and grading (GB/T 43697), enforcement
 	Profiles *deid.Service     // de-identification profiles per resource
+	Calendar *workday.Calendar // the working days deadlines are counted in
 }
 
 // Open connects to the store (applying migrations) and builds the services.
@@ -93,35 +94,35 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	acc := access.New(db, cat, access.Config{AnonymousRate: cfg.AnonymousRate, Logger: cfg.Log, Rules: grades})
-	return &App{Config: cfg, DB: db, Identity: ids, Catalog: cat, Ledger: led, Access: acc, Grades: grades, Profiles: profiles,
+	return &App{Config: cfg, DB: db, Identity: ids, Catalog: cat, Ledger: led, Access: acc, Grades: grades, Profiles: profiles, Calendar: cal,
 		Sharing: sharing.NewService(db, cat, acc, sharing.Config{Calendar: cal}),
 		Opening: opening.NewService(db, cat, ids, acc, opening.Config{Calendar: cal}),
 		Notify:  notify.NewService(db)}, nil
 }
 
-// calendar is the working-day calendar deadlines are counted in. Without
-// the State Council's schedule for this year or the next, deadlines there
-// count only the fixed-date holidays: the log says so.
+// calendar is the working-day calendar deadlines are counted in: the
+// shipped schedules, or those and the operator's file.
 func calendar(cfg Config) (*workday.Calendar, error) {
-	cal := workday.China()
-	if cfg.Holidays != "" {
-		var err error
-		if cal, err = workday.Load(cfg.Holidays); err != nil {
-			return nil, err
-		}
+	if cfg.Holidays == "" {
+		return workday.China(), nil
 	}
-	now := time.Now().In(workday.Beijing)
+	return workday.Load(cfg.Holidays)
+}
+
+// warnCalendar logs, for a server, the years deadlines may fall in that
+// have no State Council schedule: only the fixed-date holidays count there.
+func (a *App) warnCalendar(now time.Time) {
+	now = now.In(workday.Beijing)
 	years := []int{now.Year()}
 	if now.Month() >= time.November { // deadlines start to cross the year's end
 		years = append(years, now.Year()+1)
 	}
 	for _, y := range years {
-		if !cal.Covers(y) {
-			cfg.Log.Warn("the working-day calendar has no public-holiday schedule for this year: deadlines count Monday to Friday less 1 January, 1–2 May and 1–3 October; add the State Council's schedule with --holidays",
+		if !a.Calendar.Covers(y) {
+			a.Config.Log.Warn("the working-day calendar has no public-holiday schedule for this year: deadlines count Monday to Friday less 1 January, 1–2 May and 1–3 October; add the State Council's schedule with --holidays",
 				"year", y)
 		}
 	}
-	return cal, nil
 }
 
 // Close writes the decisions still queued and releases the store.
@@ -133,6 +134,7 @@ func (a *App) Close() error {
 // Serve listens on the configured address and serves until ctx is cancelled,
 // then shuts down gracefully, letting requests in flight finish.
 func (a *App) Serve(ctx context.Context) error {
+	a.warnCalendar(time.Now())
 	indexer, err := a.OpenSearch(ctx)
 	if err != nil {
 		return err
