@@ -89,6 +89,11 @@ func CanEditList(p identity.Principal, orgID string) bool {
 	return p.AtLeast(orgID, identity.RoleEditor) || p.Has(identity.PlatformSysadmin)
 }
 
+// CanPublishList: the institution's admins publish its open list.
+func CanPublishList(p identity.Principal, orgID string) bool {
+	return p.AtLeast(orgID, identity.RoleAdmin) || p.Has(identity.PlatformSysadmin)
+}
+
 // SaveList creates (or updates the plan of) the institution's list for year.
 func (s *Service) SaveList(ctx context.Context, actor identity.Principal, orgID string, year int, plan string) (OpenList, error) {
 	if !CanEditList(actor, orgID) {
@@ -222,7 +227,7 @@ func (s *Service) Publish(ctx context.Context, actor identity.Principal, listID 
 	if err != nil {
 		return l, err
 	}
-	if !actor.AtLeast(l.OrganizationID, identity.RoleAdmin) && !actor.Has(identity.PlatformSysadmin) {
+	if !CanPublishList(actor, l.OrganizationID) {
 		return l, identity.ErrForbidden
 	}
 	if l.Status != ListDraft {
@@ -258,6 +263,19 @@ func (s *Service) List(ctx context.Context, actor identity.Principal, id string)
 	}
 	if len(lists) == 0 || !canSeeList(actor, lists[0]) {
 		return OpenList{}, fmt.Errorf("open list %q: %w", id, store.ErrNotFound)
+	}
+	return lists[0], nil
+}
+
+// ListOf returns the institution's list for year, if it has one and actor
+// may see it; store.ErrNotFound otherwise.
+func (s *Service) ListOf(ctx context.Context, actor identity.Principal, orgID string, year int) (OpenList, error) {
+	lists, err := s.queryLists(ctx, ` WHERE l.organization_id = $1 AND l.year = $2`, orgID, year)
+	if err != nil {
+		return OpenList{}, err
+	}
+	if len(lists) == 0 || !canSeeList(actor, lists[0]) {
+		return OpenList{}, fmt.Errorf("open list of %q for %d: %w", orgID, year, store.ErrNotFound)
 	}
 	return lists[0], nil
 }

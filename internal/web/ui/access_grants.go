@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -197,6 +199,7 @@ func (s *server) readNotifications(w http.ResponseWriter, r *http.Request) error
 type openListsPage struct {
 	Year, Prev, Next int
 	Lists            []openListView
+	Kept             []keptList // the lists of the year the user keeps
 }
 
 type openListView struct {
@@ -205,21 +208,60 @@ type openListView struct {
 	Planned, Opened, Late int
 }
 
-// openListsPage shows the year's published open lists (and the user's drafts).
+// keptList links the editor's page of one institution's list.
+type keptList struct {
+	Org    identity.Organization
+	Status opening.ListStatus // "" until the list is created
+	Path   string
+}
+
+// openListsPage shows the year's published open lists (and the user's
+// drafts), with a link to the editor's page of each list the user keeps.
 func (s *server) openListsPage(w http.ResponseWriter, r *http.Request) error {
-	year := yearParam(r)
-	lists, err := s.acc.Opening.Lists(r.Context(), principal(r), year)
+	p, year := principal(r), yearParam(r)
+	lists, err := s.acc.Opening.Lists(r.Context(), p, year)
 	if err != nil {
 		return err
 	}
-	n := newNames(s, r.Context(), principal(r))
+	n := newNames(s, r.Context(), p)
 	page := openListsPage{Year: year, Prev: year - 1, Next: year + 1}
+	status := map[string]opening.ListStatus{}
 	for _, l := range lists {
 		v := openListView{OpenList: l, Org: n.org(l.OrganizationID)}
 		v.Planned, v.Opened, v.Late = l.Counts()
 		page.Lists = append(page.Lists, v)
+		status[l.OrganizationID] = l.Status
+	}
+	orgs, err := s.listKeeping(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	for _, org := range orgs {
+		page.Kept = append(page.Kept, keptList{Org: org, Status: status[org.ID], Path: fmt.Sprintf("/open-lists/%d/%s/edit", year, org.ID)})
 	}
 	return s.render(w, r, http.StatusOK, "open_lists", page)
+}
+
+// listKeeping returns the public institutions whose open lists p keeps:
+// every one for a sysadmin, else those where p is an editor or admin.
+func (s *server) listKeeping(ctx context.Context, p identity.Principal) ([]identity.Organization, error) {
+	if p.Has(identity.PlatformSysadmin) {
+		return s.institutions(ctx)
+	}
+	var orgs []identity.Organization
+	for _, id := range p.OrgIDs() {
+		if !opening.CanEditList(p, id) {
+			continue
+		}
+		org, err := s.identity.Organization(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if org.Kind == identity.KindInstitution {
+			orgs = append(orgs, org)
+		}
+	}
+	return orgs, nil
 }
 
 // Tag is the grant's status tag modifier.

@@ -182,6 +182,46 @@ var accessMessages = map[string]text{
 	"openlist.opened_at":    {"开放时间", "Opened"},
 	"openlist.empty":        {"该年度尚无公布的开放清单。", "No open list published for this year."},
 
+	"openlist.kept":           {"本单位负责编制的开放清单", "Lists your institutions keep"},
+	"openlist.start_of":       {"编制 %d 年度开放清单：%s", "Start the %d open list: %s"},
+	"openlist.edit_of":        {"编辑 %d 年度开放清单：%s", "Edit the %d open list: %s"},
+	"openlist.progress_of":    {"记录 %d 年度开放清单进展：%s", "Record progress on the %d open list: %s"},
+	"openlist.edit_title":     {"%d 年度公共数据开放清单", "Open data list for %d"},
+	"openlist.is_published":   {"本清单已于 %s 公布，计划和计划项不能再修改；仍可将计划项关联到已发布的数据资源，记录开放进展。", "This list was published on %s: its plan and items can no longer be changed. Items can still be linked to published resources to record progress."},
+	"openlist.plan":           {"年度开放计划", "Plan for the year"},
+	"openlist.save_plan":      {"保存计划", "Save the plan"},
+	"openlist.create":         {"创建 %d 年度清单", "Create the %d list"},
+	"openlist.create_first":   {"保存计划即创建清单（计划可以暂时留空），之后可以添加计划项。", "Saving the plan creates the list (the plan may stay empty for now); then you can add items."},
+	"openlist.items":          {"计划项", "Planned items"},
+	"openlist.linked":         {"关联的数据资源", "Linked resource"},
+	"openlist.no_items":       {"尚无计划项。", "No items yet."},
+	"openlist.add_item":       {"添加计划项", "Add an item"},
+	"openlist.no_resource":    {"不选择（尚未编目，在下方填写名称）", "None (not catalogued yet: give a title below)"},
+	"openlist.add":            {"添加计划项", "Add the item"},
+	"openlist.link":           {"关联数据资源", "Link an item to a resource"},
+	"openlist.link_hint":      {"数据资源发布并开放后，将对应的计划项关联到该资源，计划项即显示为已开放。", "Once a resource is published and open, link its item to it: the item then shows as opened."},
+	"openlist.link_do":        {"关联", "Link"},
+	"openlist.none_published": {"本单位尚无已发布的数据资源。", "The institution has no published resource yet."},
+	"openlist.publish":        {"公布清单", "Publish the list"},
+	"openlist.publish_note":   {"公布后，清单的计划和计划项不能再修改，所有人都可以查看；之后只能将计划项关联到已发布的数据资源。", "Once published, the list's plan and items can no longer be changed and everyone can see them; afterwards items can only be linked to published resources."},
+	"openlist.publish_do":     {"公布 %d 年度清单", "Publish the %d list"},
+	"openlist.publish_admins": {"清单由本单位的管理员公布。", "The institution's admins publish the list."},
+
+	"liststatus.draft":     {"草稿", "Draft"},
+	"liststatus.published": {"已公布", "Published"},
+
+	"field.plan":             {"年度开放计划", "Plan"},
+	"field.planned_date":     {"计划开放日期", "Planned opening date"},
+	"field.note":             {"备注", "Note"},
+	"field.link_item_id":     {"计划项", "Item"},
+	"field.link_resource_id": {"关联的数据资源", "Resource"},
+	"field.list_items":       {"计划项", "Items"},
+
+	"hint.plan":              {"说明本年度开放工作的目标、重点领域和进度安排。", "The year's aims, priority areas and timetable for opening data."},
+	"hint.openlist_resource": {"已编目的数据资源可直接选择；尚未编目的，请在下方填写名称。", "Choose a catalogued resource, or leave this and give the title below."},
+	"hint.openlist_title":    {"选择数据资源时可不填，默认取资源名称。", "Optional when a resource is chosen: its title is used."},
+	"hint.planned_date":      {"格式 YYYY-MM-DD，须在 %d 年内。", "Written YYYY-MM-DD, within %d."},
+
 	"itemstate.planned": {"待开放", "Planned"},
 	"itemstate.opened":  {"已开放", "Opened"},
 	"itemstate.late":    {"逾期未开放", "Late"},
@@ -194,6 +234,10 @@ var accessMessages = map[string]text{
 	"done.grant_revoked":           {"授权已撤销，立即生效", "The grant is revoked, effective now"},
 	"done.key_revoked":             {"密钥已撤销", "The key is revoked"},
 	"done.notifications_read":      {"已全部标为已读", "All marked read"},
+	"done.open_list_saved":         {"开放清单已保存", "The open list is saved"},
+	"done.open_list_item_added":    {"计划项已添加", "The item is added"},
+	"done.open_list_item_linked":   {"计划项已关联数据资源", "The item is linked to its resource"},
+	"done.open_list_published":     {"开放清单已公布", "The open list is published"},
 }
 
 // accessRules translate the messages of access, sharing and opening.
@@ -212,11 +256,23 @@ var accessRules = []messageRule{
 	rule(`^grant is already revoked`, "授权已被撤销", ""),
 	rule(`^access denied: (.*)$`, "无权访问：$1", ""),
 	rule(`^too many requests`, "请求过于频繁，请稍后再试", ""),
+	rule(`^is not a resource of this institution`, "不是本单位的数据资源", ""),
+	rule(`^must be a date written YYYY-MM-DD`, "必须是日期，格式为 YYYY-MM-DD", ""),
+	rule(`^must fall within (\d+)`, "必须在 $1 年内", ""),
+	rule(`^a list needs at least one item before it is published`, "公布前清单至少需要一个计划项", ""),
+}
+
+// openListStateRules translate the open lists' state conflicts. They go
+// before the catalog's rule for its state error, whose words they start with.
+var openListStateRules = []messageRule{
+	rule(`: the (\d+) list is published$`, "$1 年度开放清单已公布，不能再修改", "the $1 open list is published and can no longer be changed"),
+	rule(`: items are added to a draft list only$`, "开放清单已公布，不能再添加计划项", "the open list is published: items can no longer be added"),
+	rule(`: the list is already published$`, "开放清单已经公布", "the open list is already published"),
 }
 
 func init() {
 	for k, v := range accessMessages {
 		messages[k] = v
 	}
-	messageRules = append(messageRules, accessRules...)
+	messageRules = append(append(openListStateRules, messageRules...), accessRules...)
 }

@@ -12,8 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"dataport/internal/access"
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
+	"dataport/internal/opening"
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
 	"dataport/internal/web/ui"
@@ -30,6 +32,7 @@ type portal struct {
 	url       string
 	identity  *identity.Service
 	catalog   *catalog.Service
+	opening   *opening.Service
 	org       identity.Organization
 	published catalog.Resource
 }
@@ -42,7 +45,11 @@ func newPortal(t *testing.T) *portal {
 	p.createUser("editor.li", identity.UserInput{Memberships: []identity.Membership{{OrganizationID: p.org.ID, Role: identity.RoleEditor}}})
 	p.createUser("operator.wang", identity.UserInput{PlatformRoles: []identity.PlatformRole{identity.PlatformOperator}})
 	p.published = p.publish(sampleInput("公交线路站点", "Bus routes and stops"))
-	h, err := ui.New(ui.Config{Identity: p.identity, Catalog: p.catalog, Log: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	acc := access.New(db, p.catalog, access.Config{Logger: slog.New(slog.DiscardHandler)})
+	t.Cleanup(acc.Close)
+	p.opening = opening.NewService(db, p.catalog, p.identity, acc, opening.Config{})
+	h, err := ui.New(ui.Config{Identity: p.identity, Catalog: p.catalog, Access: ui.AccessServices{Access: acc, Opening: p.opening},
+		Log: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
