@@ -119,7 +119,7 @@ func (a *App) warnCalendar(now time.Time) {
 	}
 	for _, y := range years {
 		if !a.Calendar.Covers(y) {
-			a.Config.Log.Warn("the working-day calendar has no public-holiday schedule for this year: deadlines count Monday to Friday less 1 January, 1–2 May and 1–3 October; add the State Council's schedule with --holidays",
+			a.Config.Log.Warn("the working-day calendar has no public-holiday schedule for a year deadlines may fall in: they count Monday to Friday less 1 January, 1–2 May and 1–3 October; add the State Council's schedule with --holidays",
 				"year", y)
 		}
 	}
