@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"dataport/internal/catalog"
@@ -254,7 +255,7 @@ func (s *server) linkOpenListItem(w http.ResponseWriter, r *http.Request) error 
 	}
 	f := linkForm{ItemID: r.PostForm.Get("link_item_id"), ResourceID: r.PostForm.Get("link_resource_id")}
 	var errs validate.Errors
-	if errs.Required("link_item_id", f.ItemID) && !hasItem(l, f.ItemID) {
+	if errs.Required("link_item_id", f.ItemID) && !slices.ContainsFunc(l.Items, func(it opening.ListItem) bool { return it.ID == f.ItemID }) {
 		return fmt.Errorf("open list item %q: %w", f.ItemID, store.ErrNotFound)
 	}
 	if errs.Required("link_resource_id", f.ResourceID) && len(errs) == 0 {
@@ -271,15 +272,6 @@ func (s *server) linkOpenListItem(w http.ResponseWriter, r *http.Request) error 
 		})
 	}
 	return seeOther(w, r, ref.path()+"/edit", "open_list_item_linked")
-}
-
-func hasItem(l opening.OpenList, id string) bool {
-	for _, it := range l.Items {
-		if it.ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 // publishOpenList publishes the draft list. Form fields: csrf_token.
