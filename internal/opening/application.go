@@ -60,7 +60,7 @@ const (
 const Kind = "open_application"
 
 // applications is the review workflow of open applications.
-var applications = sharing.Workflow{Kind: Kind, Table: "open_applications", Noun: "application", Notices: "open", Link: "/applications/",
+var applications = sharing.Workflow{Kind: Kind, Table: "open_applications", Noun: "application", Article: "an", Notices: "open", Link: "/applications/",
 	RequesterColumn: "applicant_org_id"}
 
 // Application is one application for a conditionally open resource.
@@ -93,8 +93,6 @@ func (a Application) Overdue(now time.Time) bool {
 	return a.Status.Open() && a.DueAt != nil && now.After(*a.DueAt)
 }
 
-// item is what the review workflow reads of a: decisions are told to the
-// applicant; the agreement's hash seals it in the ledger.
 // CanReview says whether actor may decide a now (the rule Review applies).
 func (a Application) CanReview(actor identity.Principal) bool {
 	return applications.MayReview(actor, a.item()) == nil
@@ -105,6 +103,8 @@ func (a Application) CanWithdraw(actor identity.Principal) bool {
 	return applications.MayWithdraw(actor, a.item()) == nil
 }
 
+// item is what the review workflow reads of a: decisions are told to the
+// applicant; the agreement's hash seals it in the ledger.
 func (a Application) item() sharing.Item {
 	payload := map[string]any{"resource_id": a.ResourceID, "provider_org_id": a.ProviderOrgID, "applicant_org_id": a.ApplicantOrgID,
 		"applicant_kind": a.ApplicantKind, "status": a.Status, "grant_id": a.GrantID, "purpose_sha256": store.SHA256Hex(a.Purpose)}

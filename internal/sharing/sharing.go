@@ -54,7 +54,7 @@ func (s Status) Open() bool { return s == StatusProviderReview || s == StatusOpe
 const Kind = "share_request"
 
 // requests is the review workflow of share requests.
-var requests = Workflow{Kind: Kind, Table: "share_requests", Noun: "request", Notices: "share", Link: "/share-requests/",
+var requests = Workflow{Kind: Kind, Table: "share_requests", Noun: "request", Article: "a", Notices: "share", Link: "/share-requests/",
 	RequesterColumn: "requester_org_id"}
 
 // Request is one institution's request for another's resource.
@@ -84,8 +84,6 @@ func (r Request) Overdue(now time.Time) bool {
 	return r.Status.Open() && r.DueAt != nil && now.After(*r.DueAt)
 }
 
-// item is what the review workflow reads of r: decisions are told to the
-// requester and the requesting institution's admins.
 // CanReview says whether actor may decide r now (the rule Review applies).
 func (r Request) CanReview(actor identity.Principal) bool {
 	return requests.MayReview(actor, r.item()) == nil
@@ -96,6 +94,8 @@ func (r Request) CanWithdraw(actor identity.Principal) bool {
 	return requests.MayWithdraw(actor, r.item()) == nil
 }
 
+// item is what the review workflow reads of r: decisions are told to the
+// requester and the requesting institution's admins.
 func (r Request) item() Item {
 	payload := map[string]any{"resource_id": r.ResourceID, "provider_org_id": r.ProviderOrgID, "requester_org_id": r.RequesterOrgID,
 		"status": r.Status, "grant_id": r.GrantID, "purpose_sha256": store.SHA256Hex(r.Purpose), "legal_basis_sha256": store.SHA256Hex(r.LegalBasis)}

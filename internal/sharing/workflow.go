@@ -25,6 +25,7 @@ type Workflow struct {
 	Kind    string // names items in histories, notices and events: "share_request"
 	Table   string // holds the items: "share_requests"
 	Noun    string // names an item in errors: "the request is granted", "only a request under review"
+	Article string // goes before Noun: "a", "an"
 	Notices string // starts the kinds of notices: "share" for share.submitted, share.escalated
 	Link    string // is an item's page without its id: "/share-requests/"
 	// RequesterColumn holds the requesting organization: "requester_org_id".
@@ -127,11 +128,7 @@ func (w Workflow) MayWithdraw(actor identity.Principal, it Item) error {
 		return identity.ErrForbidden
 	}
 	if !Status(it.Status).Open() {
-		article := "a" // a request, an application
-		if strings.ContainsAny(w.Noun[:1], "aeiou") {
-			article = "an"
-		}
-		return fmt.Errorf("%w: only %s %s under review can be withdrawn (this one is %s)", ErrState, article, w.Noun, it.Status)
+		return fmt.Errorf("%w: only %s %s under review can be withdrawn (this one is %s)", ErrState, w.Article, w.Noun, it.Status)
 	}
 	return nil
 }
