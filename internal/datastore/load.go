@@ -422,12 +422,8 @@ func (l *loader) reject(b *batch, row int64, rec []string, errs []ingest.RowErro
 	b.bad = append(b.bad, badRecord{row: row, errs: append([]ingest.RowError(nil), errs...), record: string(raw)})
 }
 
-// progress records the heartbeat and tells the caller.
+// progress tells the caller (the writer has recorded the heartbeat).
 func (l *loader) progress(ctx context.Context, b *batch, loaded int64) {
-	if l.s.db.Dialect == store.Postgres { // the SQLite writer records it in each batch's transaction
-		l.s.db.ExecContext(ctx, `UPDATE datastore_loads SET rows_read = $2, bytes_read = $3, heartbeat_at = $4 WHERE id = $1`,
-			l.id, b.rows, b.bytes, store.TS(time.Now()))
-	}
 	if l.in.Progress != nil {
 		l.in.Progress(Progress{LoadID: l.id, Rows: b.rows, Rejected: l.report.RowsRejected, Bytes: b.bytes, TotalBytes: l.in.Size})
 	}

@@ -15,6 +15,8 @@ import (
 
 // rowWriter puts batches into a load's table and its quarantine table.
 type rowWriter interface {
+	// write stores the batch's records and the load's heartbeat (rows and
+	// bytes read so far).
 	write(ctx context.Context, b *batch) error
 	// close finishes the writes; failed says an earlier write or the reader failed.
 	close(ctx context.Context, failed error) error
@@ -26,7 +28,7 @@ func (s *Service) newWriter(ctx context.Context, l *loader) (rowWriter, error) {
 		cols = append(cols, ident(it.Name))
 	}
 	if s.db.Dialect == store.Postgres {
-		return newCopyWriter(ctx, s.db, l.table, cols)
+		return newCopyWriter(ctx, s.db, l.table, cols, l.id)
 	}
 	return newSQLiteWriter(ctx, s.db, l.table, cols, l.id)
 }
@@ -181,17 +183,18 @@ func insertQuarantine(ctx context.Context, q store.Querier, table string, bad []
 type copyWriter struct {
 	db    *store.DB
 	table string
+	load  string // the load's id, whose heartbeat each batch updates
 	rows  chan []any
 	done  chan error
 	conn  *sql.Conn
 }
 
-func newCopyWriter(ctx context.Context, db *store.DB, table string, cols []string) (*copyWriter, error) {
+func newCopyWriter(ctx context.Context, db *store.DB, table string, cols []string, load string) (*copyWriter, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	w := &copyWriter{db: db, table: table, rows: make(chan []any, 4096), done: make(chan error, 1), conn: conn}
+	w := &copyWriter{db: db, table: table, load: load, rows: make(chan []any, 4096), done: make(chan error, 1), conn: conn}
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = strings.Trim(c, `"`)
@@ -216,7 +219,13 @@ func (w *copyWriter) write(ctx context.Context, b *batch) error {
 			return fmt.Errorf("datastore: copy rows: %w", err)
 		}
 	}
-	return insertQuarantine(ctx, w.db, w.table, b.bad)
+	if err := insertQuarantine(ctx, w.db, w.table, b.bad); err != nil {
+		return err
+	}
+	// The COPY commits only at the end: the heartbeat goes through the pool.
+	w.db.ExecContext(ctx, `UPDATE datastore_loads SET rows_read = $2, bytes_read = $3, heartbeat_at = $4 WHERE id = $1`,
+		w.load, b.rows, b.bytes, store.TS(time.Now()))
+	return nil
 }
 
 // close ends the COPY: it commits when nothing failed; a failure cancels it.
