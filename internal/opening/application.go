@@ -61,7 +61,7 @@ const Kind = "open_application"
 
 // applications is the review workflow of open applications.
 var applications = sharing.Workflow{Kind: Kind, Table: "open_applications", Noun: "application", Article: "an", Notices: "open", Link: "/applications/",
-	RequesterColumn: "applicant_org_id"}
+	RequesterColumn: "applicant_org_id", RequesterUserColumn: "applicant_user_id"}
 
 // Application is one application for a conditionally open resource.
 type Application struct {
@@ -111,7 +111,7 @@ func (a Application) item() sharing.Item {
 	if a.AgreementHash != "" {
 		payload["agreement_sha256"] = a.AgreementHash
 	}
-	return sharing.Item{ID: a.ID, ProviderOrgID: a.ProviderOrgID, RequesterOrgID: a.ApplicantOrgID, Status: string(a.Status),
+	return sharing.Item{ID: a.ID, ProviderOrgID: a.ProviderOrgID, RequesterOrgID: a.ApplicantOrgID, RequesterUserID: a.ApplicantUserID, Status: string(a.Status),
 		DueAt: a.DueAt, EscalatedAt: a.EscalatedAt, Reason: a.Reason, Payload: payload,
 		Decisions: notify.To{Users: []string{a.ApplicantUserID}}}
 }

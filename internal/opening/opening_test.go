@@ -184,3 +184,42 @@ func TestAnnualOpenList(t *testing.T) {
 		}
 	})
 }
+
+// TestTheApplicantNeverDecides: a user who applies for a company and also
+// administers the provider may not decide the application; CanReview and
+// the queue agree; the provider's other admin can.
+func TestTheApplicantNeverDecides(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		u, err := f.w.IDs.CreateUser(ctx, identity.System, identity.UserInput{Username: "both.sides", DisplayName: "both", Password: accesstest.Password,
+			Memberships: []identity.Membership{{OrganizationID: f.w.Company.ID, Role: identity.RoleAdmin}, {OrganizationID: f.w.Provider.ID, Role: identity.RoleAdmin}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		both, err := f.w.IDs.Principal(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := f.svc.Apply(ctx, both, f.input(f.w.Company.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.CanReview(both) {
+			t.Error("CanReview offers the applicant the decision on their own application")
+		}
+		if queue, _ := f.svc.Applications(ctx, both, opening.Filter{Side: "queue"}); len(queue) != 0 {
+			t.Errorf("the applicant's review queue holds their own application: %+v", queue)
+		}
+		_, err = f.svc.Review(ctx, both, a.ID, sharing.Approve, "自己批准")
+		if !errors.Is(err, identity.ErrForbidden) || !strings.Contains(err.Error(), "separation of duties") {
+			t.Fatalf("the applicant decided their own application: %v", err)
+		}
+		if got, _ := f.svc.Application(ctx, both, a.ID); got.Status != opening.StatusProviderReview || len(got.Steps) != 1 {
+			t.Fatalf("the refused decision changed the application: %+v", got)
+		}
+		if a, err = f.svc.Review(ctx, f.w.ProviderAdmin, a.ID, sharing.Approve, "同意"); err != nil || a.Status != opening.StatusOperatorReview {
+			t.Fatalf("another admin's approval: %+v %v", a, err)
+		}
+	})
+}

@@ -28,6 +28,7 @@ func (w Workflow) ListClause(actor identity.Principal, side, status string, limi
 		b.in("provider_org_id", actor.OrgIDs())
 	case "queue":
 		b.queue(actor)
+		b.add(w.RequesterUserColumn+" <> $?", actor.UserID) // nobody reviews what they filed
 		order = "due_at, id"
 	default:
 		if !actor.IsPlatformStaff() {
@@ -76,7 +77,7 @@ func (w *where) either(a, b string, ids []string) {
 
 // queue selects what waits for p's review: the provider review of the
 // institutions p administers and, for operators, operator review and every
-// overdue request.
+// overdue request (ListClause leaves out what p filed, as MayReview does).
 func (w *where) queue(p identity.Principal) {
 	var admin []string
 	for _, m := range p.Memberships {

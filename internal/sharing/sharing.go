@@ -55,7 +55,7 @@ const Kind = "share_request"
 
 // requests is the review workflow of share requests.
 var requests = Workflow{Kind: Kind, Table: "share_requests", Noun: "request", Article: "a", Notices: "share", Link: "/share-requests/",
-	RequesterColumn: "requester_org_id"}
+	RequesterColumn: "requester_org_id", RequesterUserColumn: "requester_user_id"}
 
 // Request is one institution's request for another's resource.
 type Request struct {
@@ -99,7 +99,7 @@ func (r Request) CanWithdraw(actor identity.Principal) bool {
 func (r Request) item() Item {
 	payload := map[string]any{"resource_id": r.ResourceID, "provider_org_id": r.ProviderOrgID, "requester_org_id": r.RequesterOrgID,
 		"status": r.Status, "grant_id": r.GrantID, "purpose_sha256": store.SHA256Hex(r.Purpose), "legal_basis_sha256": store.SHA256Hex(r.LegalBasis)}
-	return Item{ID: r.ID, ProviderOrgID: r.ProviderOrgID, RequesterOrgID: r.RequesterOrgID, Status: string(r.Status),
+	return Item{ID: r.ID, ProviderOrgID: r.ProviderOrgID, RequesterOrgID: r.RequesterOrgID, RequesterUserID: r.RequesterUserID, Status: string(r.Status),
 		DueAt: r.DueAt, EscalatedAt: r.EscalatedAt, Reason: r.Reason, Payload: payload,
 		Decisions: notify.To{Users: []string{r.RequesterUserID}, Orgs: []string{r.RequesterOrgID}, OrgRole: identity.RoleAdmin}}
 }

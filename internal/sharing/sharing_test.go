@@ -3,6 +3,7 @@ package sharing_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -254,6 +255,82 @@ func TestWithdraw(t *testing.T) {
 		}
 		if _, err := f.svc.Get(ctx, f.w.CompanyAdmin, r.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("a third party sees the request: %v", err)
+		}
+	})
+}
+
+// member returns a new user with the given memberships.
+func (f fixture) member(t *testing.T, name string, ms ...identity.Membership) identity.Principal {
+	t.Helper()
+	ctx := context.Background()
+	u, err := f.w.IDs.CreateUser(ctx, identity.System, identity.UserInput{Username: name, DisplayName: name, Password: accesstest.Password, Memberships: ms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.w.IDs.Principal(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestTheRequesterNeverDecides: a user who acts for both institutions, or
+// an operator who filed a request, may not decide it at any step; the
+// workflow's CanReview (which the UI asks) and the review queue agree,
+// and another reviewer still can.
+func TestTheRequesterNeverDecides(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		both := f.member(t, "both.sides", identity.Membership{OrganizationID: f.w.Requester.ID, Role: identity.RoleMember},
+			identity.Membership{OrganizationID: f.w.Provider.ID, Role: identity.RoleAdmin})
+		r, err := f.svc.Create(ctx, both, f.input(f.w.Conditional.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.CanReview(both) {
+			t.Error("CanReview offers the requester the decision on their own request")
+		}
+		if queue, _ := f.svc.List(ctx, both, sharing.Filter{Side: "queue"}); len(queue) != 0 {
+			t.Errorf("the requester's review queue holds their own request: %+v", queue)
+		}
+		_, err = f.svc.Review(ctx, both, r.ID, sharing.Approve, "自己批准")
+		if !errors.Is(err, identity.ErrForbidden) || !strings.Contains(err.Error(), "separation of duties") {
+			t.Fatalf("the requester decided their own request: %v", err)
+		}
+		if got, _ := f.svc.Get(ctx, both, r.ID); got.Status != sharing.StatusProviderReview || got.GrantID != "" || len(got.Steps) != 1 {
+			t.Fatalf("the refused decision changed the request: %+v", got)
+		}
+		if d := f.reads(t, both, f.w.Conditional.ID); d.Allow && d.GrantID != "" {
+			t.Fatalf("a grant exists after the refused self-approval: %+v", d)
+		}
+		if !r.CanReview(f.w.ProviderAdmin) {
+			t.Error("CanReview refuses the provider's other admin")
+		}
+		if got, err := f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, sharing.Approve, "同意"); err != nil || got.Status != sharing.StatusGranted {
+			t.Fatalf("another admin's approval: %+v %v", got, err)
+		}
+
+		// An operator who files a request for their own institution does not
+		// decide its operator review either; another operator does.
+		opOrg := f.w.Operator.Memberships[0].OrganizationID
+		in := f.input(f.w.Important.ID)
+		in.RequesterOrgID = opOrg
+		r, err = f.svc.Create(ctx, f.w.Operator, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, err = f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, sharing.Approve, ""); err != nil || r.Status != sharing.StatusOperatorReview {
+			t.Fatalf("provider's approval: %+v %v", r, err)
+		}
+		if r.CanReview(f.w.Operator) {
+			t.Error("CanReview offers the operator the decision on their own request")
+		}
+		if _, err := f.svc.Review(ctx, f.w.Operator, r.ID, sharing.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
+			t.Fatalf("the operator decided their own request: %v", err)
+		}
+		if r, err = f.svc.Review(ctx, f.w.Sysadmin, r.ID, sharing.Approve, ""); err != nil || r.Status != sharing.StatusGranted {
+			t.Fatalf("another operator's approval: %+v %v", r, err)
 		}
 	})
 }

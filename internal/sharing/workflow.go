@@ -2,6 +2,7 @@ package sharing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -30,6 +31,8 @@ type Workflow struct {
 	Link    string // is an item's page without its id: "/share-requests/"
 	// RequesterColumn holds the requesting organization: "requester_org_id".
 	RequesterColumn string
+	// RequesterUserColumn holds the user who filed the item: "requester_user_id".
+	RequesterUserColumn string
 }
 
 // Item is what Workflow reads of one share request or application.
@@ -37,12 +40,14 @@ type Item struct {
 	ID             string
 	ProviderOrgID  string
 	RequesterOrgID string // the requesting institution, or the applicant
-	Status         string
-	DueAt          *time.Time
-	EscalatedAt    *time.Time
-	Reason         string
-	Decisions      notify.To      // who is told of a decision
-	Payload        map[string]any // the item's event payload: ids and hashes only
+	// RequesterUserID is the user who filed it; they never decide it.
+	RequesterUserID string
+	Status          string
+	DueAt           *time.Time
+	EscalatedAt     *time.Time
+	Reason          string
+	Decisions       notify.To      // who is told of a decision
+	Payload         map[string]any // the item's event payload: ids and hashes only
 }
 
 // actorOrg is the organization on whose behalf actor acts on it.
@@ -102,21 +107,34 @@ func ValidateReview(d Decision, comment string) (string, error) {
 	return comment, errs.Err()
 }
 
+// ErrSelfReview means the actor filed the item and so may not decide it,
+// whatever roles they hold on either side (separation of duties). It is
+// returned wrapped in identity.ErrForbidden; its text is the reason a
+// client is shown.
+var ErrSelfReview = errors.New("separation of duties: whoever filed a request or application may not decide it; another reviewer must")
+
 // MayReview says whether actor may decide it now: the provider's admins
 // in provider review (the operators too once it is escalated), the
-// operators in operator review, nobody once it is decided (ErrState).
+// operators in operator review, nobody once it is decided (ErrState), and
+// never the user who filed it (ErrSelfReview), even when they also act for
+// the provider or the platform.
 func (w Workflow) MayReview(actor identity.Principal, it Item) error {
+	if !Status(it.Status).Open() {
+		return fmt.Errorf("%w: the %s is %s", ErrState, w.Noun, it.Status)
+	}
+	if actor.UserID != "" && actor.UserID == it.RequesterUserID {
+		return fmt.Errorf("%w: %w", identity.ErrForbidden, ErrSelfReview)
+	}
+	operator := CanReviewAsOperator(actor)
 	switch Status(it.Status) {
 	case StatusProviderReview:
-		if CanReviewAsProvider(actor, it.ProviderOrgID) || (CanReviewAsOperator(actor) && it.EscalatedAt != nil) {
+		if CanReviewAsProvider(actor, it.ProviderOrgID) || (operator && it.EscalatedAt != nil) {
 			return nil
 		}
 	case StatusOperatorReview:
-		if CanReviewAsOperator(actor) {
+		if operator {
 			return nil
 		}
-	default:
-		return fmt.Errorf("%w: the %s is %s", ErrState, w.Noun, it.Status)
 	}
 	return identity.ErrForbidden
 }

@@ -11,6 +11,7 @@ import (
 	"dataport/internal/access"
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
+	"dataport/internal/sharing"
 	"dataport/internal/store"
 	"dataport/internal/validate"
 )
@@ -61,6 +62,9 @@ func Message(p identity.Principal, err error) string {
 		case http.StatusForbidden:
 			if errors.Is(err, access.ErrDenied) {
 				return err.Error() // the decision's reason, e.g. "apply for access first"
+			}
+			if errors.Is(err, sharing.ErrSelfReview) {
+				return sharing.ErrSelfReview.Error()
 			}
 			return "you are not allowed to do this"
 		}
