@@ -6,15 +6,23 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"dataport/internal/catalog"
 	"dataport/internal/search"
 )
 
 // The Solr syntax CKAN clients send in q and fq, as far as clients use it:
-// words; field:value and field:"quoted value"; field:(a OR b); ranges
-// field:[2024-01-01T00:00:00Z TO *] (braces exclude the bound); a leading
-// - negates; OR joins the terms beside it; AND and + are the default.
+// words; field:value and field:"quoted value" (space after the colon is
+// allowed, as in Solr); field:(a OR "b c"); ranges
+// field:[2024-01-01T00:00:00Z TO *] (a brace excludes its bound); a leading
+// - negates a field term; OR joins the terms beside it; AND and + are the
+// default. Anything else is refused with ErrBadQuery and the character
+// position (1-based, in characters) where reading stopped.
+
+// maxTerms caps the terms of one q or fq, and the values of one
+// field:(...), as Solr's maxBooleanClauses does: each costs index work.
+const maxTerms = 1024
 
 // term is one lexical piece of a query.
 type term struct {
@@ -24,118 +32,203 @@ type term struct {
 	from, to     string
 	isRange      bool
 	exclFrom     bool
+	exclTo       bool
 	alternatives []string // field:(a OR b)
+}
+
+// scanner reads a query rune by rune. Each reading method either consumes
+// at least one rune or returns an error, so every loop over a scanner
+// advances; tokenize checks that too.
+type scanner struct {
+	rs []rune
+	i  int
+}
+
+func (sc *scanner) done() bool { return sc.i >= len(sc.rs) }
+
+// peek is the next rune, or 0 at the end.
+func (sc *scanner) peek() rune {
+	if sc.done() {
+		return 0
+	}
+	return sc.rs[sc.i]
+}
+
+func (sc *scanner) skipSpace() {
+	for !sc.done() && unicode.IsSpace(sc.rs[sc.i]) {
+		sc.i++
+	}
+}
+
+// errorf is a bad-query error at rune position at (0-based).
+func (sc *scanner) errorf(at int, format string, args ...any) error {
+	return fmt.Errorf("%w: at character %d: %s", search.ErrBadQuery, at+1, fmt.Sprintf(format, args...))
 }
 
 // tokenize splits a Solr query into terms.
 func tokenize(s string) ([]term, error) {
+	if !utf8.ValidString(s) {
+		return nil, fmt.Errorf("%w: the query is not valid UTF-8", search.ErrBadQuery)
+	}
+	sc := &scanner{rs: []rune(s)}
 	var out []term
-	rs := []rune(s)
-	for i := 0; i < len(rs); {
-		if unicode.IsSpace(rs[i]) {
-			i++
-			continue
+	for sc.skipSpace(); !sc.done(); sc.skipSpace() {
+		at := sc.i
+		t, err := sc.term()
+		if err != nil {
+			return nil, err
 		}
-		var t term
-		switch rs[i] {
-		case '-':
-			t.not = true
-			i++
-		case '+':
-			i++
+		if sc.i <= at { // term consumes a rune or fails; never spin on a bug
+			return nil, sc.errorf(at, "cannot read %q", sc.rs[at])
 		}
-		start := i
-		for i < len(rs) && !unicode.IsSpace(rs[i]) && rs[i] != ':' && rs[i] != '"' {
-			i++
-		}
-		word := string(rs[start:i])
-		if i < len(rs) && rs[i] == ':' && word != "" {
-			t.field = word
-			i++
-			var err error
-			if i, err = t.readValue(rs, i); err != nil {
-				return nil, err
+		if t.field == "" && !t.quoted {
+			switch t.value {
+			case "OR", "||":
+				if len(out) > 0 {
+					out[len(out)-1].isOr = true
+				}
+				continue
+			case "AND", "&&", "":
+				continue
 			}
-		} else if i < len(rs) && rs[i] == '"' {
-			end := indexRune(rs, i+1, '"')
-			if end < 0 {
-				return nil, fmt.Errorf("%w: unclosed quote", search.ErrBadQuery)
-			}
-			t.value, t.quoted, i = word+string(rs[i+1:end]), true, end+1
-		} else {
-			t.value = word
 		}
-		if t.field == "" && !t.quoted && (t.value == "OR" || t.value == "||") {
-			if len(out) > 0 {
-				out[len(out)-1].isOr = true
-			}
-			continue
-		}
-		if t.field == "" && !t.quoted && (t.value == "AND" || t.value == "&&" || t.value == "") {
-			continue
+		if len(out) == maxTerms {
+			return nil, sc.errorf(at, "a query has at most %d terms", maxTerms)
 		}
 		out = append(out, t)
 	}
 	return out, nil
 }
 
-func indexRune(rs []rune, from int, r rune) int {
-	for i := from; i < len(rs); i++ {
-		if rs[i] == r {
-			return i
-		}
+// term reads one term at a non-space rune.
+func (sc *scanner) term() (term, error) {
+	var t term
+	switch sc.peek() {
+	case '-':
+		t.not = true
+		sc.i++
+	case '+':
+		sc.i++
 	}
-	return -1
+	start := sc.i
+	for !sc.done() && !unicode.IsSpace(sc.rs[sc.i]) && sc.rs[sc.i] != ':' && sc.rs[sc.i] != '"' {
+		sc.i++
+	}
+	word := string(sc.rs[start:sc.i])
+	switch sc.peek() {
+	case ':':
+		if word == "" {
+			return t, sc.errorf(sc.i, `":" has no field name before it`)
+		}
+		t.field = word
+		sc.i++
+		return t, sc.value(&t)
+	case '"':
+		phrase, err := sc.quoted()
+		t.value, t.quoted = word+phrase, true
+		return t, err
+	}
+	t.value = word
+	return t, nil
 }
 
-// readValue reads what follows "field:".
-func (t *term) readValue(rs []rune, i int) (int, error) {
-	if i >= len(rs) {
-		return i, fmt.Errorf("%w: %s: has no value", search.ErrBadQuery, t.field)
+// quoted reads a phrase in double quotes, at its opening quote.
+func (sc *scanner) quoted() (string, error) {
+	open := sc.i
+	for sc.i = open + 1; !sc.done(); sc.i++ {
+		if sc.rs[sc.i] == '"' {
+			sc.i++
+			return string(sc.rs[open+1 : sc.i-1]), nil
+		}
 	}
-	switch rs[i] {
+	return "", sc.errorf(open, "the quote is not closed")
+}
+
+// value reads what follows "field:".
+func (sc *scanner) value(t *term) error {
+	sc.skipSpace()
+	if sc.done() {
+		return sc.errorf(sc.i, "%s: has no value", t.field)
+	}
+	switch sc.peek() {
 	case '"':
-		end := indexRune(rs, i+1, '"')
-		if end < 0 {
-			return i, fmt.Errorf("%w: unclosed quote after %s:", search.ErrBadQuery, t.field)
-		}
-		t.value, t.quoted = string(rs[i+1:end]), true
-		return end + 1, nil
+		var err error
+		t.value, err = sc.quoted()
+		t.quoted = true
+		return err
 	case '[', '{':
-		closeAt := -1
-		for j := i + 1; j < len(rs); j++ {
-			if rs[j] == ']' || rs[j] == '}' {
-				closeAt = j
-				break
-			}
-		}
-		if closeAt < 0 {
-			return i, fmt.Errorf("%w: unclosed range after %s:", search.ErrBadQuery, t.field)
-		}
-		parts := strings.Fields(string(rs[i+1 : closeAt]))
-		if len(parts) != 3 || parts[1] != "TO" {
-			return i, fmt.Errorf("%w: %s: a range is [FROM TO UNTIL]", search.ErrBadQuery, t.field)
-		}
-		t.isRange, t.from, t.to, t.exclFrom = true, parts[0], parts[2], rs[i] == '{'
-		return closeAt + 1, nil
+		return sc.rangeValue(t)
 	case '(':
-		end := indexRune(rs, i+1, ')')
-		if end < 0 {
-			return i, fmt.Errorf("%w: unclosed parenthesis after %s:", search.ErrBadQuery, t.field)
-		}
-		for _, v := range strings.Fields(string(rs[i+1 : end])) {
-			if v != "OR" {
-				t.alternatives = append(t.alternatives, strings.Trim(v, `"`))
+		return sc.alternatives(t)
+	}
+	start := sc.i
+	for !sc.done() && !unicode.IsSpace(sc.rs[sc.i]) {
+		sc.i++
+	}
+	t.value = string(sc.rs[start:sc.i])
+	return nil
+}
+
+// rangeValue reads [FROM TO UNTIL], at its opening bracket or brace.
+func (sc *scanner) rangeValue(t *term) error {
+	open := sc.i
+	end := open + 1
+	for end < len(sc.rs) && sc.rs[end] != ']' && sc.rs[end] != '}' {
+		end++
+	}
+	if end == len(sc.rs) {
+		return sc.errorf(open, "%s: the range is not closed", t.field)
+	}
+	parts := strings.Fields(string(sc.rs[open+1 : end]))
+	if len(parts) != 3 || parts[1] != "TO" {
+		return sc.errorf(open, "%s: a range is [FROM TO UNTIL]", t.field)
+	}
+	t.isRange, t.from, t.to = true, parts[0], parts[2]
+	t.exclFrom, t.exclTo = sc.rs[open] == '{', sc.rs[end] == '}'
+	sc.i = end + 1
+	return nil
+}
+
+// alternatives reads (a OR "b c"), at its opening parenthesis: values or
+// quoted phrases joined by OR (or by spaces).
+func (sc *scanner) alternatives(t *term) error {
+	open := sc.i
+	for sc.i++; ; {
+		sc.skipSpace()
+		at := sc.i
+		switch sc.peek() {
+		case 0:
+			return sc.errorf(open, "%s: the parenthesis is not closed", t.field)
+		case ')':
+			sc.i++
+			if len(t.alternatives) == 0 {
+				return sc.errorf(open, "%s: has no value", t.field)
+			}
+			return nil
+		case '(':
+			return sc.errorf(at, "%s: parentheses do not nest", t.field)
+		case '"':
+			v, err := sc.quoted()
+			if err != nil {
+				return err
+			}
+			t.alternatives = append(t.alternatives, v)
+		default:
+			for !sc.done() && !unicode.IsSpace(sc.rs[sc.i]) && !strings.ContainsRune(`()"`, sc.rs[sc.i]) {
+				sc.i++
+			}
+			switch v := string(sc.rs[at:sc.i]); v {
+			case "OR", "||":
+			case "AND", "&&":
+				return sc.errorf(at, "%s: the values in parentheses are joined by OR", t.field)
+			default:
+				t.alternatives = append(t.alternatives, v)
 			}
 		}
-		return end + 1, nil
+		if len(t.alternatives) > maxTerms {
+			return sc.errorf(at, "%s: at most %d values", t.field, maxTerms)
+		}
 	}
-	start := i
-	for i < len(rs) && !unicode.IsSpace(rs[i]) {
-		i++
-	}
-	t.value = string(rs[start:i])
-	return i, nil
 }
 
 // parsed is a CKAN query split into words and conditions.
@@ -154,6 +247,9 @@ func (a *api) parseQuery(ctx context.Context, s string, now time.Time) (parsed, 
 	var out parsed
 	var group []search.Clause // terms joined by OR
 	for _, t := range terms {
+		if err := ctx.Err(); err != nil {
+			return parsed{}, err
+		}
 		if t.field == "" || t.field == "text" {
 			if t.value != "*" && t.value != "*:*" {
 				out.words = append(out.words, t.value)
@@ -237,7 +333,7 @@ func (a *api) rangeClause(c search.Clause, t term, now time.Time) (*search.Claus
 	if c.Field != search.FieldModified && c.Field != search.FieldCreated && c.Field != search.FieldPublished {
 		return nil, fmt.Errorf("%w: %s: ranges apply to metadata_modified and metadata_created", search.ErrBadQuery, t.field)
 	}
-	bound := func(s string, excl bool) (string, error) {
+	bound := func(s string, shift time.Duration) (string, error) {
 		if s == "*" {
 			return "", nil
 		}
@@ -245,16 +341,20 @@ func (a *api) rangeClause(c search.Clause, t term, now time.Time) (*search.Claus
 		if err != nil {
 			return "", fmt.Errorf("%w: %s: %v", search.ErrBadQuery, t.field, err)
 		}
-		if excl {
-			tm = tm.Add(time.Microsecond)
-		}
-		return tm.Format(search.TimeFormat), nil
+		return tm.Add(shift).Format(search.TimeFormat), nil
+	}
+	var fromShift, toShift time.Duration // a brace excludes its bound
+	if t.exclFrom {
+		fromShift = time.Microsecond
+	}
+	if t.exclTo {
+		toShift = -time.Microsecond
 	}
 	var err error
-	if c.From, err = bound(t.from, t.exclFrom); err != nil {
+	if c.From, err = bound(t.from, fromShift); err != nil {
 		return nil, err
 	}
-	if c.To, err = bound(t.to, false); err != nil {
+	if c.To, err = bound(t.to, toShift); err != nil {
 		return nil, err
 	}
 	if c.To == "" {
