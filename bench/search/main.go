@@ -11,7 +11,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -19,18 +18,17 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"dataport/bench/internal/benchsrv"
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
 	"dataport/internal/store"
@@ -71,11 +69,9 @@ func run(n int, dataDir string, skipLoad bool, clients int, duration time.Durati
 		}
 	}
 	if binary == "" {
-		binary = filepath.Join(os.TempDir(), "dataport-search-bench")
-		build := exec.Command("go", "build", "-o", binary, "./cmd/dataport")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("build: %w", err)
+		var err error
+		if binary, err = benchsrv.Build("dataport-search-bench"); err != nil {
+			return err
 		}
 	}
 	if reindexFirst {
@@ -87,28 +83,28 @@ func run(n int, dataDir string, skipLoad bool, clients int, duration time.Durati
 		}
 		fmt.Printf("dataport reindex: %.1fs\n", time.Since(start).Seconds())
 	}
-	srv, err := serve(binary, dataDir)
+	srv, err := benchsrv.Start(binary, "serve", "--data", dataDir, "--log-level", "warn")
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
-	orgs, err := orgNames(srv.url)
+	defer srv.Stop()
+	orgs, err := orgNames(srv.URL)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("server up in %.1fs (search index opened and loaded into memory); %d institutions\n", srv.ready.Seconds(), len(orgs))
+	fmt.Printf("server up in %.1fs (search index opened and loaded into memory); %d institutions\n", srv.Ready.Seconds(), len(orgs))
 	time.Sleep(3 * time.Second)                                  // let the ledger seal the load's events before measuring
-	measure(srv.url, orgs, clients, 3*time.Second, rows, facets) // warm up
-	cpuBefore, err := srv.cpuSeconds()
+	measure(srv.URL, orgs, clients, 3*time.Second, rows, facets) // warm up
+	cpuBefore, err := srv.CPUSeconds()
 	if err != nil {
 		return err
 	}
-	res := measure(srv.url, orgs, clients, duration, rows, facets)
-	cpuAfter, err := srv.cpuSeconds()
+	res := measure(srv.URL, orgs, clients, duration, rows, facets)
+	cpuAfter, err := srv.CPUSeconds()
 	if err != nil {
 		return err
 	}
-	rss, err := srv.peakRSS()
+	rss, err := srv.PeakRSS()
 	if err != nil {
 		return err
 	}
@@ -201,78 +197,6 @@ func synthetic(rng *rand.Rand, i int) catalog.Input {
 		in.Items = append(in.Items, catalog.Item{Name: fmt.Sprintf("field_%d", j), LabelZh: pickOne(rng, aspects) + strconv.Itoa(j), Type: catalog.TypeText})
 	}
 	return in
-}
-
-// server is the dataport process under test.
-type server struct {
-	cmd   *exec.Cmd
-	url   string
-	ready time.Duration
-}
-
-func serve(binary, dataDir string) (*server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	s := &server{url: "http://" + addr}
-	s.cmd = exec.Command(binary, "serve", "--data", dataDir, "--addr", addr, "--log-level", "warn")
-	s.cmd.Stderr = os.Stderr
-	start := time.Now()
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	for time.Since(start) < 10*time.Minute {
-		if resp, err := http.Get(s.url + "/healthz"); err == nil {
-			resp.Body.Close()
-			s.ready = time.Since(start)
-			return s, nil
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	s.stop()
-	return nil, fmt.Errorf("the server did not start")
-}
-
-func (s *server) stop() {
-	s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		s.cmd.Process.Kill()
-	}
-}
-
-// peakRSS is the server's high-water resident set, in KiB (VmHWM).
-func (s *server) peakRSS() (int, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-		}
-	}
-	return 0, fmt.Errorf("no VmHWM in /proc status")
-}
-
-// cpuSeconds is the CPU time the server has used (user + system).
-func (s *server) cpuSeconds() (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
-	}
-	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	utime, _ := strconv.ParseFloat(fields[11], 64)
-	stime, _ := strconv.ParseFloat(fields[12], 64)
-	return (utime + stime) / 100, nil // clock ticks of 1/100 s (CLK_TCK on Linux)
 }
 
 func orgNames(base string) ([]string, error) {

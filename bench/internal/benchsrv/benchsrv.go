@@ -1,0 +1,117 @@
+// Package benchsrv starts the real dataport binary for the benchmark
+// programs under bench/ and reads what the kernel says about it (peak and
+// current resident set, CPU time).
+package benchsrv
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Server is a running dataport process.
+type Server struct {
+	Cmd   *exec.Cmd
+	URL   string
+	Ready time.Duration // from start to the first /readyz answer
+}
+
+// Build compiles ./cmd/dataport into the temporary directory under name.
+func Build(name string) (string, error) {
+	binary := filepath.Join(os.TempDir(), name)
+	build := exec.Command("go", "build", "-o", binary, "./cmd/dataport")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("build: %w", err)
+	}
+	return binary, nil
+}
+
+// Start runs binary with args plus --addr on a free loopback port and waits
+// (up to ten minutes: demo seeding and index loading take a while) until
+// /readyz answers 200.
+func Start(binary string, args ...string) (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s := &Server{URL: "http://" + addr}
+	s.Cmd = exec.Command(binary, append(args, "--addr", addr)...)
+	s.Cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := s.Cmd.Start(); err != nil {
+		return nil, err
+	}
+	for time.Since(start) < 10*time.Minute {
+		if resp, err := http.Get(s.URL + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				s.Ready = time.Since(start)
+				return s, nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s.Stop()
+	return nil, fmt.Errorf("the server did not start")
+}
+
+// Stop sends SIGINT and waits up to 30 s before killing the process. It
+// reports how long the shutdown took and whether it had to kill.
+func (s *Server) Stop() (time.Duration, bool) {
+	start := time.Now()
+	s.Cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { s.Cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+		return time.Since(start), false
+	case <-time.After(30 * time.Second):
+		s.Cmd.Process.Kill()
+		<-done
+		return time.Since(start), true
+	}
+}
+
+// PeakRSS is the server's high-water resident set, in KiB (VmHWM).
+func (s *Server) PeakRSS() (int, error) { return s.status("VmHWM:") }
+
+// RSS is the server's resident set now, in KiB (VmRSS).
+func (s *Server) RSS() (int, error) { return s.status("VmRSS:") }
+
+func (s *Server) status(key string) (int, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.Cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), key); ok {
+			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		}
+	}
+	return 0, fmt.Errorf("no %s in /proc status", key)
+}
+
+// CPUSeconds is the CPU time the server has used (user + system).
+func (s *Server) CPUSeconds() (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.Cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	return (utime + stime) / 100, nil // clock ticks of 1/100 s (CLK_TCK on Linux)
+}
