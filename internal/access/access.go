@@ -42,6 +42,15 @@ type Request struct {
 	Path       string // which data path asks, e.g. "api.rows", "ckan.datastore_search"
 	ClientIP   string // for anonymous rate limits
 	ClientKey  string // a per-grant API key id, when the caller used one
+	// Rows is the most rows the data path means to serve in this response
+	// (a page's limit, the rows an export may hold). Under a grant with a
+	// total row quota, Decide reserves that many — or what is left, if less —
+	// before it allows, so that concurrent requests on any replica never
+	// serve more than the quota together; with nothing left it denies
+	// (over_quota). The path serves at most Decision.RowLimit rows and MUST
+	// then report what it served with RecordRows, which releases the rest.
+	// 0: the request serves no rows (an access check).
+	Rows int64
 }
 
 // Constraints are what an allow decision permits. The zero value permits
@@ -52,8 +61,9 @@ type Constraints struct {
 	DeidProfile string    `json:"deid_profile,omitempty"` // de-identification profile applied to rows
 	MaxRows     int64     `json:"max_rows,omitempty"`     // rows per request
 	Expires     time.Time `json:"expires,omitempty"`      // the grant's end
-	// RowsLeft is what remains of the grant's total row quota (0: no quota).
-	// A data path MUST NOT return more rows than this in one response.
+	// RowsLeft is what remained of the grant's total row quota when the
+	// decision was taken, before its own reservation (0: no quota). Data
+	// paths cap responses with Decision.RowLimit, not with this figure.
 	RowsLeft int64 `json:"rows_left,omitempty"`
 	// Actions are the delivery modes the grant permits (nil: any).
 	Actions []Action `json:"actions,omitempty"`
@@ -73,20 +83,31 @@ type Decision struct {
 	ResourceID string `json:"resource_id,omitempty"`
 	// RetryAfter is set on a rate-limited denial: when to ask again.
 	RetryAfter time.Duration `json:"retry_after,omitempty"`
+	// Rows is how many rows Decide reserved for this response against the
+	// grant's total row quota (see Request.Rows); 0 without a quota.
+	Rows int64 `json:"rows_reserved,omitempty"`
 
-	filter *RowFilter // compiled Constraints.RowFilter, when there is one
+	filter *RowFilter    // compiled Constraints.RowFilter, when there is one
+	quota  *reservation // set when a total row quota applies to the response
 }
 
-// RowLimit is the most rows one response may carry under d: the smaller of
-// MaxRows and RowsLeft, or want when neither applies or want is smaller.
+// RowLimit is the most rows one response may carry under d when the data
+// path would serve want (> 0): want, capped by the grant's rows per request
+// and, under a total row quota, by the rows Decide reserved (none unless
+// the request asked for rows).
 func (d Decision) RowLimit(want int64) int64 {
-	for _, limit := range []int64{d.Constraints.MaxRows, d.Constraints.RowsLeft} {
-		if limit > 0 && (want <= 0 || limit < want) {
-			want = limit
-		}
+	if m := d.Constraints.MaxRows; m > 0 && m < want {
+		want = m
 	}
-	return want
+	if d.quota != nil && d.Rows < want {
+		want = d.Rows
+	}
+	return max(want, 0)
 }
+
+// QuotaApplies reports whether the response is counted against a total row
+// quota, so that RowLimit may cut it to what the grant has left.
+func (d Decision) QuotaApplies() bool { return d.quota != nil }
 
 // Err returns nil for an allow decision, and an error wrapping ErrDenied
 // with the decision's message otherwise.
@@ -120,7 +141,13 @@ func RetryAfter(err error) (time.Duration, bool) {
 	return 0, false
 }
 
-// Decider is what data paths depend on.
+// Decider is what data paths depend on: they ask Decide before reading and
+// report what they served with RecordRows.
 type Decider interface {
 	Decide(ctx context.Context, req Request) (Decision, error)
+	// RecordRows counts n rows served under allow decision d against its
+	// grant's usage and releases what Decide reserved beyond n. A path
+	// that asked for rows MUST call it exactly once, also when it served
+	// none (an error after the decision) so that the reservation is freed.
+	RecordRows(ctx context.Context, d Decision, n int64) error
 }

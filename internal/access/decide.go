@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -327,6 +328,18 @@ func (s *Service) evalGrant(ctx context.Context, req Request, r catalog.Resource
 	if d.Reason == "" && !takeCall(e, p.MaxCalls) {
 		d = deny(ReasonOverQuota, "your grant's call quota is used up")
 	}
+	var reserved int64
+	if d.Reason == "" && p.MaxRows > 0 {
+		if reserved, err = s.takeRows(ctx, e, p.MaxRows, rowsWanted(req, p)); err != nil || (reserved == 0 && req.Rows > 0) {
+			e.calls.Add(-1) // the call taken above is not made
+		}
+		if err != nil {
+			return Decision{}, err
+		}
+		if reserved == 0 && req.Rows > 0 {
+			d = deny(ReasonOverQuota, "your grant's row quota is used up")
+		}
+	}
 	d.GrantID = e.ID
 	if !d.Allow && d.Reason != "" {
 		e.denied.Add(1)
@@ -340,11 +353,22 @@ func (s *Service) evalGrant(ctx context.Context, req Request, r catalog.Resource
 	if e.ValidUntil != nil {
 		c.Expires = *e.ValidUntil
 	}
+	d = Decision{Allow: true, Reason: ReasonGrant, Message: "allowed by grant " + e.ID, GrantID: e.ID,
+		Constraints: c, filter: e.filters[r.ID]}
 	if p.MaxRows > 0 {
-		c.RowsLeft = max(p.MaxRows-e.rows.Load(), 0)
+		d.Constraints.RowsLeft = max(p.MaxRows-e.rows.Load(), 0) + reserved
+		d.Rows, d.quota = reserved, &reservation{}
 	}
-	return Decision{Allow: true, Reason: ReasonGrant, Message: "allowed by grant " + e.ID, GrantID: e.ID,
-		Constraints: c, filter: e.filters[r.ID]}, nil
+	return d, nil
+}
+
+// rowsWanted is what a request under policy p may reserve of the grant's
+// row quota: the rows it asked for, capped by the rows per request.
+func rowsWanted(req Request, p Policy) int64 {
+	if p.RowsPerRequest > 0 {
+		return min(req.Rows, p.RowsPerRequest)
+	}
+	return req.Rows
 }
 
 // takeCall counts one call against a quota of max (0: none); false when the
@@ -370,12 +394,25 @@ func (s *Service) lookupKey(secret string) (keyEntry, bool) {
 	return k, ok
 }
 
-// RecordRows counts n rows served under decision d against its grant's row
-// quota. Data paths call it after serving a response under a grant.
+// RecordRows counts n rows served under decision d against its grant's
+// usage, and gives back to the grant's row quota what Decide reserved for
+// the response beyond n. Data paths call it once after serving under a
+// decision (see Decider); a second call for the same decision is refused.
 func (s *Service) RecordRows(ctx context.Context, d Decision, n int64) error {
-	if d.GrantID == "" || n <= 0 {
+	if d.GrantID == "" {
 		return nil
 	}
+	if d.quota != nil {
+		if !d.quota.settled.CompareAndSwap(false, true) {
+			return fmt.Errorf("access: the rows served under decision %s were already recorded", d.ID)
+		}
+		return s.settleRows(ctx, d.GrantID, d.Rows, n)
+	}
+	if n <= 0 {
+		return nil
+	}
+	// Without a total quota nothing was reserved: the count is batched
+	// with the decision log.
 	if e := s.cache.grant(d.GrantID); e != nil {
 		e.rows.Add(n)
 	}

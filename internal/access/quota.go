@@ -1,0 +1,101 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"dataport/internal/store"
+)
+
+// A grant's total row quota (Policy.MaxRows) is enforced in one place for
+// every data path: Decide reserves the rows a response may carry before
+// anything is read (takeRows), and RecordRows counts what was served and
+// releases the rest (settleRows). The reservation is made in the store,
+// whose grant_usage row is the authority shared by every replica on it, by
+// a conditional UPDATE that cannot take more than is left; the cache's
+// counter follows it, never ahead of the store, so its early over_quota
+// check can only be late, never wrong. A process that dies between the two
+// leaves its reservation counted as served: the quota errs on the side of
+// serving less.
+
+// reservation marks a decision whose response counts against a total row
+// quota; settled makes RecordRows release it once only.
+type reservation struct{ settled atomic.Bool }
+
+// settleTimeout bounds the release of a reservation, which runs even when
+// the request's context has ended (a client that went away mid-export).
+const settleTimeout = 10 * time.Second
+
+// takeRows reserves up to want rows of grant e's total quota of rows
+// and returns how many it reserved: want, or what is left if less, or 0
+// when the quota is used up.
+func (s *Service) takeRows(ctx context.Context, e *grantEntry, quota, want int64) (int64, error) {
+	if want <= 0 {
+		return 0, nil
+	}
+	// Most reads fit in what is left: one conditional UPDATE reserves them.
+	res, err := s.db.ExecContext(ctx, `UPDATE grant_usage SET rows_served = rows_served + $2
+		WHERE grant_id = $1 AND rows_served + $2 <= $3`, e.ID, want, quota)
+	if err != nil {
+		return 0, fmt.Errorf("access: reserve rows: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return 0, fmt.Errorf("access: reserve rows: %w", err)
+	} else if n == 1 {
+		e.rows.Add(want)
+		return want, nil
+	}
+	// Fewer are left than asked: take the rest under the usage row's lock
+	// (SQLite transactions begin IMMEDIATE, so they hold it from the start).
+	var took int64
+	err = s.db.Transact(ctx, func(tx *store.Tx) error {
+		lock := ""
+		if tx.Dialect == store.Postgres {
+			lock = " FOR UPDATE"
+		}
+		var used int64
+		if err := tx.QueryRowContext(ctx, `SELECT rows_served FROM grant_usage WHERE grant_id = $1`+lock, e.ID).Scan(&used); err != nil {
+			return err
+		}
+		if took = min(want, quota-used); took <= 0 {
+			took = 0
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE grant_usage SET rows_served = rows_served + $2 WHERE grant_id = $1`, e.ID, took)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("access: reserve rows: %w", err)
+	}
+	e.rows.Add(took)
+	return took, nil
+}
+
+// settleRows records that served rows of the reserved ones were served
+// under grant id: the difference goes back to the quota (or, should a path
+// have served more than it reserved, is counted too).
+func (s *Service) settleRows(ctx context.Context, id string, reserved, served int64) error {
+	delta := served - reserved
+	if delta == 0 {
+		return nil
+	}
+	if delta > 0 {
+		s.cfg.Logger.ErrorContext(ctx, "access: a data path served more rows than it reserved", "grant", id,
+			"reserved", reserved, "served", served)
+	}
+	e := s.cache.grant(id)
+	if e != nil && delta < 0 {
+		e.rows.Add(delta) // released in the cache first, so it never runs ahead of the store
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	if _, err := s.db.ExecContext(ctx, `UPDATE grant_usage SET rows_served = rows_served + $2 WHERE grant_id = $1`, id, delta); err != nil {
+		return fmt.Errorf("access: record rows served: %w", err)
+	}
+	if e != nil && delta > 0 {
+		e.rows.Add(delta)
+	}
+	return nil
+}
