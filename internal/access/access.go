@@ -87,7 +87,7 @@ type Decision struct {
 	// grant's total row quota (see Request.Rows); 0 without a quota.
 	Rows int64 `json:"rows_reserved,omitempty"`
 
-	filter *RowFilter    // compiled Constraints.RowFilter, when there is one
+	filter *RowFilter   // compiled Constraints.RowFilter, when there is one
 	quota  *reservation // set when a total row quota applies to the response
 }
 
