@@ -23,7 +23,8 @@ import (
 // catalog code), filters, q (text or per-field object), fields, sort,
 // limit (≤ 32,000, default 100), offset, include_total, records_format
 // (objects, lists, csv, tsv). It asks the access decision point on path
-// "ckan.datastore_search".
+// "ckan.datastore_search"; when a grant's row quota cuts the records short
+// of limit, the result says records_truncated: true.
 func (s *Service) DatastoreSearch(ctx context.Context, actor identity.Principal, params map[string]any) (map[string]any, error) {
 	var errs validate.Errors
 	rid := s.resolveResource(ctx, actor, text(params["resource_id"]))
@@ -67,15 +68,10 @@ func (s *Service) DatastoreSearch(ctx context.Context, actor identity.Principal,
 		return nil, err
 	}
 	limit := q.Limit
-	if limit == 0 {
-		q.Limit = 1 // CKAN's limit 0 returns only fields and the total
-	}
+	q.noRows = limit == 0 // CKAN's limit 0 returns only fields and the total
 	res, err := s.Search(ctx, actor, rid, "ckan.datastore_search", q)
 	if err != nil {
 		return nil, err
-	}
-	if limit == 0 {
-		res.Rows = res.Rows[:0]
 	}
 	return ckanResult(rid, q, limit, format, res)
 }
@@ -94,6 +90,10 @@ func ckanResult(rid string, q Query, limit int, format string, res RowsPage) (ma
 	}
 	if q.Total {
 		out["total"], out["total_was_estimated"] = res.Total, res.TotalEstimated
+	}
+	if res.QuotaTruncated {
+		// As datastore_search_sql says it: the grant's quota cut the records.
+		out["records_truncated"] = true
 	}
 	return out, nil
 }

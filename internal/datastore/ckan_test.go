@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -115,41 +116,39 @@ func TestExports(t *testing.T) {
 		if _, err := f.load(t, r, "s.csv", stationsCSV); err != nil {
 			t.Fatal(err)
 		}
-		exp, err := f.ds.PrepareExport(ctx, f.outsider, r.ID, "", datastore.Query{Fields: []string{"station_id", "name", "opened"}})
-		if err != nil {
-			t.Fatal(err)
+		// One decided export is written once: each format is prepared anew.
+		export := func(format string, bom bool) *bytes.Buffer {
+			t.Helper()
+			exp, err := f.ds.PrepareExport(ctx, f.outsider, r.ID, "", datastore.Query{Fields: []string{"station_id", "name", "opened"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := exp.WriteTo(ctx, &buf, format, bom); err != nil {
+				t.Fatal(err)
+			}
+			if err := exp.WriteTo(ctx, io.Discard, format, bom); err == nil {
+				t.Errorf("%s: an export was written twice", format)
+			}
+			return &buf
 		}
-		var buf bytes.Buffer
-		if err := exp.WriteTo(ctx, &buf, "csv", true); err != nil {
-			t.Fatal(err)
-		}
+		buf := export("csv", true)
 		want := "\uFEFFstation_id,name,opened\nS001,朝阳门,2020-01-02\nS002,西单,2019-05-01\nS003,东四,2021-07-15\nS004,灵境胡同,\n"
 		if diff := cmp.Diff(want, buf.String()); diff != "" {
 			t.Errorf("csv (-want +got):\n%s", diff)
 		}
-		buf.Reset()
-		if err := exp.WriteTo(ctx, &buf, "json", false); err != nil {
-			t.Fatal(err)
-		}
 		var rows []map[string]any
-		if err := json.Unmarshal(buf.Bytes(), &rows); err != nil || len(rows) != 4 || rows[3]["opened"] != nil {
+		if err := json.Unmarshal(export("json", false).Bytes(), &rows); err != nil || len(rows) != 4 || rows[3]["opened"] != nil {
 			t.Errorf("json: %v %v", rows, err)
 		}
-		buf.Reset()
-		if err := exp.WriteTo(ctx, &buf, "xlsx", false); err != nil {
-			t.Fatal(err)
-		}
-		x, err := excelize.OpenReader(&buf)
+		x, err := excelize.OpenReader(export("xlsx", false))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if v, _ := x.GetCellValue("Sheet1", "B5"); v != "灵境胡同" {
 			t.Errorf("xlsx B5 = %q", v)
 		}
-		buf.Reset()
-		if err := exp.WriteTo(ctx, &buf, "parquet", false); err != nil {
-			t.Fatal(err)
-		}
+		buf = export("parquet", false)
 		pf, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 		if err != nil || pf.NumRows() != 4 {
 			t.Errorf("parquet: %v rows %d", err, pf.NumRows())

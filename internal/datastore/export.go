@@ -5,10 +5,15 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
+	"unicode"
 
 	"dataport/internal/access"
 	"dataport/internal/catalog"
@@ -26,27 +31,57 @@ var ExportFormats = map[string]string{
 	"parquet": "application/vnd.apache.parquet",
 }
 
-// Export is a decided download of a resource's current rows, ready to stream.
+// Export is a decided download of a resource's current rows, ready to
+// stream once.
 type Export struct {
 	s    *Service
 	p    *plan
 	Code string // the resource's catalog code, for the file name
 	Rows int64  // rows in the version (before filters)
+	// Truncated is true when the grant's rows per request or what is left
+	// of its total row quota cut the export: more rows matched than it
+	// holds. The rows API says so in the Dataport-Quota-Truncated header.
+	Truncated bool
+
+	limit int64 // rows served at most; unlimited when noLimit
+	done  atomic.Bool
 }
+
+// noLimit is an export's limit when no quota applies.
+const noLimit = math.MaxInt64
 
 // PrepareExport asks the access decision point (action download, path
 // "api.export" or as given) and checks the query, so that a denial or a bad
 // query is reported before anything is written. Limit, offset and cursor
-// of q are ignored: exports hold every matching row.
+// of q are ignored: exports hold every matching row the decision allows.
+// Under a grant's row quota the rows are reserved here: the caller MUST
+// call WriteTo or Close once.
 func (s *Service) PrepareExport(ctx context.Context, actor identity.Principal, resourceID, path string, q Query) (*Export, error) {
 	if path == "" {
 		path = "api.export"
 	}
-	p, err := s.newPlan(ctx, actor, resourceID, access.ActionDownload, path, q)
+	p, err := s.newPlan(ctx, actor, resourceID, access.ActionDownload, path, q, func(v DataVersion) int64 { return v.Rows })
 	if err != nil {
 		return nil, err
 	}
-	return &Export{s: s, p: p, Code: p.res.Code, Rows: p.v.Rows}, nil
+	e := &Export{s: s, p: p, Code: p.res.Code, Rows: p.v.Rows, limit: p.decision.RowLimit(noLimit)}
+	if e.limit < noLimit && e.limit < p.v.Rows {
+		// Is there a row past the cap? Asked now, so the header can say so.
+		err := s.each(ctx, p, nil, 1, int(e.limit), func(int64, []any) error { e.Truncated = true; return errStop })
+		if err != nil {
+			e.Close(ctx)
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// Close releases the export's reservation of rows when WriteTo was not
+// called; after WriteTo it does nothing.
+func (e *Export) Close(ctx context.Context) {
+	if e.done.CompareAndSwap(false, true) {
+		e.s.recordRows(ctx, e.p.decision, 0)
+	}
 }
 
 // Version is the version being exported.
@@ -55,30 +90,39 @@ func (e *Export) Version() int { return e.p.v.Version }
 // WriteTo streams the rows to w in format; bom starts a CSV with a UTF-8
 // byte order mark so that Excel reads it as UTF-8. Memory stays flat
 // except for XLSX, which excelize buffers on disk past a threshold.
+// It stops at the decision's row limit and counts the rows it wrote, also
+// when it fails midway. An export is written once: a second call fails.
 func (e *Export) WriteTo(ctx context.Context, w io.Writer, format string, bom bool) error {
-	limit := 0
-	if e.p.maxRows > 0 {
-		limit = int(e.p.maxRows)
+	if !e.done.CompareAndSwap(false, true) {
+		return errors.New("datastore: an export is written once; prepare another")
+	}
+	if _, ok := ExportFormats[format]; !ok {
+		e.s.recordRows(ctx, e.p.decision, 0)
+		return fmt.Errorf("datastore: unknown export format %q", format)
 	}
 	items := make([]catalog.Item, len(e.p.out))
 	for k, i := range e.p.out {
 		items[k] = e.p.items[i]
 	}
+	var served int64
+	defer func() { e.s.recordRows(ctx, e.p.decision, served) }()
 	each := func(fn func(vals []any) error) error {
+		limit := 0 // each's "no limit"
+		switch {
+		case e.limit <= 0:
+			return nil
+		case e.limit < noLimit:
+			limit = int(e.limit)
+		}
 		row := make([]any, len(items))
 		return e.s.each(ctx, e.p, nil, limit, 0, func(_ int64, vals []any) error {
 			for k, i := range e.p.out {
 				row[k] = vals[i]
 			}
+			served++
 			return fn(row)
 		})
 	}
-	var served int64
-	uncounted := each
-	each = func(fn func(vals []any) error) error {
-		return uncounted(func(vals []any) error { served++; return fn(vals) })
-	}
-	defer func() { e.s.recordRows(ctx, e.p.decision, served) }()
 	switch format {
 	case "csv":
 		return writeCSV(w, items, bom, each)
@@ -89,10 +133,33 @@ func (e *Export) WriteTo(ctx context.Context, w io.Writer, format string, bom bo
 	case "parquet":
 		return writeParquet(w, items, each)
 	}
-	return fmt.Errorf("datastore: unknown export format %q", format)
+	panic("unreachable: format checked above")
 }
 
 type eachFunc func(fn func(vals []any) error) error
+
+// csvCell writes a served value as a CSV field that no spreadsheet runs as
+// a formula (CWE-1236, as OWASP's "CSV Injection" advises): text whose
+// first character other than white space is =, +, -, @, or that begins
+// with a tab or a carriage return, gets a leading single quote, which spreadsheets show as text.
+// Numbers and booleans are written as they are, so a negative decimal stays
+// -3.5; only text values (items of type text and code, and any item served
+// as text by a de-identification profile) are neutralised.
+func csvCell(v any) string {
+	s, ok := v.(string)
+	if !ok {
+		return cellText(v)
+	}
+	for _, r := range s {
+		switch {
+		case strings.ContainsRune("=+-@\t\r", r):
+			return "'" + s
+		case !unicode.IsSpace(r):
+			return s
+		}
+	}
+	return s
+}
 
 func writeCSV(w io.Writer, items []catalog.Item, bom bool, each eachFunc) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -108,7 +175,7 @@ func writeCSV(w io.Writer, items []catalog.Item, bom bool, each eachFunc) error 
 	rec := make([]string, len(items))
 	err := each(func(vals []any) error {
 		for i, v := range vals {
-			rec[i] = cellText(v)
+			rec[i] = csvCell(v)
 		}
 		return cw.Write(rec)
 	})

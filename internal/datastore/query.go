@@ -25,6 +25,8 @@ type Query struct {
 	Offset  int    // rows to skip (CKAN paging)
 	Cursor  string // keyset paging: NextCursor of the previous page
 	Total   bool   // count the matching rows
+
+	noRows bool // only the fields and the total (CKAN's limit 0)
 }
 
 // Filter operators.
@@ -67,6 +69,7 @@ type RowsPage struct {
 	NextCursor     string     `json:"next_cursor"`
 	Limit          int        `json:"limit"`
 	Offset         int        `json:"offset"`
+	QuotaTruncated bool       `json:"quota_truncated" doc:"True when your grant's rows per request or what is left of its total row quota cut this page short of the limit asked while more rows matched; limit is then the rows you were allowed. Once the total quota is used up, reads are refused with reason over_quota."`
 }
 
 // ExactCountLimit is how many matching rows are counted exactly; beyond it
@@ -92,14 +95,25 @@ type plan struct {
 	rowFilter bool // the decision filters rows (Decision.Permits)
 	deid      func([]any) error
 	rewritten []string // items the decision's de-identification profile serves rewritten
-	maxRows   int64
 	decision  access.Decision
 	dialect   store.Dialect
 }
 
-// decide asks the decision point and turns a denial into an error.
+// decide asks the decision point for a path that serves no rows counted
+// against quotas, and turns a denial into an error.
 func (s *Service) decide(ctx context.Context, actor identity.Principal, resourceID string, action access.Action, path string) (access.Decision, error) {
-	d, err := s.access.Decide(ctx, access.Request{Subject: actor, ResourceID: resourceID, Action: action, Path: path})
+	return s.decideRows(ctx, actor, resourceID, action, path, 0)
+}
+
+// decideRows asks the decision point for a path that means to serve up to
+// rows rows (access.Request.Rows) and turns a denial into an error. Under a
+// grant's row quota the decision reserves them: the path serves at most
+// Decision.RowLimit rows and MUST then call recordRows once, also when it
+// fails, so that the unused part goes back to the quota. Every path that
+// serves rows — Search (rows API, CKAN datastore_search, UI previews),
+// exports and datastore_search_sql — goes through this pair.
+func (s *Service) decideRows(ctx context.Context, actor identity.Principal, resourceID string, action access.Action, path string, rows int64) (access.Decision, error) {
+	d, err := s.access.Decide(ctx, access.Request{Subject: actor, ResourceID: resourceID, Action: action, Path: path, Rows: rows})
 	if err != nil {
 		return d, fmt.Errorf("datastore: access decision: %w", err)
 	}
@@ -107,21 +121,41 @@ func (s *Service) decide(ctx context.Context, actor identity.Principal, resource
 }
 
 // newPlan decides access and checks the query's fields, filters and sort
-// against the items the decision lets the caller read.
-func (s *Service) newPlan(ctx context.Context, actor identity.Principal, resourceID string, action access.Action, path string, q Query) (*plan, error) {
-	d, err := s.decide(ctx, actor, resourceID, action, path)
+// against the items the decision lets the caller read. want says how many
+// rows the path would serve from version v, for the decision to reserve.
+// Once it returns a plan, the caller MUST call recordRows with what it
+// served; on an error newPlan has released the reservation itself.
+func (s *Service) newPlan(ctx context.Context, actor identity.Principal, resourceID string, action access.Action, path string, q Query,
+	want func(v DataVersion) int64) (*plan, error) {
+	// The version is read before deciding so that no more rows of a quota
+	// are reserved than it holds; its error is reported after the decision.
+	v, verr := s.current(ctx, resourceID)
+	var rows int64
+	if verr == nil {
+		rows = want(v)
+	}
+	d, err := s.decideRows(ctx, actor, resourceID, action, path, rows)
 	if err != nil {
 		return nil, err
 	}
+	p, err := s.checkPlan(ctx, d, resourceID, v, verr, q)
+	if err != nil {
+		s.recordRows(ctx, d, 0)
+		return nil, err
+	}
+	return p, nil
+}
+
+// checkPlan builds the plan of q on version v under allow decision d.
+func (s *Service) checkPlan(ctx context.Context, d access.Decision, resourceID string, v DataVersion, verr error, q Query) (*plan, error) {
 	res, err := s.cat.Get(ctx, identity.System, resourceID)
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.current(ctx, resourceID)
-	if err != nil {
-		return nil, err
+	if verr != nil {
+		return nil, verr
 	}
-	p := &plan{res: res, v: v, items: v.Items, decision: d, maxRows: d.Constraints.MaxRows, dialect: s.db.Dialect}
+	p := &plan{res: res, v: v, items: v.Items, decision: d, dialect: s.db.Dialect}
 	// The de-identification profile comes first: filters, sort and q must
 	// not look at the stored values of the items it rewrites.
 	if err := s.constrain(ctx, p, d.Constraints); err != nil {
@@ -417,28 +451,48 @@ func toInt64(v any) int64 {
 // Search returns a page of rows. Every call asks the access decision point
 // (action read, on path, e.g. "api.rows") and serves only what it allows.
 func (s *Service) Search(ctx context.Context, actor identity.Principal, resourceID, path string, q Query) (RowsPage, error) {
-	p, err := s.newPlan(ctx, actor, resourceID, access.ActionRead, path, q)
+	asked := q.Limit
+	if asked <= 0 {
+		asked = 100
+	}
+	asked = min(asked, MaxLimit)
+	if q.noRows {
+		asked = 0
+	}
+	p, err := s.newPlan(ctx, actor, resourceID, access.ActionRead, path, q, func(v DataVersion) int64 { return min(int64(asked), v.Rows) })
 	if err != nil {
 		return RowsPage{}, err
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 100
+	res, err := s.page(ctx, p, q, asked)
+	if err != nil {
+		s.recordRows(ctx, p.decision, 0)
+		return RowsPage{}, err
 	}
-	limit = min(limit, MaxLimit)
-	if p.maxRows > 0 && int64(limit) > p.maxRows {
-		limit = int(p.maxRows)
+	s.recordRows(ctx, p.decision, int64(len(res.Rows)))
+	if q.Total {
+		res.Total, res.TotalEstimated, err = s.count(ctx, p)
 	}
+	return res, err
+}
+
+// page reads the rows of one page of q: asked rows at most, cut to what
+// the decision allows.
+func (s *Service) page(ctx context.Context, p *plan, q Query, asked int) (RowsPage, error) {
+	limit := int(p.decision.RowLimit(int64(asked)))
 	var cur *cursor
 	if q.Cursor != "" {
+		var err error
 		if cur, err = decodeCursor(q.Cursor, len(p.order)); err != nil {
 			return RowsPage{}, err
 		}
 	}
-	res := RowsPage{ResourceID: resourceID, Version: p.v.Version, Fields: p.fields(), Rows: [][]any{}, Total: -1, Limit: limit, Offset: q.Offset}
+	res := RowsPage{ResourceID: p.res.ID, Version: p.v.Version, Fields: p.fields(), Rows: [][]any{}, Total: -1, Limit: limit, Offset: q.Offset}
+	if limit == 0 {
+		return res, nil // each would read every row
+	}
 	var last []any
 	var lastRow int64
-	err = s.each(ctx, p, cur, limit+1, q.Offset, func(row int64, vals []any) error {
+	err := s.each(ctx, p, cur, limit+1, q.Offset, func(row int64, vals []any) error {
 		if len(res.Rows) == limit {
 			res.NextCursor = p.encodeCursor(last, lastRow)
 			return errStop
@@ -452,26 +506,15 @@ func (s *Service) Search(ctx context.Context, actor identity.Principal, resource
 		last, lastRow = slices.Clone(vals), row
 		return nil
 	})
-	if err != nil {
-		return RowsPage{}, err
-	}
-	s.recordRows(ctx, p.decision, int64(len(res.Rows)))
-	if q.Total {
-		res.Total, res.TotalEstimated, err = s.count(ctx, p)
-	}
+	res.QuotaTruncated = limit < asked && res.NextCursor != ""
 	return res, err
 }
 
-// rowRecorder is implemented by deciders that count rows against quotas.
-type rowRecorder interface {
-	RecordRows(ctx context.Context, d access.Decision, n int64) error
-}
-
+// recordRows reports n rows served under d (see decideRows). A failure is
+// logged, not returned: the rows are already served.
 func (s *Service) recordRows(ctx context.Context, d access.Decision, n int64) {
-	if r, ok := s.access.(rowRecorder); ok {
-		if err := r.RecordRows(ctx, d, n); err != nil {
-			s.log.WarnContext(ctx, "datastore: record rows served", "err", err)
-		}
+	if err := s.access.RecordRows(ctx, d, n); err != nil {
+		s.log.ErrorContext(ctx, "datastore: record rows served", "resource", d.ResourceID, "grant", d.GrantID, "err", err)
 	}
 }
 
@@ -595,4 +638,41 @@ func (p *plan) after(cur *cursor, argc int) (string, []any) {
 	}
 	ors = append(ors, "("+strings.Join(append(eqs, ident(rowColumn)+" > "+ph(catalog.TypeInteger, cur.Row)), " AND ")+")")
 	return "(" + strings.Join(ors, " OR ") + ")", args
+}
+
+// statementQuota holds the decisions of one statement over several
+// resources (datastore_search_sql): the statement serves at most the
+// smallest of their row limits, and the rows it serves count under each.
+type statementQuota struct {
+	s         *Service
+	decisions []access.Decision
+	limit     int64
+	served    int64 // set by the caller once the rows are read
+}
+
+func (s *Service) newStatementQuota(maxRows int) *statementQuota {
+	return &statementQuota{s: s, limit: int64(maxRows)}
+}
+
+// decide asks for resourceID as decideRows does, reserving the statement's
+// row limit, and narrows that limit to what the decision allows.
+func (q *statementQuota) decide(ctx context.Context, actor identity.Principal, resourceID string, action access.Action, path string) (access.Decision, error) {
+	d, err := q.s.decideRows(ctx, actor, resourceID, action, path, q.limit)
+	if err != nil {
+		return d, err
+	}
+	q.decisions = append(q.decisions, d)
+	q.limit = d.RowLimit(q.limit)
+	return d, nil
+}
+
+// rowLimit is the most rows the statement may return.
+func (q *statementQuota) rowLimit() int { return int(q.limit) }
+
+// settle records q.served rows under every decision (0 when the statement
+// failed before serving) and releases the rest of each reservation.
+func (q *statementQuota) settle(ctx context.Context) {
+	for _, d := range q.decisions {
+		q.s.recordRows(ctx, d, q.served)
+	}
 }

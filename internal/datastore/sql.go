@@ -24,7 +24,9 @@ import (
 // "ckan.datastore_search_sql") and must be readable without field, row or
 // de-identification constraints; only allow-listed functions may be
 // called; the statement runs read-only with a timeout and returns at most
-// the configured number of rows (records_truncated says when cut).
+// the configured number of rows, or fewer under a grant's row quota
+// (records_truncated says when cut); the rows returned count against the
+// quota of every resource's grant.
 func (s *Service) DatastoreSearchSQL(ctx context.Context, actor identity.Principal, params map[string]any) (map[string]any, error) {
 	if !s.sql.Enabled {
 		return nil, ErrSQLDisabled
@@ -34,8 +36,10 @@ func (s *Service) DatastoreSearchSQL(ctx context.Context, actor identity.Princip
 		return nil, err
 	}
 	tables := map[string]string{}
+	quota := s.newStatementQuota(s.sql.MaxRows) // rows reserved under each decision, capped to the least
+	defer quota.settle(ctx)                     // counts quota.served, releases the rest
 	for _, rid := range stmt.resources {
-		d, err := s.decide(ctx, actor, rid, access.ActionQuery, "ckan.datastore_search_sql")
+		d, err := quota.decide(ctx, actor, rid, access.ActionQuery, "ckan.datastore_search_sql")
 		if err != nil {
 			return nil, err
 		}
@@ -50,10 +54,11 @@ func (s *Service) DatastoreSearchSQL(ctx context.Context, actor identity.Princip
 		tables[rid] = v.table
 	}
 	query := stmt.rewrite(tables)
-	records, fields, truncated, err := s.runReadOnly(ctx, query)
+	records, fields, truncated, err := s.runReadOnly(ctx, query, quota.rowLimit())
 	if err != nil {
 		return nil, err
 	}
+	quota.served = int64(len(records))
 	return map[string]any{"sql": stmt.text, "records": records, "fields": fields, "records_truncated": truncated}, nil
 }
 
@@ -291,8 +296,8 @@ func tokenize(q string) ([]token, error) {
 }
 
 // runReadOnly runs query read-only with the statement timeout, reading at
-// most MaxRows rows.
-func (s *Service) runReadOnly(ctx context.Context, query string) ([]map[string]any, []RowField, bool, error) {
+// most maxRows rows.
+func (s *Service) runReadOnly(ctx context.Context, query string, maxRows int) ([]map[string]any, []RowField, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.sql.Timeout)
 	defer cancel()
 	conn, err := s.db.Conn(ctx)
@@ -325,10 +330,10 @@ func (s *Service) runReadOnly(ctx context.Context, query string) ([]map[string]a
 		}
 	}
 	defer rows.Close()
-	return s.collect(rows)
+	return s.collect(rows, maxRows)
 }
 
-func (s *Service) collect(rows *sql.Rows) ([]map[string]any, []RowField, bool, error) {
+func (s *Service) collect(rows *sql.Rows, maxRows int) ([]map[string]any, []RowField, bool, error) {
 	cols, err := rows.ColumnTypes()
 	if err != nil {
 		return nil, nil, false, err
@@ -344,7 +349,7 @@ func (s *Service) collect(rows *sql.Rows) ([]map[string]any, []RowField, bool, e
 		ptrs[i] = &vals[i]
 	}
 	for rows.Next() {
-		if len(out) == s.sql.MaxRows {
+		if len(out) == maxRows {
 			return out, fields, true, nil
 		}
 		if err := rows.Scan(ptrs...); err != nil {
