@@ -95,7 +95,7 @@ type accessCheckIn struct {
 type decisionOut struct{ Body access.Decision }
 
 func (h *handlers) accessRoutes(api huma.API) {
-	tags := []string{"access"}
+	tags := []string{tagAccess}
 	secure := []map[string][]string{{"bearer": {}}}
 	huma.Register(api, huma.Operation{OperationID: "check-resource-access", Method: http.MethodGet, Path: "/resources/{id}/access", Tags: tags,
 		Summary: "Ask the decision point whether you may read a resource, and under which constraints",
@@ -103,23 +103,38 @@ func (h *handlers) accessRoutes(api huma.API) {
 			"a per-grant key in X-Dataport-Key is decided under its grant. A rate-limited caller gets 429 with Retry-After.",
 		Errors: []int{http.StatusTooManyRequests}}, h.checkAccess)
 	huma.Register(api, huma.Operation{OperationID: "list-grants", Method: http.MethodGet, Path: "/grants", Tags: tags, Security: secure,
-		Summary: "Grants you hold or issued, newest first, with their usage"}, h.listGrants)
+		Summary: "Grants you hold or issued, newest first, with their usage",
+		Description: "Grants the caller holds (side=received: as a user or through their organizations and groups) or issued (side=issued: on their " +
+			"institutions' data), newest first, with calls and rows used so far."}, h.listGrants)
 	huma.Register(api, huma.Operation{OperationID: "create-grant", Method: http.MethodPost, Path: "/grants", Tags: tags, Security: secure,
-		Summary: "Grant directly (platform operators): an authorisation decided outside the platform's workflows", DefaultStatus: http.StatusCreated}, h.createGrant)
+		Summary: "Grant directly (platform operators): an authorisation decided outside the platform's workflows", DefaultStatus: http.StatusCreated,
+		Description: "Creates a grant decided outside the platform's workflows (origin manual), for an organization, a user or a group, on one or more " +
+			"resources, with a purpose, a policy (fields, row filter, actions, quotas) and a validity. Platform operators and sysadmins only."}, h.createGrant)
 	huma.Register(api, huma.Operation{OperationID: "get-grant", Method: http.MethodGet, Path: "/grants/{id}", Tags: tags, Security: secure,
-		Summary: "One grant with its policy and usage (both sides see it)"}, h.getGrant)
+		Summary:     "One grant with its policy and usage (both sides see it)",
+		Description: "One grant with its policy, validity, origin and usage. The grantee and the providing institution see it; others get 404."}, h.getGrant)
 	huma.Register(api, huma.Operation{OperationID: "revoke-grant", Method: http.MethodPost, Path: "/grants/{id}/revoke", Tags: tags, Security: secure,
-		Summary: "Revoke a grant: the next request under it is denied"}, h.revokeGrant)
+		Summary: "Revoke a grant: the next request under it is denied",
+		Description: "Ends a grant now, with a reason: the next request under it is denied (in every server process within seconds). The providing " +
+			"institution's admins and platform operators may revoke; an already revoked grant answers 409."}, h.revokeGrant)
 	huma.Register(api, huma.Operation{OperationID: "list-grant-decisions", Method: http.MethodGet, Path: "/grants/{id}/decisions", Tags: tags, Security: secure,
-		Summary: "The latest access decisions made under a grant"}, h.grantDecisions)
+		Summary:     "The latest access decisions made under a grant",
+		Description: "The latest access decisions made under the grant, newest first: who read what, through which path, allowed or denied and why."}, h.grantDecisions)
 	huma.Register(api, huma.Operation{OperationID: "list-grant-keys", Method: http.MethodGet, Path: "/grants/{id}/keys", Tags: tags, Security: secure,
-		Summary: "A grant's API keys for machine clients"}, h.listKeys)
+		Summary: "A grant's API keys for machine clients",
+		Description: "The API keys of a grant for machine clients, without their secrets. The grantee's admins (or the grantee user) and the provider " +
+			"see them."}, h.listKeys)
 	huma.Register(api, huma.Operation{OperationID: "create-grant-key", Method: http.MethodPost, Path: "/grants/{id}/keys", Tags: tags, Security: secure,
-		Summary: "Create an API key for the grant (grantee admins); its secret is shown once", DefaultStatus: http.StatusCreated}, h.createKey)
+		Summary: "Create an API key for the grant (grantee admins); its secret is shown once", DefaultStatus: http.StatusCreated,
+		Description: "Creates an API key that a machine client sends in X-Dataport-Key to read under this grant only. The secret is in the response and " +
+			"never shown again. The grantee's admins (or the grantee user) may create keys."}, h.createKey)
 	huma.Register(api, huma.Operation{OperationID: "revoke-grant-key", Method: http.MethodPost, Path: "/grants/{id}/keys/{key_id}/revoke", Tags: tags, Security: secure,
-		Summary: "Revoke an API key", DefaultStatus: http.StatusNoContent}, h.revokeKey)
+		Summary: "Revoke an API key", DefaultStatus: http.StatusNoContent,
+		Description: "Revokes one API key of the grant; requests with it are refused from then on. The grantee's admins and the grant's revokers may " +
+			"revoke keys."}, h.revokeKey)
 	huma.Register(api, huma.Operation{OperationID: "create-access-group", Method: http.MethodPost, Path: "/access-groups", Tags: tags, Security: secure,
-		Summary: "Define a group of organizations that can hold grants together (platform operators)", DefaultStatus: http.StatusCreated}, h.createGroup)
+		Summary: "Define a group of organizations that can hold grants together (platform operators)", DefaultStatus: http.StatusCreated,
+		Description: "Defines a named group of organizations that can hold grants together. Platform operators and sysadmins only."}, h.createGroup)
 	h.sharingRoutes(api)
 	h.openingRoutes(api)
 	h.notificationRoutes(api)

@@ -50,9 +50,14 @@ func New(cfg Config) http.Handler {
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer": {Type: "http", Scheme: "bearer", Description: "An API token from POST /api/v1/users/me/tokens or `dataport token create`."},
 	}
-	api := humago.NewWithPrefix(mux, Prefix, hc)
+	hc.Info.Contact = &huma.Contact{Name: "The platform operator (平台运营方) of this deployment"}
+	hc.Tags = tags
+	api := newGroup(humago.NewWithPrefix(mux, Prefix, hc))
 	h := &handlers{id: cfg.Identity, cat: cfg.Catalog, ledger: cfg.Ledger, acc: cfg.Access, log: cfg.Log, ds: cfg.Datastore, cls: cfg.Classify}
 	h.routes(api)
+	if cfg.Datastore != nil {
+		documentUpload(api) // served by UploadHandler, mounted beside this handler
+	}
 	return authenticate(cfg.Identity, cfg.Log, mux)
 }
 

@@ -86,38 +86,56 @@ func (h *handlers) classifyRoutes(api huma.API) {
 	if h.cls.Grades == nil || h.cls.Profiles == nil {
 		return
 	}
-	tags := []string{"classification"}
+	tags := []string{tagClassification}
 	secure := []map[string][]string{{"bearer": {}}}
 	huma.Register(api, huma.Operation{Tags: tags, OperationID: "get-resource-grading", Method: http.MethodGet, Path: "/resources/{id}/grading",
-		Summary: "The resource's grade (GB/T 43697) with its reasons and column findings"}, h.getGrading)
+		Summary: "The resource's grade (GB/T 43697) with its reasons and column findings",
+		Description: "The resource's grade (general, important, core; level 1–4 under GB/T 43697) with the rules that gave it, the column findings of " +
+			"the last scan, and any override."}, h.getGrading)
 	huma.Register(api, huma.Operation{Tags: tags, OperationID: "scan-resource", Method: http.MethodPost, Path: "/resources/{id}/grading/scan",
-		Summary: "Scan a CSV of the resource's data and store its grade", Security: secure}, h.scanResource)
+		Summary: "Scan a CSV of the resource's data and store its grade", Security: secure,
+		Description: "Scans a CSV sample of the resource's data (at most 4 MiB) for personal information, grades it and stores the result. The " +
+			"resource's editors and platform operators may."}, h.scanResource)
 	huma.Register(api, huma.Operation{Tags: tags, OperationID: "override-resource-grading", Method: http.MethodPost, Path: "/resources/{id}/grading/override",
 		Summary:     "Set the resource's grade by hand, with a written reason",
-		Description: "Platform operators may set any grade; the institution's admins may only make it stricter.", Security: secure}, h.overrideGrading)
+		Description: "Platform operators may set any grade; the institution's admins may only make it stricter."}, h.overrideGrading)
 	huma.Register(api, huma.Operation{Tags: tags, OperationID: "get-resource-enforcement", Method: http.MethodGet, Path: "/resources/{id}/enforcement",
-		Summary: "What a read of the resource for a use and path requires under its grade"}, h.enforcement)
+		Summary: "What a read of the resource for a use and path requires under its grade",
+		Description: "What a read of the resource for a use (open, open on application, share, zone) and path (download, API, CKAN, SQL, export, " +
+			"sandbox) requires under its grade: allowed or not, de-identification, operator approval, watermarking."}, h.enforcement)
 	huma.Register(api, huma.Operation{Tags: tags, OperationID: "get-grading-rules", Method: http.MethodGet, Path: "/grading/rules",
-		Summary: "The grading rules in force"}, h.gradingRules)
+		Summary:     "The grading rules in force",
+		Description: "The grading rules in force (shipped or the operator's file) and the highest level that may be opened."}, h.gradingRules)
 	huma.Register(api, huma.Operation{Tags: tags, OperationID: "scan-csv", Method: http.MethodPost, Path: "/classify/scan",
-		Summary: "Scan a CSV and grade it without storing anything", Security: secure}, h.scanOnly)
+		Summary: "Scan a CSV and grade it without storing anything", Security: secure,
+		Description: "Scans a CSV (at most 4 MiB) for personal information and grades it, storing nothing: a check before cataloguing. Any signed-in " +
+			"user may scan."}, h.scanOnly)
 	h.profileRoutes(api, secure)
 }
 
 func (h *handlers) profileRoutes(api huma.API, secure []map[string][]string) {
-	tags := []string{"de-identification"}
+	tags := []string{tagDeid}
 	huma.Register(api, huma.Operation{OperationID: "list-deid-profiles", Method: http.MethodGet, Path: "/resources/{id}/deid-profiles", Tags: tags,
-		Summary: "The resource's de-identification profiles", Security: secure}, h.listProfiles)
+		Summary: "The resource's de-identification profiles", Security: secure,
+		Description: "The resource's de-identification profiles. Members of its institution and platform staff see them."}, h.listProfiles)
 	huma.Register(api, huma.Operation{OperationID: "create-deid-profile", Method: http.MethodPost, Path: "/resources/{id}/deid-profiles", Tags: tags,
-		Summary: "Add a de-identification profile to a resource", DefaultStatus: http.StatusCreated, Security: secure}, h.createProfile)
+		Summary: "Add a de-identification profile to a resource", DefaultStatus: http.StatusCreated, Security: secure,
+		Description: "Adds a de-identification profile to the resource: operators per column (masking, generalisation by hierarchy, pseudonymisation " +
+			"with a kept key, suppression) and privacy models (k-anonymity, l-diversity). The resource's editors and platform operators may."}, h.createProfile)
 	huma.Register(api, huma.Operation{OperationID: "get-deid-profile", Method: http.MethodGet, Path: "/deid-profiles/{id}", Tags: tags,
-		Summary: "Show a de-identification profile", Security: secure}, h.getProfile)
+		Summary: "Show a de-identification profile", Security: secure,
+		Description: "One de-identification profile, without its secret key."}, h.getProfile)
 	huma.Register(api, huma.Operation{OperationID: "update-deid-profile", Method: http.MethodPut, Path: "/deid-profiles/{id}", Tags: tags,
-		Summary: "Replace a de-identification profile (its key stays)", Security: secure}, h.updateProfile)
+		Summary: "Replace a de-identification profile (its key stays)", Security: secure,
+		Description: "Replaces a profile's operators and models; its pseudonymisation key stays, so pseudonyms stay stable. The resource's editors and " +
+			"platform operators may."}, h.updateProfile)
 	huma.Register(api, huma.Operation{OperationID: "delete-deid-profile", Method: http.MethodDelete, Path: "/deid-profiles/{id}", Tags: tags,
-		Summary: "Delete a de-identification profile", DefaultStatus: http.StatusNoContent, Security: secure}, h.deleteProfile)
+		Summary: "Delete a de-identification profile", DefaultStatus: http.StatusNoContent, Security: secure,
+		Description: "Deletes a de-identification profile. The resource's editors and platform operators may."}, h.deleteProfile)
 	huma.Register(api, huma.Operation{OperationID: "preview-deid-profile", Method: http.MethodPost, Path: "/deid-profiles/{id}/preview", Tags: tags,
-		Summary: "Apply a profile to a CSV sample and show the report and the first rows", Security: secure}, h.previewProfile)
+		Summary: "Apply a profile to a CSV sample and show the report and the first rows", Security: secure,
+		Description: "Applies the profile to a CSV sample (at most 4 MiB) and returns the risk report (k, l, suppressed records, re-identification risk) " +
+			"and the first 20 output rows, storing nothing. The resource's editors and platform operators may."}, h.previewProfile)
 }
 
 func (h *handlers) getGrading(ctx context.Context, in *resourceIDIn) (*gradingOut, error) {

@@ -42,7 +42,7 @@ type ledgerEvent struct {
 type ledgerStatusOut struct{ Body ledger.Status }
 
 func (h *handlers) ledgerRoutes(api huma.API) {
-	tags := []string{"ledger"}
+	tags := []string{tagLedger}
 	secure := []map[string][]string{{"bearer": {}}}
 	huma.Register(api, huma.Operation{OperationID: "get-ledger-receipt", Method: http.MethodGet, Path: "/ledger/receipts/{event_id}", Tags: tags,
 		Summary:     "An event's receipt: its log entry, a signed checkpoint and the inclusion proof",
@@ -54,7 +54,8 @@ func (h *handlers) ledgerRoutes(api huma.API) {
 			"they acted in and those of their organizations.",
 		Security: secure}, h.listLedgerEvents)
 	huma.Register(api, huma.Operation{OperationID: "get-ledger-status", Method: http.MethodGet, Path: "/ledger/status", Tags: tags,
-		Summary: "The current checkpoint, log size and sequencing lag"}, h.ledgerStatus)
+		Summary:     "The current checkpoint, log size and sequencing lag",
+		Description: "The latest signed checkpoint of the transparency log, its size, and how far the sequencer lags behind the events written. Public."}, h.ledgerStatus)
 }
 
 func (h *handlers) ledgerReceipt(ctx context.Context, in *receiptIn) (*receiptOut, error) {

@@ -78,26 +78,44 @@ type specOut struct {
 }
 
 func (h *handlers) resourceRoutes(api huma.API) {
-	tags := []string{"catalog"}
+	tags := []string{tagCatalog}
 	secure := []map[string][]string{{"bearer": {}}}
 	huma.Register(api, huma.Operation{OperationID: "list-resources", Method: http.MethodGet, Path: "/resources", Tags: tags,
-		Summary: "List catalog resources visible to the caller, newest first"}, h.listResources)
+		Summary: "List catalog resources visible to the caller, newest first",
+		Description: "Resources the caller may see, newest first, filtered by words, institution, status, share and open type, subject and " +
+			"classification. Anonymous callers see published resources except core data; members also see their institution's drafts; platform " +
+			"staff see everything under review. Pages are keyset cursors: pass next_cursor back as cursor."}, h.listResources)
 	huma.Register(api, huma.Operation{OperationID: "get-resource", Method: http.MethodGet, Path: "/resources/{id}", Tags: tags,
-		Summary: "Show a resource"}, h.getResource)
+		Summary: "Show a resource",
+		Description: "One resource with its data items, share and open types and their basis, classification and status. A resource the caller may not " +
+			"see answers 404, as if it did not exist."}, h.getResource)
 	huma.Register(api, huma.Operation{OperationID: "create-resource", Method: http.MethodPost, Path: "/resources", Tags: tags,
-		Summary: "Create a draft resource", DefaultStatus: http.StatusCreated, Security: secure}, h.createResource)
+		Summary: "Create a draft resource", DefaultStatus: http.StatusCreated, Security: secure,
+		Description: "Creates a draft in the given institution's catalog, coded from the institution and subject. The institution's editors and admins " +
+			"(and sysadmins) may create. Bad input answers 422 with one entry per field (body.items[1].name) and stores nothing."}, h.createResource)
 	huma.Register(api, huma.Operation{OperationID: "update-resource", Method: http.MethodPut, Path: "/resources/{id}", Tags: tags,
-		Summary: "Replace a draft or returned resource's description", Security: secure}, h.updateResource)
+		Summary: "Replace a draft or returned resource's description", Security: secure,
+		Description: "Replaces the description of a draft or returned resource; the subject, part of its code, cannot change. The institution's editors " +
+			"and admins may edit; a submitted or published resource answers 409."}, h.updateResource)
 	huma.Register(api, huma.Operation{OperationID: "submit-resource", Method: http.MethodPost, Path: "/resources/{id}/submit", Tags: tags,
-		Summary: "Submit a resource for review", Security: secure}, h.submitResource)
+		Summary: "Submit a resource for review", Security: secure,
+		Description: "Sends a draft or returned resource to the platform operator's review. The institution's editors and admins may submit; anything " +
+			"else answers 409."}, h.submitResource)
 	huma.Register(api, huma.Operation{OperationID: "review-resource", Method: http.MethodPost, Path: "/resources/{id}/review", Tags: tags,
-		Summary: "Publish or return a submitted resource (platform operator)", Security: secure}, h.reviewResource)
+		Summary: "Publish or return a submitted resource (platform operator)", Security: secure,
+		Description: "The platform operator's verdict on a submitted resource: approve publishes it, return sends it back with a comment (required). " +
+			"Other callers get 403; a resource that is not submitted answers 409."}, h.reviewResource)
 	huma.Register(api, huma.Operation{OperationID: "retire-resource", Method: http.MethodPost, Path: "/resources/{id}/retire", Tags: tags,
-		Summary: "Retire a published resource", Security: secure}, h.retireResource)
+		Summary: "Retire a published resource", Security: secure,
+		Description: "Takes a published resource out of the public catalog, with a reason; its record and history stay. The institution's admins and " +
+			"platform operators may retire."}, h.retireResource)
 	huma.Register(api, huma.Operation{OperationID: "resource-history", Method: http.MethodGet, Path: "/resources/{id}/history", Tags: tags,
-		Summary: "Every version of a resource with field-level changes"}, h.resourceHistory)
+		Summary:     "Every version of a resource with field-level changes",
+		Description: "Every version of the resource's description, oldest first, with the fields each change touched, who made it and when."}, h.resourceHistory)
 	huma.Register(api, huma.Operation{OperationID: "catalog-spec", Method: http.MethodGet, Path: "/catalog/spec", Tags: tags,
-		Summary: "The code lists resources are described with"}, h.catalogSpec)
+		Summary: "The code lists resources are described with",
+		Description: "The code lists of the catalog spec: subjects, industries, formats, update frequencies, share and open types, classifications and " +
+			"item types, with their Chinese and English labels."}, h.catalogSpec)
 }
 
 func (h *handlers) listResources(ctx context.Context, in *listResourcesIn) (*List[catalog.Resource], error) {

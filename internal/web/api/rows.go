@@ -107,38 +107,52 @@ func (h *handlers) rowRoutes(api huma.API) {
 	if h.ds == nil {
 		return
 	}
-	tags := []string{"data"}
+	tags := []string{tagData}
 	secure := []map[string][]string{{"bearer": {}}}
 	dataRoute(api, h, huma.Operation{OperationID: "list-rows", Method: http.MethodGet, Path: "/resources/{id}/rows", Tags: tags,
-		Summary: "Rows of a resource's current version: fields, filters, full text, sort, keyset paging"}, h.listRows)
+		Summary: "Rows of a resource's current version: fields, filters, full text, sort, keyset paging",
+		Description: "Rows of the resource's current version that the caller may read, after an access decision: only the granted fields and rows, " +
+			"through the resource's de-identification profile where the rules require one, within the grant's quota. Filters, full-text q, sort " +
+			"and keyset paging (next_cursor)."}, h.listRows)
 	dataRoute(api, h, huma.Operation{OperationID: "export-rows", Method: http.MethodGet, Path: "/resources/{id}/export", Tags: tags,
-		Summary: "Stream every matching row as CSV, JSON, XLSX or Parquet"}, h.exportRows)
+		Summary: "Stream every matching row as CSV, JSON, XLSX or Parquet",
+		Description: "Streams every matching row the caller may read as CSV (optionally with a UTF-8 byte order mark), JSON, XLSX or Parquet, after the " +
+			"same access decision as rows."}, h.exportRows)
 	huma.Register(api, huma.Operation{OperationID: "list-versions", Method: http.MethodGet, Path: "/resources/{id}/versions", Tags: tags,
-		Summary: "Data versions of a resource, newest first"}, h.listVersions)
+		Summary: "Data versions of a resource, newest first",
+		Description: "The resource's data versions, newest first, with their status, row counts and, with reports=true, each version's quality report, " +
+			"for callers who may see the resource."}, h.listVersions)
 	huma.Register(api, huma.Operation{OperationID: "get-version", Method: http.MethodGet, Path: "/resources/{id}/versions/{version}", Tags: tags,
-		Summary: "A data version with its quality report"}, h.getVersion)
+		Summary:     "A data version with its quality report",
+		Description: "One data version with its quality report: refused records, rule results and the personal information found."}, h.getVersion)
 	huma.Register(api, huma.Operation{OperationID: "rollback-version", Method: http.MethodPost, Path: "/resources/{id}/versions/{version}/rollback",
-		Tags: tags, Summary: "Serve an earlier version again", Security: secure}, h.rollbackVersion)
+		Tags: tags, Summary: "Serve an earlier version again", Security: secure,
+		Description: "Serves an earlier ready version again as the current one. The resource's editors and admins and platform operators may; a version " +
+			"that cannot be served answers 409."}, h.rollbackVersion)
 	huma.Register(api, huma.Operation{OperationID: "release-version", Method: http.MethodPost, Path: "/resources/{id}/versions/{version}/release",
-		Tags: tags, Summary: "Serve a version held back by the legality check", Security: secure}, h.releaseVersion)
+		Tags: tags, Summary: "Serve a version held back by the legality check", Security: secure,
+		Description: "Serves a version the legality check held back (personal information found in data meant for opening), with a comment saying why " +
+			"that does not block publication. The resource's admins and platform operators may."}, h.releaseVersion)
 	dataRoute(api, h, huma.Operation{OperationID: "diff-version", Method: http.MethodGet, Path: "/resources/{id}/versions/{version}/diff", Tags: tags,
-		Summary: "Rows added, removed and changed against another version, by key"}, h.diffVersion)
+		Summary:     "Rows added, removed and changed against another version, by key",
+		Description: "Rows added, removed and changed between two versions, by the resource's key items, after an access decision."}, h.diffVersion)
 	dataRoute(api, h, huma.Operation{OperationID: "quarantine-version", Method: http.MethodGet, Path: "/resources/{id}/versions/{version}/quarantine",
-		Tags: tags, Summary: "The records a load refused, as CSV (the providing institution)", Security: secure}, h.quarantine)
+		Tags: tags, Summary: "The records a load refused, as CSV (the providing institution)", Security: secure,
+		Description: "The records a load refused, as CSV with the row, column and reason, for the providing institution after an access decision."}, h.quarantine)
 	huma.Register(api, huma.Operation{OperationID: "get-datastore-settings", Method: http.MethodGet, Path: "/resources/{id}/datastore/settings",
-		Tags: tags, Summary: "Loading settings: bad-record policy, versions kept, CEL quality rules, indexes"}, h.getSettings)
+		Tags: tags, Summary: "Loading settings: bad-record policy, versions kept, CEL quality rules, indexes",
+		Description: "How the resource's data is loaded: the bad-record policy (reject, quarantine), how many versions are kept, the CEL quality rules " +
+			"and the indexes."}, h.getSettings)
 	huma.Register(api, huma.Operation{OperationID: "set-datastore-settings", Method: http.MethodPut, Path: "/resources/{id}/datastore/settings",
-		Tags: tags, Summary: "Replace the loading settings", Security: secure}, h.setSettings)
+		Tags: tags, Summary: "Replace the loading settings", Security: secure,
+		Description: "Replaces the loading settings; bad rules answer 422 naming the rule. The resource's editors and admins may."}, h.setSettings)
 	huma.Register(api, huma.Operation{OperationID: "get-load", Method: http.MethodGet, Path: "/loads/{id}", Tags: tags,
-		Summary: "Progress of a load", Security: secure}, h.getLoad)
+		Summary: "Progress of a load", Security: secure,
+		Description: "Progress of a load started by an upload: state, rows and bytes read, and the version it produced."}, h.getLoad)
 	huma.Register(api, huma.Operation{OperationID: "stale-resources", Method: http.MethodGet, Path: "/organizations/{id}/stale", Tags: tags,
-		Summary: "The institution's resources whose data is older than their update frequency allows", Security: secure}, h.staleResources)
-	api.OpenAPI().AddOperation(&huma.Operation{OperationID: "upload-data", Method: http.MethodPost, Path: Prefix + "/resources/{id}/data",
-		Tags: tags, Security: secure, Summary: "Load a file (CSV, XLSX, JSON, NDJSON) as a new version",
-		Description: "Send the file as multipart/form-data (field `file`) or as the raw body with `?name=FILE.csv`. The body is streamed: " +
-			"files of any size are read once, never held in memory. Optional query: `sheet` (XLSX), `encoding` (utf-8, gb18030), " +
-			"`delimiter`. Answers 201 with the new version and its quality report, or 422 with every refused value (row, column, value, reason).",
-		Responses: map[string]*huma.Response{"201": {Description: "The new version"}, "422": {Description: "The file was refused; nothing changed"}}})
+		Summary: "The institution's resources whose data is older than their update frequency allows", Security: secure,
+		Description: "The institution's published resources whose current data is older than their update frequency allows. The institution's members " +
+			"and platform staff may ask."}, h.staleResources)
 }
 
 func (h *handlers) query(in rowsIn) (datastore.Query, error) {
@@ -408,7 +422,9 @@ func (h *handlers) uploadFailed(w http.ResponseWriter, r *http.Request, err erro
 }
 
 func writeJSONProblem(w http.ResponseWriter, status int, detail string, errs []*huma.ErrorDetail) {
-	body, _ := json.Marshal(huma.ErrorModel{Title: http.StatusText(status), Status: status, Detail: detail, Errors: errs})
+	m := huma.ErrorModel{Title: http.StatusText(status), Status: status, Detail: detail, Errors: errs}
+	capProblem(&m)
+	body, _ := json.Marshal(m)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
 	w.Write(body)

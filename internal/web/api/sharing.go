@@ -36,19 +36,31 @@ type reviewWorkflowIn struct {
 }
 
 func (h *handlers) sharingRoutes(api huma.API) {
-	tags := []string{"sharing"}
+	tags := []string{tagSharing}
 	secure := []map[string][]string{{"bearer": {}}}
 	huma.Register(api, huma.Operation{OperationID: "create-share-request", Method: http.MethodPost, Path: "/share-requests", Tags: tags, Security: secure,
 		Summary:       "Request another institution's resource (unconditional: granted at once; conditional: reviewed by a deadline; none: refused)",
-		DefaultStatus: http.StatusCreated}, h.createShareRequest)
+		DefaultStatus: http.StatusCreated,
+		Description: "Files a request, for one of the caller's institutions, for another institution's published resource, with a purpose, a legal " +
+			"basis, the data items needed and a duration. The resource's share type routes it: unconditional is granted at once (important data " +
+			"first needs the operator), conditional waits for the provider's review within 5 working days, none is refused citing the catalog's " +
+			"basis. Companies and persons apply for open data instead."}, h.createShareRequest)
 	huma.Register(api, huma.Operation{OperationID: "list-share-requests", Method: http.MethodGet, Path: "/share-requests", Tags: tags, Security: secure,
-		Summary: "Share requests you sent, received, or must review"}, h.listShareRequests)
+		Summary: "Share requests you sent, received, or must review",
+		Description: "Requests the caller's institutions sent (side=sent), received for their data (side=received), or that wait for the caller's review " +
+			"(side=queue, oldest deadline first; never the caller's own requests). Platform staff see every request."}, h.listShareRequests)
 	huma.Register(api, huma.Operation{OperationID: "get-share-request", Method: http.MethodGet, Path: "/share-requests/{id}", Tags: tags, Security: secure,
-		Summary: "One share request with its history"}, h.getShareRequest)
+		Summary:     "One share request with its history",
+		Description: "One request with its history of steps. Both institutions and platform staff see it; others get 404."}, h.getShareRequest)
 	huma.Register(api, huma.Operation{OperationID: "review-share-request", Method: http.MethodPost, Path: "/share-requests/{id}/review", Tags: tags, Security: secure,
-		Summary: "Approve or reject a share request (provider admins; platform operators for important data and overdue requests)"}, h.reviewShareRequest)
+		Summary: "Approve or reject a share request (provider admins; platform operators for important data and overdue requests)",
+		Description: "Approves or rejects a request under review; rejecting needs a comment. The provider's admins decide first (platform operators too " +
+			"once it is overdue); important data then needs a platform operator. Whoever filed the request never decides it (403, separation of " +
+			"duties), even when they also act for the provider or the platform. An approval creates the grant; a decided request answers 409."}, h.reviewShareRequest)
 	huma.Register(api, huma.Operation{OperationID: "withdraw-share-request", Method: http.MethodPost, Path: "/share-requests/{id}/withdraw", Tags: tags, Security: secure,
-		Summary: "Withdraw your request while it is under review"}, h.withdrawShareRequest)
+		Summary: "Withdraw your request while it is under review",
+		Description: "Ends a request while it is under review, at the requesting institution's wish. Its members may withdraw; a decided request answers " +
+			"409."}, h.withdrawShareRequest)
 }
 
 func (h *handlers) createShareRequest(ctx context.Context, in *createShareRequestIn) (*shareRequestOut, error) {
@@ -98,18 +110,29 @@ type applicationOut struct{ Body opening.Application }
 type createApplicationIn struct{ Body opening.ApplicationInput }
 
 func (h *handlers) openingRoutes(api huma.API) {
-	tags := []string{"opening"}
+	tags := []string{tagOpening}
 	secure := []map[string][]string{{"bearer": {}}}
 	huma.Register(api, huma.Operation{OperationID: "create-open-application", Method: http.MethodPost, Path: "/open-applications", Tags: tags, Security: secure,
-		Summary: "Apply for a conditionally open resource as a company or a person", DefaultStatus: http.StatusCreated}, h.createApplication)
+		Summary: "Apply for a conditionally open resource as a company or a person", DefaultStatus: http.StatusCreated,
+		Description: "Applies, for a company (with its unified social credit code) or a person's own account, for a conditionally open resource, with " +
+			"the purpose, the scenario of use, the security measures, the data items needed and a duration. The provider's admins review it, " +
+			"then the platform operator."}, h.createApplication)
 	huma.Register(api, huma.Operation{OperationID: "list-open-applications", Method: http.MethodGet, Path: "/open-applications", Tags: tags, Security: secure,
-		Summary: "Applications you sent, received, or must review"}, h.listApplications)
+		Summary: "Applications you sent, received, or must review",
+		Description: "Applications the caller sent (side=sent), received for their institutions' data (side=received), or that wait for their review " +
+			"(side=queue, oldest deadline first; never the caller's own applications)."}, h.listApplications)
 	huma.Register(api, huma.Operation{OperationID: "get-open-application", Method: http.MethodGet, Path: "/open-applications/{id}", Tags: tags, Security: secure,
-		Summary: "One application with its history and, once granted, its agreement"}, h.getApplication)
+		Summary: "One application with its history and, once granted, its agreement",
+		Description: "One application with its history and, once granted, the data use agreement and its hash (sealed in the ledger). The applicant, the " +
+			"provider and platform staff see it."}, h.getApplication)
 	huma.Register(api, huma.Operation{OperationID: "review-open-application", Method: http.MethodPost, Path: "/open-applications/{id}/review", Tags: tags, Security: secure,
-		Summary: "Approve or reject an application (the provider's admins, then the platform operator)"}, h.reviewApplication)
+		Summary: "Approve or reject an application (the provider's admins, then the platform operator)",
+		Description: "Approves or rejects an application under review; rejecting needs a comment. The provider's admins decide first, then a platform " +
+			"operator, whose approval writes the agreement and the scoped grant. The applicant never decides their own application (403, " +
+			"separation of duties); a decided application answers 409."}, h.reviewApplication)
 	huma.Register(api, huma.Operation{OperationID: "withdraw-open-application", Method: http.MethodPost, Path: "/open-applications/{id}/withdraw", Tags: tags, Security: secure,
-		Summary: "Withdraw your application while it is under review"}, h.withdrawApplication)
+		Summary:     "Withdraw your application while it is under review",
+		Description: "Ends an application while it is under review, at the applicant's wish; a decided application answers 409."}, h.withdrawApplication)
 	h.openListRoutes(api)
 }
 
@@ -183,20 +206,28 @@ type linkOpenListItemIn struct {
 }
 
 func (h *handlers) openListRoutes(api huma.API) {
-	tags := []string{"opening"}
+	tags := []string{tagOpening}
 	secure := []map[string][]string{{"bearer": {}}}
 	huma.Register(api, huma.Operation{OperationID: "list-open-lists", Method: http.MethodGet, Path: "/open-lists", Tags: tags,
-		Summary: "The annual open lists (年度公共数据开放清单) of a year, with planned, opened and late items"}, h.listOpenLists)
+		Summary: "The annual open lists (年度公共数据开放清单) of a year, with planned, opened and late items",
+		Description: "Every institution's annual open list for a year (default this year), with its plan and items: planned, opened (linked to a " +
+			"published resource) and late."}, h.listOpenLists)
 	huma.Register(api, huma.Operation{OperationID: "get-open-list", Method: http.MethodGet, Path: "/open-lists/{id}", Tags: tags,
-		Summary: "One institution's open list"}, h.getOpenList)
+		Summary:     "One institution's open list",
+		Description: "One institution's open list for a year, with its plan and items."}, h.getOpenList)
 	huma.Register(api, huma.Operation{OperationID: "save-open-list", Method: http.MethodPost, Path: "/open-lists", Tags: tags, Security: secure,
-		Summary: "Create or update the plan of an institution's draft list for a year"}, h.saveOpenList)
+		Summary: "Create or update the plan of an institution's draft list for a year",
+		Description: "Creates the institution's draft list for a year, or updates its plan. The institution's editors and admins may; a published list " +
+			"answers 409."}, h.saveOpenList)
 	huma.Register(api, huma.Operation{OperationID: "add-open-list-item", Method: http.MethodPost, Path: "/open-lists/{id}/items", Tags: tags, Security: secure,
-		Summary: "Add a planned item to a draft list"}, h.addOpenListItem)
+		Summary:     "Add a planned item to a draft list",
+		Description: "Adds a planned item (title, open type, planned date) to a draft list. The institution's editors and admins may."}, h.addOpenListItem)
 	huma.Register(api, huma.Operation{OperationID: "link-open-list-item", Method: http.MethodPost, Path: "/open-lists/{id}/items/{item_id}/link", Tags: tags, Security: secure,
-		Summary: "Link an item to the catalog resource that fulfils it"}, h.linkOpenListItem)
+		Summary:     "Link an item to the catalog resource that fulfils it",
+		Description: "Links an item of the list to the published catalog resource that fulfils it. The institution's editors and admins may."}, h.linkOpenListItem)
 	huma.Register(api, huma.Operation{OperationID: "publish-open-list", Method: http.MethodPost, Path: "/open-lists/{id}/publish", Tags: tags, Security: secure,
-		Summary: "Publish a draft list (the institution's admins)"}, h.publishOpenList)
+		Summary:     "Publish a draft list (the institution's admins)",
+		Description: "Publishes a draft list, which fixes its items. The institution's admins may; a published list answers 409."}, h.publishOpenList)
 }
 
 func (h *handlers) listOpenLists(ctx context.Context, in *listOpenListsIn) (*List[opening.OpenList], error) {
@@ -255,12 +286,14 @@ type notificationIDIn struct {
 }
 
 func (h *handlers) notificationRoutes(api huma.API) {
-	tags := []string{"notifications"}
+	tags := []string{tagNotifications}
 	secure := []map[string][]string{{"bearer": {}}}
 	huma.Register(api, huma.Operation{OperationID: "list-notifications", Method: http.MethodGet, Path: "/notifications", Tags: tags, Security: secure,
-		Summary: "Your notices, newest first"}, h.listNotifications)
+		Summary:     "Your notices, newest first",
+		Description: "The caller's notices from the workflows (requests submitted, decided, escalated), newest first; unread=true for the unread ones."}, h.listNotifications)
 	huma.Register(api, huma.Operation{OperationID: "read-notification", Method: http.MethodPost, Path: "/notifications/{id}/read", Tags: tags, Security: secure,
-		Summary: "Mark a notice read", DefaultStatus: http.StatusNoContent}, h.readNotification)
+		Summary: "Mark a notice read", DefaultStatus: http.StatusNoContent,
+		Description: "Marks one of the caller's notices read. Another user's notice answers 404."}, h.readNotification)
 }
 
 func (h *handlers) listNotifications(ctx context.Context, in *listNotificationsIn) (*List[notify.Notification], error) {
