@@ -17,6 +17,7 @@ import (
 	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ import (
 	"dataport/internal/search"
 	"dataport/internal/store"
 	"dataport/internal/validate"
+	"dataport/internal/web/problem"
 )
 
 // Version is the CKAN version the API reports: the API behaves as this
@@ -125,6 +127,20 @@ func (a *api) actions() map[string]action {
 	return m
 }
 
+// WriteActions names the actions that change something, sorted: they take
+// POST only and answer 401 to a caller without a token before reading
+// their parameters.
+func WriteActions() []string {
+	var names []string
+	for name, act := range (&api{}).actions() {
+		if !act.read {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
 // serve runs one action and writes CKAN's envelope.
 func (a *api) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
@@ -147,8 +163,11 @@ func (a *api) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		status, body := a.errorBody(r.Context(), name, err)
 		if status == http.StatusBadRequest && body == nil {
-			writeJSON(w, status, "Bad request - "+err.Error())
+			writeJSON(w, status, "Bad request - "+problem.Text(err.Error(), problem.MaxTextBytes))
 			return
+		}
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="dataport"`)
 		}
 		env["success"], env["error"] = false, body
 		writeJSON(w, status, env)
@@ -215,6 +234,9 @@ func (a *api) run(r *http.Request, w http.ResponseWriter, act action, c *call) (
 	if c.who, err = a.principal(r); err != nil {
 		return nil, err
 	}
+	if !act.read && c.who.IsAnonymous() { // before the parameters are read or looked up
+		return nil, errAnonymousWrite
+	}
 	if r.Method != http.MethodPost && !act.read {
 		return nil, badRequest("JSON Error: Invalid request. Please use POST method for your request")
 	}
@@ -256,6 +278,11 @@ func (a *api) baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
+// errAnonymousWrite refuses a write action without a token: 401 with
+// WWW-Authenticate, in CKAN's error envelope (an Authorization Error, which
+// CKAN clients such as ckanapi raise as NotAuthorized).
+var errAnonymousWrite = fmt.Errorf("%w: write actions need an API token", identity.ErrUnauthenticated)
+
 // errBadRequest is a request CKAN answers with a bare 400 string.
 type errBadRequest struct{ msg string }
 
@@ -264,23 +291,37 @@ func (e errBadRequest) Error() string { return e.msg }
 func badRequest(format string, args ...any) error { return errBadRequest{fmt.Sprintf(format, args...)} }
 
 // errorBody maps an error to CKAN's status and error object. A nil body
-// with status 400 means CKAN's bare "Bad request" string.
+// with status 400 means CKAN's bare "Bad request" string. What the object
+// echoes of the request is cut to problem's limits.
 func (a *api) errorBody(ctx context.Context, action string, err error) (int, map[string]any) {
+	status, body := a.errorObject(ctx, action, err)
+	for k, v := range body {
+		switch v := v.(type) {
+		case string:
+			body[k] = problem.Text(v, problem.MaxTextBytes)
+		case []string:
+			for i := range v {
+				v[i] = problem.Text(v[i], problem.MaxTextBytes)
+			}
+		}
+	}
+	return status, body
+}
+
+// errorObject is errorBody before the cut.
+func (a *api) errorObject(ctx context.Context, action string, err error) (int, map[string]any) {
 	var br errBadRequest
 	var verrs validate.Errors
 	switch {
 	case errors.As(err, &br):
 		return http.StatusBadRequest, nil
 	case errors.As(err, &verrs):
-		body := map[string]any{"__type": "Validation Error"}
-		for _, fe := range verrs {
-			key := ckanField(fe.Field)
-			msgs, _ := body[key].([]string)
-			body[key] = append(msgs, fe.Message)
-		}
-		return http.StatusConflict, body
+		return http.StatusConflict, validationError(verrs)
 	case errors.Is(err, catalog.ErrState):
 		return http.StatusConflict, map[string]any{"__type": "Validation Error", "state": []string{err.Error()}}
+	case errors.Is(err, errAnonymousWrite):
+		return http.StatusUnauthorized, map[string]any{"__type": "Authorization Error",
+			"message": "Authentication required: " + action + " needs an API token (Authorization header)"}
 	case errors.Is(err, identity.ErrForbidden), errors.Is(err, identity.ErrUnauthenticated):
 		msg := "Access denied"
 		if detail := strings.TrimPrefix(err.Error(), identity.ErrForbidden.Error()); strings.HasPrefix(detail, ": ") {
@@ -296,6 +337,22 @@ func (a *api) errorBody(ctx context.Context, action string, err error) (int, map
 	}
 	a.Log.ErrorContext(ctx, "ckan action failed", "action", action, "err", err)
 	return http.StatusInternalServerError, map[string]any{"__type": "Internal Server Error", "message": "Internal Server Error"}
+}
+
+// validationError is CKAN's Validation Error: the messages by field, at
+// most problem.MaxErrors of them (a final "__more" says how many were left out).
+func validationError(verrs validate.Errors) map[string]any {
+	body := map[string]any{"__type": "Validation Error"}
+	keep, more := problem.Count(len(verrs))
+	for _, fe := range verrs[:keep] {
+		key := ckanField(fe.Field)
+		msgs, _ := body[key].([]string)
+		body[key] = append(msgs, fe.Message)
+	}
+	if more != "" {
+		body["__more"] = []string{more}
+	}
+	return body
 }
 
 func notFoundWhat(err error) string {

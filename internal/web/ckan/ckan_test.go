@@ -252,7 +252,7 @@ func TestWriteActions(t *testing.T) {
 	p := newPortal(t)
 	dict := packageDict("jtw", "停车场泊位信息")
 
-	p.post("package_create", dict).wantError(t, http.StatusForbidden, "Authorization Error")
+	p.post("package_create", dict).wantError(t, http.StatusUnauthorized, "Authorization Error")
 	missing := p.post("package_create", map[string]any{"owner_org": "jtw", "title": ""}, asCKANAPI(p.editor)...)
 	missing.wantError(t, http.StatusConflict, "Validation Error")
 	for _, field := range []string{"title", "notes", "subject", "items"} {
