@@ -17,7 +17,9 @@ import (
 
 	"dataport/internal/access"
 	"dataport/internal/access/accesstest"
+	"dataport/internal/classify"
 	"dataport/internal/datastore"
+	"dataport/internal/deid"
 	"dataport/internal/identity"
 	"dataport/internal/ledger"
 	"dataport/internal/notify"
@@ -28,6 +30,7 @@ import (
 	"dataport/internal/store/storetest"
 	"dataport/internal/web"
 	"dataport/internal/web/api"
+	"dataport/internal/web/ckan"
 )
 
 // sentinel is a value loaded only into resources the anonymous public may
@@ -63,7 +66,8 @@ func newRouteWorld(t testing.TB) *routeWorld {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ix.Close() })
-	h, err := web.New(web.Config{DB: db, Identity: w.IDs, Catalog: w.Cat, Access: acc,
+	grading := api.ClassifyServices{Grades: classify.NewService(db, w.Cat, nil, classify.DefaultPolicy), Profiles: deid.NewService(db, w.Cat)}
+	h, err := web.New(web.Config{DB: db, Identity: w.IDs, Catalog: w.Cat, Access: acc, Classify: grading,
 		Sharing: sharing.NewService(db, w.Cat, acc, sharing.Config{}), Opening: opening.NewService(db, w.Cat, w.IDs, acc, opening.Config{}),
 		Notify: notify.NewService(db), Datastore: ds, Search: ix, PublicURL: "http://portal.test", Version: "test",
 		Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}), Log: log})
@@ -400,5 +404,224 @@ func TestSharingThroughTheAPI(t *testing.T) {
 	}
 	if status, page := rw.get(t, api.Prefix+"/notifications", requester); status != http.StatusOK || !strings.Contains(page, "share.granted") {
 		t.Errorf("notices: %d %.300s", status, page)
+	}
+}
+
+// anonymous sends body to path with method and contentType, without any
+// credentials, and returns the response.
+func (rw *routeWorld) anonymous(t testing.TB, method, path, contentType, body string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.RemoteAddr = "192.0.2.10:1234"
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	rec := httptest.NewRecorder()
+	rw.handler.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+// events counts the stored events: any change writes one.
+func (rw *routeWorld) events(t *testing.T) int {
+	t.Helper()
+	var n int
+	if err := rw.db.QueryRow(`SELECT count(*) FROM events`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// anonymousWriteBodies would each fail validation, parsing or lookup if
+// they were read: a 401 to all of them shows authentication came first.
+var anonymousWriteBodies = []struct{ name, contentType, body string }{
+	{"malformed JSON", "application/json", `{"title_zh": `},
+	{"invalid fields", "application/json", `{"decision": "maybe", "name_zh": "", "kind": "bank", "items": [1], "role": "", "duration_days": -1}`},
+	{"no body", "", ""},
+	{"CSV", "text/csv", "a,b\n1,2\n"},
+}
+
+// TestEveryWriteAsksForATokenFirst walks every write operation in the
+// native API's OpenAPI document (the streamed upload included) and every
+// CKAN write action as an anonymous caller, with bodies that would fail
+// validation, on ids that exist and ids that do not. Each must answer 401
+// with WWW-Authenticate: Bearer (problem+json on the native API, CKAN's
+// envelope on CKAN) before anything is parsed, looked up or changed.
+func TestEveryWriteAsksForATokenFirst(t *testing.T) {
+	rw := newRouteWorld(t)
+	before := rw.events(t)
+	var writes int
+	for _, op := range rw.operations(t) {
+		if op.method == http.MethodGet {
+			continue
+		}
+		writes++
+		for _, id := range []string{rw.w.Conditional.ID, store.NewID()} {
+			path := api.Prefix + fill(strings.TrimPrefix(op.path, api.Prefix), id)
+			for _, b := range anonymousWriteBodies {
+				resp := rw.anonymous(t, op.method, path, b.contentType, b.body)
+				body, _ := io.ReadAll(resp.Body)
+				if resp.StatusCode != http.StatusUnauthorized {
+					t.Errorf("anonymous %s %s (%s): %d, want 401: %.200s", op.method, op.path, b.name, resp.StatusCode, body)
+					continue
+				}
+				if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+					t.Errorf("anonymous %s %s: Content-Type %q, want problem+json", op.method, op.path, ct)
+				}
+				if wa := resp.Header.Get("WWW-Authenticate"); !strings.HasPrefix(wa, "Bearer") {
+					t.Errorf("anonymous %s %s: WWW-Authenticate %q, want Bearer", op.method, op.path, wa)
+				}
+			}
+		}
+	}
+	if writes < 30 {
+		t.Fatalf("the OpenAPI document lists only %d write operations: the walk proves little", writes)
+	}
+	actions := ckan.WriteActions()
+	if len(actions) < 6 {
+		t.Fatalf("CKAN write actions: %v", actions)
+	}
+	for _, action := range actions {
+		for _, b := range anonymousWriteBodies {
+			params := map[string]any{"id": rw.w.Open.ID, "package_id": rw.w.Open.ID, "owner_org": "nope", "title": "", "format": ""}
+			raw, _ := json.Marshal(params)
+			for _, method := range []string{http.MethodPost, http.MethodGet} {
+				body := b.body
+				if b.name == "invalid fields" {
+					body = string(raw)
+				}
+				resp := rw.anonymous(t, method, "/api/3/action/"+action+"?id="+rw.w.Open.ID, b.contentType, body)
+				var env struct {
+					Success bool
+					Error   struct {
+						Type string `json:"__type"`
+					}
+				}
+				json.NewDecoder(resp.Body).Decode(&env)
+				if resp.StatusCode != http.StatusUnauthorized || env.Success || env.Error.Type != "Authorization Error" {
+					t.Errorf("anonymous CKAN %s %s (%s): %d %+v, want 401 Authorization Error", method, action, b.name, resp.StatusCode, env)
+				}
+				if wa := resp.Header.Get("WWW-Authenticate"); !strings.HasPrefix(wa, "Bearer") {
+					t.Errorf("anonymous CKAN %s %s: WWW-Authenticate %q, want Bearer", method, action, wa)
+				}
+			}
+		}
+	}
+	if after := rw.events(t); after != before {
+		t.Errorf("anonymous writes changed the store: %d events before, %d after", before, after)
+	}
+}
+
+// echoProblem is what the cap test reads of an error response.
+type echoProblem struct {
+	Detail string `json:"detail"`
+	Errors []struct {
+		Message  string `json:"message"`
+		Location string `json:"location"`
+		Value    any    `json:"value"`
+	} `json:"errors"`
+}
+
+// TestErrorResponsesEchoLittle sends 900 KB bodies that fail validation to
+// the native API (the domain's checks and huma's schema checks), the upload
+// and the CKAN API: each answer stays small — at most 100 error entries,
+// the last saying how many more there were, each echoed value cut at 200
+// bytes with an ellipsis.
+func TestErrorResponsesEchoLittle(t *testing.T) {
+	rw := newRouteWorld(t)
+	w := rw.w
+	editor := rw.token(t, w.ProviderEditor)
+	huge := strings.Repeat("长", 300_000) // 900 KB of UTF-8
+	items := make([]map[string]any, 200)
+	for i := range items {
+		items[i] = map[string]any{"name": strings.Repeat("x", 2200), "label_zh": "", "type": "text"}
+	}
+	tooLong := map[string]any{"organization_id": w.Provider.ID, "title_zh": huge[:450_000], "description_zh": "x", "subject": "04",
+		"items": items, "update_frequency": "daily", "share_type": "unconditional", "open_type": "unconditional", "classification": "general", "level": 1}
+	var csv strings.Builder
+	csv.WriteString("station,district,riders,phone\n")
+	for i := range 300 {
+		fmt.Fprintf(&csv, "s%d,东城区,%s,\n", i, strings.Repeat("九", 1000))
+	}
+	jsonBody := func(v any) string { raw, _ := json.Marshal(v); return string(raw) }
+	tests := []struct {
+		name, method, path, contentType, body string
+		problemJSON                           bool
+		more                                  bool // more than 100 problems: the last entry counts the rest
+	}{
+		{"domain validation", http.MethodPost, api.Prefix + "/resources", "application/json", jsonBody(tooLong), true, true},
+		{"schema validation", http.MethodPost, api.Prefix + "/share-requests/" + store.NewID() + "/review", "application/json",
+			jsonBody(map[string]any{"decision": huge}), true, false},
+		{"unknown property", http.MethodPost, api.Prefix + "/grants/" + store.NewID() + "/revoke", "application/json",
+			`{"reason": "x", "` + huge + `": 1}`, true, false},
+		{"upload", http.MethodPost, api.Prefix + "/resources/" + w.Open.ID + "/data?name=rows.csv", "text/csv", csv.String(), true, false},
+		{"CKAN not found", http.MethodPost, "/api/3/action/package_update", "application/json", jsonBody(map[string]any{"id": huge}), false, false},
+		{"CKAN validation", http.MethodPost, "/api/3/action/package_create", "application/json",
+			jsonBody(map[string]any{"owner_org": w.Provider.ID, "title": huge, "name": "x"}), false, false},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			if len(test.body) < 850_000 {
+				t.Fatalf("the body is only %d bytes", len(test.body))
+			}
+			req := httptest.NewRequest(test.method, test.path, strings.NewReader(test.body))
+			req.Header.Set("Content-Type", test.contentType)
+			req.Header.Set("Authorization", "Bearer "+editor)
+			rec := httptest.NewRecorder()
+			rw.handler.ServeHTTP(rec, req)
+			t.Logf("%d bytes in, %d bytes out (%d)", len(test.body), rec.Body.Len(), rec.Code)
+			if rec.Code < 400 || rec.Code >= 500 {
+				t.Fatalf("status %d, want a refusal: %.300s", rec.Code, rec.Body.String())
+			}
+			if rec.Body.Len() > 32<<10 {
+				t.Fatalf("a %d-byte body got a %d-byte error response: %.300s", len(test.body), rec.Body.Len(), rec.Body.String())
+			}
+			if !test.problemJSON {
+				return
+			}
+			var p echoProblem
+			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+				t.Fatalf("%v: %.300s", err, rec.Body.String())
+			}
+			if len(p.Errors) > 100 {
+				t.Errorf("%d error entries, want at most 100", len(p.Errors))
+			}
+			if test.more && (len(p.Errors) != 100 || !strings.HasPrefix(p.Errors[99].Message, "and ")) {
+				t.Errorf("%d entries, want 100 with the last saying how many more", len(p.Errors))
+			}
+			for _, e := range p.Errors {
+				if s, ok := e.Value.(string); ok && len(s) > 200+len("…") {
+					t.Errorf("%s echoes a %d-byte value", e.Location, len(s))
+				}
+				if len(e.Location) > 1000+len("…") || len(e.Message) > 1000+len("…") {
+					t.Errorf("an entry echoes %d bytes of location, %d of message", len(e.Location), len(e.Message))
+				}
+			}
+		})
+	}
+}
+
+// TestSelfReviewIsRefusedWithAReason: through the API, a user who acts for
+// both institutions cannot decide the request they filed; the 403 says why.
+func TestSelfReviewIsRefusedWithAReason(t *testing.T) {
+	rw := newRouteWorld(t)
+	w, ctx := rw.w, context.Background()
+	u, err := w.IDs.CreateUser(ctx, identity.System, identity.UserInput{Username: "both.sides", DisplayName: "both", Password: accesstest.Password,
+		Memberships: []identity.Membership{{OrganizationID: w.Requester.ID, Role: identity.RoleMember}, {OrganizationID: w.Provider.ID, Role: identity.RoleAdmin}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := w.IDs.Principal(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := rw.token(t, p)
+	status, body := rw.send(t, http.MethodPost, api.Prefix+"/share-requests", both, map[string]any{
+		"resource_id": w.Conditional.ID, "requester_org_id": w.Requester.ID, "purpose": "自审测试", "legal_basis": "条例第二十条", "duration_days": 30})
+	if status != http.StatusCreated {
+		t.Fatalf("request: %d %v", status, body)
+	}
+	status, body = rw.send(t, http.MethodPost, api.Prefix+"/share-requests/"+body["id"].(string)+"/review", both, map[string]any{"decision": "approve"})
+	if status != http.StatusForbidden || !strings.Contains(fmt.Sprint(body["detail"]), "separation of duties") {
+		t.Fatalf("self-review: %d %v, want 403 naming separation of duties", status, body)
 	}
 }
