@@ -58,7 +58,9 @@ type Config struct {
 	Deid Deidentifier
 	// SQL configures datastore_search_sql; it is off unless Enabled.
 	SQL SQLConfig
-	Log *slog.Logger
+	// Limits bound what reading one uploaded file may cost; zero fields take ingest.DefaultLimits.
+	Limits ingest.Limits
+	Log    *slog.Logger
 }
 
 // SQLConfig limits datastore_search_sql.
@@ -76,6 +78,7 @@ type Service struct {
 	pii    ingest.PersonalInfoCheck
 	deid   Deidentifier
 	sql    SQLConfig
+	limits ingest.Limits
 	log    *slog.Logger
 }
 
@@ -93,7 +96,8 @@ func New(cfg Config) *Service {
 	if cfg.SQL.MaxRows <= 0 || cfg.SQL.MaxRows > MaxLimit {
 		cfg.SQL.MaxRows = MaxLimit
 	}
-	return &Service{db: cfg.DB, cat: cfg.Catalog, access: cfg.Access, pii: cfg.PersonalInfo, deid: cfg.Deid, sql: cfg.SQL, log: cfg.Log}
+	return &Service{db: cfg.DB, cat: cfg.Catalog, access: cfg.Access, pii: cfg.PersonalInfo, deid: cfg.Deid, sql: cfg.SQL,
+		limits: cfg.Limits.Or(ingest.DefaultLimits), log: cfg.Log}
 }
 
 // Dialect is the SQL dialect of the store the rows live in.

@@ -71,8 +71,12 @@ func (e *LoadError) Unwrap() error {
 	return errs
 }
 
-// batchRows is how many records go to the database at once.
-const batchRows = 20000
+// batchRows is how many records go to the database at once, unless they
+// reach batchBytes first (a few long records must not hold gigabytes).
+const (
+	batchRows  = 20000
+	batchBytes = 16 << 20
+)
 
 // Load reads a file into a new version of the resource's rows. Editors of
 // the providing institution may load. When the load succeeds, the version
@@ -111,6 +115,7 @@ func (s *Service) prepareLoad(ctx context.Context, actor identity.Principal, res
 	}
 	s.Reap(ctx)
 	src := &countingReader{r: in.File, h: sha256.New()}
+	in.Options.Limits = in.Options.Limits.Or(s.limits)
 	rd, err := ingest.Open(src, in.Name, in.Options)
 	if err != nil {
 		return nil, asLoadError(err)
@@ -122,6 +127,13 @@ func (s *Service) prepareLoad(ctx context.Context, actor identity.Principal, res
 	}
 	return &loader{s: s, actor: actor, res: r, settings: st, rules: rules, rd: rd, m: m, src: src, in: in,
 		report: QualityReport{File: rd.Info(), Policy: st.OnError, Unused: m.Unused, Rules: len(st.Rules)}, started: time.Now()}, nil
+}
+
+// CanLoad returns nil when actor may load data into the resource now, so
+// that a caller can refuse an upload before reading its body.
+func (s *Service) CanLoad(ctx context.Context, actor identity.Principal, resourceID string) error {
+	_, _, err := s.loadable(ctx, actor, resourceID)
+	return err
 }
 
 // loadable returns the resource and its settings when actor may load into it.
@@ -156,10 +168,19 @@ func (s *Service) StartLoad(ctx context.Context, actor identity.Principal, resou
 	return id, nil
 }
 
+// asLoadError turns the readers' refusals of a whole file into a LoadError.
 func asLoadError(err error) error {
 	var fe *ingest.FileError
 	if errors.As(err, &fe) {
 		return &LoadError{Reason: fe.Reason}
+	}
+	var le *ingest.LimitError
+	if errors.As(err, &le) {
+		refusal := &LoadError{Reason: "the file is beyond the platform's limits: " + le.Error()}
+		if le.Row > 0 {
+			refusal.Errors = []ingest.RowError{le.RowError()}
+		}
+		return refusal
 	}
 	return err
 }
@@ -226,6 +247,7 @@ func (l *loader) register(ctx context.Context) error {
 type batch struct {
 	vals  []any // n records of 1+len(items) values: the row number, then the items
 	n     int
+	size  int64 // bytes of text in the batch's records, good and bad
 	bad   []badRecord
 	rows  int64 // records read so far
 	bytes int64
@@ -293,6 +315,8 @@ func (l *loader) read(ctx context.Context, out chan<- *batch) error {
 		var rowErr *ingest.RowError
 		if errors.As(err, &rowErr) {
 			errs = append(errs[:0], *rowErr)
+		} else if le := asLoadError(err); le != err {
+			return le
 		} else if err != nil {
 			return fmt.Errorf("datastore: read %s: %w", l.in.Name, err)
 		}
@@ -314,13 +338,16 @@ func (l *loader) read(ctx context.Context, out chan<- *batch) error {
 				b.vals = b.vals[:start]
 			}
 		}
+		for _, v := range rec {
+			b.size += int64(len(v))
+		}
 		if len(errs) > 0 {
 			l.reject(b, row, rec, errs)
 			if l.refused && len(l.report.Errors) >= MaxReportErrors {
 				break
 			}
 		}
-		if b.n >= batchRows || len(b.bad) >= batchRows {
+		if b.n >= batchRows || len(b.bad) >= batchRows || b.size >= batchBytes {
 			if !l.send(ctx, out, b) {
 				return ctx.Err()
 			}
@@ -464,6 +491,10 @@ func (l *loader) finish(ctx context.Context) (DataVersion, error) {
 	}
 	if l.rowsRead == 0 {
 		return DataVersion{}, &LoadError{Reason: "the file has a header but no records"}
+	}
+	if l.report.RowsLoaded == 0 {
+		return DataVersion{}, &LoadError{Reason: fmt.Sprintf("all %d record(s) failed the checks: a version without records would replace the data",
+			l.report.RowsRejected), Errors: l.report.Errors}
 	}
 	rowsDone := time.Now()
 	if err := l.keysAndIndexes(ctx); err != nil {

@@ -19,10 +19,17 @@ import (
 // csvReader reads delimited text, decoded to UTF-8.
 type csvReader struct {
 	r       *csv.Reader
+	budget  *budget // between the decoded text and r: bounds one record
 	header  []string
 	row     int64
 	info    FileInfo
+	limits  Limits
 	checkUT bool // the file was detected as UTF-8: refuse records that are not
+	// Files read through a decoder: lines of the raw file that are UTF-8
+	// text (GB18030 only), and whether the decoder replaced bad bytes.
+	lines   *lineCheck
+	decoded bool
+	err     error // the *LimitError that ended the reading
 }
 
 func openCSV(br *bufio.Reader, head []byte, opts Options) (Reader, error) {
@@ -36,9 +43,14 @@ func openCSV(br *bufio.Reader, head []byte, opts Options) (Reader, error) {
 	if bom > 0 {
 		br.Discard(bom)
 	}
+	c := &csvReader{info: FileInfo{Format: CSV, Encoding: name}, limits: opts.Limits, checkUT: enc == nil, decoded: enc != nil}
 	var src io.Reader = br
 	if enc != nil {
-		src = transform.NewReader(br, enc.NewDecoder())
+		if name == "GB18030" {
+			c.lines = newLineCheck(br)
+			src = c.lines
+		}
+		src = transform.NewReader(src, enc.NewDecoder())
 		head, _, _ = transform.Bytes(enc.NewDecoder(), head[bom:])
 	} else {
 		head = head[bom:]
@@ -47,11 +59,12 @@ func openCSV(br *bufio.Reader, head []byte, opts Options) (Reader, error) {
 	if delim == 0 {
 		delim = detectDelimiter(head)
 	}
-	r := csv.NewReader(src)
-	r.Comma = delim
-	r.FieldsPerRecord = -1
-	r.ReuseRecord = true
-	c := &csvReader{r: r, info: FileInfo{Format: CSV, Encoding: name, Delimiter: delimiterName(delim)}, checkUT: enc == nil}
+	c.info.Delimiter = delimiterName(delim)
+	c.budget = &budget{r: src, limit: opts.Limits.MaxRecordBytes + readSlack}
+	c.r = csv.NewReader(c.budget)
+	c.r.Comma = delim
+	c.r.FieldsPerRecord = -1
+	c.r.ReuseRecord = true
 	if err := c.readHeader(); err != nil {
 		return nil, err
 	}
@@ -106,10 +119,48 @@ func detectEncoding(head []byte, want string) (encoding.Encoding, string, int, e
 		return unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM), "UTF-16LE", 0, nil
 	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
 		return unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM), "UTF-16BE", 0, nil
-	case validUTF8Prefix(head):
+	case mostlyUTF8(head):
 		return nil, "UTF-8", 0, nil
 	}
 	return simplifiedchinese.GB18030, "GB18030", 0, nil
+}
+
+// mostlyUTF8 reports whether head reads as UTF-8: it is valid UTF-8
+// (allowing a rune cut at its end), or at least as many of its lines are
+// UTF-8 text (with a rune of three or four bytes, as Chinese is) as are
+// not valid UTF-8. Lines of GBK text are almost never valid UTF-8 with such
+// a rune, so a file of UTF-8 lines with a stray bad byte or a few GBK
+// lines is UTF-8, and its bad lines are refused one by one, instead of the
+// whole file being decoded as GB18030 into nonsense.
+func mostlyUTF8(head []byte) bool {
+	if validUTF8Prefix(head) {
+		return true
+	}
+	lines := bytes.Split(head, []byte("\n"))
+	if len(head) >= sniffLen && len(lines) > 1 {
+		lines = lines[:len(lines)-1] // the last line may be cut
+	}
+	var text, bad int
+	for _, line := range lines {
+		switch {
+		case !utf8.Valid(line):
+			bad++
+		case utf8Text(line):
+			text++
+		}
+	}
+	return text > 0 && text >= bad
+}
+
+// utf8Text reports whether line, valid UTF-8, holds a rune of three or
+// four bytes (GBK text read as UTF-8 only ever forms two-byte runes).
+func utf8Text(line []byte) bool {
+	for _, c := range line {
+		if c >= 0xE0 {
+			return true
+		}
+	}
+	return false
 }
 
 // validUTF8Prefix reports whether head is UTF-8, allowing a rune cut at its end.
@@ -178,22 +229,47 @@ func delimiterName(d rune) string {
 }
 
 func (c *csvReader) readHeader() error {
-	rec, err := c.r.Read()
+	rec, err := c.read()
 	c.row = 1
 	if err == io.EOF {
 		return &FileError{Reason: "the file is empty", Err: ErrEmpty}
 	}
+	var le *LimitError
+	if errors.As(err, &le) {
+		return err
+	}
 	if err != nil {
 		return &FileError{Reason: "the header row cannot be read: " + csvReason(err)}
+	}
+	if err := checkWidth(len(rec), c.limits); err != nil {
+		return err
+	}
+	if c.lines != nil {
+		last, _ := c.r.FieldPos(len(rec) - 1)
+		if len(c.lines.claim(1, last+strings.Count(rec[len(rec)-1], "\n"))) > 0 {
+			return &FileError{Reason: "the header is UTF-8 text but the file is read as GB18030 (GBK): save the whole file in one encoding"}
+		}
 	}
 	header := make([]string, len(rec))
 	for i, h := range rec {
 		header[i] = strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF"))
+		if !utf8.ValidString(header[i]) || (c.decoded && strings.ContainsRune(header[i], utf8.RuneError)) {
+			return &FileError{Reason: fmt.Sprintf("column %d of the header is not %s text: save the whole file in one encoding", i+1, c.info.Encoding)}
+		}
 	}
 	if err := checkHeader(header); err != nil {
 		return err
 	}
 	c.header = header
+	return nil
+}
+
+// checkWidth refuses a header wider than the limit.
+func checkWidth(columns int, lim Limits) error {
+	if columns > lim.MaxColumns {
+		return &LimitError{Row: 1, Size: int64(columns), Limit: int64(lim.MaxColumns),
+			Reason: fmt.Sprintf("the header has %d columns, over the limit of %d", columns, lim.MaxColumns)}
+	}
 	return nil
 }
 
@@ -217,11 +293,32 @@ func (c *csvReader) Row() int64       { return c.row }
 func (c *csvReader) Info() FileInfo   { return c.info }
 func (c *csvReader) Close() error     { return nil }
 
-// Next returns the next record. A record with a different number of fields
-// than the header, bad quoting or (in a UTF-8 file) bytes that are not
-// UTF-8 is an *Error; reading may go on after it.
-func (c *csvReader) Next() ([]string, error) {
+// read reads one record of at most MaxRecordBytes; a longer one is a
+// *LimitError for the record after c.row, and ends the reading.
+func (c *csvReader) read() ([]string, error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	c.budget.reset()
+	start := c.r.InputOffset()
 	rec, err := c.r.Read()
+	if errors.Is(err, errOverBudget) {
+		c.err = recordTooLong(c.row+1, c.limits.MaxRecordBytes, true, c.limits)
+	} else if size := c.r.InputOffset() - start; size > c.limits.MaxRecordBytes && err != io.EOF {
+		c.err = recordTooLong(c.row+1, size, false, c.limits)
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	return rec, err
+}
+
+// Next returns the next record. A record with a different number of fields
+// than the header, bad quoting, or text not in the file's encoding is a
+// *RowError; reading may go on after it. A record longer than the limit is
+// a *LimitError, and ends the reading.
+func (c *csvReader) Next() ([]string, error) {
+	rec, err := c.read()
 	if err == io.EOF {
 		return nil, io.EOF
 	}
@@ -229,24 +326,93 @@ func (c *csvReader) Next() ([]string, error) {
 	if err != nil {
 		var pe *csv.ParseError
 		if !errors.As(err, &pe) {
+			var le *LimitError
+			if errors.As(err, &le) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("ingest: read: %w", err)
 		}
 		return nil, &RowError{Row: c.row, Reason: csvReason(err)}
 	}
+	wrongText := c.wrongText(rec)
 	if len(rec) != len(c.header) {
 		if len(rec) < len(c.header) || !allEmpty(rec[len(c.header):]) {
 			return nil, &RowError{Row: c.row, Reason: fmt.Sprintf("has %d fields but the header has %d", len(rec), len(c.header))}
 		}
 		rec = rec[:len(c.header)] // trailing empty fields, as spreadsheets write them
 	}
-	if c.checkUT {
-		for i, v := range rec {
-			if !utf8.ValidString(v) {
-				return nil, &RowError{Row: c.row, Column: c.header[i], Reason: "is not valid UTF-8 text (the file began as UTF-8: save the whole file in one encoding)"}
-			}
-		}
+	if wrongText != nil {
+		return nil, wrongText
 	}
 	return rec, nil
+}
+
+// wrongText finds, in a record, text that is not in the file's encoding:
+// bytes that are not UTF-8 in a UTF-8 file; in a decoded file, bytes the
+// decoder had to replace, or (GB18030) a line that is UTF-8 text.
+func (c *csvReader) wrongText(rec []string) *RowError {
+	column := func(i int) string {
+		if i < len(c.header) {
+			return c.header[i]
+		}
+		return fmt.Sprintf("%d", i+1)
+	}
+	if e := c.utf8Lines(rec, column); e != nil {
+		return e
+	}
+	for i, v := range rec {
+		switch {
+		case c.checkUT && !utf8.ValidString(v):
+			return &RowError{Row: c.row, Column: column(i), Value: clip(asGB18030(v)),
+				Reason: "is not valid UTF-8 text (the file began as UTF-8: save the whole file in one encoding)"}
+		case c.decoded && strings.ContainsRune(v, utf8.RuneError):
+			return &RowError{Row: c.row, Column: column(i), Value: clip(v),
+				Reason: fmt.Sprintf("holds bytes that are not %s text (shown as \uFFFD): save the whole file in one encoding", c.info.Encoding)}
+		}
+	}
+	return nil
+}
+
+// utf8Lines finds, in a file read as GB18030, a record on a line that is
+// UTF-8 text, and the field of it: the field that is UTF-8 text once
+// encoded back, else the one field on that line.
+func (c *csvReader) utf8Lines(rec []string, column func(int) string) *RowError {
+	if c.lines == nil {
+		return nil
+	}
+	first, _ := c.r.FieldPos(0)
+	last, _ := c.r.FieldPos(len(rec) - 1)
+	lines := c.lines.claim(first, last+strings.Count(rec[len(rec)-1], "\n"))
+	if len(lines) == 0 {
+		return nil
+	}
+	e := &RowError{Row: c.row, Value: clip(lines[0].text), Reason: "is UTF-8 text in a file read as GB18030 (GBK): save the whole file in one encoding"}
+	for i, v := range rec {
+		if raw, err := simplifiedchinese.GB18030.NewEncoder().String(v); err == nil && utf8.ValidString(raw) && utf8Text([]byte(raw)) {
+			e.Column, e.Value = column(i), clip(raw)
+			return e
+		}
+	}
+	for i := range rec {
+		start, _ := c.r.FieldPos(i)
+		next := last + 1 + strings.Count(rec[len(rec)-1], "\n")
+		if i+1 < len(rec) {
+			next, _ = c.r.FieldPos(i + 1)
+		}
+		if start < lines[0].n && next > lines[0].n { // the field runs over the line
+			e.Column = column(i)
+		}
+	}
+	return e
+}
+
+// asGB18030 shows text that is not UTF-8 as GB18030 when it reads as that,
+// else with its bad bytes replaced by U+FFFD.
+func asGB18030(v string) string {
+	if s, err := simplifiedchinese.GB18030.NewDecoder().String(v); err == nil && !strings.ContainsRune(s, utf8.RuneError) {
+		return s
+	}
+	return strings.ToValidUTF8(v, "\uFFFD")
 }
 
 func allEmpty(rec []string) bool {

@@ -68,8 +68,9 @@ func (e *FileError) Error() string { return e.Reason }
 func (e *FileError) Unwrap() error { return e.Err }
 
 // Reader streams a file's records. Next returns io.EOF after the last
-// record, and an *Error for a malformed record, after which reading may
-// go on. The returned slice is only valid until the next call.
+// record, and a *RowError for a malformed record, after which reading may
+// go on; any other error (a *LimitError among them) ends the reading. The
+// returned slice is only valid until the next call.
 type Reader interface {
 	Header() []string
 	Next() ([]string, error)
@@ -94,11 +95,14 @@ type Options struct {
 	Sheet     string // XLSX: the sheet to read; empty for the first
 	Delimiter rune   // CSV: 0 to detect among , ; tab |
 	Encoding  string // CSV: "" to detect, or "utf-8", "gb18030" (also "gbk")
+	Limits    Limits // what reading may cost; zero fields take DefaultLimits
 }
 
 // Open returns a reader for r, whose name (a file name or "") helps choose
-// the format. Problems with the whole file are *FileError.
+// the format. Problems with the whole file are *FileError, and a file beyond
+// opts.Limits is a *LimitError, here or from Next.
 func Open(r io.Reader, name string, opts Options) (Reader, error) {
+	opts.Limits = opts.Limits.Or(DefaultLimits)
 	br := bufio.NewReaderSize(r, 256<<10)
 	format := opts.Format
 	if format == "" {
@@ -119,9 +123,9 @@ func Open(r io.Reader, name string, opts Options) (Reader, error) {
 		if !bytes.HasPrefix(head, zipMagic) {
 			return nil, &FileError{Reason: "the file is not an XLSX workbook (it is not a ZIP archive)"}
 		}
-		return openXLSX(br, opts.Sheet)
+		return openXLSX(br, opts.Sheet, opts.Limits)
 	case JSON, NDJSON:
-		return openJSON(br, head)
+		return openJSON(br, head, opts.Limits)
 	case CSV:
 		return openCSV(br, head, opts)
 	}

@@ -135,7 +135,7 @@ func TestCSVReaders(t *testing.T) {
 				}
 				return out
 			}(),
-			errs: []string{`row 20002, column "a": is not valid UTF-8 text (the file began as UTF-8: save the whole file in one encoding)`},
+			errs: []string{`row 20002, column "a", value "乙": is not valid UTF-8 text (the file began as UTF-8: save the whole file in one encoding)`},
 		},
 	} {
 		t.Run(test.name, func(t *testing.T) {

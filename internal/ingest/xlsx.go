@@ -3,6 +3,8 @@ package ingest
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -15,18 +17,44 @@ import (
 type xlsxReader struct {
 	f      *excelize.File
 	rows   *excelize.Rows
+	dir    string // the temporary directory of this workbook, removed by Close
 	header []string
 	row    int64
 	info   FileInfo
 }
 
-// xlsxXMLLimit is how much of a sheet excelize unzips into memory; larger
-// sheets are unzipped to a temporary file, keeping memory flat.
-const xlsxXMLLimit = 16 << 20
-
-func openXLSX(r io.Reader, sheet string) (Reader, error) {
-	f, err := excelize.OpenReader(r, excelize.Options{UnzipXMLSizeLimit: xlsxXMLLimit})
+// openXLSX copies the workbook to a temporary directory of its own (excelize
+// would otherwise read it whole into memory), checks it against lim, and
+// opens it there; Close removes the directory.
+func openXLSX(r io.Reader, sheet string, lim Limits) (Reader, error) {
+	dir, err := os.MkdirTemp("", "dataport-xlsx-")
 	if err != nil {
+		return nil, fmt.Errorf("ingest: xlsx: %w", err)
+	}
+	x, err := openXLSXIn(dir, r, sheet, lim)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return x, nil
+}
+
+func openXLSXIn(dir string, r io.Reader, sheet string, lim Limits) (*xlsxReader, error) {
+	path := filepath.Join(dir, "workbook.xlsx")
+	size, err := spool(path, r, lim.MaxTempBytes)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkWorkbook(path, size, lim); err != nil {
+		return nil, err
+	}
+	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: lim.MaxUnzipBytes,
+		UnzipXMLSizeLimit: min(xlsxXMLLimit, lim.MaxUnzipBytes), TmpDir: dir})
+	os.Remove(path) // excelize has unzipped what it needs, to memory or to dir
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
 		return nil, &FileError{Reason: "the file is not a readable XLSX workbook: " + err.Error()}
 	}
 	sheets := f.GetSheetList()
@@ -42,15 +70,36 @@ func openXLSX(r io.Reader, sheet string) (Reader, error) {
 		f.Close()
 		return nil, &FileError{Reason: "sheet " + sheet + " cannot be read: " + err.Error()}
 	}
-	x := &xlsxReader{f: f, rows: rows, info: FileInfo{Format: XLSX, Sheet: sheet, ExcelSerials: true}}
-	if err := x.readHeader(); err != nil {
-		x.Close()
+	x := &xlsxReader{f: f, rows: rows, dir: dir, info: FileInfo{Format: XLSX, Sheet: sheet, ExcelSerials: true}}
+	if err := x.readHeader(lim); err != nil {
+		x.rows.Close()
+		x.f.Close()
 		return nil, err
 	}
 	return x, nil
 }
 
-func (x *xlsxReader) readHeader() error {
+// spool copies r to a new file at path, refusing more than max bytes.
+func spool(path string, r io.Reader, max int64) (int64, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("ingest: xlsx: %w", err)
+	}
+	n, err := io.Copy(f, io.LimitReader(r, max+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return n, fmt.Errorf("ingest: xlsx: copy the workbook: %w", err)
+	}
+	if n > max {
+		return n, &LimitError{Part: "the workbook", Size: n, Limit: max,
+			Reason: fmt.Sprintf("it is more than %d bytes, over the limit of %d bytes of temporary space", max, max)}
+	}
+	return n, nil
+}
+
+func (x *xlsxReader) readHeader(lim Limits) error {
 	for x.rows.Next() {
 		x.row++
 		rec, err := x.rows.Columns(excelize.Options{RawCellValue: true})
@@ -62,6 +111,9 @@ func (x *xlsxReader) readHeader() error {
 		}
 		for len(rec) > 0 && strings.TrimSpace(rec[len(rec)-1]) == "" {
 			rec = rec[:len(rec)-1]
+		}
+		if err := checkWidth(len(rec), lim); err != nil {
+			return err
 		}
 		x.header = make([]string, len(rec))
 		for i, h := range rec {
@@ -107,7 +159,12 @@ func (x *xlsxReader) Next() ([]string, error) {
 	return nil, io.EOF
 }
 
+// Close closes the workbook and removes its temporary files.
 func (x *xlsxReader) Close() error {
 	x.rows.Close()
-	return x.f.Close()
+	err := x.f.Close()
+	if rerr := os.RemoveAll(x.dir); err == nil {
+		err = rerr
+	}
+	return err
 }
