@@ -117,7 +117,12 @@ func (h *handlers) rowRoutes(api huma.API) {
 	dataRoute(api, h, huma.Operation{OperationID: "export-rows", Method: http.MethodGet, Path: "/resources/{id}/export", Tags: tags,
 		Summary: "Stream every matching row as CSV, JSON, XLSX or Parquet",
 		Description: "Streams every matching row the caller may read as CSV (optionally with a UTF-8 byte order mark), JSON, XLSX or Parquet, after the " +
-			"same access decision as rows."}, h.exportRows)
+			"same access decision as rows. " +
+			"Text cells that a spreadsheet would run as a formula (first character other than white space =, +, -, @, or a leading tab or carriage return) " +
+			"are written to CSV with a leading single quote, as OWASP advises against CSV injection; numbers stay numbers, and JSON, XLSX (text cells, " +
+			"never formulas) and Parquet carry values unchanged. Under a grant's row quota an export holds at most what is left of it (and at most " +
+			"the grant's rows per request): when that cut it, the response carries `Dataport-Quota-Truncated: true`; once the quota is used up, " +
+			"exports are refused with reason over_quota."}, h.exportRows)
 	huma.Register(api, huma.Operation{OperationID: "list-versions", Method: http.MethodGet, Path: "/resources/{id}/versions", Tags: tags,
 		Summary: "Data versions of a resource, newest first",
 		Description: "The resource's data versions, newest first, with their status, row counts and, with reports=true, each version's quality report, " +
@@ -198,6 +203,10 @@ func (h *handlers) listRows(ctx context.Context, in *rowsIn) (*rowsOut, error) {
 	return &rowsOut{Body: res}, nil
 }
 
+// QuotaTruncatedHeader is set to "true" on an export that a grant's row
+// quota (or rows per request) cut short of the rows that matched.
+const QuotaTruncatedHeader = "Dataport-Quota-Truncated"
+
 func (h *handlers) exportRows(ctx context.Context, in *exportIn) (*huma.StreamResponse, error) {
 	q, err := h.query(rowsIn{ID: in.ID, Fields: in.Fields, Filter: in.Filter, Q: in.Q, Sort: in.Sort})
 	if err != nil {
@@ -211,6 +220,9 @@ func (h *handlers) exportRows(ctx context.Context, in *exportIn) (*huma.StreamRe
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
 		hctx.SetHeader("Content-Type", datastore.ExportFormats[format])
 		hctx.SetHeader("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-v%d.%s"`, exp.Code, exp.Version(), format))
+		if exp.Truncated {
+			hctx.SetHeader(QuotaTruncatedHeader, "true")
+		}
 		if err := exp.WriteTo(hctx.Context(), hctx.BodyWriter(), format, bom); err != nil {
 			h.log.ErrorContext(ctx, "export failed while streaming", "resource", in.ID, "err", err)
 		}
