@@ -4,8 +4,12 @@ package identity
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"slices"
 	"time"
+
+	"dataport/internal/store"
 )
 
 // Sentinel errors; the web layer maps them to statuses.
@@ -16,9 +20,38 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrBadCredentials means the username or password is wrong.
 	ErrBadCredentials = errors.New("wrong username or password")
-	// ErrThrottled means too many failed sign-ins; try again later.
+	// ErrThrottled means too many failed sign-ins; try again later. The
+	// error Authenticate returns is a *ThrottledError saying how long to wait.
 	ErrThrottled = errors.New("too many failed sign-ins")
+	// ErrLastAdmin refuses removing or demoting an organization's last admin.
+	ErrLastAdmin error = conflictError("the organization must keep at least one admin: make another member admin first")
+	// ErrLastSysadmin refuses disabling, or taking the role from, the
+	// platform's last enabled sysadmin.
+	ErrLastSysadmin error = conflictError("the platform must keep at least one enabled sysadmin: give another user the role first")
 )
+
+// conflictError is a refusal because of the state of other records; it
+// unwraps to store.ErrConflict, which the web layer answers with 409.
+type conflictError string
+
+func (e conflictError) Error() string { return string(e) }
+func (e conflictError) Unwrap() error { return store.ErrConflict }
+
+// ThrottledError refuses a sign-in attempt until Wait has passed. It never
+// locks an account: see throttle.go.
+type ThrottledError struct {
+	Wait time.Duration
+}
+
+// Seconds is the wait in whole seconds, rounded up (at least 1).
+func (e *ThrottledError) Seconds() int { return max(1, int(math.Ceil(e.Wait.Seconds()))) }
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("too many failed sign-ins: try again in %d seconds", e.Seconds())
+}
+
+// Unwrap makes errors.Is(err, ErrThrottled) hold.
+func (e *ThrottledError) Unwrap() error { return ErrThrottled }
 
 // OrgKind is the kind of an organization.
 type OrgKind string
@@ -159,7 +192,21 @@ func CanManageOrganizations(p Principal) bool {
 // CanManageUsers: sysadmins create users and grant platform roles.
 func CanManageUsers(p Principal) bool { return p.Has(PlatformSysadmin) }
 
-// CanManageMembers: sysadmins, and admins of the organization, set memberships.
+// CanManageMembers: sysadmins and platform operators anywhere, and admins
+// of the organization, add, change and remove its members. Which accounts an
+// organization's admin may add is narrower: see SetMembership.
 func CanManageMembers(p Principal, orgID string) bool {
-	return p.Has(PlatformSysadmin) || p.AtLeast(orgID, RoleAdmin)
+	return CanEnrolAnyAccount(p) || p.AtLeast(orgID, RoleAdmin)
 }
+
+// CanEnrolAnyAccount: sysadmins and platform operators may add any account
+// to any organization, including a company or person account to a public
+// body (the operator's approval that an organization's own admin lacks).
+func CanEnrolAnyAccount(p Principal) bool {
+	return p.Has(PlatformSysadmin) || p.Has(PlatformOperator)
+}
+
+// CanSeeActors: auditors and regulators see who did what in any event; other
+// people see an event's actor only when it is themselves or the event is
+// about something they own (the web layer asks that part).
+func CanSeeActors(p Principal) bool { return p.Has(PlatformAuditor) || p.Has(PlatformRegulator) }

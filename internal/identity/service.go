@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"dataport/internal/store"
@@ -16,15 +17,17 @@ import (
 // Service manages organizations, users, sessions and tokens on one store.
 type Service struct {
 	db *store.DB
-	// byUser and byIP throttle failed sign-ins per username and per client address.
-	byUser, byIP *Throttle
+	// throttle slows down failed sign-ins (throttle.go).
+	throttle *signInThrottle
+	// keys caches the server keys read from the store (serverkey.go).
+	keys sync.Map
 	// SessionTTL is how long a browser session lasts.
 	SessionTTL time.Duration
 }
 
 // NewService returns a Service on db with login throttling.
 func NewService(db *store.DB) *Service {
-	return &Service{db: db, byUser: NewThrottle(5, 15*time.Minute), byIP: NewThrottle(50, 15*time.Minute), SessionTTL: 12 * time.Hour}
+	return &Service{db: db, throttle: newSignInThrottle(), SessionTTL: 12 * time.Hour}
 }
 
 // OrgInput is what creates or updates an organization.

@@ -205,3 +205,11 @@ func (s *Service) TokenPrincipal(ctx context.Context, secret string) (Principal,
 	}
 	return s.Principal(ctx, userID)
 }
+
+// TokenOwner returns the id of the user an API token belongs to (never the
+// secret), for deciding who may see what happened to the token.
+func (s *Service) TokenOwner(ctx context.Context, tokenID string) (string, error) {
+	var owner string
+	err := s.db.QueryRowContext(ctx, `SELECT user_id FROM api_tokens WHERE id = $1`, tokenID).Scan(&owner)
+	return owner, notFound(err, "token", tokenID)
+}

@@ -5,63 +5,143 @@ import (
 	"time"
 )
 
-// Throttle counts failed sign-ins per key (a username, a client address) in a
-// sliding window and refuses further attempts once a key reaches the limit.
-// It is per process: each replica throttles on its own.
-type Throttle struct {
-	limit  int
-	window time.Duration
-	mu     sync.Mutex
-	fails  map[string][]time.Time
-	now    func() time.Time
+// Sign-in throttling asks for a delay, never locks an account out. Failed
+// sign-ins are counted in a sliding window three ways:
+//
+//   - per (username, address) pair: a pair has a few failures free, then
+//     waits a delay that doubles with each further failure. This is the
+//     real brake on guessing, and it falls only on the guessing address.
+//   - per username, from every address: the failures set a gentle delay,
+//     capped low, that each pair must leave after its own last failure. It
+//     slows guessing spread over many addresses, but a pair with no recent
+//     failure (the owner at their own address) is never delayed by it, so
+//     nobody can keep an account locked by failing from elsewhere.
+//   - per address, for every username: password spraying from one address
+//     slows that address down, with a delay capped at a minute.
+//
+// The counts are per process: each replica throttles on its own.
+const throttleWindow = 15 * time.Minute
+
+// backoff is a delay that starts after free failures at base and doubles
+// with each further failure, up to max.
+type backoff struct {
+	free      int
+	base, max time.Duration
 }
 
-// NewThrottle allows at most limit failures per key within window.
-func NewThrottle(limit int, window time.Duration) *Throttle {
-	return &Throttle{limit: limit, window: window, fails: map[string][]time.Time{}, now: time.Now}
-}
+var (
+	pairBackoff    = backoff{free: 5, base: 30 * time.Second, max: 15 * time.Minute}
+	usernameDelay  = backoff{free: 10, base: time.Second, max: 10 * time.Second}
+	addressBackoff = backoff{free: 50, base: time.Second, max: time.Minute}
+)
 
-// Allow reports whether an attempt may proceed for all keys.
-func (t *Throttle) Allow(keys ...string) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, k := range keys {
-		if len(t.recent(k)) >= t.limit {
-			return false
+// delay is the wait after n failures.
+func (b backoff) delay(n int) time.Duration {
+	if n < b.free {
+		return 0
+	}
+	d := b.base
+	for range n - b.free {
+		if d *= 2; d >= b.max {
+			return b.max
 		}
 	}
-	return true
+	return min(d, b.max)
 }
 
-// Fail records a failed attempt for each key.
-func (t *Throttle) Fail(keys ...string) {
+// maxKept bounds the failures kept per key: every delay has reached its cap
+// long before, and a flood of failures cannot grow one list without end.
+const maxKept = 64
+
+// maxKeys bounds each map; past it, keys without a recent failure are
+// dropped, and if that is not enough the map starts afresh.
+const maxKeys = 100_000
+
+// signInThrottle holds the failure counts of one Service.
+type signInThrottle struct {
+	mu    sync.Mutex
+	now   func() time.Time
+	pairs map[string][]time.Time // username + "\x00" + address
+	users map[string][]time.Time // username, every address
+	addrs map[string][]time.Time // address, every username
+}
+
+func newSignInThrottle() *signInThrottle {
+	return &signInThrottle{now: time.Now, pairs: map[string][]time.Time{}, users: map[string][]time.Time{}, addrs: map[string][]time.Time{}}
+}
+
+func pairKey(username, address string) string { return username + "\x00" + address }
+
+// Wait returns how long username must wait before trying again from
+// address; zero when it may try now.
+func (t *signInThrottle) Wait(username, address string) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.fails) > 100_000 { // bound memory under a spray attack
-		t.fails = map[string][]time.Time{}
-	}
-	for _, k := range keys {
-		t.fails[k] = append(t.recent(k), t.now())
-	}
-}
-
-// Succeed forgets the failures of each key.
-func (t *Throttle) Succeed(keys ...string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, k := range keys {
-		delete(t.fails, k)
-	}
-}
-
-func (t *Throttle) recent(k string) []time.Time {
-	cut := t.now().Add(-t.window)
-	kept := t.fails[k][:0]
-	for _, at := range t.fails[k] {
-		if at.After(cut) {
-			kept = append(kept, at)
+	now := t.now()
+	var wait time.Duration
+	after := func(fails []time.Time, d time.Duration) {
+		if len(fails) > 0 {
+			wait = max(wait, fails[len(fails)-1].Add(d).Sub(now))
 		}
 	}
-	t.fails[k] = kept
-	return kept
+	pair := recent(t.pairs, pairKey(username, address), now)
+	after(pair, pairBackoff.delay(len(pair)))
+	after(pair, usernameDelay.delay(len(recent(t.users, username, now))))
+	addr := recent(t.addrs, address, now)
+	after(addr, addressBackoff.delay(len(addr)))
+	return max(wait, 0)
+}
+
+// Fail records a failed sign-in of username from address.
+func (t *signInThrottle) Fail(username, address string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	record(t.pairs, pairKey(username, address), now)
+	record(t.users, username, now)
+	record(t.addrs, address, now)
+}
+
+// Succeed forgets the failures of the pair that has just signed in. The
+// username's and the address's counts stay: they describe others too.
+func (t *signInThrottle) Succeed(username, address string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.pairs, pairKey(username, address))
+}
+
+// recent returns key's failures within the window, dropping older ones.
+func recent(m map[string][]time.Time, key string, now time.Time) []time.Time {
+	fails := m[key]
+	cut := now.Add(-throttleWindow)
+	i := 0
+	for i < len(fails) && !fails[i].After(cut) {
+		i++
+	}
+	if i == len(fails) {
+		delete(m, key)
+		return nil
+	}
+	if i > 0 {
+		fails = fails[i:]
+		m[key] = fails
+	}
+	return fails
+}
+
+// record adds a failure at now to key, keeping at most maxKept.
+func record(m map[string][]time.Time, key string, now time.Time) {
+	if _, ok := m[key]; !ok && len(m) >= maxKeys {
+		for k := range m {
+			recent(m, k, now)
+		}
+		if len(m) >= maxKeys {
+			clear(m)
+		}
+	}
+	fails := append(recent(m, key, now), now)
+	if len(fails) > maxKept {
+		fails = append([]time.Time(nil), fails[len(fails)-maxKept:]...)
+	}
+	m[key] = fails
 }

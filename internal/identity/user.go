@@ -24,6 +24,20 @@ type UserInput struct {
 // MinPasswordLen is the shortest password accepted.
 const MinPasswordLen = 10
 
+// MaxPasswordLen bounds a password, so that hashing it stays cheap.
+const MaxPasswordLen = 200
+
+// checkPassword adds field's problems with password p to errs; the value is
+// never echoed.
+func checkPassword(errs *validate.Errors, field, p string) {
+	switch n := len([]rune(p)); {
+	case n < MinPasswordLen:
+		errs.Add(field, nil, "must be at least %d characters", MinPasswordLen)
+	case n > MaxPasswordLen:
+		errs.Add(field, nil, "must be at most %d characters", MaxPasswordLen)
+	}
+}
+
 func (in *UserInput) validate() error {
 	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
 	in.DisplayName, in.Email = strings.TrimSpace(in.DisplayName), strings.TrimSpace(in.Email)
@@ -36,9 +50,7 @@ func (in *UserInput) validate() error {
 	if in.Email != "" && (!strings.Contains(in.Email, "@") || len(in.Email) > 254) {
 		errs.Add("email", in.Email, "is not an email address")
 	}
-	if len([]rune(in.Password)) < MinPasswordLen {
-		errs.Add("password", nil, "must be at least %d characters", MinPasswordLen)
-	}
+	checkPassword(&errs, "password", in.Password)
 	for i, r := range in.PlatformRoles {
 		validate.OneOf(&errs, fmt.Sprintf("platform_roles[%d]", i), r, PlatformRoles...)
 	}
@@ -90,62 +102,20 @@ func (s *Service) CreateUser(ctx context.Context, actor Principal, in UserInput)
 	return u, err
 }
 
-func setMembership(ctx context.Context, tx *store.Tx, userID string, m Membership) error {
-	if _, err := getOrganization(ctx, tx, m.OrganizationID); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = $1 AND organization_id = $2`, userID, m.OrganizationID)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO memberships (user_id, organization_id, role, created_at) VALUES ($1,$2,$3,$4)`,
-		userID, m.OrganizationID, m.Role, store.TS(tx.Now()))
-	return err
-}
-
-func fieldOrErr(err error, field, value string) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return validate.Errors{{Field: field, Value: value, Message: "no such organization"}}
-	}
-	return err
-}
-
-// SetMembership gives user userID role m.Role in m.OrganizationID (replacing any
-// earlier role). Sysadmins and admins of that organization may.
-func (s *Service) SetMembership(ctx context.Context, actor Principal, userID string, m Membership) error {
-	if !CanManageMembers(actor, m.OrganizationID) {
-		return ErrForbidden
-	}
-	var errs validate.Errors
-	validate.OneOf(&errs, "role", m.Role, Roles...)
-	if err := errs.Err(); err != nil {
-		return err
-	}
-	return s.db.Transact(ctx, func(tx *store.Tx) error {
-		if _, err := s.userByID(ctx, tx, userID); err != nil {
-			return err
-		}
-		if err := setMembership(ctx, tx, userID, m); err != nil {
-			return fieldOrErr(err, "organization_id", m.OrganizationID)
-		}
-		return tx.Emit(ctx, store.Event{Type: "membership.set", ActorUserID: actor.UserID, ActorOrgID: m.OrganizationID,
-			SubjectKind: "user", SubjectID: userID}, m)
-	})
-}
-
-// Authenticate checks a username and password. Repeated failures for one
-// username or one client address are throttled (ErrThrottled).
+// Authenticate checks a username and password. Failures slow down further
+// attempts (a *ThrottledError says how long to wait; see throttle.go); a
+// disabled account is refused like a wrong password.
 func (s *Service) Authenticate(ctx context.Context, username, password, clientIP string) (Principal, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
-	if !s.byUser.Allow(username) || !s.byIP.Allow(clientIP) {
-		return Anonymous, ErrThrottled
+	if wait := s.throttle.Wait(username, clientIP); wait > 0 {
+		return Anonymous, &ThrottledError{Wait: wait}
 	}
 	var id, hash string
 	var disabled bool
 	err := s.db.QueryRowContext(ctx, `SELECT id, password_hash, disabled FROM users WHERE username = $1`, username).Scan(&id, &hash, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		VerifyPassword(dummyHash, password) // spend the same time as a real check
-		s.fail(username, clientIP)
+		s.throttle.Fail(username, clientIP)
 		return Anonymous, ErrBadCredentials
 	} else if err != nil {
 		return Anonymous, err
@@ -155,16 +125,11 @@ func (s *Service) Authenticate(ctx context.Context, username, password, clientIP
 		return Anonymous, err
 	}
 	if !ok || disabled {
-		s.fail(username, clientIP)
+		s.throttle.Fail(username, clientIP)
 		return Anonymous, ErrBadCredentials
 	}
-	s.byUser.Succeed(username)
+	s.throttle.Succeed(username, clientIP)
 	return s.Principal(ctx, id)
-}
-
-func (s *Service) fail(username, clientIP string) {
-	s.byUser.Fail(username)
-	s.byIP.Fail(clientIP)
 }
 
 var dummyHash, _ = HashPassword("dataport-dummy-password")

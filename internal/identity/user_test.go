@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"dataport/internal/identity"
 	"dataport/internal/store"
@@ -207,13 +208,14 @@ func TestSetMembership(t *testing.T) {
 			{name: "member promoting themself", actor: f.memberA, user: f.memberA.UserID, m: identity.Membership{OrganizationID: f.orgA.ID, Role: identity.RoleAdmin}, wantErr: identity.ErrForbidden},
 			{name: "admin of another organization", actor: f.adminB, user: f.memberA.UserID, m: identity.Membership{OrganizationID: f.orgA.ID, Role: identity.RoleEditor}, wantErr: identity.ErrForbidden},
 			{name: "admin into an organization they do not administer", actor: f.adminA, user: f.memberA.UserID, m: identity.Membership{OrganizationID: f.orgB.ID, Role: identity.RoleEditor}, wantErr: identity.ErrForbidden},
-			{name: "platform operator", actor: f.operator, user: f.memberA.UserID, m: identity.Membership{OrganizationID: f.orgA.ID, Role: identity.RoleEditor}, wantErr: identity.ErrForbidden},
+			{name: "auditor", actor: f.auditor, user: f.memberA.UserID, m: identity.Membership{OrganizationID: f.orgA.ID, Role: identity.RoleEditor}, wantErr: identity.ErrForbidden},
 			{name: "unknown role", actor: f.adminA, user: f.memberA.UserID, m: identity.Membership{OrganizationID: f.orgA.ID, Role: "owner"}, fields: []string{"role"}},
 			{name: "unknown organization", actor: f.sysadmin, user: f.memberA.UserID, m: identity.Membership{OrganizationID: "no-such-org", Role: identity.RoleMember}, fields: []string{"organization_id"}},
 			{name: "unknown user", actor: f.adminA, user: "no-such-user", m: identity.Membership{OrganizationID: f.orgA.ID, Role: identity.RoleMember}, wantErr: store.ErrNotFound},
 			{name: "admin of the organization promotes a member", actor: f.adminA, user: f.memberA.UserID, m: identity.Membership{OrganizationID: f.orgA.ID, Role: identity.RoleEditor}},
 			{name: "sysadmin adds a member to another organization", actor: f.sysadmin, user: f.memberA.UserID, m: identity.Membership{OrganizationID: f.orgB.ID, Role: identity.RoleMember}},
 			{name: "admin of B adds A's editor to B", actor: f.adminB, user: f.editorA.UserID, m: identity.Membership{OrganizationID: f.orgB.ID, Role: identity.RoleAdmin}},
+			{name: "platform operator anywhere", actor: f.operator, user: f.memberA.UserID, m: identity.Membership{OrganizationID: f.orgA.ID, Role: identity.RoleAdmin}},
 		}
 		for _, test := range tests {
 			t.Run(test.name, func(t *testing.T) {
@@ -307,43 +309,50 @@ func TestAuthenticate(t *testing.T) {
 	})
 }
 
+// TestAuthenticateThrottles: failures slow down the address they come
+// from, and failures from elsewhere never keep the owner out.
 func TestAuthenticateThrottles(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
-		const limit = 5
-		// Fewer failures than the limit, then a success, clear the count.
-		for range limit - 1 {
+		const free = 5
+		// Fewer failures than the free ones, then a success, clear the pair's count.
+		for range free - 1 {
 			if _, err := f.svc.Authenticate(ctx, "editor-a", "wrong password!", "198.51.100.1"); !errors.Is(err, identity.ErrBadCredentials) {
 				t.Fatalf("wrong password: error = %v, want ErrBadCredentials", err)
 			}
 		}
 		if _, err := f.svc.Authenticate(ctx, "editor-a", testPassword, "198.51.100.1"); err != nil {
-			t.Fatalf("right password after %d failures: %v", limit-1, err)
+			t.Fatalf("right password after %d failures: %v", free-1, err)
 		}
-		// Now fail the limit, from different addresses.
-		for i := range limit {
-			if _, err := f.svc.Authenticate(ctx, "editor-a", "wrong password!", "198.51.100."+string(rune('1'+i))); !errors.Is(err, identity.ErrBadCredentials) {
+		// Now fail the free ones from one address.
+		for i := range free {
+			if _, err := f.svc.Authenticate(ctx, "editor-a", "wrong password!", "198.51.100.2"); !errors.Is(err, identity.ErrBadCredentials) {
 				t.Fatalf("failure %d: error = %v, want ErrBadCredentials", i+1, err)
 			}
 		}
 		tests := []struct {
-			name, username, password string
-			wantErr                  error
+			name, username, password, address string
+			wantErr                           error
 		}{
-			{"right password is throttled", "editor-a", testPassword, identity.ErrThrottled},
-			{"the username in another case is throttled", "EDITOR-A", testPassword, identity.ErrThrottled},
-			{"wrong password is throttled", "editor-a", "wrong password!", identity.ErrThrottled},
-			{"another user is not throttled", "admin-a", testPassword, nil},
+			{"right password from the failing address waits", "editor-a", testPassword, "198.51.100.2", identity.ErrThrottled},
+			{"the username in another case waits", "EDITOR-A", testPassword, "198.51.100.2", identity.ErrThrottled},
+			{"wrong password from the failing address waits", "editor-a", "wrong password!", "198.51.100.2", identity.ErrThrottled},
+			{"the owner at another address is not kept out", "editor-a", testPassword, "203.0.113.9", nil},
+			{"another user at the failing address is not kept out", "admin-a", testPassword, "198.51.100.2", nil},
 		}
 		for _, test := range tests {
 			t.Run(test.name, func(t *testing.T) {
-				p, err := f.svc.Authenticate(ctx, test.username, test.password, "203.0.113.9")
+				p, err := f.svc.Authenticate(ctx, test.username, test.password, test.address)
 				if !errors.Is(err, test.wantErr) {
 					t.Fatalf("Authenticate error = %v, want %v", err, test.wantErr)
 				}
 				if err != nil && !p.IsAnonymous() {
 					t.Errorf("throttled sign-in returned principal %+v", p)
+				}
+				var throttled *identity.ThrottledError
+				if errors.As(err, &throttled) && (throttled.Wait <= 0 || throttled.Wait > 30*time.Second) {
+					t.Errorf("wait = %v, want the first step of the delay, (0, 30s]", throttled.Wait)
 				}
 			})
 		}
