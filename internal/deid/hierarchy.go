@@ -48,21 +48,29 @@ func ReadARX(r io.Reader) (*Hierarchy, error) {
 		return nil, err
 	}
 	text := strings.TrimPrefix(string(data), "\uFEFF")
-	sep := ';'
-	if first, _, _ := strings.Cut(text, "\n"); !strings.Contains(first, ";") {
-		if strings.Contains(first, "\t") {
-			sep = '\t'
-		} else {
-			sep = ','
-		}
-	}
-	cr := csv.NewReader(strings.NewReader(text))
-	cr.Comma, cr.FieldsPerRecord, cr.LazyQuotes = sep, -1, true
-	rows, err := cr.ReadAll()
+	rows, err := arxReader(text, arxSeparator(text)).ReadAll()
 	if err != nil {
 		return nil, fmt.Errorf("hierarchy: %w", err)
 	}
 	return newHierarchy(rows)
+}
+
+// arxSeparator is the separator of a hierarchy's text: ';' when the first
+// record has more than one field with it, else a tab likewise, else ','.
+// The first record, not the first line: a quoted value may hold a line break.
+func arxSeparator(text string) rune {
+	for _, sep := range []rune{';', '\t'} {
+		if rec, err := arxReader(text, sep).Read(); err == nil && len(rec) > 1 {
+			return sep
+		}
+	}
+	return ','
+}
+
+func arxReader(text string, sep rune) *csv.Reader {
+	cr := csv.NewReader(strings.NewReader(text))
+	cr.Comma, cr.FieldsPerRecord, cr.LazyQuotes = sep, -1, true
+	return cr
 }
 
 // newHierarchy checks rows (value, level 1, ...) and builds the hierarchy.

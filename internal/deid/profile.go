@@ -217,6 +217,8 @@ func (h HierarchySpec) validate(errs *validate.Errors, at string) {
 	}
 	if h.Type != "" {
 		validate.OneOf(errs, at+".type", h.Type, "interval", "date", "region", "mask", "values")
+	} else if len(h.Widths) > 0 || h.Levels != 0 {
+		errs.Add(at, nil, "widths and levels belong to the interval and mask types: a hierarchy file or csv text has its own levels")
 	}
 	for i, w := range h.Widths {
 		if w <= 0 || (i > 0 && w <= h.Widths[i-1]) {
