@@ -64,6 +64,11 @@ type membershipIn struct {
 	}
 }
 
+type memberIDIn struct {
+	OrgID  string `path:"id"`
+	UserID string `path:"user_id"`
+}
+
 type membersOut struct {
 	Body struct {
 		Items []identity.User `json:"items"`
@@ -94,31 +99,58 @@ type tokenIDIn struct {
 	ID string `path:"id"`
 }
 
+// tagIdentityOps is the OpenAPI tag of the identity operations (declared
+// with the document's tags in openapi.go).
+const tagIdentityOps = "Identity"
+
 func (h *handlers) identityRoutes(api huma.API) {
-	orgs, users := []string{"organizations"}, []string{"users"}
+	tags := []string{tagIdentityOps}
 	secure := []map[string][]string{{"bearer": {}}}
-	huma.Register(api, huma.Operation{OperationID: "list-organizations", Method: http.MethodGet, Path: "/organizations", Tags: orgs,
-		Summary: "List organizations"}, h.listOrganizations)
-	huma.Register(api, huma.Operation{OperationID: "get-organization", Method: http.MethodGet, Path: "/organizations/{id}", Tags: orgs,
-		Summary: "Show an organization"}, h.getOrganization)
-	huma.Register(api, huma.Operation{OperationID: "create-organization", Method: http.MethodPost, Path: "/organizations", Tags: orgs,
-		Summary: "Register an organization (sysadmin, platform operator)", DefaultStatus: http.StatusCreated, Security: secure}, h.createOrganization)
-	huma.Register(api, huma.Operation{OperationID: "update-organization", Method: http.MethodPut, Path: "/organizations/{id}", Tags: orgs,
-		Summary: "Update an organization", Security: secure}, h.updateOrganization)
-	huma.Register(api, huma.Operation{OperationID: "list-members", Method: http.MethodGet, Path: "/organizations/{id}/members", Tags: orgs,
-		Summary: "List an organization's members (its admins, sysadmins)", Security: secure}, h.listMembers)
-	huma.Register(api, huma.Operation{OperationID: "set-membership", Method: http.MethodPut, Path: "/organizations/{id}/members/{user_id}", Tags: orgs,
-		Summary: "Give a user a role in the organization", Security: secure}, h.setMembership)
-	huma.Register(api, huma.Operation{OperationID: "create-user", Method: http.MethodPost, Path: "/users", Tags: users,
-		Summary: "Create a user (sysadmin)", DefaultStatus: http.StatusCreated, Security: secure}, h.createUser)
-	huma.Register(api, huma.Operation{OperationID: "get-me", Method: http.MethodGet, Path: "/users/me", Tags: users,
-		Summary: "The signed-in user", Security: secure}, h.me)
-	huma.Register(api, huma.Operation{OperationID: "list-my-tokens", Method: http.MethodGet, Path: "/users/me/tokens", Tags: users,
-		Summary: "My API tokens (never the secrets)", Security: secure}, h.myTokens)
-	huma.Register(api, huma.Operation{OperationID: "create-my-token", Method: http.MethodPost, Path: "/users/me/tokens", Tags: users,
-		Summary: "Create an API token; the secret is shown once", DefaultStatus: http.StatusCreated, Security: secure}, h.createToken)
-	huma.Register(api, huma.Operation{OperationID: "revoke-my-token", Method: http.MethodDelete, Path: "/users/me/tokens/{id}", Tags: users,
-		Summary: "Revoke one of my API tokens", DefaultStatus: http.StatusNoContent, Security: secure}, h.revokeToken)
+	huma.Register(api, huma.Operation{OperationID: "list-organizations", Method: http.MethodGet, Path: "/organizations", Tags: tags,
+		Summary: "List organizations", Description: "Every registered organization, by id, filtered by kind and by part of its " +
+			"name or code; keyset-paged with cursor. Anyone may list organizations."}, h.listOrganizations)
+	huma.Register(api, huma.Operation{OperationID: "get-organization", Method: http.MethodGet, Path: "/organizations/{id}", Tags: tags,
+		Summary: "Show an organization", Description: "One organization's details. Anyone may read them."}, h.getOrganization)
+	huma.Register(api, huma.Operation{OperationID: "create-organization", Method: http.MethodPost, Path: "/organizations", Tags: tags,
+		Summary: "Register an organization (sysadmin, platform operator)", DefaultStatus: http.StatusCreated, Security: secure,
+		Description: "Registers an institution, enterprise, person, operator, exchange or regulator. The unified social credit code is " +
+			"checked (GB 32100) and required for institutions and enterprises; a wrong or duplicate code is a 422 naming the field."}, h.createOrganization)
+	huma.Register(api, huma.Operation{OperationID: "update-organization", Method: http.MethodPut, Path: "/organizations/{id}", Tags: tags,
+		Summary: "Update an organization", Security: secure, Description: "Replaces an organization's details. Sysadmins, platform " +
+			"operators and the organization's admins may."}, h.updateOrganization)
+	huma.Register(api, huma.Operation{OperationID: "list-members", Method: http.MethodGet, Path: "/organizations/{id}/members", Tags: tags,
+		Summary: "List an organization's members", Security: secure, Description: "The users of the organization with all their " +
+			"memberships. Its admins, sysadmins and platform operators may list them."}, h.listMembers)
+	huma.Register(api, huma.Operation{OperationID: "set-membership", Method: http.MethodPut, Path: "/organizations/{id}/members/{user_id}", Tags: tags,
+		Summary: "Add a member or change a member's role", Security: secure,
+		Description: "Gives the user the role (member, editor or admin) in the organization, adding the membership or changing its role; " +
+			"the change holds from the user's next request. Its admins, sysadmins and platform operators may. An organization's own admin " +
+			"may add only accounts of its side of the platform: a company or person account (a member of an enterprise or individual " +
+			"organization) joins a public body, a public body's staff a company or person account, and a platform staff account any " +
+			"organization only when a platform operator or sysadmin adds it — the admin gets 422 naming user_id and the reason. Demoting " +
+			"the last admin is 409. To end a membership, DELETE it."}, h.setMembership)
+	huma.Register(api, huma.Operation{OperationID: "remove-membership", Method: http.MethodDelete, Path: "/organizations/{id}/members/{user_id}", Tags: tags,
+		Summary: "Remove a member", DefaultStatus: http.StatusNoContent, Security: secure,
+		Description: "Ends the user's membership of the organization: from their next request (browser session or API token alike) they " +
+			"no longer act for it or read its drafts and unopened data. Its admins, sysadmins and platform operators may. Removing " +
+			"the last admin is 409; a user who is not a member is 404."}, h.removeMembership)
+	huma.Register(api, huma.Operation{OperationID: "create-user", Method: http.MethodPost, Path: "/users", Tags: tags,
+		Summary: "Create a user (sysadmin)", DefaultStatus: http.StatusCreated, Security: secure,
+		Description: "Creates an account with a password (10–200 characters, stored as an argon2id hash), platform roles and " +
+			"memberships. Nothing is written unless every field is valid."}, h.createUser)
+	huma.Register(api, huma.Operation{OperationID: "get-me", Method: http.MethodGet, Path: "/users/me", Tags: tags,
+		Summary: "The signed-in user", Security: secure, Description: "The caller's account with platform roles and memberships."}, h.me)
+	huma.Register(api, huma.Operation{OperationID: "list-my-tokens", Method: http.MethodGet, Path: "/users/me/tokens", Tags: tags,
+		Summary: "My API tokens (never the secrets)", Security: secure,
+		Description: "The caller's API tokens, newest first, with prefix, expiry, last use and revocation; never the secrets."}, h.myTokens)
+	huma.Register(api, huma.Operation{OperationID: "create-my-token", Method: http.MethodPost, Path: "/users/me/tokens", Tags: tags,
+		Summary: "Create an API token; the secret is shown once", DefaultStatus: http.StatusCreated, Security: secure,
+		Description: "Issues a named token for the caller, valid 1–366 days (default 90). The secret is in this response only; the " +
+			"platform keeps its SHA-256."}, h.createToken)
+	huma.Register(api, huma.Operation{OperationID: "revoke-my-token", Method: http.MethodDelete, Path: "/users/me/tokens/{id}", Tags: tags,
+		Summary: "Revoke one of my API tokens", DefaultStatus: http.StatusNoContent, Security: secure,
+		Description: "Revokes the token; requests with it are refused from the next one on. Another user's token is 404."}, h.revokeToken)
+	h.accountRoutes(api, tags)
 }
 
 func (h *handlers) routes(api huma.API) {
@@ -191,6 +223,13 @@ func (h *handlers) setMembership(ctx context.Context, in *membershipIn) (*userOu
 	}
 	u, err := h.id.User(ctx, p, in.UserID)
 	return h.user(ctx, u, err)
+}
+
+func (h *handlers) removeMembership(ctx context.Context, in *memberIDIn) (*struct{}, error) {
+	if err := h.id.RemoveMembership(ctx, identity.FromContext(ctx), in.OrgID, in.UserID); err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	return nil, nil
 }
 
 func (h *handlers) user(ctx context.Context, u identity.User, err error) (*userOut, error) {

@@ -1,20 +1,24 @@
 package ui
 
 import (
+	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"dataport/internal/identity"
 	"dataport/internal/validate"
 )
 
-// accountPage is the signed-in user's details and API tokens.
+// accountPage is the signed-in user's details, API tokens and the form to
+// change their password.
 type accountPage struct {
-	User      identity.User
-	Tokens    []tokenRow
-	Form      tokenForm
-	NewSecret string // the secret of a token just created, shown this once
-	Errors    formErrors
+	User        identity.User
+	Tokens      []tokenRow
+	Form        tokenForm
+	NewSecret   string // the secret of a token just created, shown this once
+	Errors      formErrors
+	ManageUsers bool // the user is a sysadmin: link the account pages
 }
 
 // tokenRow is a token with its state now: active, revoked or expired.
@@ -72,6 +76,35 @@ func (s *server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	return seeOther(w, r, "/account", "token_revoked")
 }
 
+// changePassword sets the user's password when the current one is right;
+// the user's other sessions end, this one stays. Form fields: csrf_token,
+// current_password, new_password, new_password_confirm (never shown back).
+func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
+	p, err := requireUser(r)
+	if err != nil {
+		return err
+	}
+	status := http.StatusUnprocessableEntity
+	in := identity.PasswordChange{Current: r.PostForm.Get("current_password"), New: r.PostForm.Get("new_password"),
+		ClientIP: clientIP(r), KeepSession: s.cookies.sessionSecret(r)}
+	if in.New != r.PostForm.Get("new_password_confirm") {
+		err = validate.Errors{{Field: "new_password_confirm", Message: "does not match the new password"}}
+	} else if _, err = s.identity.ChangePassword(r.Context(), p, in); err == nil {
+		return seeOther(w, r, "/account", "password_changed")
+	}
+	var throttled *identity.ThrottledError
+	if errors.As(err, &throttled) {
+		w.Header().Set("Retry-After", strconv.Itoa(throttled.Seconds()))
+		status, err = http.StatusTooManyRequests, validate.Errors{{Field: "current_password", Message: throttled.Error()}}
+	}
+	errs := fieldErrors(err)
+	if errs == nil {
+		return err
+	}
+	page := accountPage{Form: tokenForm{ExpiresInDays: defaultTokenDays}, Errors: newFormErrors(langOf(r), errs)}
+	return s.showAccount(w, r, status, page)
+}
+
 // showAccount fills page with the user and tokens and renders it uncached.
 func (s *server) showAccount(w http.ResponseWriter, r *http.Request, status int, page accountPage) error {
 	p, err := requireUser(r)
@@ -85,6 +118,7 @@ func (s *server) showAccount(w http.ResponseWriter, r *http.Request, status int,
 	if err != nil {
 		return err
 	}
+	page.ManageUsers = identity.CanManageUsers(p)
 	now := time.Now()
 	for _, t := range tokens {
 		page.Tokens = append(page.Tokens, tokenRow{Token: t, State: tokenState(t, now)})

@@ -23,6 +23,7 @@ type auditFilter struct {
 
 // auditPage is the data of the audit page.
 type auditPage struct {
+	Actors bool // the viewer sees and searches by actors
 	Filter auditFilter
 	Errors formErrors
 	Rows   []eventRow
@@ -39,7 +40,8 @@ type auditStatus struct {
 }
 
 // auditPage is the searchable event history and the ledger's state, for
-// platform staff (auditors, regulators, operators, sysadmins) only.
+// platform staff (auditors, regulators, operators, sysadmins) only. Only
+// auditors and regulators see, and search by, who acted.
 func (s *server) auditPage(w http.ResponseWriter, r *http.Request) error {
 	p, err := requireUser(r)
 	if err != nil {
@@ -53,7 +55,7 @@ func (s *server) auditPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	q := r.URL.Query()
-	page := auditPage{Types: eventTypes(), Kinds: subjectKinds(), Filter: auditFilter{
+	page := auditPage{Actors: identity.CanSeeActors(p), Types: eventTypes(), Kinds: subjectKinds(), Filter: auditFilter{
 		SubjectKind: strings.TrimSpace(q.Get("subject_kind")), SubjectID: strings.TrimSpace(q.Get("subject_id")),
 		Actor: strings.TrimSpace(q.Get("actor")), Type: strings.TrimSpace(q.Get("type")),
 		Since: strings.TrimSpace(q.Get("since")), Until: strings.TrimSpace(q.Get("until"))}}
@@ -63,6 +65,16 @@ func (s *server) auditPage(w http.ResponseWriter, r *http.Request) error {
 	f, errs, err := s.ledgerFilter(ctx, page.Filter)
 	if err != nil {
 		return err
+	}
+	if f.Actor != "" && !identity.CanSeeActors(p) { // an institution may be searched by, a person not
+		names, err := s.identity.Usernames(ctx, []string{f.Actor})
+		if err != nil {
+			return err
+		}
+		if len(names) > 0 {
+			errs = append(errs, validate.FieldError{Field: "actor", Value: page.Filter.Actor,
+				Message: "is a person: only auditors and regulators search by who acted"})
+		}
 	}
 	f.Cursor = q.Get("cursor")
 	status := http.StatusOK
@@ -76,6 +88,11 @@ func (s *server) auditPage(w http.ResponseWriter, r *http.Request) error {
 		default:
 			if page.Rows, err = s.eventRows(ctx, p, events.Events, true); err != nil {
 				return err
+			}
+			if !identity.CanSeeActors(p) {
+				for i := range page.Rows {
+					page.Rows[i].Who = "" // the actor's institution still shows
+				}
 			}
 			page.Pager = newPager("/audit", q, events.NextCursor)
 		}

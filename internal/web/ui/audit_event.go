@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"dataport/internal/identity"
 	"dataport/internal/ledger"
 	"dataport/internal/store"
 
@@ -49,7 +51,8 @@ type proofCheck struct {
 func (c proofCheck) Valid() bool { return c.Signature && c.Inclusion && c.RowMatches }
 
 // auditEventPage shows one event with its proof. Like the receipts API it is
-// public: receipts and log entries hold identifiers and hashes only.
+// public: receipts and log entries hold identifiers and hashes only. Who
+// acted is named only to those who may know it (mayKnowActor).
 func (s *server) auditEventPage(w http.ResponseWriter, r *http.Request) error {
 	if s.ledger == nil {
 		return s.notFound(w, r)
@@ -63,6 +66,11 @@ func (s *server) auditEventPage(w http.ResponseWriter, r *http.Request) error {
 	rows, err := s.eventRows(ctx, p, []store.Event{ev}, false)
 	if err != nil {
 		return err
+	}
+	if ok, err := s.mayKnowActor(ctx, p, ev); err != nil {
+		return err
+	} else if !ok {
+		rows[0].Who = ""
 	}
 	entry := ledger.EntryFor(ev).Marshal()
 	page := auditEventPage{Event: rows[0], Entry: string(entry), ServerURL: serverURL(r, s.cookies.secure), Staff: p.IsPlatformStaff()}
@@ -82,6 +90,39 @@ func (s *server) auditEventPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return s.render(w, r, http.StatusOK, "audit_event", page)
+}
+
+// mayKnowActor reports whether p may see who did ev: auditors and
+// regulators always; anyone their own actions; and the owner of the event's
+// subject — the user an account event is about, the holder of a token, the
+// members of an organization, or of the institution that holds a resource.
+// Others see that someone acted, not who.
+func (s *server) mayKnowActor(ctx context.Context, p identity.Principal, ev store.Event) (bool, error) {
+	switch {
+	case p.IsAnonymous():
+		return false, nil
+	case identity.CanSeeActors(p), ev.ActorUserID == p.UserID:
+		return true, nil
+	}
+	switch ev.SubjectKind {
+	case "user":
+		return ev.SubjectID == p.UserID, nil
+	case "organization":
+		return p.RoleIn(ev.SubjectID) != "", nil
+	case "token":
+		owner, err := s.identity.TokenOwner(ctx, ev.SubjectID)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return owner == p.UserID, err
+	case "resource":
+		res, err := s.catalog.Get(ctx, identity.System, ev.SubjectID)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil && p.RoleIn(res.OrganizationID) != "", err
+	}
+	return false, nil
 }
 
 // checkReceipt checks rc as an auditor would: the checkpoint's signature

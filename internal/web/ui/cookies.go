@@ -1,17 +1,24 @@
 package ui
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
 // cookies names and writes the UI's cookies. Over https they carry the
-// Secure flag and the session and CSRF cookies the __Host- prefix, which
-// pins them to this host and path "/".
+// Secure flag and the session and pre-session cookies the __Host- prefix,
+// which pins them to this host and path "/".
 type cookies struct {
-	secure  bool
-	session string
-	token   string
+	secure     bool
+	session    string
+	preSession string
+	// formKey is the server key CSRF tokens are derived with; loadSession
+	// loads it before any page or form is handled (csrf.go).
+	formKey *atomic.Pointer[[]byte]
 }
 
 // langCookie remembers the chosen language; it is not a secret, so it keeps
@@ -19,10 +26,11 @@ type cookies struct {
 const langCookie = "lang"
 
 func newCookies(secure bool) cookies {
+	c := cookies{session: "dataport_session", preSession: "dataport_pre", formKey: new(atomic.Pointer[[]byte])}
 	if secure {
-		return cookies{secure: true, session: "__Host-dataport_session", token: "__Host-dataport_csrf"}
+		c.secure, c.session, c.preSession = true, "__Host-dataport_session", "__Host-dataport_pre"
 	}
-	return cookies{session: "dataport_session", token: "dataport_csrf"}
+	return c
 }
 
 // set writes a cookie with the UI's common attributes; maxAge < 0 deletes it.
@@ -44,18 +52,41 @@ func (c cookies) setSession(w http.ResponseWriter, secret string, ttl time.Durat
 
 func (c cookies) clearSession(w http.ResponseWriter) { c.set(w, c.session, "", -1) }
 
-// csrf returns the browser's CSRF token, or "" when it has none (or a malformed one).
+// csrf returns the CSRF token the forms of r's browser must carry: bound to
+// its session when it sends a session cookie, else to its pre-session
+// cookie; "" when it has neither (or the key is not loaded yet).
 func (c cookies) csrf(r *http.Request) string {
-	if t := value(r, c.token); len(t) == csrfTokenLen {
-		return t
-	}
-	return ""
+	return c.csrfFor(r, c.sessionSecret(r) != "")
 }
 
-// setCSRF stores the browser's CSRF token for a year; it is no secret from
-// the browser itself, only from other sites.
-func (c cookies) setCSRF(w http.ResponseWriter, token string) {
-	c.set(w, c.token, token, 365*24*time.Hour)
+// csrfFor is csrf with the caller saying whether the session cookie is a
+// live session: a stale one is ignored and the pre-session binding used.
+func (c cookies) csrfFor(r *http.Request, signedIn bool) string {
+	if signedIn {
+		return c.formToken("session", c.sessionSecret(r))
+	}
+	return c.formToken("pre-session", value(r, c.preSession))
+}
+
+// formToken is the HMAC-SHA256, under the server's form key, of a cookie's
+// value and what the cookie is: without the key, and without the cookie
+// (HttpOnly), no one can work out the token of another's browser.
+func (c cookies) formToken(kind, cookie string) string {
+	key := c.formKey.Load()
+	if key == nil || cookie == "" {
+		return ""
+	}
+	m := hmac.New(sha256.New, *key)
+	m.Write([]byte(kind))
+	m.Write([]byte{0})
+	m.Write([]byte(cookie))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// setPreSession gives the browser a fresh random pre-session value, which
+// binds the CSRF tokens of its forms while nobody is signed in.
+func (c cookies) setPreSession(w http.ResponseWriter, value string) {
+	c.set(w, c.preSession, value, 365*24*time.Hour)
 }
 
 func (c cookies) setLang(w http.ResponseWriter, lang string) {

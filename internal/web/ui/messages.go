@@ -328,7 +328,7 @@ var messages = map[string]text{
 	"error.413.title":    {"提交的内容过大", "Too much data"},
 	"error.422.title":    {"输入有误", "Invalid input"},
 	"error.429.title":    {"尝试次数过多", "Too many attempts"},
-	"error.429.text":     {"登录失败次数过多，请约 15 分钟后再试。", "Too many failed sign-ins. Try again in about 15 minutes."},
+	"error.429.text":     {"请求过于频繁，请稍后再试。", "Too many requests. Please try again later."},
 	"error.500.title":    {"系统出错", "Something went wrong"},
 	"error.500.text":     {"系统出现问题，已记录。请稍后再试。", "The system had a problem, which has been logged. Please try again later."},
 	"error.503.title":    {"服务暂时不可用", "Service unavailable"},

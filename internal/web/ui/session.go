@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"dataport/internal/identity"
@@ -12,8 +13,14 @@ import (
 
 // loadSession puts the principal of the request's session cookie into its
 // context (anonymous without one), and drops a cookie that no longer works.
+// The principal is read afresh on every request, so a removed role, a
+// disabled account or an ended session holds from the next request on. It
+// also loads the key CSRF tokens are derived with (csrf.go).
 func (s *server) loadSession(next http.Handler) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.loadFormKey(r.Context()); err != nil {
+			return err
+		}
 		p := identity.Anonymous
 		if secret := s.cookies.sessionSecret(r); secret != "" {
 			var err error
@@ -35,6 +42,7 @@ type loginPage struct {
 	Username string
 	Next     string
 	Failed   bool // wrong username or password
+	WaitSecs int  // > 0: too many failures, try again after this many seconds
 }
 
 // loginForm shows the sign-in form.
@@ -44,13 +52,19 @@ func (s *server) loginForm(w http.ResponseWriter, r *http.Request) error {
 
 // login checks the credentials, starts a session and returns to the page
 // the user came from. Wrong credentials show the form again with the
-// username kept; too many failures show the 429 page.
+// username kept; after repeated failures the form asks to wait a few
+// seconds (429 with Retry-After), never locks the account.
 func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	username, next := r.PostForm.Get("username"), localPath(r.PostForm.Get("next"), "")
 	p, err := s.identity.Authenticate(r.Context(), username, r.PostForm.Get("password"), clientIP(r))
-	if errors.Is(err, identity.ErrBadCredentials) {
+	var throttled *identity.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		w.Header().Set("Retry-After", strconv.Itoa(throttled.Seconds()))
+		return s.render(w, r, http.StatusTooManyRequests, "login", loginPage{Username: username, Next: next, WaitSecs: throttled.Seconds()})
+	case errors.Is(err, identity.ErrBadCredentials):
 		return s.render(w, r, http.StatusUnauthorized, "login", loginPage{Username: username, Next: next, Failed: true})
-	} else if err != nil {
+	case err != nil:
 		return err
 	}
 	secret, err := s.identity.CreateSession(r.Context(), p)
@@ -58,7 +72,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.cookies.setSession(w, secret, s.identity.SessionTTL)
-	s.cookies.setCSRF(w, newCSRFToken()) // a new token for the new session
+	s.cookies.setPreSession(w, newPreSession()) // for the forms after signing out
 	http.Redirect(w, r, afterLogin(next), http.StatusSeeOther)
 	return nil
 }
