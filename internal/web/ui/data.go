@@ -299,6 +299,9 @@ func (s *server) uploadHandler() http.Handler {
 			return err
 		}
 		id := r.PathValue("id")
+		if err := s.datastore.CanLoad(r.Context(), p, id); err != nil {
+			return err // before reading the body, as the API refuses
+		}
 		name, path, size, err := s.spoolUpload(r)
 		if err != nil {
 			return err
