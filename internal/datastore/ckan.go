@@ -6,7 +6,9 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -246,7 +248,16 @@ func integer(v any, field string, errs *validate.Errors) (int, bool) {
 	return n, true
 }
 
-// parseSort reads CKAN's sort: "a desc, b".
+// maxSortKeys caps the items of one sort, and maxFilterValues the values
+// of all filters together: SQLite prepares a statement with an IN list of
+// a few thousand values in seconds (1,000: 13 ms; 4,000: 2.9 s).
+const (
+	maxSortKeys     = 32
+	maxFilterValues = 1000
+)
+
+// parseSort reads CKAN's sort: "a desc, b". A problem is located at the
+// key ("sort[1]"), with the key as written.
 func parseSort(s string, errs *validate.Errors) []SortKey {
 	var out []SortKey
 	for _, part := range strings.Split(s, ",") {
@@ -254,22 +265,28 @@ func parseSort(s string, errs *validate.Errors) []SortKey {
 		if len(f) == 0 {
 			continue
 		}
+		if len(out) == maxSortKeys {
+			errs.Add("sort", nil, "sorts by at most %d items", maxSortKeys)
+			return nil
+		}
+		at := fmt.Sprintf("sort[%d]", len(out))
 		k := SortKey{Item: strings.Trim(f[0], `"`)}
-		if len(f) > 1 {
-			switch strings.ToLower(f[1]) {
-			case "desc":
-				k.Desc = true
-			case "asc":
-			default:
-				errs.Add("sort", s, "direction must be asc or desc")
-			}
+		switch {
+		case len(f) > 2:
+			errs.Add(at, strings.TrimSpace(part), "write an item, then asc or desc")
+		case len(f) == 2 && strings.EqualFold(f[1], "desc"):
+			k.Desc = true
+		case len(f) == 2 && !strings.EqualFold(f[1], "asc"):
+			errs.Add(at, strings.TrimSpace(part), "direction must be asc or desc")
 		}
 		out = append(out, k)
 	}
 	return out
 }
 
-// parseFilters reads CKAN's filters: {"item": value or [values]}.
+// parseFilters reads CKAN's filters: {"item": value or [values]}, in the
+// order of the item names (so that "filters[i]" names the same filter
+// from one call to the next).
 func parseFilters(v any, errs *validate.Errors) []Filter {
 	m, ok := decodeJSONText(v).(map[string]any)
 	if v != nil && !ok {
@@ -277,14 +294,23 @@ func parseFilters(v any, errs *validate.Errors) []Filter {
 		return nil
 	}
 	var out []Filter
-	for k, val := range m {
-		if arr, ok := val.([]any); ok {
-			out = append(out, Filter{Item: k, Op: OpIn, Values: list(arr)})
-		} else if val == nil {
+	values := 0
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		switch val := m[k].(type) {
+		case []any:
+			out = append(out, Filter{Item: k, Op: OpIn, Values: list(val)})
+			values += len(val)
+		case nil:
 			out = append(out, Filter{Item: k, Op: OpNull})
-		} else {
+			values++
+		default:
 			out = append(out, Filter{Item: k, Op: OpEq, Values: []string{text(val)}})
+			values++
 		}
+	}
+	if values > maxFilterValues {
+		errs.Add("filters", nil, "hold at most %d values in all (these hold %d)", maxFilterValues, values)
+		return nil
 	}
 	return out
 }
