@@ -51,6 +51,8 @@ var accountMessages = map[string]text{
 	"users.lead":               {"平台的全部账户。停用、重置密码和吊销令牌都记入透明日志。", "Every account of the platform. Disabling, password resets and revocations are sealed in the transparency log."},
 	"users.search":             {"用户名或姓名", "Username or name"},
 	"users.orgs":               {"所属机构", "Organizations"},
+	"users.details":            {"账户信息", "Account details"},
+	"users.membership":         {"（%s）：%s", " (%s): %s"},
 	"users.disabled":           {"已停用", "Disabled"},
 	"users.enabled":            {"正常", "Active"},
 	"users.empty":              {"没有符合条件的用户。", "No users match."},
