@@ -20,7 +20,7 @@ import (
 
 // emptyPortal is the CKAN API over an empty catalog, as a handler (no
 // server, so that a request that never ends cannot block the test's cleanup).
-func emptyPortal(t *testing.T) http.Handler {
+func emptyPortal(t testing.TB) http.Handler {
 	t.Helper()
 	db := storetest.Open(t, store.SQLite)
 	ids, cat := identity.NewService(db), catalog.NewService(db)
