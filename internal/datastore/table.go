@@ -71,7 +71,7 @@ func createTables(ctx context.Context, q store.Querier, d store.Dialect, table s
 			return fmt.Errorf("datastore: create table: %w", err)
 		}
 	}
-	return nil
+	return grantSQLReader(ctx, q, d, table)
 }
 
 // dropTables removes a version's table and its quarantine table.
