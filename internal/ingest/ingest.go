@@ -96,6 +96,7 @@ type Options struct {
 	Delimiter rune   // CSV: 0 to detect among , ; tab |
 	Encoding  string // CSV: "" to detect, or "utf-8", "gb18030" (also "gbk")
 	Limits    Limits // what reading may cost; zero fields take DefaultLimits
+	TempDir   string // XLSX: where the workbook is unzipped; "" for os.TempDir()
 }
 
 // Open returns a reader for r, whose name (a file name or "") helps choose
@@ -123,7 +124,7 @@ func Open(r io.Reader, name string, opts Options) (Reader, error) {
 		if !bytes.HasPrefix(head, zipMagic) {
 			return nil, &FileError{Reason: "the file is not an XLSX workbook (it is not a ZIP archive)"}
 		}
-		return openXLSX(br, opts.Sheet, opts.Limits)
+		return openXLSX(br, opts.Sheet, opts.TempDir, opts.Limits)
 	case JSON, NDJSON:
 		return openJSON(br, head, opts.Limits)
 	case CSV:

@@ -173,6 +173,7 @@ func TestFileErrors(t *testing.T) {
 		{"csv called xlsx", "x.xlsx", []byte("a,b\n1,2\n"), "the file is not an XLSX workbook (it is not a ZIP archive)", nil},
 		{"json empty array", "x.json", []byte("[]"), "the file holds no records", ErrEmpty},
 		{"json not objects", "x.json", []byte("[1,2]"), "row 1: is a number, not an object", nil},
+		{"json first record without keys", "x.ndjson", []byte("{}\n{\"a\":1}\n"), "row 1: the first record has no keys, so the file has no columns", nil},
 	} {
 		t.Run(test.name, func(t *testing.T) {
 			_, err := Open(bytes.NewReader(test.data), test.file, Options{})

@@ -59,6 +59,9 @@ func openJSON(br *bufio.Reader, head []byte, lim Limits) (Reader, error) {
 		}
 		return nil, err
 	}
+	if len(keys) == 0 {
+		return nil, &FileError{Reason: "row 1: the first record has no keys, so the file has no columns"}
+	}
 	if err := checkWidth(len(keys), lim); err != nil {
 		return nil, err
 	}

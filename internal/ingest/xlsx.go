@@ -26,8 +26,8 @@ type xlsxReader struct {
 // openXLSX copies the workbook to a temporary directory of its own (excelize
 // would otherwise read it whole into memory), checks it against lim, and
 // opens it there; Close removes the directory.
-func openXLSX(r io.Reader, sheet string, lim Limits) (Reader, error) {
-	dir, err := os.MkdirTemp("", "dataport-xlsx-")
+func openXLSX(r io.Reader, sheet, tempDir string, lim Limits) (Reader, error) {
+	dir, err := os.MkdirTemp(tempDir, "dataport-xlsx-")
 	if err != nil {
 		return nil, fmt.Errorf("ingest: xlsx: %w", err)
 	}
