@@ -1,6 +1,7 @@
 package deid
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -57,6 +58,13 @@ type Options struct {
 // it did. Problems with the profile are validate.Errors; a table that no
 // generalisation can protect within the limit is ErrNoSolution.
 func Anonymize(t Table, p Profile, opts Options) (Table, Report, error) {
+	return AnonymizeContext(context.Background(), t, p, opts)
+}
+
+// AnonymizeContext is Anonymize that gives up when ctx is done (a request
+// whose client has gone, or past its deadline): the lattice search stops
+// at its next node and ctx's error is returned.
+func AnonymizeContext(ctx context.Context, t Table, p Profile, opts Options) (Table, Report, error) {
 	start := time.Now()
 	if err := p.Validate(t.Header); err != nil {
 		return Table{}, Report{}, err
@@ -77,7 +85,7 @@ func Anonymize(t Table, p Profile, opts Options) (Table, Report, error) {
 	if err != nil {
 		return Table{}, rep, err
 	}
-	keep, levels, err := enc.solve(p, &rep, threshold)
+	keep, levels, err := enc.solve(ctx, p, &rep, threshold)
 	if err != nil {
 		return Table{}, rep, err
 	}
@@ -271,7 +279,7 @@ func compareFloat(a, b float64) int {
 
 // solve runs the search and returns which rows to keep and the levels
 // chosen, filling the report's transformation, loss, k, l, t and risks.
-func (e *encoded) solve(p Profile, rep *Report, threshold float64) ([]bool, []int, error) {
+func (e *encoded) solve(ctx context.Context, p Profile, rep *Report, threshold float64) ([]bool, []int, error) {
 	keep := make([]bool, e.n)
 	for i := range keep {
 		keep[i] = true
@@ -283,6 +291,7 @@ func (e *encoded) solve(p Profile, rep *Report, threshold float64) ([]bool, []in
 	if err != nil {
 		return nil, nil, err
 	}
+	prob.ctx = ctx
 	var sc rollupScratch
 	rep.RiskBefore = AssessRisk(sizes(prob.bottom, nil), p.SamplingFraction, threshold)
 	node, ev, stats, err := prob.search()

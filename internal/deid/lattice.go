@@ -1,6 +1,7 @@
 package deid
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -75,6 +76,9 @@ type problem struct {
 	// so a node's class key is a sum of one small-table lookup per block.
 	// None when a column has more values than a block index can hold.
 	blocks []block
+	// ctx stops the search: once it is done, every node left fails at
+	// once without being computed, and search returns ctx's error.
+	ctx context.Context
 }
 
 // block is a run of columns and each bottom class's combined level-0 index in it.
@@ -137,7 +141,7 @@ const (
 
 func newProblem(cols []qiColumn, rows []int32, n int, sens []sensAttr, k, l int, t, maxSupp float64) (*problem, error) {
 	p := &problem{n: n, q: len(cols), cols: cols, rows: rows, sens: sens, k: max(k, 1), l: l, t: t,
-		maxSupp: int(math.Floor(maxSupp*float64(n) + 1e-9))}
+		maxSupp: int(math.Floor(maxSupp*float64(n) + 1e-9)), ctx: context.Background()}
 	p.nodes = 1
 	for _, c := range cols {
 		p.strides = append(p.strides, p.nodes)
@@ -280,6 +284,9 @@ func (p *problem) search() (int, evaluation, searchStats, error) {
 		}
 	}
 	stats := searchStats{Nodes: p.nodes, Evaluated: s.evaluated, Frontier: frontier, RolledUp: s.rolled}
+	if err := p.ctx.Err(); err != nil {
+		return -1, evaluation{}, stats, fmt.Errorf("deid: search stopped: %w", err)
+	}
 	if s.best < 0 {
 		return -1, evaluation{}, stats, ErrNoSolution
 	}
@@ -392,6 +399,9 @@ func (s *searcher) needed(n int) bool {
 // node fails by its count of classes).
 func (s *searcher) compute(n int, src *table, sc *rollupScratch, keep bool) (*table, evaluation) {
 	p := s.p
+	if p.ctx.Err() != nil { // stopped: fail the node uncomputed, so the walk ends quickly
+		return nil, evaluation{}
+	}
 	lv := p.levelsOf(n)
 	// A passing node that suppresses s ≤ maxSupp rows has at most s classes
 	// below k (or l) rows and at most (n − s)/k others: more classes than

@@ -225,7 +225,7 @@ func (s *Service) Apply(ctx context.Context, id string, t Table) (Table, Report,
 	if err != nil {
 		return Table{}, Report{}, err
 	}
-	return Anonymize(t, sp.Profile, Options{Key: sp.secret})
+	return AnonymizeContext(ctx, t, sp.Profile, Options{Key: sp.secret})
 }
 
 const profileColumns = `id, resource_id, name, paths, spec, secret, version, created_by, created_at, updated_at`
