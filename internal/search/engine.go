@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"math"
 	"slices"
 	"strings"
@@ -335,19 +336,22 @@ type wordMatch struct {
 // word finds a word: in a field when all its tokens are there (a Chinese
 // word by all its two-character pieces); a lone Chinese character by the
 // pieces that start with it; a catalog code exactly.
-// The result is shared: callers must not change its bitmaps.
-func (e *engine) word(w string) wordMatch {
+// The result is shared: callers must not change its bitmaps. It is kept
+// for the next search unless ctx ended the lookup (then ctx's error).
+func (e *engine) word(ctx context.Context, w string) (wordMatch, error) {
 	if m, ok := e.words.get(w); ok {
-		return m
+		return m, nil
 	}
 	m := wordMatch{all: roaring.New()}
-	defer func() { e.words.put(w, m) }()
 	single := utf8.RuneCountInString(w) == 1 && unicode.Is(unicode.Han, []rune(w)[0])
 	for _, f := range textFields {
 		var b *roaring.Bitmap
 		switch toks := e.tokens(f.name, w); {
 		case single && f.cjk:
-			b = e.prefix(f.name, strings.ToLower(w))
+			var err error
+			if b, err = e.prefix(ctx, f.name, strings.ToLower(w)); err != nil {
+				return wordMatch{}, err
+			}
 		case len(toks) == 0:
 			b = roaring.New()
 		default:
@@ -362,18 +366,25 @@ func (e *engine) word(w string) wordMatch {
 	code := e.terms(FieldCode, []string{w, strings.ToUpper(w)})
 	m.fields = append(m.fields, code)
 	m.all.Or(code)
-	return m
+	e.words.put(w, m)
+	return m, nil
 }
 
-func (e *engine) prefix(field, p string) *roaring.Bitmap {
+// prefix is the documents with a term of field that starts with p. It
+// reads every term, checking ctx every few thousand.
+func (e *engine) prefix(ctx context.Context, field, p string) (*roaring.Bitmap, error) {
 	out := roaring.New()
 	start := textKey(field, p)
+	seen := 0
 	for k, t := range e.termIDs {
+		if seen++; seen%4096 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if strings.HasPrefix(k, start) {
 			out.Or(e.postings[t])
 		}
 	}
-	return out
+	return out, nil
 }
 
 // scores adds, for each matching document, the boost of each field a word

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -110,6 +111,13 @@ type Result struct {
 // index's stored documents (no database query). Results may be shared with
 // other callers (a cache serves repeated searches): do not modify them.
 func (ix *Index) Search(r Request) (Result, error) {
+	return ix.SearchContext(context.Background(), r)
+}
+
+// SearchContext is Search that gives up once ctx is done (a request whose
+// client has gone, or past its deadline), returning ctx's error: it checks
+// between clauses and words, and while a word's prefixes are looked up.
+func (ix *Index) SearchContext(ctx context.Context, r Request) (Result, error) {
 	r.Size = min(max(r.Size, 0), MaxSize)
 	if r.Size == 0 {
 		r.Size = 10
@@ -139,7 +147,7 @@ func (ix *Index) Search(r Request) (Result, error) {
 	if after != nil {
 		from = 0
 	}
-	page, out, err := ix.evaluate(r, keys, after, from)
+	page, out, err := ix.evaluate(ctx, r, keys, after, from)
 	if err != nil {
 		return Result{}, err
 	}
@@ -271,7 +279,7 @@ type ranked struct {
 // evaluate finds the matching documents, counts facets, orders them and
 // returns the page (one more than Size) from offset from, after the cursor
 // values when given.
-func (ix *Index) evaluate(r Request, keys []SortKey, after []string, from int) ([]ranked, Result, error) {
+func (ix *Index) evaluate(ctx context.Context, r Request, keys []SortKey, after []string, from int) ([]ranked, Result, error) {
 	e := ix.engine
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -284,11 +292,20 @@ func (ix *Index) evaluate(r Request, keys []SortKey, after []string, from int) (
 		matches.And(v)
 	}
 	for _, c := range r.Clauses {
+		if err := ctx.Err(); err != nil {
+			return nil, Result{}, err
+		}
 		matches.And(e.clause(c))
 	}
 	var found []wordMatch
 	for _, w := range words(r.Text) {
-		m := e.word(w)
+		if err := ctx.Err(); err != nil {
+			return nil, Result{}, err
+		}
+		m, err := e.word(ctx, w)
+		if err != nil {
+			return nil, Result{}, err
+		}
 		matches.And(m.all)
 		found = append(found, m)
 	}
