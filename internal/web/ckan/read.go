@@ -112,7 +112,7 @@ func (a *api) packageSearch(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	req.Encoder = packageEncoder{base: c.base}
-	res, err := a.Search.Search(req)
+	res, err := a.Search.SearchContext(ctx, req)
 	if err != nil {
 		return nil, err
 	}

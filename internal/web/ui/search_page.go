@@ -110,10 +110,10 @@ func (s *server) searchPage(w http.ResponseWriter, r *http.Request) error {
 			page.Hidden = append(page.Hidden, hiddenField{f.param, v})
 		}
 	}
-	res, err := s.search.Search(req)
+	res, err := s.search.SearchContext(r.Context(), req)
 	if errors.Is(err, search.ErrBadQuery) && req.After != "" { // a stale cursor: start again
 		req.After = ""
-		res, err = s.search.Search(req)
+		res, err = s.search.SearchContext(r.Context(), req)
 	}
 	if err != nil {
 		return err
