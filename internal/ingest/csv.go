@@ -32,6 +32,10 @@ type csvReader struct {
 	err     error // the *LimitError that ended the reading
 }
 
+// csvBuffer is the buffer encoding/csv reads through: large enough that
+// refilling it costs little, small against the read budget's slack.
+const csvBuffer = 32 << 10
+
 func openCSV(br *bufio.Reader, head []byte, opts Options) (Reader, error) {
 	if reason := binaryReason(head); reason != "" {
 		return nil, &FileError{Reason: "the file is not CSV text: " + reason, Err: ErrBinary}
@@ -61,7 +65,7 @@ func openCSV(br *bufio.Reader, head []byte, opts Options) (Reader, error) {
 	}
 	c.info.Delimiter = delimiterName(delim)
 	c.budget = &budget{r: src, limit: opts.Limits.MaxRecordBytes + readSlack}
-	c.r = csv.NewReader(c.budget)
+	c.r = csv.NewReader(bufio.NewReaderSize(c.budget, csvBuffer))
 	c.r.Comma = delim
 	c.r.FieldsPerRecord = -1
 	c.r.ReuseRecord = true
@@ -253,7 +257,7 @@ func (c *csvReader) readHeader() error {
 	header := make([]string, len(rec))
 	for i, h := range rec {
 		header[i] = strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF"))
-		if !utf8.ValidString(header[i]) || (c.decoded && strings.ContainsRune(header[i], utf8.RuneError)) {
+		if !utf8.ValidString(header[i]) || (c.decoded && strings.Contains(header[i], "\uFFFD")) {
 			return &FileError{Reason: fmt.Sprintf("column %d of the header is not %s text: save the whole file in one encoding", i+1, c.info.Encoding)}
 		}
 	}
@@ -365,7 +369,7 @@ func (c *csvReader) wrongText(rec []string) *RowError {
 		case c.checkUT && !utf8.ValidString(v):
 			return &RowError{Row: c.row, Column: column(i), Value: clip(asGB18030(v)),
 				Reason: "is not valid UTF-8 text (the file began as UTF-8: save the whole file in one encoding)"}
-		case c.decoded && strings.ContainsRune(v, utf8.RuneError):
+		case c.decoded && strings.Contains(v, "\uFFFD"):
 			return &RowError{Row: c.row, Column: column(i), Value: clip(v),
 				Reason: fmt.Sprintf("holds bytes that are not %s text (shown as \uFFFD): save the whole file in one encoding", c.info.Encoding)}
 		}
@@ -377,7 +381,7 @@ func (c *csvReader) wrongText(rec []string) *RowError {
 // UTF-8 text, and the field of it: the field that is UTF-8 text once
 // encoded back, else the one field on that line.
 func (c *csvReader) utf8Lines(rec []string, column func(int) string) *RowError {
-	if c.lines == nil {
+	if c.lines == nil || len(c.lines.flagged) == 0 {
 		return nil
 	}
 	first, _ := c.r.FieldPos(0)

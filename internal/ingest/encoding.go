@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"io"
 	"strings"
 )
@@ -39,14 +40,26 @@ func newLineCheck(r io.Reader) *lineCheck { return &lineCheck{r: r, line: 1} }
 
 func (c *lineCheck) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	for _, b := range p[:n] {
-		if b == '\n' {
-			c.endLine()
-			continue
+	for rest := p[:n]; len(rest) > 0; {
+		line := rest
+		end := bytes.IndexByte(rest, '\n')
+		if end >= 0 {
+			line, rest = rest[:end], rest[end+1:]
+		} else {
+			rest = nil
 		}
-		c.state.add(b)
-		if len(c.head) < lineHead {
-			c.head = append(c.head, b)
+		if !c.state.bad { // a line of GBK text goes bad at its first character: skip the rest
+			for _, b := range line {
+				if c.state.add(b); c.state.bad {
+					break
+				}
+			}
+			if !c.state.bad {
+				c.head = append(c.head, line[:min(len(line), lineHead-len(c.head))]...)
+			}
+		}
+		if end >= 0 {
+			c.endLine()
 		}
 	}
 	if err == io.EOF {
