@@ -41,8 +41,8 @@ func (s *Service) Diff(ctx context.Context, actor identity.Principal, resourceID
 	if err != nil {
 		return VersionDiff{}, err
 	}
-	if d.Constraints.RowFilter != "" || d.Constraints.DeidProfile != "" {
-		return VersionDiff{}, &access.DeniedError{Decision: access.Decision{Reason: "constrained", Message: "version diffs are not available under a grant that filters or de-identifies rows"}}
+	if d.Constraints.RowFilter != "" || d.Constraints.DeidProfile != "" || d.QuotaApplies() || d.Constraints.MaxRows > 0 {
+		return VersionDiff{}, &access.DeniedError{Decision: access.Decision{Reason: "constrained", Message: "version diffs are not available under a grant that filters, de-identifies or counts rows"}}
 	}
 	a, err := s.version(ctx, s.db, resourceID, from)
 	if err != nil {

@@ -303,3 +303,24 @@ func TestRowQuotaUnderConcurrentReads(t *testing.T) {
 		}
 	})
 }
+
+// TestDiffUnderRowLimits: a version diff shows sample keys of rows, which a
+// grant that counts rows (a total quota or rows per request) cannot count,
+// so it is refused under such a grant; on b162710 it answered.
+func TestDiffUnderRowLimits(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newQuotaWorld(t, db)
+		for _, p := range []access.Policy{{MaxRows: 5}, {RowsPerRequest: 7}} {
+			u, _ := w.reader(t, fmt.Sprintf("differ-%d-%d", p.MaxRows, p.RowsPerRequest), p)
+			_, err := w.ds.Diff(ctx, u, w.res.ID, 1, 1)
+			var de *access.DeniedError
+			if !errors.As(err, &de) || de.Decision.Reason != "constrained" {
+				t.Errorf("diff under %+v: %v, want refused", p, err)
+			}
+		}
+		if _, err := w.ds.Diff(ctx, w.editor, w.res.ID, 1, 1); err != nil {
+			t.Errorf("the provider's diff: %v", err)
+		}
+	})
+}
