@@ -49,9 +49,13 @@ type Config struct {
 	Datastore *datastore.Service
 	// Classify grades resources and keeps their de-identification profiles.
 	Classify api.ClassifyServices
+	// Timeouts bound every request; zero fields take the defaults.
+	Timeouts Timeouts
 }
 
-// New returns the handler for the whole site.
+// New returns the handler for the whole site. Every request runs under a
+// deadline (Timeouts): ordinary ones 30 s, uploads and exports as long as
+// they move.
 func New(cfg Config) (http.Handler, error) {
 	browser, err := ui.New(ui.Config{Datastore: cfg.Datastore, Identity: cfg.Identity, Catalog: cfg.Catalog, Search: cfg.Search, Log: cfg.Log, SecureCookies: cfg.SecureCookies,
 		Ledger: cfg.Ledger, Access: ui.AccessServices{Access: cfg.Access, Sharing: cfg.Sharing, Opening: cfg.Opening, Notify: cfg.Notify},
@@ -80,7 +84,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	mountPortal(mux, cfg, browser)
 	mux.Handle("/", browser)
-	return recoverPanics(cfg.Log, access.ClientMiddleware(m.observe(mux))), nil
+	return bound(cfg.Timeouts, recoverPanics(cfg.Log, access.ClientMiddleware(m.observe(mux)))), nil
 }
 
 func ready(db *store.DB) http.HandlerFunc {
