@@ -73,3 +73,32 @@ func TestAuditPageActorsForAuditorsOnly(t *testing.T) {
 	mustStatus(t, pg, http.StatusOK)
 	mustContain(t, pg, "editor.li")
 }
+
+// TestResourceHistoryNamesActorsOnlyToThoseWhoMayKnow: the event history on
+// a published resource's page follows the same rule as the event page: a
+// signed-in outsider sees that people acted, not who.
+func TestResourceHistoryNamesActorsOnlyToThoseWhoMayKnow(t *testing.T) {
+	lp := newLedgerPortal(t)
+	other := lp.createInstitution("12110000000000002", "市生态环境局", "Municipal Ecology Bureau")
+	lp.createUser("outsider.zhang", identity.UserInput{Memberships: []identity.Membership{{OrganizationID: other.ID, Role: identity.RoleAdmin}}})
+	res := lp.publishByPeople() // created and submitted by editor.li, approved by operator.wang
+	for _, test := range []struct {
+		who  string
+		sees bool
+	}{
+		{"outsider.zhang", false},
+		{"auditor.zhao", true},
+		{"editor.li", true}, // a member of the institution that holds the resource
+	} {
+		t.Run("viewer "+test.who, func(t *testing.T) {
+			b := lp.browser()
+			b.login(test.who)
+			section := eventSection(t, b.get("/resources/"+res.ID))
+			for _, actor := range []string{"editor.li", "operator.wang"} {
+				if got := strings.Contains(section, actor); got != test.sees {
+					t.Errorf("the history names %s: %v, want %v\n%s", actor, got, test.sees, section)
+				}
+			}
+		})
+	}
+}

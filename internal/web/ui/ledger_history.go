@@ -64,32 +64,51 @@ func (s *server) resourceEvents(ctx context.Context, p identity.Principal, id st
 	return h, nil
 }
 
-// eventRows turns events into table rows. Usernames are looked up for
-// signed-in viewers only; withOrgs also names the actors' institutions.
+// eventRows turns events into table rows. An actor's username is shown
+// only where the viewer may know who acted (mayKnowActor); withOrgs also
+// names the actors' institutions.
 func (s *server) eventRows(ctx context.Context, p identity.Principal, events []store.Event, withOrgs bool) ([]eventRow, error) {
-	names := map[string]string{}
-	if !p.IsAnonymous() {
-		var ids []string
-		for _, ev := range events {
-			if ev.ActorUserID != "" && !slices.Contains(ids, ev.ActorUserID) {
-				ids = append(ids, ev.ActorUserID)
+	known := make([]bool, len(events))
+	subjects := map[string]bool{} // kind/id → whether p may know who acted on it
+	var ids []string
+	for i, ev := range events {
+		switch key := ev.SubjectKind + "/" + ev.SubjectID; {
+		case ev.ActorUserID == "":
+			continue
+		case ev.ActorUserID == p.UserID:
+			known[i] = true
+		default:
+			ok, seen := subjects[key]
+			if !seen {
+				var err error
+				if ok, err = s.mayKnowActor(ctx, p, ev); err != nil {
+					return nil, err
+				}
+				subjects[key] = ok
 			}
+			known[i] = ok
 		}
-		var err error
-		if names, err = s.identity.Usernames(ctx, ids); err != nil {
-			return nil, err
+		if known[i] && !slices.Contains(ids, ev.ActorUserID) {
+			ids = append(ids, ev.ActorUserID)
 		}
+	}
+	names, err := s.identity.Usernames(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	var orgs map[string]identity.Organization
 	if withOrgs {
-		var err error
 		if orgs, err = s.organizationIndex(ctx); err != nil {
 			return nil, err
 		}
 	}
 	rows := make([]eventRow, len(events))
 	for i, ev := range events {
-		rows[i] = newEventRow(ev, names[ev.ActorUserID], orgs[ev.ActorOrgID])
+		who := ""
+		if known[i] {
+			who = names[ev.ActorUserID]
+		}
+		rows[i] = newEventRow(ev, who, orgs[ev.ActorOrgID])
 	}
 	return rows, nil
 }
