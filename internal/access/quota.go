@@ -35,22 +35,20 @@ func (s *Service) takeRows(ctx context.Context, e *grantEntry, quota, want int64
 	if want <= 0 {
 		return 0, nil
 	}
-	// Most reads fit in what is left: one conditional UPDATE reserves them.
-	res, err := s.db.ExecContext(ctx, `UPDATE grant_usage SET rows_served = rows_served + $2
-		WHERE grant_id = $1 AND rows_served + $2 <= $3`, e.ID, want, quota)
-	if err != nil {
-		return 0, fmt.Errorf("access: reserve rows: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return 0, fmt.Errorf("access: reserve rows: %w", err)
-	} else if n == 1 {
-		e.rows.Add(want)
-		return want, nil
-	}
-	// Fewer are left than asked: take the rest under the usage row's lock
-	// (SQLite transactions begin IMMEDIATE, so they hold it from the start).
 	var took int64
-	err = s.db.Transact(ctx, func(tx *store.Tx) error {
+	err := s.usageTx(ctx, func(tx *store.Tx) error {
+		// Most reads fit in what is left: one conditional UPDATE reserves them.
+		res, err := tx.ExecContext(ctx, `UPDATE grant_usage SET rows_served = rows_served + $2
+			WHERE grant_id = $1 AND rows_served + $2 <= $3`, e.ID, want, quota)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			took = want
+			return err
+		}
+		// Fewer are left than asked: take the rest under the row's lock
+		// (SQLite transactions begin IMMEDIATE, so they hold it already).
 		lock := ""
 		if tx.Dialect == store.Postgres {
 			lock = " FOR UPDATE"
@@ -63,7 +61,7 @@ func (s *Service) takeRows(ctx context.Context, e *grantEntry, quota, want int64
 			took = 0
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE grant_usage SET rows_served = rows_served + $2 WHERE grant_id = $1`, e.ID, took)
+		_, err = tx.ExecContext(ctx, `UPDATE grant_usage SET rows_served = rows_served + $2 WHERE grant_id = $1`, e.ID, took)
 		return err
 	})
 	if err != nil {
@@ -71,6 +69,24 @@ func (s *Service) takeRows(ctx context.Context, e *grantEntry, quota, want int64
 	}
 	e.rows.Add(took)
 	return took, nil
+}
+
+// usageTx runs fn in a transaction that moves usage counters. On
+// PostgreSQL its commit does not wait for the write-ahead log to reach the
+// disk (synchronous_commit off, for this transaction only): other
+// replicas see the change at once, and a database crash can undo only the
+// last fraction of a second of counts — the durability SQLite's
+// synchronous=NORMAL gives every commit — instead of every read waiting
+// for a disk flush.
+func (s *Service) usageTx(ctx context.Context, fn func(tx *store.Tx) error) error {
+	return s.db.Transact(ctx, func(tx *store.Tx) error {
+		if tx.Dialect == store.Postgres {
+			if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
 }
 
 // settleRows records that served rows of the reserved ones were served
@@ -91,7 +107,11 @@ func (s *Service) settleRows(ctx context.Context, id string, reserved, served in
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
-	if _, err := s.db.ExecContext(ctx, `UPDATE grant_usage SET rows_served = rows_served + $2 WHERE grant_id = $1`, id, delta); err != nil {
+	err := s.usageTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE grant_usage SET rows_served = rows_served + $2 WHERE grant_id = $1`, id, delta)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("access: record rows served: %w", err)
 	}
 	if e != nil && delta > 0 {
