@@ -131,6 +131,13 @@ func (a *App) Close() error {
 	return a.DB.Close()
 }
 
+// Shutting down: requests in flight may finish for shutdownGrace; then
+// their contexts end, and what is still open at shutdownTimeout is closed.
+const (
+	shutdownGrace   = 10 * time.Second
+	shutdownTimeout = 15 * time.Second
+)
+
 // Serve listens on the configured address and serves until ctx is cancelled,
 // then shuts down gracefully, letting requests in flight finish.
 func (a *App) Serve(ctx context.Context) error {
@@ -162,14 +169,21 @@ func (a *App) Serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
 	}
+	// Requests' contexts derive from this one, which shutdown cancels once
+	// its grace has passed.
+	requests, cancelRequests := context.WithCancel(context.Background())
+	defer cancelRequests()
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute, // uploads are large
-		WriteTimeout:      5 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(a.Config.Log.Handler(), slog.LevelWarn),
+		// No ReadTimeout or WriteTimeout: a bound on the whole request
+		// would cut uploads and exports, which the handler bounds by their
+		// progress instead; it bounds every other request at 30 s
+		// (web.Timeouts).
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(a.Config.Log.Handler(), slog.LevelWarn),
+		BaseContext:    func(net.Listener) context.Context { return requests },
 	}
 	a.Config.Log.InfoContext(ctx, "dataport listening", "addr", ln.Addr().String(), "dialect", a.DB.Dialect, "version", a.Config.Version)
 	errc := make(chan error, 1)
@@ -180,10 +194,16 @@ func (a *App) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	a.Config.Log.Info("shutting down")
-	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	// Requests in flight get shutdownGrace to finish; then their contexts
+	// end, so that their handlers stop, and connections still open at
+	// shutdownTimeout are closed.
+	stopRequests := time.AfterFunc(shutdownGrace, cancelRequests)
+	defer stopRequests.Stop()
+	shutdown, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
-		return err
+		a.Config.Log.Warn("requests were still running at the shutdown deadline: their connections are closed", "err", err)
+		srv.Close()
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
