@@ -18,11 +18,10 @@ import (
 type SQLPolicy struct {
 	// IsTable reports whether name, as written in a FROM clause (without
 	// its quotes; unquoted names lower-cased), names a table the caller
-	// can resolve. Names it refuses,
-	// other than the statement's own WITH names, make the statement
-	// refused. It MUST accept only names that cannot be confused with
-	// anything in the database: the rendered statement names the resolved
-	// table instead.
+	// can resolve. Names it refuses, other than the statement's own WITH
+	// names, make the statement refused. It MUST accept only names that
+	// cannot be confused with anything in the database: the rendered
+	// statement names the resolved table instead.
 	IsTable func(name string) bool
 	// TableNoun and TableForm name the tables in refusals: "may only read
 	// <noun>s (<form>), not users".
@@ -143,7 +142,7 @@ func parseSelect(text string) (*rq.SelectStatement, error) {
 	parser := rq.NewParser(strings.NewReader(text))
 	stmt, err := parser.ParseStatement()
 	if err != nil {
-		return nil, parseRefusal(err)
+		return nil, parseRefusal(text, err)
 	}
 	sel, ok := stmt.(*rq.SelectStatement)
 	if !ok {
@@ -155,7 +154,7 @@ func parseSelect(text string) (*rq.SelectStatement, error) {
 	return sel, nil
 }
 
-func parseRefusal(err error) error {
+func parseRefusal(text string, err error) error {
 	var perr *rq.Error
 	if !errors.As(err, &perr) {
 		return &SQLRefusal{Reason: "is not SQL this service reads: " + err.Error()}
@@ -164,10 +163,28 @@ func parseRefusal(err error) error {
 		Reason: "is not SQL this service reads (" + perr.Msg + "): only one SELECT in SQLite's grammar is read"}
 	if want, found, ok := strings.Cut(strings.TrimPrefix(perr.Msg, "expected "), ", found "); ok {
 		found = strings.Trim(found, "'")
+		if found == "ILLEGAL" {
+			found = runeAt(text, perr.Pos.Line, perr.Pos.Column)
+			r.Fragment = found
+			r.Reason = fmt.Sprintf("has a character SQL does not allow here: %q (%U)", found, []rune(found + " ")[0])
+			return r
+		}
 		r.Fragment = found
 		r.Reason = fmt.Sprintf("may not use %s here (expected %s): only one SELECT in SQLite's grammar is read", found, want)
 	}
 	return r
+}
+
+// runeAt is the character at a 1-based line and column (in characters).
+func runeAt(text string, line, column int) string {
+	for i, l := range strings.Split(text, "\n") {
+		if i+1 == line {
+			if r := []rune(l); column >= 1 && column <= len(r) {
+				return string(r[column-1])
+			}
+		}
+	}
+	return ""
 }
 
 func statementKind(stmt rq.Statement) string {
@@ -211,8 +228,8 @@ func (p *sqlPrinter) fail(pos rq.Pos, fragment, format string, args ...any) {
 	if p.err != nil {
 		return
 	}
-	if len(fragment) > 80 {
-		fragment = fragment[:80]
+	if r := []rune(fragment); len(r) > 80 {
+		fragment = string(r[:80])
 	}
 	p.err = &SQLRefusal{Line: pos.Line, Column: pos.Column, Fragment: fragment, Reason: fmt.Sprintf(format, args...)}
 }
@@ -642,6 +659,54 @@ func (p *sqlPrinter) expr(e rq.Expr, scope *cteScope) {
 		}
 	}
 	switch x := e.(type) {
+	case *rq.UnaryExpr:
+		p.unary(x, scope)
+	case *rq.BinaryExpr:
+		p.binary(x, scope)
+	case *rq.Null:
+		p.w("(")
+		p.expr(x.X, scope)
+		p.w(map[bool]string{true: " IS NULL)", false: " IS NOT NULL)"}[x.Op == rq.ISNULL])
+	case *rq.ParenExpr:
+		// What prints its own parentheses is printed without another pair,
+		// so that printing what was printed changes nothing.
+		switch x.X.(type) {
+		case rq.SelectExpr, *rq.BinaryExpr, *rq.UnaryExpr, *rq.Null, *rq.ExprList, *rq.ParenExpr, *rq.Exists:
+			p.expr(x.X, scope)
+			return
+		}
+		p.w("(")
+		p.expr(x.X, scope)
+		p.w(")")
+	case rq.SelectExpr:
+		p.w("(")
+		p.selectStatement(x.SelectStatement, scope)
+		p.w(")")
+	case *rq.ExprList:
+		if len(x.Exprs) == 0 {
+			p.fail(x.Lparen, "()", "may not write an empty list")
+		}
+		p.w("(")
+		p.exprList(x.Exprs, scope)
+		p.w(")")
+	case *rq.Exists:
+		p.w(map[bool]string{true: "(NOT EXISTS (", false: "(EXISTS ("}[x.Not.IsValid()])
+		p.selectStatement(x.Select, scope)
+		p.w("))")
+	case *rq.CaseExpr:
+		p.caseExpr(x, scope)
+	case *rq.CastExpr:
+		p.cast(x, scope)
+	case *rq.Call:
+		p.call(x, scope)
+	default:
+		p.operand(e)
+	}
+}
+
+// operand prints a name or a literal.
+func (p *sqlPrinter) operand(e rq.Expr) {
+	switch x := e.(type) {
 	case *rq.Ident:
 		p.identExpr(x)
 	case *rq.QualifiedRef:
@@ -662,49 +727,6 @@ func (p *sqlPrinter) expr(e rq.Expr, scope *cteScope) {
 		p.w("NULL")
 	case *rq.BoolLit:
 		p.w(map[bool]string{true: "TRUE", false: "FALSE"}[x.Value])
-	case *rq.UnaryExpr:
-		p.unary(x, scope)
-	case *rq.BinaryExpr:
-		p.binary(x, scope)
-	case *rq.Null:
-		p.w("(")
-		p.expr(x.X, scope)
-		p.w(map[bool]string{true: " IS NULL)", false: " IS NOT NULL)"}[x.Op == rq.ISNULL])
-	case *rq.ParenExpr:
-		// What prints its own parentheses is printed without another pair,
-		// so that printing what was printed changes nothing.
-		switch x.X.(type) {
-		case rq.SelectExpr, *rq.BinaryExpr, *rq.UnaryExpr, *rq.Null, *rq.ExprList, *rq.ParenExpr:
-			p.expr(x.X, scope)
-			return
-		}
-		p.w("(")
-		p.expr(x.X, scope)
-		p.w(")")
-	case rq.SelectExpr:
-		p.w("(")
-		p.selectStatement(x.SelectStatement, scope)
-		p.w(")")
-	case *rq.ExprList:
-		if len(x.Exprs) == 0 {
-			p.fail(x.Lparen, "()", "may not write an empty list")
-		}
-		p.w("(")
-		p.exprList(x.Exprs, scope)
-		p.w(")")
-	case *rq.Exists:
-		if x.Not.IsValid() {
-			p.w("NOT ")
-		}
-		p.w("EXISTS (")
-		p.selectStatement(x.Select, scope)
-		p.w(")")
-	case *rq.CaseExpr:
-		p.caseExpr(x, scope)
-	case *rq.CastExpr:
-		p.cast(x, scope)
-	case *rq.Call:
-		p.call(x, scope)
 	case *rq.BindExpr:
 		p.fail(x.NamePos, x.Name, "may not use parameters (%s)", x.Name)
 	case *rq.BlobLit:
@@ -835,6 +857,10 @@ var castTypes = []string{"integer", "int", "bigint", "smallint", "real", "double
 	"text", "varchar", "char", "date", "timestamp", "boolean"}
 
 func (p *sqlPrinter) cast(x *rq.CastExpr, scope *cteScope) {
+	if x.Type == nil || x.Type.Name == nil {
+		p.fail(x.Cast, "CAST", "has a CAST without a type")
+		return
+	}
 	name := asciiLower(x.Type.Name.Name)
 	if !slices.Contains(castTypes, name) {
 		p.fail(x.Type.Name.NamePos, x.Type.Name.Name, "may not cast to %s: allowed types are %s", x.Type.Name.Name, strings.Join(castTypes, ", "))

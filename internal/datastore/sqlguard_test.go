@@ -156,6 +156,7 @@ func TestSQLDialects(t *testing.T) {
 		{"IS NOT NULL AND", `SELECT count(*) AS n FROM "R" WHERE lines IS NOT NULL AND district = '110101'`, `[{"n":1}]`},
 		{"BETWEEN AND AND", `SELECT count(*) AS n FROM "R" WHERE lines BETWEEN 1 AND 5 AND district = '110102'`, `[{"n":1}]`},
 		{"NOT LIKE AND", `SELECT count(*) AS n FROM "R" WHERE station_id NOT LIKE 'S001' AND station_id NOT LIKE 'S002'`, `[{"n":2}]`},
+		{"NOT EXISTS compared", `SELECT count(*) AS n FROM "R" a WHERE NOT EXISTS (SELECT 1 FROM "R" b WHERE b.lines > a.lines) = TRUE`, `[{"n":2}]`},
 		{"keywords and literals", `SELECT count(*) AS n FROM "R" WHERE CURRENT_DATE IS NOT NULL AND TRUE AND NOT FALSE AND 'a' <> 'b'`, `[{"n":4}]`},
 		{"row values", `SELECT count(*) AS n FROM "R" WHERE (district, lines) = ('110101', 5)`, `[{"n":1}]`},
 	}
