@@ -412,10 +412,13 @@ func (s *Service) RecordRows(ctx context.Context, d Decision, n int64) error {
 		return nil
 	}
 	// Without a total quota nothing was reserved: the count is batched
-	// with the decision log.
+	// with the decision log, also when the request's context has ended (a
+	// client that went away mid-export was still served those rows).
 	if e := s.cache.grant(d.GrantID); e != nil {
 		e.rows.Add(n)
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
 	return s.log.addRows(ctx, d.GrantID, n)
 }
 

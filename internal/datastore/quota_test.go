@@ -324,3 +324,49 @@ func TestDiffUnderRowLimits(t *testing.T) {
 		}
 	})
 }
+
+// cancelingWriter ends the request's context once the export has written
+// to it, as a client hanging up at the end of a download does.
+type cancelingWriter struct {
+	bytes.Buffer
+	cancel context.CancelFunc
+}
+
+func (w *cancelingWriter) Write(p []byte) (int, error) {
+	defer w.cancel()
+	return w.Buffer.Write(p)
+}
+
+// TestRowsCountedWhenClientGoes: rows written before the client went away
+// are counted against the grant (without a total quota, where the count
+// is queued for the decision log). Before, the count raced the ended
+// context and was often dropped.
+func TestRowsCountedWhenClientGoes(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		w := newQuotaWorld(t, db)
+		u, g := w.reader(t, "leaver", access.Policy{})
+		const exports = 10
+		for range exports {
+			ctx, cancel := context.WithCancel(context.Background())
+			exp, err := w.ds.PrepareExport(ctx, u, w.res.ID, "", datastore.Query{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := &cancelingWriter{cancel: cancel}
+			if err := exp.WriteTo(ctx, out, "csv", false); err != nil {
+				t.Fatal(err)
+			}
+			if ctx.Err() == nil || strings.Count(out.String(), "\n") != quotaTableRows+1 {
+				t.Fatalf("the export did not end its context after writing every row")
+			}
+		}
+		w.rowsServed(t, g) // flushes the log
+		var stored int64
+		if err := db.QueryRow(`SELECT rows_served FROM grant_usage WHERE grant_id = $1`, g.ID).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if stored != exports*quotaTableRows {
+			t.Errorf("stored %d rows served, served %d", stored, exports*quotaTableRows)
+		}
+	})
+}
