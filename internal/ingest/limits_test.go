@@ -213,6 +213,9 @@ func TestXLSXLimits(t *testing.T) {
 			Limits{MaxRecordBytes: 1000}, `sheet 数据, row 2, column "B": the cell is more than 1000 bytes of XML, over the limit`},
 		{"row over the record limit", ingesttest.Zip(ingesttest.Workbook(sheet(ingesttest.Row(1, "a"), ingesttest.Row(7, strings.Repeat("<b/>", 30)+"x")))),
 			Limits{MaxRecordBytes: 100}, `sheet 数据, row 7, column "A": the cell is more than 100 bytes of XML, over the limit`},
+		{"cells under a long namespace prefix", ingesttest.Zip(ingesttest.Workbook(sheet(`<row r="4">` +
+			strings.Repeat(`<averyveryverylongprefix:c><v>1</v></averyveryverylongprefix:c>`, 3) + `</row>`))),
+			Limits{MaxColumns: 2}, "sheet 数据, row 4: the row has more than 2 cells, over the limit"},
 		{"too many cells", ingesttest.Zip(ingesttest.Workbook(sheet(ingesttest.Row(1, "a", "b"), ingesttest.Row(2, "1", "2"), ingesttest.Row(3, "3", "4")))),
 			Limits{MaxCells: 5}, `sheet 数据, row 3, column "B": the sheet has more than 5 cells, over the limit`},
 		{"too many shared strings", ingesttest.Zip(ingesttest.Workbook(sheet(ingesttest.Row(1, "a")),

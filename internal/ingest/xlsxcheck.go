@@ -377,6 +377,8 @@ func (s *xmlScan) lex(b byte) {
 		case b == '/' || b == ' ' || b == '\t' || b == '\r' || b == '\n':
 			s.state = inAttrs
 			s.empty = b == '/'
+		case b == ':':
+			s.name = s.name[:0] // keep the local name, as encoding/xml matches it
 		case len(s.name) < xlsxNameKeep:
 			s.name = append(s.name, b)
 		}
