@@ -235,6 +235,7 @@ func (sc *scanner) alternatives(t *term) error {
 type parsed struct {
 	words   []string
 	clauses []search.Clause
+	terms   int // terms read: q, fq and fq_list together hold at most maxTerms
 }
 
 // parseQuery turns q or fq into words and clauses. A field:value term of
@@ -244,7 +245,7 @@ func (a *api) parseQuery(ctx context.Context, s string, now time.Time) (parsed, 
 	if err != nil {
 		return parsed{}, err
 	}
-	var out parsed
+	out := parsed{terms: len(terms)}
 	var group []search.Clause // terms joined by OR
 	for _, t := range terms {
 		if err := ctx.Err(); err != nil {

@@ -73,6 +73,7 @@ func TestPackageSearchMalformedQueries(t *testing.T) {
 		{"fq", "organization:((jtw))", "parentheses do not nest"},
 		{"q", "tags:\xff", "not valid UTF-8"},
 		{"q", strings.Repeat("a ", 1025), "at most 1024 terms"},
+		{"fq_list", `["` + strings.Repeat("a ", 600) + `", "` + strings.Repeat("b ", 600) + `"]`, "q, fq and fq_list hold at most 1024 terms together"},
 		{"fq", "nosuchfield:x", `unknown field \"nosuchfield\"`},
 		{"fq", "metadata_modified:[yesterday TO *]", `\"yesterday\" is not a date and time`},
 	} {

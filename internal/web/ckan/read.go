@@ -175,10 +175,14 @@ func (a *api) searchRequest(ctx context.Context, c *call) (search.Request, strin
 	if err != nil {
 		return req, "", nil, err
 	}
+	terms := q.terms
 	for _, fq := range append([]string{p.str("fq")}, fqs...) {
 		f, err := a.parseQuery(ctx, fq, now)
 		if err != nil {
 			return req, "", nil, err
+		}
+		if terms += f.terms; terms > maxTerms {
+			return req, "", nil, fmt.Errorf("%w: q, fq and fq_list hold at most %d terms together", search.ErrBadQuery, maxTerms)
 		}
 		if len(f.words) > 0 { // words in fq filter, they do not rank
 			req.Text = strings.TrimSpace(req.Text + " " + strings.Join(f.words, " "))
