@@ -216,8 +216,10 @@ func (s *Service) rateLimit(req Request, key *keyEntry, now time.Time) (Decision
 // decideSubject decides for a person (or nobody) without an API key.
 func (s *Service) decideSubject(ctx context.Context, req Request, r catalog.Resource, now time.Time) (Decision, error) {
 	switch {
-	case req.Subject.RoleIn(r.OrganizationID) != "":
-		return Decision{Allow: true, Reason: ReasonProvider, Message: "the providing institution reads its own data"}, nil
+	case req.Subject.AtLeast(r.OrganizationID, identity.RoleEditor):
+		// A plain member of the institution reads as any other reader does:
+		// its own data is its editors' and admins' to read unconstrained.
+		return Decision{Allow: true, Reason: ReasonProvider, Message: "the providing institution's editors and admins read its own data"}, nil
 	case r.Status != catalog.StatusPublished:
 		return deny(ReasonNotPublished, "the resource is not published"), nil
 	case catalog.CanReview(req.Subject):

@@ -184,7 +184,7 @@ func TestUpdateRefused(t *testing.T) {
 			{name: "anonymous cannot see the draft", actor: identity.Anonymous, id: draft.ID, in: changed, wantErr: store.ErrNotFound},
 			{name: "editor of another institution cannot see the draft", actor: f.editorB, id: draft.ID, in: changed, wantErr: store.ErrNotFound},
 			{name: "operator cannot see the draft", actor: f.operator, id: draft.ID, in: changed, wantErr: store.ErrNotFound},
-			{name: "member of the institution", actor: f.memberA, id: draft.ID, in: changed, wantErr: identity.ErrForbidden},
+			{name: "member of the institution", actor: f.memberA, id: draft.ID, in: changed, wantErr: store.ErrNotFound},
 			{name: "editor of another institution, published", actor: f.editorB, id: published.ID, in: changed, wantErr: identity.ErrForbidden},
 			{name: "operator, submitted", actor: f.operator, id: submitted.ID, in: changed, wantErr: identity.ErrForbidden},
 			{name: "submitted", actor: f.editorA, id: submitted.ID, in: changed, wantErr: catalog.ErrState},

@@ -69,7 +69,8 @@ func TestListFilters(t *testing.T) {
 		}{
 			{"anonymous sees published and retired", identity.Anonymous, catalog.Filter{}, newestFirst(published...)},
 			{"editor of another institution sees the same", f.editorB, catalog.Filter{OrganizationID: f.orgA.ID}, newestFirst(f.a1, f.a2, f.a5)},
-			{"member sees the institution's work in progress", f.memberA, catalog.Filter{}, newestFirst(append(published, f.a3, f.a4)...)},
+			{"editor sees the institution's work in progress", f.editorA, catalog.Filter{}, newestFirst(append(published, f.a3, f.a4)...)},
+			{"a plain member sees what the public sees", f.memberA, catalog.Filter{}, newestFirst(published...)},
 			{"regulator sees what is under review", f.regulator, catalog.Filter{}, newestFirst(append(published, f.a4, f.b2)...)},
 			{"sysadmin sees everything", f.sysadmin, catalog.Filter{}, newestFirst(f.a1, f.a2, f.a3, f.a4, f.a5, f.b1, f.b2, f.b3, f.b4)},
 			{"organization", identity.Anonymous, catalog.Filter{OrganizationID: f.orgB.ID}, newestFirst(f.b1, f.b4)},

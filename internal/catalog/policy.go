@@ -25,14 +25,16 @@ func CanRetire(p identity.Principal, r Resource) bool {
 
 // CanView: published and retired resources are public, except core data,
 // whose very description is kept to its institution and platform staff;
-// drafts are seen only inside their organization; submitted and returned
-// ones also by platform staff.
+// drafts, submitted and returned entries are the work of the
+// organization's editors and admins (a plain member sees what the public
+// sees, and core entries once they leave draft); submitted and returned ones
+// are also seen by platform staff.
 func CanView(p identity.Principal, r Resource) bool {
 	switch {
-	case p.RoleIn(r.OrganizationID) != "" || p.Has(identity.PlatformSysadmin):
+	case CanEdit(p, r):
 		return true
 	case r.Classification == ClassCore:
-		return r.Status != StatusDraft && p.IsPlatformStaff()
+		return r.Status != StatusDraft && (p.IsPlatformStaff() || p.RoleIn(r.OrganizationID) != "")
 	case r.Status == StatusPublished || r.Status == StatusRetired:
 		return true
 	default:

@@ -341,12 +341,19 @@ func (q *query) visibleTo(p identity.Principal) {
 	if p.IsPlatformStaff() {
 		conds = []string{"status <> 'draft'"}
 	}
-	if ids := p.OrgIDs(); len(ids) > 0 {
-		ph := make([]string, len(ids))
-		for i, id := range ids {
-			ph[i] = q.arg(id)
+	var editing, member []string // organizations p edits for, and those p is a plain member of
+	for _, m := range p.Memberships {
+		if p.AtLeast(m.OrganizationID, identity.RoleEditor) {
+			editing = append(editing, q.arg(m.OrganizationID))
+		} else {
+			member = append(member, q.arg(m.OrganizationID))
 		}
-		conds = append(conds, "organization_id IN ("+strings.Join(ph, ", ")+")")
+	}
+	if len(editing) > 0 {
+		conds = append(conds, "organization_id IN ("+strings.Join(editing, ", ")+")")
+	}
+	if len(member) > 0 {
+		conds = append(conds, "(status <> 'draft' AND classification = 'core' AND organization_id IN ("+strings.Join(member, ", ")+"))")
 	}
 	q.where("(" + strings.Join(conds, " OR ") + ")")
 }

@@ -65,7 +65,7 @@ func TestLifecycle(t *testing.T) {
 		}
 		const comment = "请补充票价数据项的计量单位"
 		steps := []step{
-			{name: "member cannot submit", actor: f.memberA, action: "submit", wantErr: identity.ErrForbidden},
+			{name: "member cannot submit (nor see the draft)", actor: f.memberA, action: "submit", wantErr: store.ErrNotFound},
 			{name: "operator cannot see a draft", actor: f.operator, action: "submit", wantErr: store.ErrNotFound},
 			{name: "a draft cannot be reviewed", actor: f.sysadmin, action: "review", decision: catalog.Approve, wantErr: catalog.ErrState},
 			{name: "a draft cannot be retired", actor: f.sysadmin, action: "retire", text: "不再需要", wantErr: catalog.ErrState},
@@ -239,7 +239,7 @@ func TestVisibility(t *testing.T) {
 			{"editor of another institution", f.editorB, everyone},
 			{"regulator", f.regulator, staff},
 			{"operator", f.operator, staff},
-			{"member of the institution", f.memberA, catalog.Statuses},
+			{"member of the institution", f.memberA, everyone}, // drafts and entries under review are its editors' work
 			{"editor of the institution", f.editorA, catalog.Statuses},
 			{"sysadmin", f.sysadmin, catalog.Statuses},
 		}

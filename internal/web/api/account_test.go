@@ -102,6 +102,32 @@ func TestRemovedMemberStopsReadingRows(t *testing.T) {
 	})
 }
 
+// TestDemotedMemberStopsReadingDraftsAndRows: the finding. An editor
+// demoted to a plain member kept reading the institution's drafts and
+// unopened rows; a plain member now reads what any outsider may, from the
+// next request on.
+func TestDemotedMemberStopsReadingDraftsAndRows(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		w := newAccountWorld(t, db)
+		res := w.base + "/resources/" + w.resourceID
+		if code, body := call(t, "POST", res+"/data?name=lines.csv", w.editor, "text/csv", "line_no\n1\n2\n"); code != http.StatusCreated {
+			t.Fatalf("upload: %d %s", code, body)
+		}
+		if code, body := call(t, "PUT", w.base+"/organizations/"+w.orgID+"/members/"+w.editorID, w.admin, "application/json", `{"role":"member"}`); code != http.StatusOK {
+			t.Fatalf("demote: %d %s", code, body)
+		}
+		if code, _ := call(t, "GET", res+"/rows", w.editor, "", ""); code != http.StatusForbidden && code != http.StatusNotFound {
+			t.Errorf("the demoted member still reads unopened rows: %d", code)
+		}
+		if code, _ := call(t, "GET", res, w.editor, "", ""); code != http.StatusNotFound {
+			t.Errorf("the demoted member still reads the draft: %d", code)
+		}
+		if code, body := call(t, "GET", res+"/rows", w.admin, "", ""); code != http.StatusOK {
+			t.Errorf("the institution's admin reads its rows: %d %s", code, body)
+		}
+	})
+}
+
 // TestCompanyUserCannotBeEnrolledByAnInstitution: the finding. The
 // company's user became the institution's admin; now the institution's
 // admin is refused with the reason, and the user gains nothing.
