@@ -20,6 +20,7 @@ import (
 	"dataport/internal/ledger"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
+	"dataport/internal/review"
 	"dataport/internal/sharing"
 	"dataport/internal/store"
 	"dataport/internal/web"
@@ -63,6 +64,7 @@ type App struct {
 	Catalog  *catalog.Service
 	Ledger   *ledger.Service
 	Access   *access.Service
+	Review   *review.Service // the review cases of every kind: share requests, open applications
 	Sharing  *sharing.Service
 	Opening  *opening.Service
 	Notify   *notify.Service
@@ -94,9 +96,11 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	acc := access.New(db, cat, access.Config{AnonymousRate: cfg.AnonymousRate, Logger: cfg.Log, Rules: grades})
+	rev := review.NewService(db, review.Config{Calendar: cal})
 	return &App{Config: cfg, DB: db, Identity: ids, Catalog: cat, Ledger: led, Access: acc, Grades: grades, Profiles: profiles, Calendar: cal,
-		Sharing: sharing.NewService(db, cat, acc, sharing.Config{Calendar: cal}),
-		Opening: opening.NewService(db, cat, ids, acc, opening.Config{Calendar: cal}),
+		Review:  rev,
+		Sharing: sharing.NewService(db, cat, acc, sharing.Config{Review: rev}),
+		Opening: opening.NewService(db, cat, ids, acc, opening.Config{Review: rev}),
 		Notify:  notify.NewService(db)}, nil
 }
 
@@ -220,17 +224,14 @@ func (a *App) stopLedger() {
 	}
 }
 
-// escalate flags overdue share requests and open applications every minute
-// until ctx ends.
+// escalate applies the review deadlines (reminders, escalation of overdue
+// share requests and open applications, expiry) every minute until ctx ends.
 func (a *App) escalate(ctx context.Context) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
-		if _, err := a.Sharing.Escalate(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			a.Config.Log.Warn("escalating overdue share requests failed", "err", err)
-		}
-		if _, err := a.Opening.Escalate(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			a.Config.Log.Warn("escalating overdue open applications failed", "err", err)
+		if _, err := a.Review.Tick(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			a.Config.Log.Warn("applying review deadlines failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

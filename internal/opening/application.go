@@ -18,7 +18,7 @@ import (
 	"dataport/internal/catalog"
 	"dataport/internal/classify"
 	"dataport/internal/identity"
-	"dataport/internal/notify"
+	"dataport/internal/review"
 	"dataport/internal/sharing"
 	"dataport/internal/store"
 	"dataport/internal/validate"
@@ -26,26 +26,20 @@ import (
 )
 
 // ErrState means the application's status does not allow the action.
-var ErrState = catalog.ErrState
+var ErrState = review.ErrState
 
-// Status is where an application is.
-type Status string
-
-// Application states: provider_review → operator_review → granted; either
-// review may reject; the applicant may withdraw while it is under review.
+// Application states (an access review's, see review.AccessReview):
+// provider_review → operator_review → granted; either review may reject
+// (review.StatusRejected); the applicant may withdraw while it is under
+// review (review.StatusWithdrawn).
 const (
-	StatusProviderReview Status = "provider_review"
-	StatusOperatorReview Status = "operator_review"
-	StatusGranted        Status = "granted"
-	StatusRejected       Status = "rejected"
-	StatusWithdrawn      Status = "withdrawn"
+	StatusProviderReview = review.ProviderReview
+	StatusOperatorReview = review.OperatorReview
+	StatusGranted        = review.Granted
 )
 
 // Statuses lists every state.
-var Statuses = []Status{StatusProviderReview, StatusOperatorReview, StatusGranted, StatusRejected, StatusWithdrawn}
-
-// Open reports whether s is still waiting for a review.
-func (s Status) Open() bool { return s == StatusProviderReview || s == StatusOperatorReview }
+var Statuses = review.AccessStatuses
 
 // ApplicantKind is who applies.
 type ApplicantKind string
@@ -59,62 +53,29 @@ const (
 // Kind names applications in histories, notices and events.
 const Kind = "open_application"
 
-// applications is the review workflow of open applications.
-var applications = sharing.Workflow{Kind: Kind, Table: "open_applications", Noun: "application", Article: "an", Notices: "open", Link: "/applications/",
-	RequesterColumn: "applicant_org_id", RequesterUserColumn: "applicant_user_id"}
-
-// Application is one application for a conditionally open resource.
+// Application is one application for a conditionally open resource. Its
+// workflow state (status, deadline, escalation, reason, history) is its
+// review case's.
 type Application struct {
-	ID               string         `json:"id"`
-	ResourceID       string         `json:"resource_id"`
-	ProviderOrgID    string         `json:"provider_org_id"`
-	ApplicantKind    ApplicantKind  `json:"applicant_kind"`
-	ApplicantOrgID   string         `json:"applicant_org_id"`
-	ApplicantUserID  string         `json:"applicant_user_id"`
-	Purpose          string         `json:"purpose"`
-	Scenario         string         `json:"scenario"`
-	SecurityMeasures string         `json:"security_measures"`
-	Fields           []string       `json:"fields"`
-	DurationDays     int            `json:"duration_days"`
-	Status           Status         `json:"status"`
-	DueAt            *time.Time     `json:"due_at"`
-	EscalatedAt      *time.Time     `json:"escalated_at"`
-	GrantID          string         `json:"grant_id"`
-	Agreement        string         `json:"agreement,omitempty"`
-	AgreementHash    string         `json:"agreement_sha256,omitempty"`
-	Reason           string         `json:"reason"`
-	CreatedAt        time.Time      `json:"created_at"`
-	UpdatedAt        time.Time      `json:"updated_at"`
-	Steps            []sharing.Step `json:"steps,omitempty"`
+	ID               string        `json:"id"`
+	ResourceID       string        `json:"resource_id"`
+	ProviderOrgID    string        `json:"provider_org_id"`
+	ApplicantKind    ApplicantKind `json:"applicant_kind"`
+	ApplicantOrgID   string        `json:"applicant_org_id"`
+	ApplicantUserID  string        `json:"applicant_user_id"`
+	Purpose          string        `json:"purpose"`
+	Scenario         string        `json:"scenario"`
+	SecurityMeasures string        `json:"security_measures"`
+	Fields           []string      `json:"fields"`
+	DurationDays     int           `json:"duration_days"`
+	GrantID          string        `json:"grant_id"`
+	Agreement        string        `json:"agreement,omitempty"`
+	AgreementHash    string        `json:"agreement_sha256,omitempty"`
+	review.State                   // status, deadline, reason, history; CanReview, CanWithdraw, Overdue
 }
 
-// Overdue reports whether the application waits past its deadline at now.
-func (a Application) Overdue(now time.Time) bool {
-	return a.Status.Open() && a.DueAt != nil && now.After(*a.DueAt)
-}
-
-// CanReview says whether actor may decide a now (the rule Review applies).
-func (a Application) CanReview(actor identity.Principal) bool {
-	return applications.MayReview(actor, a.item()) == nil
-}
-
-// CanWithdraw says whether actor may withdraw a now (the rule Withdraw applies).
-func (a Application) CanWithdraw(actor identity.Principal) bool {
-	return applications.MayWithdraw(actor, a.item()) == nil
-}
-
-// item is what the review workflow reads of a: decisions are told to the
-// applicant; the agreement's hash seals it in the ledger.
-func (a Application) item() sharing.Item {
-	payload := map[string]any{"resource_id": a.ResourceID, "provider_org_id": a.ProviderOrgID, "applicant_org_id": a.ApplicantOrgID,
-		"applicant_kind": a.ApplicantKind, "status": a.Status, "grant_id": a.GrantID, "purpose_sha256": store.SHA256Hex(a.Purpose)}
-	if a.AgreementHash != "" {
-		payload["agreement_sha256"] = a.AgreementHash
-	}
-	return sharing.Item{ID: a.ID, ProviderOrgID: a.ProviderOrgID, RequesterOrgID: a.ApplicantOrgID, RequesterUserID: a.ApplicantUserID, Status: string(a.Status),
-		DueAt: a.DueAt, EscalatedAt: a.EscalatedAt, Reason: a.Reason, Payload: payload,
-		Decisions: notify.To{Users: []string{a.ApplicantUserID}}}
-}
+// withCase fills in who filed a.
+func withCase(a *Application, c review.Case) { a.ApplicantUserID = c.FilerUserID }
 
 // ApplicationInput is what an applicant fills in.
 type ApplicationInput struct {
@@ -130,39 +91,48 @@ type ApplicationInput struct {
 // Config tunes the workflow.
 type Config struct {
 	ReviewDays int // working days each review has (default 10)
-	// Calendar counts the working days (default workday.China()).
+	// Calendar counts the working days (default workday.China()) when
+	// Review is nil.
 	Calendar *workday.Calendar
 	// RowQuota bounds the rows a granted application may read in total (0: none).
 	RowQuota int64
+	// Review keeps the cases (default: a review service of its own).
+	Review *review.Service
 }
 
 // Service runs open applications and open lists on one store.
 type Service struct {
-	db     *store.DB
-	cat    *catalog.Service
-	ids    *identity.Service
-	access *access.Service
-	cfg    Config
+	db           *store.DB
+	cat          *catalog.Service
+	ids          *identity.Service
+	access       *access.Service
+	cfg          Config
+	reviews      *review.Service
+	applications review.Records[Application]
 }
 
-// NewService returns the opening workflows.
+// NewService returns the opening workflows, registering open applications
+// as a kind of review case: the provider's admins review an application,
+// then a platform operator, each within ReviewDays working days (the
+// operators may decide an escalated provider review); decisions are told
+// to the applicant.
 func NewService(db *store.DB, cat *catalog.Service, ids *identity.Service, acc *access.Service, cfg Config) *Service {
 	if cfg.ReviewDays <= 0 {
 		cfg.ReviewDays = 10
 	}
-	if cfg.Calendar == nil {
-		cfg.Calendar = workday.China()
+	if cfg.Review == nil {
+		cfg.Review = review.NewService(db, review.Config{Calendar: cfg.Calendar})
 	}
-	return &Service{db: db, cat: cat, ids: ids, access: acc, cfg: cfg}
+	s := &Service{db: db, cat: cat, ids: ids, access: acc, cfg: cfg, reviews: cfg.Review}
+	kind := review.AccessReview(review.Kind{Name: Kind, Title: "application", Noun: "application", Article: "an", Link: "/applications/",
+		Payload: s.payload, Decided: s.decided}, "open", cfg.ReviewDays, cfg.ReviewDays)
+	s.applications = review.Records[Application]{Workflow: cfg.Review.Register(kind), Select: `SELECT ` + applicationColumns + ` FROM open_applications`,
+		Scan: scanApplication, Attach: withCase}
+	return s
 }
 
 // CanApply: members of a company or a person's own account apply for it.
 func CanApply(p identity.Principal, orgID string) bool { return p.RoleIn(orgID) != "" }
-
-// CanView: the applicant, the provider and platform staff see an application.
-func CanView(p identity.Principal, a Application) bool {
-	return p.IsPlatformStaff() || p.RoleIn(a.ApplicantOrgID) != "" || p.RoleIn(a.ProviderOrgID) != ""
-}
 
 func (in *ApplicationInput) normalize() {
 	for _, p := range []*string{&in.Purpose, &in.Scenario, &in.SecurityMeasures} {
@@ -230,22 +200,15 @@ func (s *Service) Apply(ctx context.Context, actor identity.Principal, in Applic
 		return Application{}, err
 	}
 	a := Application{ID: store.NewID(), ResourceID: res.ID, ProviderOrgID: res.OrganizationID, ApplicantKind: kind,
-		ApplicantOrgID: org.ID, ApplicantUserID: actor.UserID, Purpose: in.Purpose, Scenario: in.Scenario,
-		SecurityMeasures: in.SecurityMeasures, Fields: in.Fields, DurationDays: in.DurationDays, Status: StatusProviderReview}
+		ApplicantOrgID: org.ID, Purpose: in.Purpose, Scenario: in.Scenario, SecurityMeasures: in.SecurityMeasures,
+		Fields: in.Fields, DurationDays: in.DurationDays}
 	err = s.db.Transact(ctx, func(tx *store.Tx) error {
-		a.CreatedAt, a.UpdatedAt = tx.Now(), tx.Now()
-		due := s.cfg.Calendar.AddWorkingDays(tx.Now(), s.cfg.ReviewDays)
-		a.DueAt = &due
 		if err := insertApplication(ctx, tx, a); err != nil {
 			return err
 		}
-		if err := sharing.AddStep(ctx, tx, Kind, a.ID, sharing.Step{Action: "submitted", Status: string(a.Status), ActorID: actor.UserID, ActorOrgID: org.ID}); err != nil {
-			return err
-		}
-		if err := applications.Emit(ctx, tx, actor, a.item(), "created", ""); err != nil {
-			return err
-		}
-		return applications.NotifySubmitted(ctx, tx, a.item())
+		_, err := s.applications.File(ctx, tx, actor, review.Filing{ID: a.ID, FilerOrgID: org.ID,
+			Subject: review.Subject{Kind: "resource", ID: res.ID, OrgID: res.OrganizationID}})
+		return err
 	})
 	if err != nil {
 		return Application{}, err
@@ -254,58 +217,39 @@ func (s *Service) Apply(ctx context.Context, actor identity.Principal, in Applic
 }
 
 // Review records the provider's, then the operator's, verdict. Rejecting
-// needs a comment. The operator's approval writes the agreement and the grant.
-func (s *Service) Review(ctx context.Context, actor identity.Principal, id string, d sharing.Decision, comment string) (Application, error) {
-	comment, err := sharing.ValidateReview(d, comment)
-	if err != nil {
-		return Application{}, err
+// needs a comment. The operator's approval writes the agreement and the
+// grant; the applicant never decides their own application.
+func (s *Service) Review(ctx context.Context, actor identity.Principal, id string, d review.Decision, comment string) (Application, error) {
+	a, err := s.applications.Decide(ctx, actor, id, d, comment)
+	if err != nil || a.Status != StatusGranted || a.GrantID == "" {
+		return a, err
 	}
-	var grantID string
-	err = s.db.Transact(ctx, func(tx *store.Tx) error {
-		a, err := oneApplication(ctx, tx, actor, sharing.ByIDForUpdate(tx), id)
-		if err != nil {
-			return err
-		}
-		if err := applications.MayReview(actor, a.item()); err != nil {
-			return err
-		}
-		switch {
-		case d == sharing.Reject:
-			a.Reason = comment
-			return s.move(ctx, tx, actor, &a, StatusRejected, "rejected", comment, "open.rejected")
-		case a.Status == StatusProviderReview:
-			a.Reason = comment
-			return s.move(ctx, tx, actor, &a, StatusOperatorReview, "approved", comment, "")
-		}
-		grantID, err = s.grant(ctx, tx, actor, &a, comment)
-		return err
-	})
-	if err != nil {
-		return Application{}, err
-	}
-	if grantID != "" {
-		if err := s.access.Refresh(ctx, grantID); err != nil {
-			return Application{}, err
-		}
-	}
-	return s.Application(ctx, actor, id)
+	return a, s.access.Refresh(ctx, a.GrantID)
 }
 
-// grant writes the agreement, its hash and the scoped grant.
-func (s *Service) grant(ctx context.Context, tx *store.Tx, actor identity.Principal, a *Application, comment string) (string, error) {
+// decided is the decision handler: a granted application gets its
+// agreement, whose hash is sealed in the granted event, and its scoped grant.
+func (s *Service) decided(ctx context.Context, tx *store.Tx, actor identity.Principal, c review.Case) error {
+	if c.Status != StatusGranted {
+		return nil
+	}
+	a, err := s.applications.Record(ctx, tx, c.ID)
+	if err != nil {
+		return err
+	}
 	res, err := s.cat.Get(ctx, identity.System, a.ResourceID)
 	if err != nil {
-		return "", err
+		return err
 	}
 	if res.Status != catalog.StatusPublished || res.OpenType != catalog.OpenConditional {
-		return "", fmt.Errorf("%w: the resource is no longer open on application", ErrState)
+		return fmt.Errorf("%w: the resource is no longer open on application", ErrState)
 	}
 	rq, err := s.access.Requirement(ctx, res, classify.UseOpenConditional)
 	if err != nil {
-		return "", err
+		return err
 	}
 	if !rq.Allowed {
-		return "", fmt.Errorf("%w: the classification rules forbid opening it: %s", ErrState, strings.Join(rq.Reasons, "; "))
+		return fmt.Errorf("%w: the classification rules forbid opening it: %s", ErrState, strings.Join(rq.Reasons, "; "))
 	}
 	until := tx.Now().AddDate(0, 0, a.DurationDays)
 	// No profile is fixed in the policy: the decision point applies the
@@ -313,26 +257,38 @@ func (s *Service) grant(ctx context.Context, tx *store.Tx, actor identity.Princi
 	policy := access.Policy{Fields: a.Fields, MaxRows: s.cfg.RowQuota, Actions: []access.Action{access.ActionRead, access.ActionDownload}}
 	applicant, err := s.ids.Organization(ctx, a.ApplicantOrgID)
 	if err != nil {
-		return "", err
+		return err
 	}
 	provider, err := s.ids.Organization(ctx, a.ProviderOrgID)
 	if err != nil {
-		return "", err
+		return err
 	}
-	a.Agreement = agreementText(*a, res, applicant, provider, policy, rq.ProfileID, tx.Now(), until)
+	a.Agreement = agreementText(a, res, applicant, provider, policy, rq.ProfileID, tx.Now(), until)
 	a.AgreementHash = store.SHA256Hex(a.Agreement)
 	g, err := s.access.CreateGrant(ctx, tx, actor, access.NewGrant{GranteeKind: access.GranteeOrganization, GranteeID: a.ApplicantOrgID,
 		ResourceIDs: []string{res.ID}, Purpose: a.Purpose, Policy: policy, ValidUntil: until,
 		OriginKind: access.OriginOpenApplication, OriginID: a.ID})
 	if err != nil {
-		return "", err
+		return err
 	}
-	a.GrantID = g.ID
-	if _, err := tx.ExecContext(ctx, `UPDATE open_applications SET grant_id = $1, agreement = $2, agreement_hash = $3 WHERE id = $4`,
-		g.ID, a.Agreement, a.AgreementHash, a.ID); err != nil {
-		return "", err
+	_, err = tx.ExecContext(ctx, `UPDATE open_applications SET grant_id = $1, agreement = $2, agreement_hash = $3 WHERE id = $4`,
+		g.ID, a.Agreement, a.AgreementHash, a.ID)
+	return err
+}
+
+// payload is the payload of an application's events: identifiers and
+// hashes; the agreement's hash seals it in the ledger.
+func (s *Service) payload(ctx context.Context, q store.Querier, c review.Case) (map[string]any, error) {
+	a, err := s.applications.Record(ctx, q, c.ID)
+	if err != nil {
+		return nil, err
 	}
-	return g.ID, s.move(ctx, tx, actor, a, StatusGranted, "granted", comment, "open.granted")
+	p := map[string]any{"resource_id": a.ResourceID, "provider_org_id": a.ProviderOrgID, "applicant_org_id": a.ApplicantOrgID,
+		"applicant_kind": a.ApplicantKind, "status": c.Status, "grant_id": a.GrantID, "purpose_sha256": store.SHA256Hex(a.Purpose)}
+	if a.AgreementHash != "" {
+		p["agreement_sha256"] = a.AgreementHash
+	}
+	return p, nil
 }
 
 // agreementText is the data use agreement both parties are bound by.
@@ -368,64 +324,23 @@ func usccClause(o identity.Organization) string {
 
 var beijing = workday.Beijing
 
-// move changes a's status, with its deadline (operator review has one),
-// and stores the change (see sharing.Workflow.Move); notice is the kind of
-// the applicant's notice ("" for none). Every move ends an escalation.
-func (s *Service) move(ctx context.Context, tx *store.Tx, actor identity.Principal, a *Application, to Status, action, comment, notice string) error {
-	a.Status, a.UpdatedAt, a.DueAt, a.EscalatedAt = to, tx.Now(), nil, nil
-	if to == StatusOperatorReview {
-		due := s.cfg.Calendar.AddWorkingDays(tx.Now(), s.cfg.ReviewDays)
-		a.DueAt = &due
-	}
-	return applications.Move(ctx, tx, actor, a.item(), action, comment, notice)
-}
-
 // Withdraw ends an application still under review, at the applicant's wish.
 func (s *Service) Withdraw(ctx context.Context, actor identity.Principal, id string) (Application, error) {
-	err := s.db.Transact(ctx, func(tx *store.Tx) error {
-		a, err := oneApplication(ctx, tx, actor, sharing.ByIDForUpdate(tx), id)
-		if err != nil {
-			return err
-		}
-		if err := applications.MayWithdraw(actor, a.item()); err != nil {
-			return err
-		}
-		return s.move(ctx, tx, actor, &a, StatusWithdrawn, "withdrawn", "", "")
-	})
-	if err != nil {
-		return Application{}, err
-	}
-	return s.Application(ctx, actor, id)
+	return s.applications.Withdraw(ctx, actor, id)
 }
 
-// Escalate flags every application under review past its deadline at now,
-// once, telling the operators. It returns how many it flagged.
+// Escalate applies what is due at now to open applications (see
+// review.Service.Tick) and returns how many it escalated: those under
+// review past their deadline, once each, telling the operators.
 func (s *Service) Escalate(ctx context.Context, now time.Time) (int, error) {
-	n := 0
-	err := s.db.Transact(ctx, func(tx *store.Tx) error {
-		due, err := queryApplications(ctx, tx, sharing.Overdue+` ORDER BY due_at`, store.TS(now))
-		if err != nil {
-			return err
-		}
-		for _, a := range due {
-			if err := applications.Escalate(ctx, tx, a.item()); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
-	})
-	return n, err
+	t, err := s.reviews.Tick(ctx, now, Kind)
+	return t.Escalated, err
 }
 
-// Application returns one application with its history, if actor may see it.
+// Application returns one application with its history, if actor may see
+// it (the applicant, the provider and platform staff).
 func (s *Service) Application(ctx context.Context, actor identity.Principal, id string) (Application, error) {
-	a, err := oneApplication(ctx, s.db, actor, sharing.ByID, id)
-	if err != nil {
-		return Application{}, err
-	}
-	a.Steps, err = sharing.Steps(ctx, s.db, Kind, id)
-	return a, err
+	return s.applications.Get(ctx, actor, id)
 }
 
 // Filter selects applications for Applications.
@@ -433,74 +348,34 @@ type Filter struct {
 	// Side is "sent" (the caller's applications), "received" (for their
 	// institutions' data), "queue" (waiting for their review), or "" for both.
 	Side   string
-	Status Status
+	Status review.Status
 	Limit  int
 }
 
 // Applications lists the applications actor may see that match f.
 func (s *Service) Applications(ctx context.Context, actor identity.Principal, f Filter) ([]Application, error) {
-	clause, args, err := applications.ListClause(actor, f.Side, string(f.Status), f.Limit)
-	if err != nil {
-		return nil, err
-	}
-	return queryApplications(ctx, s.db, clause, args...)
+	return s.applications.List(ctx, actor, review.Filter{Side: f.Side, Status: f.Status, Limit: f.Limit})
 }
 
-const applicationColumns = `id, resource_id, provider_org_id, applicant_kind, applicant_org_id, applicant_user_id, purpose, scenario,
-	security_measures, fields, duration_days, status, due_at, escalated_at, grant_id, agreement, agreement_hash, reason, created_at, updated_at`
+const applicationColumns = `id, resource_id, provider_org_id, applicant_kind, applicant_org_id, purpose, scenario, security_measures, fields,
+	duration_days, grant_id, agreement, agreement_hash`
 
-// queryApplications returns the applications that clause (the SQL after
-// FROM) selects.
-func queryApplications(ctx context.Context, q store.Querier, clause string, args ...any) ([]Application, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+applicationColumns+` FROM open_applications`+clause, args...)
-	if err != nil {
-		return nil, fmt.Errorf("opening: applications: %w", err)
+// scanApplication reads what only an application holds.
+func scanApplication(row review.Row) (string, Application, error) {
+	var a Application
+	var fields []byte
+	if err := row.Scan(&a.ID, &a.ResourceID, &a.ProviderOrgID, &a.ApplicantKind, &a.ApplicantOrgID, &a.Purpose, &a.Scenario,
+		&a.SecurityMeasures, &fields, &a.DurationDays, &a.GrantID, &a.Agreement, &a.AgreementHash); err != nil {
+		return "", a, err
 	}
-	defer rows.Close()
-	out := []Application{}
-	for rows.Next() {
-		var a Application
-		var fields []byte
-		var due, escalated time.Time
-		if err := rows.Scan(&a.ID, &a.ResourceID, &a.ProviderOrgID, &a.ApplicantKind, &a.ApplicantOrgID, &a.ApplicantUserID,
-			&a.Purpose, &a.Scenario, &a.SecurityMeasures, &fields, &a.DurationDays, &a.Status, store.ScanTime(&due),
-			store.ScanTime(&escalated), &a.GrantID, &a.Agreement, &a.AgreementHash, &a.Reason,
-			store.ScanTime(&a.CreatedAt), store.ScanTime(&a.UpdatedAt)); err != nil {
-			return nil, err
-		}
-		if !due.IsZero() {
-			a.DueAt = &due
-		}
-		if !escalated.IsZero() {
-			a.EscalatedAt = &escalated
-		}
-		if err := json.Unmarshal(fields, &a.Fields); err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
-}
-
-// oneApplication returns application id, which clause selects, if actor
-// may see it.
-func oneApplication(ctx context.Context, q store.Querier, actor identity.Principal, clause, id string) (Application, error) {
-	list, err := queryApplications(ctx, q, clause, id)
-	if err != nil {
-		return Application{}, err
-	}
-	if len(list) == 0 || !CanView(actor, list[0]) {
-		return Application{}, fmt.Errorf("application %q: %w", id, store.ErrNotFound)
-	}
-	return list[0], nil
+	return a.ID, a, json.Unmarshal(fields, &a.Fields)
 }
 
 func insertApplication(ctx context.Context, tx *store.Tx, a Application) error {
 	fields, _ := json.Marshal(a.Fields)
 	_, err := tx.ExecContext(ctx, `INSERT INTO open_applications (id, resource_id, provider_org_id, applicant_kind, applicant_org_id,
-		applicant_user_id, purpose, scenario, security_measures, fields, duration_days, status, due_at, created_at, updated_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
-		a.ID, a.ResourceID, a.ProviderOrgID, string(a.ApplicantKind), a.ApplicantOrgID, a.ApplicantUserID, a.Purpose, a.Scenario,
-		a.SecurityMeasures, string(fields), a.DurationDays, string(a.Status), store.NullTSPtr(a.DueAt), store.TS(a.CreatedAt), store.TS(a.UpdatedAt))
+		purpose, scenario, security_measures, fields, duration_days) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+		a.ID, a.ResourceID, a.ProviderOrgID, string(a.ApplicantKind), a.ApplicantOrgID, a.Purpose, a.Scenario,
+		a.SecurityMeasures, string(fields), a.DurationDays)
 	return err
 }

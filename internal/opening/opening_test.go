@@ -13,7 +13,7 @@ import (
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
 	"dataport/internal/opening"
-	"dataport/internal/sharing"
+	"dataport/internal/review"
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
 	"dataport/internal/validate"
@@ -58,16 +58,16 @@ func TestConditionalOpenApplicationFromApplyToRevocation(t *testing.T) {
 		if d := read(); d.Allow {
 			t.Fatal("readable before review")
 		}
-		if _, err := f.svc.Review(ctx, f.w.Operator, a.ID, sharing.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
+		if _, err := f.svc.Review(ctx, f.w.Operator, a.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
 			t.Errorf("operator reviewed before the provider: %v", err)
 		}
-		if a, err = f.svc.Review(ctx, f.w.ProviderAdmin, a.ID, sharing.Approve, "用途明确"); err != nil || a.Status != opening.StatusOperatorReview {
+		if a, err = f.svc.Review(ctx, f.w.ProviderAdmin, a.ID, review.Approve, "用途明确"); err != nil || a.Status != opening.StatusOperatorReview {
 			t.Fatalf("provider approval: %+v %v", a, err)
 		}
 		if d := read(); d.Allow {
 			t.Fatal("readable before the operator approved")
 		}
-		if a, err = f.svc.Review(ctx, f.w.Operator, a.ID, sharing.Approve, "同意"); err != nil || a.Status != opening.StatusGranted {
+		if a, err = f.svc.Review(ctx, f.w.Operator, a.ID, review.Approve, "同意"); err != nil || a.Status != opening.StatusGranted {
 			t.Fatalf("operator approval: %+v %v", a, err)
 		}
 		if a.AgreementHash == "" || !strings.Contains(a.Agreement, f.w.Conditional.Code) || !strings.Contains(a.Agreement, f.w.Company.USCC) {
@@ -211,14 +211,14 @@ func TestTheApplicantNeverDecides(t *testing.T) {
 		if queue, _ := f.svc.Applications(ctx, both, opening.Filter{Side: "queue"}); len(queue) != 0 {
 			t.Errorf("the applicant's review queue holds their own application: %+v", queue)
 		}
-		_, err = f.svc.Review(ctx, both, a.ID, sharing.Approve, "自己批准")
+		_, err = f.svc.Review(ctx, both, a.ID, review.Approve, "自己批准")
 		if !errors.Is(err, identity.ErrForbidden) || !strings.Contains(err.Error(), "separation of duties") {
 			t.Fatalf("the applicant decided their own application: %v", err)
 		}
 		if got, _ := f.svc.Application(ctx, both, a.ID); got.Status != opening.StatusProviderReview || len(got.Steps) != 1 {
 			t.Fatalf("the refused decision changed the application: %+v", got)
 		}
-		if a, err = f.svc.Review(ctx, f.w.ProviderAdmin, a.ID, sharing.Approve, "同意"); err != nil || a.Status != opening.StatusOperatorReview {
+		if a, err = f.svc.Review(ctx, f.w.ProviderAdmin, a.ID, review.Approve, "同意"); err != nil || a.Status != opening.StatusOperatorReview {
 			t.Fatalf("another admin's approval: %+v %v", a, err)
 		}
 	})

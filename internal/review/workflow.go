@@ -123,11 +123,7 @@ func (w *Workflow) Decide(ctx context.Context, tx *store.Tx, actor identity.Prin
 	if err != nil {
 		return Case{}, err
 	}
-	c, err := w.lock(ctx, tx, actor, id)
-	if err != nil {
-		return Case{}, err
-	}
-	reviewer, err := c.mayDecide(actor)
+	c, reviewer, err := w.reviewing(ctx, tx, actor, id)
 	if err != nil {
 		return Case{}, err
 	}
@@ -152,6 +148,17 @@ func (w *Workflow) Decide(ctx context.Context, tx *store.Tx, actor identity.Prin
 	}
 	m.action, m.notice, m.to = string(w.k.Approved), string(w.k.Approved), w.filer(c)
 	return c, w.conclude(ctx, tx, actor, &c, w.k.Approved, m)
+}
+
+// reviewing reads case id for a change by actor in tx, with the reviewer
+// actor decides its step as (see mayDecide).
+func (w *Workflow) reviewing(ctx context.Context, tx *store.Tx, actor identity.Principal, id string) (Case, string, error) {
+	c, err := w.lock(ctx, tx, actor, id)
+	if err != nil {
+		return Case{}, "", err
+	}
+	reviewer, err := c.mayDecide(actor)
+	return c, reviewer, err
 }
 
 // checkDecision checks a verdict and returns its comment trimmed; a
@@ -269,11 +276,7 @@ func (w *Workflow) RequestInfo(ctx context.Context, tx *store.Tx, actor identity
 	if err != nil {
 		return Case{}, err
 	}
-	c, err := w.lock(ctx, tx, actor, id)
-	if err != nil {
-		return Case{}, err
-	}
-	reviewer, err := c.mayDecide(actor)
+	c, reviewer, err := w.reviewing(ctx, tx, actor, id)
 	if err != nil {
 		return Case{}, err
 	}

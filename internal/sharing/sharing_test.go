@@ -11,6 +11,7 @@ import (
 	"dataport/internal/access/accesstest"
 	"dataport/internal/identity"
 	"dataport/internal/notify"
+	"dataport/internal/review"
 	"dataport/internal/sharing"
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
@@ -82,17 +83,17 @@ func TestConditionalShareFromRequestToRevocation(t *testing.T) {
 		if len(queue) != 1 || queue[0].ID != r.ID {
 			t.Fatalf("provider's queue = %+v", queue)
 		}
-		if _, err := f.svc.Review(ctx, f.w.ProviderEditor, r.ID, sharing.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
+		if _, err := f.svc.Review(ctx, f.w.ProviderEditor, r.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
 			t.Errorf("an editor approved: %v", err)
 		}
-		if _, err := f.svc.Review(ctx, f.w.RequesterAdmin, r.ID, sharing.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
+		if _, err := f.svc.Review(ctx, f.w.RequesterAdmin, r.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
 			t.Errorf("the requester approved its own request: %v", err)
 		}
 		var verrs validate.Errors
-		if _, err := f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, sharing.Reject, " "); !errors.As(err, &verrs) || !verrs.Has("comment") {
+		if _, err := f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, review.Reject, " "); !errors.As(err, &verrs) || !verrs.Has("comment") {
 			t.Errorf("rejection without a comment: %v", err)
 		}
-		r, err = f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, sharing.Approve, "同意，限用于溯源分析")
+		r, err = f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, review.Approve, "同意，限用于溯源分析")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +121,7 @@ func TestConditionalShareFromRequestToRevocation(t *testing.T) {
 	})
 }
 
-func stepActions(steps []sharing.Step) string {
+func stepActions(steps []review.Entry) string {
 	s := ""
 	for i, st := range steps {
 		if i > 0 {
@@ -142,21 +143,21 @@ func TestImportantDataNeedsTheOperator(t *testing.T) {
 		if !r.NeedsOperator {
 			t.Fatal("important data does not need the operator")
 		}
-		r, err = f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, sharing.Approve, "")
+		r, err = f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, review.Approve, "")
 		if err != nil || r.Status != sharing.StatusOperatorReview {
 			t.Fatalf("after the provider's approval: %+v %v", r, err)
 		}
 		if d := f.reads(t, f.w.RequesterMember, f.w.Important.ID); d.Allow {
 			t.Fatal("readable before the operator approved")
 		}
-		if _, err := f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, sharing.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
+		if _, err := f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
 			t.Errorf("the provider approved twice: %v", err)
 		}
 		opQueue, _ := f.svc.List(ctx, f.w.Operator, sharing.Filter{Side: "queue"})
 		if len(opQueue) != 1 {
 			t.Fatalf("operator's queue = %+v", opQueue)
 		}
-		if r, err = f.svc.Review(ctx, f.w.Operator, r.ID, sharing.Approve, "重要数据，同意共享"); err != nil || r.Status != sharing.StatusGranted {
+		if r, err = f.svc.Review(ctx, f.w.Operator, r.ID, review.Approve, "重要数据，同意共享"); err != nil || r.Status != sharing.StatusGranted {
 			t.Fatalf("after the operator's approval: %+v %v", r, err)
 		}
 		if d := f.reads(t, f.w.RequesterMember, f.w.Important.ID); !d.Allow {
@@ -214,7 +215,7 @@ func TestOverdueRequestsAreEscalatedOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.Review(ctx, f.w.Operator, r.ID, sharing.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
+		if _, err := f.svc.Review(ctx, f.w.Operator, r.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
 			t.Fatalf("operator decided before the deadline: %v", err)
 		}
 		later := time.Now().AddDate(0, 0, 10)
@@ -232,7 +233,7 @@ func TestOverdueRequestsAreEscalatedOnce(t *testing.T) {
 		if len(notes) != 1 || notes[0].Kind != "share.escalated" {
 			t.Errorf("operator's notices = %+v", notes)
 		}
-		if got, err = f.svc.Review(ctx, f.w.Operator, r.ID, sharing.Reject, "逾期未审核，按规定退回"); err != nil || got.Status != sharing.StatusRejected {
+		if got, err = f.svc.Review(ctx, f.w.Operator, r.ID, review.Reject, "逾期未审核，按规定退回"); err != nil || got.Status != sharing.StatusRejected {
 			t.Fatalf("operator's decision on the overdue request: %+v %v", got, err)
 		}
 	})
@@ -250,7 +251,7 @@ func TestWithdraw(t *testing.T) {
 		if err != nil || r.Status != sharing.StatusWithdrawn {
 			t.Fatalf("withdraw: %+v %v", r, err)
 		}
-		if _, err := f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, sharing.Approve, ""); !errors.Is(err, sharing.ErrState) {
+		if _, err := f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, review.Approve, ""); !errors.Is(err, sharing.ErrState) {
 			t.Errorf("approving a withdrawn request: %v", err)
 		}
 		if _, err := f.svc.Get(ctx, f.w.CompanyAdmin, r.ID); !errors.Is(err, store.ErrNotFound) {
@@ -294,7 +295,7 @@ func TestTheRequesterNeverDecides(t *testing.T) {
 		if queue, _ := f.svc.List(ctx, both, sharing.Filter{Side: "queue"}); len(queue) != 0 {
 			t.Errorf("the requester's review queue holds their own request: %+v", queue)
 		}
-		_, err = f.svc.Review(ctx, both, r.ID, sharing.Approve, "自己批准")
+		_, err = f.svc.Review(ctx, both, r.ID, review.Approve, "自己批准")
 		if !errors.Is(err, identity.ErrForbidden) || !strings.Contains(err.Error(), "separation of duties") {
 			t.Fatalf("the requester decided their own request: %v", err)
 		}
@@ -307,7 +308,7 @@ func TestTheRequesterNeverDecides(t *testing.T) {
 		if !r.CanReview(f.w.ProviderAdmin) {
 			t.Error("CanReview refuses the provider's other admin")
 		}
-		if got, err := f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, sharing.Approve, "同意"); err != nil || got.Status != sharing.StatusGranted {
+		if got, err := f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, review.Approve, "同意"); err != nil || got.Status != sharing.StatusGranted {
 			t.Fatalf("another admin's approval: %+v %v", got, err)
 		}
 
@@ -320,16 +321,16 @@ func TestTheRequesterNeverDecides(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r, err = f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, sharing.Approve, ""); err != nil || r.Status != sharing.StatusOperatorReview {
+		if r, err = f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, review.Approve, ""); err != nil || r.Status != sharing.StatusOperatorReview {
 			t.Fatalf("provider's approval: %+v %v", r, err)
 		}
 		if r.CanReview(f.w.Operator) {
 			t.Error("CanReview offers the operator the decision on their own request")
 		}
-		if _, err := f.svc.Review(ctx, f.w.Operator, r.ID, sharing.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
+		if _, err := f.svc.Review(ctx, f.w.Operator, r.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
 			t.Fatalf("the operator decided their own request: %v", err)
 		}
-		if r, err = f.svc.Review(ctx, f.w.Sysadmin, r.ID, sharing.Approve, ""); err != nil || r.Status != sharing.StatusGranted {
+		if r, err = f.svc.Review(ctx, f.w.Sysadmin, r.ID, review.Approve, ""); err != nil || r.Status != sharing.StatusGranted {
 			t.Fatalf("another operator's approval: %+v %v", r, err)
 		}
 	})

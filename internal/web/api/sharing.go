@@ -8,6 +8,7 @@ import (
 	"dataport/internal/identity"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
+	"dataport/internal/review"
 	"dataport/internal/sharing"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -30,8 +31,8 @@ type listWorkflowIn struct {
 type reviewWorkflowIn struct {
 	ID   string `path:"id"`
 	Body struct {
-		Decision sharing.Decision `json:"decision" enum:"approve,reject"`
-		Comment  string           `json:"comment" required:"false" doc:"Required when rejecting"`
+		Decision review.Decision `json:"decision" enum:"approve,reject"`
+		Comment  string          `json:"comment" required:"false" doc:"Required when rejecting"`
 	}
 }
 
@@ -72,7 +73,7 @@ func (h *handlers) createShareRequest(ctx context.Context, in *createShareReques
 }
 
 func (h *handlers) listShareRequests(ctx context.Context, in *listWorkflowIn) (*List[sharing.Request], error) {
-	rs, err := h.acc.Sharing.List(ctx, identity.FromContext(ctx), sharing.Filter{Side: in.Side, Status: sharing.Status(in.Status), Limit: in.Limit})
+	rs, err := h.acc.Sharing.List(ctx, identity.FromContext(ctx), sharing.Filter{Side: in.Side, Status: review.Status(in.Status), Limit: in.Limit})
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -145,7 +146,7 @@ func (h *handlers) createApplication(ctx context.Context, in *createApplicationI
 }
 
 func (h *handlers) listApplications(ctx context.Context, in *listWorkflowIn) (*List[opening.Application], error) {
-	as, err := h.acc.Opening.Applications(ctx, identity.FromContext(ctx), opening.Filter{Side: in.Side, Status: opening.Status(in.Status), Limit: in.Limit})
+	as, err := h.acc.Opening.Applications(ctx, identity.FromContext(ctx), opening.Filter{Side: in.Side, Status: review.Status(in.Status), Limit: in.Limit})
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

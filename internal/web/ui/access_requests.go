@@ -11,6 +11,7 @@ import (
 	"dataport/internal/identity"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
+	"dataport/internal/review"
 	"dataport/internal/sharing"
 	"dataport/internal/validate"
 )
@@ -294,7 +295,7 @@ type requestPage struct {
 
 // stepRow is a history step with the username of whoever took it.
 type stepRow struct {
-	sharing.Step
+	review.Entry
 	Who string
 }
 
@@ -352,7 +353,7 @@ func (s *server) loadApplication(r *http.Request, p identity.Principal) (request
 	return page, err
 }
 
-func (s *server) stepRows(ctx context.Context, steps []sharing.Step) ([]stepRow, error) {
+func (s *server) stepRows(ctx context.Context, steps []review.Entry) ([]stepRow, error) {
 	ids := make([]string, len(steps))
 	for i, st := range steps {
 		ids[i] = st.ActorID
@@ -363,7 +364,7 @@ func (s *server) stepRows(ctx context.Context, steps []sharing.Step) ([]stepRow,
 	}
 	out := make([]stepRow, len(steps))
 	for i, st := range steps {
-		out[i] = stepRow{Step: st, Who: who[st.ActorID]}
+		out[i] = stepRow{Entry: st, Who: who[st.ActorID]}
 	}
 	return out, nil
 }
@@ -384,7 +385,7 @@ func (s *server) reviewRequest(w http.ResponseWriter, r *http.Request, kind stri
 		return err
 	}
 	form := reviewForm{Decision: r.PostForm.Get("decision"), Comment: r.PostForm.Get("comment")}
-	id, d := r.PathValue("id"), sharing.Decision(form.Decision)
+	id, d := r.PathValue("id"), review.Decision(form.Decision)
 	var status, path string
 	if kind == kindShare {
 		var req sharing.Request
