@@ -306,6 +306,47 @@ func TestPerGrantAPIKey(t *testing.T) {
 	})
 }
 
+// TestDisabledUsersGrantKeysStop: the API keys a user made for a grant
+// stop working once a sysadmin disables the user (or ends their access),
+// as their own tokens do — on a second decision point following the store's
+// changes, as another replica would.
+func TestDisabledUsersGrantKeysStop(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := accesstest.New(t, db)
+		s := newService(t, db, w, access.Config{WatchInterval: 10 * time.Millisecond})
+		if err := s.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		g := grant(t, s, w, access.NewGrant{GranteeKind: access.GranteeOrganization, GranteeID: w.Requester.ID,
+			ResourceIDs: []string{w.Conditional.ID}})
+		secret, _, err := s.CreateKey(ctx, w.RequesterAdmin, g.ID, "etl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		machine := access.WithClient(ctx, access.Client{IP: "203.0.113.5", Key: secret})
+		req := access.Request{Subject: identity.Anonymous, ResourceID: w.Conditional.ID, Action: access.ActionRead}
+		if d, _ := s.Decide(machine, req); !d.Allow {
+			t.Fatalf("keyed read before: %+v", d)
+		}
+		ended, err := w.IDs.DisableUser(ctx, w.Sysadmin, w.RequesterAdmin.UserID)
+		if err != nil || ended.GrantKeys != 1 {
+			t.Fatalf("DisableUser = %+v, %v; want one grant key revoked", ended, err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			d, _ := s.Decide(machine, req)
+			if !d.Allow && d.Reason == access.ReasonBadKey {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the disabled user's grant key still decides: %+v", d)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}
+
 func TestGroupGrantsReachMemberOrganizations(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()

@@ -62,11 +62,12 @@ func (s *Service) Users(ctx context.Context, actor Principal, f UserFilter) ([]U
 	return out, nil
 }
 
-// AccessEnded counts what a change ended: browser sessions signed out and
-// API tokens revoked.
+// AccessEnded counts what a change ended: browser sessions signed out, API
+// tokens revoked and the grant keys the user had made.
 type AccessEnded struct {
-	Sessions int `json:"sessions_ended"`
-	Tokens   int `json:"tokens_revoked"`
+	Sessions  int `json:"sessions_ended"`
+	Tokens    int `json:"tokens_revoked"`
+	GrantKeys int `json:"grant_keys_revoked"` // keys of data grants the user created
 }
 
 // DisableUser disables an account: it cannot sign in, and its sessions end
@@ -229,7 +230,42 @@ func endAccess(ctx context.Context, tx *store.Tx, actor Principal, userID, keep 
 		}
 	}
 	ended.Tokens = len(ids)
-	return ended, nil
+	keys, err := revokeGrantKeys(ctx, tx, actor, userID, cause)
+	ended.GrantKeys = keys
+	return ended, err
+}
+
+// revokeGrantKeys revokes the grants' API keys userID created, with the
+// grant.key_revoked event the access decision point follows for each (it
+// reloads the grant within its watch interval, 200 ms by default).
+func revokeGrantKeys(ctx context.Context, tx *store.Tx, actor Principal, userID, cause string) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, grant_id FROM grant_keys WHERE created_by = $1 AND revoked_at IS NULL ORDER BY id`, userID)
+	if err != nil {
+		return 0, err
+	}
+	var keys [][2]string
+	for rows.Next() {
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Close(); err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, `UPDATE grant_keys SET revoked_at = $2 WHERE id = $1`, k[0], store.TS(tx.Now())); err != nil {
+			return 0, err
+		}
+		err := tx.Emit(ctx, store.Event{Type: "grant.key_revoked", ActorUserID: actor.UserID, SubjectKind: "grant", SubjectID: k[1]},
+			map[string]string{"key_id": k[0], "cause": cause})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
 }
 
 // keepASysadmin refuses a change that would leave the platform without an
