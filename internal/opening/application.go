@@ -343,18 +343,15 @@ func (s *Service) Application(ctx context.Context, actor identity.Principal, id 
 	return s.applications.Get(ctx, actor, id)
 }
 
-// Filter selects applications for Applications.
-type Filter struct {
-	// Side is "sent" (the caller's applications), "received" (for their
-	// institutions' data), "queue" (waiting for their review), or "" for both.
-	Side   string
-	Status review.Status
-	Limit  int
-}
+// Filter selects applications for Applications: Side "sent" (the
+// caller's applications), "received" (for their institutions' data),
+// "queue" (waiting for their review) or "" (both); a status; a limit.
+// Applications sets its Kind.
+type Filter = review.Filter
 
 // Applications lists the applications actor may see that match f.
 func (s *Service) Applications(ctx context.Context, actor identity.Principal, f Filter) ([]Application, error) {
-	return s.applications.List(ctx, actor, review.Filter{Side: f.Side, Status: f.Status, Limit: f.Limit})
+	return s.applications.List(ctx, actor, f)
 }
 
 const applicationColumns = `id, resource_id, provider_org_id, applicant_kind, applicant_org_id, purpose, scenario, security_measures, fields,

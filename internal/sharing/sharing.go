@@ -302,19 +302,15 @@ func (s *Service) Get(ctx context.Context, actor identity.Principal, id string) 
 	return s.requests.Get(ctx, actor, id)
 }
 
-// Filter selects requests for List.
-type Filter struct {
-	// Side is "sent" (requests of the caller's institutions), "received"
-	// (requests for their data), "queue" (waiting for the caller's
-	// review, oldest deadline first), or "" for sent and received.
-	Side   string
-	Status review.Status
-	Limit  int // 1–500, default 100
-}
+// Filter selects requests for List: Side "sent" (requests of the
+// caller's institutions), "received" (requests for their data), "queue"
+// (waiting for the caller's review, oldest deadline first) or "" (sent and
+// received); a status; a limit. List sets its Kind.
+type Filter = review.Filter
 
 // List returns the requests actor may see that match f.
 func (s *Service) List(ctx context.Context, actor identity.Principal, f Filter) ([]Request, error) {
-	return s.requests.List(ctx, actor, review.Filter{Side: f.Side, Status: f.Status, Limit: f.Limit})
+	return s.requests.List(ctx, actor, f)
 }
 
 const requestColumns = `id, resource_id, provider_org_id, requester_org_id, purpose, legal_basis, fields, duration_days, needs_operator, grant_id`
