@@ -17,6 +17,7 @@ import (
 	"dataport/internal/classify"
 	"dataport/internal/deid"
 	"dataport/internal/identity"
+	"dataport/internal/jobs"
 	"dataport/internal/ledger"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
@@ -71,6 +72,7 @@ type App struct {
 	Grades   *classify.Service // classification and grading (GB/T 43697), enforcement
 	Profiles *deid.Service     // de-identification profiles per resource
 	Calendar *workday.Calendar // the working days deadlines are counted in
+	Jobs     *jobs.Runner      // background jobs: loads of uploads, periodic work (jobs.go)
 }
 
 // Open connects to the store (applying migrations) and builds the services.
@@ -97,11 +99,16 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	acc := access.New(db, cat, access.Config{AnonymousRate: cfg.AnonymousRate, Logger: cfg.Log, Rules: grades})
 	rev := review.NewService(db, review.Config{Calendar: cal})
-	return &App{Config: cfg, DB: db, Identity: ids, Catalog: cat, Ledger: led, Access: acc, Grades: grades, Profiles: profiles, Calendar: cal,
+	a := &App{Config: cfg, DB: db, Identity: ids, Catalog: cat, Ledger: led, Access: acc, Grades: grades, Profiles: profiles, Calendar: cal,
 		Review:  rev,
 		Sharing: sharing.NewService(db, cat, acc, sharing.Config{Review: rev}),
 		Opening: opening.NewService(db, cat, ids, acc, opening.Config{Review: rev}),
-		Notify:  notify.NewService(db)}, nil
+		Notify:  notify.NewService(db)}
+	if a.Jobs, err = a.openJobs(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
 // calendar is the working-day calendar deadlines are counted in: the
@@ -129,9 +136,11 @@ func (a *App) warnCalendar(now time.Time) {
 	}
 }
 
-// Close writes the decisions still queued and releases the store.
+// Close writes the decisions still queued and releases the store (call
+// it after Serve has returned).
 func (a *App) Close() error {
 	a.Access.Close()
+	a.Jobs.Close()
 	return a.DB.Close()
 }
 
@@ -155,7 +164,7 @@ func (a *App) Serve(ctx context.Context) error {
 	handler, err := web.New(web.Config{DB: a.DB, Identity: a.Identity, Catalog: a.Catalog, Ledger: a.Ledger, Access: a.Access,
 		Sharing: a.Sharing, Opening: a.Opening, Notify: a.Notify, Log: a.Config.Log,
 		Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
-		Search: indexer.Index(), Indexer: indexer, PublicURL: a.Config.PublicURL, Datastore: a.Datastore(),
+		Search: indexer.Index(), Indexer: indexer, PublicURL: a.Config.PublicURL, Datastore: a.Datastore(), Jobs: a.Jobs,
 		Classify: api.ClassifyServices{Grades: a.Grades, Profiles: a.Profiles}})
 	if err != nil {
 		return err
@@ -167,8 +176,11 @@ func (a *App) Serve(ctx context.Context) error {
 	if err := a.Access.Start(ctx); err != nil {
 		return err
 	}
-	go a.escalate(ctx)
-	go a.Datastore().RunMonitor(ctx, time.Hour)
+	if err := a.Jobs.Start(ctx); err != nil { // runs the periodic work too (jobs.go)
+		return err
+	}
+	stopJobs := a.jobsStopper()
+	defer stopJobs()
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
@@ -198,6 +210,7 @@ func (a *App) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	a.Config.Log.Info("shutting down")
+	go stopJobs() // running jobs finish alongside the requests in flight
 	// Requests in flight get shutdownGrace to finish; then their contexts
 	// end, so that their handlers stop, and connections still open at
 	// shutdownTimeout are closed.
@@ -225,18 +238,9 @@ func (a *App) stopLedger() {
 }
 
 // escalate applies the review deadlines (reminders, escalation of overdue
-// share requests and open applications, expiry) every minute until ctx ends.
-func (a *App) escalate(ctx context.Context) {
-	tick := time.NewTicker(time.Minute)
-	defer tick.Stop()
-	for {
-		if _, err := a.Review.Tick(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			a.Config.Log.Warn("applying review deadlines failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+// share requests and open applications, expiry): periodic work, every
+// minute (jobs.go).
+func (a *App) escalate(ctx context.Context, now time.Time) error {
+	_, err := a.Review.Tick(ctx, now)
+	return err
 }

@@ -86,8 +86,7 @@ func (s *Service) Load(ctx context.Context, actor identity.Principal, resourceID
 	l, err := s.prepareLoad(ctx, actor, resourceID, in)
 	if err != nil {
 		if in.LoadID != "" { // a registered load that never started: say why on its status page
-			l = &loader{s: s, id: in.LoadID}
-			l.abandon(err)
+			s.AbandonLoad(ctx, in.LoadID, err)
 		}
 		return DataVersion{}, err
 	}
@@ -152,15 +151,16 @@ func (s *Service) loadable(ctx context.Context, actor identity.Principal, resour
 	return r, st, err
 }
 
-// StartLoad registers a load before its file is read, so that a caller can
-// show its progress (the UI's status page) while Load runs with in.LoadID.
-func (s *Service) StartLoad(ctx context.Context, actor identity.Principal, resourceID, fileName string, size int64) (string, error) {
+// StartLoad registers a load in tx before its file is read, so that a caller
+// can show its progress (the UI's status page) while Load runs with
+// in.LoadID, and queue the job that runs it in the same transaction.
+func (s *Service) StartLoad(ctx context.Context, tx *store.Tx, actor identity.Principal, resourceID, fileName string, size int64) (string, error) {
 	if _, _, err := s.loadable(ctx, actor, resourceID); err != nil {
 		return "", err
 	}
 	id := store.NewID()
-	now := store.TS(time.Now())
-	_, err := s.db.ExecContext(ctx, `INSERT INTO datastore_loads (id, resource_id, table_name, actor_id, file_name, state,
+	now := store.TS(tx.Now())
+	_, err := tx.ExecContext(ctx, `INSERT INTO datastore_loads (id, resource_id, table_name, actor_id, file_name, state,
 		total_bytes, started_at, heartbeat_at) VALUES ($1, $2, '', $3, $4, 'loading', $5, $6, $6)`, id, resourceID, actor.UserID, fileName, size, now)
 	if err != nil {
 		return "", fmt.Errorf("datastore: register load: %w", err)
@@ -230,8 +230,7 @@ func (l *loader) register(ctx context.Context) error {
 	now := store.TS(time.Now())
 	if l.in.LoadID != "" {
 		l.id = l.in.LoadID
-		_, err := l.s.db.ExecContext(ctx, `UPDATE datastore_loads SET table_name = $2, heartbeat_at = $3 WHERE id = $1`, l.id, l.table, now)
-		return err
+		return l.resume(ctx, now)
 	}
 	l.id = store.NewID()
 	_, err := l.s.db.ExecContext(ctx, `INSERT INTO datastore_loads (id, resource_id, table_name, actor_id, file_name, state,
@@ -241,6 +240,39 @@ func (l *loader) register(ctx context.Context) error {
 		return fmt.Errorf("datastore: register load: %w", err)
 	}
 	return nil
+}
+
+// resume continues a load registered with StartLoad. A load run again (its
+// job is retried after its process stopped or its attempt failed) first
+// drops the tables an earlier attempt left and shows as loading again.
+func (l *loader) resume(ctx context.Context, now string) error {
+	var earlier string
+	err := l.s.db.QueryRowContext(ctx, `SELECT table_name FROM datastore_loads WHERE id = $1`, l.id).Scan(&earlier)
+	if isNoRows(err) {
+		return fmt.Errorf("load %q: %w", l.id, store.ErrNotFound)
+	} else if err != nil {
+		return fmt.Errorf("datastore: resume load: %w", err)
+	}
+	if earlier != "" {
+		if err := dropTables(ctx, l.s.db, earlier); err != nil {
+			return err
+		}
+	}
+	_, err = l.s.db.ExecContext(ctx, `UPDATE datastore_loads SET table_name = $2, state = 'loading', message = '', rows_read = 0,
+		bytes_read = 0, finished_at = NULL, heartbeat_at = $3 WHERE id = $1`, l.id, l.table, now)
+	return err
+}
+
+// AbandonLoad marks a load registered with StartLoad failed with cause and
+// drops the tables an earlier attempt of it left, for a load that cannot
+// start (its file is refused or gone).
+func (s *Service) AbandonLoad(ctx context.Context, loadID string, cause error) {
+	l := &loader{s: s, id: loadID}
+	err := s.db.QueryRowContext(context.WithoutCancel(ctx), `SELECT table_name FROM datastore_loads WHERE id = $1`, loadID).Scan(&l.table)
+	if err != nil {
+		s.log.WarnContext(ctx, "datastore: abandon load", "load", loadID, "err", err)
+	}
+	l.abandon(cause)
 }
 
 // batch is a run of converted records and the refused ones among them.

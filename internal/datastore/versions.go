@@ -105,9 +105,15 @@ func (s *Service) switchIn(ctx context.Context, l *loader) (DataVersion, error) 
 			}
 			v.Current = true
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE datastore_loads SET state = 'done', version = $2, rows_read = $3, finished_at = $4 WHERE id = $1`,
-			l.id, v.Version, l.report.RowsRead, store.TS(tx.Now())); err != nil {
+		// The load's table names the attempt that owns it: an earlier attempt
+		// still running when its job was run again does not switch in too.
+		res, err := tx.ExecContext(ctx, `UPDATE datastore_loads SET state = 'done', version = $2, rows_read = $3, finished_at = $4
+			WHERE id = $1 AND table_name = $5`, l.id, v.Version, l.report.RowsRead, store.TS(tx.Now()), l.table)
+		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("datastore: load %s was started again: this attempt stops", l.id)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM datastore_stale WHERE resource_id = $1`, v.ResourceID); err != nil {
 			return err

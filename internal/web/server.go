@@ -13,6 +13,7 @@ import (
 	"dataport/internal/catalog"
 	"dataport/internal/datastore"
 	"dataport/internal/identity"
+	"dataport/internal/jobs"
 	"dataport/internal/ledger"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
@@ -47,6 +48,9 @@ type Config struct {
 	PublicURL string
 	// Datastore loads and serves resource rows (native rows API, uploads, UI).
 	Datastore *datastore.Service
+	// Jobs runs the loads of files uploaded through the browser, in the
+	// background; nil leaves that upload out.
+	Jobs *jobs.Runner
 	// Classify grades resources and keeps their de-identification profiles.
 	Classify api.ClassifyServices
 	// Timeouts bound every request; zero fields take the defaults.
@@ -57,7 +61,7 @@ type Config struct {
 // deadline (Timeouts): ordinary ones 30 s, uploads and exports as long as
 // they move.
 func New(cfg Config) (http.Handler, error) {
-	browser, err := ui.New(ui.Config{Datastore: cfg.Datastore, Identity: cfg.Identity, Catalog: cfg.Catalog, Search: cfg.Search, Log: cfg.Log, SecureCookies: cfg.SecureCookies,
+	browser, err := ui.New(ui.Config{Datastore: cfg.Datastore, Jobs: cfg.Jobs, Identity: cfg.Identity, Catalog: cfg.Catalog, Search: cfg.Search, Log: cfg.Log, SecureCookies: cfg.SecureCookies,
 		Ledger: cfg.Ledger, Access: ui.AccessServices{Access: cfg.Access, Sharing: cfg.Sharing, Opening: cfg.Opening, Notify: cfg.Notify},
 		Classify: cfg.Classify.Grades, Deid: cfg.Classify.Profiles})
 	if err != nil {

@@ -11,22 +11,23 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"dataport/internal/access"
 	"dataport/internal/catalog"
 	"dataport/internal/datastore"
 	"dataport/internal/identity"
 	"dataport/internal/ingest"
+	"dataport/internal/jobs"
 	"dataport/internal/validate"
 )
 
 // The data pages of a resource: a preview of its current rows, its data
 // versions with their quality reports (rollback, release), the upload form
 // and the status page of a load. Uploads are posted as multipart forms to
-// their own route, outside the 1 MiB form cap: the file is spooled to disk
-// while the browser shows its upload progress, then loaded in the
-// background while the status page refreshes itself (no JavaScript).
+// their own route, outside the 1 MiB form cap: the file is spooled to the
+// data dir while the browser shows its upload progress, then loaded by a
+// background job (internal/jobs), which a restart does not lose, while the
+// status page refreshes itself (no JavaScript).
 
 // dataPage is the data of the resource's data page.
 type dataPage struct {
@@ -108,12 +109,14 @@ type itemQualityRow struct {
 	NullPercent string
 }
 
-// loadPage shows a load's progress.
+// loadPage shows a load's progress and its job's.
 type loadPage struct {
 	Load     datastore.LoadStatus
+	Job      *jobs.Job // nil when the load has no job (any more)
 	Resource catalog.Resource
 	Percent  int
-	Loading  bool
+	Loading  bool // the page refreshes itself
+	Waiting  bool // the job has not started, or waits to try again
 }
 
 const maxUploadBytes = 8 << 30
@@ -142,7 +145,7 @@ func (s *server) dataPageHandler(w http.ResponseWriter, r *http.Request) error {
 
 // loadDataPage gathers the data page: versions, settings and a preview.
 func (s *server) loadDataPage(ctx context.Context, p identity.Principal, res catalog.Resource) (dataPage, error) {
-	page := dataPage{Resource: res, CanLoad: catalog.CanEdit(p, res) && res.Status != catalog.StatusRetired}
+	page := dataPage{Resource: res, CanLoad: s.jobs != nil && catalog.CanEdit(p, res) && res.Status != catalog.StatusRetired}
 	var err error
 	if page.Versions, err = s.datastore.Versions(ctx, p, res.ID, false); err != nil {
 		return page, err
@@ -282,6 +285,17 @@ func (s *server) loadPageHandler(w http.ResponseWriter, r *http.Request) error {
 	if l.TotalBytes > 0 {
 		page.Percent = int(min(100, l.Bytes*100/l.TotalBytes))
 	}
+	if s.jobs != nil {
+		if j, err := s.jobs.LoadJob(r.Context(), l.ID); err == nil {
+			page.Job = &j
+			// A load whose try failed is marked failed, but its job runs
+			// it again: the page follows it until the job is finished.
+			page.Loading = page.Loading || l.State == "failed" && !j.Finished()
+			page.Waiting = j.State != "running" && !j.Finished()
+		} else if !errors.Is(err, jobs.ErrNoJob) {
+			return err
+		}
+	}
 	if page.Loading {
 		w.Header().Set("Refresh", "2")
 	}
@@ -290,7 +304,8 @@ func (s *server) loadPageHandler(w http.ResponseWriter, r *http.Request) error {
 
 // uploadHandler receives the upload form (multipart: csrf_token first,
 // then file). It runs its own session and CSRF checks because the pages'
-// middleware reads forms under a 1 MiB cap.
+// middleware reads forms under a 1 MiB cap. The file is spooled to the data
+// dir and its load queued as a job with the load's registration.
 func (s *server) uploadHandler() http.Handler {
 	return s.loadSession(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes)
@@ -306,18 +321,17 @@ func (s *server) uploadHandler() http.Handler {
 		if err != nil {
 			return err
 		}
-		loadID, err := s.datastore.StartLoad(r.Context(), p, id, name, size)
+		loadID, err := s.jobs.EnqueueLoad(r.Context(), p, id, name, path, size)
 		if err != nil {
 			os.Remove(path)
 			return err
 		}
-		go s.loadInBackground(context.WithoutCancel(r.Context()), p, id, loadID, name, path, size)
 		return seeOther(w, r, "/loads/"+loadID, "")
 	}))
 }
 
-// spoolUpload checks the form's CSRF token and writes its file to a
-// temporary file, returning the file's name, path and size.
+// spoolUpload checks the form's CSRF token and writes its file to the
+// runner's spool, returning the file's name, path and size.
 func (s *server) spoolUpload(r *http.Request) (string, string, int64, error) {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "multipart/form-data" {
 		return "", "", 0, errBadForm
@@ -344,7 +358,7 @@ func (s *server) spoolUpload(r *http.Request) (string, string, int64, error) {
 			break
 		}
 	}
-	f, err := os.CreateTemp("", "dataport-upload-*")
+	f, err := s.jobs.SpoolFile()
 	if err != nil {
 		return "", "", 0, err
 	}
@@ -359,22 +373,6 @@ func (s *server) spoolUpload(r *http.Request) (string, string, int64, error) {
 		return "", "", 0, errBadForm
 	}
 	return part.FileName(), f.Name(), size, nil
-}
-
-func (s *server) loadInBackground(ctx context.Context, p identity.Principal, id, loadID, name, path string, size int64) {
-	defer os.Remove(path)
-	f, err := os.Open(path)
-	if err != nil {
-		s.log.ErrorContext(ctx, "upload: reopen spooled file", "err", err)
-		return
-	}
-	defer f.Close()
-	ctx, cancel := context.WithTimeout(ctx, 6*time.Hour)
-	defer cancel()
-	_, err = s.datastore.Load(ctx, p, id, datastore.LoadInput{File: f, Name: name, Size: size, LoadID: loadID})
-	if err != nil {
-		s.log.InfoContext(ctx, "upload refused or failed", "resource", id, "load", loadID, "err", err)
-	}
 }
 
 // stalePage lists, for each institution of the viewer, the resources whose

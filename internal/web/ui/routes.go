@@ -40,6 +40,7 @@ func (s *server) routes() *http.ServeMux {
 		{"POST /organizations/{id}/members/{user}/role", s.setMemberRole},
 		{"POST /organizations/{id}/members/{user}/remove", s.removeMember},
 		{"GET /admin/users", s.usersAdminPage},
+		{"GET /admin/jobs", s.jobsAdminPage},
 		{"GET /admin/users/{id}", s.userAdminPageHandler},
 		{"POST /admin/users/{id}/disable", s.userAdminAction(s.disableUser, "user_disabled")},
 		{"POST /admin/users/{id}/enable", s.userAdminAction(s.enableUser, "user_enabled")},
@@ -102,7 +103,7 @@ func (s *server) handler() http.Handler {
 	pages := capBody(s.loadSession(s.checkCSRF(s.routes())))
 	root := http.NewServeMux()
 	root.Handle("GET /static/{name}", s.assets)
-	if s.datastore != nil {
+	if s.datastore != nil && s.jobs != nil {
 		root.Handle("POST /resources/{id}/upload", s.uploadHandler()) // multipart, outside the form cap
 	}
 	root.Handle("/", pages)

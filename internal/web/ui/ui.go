@@ -14,6 +14,7 @@ import (
 	"dataport/internal/datastore"
 	"dataport/internal/deid"
 	"dataport/internal/identity"
+	"dataport/internal/jobs"
 	"dataport/internal/ledger"
 	"dataport/internal/search"
 )
@@ -28,6 +29,10 @@ type Config struct {
 	SecureCookies bool // set the Secure flag (and __Host- prefix) on cookies: true when served over https
 	// Datastore serves the data pages (data.go); nil leaves them out.
 	Datastore *datastore.Service
+	// Jobs runs the loads of uploaded files in the background and lists
+	// failed jobs to sysadmins (data.go, jobs_admin.go); nil leaves uploads
+	// through the browser and that list out.
+	Jobs *jobs.Runner
 	// Ledger serves the event histories, the verify pages and the audit page
 	// (ledger_history.go, audit.go); nil leaves them out.
 	Ledger *ledger.Service
@@ -50,6 +55,7 @@ type server struct {
 	pages    *pages
 
 	datastore *datastore.Service // the data pages (data.go)
+	jobs      *jobs.Runner       // uploads' loads and the failed jobs page (data.go, jobs_admin.go)
 	ledger    *ledger.Service    // event histories and the audit pages (audit.go)
 
 	grades   *classify.Service // the grading section (grading.go)
@@ -77,6 +83,7 @@ func New(cfg Config) (http.Handler, error) {
 	s := &server{datastore: cfg.Datastore, identity: cfg.Identity, catalog: cfg.Catalog, search: cfg.Search, acc: cfg.Access, log: cfg.Log,
 		cookies: newCookies(cfg.SecureCookies), assets: a, pages: p}
 	s.ledger = cfg.Ledger
+	s.jobs = cfg.Jobs
 	s.grades, s.profiles = cfg.Classify, cfg.Deid
 	return s.handler(), nil
 }

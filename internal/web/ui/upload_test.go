@@ -2,46 +2,19 @@ package ui_test
 
 import (
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"dataport/internal/access"
-	"dataport/internal/catalog"
-	"dataport/internal/datastore"
-	"dataport/internal/identity"
-	"dataport/internal/store"
-	"dataport/internal/store/storetest"
-	"dataport/internal/web/ui"
 )
 
 // newDataPortal is a portal whose data pages are on: the datastore on the
-// real access decision point.
+// real access decision point, uploads loaded by a running job runner.
 func newDataPortal(t *testing.T) *portal {
 	t.Helper()
-	db := storetest.Open(t, store.SQLite)
-	p := &portal{t: t, db: db, identity: identity.NewService(db), catalog: catalog.NewService(db)}
-	p.org = p.createInstitution("12110000000000001", "市交通委员会", "Municipal Transport Commission")
-	other := p.createInstitution("12110000000000002", "市生态环境局", "Municipal Ecology Bureau")
-	p.createUser("editor.li", identity.UserInput{Memberships: []identity.Membership{{OrganizationID: p.org.ID, Role: identity.RoleEditor}}})
-	p.createUser("outsider.zhao", identity.UserInput{Memberships: []identity.Membership{{OrganizationID: other.ID, Role: identity.RoleEditor}}})
-	p.published = p.publish(sampleInput("公交线路站点", "Bus routes and stops"))
-	acc := access.New(db, p.catalog, access.Config{Logger: slog.New(slog.DiscardHandler)})
-	t.Cleanup(acc.Close)
-	ds := datastore.New(datastore.Config{DB: db, Catalog: p.catalog, Access: acc, Log: slog.New(slog.DiscardHandler)})
-	h, err := ui.New(ui.Config{Identity: p.identity, Catalog: p.catalog, Access: ui.AccessServices{Access: acc}, Datastore: ds,
-		Log: slog.New(slog.NewTextHandler(t.Output(), nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	p.url = srv.URL
+	p, _ := newLoadingPortal(t, true)
 	return p
 }
 

@@ -1,0 +1,310 @@
+// Package jobs runs dataport's background work on River
+// (github.com/riverqueue/river), in the same database as everything else:
+// SQLite through riversqlite, PostgreSQL through riverdatabasesql with a pgx
+// listener (riverpgxv5) for prompt pickup. A job is queued in the
+// transaction of the change that causes it, so it exists exactly when the
+// change does; it survives a crash or a restart, is retried with backoff
+// when it fails, and a cluster runs it once. Periodic work runs once per
+// period in the whole cluster, on the elected leader's schedule.
+//
+// The wiring package (internal/app) opens one Runner per process, starts
+// it with the server and stops it on shutdown, letting running jobs finish
+// up to a deadline.
+package jobs
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"dataport/internal/datastore"
+	"dataport/internal/identity"
+	"dataport/internal/store"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// Config says how a process runs jobs.
+type Config struct {
+	// Node names this process among those sharing the database, and must
+	// stay the same across its restarts (NodeID derives one from the host
+	// and the data dir). Jobs a process with this name was running when it
+	// died are run again when it starts.
+	Node string
+	// DatabaseURL is the PostgreSQL DSN the store was opened with; the
+	// runner opens a small pgx pool on it to LISTEN for new jobs. Unused
+	// on SQLite.
+	DatabaseURL string
+	// SpoolDir holds uploads waiting for their load job (in the data dir,
+	// so that they survive a restart).
+	SpoolDir string
+
+	// Datastore and Identity run the load jobs; without Datastore there
+	// are none.
+	Datastore *datastore.Service
+	Identity  *identity.Service
+
+	// Periodic is the work run on a schedule, once per period in the cluster.
+	Periodic []Periodic
+	// Workers registers more job kinds (tests); nil adds none.
+	Workers *river.Workers
+
+	// PollInterval is how often the runner looks for jobs besides being
+	// told of new ones (default 1 s).
+	PollInterval time.Duration
+
+	Log *slog.Logger
+}
+
+// Runner queues and runs jobs on the store.
+type Runner struct {
+	db       *store.DB
+	client   *river.Client[*sql.Tx]
+	driver   riverdriver.Driver[*sql.Tx]
+	listen   *pgxpool.Pool // PostgreSQL: the pool LISTEN connections come from
+	node     string
+	local    string // the queue of jobs only this node can run (their files are in its data dir)
+	spoolDir string
+	ds       *datastore.Service
+	ids      *identity.Service
+	periodic map[string]Periodic
+	log      *slog.Logger
+}
+
+// Queues. Jobs that read this node's files go in its own queue; the rest
+// in the shared one, which any node works.
+const (
+	sharedQueue  = river.QueueDefault
+	sharedWorker = 4
+	localWorkers = 2 // loads at once: each takes a core and its batches' memory
+)
+
+// defaultTimeout bounds a job whose kind sets no timeout of its own.
+const defaultTimeout = 10 * time.Minute
+
+// Open applies River's migrations to db (idempotently, next to the store's
+// own) and returns a runner that queues jobs at once and works them once
+// started.
+func Open(ctx context.Context, db *store.DB, cfg Config) (*Runner, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Node == "" {
+		return nil, errors.New("jobs: Config.Node is empty")
+	}
+	r := &Runner{db: db, node: cfg.Node, local: localQueue(cfg.Node), spoolDir: cfg.SpoolDir, ds: cfg.Datastore, ids: cfg.Identity,
+		periodic: map[string]Periodic{}, log: cfg.Log}
+	if err := r.openDriver(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, db, r.driver, cfg.Log); err != nil {
+		r.Close()
+		return nil, err
+	}
+	client, err := river.NewClient(r.driver, r.clientConfig(cfg))
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	r.client = client
+	return r, nil
+}
+
+// openDriver picks River's driver for the store's dialect.
+func (r *Runner) openDriver(ctx context.Context, url string) error {
+	if r.db.Dialect == store.SQLite {
+		r.driver = riversqlite.New(r.db.DB)
+		return nil
+	}
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return fmt.Errorf("jobs: listener pool: %w", err)
+	}
+	pcfg.MinConns, pcfg.MaxConns = 0, 2
+	if r.listen, err = pgxpool.NewWithConfig(ctx, pcfg); err != nil {
+		return fmt.Errorf("jobs: listener pool: %w", err)
+	}
+	r.driver = riverdatabasesql.NewWithPgxListener(r.db.DB, r.listen)
+	return nil
+}
+
+// clientConfig is River's configuration: the queues, the workers of every
+// kind and the periodic work.
+func (r *Runner) clientConfig(cfg Config) *river.Config {
+	workers := cfg.Workers
+	if workers == nil {
+		workers = river.NewWorkers()
+	}
+	if r.ds != nil {
+		river.AddWorker(workers, &loadWorker{r: r})
+	}
+	river.AddWorker(workers, &periodicWorker{r: r})
+	var periodic []*river.PeriodicJob
+	for _, p := range cfg.Periodic {
+		r.periodic[p.Name] = p
+		periodic = append(periodic, p.schedule())
+	}
+	if r.spoolDir != "" {
+		sweep := Periodic{Name: "jobs.sweep_spool", Every: time.Hour, Run: r.sweepSpool}
+		r.periodic[sweep.Name] = sweep
+		periodic = append(periodic, sweep.schedule())
+	}
+	return &river.Config{
+		ID:                cfg.Node,
+		Queues:            map[string]river.QueueConfig{sharedQueue: {MaxWorkers: sharedWorker}, r.local: {MaxWorkers: localWorkers}},
+		Workers:           workers,
+		PeriodicJobs:      periodic,
+		JobTimeout:        defaultTimeout,
+		FetchPollInterval: cfg.PollInterval,
+		Logger:            slog.New(minLevel{cfg.Log.Handler(), slog.LevelWarn}), // River's start/stop chatter stays out of the log
+	}
+}
+
+// Start works jobs until Stop. Jobs that a process of the same node was
+// running when it died (killed, or the machine lost power) are run again
+// first; those of other nodes are when their timeout has passed (River's
+// rescuer).
+func (r *Runner) Start(ctx context.Context) error {
+	if err := r.recoverOrphans(ctx); err != nil {
+		return err
+	}
+	// Not ctx itself: its end would cancel the running jobs at once, while
+	// shutdown lets them finish (Stop).
+	if err := r.client.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("jobs: start: %w", err)
+	}
+	return nil
+}
+
+// Stop stops taking jobs and waits up to grace for the running ones to
+// finish. Then their contexts end and they get windup more to return; a
+// job cut short is made available again (River does not count the attempt)
+// and runs after the next start.
+func (r *Runner) Stop(grace, windup time.Duration) error {
+	soft, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := r.client.Stop(soft)
+	if err == nil {
+		return nil
+	}
+	r.log.Warn("jobs were still running at the shutdown deadline: they are cancelled and run again after the next start", "grace", grace)
+	hard, cancel := context.WithTimeout(context.Background(), windup)
+	defer cancel()
+	if err := r.client.StopAndCancel(hard); err != nil {
+		return fmt.Errorf("jobs: stop: %w", err)
+	}
+	return nil
+}
+
+// Close releases the runner's own connections (PostgreSQL's listener
+// pool). Call it after Stop.
+func (r *Runner) Close() {
+	if r.listen != nil {
+		r.listen.Close()
+	}
+}
+
+// Enqueue queues a job in tx: it runs only if tx commits, and not before.
+// It returns the job's id (that of the existing job when args is unique
+// and one is already queued).
+func (r *Runner) Enqueue(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
+	res, err := r.client.InsertTx(ctx, tx.Tx, args, opts)
+	if err != nil {
+		return 0, fmt.Errorf("jobs: enqueue %s: %w", args.Kind(), err)
+	}
+	return res.Job.ID, nil
+}
+
+// recoverOrphans makes the jobs this node was running when its previous
+// process died available again at once. River's client ids name nodes, and
+// a node runs one process at a time, so a job still marked running by this
+// node before it starts is one nobody runs.
+func (r *Runner) recoverOrphans(ctx context.Context) error {
+	res, err := r.client.JobList(ctx, river.NewJobListParams().States(rivertype.JobStateRunning).First(10000))
+	if err != nil {
+		return fmt.Errorf("jobs: list running jobs: %w", err)
+	}
+	now := time.Now().UTC()
+	params := &riverdriver.JobRescueManyParams{StuckHorizon: now.Add(time.Second)}
+	for _, j := range res.Jobs {
+		if len(j.AttemptedBy) == 0 || j.AttemptedBy[len(j.AttemptedBy)-1] != r.node {
+			continue
+		}
+		state, finalized := rivertype.JobStateAvailable, (*time.Time)(nil)
+		if j.Attempt >= j.MaxAttempts {
+			state, finalized = rivertype.JobStateDiscarded, &now
+		}
+		msg, _ := json.Marshal(rivertype.AttemptError{At: now, Attempt: j.Attempt, Error: "interrupted: the process running it stopped"})
+		params.ID = append(params.ID, j.ID)
+		params.Error = append(params.Error, msg)
+		params.FinalizedAt = append(params.FinalizedAt, finalized)
+		params.ScheduledAt = append(params.ScheduledAt, now)
+		params.State = append(params.State, string(state))
+	}
+	if len(params.ID) == 0 {
+		return nil
+	}
+	if _, err := r.driver.GetExecutor().JobRescueMany(ctx, params); err != nil {
+		return fmt.Errorf("jobs: recover interrupted jobs: %w", err)
+	}
+	r.log.InfoContext(ctx, "jobs interrupted by the previous stop run again", "jobs", len(params.ID))
+	return nil
+}
+
+// NodeID names the process serving dataDir on this host, the same across
+// its restarts: the host name and a digest of the data dir's absolute path.
+func NodeID(dataDir string) string {
+	host, _ := os.Hostname()
+	host = strings.Trim(nonName.ReplaceAllString(strings.ToLower(host), "-"), "-")
+	if host == "" {
+		host = "host"
+	}
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		abs = dataDir
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return fmt.Sprintf("%.40s-%s", host, hex.EncodeToString(sum[:4]))
+}
+
+var nonName = regexp.MustCompile(`[^a-z0-9]+`)
+
+// localQueue is the queue of node's own jobs (River's names: 64 characters
+// of lower-case letters, digits and single dashes).
+func localQueue(node string) string {
+	sum := sha256.Sum256([]byte(node))
+	return "node-" + hex.EncodeToString(sum[:8])
+}
+
+// minLevel drops the records of a handler below a level.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
+}
