@@ -207,13 +207,21 @@ func (p *plan) selectFields(fields, allowed []string, errs *validate.Errors) {
 		return
 	}
 	for k, f := range fields {
-		if i, ok := p.item(f, allowed); ok {
-			p.out = append(p.out, i)
-		} else {
+		i, ok := p.item(f, allowed)
+		switch {
+		case !ok:
 			errs.Add(fmt.Sprintf("fields[%d]", k), f, "is not an item you may read")
+		case slices.Contains(p.out, i):
+			errs.Add(fmt.Sprintf("fields[%d]", k), f, "is named twice")
+		default:
+			p.out = append(p.out, i)
 		}
 	}
 }
+
+// maxSearchWords bounds q: every word is a LIKE over each text item, and
+// SQLite refuses an expression tree past 1,000 levels (a 500 before).
+const maxSearchWords = 32
 
 func (p *plan) arg(v any) string {
 	p.args = append(p.args, v)
@@ -280,7 +288,12 @@ func (p *plan) search(d store.Dialect, q string, allowed []string, errs *validat
 	if d == store.Postgres {
 		like = "ILIKE"
 	}
-	for _, word := range strings.Fields(q) {
+	words := strings.Fields(q)
+	if len(words) > maxSearchWords {
+		errs.Add("q", q, "has %d words; at most %d are searched", len(words), maxSearchWords)
+		return
+	}
+	for _, word := range words {
 		ph := p.arg("%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(word) + "%")
 		var ors []string
 		for _, it := range p.items {

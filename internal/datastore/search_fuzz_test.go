@@ -150,6 +150,8 @@ func TestDatastoreSearchBoundsFiltersAndSort(t *testing.T) {
 		{"a bad direction", map[string]any{"sort": "name sideways"}, "sort[0]", "name sideways"},
 		{"33 sort keys", map[string]any{"sort": strings.Repeat("name,", 33)}, "sort", nil},
 		{"unknown items in name order", map[string]any{"filters": `{"zz": 1, "aa": 2, "mm": 3}`}, "filters[0].item", "aa"},
+		{"a field named twice", map[string]any{"fields": "name,lines,name"}, "fields[2]", "name"},
+		{"1,000 search words (an expression tree SQLite refused with a 500)", map[string]any{"q": strings.Repeat("朝阳 ", 1000)}, "q", strings.Repeat("朝阳 ", 1000)},
 	} {
 		t.Run(test.name, func(t *testing.T) {
 			test.params["resource_id"] = r.ID
