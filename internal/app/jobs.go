@@ -12,7 +12,11 @@ import (
 // openJobs opens the background job runner on the store (applying River's
 // migrations next to the store's) with the platform's periodic work.
 func (a *App) openJobs(ctx context.Context) (*jobs.Runner, error) {
-	return jobs.Open(ctx, a.DB, jobs.Config{Node: jobs.NodeID(a.Config.DataDir), DatabaseURL: a.Config.DatabaseURL,
+	node, err := jobs.NodeID(a.Config.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	return jobs.Open(ctx, a.DB, jobs.Config{Node: node, DatabaseURL: a.Config.DatabaseURL,
 		SpoolDir: filepath.Join(a.Config.DataDir, "spool"), Datastore: a.Datastore(), Identity: a.Identity, Log: a.Config.Log,
 		Periodic: []jobs.Periodic{
 			{Name: "review.deadlines", Every: time.Minute, Run: a.escalate},

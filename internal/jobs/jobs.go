@@ -14,12 +14,14 @@ package jobs
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -42,9 +44,9 @@ import (
 // Config says how a process runs jobs.
 type Config struct {
 	// Node names this process among those sharing the database, and must
-	// stay the same across its restarts (NodeID derives one from the host
-	// and the data dir). Jobs a process with this name was running when it
-	// died are run again when it starts.
+	// stay the same across its restarts (NodeID keeps one in the data dir).
+	// Jobs a process with this name was running when it died are run again
+	// when it starts.
 	Node string
 	// DatabaseURL is the PostgreSQL DSN the store was opened with; the
 	// runner opens a small pgx pool on it to LISTEN for new jobs. Unused
@@ -266,20 +268,36 @@ func (r *Runner) recoverOrphans(ctx context.Context) error {
 	return nil
 }
 
-// NodeID names the process serving dataDir on this host, the same across
-// its restarts: the host name and a digest of the data dir's absolute path.
-func NodeID(dataDir string) string {
+// NodeID returns the name of the node whose data dir is dataDir, the same
+// across its restarts whatever the host is called then: it is kept in the
+// data dir's node-id file, created on first use from the host name and a
+// random suffix. The data dir holds what only this node can read (spooled
+// uploads), so its jobs follow it. A copy of a data dir must not serve
+// beside its original: the two would be one node.
+func NodeID(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "node-id")
+	if b, err := os.ReadFile(path); err == nil {
+		if id := strings.TrimSpace(string(b)); id != "" {
+			return id, nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("jobs: node id: %w", err)
+	}
 	host, _ := os.Hostname()
 	host = strings.Trim(nonName.ReplaceAllString(strings.ToLower(host), "-"), "-")
 	if host == "" {
-		host = "host"
+		host = "node"
 	}
-	abs, err := filepath.Abs(dataDir)
-	if err != nil {
-		abs = dataDir
+	suffix := make([]byte, 4)
+	rand.Read(suffix)
+	id := fmt.Sprintf("%.40s-%s", host, hex.EncodeToString(suffix))
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return "", fmt.Errorf("jobs: node id: %w", err)
 	}
-	sum := sha256.Sum256([]byte(abs))
-	return fmt.Sprintf("%.40s-%s", host, hex.EncodeToString(sum[:4]))
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o640); err != nil {
+		return "", fmt.Errorf("jobs: node id: %w", err)
+	}
+	return id, nil
 }
 
 var nonName = regexp.MustCompile(`[^a-z0-9]+`)

@@ -397,3 +397,24 @@ func TestPeriodicWorkRunsOnStart(t *testing.T) {
 		}
 	})
 }
+
+// TestNodeIDIsKeptInTheDataDir: a data dir names the same node at every
+// start (its jobs and spooled files follow it, whatever the host is called
+// then); another data dir is another node.
+func TestNodeIDIsKeptInTheDataDir(t *testing.T) {
+	dir := t.TempDir()
+	first, err := jobs.NodeID(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := jobs.NodeID(dir)
+	if err != nil || again != first {
+		t.Errorf("second NodeID of the same data dir: %q (%v), want %q", again, err, first)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "node-id")); err != nil || strings.TrimSpace(string(b)) != first {
+		t.Errorf("node-id file: %q (%v), want %q", b, err, first)
+	}
+	if other, err := jobs.NodeID(t.TempDir()); err != nil || other == first {
+		t.Errorf("another data dir's node: %q (%v), the same as the first", other, err)
+	}
+}
