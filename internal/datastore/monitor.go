@@ -73,24 +73,6 @@ func (s *Service) CheckTimeliness(ctx context.Context, now time.Time) (int, erro
 	return n, err
 }
 
-// RunMonitor checks timeliness and reaps dead loads every interval until
-// ctx ends.
-func (s *Service) RunMonitor(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		s.Reap(ctx)
-		if _, err := s.CheckTimeliness(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			s.log.WarnContext(ctx, "datastore: timeliness check failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 // Stale lists an organization's flagged resources, for its members and
 // platform staff (the institution's dashboard).
 func (s *Service) Stale(ctx context.Context, actor identity.Principal, orgID string) ([]StaleResource, error) {
