@@ -8,9 +8,11 @@ package datastore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"dataport/internal/access"
@@ -80,6 +82,15 @@ type Service struct {
 	sql    SQLConfig
 	limits ingest.Limits
 	log    *slog.Logger
+
+	// sqlRead holds the read-only SQLite connections datastore_search_sql
+	// runs on (opened at first use): opening one reads the whole schema,
+	// which cost more than the statement itself.
+	sqlRead struct {
+		once sync.Once
+		db   *sql.DB
+		err  error
+	}
 }
 
 // New returns the datastore service.

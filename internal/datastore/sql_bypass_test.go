@@ -173,7 +173,7 @@ var sqlBypasses = []struct {
 		[]string{"built a value longer than 1 MB", "memory alloc", "out of memory", timeout}},
 	{"cross join of the resource with itself", `SELECT count(*) FROM "{BIG}" a, "{BIG}" b, "{BIG}" c`, []string{timeout}},
 	{"cross join finding its first row at once", `SELECT a.station_id FROM "{BIG}" a, "{BIG}" b, "{BIG}" c ` +
-		`WHERE (a.station_id = 'B0000' AND b.station_id = 'B0000' AND c.station_id = 'B0000') OR a.lines < 0`, []string{timeout}},
+		`WHERE (a.station_id = 'B0000' AND b.station_id = 'B0000' AND c.station_id = 'B0000') OR a.lines + b.lines + c.lines < 0`, []string{timeout}},
 	{"grouping a cross join", `SELECT a.name || b.name || c.name, count(*) FROM "{BIG}" a, "{BIG}" b, "{BIG}" c GROUP BY 1`, []string{timeout}},
 	{"sorting a cross join", `SELECT * FROM "{BIG}" a, "{BIG}" b, "{BIG}" c ORDER BY a.name || b.name || c.name DESC`, []string{timeout}},
 }

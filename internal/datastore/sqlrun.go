@@ -109,12 +109,10 @@ func (s *Service) runReadOnly(ctx context.Context, run sqlRun) ([]map[string]any
 }
 
 func (s *Service) runSQLite(ctx context.Context, query string, run sqlRun) ([]map[string]any, []RowField, bool, error) {
-	db, err := sql.Open("sqlite", sqliteReadDSN(s.db.Path))
+	db, err := s.sqliteReadDB()
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("datastore: open read-only connection: %w", err)
+		return nil, nil, false, err
 	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("datastore: open read-only connection: %w", err)
@@ -133,6 +131,25 @@ func (s *Service) runSQLite(ctx context.Context, query string, run sqlRun) ([]ma
 	}
 	defer rows.Close()
 	return collect(rows, run.maxRows)
+}
+
+// sqliteReadDB is the pool of read-only connections SQL statements run on:
+// two at most (a third statement waits for one, under its deadline), each
+// closed after a minute unused. Every statement sets its own limits and
+// authorizer on the connection it takes, and leaves a deny-all one behind.
+func (s *Service) sqliteReadDB() (*sql.DB, error) {
+	r := &s.sqlRead
+	r.once.Do(func() {
+		r.db, r.err = sql.Open("sqlite", sqliteReadDSN(s.db.Path))
+		if r.err != nil {
+			r.err = fmt.Errorf("datastore: open read-only connections: %w", r.err)
+			return
+		}
+		r.db.SetMaxOpenConns(2)
+		r.db.SetMaxIdleConns(2)
+		r.db.SetConnMaxIdleTime(time.Minute)
+	})
+	return r.db, r.err
 }
 
 // sqliteReadDSN opens the store's file read-only, as a URI (so '?', '#'
@@ -169,8 +186,9 @@ var sqliteImplicitFunctions = []string{"like", "current_date", "current_time", "
 // sqliteGuard interrupts the statement on its connection; release must
 // be called before the connection closes.
 type sqliteGuard struct {
-	mu sync.Mutex
-	db uintptr // the connection's sqlite3*, 0 once released
+	conn *sql.Conn
+	mu   sync.Mutex
+	db   uintptr // the connection's sqlite3*, 0 once released
 }
 
 // guardSQLite lowers the connection's limits and installs the authorizer
@@ -194,7 +212,7 @@ func guardSQLite(conn *sql.Conn, run sqlRun) (*sqliteGuard, error) {
 		}
 		return sqlite.AuthorizerDeny
 	}
-	g := &sqliteGuard{}
+	g := &sqliteGuard{conn: conn}
 	err := conn.Raw(func(driverConn any) error {
 		registerer, ok := driverConn.(sqlite.AuthorizerRegisterer)
 		if !ok {
@@ -245,10 +263,19 @@ func (g *sqliteGuard) interrupt() {
 	}
 }
 
+// release ends the guard: the connection goes back to the pool with an
+// authorizer that denies everything until the next statement sets its own.
 func (g *sqliteGuard) release() {
 	g.mu.Lock()
 	g.db = 0
 	g.mu.Unlock()
+	g.conn.Raw(func(driverConn any) error {
+		return driverConn.(sqlite.AuthorizerRegisterer).RegisterAuthorizer(denyAll)
+	})
+}
+
+func denyAll(sqlite.AuthorizerActionCode, string, string, string, string) sqlite.AuthorizerReturnCode {
+	return sqlite.AuthorizerDeny
 }
 
 func (s *Service) runPostgres(ctx context.Context, query string, run sqlRun) ([]map[string]any, []RowField, bool, error) {
