@@ -292,21 +292,39 @@ type badRecord struct {
 }
 
 func (l *loader) run(ctx context.Context) (DataVersion, error) {
-	if err := createTables(ctx, l.s.db, l.s.db.Dialect, l.table, l.res.Items); err != nil {
-		return DataVersion{}, err
-	}
-	w, err := l.s.newWriter(ctx, l)
-	if err != nil {
-		return DataVersion{}, err
-	}
 	batches := make(chan *batch, 2)
 	readErr := make(chan error, 1)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { readErr <- l.read(rctx, batches) }()
+	// The tables wait for the first batch: a file refused in its first
+	// rows leaves the schema as it was. Creating and dropping tables made
+	// every connection of the store re-read the whole schema, which slowed
+	// everyone's reads while bad uploads kept coming.
+	first, more := <-batches
+	if !more {
+		if err := <-readErr; err != nil {
+			return DataVersion{}, err
+		}
+		readErr <- nil
+	}
+	stop := func(err error) (DataVersion, error) {
+		cancel()
+		for range batches {
+		}
+		<-readErr
+		return DataVersion{}, err
+	}
+	if err := createTables(ctx, l.s.db, l.s.db.Dialect, l.table, l.res.Items); err != nil {
+		return stop(err)
+	}
+	w, err := l.s.newWriter(ctx, l)
+	if err != nil {
+		return stop(err)
+	}
 	var loaded int64
 	var werr error
-	for b := range batches {
+	write := func(b *batch) {
 		if werr == nil {
 			werr = w.write(ctx, b)
 			loaded += int64(b.n)
@@ -315,6 +333,12 @@ func (l *loader) run(ctx context.Context) (DataVersion, error) {
 		if werr != nil {
 			cancel()
 		}
+	}
+	if more {
+		write(first)
+	}
+	for b := range batches {
+		write(b)
 	}
 	if err := w.close(ctx, werr); werr == nil {
 		werr = err
