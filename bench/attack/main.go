@@ -53,14 +53,17 @@ func main() {
 	dataDir := flag.String("data", "", "demo data dir (default: a temporary one, removed after)")
 	bombMB := flag.Int("bomb-mb", 2048, "inflated size of the XLSX bomb's sheet, in MB")
 	lineMB := flag.Int("line-mb", 100, "length of the long CSV line, in MB")
+	hostile := flag.Bool("hostile", true, "send the hostile requests (false: every client reads, for comparison)")
+	flag.StringVar(&serverArgs, "server-args", "", "more arguments for `dataport demo`, space-separated (e.g. --cpuprofile /tmp/p.out)")
+	flag.DurationVar(&think, "think", 0, "pause of each reader between its reads, as a person's (0: read back to back)")
 	flag.Parse()
-	if err := run(*clients, *duration, *binary, *dataDir, *bombMB, *lineMB); err != nil {
+	if err := run(*clients, *duration, *binary, *dataDir, *bombMB, *lineMB, *hostile); err != nil {
 		fmt.Fprintln(os.Stderr, "attack:", err)
 		os.Exit(1)
 	}
 }
 
-func run(clients int, duration time.Duration, binary, dataDir string, bombMB, lineMB int) error {
+func run(clients int, duration time.Duration, binary, dataDir string, bombMB, lineMB int, hostile bool) error {
 	if clients < 5 {
 		return errors.New("-clients must be at least 5")
 	}
@@ -78,7 +81,8 @@ func run(clients int, duration time.Duration, binary, dataDir string, bombMB, li
 			return err
 		}
 	}
-	srv, err := benchsrv.Start(binary, "demo", "--data", dataDir, "--datastore-sql", "--anon-rate", "10000000", "--log-level", "error")
+	args := append([]string{"demo", "--data", dataDir, "--datastore-sql", "--anon-rate", "10000000", "--log-level", "error"}, strings.Fields(serverArgs)...)
+	srv, err := benchsrv.Start(binary, args...)
 	if err != nil {
 		return err
 	}
@@ -131,6 +135,9 @@ func run(clients int, duration time.Duration, binary, dataDir string, bombMB, li
 
 	r := &attack{base: srv.URL, t: t, bomb: bomb, lineMB: lineMB, answers: map[string]int{}, samples: map[string]string{}}
 	searchers, uploaders := max(clients/5, 1), max(clients/8, 1)
+	if !hostile {
+		searchers, uploaders = 0, 0
+	}
 	readers := clients - searchers - 2*uploaders
 	var wg sync.WaitGroup
 	deadline := time.Now().Add(duration)
@@ -151,10 +158,12 @@ func run(clients int, duration time.Duration, binary, dataDir string, bombMB, li
 	took, killed := srv.Stop()
 	stopped = true
 
-	fmt.Printf("%d clients for %s: %d readers, %d hostile searchers, %d bomb and %d long-line uploaders\n",
-		clients, duration, readers, searchers, uploaders, uploaders)
+	fmt.Printf("%d clients for %s: %d readers (pause %s between reads), %d hostile searchers, %d bomb and %d long-line uploaders\n",
+		clients, duration, readers, think, searchers, uploaders, uploaders)
 	fmt.Printf("normal reads: %d, errors %d, %.0f/s; p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
 		len(res.lat), res.errors, float64(len(res.lat))/duration.Seconds(), res.pct(50), res.pct(90), res.pct(99), res.pct(100))
+	fmt.Printf("  rows API p50 %.2f ms, p99 %.2f ms; package_search p50 %.2f ms, p99 %.2f ms\n",
+		pct(res.rows, 50), pct(res.rows, 99), pct(res.search, 50), pct(res.search, 99))
 	if res.first != "" {
 		fmt.Println("  first read error:", res.first)
 	}
@@ -311,17 +320,29 @@ func firstWords(s string) string {
 	return s
 }
 
+// think is the pause of each reader between reads; serverArgs are added
+// to the demo's command line.
+var (
+	think      time.Duration
+	serverArgs string
+)
+
 type results struct {
 	lat    []float64 // ms
+	rows   []float64 // ms, of the row reads alone
+	search []float64 // ms, of the package_search calls alone
 	errors int
 	first  string // the first error, to say what went wrong
 }
 
-func (r results) pct(p float64) float64 {
-	if len(r.lat) == 0 {
+func (r results) pct(p float64) float64 { return pct(r.lat, p) }
+
+// pct is the p-th percentile of sorted.
+func pct(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
 		return 0
 	}
-	return r.lat[min(int(float64(len(r.lat))*p/100), len(r.lat)-1)]
+	return sorted[min(int(float64(len(sorted))*p/100), len(sorted)-1)]
 }
 
 // readers runs n clients of normal reads for d and returns their latencies.
@@ -337,8 +358,10 @@ func (r *attack) readers(n int, d time.Duration) results {
 			rng := rand.New(rand.NewPCG(uint64(i), 7))
 			var mine results
 			for time.Now().Before(deadline) {
+				time.Sleep(think)
 				u := r.base + "/api/v1/resources/" + r.t.read + "/rows?limit=20&offset=" + fmt.Sprint(rng.IntN(50))
-				if rng.IntN(2) == 0 {
+				search := rng.IntN(2) == 0
+				if search {
 					u = r.base + "/api/3/action/package_search?rows=10&q=" + url.QueryEscape(words[rng.IntN(len(words))])
 				}
 				start := time.Now()
@@ -356,10 +379,17 @@ func (r *attack) readers(n int, d time.Duration) results {
 					}
 					continue
 				}
-				mine.lat = append(mine.lat, float64(time.Since(start).Microseconds())/1000)
+				ms := float64(time.Since(start).Microseconds()) / 1000
+				mine.lat = append(mine.lat, ms)
+				if search {
+					mine.search = append(mine.search, ms)
+				} else {
+					mine.rows = append(mine.rows, ms)
+				}
 			}
 			mu.Lock()
 			all.lat, all.errors = append(all.lat, mine.lat...), all.errors+mine.errors
+			all.rows, all.search = append(all.rows, mine.rows...), append(all.search, mine.search...)
 			if all.first == "" {
 				all.first = mine.first
 			}
@@ -368,6 +398,8 @@ func (r *attack) readers(n int, d time.Duration) results {
 	}
 	wg.Wait()
 	slices.Sort(all.lat)
+	slices.Sort(all.rows)
+	slices.Sort(all.search)
 	return all
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"dataport/internal/datastore"
 	"dataport/internal/identity"
@@ -329,16 +330,55 @@ const MaxUpload = 8 << 30
 // UploadHandler serves POST /api/v1/resources/{id}/data: the file streams
 // from the request into a new version without being held in memory. It
 // authenticates like the rest of the API (bearer token) but replaces the
-// API's 4 MiB body cap with MaxUpload for this route only.
+// API's 4 MiB body cap with MaxUpload for this route only. One user runs
+// at most UploadsPerUser uploads at once; another answers 429 before its
+// body is read, so one account cannot keep the cores busy reading files.
 func UploadHandler(cfg Config) http.Handler {
 	h := &handlers{id: cfg.Identity, ds: cfg.Datastore, log: cfg.Log}
+	running := &perUser{n: map[string]int{}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body := r.Body
 		authenticate(cfg.Identity, cfg.Log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if p := identity.FromContext(r.Context()); !p.IsAnonymous() {
+				if !running.take(p.UserID) {
+					w.Header().Set("Retry-After", "5")
+					writeJSONProblem(w, http.StatusTooManyRequests,
+						fmt.Sprintf("%d uploads of yours are being loaded; send this one when one of them has finished", UploadsPerUser), nil)
+					return
+				}
+				defer running.give(p.UserID)
+			}
 			r.Body = http.MaxBytesReader(w, body, MaxUpload)
 			h.upload(w, r)
 		})).ServeHTTP(w, r)
 	})
+}
+
+// UploadsPerUser is how many uploads one user may run at once.
+const UploadsPerUser = 2
+
+// perUser counts the uploads each user is running.
+type perUser struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *perUser) take(userID string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n[userID] >= UploadsPerUser {
+		return false
+	}
+	c.n[userID]++
+	return true
+}
+
+func (c *perUser) give(userID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n[userID]--; c.n[userID] <= 0 {
+		delete(c.n, userID)
+	}
 }
 
 func (h *handlers) upload(w http.ResponseWriter, r *http.Request) {
