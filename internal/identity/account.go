@@ -33,22 +33,10 @@ func (s *Service) Users(ctx context.Context, actor Principal, f UserFilter) ([]U
 		f.Limit = 500
 	}
 	q := strings.ToLower(strings.TrimSpace(f.Q))
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM users
+	ids, err := store.Strings(ctx, s.db, `SELECT id FROM users
 		WHERE ($1 = '' OR username > $1) AND ($2 = '' OR username LIKE $3 OR lower(display_name) LIKE $3)
 		ORDER BY username LIMIT $4`, f.After, q, "%"+q+"%", f.Limit)
 	if err != nil {
-		return nil, err
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Close(); err != nil {
 		return nil, err
 	}
 	out := make([]User, 0, len(ids))
@@ -203,20 +191,8 @@ func endAccess(ctx context.Context, tx *store.Tx, actor Principal, userID, keep 
 	if !tokens {
 		return ended, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id`, userID)
+	ids, err := store.Strings(ctx, tx, `SELECT id FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id`, userID)
 	if err != nil {
-		return ended, err
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return ended, err
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Close(); err != nil {
 		return ended, err
 	}
 	for _, id := range ids {

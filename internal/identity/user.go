@@ -220,24 +220,11 @@ func (s *Service) userByID(ctx context.Context, q store.Querier, id string) (Use
 
 // Members lists the users of an organization with their role there.
 func (s *Service) Members(ctx context.Context, orgID string) ([]User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id
+	ids, err := store.Strings(ctx, s.db, `SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id
 		WHERE m.organization_id = $1 ORDER BY u.username`, orgID)
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
 	out := make([]User, 0, len(ids))
 	for _, id := range ids {
 		u, err := s.userByID(ctx, s.db, id)
