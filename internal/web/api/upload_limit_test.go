@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
@@ -35,22 +36,26 @@ func TestUploadsPerUser(t *testing.T) {
 				resp.Body.Close()
 				done <- resp.StatusCode
 			}()
-			if _, err := io.WriteString(pw, "line_no\n"); err != nil { // returns once the handler reads the body
+			if _, err := io.WriteString(pw, "line_no\n"); err != nil {
 				t.Fatal(err)
 			}
 		}
-		code, body := call(t, "POST", url, w.editor, "text/csv", "line_no\n1\n")
-		if code != http.StatusTooManyRequests || !strings.Contains(body, "uploads of yours are being loaded") {
-			t.Errorf("a third upload while two run: %d %s", code, body)
-		}
+		// The two are running once their handlers have read their first
+		// bytes; until then a third may still get in (with a header the
+		// resource lacks, it is refused without loading anything).
+		eventually(t, "a third upload while two run is answered 429", func() bool {
+			code, body := call(t, "POST", url, w.editor, "text/csv", "no_such_item\n1\n")
+			return code == http.StatusTooManyRequests && strings.Contains(body, "uploads of yours are being loaded")
+		})
 		io.WriteString(writers[0], "1\n")
 		writers[0].Close()
 		if code := <-done; code != http.StatusCreated {
 			t.Fatalf("the first upload: %d", code)
 		}
-		if code, body := call(t, "POST", url, w.editor, "text/csv", "line_no\n1\n2\n"); code != http.StatusCreated {
-			t.Errorf("an upload once one had ended: %d %s", code, body)
-		}
+		eventually(t, "an upload once one has ended is loaded", func() bool {
+			code, _ := call(t, "POST", url, w.editor, "text/csv", "line_no\n1\n2\n")
+			return code == http.StatusCreated
+		})
 		for _, pw := range writers[1:] {
 			pw.CloseWithError(io.ErrUnexpectedEOF)
 		}
@@ -58,4 +63,14 @@ func TestUploadsPerUser(t *testing.T) {
 			<-done
 		}
 	})
+}
+
+// eventually fails the test when ok has not held within five seconds.
+func eventually(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within 5 s: %s", what)
+		}
+	}
 }
