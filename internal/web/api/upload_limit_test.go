@@ -1,8 +1,11 @@
 package api_test
 
 import (
-	"io"
+	"bufio"
+	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -14,54 +17,53 @@ import (
 
 // TestUploadsPerUser: while a user has api.UploadsPerUser uploads being
 // read, another of theirs is answered 429 with Retry-After before its body
-// is read; once one ends, the next is taken.
+// is read; once they end, the next is taken. Each held upload asks for
+// "100 Continue", which the server sends when its handler starts reading
+// the body, so the test knows it holds its place.
 func TestUploadsPerUser(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		w := newAccountWorld(t, db)
-		url := w.base + "/resources/" + w.resourceID + "/data?name=lines.csv"
-		var writers []*io.PipeWriter
-		done := make(chan int, api.UploadsPerUser)
+		u, err := url.Parse(w.base + "/resources/" + w.resourceID + "/data?name=lines.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		const body = "line_no\n1\n"
+		type held struct {
+			conn net.Conn
+			r    *bufio.Reader
+		}
+		var uploads []held
 		for range api.UploadsPerUser {
-			pr, pw := io.Pipe()
-			writers = append(writers, pw)
-			req, _ := http.NewRequest(http.MethodPost, url, pr)
-			req.Header.Set("Authorization", "Bearer "+w.editor)
-			req.Header.Set("Content-Type", "text/csv")
-			go func() {
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					done <- 0
-					return
-				}
-				resp.Body.Close()
-				done <- resp.StatusCode
-			}()
-			if _, err := io.WriteString(pw, "line_no\n"); err != nil {
+			conn, err := net.Dial("tcp", u.Host)
+			if err != nil {
 				t.Fatal(err)
 			}
+			defer conn.Close()
+			fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: text/csv\r\n"+
+				"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n", u.RequestURI(), u.Host, w.editor, len(body))
+			r := bufio.NewReader(conn)
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			resp, err := http.ReadResponse(r, nil)
+			if err != nil || resp.StatusCode != http.StatusContinue {
+				t.Fatalf("held upload: %v %v; want 100 Continue", resp, err)
+			}
+			uploads = append(uploads, held{conn, r})
 		}
-		// The two are running once their handlers have read their first
-		// bytes; until then a third may still get in (with a header the
-		// resource lacks, it is refused without loading anything).
-		eventually(t, "a third upload while two run is answered 429", func() bool {
-			code, body := call(t, "POST", url, w.editor, "text/csv", "no_such_item\n1\n")
-			return code == http.StatusTooManyRequests && strings.Contains(body, "uploads of yours are being loaded")
-		})
-		io.WriteString(writers[0], "1\n")
-		writers[0].Close()
-		if code := <-done; code != http.StatusCreated {
-			t.Fatalf("the first upload: %d", code)
+		code, answer := call(t, "POST", u.String(), w.editor, "text/csv", body)
+		if code != http.StatusTooManyRequests || !strings.Contains(answer, "uploads of yours are being loaded") {
+			t.Errorf("an upload while two run: %d %s", code, answer)
 		}
-		eventually(t, "an upload once one has ended is loaded", func() bool {
-			code, _ := call(t, "POST", url, w.editor, "text/csv", "line_no\n1\n2\n")
+		for _, h := range uploads {
+			h.conn.Write([]byte(body))
+			resp, err := http.ReadResponse(h.r, nil)
+			if err != nil || resp.StatusCode != http.StatusCreated {
+				t.Errorf("held upload: %v %v; want 201", resp, err)
+			}
+		}
+		eventually(t, "an upload once the others have ended is loaded", func() bool {
+			code, _ := call(t, "POST", u.String(), w.editor, "text/csv", body)
 			return code == http.StatusCreated
 		})
-		for _, pw := range writers[1:] {
-			pw.CloseWithError(io.ErrUnexpectedEOF)
-		}
-		for range writers[1:] {
-			<-done
-		}
 	})
 }
 
