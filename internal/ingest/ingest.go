@@ -87,6 +87,10 @@ type FileInfo struct {
 	Sheet     string `json:"sheet,omitempty"`     // XLSX
 	// ExcelSerials: dates may come as spreadsheet serial numbers.
 	ExcelSerials bool `json:"-"`
+	// SHA256 is the hex SHA-256 of the whole file, where the reader had to
+	// keep the file to read it (XLSX): it is hashed only once it has
+	// passed the workbook checks, so a refused zip bomb costs no hashing.
+	SHA256 string `json:"-"`
 }
 
 // Options choose how a file is read.

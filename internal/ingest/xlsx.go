@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -48,6 +50,10 @@ func openXLSXIn(dir string, r io.Reader, sheet string, lim Limits) (*xlsxReader,
 	if err := checkWorkbook(path, size, lim); err != nil {
 		return nil, err
 	}
+	sum, err := fileSHA256(path)
+	if err != nil {
+		return nil, err
+	}
 	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: lim.MaxUnzipBytes,
 		UnzipXMLSizeLimit: min(xlsxXMLLimit, lim.MaxUnzipBytes), TmpDir: dir})
 	os.Remove(path) // excelize has unzipped what it needs, to memory or to dir
@@ -70,13 +76,27 @@ func openXLSXIn(dir string, r io.Reader, sheet string, lim Limits) (*xlsxReader,
 		f.Close()
 		return nil, &FileError{Reason: "sheet " + sheet + " cannot be read: " + err.Error()}
 	}
-	x := &xlsxReader{f: f, rows: rows, dir: dir, info: FileInfo{Format: XLSX, Sheet: sheet, ExcelSerials: true}}
+	x := &xlsxReader{f: f, rows: rows, dir: dir, info: FileInfo{Format: XLSX, Sheet: sheet, ExcelSerials: true, SHA256: sum}}
 	if err := x.readHeader(lim); err != nil {
 		x.rows.Close()
 		x.f.Close()
 		return nil, err
 	}
 	return x, nil
+}
+
+// fileSHA256 is the hex SHA-256 of the file at path.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("ingest: xlsx: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("ingest: xlsx: hash the workbook: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // spool copies r to a new file at path, refusing more than max bytes.
