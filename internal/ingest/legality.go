@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"dataport/internal/catalog"
+	"dataport/internal/classify"
 )
 
 // PersonalInfoCheck finds personal information in a column. It is the
@@ -45,7 +46,7 @@ func (DefaultPersonalInfoCheck) CheckColumn(item catalog.Item, values []string) 
 		kind  string
 		match func(string) bool
 	}{
-		{"id_card", func(s string) bool { return ValidIDCard(strings.ToUpper(s)) }},
+		{"id_card", classify.ValidResidentID},
 		{"mobile_phone", mobilePattern.MatchString},
 		{"email", emailPattern.MatchString},
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"dataport/internal/catalog"
+	"dataport/internal/classify"
 	"dataport/internal/identity"
 	"dataport/internal/validate"
 
@@ -45,7 +46,7 @@ var ruleEnv = func() *cel.Env {
 		cel.Variable("value", cel.DynType),
 		cel.Variable("row", cel.MapType(cel.StringType, cel.DynType)),
 		cel.Function("gb11643", cel.Overload("gb11643_string", []*cel.Type{cel.StringType}, cel.BoolType,
-			cel.UnaryBinding(checkBinding(ValidIDCard)))),
+			cel.UnaryBinding(checkBinding(classify.ValidResidentID)))),
 		cel.Function("gb32100", cel.Overload("gb32100_string", []*cel.Type{cel.StringType}, cel.BoolType,
 			cel.UnaryBinding(checkBinding(func(s string) bool { return identity.CheckUSCC(s) == nil })))),
 	)
@@ -159,25 +160,4 @@ func celValue(v any) any {
 		return types.NullValue
 	}
 	return v
-}
-
-var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-
-// ValidIDCard reports whether s is a GB 11643 citizen identity number: 17
-// digits, a valid birth date, and the right check character (0–9 or X).
-func ValidIDCard(s string) bool {
-	if len(s) != 18 {
-		return false
-	}
-	sum := 0
-	for i := 0; i < 17; i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-		sum += int(s[i]-'0') * idWeights[i]
-	}
-	if _, err := time.Parse("20060102", s[6:14]); err != nil {
-		return false
-	}
-	return "10X98765432"[sum%11] == s[17] || (s[17] == 'x' && sum%11 == 2)
 }
