@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"dataport/internal/catalog"
+	"dataport/internal/fuzztest"
 	"dataport/internal/validate"
 
 	"github.com/google/go-cmp/cmp"
@@ -61,7 +62,7 @@ func FuzzParseRules(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var rs *RuleSet
 		var err error
-		within(t, "ParseRules", func() { rs, err = ParseRules(data) })
+		fuzztest.Within(t, "ParseRules", func() { rs, err = ParseRules(data) })
 		if err != nil {
 			var verrs validate.Errors
 			if !errors.As(err, &verrs) || len(verrs) == 0 {
@@ -84,7 +85,7 @@ func FuzzParseRules(f *testing.F) {
 		}
 		for _, res := range samples {
 			var g Grading
-			within(t, "Grade", func() { g, err = rs.Grade(res, Facts{Subject: "14"}) })
+			fuzztest.Within(t, "Grade", func() { g, err = rs.Grade(res, Facts{Subject: "14"}) })
 			if err != nil {
 				continue // a rule may fail at run time (as 1/0 does); Grade reports it
 			}
@@ -114,23 +115,6 @@ func checkGrading(t *testing.T, rs *RuleSet, g Grading) {
 	}
 	if len(g.Reasons) > 0 && severity(g.Reasons[0]) != top {
 		t.Fatalf("the first reason %+v is not the most severe", g.Reasons[0])
-	}
-}
-
-// within runs fn and fails the test when it has not returned in three seconds.
-func within(t *testing.T, what string, fn func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn()
-	}()
-	timer := time.NewTimer(3 * time.Second)
-	defer timer.Stop()
-	select {
-	case <-done:
-	case <-timer.C:
-		t.Fatalf("%s has not returned after 3 s", what)
 	}
 }
 

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
+	"dataport/internal/fuzztest"
 	"dataport/internal/validate"
 
 	"github.com/google/go-cmp/cmp"
@@ -37,7 +37,7 @@ func FuzzReadARX(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var h *Hierarchy
 		var err error
-		within(t, "ReadARX", func() { h, err = ReadARX(bytes.NewReader(data)) })
+		fuzztest.Within(t, "ReadARX", func() { h, err = ReadARX(bytes.NewReader(data)) })
 		if err != nil {
 			return
 		}
@@ -121,7 +121,7 @@ func FuzzParseProfile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var p Profile
 		var err error
-		within(t, "ParseProfile", func() { p, err = ParseProfile(data) })
+		fuzztest.Within(t, "ParseProfile", func() { p, err = ParseProfile(data) })
 		if err != nil {
 			var verrs validate.Errors
 			if !errors.As(err, &verrs) || len(verrs) == 0 {
@@ -181,7 +181,7 @@ func FuzzBuildHierarchy(f *testing.F) {
 		values := strings.Split(column, "\n")
 		var h *Hierarchy
 		var err error
-		within(t, "BuildHierarchy", func() { h, err = BuildHierarchy(spec, values, t.TempDir()) })
+		fuzztest.Within(t, "BuildHierarchy", func() { h, err = BuildHierarchy(spec, values, t.TempDir()) })
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("an empty error")
@@ -195,21 +195,4 @@ func FuzzBuildHierarchy(f *testing.F) {
 			}
 		}
 	})
-}
-
-// within runs fn and fails the test when it has not returned in three seconds.
-func within(t *testing.T, what string, fn func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn()
-	}()
-	timer := time.NewTimer(3 * time.Second)
-	defer timer.Stop()
-	select {
-	case <-done:
-	case <-timer.C:
-		t.Fatalf("%s has not returned after 3 s", what)
-	}
 }

@@ -5,9 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"dataport/internal/catalog"
+	"dataport/internal/fuzztest"
 	"dataport/internal/validate"
 )
 
@@ -41,7 +41,7 @@ func FuzzQualityRules(f *testing.F) {
 	f.Fuzz(func(t *testing.T, item, expr, record string) {
 		var rules *Rules
 		var err error
-		ruleWithin(t, "CompileRules", func() { rules, err = CompileRules(items, []QualityRule{{Item: item, Expr: expr}}) })
+		fuzztest.Within(t, "CompileRules", func() { rules, err = CompileRules(items, []QualityRule{{Item: item, Expr: expr}}) })
 		if err != nil {
 			var verrs validate.Errors
 			if !errors.As(err, &verrs) || len(verrs) != 1 || (verrs[0].Field != "rules[0].item" && verrs[0].Field != "rules[0].expr") {
@@ -55,7 +55,7 @@ func FuzzQualityRules(f *testing.F) {
 		converted := m.Convert(2, cells, vals, nil)
 		before := slices.Clone(vals)
 		var found []RowError
-		ruleWithin(t, "Check", func() { found = rules.Check(2, m, vals, nil) })
+		fuzztest.Within(t, "Check", func() { found = rules.Check(2, m, vals, nil) })
 		if len(found) > 1 {
 			t.Fatalf("one rule gave %d errors: %v", len(found), found)
 		}
@@ -69,21 +69,4 @@ func FuzzQualityRules(f *testing.F) {
 			t.Fatalf("values changed without an error: %v → %v", before, vals)
 		}
 	})
-}
-
-// ruleWithin runs fn and fails the test when it has not returned in three seconds.
-func ruleWithin(t *testing.T, what string, fn func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn()
-	}()
-	timer := time.NewTimer(3 * time.Second)
-	defer timer.Stop()
-	select {
-	case <-done:
-	case <-timer.C:
-		t.Fatalf("%s has not returned after 3 s", what)
-	}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"dataport/internal/fuzztest"
+
 	"sigs.k8s.io/yaml"
 )
 
@@ -60,25 +62,9 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-func parseWithin(t *testing.T, data []byte, name string) (*Calendar, error) {
-	type answer struct {
-		c   *Calendar
-		err error
-	}
-	done := make(chan answer, 1)
-	go func() {
-		c, err := parse(data, name)
-		done <- answer{c, err}
-	}()
-	timer := time.NewTimer(3 * time.Second)
-	defer timer.Stop()
-	select {
-	case a := <-done:
-		return a.c, a.err
-	case <-timer.C:
-		t.Fatalf("parse has not returned after 3 s")
-		return nil, nil
-	}
+func parseWithin(t *testing.T, data []byte, name string) (c *Calendar, err error) {
+	fuzztest.Within(t, "parse", func() { c, err = parse(data, name) })
+	return c, err
 }
 
 func mustDay(t *testing.T, s string) time.Time {

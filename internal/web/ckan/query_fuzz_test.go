@@ -2,10 +2,11 @@ package ckan
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
-	"time"
 
+	"dataport/internal/fuzztest"
 	"dataport/internal/search"
 
 	"github.com/google/go-cmp/cmp"
@@ -51,25 +52,9 @@ func FuzzTokenize(f *testing.F) {
 	})
 }
 
-func tokenizeWithin3s(t *testing.T, q string) ([]term, error) {
-	type answer struct {
-		terms []term
-		err   error
-	}
-	done := make(chan answer, 1)
-	go func() {
-		terms, err := tokenize(q)
-		done <- answer{terms, err}
-	}()
-	timer := time.NewTimer(3 * time.Second)
-	defer timer.Stop()
-	select {
-	case a := <-done:
-		return a.terms, a.err
-	case <-timer.C:
-		t.Fatalf("tokenize(%q) has not returned after 3 s", q)
-		return nil, nil
-	}
+func tokenizeWithin3s(t *testing.T, q string) (terms []term, err error) {
+	fuzztest.Within(t, fmt.Sprintf("tokenize(%q)", q), func() { terms, err = tokenize(q) })
+	return terms, err
 }
 
 // render writes terms back as a query in one canonical form.
