@@ -159,7 +159,8 @@ type State struct {
 	Status      Status     `json:"status"`
 	DueAt       *time.Time `json:"due_at"`
 	EscalatedAt *time.Time `json:"escalated_at"`
-	Reason      string     `json:"reason"` // the last decision's comment, or the rule's reason for refusing
+	AnswerDueAt *time.Time `json:"answer_due_at,omitempty"` // while it waits for more material: when it expires unanswered
+	Reason      string     `json:"reason"`                  // the last decision's comment, or the rule's reason for refusing
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`
 	Steps       []Entry    `json:"steps,omitempty"` // the history
@@ -168,7 +169,7 @@ type State struct {
 }
 
 func (s *State) attach(c Case) {
-	*s = State{Status: c.Status, DueAt: c.DueAt, EscalatedAt: c.EscalatedAt, Reason: c.Reason, CreatedAt: c.CreatedAt,
+	*s = State{Status: c.Status, DueAt: c.DueAt, EscalatedAt: c.EscalatedAt, AnswerDueAt: c.AnswerDueAt, Reason: c.Reason, CreatedAt: c.CreatedAt,
 		UpdatedAt: c.UpdatedAt, Steps: c.History, c: c}
 }
 
