@@ -16,8 +16,10 @@ type Filter struct {
 	Kind string // one kind ("" every registered kind)
 	// Side is "sent" (filed for the caller's organizations), "received"
 	// (about subjects they hold), "queue" (waiting for the caller's
-	// decision, oldest deadline first), or "" for every case the caller
-	// may see (everything for platform staff).
+	// decision, oldest deadline first), "answer" (waiting for the caller's
+	// answer to a request for more information, oldest deadline first),
+	// or "" for every case the caller may see (everything for platform
+	// staff).
 	Side   string
 	Status Status // "" any
 	Limit  int    // 1–500, default 100
@@ -62,6 +64,10 @@ func (s *Service) List(ctx context.Context, p identity.Principal, f Filter) ([]C
 	case "queue":
 		exact = b.queue(p, kinds)
 		order = "c.due_at, c.id"
+	case "answer":
+		b.add("c.status = $?", string(StatusMoreInfo))
+		b.conds = append(b.conds, "(c.filer_user_id = "+b.arg(p.UserID)+" OR c.filer_org_id IN ("+b.list(p.OrgIDs())+"))")
+		order = "c.answer_due_at, c.id"
 	default:
 		if !p.IsPlatformStaff() {
 			b.member(p, kinds)
