@@ -31,16 +31,24 @@ func CanRetire(p identity.Principal, r Resource) bool {
 // are also seen by platform staff.
 func CanView(p identity.Principal, r Resource) bool {
 	switch {
-	case CanEdit(p, r):
+	case CanEdit(p, r) || Public(r):
 		return true
 	case r.Classification == ClassCore:
 		return r.Status != StatusDraft && (p.IsPlatformStaff() || p.RoleIn(r.OrganizationID) != "")
-	case r.Status == StatusPublished || r.Status == StatusRetired:
-		return true
 	default:
 		return r.Status != StatusDraft && p.IsPlatformStaff()
 	}
 }
+
+// Public reports whether anyone at all, signed in or not, may see r's
+// entry: it is published or retired, and it is not core data. The search
+// index's audience, CKAN's private flag and CanView all ask it.
+func Public(r Resource) bool {
+	return (r.Status == StatusPublished || r.Status == StatusRetired) && r.Classification != ClassCore
+}
+
+// publicSQL is Public as a condition on the resources table (List).
+const publicSQL = "(status IN ('published', 'retired') AND classification <> 'core')"
 
 // CanRevise: platform operators (and sysadmins), who review resources, may
 // change a published one in place (Revise); institutions edit drafts.

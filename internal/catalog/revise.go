@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"dataport/internal/identity"
@@ -35,11 +34,8 @@ func (s *Service) CreateWithID(ctx context.Context, actor identity.Principal, or
 func (s *Service) Revise(ctx context.Context, actor identity.Principal, id string, in Input, comment string) (Resource, error) {
 	in.Normalize()
 	return s.change(ctx, actor, id, "revised", strings.TrimSpace(comment), func(r *Resource) error {
-		if !CanRevise(actor) {
-			return identity.ErrForbidden
-		}
-		if r.Status != StatusPublished {
-			return fmt.Errorf("%w: only published resources can be revised (this one is %s)", ErrState, r.Status)
+		if err := Check(actor, *r, ActionRevise); err != nil {
+			return err
 		}
 		if err := in.Validate(); err != nil {
 			return err

@@ -74,11 +74,8 @@ func nextCode(ctx context.Context, tx *store.Tx, orgCode, subject string) (strin
 func (s *Service) Update(ctx context.Context, actor identity.Principal, id string, in Input) (Resource, error) {
 	in.Normalize()
 	return s.change(ctx, actor, id, "updated", "", func(r *Resource) error {
-		if !CanEdit(actor, *r) {
-			return identity.ErrForbidden
-		}
-		if r.Status != StatusDraft && r.Status != StatusReturned {
-			return fmt.Errorf("%w: only draft or returned resources can be edited (this one is %s)", ErrState, r.Status)
+		if err := Check(actor, *r, ActionEdit); err != nil {
+			return err
 		}
 		if err := in.Validate(); err != nil {
 			return err
@@ -103,11 +100,8 @@ var errNoChange = errors.New("no change")
 // Submit sends a draft or returned resource to the platform operator for review.
 func (s *Service) Submit(ctx context.Context, actor identity.Principal, id string) (Resource, error) {
 	return s.change(ctx, actor, id, "submitted", "", func(r *Resource) error {
-		if !CanEdit(actor, *r) {
-			return identity.ErrForbidden
-		}
-		if r.Status != StatusDraft && r.Status != StatusReturned {
-			return fmt.Errorf("%w: only draft or returned resources can be submitted (this one is %s)", ErrState, r.Status)
+		if err := Check(actor, *r, ActionSubmit); err != nil {
+			return err
 		}
 		r.Status = StatusSubmitted
 		return nil
@@ -137,11 +131,8 @@ func (s *Service) Review(ctx context.Context, actor identity.Principal, id strin
 	}
 	action := map[Decision]string{Approve: "published", Return: "returned"}[d]
 	return s.change(ctx, actor, id, action, comment, func(r *Resource) error {
-		if !CanReview(actor) {
-			return identity.ErrForbidden
-		}
-		if r.Status != StatusSubmitted {
-			return fmt.Errorf("%w: only submitted resources can be reviewed (this one is %s)", ErrState, r.Status)
+		if err := Check(actor, *r, ActionReview); err != nil {
+			return err
 		}
 		r.ReviewComment = comment
 		if d == Approve {
@@ -160,11 +151,8 @@ func (s *Service) Retire(ctx context.Context, actor identity.Principal, id, reas
 		return Resource{}, validate.Errors{{Field: "reason", Message: "is required: say why the resource is retired"}}
 	}
 	return s.change(ctx, actor, id, "retired", reason, func(r *Resource) error {
-		if !CanRetire(actor, *r) {
-			return identity.ErrForbidden
-		}
-		if r.Status != StatusPublished {
-			return fmt.Errorf("%w: only published resources can be retired (this one is %s)", ErrState, r.Status)
+		if err := Check(actor, *r, ActionRetire); err != nil {
+			return err
 		}
 		r.Status = StatusRetired
 		return nil
@@ -180,7 +168,7 @@ func (s *Service) change(ctx context.Context, actor identity.Principal, id, acti
 		if r, err = lockResource(ctx, tx, id); err != nil {
 			return err
 		}
-		if !CanView(actor, r) {
+		if !Actions(actor, r).Has(ActionView) {
 			return fmt.Errorf("resource %q: %w", id, store.ErrNotFound)
 		}
 		before := r
@@ -337,7 +325,7 @@ func (q *query) visibleTo(p identity.Principal) {
 	if p.Has(identity.PlatformSysadmin) {
 		return
 	}
-	conds := []string{"(status IN ('published', 'retired') AND classification <> 'core')"}
+	conds := []string{publicSQL}
 	if p.IsPlatformStaff() {
 		conds = []string{"status <> 'draft'"}
 	}
