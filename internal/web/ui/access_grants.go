@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"dataport/internal/access"
@@ -213,6 +214,14 @@ type keptList struct {
 	Org    identity.Organization
 	Status opening.ListStatus // "" until the list is created
 	Path   string
+}
+
+// yearParam reads ?year=, defaulting to this year in Beijing.
+func yearParam(r *http.Request) int {
+	if y, err := strconv.Atoi(r.URL.Query().Get("year")); err == nil && y >= 2000 && y <= 2100 {
+		return y
+	}
+	return time.Now().In(beijing).Year()
 }
 
 // openListsPage shows the year's published open lists (and the user's

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
 	"dataport/internal/access"
@@ -50,16 +49,6 @@ type requestForm struct {
 	Errors   formErrors
 }
 
-// newShareRequest shows the share request form for ?resource_id=.
-func (s *server) newShareRequest(w http.ResponseWriter, r *http.Request) error {
-	return s.showRequestForm(w, r, http.StatusOK, requestForm{Kind: kindShare, Days: "90"})
-}
-
-// newApplication shows the open application form for ?resource_id=.
-func (s *server) newApplication(w http.ResponseWriter, r *http.Request) error {
-	return s.showRequestForm(w, r, http.StatusOK, requestForm{Kind: kindOpen, Days: "180"})
-}
-
 // showRequestForm fills f with the resource and the user's organizations.
 func (s *server) showRequestForm(w http.ResponseWriter, r *http.Request, status int, f requestForm) error {
 	p, err := requireUser(r)
@@ -99,55 +88,6 @@ func readRequestForm(r *http.Request, kind string) requestForm {
 		Measures: pf.Get("security_measures"), Fields: pf["fields"], Days: pf.Get("duration_days")}
 }
 
-// createShareRequest files a share request. Form fields: csrf_token,
-// resource_id, org_id, purpose, legal_basis, fields, duration_days.
-func (s *server) createShareRequest(w http.ResponseWriter, r *http.Request) error {
-	p, err := requireUser(r)
-	if err != nil {
-		return err
-	}
-	f := readRequestForm(r, kindShare)
-	var errs validate.Errors
-	days := whole(&errs, "duration_days", f.Days)
-	if len(errs) == 0 {
-		req, err := s.acc.Sharing.Create(r.Context(), p, sharing.RequestInput{ResourceID: r.PostForm.Get("resource_id"), RequesterOrgID: f.OrgID,
-			Purpose: f.Purpose, LegalBasis: f.Basis, Fields: f.Fields, DurationDays: days})
-		if err == nil {
-			return seeOther(w, r, "/share-requests/"+req.ID, "request_sent")
-		}
-		if errs = fieldErrors(err); errs == nil {
-			return err
-		}
-	}
-	f.Errors = newFormErrors(langOf(r), renameFields(errs, map[string]string{"requester_org_id": "org_id"}))
-	return s.showRequestForm(w, r, http.StatusUnprocessableEntity, f)
-}
-
-// createApplication files an open application. Form fields: csrf_token,
-// resource_id, org_id, purpose, scenario, security_measures,
-// fields, duration_days.
-func (s *server) createApplication(w http.ResponseWriter, r *http.Request) error {
-	p, err := requireUser(r)
-	if err != nil {
-		return err
-	}
-	f := readRequestForm(r, kindOpen)
-	var errs validate.Errors
-	days := whole(&errs, "duration_days", f.Days)
-	if len(errs) == 0 {
-		a, err := s.acc.Opening.Apply(r.Context(), p, opening.ApplicationInput{ResourceID: r.PostForm.Get("resource_id"), ApplicantOrgID: f.OrgID,
-			Purpose: f.Purpose, Scenario: f.Basis, SecurityMeasures: f.Measures, Fields: f.Fields, DurationDays: days})
-		if err == nil {
-			return seeOther(w, r, "/applications/"+a.ID, "request_sent")
-		}
-		if errs = fieldErrors(err); errs == nil {
-			return err
-		}
-	}
-	f.Errors = newFormErrors(langOf(r), renameFields(errs, map[string]string{"applicant_org_id": "org_id"}))
-	return s.showRequestForm(w, r, http.StatusUnprocessableEntity, f)
-}
-
 // renameFields points domain fields at the inputs of a shared form.
 func renameFields(errs validate.Errors, names map[string]string) validate.Errors {
 	out := make(validate.Errors, len(errs))
@@ -180,49 +120,22 @@ type requestsPage struct {
 	Queue, Sent, Received []requestRow
 }
 
-// shareRequests lists the user's share requests.
-func (s *server) shareRequests(w http.ResponseWriter, r *http.Request) error {
+// showRequests renders the list page of kind, with rows(side) for each
+// of its sides: "queue" (what waits for the user's review), "sent" and
+// "received".
+func (s *server) showRequests(w http.ResponseWriter, r *http.Request, kind string, rows func(n *names, side string) ([]requestRow, error)) error {
 	p, err := requireUser(r)
 	if err != nil {
 		return err
 	}
-	page := requestsPage{Kind: kindShare}
-	names := newNames(s, r.Context(), p)
+	page := requestsPage{Kind: kind}
+	n := newNames(s, r.Context(), p)
 	for _, side := range []struct {
 		name string
 		rows *[]requestRow
 	}{{"queue", &page.Queue}, {"sent", &page.Sent}, {"received", &page.Received}} {
-		list, err := s.acc.Sharing.List(r.Context(), p, sharing.Filter{Side: side.name, Limit: 200})
-		if err != nil {
+		if *side.rows, err = rows(n, side.name); err != nil {
 			return err
-		}
-		for _, req := range list {
-			*side.rows = append(*side.rows, names.row("/share-requests/"+req.ID, req.ResourceID, req.RequesterOrgID, req.ProviderOrgID,
-				string(req.Status), req.DueAt, req.Overdue(time.Now()), req.EscalatedAt != nil, req.CreatedAt))
-		}
-	}
-	return s.render(w, r, http.StatusOK, "requests", page)
-}
-
-// applications lists the user's open applications.
-func (s *server) applications(w http.ResponseWriter, r *http.Request) error {
-	p, err := requireUser(r)
-	if err != nil {
-		return err
-	}
-	page := requestsPage{Kind: kindOpen}
-	names := newNames(s, r.Context(), p)
-	for _, side := range []struct {
-		name string
-		rows *[]requestRow
-	}{{"queue", &page.Queue}, {"sent", &page.Sent}, {"received", &page.Received}} {
-		list, err := s.acc.Opening.Applications(r.Context(), p, opening.Filter{Side: side.name, Limit: 200})
-		if err != nil {
-			return err
-		}
-		for _, a := range list {
-			*side.rows = append(*side.rows, names.row("/applications/"+a.ID, a.ResourceID, a.ApplicantOrgID, a.ProviderOrgID,
-				string(a.Status), a.DueAt, a.Overdue(time.Now()), a.EscalatedAt != nil, a.CreatedAt))
 		}
 	}
 	return s.render(w, r, http.StatusOK, "requests", page)
@@ -293,64 +206,21 @@ type requestPage struct {
 	Errors                 formErrors
 }
 
+// requestPath is the address of the request (or application) id of kind.
+func requestPath(kind, id string) string {
+	if kind == kindShare {
+		return "/share-requests/" + id
+	}
+	return "/applications/" + id
+}
+
+// Path is the page's address, the base of its forms' actions.
+func (p requestPage) Path() string { return requestPath(p.Kind, p.ID) }
+
 // stepRow is a history step with the username of whoever took it.
 type stepRow struct {
 	review.Entry
 	Who string
-}
-
-// shareRequestPage shows one share request.
-func (s *server) shareRequestPage(w http.ResponseWriter, r *http.Request) error {
-	page, err := s.loadShareRequest(r, principal(r))
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, "request", page)
-}
-
-func (s *server) loadShareRequest(r *http.Request, p identity.Principal) (requestPage, error) {
-	if p.IsAnonymous() {
-		return requestPage{}, identity.ErrUnauthenticated
-	}
-	req, err := s.acc.Sharing.Get(r.Context(), p, r.PathValue("id"))
-	if err != nil {
-		return requestPage{}, err
-	}
-	n := newNames(s, r.Context(), p)
-	page := requestPage{Kind: kindShare, ID: req.ID, Status: string(req.Status), Resource: n.resource(req.ResourceID),
-		Requester: n.org(req.RequesterOrgID), Provider: n.org(req.ProviderOrgID), Purpose: req.Purpose, Basis: req.LegalBasis,
-		Fields: req.Fields, DurationDays: req.DurationDays, DueAt: req.DueAt, EscalatedAt: req.EscalatedAt, Overdue: req.Overdue(time.Now()),
-		NeedsOperator: req.NeedsOperator, GrantID: req.GrantID, Reason: req.Reason,
-		CanWithdraw: req.CanWithdraw(p), CanReview: req.CanReview(p)}
-	page.Steps, err = s.stepRows(r.Context(), req.Steps)
-	return page, err
-}
-
-// applicationPage shows one open application.
-func (s *server) applicationPage(w http.ResponseWriter, r *http.Request) error {
-	page, err := s.loadApplication(r, principal(r))
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, "request", page)
-}
-
-func (s *server) loadApplication(r *http.Request, p identity.Principal) (requestPage, error) {
-	if p.IsAnonymous() {
-		return requestPage{}, identity.ErrUnauthenticated
-	}
-	a, err := s.acc.Opening.Application(r.Context(), p, r.PathValue("id"))
-	if err != nil {
-		return requestPage{}, err
-	}
-	n := newNames(s, r.Context(), p)
-	page := requestPage{Kind: kindOpen, ID: a.ID, Status: string(a.Status), Resource: n.resource(a.ResourceID),
-		Requester: n.org(a.ApplicantOrgID), Provider: n.org(a.ProviderOrgID), Purpose: a.Purpose, Basis: a.Scenario,
-		Measures: a.SecurityMeasures, Fields: a.Fields, DurationDays: a.DurationDays, DueAt: a.DueAt, EscalatedAt: a.EscalatedAt,
-		Overdue: a.Overdue(time.Now()), NeedsOperator: true, GrantID: a.GrantID, Reason: a.Reason, Agreement: a.Agreement,
-		AgreeHash: a.AgreementHash, CanWithdraw: a.CanWithdraw(p), CanReview: a.CanReview(p)}
-	page.Steps, err = s.stepRows(r.Context(), a.Steps)
-	return page, err
 }
 
 func (s *server) stepRows(ctx context.Context, steps []review.Entry) ([]stepRow, error) {
@@ -369,38 +239,19 @@ func (s *server) stepRows(ctx context.Context, steps []review.Entry) ([]stepRow,
 	return out, nil
 }
 
-// reviewShareRequest records a verdict. Form fields: csrf_token, decision (approve|reject), comment.
-func (s *server) reviewShareRequest(w http.ResponseWriter, r *http.Request) error {
-	return s.reviewRequest(w, r, kindShare)
-}
-
-// reviewApplication records a verdict. Form fields: csrf_token, decision (approve|reject), comment.
-func (s *server) reviewApplication(w http.ResponseWriter, r *http.Request) error {
-	return s.reviewRequest(w, r, kindOpen)
-}
-
-func (s *server) reviewRequest(w http.ResponseWriter, r *http.Request, kind string) error {
+// reviewRequest records the verdict of the form (fields: csrf_token,
+// decision, comment) on the request of kind through decide, which returns the request's new
+// status. A refused verdict shows the request's page, loaded by load, with
+// the form and its errors.
+func (s *server) reviewRequest(w http.ResponseWriter, r *http.Request, kind string, load func(*http.Request, identity.Principal) (requestPage, error),
+	decide func(identity.Principal, reviewForm) (string, error)) error {
 	p, err := requireUser(r)
 	if err != nil {
 		return err
 	}
 	form := reviewForm{Decision: r.PostForm.Get("decision"), Comment: r.PostForm.Get("comment")}
-	id, d := r.PathValue("id"), review.Decision(form.Decision)
-	var status, path string
-	if kind == kindShare {
-		var req sharing.Request
-		req, err = s.acc.Sharing.Review(r.Context(), p, id, d, form.Comment)
-		status, path = string(req.Status), "/share-requests/"+id
-	} else {
-		var a opening.Application
-		a, err = s.acc.Opening.Review(r.Context(), p, id, d, form.Comment)
-		status, path = string(a.Status), "/applications/"+id
-	}
+	status, err := decide(p, form)
 	if errs := fieldErrors(err); errs != nil {
-		load := s.loadShareRequest
-		if kind == kindOpen {
-			load = s.loadApplication
-		}
 		page, err := load(r, p)
 		if err != nil {
 			return err
@@ -410,39 +261,7 @@ func (s *server) reviewRequest(w http.ResponseWriter, r *http.Request, kind stri
 	} else if err != nil {
 		return err
 	}
-	return seeOther(w, r, path, "request_"+status)
-}
-
-// withdrawShareRequest withdraws a share request. Form fields: csrf_token.
-func (s *server) withdrawShareRequest(w http.ResponseWriter, r *http.Request) error {
-	p, err := requireUser(r)
-	if err != nil {
-		return err
-	}
-	if _, err := s.acc.Sharing.Withdraw(r.Context(), p, r.PathValue("id")); err != nil {
-		return err
-	}
-	return seeOther(w, r, "/share-requests/"+r.PathValue("id"), "request_withdrawn")
-}
-
-// withdrawApplication withdraws an open application. Form fields: csrf_token.
-func (s *server) withdrawApplication(w http.ResponseWriter, r *http.Request) error {
-	p, err := requireUser(r)
-	if err != nil {
-		return err
-	}
-	if _, err := s.acc.Opening.Withdraw(r.Context(), p, r.PathValue("id")); err != nil {
-		return err
-	}
-	return seeOther(w, r, "/applications/"+r.PathValue("id"), "request_withdrawn")
-}
-
-// yearParam reads ?year=, defaulting to this year in Beijing.
-func yearParam(r *http.Request) int {
-	if y, err := strconv.Atoi(r.URL.Query().Get("year")); err == nil && y >= 2000 && y <= 2100 {
-		return y
-	}
-	return time.Now().In(beijing).Year()
+	return seeOther(w, r, requestPath(kind, r.PathValue("id")), "request_"+status)
 }
 
 // statusTag is the CSS modifier of a status tag: the catalog's colours
