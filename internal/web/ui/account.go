@@ -86,7 +86,7 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	status := http.StatusUnprocessableEntity
 	in := identity.PasswordChange{Current: r.PostForm.Get("current_password"), New: r.PostForm.Get("new_password"),
-		ClientIP: clientIP(r), KeepSession: s.cookies.sessionSecret(r)}
+		ClientIP: clientIP(r), KeepSession: s.sessions.Secret(r)}
 	if in.New != r.PostForm.Get("new_password_confirm") {
 		err = validate.Errors{{Field: "new_password_confirm", Message: "does not match the new password"}}
 	} else if _, err = s.identity.ChangePassword(r.Context(), p, in); err == nil {

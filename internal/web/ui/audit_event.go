@@ -73,7 +73,7 @@ func (s *server) auditEventPage(w http.ResponseWriter, r *http.Request) error {
 		rows[0].Who = ""
 	}
 	entry := ledger.EntryFor(ev).Marshal()
-	page := auditEventPage{Event: rows[0], Entry: string(entry), ServerURL: serverURL(r, s.cookies.secure), Staff: p.IsPlatformStaff()}
+	page := auditEventPage{Event: rows[0], Entry: string(entry), ServerURL: serverURL(r, s.sessions.Secure()), Staff: p.IsPlatformStaff()}
 	if page.Event.Sealed {
 		rc, err := s.ledger.Receipt(ctx, ev.ID)
 		switch {

@@ -307,7 +307,7 @@ func (s *server) loadPageHandler(w http.ResponseWriter, r *http.Request) error {
 // middleware reads forms under a 1 MiB cap. The file is spooled to the data
 // dir and its load queued as a job with the load's registration.
 func (s *server) uploadHandler() http.Handler {
-	return s.loadSession(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+	return s.sessions.Load(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		r.Body = http.MaxBytesReader(w, r.Body, maxUploadBytes)
 		p, err := requireUser(r)
 		if err != nil {
@@ -345,7 +345,7 @@ func (s *server) spoolUpload(r *http.Request) (string, string, int64, error) {
 		return "", "", 0, errCSRF
 	}
 	sent, _ := io.ReadAll(io.LimitReader(part, 100))
-	token := s.cookies.csrf(r)
+	token := s.sessions.CSRF(r)
 	if token == "" || subtle.ConstantTimeCompare(sent, []byte(token)) != 1 {
 		return "", "", 0, errCSRF
 	}

@@ -4,31 +4,24 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"dataport/internal/web/ui/session"
 )
 
 // The UI's languages: Chinese is the default, English the alternative.
 const (
-	langZh = "zh"
-	langEn = "en"
+	langZh = session.Chinese
+	langEn = session.English
 )
 
 // langOf returns the language chosen in r's cookie, Chinese by default.
-func langOf(r *http.Request) string {
-	if value(r, langCookie) == langEn {
-		return langEn
-	}
-	return langZh
-}
+func langOf(r *http.Request) string { return session.Lang(r) }
 
 // switchLanguage remembers the language in ?to= and returns to ?next= when
 // that is a path on this site (anything else goes to the home page, so the
 // switch cannot be used as an open redirect).
 func (s *server) switchLanguage(w http.ResponseWriter, r *http.Request) error {
-	lang := langZh
-	if r.URL.Query().Get("to") == langEn {
-		lang = langEn
-	}
-	s.cookies.setLang(w, lang)
+	s.sessions.SetLang(w, r.URL.Query().Get("to"))
 	http.Redirect(w, r, localPath(r.URL.Query().Get("next"), "/"), http.StatusSeeOther)
 	return nil
 }

@@ -1,6 +1,10 @@
 package ui
 
-import "net/http"
+import (
+	"net/http"
+
+	"dataport/internal/web/ui/session"
+)
 
 // routes is the route table of the browser UI. GET routes serve pages (public
 // ones work anonymously); POST routes are forms, each checked for CSRF.
@@ -100,14 +104,12 @@ func (s *server) routes() *http.ServeMux {
 // security headers, cross-origin protection, static assets (no session
 // needed), then body cap, session and CSRF check for the pages.
 func (s *server) handler() http.Handler {
-	pages := capBody(s.loadSession(s.checkCSRF(s.routes())))
+	pages := session.CapBody(s.sessions.Load(s.sessions.CheckCSRF(s.routes())))
 	root := http.NewServeMux()
 	root.Handle("GET /static/{name}", s.assets)
 	if s.datastore != nil && s.jobs != nil {
 		root.Handle("POST /resources/{id}/upload", s.uploadHandler()) // multipart, outside the form cap
 	}
 	root.Handle("/", pages)
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(s.handle(func(http.ResponseWriter, *http.Request) error { return errCrossOrigin }))
-	return securityHeaders(cop.Handler(root))
+	return session.Headers(s.sessions.CrossOrigin(root))
 }

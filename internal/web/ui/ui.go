@@ -5,6 +5,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"dataport/internal/jobs"
 	"dataport/internal/ledger"
 	"dataport/internal/search"
+	"dataport/internal/web/ui/session"
 )
 
 // Config is what the UI needs from the rest of the application.
@@ -50,7 +52,7 @@ type server struct {
 	search   *search.Index
 	acc      AccessServices
 	log      *slog.Logger
-	cookies  cookies
+	sessions *session.Manager
 	assets   *assets
 	pages    *pages
 
@@ -81,9 +83,22 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	s := &server{datastore: cfg.Datastore, identity: cfg.Identity, catalog: cfg.Catalog, search: cfg.Search, acc: cfg.Access, log: cfg.Log,
-		cookies: newCookies(cfg.SecureCookies), assets: a, pages: p}
+		assets: a, pages: p}
+	s.sessions = session.New(cfg.Identity, cfg.SecureCookies, s.failRequest)
 	s.ledger = cfg.Ledger
 	s.jobs = cfg.Jobs
 	s.grades, s.profiles = cfg.Classify, cfg.Deid
 	return s.handler(), nil
 }
+
+// failRequest shows a request the session middleware refused.
+func (s *server) failRequest(w http.ResponseWriter, r *http.Request, err error) {
+	var se *session.Error
+	if errors.As(err, &se) {
+		err = &uiError{se.Status, se.Key}
+	}
+	s.fail(w, r, err)
+}
+
+// csrfToken returns the CSRF token of the request's browser, for its forms.
+func csrfToken(ctx context.Context) string { return session.CSRFToken(ctx) }

@@ -8,34 +8,7 @@ import (
 	"strings"
 
 	"dataport/internal/identity"
-	"dataport/internal/store"
 )
-
-// loadSession puts the principal of the request's session cookie into its
-// context (anonymous without one), and drops a cookie that no longer works.
-// The principal is read afresh on every request, so a removed role, a
-// disabled account or an ended session holds from the next request on. It
-// also loads the key CSRF tokens are derived with (csrf.go).
-func (s *server) loadSession(next http.Handler) http.Handler {
-	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		if err := s.loadFormKey(r.Context()); err != nil {
-			return err
-		}
-		p := identity.Anonymous
-		if secret := s.cookies.sessionSecret(r); secret != "" {
-			var err error
-			p, err = s.identity.SessionPrincipal(r.Context(), secret)
-			if errors.Is(err, identity.ErrUnauthenticated) || errors.Is(err, store.ErrNotFound) {
-				s.cookies.clearSession(w)
-				p = identity.Anonymous
-			} else if err != nil {
-				return err
-			}
-		}
-		next.ServeHTTP(w, r.WithContext(identity.NewContext(r.Context(), p)))
-		return nil
-	})
-}
 
 // loginPage is the data of the sign-in form.
 type loginPage struct {
@@ -67,12 +40,9 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	secret, err := s.identity.CreateSession(r.Context(), p)
-	if err != nil {
+	if err := s.sessions.Start(r.Context(), w, p); err != nil {
 		return err
 	}
-	s.cookies.setSession(w, secret, s.identity.SessionTTL)
-	s.cookies.setPreSession(w, newPreSession()) // for the forms after signing out
 	http.Redirect(w, r, afterLogin(next), http.StatusSeeOther)
 	return nil
 }
@@ -89,12 +59,9 @@ func afterLogin(next string) string {
 
 // logout ends the session and returns to the home page.
 func (s *server) logout(w http.ResponseWriter, r *http.Request) error {
-	if secret := s.cookies.sessionSecret(r); secret != "" {
-		if err := s.identity.EndSession(r.Context(), secret); err != nil {
-			return err
-		}
+	if err := s.sessions.End(w, r); err != nil {
+		return err
 	}
-	s.cookies.clearSession(w)
 	return seeOther(w, r, "/", "signed_out")
 }
 

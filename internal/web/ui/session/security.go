@@ -1,4 +1,4 @@
-package ui
+package session
 
 import (
 	"net/http"
@@ -9,11 +9,11 @@ import (
 const contentSecurityPolicy = "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; " +
 	"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
-// maxFormBytes caps every request body the UI reads.
+// maxFormBytes caps every request body CapBody lets through.
 const maxFormBytes = 1 << 20
 
-// securityHeaders sets the browser protections on every response.
-func securityHeaders(next http.Handler) http.Handler {
+// Headers sets the browser protections on every response.
+func Headers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
@@ -24,8 +24,8 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// capBody limits request bodies to maxFormBytes.
-func capBody(next http.Handler) http.Handler {
+// CapBody limits request bodies to maxFormBytes.
+func CapBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		next.ServeHTTP(w, r)

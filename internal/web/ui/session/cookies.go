@@ -1,4 +1,4 @@
-package ui
+package session
 
 import (
 	"crypto/hmac"
@@ -16,8 +16,8 @@ type cookies struct {
 	secure     bool
 	session    string
 	preSession string
-	// formKey is the server key CSRF tokens are derived with; loadSession
-	// loads it before any page or form is handled (csrf.go).
+	// formKey is the server key CSRF tokens are derived with; Load loads it
+	// before any page or form is handled (csrf.go).
 	formKey *atomic.Pointer[[]byte]
 }
 
@@ -52,15 +52,11 @@ func (c cookies) setSession(w http.ResponseWriter, secret string, ttl time.Durat
 
 func (c cookies) clearSession(w http.ResponseWriter) { c.set(w, c.session, "", -1) }
 
-// csrf returns the CSRF token the forms of r's browser must carry: bound to
-// its session when it sends a session cookie, else to its pre-session
-// cookie; "" when it has neither (or the key is not loaded yet).
-func (c cookies) csrf(r *http.Request) string {
-	return c.csrfFor(r, c.sessionSecret(r) != "")
-}
-
-// csrfFor is csrf with the caller saying whether the session cookie is a
-// live session: a stale one is ignored and the pre-session binding used.
+// csrfFor returns the CSRF token the forms of r's browser must carry: bound
+// to its session when signedIn (the caller knows the session cookie is a
+// live session), else to its pre-session cookie; "" when it has neither (or
+// the key is not loaded yet). A stale session cookie is ignored and the
+// pre-session binding used.
 func (c cookies) csrfFor(r *http.Request, signedIn bool) string {
 	if signedIn {
 		return c.formToken("session", c.sessionSecret(r))
