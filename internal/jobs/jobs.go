@@ -61,6 +61,9 @@ type Config struct {
 	Datastore *datastore.Service
 	Identity  *identity.Service
 
+	// Harvest runs the harvests of registered sources; without it there are none.
+	Harvest *Harvests
+
 	// Periodic is the work run on a schedule, once per period in the cluster.
 	Periodic []Periodic
 	// Workers registers more job kinds (tests); nil adds none.
@@ -84,6 +87,7 @@ type Runner struct {
 	spoolDir string
 	ds       *datastore.Service
 	ids      *identity.Service
+	harvest  *Harvests
 	periodic map[string]Periodic
 	log      *slog.Logger
 }
@@ -110,7 +114,7 @@ func Open(ctx context.Context, db *store.DB, cfg Config) (*Runner, error) {
 		return nil, errors.New("jobs: Config.Node is empty")
 	}
 	r := &Runner{db: db, node: cfg.Node, local: localQueue(cfg.Node), spoolDir: cfg.SpoolDir, ds: cfg.Datastore, ids: cfg.Identity,
-		periodic: map[string]Periodic{}, log: cfg.Log}
+		harvest: cfg.Harvest, periodic: map[string]Periodic{}, log: cfg.Log}
 	if err := r.openDriver(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
@@ -154,6 +158,9 @@ func (r *Runner) clientConfig(cfg Config) *river.Config {
 	}
 	if r.ds != nil {
 		river.AddWorker(workers, &loadWorker{r: r})
+	}
+	if r.harvest != nil {
+		river.AddWorker(workers, &harvestWorker{r: r})
 	}
 	river.AddWorker(workers, &periodicWorker{r: r})
 	var periodic []*river.PeriodicJob
