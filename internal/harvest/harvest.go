@@ -203,11 +203,11 @@ func unchanged(local catalog.Resource, in catalog.Input) bool {
 // update brings a harvested resource in line with its source: a published
 // one is revised in place, a draft or returned one edited and published.
 func (h *Harvester) update(ctx context.Context, local catalog.Resource, in catalog.Input, note string) error {
-	switch local.Status {
-	case catalog.StatusPublished:
+	switch acts := catalog.Actions(identity.System, local); {
+	case acts.Has(catalog.ActionRevise):
 		_, err := h.Catalog.Revise(ctx, identity.System, local.ID, in, note)
 		return err
-	case catalog.StatusDraft, catalog.StatusReturned:
+	case acts.Has(catalog.ActionEdit):
 		if _, err := h.Catalog.Update(ctx, identity.System, local.ID, in); err != nil {
 			return err
 		}
@@ -221,12 +221,12 @@ func (h *Harvester) publish(ctx context.Context, id, note string) error {
 	if err != nil {
 		return err
 	}
-	if r.Status == catalog.StatusDraft || r.Status == catalog.StatusReturned {
+	if catalog.Actions(identity.System, r).Has(catalog.ActionSubmit) {
 		if r, err = h.Catalog.Submit(ctx, identity.System, id); err != nil {
 			return err
 		}
 	}
-	if r.Status == catalog.StatusSubmitted {
+	if catalog.Actions(identity.System, r).Has(catalog.ActionReview) {
 		_, err = h.Catalog.Review(ctx, identity.System, id, catalog.Approve, note)
 	}
 	return err

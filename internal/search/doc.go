@@ -122,7 +122,7 @@ func documentWith(r catalog.Resource, o Org, src string) map[string]any {
 		fieldItems: strings.Join(items, " "), fieldSource: src,
 	}
 	doc[FieldAudience] = "restricted"
-	if (r.Status == catalog.StatusPublished || r.Status == catalog.StatusRetired) && r.Classification != catalog.ClassCore {
+	if catalog.Public(r) {
 		doc[FieldAudience] = "public"
 	}
 	if r.PublishedAt != nil {

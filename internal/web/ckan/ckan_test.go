@@ -90,6 +90,11 @@ func TestReadActions(t *testing.T) {
 	if draft.State != "draft" || !draft.Private {
 		t.Errorf("the editor's draft: state %q private %v", draft.State, draft.Private)
 	}
+	var core pkg // published, but core data is never public: its institution sees it as private
+	p.get("package_show", vals("id", p.core.ID), "Authorization", p.editor).into(t, &core)
+	if core.State != "active" || !core.Private {
+		t.Errorf("the editor's core resource: state %q private %v", core.State, core.Private)
+	}
 
 	var res struct{ ID, Format, PackageID string }
 	p.get("resource_show", vals("id", p.bus.ID+"-api")).into(t, &res)

@@ -224,7 +224,7 @@ func packageOf(base string, r catalog.Resource, o search.Org) Package {
 		TitleTranslated: map[string]string{"zh_Hans": r.TitleZh, "en": r.TitleEn},
 		NotesTranslated: map[string]string{"zh_Hans": r.DescriptionZh, "en": r.DescriptionEn},
 		URL:             DatasetURL(base, r), Version: strconv.Itoa(r.Version), State: state(r.Status),
-		Private: r.Status != catalog.StatusPublished && r.Status != catalog.StatusRetired, Type: "dataset",
+		Private: !catalog.Public(r), Type: "dataset",
 		OwnerOrg: r.OrganizationID, Organization: organizationOf(o), Author: o.NameZh,
 		Maintainer: r.ContactName, MaintainerEmail: r.ContactEmail,
 		LicenseID: lic.ID, LicenseTitle: lic.Title, LicenseURL: lic.URL, IsOpen: lic.IsOpen,

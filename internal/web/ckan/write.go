@@ -2,6 +2,7 @@ package ckan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,9 +14,9 @@ import (
 )
 
 // Writes go through the catalog service as the token's principal, so the
-// catalog's rules (CanCreate, CanEdit, CanReview, CanRetire, the workflow)
-// decide, exactly as for the native API and the UI. An anonymous caller
-// never reaches them: run answers 401 first.
+// catalog's rules (CanCreate, and Actions for everything done to an
+// existing resource) decide, exactly as for the native API and the UI. An
+// anonymous caller never reaches them: run answers 401 first.
 
 func (a *api) packageCreate(ctx context.Context, c *call) (any, error) {
 	orgID, err := a.ownerOrg(ctx, c.params)
@@ -43,12 +44,12 @@ func (a *api) packageCreate(ctx context.Context, c *call) (any, error) {
 // caller is a reviewer, publishes it; "draft" leaves it as it is.
 func (a *api) finish(ctx context.Context, c *call, r catalog.Resource, want string) (any, error) {
 	var err error
-	if want == "active" && (r.Status == catalog.StatusDraft || r.Status == catalog.StatusReturned) && catalog.CanEdit(c.who, r) {
+	if want == "active" && catalog.Actions(c.who, r).Has(catalog.ActionSubmit) {
 		if r, err = a.Catalog.Submit(ctx, c.who, r.ID); err != nil {
 			return nil, err
 		}
 	}
-	if want == "active" && r.Status == catalog.StatusSubmitted && catalog.CanReview(c.who) {
+	if want == "active" && catalog.Actions(c.who, r).Has(catalog.ActionReview) {
 		if r, err = a.Catalog.Review(ctx, c.who, r.ID, catalog.Approve, "published through the CKAN API"); err != nil {
 			return nil, err
 		}
@@ -119,15 +120,18 @@ func (a *api) change(ctx context.Context, who identity.Principal, r catalog.Reso
 			return r, nil
 		}
 	}
-	switch {
-	case r.Status == catalog.StatusDraft || r.Status == catalog.StatusReturned:
+	switch acts := catalog.Actions(who, r); {
+	case acts.Has(catalog.ActionEdit):
 		return a.Catalog.Update(ctx, who, r.ID, in)
-	case r.Status == catalog.StatusPublished && catalog.CanRevise(who):
+	case acts.Has(catalog.ActionRevise):
 		return a.Catalog.Revise(ctx, who, r.ID, in, "revised through the CKAN API")
 	case r.Status == catalog.StatusPublished && catalog.CanEdit(who, r):
 		return r, fmt.Errorf("%w: a published resource is changed by the platform operator's review; ask the operator, or retire it and create a new one", catalog.ErrState)
-	case catalog.CanEdit(who, r) || catalog.CanRevise(who):
-		return r, fmt.Errorf("%w: a %s resource cannot be changed", catalog.ErrState, r.Status)
+	}
+	for _, change := range []catalog.Action{catalog.ActionEdit, catalog.ActionRevise} {
+		if errors.Is(catalog.Check(who, r, change), catalog.ErrState) { // who may change it, in another status
+			return r, fmt.Errorf("%w: a %s resource cannot be changed", catalog.ErrState, r.Status)
+		}
 	}
 	return r, identity.ErrForbidden
 }

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"net/http"
 
 	"dataport/internal/catalog"
@@ -41,7 +40,7 @@ func (s *server) reviewResource(w http.ResponseWriter, r *http.Request) error {
 	if errs := fieldErrors(err); errs != nil {
 		return s.resourceFormFailed(w, r, errs, func(page *resourcePage) error {
 			page.Review = form
-			return available(page.CanReview)
+			return catalog.Check(p, page.Resource, catalog.ActionReview)
 		})
 	} else if err != nil {
 		return err
@@ -60,10 +59,7 @@ func (s *server) retireResource(w http.ResponseWriter, r *http.Request) error {
 	if errs := fieldErrors(err); errs != nil {
 		return s.resourceFormFailed(w, r, errs, func(page *resourcePage) error {
 			page.Retire = form
-			if !catalog.CanRetire(p, page.Resource) {
-				return identity.ErrForbidden
-			}
-			return available(page.CanRetire)
+			return catalog.Check(p, page.Resource, catalog.ActionRetire)
 		})
 	} else if err != nil {
 		return err
@@ -72,7 +68,9 @@ func (s *server) retireResource(w http.ResponseWriter, r *http.Request) error {
 }
 
 // resourceFormFailed shows the resource page again with errs and the form
-// that keep fills in, unless keep says the page would not offer that form.
+// that keep fills in, unless keep says the page would not offer that form
+// (for a workflow form: catalog.Check's refusal, forbidden or a conflict
+// with the resource's status).
 func (s *server) resourceFormFailed(w http.ResponseWriter, r *http.Request, errs validate.Errors, keep func(*resourcePage) error) error {
 	page, err := s.loadResourcePage(r.Context(), principal(r), r.PathValue("id"))
 	if err != nil {
@@ -83,13 +81,4 @@ func (s *server) resourceFormFailed(w http.ResponseWriter, r *http.Request, errs
 	}
 	page.Errors = newFormErrors(langOf(r), errs)
 	return s.render(w, r, http.StatusUnprocessableEntity, "resource", page)
-}
-
-// available is nil when the page offers a form, and a conflict when the
-// resource's status no longer allows it.
-func available(offered bool) error {
-	if !offered {
-		return fmt.Errorf("%w: the form is not available for this resource now", catalog.ErrState)
-	}
-	return nil
 }

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"dataport/internal/catalog"
@@ -130,11 +129,5 @@ func (s *server) editable(ctx context.Context, p identity.Principal, id string) 
 	if err != nil {
 		return res, err
 	}
-	if !catalog.CanEdit(p, res) {
-		return res, identity.ErrForbidden
-	}
-	if res.Status != catalog.StatusDraft && res.Status != catalog.StatusReturned {
-		return res, fmt.Errorf("%w: only draft or returned resources can be edited (this one is %s)", catalog.ErrState, res.Status)
-	}
-	return res, nil
+	return res, catalog.Check(p, res, catalog.ActionEdit)
 }

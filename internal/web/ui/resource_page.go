@@ -15,9 +15,9 @@ type resourcePage struct {
 	Resource  catalog.Resource
 	Org       identity.Organization
 	History   []historyEntry
-	CanEdit   bool // edit and submit: draft or returned, and the viewer edits for its institution
-	CanReview bool // submitted, and the viewer reviews
-	CanRetire bool // published, and the viewer may retire it
+	CanEdit   bool // the viewer may edit and submit it now (catalog.Actions)
+	CanReview bool // the viewer may review it now
+	CanRetire bool // the viewer may retire it now
 	Review    reviewForm
 	Retire    retireForm
 	Errors    formErrors
@@ -70,11 +70,11 @@ func (s *server) loadResourcePage(ctx context.Context, p identity.Principal, id 
 	if err != nil {
 		return resourcePage{}, err
 	}
-	editable := res.Status == catalog.StatusDraft || res.Status == catalog.StatusReturned
+	acts := catalog.Actions(p, res)
 	return resourcePage{Resource: res, Org: org, History: history,
-		CanEdit:   editable && catalog.CanEdit(p, res),
-		CanReview: res.Status == catalog.StatusSubmitted && catalog.CanReview(p),
-		CanRetire: res.Status == catalog.StatusPublished && catalog.CanRetire(p, res),
+		CanEdit:   acts.Has(catalog.ActionEdit) && acts.Has(catalog.ActionSubmit),
+		CanReview: acts.Has(catalog.ActionReview),
+		CanRetire: acts.Has(catalog.ActionRetire),
 		Events:    events,
 		Grading:   grading,
 	}, nil
