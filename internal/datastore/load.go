@@ -146,11 +146,8 @@ func (s *Service) loadable(ctx context.Context, actor identity.Principal, resour
 	if err != nil {
 		return r, LoadSettings{}, err
 	}
-	if !catalog.CanEdit(actor, r) {
-		return r, LoadSettings{}, identity.ErrForbidden
-	}
-	if r.Status == catalog.StatusRetired {
-		return r, LoadSettings{}, fmt.Errorf("%w: a retired resource takes no new data", catalog.ErrState)
+	if err := catalog.Check(actor, r, catalog.ActionLoad); err != nil {
+		return r, LoadSettings{}, err
 	}
 	st, err := s.settings(ctx, s.db, resourceID)
 	return r, st, err

@@ -145,7 +145,7 @@ func (s *server) dataPageHandler(w http.ResponseWriter, r *http.Request) error {
 
 // loadDataPage gathers the data page: versions, settings and a preview.
 func (s *server) loadDataPage(ctx context.Context, p identity.Principal, res catalog.Resource) (dataPage, error) {
-	page := dataPage{Resource: res, CanLoad: s.jobs != nil && catalog.CanEdit(p, res) && res.Status != catalog.StatusRetired}
+	page := dataPage{Resource: res, CanLoad: s.jobs != nil && catalog.Actions(p, res).Has(catalog.ActionLoad)}
 	var err error
 	if page.Versions, err = s.datastore.Versions(ctx, p, res.ID, false); err != nil {
 		return page, err
