@@ -142,10 +142,10 @@ func (g NewGrant) validate(resources []catalog.Resource) error {
 	errs.Required("purpose", g.Purpose)
 	errs.MaxLen("purpose", g.Purpose, 500)
 	if len(resources) == 0 {
-		errs.Add("resource_ids", nil, "at least one resource is required")
+		errs.Add("resource_ids", nil, "at_least_one", "at least one resource is required")
 	}
 	if !g.ValidUntil.IsZero() && !g.ValidFrom.IsZero() && !g.ValidUntil.After(g.ValidFrom) {
-		errs.Add("valid_until", g.ValidUntil, "must be after valid_from")
+		errs.Add("valid_until", g.ValidUntil, "after_start", "must be after valid_from")
 	}
 	for i, a := range g.Policy.Actions {
 		validate.OneOf(&errs, fmt.Sprintf("policy.actions[%d]", i), a, Actions...)
@@ -156,12 +156,12 @@ func (g NewGrant) validate(resources []catalog.Resource) error {
 	}{{"policy.max_calls", g.Policy.MaxCalls}, {"policy.max_rows", g.Policy.MaxRows},
 		{"policy.rows_per_request", g.Policy.RowsPerRequest}, {"policy.rate_per_minute", int64(g.Policy.RatePerMinute)}} {
 		if n.v < 0 {
-			errs.Add(n.field, n.v, "cannot be negative")
+			errs.Add(n.field, n.v, "not_negative", "cannot be negative")
 		}
 	}
 	for i, r := range resources {
 		if r.OrganizationID != resources[0].OrganizationID {
-			errs.Add(fmt.Sprintf("resource_ids[%d]", i), r.ID, "belongs to another institution: one grant covers one provider's resources")
+			errs.Add(fmt.Sprintf("resource_ids[%d]", i), r.ID, "other_provider", "belongs to another institution: one grant covers one provider's resources")
 		}
 		checkItems(&errs, g.Policy, r)
 	}
@@ -172,12 +172,12 @@ func (g NewGrant) validate(resources []catalog.Resource) error {
 func checkItems(errs *validate.Errors, p Policy, r catalog.Resource) {
 	for i, f := range p.Fields {
 		if !slices.ContainsFunc(r.Items, func(it catalog.Item) bool { return it.Name == f }) {
-			errs.Add(fmt.Sprintf("policy.fields[%d]", i), f, "is not a data item of resource %s", r.Code)
+			errs.Add(fmt.Sprintf("policy.fields[%d]", i), f, "not_item", "is not a data item of resource %s", r.Code)
 		}
 	}
 	if strings.TrimSpace(p.RowFilter) != "" {
 		if _, err := CompileRowFilter(p.RowFilter, r.Items); err != nil {
-			errs.Add("policy.row_filter", p.RowFilter, "%v", err)
+			errs.Add("policy.row_filter", p.RowFilter, "row_filter", "%v", err)
 		}
 	}
 }

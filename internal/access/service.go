@@ -356,7 +356,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor identity.Principal, nam
 	errs.Required("name_zh", name)
 	errs.MaxLen("name_zh", name, 100)
 	if len(orgIDs) == 0 {
-		errs.Add("organization_ids", nil, "at least one organization is required")
+		errs.Add("organization_ids", nil, "at_least_one", "at least one organization is required")
 	}
 	if err := errs.Err(); err != nil {
 		return Group{}, err

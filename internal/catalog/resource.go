@@ -139,7 +139,7 @@ func (in Input) Validate() error {
 		validate.OneOf(&errs, "industry", in.Industry, codes(Industries)...)
 	}
 	if len(in.Keywords) > 20 {
-		errs.Add("keywords", len(in.Keywords), "at most 20 keywords")
+		errs.Add("keywords", len(in.Keywords), validate.CodeTooMany, "at most %d keywords", 20)
 	}
 	for i, k := range in.Keywords {
 		errs.MaxLen(fmt.Sprintf("keywords[%d]", i), k, 40)
@@ -154,7 +154,7 @@ func (in Input) Validate() error {
 	errs.MaxLen("contact_name", in.ContactName, 50)
 	errs.MaxLen("contact_phone", in.ContactPhone, 30)
 	if in.ContactEmail != "" && !strings.Contains(in.ContactEmail, "@") {
-		errs.Add("contact_email", in.ContactEmail, "is not an email address")
+		errs.Add("contact_email", in.ContactEmail, validate.CodeEmail, "is not an email address")
 	}
 	return errs.Err()
 }
@@ -168,7 +168,7 @@ func (in Input) validateTypes(errs *validate.Errors) {
 		errs.Required("share_basis", in.ShareBasis) // the conditions of sharing
 	case ShareNone:
 		if strings.TrimSpace(in.ShareBasis) == "" {
-			errs.Add("share_basis", "", "is required when share_type is none: cite the law, regulation or policy that forbids sharing")
+			errs.Add("share_basis", "", "share_basis", "is required when share_type is none: cite the law, regulation or policy that forbids sharing")
 		}
 	}
 	switch in.OpenType {
@@ -176,37 +176,37 @@ func (in Input) validateTypes(errs *validate.Errors) {
 		errs.Required("open_basis", in.OpenBasis)
 	case OpenNone:
 		if strings.TrimSpace(in.OpenBasis) == "" {
-			errs.Add("open_basis", "", "is required when open_type is none: cite the basis for not opening")
+			errs.Add("open_basis", "", "open_basis", "is required when open_type is none: cite the basis for not opening")
 		}
 	}
 	errs.MaxLen("share_basis", in.ShareBasis, 1000)
 	errs.MaxLen("open_basis", in.OpenBasis, 1000)
 	if slices.Index(OpenTypes, in.OpenType) >= 0 && slices.Index(ShareTypes, in.ShareType) > slices.Index(OpenTypes, in.OpenType) {
-		errs.Add("open_type", string(in.OpenType), "cannot be more open to the public than share_type (%s) is to institutions", in.ShareType)
+		errs.Add("open_type", string(in.OpenType), "more_open_than_shared", "cannot be more open to the public than share_type (%s) is to institutions", in.ShareType)
 	}
 	validate.OneOf(errs, "classification", in.Classification, Classifications...)
 	if in.Level < 1 || in.Level > 4 {
-		errs.Add("level", in.Level, "must be between 1 and 4")
+		errs.Add("level", in.Level, validate.CodeRange, "must be between %d and %d", 1, 4)
 	}
 	if in.Classification == ClassCore && in.OpenType != OpenNone {
-		errs.Add("open_type", string(in.OpenType), "must be none for core data")
+		errs.Add("open_type", string(in.OpenType), "core_not_open", "must be none for core data")
 	}
 }
 
 func (in Input) validateItems(errs *validate.Errors) {
 	if len(in.Items) == 0 {
-		errs.Add("items", nil, "at least one data item is required")
+		errs.Add("items", nil, "at_least_one", "at least one data item is required")
 	}
 	if len(in.Items) > 500 {
-		errs.Add("items", len(in.Items), "at most 500 data items")
+		errs.Add("items", len(in.Items), validate.CodeTooMany, "at most %d data items", 500)
 	}
 	seen := map[string]int{}
 	for i, it := range in.Items {
 		at := fmt.Sprintf("items[%d]", i)
 		if !itemNamePattern.MatchString(it.Name) {
-			errs.Add(at+".name", it.Name, "must start with a lower-case letter and hold only lower-case letters, digits and '_' (at most 63)")
+			errs.Add(at+".name", it.Name, "item_name", "must start with a lower-case letter and hold only lower-case letters, digits and '_' (at most 63)")
 		} else if j, dup := seen[it.Name]; dup {
-			errs.Add(at+".name", it.Name, "duplicates the name of items[%d]", j)
+			errs.Add(at+".name", it.Name, "duplicate_name", "duplicates the name of items[%d]", j)
 		} else {
 			seen[it.Name] = i
 		}
@@ -215,18 +215,18 @@ func (in Input) validateItems(errs *validate.Errors) {
 		errs.MaxLen(at+".description", it.Description, 1000)
 		validate.OneOf(errs, at+".type", it.Type, ItemTypes...)
 		if it.Length < 0 || it.Length > 100000 {
-			errs.Add(at+".length", it.Length, "must be between 0 and 100000")
+			errs.Add(at+".length", it.Length, validate.CodeRange, "must be between %d and %d", 0, 100000)
 		}
 		if it.Precision < 0 || (it.Precision > 0 && it.Type != TypeDecimal) {
-			errs.Add(at+".precision", it.Precision, "applies only to decimal items and cannot be negative")
+			errs.Add(at+".precision", it.Precision, "decimal_only", "applies only to decimal items and cannot be negative")
 		}
 		if it.Type == TypeCode && len(it.CodeList) == 0 {
-			errs.Add(at+".code_list", nil, "is required for an item of type code")
+			errs.Add(at+".code_list", nil, "code_list", "is required for an item of type code")
 		}
 		codeSeen := map[string]bool{}
 		for j, c := range it.CodeList {
 			if strings.TrimSpace(c.Code) == "" || codeSeen[c.Code] {
-				errs.Add(fmt.Sprintf("%s.code_list[%d].code", at, j), c.Code, "must be non-empty and unique")
+				errs.Add(fmt.Sprintf("%s.code_list[%d].code", at, j), c.Code, "unique", "must be non-empty and unique")
 			}
 			codeSeen[c.Code] = true
 		}

@@ -123,7 +123,7 @@ func (s *Service) Review(ctx context.Context, actor identity.Principal, id strin
 	var errs validate.Errors
 	validate.OneOf(&errs, "decision", d, Approve, Return)
 	if d == Return && comment == "" {
-		errs.Add("comment", "", "is required when returning a resource: say what to fix")
+		errs.Add("comment", "", "return_comment", "is required when returning a resource: say what to fix")
 	}
 	errs.MaxLen("comment", comment, 2000)
 	if err := errs.Err(); err != nil {

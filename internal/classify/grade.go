@@ -114,19 +114,19 @@ func ParseRules(data []byte) (*RuleSet, error) {
 	}
 	var errs validate.Errors
 	if len(rs.Rules) == 0 {
-		errs.Add("rules", nil, "a rule set needs at least one rule")
+		errs.Add("rules", nil, "at_least_one", "a rule set needs at least one rule")
 	}
 	seen := map[string]bool{}
 	for i, r := range rs.Rules {
 		at := fmt.Sprintf("rules[%d]", i)
 		if r.ID == "" || seen[r.ID] {
-			errs.Add(at+".id", r.ID, "must be present and unique")
+			errs.Add(at+".id", r.ID, "unique", "must be present and unique")
 		}
 		seen[r.ID] = true
 		validate.OneOf(&errs, at+".scope", r.Scope, "column", "dataset")
 		validate.OneOf(&errs, at+".class", r.Class, catalog.Classifications...)
 		if r.Level < 1 || r.Level > 4 {
-			errs.Add(at+".level", r.Level, "must be between 1 and 4")
+			errs.Add(at+".level", r.Level, validate.CodeRange, "must be between %d and %d", 1, 4)
 		}
 		errs.Required(at+".reason", r.Reason)
 		env := datasetEnv
@@ -135,16 +135,16 @@ func ParseRules(data []byte) (*RuleSet, error) {
 		}
 		ast, iss := env.Compile(r.When)
 		if iss.Err() != nil {
-			errs.Add(at+".when", r.When, "%v", iss.Err())
+			errs.Add(at+".when", r.When, "expression", "%v", iss.Err())
 			continue
 		}
 		if ast.OutputType() != cel.BoolType {
-			errs.Add(at+".when", r.When, "must yield a bool, not %v", ast.OutputType())
+			errs.Add(at+".when", r.When, "expression_bool", "must yield a bool, not %v", ast.OutputType())
 			continue
 		}
 		prg, err := env.Program(ast, cel.CostLimit(ruleCostLimit))
 		if err != nil {
-			errs.Add(at+".when", r.When, "%v", err)
+			errs.Add(at+".when", r.When, "expression", "%v", err)
 			continue
 		}
 		rs.progs = append(rs.progs, prg)

@@ -165,10 +165,10 @@ func (s *Service) Override(ctx context.Context, actor identity.Principal, resour
 	var errs validate.Errors
 	validate.OneOf(&errs, "class", in.Class, catalog.Classifications...)
 	if in.Level < 1 || in.Level > 4 {
-		errs.Add("level", in.Level, "must be between 1 and 4")
+		errs.Add("level", in.Level, validate.CodeRange, "must be between %d and %d", 1, 4)
 	}
 	if len([]rune(in.Reason)) < 5 {
-		errs.Add("reason", in.Reason, "is required: write why the grade differs from the rules' (at least 5 characters)")
+		errs.Add("reason", in.Reason, "grade_reason", "is required: write why the grade differs from the rules' (at least 5 characters)")
 	}
 	errs.MaxLen("reason", in.Reason, 2000)
 	if err := errs.Err(); err != nil {

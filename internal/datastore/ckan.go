@@ -31,7 +31,7 @@ func (s *Service) DatastoreSearch(ctx context.Context, actor identity.Principal,
 	var errs validate.Errors
 	rid := s.resolveResource(ctx, actor, text(params["resource_id"]))
 	if rid == "" {
-		errs.Add("resource_id", params["resource_id"], "is required")
+		errs.Add("resource_id", params["resource_id"], validate.CodeRequired, "is required")
 	}
 	q := Query{Limit: 100, Total: true}
 	q.Fields = list(params["fields"])
@@ -48,13 +48,13 @@ func (s *Service) DatastoreSearch(ctx context.Context, actor identity.Principal,
 	}
 	if n, ok := integer(params["limit"], "limit", &errs); ok {
 		if n < 0 || n > MaxLimit {
-			errs.Add("limit", n, "must be between 0 and %d", MaxLimit)
+			errs.Add("limit", n, validate.CodeRange, "must be between %d and %d", 0, MaxLimit)
 		}
 		q.Limit = n
 	}
 	if n, ok := integer(params["offset"], "offset", &errs); ok {
 		if n < 0 {
-			errs.Add("offset", n, "cannot be negative")
+			errs.Add("offset", n, "not_negative", "cannot be negative")
 		}
 		q.Offset = n
 	}
@@ -236,13 +236,13 @@ func integer(v any, field string, errs *validate.Errors) (int, bool) {
 	case json.Number:
 		n, err := x.Int64()
 		if err != nil {
-			errs.Add(field, x, "must be an integer")
+			errs.Add(field, x, validate.CodeInteger, "must be an integer")
 		}
 		return int(n), err == nil
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(text(v)))
 	if err != nil {
-		errs.Add(field, v, "must be an integer")
+		errs.Add(field, v, validate.CodeInteger, "must be an integer")
 		return 0, false
 	}
 	return n, true
@@ -266,18 +266,18 @@ func parseSort(s string, errs *validate.Errors) []SortKey {
 			continue
 		}
 		if len(out) == maxSortKeys {
-			errs.Add("sort", nil, "sorts by at most %d items", maxSortKeys)
+			errs.Add("sort", nil, validate.CodeTooMany, "sorts by at most %d items", maxSortKeys)
 			return nil
 		}
 		at := fmt.Sprintf("sort[%d]", len(out))
 		k := SortKey{Item: strings.Trim(f[0], `"`)}
 		switch {
 		case len(f) > 2:
-			errs.Add(at, strings.TrimSpace(part), "write an item, then asc or desc")
+			errs.Add(at, strings.TrimSpace(part), "sort_syntax", "write an item, then asc or desc")
 		case len(f) == 2 && strings.EqualFold(f[1], "desc"):
 			k.Desc = true
 		case len(f) == 2 && !strings.EqualFold(f[1], "asc"):
-			errs.Add(at, strings.TrimSpace(part), "direction must be asc or desc")
+			errs.Add(at, strings.TrimSpace(part), "sort_direction", "direction must be asc or desc")
 		}
 		out = append(out, k)
 	}
@@ -290,7 +290,7 @@ func parseSort(s string, errs *validate.Errors) []SortKey {
 func parseFilters(v any, errs *validate.Errors) []Filter {
 	m, ok := decodeJSONText(v).(map[string]any)
 	if v != nil && !ok {
-		errs.Add("filters", v, "must be an object of item names to values")
+		errs.Add("filters", v, "filters_object", "must be an object of item names to values")
 		return nil
 	}
 	var out []Filter
@@ -309,7 +309,7 @@ func parseFilters(v any, errs *validate.Errors) []Filter {
 		}
 	}
 	if values > maxFilterValues {
-		errs.Add("filters", nil, "hold at most %d values in all (these hold %d)", maxFilterValues, values)
+		errs.Add("filters", nil, "too_many_values", "hold at most %d values in all (these hold %d)", maxFilterValues, values)
 		return nil
 	}
 	return out

@@ -170,9 +170,9 @@ func (s *Service) checkPlan(ctx context.Context, d access.Decision, resourceID s
 	for i, k := range q.Sort {
 		at := fmt.Sprintf("sort[%d]", i)
 		if _, ok := p.item(k.Item, d.Constraints.Fields); !ok {
-			errs.Add(at, k.Item, "is not an item you may read")
+			errs.Add(at, k.Item, "not_readable", "is not an item you may read")
 		} else if p.isRewritten(k.Item) {
-			errs.Add(at, k.Item, "%s is served de-identified to you, so rows cannot be sorted by it", k.Item)
+			errs.Add(at, k.Item, "deid_sort", "%s is served de-identified to you, so rows cannot be sorted by it", k.Item)
 		}
 	}
 	p.order = q.Sort
@@ -210,9 +210,9 @@ func (p *plan) selectFields(fields, allowed []string, errs *validate.Errors) {
 		i, ok := p.item(f, allowed)
 		switch {
 		case !ok:
-			errs.Add(fmt.Sprintf("fields[%d]", k), f, "is not an item you may read")
+			errs.Add(fmt.Sprintf("fields[%d]", k), f, "not_readable", "is not an item you may read")
 		case slices.Contains(p.out, i):
-			errs.Add(fmt.Sprintf("fields[%d]", k), f, "is named twice")
+			errs.Add(fmt.Sprintf("fields[%d]", k), f, validate.CodeDuplicate, "is named twice")
 		default:
 			p.out = append(p.out, i)
 		}
@@ -232,11 +232,11 @@ func (p *plan) filter(d store.Dialect, k int, f Filter, allowed []string, errs *
 	at := fmt.Sprintf("filters[%d]", k)
 	i, ok := p.item(f.Item, allowed)
 	if !ok {
-		errs.Add(at+".item", f.Item, "is not an item you may read")
+		errs.Add(at+".item", f.Item, "not_readable", "is not an item you may read")
 		return
 	}
 	if p.isRewritten(f.Item) {
-		errs.Add(at+".item", f.Item, "%s is served de-identified to you, so rows cannot be filtered by it", f.Item)
+		errs.Add(at+".item", f.Item, "deid_filter", "%s is served de-identified to you, so rows cannot be filtered by it", f.Item)
 		return
 	}
 	col := ident(f.Item)
@@ -251,7 +251,7 @@ func (p *plan) filter(d store.Dialect, k int, f Filter, allowed []string, errs *
 		for _, s := range f.Values {
 			v, err := argValue(d, p.items[i], s)
 			if err != nil {
-				errs.Add(at+".value", s, "%s", err.Error())
+				errs.Add(at+".value", s, "filter_value", "%s", err.Error())
 				return
 			}
 			phs = append(phs, p.arg(v))
@@ -273,9 +273,9 @@ func (p *plan) filter(d store.Dialect, k int, f Filter, allowed []string, errs *
 		ph := p.arg("%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(f.Values[0]) + "%")
 		p.where = append(p.where, "CAST("+col+" AS TEXT) "+like+" "+ph+` ESCAPE '\'`)
 	case ops[f.Op] != "":
-		errs.Add(at+".value", f.Values, "operator %s takes exactly one value", f.Op)
+		errs.Add(at+".value", f.Values, "one_value", "operator %s takes exactly one value", f.Op)
 	default:
-		errs.Add(at+".op", f.Op, "must be one of %s", strings.Join(Ops, ", "))
+		errs.Add(at+".op", f.Op, validate.CodeOneOf, "must be one of %s", strings.Join(Ops, ", "))
 	}
 }
 
@@ -290,7 +290,7 @@ func (p *plan) search(d store.Dialect, q string, allowed []string, errs *validat
 	}
 	words := strings.Fields(q)
 	if len(words) > maxSearchWords {
-		errs.Add("q", q, "has %d words; at most %d are searched", len(words), maxSearchWords)
+		errs.Add("q", q, "too_many_words", "has %d words; at most %d are searched", len(words), maxSearchWords)
 		return
 	}
 	for _, word := range words {
@@ -303,7 +303,7 @@ func (p *plan) search(d store.Dialect, q string, allowed []string, errs *validat
 			}
 		}
 		if len(ors) == 0 {
-			errs.Add("q", q, "no item you may read can be searched as text: the text items are served de-identified to you, or there are none")
+			errs.Add("q", q, "no_text_search", "no item you may read can be searched as text: the text items are served de-identified to you, or there are none")
 			return
 		}
 		p.where = append(p.where, "("+strings.Join(ors, " OR ")+")")

@@ -100,7 +100,7 @@ func validateSettings(r catalog.Resource, st LoadSettings) error {
 	var errs validate.Errors
 	validate.OneOf(&errs, "on_error", st.OnError, Refuse, Quarantine)
 	if st.KeepVersions < 1 || st.KeepVersions > 100 {
-		errs.Add("keep_versions", st.KeepVersions, "must be between 1 and 100")
+		errs.Add("keep_versions", st.KeepVersions, validate.CodeRange, "must be between %d and %d", 1, 100)
 	}
 	names := make([]string, len(r.Items))
 	for i, it := range r.Items {
@@ -108,7 +108,7 @@ func validateSettings(r catalog.Resource, st LoadSettings) error {
 	}
 	for i, ix := range st.Indexes {
 		if !slices.Contains(names, ix) {
-			errs.Add(fmt.Sprintf("indexes[%d]", i), ix, "is not an item of the resource")
+			errs.Add(fmt.Sprintf("indexes[%d]", i), ix, "not_item", "is not an item of the resource")
 		}
 	}
 	if _, err := ingest.CompileRules(r.Items, st.Rules); err != nil {

@@ -128,45 +128,45 @@ func (p Profile) Validate(header []string) error {
 	var errs validate.Errors
 	known := func(field, col string) {
 		if header != nil && !slices.Contains(header, col) {
-			errs.Add(field, col, "is not a column of the table (columns: %s)", strings.Join(header, ", "))
+			errs.Add(field, col, "not_column", "is not a column of the table (columns: %s)", strings.Join(header, ", "))
 		}
 	}
 	seen := map[string]string{}
 	for i, c := range p.QuasiIdentifiers {
 		known(fmt.Sprintf("quasi_identifiers[%d]", i), c)
 		if seen[c] != "" {
-			errs.Add(fmt.Sprintf("quasi_identifiers[%d]", i), c, "is listed twice")
+			errs.Add(fmt.Sprintf("quasi_identifiers[%d]", i), c, validate.CodeDuplicate, "is listed twice")
 		}
 		seen[c] = "quasi_identifiers"
 	}
 	for i, c := range p.Sensitive {
 		known(fmt.Sprintf("sensitive[%d]", i), c)
 		if seen[c] != "" {
-			errs.Add(fmt.Sprintf("sensitive[%d]", i), c, "is already in %s", seen[c])
+			errs.Add(fmt.Sprintf("sensitive[%d]", i), c, "in_other_role", "is already in %s", seen[c])
 			continue
 		}
 		seen[c] = "sensitive"
 	}
 	if p.K < 0 || p.K > 1000 {
-		errs.Add("k", p.K, "must be between 0 and 1000")
+		errs.Add("k", p.K, validate.CodeRange, "must be between %d and %d", 0, 1000)
 	}
 	if p.L < 0 || p.L > 100 {
-		errs.Add("l", p.L, "must be between 0 and 100")
+		errs.Add("l", p.L, validate.CodeRange, "must be between %d and %d", 0, 100)
 	}
 	if (p.L > 0 || p.T > 0) && len(p.Sensitive) == 0 {
-		errs.Add("sensitive", nil, "l-diversity and t-closeness need at least one sensitive attribute")
+		errs.Add("sensitive", nil, "sensitive_required", "l-diversity and t-closeness need at least one sensitive attribute")
 	}
 	if p.T < 0 || p.T >= 1 {
-		errs.Add("t", p.T, "must be at least 0 and below 1")
+		errs.Add("t", p.T, "range_below", "must be at least %d and below %d", 0, 1)
 	}
 	if p.MaxSuppression < 0 || p.MaxSuppression > 1 {
-		errs.Add("max_suppression", p.MaxSuppression, "must be between 0 and 1")
+		errs.Add("max_suppression", p.MaxSuppression, validate.CodeRange, "must be between %d and %d", 0, 1)
 	}
 	if p.SamplingFraction < 0 || p.SamplingFraction > 1 {
-		errs.Add("sampling_fraction", p.SamplingFraction, "must be between 0 and 1")
+		errs.Add("sampling_fraction", p.SamplingFraction, validate.CodeRange, "must be between %d and %d", 0, 1)
 	}
 	if p.RiskThreshold < 0 || p.RiskThreshold > 1 {
-		errs.Add("risk_threshold", p.RiskThreshold, "must be between 0 and 1")
+		errs.Add("risk_threshold", p.RiskThreshold, validate.CodeRange, "must be between %d and %d", 0, 1)
 	}
 	for _, col := range sortedKeys(p.Columns) {
 		p.Columns[col].validate(&errs, "columns."+col, seen[col])
@@ -182,25 +182,25 @@ func (p Profile) Validate(header []string) error {
 func (op ColumnOp) validate(errs *validate.Errors, at, role string) {
 	validate.OneOf(errs, at+".op", op.Op, Ops...)
 	if role == "quasi_identifiers" && op.Op != OpKeep {
-		errs.Add(at+".op", op.Op, "a quasi-identifier is generalised by the search; give it a hierarchy instead of an operator")
+		errs.Add(at+".op", op.Op, "qi_operator", "a quasi-identifier is generalised by the search; give it a hierarchy instead of an operator")
 	}
 	if op.KeepFirst < 0 || op.KeepLast < 0 {
-		errs.Add(at, nil, "keep_first and keep_last cannot be negative")
+		errs.Add(at, nil, "keep_negative", "keep_first and keep_last cannot be negative")
 	}
 	if op.Op == OpPseudonymize && op.Algorithm != "" {
 		validate.OneOf(errs, at+".algorithm", op.Algorithm, "hmac-sha256", "hmac-sm3")
 	}
 	if op.Length < 0 || op.Length > 64 {
-		errs.Add(at+".length", op.Length, "must be between 8 and 64 hex characters")
+		errs.Add(at+".length", op.Length, "hex_length", "must be between %d and %d hex characters", 8, 64)
 	}
 	if op.Op == OpTopBottom && op.Top == nil && op.Bottom == nil {
-		errs.Add(at, nil, "top_bottom needs top, bottom or both")
+		errs.Add(at, nil, "top_bottom", "top_bottom needs top, bottom or both")
 	}
 	if op.Op == OpDateShift && (op.MaxDays < 0 || op.MaxDays > 3650) {
-		errs.Add(at+".max_days", op.MaxDays, "must be between 1 and 3650")
+		errs.Add(at+".max_days", op.MaxDays, validate.CodeRange, "must be between %d and %d", 1, 3650)
 	}
 	if op.Op == OpGeneralize && op.Level < 1 {
-		errs.Add(at+".level", op.Level, "must be at least 1")
+		errs.Add(at+".level", op.Level, validate.CodeAtLeast, "must be at least %d", 1)
 	}
 }
 
@@ -212,22 +212,22 @@ func (h HierarchySpec) validate(errs *validate.Errors, at string) {
 		}
 	}
 	if set != 1 {
-		errs.Add(at, nil, "give exactly one of a file name, csv text or a type")
+		errs.Add(at, nil, "hierarchy_one", "give exactly one of a file name, csv text or a type")
 		return
 	}
 	if h.Type != "" {
 		validate.OneOf(errs, at+".type", h.Type, "interval", "date", "region", "mask", "values")
 	} else if len(h.Widths) > 0 || h.Levels != 0 {
-		errs.Add(at, nil, "widths and levels belong to the interval and mask types: a hierarchy file or csv text has its own levels")
+		errs.Add(at, nil, "hierarchy_widths", "widths and levels belong to the interval and mask types: a hierarchy file or csv text has its own levels")
 	}
 	for i, w := range h.Widths {
 		if w <= 0 || (i > 0 && w <= h.Widths[i-1]) {
-			errs.Add(at+".widths", h.Widths, "must be positive and increasing")
+			errs.Add(at+".widths", h.Widths, "increasing", "must be positive and increasing")
 			break
 		}
 	}
 	if h.Levels < 0 || h.Levels > 20 {
-		errs.Add(at+".levels", h.Levels, "must be between 1 and 20")
+		errs.Add(at+".levels", h.Levels, validate.CodeRange, "must be between %d and %d", 1, 20)
 	}
 }
 

@@ -79,7 +79,7 @@ func (in *ProfileInput) check() error {
 	}
 	for col, h := range in.Profile.Hierarchies {
 		if h.File != "" {
-			errs.Add("profile.hierarchies."+col, h.File, "a stored profile cannot read files: give the hierarchy as csv text or a built-in type")
+			errs.Add("profile.hierarchies."+col, h.File, "hierarchy_file", "a stored profile cannot read files: give the hierarchy as csv text or a built-in type")
 		}
 	}
 	return errs.Err()

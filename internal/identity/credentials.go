@@ -50,11 +50,11 @@ func (s *Service) ChangePassword(ctx context.Context, actor Principal, in Passwo
 		return AccessEnded{}, err
 	} else if !ok {
 		s.throttle.Fail(actor.Username, in.ClientIP)
-		errs.Add("current_password", nil, "is not your current password")
+		errs.Add("current_password", nil, "wrong_password", "is not your current password")
 	}
 	checkPassword(&errs, "new_password", in.New)
 	if in.New == in.Current && len(errs) == 0 {
-		errs.Add("new_password", nil, "must differ from the current password")
+		errs.Add("new_password", nil, "same_password", "must differ from the current password")
 	}
 	if err := errs.Err(); err != nil {
 		return AccessEnded{}, err
@@ -184,7 +184,7 @@ var errBadResetCode = validate.Errors{{Field: "code", Message: "is not a valid r
 func (s *Service) RedeemPasswordReset(ctx context.Context, code, password string) error {
 	var errs validate.Errors
 	if code == "" {
-		errs.Add("code", nil, "is required")
+		errs.Add("code", nil, validate.CodeRequired, "is required")
 	}
 	checkPassword(&errs, "new_password", password)
 	if err := errs.Err(); err != nil {

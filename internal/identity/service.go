@@ -66,16 +66,16 @@ func (in OrgInput) validate() error {
 	errs.MaxLen("description", in.Description, 2000)
 	if in.USCC != "" || in.Kind.NeedsUSCC() {
 		if in.USCC == "" {
-			errs.Add("uscc", "", "is required for a %s", in.Kind)
+			errs.Add("uscc", "", "uscc_required", "is required for a %s", in.Kind)
 		} else if err := CheckUSCC(in.USCC); err != nil {
-			errs.Add("uscc", in.USCC, "is not a valid unified social credit code: %v", err)
+			errs.Add("uscc", in.USCC, "uscc", "is not a valid unified social credit code: %v", err)
 		}
 	}
 	if in.Code != "" && !orgCodePattern.MatchString(in.Code) {
-		errs.Add("code", in.Code, "must be 2–20 upper-case letters or digits")
+		errs.Add("code", in.Code, "org_code", "must be 2–20 upper-case letters or digits")
 	}
 	if in.RegionCode != "" && !regionPattern.MatchString(in.RegionCode) {
-		errs.Add("region_code", in.RegionCode, "must be a 6-digit GB/T 2260 administrative division code")
+		errs.Add("region_code", in.RegionCode, "region_code", "must be a 6-digit GB/T 2260 administrative division code")
 	}
 	return errs.Err()
 }

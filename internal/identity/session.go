@@ -101,7 +101,7 @@ func (s *Service) CreateToken(ctx context.Context, actor Principal, userID, name
 	errs.Required("name", name)
 	errs.MaxLen("name", name, 100)
 	if ttl <= 0 || ttl > MaxTokenTTL {
-		errs.Add("expires_in_days", int(ttl.Hours()/24), "must be between 1 and 366 days")
+		errs.Add("expires_in_days", int(ttl.Hours()/24), "range_days", "must be between %d and %d days", 1, 366)
 	}
 	if err := errs.Err(); err != nil {
 		return "", Token{}, err

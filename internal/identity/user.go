@@ -32,9 +32,9 @@ const MaxPasswordLen = 200
 func checkPassword(errs *validate.Errors, field, p string) {
 	switch n := len([]rune(p)); {
 	case n < MinPasswordLen:
-		errs.Add(field, nil, "must be at least %d characters", MinPasswordLen)
+		errs.Add(field, nil, "min_len", "must be at least %d characters", MinPasswordLen)
 	case n > MaxPasswordLen:
-		errs.Add(field, nil, "must be at most %d characters", MaxPasswordLen)
+		errs.Add(field, nil, "max_chars", "must be at most %d characters", MaxPasswordLen)
 	}
 }
 
@@ -43,12 +43,12 @@ func (in *UserInput) validate() error {
 	in.DisplayName, in.Email = strings.TrimSpace(in.DisplayName), strings.TrimSpace(in.Email)
 	var errs validate.Errors
 	if !usernamePattern.MatchString(in.Username) {
-		errs.Add("username", in.Username, "must be 3–32 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit")
+		errs.Add("username", in.Username, "username", "must be 3–32 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit")
 	}
 	errs.Required("display_name", in.DisplayName)
 	errs.MaxLen("display_name", in.DisplayName, 100)
 	if in.Email != "" && (!strings.Contains(in.Email, "@") || len(in.Email) > 254) {
-		errs.Add("email", in.Email, "is not an email address")
+		errs.Add("email", in.Email, validate.CodeEmail, "is not an email address")
 	}
 	checkPassword(&errs, "password", in.Password)
 	for i, r := range in.PlatformRoles {

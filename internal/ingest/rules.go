@@ -76,21 +76,21 @@ func CompileRules(items []catalog.Item, rules []QualityRule) (*Rules, error) {
 		at := fmt.Sprintf("rules[%d]", k)
 		i, ok := index[rule.Item]
 		if !ok {
-			errs.Add(at+".item", rule.Item, "is not an item of the resource")
+			errs.Add(at+".item", rule.Item, "not_item", "is not an item of the resource")
 			continue
 		}
 		ast, iss := ruleEnv.Compile(rule.Expr)
 		if iss != nil && iss.Err() != nil {
-			errs.Add(at+".expr", rule.Expr, "is not a valid CEL expression: %s", strings.TrimSpace(iss.Err().Error()))
+			errs.Add(at+".expr", rule.Expr, "cel_syntax", "is not a valid CEL expression: %s", strings.TrimSpace(iss.Err().Error()))
 			continue
 		}
 		if t := ast.OutputType(); !t.IsExactType(cel.BoolType) && !t.IsExactType(cel.DynType) {
-			errs.Add(at+".expr", rule.Expr, "must be true or false, not %s", t)
+			errs.Add(at+".expr", rule.Expr, "expression_bool", "must be true or false, not %s", t)
 			continue
 		}
 		prg, err := ruleEnv.Program(ast, cel.CostLimit(100000))
 		if err != nil {
-			errs.Add(at+".expr", rule.Expr, "cannot run: %v", err)
+			errs.Add(at+".expr", rule.Expr, "expression_run", "cannot run: %v", err)
 			continue
 		}
 		reason := rule.Message

@@ -102,7 +102,7 @@ func (s *Service) SaveList(ctx context.Context, actor identity.Principal, orgID 
 	plan = strings.TrimSpace(plan)
 	var errs validate.Errors
 	if year < 2000 || year > 2100 {
-		errs.Add("year", year, "must be a year between 2000 and 2100")
+		errs.Add("year", year, validate.CodeRange, "must be a year between %d and %d", 2000, 2100)
 	}
 	errs.MaxLen("plan", plan, 8000)
 	if err := errs.Err(); err != nil {
@@ -174,7 +174,7 @@ func (s *Service) checkItem(ctx context.Context, actor identity.Principal, l Ope
 	if in.ResourceID != "" {
 		r, err := s.cat.Get(ctx, actor, in.ResourceID)
 		if err != nil || r.OrganizationID != l.OrganizationID {
-			errs.Add("resource_id", in.ResourceID, "is not a resource of this institution")
+			errs.Add("resource_id", in.ResourceID, "not_own_resource", "is not a resource of this institution")
 		} else if in.TitleZh == "" {
 			in.TitleZh = r.TitleZh
 		}
@@ -184,9 +184,9 @@ func (s *Service) checkItem(ctx context.Context, actor identity.Principal, l Ope
 	errs.MaxLen("note", in.Note, 1000)
 	validate.OneOf(&errs, "open_type", in.OpenType, catalog.OpenUnconditional, catalog.OpenConditional)
 	if d, err := time.Parse("2006-01-02", in.PlannedDate); err != nil {
-		errs.Add("planned_date", in.PlannedDate, "must be a date written YYYY-MM-DD")
+		errs.Add("planned_date", in.PlannedDate, validate.CodeDate, "must be a date written YYYY-MM-DD")
 	} else if d.Year() != l.Year {
-		errs.Add("planned_date", in.PlannedDate, "must fall within %d", l.Year)
+		errs.Add("planned_date", in.PlannedDate, "within_year", "must fall within %d", l.Year)
 	}
 	return errs.Err()
 }

@@ -168,7 +168,7 @@ func checkDecision(d Decision, comment string) (string, error) {
 	var errs validate.Errors
 	validate.OneOf(&errs, "decision", d, Approve, Reject)
 	if d == Reject && comment == "" {
-		errs.Add("comment", "", "is required when rejecting: say why")
+		errs.Add("comment", "", "reject_comment", "is required when rejecting: say why")
 	}
 	errs.MaxLen("comment", comment, 2000)
 	return comment, errs.Err()

@@ -26,11 +26,11 @@ func Fields(names []string) []string {
 // requests and open applications (package opening) ask alike.
 func ValidateScope(errs *validate.Errors, r catalog.Resource, fields []string, days int) {
 	if days < 1 || days > 1095 {
-		errs.Add("duration_days", days, "must be between 1 and 1095 days")
+		errs.Add("duration_days", days, "range_days", "must be between %d and %d days", 1, 1095)
 	}
 	for i, f := range fields {
 		if !slices.ContainsFunc(r.Items, func(it catalog.Item) bool { return it.Name == f }) {
-			errs.Add(fmt.Sprintf("fields[%d]", i), f, "is not a data item of this resource")
+			errs.Add(fmt.Sprintf("fields[%d]", i), f, "not_item", "is not a data item of this resource")
 		}
 	}
 }

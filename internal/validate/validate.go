@@ -11,11 +11,37 @@ import (
 
 // FieldError is one problem with one input field. Field is a dotted path in
 // the API's snake_case names, with indexes for lists ("items[2].name").
+//
+// Code names the kind of problem and stays the same across releases and
+// languages ("required", "max_len", ...); Args are the values the problem
+// quotes, in the order of Message's verbs. The web layer translates a
+// problem by Code and Args, never by matching Message, which is English.
 type FieldError struct {
 	Field   string `json:"field"`
 	Value   any    `json:"value,omitempty"`
 	Message string `json:"message"`
+	Code    string `json:"code,omitempty"`
+	Args    []any  `json:"args,omitempty"`
 }
+
+// Generic codes, shared by many fields. Specific problems have codes of
+// their own, named where they are added; every code is translated in the UI.
+const (
+	CodeRequired  = "required"       // blank; no args
+	CodeMaxLen    = "max_len"        // too long; args: max characters, characters given
+	CodeOneOf     = "one_of"         // not one of a fixed list; args: the list, comma-separated
+	CodeTooMany   = "too_many"       // a list is too long; args: the most allowed
+	CodeRange     = "range"          // a number out of range; args: lowest, highest
+	CodeAtLeast   = "at_least"       // a number or length below a floor; args: the floor
+	CodeInteger   = "integer"        // not a whole number; no args
+	CodeNumber    = "number"         // not a number; no args
+	CodeDate      = "date"           // not a date written YYYY-MM-DD; no args
+	CodeEmail     = "email"          // not an email address; no args
+	CodeDuplicate = "duplicate"      // listed twice; no args
+	CodeUnknown   = "unknown"        // names nothing that exists (an organization, a user, a column); no args
+	CodeCursor    = "cursor"         // not a cursor from a previous page; no args
+	CodeFormat    = "invalid_format" // malformed in a way the message explains; args as the message quotes them
+)
 
 // Errors is a list of field problems; a non-empty Errors is an error.
 type Errors []FieldError
@@ -28,9 +54,32 @@ func (e Errors) Error() string {
 	return "invalid input: " + strings.Join(parts, "; ")
 }
 
-// Add records a problem with field.
-func (e *Errors) Add(field string, value any, format string, args ...any) {
-	*e = append(*e, FieldError{Field: field, Value: value, Message: fmt.Sprintf(format, args...)})
+// Add records a problem with field: its code, and its English message
+// formatted from args, which the problem keeps as its Args.
+func (e *Errors) Add(field string, value any, code, format string, args ...any) {
+	*e = append(*e, FieldError{Field: field, Value: value, Message: fmt.Sprintf(format, args...), Code: code, Args: plain(args)})
+}
+
+// plain returns args as values that encode to JSON as they print: errors
+// and other Stringers become their text.
+func plain(args []any) []any {
+	if len(args) == 0 {
+		return nil
+	}
+	out := make([]any, len(args))
+	for i, a := range args {
+		switch a := a.(type) {
+		case nil, bool, string, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
+			out[i] = a
+		case error:
+			out[i] = a.Error()
+		case fmt.Stringer:
+			out[i] = a.String()
+		default:
+			out[i] = fmt.Sprint(a)
+		}
+	}
+	return out
 }
 
 // Err returns e as an error, or nil when there are no problems.
@@ -54,7 +103,7 @@ func (e Errors) Has(field string) bool {
 // Required records a problem when s is blank.
 func (e *Errors) Required(field, s string) bool {
 	if strings.TrimSpace(s) == "" {
-		e.Add(field, s, "is required")
+		e.Add(field, s, CodeRequired, "is required")
 		return false
 	}
 	return true
@@ -63,7 +112,7 @@ func (e *Errors) Required(field, s string) bool {
 // MaxLen records a problem when s has more than n characters.
 func (e *Errors) MaxLen(field, s string, n int) {
 	if utf8.RuneCountInString(s) > n {
-		e.Add(field, s, "must be at most %d characters (got %d)", n, utf8.RuneCountInString(s))
+		e.Add(field, s, CodeMaxLen, "must be at most %d characters (got %d)", n, utf8.RuneCountInString(s))
 	}
 }
 
@@ -78,7 +127,7 @@ func OneOf[T ~string](e *Errors, field string, s T, allowed ...T) {
 	for i, a := range allowed {
 		names[i] = string(a)
 	}
-	e.Add(field, string(s), "must be one of %s", strings.Join(names, ", "))
+	e.Add(field, string(s), CodeOneOf, "must be one of %s", strings.Join(names, ", "))
 }
 
 // Fields returns the fields named by err when it is (or wraps) Errors.

@@ -88,7 +88,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	mountPortal(mux, cfg, browser)
 	mux.Handle("/", browser)
-	return bound(cfg.Timeouts, recoverPanics(cfg.Log, access.ClientMiddleware(m.observe(mux)))), nil
+	return bound(cfg.Timeouts, recoverPanics(cfg.Log, clientContext(m.observe(mux)))), nil
 }
 
 func ready(db *store.DB) http.HandlerFunc {

@@ -2,9 +2,7 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"strconv"
 
 	"dataport/internal/access"
 	"dataport/internal/identity"
@@ -162,11 +160,7 @@ func (h *handlers) changeMyPassword(ctx context.Context, in *changePasswordIn) (
 }
 
 func (h *handlers) accessEnded(ctx context.Context, ended identity.AccessEnded, err error) (*accessEndedOut, error) {
-	var throttled *identity.ThrottledError
-	if errors.As(err, &throttled) {
-		return nil, huma.ErrorWithHeaders(h.fail(ctx, err), http.Header{"Retry-After": {strconv.Itoa(throttled.Seconds())}})
-	}
-	if err != nil {
+	if err != nil { // a throttled sign-in gets Retry-After from problem.Of
 		return nil, h.fail(ctx, err)
 	}
 	return &accessEndedOut{Body: ended}, nil

@@ -15,7 +15,6 @@ import (
 	"dataport/internal/datastore"
 	"dataport/internal/identity"
 	"dataport/internal/ledger"
-	"dataport/internal/validate"
 	"dataport/internal/web/problem"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -110,24 +109,28 @@ func writeProblem(w http.ResponseWriter, status int, detail string) {
 	w.Write(body)
 }
 
-// fail turns a domain error into a problem response: field errors become
-// entries located in the body ("body.items[1].name"); internal errors are
-// logged and shown generically.
+// fail turns a domain error into a problem response through problem.Of:
+// field errors become entries located in the body ("body.items[1].name")
+// with their code and arguments; internal errors are logged and shown
+// generically; a rate limit carries Retry-After.
 func (h *handlers) fail(ctx context.Context, err error) error {
-	p := identity.FromContext(ctx)
-	status, public := problem.Status(p, err)
-	if !public {
+	pr := problem.Of(identity.FromContext(ctx), err)
+	if !pr.Public {
 		h.log.ErrorContext(ctx, "api request failed", "err", err)
 	}
-	var verrs validate.Errors
-	if errors.As(err, &verrs) {
-		details := make([]error, len(verrs))
-		for i, fe := range verrs {
-			details[i] = &huma.ErrorDetail{Message: fe.Message, Location: "body." + fe.Field, Value: fe.Value}
-		}
-		return huma.Error422UnprocessableEntity("validation failed", details...)
+	var out error = huma.NewError(pr.Status, pr.Detail)
+	if pr.Kind == problem.Validation {
+		out = fieldProblems(pr.Fields)
 	}
-	return huma.NewError(status, problem.Message(p, err))
+	return withHeaders(out, pr.Header)
+}
+
+// withHeaders returns err carrying h (Retry-After), or err itself when h is empty.
+func withHeaders(err error, h http.Header) error {
+	if len(h) == 0 {
+		return err
+	}
+	return huma.ErrorWithHeaders(err, h)
 }
 
 // List is the envelope of every list response.

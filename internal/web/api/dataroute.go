@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"dataport/internal/access"
 	"dataport/internal/identity"
@@ -48,13 +47,9 @@ func dataRoute[I, O any](api huma.API, h *handlers, op huma.Operation, handler f
 	})
 }
 
-// denialError is the problem response for a deny decision.
+// denialError is the problem response for a deny decision: its reason as
+// the detail, the status and headers (Retry-After) from problem.Of.
 func denialError(d access.Decision) error {
-	err := d.Err()
-	status, _ := problem.Status(identity.Principal{}, err)
-	herr := huma.NewError(status, d.Message)
-	if secs, ok := problem.RetryAfter(err); ok {
-		return huma.ErrorWithHeaders(herr, http.Header{"Retry-After": {strconv.Itoa(secs)}})
-	}
-	return herr
+	pr := problem.Of(identity.Principal{}, d.Err())
+	return withHeaders(huma.NewError(pr.Status, d.Message), pr.Header)
 }

@@ -447,7 +447,6 @@ func uploadedFile(r *http.Request) (io.Reader, string, error) {
 // uploadFailed writes a refused load as problem+json with one entry per
 // refused value, located as file.row[N].COLUMN.
 func (h *handlers) uploadFailed(w http.ResponseWriter, r *http.Request, err error) {
-	p := identity.FromContext(r.Context())
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		writeJSONProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the file is larger than %d bytes", int64(MaxUpload)), nil)
@@ -466,11 +465,14 @@ func (h *handlers) uploadFailed(w http.ResponseWriter, r *http.Request, err erro
 		writeJSONProblem(w, http.StatusUnprocessableEntity, le.Reason, details)
 		return
 	}
-	status, public := problem.Status(p, err)
-	if !public {
+	pr := problem.Of(identity.FromContext(r.Context()), err)
+	if !pr.Public {
 		h.log.ErrorContext(r.Context(), "upload failed", "err", err)
 	}
-	writeJSONProblem(w, status, problem.Message(p, err), nil)
+	for k, v := range pr.Header {
+		w.Header()[k] = v
+	}
+	writeJSONProblem(w, pr.Status, pr.Detail, nil)
 }
 
 func writeJSONProblem(w http.ResponseWriter, status int, detail string, errs []*huma.ErrorDetail) {

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 
+	"dataport/internal/access"
 	"dataport/internal/catalog"
 	"dataport/internal/datastore"
 	"dataport/internal/identity"
@@ -161,7 +162,10 @@ func (a *api) serve(w http.ResponseWriter, r *http.Request) {
 	env := map[string]any{"help": c.base + "/api/3/action/help_show?name=" + name}
 	result, err := a.run(r, w, act, c)
 	if err != nil {
-		status, body := a.errorBody(r.Context(), name, err)
+		status, header, body := a.errorBody(r.Context(), name, err)
+		for k, v := range header {
+			w.Header()[k] = v
+		}
 		if status == http.StatusBadRequest && body == nil {
 			writeJSON(w, status, "Bad request - "+problem.Text(err.Error(), problem.MaxTextBytes))
 			return
@@ -290,11 +294,23 @@ func (e errBadRequest) Error() string { return e.msg }
 
 func badRequest(format string, args ...any) error { return errBadRequest{fmt.Sprintf(format, args...)} }
 
-// errorBody maps an error to CKAN's status and error object. A nil body
-// with status 400 means CKAN's bare "Bad request" string. What the object
-// echoes of the request is cut to problem's limits.
-func (a *api) errorBody(ctx context.Context, action string, err error) (int, map[string]any) {
-	status, body := a.errorObject(ctx, action, err)
+// errorBody maps an error to CKAN's status, headers (Retry-After) and error
+// object, through problem.Of. A nil body with status 400 means CKAN's bare
+// "Bad request" string. What the object echoes of the request is cut to
+// problem's limits.
+func (a *api) errorBody(ctx context.Context, action string, err error) (int, http.Header, map[string]any) {
+	var br errBadRequest
+	if errors.As(err, &br) {
+		return http.StatusBadRequest, nil, nil
+	}
+	pr := problem.Of(identity.FromContext(ctx), err)
+	if !pr.Public {
+		a.Log.ErrorContext(ctx, "ckan action failed", "action", action, "err", err)
+	}
+	status, body := pr.CKANStatus, a.errorObject(pr, action, err)
+	if errors.Is(err, errAnonymousWrite) {
+		status = http.StatusUnauthorized
+	}
 	for k, v := range body {
 		switch v := v.(type) {
 		case string:
@@ -305,54 +321,84 @@ func (a *api) errorBody(ctx context.Context, action string, err error) (int, map
 			}
 		}
 	}
-	return status, body
+	return status, pr.Header, body
 }
 
-// errorObject is errorBody before the cut.
-func (a *api) errorObject(ctx context.Context, action string, err error) (int, map[string]any) {
-	var br errBadRequest
-	var verrs validate.Errors
-	switch {
-	case errors.As(err, &br):
-		return http.StatusBadRequest, nil
-	case errors.As(err, &verrs):
-		return http.StatusConflict, validationError(verrs)
-	case errors.Is(err, catalog.ErrState):
-		return http.StatusConflict, map[string]any{"__type": "Validation Error", "state": []string{err.Error()}}
-	case errors.Is(err, errAnonymousWrite):
-		return http.StatusUnauthorized, map[string]any{"__type": "Authorization Error",
-			"message": "Authentication required: " + action + " needs an API token (Authorization header)"}
-	case errors.Is(err, identity.ErrForbidden), errors.Is(err, identity.ErrUnauthenticated):
-		msg := "Access denied"
-		if detail := strings.TrimPrefix(err.Error(), identity.ErrForbidden.Error()); strings.HasPrefix(detail, ": ") {
-			msg += detail
-		} else {
-			msg += ": you are not allowed to " + strings.ReplaceAll(action, "_", " ")
-		}
-		return http.StatusForbidden, map[string]any{"__type": "Authorization Error", "message": msg}
-	case errors.Is(err, store.ErrNotFound):
-		return http.StatusNotFound, map[string]any{"__type": "Not Found Error", "message": "Not found: " + notFoundWhat(err)}
-	case errors.Is(err, search.ErrBadQuery):
-		return http.StatusBadRequest, map[string]any{"__type": "Search Query Error", "message": "Search Query is invalid: " + err.Error()}
+// errorObject is CKAN's error object for pr, before the cut: its __type
+// from the problem table, and the keys CKAN clients read for that type.
+func (a *api) errorObject(pr problem.Problem, action string, err error) map[string]any {
+	if pr.Kind == problem.Validation {
+		return validationError(pr.Fields)
 	}
-	a.Log.ErrorContext(ctx, "ckan action failed", "action", action, "err", err)
-	return http.StatusInternalServerError, map[string]any{"__type": "Internal Server Error", "message": "Internal Server Error"}
+	body := map[string]any{"__type": pr.CKANType}
+	switch pr.Kind {
+	case problem.Conflict:
+		body["state"] = []string{err.Error()}
+	case problem.Unauthenticated, problem.Forbidden, problem.Denied:
+		body["message"] = accessDenied(action, err)
+	case problem.RateLimited:
+		body["message"] = "Too many requests: " + reason(err)
+	case problem.NotFound:
+		body["message"] = "Not found: " + notFoundWhat(err)
+	case problem.BadQuery:
+		body["message"] = "Search Query is invalid: " + err.Error()
+	default:
+		body["message"] = pr.Title
+	}
+	return body
+}
+
+// accessDenied is the message of CKAN's Authorization Error for err.
+func accessDenied(action string, err error) string {
+	var denied *access.DeniedError
+	switch {
+	case errors.Is(err, errAnonymousWrite):
+		return "Authentication required: " + action + " needs an API token (Authorization header)"
+	case errors.As(err, &denied):
+		return "Access denied: " + denied.Decision.Message
+	}
+	if detail := strings.TrimPrefix(err.Error(), identity.ErrForbidden.Error()); strings.HasPrefix(detail, ": ") {
+		return "Access denied" + detail
+	}
+	return "Access denied: you are not allowed to " + strings.ReplaceAll(action, "_", " ")
+}
+
+// reason is the access decision's message inside err, or err's own text.
+func reason(err error) string {
+	var denied *access.DeniedError
+	if errors.As(err, &denied) {
+		return denied.Decision.Message
+	}
+	return err.Error()
 }
 
 // validationError is CKAN's Validation Error: the messages by field, at
-// most problem.MaxErrors of them (a final "__more" says how many were left out).
+// most problem.MaxErrors of them (a final "__more" says how many were left
+// out). "__codes" adds each message's stable code and arguments, by field
+// and in the same order, for clients that translate.
 func validationError(verrs validate.Errors) map[string]any {
 	body := map[string]any{"__type": "Validation Error"}
+	codes := map[string][]fieldCode{}
 	keep, more := problem.Count(len(verrs))
 	for _, fe := range verrs[:keep] {
 		key := ckanField(fe.Field)
 		msgs, _ := body[key].([]string)
 		body[key] = append(msgs, fe.Message)
+		codes[key] = append(codes[key], fieldCode{Code: fe.Code, Args: problem.Values(fe.Args)})
+	}
+	if len(codes) > 0 {
+		body["__codes"] = codes
 	}
 	if more != "" {
 		body["__more"] = []string{more}
 	}
 	return body
+}
+
+// fieldCode is one entry of a Validation Error's "__codes".
+type fieldCode struct {
+	Code string `json:"code,omitempty"`
+	Args []any  `json:"args,omitempty"`
 }
 
 func notFoundWhat(err error) string {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"dataport/internal/access"
 	"dataport/internal/datastore"
 	"dataport/internal/identity"
 )
@@ -34,14 +33,12 @@ func datastoreActions(ds *datastore.Service) map[string]action {
 	}
 }
 
-// datastoreError turns denials and a disabled SQL action into CKAN's
-// Authorization Error (403) with the decision point's message.
+// datastoreError turns a disabled SQL action into CKAN's Authorization
+// Error (403). Denials pass as they are: problem.Of answers them (403, or
+// 429 with Retry-After for a rate limit) and accessDenied quotes the
+// decision point's message.
 func datastoreError(err error) error {
-	var denied *access.DeniedError
-	switch {
-	case errors.As(err, &denied):
-		return fmt.Errorf("%w: %s", identity.ErrForbidden, denied.Decision.Message)
-	case errors.Is(err, datastore.ErrSQLDisabled):
+	if errors.Is(err, datastore.ErrSQLDisabled) {
 		return fmt.Errorf("%w: %s", identity.ErrForbidden, err.Error())
 	}
 	return err

@@ -312,7 +312,7 @@ func inputOf(p params) (catalog.Input, error) {
 	if lv := f["level"]; lv != "" {
 		n, err := strconv.Atoi(lv)
 		if err != nil {
-			errs.Add("level", lv, "must be a number from 1 to 4")
+			errs.Add("level", lv, validate.CodeRange, "must be a number from %d to %d", 1, 4)
 		}
 		in.Level = n
 	}
@@ -321,7 +321,7 @@ func inputOf(p params) (catalog.Input, error) {
 	in.Formats = formatsOf(p)
 	if raw := f["items"]; raw != "" {
 		if err := json.Unmarshal([]byte(raw), &in.Items); err != nil {
-			errs.Add("items", "", "must be a JSON list of data items: %v", err)
+			errs.Add("items", "", "items_json", "must be a JSON list of data items: %v", err)
 		}
 	}
 	return in, errs.Err()
@@ -345,7 +345,7 @@ func fieldsOf(p params, errs *validate.Errors) map[string]string {
 		}
 	case nil:
 	default:
-		errs.Add("extras", "", "must be a list of {key, value}")
+		errs.Add("extras", "", "extras_list", "must be a list of {key, value}")
 	}
 	for _, k := range extraKeys {
 		if p.has(k) {

@@ -71,3 +71,16 @@ func Count(n int) (keep int, more string) {
 	keep = MaxErrors - 1
 	return keep, fmt.Sprintf("and %d more", n-keep)
 }
+
+// Values returns vs (a field problem's arguments) with each value cut as
+// Value cuts it; nil when there are none.
+func Values(vs []any) []any {
+	if len(vs) == 0 {
+		return nil
+	}
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = Value(v)
+	}
+	return out
+}

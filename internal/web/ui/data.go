@@ -69,7 +69,7 @@ func (f settingsForm) parse() (datastore.LoadSettings, validate.Errors) {
 	st := datastore.LoadSettings{OnError: datastore.OnError(f.OnError), Indexes: []string{}, Rules: []ingest.QualityRule{}}
 	n, err := strconv.Atoi(strings.TrimSpace(f.KeepVersions))
 	if err != nil {
-		errs.Add("keep_versions", f.KeepVersions, "must be a whole number")
+		errs.Add("keep_versions", f.KeepVersions, validate.CodeInteger, "must be a whole number")
 	}
 	st.KeepVersions = n
 	for _, ix := range strings.Split(f.Indexes, ",") {
@@ -83,7 +83,7 @@ func (f settingsForm) parse() (datastore.LoadSettings, validate.Errors) {
 		}
 		item, rest, ok := strings.Cut(line, ":")
 		if !ok {
-			errs.Add(fmt.Sprintf("rules[%d]", i), line, "must be ITEM: EXPRESSION, optionally followed by | MESSAGE")
+			errs.Add(fmt.Sprintf("rules[%d]", i), line, "rule_syntax", "must be ITEM: EXPRESSION, optionally followed by | MESSAGE")
 			continue
 		}
 		expr, msg, _ := strings.Cut(rest, "|")

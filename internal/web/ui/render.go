@@ -54,8 +54,8 @@ type errorPage struct {
 // fail renders err as a translated error page, or sends an anonymous caller
 // to sign in. Errors that are not the client's are logged, never shown.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	p := identity.FromContext(r.Context())
-	status, public := problem.Status(p, err)
+	pr := problem.Of(identity.FromContext(r.Context()), err)
+	status, public := pr.Status, pr.Public
 	var ue *uiError
 	if errors.As(err, &ue) {
 		status, public = ue.status, true
@@ -67,15 +67,18 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if !public {
 		s.log.ErrorContext(r.Context(), "ui request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
+	for k, v := range pr.Header {
+		w.Header()[k] = v
+	}
 	page := errorPage{Status: status}
 	lang := langOf(r)
 	switch {
 	case ue != nil:
 		page.Detail = tr(lang, ue.key)
 	case status == http.StatusUnprocessableEntity:
-		page.Fields = summarize(lang, fieldErrors(err))
+		page.Fields = summarize(lang, pr.Fields)
 	case status == http.StatusConflict || status == http.StatusTooManyRequests:
-		page.Detail = translateMessage(lang, problem.Message(p, err))
+		page.Detail = translateMessage(lang, pr.Detail)
 	}
 	if err := s.render(w, r, status, "error", page); err != nil {
 		s.log.ErrorContext(r.Context(), "ui error page failed", "err", err)

@@ -199,7 +199,7 @@ func whole(errs *validate.Errors, field, s string) int {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		errs.Add(field, s, "must be a whole number")
+		errs.Add(field, s, validate.CodeInteger, "must be a whole number")
 	}
 	return n
 }
