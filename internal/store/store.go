@@ -182,15 +182,24 @@ func (db *DB) Migrate(ctx context.Context) error {
 // Tx is one write transaction. Events emitted on it commit or roll back with it.
 type Tx struct {
 	*sql.Tx
-	Dialect Dialect
-	now     time.Time
+	Dialect     Dialect
+	now         time.Time
+	afterCommit []func()
 }
 
 // Now is the transaction's clock: every timestamp written in one transaction is the same.
 func (tx *Tx) Now() time.Time { return tx.now }
 
-// Transact runs fn in a transaction and commits when fn returns nil. Any error
-// (or panic) rolls everything back, including the events fn emitted.
+// AfterCommit registers fn to run once the transaction has committed, after
+// the functions registered before it. It never runs when the transaction
+// rolls back, or when its commit fails. Transact calls it before it returns,
+// so that what fn does (refreshing a cache of what was written) is done when
+// the caller sees the change committed.
+func (tx *Tx) AfterCommit(fn func()) { tx.afterCommit = append(tx.afterCommit, fn) }
+
+// Transact runs fn in a transaction and commits when fn returns nil, then
+// runs the functions fn registered with AfterCommit. Any error (or panic)
+// rolls everything back, including the events fn emitted, and runs none.
 func (db *DB) Transact(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	sqltx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -211,6 +220,9 @@ func (db *DB) Transact(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	}
 	if err = sqltx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	for _, fn := range tx.afterCommit {
+		fn()
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"testing"
 
 	"dataport/internal/store"
@@ -132,6 +133,73 @@ func TestSyncWAL(t *testing.T) {
 			if err := db.SyncWAL(); err != nil {
 				t.Fatalf("no write-ahead log: %v", err)
 			}
+		}
+	})
+}
+
+// TestAfterCommit: what a transaction registers runs, in order, once it has
+// committed and before Transact returns; never when it rolls back (fn's
+// error, a failed statement) or panics.
+func TestAfterCommit(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		insert := func(tx *store.Tx, prefix string) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO catalog_sequences(prefix, next) VALUES ($1, 1)`, prefix)
+			return err
+		}
+		var ran []string
+		err := db.Transact(ctx, func(tx *store.Tx) error {
+			tx.AfterCommit(func() {
+				var n int // the hook sees the change committed
+				if err := db.QueryRowContext(ctx, `SELECT count(*) FROM catalog_sequences WHERE prefix = 'C'`).Scan(&n); err != nil || n != 1 {
+					t.Errorf("in the hook: %d rows, %v", n, err)
+				}
+				ran = append(ran, "first")
+			})
+			tx.AfterCommit(func() { ran = append(ran, "second") })
+			if len(ran) != 0 {
+				t.Error("a hook ran before the commit")
+			}
+			return insert(tx, "C")
+		})
+		if err != nil || !slices.Equal(ran, []string{"first", "second"}) {
+			t.Fatalf("committed: err %v, hooks ran %v", err, ran)
+		}
+
+		ran = nil
+		boom := errors.New("boom")
+		err = db.Transact(ctx, func(tx *store.Tx) error {
+			tx.AfterCommit(func() { ran = append(ran, "rolled back") })
+			if err := insert(tx, "D"); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) || len(ran) != 0 {
+			t.Fatalf("rolled back: err %v, hooks ran %v", err, ran)
+		}
+
+		err = db.Transact(ctx, func(tx *store.Tx) error { // a statement fails: the insert breaks a unique key
+			tx.AfterCommit(func() { ran = append(ran, "failed") })
+			return insert(tx, "C")
+		})
+		if err == nil || len(ran) != 0 {
+			t.Fatalf("failed insert: err %v, hooks ran %v", err, ran)
+		}
+
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("the panic was swallowed")
+				}
+			}()
+			db.Transact(ctx, func(tx *store.Tx) error {
+				tx.AfterCommit(func() { ran = append(ran, "panicked") })
+				panic("boom")
+			})
+		}()
+		if len(ran) != 0 {
+			t.Fatalf("panicked: hooks ran %v", ran)
 		}
 	})
 }
