@@ -20,9 +20,10 @@ import (
 
 // CreateGrant writes a grant inside tx, with its "grant.created" event, for
 // a workflow that decided to grant (a share request, an open application,
-// a zone authorisation, a contract). The grant takes effect once tx commits
-// and the caller passes its id to Refresh (or, at the latest, within one
-// WatchInterval).
+// a zone authorisation, a contract). The grant takes effect once tx
+// commits: this decision point loads it into its cache before the
+// caller's Transact returns (other replicas within one WatchInterval). A
+// rolled-back tx leaves no trace of it.
 func (s *Service) CreateGrant(ctx context.Context, tx *store.Tx, actor identity.Principal, ng NewGrant) (Grant, error) {
 	resources := make([]catalog.Resource, 0, len(ng.ResourceIDs))
 	for i, id := range ng.ResourceIDs {
@@ -53,7 +54,18 @@ func (s *Service) CreateGrant(ctx context.Context, tx *store.Tx, actor identity.
 		map[string]any{"grantee_kind": g.GranteeKind, "grantee_id": g.GranteeID, "resource_ids": g.ResourceIDs,
 			"origin_kind": g.OriginKind, "origin_id": g.OriginID, "policy_sha256": policyHash(g.Policy),
 			"valid_from": g.ValidFrom, "valid_until": g.ValidUntil})
+	if err == nil {
+		tx.AfterCommit(func() { s.refreshCommitted(ctx, g.ID) })
+	}
 	return g, err
+}
+
+// refreshCommitted loads committed grants into the cache. A failure is
+// logged: the event watcher (Start) loads them within one WatchInterval.
+func (s *Service) refreshCommitted(ctx context.Context, grantIDs ...string) {
+	if err := s.Refresh(context.WithoutCancel(ctx), grantIDs...); err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "access: load committed grants into the cache", "grants", grantIDs, "err", err)
+	}
 }
 
 func policyHash(p Policy) string {
@@ -400,5 +412,5 @@ func (s *Service) GrantDirectly(ctx context.Context, actor identity.Principal, n
 	if err != nil {
 		return Grant{}, err
 	}
-	return g, s.Refresh(ctx, g.ID)
+	return g, nil
 }

@@ -220,11 +220,7 @@ func (s *Service) Apply(ctx context.Context, actor identity.Principal, in Applic
 // needs a comment. The operator's approval writes the agreement and the
 // grant; the applicant never decides their own application.
 func (s *Service) Review(ctx context.Context, actor identity.Principal, id string, d review.Decision, comment string) (Application, error) {
-	a, err := s.applications.Decide(ctx, actor, id, d, comment)
-	if err != nil || a.Status != StatusGranted || a.GrantID == "" {
-		return a, err
-	}
-	return a, s.access.Refresh(ctx, a.GrantID)
+	return s.applications.Decide(ctx, actor, id, d, comment)
 }
 
 // decided is the decision handler: a granted application gets its

@@ -188,10 +188,7 @@ func (s *Service) Create(ctx context.Context, actor identity.Principal, in Reque
 	if err != nil {
 		return Request{}, err
 	}
-	if r, err = s.requests.Get(ctx, actor, r.ID); err != nil {
-		return Request{}, err
-	}
-	return r, s.refresh(ctx, r)
+	return s.requests.Get(ctx, actor, r.ID)
 }
 
 // filing is how a request for res is reviewed: by the share type, and the
@@ -232,7 +229,7 @@ func (s *Service) Review(ctx context.Context, actor identity.Principal, id strin
 	if err != nil {
 		return Request{}, err
 	}
-	return r, s.refresh(ctx, r)
+	return r, nil
 }
 
 // decided is the decision handler: an approved request gets its grant, if
@@ -271,15 +268,6 @@ func (s *Service) payload(ctx context.Context, q store.Querier, c review.Case) (
 	}
 	return map[string]any{"resource_id": r.ResourceID, "provider_org_id": r.ProviderOrgID, "requester_org_id": r.RequesterOrgID,
 		"status": c.Status, "grant_id": r.GrantID, "purpose_sha256": store.SHA256Hex(r.Purpose), "legal_basis_sha256": store.SHA256Hex(r.LegalBasis)}, nil
-}
-
-// refresh takes the grant of a granted request into the access decisions
-// at once.
-func (s *Service) refresh(ctx context.Context, r Request) error {
-	if r.Status != StatusGranted || r.GrantID == "" {
-		return nil
-	}
-	return s.access.Refresh(ctx, r.GrantID)
 }
 
 // Withdraw ends a request still under review, at the requester's wish.
