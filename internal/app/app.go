@@ -25,7 +25,7 @@ import (
 	"dataport/internal/sharing"
 	"dataport/internal/store"
 	"dataport/internal/web"
-	"dataport/internal/web/api"
+	"dataport/internal/web/services"
 	"dataport/internal/workday"
 )
 
@@ -161,11 +161,10 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	defer indexer.Index().Close()
 	go indexer.Run(ctx)
-	handler, err := web.New(web.Config{DB: a.DB, Identity: a.Identity, Catalog: a.Catalog, Ledger: a.Ledger, Access: a.Access,
-		Sharing: a.Sharing, Opening: a.Opening, Notify: a.Notify, Log: a.Config.Log,
-		Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
-		Search: indexer.Index(), Indexer: indexer, PublicURL: a.Config.PublicURL, Datastore: a.Datastore(), Jobs: a.Jobs,
-		Classify: api.ClassifyServices{Grades: a.Grades, Profiles: a.Profiles}})
+	handler, err := web.New(web.Config{Services: services.Services{Identity: a.Identity, Catalog: a.Catalog, Log: a.Config.Log,
+		Search: indexer.Index(), Indexer: indexer, Access: a.Access, Sharing: a.Sharing, Opening: a.Opening, Notify: a.Notify,
+		Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles},
+		Jobs: a.Jobs, DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL})
 	if err != nil {
 		return err
 	}

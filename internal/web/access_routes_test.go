@@ -31,6 +31,7 @@ import (
 	"dataport/internal/web"
 	"dataport/internal/web/api"
 	"dataport/internal/web/ckan"
+	"dataport/internal/web/services"
 )
 
 // sentinel is a value loaded only into resources the anonymous public may
@@ -66,11 +67,11 @@ func newRouteWorld(t testing.TB) *routeWorld {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ix.Close() })
-	grading := api.ClassifyServices{Grades: classify.NewService(db, w.Cat, nil, classify.DefaultPolicy), Profiles: deid.NewService(db, w.Cat)}
-	h, err := web.New(web.Config{DB: db, Identity: w.IDs, Catalog: w.Cat, Access: acc, Classify: grading,
+	h, err := web.New(web.Config{DB: db, PublicURL: "http://portal.test", Version: "test", Services: services.Services{
+		Identity: w.IDs, Catalog: w.Cat, Access: acc, Grades: classify.NewService(db, w.Cat, nil, classify.DefaultPolicy), Profiles: deid.NewService(db, w.Cat),
 		Sharing: sharing.NewService(db, w.Cat, acc, sharing.Config{}), Opening: opening.NewService(db, w.Cat, w.IDs, acc, opening.Config{}),
-		Notify: notify.NewService(db), Datastore: ds, Search: ix, PublicURL: "http://portal.test", Version: "test",
-		Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}), Log: log})
+		Notify: notify.NewService(db), Datastore: ds, Search: ix,
+		Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}), Log: log}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,7 @@ import (
 	"dataport/internal/store/storetest"
 	"dataport/internal/web"
 	"dataport/internal/web/api"
+	"dataport/internal/web/services"
 )
 
 // boundWorld is a store whose open resource holds many rows, for serving
@@ -62,10 +63,11 @@ func newBoundWorld(t *testing.T, rows int) *boundWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &boundWorld{w: w, editor: editor, cfg: web.Config{DB: db, Identity: w.IDs, Catalog: w.Cat, Access: acc,
+	return &boundWorld{w: w, editor: editor, cfg: web.Config{DB: db, PublicURL: "http://portal.test", Version: "test", Services: services.Services{
+		Identity: w.IDs, Catalog: w.Cat, Access: acc,
 		Sharing: sharing.NewService(db, w.Cat, acc, sharing.Config{}), Opening: opening.NewService(db, w.Cat, w.IDs, acc, opening.Config{}),
-		Notify: notify.NewService(db), Datastore: ds, Search: ix, PublicURL: "http://portal.test", Version: "test",
-		Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}), Log: log}}
+		Notify: notify.NewService(db), Datastore: ds, Search: ix,
+		Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}), Log: log}}}
 }
 
 // served is the site on a test server under timeouts, and the status of

@@ -18,6 +18,7 @@ import (
 	"dataport/internal/store/storetest"
 	"dataport/internal/web"
 	"dataport/internal/web/api"
+	"dataport/internal/web/services"
 )
 
 // limitedSite is the whole HTTP surface with an anonymous rate of one read
@@ -38,8 +39,8 @@ func limitedSite(t *testing.T) (http.Handler, *accesstest.World) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ix.Close() })
-	h, err := web.New(web.Config{DB: db, Identity: w.IDs, Catalog: w.Cat, Access: acc, Datastore: ds, Search: ix,
-		PublicURL: "http://portal.test", Version: "test", Log: slog.New(slog.DiscardHandler)})
+	h, err := web.New(web.Config{DB: db, PublicURL: "http://portal.test", Version: "test", Services: services.Services{
+		Identity: w.IDs, Catalog: w.Cat, Access: acc, Datastore: ds, Search: ix, Log: slog.New(slog.DiscardHandler)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,16 +15,11 @@ func mountPortal(mux *http.ServeMux, cfg Config, browser http.Handler) {
 	if cfg.Search == nil {
 		return
 	}
-	ckanCfg := ckan.Config{Datastore: cfg.Datastore, Identity: cfg.Identity, Catalog: cfg.Catalog, Search: cfg.Search, PublicURL: cfg.PublicURL, Log: cfg.Log}
-	if cfg.Indexer != nil {
-		ckanCfg.Indexer = cfg.Indexer
-	}
-	api := ckan.New(ckanCfg)
+	api := ckan.New(ckan.Config{Services: cfg.Services, PublicURL: cfg.PublicURL})
 	for _, p := range ckan.Prefixes {
 		mux.Handle(p, api)
 	}
-	rdf := dcat.New(dcat.Config{Catalog: cfg.Catalog, Identity: cfg.Identity, Search: cfg.Search,
-		PublicURL: cfg.PublicURL, Log: cfg.Log, HTML: browser})
+	rdf := dcat.New(dcat.Config{Services: cfg.Services, PublicURL: cfg.PublicURL, HTML: browser})
 	for _, p := range dcat.Paths {
 		mux.Handle("GET "+p, rdf)
 	}

@@ -9,18 +9,10 @@ import (
 	"strconv"
 	"time"
 
-	"dataport/internal/access"
-	"dataport/internal/catalog"
-	"dataport/internal/datastore"
-	"dataport/internal/identity"
 	"dataport/internal/jobs"
-	"dataport/internal/ledger"
-	"dataport/internal/notify"
-	"dataport/internal/opening"
-	"dataport/internal/search"
-	"dataport/internal/sharing"
 	"dataport/internal/store"
 	"dataport/internal/web/api"
+	"dataport/internal/web/services"
 	"dataport/internal/web/ui"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,31 +20,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Config holds what the HTTP surface serves.
+// Config holds what the HTTP surface serves: the application services,
+// shared by every surface, and the site's own settings.
 type Config struct {
-	DB            *store.DB
-	Identity      *identity.Service
-	Catalog       *catalog.Service
-	Ledger        *ledger.Service
-	Access        *access.Service
-	Sharing       *sharing.Service
-	Opening       *opening.Service
-	Notify        *notify.Service
-	Log           *slog.Logger
+	services.Services
+	DB            *store.DB // for /readyz
 	Version       string
 	SecureCookies bool
-	// Search and Indexer serve the portal's search, the CKAN API and DCAT;
-	// PublicURL is the base of the links and IRIs they write.
-	Search    *search.Index
-	Indexer   *search.Indexer
+	// PublicURL is the base of the links and IRIs the CKAN API and DCAT write.
 	PublicURL string
-	// Datastore loads and serves resource rows (native rows API, uploads, UI).
-	Datastore *datastore.Service
 	// Jobs runs the loads of files uploaded through the browser, in the
 	// background; nil leaves that upload out.
 	Jobs *jobs.Runner
-	// Classify grades resources and keeps their de-identification profiles.
-	Classify api.ClassifyServices
 	// Timeouts bound every request; zero fields take the defaults.
 	Timeouts Timeouts
 }
@@ -61,9 +40,7 @@ type Config struct {
 // deadline (Timeouts): ordinary ones 30 s, uploads and exports as long as
 // they move.
 func New(cfg Config) (http.Handler, error) {
-	browser, err := ui.New(ui.Config{Datastore: cfg.Datastore, Jobs: cfg.Jobs, Identity: cfg.Identity, Catalog: cfg.Catalog, Search: cfg.Search, Log: cfg.Log, SecureCookies: cfg.SecureCookies,
-		Ledger: cfg.Ledger, Access: ui.AccessServices{Access: cfg.Access, Sharing: cfg.Sharing, Opening: cfg.Opening, Notify: cfg.Notify},
-		Classify: cfg.Classify.Grades, Deid: cfg.Classify.Profiles})
+	browser, err := ui.New(ui.Config{Services: cfg.Services, SecureCookies: cfg.SecureCookies, Jobs: cfg.Jobs})
 	if err != nil {
 		return nil, err
 	}
@@ -78,10 +55,10 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", ready(cfg.DB))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle(api.Prefix+"/", api.New(api.Config{Datastore: cfg.Datastore, Identity: cfg.Identity, Catalog: cfg.Catalog, Ledger: cfg.Ledger, Log: cfg.Log, Version: cfg.Version,
-		Access: api.AccessServices{Access: cfg.Access, Sharing: cfg.Sharing, Opening: cfg.Opening, Notify: cfg.Notify}, Classify: cfg.Classify}))
+	apiCfg := api.Config{Services: cfg.Services, Version: cfg.Version}
+	mux.Handle(api.Prefix+"/", api.New(apiCfg))
 	if cfg.Datastore != nil {
-		mux.Handle("POST "+api.Prefix+"/resources/{id}/data", api.UploadHandler(api.Config{Identity: cfg.Identity, Datastore: cfg.Datastore, Log: cfg.Log}))
+		mux.Handle("POST "+api.Prefix+"/resources/{id}/data", api.UploadHandler(apiCfg))
 	}
 	if cfg.Ledger != nil {
 		mux.Handle("GET /ledger/", cfg.Ledger.Handler())

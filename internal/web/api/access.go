@@ -7,21 +7,9 @@ import (
 
 	"dataport/internal/access"
 	"dataport/internal/identity"
-	"dataport/internal/notify"
-	"dataport/internal/opening"
-	"dataport/internal/sharing"
 
 	"github.com/danielgtaylor/huma/v2"
 )
-
-// AccessServices are the services behind the access, sharing, opening and
-// notification routes.
-type AccessServices struct {
-	Access  *access.Service
-	Sharing *sharing.Service
-	Opening *opening.Service
-	Notify  *notify.Service
-}
 
 type grantOut struct{ Body access.Grant }
 

@@ -16,6 +16,7 @@ import (
 	"dataport/internal/identity"
 	"dataport/internal/ledger"
 	"dataport/internal/web/problem"
+	"dataport/internal/web/services"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -24,18 +25,11 @@ import (
 // Prefix is where the API is mounted.
 const Prefix = "/api/v1"
 
-// Config holds the services the API calls.
+// Config is what the API serves: the application services and the
+// version it reports.
 type Config struct {
-	Identity *identity.Service
-	Catalog  *catalog.Service
-	Ledger   *ledger.Service
-	Access   AccessServices
-	Log      *slog.Logger
-	Version  string
-	// Datastore serves resource rows (rows.go); nil leaves those routes out.
-	Datastore *datastore.Service
-	// Classify serves grading and de-identification profiles (classify.go).
-	Classify ClassifyServices
+	services.Services
+	Version string
 }
 
 // New returns the API handler, to be mounted at Prefix. Callers authenticate
@@ -52,7 +46,7 @@ func New(cfg Config) http.Handler {
 	hc.Info.Contact = &huma.Contact{Name: "The platform operator (平台运营方) of this deployment"}
 	hc.Tags = tags
 	api := newGroup(humago.NewWithPrefix(mux, Prefix, hc))
-	h := &handlers{id: cfg.Identity, cat: cfg.Catalog, ledger: cfg.Ledger, acc: cfg.Access, log: cfg.Log, ds: cfg.Datastore, cls: cfg.Classify}
+	h := &handlers{id: cfg.Identity, cat: cfg.Catalog, ledger: cfg.Ledger, acc: cfg.Services, log: cfg.Log, ds: cfg.Datastore}
 	h.routes(api)
 	if cfg.Datastore != nil {
 		documentUpload(api) // served by UploadHandler, mounted beside this handler
@@ -64,10 +58,9 @@ type handlers struct {
 	id     *identity.Service
 	cat    *catalog.Service
 	ledger *ledger.Service
-	acc    AccessServices
+	acc    services.Services // the workflows (Access, Sharing, Opening, Notify) and Grades, Profiles
 	log    *slog.Logger
 	ds     *datastore.Service
-	cls    ClassifyServices
 }
 
 // authenticate resolves the bearer token into the request's principal. A

@@ -17,6 +17,7 @@ import (
 	"dataport/internal/identity"
 	"dataport/internal/store"
 	"dataport/internal/web/api"
+	"dataport/internal/web/services"
 )
 
 // fixture is an API server on a real store with an institution, an editor,
@@ -58,7 +59,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	must(cat.Submit(ctx, editorP, sub.ID))
 	f.submittedID = sub.ID
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.srv = httptest.NewServer((mount(api.New(api.Config{Identity: ids, Catalog: cat, Log: log, Version: "test"}))))
+	f.srv = httptest.NewServer((mount(api.New(api.Config{Version: "test", Services: services.Services{Identity: ids, Catalog: cat, Log: log}}))))
 	t.Cleanup(f.srv.Close)
 	return f
 }

@@ -16,13 +16,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 )
 
-// ClassifyServices are the services behind the classification, grading and
-// de-identification routes; nil services leave the routes out.
-type ClassifyServices struct {
-	Grades   *classify.Service
-	Profiles *deid.Service
-}
-
 type gradingOut struct{ Body classify.ResourceGrading }
 
 type csvIn struct {
@@ -83,7 +76,7 @@ type previewOut struct {
 }
 
 func (h *handlers) classifyRoutes(api huma.API) {
-	if h.cls.Grades == nil || h.cls.Profiles == nil {
+	if h.acc.Grades == nil || h.acc.Profiles == nil {
 		return
 	}
 	tags := []string{tagClassification}
@@ -139,7 +132,7 @@ func (h *handlers) profileRoutes(api huma.API, secure []map[string][]string) {
 }
 
 func (h *handlers) getGrading(ctx context.Context, in *resourceIDIn) (*gradingOut, error) {
-	g, err := h.cls.Grades.Get(ctx, identity.FromContext(ctx), in.ID)
+	g, err := h.acc.Grades.Get(ctx, identity.FromContext(ctx), in.ID)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -151,7 +144,7 @@ func (h *handlers) scanResource(ctx context.Context, in *csvIn) (*gradingOut, er
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
-	g, err := h.cls.Grades.Grade(ctx, identity.FromContext(ctx), in.ID, res, "api upload")
+	g, err := h.acc.Grades.Grade(ctx, identity.FromContext(ctx), in.ID, res, "api upload")
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -159,7 +152,7 @@ func (h *handlers) scanResource(ctx context.Context, in *csvIn) (*gradingOut, er
 }
 
 func (h *handlers) overrideGrading(ctx context.Context, in *overrideIn) (*gradingOut, error) {
-	g, err := h.cls.Grades.Override(ctx, identity.FromContext(ctx), in.ID, in.Body)
+	g, err := h.acc.Grades.Override(ctx, identity.FromContext(ctx), in.ID, in.Body)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -171,7 +164,7 @@ func (h *handlers) enforcement(ctx context.Context, in *enforcementIn) (*require
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
-	req, err := h.cls.Grades.Requirement(ctx, r, classify.Use(in.Use), classify.Path(in.Path))
+	req, err := h.acc.Grades.Requirement(ctx, r, classify.Use(in.Use), classify.Path(in.Path))
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -180,8 +173,8 @@ func (h *handlers) enforcement(ctx context.Context, in *enforcementIn) (*require
 
 func (h *handlers) gradingRules(ctx context.Context, _ *struct{}) (*rulesOut, error) {
 	out := &rulesOut{}
-	rs := h.cls.Grades.Rules()
-	out.Body.ID, out.Body.Rules, out.Body.MaxOpenLevel = rs.ID(), rs.Rules, h.cls.Grades.Policy().MaxOpenLevel
+	rs := h.acc.Grades.Rules()
+	out.Body.ID, out.Body.Rules, out.Body.MaxOpenLevel = rs.ID(), rs.Rules, h.acc.Grades.Policy().MaxOpenLevel
 	return out, nil
 }
 
@@ -193,7 +186,7 @@ func (h *handlers) scanOnly(ctx context.Context, in *scanOnlyIn) (*scanOut, erro
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
-	g, err := h.cls.Grades.Rules().Grade(res, classify.Facts{Subject: in.Subject})
+	g, err := h.acc.Grades.Rules().Grade(res, classify.Facts{Subject: in.Subject})
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -226,7 +219,7 @@ func scanCSV(body []byte) (classify.Result, error) {
 }
 
 func (h *handlers) listProfiles(ctx context.Context, in *resourceIDIn) (*List[deid.StoredProfile], error) {
-	list, err := h.cls.Profiles.List(ctx, identity.FromContext(ctx), in.ID)
+	list, err := h.acc.Profiles.List(ctx, identity.FromContext(ctx), in.ID)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -236,22 +229,22 @@ func (h *handlers) listProfiles(ctx context.Context, in *resourceIDIn) (*List[de
 }
 
 func (h *handlers) createProfile(ctx context.Context, in *createProfileIn) (*profileOut, error) {
-	sp, err := h.cls.Profiles.Create(ctx, identity.FromContext(ctx), in.ID, in.Body)
+	sp, err := h.acc.Profiles.Create(ctx, identity.FromContext(ctx), in.ID, in.Body)
 	return h.profile(ctx, sp, err)
 }
 
 func (h *handlers) getProfile(ctx context.Context, in *profileIDIn) (*profileOut, error) {
-	sp, err := h.cls.Profiles.Get(ctx, identity.FromContext(ctx), in.ID)
+	sp, err := h.acc.Profiles.Get(ctx, identity.FromContext(ctx), in.ID)
 	return h.profile(ctx, sp, err)
 }
 
 func (h *handlers) updateProfile(ctx context.Context, in *updateProfileIn) (*profileOut, error) {
-	sp, err := h.cls.Profiles.Update(ctx, identity.FromContext(ctx), in.ID, in.Body)
+	sp, err := h.acc.Profiles.Update(ctx, identity.FromContext(ctx), in.ID, in.Body)
 	return h.profile(ctx, sp, err)
 }
 
 func (h *handlers) deleteProfile(ctx context.Context, in *profileIDIn) (*struct{}, error) {
-	if err := h.cls.Profiles.Delete(ctx, identity.FromContext(ctx), in.ID); err != nil {
+	if err := h.acc.Profiles.Delete(ctx, identity.FromContext(ctx), in.ID); err != nil {
 		return nil, h.fail(ctx, err)
 	}
 	return nil, nil
@@ -269,7 +262,7 @@ func (h *handlers) previewProfile(ctx context.Context, in *struct {
 	RawBody []byte `contentType:"text/csv"`
 }) (*previewOut, error) {
 	p := identity.FromContext(ctx)
-	sp, err := h.cls.Profiles.Get(ctx, p, in.ID)
+	sp, err := h.acc.Profiles.Get(ctx, p, in.ID)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -281,7 +274,7 @@ func (h *handlers) previewProfile(ctx context.Context, in *struct {
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
-	outT, rep, err := h.cls.Profiles.Apply(ctx, sp.ID, t)
+	outT, rep, err := h.acc.Profiles.Apply(ctx, sp.ID, t)
 	if errors.Is(err, deid.ErrNoSolution) || errors.Is(err, deid.ErrLatticeTooLarge) {
 		err = validate.Errors{{Field: "profile", Message: err.Error()}}
 	}

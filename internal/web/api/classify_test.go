@@ -17,6 +17,7 @@ import (
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
 	"dataport/internal/web/api"
+	"dataport/internal/web/services"
 )
 
 // TestClassifyAPI drives the grading and profile routes: scan a CSV into a
@@ -28,8 +29,8 @@ func TestClassifyAPI(t *testing.T) {
 		grades := classify.NewService(db, cat, nil, classify.DefaultPolicy)
 		profiles := deid.NewService(db, cat)
 		grades.SetProfiles(profiles)
-		srv := httptest.NewServer(mount(api.New(api.Config{Identity: identity.NewService(db), Catalog: cat, Version: "test",
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Classify: api.ClassifyServices{Grades: grades, Profiles: profiles}})))
+		srv := httptest.NewServer(mount(api.New(api.Config{Version: "test", Services: services.Services{Identity: identity.NewService(db), Catalog: cat,
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Grades: grades, Profiles: profiles}})))
 		t.Cleanup(srv.Close)
 		send := func(method, path, token, ctype, body string, out any) int {
 			t.Helper()

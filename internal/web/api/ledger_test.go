@@ -17,6 +17,7 @@ import (
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
 	"dataport/internal/web/api"
+	"dataport/internal/web/services"
 )
 
 func TestLedgerEndpoints(t *testing.T) {
@@ -40,7 +41,7 @@ func TestLedgerEndpoints(t *testing.T) {
 		led := ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "https://data.example.gov.cn", Log: log,
 			CheckpointInterval: 100 * time.Millisecond, PollInterval: 20 * time.Millisecond})
 		mux := http.NewServeMux()
-		mux.Handle(api.Prefix+"/", api.New(api.Config{Identity: ids, Catalog: catalog.NewService(db), Ledger: led, Log: log, Version: "test"}))
+		mux.Handle(api.Prefix+"/", api.New(api.Config{Version: "test", Services: services.Services{Identity: ids, Catalog: catalog.NewService(db), Ledger: led, Log: log}}))
 		srv := httptest.NewServer(mux)
 		defer srv.Close()
 		get := func(path, token string) (int, map[string]any) {

@@ -24,6 +24,7 @@ import (
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
 	"dataport/internal/web/api"
+	"dataport/internal/web/services"
 )
 
 // fullDocument returns the OpenAPI document of the API with every service
@@ -35,12 +36,12 @@ func fullDocument(t *testing.T) []byte {
 	acc := access.New(db, w.Cat, access.Config{})
 	t.Cleanup(acc.Close)
 	log := slog.New(slog.DiscardHandler)
-	h := api.New(api.Config{Identity: w.IDs, Catalog: w.Cat, Log: log, Version: "test",
+	h := api.New(api.Config{Version: "test", Services: services.Services{Identity: w.IDs, Catalog: w.Cat, Log: log,
 		Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}),
-		Access: api.AccessServices{Access: acc, Sharing: sharing.NewService(db, w.Cat, acc, sharing.Config{}),
-			Opening: opening.NewService(db, w.Cat, w.IDs, acc, opening.Config{}), Notify: notify.NewService(db)},
+		Access: acc, Sharing: sharing.NewService(db, w.Cat, acc, sharing.Config{}),
+		Opening: opening.NewService(db, w.Cat, w.IDs, acc, opening.Config{}), Notify: notify.NewService(db),
 		Datastore: datastore.New(datastore.Config{DB: db, Catalog: w.Cat, Access: acc}),
-		Classify:  api.ClassifyServices{Grades: classify.NewService(db, w.Cat, nil, classify.DefaultPolicy), Profiles: deid.NewService(db, w.Cat)}})
+		Grades:    classify.NewService(db, w.Cat, nil, classify.DefaultPolicy), Profiles: deid.NewService(db, w.Cat)}})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, api.Prefix+"/openapi.json", nil))
 	if rec.Code != http.StatusOK {

@@ -19,6 +19,7 @@ import (
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
 	"dataport/internal/web/api"
+	"dataport/internal/web/services"
 )
 
 // TestRowQuotaOverHTTP: a reader whose grant allows 5 rows in all asks the
@@ -69,7 +70,7 @@ func TestRowQuotaOverHTTP(t *testing.T) {
 			}
 			return token
 		}
-		cfg := api.Config{Identity: ids, Catalog: cat, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test", Datastore: ds}
+		cfg := api.Config{Version: "test", Services: services.Services{Identity: ids, Catalog: cat, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Datastore: ds}}
 		srv := httptest.NewServer(api.New(cfg))
 		t.Cleanup(srv.Close)
 		base := srv.URL + api.Prefix + "/resources/" + res.ID

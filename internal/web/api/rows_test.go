@@ -18,6 +18,7 @@ import (
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
 	"dataport/internal/web/api"
+	"dataport/internal/web/services"
 )
 
 // rowsServer is the API with the datastore and the upload route, on a
@@ -42,8 +43,8 @@ func rowsServer(t *testing.T, db *store.DB) (srv *httptest.Server, resourceID, e
 	resourceID = must(cat.Create(ctx, p, org.ID, in)).ID
 	acc := access.New(db, cat, access.Config{})
 	t.Cleanup(acc.Close)
-	cfg := api.Config{Identity: ids, Catalog: cat, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
-		Datastore: datastore.New(datastore.Config{DB: db, Catalog: cat, Access: acc})}
+	cfg := api.Config{Version: "test", Services: services.Services{Identity: ids, Catalog: cat, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Datastore: datastore.New(datastore.Config{DB: db, Catalog: cat, Access: acc})}}
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix+"/", api.New(cfg))
 	mux.Handle("POST "+api.Prefix+"/resources/{id}/data", api.UploadHandler(cfg))

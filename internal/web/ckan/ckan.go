@@ -23,39 +23,29 @@ import (
 	"sync"
 
 	"dataport/internal/access"
-	"dataport/internal/catalog"
-	"dataport/internal/datastore"
 	"dataport/internal/identity"
-	"dataport/internal/search"
 	"dataport/internal/store"
 	"dataport/internal/validate"
 	"dataport/internal/web/problem"
+	"dataport/internal/web/services"
 )
 
 // Version is the CKAN version the API reports: the API behaves as this
 // release's does for the actions it implements.
 const Version = "2.11.3"
 
-// Syncer makes the catalog's latest changes searchable (search.Indexer).
-type Syncer interface {
-	Sync(ctx context.Context) error
-}
-
-// Config is what the CKAN API needs.
+// Config is what the CKAN API serves: the application services (it needs
+// Identity, Catalog and Search; Indexer, when set, is synced after every
+// write, so that a client's next package_search sees what it just wrote, as
+// CKAN indexes synchronously too; Datastore answers datastore_search and
+// datastore_search_sql, which are left out without it) and the site's own
+// settings.
 type Config struct {
-	Identity *identity.Service
-	Catalog  *catalog.Service
-	Search   *search.Index
-	// Indexer, when set, is synced after every write, so that a client's
-	// next package_search sees what it just wrote (CKAN indexes synchronously too).
-	Indexer Syncer
+	services.Services
 	// PublicURL is the site's address ("https://data.example.gov.cn"); empty
 	// uses the request's host.
 	PublicURL string
 	SiteTitle string
-	Log       *slog.Logger
-	// Datastore answers datastore_search and datastore_search_sql (datastore.go); nil leaves them out.
-	Datastore *datastore.Service
 }
 
 // Prefixes are the paths the API answers under; the unversioned one is

@@ -19,6 +19,7 @@ import (
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
 	"dataport/internal/web/ckan"
+	"dataport/internal/web/services"
 )
 
 // portal is a CKAN API on a fresh store: two institutions, an editor and an
@@ -68,7 +69,7 @@ func newPortal(t *testing.T) *portal {
 	if err := p.indexer.Prepare(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(ckan.New(ckan.Config{Identity: p.ids, Catalog: p.cat, Search: ix, Indexer: p.indexer}))
+	srv := httptest.NewServer(ckan.New(ckan.Config{Services: services.Services{Identity: p.ids, Catalog: p.cat, Search: ix, Indexer: p.indexer}}))
 	t.Cleanup(srv.Close)
 	p.url = srv.URL
 	return p

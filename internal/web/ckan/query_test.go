@@ -16,6 +16,7 @@ import (
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
 	"dataport/internal/web/ckan"
+	"dataport/internal/web/services"
 )
 
 // emptyPortal is the CKAN API over an empty catalog, as a handler (no
@@ -33,7 +34,7 @@ func emptyPortal(t testing.TB) http.Handler {
 	if err := indexer.Prepare(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return ckan.New(ckan.Config{Identity: ids, Catalog: cat, Search: ix, Indexer: indexer})
+	return ckan.New(ckan.Config{Services: services.Services{Identity: ids, Catalog: cat, Search: ix, Indexer: indexer}})
 }
 
 // serveWithin serves req in a goroutine and fails the test when no answer

@@ -15,6 +15,7 @@ import (
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
 	"dataport/internal/web/ckan"
+	"dataport/internal/web/services"
 )
 
 // FuzzPackageSearch sends package_search any q and fq, as a GET sends
@@ -105,5 +106,5 @@ func searchPortal(t testing.TB) http.Handler {
 	if err := indexer.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return ckan.New(ckan.Config{Identity: ids, Catalog: cat, Search: ix, Indexer: indexer})
+	return ckan.New(ckan.Config{Services: services.Services{Identity: ids, Catalog: cat, Search: ix, Indexer: indexer}})
 }

@@ -16,6 +16,7 @@ import (
 	"dataport/internal/search"
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
+	"dataport/internal/web/services"
 )
 
 const (
@@ -82,7 +83,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	html := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { *f.html = true; w.Write([]byte("<html>")) })
-	srv := httptest.NewServer(New(Config{Catalog: cat, Identity: ids, Search: ix, HTML: html, PublicURL: "https://data.example.gov.cn"}))
+	srv := httptest.NewServer(New(Config{Services: services.Services{Catalog: cat, Identity: ids, Search: ix}, HTML: html, PublicURL: "https://data.example.gov.cn"}))
 	t.Cleanup(srv.Close)
 	f.url = srv.URL
 	return f

@@ -16,19 +16,18 @@ import (
 	"dataport/internal/identity"
 	"dataport/internal/search"
 	"dataport/internal/store"
+	"dataport/internal/web/services"
 )
 
-// Config is what the DCAT endpoints need.
+// Config is what the DCAT endpoints serve: the application services (they
+// need Catalog, Identity and Search) and the site's own settings.
 type Config struct {
-	Catalog  *catalog.Service
-	Identity *identity.Service
-	Search   *search.Index
+	services.Services
 	// PublicURL is the site's address, the base of every IRI; empty uses
 	// the request's host.
 	PublicURL       string
 	SiteTitleZh     string
 	SiteTitleEn     string
-	Log             *slog.Logger
 	HTML            http.Handler // serves /dataset/{name} to browsers
 	DefaultPageSize int          // datasets per catalog page (default 100)
 	MaximumPageSize int          // (default 1000)

@@ -5,24 +5,11 @@ import (
 	"net/http"
 	"time"
 
-	"dataport/internal/access"
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
-	"dataport/internal/notify"
-	"dataport/internal/opening"
 	"dataport/internal/review"
-	"dataport/internal/sharing"
 	"dataport/internal/validate"
 )
-
-// AccessServices are the services behind the sharing, opening, grant and
-// notification pages.
-type AccessServices struct {
-	Access  *access.Service
-	Sharing *sharing.Service
-	Opening *opening.Service
-	Notify  *notify.Service
-}
 
 // The two request workflows — share requests between institutions and
 // open applications from companies and persons — share their pages: a

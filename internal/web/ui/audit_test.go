@@ -18,6 +18,7 @@ import (
 	"dataport/internal/identity"
 	"dataport/internal/ledger"
 	"dataport/internal/store"
+	"dataport/internal/web/services"
 	"dataport/internal/web/ui"
 )
 
@@ -35,7 +36,7 @@ func newLedgerPortal(t *testing.T) *ledgerPortal {
 	p.createUser("auditor.zhao", identity.UserInput{PlatformRoles: []identity.PlatformRole{identity.PlatformAuditor}})
 	lg := ledger.New(p.db, ledger.Config{DataDir: t.TempDir(), PublicURL: "https://data.example.gov.cn",
 		CheckpointInterval: 100 * time.Millisecond, PollInterval: 20 * time.Millisecond})
-	h, err := ui.New(ui.Config{Identity: p.identity, Catalog: p.catalog, Ledger: lg, Log: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	h, err := ui.New(ui.Config{Services: services.Services{Identity: p.identity, Catalog: p.catalog, Ledger: lg, Log: slog.New(slog.NewTextHandler(t.Output(), nil))}})
 	if err != nil {
 		t.Fatal(err)
 	}

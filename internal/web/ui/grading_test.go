@@ -12,6 +12,7 @@ import (
 	"dataport/internal/classify"
 	"dataport/internal/deid"
 	"dataport/internal/identity"
+	"dataport/internal/web/services"
 	"dataport/internal/web/ui"
 )
 
@@ -30,8 +31,8 @@ func newGradingPortal(t *testing.T) *gradingPortal {
 	g := &gradingPortal{portal: p, grades: classify.NewService(p.db, p.catalog, nil, classify.DefaultPolicy), profiles: deid.NewService(p.db, p.catalog)}
 	g.grades.SetProfiles(g.profiles)
 	p.createUser("admin.zhao", identity.UserInput{Memberships: []identity.Membership{{OrganizationID: p.org.ID, Role: identity.RoleAdmin}}})
-	h, err := ui.New(ui.Config{Identity: p.identity, Catalog: p.catalog, Classify: g.grades, Deid: g.profiles,
-		Log: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	h, err := ui.New(ui.Config{Services: services.Services{Identity: p.identity, Catalog: p.catalog, Grades: g.grades, Profiles: g.profiles,
+		Log: slog.New(slog.NewTextHandler(t.Output(), nil))}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"dataport/internal/jobs"
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
+	"dataport/internal/web/services"
 	"dataport/internal/web/ui"
 )
 
@@ -56,8 +57,8 @@ func newLoadingPortalOn(t *testing.T, cfg store.Config, spool string, start bool
 	if start {
 		startRunner(t, runner)
 	}
-	h, err := ui.New(ui.Config{Identity: p.identity, Catalog: p.catalog, Access: ui.AccessServices{Access: acc}, Datastore: ds, Jobs: runner,
-		Log: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	h, err := ui.New(ui.Config{Services: services.Services{Identity: p.identity, Catalog: p.catalog, Access: acc, Datastore: ds,
+		Log: slog.New(slog.NewTextHandler(t.Output(), nil))}, Jobs: runner})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,31 +18,22 @@ import (
 	"dataport/internal/jobs"
 	"dataport/internal/ledger"
 	"dataport/internal/search"
+	"dataport/internal/web/services"
 	"dataport/internal/web/ui/session"
 )
 
-// Config is what the UI needs from the rest of the application.
+// Config is what the UI serves: the application services (it needs
+// Identity and Catalog; without Search it lists the catalog from the
+// database; nil Datastore leaves out the data pages, nil Ledger the event
+// histories and the audit pages, nil Grades and Profiles the grading
+// section and the de-identification pages) and its own settings.
 type Config struct {
-	Identity      *identity.Service
-	Catalog       *catalog.Service
-	Search        *search.Index  // the portal's search; nil lists the catalog from the database
-	Access        AccessServices // grants, share requests, open applications, open lists, notices
-	Log           *slog.Logger
+	services.Services
 	SecureCookies bool // set the Secure flag (and __Host- prefix) on cookies: true when served over https
-	// Datastore serves the data pages (data.go); nil leaves them out.
-	Datastore *datastore.Service
 	// Jobs runs the loads of uploaded files in the background and lists
 	// failed jobs to sysadmins (data.go, jobs_admin.go); nil leaves uploads
 	// through the browser and that list out.
 	Jobs *jobs.Runner
-	// Ledger serves the event histories, the verify pages and the audit page
-	// (ledger_history.go, audit.go); nil leaves them out.
-	Ledger *ledger.Service
-	// Classify and Deid serve the grading section of the resource page and
-	// the de-identification profile pages (grading.go, deid_pages.go); nil
-	// leaves them out.
-	Classify *classify.Service
-	Deid     *deid.Service
 }
 
 // server holds the services and the parsed pages behind every browser route.
@@ -50,7 +41,7 @@ type server struct {
 	identity *identity.Service
 	catalog  *catalog.Service
 	search   *search.Index
-	acc      AccessServices
+	acc      services.Services // the workflows' services: Access, Sharing, Opening, Notify
 	log      *slog.Logger
 	sessions *session.Manager
 	assets   *assets
@@ -82,12 +73,12 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{datastore: cfg.Datastore, identity: cfg.Identity, catalog: cfg.Catalog, search: cfg.Search, acc: cfg.Access, log: cfg.Log,
+	s := &server{datastore: cfg.Datastore, identity: cfg.Identity, catalog: cfg.Catalog, search: cfg.Search, acc: cfg.Services, log: cfg.Log,
 		assets: a, pages: p}
 	s.sessions = session.New(cfg.Identity, cfg.SecureCookies, s.failRequest)
 	s.ledger = cfg.Ledger
 	s.jobs = cfg.Jobs
-	s.grades, s.profiles = cfg.Classify, cfg.Deid
+	s.grades, s.profiles = cfg.Grades, cfg.Profiles
 	return s.handler(), nil
 }
 

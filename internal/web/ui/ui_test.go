@@ -18,6 +18,7 @@ import (
 	"dataport/internal/opening"
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
+	"dataport/internal/web/services"
 	"dataport/internal/web/ui"
 )
 
@@ -48,8 +49,8 @@ func newPortal(t *testing.T) *portal {
 	acc := access.New(db, p.catalog, access.Config{Logger: slog.New(slog.DiscardHandler)})
 	t.Cleanup(acc.Close)
 	p.opening = opening.NewService(db, p.catalog, p.identity, acc, opening.Config{})
-	h, err := ui.New(ui.Config{Identity: p.identity, Catalog: p.catalog, Access: ui.AccessServices{Access: acc, Opening: p.opening},
-		Log: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	h, err := ui.New(ui.Config{Services: services.Services{Identity: p.identity, Catalog: p.catalog, Access: acc, Opening: p.opening,
+		Log: slog.New(slog.NewTextHandler(t.Output(), nil))}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,55 @@
+// Package services is the one set of application services the web
+// surfaces — the native API, the CKAN API, DCAT and the browser UI — are
+// built on. internal/app fills it in once; each surface's Config adds only
+// its own settings.
+package services
+
+import (
+	"log/slog"
+
+	"dataport/internal/access"
+	"dataport/internal/catalog"
+	"dataport/internal/classify"
+	"dataport/internal/datastore"
+	"dataport/internal/deid"
+	"dataport/internal/identity"
+	"dataport/internal/ledger"
+	"dataport/internal/notify"
+	"dataport/internal/opening"
+	"dataport/internal/search"
+	"dataport/internal/sharing"
+)
+
+// Services are the application services behind the HTTP surface. (The job
+// runner is the UI's own setting: jobs imports harvest, which imports the
+// CKAN surface, so it cannot be here without an import cycle.) Identity
+// and Catalog are required; a surface leaves out the routes whose service
+// is nil, as each field says.
+type Services struct {
+	Identity *identity.Service
+	Catalog  *catalog.Service
+	Log      *slog.Logger // nil discards
+
+	// Search is the portal's search index: the CKAN API and DCAT need it
+	// (they are left out without it); the UI lists the catalog from the
+	// database without it. Indexer, when set, is synced after every CKAN
+	// write, so that a client's next package_search sees what it just wrote.
+	Search  *search.Index
+	Indexer *search.Indexer
+
+	// Access, Sharing, Opening and Notify serve grants, share requests, open
+	// applications and open lists, and notifications.
+	Access  *access.Service
+	Sharing *sharing.Service
+	Opening *opening.Service
+	Notify  *notify.Service
+
+	// Datastore loads and serves resource rows (rows API, datastore_search,
+	// the UI's data pages).
+	Datastore *datastore.Service
+	// Ledger serves event histories, receipts and the audit pages.
+	Ledger *ledger.Service
+	// Grades and Profiles serve grading and de-identification profiles.
+	Grades   *classify.Service
+	Profiles *deid.Service
+}
