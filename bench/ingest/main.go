@@ -233,7 +233,7 @@ func prepare(dataDir, dsn string) (string, error) {
 	return r.Code, nil
 }
 
-// searchLatency times CKAN datastore_search calls, each with one indexed
+// searchLatency times the datastore queries of CKAN datastore_search calls, each with one indexed
 // filter (the key, or the indexed score), as an anonymous reader of the
 // published resource, through the access decision point.
 func searchLatency(dataDir, dsn, code string, rows, n int) error {
@@ -261,27 +261,28 @@ func searchLatency(dataDir, dsn, code string, rows, n int) error {
 	defer acc.Close()
 	ds := datastore.New(datastore.Config{DB: db, Catalog: cat, Access: acc})
 	rnd := rand.New(rand.NewPCG(1, 2))
+	// The query CKAN's datastore_search builds from {"filters": {item: value}}:
+	// limit 100 with the total.
+	eq := func(item, value string) datastore.Query {
+		return datastore.Query{Limit: 100, Total: true, Filters: []datastore.Filter{{Item: item, Op: datastore.OpEq, Values: []string{value}}}}
+	}
 	for _, test := range []struct {
-		name   string
-		params func() map[string]any
+		name  string
+		query func() datastore.Query
 	}{
-		{"key equality (1 row)", func() map[string]any {
-			return map[string]any{"resource_id": r.ID, "filters": map[string]any{"record_id": fmt.Sprintf("R%010d", rnd.IntN(rows)+1)}}
-		}},
-		{"indexed score equality (~1% of rows, limit 100, total)", func() map[string]any {
-			return map[string]any{"resource_id": r.ID, "filters": map[string]any{"score": fmt.Sprint(rnd.IntN(101))}}
-		}},
+		{"key equality (1 row)", func() datastore.Query { return eq("record_id", fmt.Sprintf("R%010d", rnd.IntN(rows)+1)) }},
+		{"indexed score equality (~1% of rows, limit 100, total)", func() datastore.Query { return eq("score", fmt.Sprint(rnd.IntN(101))) }},
 	} {
 		var times []float64
 		for i := 0; i < n; i++ {
 			start := time.Now()
-			out, err := ds.DatastoreSearch(ctx, identity.Anonymous, test.params())
+			page, err := ds.Search(ctx, identity.Anonymous, r.ID, "ckan.datastore_search", test.query())
 			if err != nil {
 				return fmt.Errorf("%s: %w", test.name, err)
 			}
 			times = append(times, time.Since(start).Seconds()*1000)
 			if i == 0 {
-				b, _ := json.Marshal(map[string]any{"total": out["total"], "estimated": out["total_was_estimated"]})
+				b, _ := json.Marshal(map[string]any{"total": page.Total, "estimated": page.TotalEstimated})
 				fmt.Printf("  first answer: %s\n", b)
 			}
 		}

@@ -17,6 +17,7 @@ import (
 
 	"dataport/internal/access"
 	"dataport/internal/catalog"
+	"dataport/internal/identity"
 	"dataport/internal/ingest"
 	"dataport/internal/store"
 )
@@ -109,6 +110,19 @@ func New(cfg Config) *Service {
 	}
 	return &Service{db: cfg.DB, cat: cfg.Catalog, access: cfg.Access, pii: cfg.PersonalInfo, deid: cfg.Deid, sql: cfg.SQL,
 		limits: cfg.Limits.Or(ingest.DefaultLimits), log: cfg.Log}
+}
+
+// ResolveResource returns the id of the resource ref names, by id or by
+// catalog code (as CKAN clients may name it); a code the actor cannot see,
+// or any other text, is returned as it is, for the access decision to refuse.
+func (s *Service) ResolveResource(ctx context.Context, actor identity.Principal, ref string) string {
+	if ref == "" || len(ref) == 36 {
+		return ref
+	}
+	if r, err := s.cat.GetByCode(ctx, actor, ref); err == nil {
+		return r.ID
+	}
+	return ref
 }
 
 // Dialect is the SQL dialect of the store the rows live in.

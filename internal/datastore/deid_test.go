@@ -145,33 +145,35 @@ func TestDeidentifiedItemsCannotBeProbed(t *testing.T) {
 			t.Errorf("keyset pages on a kept item (-want +got):\n%s", diff)
 		}
 
-		// CKAN datastore_search: filters, q (text and per field) and sort.
+		// CKAN datastore_search's queries (path ckan.datastore_search):
+		// filters, q (text and per item, OpContains) and sort.
+		const ckanPath = "ckan.datastore_search"
 		for _, c := range []struct {
-			params map[string]any
-			field  string
+			q     datastore.Query
+			field string
 		}{
-			{map[string]any{"filters": `{"name": "灵境胡同"}`}, "filters[0].item"},
-			{map[string]any{"filters": map[string]any{"district": []any{"110102"}}}, "filters[0].item"},
-			{map[string]any{"q": `{"name": "胡同"}`}, "filters[0].item"},
-			{map[string]any{"sort": "name desc"}, "sort[0]"},
+			{datastore.Query{Filters: []datastore.Filter{{Item: "name", Op: datastore.OpEq, Values: []string{"灵境胡同"}}}}, "filters[0].item"},
+			{datastore.Query{Filters: []datastore.Filter{{Item: "district", Op: datastore.OpIn, Values: []string{"110102"}}}}, "filters[0].item"},
+			{datastore.Query{Filters: []datastore.Filter{{Item: "name", Op: datastore.OpContains, Values: []string{"胡同"}}}}, "filters[0].item"},
+			{datastore.Query{Sort: []datastore.SortKey{{Item: "name", Desc: true}}}, "sort[0]"},
 		} {
-			c.params["resource_id"] = r.ID
-			if _, err := ds.DatastoreSearch(ctx, f.outsider, c.params); !isFieldError(err, c.field) {
-				t.Errorf("datastore_search %v: %v, want a refusal of %s", c.params, err, c.field)
+			if _, err := ds.Search(ctx, f.outsider, r.ID, ckanPath, c.q); !isFieldError(err, c.field) {
+				t.Errorf("datastore_search %+v: %v, want a refusal of %s", c.q, err, c.field)
 			}
 		}
-		out, err := ds.DatastoreSearch(ctx, f.outsider, map[string]any{"resource_id": r.ID, "q": "胡同"})
-		if err != nil || out["total"] != int64(0) {
-			t.Errorf("datastore_search q on a pseudonymised name: total %v, %v", out["total"], err)
+		page, err := ds.Search(ctx, f.outsider, r.ID, ckanPath, datastore.Query{Q: "胡同", Total: true})
+		if err != nil || page.Total != 0 {
+			t.Errorf("datastore_search q on a pseudonymised name: total %v, %v", page.Total, err)
 		}
-		out, err = ds.DatastoreSearch(ctx, f.outsider, map[string]any{"resource_id": r.ID, "filters": `{"station_id": "S004"}`, "sort": "lines desc"})
-		if err != nil || out["total"] != int64(1) {
-			t.Errorf("datastore_search on kept items: total %v, %v", out["total"], err)
+		page, err = ds.Search(ctx, f.outsider, r.ID, ckanPath, datastore.Query{Total: true,
+			Filters: []datastore.Filter{{Item: "station_id", Op: datastore.OpEq, Values: []string{"S004"}}}, Sort: []datastore.SortKey{{Item: "lines", Desc: true}}})
+		if err != nil || page.Total != 1 {
+			t.Errorf("datastore_search on kept items: total %v, %v", page.Total, err)
 		}
 
 		// datastore_search_sql and diffs are refused outright.
 		var denied *access.DeniedError
-		_, err = ds.DatastoreSearchSQL(ctx, f.outsider, map[string]any{"sql": `SELECT station_id FROM "` + r.ID + `" WHERE name LIKE '%胡同%'`})
+		_, err = ds.SearchSQL(ctx, f.outsider, `SELECT station_id FROM "`+r.ID+`" WHERE name LIKE '%胡同%'`)
 		if !errors.As(err, &denied) {
 			t.Errorf("datastore_search_sql under a profile: %v, want a denial", err)
 		}

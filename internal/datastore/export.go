@@ -148,7 +148,7 @@ type eachFunc func(fn func(vals []any) error) error
 func csvCell(v any) string {
 	s, ok := v.(string)
 	if !ok {
-		return cellText(v)
+		return CellText(v)
 	}
 	for _, r := range s {
 		switch {
@@ -159,6 +159,20 @@ func csvCell(v any) string {
 		}
 	}
 	return s
+}
+
+// CellText writes a served value as text: "" for null, numbers without
+// exponent, other values as fmt prints them.
+func CellText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
 }
 
 func writeCSV(w io.Writer, items []catalog.Item, bom bool, each eachFunc) error {

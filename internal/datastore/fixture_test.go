@@ -8,6 +8,7 @@ import (
 	"dataport/internal/access"
 	"dataport/internal/catalog"
 	"dataport/internal/datastore"
+	"dataport/internal/datastore/datastoretest"
 	"dataport/internal/identity"
 	"dataport/internal/store"
 )
@@ -63,18 +64,8 @@ func (f *fixture) user(t testing.TB, name string, role identity.PlatformRole, ms
 	return p
 }
 
-// stationItems describe bus stations: a key, a name, a district code, a
-// count, a date and a flag.
-func stationItems() []catalog.Item {
-	return []catalog.Item{
-		{Name: "station_id", LabelZh: "站点编号", Type: catalog.TypeText, Required: true, Key: true},
-		{Name: "name", LabelZh: "站点名称", Type: catalog.TypeText, Required: true},
-		{Name: "district", LabelZh: "所属区县", Type: catalog.TypeCode, CodeList: []catalog.Code{{Code: "110101", Label: "东城区"}, {Code: "110102", Label: "西城区"}}},
-		{Name: "lines", LabelZh: "线路数", Type: catalog.TypeInteger},
-		{Name: "opened", LabelZh: "启用日期", Type: catalog.TypeDate},
-		{Name: "accessible", LabelZh: "无障碍", Type: catalog.TypeBoolean},
-	}
-}
+// stationItems describe bus stations (datastoretest.StationItems).
+func stationItems() []catalog.Item { return datastoretest.StationItems() }
 
 // resource creates a resource with items; published ones are open to all.
 func (f *fixture) resource(t testing.TB, items []catalog.Item, publish bool) catalog.Resource {
@@ -103,11 +94,7 @@ func (f *fixture) load(t testing.TB, r catalog.Resource, name, data string) (dat
 	return f.ds.Load(context.Background(), f.editor, r.ID, datastore.LoadInput{File: strings.NewReader(data), Name: name, Size: int64(len(data))})
 }
 
-const stationsCSV = "站点编号,站点名称,所属区县,线路数,启用日期,无障碍\n" +
-	"S001,朝阳门,东城区,5,2020-01-02,是\n" +
-	"S002,西单,110102,12,2019-05-01,否\n" +
-	"S003,东四,东城区,,2021-07-15,是\n" +
-	"S004,灵境胡同,西城区,3,,否\n"
+const stationsCSV = datastoretest.StationsCSV
 
 // tableNames lists the datastore tables (ds_*) present in the store.
 func tableNames(t testing.TB, db *store.DB) []string {

@@ -25,14 +25,20 @@ type Query struct {
 	Offset  int    // rows to skip (CKAN paging)
 	Cursor  string // keyset paging: NextCursor of the previous page
 	Total   bool   // count the matching rows
-
-	noRows bool // only the fields and the total (CKAN's limit 0)
+	// FieldsOnly serves no rows, only the fields and, with Total, the
+	// count (CKAN's limit 0); no row is reserved or counted against a quota.
+	FieldsOnly bool
 }
 
 // Filter operators.
 const (
 	OpEq, OpNe, OpLt, OpLte, OpGt, OpGte, OpIn, OpNull, OpNotNull = "eq", "ne", "lt", "lte", "gt", "gte", "in", "null", "notnull"
 )
+
+// OpContains matches rows whose item, read as text, contains Values[0]
+// (case-insensitively on PostgreSQL): CKAN's per-item q. It is not among
+// Ops, the operators the native API offers.
+const OpContains = "contains"
 
 // Ops lists the filter operators.
 var Ops = []string{OpEq, OpNe, OpLt, OpLte, OpGt, OpGte, OpIn, OpNull, OpNotNull}
@@ -265,7 +271,7 @@ func (p *plan) filter(d store.Dialect, k int, f Filter, allowed []string, errs *
 			return
 		}
 		p.where = append(p.where, col+" "+ops[f.Op]+" "+phs[0])
-	case f.Op == opContains && len(f.Values) == 1:
+	case f.Op == OpContains && len(f.Values) == 1:
 		like := "LIKE"
 		if d == store.Postgres {
 			like = "ILIKE"
@@ -315,16 +321,14 @@ func (s *Service) constrain(ctx context.Context, p *plan, c access.Constraints) 
 	p.rowFilter = c.RowFilter != ""
 	if c.DeidProfile != "" {
 		if s.deid == nil {
-			return &access.DeniedError{Decision: access.Decision{Reason: "deid_unavailable",
-				Message: "the grant requires de-identification profile " + c.DeidProfile + ", which this platform cannot apply yet"}}
+			return deidDenied("the grant requires de-identification profile " + c.DeidProfile + ", which this platform cannot apply yet")
 		}
 		dd, err := s.deid.Transformer(ctx, c.DeidProfile, p.res, p.items)
 		if err != nil {
 			return err
 		}
 		if dd.Row == nil {
-			return &access.DeniedError{Decision: access.Decision{Reason: "deid_unavailable",
-				Message: "de-identification profile " + c.DeidProfile + " cannot be applied to these rows"}}
+			return deidDenied("de-identification profile " + c.DeidProfile + " cannot be applied to these rows")
 		}
 		p.deid, p.rewritten = dd.Row, dd.Rewritten
 	}
@@ -469,7 +473,7 @@ func (s *Service) Search(ctx context.Context, actor identity.Principal, resource
 		asked = 100
 	}
 	asked = min(asked, MaxLimit)
-	if q.noRows {
+	if q.FieldsOnly {
 		asked = 0
 	}
 	p, err := s.newPlan(ctx, actor, resourceID, access.ActionRead, path, q, func(v DataVersion) int64 { return min(int64(asked), v.Rows) })

@@ -159,19 +159,12 @@ var paths = []struct {
 		return len(page.Rows), page.QuotaTruncated, err
 	}},
 	{"datastore_search", func(ctx context.Context, w *quotaWorld, u identity.Principal) (int, bool, error) {
-		out, err := w.ds.DatastoreSearch(ctx, u, map[string]any{"resource_id": w.res.ID, "limit": "1000", "records_format": "lists"})
-		if err != nil {
-			return 0, false, err
-		}
-		truncated, _ := out["records_truncated"].(bool)
-		return len(out["records"].([][]any)), truncated, nil
+		page, err := w.ds.Search(ctx, u, w.res.ID, "ckan.datastore_search", datastore.Query{Limit: 1000, Total: true})
+		return len(page.Rows), page.QuotaTruncated, err
 	}},
 	{"datastore_search_sql", func(ctx context.Context, w *quotaWorld, u identity.Principal) (int, bool, error) {
-		out, err := w.ds.DatastoreSearchSQL(ctx, u, map[string]any{"sql": `SELECT station_id, lines FROM "` + w.res.ID + `"`})
-		if err != nil {
-			return 0, false, err
-		}
-		return len(out["records"].([]map[string]any)), out["records_truncated"].(bool), nil
+		out, err := w.ds.SearchSQL(ctx, u, `SELECT station_id, lines FROM "`+w.res.ID+`"`)
+		return len(out.Records), out.Truncated, err
 	}},
 	{"export.csv", exportRead("csv")},
 	{"export.json", exportRead("json")},
@@ -249,9 +242,9 @@ func TestRowQuotaPartialPages(t *testing.T) {
 		}
 		// CKAN's limit 0 (fields and total only) serves and counts no row.
 		u2, g2 := w.reader(t, "counter", access.Policy{MaxRows: 5})
-		out, err := w.ds.DatastoreSearch(ctx, u2, map[string]any{"resource_id": w.res.ID, "limit": "0"})
-		if err != nil || out["total"] != int64(quotaTableRows) || len(out["records"].([]map[string]any)) != 0 {
-			t.Fatalf("limit 0: %v %v", out, err)
+		out, err := w.ds.Search(ctx, u2, w.res.ID, "ckan.datastore_search", datastore.Query{FieldsOnly: true, Total: true})
+		if err != nil || out.Total != int64(quotaTableRows) || len(out.Rows) != 0 {
+			t.Fatalf("limit 0: %+v %v", out, err)
 		}
 		if got := w.rowsServed(t, g2); got != 0 {
 			t.Errorf("limit 0 counted %d rows", got)

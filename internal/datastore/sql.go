@@ -10,7 +10,15 @@ import (
 	"dataport/internal/validate"
 )
 
-// DatastoreSearchSQL answers CKAN's datastore_search_sql: one read-only
+// SQLResult is what a statement of SearchSQL returned.
+type SQLResult struct {
+	SQL       string           // the statement as run, printed afresh from its syntax tree
+	Records   []map[string]any // one object a row, by column name
+	Fields    []RowField
+	Truncated bool // the row cap or a grant's row quota cut the records
+}
+
+// SearchSQL runs sql for CKAN's datastore_search_sql: one read-only
 // SELECT whose tables are resources named by id in double quotes
 // (SELECT name FROM "<resource id>" WHERE ...). It is off unless enabled.
 // The statement is parsed and checked on its syntax tree (CheckSQL with
@@ -22,15 +30,15 @@ import (
 // database itself permits reads of those tables and calls of those
 // functions only (runSQL), with a timeout, returning at most the
 // configured number of rows, or fewer under a grant's row quota
-// (records_truncated says when cut); the rows returned count against the
+// (Truncated says when cut); the rows returned count against the
 // quota of every resource's grant.
-func (s *Service) DatastoreSearchSQL(ctx context.Context, actor identity.Principal, params map[string]any) (map[string]any, error) {
+func (s *Service) SearchSQL(ctx context.Context, actor identity.Principal, sql string) (SQLResult, error) {
 	if !s.sql.Enabled {
-		return nil, ErrSQLDisabled
+		return SQLResult{}, ErrSQLDisabled
 	}
-	stmt, err := CheckSQL(text(params["sql"]), datastoreSQL)
+	stmt, err := CheckSQL(sql, datastoreSQL)
 	if err != nil {
-		return nil, sqlInputError(err)
+		return SQLResult{}, sqlInputError(err)
 	}
 	tables := map[string]string{}
 	quota := s.newStatementQuota(s.sql.MaxRows) // rows reserved under each decision, capped to the least
@@ -38,24 +46,24 @@ func (s *Service) DatastoreSearchSQL(ctx context.Context, actor identity.Princip
 	for _, rid := range stmt.Tables() {
 		d, err := quota.decide(ctx, actor, rid, access.ActionQuery, "ckan.datastore_search_sql")
 		if err != nil {
-			return nil, err
+			return SQLResult{}, err
 		}
 		if c := d.Constraints; c.Fields != nil || c.RowFilter != "" || c.DeidProfile != "" {
-			return nil, &access.DeniedError{Decision: access.Decision{Reason: "constrained",
+			return SQLResult{}, &access.DeniedError{Decision: access.Decision{Reason: "constrained",
 				Message: "SQL is not available on resource " + rid + ": your access to it is limited to some fields, rows or de-identified values; use datastore_search"}}
 		}
 		v, err := s.current(ctx, rid)
 		if err != nil {
-			return nil, err
+			return SQLResult{}, err
 		}
 		tables[rid] = v.table
 	}
 	records, fields, truncated, err := s.runSQL(ctx, stmt, tables, quota.rowLimit())
 	if err != nil {
-		return nil, err
+		return SQLResult{}, err
 	}
 	quota.served = int64(len(records))
-	return map[string]any{"sql": stmt.Text(), "records": records, "fields": fields, "records_truncated": truncated}, nil
+	return SQLResult{SQL: stmt.Text(), Records: records, Fields: fields, Truncated: truncated}, nil
 }
 
 // resourceRef is how a statement names a resource: its id.

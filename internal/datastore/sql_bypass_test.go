@@ -190,7 +190,7 @@ func TestSQLBypasses(t *testing.T) {
 			t.Run(test.name, func(t *testing.T) {
 				for _, who := range []identity.Principal{w.outsider, identity.Anonymous} {
 					before := resetPeakRSS()
-					out, err := w.sql.DatastoreSearchSQL(ctx, who, map[string]any{"sql": w.expand(test.sql)})
+					out, err := w.sql.SearchSQL(ctx, who, w.expand(test.sql))
 					if grown := peakRSS() - before; grown > 256<<20 {
 						t.Errorf("peak resident memory grew by %d MB", grown>>20)
 					}
@@ -237,23 +237,18 @@ func TestSQLIssueBypassReadsNothing(t *testing.T) {
 			`WITH "Users" AS (SELECT name FROM "{RID}") SELECT * FROM users`,
 			`SELECT name FROM "{RID}" WHERE name = 'sqlite_master' OR name IN (SELECT name FROM "{RID}")`,
 		} {
-			out, err := w.sql.DatastoreSearchSQL(ctx, identity.Anonymous, map[string]any{"sql": w.expand(q)})
+			out, err := w.sql.SearchSQL(ctx, identity.Anonymous, w.expand(q))
 			got := fmt.Sprint(out)
 			if strings.Contains(got, passwordSentinel) || strings.Contains(got, draftSentinel) {
 				t.Errorf("%s read outside the request: %.300s", q, got)
 			}
-			t.Logf("%s: %d records, err %v", q, len(recordsOf(out)), err)
+			t.Logf("%s: %d records, err %v", q, len(out.Records), err)
 		}
-		out, err := w.sql.DatastoreSearchSQL(ctx, identity.Anonymous, map[string]any{"sql": w.expand(`WITH "Users" AS (SELECT name FROM "{RID}") SELECT * FROM users`)})
-		if err != nil || len(recordsOf(out)) != 4 {
+		out, err := w.sql.SearchSQL(ctx, identity.Anonymous, w.expand(`WITH "Users" AS (SELECT name FROM "{RID}") SELECT * FROM users`))
+		if err != nil || len(out.Records) != 4 {
 			t.Errorf("WITH table named like a platform table: %v %v, want the resource's 4 names", out, err)
 		}
 	})
-}
-
-func recordsOf(out map[string]any) []map[string]any {
-	r, _ := out["records"].([]map[string]any)
-	return r
 }
 
 // resetPeakRSS resets the process's peak resident size (Linux) and returns
@@ -294,21 +289,21 @@ func TestSQLAnswer(t *testing.T) {
 		ds := datastore.New(datastore.Config{DB: db, Catalog: f.cat, Access: access.NewService(db, f.cat),
 			SQL: datastore.SQLConfig{Enabled: true, MaxRows: 2}})
 		q := `SELECT station_id, lines FROM "` + r.ID + `" ORDER BY station_id`
-		out, err := ds.DatastoreSearchSQL(context.Background(), f.outsider, map[string]any{"sql": q})
+		out, err := ds.SearchSQL(context.Background(), f.outsider, q)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _ := json.Marshal(map[string]any{"records": out["records"], "truncated": out["records_truncated"], "sql": out["sql"]})
+		got, _ := json.Marshal(map[string]any{"records": out.Records, "truncated": out.Truncated, "sql": out.SQL})
 		want := `{"records":[{"lines":5,"station_id":"S001"},{"lines":12,"station_id":"S002"}],"sql":` + strconv.Quote(q) + `,"truncated":true}`
 		if string(got) != want {
 			t.Errorf("answer:\n got %s\nwant %s", got, want)
 		}
-		fields := out["fields"].([]datastore.RowField)
+		fields := out.Fields
 		if len(fields) != 2 || fields[0].ID != "station_id" || fields[1].ID != "lines" || fields[0].Type == "" || fields[1].Type == "" {
 			t.Errorf("fields = %+v", fields)
 		}
-		out, err = ds.DatastoreSearchSQL(context.Background(), f.outsider, map[string]any{"sql": q + " LIMIT 2"})
-		if err != nil || out["records_truncated"] != false || len(recordsOf(out)) != 2 {
+		out, err = ds.SearchSQL(context.Background(), f.outsider, q+" LIMIT 2")
+		if err != nil || out.Truncated || len(out.Records) != 2 {
 			t.Errorf("exactly the limit: %v %v", out, err)
 		}
 	})

@@ -167,12 +167,12 @@ func TestSQLDialects(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, test := range tests {
-			out, err := f.ds.DatastoreSearchSQL(context.Background(), f.outsider, map[string]any{"sql": strings.ReplaceAll(test.sql, `"R"`, `"`+r.ID+`"`)})
+			out, err := f.ds.SearchSQL(context.Background(), f.outsider, strings.ReplaceAll(test.sql, `"R"`, `"`+r.ID+`"`))
 			if err != nil {
 				t.Errorf("%s: %v", test.name, err)
 				continue
 			}
-			got, _ := json.Marshal(out["records"])
+			got, _ := json.Marshal(out.Records)
 			if string(got) != test.want {
 				t.Errorf("%s:\n got %s\nwant %s", test.name, got, test.want)
 			}

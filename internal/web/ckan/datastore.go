@@ -10,7 +10,8 @@ import (
 )
 
 // datastoreActions are CKAN's DataStore read actions, answered by the
-// datastore service (which asks the access decision point on every call);
+// datastore service (which asks the access decision point on every call)
+// through datastore_params.go, which reads CKAN's parameters into its queries;
 // actions() adds them when Config.Datastore is set.
 //
 // datastore_search takes resource_id (id or catalog code), filters, q,
@@ -23,11 +24,11 @@ func datastoreActions(ds *datastore.Service) map[string]action {
 	}
 	return map[string]action{
 		"datastore_search": {func(ctx context.Context, c *call) (any, error) {
-			out, err := ds.DatastoreSearch(ctx, c.who, c.params)
+			out, err := datastoreSearch(ctx, ds, c.who, c.params)
 			return out, datastoreError(err)
 		}, true},
 		"datastore_search_sql": {func(ctx context.Context, c *call) (any, error) {
-			out, err := ds.DatastoreSearchSQL(ctx, c.who, c.params)
+			out, err := datastoreSearchSQL(ctx, ds, c.who, c.params)
 			return out, datastoreError(err)
 		}, true},
 	}

@@ -1,4 +1,4 @@
-package datastore
+package ckan
 
 import (
 	"bytes"
@@ -12,56 +12,57 @@ import (
 	"strconv"
 	"strings"
 
+	"dataport/internal/datastore"
 	"dataport/internal/identity"
 	"dataport/internal/validate"
 )
 
-// CKAN's DataStore API over the datastore: DatastoreSearch and
-// DatastoreSearchSQL take an action's parameters as CKAN clients send them
-// (a JSON body, or query strings whose values are all text) and return the
-// action's "result" object. The CKAN Action API surface wraps them.
+// CKAN's DataStore API over the datastore: datastoreSearch and
+// datastoreSearchSQL read an action's parameters as CKAN clients send them
+// (a JSON body, or query strings whose values are all text) into the
+// datastore's typed queries, and write the action's "result" object.
 
-// DatastoreSearch answers CKAN's datastore_search: resource_id (id or
+// datastoreSearch answers CKAN's datastore_search: resource_id (id or
 // catalog code), filters, q (text or per-field object), fields, sort,
 // limit (≤ 32,000, default 100), offset, include_total, records_format
-// (objects, lists, csv, tsv). It asks the access decision point on path
-// "ckan.datastore_search"; when a grant's row quota cuts the records short
-// of limit, the result says records_truncated: true.
-func (s *Service) DatastoreSearch(ctx context.Context, actor identity.Principal, params map[string]any) (map[string]any, error) {
+// (objects, lists, csv, tsv). The datastore asks the access decision point
+// on path "ckan.datastore_search"; when a grant's row quota cuts the
+// records short of limit, the result says records_truncated: true.
+func datastoreSearch(ctx context.Context, ds *datastore.Service, actor identity.Principal, params map[string]any) (map[string]any, error) {
 	var errs validate.Errors
-	rid := s.resolveResource(ctx, actor, text(params["resource_id"]))
+	rid := ds.ResolveResource(ctx, actor, paramText(params["resource_id"]))
 	if rid == "" {
 		errs.Add("resource_id", params["resource_id"], validate.CodeRequired, "is required")
 	}
-	q := Query{Limit: 100, Total: true}
-	q.Fields = list(params["fields"])
-	q.Sort = parseSort(text(params["sort"]), &errs)
+	q := datastore.Query{Limit: 100, Total: true}
+	q.Fields = paramList(params["fields"])
+	q.Sort = parseSort(paramText(params["sort"]), &errs)
 	q.Filters = parseFilters(params["filters"], &errs)
 	switch v := decodeJSONText(params["q"]).(type) {
 	case map[string]any:
 		for k, w := range v {
-			q.Filters = append(q.Filters, Filter{Item: k, Op: opContains, Values: []string{text(w)}})
+			q.Filters = append(q.Filters, datastore.Filter{Item: k, Op: datastore.OpContains, Values: []string{paramText(w)}})
 		}
 	case nil:
 	default:
-		q.Q = text(v)
+		q.Q = paramText(v)
 	}
-	if n, ok := integer(params["limit"], "limit", &errs); ok {
-		if n < 0 || n > MaxLimit {
-			errs.Add("limit", n, validate.CodeRange, "must be between %d and %d", 0, MaxLimit)
+	if n, ok := paramInt(params["limit"], "limit", &errs); ok {
+		if n < 0 || n > datastore.MaxLimit {
+			errs.Add("limit", n, validate.CodeRange, "must be between %d and %d", 0, datastore.MaxLimit)
 		}
 		q.Limit = n
 	}
-	if n, ok := integer(params["offset"], "offset", &errs); ok {
+	if n, ok := paramInt(params["offset"], "offset", &errs); ok {
 		if n < 0 {
 			errs.Add("offset", n, "not_negative", "cannot be negative")
 		}
 		q.Offset = n
 	}
 	if v, ok := params["include_total"]; ok {
-		q.Total = text(v) != "false" && text(v) != "0"
+		q.Total = paramText(v) != "false" && paramText(v) != "0"
 	}
-	format := text(params["records_format"])
+	format := paramText(params["records_format"])
 	if format == "" {
 		format = "objects"
 	}
@@ -70,25 +71,33 @@ func (s *Service) DatastoreSearch(ctx context.Context, actor identity.Principal,
 		return nil, err
 	}
 	limit := q.Limit
-	q.noRows = limit == 0 // CKAN's limit 0 returns only fields and the total
-	res, err := s.Search(ctx, actor, rid, "ckan.datastore_search", q)
+	q.FieldsOnly = limit == 0 // CKAN's limit 0 returns only fields and the total
+	res, err := ds.Search(ctx, actor, rid, "ckan.datastore_search", q)
 	if err != nil {
 		return nil, err
 	}
-	return ckanResult(rid, q, limit, format, res)
+	return searchResult(rid, q, limit, format, res)
 }
 
-const opContains = "contains"
+// datastoreSearchSQL answers CKAN's datastore_search_sql: the statement in
+// sql, run by datastore.Service.SearchSQL.
+func datastoreSearchSQL(ctx context.Context, ds *datastore.Service, actor identity.Principal, params map[string]any) (map[string]any, error) {
+	res, err := ds.SearchSQL(ctx, actor, paramText(params["sql"]))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"sql": res.SQL, "records": res.Records, "fields": res.Fields, "records_truncated": res.Truncated}, nil
+}
 
-func ckanResult(rid string, q Query, limit int, format string, res RowsPage) (map[string]any, error) {
-	records, err := ckanRecords(res, format)
+func searchResult(rid string, q datastore.Query, limit int, format string, res datastore.RowsPage) (map[string]any, error) {
+	records, err := resultRecords(res, format)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]any{
-		"resource_id": rid, "fields": ckanFields(res.Fields), "records": records, "records_format": format,
+		"resource_id": rid, "fields": resultFields(res.Fields), "records": records, "records_format": format,
 		"limit": limit, "offset": q.Offset, "include_total": q.Total, "total_estimation_threshold": nil,
-		"_links": ckanLinks(rid, limit, q.Offset),
+		"_links": resultLinks(rid, limit, q.Offset),
 	}
 	if q.Total {
 		out["total"], out["total_was_estimated"] = res.Total, res.TotalEstimated
@@ -100,7 +109,7 @@ func ckanResult(rid string, q Query, limit int, format string, res RowsPage) (ma
 	return out, nil
 }
 
-func ckanFields(fields []RowField) []map[string]any {
+func resultFields(fields []datastore.RowField) []map[string]any {
 	out := make([]map[string]any, len(fields))
 	for i, f := range fields {
 		out[i] = map[string]any{"id": f.ID, "type": f.Type}
@@ -111,14 +120,14 @@ func ckanFields(fields []RowField) []map[string]any {
 	return out
 }
 
-func ckanLinks(rid string, limit, offset int) map[string]string {
+func resultLinks(rid string, limit, offset int) map[string]string {
 	v := url.Values{"resource_id": {rid}}
 	start := "/api/3/action/datastore_search?" + v.Encode()
 	v.Set("offset", strconv.Itoa(offset+limit))
 	return map[string]string{"start": start, "next": "/api/3/action/datastore_search?" + v.Encode()}
 }
 
-func ckanRecords(res RowsPage, format string) (any, error) {
+func resultRecords(res datastore.RowsPage, format string) (any, error) {
 	switch format {
 	case "lists":
 		return res.Rows, nil
@@ -131,7 +140,7 @@ func ckanRecords(res RowsPage, format string) (any, error) {
 		for _, row := range res.Rows {
 			rec := make([]string, len(row))
 			for i, v := range row {
-				rec[i] = cellText(v)
+				rec[i] = datastore.CellText(v)
 			}
 			w.Write(rec)
 		}
@@ -149,32 +158,8 @@ func ckanRecords(res RowsPage, format string) (any, error) {
 	return out, nil
 }
 
-// cellText writes a served value as text.
-func cellText(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	}
-	return fmt.Sprint(v)
-}
-
-// resolveResource accepts a resource id or catalog code.
-func (s *Service) resolveResource(ctx context.Context, actor identity.Principal, ref string) string {
-	if ref == "" || len(ref) == 36 {
-		return ref
-	}
-	if r, err := s.cat.GetByCode(ctx, actor, ref); err == nil {
-		return r.ID
-	}
-	return ref
-}
-
-// text reads a parameter as text (numbers and booleans as JSON writes them).
-func text(v any) string {
+// paramText reads a parameter as text (numbers and booleans as JSON writes them).
+func paramText(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
@@ -204,13 +189,13 @@ func decodeJSONText(v any) any {
 	return out
 }
 
-// list reads a list given as a JSON array or comma-separated text.
-func list(v any) []string {
+// paramList reads a list given as a JSON array or comma-separated text.
+func paramList(v any) []string {
 	switch x := v.(type) {
 	case []any:
 		out := make([]string, len(x))
 		for i, e := range x {
-			out[i] = text(e)
+			out[i] = paramText(e)
 		}
 		return out
 	case []string:
@@ -227,7 +212,8 @@ func list(v any) []string {
 	return nil
 }
 
-func integer(v any, field string, errs *validate.Errors) (int, bool) {
+// paramInt reads an integer parameter; false when it is absent or no integer (then errs names field).
+func paramInt(v any, field string, errs *validate.Errors) (int, bool) {
 	switch x := v.(type) {
 	case nil:
 		return 0, false
@@ -240,7 +226,7 @@ func integer(v any, field string, errs *validate.Errors) (int, bool) {
 		}
 		return int(n), err == nil
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(text(v)))
+	n, err := strconv.Atoi(strings.TrimSpace(paramText(v)))
 	if err != nil {
 		errs.Add(field, v, validate.CodeInteger, "must be an integer")
 		return 0, false
@@ -258,8 +244,8 @@ const (
 
 // parseSort reads CKAN's sort: "a desc, b". A problem is located at the
 // key ("sort[1]"), with the key as written.
-func parseSort(s string, errs *validate.Errors) []SortKey {
-	var out []SortKey
+func parseSort(s string, errs *validate.Errors) []datastore.SortKey {
+	var out []datastore.SortKey
 	for _, part := range strings.Split(s, ",") {
 		f := strings.Fields(part)
 		if len(f) == 0 {
@@ -270,7 +256,7 @@ func parseSort(s string, errs *validate.Errors) []SortKey {
 			return nil
 		}
 		at := fmt.Sprintf("sort[%d]", len(out))
-		k := SortKey{Item: strings.Trim(f[0], `"`)}
+		k := datastore.SortKey{Item: strings.Trim(f[0], `"`)}
 		switch {
 		case len(f) > 2:
 			errs.Add(at, strings.TrimSpace(part), "sort_syntax", "write an item, then asc or desc")
@@ -287,24 +273,24 @@ func parseSort(s string, errs *validate.Errors) []SortKey {
 // parseFilters reads CKAN's filters: {"item": value or [values]}, in the
 // order of the item names (so that "filters[i]" names the same filter
 // from one call to the next).
-func parseFilters(v any, errs *validate.Errors) []Filter {
+func parseFilters(v any, errs *validate.Errors) []datastore.Filter {
 	m, ok := decodeJSONText(v).(map[string]any)
 	if v != nil && !ok {
 		errs.Add("filters", v, "filters_object", "must be an object of item names to values")
 		return nil
 	}
-	var out []Filter
+	var out []datastore.Filter
 	values := 0
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		switch val := m[k].(type) {
 		case []any:
-			out = append(out, Filter{Item: k, Op: OpIn, Values: list(val)})
+			out = append(out, datastore.Filter{Item: k, Op: datastore.OpIn, Values: paramList(val)})
 			values += len(val)
 		case nil:
-			out = append(out, Filter{Item: k, Op: OpNull})
+			out = append(out, datastore.Filter{Item: k, Op: datastore.OpNull})
 			values++
 		default:
-			out = append(out, Filter{Item: k, Op: OpEq, Values: []string{text(val)}})
+			out = append(out, datastore.Filter{Item: k, Op: datastore.OpEq, Values: []string{paramText(val)}})
 			values++
 		}
 	}
