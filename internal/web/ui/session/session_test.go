@@ -89,14 +89,18 @@ func (s *site) client() *client {
 	return &client{t: s.t, site: s, http: &http.Client{Jar: jar}}
 }
 
-// do sends a request and returns its status, body and response headers.
-func (c *client) do(method, path string, form url.Values) (int, string, http.Header) {
+// do sends a request, with the headers given as name, value pairs, and
+// returns its status, body and response headers.
+func (c *client) do(method, path string, form url.Values, header ...string) (int, string, http.Header) {
 	c.t.Helper()
 	req, err := http.NewRequest(method, c.site.url+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
@@ -243,19 +247,9 @@ func TestHeadersBodyCapAndCrossOrigin(t *testing.T) {
 		t.Errorf("oversized form: %d %q", status, body)
 	}
 
-	req, err := http.NewRequest(http.MethodPost, s.url+"/form", strings.NewReader(url.Values{"csrf_token": {token}}.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	resp, err := b.http.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Errorf("cross-site form with a valid token: %d, want 403", resp.StatusCode)
+	status, body, _ = b.do(http.MethodPost, "/form", url.Values{"csrf_token": {token}}, "Sec-Fetch-Site", "cross-site")
+	if status != http.StatusForbidden || body != session.ErrCrossOrigin.Key {
+		t.Errorf("cross-site form with a valid token: %d %q, want 403 %s", status, body, session.ErrCrossOrigin.Key)
 	}
 }
 
