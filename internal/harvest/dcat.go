@@ -10,8 +10,7 @@ import (
 	"time"
 
 	"dataport/internal/catalog"
-	"dataport/internal/web/ckan"
-	"dataport/internal/web/dcat"
+	"dataport/internal/catalog/vocab"
 )
 
 // Vocabulary the DCAT reader looks for.
@@ -21,7 +20,7 @@ const (
 	nsVCard  = "http://www.w3.org/2006/vcard/ns#"
 	nsHydra  = "http://www.w3.org/ns/hydra/core#"
 	rdfType  = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-	euPrefix = "http://publications.europa.eu/resource/authority/"
+	euPrefix = vocab.EUAuthority
 )
 
 // fetchDCAT reads a DCAT catalog in JSON-LD, page by page along its Hydra
@@ -249,8 +248,8 @@ func (g *graph) record(id, source string, opts Options) Record {
 		in.Keywords = append(in.Keywords, v.text)
 	}
 	in.Subject = subjectOf(g.iris(id, nsDCAT+"theme"))
-	in.OpenType = reverse(dcat.AccessRights, g.iris(id, nsDCT+"accessRights"), "access-right/")
-	in.UpdateFrequency = reverse(dcat.Frequencies, g.iris(id, nsDCT+"accrualPeriodicity"), "frequency/")
+	in.OpenType = reverse(vocab.AccessRights, g.iris(id, nsDCT+"accessRights"), "access-right/")
+	in.UpdateFrequency = reverse(vocab.Frequencies, g.iris(id, nsDCT+"accrualPeriodicity"), "frequency/")
 	for _, dist := range g.iris(id, nsDCAT+"distribution") {
 		if f := formatOf(g, dist); f != "" {
 			in.Formats = append(in.Formats, f)
@@ -276,7 +275,7 @@ func subjectOf(themes []string) string {
 	for _, t := range themes {
 		code := strings.TrimPrefix(t, euPrefix+"data-theme/")
 		for _, s := range catalog.Subjects {
-			if dcat.Themes[s.Code] == code {
+			if vocab.Themes[s.Code] == code {
 				return s.Code
 			}
 		}
@@ -301,14 +300,14 @@ func reverse[K ~string](table map[K]string, iris []string, kind string) K {
 func formatOf(g *graph, dist string) string {
 	for _, iri := range g.iris(dist, nsDCT+"format") {
 		code := strings.TrimPrefix(iri, euPrefix+"file-type/")
-		for f, ft := range dcat.FileTypes {
+		for f, ft := range vocab.FileTypes {
 			if ft == code {
 				return f
 			}
 		}
 	}
 	for _, iri := range append(g.iris(dist, nsDCAT+"mediaType"), g.text(dist, nsDCAT+"mediaType", "")) {
-		for f, mt := range ckan.MediaTypes {
+		for f, mt := range vocab.MediaTypes {
 			if mt != "" && strings.HasSuffix(iri, mt) {
 				return f
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"dataport/internal/catalog"
+	"dataport/internal/catalog/vocab"
 	"dataport/internal/search"
 	"dataport/internal/validate"
 )
@@ -202,14 +203,6 @@ func state(s catalog.Status) string {
 	return "draft"
 }
 
-// MediaTypes are the IANA media types of the catalog's formats.
-var MediaTypes = map[string]string{
-	"CSV": "text/csv", "XLSX": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-	"JSON": "application/json", "XML": "application/xml", "PDF": "application/pdf",
-	"GeoJSON": "application/geo+json", "SHP": "application/vnd.shp", "Parquet": "application/vnd.apache.parquet",
-	"RDF": "application/rdf+xml", "API": "",
-}
-
 // DatasetURL is the portal page of a resource.
 func DatasetURL(base string, r catalog.Resource) string { return base + "/dataset/" + search.Name(r) }
 
@@ -236,7 +229,7 @@ func packageOf(base string, r catalog.Resource, o search.Org) Package {
 	}
 	for i, f := range r.Formats {
 		p.Resources = append(p.Resources, Resource{ID: resourceID(r.ID, f), PackageID: r.ID,
-			Name: r.TitleZh + " (" + f + ")", Description: r.DescriptionZh, Format: f, Mimetype: MediaTypes[f],
+			Name: r.TitleZh + " (" + f + ")", Description: r.DescriptionZh, Format: f, Mimetype: vocab.MediaTypes[f],
 			URL: p.URL + "#distribution-" + strings.ToLower(f), State: "active",
 			Created: p.MetadataCreated, LastModified: p.MetadataModified, Position: i})
 	}

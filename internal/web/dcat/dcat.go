@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"dataport/internal/catalog"
+	"dataport/internal/catalog/vocab"
 	"dataport/internal/search"
 	"dataport/internal/web/ckan"
 )
@@ -25,36 +26,11 @@ const (
 	nsXSD   = "http://www.w3.org/2001/XMLSchema#"
 	rdfTyp  = rdfType
 
-	euAuthority  = "http://publications.europa.eu/resource/authority/"
+	euAuthority  = vocab.EUAuthority
 	themeScheme  = euAuthority + "data-theme"
 	mediaTypes   = "http://www.iana.org/assignments/media-types/"
 	publisherLoc = "http://purl.org/adms/publishertype/LocalAuthority"
 )
-
-// Themes maps each catalog subject to the EU data theme it falls under.
-var Themes = map[string]string{
-	"01": "ECON", "02": "ECON", "03": "ECON", "04": "TRAN", "05": "HEAL", "06": "EDUC", "07": "EDUC",
-	"08": "ECON", "09": "ENVI", "10": "REGI", "11": "SOCI", "12": "SOCI", "13": "SOCI", "14": "JUST",
-	"15": "JUST", "16": "AGRI", "17": "ECON", "18": "GOVE", "19": "REGI", "20": "GOVE", "21": "SOCI", "22": "TECH",
-}
-
-// Frequencies maps update frequencies to the EU frequency table.
-var Frequencies = map[catalog.Frequency]string{
-	catalog.FreqRealtime: "UPDATE_CONT", catalog.FreqDaily: "DAILY", catalog.FreqWeekly: "WEEKLY",
-	catalog.FreqMonthly: "MONTHLY", catalog.FreqQuarterly: "QUARTERLY", catalog.FreqYearly: "ANNUAL",
-	catalog.FreqIrregular: "IRREG",
-}
-
-// AccessRights maps open types to the EU access-right table.
-var AccessRights = map[catalog.OpenType]string{
-	catalog.OpenUnconditional: "PUBLIC", catalog.OpenConditional: "RESTRICTED", catalog.OpenNone: "NON_PUBLIC",
-}
-
-// FileTypes maps the catalog's formats to the EU file-type table (API has none).
-var FileTypes = map[string]string{
-	"CSV": "CSV", "XLSX": "XLSX", "JSON": "JSON", "XML": "XML", "PDF": "PDF", "GeoJSON": "GEOJSON",
-	"SHP": "SHP", "Parquet": "PARQUET", "RDF": "RDF_XML",
-}
 
 // site is what the documents say about the portal itself.
 type site struct {
@@ -129,7 +105,7 @@ func (s site) addDataset(g *Graph, r catalog.Resource, o search.Org) Term {
 	for _, k := range r.Keywords {
 		g.Add(d, nsDCAT+"keyword", LangLit(k, "zh"))
 	}
-	if code, ok := Themes[r.Subject]; ok {
+	if code, ok := vocab.Themes[r.Subject]; ok {
 		theme := IRI(themeScheme + "/" + code)
 		g.Add(d, nsDCAT+"theme", theme)
 		g.Add(theme, rdfTyp, IRI(nsSKOS+"Concept"))
@@ -137,12 +113,12 @@ func (s site) addDataset(g *Graph, r catalog.Resource, o search.Org) Term {
 	}
 	s.addPublisher(g, d, o)
 	s.addContact(g, d, r, o)
-	if code, ok := AccessRights[r.OpenType]; ok {
+	if code, ok := vocab.AccessRights[r.OpenType]; ok {
 		rights := IRI(euAuthority + "access-right/" + code)
 		g.Add(d, nsDCT+"accessRights", rights)
 		g.Add(rights, rdfTyp, IRI(nsDCT+"RightsStatement"))
 	}
-	if code, ok := Frequencies[r.UpdateFrequency]; ok {
+	if code, ok := vocab.Frequencies[r.UpdateFrequency]; ok {
 		freq := IRI(euAuthority + "frequency/" + code)
 		g.Add(d, nsDCT+"accrualPeriodicity", freq)
 		g.Add(freq, rdfTyp, IRI(nsDCT+"Frequency"))
@@ -194,18 +170,18 @@ func (s site) addDistribution(g *Graph, d Term, r catalog.Resource, format strin
 	g.Add(dist, rdfTyp, IRI(nsDCAT+"Distribution"))
 	g.Add(dist, nsDCT+"title", LangLit(r.TitleZh+"（"+format+"）", "zh"))
 	g.Add(dist, nsDCAT+"accessURL", IRI(s.base+"/resources/"+r.ID))
-	if ft, ok := FileTypes[format]; ok {
+	if ft, ok := vocab.FileTypes[format]; ok {
 		t := IRI(euAuthority + "file-type/" + ft)
 		g.Add(dist, nsDCT+"format", t)
 		g.Add(t, rdfTyp, IRI(nsDCT+"MediaTypeOrExtent"))
 	}
-	if mt := ckan.MediaTypes[format]; mt != "" {
+	if mt := vocab.MediaTypes[format]; mt != "" {
 		t := IRI(mediaTypes + mt)
 		g.Add(dist, nsDCAT+"mediaType", t)
 		g.Add(t, rdfTyp, IRI(nsDCT+"MediaType"))
 	}
 	s.addLicense(g, dist, r.OpenType)
-	if code, ok := AccessRights[r.OpenType]; ok {
+	if code, ok := vocab.AccessRights[r.OpenType]; ok {
 		g.Add(dist, nsDCT+"rights", IRI(euAuthority+"access-right/"+code))
 	}
 	g.Add(dist, nsDCT+"modified", dateTime(r.UpdatedAt))
