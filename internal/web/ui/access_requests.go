@@ -75,6 +75,32 @@ func readRequestForm(r *http.Request, kind string) requestForm {
 		Measures: pf.Get("security_measures"), Fields: pf["fields"], Days: pf.Get("duration_days")}
 }
 
+// fileRequest reads the posted form of kind and files it through file,
+// which returns the new request's ID, then shows the request. Refused
+// fields show the form again, with the domain's orgField shown at the
+// form's org_id.
+func (s *server) fileRequest(w http.ResponseWriter, r *http.Request, kind, orgField string,
+	file func(p identity.Principal, f requestForm, days int) (string, error)) error {
+	p, err := requireUser(r)
+	if err != nil {
+		return err
+	}
+	f := readRequestForm(r, kind)
+	var errs validate.Errors
+	days := whole(&errs, "duration_days", f.Days)
+	if len(errs) == 0 {
+		id, err := file(p, f, days)
+		if err == nil {
+			return seeOther(w, r, requestPath(kind, id), "request_sent")
+		}
+		if errs = fieldErrors(err); errs == nil {
+			return err
+		}
+	}
+	f.Errors = newFormErrors(langOf(r), renameFields(errs, map[string]string{orgField: "org_id"}))
+	return s.showRequestForm(w, r, http.StatusUnprocessableEntity, f)
+}
+
 // renameFields points domain fields at the inputs of a shared form.
 func renameFields(errs validate.Errors, names map[string]string) validate.Errors {
 	out := make(validate.Errors, len(errs))

@@ -7,7 +7,6 @@ import (
 	"dataport/internal/identity"
 	"dataport/internal/opening"
 	"dataport/internal/review"
-	"dataport/internal/validate"
 )
 
 // The open application pages: a company or person applies for
@@ -23,25 +22,11 @@ func (s *server) newApplication(w http.ResponseWriter, r *http.Request) error {
 // resource_id, org_id, purpose, scenario, security_measures,
 // fields, duration_days.
 func (s *server) createApplication(w http.ResponseWriter, r *http.Request) error {
-	p, err := requireUser(r)
-	if err != nil {
-		return err
-	}
-	f := readRequestForm(r, kindOpen)
-	var errs validate.Errors
-	days := whole(&errs, "duration_days", f.Days)
-	if len(errs) == 0 {
+	return s.fileRequest(w, r, kindOpen, "applicant_org_id", func(p identity.Principal, f requestForm, days int) (string, error) {
 		a, err := s.acc.Opening.Apply(r.Context(), p, opening.ApplicationInput{ResourceID: r.PostForm.Get("resource_id"), ApplicantOrgID: f.OrgID,
 			Purpose: f.Purpose, Scenario: f.Basis, SecurityMeasures: f.Measures, Fields: f.Fields, DurationDays: days})
-		if err == nil {
-			return seeOther(w, r, requestPath(kindOpen, a.ID), "request_sent")
-		}
-		if errs = fieldErrors(err); errs == nil {
-			return err
-		}
-	}
-	f.Errors = newFormErrors(langOf(r), renameFields(errs, map[string]string{"applicant_org_id": "org_id"}))
-	return s.showRequestForm(w, r, http.StatusUnprocessableEntity, f)
+		return a.ID, err
+	})
 }
 
 // applications lists the user's open applications.

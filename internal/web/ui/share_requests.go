@@ -7,7 +7,6 @@ import (
 	"dataport/internal/identity"
 	"dataport/internal/review"
 	"dataport/internal/sharing"
-	"dataport/internal/validate"
 )
 
 // The share request pages: an institution asks another for its data
@@ -22,25 +21,11 @@ func (s *server) newShareRequest(w http.ResponseWriter, r *http.Request) error {
 // createShareRequest files a share request. Form fields: csrf_token,
 // resource_id, org_id, purpose, legal_basis, fields, duration_days.
 func (s *server) createShareRequest(w http.ResponseWriter, r *http.Request) error {
-	p, err := requireUser(r)
-	if err != nil {
-		return err
-	}
-	f := readRequestForm(r, kindShare)
-	var errs validate.Errors
-	days := whole(&errs, "duration_days", f.Days)
-	if len(errs) == 0 {
+	return s.fileRequest(w, r, kindShare, "requester_org_id", func(p identity.Principal, f requestForm, days int) (string, error) {
 		req, err := s.acc.Sharing.Create(r.Context(), p, sharing.RequestInput{ResourceID: r.PostForm.Get("resource_id"), RequesterOrgID: f.OrgID,
 			Purpose: f.Purpose, LegalBasis: f.Basis, Fields: f.Fields, DurationDays: days})
-		if err == nil {
-			return seeOther(w, r, requestPath(kindShare, req.ID), "request_sent")
-		}
-		if errs = fieldErrors(err); errs == nil {
-			return err
-		}
-	}
-	f.Errors = newFormErrors(langOf(r), renameFields(errs, map[string]string{"requester_org_id": "org_id"}))
-	return s.showRequestForm(w, r, http.StatusUnprocessableEntity, f)
+		return req.ID, err
+	})
 }
 
 // shareRequests lists the user's share requests.
