@@ -29,7 +29,7 @@ func (s *Service) CreateGrant(ctx context.Context, tx *store.Tx, actor identity.
 	for i, id := range ng.ResourceIDs {
 		r, err := s.cat.Get(ctx, identity.System, id)
 		if err != nil {
-			return Grant{}, validate.Errors{{Field: fmt.Sprintf("resource_ids[%d]", i), Value: id, Message: "no such resource"}}
+			return Grant{}, validate.Errors{{Field: fmt.Sprintf("resource_ids[%d]", i), Value: id, Message: "no such resource", Code: "no_resource"}}
 		}
 		resources = append(resources, r)
 	}
@@ -384,7 +384,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor identity.Principal, nam
 		}
 		for i, org := range g.OrganizationIDs {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO access_group_members (group_id, organization_id) VALUES ($1, $2)`, g.ID, org); err != nil {
-				return validate.Errors{{Field: fmt.Sprintf("organization_ids[%d]", i), Value: org, Message: "no such organization"}}
+				return validate.Errors{{Field: fmt.Sprintf("organization_ids[%d]", i), Value: org, Message: "no such organization", Code: "no_organization"}}
 			}
 		}
 		return tx.Emit(ctx, store.Event{Type: "access_group.created", ActorUserID: actor.UserID, SubjectKind: "access_group", SubjectID: g.ID},

@@ -41,7 +41,7 @@ func (s *Service) Revise(ctx context.Context, actor identity.Principal, id strin
 			return err
 		}
 		if in.Subject != r.Subject {
-			return validate.Errors{{Field: "subject", Value: in.Subject, Message: "cannot change after creation: it is part of the catalog code " + r.Code}}
+			return validate.Errors{{Field: "subject", Value: in.Subject, Message: "cannot change after creation: it is part of the catalog code " + r.Code, Code: "subject_fixed", Args: []any{r.Code}}}
 		}
 		updated := *r
 		updated.Input = in

@@ -42,7 +42,7 @@ func (s *Service) create(ctx context.Context, actor identity.Principal, orgID, i
 		var orgCode string
 		err := tx.QueryRowContext(ctx, `SELECT code FROM organizations WHERE id = $1`, orgID).Scan(&orgCode)
 		if errors.Is(err, sql.ErrNoRows) {
-			return validate.Errors{{Field: "organization_id", Value: orgID, Message: "no such organization"}}
+			return validate.Errors{{Field: "organization_id", Value: orgID, Message: "no such organization", Code: "no_organization"}}
 		} else if err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func (s *Service) Update(ctx context.Context, actor identity.Principal, id strin
 			return err
 		}
 		if in.Subject != r.Subject {
-			return validate.Errors{{Field: "subject", Value: in.Subject, Message: "cannot change after creation: it is part of the catalog code " + r.Code}}
+			return validate.Errors{{Field: "subject", Value: in.Subject, Message: "cannot change after creation: it is part of the catalog code " + r.Code, Code: "subject_fixed", Args: []any{r.Code}}}
 		}
 		updated := *r
 		updated.Input = in
@@ -148,7 +148,7 @@ func (s *Service) Review(ctx context.Context, actor identity.Principal, id strin
 func (s *Service) Retire(ctx context.Context, actor identity.Principal, id, reason string) (Resource, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return Resource{}, validate.Errors{{Field: "reason", Message: "is required: say why the resource is retired"}}
+		return Resource{}, validate.Errors{{Field: "reason", Message: "is required: say why the resource is retired", Code: "retire_reason"}}
 	}
 	return s.change(ctx, actor, id, "retired", reason, func(r *Resource) error {
 		if err := Check(actor, *r, ActionRetire); err != nil {

@@ -74,7 +74,7 @@ func (in *ProfileInput) check() error {
 		var verrs validate.Errors
 		errors.As(err, &verrs)
 		for _, fe := range verrs {
-			errs = append(errs, validate.FieldError{Field: "profile." + fe.Field, Value: fe.Value, Message: fe.Message})
+			errs = append(errs, validate.FieldError{Field: "profile." + fe.Field, Value: fe.Value, Message: fe.Message, Code: fe.Code, Args: fe.Args})
 		}
 	}
 	for col, h := range in.Profile.Hierarchies {
@@ -108,7 +108,7 @@ func (s *Service) Create(ctx context.Context, actor identity.Principal, resource
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`, sp.ID, resourceID, sp.Name, string(paths), string(spec),
 			hex.EncodeToString(sp.secret), sp.Version, sp.CreatedBy, store.TS(sp.CreatedAt), store.TS(sp.UpdatedAt))
 		if store.IsUniqueViolation(err) {
-			return validate.Errors{{Field: "name", Value: sp.Name, Message: "the resource already has a profile of this name"}}
+			return validate.Errors{{Field: "name", Value: sp.Name, Message: "the resource already has a profile of this name", Code: "profile_name"}}
 		} else if err != nil {
 			return fmt.Errorf("deid: insert profile: %w", err)
 		}
@@ -132,7 +132,7 @@ func (s *Service) Update(ctx context.Context, actor identity.Principal, id strin
 		_, err := tx.ExecContext(ctx, `UPDATE deid_profiles SET name=$2, paths=$3, spec=$4, version=$5, updated_at=$6 WHERE id=$1`,
 			sp.ID, sp.Name, string(paths), string(spec), sp.Version, store.TS(sp.UpdatedAt))
 		if store.IsUniqueViolation(err) {
-			return validate.Errors{{Field: "name", Value: sp.Name, Message: "the resource already has a profile of this name"}}
+			return validate.Errors{{Field: "name", Value: sp.Name, Message: "the resource already has a profile of this name", Code: "profile_name"}}
 		}
 		return err
 	})

@@ -74,7 +74,7 @@ func (s *Service) ChangePassword(ctx context.Context, actor Principal, in Passwo
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 0 {
-			return conflictError("the password was changed meanwhile: sign in again")
+			return ErrPasswordChanged
 		}
 		if err := closeResetCodes(ctx, tx, actor.UserID); err != nil {
 			return err
@@ -176,7 +176,7 @@ func (s *Service) resetPassword(ctx context.Context, actor Principal, userID, pa
 }
 
 // errBadResetCode is the one answer for an unknown, used or expired code.
-var errBadResetCode = validate.Errors{{Field: "code", Message: "is not a valid reset code, or it has expired or been used"}}
+var errBadResetCode = validate.Errors{{Field: "code", Message: "is not a valid reset code, or it has expired or been used", Code: "reset_code"}}
 
 // RedeemPasswordReset sets the password of the user a one-time reset code
 // was issued to, and uses the code up. Anyone holding the code may: it is

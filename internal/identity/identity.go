@@ -28,6 +28,9 @@ var (
 	// ErrLastSysadmin refuses disabling, or taking the role from, the
 	// platform's last enabled sysadmin.
 	ErrLastSysadmin error = conflictError("the platform must keep at least one enabled sysadmin: give another user the role first")
+	// ErrPasswordChanged refuses a password change whose check raced another
+	// change of the same password.
+	ErrPasswordChanged error = conflictError("the password was changed meanwhile: sign in again")
 )
 
 // conflictError is a refusal because of the state of other records; it

@@ -111,7 +111,7 @@ func setMembership(ctx context.Context, tx *store.Tx, userID string, m Membershi
 
 func fieldOrErr(err error, field, value string) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return validate.Errors{{Field: field, Value: value, Message: "no such organization"}}
+		return validate.Errors{{Field: field, Value: value, Message: "no such organization", Code: "no_organization"}}
 	}
 	return err
 }
@@ -173,11 +173,11 @@ func sideOf(k OrgKind) side {
 // person account) only when a platform operator adds it: that is the
 // operator's approval, and the refusal says so.
 func checkEnrolment(ctx context.Context, tx *store.Tx, u User, org Organization) error {
-	refuse := func(msg string) error {
-		return validate.Errors{{Field: "user_id", Value: u.ID, Message: msg}}
+	refuse := func(code, msg string) error {
+		return validate.Errors{{Field: "user_id", Value: u.ID, Message: msg, Code: code}}
 	}
 	if len(u.PlatformRoles) > 0 {
-		return refuse("holds a platform role: only a platform operator may add it to an organization")
+		return refuse("platform_role_member", "holds a platform role: only a platform operator may add it to an organization")
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT o.kind FROM memberships m JOIN organizations o ON o.id = m.organization_id
 		WHERE m.user_id = $1`, u.ID)
@@ -193,9 +193,9 @@ func checkEnrolment(ctx context.Context, tx *store.Tx, u User, org Organization)
 		switch {
 		case sideOf(k) == sideOf(org.Kind):
 		case sideOf(org.Kind) == sidePublicBody:
-			return refuse("is a company or person account: only a platform operator may add it to a public body")
+			return refuse("person_in_institution", "is a company or person account: only a platform operator may add it to a public body")
 		default:
-			return refuse("acts for a public body: only a platform operator may add it to a company or person account")
+			return refuse("institution_in_person", "acts for a public body: only a platform operator may add it to a company or person account")
 		}
 	}
 	return rows.Err()

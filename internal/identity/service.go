@@ -155,9 +155,9 @@ func orgConflict(err error, in OrgInput) error {
 		return err
 	}
 	if strings.Contains(err.Error(), "uscc") {
-		return validate.Errors{{Field: "uscc", Value: in.USCC, Message: "is already registered to another organization"}}
+		return validate.Errors{{Field: "uscc", Value: in.USCC, Message: "is already registered to another organization", Code: "taken"}}
 	}
-	return validate.Errors{{Field: "code", Value: in.Code, Message: "is already used by another organization"}}
+	return validate.Errors{{Field: "code", Value: in.Code, Message: "is already used by another organization", Code: "taken"}}
 }
 
 const orgColumns = `id, kind, name_zh, name_en, COALESCE(uscc, ''), code, region_code, description, website, created_at, updated_at`

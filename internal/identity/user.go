@@ -81,7 +81,7 @@ func (s *Service) CreateUser(ctx context.Context, actor Principal, in UserInput)
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, username, display_name, email, password_hash, created_at, updated_at)
 			VALUES ($1,$2,$3,$4,$5,$6,$6)`, u.ID, u.Username, u.DisplayName, u.Email, hash, store.TS(tx.Now()))
 		if store.IsUniqueViolation(err) {
-			return validate.Errors{{Field: "username", Value: in.Username, Message: "is already taken"}}
+			return validate.Errors{{Field: "username", Value: in.Username, Message: "is already taken", Code: "taken"}}
 		} else if err != nil {
 			return err
 		}

@@ -159,14 +159,14 @@ func applicantKind(org identity.Organization) (ApplicantKind, error) {
 	switch org.Kind {
 	case identity.KindEnterprise, identity.KindExchange:
 		if org.USCC == "" {
-			return "", validate.Errors{{Field: "applicant_org_id", Value: org.ID, Message: "a company applies with its unified social credit code: register it first"}}
+			return "", validate.Errors{{Field: "applicant_org_id", Value: org.ID, Message: "a company applies with its unified social credit code: register it first", Code: "company_uscc"}}
 		}
 		return ApplicantCompany, nil
 	case identity.KindIndividual:
 		return ApplicantPerson, nil
 	}
 	return "", validate.Errors{{Field: "applicant_org_id", Value: org.ID,
-		Message: "public institutions request sharing instead of applying for open data"}}
+		Message: "public institutions request sharing instead of applying for open data", Code: "institution_shares"}}
 }
 
 // Apply files an application for a conditionally open resource.
@@ -176,7 +176,7 @@ func (s *Service) Apply(ctx context.Context, actor identity.Principal, in Applic
 		return Application{}, identity.ErrUnauthenticated
 	}
 	if !CanApply(actor, in.ApplicantOrgID) {
-		return Application{}, validate.Errors{{Field: "applicant_org_id", Value: in.ApplicantOrgID, Message: "is not a company or person account you act for"}}
+		return Application{}, validate.Errors{{Field: "applicant_org_id", Value: in.ApplicantOrgID, Message: "is not a company or person account you act for", Code: "not_applicant"}}
 	}
 	org, err := s.ids.Organization(ctx, in.ApplicantOrgID)
 	if err != nil {
@@ -188,13 +188,13 @@ func (s *Service) Apply(ctx context.Context, actor identity.Principal, in Applic
 	}
 	res, err := s.cat.Get(ctx, actor, in.ResourceID)
 	if err != nil || res.Status != catalog.StatusPublished {
-		return Application{}, validate.Errors{{Field: "resource_id", Value: in.ResourceID, Message: "is not a published resource"}}
+		return Application{}, validate.Errors{{Field: "resource_id", Value: in.ResourceID, Message: "is not a published resource", Code: "not_published"}}
 	}
 	switch res.OpenType {
 	case catalog.OpenUnconditional:
-		return Application{}, validate.Errors{{Field: "resource_id", Value: in.ResourceID, Message: "is open to everyone: no application is needed"}}
+		return Application{}, validate.Errors{{Field: "resource_id", Value: in.ResourceID, Message: "is open to everyone: no application is needed", Code: "open_to_all"}}
 	case catalog.OpenNone:
-		return Application{}, validate.Errors{{Field: "resource_id", Value: in.ResourceID, Message: "is not open to the public: " + res.OpenBasis}}
+		return Application{}, validate.Errors{{Field: "resource_id", Value: in.ResourceID, Message: "is not open to the public: " + res.OpenBasis, Code: "not_open", Args: []any{res.OpenBasis}}}
 	}
 	if err := in.validate(res); err != nil {
 		return Application{}, err

@@ -120,7 +120,7 @@ func (s *Service) SaveList(ctx context.Context, actor identity.Principal, orgID 
 		case err != nil:
 			return err
 		case status != ListDraft:
-			return fmt.Errorf("%w: the %d list is published", ErrState, year)
+			return validate.Refuse(ErrState, "list_published", "the %d list is published", year)
 		default:
 			_, err = tx.ExecContext(ctx, `UPDATE open_lists SET plan = $1, updated_at = $2 WHERE id = $3`, plan, store.TS(tx.Now()), id)
 		}
@@ -146,7 +146,7 @@ func (s *Service) AddItem(ctx context.Context, actor identity.Principal, listID 
 		return l, identity.ErrForbidden
 	}
 	if l.Status != ListDraft {
-		return l, fmt.Errorf("%w: items are added to a draft list only", ErrState)
+		return l, validate.Refuse(ErrState, "list_items_draft", "items are added to a draft list only")
 	}
 	in.TitleZh, in.Note, in.PlannedDate = strings.TrimSpace(in.TitleZh), strings.TrimSpace(in.Note), strings.TrimSpace(in.PlannedDate)
 	if err := s.checkItem(ctx, actor, l, &in); err != nil {
@@ -202,7 +202,7 @@ func (s *Service) LinkItem(ctx context.Context, actor identity.Principal, listID
 		return l, identity.ErrForbidden
 	}
 	if r, err := s.cat.Get(ctx, actor, resourceID); err != nil || r.OrganizationID != l.OrganizationID {
-		return l, validate.Errors{{Field: "resource_id", Value: resourceID, Message: "is not a resource of this institution"}}
+		return l, validate.Errors{{Field: "resource_id", Value: resourceID, Message: "is not a resource of this institution", Code: "not_own_resource"}}
 	}
 	err = s.db.Transact(ctx, func(tx *store.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE open_list_items SET resource_id = $1 WHERE id = $2 AND list_id = $3`, resourceID, itemID, listID)
@@ -231,10 +231,10 @@ func (s *Service) Publish(ctx context.Context, actor identity.Principal, listID 
 		return l, identity.ErrForbidden
 	}
 	if l.Status != ListDraft {
-		return l, fmt.Errorf("%w: the list is already published", ErrState)
+		return l, validate.Refuse(ErrState, "list_already_published", "the list is already published")
 	}
 	if len(l.Items) == 0 {
-		return l, validate.Errors{{Field: "items", Message: "a list needs at least one item before it is published"}}
+		return l, validate.Errors{{Field: "items", Message: "a list needs at least one item before it is published", Code: "list_empty"}}
 	}
 	err = s.db.Transact(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE open_lists SET status = 'published', published_at = $1, updated_at = $1 WHERE id = $2 AND status = 'draft'`,

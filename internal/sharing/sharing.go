@@ -154,14 +154,14 @@ func (s *Service) Create(ctx context.Context, actor identity.Principal, in Reque
 		return Request{}, identity.ErrUnauthenticated
 	}
 	if !CanRequest(actor, in.RequesterOrgID) {
-		return Request{}, validate.Errors{{Field: "requester_org_id", Value: in.RequesterOrgID, Message: "is not an institution you belong to"}}
+		return Request{}, validate.Errors{{Field: "requester_org_id", Value: in.RequesterOrgID, Message: "is not an institution you belong to", Code: "not_member"}}
 	}
 	res, err := s.cat.Get(ctx, actor, in.ResourceID)
 	if err != nil || res.Status != catalog.StatusPublished {
-		return Request{}, validate.Errors{{Field: "resource_id", Value: in.ResourceID, Message: "is not a published resource"}}
+		return Request{}, validate.Errors{{Field: "resource_id", Value: in.ResourceID, Message: "is not a published resource", Code: "not_published"}}
 	}
 	if res.OrganizationID == in.RequesterOrgID {
-		return Request{}, validate.Errors{{Field: "resource_id", Value: in.ResourceID, Message: "belongs to your own institution: no request is needed"}}
+		return Request{}, validate.Errors{{Field: "resource_id", Value: in.ResourceID, Message: "belongs to your own institution: no request is needed", Code: "own_resource"}}
 	}
 	if err := in.validate(res); err != nil {
 		return Request{}, err
@@ -171,7 +171,7 @@ func (s *Service) Create(ctx context.Context, actor identity.Principal, in Reque
 		return Request{}, err
 	}
 	if !rq.Allowed {
-		return Request{}, validate.Errors{{Field: "resource_id", Value: in.ResourceID, Message: "cannot be shared: " + strings.Join(rq.Reasons, "; ")}}
+		return Request{}, validate.Errors{{Field: "resource_id", Value: in.ResourceID, Message: "cannot be shared: " + strings.Join(rq.Reasons, "; "), Code: "not_shareable", Args: []any{strings.Join(rq.Reasons, "; ")}}}
 	}
 	r := Request{ID: store.NewID(), ResourceID: res.ID, ProviderOrgID: res.OrganizationID, RequesterOrgID: in.RequesterOrgID,
 		Purpose: in.Purpose, LegalBasis: in.LegalBasis, Fields: in.Fields, DurationDays: in.DurationDays, NeedsOperator: rq.OperatorApproval}
@@ -216,7 +216,7 @@ func requireInstitution(ctx context.Context, tx *store.Tx, orgID string) error {
 	err := tx.QueryRowContext(ctx, `SELECT kind FROM organizations WHERE id = $1`, orgID).Scan(&kind)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && kind != identity.KindInstitution && kind != identity.KindOperator) {
 		return validate.Errors{{Field: "requester_org_id", Value: orgID,
-			Message: "sharing is between public institutions: companies and persons apply for conditionally open data instead"}}
+			Message: "sharing is between public institutions: companies and persons apply for conditionally open data instead", Code: "sharing_institutions"}}
 	}
 	return err
 }

@@ -142,3 +142,25 @@ func Fields(err error) ([]string, bool) {
 	}
 	return fields, true
 }
+
+// Refusal is a problem that is not one field's: the state of the records
+// does not allow the change. It wraps Kind (a domain sentinel such as
+// catalog.ErrState, which decides the HTTP status) and, like FieldError,
+// carries a stable Code and the Args its English message quotes.
+type Refusal struct {
+	Kind    error
+	Code    string
+	Args    []any
+	Message string
+}
+
+// Refuse returns a Refusal of kind whose text is kind's, a colon and the
+// message formatted from args.
+func Refuse(kind error, code, format string, args ...any) error {
+	return &Refusal{Kind: kind, Code: code, Args: plain(args), Message: fmt.Sprintf(format, args...)}
+}
+
+func (r *Refusal) Error() string { return r.Kind.Error() + ": " + r.Message }
+
+// Unwrap makes errors.Is(err, r.Kind) hold.
+func (r *Refusal) Unwrap() error { return r.Kind }

@@ -13,6 +13,7 @@ import (
 
 	"dataport/internal/access"
 	"dataport/internal/catalog"
+	"dataport/internal/deid"
 	"dataport/internal/identity"
 	"dataport/internal/search"
 	"dataport/internal/sharing"
@@ -108,6 +109,10 @@ type Problem struct {
 	Header http.Header
 	// Fields are the field problems of a Validation problem.
 	Fields validate.Errors
+	// Code names the problem for translation, and Args are what its text
+	// quotes; "" for field problems (each has its own) and unknown errors.
+	Code string
+	Args []any
 }
 
 // Of returns the problem for err (non-nil) when p made the request.
@@ -123,7 +128,48 @@ func Of(p identity.Principal, err error) Problem {
 		pr.Header.Set("Retry-After", strconv.Itoa(secs))
 	}
 	errors.As(err, &pr.Fields)
+	if pr.Public {
+		pr.Code, pr.Args = CodeOf(err)
+	}
 	return pr
+}
+
+// codes name the domain's sentinel errors for translation, most specific first.
+var codes = []struct {
+	err  error
+	code string
+}{
+	{identity.ErrLastAdmin, "last_admin"},
+	{identity.ErrLastSysadmin, "last_sysadmin"},
+	{identity.ErrPasswordChanged, "password_changed"},
+	{access.ErrRevoked, "grant_revoked"},
+	{access.ErrRateLimited, "rate_limited"},
+	{deid.ErrNoSolution, "no_solution"},
+	{deid.ErrLatticeTooLarge, "lattice_too_large"},
+	{catalog.ErrState, "state"},
+}
+
+// CodeOf returns the code and arguments of err, for translation: a
+// Refusal's own, a throttled sign-in's wait, an access denial's reason, or
+// a sentinel's from codes ("" when err has none).
+func CodeOf(err error) (string, []any) {
+	var refusal *validate.Refusal
+	var throttled *identity.ThrottledError
+	var denied *access.DeniedError
+	switch {
+	case errors.As(err, &refusal):
+		return refusal.Code, refusal.Args
+	case errors.As(err, &throttled):
+		return "throttled", []any{throttled.Seconds()}
+	case errors.As(err, &denied) && denied.Decision.Reason != access.ReasonRateLimited:
+		return "denied", []any{denied.Decision.Message}
+	}
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return c.code, nil
+		}
+	}
+	return "", nil
 }
 
 // detail is the client's text for a public error of kind.

@@ -6,6 +6,7 @@ import (
 	"dataport/internal/access"
 	"dataport/internal/opening"
 	"dataport/internal/sharing"
+	"dataport/internal/validate"
 )
 
 // TestAccessCodesAreTranslated checks every code the sharing, opening and
@@ -34,27 +35,39 @@ func TestAccessCodesAreTranslated(t *testing.T) {
 }
 
 // TestOpenListMessagesAreTranslated checks the open list's field and state
-// messages in both languages; the state ones must win over the catalog's
-// rule for the same error.
+// problems in both languages, by their codes; the state ones must win over
+// the catalog's text for the same error.
 func TestOpenListMessagesAreTranslated(t *testing.T) {
-	state := "not allowed in the resource's current status: "
-	for _, test := range []struct{ message, zh, en string }{
-		{"is not a resource of this institution", "不是本单位的数据资源", "is not a resource of this institution"},
-		{"must be a date written YYYY-MM-DD", "必须是日期，格式为 YYYY-MM-DD", "must be a date written YYYY-MM-DD"},
-		{"must fall within 2026", "必须在 2026 年内", "must fall within 2026"},
-		{"a list needs at least one item before it is published", "公布前清单至少需要一个计划项", "a list needs at least one item before it is published"},
-		{state + "the 2026 list is published", "2026 年度开放清单已公布，不能再修改", "the 2026 open list is published and can no longer be changed"},
-		{state + "items are added to a draft list only", "开放清单已公布，不能再添加计划项", "the open list is published: items can no longer be added"},
-		{state + "the list is already published", "开放清单已经公布", "the open list is already published"},
+	published := validate.Refuse(opening.ErrState, "list_published", "the %d list is published", 2026)
+	for _, test := range []struct {
+		name   string
+		code   string
+		args   []any
+		err    error
+		zh, en string
+	}{
+		{name: "resource", code: "not_own_resource", zh: "不是本单位的数据资源", en: "is not a resource of this institution"},
+		{name: "date", code: validate.CodeDate, zh: "不是有效日期，格式为 YYYY-MM-DD", en: "must be a date written YYYY-MM-DD"},
+		{name: "year", code: "within_year", args: []any{2026}, zh: "必须在 2026 年内", en: "must fall within 2026"},
+		{name: "empty", code: "list_empty", zh: "公布前清单至少需要一个计划项", en: "a list needs at least one item before it is published"},
+		{name: "published", err: published, zh: "2026 年度开放清单已公布，不能再修改", en: "the 2026 open list is published and can no longer be changed"},
+		{name: "draft only", err: validate.Refuse(opening.ErrState, "list_items_draft", "items are added to a draft list only"), zh: "开放清单已公布，不能再添加计划项", en: "the open list is published: items can no longer be added"},
+		{name: "already", err: validate.Refuse(opening.ErrState, "list_already_published", "the list is already published"), zh: "开放清单已经公布", en: "the open list is already published"},
 	} {
-		if got := translateMessage(langZh, test.message); got != test.zh {
-			t.Errorf("zh %q = %q, want %q", test.message, got, test.zh)
-		}
-		if got := translateMessage(langEn, test.message); got != test.en {
-			t.Errorf("en %q = %q, want %q", test.message, got, test.en)
-		}
+		t.Run(test.name, func(t *testing.T) {
+			for lang, want := range map[string]string{langZh: test.zh, langEn: test.en} {
+				got := problemText(lang, test.code, test.args, "untranslated")
+				if test.err != nil {
+					got = refusalText(lang, test.err)
+				}
+				if got != want {
+					t.Errorf("%s = %q, want %q", lang, got, want)
+				}
+			}
+		})
 	}
-	if got := fieldText(langEn, "planned_date", "must fall within 2026"); got != "Planned opening date must fall within 2026" {
+	within := validate.FieldError{Field: "planned_date", Code: "within_year", Args: []any{2026}, Message: "must fall within 2026"}
+	if got := fieldText(langEn, "planned_date", within); got != "Planned opening date must fall within 2026" {
 		t.Errorf("English field text = %q", got)
 	}
 }

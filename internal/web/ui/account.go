@@ -88,14 +88,14 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	in := identity.PasswordChange{Current: r.PostForm.Get("current_password"), New: r.PostForm.Get("new_password"),
 		ClientIP: clientIP(r), KeepSession: s.sessions.Secret(r)}
 	if in.New != r.PostForm.Get("new_password_confirm") {
-		err = validate.Errors{{Field: "new_password_confirm", Message: "does not match the new password"}}
+		err = validate.Errors{{Field: "new_password_confirm", Message: "does not match the new password", Code: "new_password_mismatch"}}
 	} else if _, err = s.identity.ChangePassword(r.Context(), p, in); err == nil {
 		return seeOther(w, r, "/account", "password_changed")
 	}
 	var throttled *identity.ThrottledError
 	if errors.As(err, &throttled) {
 		w.Header().Set("Retry-After", strconv.Itoa(throttled.Seconds()))
-		status, err = http.StatusTooManyRequests, validate.Errors{{Field: "current_password", Message: throttled.Error()}}
+		status, err = http.StatusTooManyRequests, validate.Errors{{Field: "current_password", Message: throttled.Error(), Code: "throttled", Args: []any{throttled.Seconds()}}}
 	}
 	errs := fieldErrors(err)
 	if errs == nil {

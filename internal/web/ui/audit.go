@@ -73,7 +73,7 @@ func (s *server) auditPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		if len(names) > 0 {
 			errs = append(errs, validate.FieldError{Field: "actor", Value: page.Filter.Actor,
-				Message: "is a person: only auditors and regulators search by who acted"})
+				Message: "is a person: only auditors and regulators search by who acted", Code: "actor_person"})
 		}
 	}
 	f.Cursor = q.Get("cursor")
@@ -82,7 +82,7 @@ func (s *server) auditPage(w http.ResponseWriter, r *http.Request) error {
 		events, err := s.ledger.Events(ctx, p, f)
 		switch {
 		case errors.Is(err, ledger.ErrBadCursor):
-			errs = append(errs, validate.FieldError{Field: "cursor", Message: "is not a cursor from a previous page"})
+			errs = append(errs, validate.FieldError{Field: "cursor", Message: "is not a cursor from a previous page", Code: validate.CodeCursor})
 		case err != nil:
 			return err
 		default:
@@ -114,7 +114,7 @@ func (s *server) ledgerFilter(ctx context.Context, in auditFilter) (ledger.Filte
 		}
 		t, err := time.ParseInLocation("2006-01-02", v, beijing)
 		if err != nil {
-			errs = append(errs, validate.FieldError{Field: field, Message: "is not a date (YYYY-MM-DD)"})
+			errs = append(errs, validate.FieldError{Field: field, Message: "is not a date (YYYY-MM-DD)", Code: validate.CodeDate})
 		}
 		return t
 	}
@@ -122,7 +122,7 @@ func (s *server) ledgerFilter(ctx context.Context, in auditFilter) (ledger.Filte
 	if until := day("until", in.Until); !until.IsZero() {
 		f.Until = until.AddDate(0, 0, 1)
 		if !f.Since.IsZero() && until.Before(f.Since) {
-			errs = append(errs, validate.FieldError{Field: "until", Message: "is before the start date"})
+			errs = append(errs, validate.FieldError{Field: "until", Message: "is before the start date", Code: "after_start"})
 		}
 	}
 	if in.Actor != "" {

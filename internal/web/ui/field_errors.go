@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"dataport/internal/validate"
+	"dataport/internal/web/problem"
+	"dataport/internal/web/ui/i18n"
 )
 
 // formErrors are a form's field problems, translated and keyed by the input
@@ -26,7 +28,7 @@ func newFormErrors(lang string, errs validate.Errors) formErrors {
 	fe := formErrors{byKey: map[string][]string{}}
 	for _, e := range errs {
 		key := fieldKey(e.Field)
-		text := fieldText(lang, key, e.Message)
+		text := fieldText(lang, key, e)
 		fe.list = append(fe.list, formError{ID: fieldID(key), Text: text})
 		fe.byKey[key] = append(fe.byKey[key], text)
 	}
@@ -77,93 +79,46 @@ func fieldLabel(lang, key string) string {
 		if lang == langEn {
 			sep = ", "
 		}
-		return tr(lang, "item.row", row+1) + sep + tr(lang, "item."+parts[2])
+		return i18n.T(lang, "item.row", row+1) + sep + i18n.T(lang, "item."+parts[2])
 	}
-	if hasMessage("field." + key) {
-		return tr(lang, "field."+key)
+	if i18n.Has("field." + key) {
+		return i18n.T(lang, "field."+key)
 	}
 	return key
 }
 
 // fieldText is the sentence shown for a problem: the input's label and the
-// message, translated.
-func fieldText(lang, key, message string) string {
-	msg := translateMessage(lang, message)
-	if lang == langZh {
-		return fieldLabel(lang, key) + "：" + msg
+// problem's text in lang.
+func fieldText(lang, key string, fe validate.FieldError) string {
+	return labelled(lang, fieldLabel(lang, key), problemText(lang, fe.Code, fe.Args, fe.Message))
+}
+
+// labelled joins a label and a problem's text as a sentence of lang:
+// "标题：不能为空", "Title is required", "Keywords: at most 20".
+func labelled(lang, label, msg string) string {
+	if lang != langEn {
+		return label + "：" + msg
 	}
-	for _, verb := range []string{"is ", "must ", "cannot ", "duplicates ", "applies ", "no such "} {
+	for _, verb := range []string{"is ", "must ", "cannot ", "duplicates ", "applies ", "does ", "belongs ", "has "} {
 		if strings.HasPrefix(msg, verb) {
-			return fieldLabel(lang, key) + " " + msg
+			return label + " " + msg
 		}
 	}
-	return fieldLabel(lang, key) + ": " + msg
+	return label + ": " + msg
 }
 
-// messageRule translates one kind of domain message. In zh and en, $1, $2
-// stand for the pattern's groups; row marks $1 as a 0-based item row shown
-// 1-based. An empty en keeps the domain's English.
-type messageRule struct {
-	pattern *regexp.Regexp
-	zh, en  string
-	row     bool
-}
-
-func rule(pattern, zh, en string) messageRule {
-	return messageRule{pattern: regexp.MustCompile(pattern), zh: zh, en: en}
-}
-
-// messageRules covers the messages of catalog, identity and this package.
-var messageRules = []messageRule{
-	rule(`^is required$`, "不能为空", ""),
-	rule(`^is required when share_type is none`, "不予共享时必须填写依据：引用禁止共享的法律、法规或政策", ""),
-	rule(`^is required when open_type is none`, "不予开放时必须填写不予开放的依据", ""),
-	rule(`^is required when returning`, "退回时必须填写意见，说明需要修改的内容", ""),
-	rule(`^is required: say why the resource is retired`, "必须说明下线原因", ""),
-	rule(`^is required for an item of type code`, "代码型数据项必须填写代码表", ""),
-	rule(`^is required for a`, "该类机构必须填写", ""),
-	rule(`^must be at most (\d+) characters \(got (\d+)\)`, "不能超过 $1 个字符（现有 $2 个）", ""),
-	rule(`^must be one of`, "请从给定选项中选择", "must be one of the choices offered"),
-	rule(`^must start with a lower-case letter`, "必须以小写字母开头，只含小写字母、数字和下划线（最多 63 个字符）", ""),
-	{pattern: regexp.MustCompile(`^duplicates the name of items\[(\d+)\]`), zh: "与第 $1 行的字段名重复", en: "duplicates the name in row $1", row: true},
-	rule(`^must be between (\d+) and (\d+) days`, "必须在 $1 到 $2 天之间", ""),
-	rule(`^must be between (\d+) and (\d+)`, "必须在 $1 到 $2 之间", ""),
-	rule(`^applies only to decimal items`, "只适用于小数类型，且不能为负数", ""),
-	rule(`^must be non-empty and unique`, "代码不能为空，也不能重复", ""),
-	rule(`^at least one data item is required`, "至少需要一个数据项", ""),
-	rule(`^at most (\d+) data items`, "最多 $1 个数据项", ""),
-	rule(`^at most (\d+) keywords`, "最多 $1 个关键词", ""),
-	rule(`^is not an email address`, "不是有效的电子邮箱地址", ""),
-	rule(`^cannot be more open to the public than share_type`, "开放程度不能高于共享程度", "cannot be more open to the public than the resource is shared between institutions"),
-	rule(`^must be none for core data`, "核心数据必须不予开放", ""),
-	rule(`^cannot change after creation: it is part of the catalog code (\S+)`, "创建后不能修改：它是目录编码 $1 的一部分", ""),
-	rule(`^no such organization`, "机构不存在", ""),
-	rule(`^is not a cursor from a previous page`, "分页参数无效，请回到第一页", ""),
-	rule(`^must be a whole number`, "必须是整数", ""),
-	rule(`^too many failed sign-ins`, "登录失败次数过多", ""),
-	rule(`^not allowed in the resource's current status`, "数据资源的当前状态不允许此操作", ""),
-}
-
-// translateMessage returns a domain message in lang; messages no rule knows
-// stay in the domain's English.
-func translateMessage(lang, message string) string {
-	for _, r := range messageRules {
-		m := r.pattern.FindStringSubmatchIndex(message)
-		if m == nil {
-			continue
-		}
-		tmpl := r.zh
-		if lang == langEn {
-			tmpl = r.en
-		}
-		if tmpl == "" {
-			return message
-		}
-		if r.row {
-			n, _ := strconv.Atoi(message[m[2]:m[3]])
-			tmpl = strings.ReplaceAll(tmpl, "$1", strconv.Itoa(n+1))
-		}
-		return string(r.pattern.ExpandString(nil, tmpl, message, m))
+// problemText is the text of the problem code with args in lang; a problem
+// without a known code keeps the domain's English message.
+func problemText(lang, code string, args []any, message string) string {
+	if text, ok := i18n.Problem(lang, code, args); ok {
+		return text
 	}
 	return message
+}
+
+// refusalText is the text of an error that is no field's (a state
+// conflict, a privacy model no generalisation meets), by its code.
+func refusalText(lang string, err error) string {
+	code, args := problem.CodeOf(err)
+	return problemText(lang, code, args, err.Error())
 }

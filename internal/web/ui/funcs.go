@@ -10,6 +10,7 @@ import (
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
 	"dataport/internal/search"
+	"dataport/internal/web/ui/i18n"
 )
 
 // beijing is the time zone dates are shown in (China has no daylight saving).
@@ -18,7 +19,7 @@ var beijing = time.FixedZone("CST", 8*60*60)
 // funcs are the template functions for pages in lang.
 func funcs(lang string, a *assets) template.FuncMap {
 	return template.FuncMap{
-		"t":           func(key string, args ...any) string { return tr(lang, key, args...) },
+		"t":           func(key string, args ...any) string { return i18n.T(lang, key, args...) },
 		"code":        func(list string, v any) string { return codeLabel(lang, list, fmt.Sprint(v)) },
 		"choices":     choices,
 		"subjects":    func() []catalog.Label { return catalog.Subjects },
@@ -36,7 +37,7 @@ func funcs(lang string, a *assets) template.FuncMap {
 		"change":      func(field string) string { return changeLabel(lang, field) },
 		"fieldID":     fieldID,
 		"date":        date,
-		"yesno":       func(b bool) string { return tr(lang, map[bool]string{true: "yes", false: "no"}[b]) },
+		"yesno":       func(b bool) string { return i18n.T(lang, map[bool]string{true: "yes", false: "no"}[b]) },
 		"join":        strings.Join,
 		"has":         slices.Contains[[]string],
 		"codeList":    formatCodeList,
@@ -68,10 +69,10 @@ func labelOr(lang string, l catalog.Label, code string) string {
 // codeLabel translates value of a code list ("status", "share", ...).
 func codeLabel(lang, list, value string) string {
 	if value == "" {
-		return tr(lang, "none")
+		return i18n.T(lang, "none")
 	}
-	if key := list + "." + value; hasMessage(key) {
-		return tr(lang, key)
+	if key := list + "." + value; i18n.Has(key) {
+		return i18n.T(lang, key)
 	}
 	return value
 }
@@ -142,7 +143,7 @@ func changeLabel(lang, field string) string {
 		return fieldLabel(lang, field)
 	}
 	if item, col, ok := strings.Cut(name, "."); ok {
-		return item + " · " + tr(lang, "item."+col)
+		return item + " · " + i18n.T(lang, "item."+col)
 	}
 	return name
 }
@@ -150,13 +151,13 @@ func changeLabel(lang, field string) string {
 // errorText is the title or explanation of an error status.
 func errorText(lang string, status int, part string) string {
 	key := fmt.Sprintf("error.%d.%s", status, part)
-	if hasMessage(key) {
-		return tr(lang, key)
+	if i18n.Has(key) {
+		return i18n.T(lang, key)
 	}
 	if part == "text" {
 		return ""
 	}
-	return tr(lang, "error.500.title")
+	return i18n.T(lang, "error.500.title")
 }
 
 // dict builds a map from key, value pairs, to pass several values to a partial.

@@ -113,7 +113,7 @@ func (s *server) overrideGrading(w http.ResponseWriter, r *http.Request) error {
 	_, err = s.grades.Override(r.Context(), p, res.ID, classify.OverrideInput{Class: catalog.Classification(form.Class), Level: level, Reason: form.Reason})
 	if errors.Is(err, identity.ErrForbidden) && !catalog.CanReview(p) && p.AtLeast(res.OrganizationID, identity.RoleAdmin) {
 		// The institution's admin asked for a weaker grade than the current one.
-		err = validate.Errors{{Field: "level", Value: level, Message: "an institution's admin may only make the grade stricter, never weaker"}}
+		err = validate.Errors{{Field: "level", Value: level, Message: "an institution's admin may only make the grade stricter, never weaker", Code: "grade_stricter"}}
 	}
 	if errs := fieldErrors(err); errs != nil {
 		return s.resourceFormFailed(w, r, prefixFields("grading_", errs), func(page *resourcePage) error {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"dataport/internal/identity"
 	"dataport/internal/ledger"
 	"dataport/internal/store"
+	"dataport/internal/web/ui/i18n"
 )
 
 // resourceEventLimit is how many of a resource's events its page lists.
@@ -125,24 +125,10 @@ func newEventRow(ev store.Event, who string, org identity.Organization) eventRow
 // eventTypes are the event types the platform emits, offered as
 // suggestions in the audit page's type filter (any other type still works).
 func eventTypes() []string {
-	var out []string
-	for key := range ledgerMessages {
-		if t, ok := strings.CutPrefix(key, "event."); ok {
-			out = append(out, t)
-		}
-	}
-	slices.Sort(out)
-	return out
+	return i18n.Keys("event.")
 }
 
 // subjectKinds are the kinds of subject events are about, for the same filter.
 func subjectKinds() []string {
-	var out []string
-	for key := range ledgerMessages {
-		if k, ok := strings.CutPrefix(key, "subjectkind."); ok {
-			out = append(out, k)
-		}
-	}
-	slices.Sort(out)
-	return out
+	return i18n.Keys("subjectkind.")
 }

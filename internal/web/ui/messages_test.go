@@ -9,6 +9,7 @@ import (
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
 	"dataport/internal/validate"
+	"dataport/internal/web/ui/i18n"
 )
 
 // TestTemplateKeysAreTranslated finds every literal message key the
@@ -72,12 +73,12 @@ func TestCodeListsAreTranslated(t *testing.T) {
 
 func checkMessage(t *testing.T, where, key string) {
 	t.Helper()
-	m, ok := messages[key]
+	zh, en, ok := i18n.Lookup(key)
 	if !ok {
 		t.Errorf("%s: message %q is missing", where, key)
 		return
 	}
-	if strings.TrimSpace(m.zh) == "" || strings.TrimSpace(m.en) == "" {
+	if strings.TrimSpace(zh) == "" || strings.TrimSpace(en) == "" {
 		t.Errorf("%s: message %q lacks a language", where, key)
 	}
 }
@@ -101,7 +102,7 @@ func TestFieldKey(t *testing.T) {
 }
 
 // TestCatalogMessagesAreTranslated runs the catalog's real validation and
-// checks that every message it produces has a Chinese translation.
+// checks that every problem it reports has a code the catalog translates.
 func TestCatalogMessagesAreTranslated(t *testing.T) {
 	long := strings.Repeat("长", 201)
 	in := catalog.Input{TitleZh: long, Subject: "99", Industry: "Z", Keywords: make([]string, 21), Formats: []string{"DOC"},
@@ -112,16 +113,21 @@ func TestCatalogMessagesAreTranslated(t *testing.T) {
 	if len(errs) < 10 {
 		t.Fatalf("expected many problems, got %v", errs)
 	}
-	for _, e := range append(errs, validate.FieldError{Field: "items", Message: "at least one data item is required"}) {
-		if zh := translateMessage(langZh, e.Message); zh == e.Message {
-			t.Errorf("%s: %q has no Chinese translation", e.Field, e.Message)
+	for _, e := range append(errs, fieldErrors(catalog.Input{}.Validate())...) {
+		if _, ok := i18n.Problem(langZh, e.Code, e.Args); !ok {
+			t.Errorf("%s: %q (code %q) has no Chinese translation", e.Field, e.Message, e.Code)
 		}
 	}
-	if got := translateMessage(langZh, "duplicates the name of items[0]"); got != "与第 1 行的字段名重复" {
+	dup := validate.FieldError{Field: "items[2].name", Code: "duplicate_name", Args: []any{0}, Message: "duplicates the name of items[0]"}
+	if got := fieldText(langZh, "items.2.name", dup); !strings.HasSuffix(got, "与第 1 行的字段名重复") {
 		t.Errorf("duplicate message = %q", got)
 	}
-	if got := fieldText(langEn, "title_zh", "is required"); got != "Title (Chinese) is required" {
+	required := validate.FieldError{Field: "title_zh", Code: validate.CodeRequired, Message: "is required"}
+	if got := fieldText(langEn, "title_zh", required); got != "Title (Chinese) is required" {
 		t.Errorf("English field text = %q", got)
+	}
+	if got := fieldText(langZh, "title_zh", validate.FieldError{Message: "an uncoded problem"}); !strings.HasSuffix(got, "：an uncoded problem") {
+		t.Errorf("a problem without a code = %q, want its English message", got)
 	}
 }
 

@@ -185,7 +185,7 @@ func (s *server) openListFormFailed(w http.ResponseWriter, r *http.Request, ref 
 // once the list is published.
 func draftOnly(page *openListEditPage) error {
 	if !page.Editable() {
-		return fmt.Errorf("%w: the %d list is published", opening.ErrState, page.Year)
+		return validate.Refuse(opening.ErrState, "list_published", "the %d list is published", page.Year)
 	}
 	return nil
 }

@@ -84,7 +84,7 @@ func (s *server) addMember(w http.ResponseWriter, r *http.Request) error {
 	form := memberForm{Username: strings.TrimSpace(r.PostForm.Get("username")), Role: identity.Role(r.PostForm.Get("role"))}
 	u, err := s.identity.UserByName(r.Context(), form.Username)
 	if errors.Is(err, store.ErrNotFound) {
-		err = validate.Errors{{Field: "username", Value: form.Username, Message: "no such user"}}
+		err = validate.Errors{{Field: "username", Value: form.Username, Message: "no such user", Code: "no_user"}}
 	} else if err == nil {
 		err = s.identity.SetMembership(r.Context(), p, u.ID, identity.Membership{OrganizationID: orgID, Role: form.Role})
 	}
@@ -121,7 +121,7 @@ func (s *server) afterMemberChange(w http.ResponseWriter, r *http.Request, err e
 	case err == nil:
 		return seeOther(w, r, "/organizations/"+r.PathValue("id")+"/members", done)
 	case errors.Is(err, identity.ErrLastAdmin):
-		return s.showMembers(w, r, http.StatusConflict, membersPage{Form: form, Conflict: translateMessage(langOf(r), err.Error())})
+		return s.showMembers(w, r, http.StatusConflict, membersPage{Form: form, Conflict: refusalText(langOf(r), err)})
 	case errors.As(err, &errs):
 		for i := range errs {
 			if errs[i].Field == "user_id" { // the account the username names

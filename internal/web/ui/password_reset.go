@@ -29,7 +29,7 @@ func (s *server) redeemPasswordReset(w http.ResponseWriter, r *http.Request) err
 	code, pw := strings.TrimSpace(r.PostForm.Get("reset_code")), r.PostForm.Get("new_password")
 	err := error(nil)
 	if pw != r.PostForm.Get("new_password_confirm") {
-		err = validate.Errors{{Field: "new_password_confirm", Message: "does not match the new password"}}
+		err = validate.Errors{{Field: "new_password_confirm", Message: "does not match the new password", Code: "new_password_mismatch"}}
 	} else {
 		err = s.identity.RedeemPasswordReset(r.Context(), code, pw)
 	}

@@ -13,6 +13,7 @@ import (
 	"dataport/internal/store"
 	"dataport/internal/validate"
 	"dataport/internal/web/problem"
+	"dataport/internal/web/ui/i18n"
 )
 
 // handlerFunc is a browser handler: it writes a page or a redirect, or
@@ -74,11 +75,11 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	lang := langOf(r)
 	switch {
 	case ue != nil:
-		page.Detail = tr(lang, ue.key)
+		page.Detail = i18n.T(lang, ue.key)
 	case status == http.StatusUnprocessableEntity:
 		page.Fields = summarize(lang, pr.Fields)
 	case status == http.StatusConflict || status == http.StatusTooManyRequests:
-		page.Detail = translateMessage(lang, pr.Detail)
+		page.Detail = problemText(lang, pr.Code, pr.Args, pr.Detail)
 	}
 	if err := s.render(w, r, status, "error", page); err != nil {
 		s.log.ErrorContext(r.Context(), "ui error page failed", "err", err)
@@ -165,7 +166,7 @@ func pagePath(r *http.Request) string {
 // notice returns the message key of the ?done= banner, when it names one.
 func notice(r *http.Request) string {
 	done := r.URL.Query().Get("done")
-	if done == "" || !hasMessage("done."+done) {
+	if done == "" || !i18n.Has("done."+done) {
 		return ""
 	}
 	return "done." + done

@@ -41,7 +41,7 @@ func (s *server) createResource(w http.ResponseWriter, r *http.Request) error {
 	}
 	in, errs := f.check()
 	if f.OrganizationID == "" {
-		errs = append(validate.Errors{{Field: "organization_id", Message: "is required"}}, errs...)
+		errs = append(validate.Errors{{Field: "organization_id", Message: "is required", Code: validate.CodeRequired}}, errs...)
 	}
 	if len(errs) > 0 {
 		return s.failResourceForm(w, r, f, errs)

@@ -10,6 +10,7 @@ import (
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
 	"dataport/internal/search"
+	"dataport/internal/web/ui/i18n"
 )
 
 // facetParam is a facet of the search page: its URL parameter, the index
@@ -105,7 +106,7 @@ func (s *server) searchPage(w http.ResponseWriter, r *http.Request) error {
 		req.Facets = append(req.Facets, f.field)
 		if v := q.Get(f.param); v != "" {
 			req.Clauses = append(req.Clauses, search.Clause{Field: f.field, Values: []string{v}})
-			page.Chosen = append(page.Chosen, chosenFilter{Title: tr(lang, f.title), Label: labels(f.list, v),
+			page.Chosen = append(page.Chosen, chosenFilter{Title: i18n.T(lang, f.title), Label: labels(f.list, v),
 				RemoveURL: withQuery("/catalog", queryWith(q, f.param, ""))})
 			page.Hidden = append(page.Hidden, hiddenField{f.param, v})
 		}
@@ -125,7 +126,7 @@ func (s *server) searchPage(w http.ResponseWriter, r *http.Request) error {
 			Snippet: search.Highlight(pick(lang, h.Resource.DescriptionZh, h.Resource.DescriptionEn), page.Q, 140)})
 	}
 	for _, f := range searchFacets {
-		g := facetGroup{Param: f.param, Title: tr(lang, f.title), Open: f.open || q.Get(f.param) != ""}
+		g := facetGroup{Param: f.param, Title: i18n.T(lang, f.title), Open: f.open || q.Get(f.param) != ""}
 		for _, v := range res.Facets[f.field] {
 			selected := q.Get(f.param) == v.Value
 			link := queryWith(q, f.param, v.Value)

@@ -104,7 +104,7 @@ func (s *server) userAdminAction(change func(r *http.Request, p identity.Princip
 		case err == nil:
 			return seeOther(w, r, "/admin/users/"+id, done)
 		case errors.Is(err, identity.ErrLastSysadmin):
-			return s.showUserAdmin(w, r, http.StatusConflict, userAdminPage{Conflict: translateMessage(langOf(r), err.Error())})
+			return s.showUserAdmin(w, r, http.StatusConflict, userAdminPage{Conflict: refusalText(langOf(r), err)})
 		case errors.As(err, &errs):
 			page := userAdminPage{Errors: newFormErrors(langOf(r), errs)}
 			if r.PostForm.Has("platform_roles_form") {
@@ -137,7 +137,7 @@ func (s *server) revokeUserAccess(r *http.Request, p identity.Principal, id stri
 func (s *server) setUserPassword(r *http.Request, p identity.Principal, id string) error {
 	pw := r.PostForm.Get("password")
 	if pw != r.PostForm.Get("password_confirm") {
-		return validate.Errors{{Field: "password_confirm", Message: "does not match the password"}}
+		return validate.Errors{{Field: "password_confirm", Message: "does not match the password", Code: "password_mismatch"}}
 	}
 	_, err := s.identity.ResetPassword(r.Context(), p, id, pw)
 	return err

@@ -1,4 +1,4 @@
-package ui
+package i18n
 
 // classifyMessages are the strings of the grading section of the resource
 // page and of the de-identification page (grading.go, deid_pages.go),
@@ -148,28 +148,6 @@ var classifyMessages = map[string]text{
 	"hierarchy.csv":      {"ARX 层级（已保存）", "ARX hierarchy (kept)"},
 }
 
-// classifyRules translate the messages of classify and deid.
-var classifyRules = []messageRule{
-	rule(`^is required: write why the grade differs`, "必须填写理由，说明为什么与规则定级不同（至少 5 个字）", ""),
-	rule(`^an institution's admin may only make the grade stricter`, "单位管理员只能调高分级，不能调低", ""),
-	rule(`^must be a number`, "必须是数字", ""),
-	rule(`^must be numbers separated by commas`, "必须是用逗号分隔的数字", ""),
-	rule(`^l-diversity and t-closeness need at least one sensitive attribute`, "l-多样性需要至少一个敏感属性字段", ""),
-	rule(`^a quasi-identifier is generalised by the search`, "准标识符由系统搜索泛化，处理方式须为“保留”，请改为设定泛化层级", ""),
-	rule(`^the resource already has a profile of this name`, "本资源已有同名方案", ""),
-	rule(`^must be at least (\d+) and below (\d+)`, "必须不小于 $1 且小于 $2", ""),
-	rule(`^must be at least (\d+)`, "不能小于 $1", ""),
-	rule(`^top_bottom needs top, bottom or both`, "顶部/底部编码须设定上限、下限或两者", ""),
-	rule(`^keep_first and keep_last cannot be negative`, "保留位数不能为负数", ""),
-	rule(`^must be positive and increasing`, "必须为正数且逐级增大", ""),
-	rule(`^is listed twice`, "重复列出", ""),
-	rule(`^is already in`, "已在其他角色中", ""),
-	rule(`^give exactly one of a file name, csv text or a type`, "须且只能设定一种层级", ""),
-	rule(`^is not a column of the table`, "不是样例数据中的字段", ""),
-	rule(`^no generalisation satisfies the privacy model`, "在允许的删除比例内，没有任何泛化方案能满足隐私模型：请放宽 k、l 或提高最大删除比例", ""),
-	rule(`^the generalisation lattice is too large`, "泛化空间过大：请减少准标识符或层级数", ""),
-}
-
 func init() {
 	for k, v := range classifyMessages {
 		if _, taken := messages[k]; taken {
@@ -177,5 +155,4 @@ func init() {
 		}
 		messages[k] = v
 	}
-	messageRules = append(messageRules, classifyRules...)
 }

@@ -1,19 +1,29 @@
-package ui
+// Package i18n is the UI's translation catalog: every string of the pages
+// in Chinese and English, and the text of every field problem's code.
+package i18n
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// English is the alternative language; every other value of lang is
+// Chinese, the default (the values session.Lang returns).
+const English = "en"
 
 // text is one UI string in both languages.
 type text struct{ zh, en string }
 
-// tr returns the string key in lang, formatted with args when given. A
+// T returns the string key in lang, formatted with args when given. A
 // missing key shows as itself (the template test fails on any).
-func tr(lang, key string, args ...any) string {
+func T(lang, key string, args ...any) string {
 	m, ok := messages[key]
 	if !ok {
 		return key
 	}
 	s := m.zh
-	if lang == langEn {
+	if lang == English {
 		s = m.en
 	}
 	if len(args) > 0 {
@@ -22,10 +32,29 @@ func tr(lang, key string, args ...any) string {
 	return s
 }
 
-// hasMessage reports whether key is in the message table.
-func hasMessage(key string) bool {
+// Has reports whether key is in the message table.
+func Has(key string) bool {
 	_, ok := messages[key]
 	return ok
+}
+
+// Keys returns, sorted, the rest of every key that starts with prefix
+// ("event." gives the event types the table names).
+func Keys(prefix string) []string {
+	var out []string
+	for key := range messages {
+		if rest, ok := strings.CutPrefix(key, prefix); ok {
+			out = append(out, rest)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Lookup returns both languages of key, for tests that check the table.
+func Lookup(key string) (zh, en string, ok bool) {
+	m, ok := messages[key]
+	return m.zh, m.en, ok
 }
 
 // messages is every UI string. Keys of code lists are "<list>.<code>" so

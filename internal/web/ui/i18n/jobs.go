@@ -1,4 +1,4 @@
-package ui
+package i18n
 
 // jobMessages are the strings of the background jobs: the load status page
 // (data_load.html) and the sysadmin's jobs page (jobs_admin.go), merged

@@ -1,4 +1,4 @@
-package ui
+package i18n
 
 // dataMessages are the strings of the data pages (data.go), merged into
 // messages at start.

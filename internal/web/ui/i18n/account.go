@@ -1,4 +1,4 @@
-package ui
+package i18n
 
 // accountMessages are the strings of the account lifecycle pages: the
 // password forms (account.go, password_reset.go), the members page
@@ -94,27 +94,6 @@ var accountEvents = map[string]text{
 	"subjectkind.server_key":        {"服务器密钥", "Server key"},
 }
 
-// accountRules translate the messages of the identity service's account
-// lifecycle. They go first: some are narrower cases of general rules.
-var accountRules = []messageRule{
-	rule(`^the organization must keep at least one admin`, "机构必须至少保留一名管理员：请先任命其他成员为管理员", ""),
-	rule(`^the platform must keep at least one enabled sysadmin`, "平台必须至少保留一名启用的系统管理员：请先把该角色授予其他用户", ""),
-	rule(`^too many failed sign-ins: try again in (\d+) seconds`, "尝试失败次数过多，请 $1 秒后再试", ""),
-	rule(`^is not your current password`, "与当前密码不符", ""),
-	rule(`^must differ from the current password`, "不能与当前密码相同", ""),
-	rule(`^must be at least (\d+) characters`, "至少需要 $1 个字符", ""),
-	rule(`^must be at most (\d+) characters$`, "不能超过 $1 个字符", ""),
-	rule(`^does not match the new password`, "与新密码不一致", ""),
-	rule(`^does not match the password`, "与密码不一致", ""),
-	rule(`^is not a valid reset code`, "重置码无效，或已过期、已被使用", ""),
-	rule(`^is a company or person account: only a platform operator`, "是企业或个人账户：只有平台运营方可以把它加入公共机构", ""),
-	rule(`^acts for a public body: only a platform operator`, "属于公共机构：只有平台运营方可以把它加入企业或个人账户", ""),
-	rule(`^holds a platform role: only a platform operator`, "持有平台角色：只有平台运营方可以把它加入机构", ""),
-	rule(`^no such user`, "用户不存在", ""),
-	rule(`^is a person: only auditors and regulators`, "只有审计和监管人员可以按操作人检索", ""),
-	rule(`^the password was changed meanwhile`, "密码刚被更改，请重新登录", ""),
-}
-
 // The events join ledgerMessages as the package's variables are set up,
 // before ledger_messages.go's init merges that table into messages.
 var _ = func() bool {
@@ -131,5 +110,4 @@ func init() {
 		}
 		messages[k] = v
 	}
-	messageRules = append(append([]messageRule{}, accountRules...), messageRules...)
 }

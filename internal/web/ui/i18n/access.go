@@ -1,4 +1,4 @@
-package ui
+package i18n
 
 // The strings of the sharing, opening, grant and notification pages, kept
 // beside them and merged into the message table when the package loads.
@@ -54,6 +54,8 @@ var accessMessages = map[string]text{
 	"request.granted":         {"已授权", "Granted"},
 	"request.rejected":        {"未通过", "Rejected"},
 	"request.withdrawn":       {"已撤回", "Withdrawn"},
+	"request.more_info":       {"待补充材料", "More material requested"},
+	"request.expired":         {"已失效（未按期补充材料）", "Expired (no answer in time)"},
 
 	"step.submitted":   {"提交", "Submitted"},
 	"step.approved":    {"审核通过", "Approved"},
@@ -240,39 +242,8 @@ var accessMessages = map[string]text{
 	"done.open_list_published":     {"开放清单已公布", "The open list is published"},
 }
 
-// accessRules translate the messages of access, sharing and opening.
-var accessRules = []messageRule{
-	rule(`^is not a published resource`, "不是已发布的数据资源", ""),
-	rule(`^belongs to your own institution`, "属于本单位，无需申请", ""),
-	rule(`^is not an institution you belong to`, "不是您所属的单位", ""),
-	rule(`^sharing is between public institutions`, "共享仅限政务部门之间；企业和个人请申请有条件开放数据", ""),
-	rule(`^is not a data item of this resource`, "不是本资源的数据项", ""),
-	rule(`^is required when rejecting`, "不同意时必须说明理由", ""),
-	rule(`^is not a company or person account you act for`, "不是您所代表的企业或个人账户", ""),
-	rule(`^a company applies with its unified social credit code`, "企业须以统一社会信用代码申请，请先登记", ""),
-	rule(`^public institutions request sharing instead`, "政务部门请通过共享申请获取数据", ""),
-	rule(`^is open to everyone: no application is needed`, "已无条件开放，无需申请", ""),
-	rule(`^is not open to the public: (.*)$`, "不予开放：$1", ""),
-	rule(`^grant is already revoked`, "授权已被撤销", ""),
-	rule(`^access denied: (.*)$`, "无权访问：$1", ""),
-	rule(`^too many requests`, "请求过于频繁，请稍后再试", ""),
-	rule(`^is not a resource of this institution`, "不是本单位的数据资源", ""),
-	rule(`^must be a date written YYYY-MM-DD`, "必须是日期，格式为 YYYY-MM-DD", ""),
-	rule(`^must fall within (\d+)`, "必须在 $1 年内", ""),
-	rule(`^a list needs at least one item before it is published`, "公布前清单至少需要一个计划项", ""),
-}
-
-// openListStateRules translate the open lists' state conflicts. They go
-// before the catalog's rule for its state error, whose words they start with.
-var openListStateRules = []messageRule{
-	rule(`: the (\d+) list is published$`, "$1 年度开放清单已公布，不能再修改", "the $1 open list is published and can no longer be changed"),
-	rule(`: items are added to a draft list only$`, "开放清单已公布，不能再添加计划项", "the open list is published: items can no longer be added"),
-	rule(`: the list is already published$`, "开放清单已经公布", "the open list is already published"),
-}
-
 func init() {
 	for k, v := range accessMessages {
 		messages[k] = v
 	}
-	messageRules = append(append(openListStateRules, messageRules...), accessRules...)
 }

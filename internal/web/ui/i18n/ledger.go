@@ -1,4 +1,4 @@
-package ui
+package i18n
 
 // ledgerMessages are the strings of the event history, the verify page and
 // the audit page (ledger_history.go, audit.go, audit_event.go), merged into
@@ -153,12 +153,6 @@ var ledgerMessages = map[string]text{
 	"subjectkind.harvest_source":   {"采集来源", "Harvest source"},
 }
 
-// ledgerRules translate the audit form's own messages.
-var ledgerRules = []messageRule{
-	rule(`^is not a date \(YYYY-MM-DD\)`, "不是有效日期，格式为 2025-01-31", ""),
-	rule(`^is before the start date`, "不能早于起始日期", ""),
-}
-
 func init() {
 	for k, v := range ledgerMessages {
 		if _, taken := messages[k]; taken {
@@ -166,5 +160,4 @@ func init() {
 		}
 		messages[k] = v
 	}
-	messageRules = append(messageRules, ledgerRules...)
 }
