@@ -241,9 +241,3 @@ var accessMessages = map[string]text{
 	"done.open_list_item_linked":   {"计划项已关联数据资源", "The item is linked to its resource"},
 	"done.open_list_published":     {"开放清单已公布", "The open list is published"},
 }
-
-func init() {
-	for k, v := range accessMessages {
-		messages[k] = v
-	}
-}

@@ -93,21 +93,3 @@ var accountEvents = map[string]text{
 	"event.server_key.created":      {"生成服务器密钥", "Server key created"},
 	"subjectkind.server_key":        {"服务器密钥", "Server key"},
 }
-
-// The events join ledgerMessages as the package's variables are set up,
-// before ledger_messages.go's init merges that table into messages.
-var _ = func() bool {
-	for k, v := range accountEvents {
-		ledgerMessages[k] = v
-	}
-	return true
-}()
-
-func init() {
-	for k, v := range accountMessages {
-		if _, taken := messages[k]; taken {
-			panic("ui: message " + k + " is defined twice")
-		}
-		messages[k] = v
-	}
-}

@@ -147,12 +147,3 @@ var classifyMessages = map[string]text{
 	"hierarchy.values":   {"全部屏蔽", "Any value → *"},
 	"hierarchy.csv":      {"ARX 层级（已保存）", "ARX hierarchy (kept)"},
 }
-
-func init() {
-	for k, v := range classifyMessages {
-		if _, taken := messages[k]; taken {
-			panic("ui: message " + k + " is defined twice")
-		}
-		messages[k] = v
-	}
-}

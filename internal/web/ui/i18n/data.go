@@ -94,11 +94,3 @@ var dataMessages = map[string]text{
 	"loadstate.done":       {"完成", "done"},
 	"loadstate.failed":     {"未接收", "refused"},
 }
-
-func init() {
-	for k, v := range dataMessages {
-		if _, taken := messages[k]; !taken {
-			messages[k] = v
-		}
-	}
-}

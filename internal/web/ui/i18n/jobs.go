@@ -29,11 +29,3 @@ var jobMessages = map[string]text{
 	"jobs.error":             {"最近的错误", "Last error"},
 	"jobs.none":              {"没有异常的后台任务。", "No background job is in trouble."},
 }
-
-func init() {
-	for k, v := range jobMessages {
-		if _, taken := messages[k]; !taken {
-			messages[k] = v
-		}
-	}
-}

@@ -152,12 +152,3 @@ var ledgerMessages = map[string]text{
 	"subjectkind.open_list":        {"开放清单", "Open list"},
 	"subjectkind.harvest_source":   {"采集来源", "Harvest source"},
 }
-
-func init() {
-	for k, v := range ledgerMessages {
-		if _, taken := messages[k]; taken {
-			panic("ui: message " + k + " is defined twice")
-		}
-		messages[k] = v
-	}
-}

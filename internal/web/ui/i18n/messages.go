@@ -38,6 +38,22 @@ func Has(key string) bool {
 	return ok
 }
 
+// The tables kept beside the pages they serve join messages when the
+// package loads, in this order: a key already there keeps its text, except
+// that the access pages' table overrides the general one.
+func init() {
+	for k, v := range accessMessages {
+		messages[k] = v
+	}
+	for _, table := range []map[string]text{accountMessages, classifyMessages, ledgerMessages, accountEvents, dataMessages, jobMessages} {
+		for k, v := range table {
+			if _, taken := messages[k]; !taken {
+				messages[k] = v
+			}
+		}
+	}
+}
+
 // Keys returns, sorted, the rest of every key that starts with prefix
 // ("event." gives the event types the table names).
 func Keys(prefix string) []string {
