@@ -38,10 +38,10 @@ type Request struct {
 	Subject    identity.Principal
 	ResourceID string
 	Action     Action
-	Purpose    string // declared purpose of use, matched against grants
-	Path       string // which data path asks, e.g. "api.rows", "ckan.datastore_search"
-	ClientIP   string // for anonymous rate limits
-	ClientKey  string // a per-grant API key id, when the caller used one
+	Purpose    string  // declared purpose of use, matched against grants
+	Channel    Channel // the way the read reaches the data, set by the data path that asks
+	ClientIP   string  // for anonymous rate limits
+	ClientKey  string  // a per-grant API key id, when the caller used one
 	// Rows is the most rows the data path means to serve in this response
 	// (a page's limit, the rows an export may hold). Under a grant with a
 	// total row quota, Decide reserves that many — or what is left, if less —

@@ -131,12 +131,12 @@ func benchRequests(w *benchWorld, kind string) []access.Request {
 	for i := range 1000 {
 		if kind == "open-anonymous" {
 			reqs = append(reqs, access.Request{Subject: identity.Anonymous, ResourceID: w.Open.ID, Action: access.ActionRead,
-				Path: "bench", ClientIP: fmt.Sprintf("10.0.%d.%d", i/250, i%250)})
+				Channel: access.ChannelAPIRows, ClientIP: fmt.Sprintf("10.0.%d.%d", i/250, i%250)})
 			continue
 		}
 		k := (i * 7919) % benchGrants
 		p := identity.Principal{UserID: w.grantees[k], Memberships: []identity.Membership{{OrganizationID: w.Company.ID, Role: identity.RoleMember}}}
-		reqs = append(reqs, access.Request{Subject: p, ResourceID: w.resources[k%len(w.resources)], Action: access.ActionRead, Path: "bench"})
+		reqs = append(reqs, access.Request{Subject: p, ResourceID: w.resources[k%len(w.resources)], Action: access.ActionRead, Channel: access.ChannelAPIRows})
 	}
 	return reqs
 }

@@ -150,7 +150,7 @@ func (s *Service) Decide(ctx context.Context, req Request) (Decision, error) {
 	}
 	d.ID, d.ResourceID = store.NewID(), req.ResourceID
 	rec := record{ID: d.ID, At: now, UserID: req.Subject.UserID, KeyID: keyID, ResourceID: req.ResourceID,
-		Action: req.Action, Purpose: req.Purpose, Path: req.Path, Allow: d.Allow, Reason: d.Reason, GrantID: d.GrantID}
+		Action: req.Action, Purpose: req.Purpose, Path: string(req.Channel), Allow: d.Allow, Reason: d.Reason, GrantID: d.GrantID}
 	if err := s.log.add(ctx, rec); err != nil {
 		return Decision{}, err
 	}

@@ -106,7 +106,7 @@ func TestDecideMatrix(t *testing.T) {
 		} {
 			t.Run(test.name, func(t *testing.T) {
 				d, err := s.Decide(ctx, access.Request{Subject: test.subject, ResourceID: test.res, Action: test.action,
-					Purpose: test.purpose, Path: "test", ClientIP: "192.0.2.1"})
+					Purpose: test.purpose, Channel: access.ChannelAPIRows, ClientIP: "192.0.2.1"})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -138,10 +138,10 @@ func TestDecideMatrix(t *testing.T) {
 			t.Errorf("open personal data without a de-identification profile: %+v, want deid_required", personal)
 		}
 		withProfile := newService(t, db, w, access.Config{Rules: accesstest.Rules{}})
-		for _, path := range []string{"api.rows", "ckan.datastore_search", "api.export"} {
-			d, _ := withProfile.Decide(ctx, access.Request{Subject: anon, ResourceID: w.OpenPersonal.ID, Action: access.ActionRead, Path: path})
+		for _, channel := range []access.Channel{access.ChannelAPIRows, access.ChannelCKANDatastore, access.ChannelAPIExport} {
+			d, _ := withProfile.Decide(ctx, access.Request{Subject: anon, ResourceID: w.OpenPersonal.ID, Action: access.ActionRead, Channel: channel})
 			if !d.Allow || d.Constraints.DeidProfile != "mask-"+w.OpenPersonal.Code {
-				t.Errorf("%s: open personal data with a profile: %+v, want it applied", path, d)
+				t.Errorf("%s: open personal data with a profile: %+v, want it applied", channel, d)
 			}
 		}
 	})

@@ -2,7 +2,6 @@ package access
 
 import (
 	"context"
-	"strings"
 
 	"dataport/internal/catalog"
 	"dataport/internal/classify"
@@ -28,19 +27,53 @@ func (p PolicyRules) Requirement(_ context.Context, r catalog.Resource, use clas
 	return p.Policy.Enforce(classify.EnforcementInput{Resource: r, Use: use, Path: path}), nil
 }
 
-// pathOf maps a request to the classification rules' notion of a path.
+// Channel is the way a read reaches a resource's data. Each data path
+// names its own in Request.Channel; the classification rules set their
+// requirements per classify.Path, which the channel decides (channelPaths),
+// and the decision log records it.
+type Channel string
+
+// The channels of the data paths.
+const (
+	ChannelAPIRows       Channel = "api.rows"                  // the native row API
+	ChannelAPIExport     Channel = "api.export"                // an export file from the native API
+	ChannelAPIDiff       Channel = "api.diff"                  // the rows two versions differ in
+	ChannelQuality       Channel = "api.quality_report"        // a version's quality report, which quotes values
+	ChannelQuarantine    Channel = "api.quarantine"            // a held version's quarantined rows, as a file
+	ChannelAccessCheck   Channel = "api.access_check"          // a question without a read: judged by its action
+	ChannelCKANDatastore Channel = "ckan.datastore_search"     // CKAN's datastore_search
+	ChannelCKANSQL       Channel = "ckan.datastore_search_sql" // CKAN's datastore_search_sql
+	ChannelUIPreview     Channel = "ui.preview"                // the rows previewed on a resource's data page
+	ChannelDeidPreview   Channel = "ui.deid_preview"           // rows previewed through a de-identification profile
+	ChannelSandbox       Channel = "zone.sandbox"              // a sandbox job in a public data zone
+)
+
+// channelPaths are the classification rules' paths of the channels. A
+// channel not listed (the access check, or none) is judged by its action
+// (actionPaths).
+var channelPaths = map[Channel]classify.Path{
+	ChannelAPIRows: classify.PathAPI, ChannelAPIExport: classify.PathExport, ChannelAPIDiff: classify.PathAPI,
+	ChannelQuality: classify.PathAPI, ChannelQuarantine: classify.PathDownload,
+	ChannelCKANDatastore: classify.PathCKAN, ChannelCKANSQL: classify.PathSQL,
+	ChannelUIPreview: classify.PathAPI, ChannelDeidPreview: classify.PathAPI, ChannelSandbox: classify.PathSandbox,
+}
+
+// actionPaths are the paths of actions asked without a channel that fixes one.
+var actionPaths = map[Action]classify.Path{
+	ActionRead: classify.PathAPI, ActionDownload: classify.PathDownload, ActionQuery: classify.PathSQL, ActionCompute: classify.PathSandbox,
+}
+
+// pathOf is the classification rules' path of a request: a sandbox job's
+// whatever the channel, else its channel's, else its action's.
 func pathOf(req Request) classify.Path {
-	switch {
-	case req.Action == ActionCompute:
+	if req.Action == ActionCompute {
 		return classify.PathSandbox
-	case req.Action == ActionQuery || strings.Contains(req.Path, "sql"):
-		return classify.PathSQL
-	case strings.HasPrefix(req.Path, "ckan."):
-		return classify.PathCKAN
-	case strings.Contains(req.Path, "export"):
-		return classify.PathExport
-	case req.Action == ActionDownload:
-		return classify.PathDownload
+	}
+	if p, ok := channelPaths[req.Channel]; ok {
+		return p
+	}
+	if p, ok := actionPaths[req.Action]; ok {
+		return p
 	}
 	return classify.PathAPI
 }

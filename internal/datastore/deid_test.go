@@ -145,9 +145,9 @@ func TestDeidentifiedItemsCannotBeProbed(t *testing.T) {
 			t.Errorf("keyset pages on a kept item (-want +got):\n%s", diff)
 		}
 
-		// CKAN datastore_search's queries (path ckan.datastore_search):
+		// CKAN datastore_search's queries (its channel):
 		// filters, q (text and per item, OpContains) and sort.
-		const ckanPath = "ckan.datastore_search"
+		const ckanPath = access.ChannelCKANDatastore
 		for _, c := range []struct {
 			q     datastore.Query
 			field string

@@ -37,7 +37,7 @@ const diffSamples = 20
 // access decision point is asked (action read); only items the caller may
 // read are compared.
 func (s *Service) Diff(ctx context.Context, actor identity.Principal, resourceID string, from, to int) (VersionDiff, error) {
-	d, err := s.decide(ctx, actor, resourceID, access.ActionRead, "api.diff")
+	d, err := s.decide(ctx, actor, resourceID, access.ActionRead, access.ChannelAPIDiff)
 	if err != nil {
 		return VersionDiff{}, err
 	}

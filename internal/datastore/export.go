@@ -50,17 +50,17 @@ type Export struct {
 // noLimit is an export's limit when no quota applies.
 const noLimit = math.MaxInt64
 
-// PrepareExport asks the access decision point (action download, path
-// "api.export" or as given) and checks the query, so that a denial or a bad
+// PrepareExport asks the access decision point (action download, through
+// channel, access.ChannelAPIExport when none is given) and checks the query, so that a denial or a bad
 // query is reported before anything is written. Limit, offset and cursor
 // of q are ignored: exports hold every matching row the decision allows.
 // Under a grant's row quota the rows are reserved here: the caller MUST
 // call WriteTo or Close once.
-func (s *Service) PrepareExport(ctx context.Context, actor identity.Principal, resourceID, path string, q Query) (*Export, error) {
-	if path == "" {
-		path = "api.export"
+func (s *Service) PrepareExport(ctx context.Context, actor identity.Principal, resourceID string, channel access.Channel, q Query) (*Export, error) {
+	if channel == "" {
+		channel = access.ChannelAPIExport
 	}
-	p, err := s.newPlan(ctx, actor, resourceID, access.ActionDownload, path, q, func(v DataVersion) int64 { return v.Rows })
+	p, err := s.newPlan(ctx, actor, resourceID, access.ActionDownload, channel, q, func(v DataVersion) int64 { return v.Rows })
 	if err != nil {
 		return nil, err
 	}

@@ -146,7 +146,7 @@ func (s *Service) Quarantine(ctx context.Context, actor identity.Principal, reso
 		return nil, err
 	}
 	// Decide first, so that every refusal is a recorded decision.
-	d, err := s.decide(ctx, actor, resourceID, access.ActionDownload, "api.quarantine")
+	d, err := s.decide(ctx, actor, resourceID, access.ActionDownload, access.ChannelQuarantine)
 	if err != nil {
 		return nil, err
 	}

@@ -105,10 +105,10 @@ type plan struct {
 	dialect   store.Dialect
 }
 
-// decide asks the decision point for a path that serves no rows counted
-// against quotas, and turns a denial into an error.
-func (s *Service) decide(ctx context.Context, actor identity.Principal, resourceID string, action access.Action, path string) (access.Decision, error) {
-	return s.decideRows(ctx, actor, resourceID, action, path, 0)
+// decide asks the decision point for a path, reading through channel, that
+// serves no rows counted against quotas, and turns a denial into an error.
+func (s *Service) decide(ctx context.Context, actor identity.Principal, resourceID string, action access.Action, channel access.Channel) (access.Decision, error) {
+	return s.decideRows(ctx, actor, resourceID, action, channel, 0)
 }
 
 // decideRows asks the decision point for a path that means to serve up to
@@ -118,8 +118,8 @@ func (s *Service) decide(ctx context.Context, actor identity.Principal, resource
 // fails, so that the unused part goes back to the quota. Every path that
 // serves rows — Search (rows API, CKAN datastore_search, UI previews),
 // exports and datastore_search_sql — goes through this pair.
-func (s *Service) decideRows(ctx context.Context, actor identity.Principal, resourceID string, action access.Action, path string, rows int64) (access.Decision, error) {
-	d, err := s.access.Decide(ctx, access.Request{Subject: actor, ResourceID: resourceID, Action: action, Path: path, Rows: rows})
+func (s *Service) decideRows(ctx context.Context, actor identity.Principal, resourceID string, action access.Action, channel access.Channel, rows int64) (access.Decision, error) {
+	d, err := s.access.Decide(ctx, access.Request{Subject: actor, ResourceID: resourceID, Action: action, Channel: channel, Rows: rows})
 	if err != nil {
 		return d, fmt.Errorf("datastore: access decision: %w", err)
 	}
@@ -131,7 +131,7 @@ func (s *Service) decideRows(ctx context.Context, actor identity.Principal, reso
 // rows the path would serve from version v, for the decision to reserve.
 // Once it returns a plan, the caller MUST call recordRows with what it
 // served; on an error newPlan has released the reservation itself.
-func (s *Service) newPlan(ctx context.Context, actor identity.Principal, resourceID string, action access.Action, path string, q Query,
+func (s *Service) newPlan(ctx context.Context, actor identity.Principal, resourceID string, action access.Action, channel access.Channel, q Query,
 	want func(v DataVersion) int64) (*plan, error) {
 	// The version is read before deciding so that no more rows of a quota
 	// are reserved than it holds; its error is reported after the decision.
@@ -140,7 +140,7 @@ func (s *Service) newPlan(ctx context.Context, actor identity.Principal, resourc
 	if verr == nil {
 		rows = want(v)
 	}
-	d, err := s.decideRows(ctx, actor, resourceID, action, path, rows)
+	d, err := s.decideRows(ctx, actor, resourceID, action, channel, rows)
 	if err != nil {
 		return nil, err
 	}
@@ -466,8 +466,9 @@ func toInt64(v any) int64 {
 }
 
 // Search returns a page of rows. Every call asks the access decision point
-// (action read, on path, e.g. "api.rows") and serves only what it allows.
-func (s *Service) Search(ctx context.Context, actor identity.Principal, resourceID, path string, q Query) (RowsPage, error) {
+// (action read, through the caller's channel, e.g. access.ChannelAPIRows)
+// and serves only what it allows.
+func (s *Service) Search(ctx context.Context, actor identity.Principal, resourceID string, channel access.Channel, q Query) (RowsPage, error) {
 	asked := q.Limit
 	if asked <= 0 {
 		asked = 100
@@ -476,7 +477,7 @@ func (s *Service) Search(ctx context.Context, actor identity.Principal, resource
 	if q.FieldsOnly {
 		asked = 0
 	}
-	p, err := s.newPlan(ctx, actor, resourceID, access.ActionRead, path, q, func(v DataVersion) int64 { return min(int64(asked), v.Rows) })
+	p, err := s.newPlan(ctx, actor, resourceID, access.ActionRead, channel, q, func(v DataVersion) int64 { return min(int64(asked), v.Rows) })
 	if err != nil {
 		return RowsPage{}, err
 	}
@@ -596,7 +597,7 @@ func (p *plan) encodeCursor(vals []any, row int64) string {
 }
 
 // ErrBadCursor means a cursor was not handed out for this query.
-var ErrBadCursor = validate.Errors{{Field: "cursor", Message: "is not a cursor from a previous page of this query", Code: validate.CodeCursor}}
+var ErrBadCursor = validate.Errors{{Field: "cursor", Message: "is not a cursor from a previous page of this query"}}
 
 func decodeCursor(s string, sortKeys int) (*cursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
@@ -673,8 +674,8 @@ func (s *Service) newStatementQuota(maxRows int) *statementQuota {
 
 // decide asks for resourceID as decideRows does, reserving the statement's
 // row limit, and narrows that limit to what the decision allows.
-func (q *statementQuota) decide(ctx context.Context, actor identity.Principal, resourceID string, action access.Action, path string) (access.Decision, error) {
-	d, err := q.s.decideRows(ctx, actor, resourceID, action, path, q.limit)
+func (q *statementQuota) decide(ctx context.Context, actor identity.Principal, resourceID string, action access.Action, channel access.Channel) (access.Decision, error) {
+	d, err := q.s.decideRows(ctx, actor, resourceID, action, channel, q.limit)
 	if err != nil {
 		return d, err
 	}

@@ -151,15 +151,15 @@ var paths = []struct {
 	read read
 }{
 	{"rows", func(ctx context.Context, w *quotaWorld, u identity.Principal) (int, bool, error) {
-		page, err := w.ds.Search(ctx, u, w.res.ID, "api.rows", datastore.Query{Limit: 1000})
+		page, err := w.ds.Search(ctx, u, w.res.ID, access.ChannelAPIRows, datastore.Query{Limit: 1000})
 		return len(page.Rows), page.QuotaTruncated, err
 	}},
 	{"ui.preview", func(ctx context.Context, w *quotaWorld, u identity.Principal) (int, bool, error) {
-		page, err := w.ds.Search(ctx, u, w.res.ID, "ui.preview", datastore.Query{Limit: 20, Total: true})
+		page, err := w.ds.Search(ctx, u, w.res.ID, access.ChannelUIPreview, datastore.Query{Limit: 20, Total: true})
 		return len(page.Rows), page.QuotaTruncated, err
 	}},
 	{"datastore_search", func(ctx context.Context, w *quotaWorld, u identity.Principal) (int, bool, error) {
-		page, err := w.ds.Search(ctx, u, w.res.ID, "ckan.datastore_search", datastore.Query{Limit: 1000, Total: true})
+		page, err := w.ds.Search(ctx, u, w.res.ID, access.ChannelCKANDatastore, datastore.Query{Limit: 1000, Total: true})
 		return len(page.Rows), page.QuotaTruncated, err
 	}},
 	{"datastore_search_sql", func(ctx context.Context, w *quotaWorld, u identity.Principal) (int, bool, error) {
@@ -231,7 +231,7 @@ func TestRowQuotaPartialPages(t *testing.T) {
 		u, g := w.reader(t, "pager", access.Policy{MaxRows: 25})
 		var cursor string
 		for i, want := range []int{10, 10, 5} {
-			page, err := w.ds.Search(ctx, u, w.res.ID, "api.rows", datastore.Query{Limit: 10, Cursor: cursor})
+			page, err := w.ds.Search(ctx, u, w.res.ID, access.ChannelAPIRows, datastore.Query{Limit: 10, Cursor: cursor})
 			if err != nil || len(page.Rows) != want || page.QuotaTruncated != (i == 2) {
 				t.Fatalf("page %d: %d rows, truncated %v, %v; want %d", i, len(page.Rows), page.QuotaTruncated, err, want)
 			}
@@ -242,7 +242,7 @@ func TestRowQuotaPartialPages(t *testing.T) {
 		}
 		// CKAN's limit 0 (fields and total only) serves and counts no row.
 		u2, g2 := w.reader(t, "counter", access.Policy{MaxRows: 5})
-		out, err := w.ds.Search(ctx, u2, w.res.ID, "ckan.datastore_search", datastore.Query{FieldsOnly: true, Total: true})
+		out, err := w.ds.Search(ctx, u2, w.res.ID, access.ChannelCKANDatastore, datastore.Query{FieldsOnly: true, Total: true})
 		if err != nil || out.Total != int64(quotaTableRows) || len(out.Rows) != 0 {
 			t.Fatalf("limit 0: %+v %v", out, err)
 		}
@@ -250,7 +250,7 @@ func TestRowQuotaPartialPages(t *testing.T) {
 			t.Errorf("limit 0 counted %d rows", got)
 		}
 		// The provider reads without a quota.
-		page, err := w.ds.Search(ctx, w.editor, w.res.ID, "api.rows", datastore.Query{Limit: 1000})
+		page, err := w.ds.Search(ctx, w.editor, w.res.ID, access.ChannelAPIRows, datastore.Query{Limit: 1000})
 		if err != nil || len(page.Rows) != quotaTableRows || page.QuotaTruncated {
 			t.Errorf("provider: %d rows, truncated %v, %v", len(page.Rows), page.QuotaTruncated, err)
 		}

@@ -24,7 +24,7 @@ type SQLResult struct {
 // The statement is parsed and checked on its syntax tree (CheckSQL with
 // the datastore's policy: only resources anywhere a table can be named,
 // only allow-listed functions); every resource it reads is decided (action
-// query, path "ckan.datastore_search_sql") and must be readable without
+// query, channel access.ChannelCKANSQL) and must be readable without
 // field, row or de-identification constraints; the statement is printed
 // afresh with the resources' current version tables and run where the
 // database itself permits reads of those tables and calls of those
@@ -44,7 +44,7 @@ func (s *Service) SearchSQL(ctx context.Context, actor identity.Principal, sql s
 	quota := s.newStatementQuota(s.sql.MaxRows) // rows reserved under each decision, capped to the least
 	defer quota.settle(ctx)                     // counts quota.served, releases the rest
 	for _, rid := range stmt.Tables() {
-		d, err := quota.decide(ctx, actor, rid, access.ActionQuery, "ckan.datastore_search_sql")
+		d, err := quota.decide(ctx, actor, rid, access.ActionQuery, access.ChannelCKANSQL)
 		if err != nil {
 			return SQLResult{}, err
 		}

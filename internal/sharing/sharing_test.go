@@ -38,7 +38,7 @@ func (f fixture) input(resourceID string) sharing.RequestInput {
 
 func (f fixture) reads(t *testing.T, p identity.Principal, resourceID string) access.Decision {
 	t.Helper()
-	d, err := f.acc.Decide(context.Background(), access.Request{Subject: p, ResourceID: resourceID, Action: access.ActionRead, Path: "test"})
+	d, err := f.acc.Decide(context.Background(), access.Request{Subject: p, ResourceID: resourceID, Action: access.ActionRead, Channel: access.ChannelAPIRows})
 	if err != nil {
 		t.Fatal(err)
 	}

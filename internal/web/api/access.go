@@ -130,7 +130,7 @@ func (h *handlers) accessRoutes(api huma.API) {
 
 func (h *handlers) checkAccess(ctx context.Context, in *accessCheckIn) (*decisionOut, error) {
 	d, err := h.acc.Access.Decide(ctx, access.Request{Subject: identity.FromContext(ctx), ResourceID: in.ID,
-		Action: access.Action(in.Action), Purpose: in.Purpose, Path: "api.access_check"})
+		Action: access.Action(in.Action), Purpose: in.Purpose, Channel: access.ChannelAccessCheck})
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

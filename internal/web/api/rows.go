@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"dataport/internal/access"
 	"dataport/internal/datastore"
 	"dataport/internal/identity"
 	"dataport/internal/ingest"
@@ -197,7 +198,7 @@ func (h *handlers) listRows(ctx context.Context, in *rowsIn) (*rowsOut, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := h.ds.Search(ctx, identity.FromContext(ctx), in.ID, "api.rows", q)
+	res, err := h.ds.Search(ctx, identity.FromContext(ctx), in.ID, access.ChannelAPIRows, q)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -213,7 +214,7 @@ func (h *handlers) exportRows(ctx context.Context, in *exportIn) (*huma.StreamRe
 	if err != nil {
 		return nil, err
 	}
-	exp, err := h.ds.PrepareExport(ctx, identity.FromContext(ctx), in.ID, "api.export", q)
+	exp, err := h.ds.PrepareExport(ctx, identity.FromContext(ctx), in.ID, access.ChannelAPIExport, q)
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"dataport/internal/access"
 	"dataport/internal/datastore"
 	"dataport/internal/identity"
 	"dataport/internal/validate"
@@ -26,7 +27,7 @@ import (
 // catalog code), filters, q (text or per-field object), fields, sort,
 // limit (≤ 32,000, default 100), offset, include_total, records_format
 // (objects, lists, csv, tsv). The datastore asks the access decision point
-// on path "ckan.datastore_search"; when a grant's row quota cuts the
+// through access.ChannelCKANDatastore; when a grant's row quota cuts the
 // records short of limit, the result says records_truncated: true.
 func datastoreSearch(ctx context.Context, ds *datastore.Service, actor identity.Principal, params map[string]any) (map[string]any, error) {
 	var errs validate.Errors
@@ -72,7 +73,7 @@ func datastoreSearch(ctx context.Context, ds *datastore.Service, actor identity.
 	}
 	limit := q.Limit
 	q.FieldsOnly = limit == 0 // CKAN's limit 0 returns only fields and the total
-	res, err := ds.Search(ctx, actor, rid, "ckan.datastore_search", q)
+	res, err := ds.Search(ctx, actor, rid, access.ChannelCKANDatastore, q)
 	if err != nil {
 		return nil, err
 	}

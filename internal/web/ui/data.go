@@ -155,7 +155,7 @@ func (s *server) loadDataPage(ctx context.Context, p identity.Principal, res cat
 		return page, err
 	}
 	page.Settings = newSettingsForm(st)
-	preview, err := s.datastore.Search(ctx, p, res.ID, "ui.preview", datastore.Query{Limit: 20, Total: true})
+	preview, err := s.datastore.Search(ctx, p, res.ID, access.ChannelUIPreview, datastore.Query{Limit: 20, Total: true})
 	var denied *access.DeniedError
 	switch {
 	case err == nil:
