@@ -597,7 +597,7 @@ func (p *plan) encodeCursor(vals []any, row int64) string {
 }
 
 // ErrBadCursor means a cursor was not handed out for this query.
-var ErrBadCursor = validate.Errors{{Field: "cursor", Message: "is not a cursor from a previous page of this query"}}
+var ErrBadCursor = validate.Errors{{Field: "cursor", Message: "is not a cursor from a previous page of this query", Code: validate.CodeCursor}}
 
 func decodeCursor(s string, sortKeys int) (*cursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)

@@ -291,7 +291,7 @@ func (s *Service) Rollback(ctx context.Context, actor identity.Principal, resour
 func (s *Service) Release(ctx context.Context, actor identity.Principal, resourceID string, version int, comment string) (DataVersion, error) {
 	comment = strings.TrimSpace(comment)
 	if comment == "" {
-		return DataVersion{}, validate.Errors{{Field: "comment", Message: "is required: say why the findings do not block publication"}}
+		return DataVersion{}, validate.Errors{{Field: "comment", Message: "is required: say why the findings do not block publication", Code: "release_comment"}}
 	}
 	return s.switchTo(ctx, actor, resourceID, version, "datastore.released", comment, func(v DataVersion) error {
 		if v.Status != StatusHeld {

@@ -20,6 +20,7 @@ import (
 	"dataport/internal/ingest"
 	"dataport/internal/store"
 	"dataport/internal/validate"
+	"dataport/internal/web/ui/i18n"
 )
 
 // The de-identification page of a resource (GB/T 37964): its profiles, a
@@ -227,7 +228,10 @@ func readDeidForm(r *http.Request, res catalog.Resource) deidForm {
 }
 
 // keyedError is a problem of one input of the form.
-type keyedError struct{ key, message string }
+type keyedError struct {
+	key string
+	validate.FieldError
+}
 
 // input turns the form into the service's input. base is the stored
 // profile being changed (zero for a new one): what the form does not show
@@ -243,7 +247,7 @@ func (f deidForm) input(base deid.Profile) (deid.ProfileInput, []keyedError) {
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			errs = append(errs, keyedError{key, "must be a whole number"})
+			errs = append(errs, keyedError{key, validate.FieldError{Code: validate.CodeInteger, Message: "must be a whole number"}})
 		}
 		return n
 	}
@@ -254,7 +258,7 @@ func (f deidForm) input(base deid.Profile) (deid.ProfileInput, []keyedError) {
 	if v := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(f.MaxSuppression), "%")); v != "" {
 		x, err := strconv.ParseFloat(v, 64)
 		if err != nil {
-			errs = append(errs, keyedError{"deid_max_suppression", "must be a number"})
+			errs = append(errs, keyedError{"deid_max_suppression", validate.FieldError{Code: validate.CodeNumber, Message: "must be a number"}})
 		} else if strings.HasSuffix(strings.TrimSpace(f.MaxSuppression), "%") {
 			x /= 100
 		}
@@ -269,7 +273,7 @@ func (f deidForm) input(base deid.Profile) (deid.ProfileInput, []keyedError) {
 			prof.Sensitive = append(prof.Sensitive, c.Name)
 		case "":
 		default:
-			errs = append(errs, keyedError{key("role"), "must be one of the choices offered"})
+			errs = append(errs, keyedError{key("role"), validate.FieldError{Code: validate.CodeOneOf, Message: "must be one of the choices offered"}})
 		}
 		switch op := c.Op; {
 		case op == "" || op == deid.OpKeep:
@@ -288,14 +292,14 @@ func (f deidForm) input(base deid.Profile) (deid.ProfileInput, []keyedError) {
 			if old, ok := base.Hierarchies[c.Name]; ok && old.CSV != "" {
 				prof.Hierarchies[c.Name] = old
 			} else {
-				errs = append(errs, keyedError{key("hierarchy"), "must be one of the choices offered"})
+				errs = append(errs, keyedError{key("hierarchy"), validate.FieldError{Code: validate.CodeOneOf, Message: "must be one of the choices offered"}})
 			}
 		default:
 			spec := deid.HierarchySpec{Type: h, Levels: whole(key("levels"), c.Levels)}
 			for _, w := range strings.FieldsFunc(c.Widths, func(r rune) bool { return r == ',' || r == '，' || r == ' ' }) {
 				x, err := strconv.ParseFloat(w, 64)
 				if err != nil {
-					errs = append(errs, keyedError{key("widths"), "must be numbers separated by commas"})
+					errs = append(errs, keyedError{key("widths"), validate.FieldError{Code: "numbers", Message: "must be numbers separated by commas"}})
 					break
 				}
 				spec.Widths = append(spec.Widths, x)
@@ -418,7 +422,7 @@ func (s *server) previewDeidProfile(w http.ResponseWriter, r *http.Request) erro
 	var t deid.Table
 	if strings.TrimSpace(page.Form.Sample) != "" {
 		if t, err = readSample(page.Form.Sample); err != nil {
-			page.Errors = deidFormErrors(langOf(r), page.Resource, []keyedError{{"sample", err.Error()}})
+			page.Errors = deidFormErrors(langOf(r), page.Resource, []keyedError{{"sample", validate.FieldError{Code: "sample", Args: []any{err.Error()}, Message: err.Error()}}})
 			page.Preview = nil
 			return s.render(w, r, http.StatusUnprocessableEntity, "deid", page)
 		}
@@ -428,7 +432,7 @@ func (s *server) previewDeidProfile(w http.ResponseWriter, r *http.Request) erro
 			var denied *access.DeniedError
 			switch {
 			case errors.Is(err, datastore.ErrNoData), errors.Is(err, errNoPage):
-				prev.Error = tr(langOf(r), "deid.no_data")
+				prev.Error = i18n.T(langOf(r), "deid.no_data")
 			case errors.As(err, &denied):
 				prev.Error = denied.Decision.Message
 			default:
@@ -443,14 +447,14 @@ func (s *server) previewDeidProfile(w http.ResponseWriter, r *http.Request) erro
 			prev.Error = strings.Join(summarize(langOf(r), errs), "；")
 		} else {
 			// ErrNoSolution, ErrLatticeTooLarge and a table the profile does not fit.
-			prev.Error = translateMessage(langOf(r), err.Error())
+			prev.Error = refusalText(langOf(r), err)
 		}
 		return s.render(w, r, http.StatusOK, "deid", page)
 	}
 	prev.Report, prev.Header, prev.Rows = rep, out.Header, out.Rows[:min(20, len(out.Rows))]
 	lang := langOf(r)
 	risk := func(m deid.ModelRisk) string {
-		return tr(lang, "deid.rep.risk", percent(m.Highest), percent(m.Average), percent(m.AtRisk))
+		return i18n.T(lang, "deid.rep.risk", percent(m.Highest), percent(m.Average), percent(m.AtRisk))
 	}
 	prev.RiskBefore, prev.RiskAfter, prev.Loss = risk(rep.RiskBefore.Prosecutor), risk(rep.RiskAfter.Prosecutor), percent(rep.InformationLoss)
 	return s.render(w, r, http.StatusOK, "deid", page)
@@ -540,12 +544,12 @@ func deidKeyed(res catalog.Resource, errs validate.Errors) []keyedError {
 				part = sub
 			case strings.HasPrefix(f, "profile.hierarchies."):
 				part = "hierarchy"
-			case strings.Contains(e.Message, "keep_first"):
+			case e.Code == "keep_negative":
 				part = "keep_first"
 			}
 			key = fmt.Sprintf("cols.%d.%s", i, part)
 		}
-		out = append(out, keyedError{key, e.Message})
+		out = append(out, keyedError{key, e})
 	}
 	return out
 }
@@ -559,19 +563,10 @@ func deidFormErrors(lang string, res catalog.Resource, errs []keyedError) formEr
 		if parts := strings.Split(e.key, "."); len(parts) == 3 && parts[0] == "cols" {
 			i, _ := strconv.Atoi(parts[1])
 			if i >= 0 && i < len(res.Items) {
-				label = tr(lang, "deid.col_of", res.Items[i].Name, tr(lang, "deid.col."+parts[2]))
+				label = i18n.T(lang, "deid.col_of", res.Items[i].Name, i18n.T(lang, "deid.col."+parts[2]))
 			}
 		}
-		msg := translateMessage(lang, e.message)
-		text := label + "：" + msg
-		if lang == langEn {
-			text = label + ": " + msg
-			for _, verb := range []string{"is ", "must ", "cannot "} {
-				if strings.HasPrefix(msg, verb) {
-					text = label + " " + msg
-				}
-			}
-		}
+		text := labelled(lang, label, problemText(lang, e.Code, e.Args, e.Message))
 		fe.list = append(fe.list, formError{ID: fieldID(e.key), Text: text})
 		fe.byKey[e.key] = append(fe.byKey[e.key], text)
 	}
