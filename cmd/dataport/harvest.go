@@ -80,7 +80,7 @@ func findOrganization(cmd *cobra.Command, ids *identity.Service, key string) (st
 	return "", fmt.Errorf("no organization with code or id %q", key)
 }
 
-func printReport(w io.Writer, rep harvest.Report) {
+func printReport(w io.Writer, rep harvest.RunReport) {
 	since := "everything"
 	if !rep.Since.IsZero() {
 		since = "changed since " + rep.Since.Format("2006-01-02 15:04:05 MST")

@@ -66,6 +66,60 @@ func TestHarvestOneDataportFromAnother(t *testing.T) {
 	if out, err := bad.CombinedOutput(); err == nil {
 		t.Errorf("harvesting an unreachable portal succeeded:\n%s", out)
 	}
+
+	// A registered source is harvested by the destination's job runner.
+	harvestSourceByAPI(t, dst, dstDir, src.url+"/catalog.jsonld?page_size=25", public) // another source: other local ids
+}
+
+// harvestSourceByAPI registers source as a DCAT harvest source of the
+// transport commission (JTW) on s, runs it now through the API and waits
+// for the background job's report.
+func harvestSourceByAPI(t *testing.T, s *server, dataDir, source string, want int) {
+	t.Helper()
+	var orgs struct {
+		Items []struct{ ID, Code string } `json:"items"`
+	}
+	getJSON(t, s.url+"/api/v1/organizations?q=JTW", &orgs)
+	orgID := ""
+	for _, o := range orgs.Items {
+		if o.Code == "JTW" {
+			orgID = o.ID
+		}
+	}
+	if orgID == "" {
+		t.Fatalf("no JTW in %+v", orgs)
+	}
+	editor := strings.TrimSpace(runCLI(t, "token", "create", "--user", "jtw.editor", "--data", dataDir))
+	operator := strings.TrimSpace(runCLI(t, "token", "create", "--user", "operator", "--data", dataDir))
+	in := map[string]any{"organization_id": orgID, "kind": "dcat", "url": source, "frequency": "weekly"}
+	if status, body := apiPost(t, s.url+"/api/v1/harvest-sources", editor, in); status != http.StatusForbidden {
+		t.Errorf("an institution's editor registered a source: %d %s", status, body)
+	}
+	status, body := apiPost(t, s.url+"/api/v1/harvest-sources", operator, in)
+	var src struct {
+		ID         string `json:"id"`
+		RunStatus  string `json:"run_status"`
+		RunError   string `json:"run_error"`
+		LastReport *struct {
+			Created []struct {
+				LocalID string `json:"local_id"`
+			} `json:"created"`
+			Failed []struct{ Reason string } `json:"failed"`
+		} `json:"last_report"`
+	}
+	if status != http.StatusCreated || json.Unmarshal([]byte(body), &src) != nil {
+		t.Fatalf("register the source: %d %s", status, body)
+	}
+	if status, body := apiPost(t, s.url+"/api/v1/harvest-sources/"+src.ID+"/run", operator, map[string]any{"full": true}); status != http.StatusOK {
+		t.Fatalf("run the source: %d %s", status, body)
+	}
+	waitFor(t, 60*time.Second, func() bool {
+		getJSONAuth(t, s.url+"/api/v1/harvest-sources/"+src.ID, editor, &src)
+		return src.RunStatus != "queued" && src.RunStatus != "running" && src.RunStatus != ""
+	}, "the source's harvest job to finish")
+	if src.RunStatus != "succeeded" || src.LastReport == nil || len(src.LastReport.Created) != want {
+		t.Fatalf("the source's run: %s %q %+v, want %d created", src.RunStatus, src.RunError, src.LastReport, want)
+	}
 }
 
 type harvestReport struct {

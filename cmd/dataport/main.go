@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"dataport/internal/app"
+	"dataport/internal/notify"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -34,7 +35,7 @@ func main() {
 // options are the flags shared by every command that opens the store.
 type options struct {
 	addr, data, db, publicURL, logLevel, logFormat, ledgerOrigin string
-	gradingRules, holidays                                       string
+	gradingRules, holidays, smtpURL                              string
 	anonRate                                                     int
 
 	datastoreSQL bool // serve CKAN datastore_search_sql
@@ -59,6 +60,7 @@ func rootCommand() *cobra.Command {
 	pf.BoolVar(&o.datastoreSQL, "datastore-sql", false, "serve CKAN datastore_search_sql (read-only SELECT over readable resources)")
 	pf.StringVar(&o.gradingRules, "grading-rules", "", "classification and grading rule file (YAML or JSON) replacing the shipped rules")
 	pf.StringVar(&o.holidays, "holidays", "", "public-holiday schedule file (YAML or JSON) adding years to the shipped State Council schedules, for working-day deadlines")
+	pf.StringVar(&o.smtpURL, "smtp-url", "", "mail server for e-mailed notices: smtp://USER@HOST:587?from=ADDRESS (STARTTLS), smtps://HOST:465?from=..., or smtp://HOST:25?tls=none&from=...; the password comes from $DATAPORT_SMTP_PASSWORD; without it notices wait in the outbox")
 	pf.IntVar(&o.anonRate, "anon-rate", 0, "data reads a minute allowed to one anonymous client address (0: 120)")
 	pf.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (for `go tool pprof`)")
 	pf.MarkHidden("cpuprofile")
@@ -121,9 +123,15 @@ func (o *options) open(ctx context.Context) (*app.App, error) {
 	if public == "" && o.addr != "" {
 		public = "http://" + o.addr
 	}
+	var mail notify.SMTP
+	if o.smtpURL != "" {
+		if mail, err = notify.ParseSMTP(o.smtpURL, os.Getenv("DATAPORT_SMTP_PASSWORD")); err != nil {
+			return nil, fmt.Errorf("--smtp-url: %w", err)
+		}
+	}
 	return app.Open(ctx, app.Config{Addr: o.addr, DataDir: o.data, DatabaseURL: o.db, PublicURL: public,
 		Version: versionString(), Log: log, LedgerOrigin: o.ledgerOrigin, AnonymousRate: o.anonRate,
-		DatastoreSQL: o.datastoreSQL, GradingRules: o.gradingRules, Holidays: o.holidays})
+		DatastoreSQL: o.datastoreSQL, GradingRules: o.gradingRules, Holidays: o.holidays, SMTP: mail})
 }
 
 func versionString() string {

@@ -16,6 +16,7 @@ import (
 	"dataport/internal/catalog"
 	"dataport/internal/classify"
 	"dataport/internal/deid"
+	"dataport/internal/harvest"
 	"dataport/internal/identity"
 	"dataport/internal/jobs"
 	"dataport/internal/ledger"
@@ -55,6 +56,10 @@ type Config struct {
 	// Holidays is the operator's public-holiday schedule file (YAML or
 	// JSON), adding years to the shipped ones; empty uses the shipped ones.
 	Holidays string
+
+	// SMTP is the mail server notices are e-mailed through; without a
+	// host, notices wait in the outbox (the admin's outbox page shows them).
+	SMTP notify.SMTP
 }
 
 // App is an opened store with the services on it.
@@ -72,7 +77,8 @@ type App struct {
 	Grades   *classify.Service // classification and grading (GB/T 43697), enforcement
 	Profiles *deid.Service     // de-identification profiles per resource
 	Calendar *workday.Calendar // the working days deadlines are counted in
-	Jobs     *jobs.Runner      // background jobs: loads of uploads, periodic work (jobs.go)
+	Jobs     *jobs.Runner      // background jobs: loads of uploads, harvests, e-mail, periodic work (jobs.go)
+	Harvest  *harvest.Sources  // other portals' catalogs harvested on a schedule (jobs.go)
 }
 
 // Open connects to the store (applying migrations) and builds the services.
@@ -163,8 +169,8 @@ func (a *App) Serve(ctx context.Context) error {
 	go indexer.Run(ctx)
 	handler, err := web.New(web.Config{Services: services.Services{Identity: a.Identity, Catalog: a.Catalog, Log: a.Config.Log,
 		Search: indexer.Index(), Indexer: indexer, Access: a.Access, Sharing: a.Sharing, Opening: a.Opening, Notify: a.Notify,
-		Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles},
-		Jobs: a.Jobs, DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL})
+		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles},
+		Jobs: a.Jobs, Harvest: a.Harvest, DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL})
 	if err != nil {
 		return err
 	}

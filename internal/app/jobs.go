@@ -6,7 +6,10 @@ import (
 	"sync"
 	"time"
 
+	"dataport/internal/harvest"
 	"dataport/internal/jobs"
+	"dataport/internal/notify"
+	"dataport/internal/web/ui/i18n"
 )
 
 // openJobs opens the background job runner on the store (applying River's
@@ -16,12 +19,35 @@ func (a *App) openJobs(ctx context.Context) (*jobs.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return jobs.Open(ctx, a.DB, jobs.Config{Node: node, DatabaseURL: a.Config.DatabaseURL,
-		SpoolDir: filepath.Join(a.Config.DataDir, "spool"), Datastore: a.Datastore(), Identity: a.Identity, Log: a.Config.Log,
-		Periodic: []jobs.Periodic{
-			{Name: "review.deadlines", Every: time.Minute, Run: a.escalate},
-			{Name: "datastore.monitor", Every: time.Hour, Run: a.monitorData},
+	harvests := &jobs.Harvests{Harvester: &harvest.Harvester{DB: a.DB, Catalog: a.Catalog, Identity: a.Identity, Log: a.Config.Log}}
+	periodic := []jobs.Periodic{
+		{Name: "review.deadlines", Every: time.Minute, Run: a.escalate},
+		{Name: "datastore.monitor", Every: time.Hour, Run: a.monitorData},
+		{Name: "harvest.schedule", Every: time.Minute, Run: a.queueHarvests},
+	}
+	if a.Config.SMTP.Host != "" {
+		m := notify.NewMailer(a.DB, notify.MailerConfig{SMTP: a.Config.SMTP, PublicURL: a.Config.PublicURL, Words: noticeWords, Log: a.Config.Log})
+		periodic = append(periodic, jobs.Periodic{Name: "notify.mail", Every: 30 * time.Second, Run: func(ctx context.Context, now time.Time) error {
+			_, err := m.Deliver(ctx, now)
+			return err
 		}})
+	}
+	r, err := jobs.Open(ctx, a.DB, jobs.Config{Node: node, DatabaseURL: a.Config.DatabaseURL,
+		SpoolDir: filepath.Join(a.Config.DataDir, "spool"), Datastore: a.Datastore(), Identity: a.Identity, Log: a.Config.Log,
+		Harvest: harvests, Periodic: periodic})
+	if err != nil {
+		return nil, err
+	}
+	a.Harvest = harvest.NewSources(a.DB, a.Identity, r.QueueHarvest)
+	harvests.Sources = a.Harvest
+	return r, nil
+}
+
+// queueHarvests queues the scheduled harvests that are due: periodic work,
+// every minute.
+func (a *App) queueHarvests(ctx context.Context, now time.Time) error {
+	_, err := a.Harvest.QueueDue(ctx, now)
+	return err
 }
 
 // monitorData fails the loads whose process died and flags the resources
@@ -45,4 +71,15 @@ func (a *App) jobsStopper() func() {
 			}
 		})
 	}
+}
+
+// noticeWords words a notice as an e-mail in the UI's words for it,
+// Chinese first with the English below.
+func noticeWords(kind, link string) notify.Letter {
+	zh, en, ok := i18n.Lookup("notify." + kind)
+	if !ok {
+		zh, en = kind, kind
+	}
+	return notify.Letter{Subject: "【公共数据平台】" + zh + " / " + en,
+		Body: zh + "\n" + "请登录查看：" + link + "\n\n" + en + "\n" + "See: " + link + "\n"}
 }

@@ -69,8 +69,8 @@ type Outcome struct {
 	Reason   string `json:"reason,omitempty"`
 }
 
-// Report is the result of one run.
-type Report struct {
+// RunReport is the result of one run.
+type RunReport struct {
 	Kind         Kind      `json:"kind"`
 	Source       string    `json:"source"`
 	Organization string    `json:"organization_id"`
@@ -95,9 +95,9 @@ type Harvester struct {
 
 // Run harvests source (a portal's base URL for CKAN, a catalog URL for DCAT)
 // into the institution orgID.
-func (h *Harvester) Run(ctx context.Context, kind Kind, source, orgID string, opts Options) (Report, error) {
+func (h *Harvester) Run(ctx context.Context, kind Kind, source, orgID string, opts Options) (RunReport, error) {
 	source = strings.TrimRight(strings.TrimSpace(source), "/")
-	rep := Report{Kind: kind, Source: source, Organization: orgID, Started: time.Now().UTC()}
+	rep := RunReport{Kind: kind, Source: source, Organization: orgID, Started: time.Now().UTC()}
 	if _, err := h.Identity.Organization(ctx, orgID); err != nil {
 		return rep, fmt.Errorf("harvest: institution %s: %w", orgID, err)
 	}
@@ -137,7 +137,7 @@ func (h *Harvester) fetch(ctx context.Context, kind Kind, source string, since t
 }
 
 // apply creates, updates or skips one record, noting the outcome.
-func (h *Harvester) apply(ctx context.Context, rep *Report, source, orgID string, r Record) {
+func (h *Harvester) apply(ctx context.Context, rep *RunReport, source, orgID string, r Record) {
 	out := Outcome{Name: r.Name, RemoteID: r.RemoteID}
 	fail := func(err error) {
 		out.Reason = reason(err)
@@ -282,7 +282,7 @@ func (h *Harvester) lastRun(ctx context.Context, kind Kind, source, orgID string
 }
 
 // record writes the run's event, so the next run knows where to start.
-func (h *Harvester) record(ctx context.Context, rep Report, last time.Time) error {
+func (h *Harvester) record(ctx context.Context, rep RunReport, last time.Time) error {
 	next := rep.Started
 	if len(rep.Failed) > 0 {
 		next = last

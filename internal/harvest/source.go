@@ -62,7 +62,7 @@ type Source struct {
 	NextRunAt      *time.Time `json:"next_run_at"`
 	RunStatus      string     `json:"run_status,omitempty"` // "" never run
 	RunError       string     `json:"run_error,omitempty"`
-	LastReport     *Report    `json:"last_report,omitempty"`
+	LastReport     *RunReport    `json:"last_report,omitempty"`
 }
 
 // SourceInput is what registers a source.
@@ -324,13 +324,13 @@ func (s *Sources) QueueDue(ctx context.Context, now time.Time) (int, error) {
 // Run harvests source id with h, keeping the outcome on the source: the
 // job runner's harvest job calls it. A source that cannot be read at all
 // returns the error (the job is retried); failed records do not.
-func (s *Sources) Run(ctx context.Context, h *Harvester, id string, full bool) (Report, error) {
+func (s *Sources) Run(ctx context.Context, h *Harvester, id string, full bool) (RunReport, error) {
 	src, err := s.read(ctx, s.db, id, false)
 	if err != nil {
-		return Report{}, err
+		return RunReport{}, err
 	}
 	if err := s.db.Transact(ctx, func(tx *store.Tx) error { return s.setStatus(ctx, tx, id, RunRunning) }); err != nil {
-		return Report{}, err
+		return RunReport{}, err
 	}
 	rep, runErr := h.Run(ctx, src.Kind, src.URL, src.OrganizationID, Options{Full: full, Subject: src.Subject})
 	status, why := RunSucceeded, ""
@@ -370,7 +370,7 @@ func (s *Sources) Failed(ctx context.Context, id string, cause error) error {
 const reportCap = 500
 
 // capped is rep with each list of outcomes cut to reportCap.
-func capped(rep Report) Report {
+func capped(rep RunReport) RunReport {
 	for _, l := range []*[]Outcome{&rep.Created, &rep.Updated, &rep.Skipped, &rep.Failed} {
 		*l = (*l)[:min(len(*l), reportCap)]
 	}
@@ -418,7 +418,7 @@ func scanSource(row interface{ Scan(...any) error }) (Source, error) {
 		src.NextRunAt = &next
 	}
 	if report != "" {
-		var rep Report
+		var rep RunReport
 		if err := json.Unmarshal([]byte(report), &rep); err != nil {
 			return Source{}, fmt.Errorf("harvest source %s: report: %w", src.ID, err)
 		}

@@ -21,17 +21,21 @@ const (
 // Waiting is one case that waits for a person, as the "waits for me" list
 // shows it.
 type Waiting struct {
-	ID         string     `json:"id"`
-	Kind       string     `json:"kind"` // "share_request", "open_application", …
-	Task       Task       `json:"task"`
-	Status     Status     `json:"status"`
-	Subject    Subject    `json:"subject"`
-	FilerOrgID string     `json:"filer_org_id"`
-	DueAt      *time.Time `json:"due_at"` // the step's deadline (decide) or the answer's (answer)
-	Overdue    bool       `json:"overdue"`
-	Escalated  bool       `json:"escalated"` // decided in the reviewers' place, by the operators
-	Link       string     `json:"link"`      // the case's page: the kind's Link and the id
-	CreatedAt  time.Time  `json:"created_at"`
+	ID     string `json:"id"`
+	Kind   string `json:"kind"` // "share_request", "open_application", …
+	Task   Task   `json:"task"`
+	Status Status `json:"status"`
+	// The subject: what the case reviews ("resource" and its id) and the
+	// organization holding it.
+	SubjectKind  string     `json:"subject_kind"`
+	SubjectID    string     `json:"subject_id"`
+	SubjectOrgID string     `json:"subject_org_id"`
+	FilerOrgID   string     `json:"filer_org_id"`
+	DueAt        *time.Time `json:"due_at"` // the step's deadline (decide) or the answer's (answer)
+	Overdue      bool       `json:"overdue"`
+	Escalated    bool       `json:"escalated"` // decided in the reviewers' place, by the operators
+	Link         string     `json:"link"`      // the case's page: the kind's Link and the id
+	CreatedAt    time.Time  `json:"created_at"`
 }
 
 // Waiting returns what waits for p across every kind — steps p may decide
@@ -49,7 +53,8 @@ func (s *Service) Waiting(ctx context.Context, p identity.Principal, limit int) 
 	now := time.Now()
 	out := make([]Waiting, 0, len(decide)+len(answer))
 	add := func(c Case, t Task, due *time.Time) {
-		out = append(out, Waiting{ID: c.ID, Kind: c.Kind, Task: t, Status: c.Status, Subject: c.Subject, FilerOrgID: c.FilerOrgID,
+		out = append(out, Waiting{ID: c.ID, Kind: c.Kind, Task: t, Status: c.Status, SubjectKind: c.Subject.Kind, SubjectID: c.Subject.ID,
+			SubjectOrgID: c.Subject.OrgID, FilerOrgID: c.FilerOrgID,
 			DueAt: due, Overdue: due != nil && now.After(*due), Escalated: c.EscalatedAt != nil, Link: c.w.k.Link + c.ID,
 			CreatedAt: c.CreatedAt})
 	}

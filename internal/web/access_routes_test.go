@@ -20,10 +20,13 @@ import (
 	"dataport/internal/classify"
 	"dataport/internal/datastore"
 	"dataport/internal/deid"
+	"dataport/internal/harvest"
 	"dataport/internal/identity"
+	"dataport/internal/jobs"
 	"dataport/internal/ledger"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
+	"dataport/internal/review"
 	"dataport/internal/search"
 	"dataport/internal/sharing"
 	"dataport/internal/store"
@@ -67,11 +70,18 @@ func newRouteWorld(t testing.TB) *routeWorld {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ix.Close() })
-	h, err := web.New(web.Config{DB: db, PublicURL: "http://portal.test", Version: "test", Services: services.Services{
-		Identity: w.IDs, Catalog: w.Cat, Access: acc, Grades: classify.NewService(db, w.Cat, nil, classify.DefaultPolicy), Profiles: deid.NewService(db, w.Cat),
-		Sharing: sharing.NewService(db, w.Cat, acc, sharing.Config{}), Opening: opening.NewService(db, w.Cat, w.IDs, acc, opening.Config{}),
-		Notify: notify.NewService(db), Datastore: ds, Search: ix,
-		Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}), Log: log}})
+	runner, err := jobs.Open(ctx, db, jobs.Config{Node: "routes", Harvest: &jobs.Harvests{}, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(runner.Close)
+	rev := review.NewService(db, review.Config{})
+	h, err := web.New(web.Config{DB: db, PublicURL: "http://portal.test", Version: "test", Harvest: harvest.NewSources(db, w.IDs, runner.QueueHarvest),
+		Services: services.Services{
+			Identity: w.IDs, Catalog: w.Cat, Access: acc, Grades: classify.NewService(db, w.Cat, nil, classify.DefaultPolicy), Profiles: deid.NewService(db, w.Cat),
+			Sharing: sharing.NewService(db, w.Cat, acc, sharing.Config{Review: rev}), Opening: opening.NewService(db, w.Cat, w.IDs, acc, opening.Config{Review: rev}),
+			Review: rev, Notify: notify.NewService(db), Datastore: ds, Search: ix,
+			Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}), Log: log}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"dataport/internal/harvest"
 	"dataport/internal/jobs"
 	"dataport/internal/store"
 	"dataport/internal/web/api"
@@ -32,6 +33,8 @@ type Config struct {
 	// Jobs runs the loads of files uploaded through the browser, in the
 	// background; nil leaves that upload out.
 	Jobs *jobs.Runner
+	// Harvest serves the harvest sources through the API; nil leaves them out.
+	Harvest *harvest.Sources
 	// Timeouts bound every request; zero fields take the defaults.
 	Timeouts Timeouts
 }
@@ -55,7 +58,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", ready(cfg.DB))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	apiCfg := api.Config{Services: cfg.Services, Version: cfg.Version}
+	apiCfg := api.Config{Services: cfg.Services, Version: cfg.Version, Harvest: cfg.Harvest}
 	mux.Handle(api.Prefix+"/", api.New(apiCfg))
 	if cfg.Datastore != nil {
 		mux.Handle("POST "+api.Prefix+"/resources/{id}/data", api.UploadHandler(apiCfg))

@@ -13,6 +13,7 @@ import (
 
 	"dataport/internal/catalog"
 	"dataport/internal/datastore"
+	"dataport/internal/harvest"
 	"dataport/internal/identity"
 	"dataport/internal/ledger"
 	"dataport/internal/web/problem"
@@ -30,6 +31,9 @@ const Prefix = "/api/v1"
 type Config struct {
 	services.Services
 	Version string
+	// Harvest serves the harvest sources (harvest.go); nil leaves them out.
+	// (Not a service of Services: harvest still imports the CKAN surface.)
+	Harvest *harvest.Sources
 }
 
 // New returns the API handler, to be mounted at Prefix. Callers authenticate
@@ -46,7 +50,8 @@ func New(cfg Config) http.Handler {
 	hc.Info.Contact = &huma.Contact{Name: "The platform operator (平台运营方) of this deployment"}
 	hc.Tags = tags
 	api := newGroup(humago.NewWithPrefix(mux, Prefix, hc))
-	h := &handlers{id: cfg.Identity, cat: cfg.Catalog, ledger: cfg.Ledger, acc: cfg.Services, log: cfg.Log, ds: cfg.Datastore}
+	h := &handlers{id: cfg.Identity, cat: cfg.Catalog, ledger: cfg.Ledger, acc: cfg.Services, log: cfg.Log, ds: cfg.Datastore,
+		harvest: cfg.Harvest}
 	h.routes(api)
 	if cfg.Datastore != nil {
 		documentUpload(api) // served by UploadHandler, mounted beside this handler
@@ -55,12 +60,13 @@ func New(cfg Config) http.Handler {
 }
 
 type handlers struct {
-	id     *identity.Service
-	cat    *catalog.Service
-	ledger *ledger.Service
-	acc    services.Services // the workflows (Access, Sharing, Opening, Notify) and Grades, Profiles
-	log    *slog.Logger
-	ds     *datastore.Service
+	id      *identity.Service
+	cat     *catalog.Service
+	ledger  *ledger.Service
+	acc     services.Services // the workflows (Access, Sharing, Opening, Notify) and Grades, Profiles
+	log     *slog.Logger
+	ds      *datastore.Service
+	harvest *harvest.Sources
 }
 
 // authenticate resolves the bearer token into the request's principal. A

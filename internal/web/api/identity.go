@@ -160,6 +160,12 @@ func (h *handlers) routes(api huma.API) {
 	h.accessRoutes(api)
 	h.rowRoutes(api)
 	h.classifyRoutes(api)
+	if h.acc.Review != nil {
+		h.reviewRoutes(api)
+	}
+	if h.harvest != nil {
+		h.harvestRoutes(api)
+	}
 }
 
 func (h *handlers) listOrganizations(ctx context.Context, in *listOrgsIn) (*List[identity.Organization], error) {

@@ -20,6 +20,7 @@ const (
 	tagSharing        = "Sharing"
 	tagOpening        = "Opening"
 	tagNotifications  = "Notifications"
+	tagReviews        = "Reviews"
 	tagIdentity       = "Identity"
 	tagClassification = "Classification"
 	tagDeid           = "De-identification"
@@ -35,6 +36,8 @@ var tags = []*huma.Tag{
 	{Name: tagAccess, Description: "Grants, the access decision point, per-grant API keys and access groups."},
 	{Name: tagSharing, Description: "Sharing between public institutions (article 17): requests, reviews within a deadline, escalation."},
 	{Name: tagOpening, Description: "Opening to the public (article 18): applications for conditionally open data and annual open lists."},
+	{Name: tagReviews, Description: "What waits for the caller across every kind of review: requests and applications to decide, " +
+		"and requests for more material to answer."},
 	{Name: tagNotifications, Description: "The caller's notices from the workflows."},
 	{Name: tagIdentity, Description: "Organizations, users, memberships and API tokens."},
 	{Name: tagClassification, Description: "Classification and grading (GB/T 43697): grades, their reasons, and what a grade requires."},

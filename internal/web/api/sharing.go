@@ -24,8 +24,15 @@ type workflowIDIn struct {
 
 type listWorkflowIn struct {
 	Side   string `query:"side" enum:"sent,received,queue" doc:"sent: yours; received: for your institutions' data; queue: waiting for your review, oldest deadline first"`
-	Status string `query:"status" enum:"provider_review,operator_review,granted,rejected,withdrawn"`
+	Status string `query:"status" enum:"provider_review,operator_review,more_info,granted,rejected,withdrawn,expired"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"100"`
+}
+
+type caseTextIn struct {
+	ID   string `path:"id"`
+	Body struct {
+		Text string `json:"text" maxLength:"2000" doc:"The question (request-info) or the answer"`
+	}
 }
 
 type reviewWorkflowIn struct {
@@ -62,14 +69,19 @@ func (h *handlers) sharingRoutes(api huma.API) {
 		Summary: "Withdraw your request while it is under review",
 		Description: "Ends a request while it is under review, at the requesting institution's wish. Its members may withdraw; a decided request answers " +
 			"409."}, h.withdrawShareRequest)
+	huma.Register(api, huma.Operation{OperationID: "request-share-request-info", Method: http.MethodPost, Path: "/share-requests/{id}/request-info", Tags: tags, Security: secure,
+		Summary: "Ask the requester for more material (whoever may decide the request now)",
+		Description: "Asks the requesting institution for more material. The request waits for its answer with the review deadline paused, and " +
+			"expires when no answer comes within 10 working days. Whoever may decide the request's current step may ask; others get 403, a " +
+			"request not under review 409."}, h.requestShareRequestInfo)
+	huma.Register(api, huma.Operation{OperationID: "answer-share-request", Method: http.MethodPost, Path: "/share-requests/{id}/answer", Tags: tags, Security: secure,
+		Summary: "Answer a request for more material (the requesting institution's members)",
+		Description: "Gives the requesting institution's answer; the request returns to its reviewers with its deadline moved on by the working days it " +
+			"waited. A request that does not wait for an answer answers 409."}, h.answerShareRequest)
 }
 
 func (h *handlers) createShareRequest(ctx context.Context, in *createShareRequestIn) (*shareRequestOut, error) {
-	r, err := h.acc.Sharing.Create(ctx, identity.FromContext(ctx), in.Body)
-	if err != nil {
-		return nil, h.fail(ctx, err)
-	}
-	return &shareRequestOut{Body: r}, nil
+	return h.shareRequest(ctx)(h.acc.Sharing.Create(ctx, identity.FromContext(ctx), in.Body))
 }
 
 func (h *handlers) listShareRequests(ctx context.Context, in *listWorkflowIn) (*List[sharing.Request], error) {
@@ -83,27 +95,33 @@ func (h *handlers) listShareRequests(ctx context.Context, in *listWorkflowIn) (*
 }
 
 func (h *handlers) getShareRequest(ctx context.Context, in *workflowIDIn) (*shareRequestOut, error) {
-	r, err := h.acc.Sharing.Get(ctx, identity.FromContext(ctx), in.ID)
-	if err != nil {
-		return nil, h.fail(ctx, err)
-	}
-	return &shareRequestOut{Body: r}, nil
+	return h.shareRequest(ctx)(h.acc.Sharing.Get(ctx, identity.FromContext(ctx), in.ID))
 }
 
 func (h *handlers) reviewShareRequest(ctx context.Context, in *reviewWorkflowIn) (*shareRequestOut, error) {
-	r, err := h.acc.Sharing.Review(ctx, identity.FromContext(ctx), in.ID, in.Body.Decision, in.Body.Comment)
-	if err != nil {
-		return nil, h.fail(ctx, err)
+	return h.shareRequest(ctx)(h.acc.Sharing.Review(ctx, identity.FromContext(ctx), in.ID, in.Body.Decision, in.Body.Comment))
+}
+
+func (h *handlers) requestShareRequestInfo(ctx context.Context, in *caseTextIn) (*shareRequestOut, error) {
+	return h.shareRequest(ctx)(h.acc.Sharing.RequestInfo(ctx, identity.FromContext(ctx), in.ID, in.Body.Text))
+}
+
+func (h *handlers) answerShareRequest(ctx context.Context, in *caseTextIn) (*shareRequestOut, error) {
+	return h.shareRequest(ctx)(h.acc.Sharing.Answer(ctx, identity.FromContext(ctx), in.ID, in.Body.Text))
+}
+
+// shareRequest answers with r, or with err as a problem.
+func (h *handlers) shareRequest(ctx context.Context) func(r sharing.Request, err error) (*shareRequestOut, error) {
+	return func(r sharing.Request, err error) (*shareRequestOut, error) {
+		if err != nil {
+			return nil, h.fail(ctx, err)
+		}
+		return &shareRequestOut{Body: r}, nil
 	}
-	return &shareRequestOut{Body: r}, nil
 }
 
 func (h *handlers) withdrawShareRequest(ctx context.Context, in *workflowIDIn) (*shareRequestOut, error) {
-	r, err := h.acc.Sharing.Withdraw(ctx, identity.FromContext(ctx), in.ID)
-	if err != nil {
-		return nil, h.fail(ctx, err)
-	}
-	return &shareRequestOut{Body: r}, nil
+	return h.shareRequest(ctx)(h.acc.Sharing.Withdraw(ctx, identity.FromContext(ctx), in.ID))
 }
 
 type applicationOut struct{ Body opening.Application }
@@ -134,15 +152,20 @@ func (h *handlers) openingRoutes(api huma.API) {
 	huma.Register(api, huma.Operation{OperationID: "withdraw-open-application", Method: http.MethodPost, Path: "/open-applications/{id}/withdraw", Tags: tags, Security: secure,
 		Summary:     "Withdraw your application while it is under review",
 		Description: "Ends an application while it is under review, at the applicant's wish; a decided application answers 409."}, h.withdrawApplication)
+	huma.Register(api, huma.Operation{OperationID: "request-open-application-info", Method: http.MethodPost, Path: "/open-applications/{id}/request-info", Tags: tags, Security: secure,
+		Summary: "Ask the applicant for more material (whoever may decide the application now)",
+		Description: "Asks the applicant for more material. The application waits for the answer with the review deadline paused, and expires when " +
+			"no answer comes within 10 working days. Whoever may decide the application's current step may ask; others get 403, an " +
+			"application not under review 409."}, h.requestApplicationInfo)
+	huma.Register(api, huma.Operation{OperationID: "answer-open-application", Method: http.MethodPost, Path: "/open-applications/{id}/answer", Tags: tags, Security: secure,
+		Summary: "Answer a request for more material (the applicant)",
+		Description: "Gives the applicant's answer; the application returns to its reviewers with its deadline moved on by the working days it " +
+			"waited. An application that does not wait for an answer answers 409."}, h.answerApplication)
 	h.openListRoutes(api)
 }
 
 func (h *handlers) createApplication(ctx context.Context, in *createApplicationIn) (*applicationOut, error) {
-	a, err := h.acc.Opening.Apply(ctx, identity.FromContext(ctx), in.Body)
-	if err != nil {
-		return nil, h.fail(ctx, err)
-	}
-	return &applicationOut{Body: a}, nil
+	return h.application(ctx)(h.acc.Opening.Apply(ctx, identity.FromContext(ctx), in.Body))
 }
 
 func (h *handlers) listApplications(ctx context.Context, in *listWorkflowIn) (*List[opening.Application], error) {
@@ -156,27 +179,33 @@ func (h *handlers) listApplications(ctx context.Context, in *listWorkflowIn) (*L
 }
 
 func (h *handlers) getApplication(ctx context.Context, in *workflowIDIn) (*applicationOut, error) {
-	a, err := h.acc.Opening.Application(ctx, identity.FromContext(ctx), in.ID)
-	if err != nil {
-		return nil, h.fail(ctx, err)
-	}
-	return &applicationOut{Body: a}, nil
+	return h.application(ctx)(h.acc.Opening.Application(ctx, identity.FromContext(ctx), in.ID))
 }
 
 func (h *handlers) reviewApplication(ctx context.Context, in *reviewWorkflowIn) (*applicationOut, error) {
-	a, err := h.acc.Opening.Review(ctx, identity.FromContext(ctx), in.ID, in.Body.Decision, in.Body.Comment)
-	if err != nil {
-		return nil, h.fail(ctx, err)
+	return h.application(ctx)(h.acc.Opening.Review(ctx, identity.FromContext(ctx), in.ID, in.Body.Decision, in.Body.Comment))
+}
+
+func (h *handlers) requestApplicationInfo(ctx context.Context, in *caseTextIn) (*applicationOut, error) {
+	return h.application(ctx)(h.acc.Opening.RequestInfo(ctx, identity.FromContext(ctx), in.ID, in.Body.Text))
+}
+
+func (h *handlers) answerApplication(ctx context.Context, in *caseTextIn) (*applicationOut, error) {
+	return h.application(ctx)(h.acc.Opening.Answer(ctx, identity.FromContext(ctx), in.ID, in.Body.Text))
+}
+
+// application answers with a, or with err as a problem.
+func (h *handlers) application(ctx context.Context) func(a opening.Application, err error) (*applicationOut, error) {
+	return func(a opening.Application, err error) (*applicationOut, error) {
+		if err != nil {
+			return nil, h.fail(ctx, err)
+		}
+		return &applicationOut{Body: a}, nil
 	}
-	return &applicationOut{Body: a}, nil
 }
 
 func (h *handlers) withdrawApplication(ctx context.Context, in *workflowIDIn) (*applicationOut, error) {
-	a, err := h.acc.Opening.Withdraw(ctx, identity.FromContext(ctx), in.ID)
-	if err != nil {
-		return nil, h.fail(ctx, err)
-	}
-	return &applicationOut{Body: a}, nil
+	return h.application(ctx)(h.acc.Opening.Withdraw(ctx, identity.FromContext(ctx), in.ID))
 }
 
 type openListOut struct{ Body opening.OpenList }

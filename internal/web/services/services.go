@@ -16,6 +16,7 @@ import (
 	"dataport/internal/ledger"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
+	"dataport/internal/review"
 	"dataport/internal/search"
 	"dataport/internal/sharing"
 )
@@ -43,6 +44,8 @@ type Services struct {
 	Sharing *sharing.Service
 	Opening *opening.Service
 	Notify  *notify.Service
+	// Review is every kind of review case: what waits for a person.
+	Review *review.Service
 
 	// Datastore loads and serves resource rows (rows API, datastore_search,
 	// the UI's data pages).
