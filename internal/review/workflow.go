@@ -329,12 +329,13 @@ func (c Case) mayAnswer(p identity.Principal) error {
 	return nil
 }
 
-// checkText checks a question or an answer: required, at most 2000 characters.
+// checkText checks a question or an answer (the field "text"): required,
+// at most 2000 characters.
 func checkText(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	var errs validate.Errors
-	errs.Required("comment", s)
-	errs.MaxLen("comment", s, 2000)
+	errs.Required("text", s)
+	errs.MaxLen("text", s, 2000)
 	return s, errs.Err()
 }
 

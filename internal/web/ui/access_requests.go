@@ -215,8 +215,13 @@ type requestPage struct {
 	Agreement, AgreeHash   string
 	Steps                  []stepRow
 	CanReview, CanWithdraw bool
-	Review                 reviewForm
-	Errors                 formErrors
+	// CanAnswer: the request waits for the viewer's organization to answer
+	// a request for more material, by AnswerDueAt.
+	CanAnswer   bool
+	AnswerDueAt *time.Time
+	Review      reviewForm
+	Text        string // the question or answer being written, shown again with its errors
+	Errors      formErrors
 }
 
 // requestPath is the address of the request (or application) id of kind.

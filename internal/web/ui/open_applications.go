@@ -64,7 +64,8 @@ func (s *server) loadApplication(r *http.Request, p identity.Principal) (request
 		Requester: n.org(a.ApplicantOrgID), Provider: n.org(a.ProviderOrgID), Purpose: a.Purpose, Basis: a.Scenario,
 		Measures: a.SecurityMeasures, Fields: a.Fields, DurationDays: a.DurationDays, DueAt: a.DueAt, EscalatedAt: a.EscalatedAt,
 		Overdue: a.Overdue(time.Now()), NeedsOperator: true, GrantID: a.GrantID, Reason: a.Reason, Agreement: a.Agreement,
-		AgreeHash: a.AgreementHash, CanWithdraw: a.CanWithdraw(p), CanReview: a.CanReview(p)}
+		AgreeHash: a.AgreementHash, CanWithdraw: a.CanWithdraw(p), CanReview: a.CanReview(p),
+		CanAnswer: a.CanAnswer(p), AnswerDueAt: a.AnswerDueAt}
 	page.Steps, err = s.stepRows(r.Context(), a.Steps)
 	return page, err
 }

@@ -63,7 +63,8 @@ func (s *server) loadShareRequest(r *http.Request, p identity.Principal) (reques
 		Requester: n.org(req.RequesterOrgID), Provider: n.org(req.ProviderOrgID), Purpose: req.Purpose, Basis: req.LegalBasis,
 		Fields: req.Fields, DurationDays: req.DurationDays, DueAt: req.DueAt, EscalatedAt: req.EscalatedAt, Overdue: req.Overdue(time.Now()),
 		NeedsOperator: req.NeedsOperator, GrantID: req.GrantID, Reason: req.Reason,
-		CanWithdraw: req.CanWithdraw(p), CanReview: req.CanReview(p)}
+		CanWithdraw: req.CanWithdraw(p), CanReview: req.CanReview(p),
+		CanAnswer: req.CanAnswer(p), AnswerDueAt: req.AnswerDueAt}
 	page.Steps, err = s.stepRows(r.Context(), req.Steps)
 	return page, err
 }
