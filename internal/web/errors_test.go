@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"dataport/internal/access"
 	"dataport/internal/access/accesstest"
@@ -109,5 +110,55 @@ func TestSurfacesAgreeOnNotFound(t *testing.T) {
 		if strings.HasPrefix(path, "/api/3/") && !strings.Contains(rec.Body.String(), `"Not Found Error"`) {
 			t.Errorf("%s: %s, want a Not Found Error", path, rec.Body)
 		}
+	}
+}
+
+// TestFieldProblemsCarryCodes: a refused write names each problem's stable
+// code and arguments beside its English message, on the native API (422)
+// and on the CKAN API (409 Validation Error, "__codes").
+func TestFieldProblemsCarryCodes(t *testing.T) {
+	h, w := limitedSite(t)
+	token, _, err := w.IDs.CreateToken(context.Background(), w.ProviderEditor, w.ProviderEditor.UserID, "errors", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"organization_id": "` + w.Provider.ID + `", "title_zh": "", "level": 9}`
+	req := httptest.NewRequest(http.MethodPost, api.Prefix+"/resources", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("create: %d %s, want 422", rec.Code, rec.Body)
+	}
+	var problem struct {
+		Errors []struct {
+			Location, Message, Code string
+			Args                    []any
+		}
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &problem); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range problem.Errors {
+		got[e.Location] = e.Code + " " + e.Message
+		if e.Location == "body.level" && (len(e.Args) != 2 || e.Args[0] != 1.0 || e.Args[1] != 4.0) {
+			t.Errorf("level args = %v, want [1 4]", e.Args)
+		}
+	}
+	for loc, want := range map[string]string{"body.title_zh": "required is required", "body.level": "range must be between 1 and 4"} {
+		if got[loc] != want {
+			t.Errorf("%s = %q, want %q (all: %v)", loc, got[loc], want, got)
+		}
+	}
+
+	req = httptest.NewRequest(http.MethodPost, "/api/3/action/package_create", strings.NewReader(`{"name": "x", "owner_org": "`+w.Provider.ID+`"}`))
+	req.Header.Set("Authorization", token)
+	req.Header.Set("Content-Type", "application/json")
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), `"__codes"`) || !strings.Contains(rec.Body.String(), `"code":"required"`) {
+		t.Errorf("CKAN package_create: %d %s, want 409 with __codes", rec.Code, rec.Body)
 	}
 }

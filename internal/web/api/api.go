@@ -49,10 +49,12 @@ func New(cfg Config) http.Handler {
 	}
 	hc.Info.Contact = &huma.Contact{Name: "The platform operator (平台运营方) of this deployment"}
 	hc.Tags = tags
-	api := newGroup(humago.NewWithPrefix(mux, Prefix, hc))
+	base := humago.NewWithPrefix(mux, Prefix, hc)
+	api := newGroup(base)
 	h := &handlers{id: cfg.Identity, cat: cfg.Catalog, ledger: cfg.Ledger, acc: cfg.Services, log: cfg.Log, ds: cfg.Datastore,
 		harvest: cfg.Harvest}
 	h.routes(api)
+	documentFieldProblems(base.OpenAPI())
 	if cfg.Datastore != nil {
 		documentUpload(api) // served by UploadHandler, mounted beside this handler
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"reflect"
 
 	"dataport/internal/validate"
 	"dataport/internal/web/problem"
@@ -49,4 +50,22 @@ func fieldProblems(errs validate.Errors) *validationProblem {
 		p.Errors = append(p.Errors, fieldProblem{Message: more})
 	}
 	return p
+}
+
+// documentFieldProblems describes every operation's 422 answer as a
+// validationProblem, whose entries carry code and args beside huma's fields.
+func documentFieldProblems(doc *huma.OpenAPI) {
+	schema := doc.Components.Schemas.Schema(reflect.TypeFor[validationProblem](), true, "ValidationProblem")
+	for _, item := range doc.Paths {
+		for _, op := range []*huma.Operation{item.Get, item.Put, item.Post, item.Delete, item.Patch} {
+			if op == nil {
+				continue
+			}
+			if r := op.Responses["422"]; r != nil {
+				for _, mt := range r.Content {
+					mt.Schema = schema
+				}
+			}
+		}
+	}
 }
