@@ -7,8 +7,7 @@ import (
 
 // Tracker records the decisions made while serving one request, so that
 // the web layer can prove a data-serving handler asked before it served
-// (and turn a rate-limited denial into 429 with Retry-After whatever the
-// handler did with the error).
+// (and answer with the denial whatever the handler did with the error).
 type Tracker struct {
 	parent    *Tracker // the tracker of an enclosing scope, told too
 	mu        sync.Mutex
