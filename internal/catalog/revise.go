@@ -37,18 +37,6 @@ func (s *Service) Revise(ctx context.Context, actor identity.Principal, id strin
 		if err := Check(actor, *r, ActionRevise); err != nil {
 			return err
 		}
-		if err := in.Validate(); err != nil {
-			return err
-		}
-		if in.Subject != r.Subject {
-			return validate.Errors{{Field: "subject", Value: in.Subject, Message: "cannot change after creation: it is part of the catalog code " + r.Code, Code: "subject_fixed", Args: []any{r.Code}}}
-		}
-		updated := *r
-		updated.Input = in
-		if len(Diff(*r, updated)) == 0 {
-			return errNoChange
-		}
-		r.Input = in
-		return nil
+		return replaceInput(r, in)
 	})
 }

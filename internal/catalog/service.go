@@ -77,20 +77,27 @@ func (s *Service) Update(ctx context.Context, actor identity.Principal, id strin
 		if err := Check(actor, *r, ActionEdit); err != nil {
 			return err
 		}
-		if err := in.Validate(); err != nil {
-			return err
-		}
-		if in.Subject != r.Subject {
-			return validate.Errors{{Field: "subject", Value: in.Subject, Message: "cannot change after creation: it is part of the catalog code " + r.Code, Code: "subject_fixed", Args: []any{r.Code}}}
-		}
-		updated := *r
-		updated.Input = in
-		if len(Diff(*r, updated)) == 0 {
-			return errNoChange
-		}
-		r.Input = in
-		return nil
+		return replaceInput(r, in)
 	})
+}
+
+// replaceInput puts in in place of r's institution-written part, once it
+// is valid and keeps r's subject (part of its catalog code); errNoChange
+// when in changes nothing.
+func replaceInput(r *Resource, in Input) error {
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	if in.Subject != r.Subject {
+		return validate.Errors{{Field: "subject", Value: in.Subject, Message: "cannot change after creation: it is part of the catalog code " + r.Code, Code: "subject_fixed", Args: []any{r.Code}}}
+	}
+	updated := *r
+	updated.Input = in
+	if len(Diff(*r, updated)) == 0 {
+		return errNoChange
+	}
+	r.Input = in
+	return nil
 }
 
 // errNoChange tells change that fn left the resource as it was: nothing is
