@@ -106,10 +106,10 @@ func seedApplications(ctx context.Context, s AccessServices, people map[string]i
 				if err != nil {
 					return err
 				}
-				if _, err := s.Opening.Review(ctx, p, a.ID, review.Approve, "用途明确，安全措施可行"); err != nil {
+				if _, err := s.Opening.Decide(ctx, p, a.ID, review.Approve, "用途明确，安全措施可行"); err != nil {
 					return fmt.Errorf("demo: provider review: %w", err)
 				}
-				if _, err := s.Opening.Review(ctx, people[operatorName], a.ID, review.Approve, "同意开放"); err != nil {
+				if _, err := s.Opening.Decide(ctx, people[operatorName], a.ID, review.Approve, "同意开放"); err != nil {
 					return fmt.Errorf("demo: operator review: %w", err)
 				}
 				citizen := people["citizen"]

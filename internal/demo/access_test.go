@@ -27,7 +27,7 @@ func TestSeedAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	requests, _ := sh.List(ctx, identity.System, sharing.Filter{})
-	apps, _ := op.Applications(ctx, identity.System, opening.Filter{})
+	apps, _ := op.List(ctx, identity.System, opening.Filter{})
 	grants, _ := acc.Grants(ctx, identity.System, access.GrantFilter{})
 	lists, _ := op.Lists(ctx, identity.Anonymous, thisYear())
 	if len(requests) != 2 || len(apps) != 2 || len(grants) != 2 || len(lists) != 1 {

@@ -62,7 +62,7 @@ type Source struct {
 	NextRunAt      *time.Time `json:"next_run_at"`
 	RunStatus      string     `json:"run_status,omitempty"` // "" never run
 	RunError       string     `json:"run_error,omitempty"`
-	LastReport     *RunReport    `json:"last_report,omitempty"`
+	LastReport     *RunReport `json:"last_report,omitempty"`
 }
 
 // SourceInput is what registers a source.

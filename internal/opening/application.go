@@ -102,13 +102,15 @@ type Config struct {
 
 // Service runs open applications and open lists on one store.
 type Service struct {
-	db           *store.DB
-	cat          *catalog.Service
-	ids          *identity.Service
-	access       *access.Service
-	cfg          Config
-	reviews      *review.Service
-	applications review.Records[Application]
+	db      *store.DB
+	cat     *catalog.Service
+	ids     *identity.Service
+	access  *access.Service
+	cfg     Config
+	reviews *review.Service
+	// Records are the open applications and their cases: Get, List,
+	// Decide, Withdraw, RequestInfo, Answer and Tick work on them.
+	review.Records[Application]
 }
 
 // NewService returns the opening workflows, registering open applications
@@ -126,7 +128,7 @@ func NewService(db *store.DB, cat *catalog.Service, ids *identity.Service, acc *
 	s := &Service{db: db, cat: cat, ids: ids, access: acc, cfg: cfg, reviews: cfg.Review}
 	kind := review.AccessReview(review.Kind{Name: Kind, Title: "application", Noun: "application", Article: "an", Link: "/applications/",
 		Payload: s.payload, Decided: s.decided}, "open", cfg.ReviewDays, cfg.ReviewDays)
-	s.applications = review.Records[Application]{Workflow: cfg.Review.Register(kind), Select: `SELECT ` + applicationColumns + ` FROM open_applications`,
+	s.Records = review.Records[Application]{Workflow: cfg.Review.Register(kind), Select: `SELECT ` + applicationColumns + ` FROM open_applications`,
 		Scan: scanApplication, Attach: withCase}
 	return s
 }
@@ -206,21 +208,14 @@ func (s *Service) Apply(ctx context.Context, actor identity.Principal, in Applic
 		if err := insertApplication(ctx, tx, a); err != nil {
 			return err
 		}
-		_, err := s.applications.File(ctx, tx, actor, review.Filing{ID: a.ID, FilerOrgID: org.ID,
+		_, err := s.Records.File(ctx, tx, actor, review.Filing{ID: a.ID, FilerOrgID: org.ID,
 			Subject: review.Subject{Kind: "resource", ID: res.ID, OrgID: res.OrganizationID}})
 		return err
 	})
 	if err != nil {
 		return Application{}, err
 	}
-	return s.Application(ctx, actor, a.ID)
-}
-
-// Review records the provider's, then the operator's, verdict. Rejecting
-// needs a comment. The operator's approval writes the agreement and the
-// grant; the applicant never decides their own application.
-func (s *Service) Review(ctx context.Context, actor identity.Principal, id string, d review.Decision, comment string) (Application, error) {
-	return s.applications.Decide(ctx, actor, id, d, comment)
+	return s.Get(ctx, actor, a.ID)
 }
 
 // decided is the decision handler: a granted application gets its
@@ -229,7 +224,7 @@ func (s *Service) decided(ctx context.Context, tx *store.Tx, actor identity.Prin
 	if c.Status != StatusGranted {
 		return nil
 	}
-	a, err := s.applications.Record(ctx, tx, c.ID)
+	a, err := s.Records.Record(ctx, tx, c.ID)
 	if err != nil {
 		return err
 	}
@@ -275,7 +270,7 @@ func (s *Service) decided(ctx context.Context, tx *store.Tx, actor identity.Prin
 // payload is the payload of an application's events: identifiers and
 // hashes; the agreement's hash seals it in the ledger.
 func (s *Service) payload(ctx context.Context, q store.Querier, c review.Case) (map[string]any, error) {
-	a, err := s.applications.Record(ctx, q, c.ID)
+	a, err := s.Records.Record(ctx, q, c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -320,35 +315,11 @@ func usccClause(o identity.Organization) string {
 
 var beijing = workday.Beijing
 
-// Withdraw ends an application still under review, at the applicant's wish.
-func (s *Service) Withdraw(ctx context.Context, actor identity.Principal, id string) (Application, error) {
-	return s.applications.Withdraw(ctx, actor, id)
-}
-
-// Escalate applies what is due at now to open applications (see
-// review.Service.Tick) and returns how many it escalated: those under
-// review past their deadline, once each, telling the operators.
-func (s *Service) Escalate(ctx context.Context, now time.Time) (int, error) {
-	t, err := s.reviews.Tick(ctx, now, Kind)
-	return t.Escalated, err
-}
-
-// Application returns one application with its history, if actor may see
-// it (the applicant, the provider and platform staff).
-func (s *Service) Application(ctx context.Context, actor identity.Principal, id string) (Application, error) {
-	return s.applications.Get(ctx, actor, id)
-}
-
-// Filter selects applications for Applications: Side "sent" (the
-// caller's applications), "received" (for their institutions' data),
-// "queue" (waiting for their review) or "" (both); a status; a limit.
-// Applications sets its Kind.
+// Filter selects applications for List: Side "sent" (the caller's
+// applications), "received" (for their institutions' data), "queue"
+// (waiting for their review) or "" (both); a status; a limit. List sets
+// its Kind.
 type Filter = review.Filter
-
-// Applications lists the applications actor may see that match f.
-func (s *Service) Applications(ctx context.Context, actor identity.Principal, f Filter) ([]Application, error) {
-	return s.applications.List(ctx, actor, f)
-}
 
 const applicationColumns = `id, resource_id, provider_org_id, applicant_kind, applicant_org_id, purpose, scenario, security_measures, fields,
 	duration_days, grant_id, agreement, agreement_hash`

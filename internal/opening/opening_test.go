@@ -58,16 +58,16 @@ func TestConditionalOpenApplicationFromApplyToRevocation(t *testing.T) {
 		if d := read(); d.Allow {
 			t.Fatal("readable before review")
 		}
-		if _, err := f.svc.Review(ctx, f.w.Operator, a.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
+		if _, err := f.svc.Decide(ctx, f.w.Operator, a.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
 			t.Errorf("operator reviewed before the provider: %v", err)
 		}
-		if a, err = f.svc.Review(ctx, f.w.ProviderAdmin, a.ID, review.Approve, "用途明确"); err != nil || a.Status != opening.StatusOperatorReview {
+		if a, err = f.svc.Decide(ctx, f.w.ProviderAdmin, a.ID, review.Approve, "用途明确"); err != nil || a.Status != opening.StatusOperatorReview {
 			t.Fatalf("provider approval: %+v %v", a, err)
 		}
 		if d := read(); d.Allow {
 			t.Fatal("readable before the operator approved")
 		}
-		if a, err = f.svc.Review(ctx, f.w.Operator, a.ID, review.Approve, "同意"); err != nil || a.Status != opening.StatusGranted {
+		if a, err = f.svc.Decide(ctx, f.w.Operator, a.ID, review.Approve, "同意"); err != nil || a.Status != opening.StatusGranted {
 			t.Fatalf("operator approval: %+v %v", a, err)
 		}
 		if a.AgreementHash == "" || !strings.Contains(a.Agreement, f.w.Conditional.Code) || !strings.Contains(a.Agreement, f.w.Company.USCC) {
@@ -121,11 +121,11 @@ func TestWhoMayApplyForWhat(t *testing.T) {
 				t.Errorf("%s: %v, want a problem with %s", name, err, test.field)
 			}
 		}
-		if _, err := f.svc.Application(ctx, f.w.CompanyAdmin, person.ID); !errors.Is(err, store.ErrNotFound) {
+		if _, err := f.svc.Get(ctx, f.w.CompanyAdmin, person.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("another applicant sees the application: %v", err)
 		}
-		sent, _ := f.svc.Applications(ctx, f.w.Citizen, opening.Filter{Side: "sent"})
-		queue, _ := f.svc.Applications(ctx, f.w.ProviderAdmin, opening.Filter{Side: "queue"})
+		sent, _ := f.svc.List(ctx, f.w.Citizen, opening.Filter{Side: "sent"})
+		queue, _ := f.svc.List(ctx, f.w.ProviderAdmin, opening.Filter{Side: "queue"})
 		if len(sent) != 1 || len(queue) != 1 {
 			t.Errorf("sent %d, provider's queue %d", len(sent), len(queue))
 		}
@@ -208,17 +208,17 @@ func TestTheApplicantNeverDecides(t *testing.T) {
 		if a.CanReview(both) {
 			t.Error("CanReview offers the applicant the decision on their own application")
 		}
-		if queue, _ := f.svc.Applications(ctx, both, opening.Filter{Side: "queue"}); len(queue) != 0 {
+		if queue, _ := f.svc.List(ctx, both, opening.Filter{Side: "queue"}); len(queue) != 0 {
 			t.Errorf("the applicant's review queue holds their own application: %+v", queue)
 		}
-		_, err = f.svc.Review(ctx, both, a.ID, review.Approve, "自己批准")
+		_, err = f.svc.Decide(ctx, both, a.ID, review.Approve, "自己批准")
 		if !errors.Is(err, identity.ErrForbidden) || !strings.Contains(err.Error(), "separation of duties") {
 			t.Fatalf("the applicant decided their own application: %v", err)
 		}
-		if got, _ := f.svc.Application(ctx, both, a.ID); got.Status != opening.StatusProviderReview || len(got.Steps) != 1 {
+		if got, _ := f.svc.Get(ctx, both, a.ID); got.Status != opening.StatusProviderReview || len(got.Steps) != 1 {
 			t.Fatalf("the refused decision changed the application: %+v", got)
 		}
-		if a, err = f.svc.Review(ctx, f.w.ProviderAdmin, a.ID, review.Approve, "同意"); err != nil || a.Status != opening.StatusOperatorReview {
+		if a, err = f.svc.Decide(ctx, f.w.ProviderAdmin, a.ID, review.Approve, "同意"); err != nil || a.Status != opening.StatusOperatorReview {
 			t.Fatalf("another admin's approval: %+v %v", a, err)
 		}
 	})

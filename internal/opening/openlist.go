@@ -133,12 +133,12 @@ func (s *Service) SaveList(ctx context.Context, actor identity.Principal, orgID 
 	if err != nil {
 		return OpenList{}, err
 	}
-	return s.List(ctx, actor, id)
+	return s.OpenList(ctx, actor, id)
 }
 
 // AddItem adds a planned item to a draft list.
 func (s *Service) AddItem(ctx context.Context, actor identity.Principal, listID string, in ItemInput) (OpenList, error) {
-	l, err := s.List(ctx, actor, listID)
+	l, err := s.OpenList(ctx, actor, listID)
 	if err != nil {
 		return l, err
 	}
@@ -165,7 +165,7 @@ func (s *Service) AddItem(ctx context.Context, actor identity.Principal, listID 
 	if err != nil {
 		return l, err
 	}
-	return s.List(ctx, actor, listID)
+	return s.OpenList(ctx, actor, listID)
 }
 
 // checkItem validates an item and fills its title from its resource.
@@ -194,7 +194,7 @@ func (s *Service) checkItem(ctx context.Context, actor identity.Principal, l Ope
 // LinkItem links an item to the catalog resource that fulfils it; allowed on
 // published lists too, since it records progress rather than changing the plan.
 func (s *Service) LinkItem(ctx context.Context, actor identity.Principal, listID, itemID, resourceID string) (OpenList, error) {
-	l, err := s.List(ctx, actor, listID)
+	l, err := s.OpenList(ctx, actor, listID)
 	if err != nil {
 		return l, err
 	}
@@ -218,12 +218,12 @@ func (s *Service) LinkItem(ctx context.Context, actor identity.Principal, listID
 	if err != nil {
 		return l, err
 	}
-	return s.List(ctx, actor, listID)
+	return s.OpenList(ctx, actor, listID)
 }
 
 // Publish makes a draft list public.
 func (s *Service) Publish(ctx context.Context, actor identity.Principal, listID string) (OpenList, error) {
-	l, err := s.List(ctx, actor, listID)
+	l, err := s.OpenList(ctx, actor, listID)
 	if err != nil {
 		return l, err
 	}
@@ -247,7 +247,7 @@ func (s *Service) Publish(ctx context.Context, actor identity.Principal, listID 
 	if err != nil {
 		return l, err
 	}
-	return s.List(ctx, actor, listID)
+	return s.OpenList(ctx, actor, listID)
 }
 
 // canSeeList: published lists are public; drafts are seen by their institution and platform staff.
@@ -255,8 +255,8 @@ func canSeeList(actor identity.Principal, l OpenList) bool {
 	return l.Status == ListPublished || actor.RoleIn(l.OrganizationID) != "" || actor.IsPlatformStaff()
 }
 
-// List returns one open list with its items' states, if actor may see it.
-func (s *Service) List(ctx context.Context, actor identity.Principal, id string) (OpenList, error) {
+// OpenList returns one open list with its items' states, if actor may see it.
+func (s *Service) OpenList(ctx context.Context, actor identity.Principal, id string) (OpenList, error) {
 	lists, err := s.queryLists(ctx, ` WHERE l.id = $1`, id)
 	if err != nil {
 		return OpenList{}, err

@@ -87,6 +87,12 @@ func (r Records[T]) List(ctx context.Context, p identity.Principal, f Filter) ([
 	return r.withCases(ctx, cases)
 }
 
+// Tick applies what is due at now to the kind's cases — reminders,
+// escalations, expiries (see Service.Tick) — and counts them.
+func (r Records[T]) Tick(ctx context.Context, now time.Time) (Tally, error) {
+	return r.Workflow.s.Tick(ctx, now, r.Workflow.k.Name)
+}
+
 // Decide records p's verdict on case id in a transaction of its own (see
 // Workflow.Decide) and returns the record as p now sees it.
 func (r Records[T]) Decide(ctx context.Context, p identity.Principal, id string, d Decision, comment string) (T, error) {

@@ -212,7 +212,7 @@ func TestUpgradeFromB162710(t *testing.T) {
 				checkHistory(t, r.Steps, old.steps, o.now)
 			}
 			for _, old := range o.applicationRows() {
-				a, err := op.Application(ctx, company, old.id)
+				a, err := op.Get(ctx, company, old.id)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -224,7 +224,7 @@ func TestUpgradeFromB162710(t *testing.T) {
 			}
 			queue, _ := sh.List(ctx, provider, sharing.Filter{Side: "queue"})
 			opQueue, _ := sh.List(ctx, operator, sharing.Filter{Side: "queue"})
-			apps, _ := op.Applications(ctx, provider, opening.Filter{Side: "queue"})
+			apps, _ := op.List(ctx, provider, opening.Filter{Side: "queue"})
 			if got := requestIDs(queue); !slices.Equal(got, []string{overdueShare, pendingShare}) {
 				t.Errorf("provider's queue = %v", got)
 			}
@@ -236,19 +236,19 @@ func TestUpgradeFromB162710(t *testing.T) {
 			}
 
 			// The old cases go on through the workflow.
-			if n, err := sh.Escalate(ctx, time.Now()); err != nil || n != 1 {
-				t.Errorf("escalated %d, %v; want the overdue request", n, err)
+			if tl, err := sh.Tick(ctx, time.Now()); err != nil || tl.Escalated != 1 {
+				t.Errorf("escalated %+v, %v; want the overdue request", tl, err)
 			}
-			if r, err := sh.Review(ctx, provider, pendingShare, review.Approve, "同意"); err != nil || r.Status != sharing.StatusGranted || r.GrantID == "" {
+			if r, err := sh.Decide(ctx, provider, pendingShare, review.Approve, "同意"); err != nil || r.Status != sharing.StatusGranted || r.GrantID == "" {
 				t.Errorf("approving an old pending request: %+v %v", r, err)
 			}
-			if r, err := sh.Review(ctx, operator, operatorShare, review.Approve, "同意"); err != nil || r.Status != sharing.StatusGranted {
+			if r, err := sh.Decide(ctx, operator, operatorShare, review.Approve, "同意"); err != nil || r.Status != sharing.StatusGranted {
 				t.Errorf("the operator's approval of an old request: %+v %v", r, err)
 			}
-			if r, err := sh.Review(ctx, operator, overdueShare, review.Reject, "逾期退回"); err != nil || r.Status != sharing.StatusRejected {
+			if r, err := sh.Decide(ctx, operator, overdueShare, review.Reject, "逾期退回"); err != nil || r.Status != sharing.StatusRejected {
 				t.Errorf("the operator's decision on an escalated old request: %+v %v", r, err)
 			}
-			if a, err := op.Review(ctx, provider, pendingApp, review.Approve, "用途明确"); err != nil || a.Status != opening.StatusOperatorReview {
+			if a, err := op.Decide(ctx, provider, pendingApp, review.Approve, "用途明确"); err != nil || a.Status != opening.StatusOperatorReview {
 				t.Errorf("approving an old application: %+v %v", a, err)
 			}
 			r, _ := sh.Get(ctx, requester, pendingShare)
@@ -262,7 +262,7 @@ func TestUpgradeFromB162710(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := p.Down(ctx); err != nil {
+			if _, err := p.DownTo(ctx, 8); err != nil { // before 0009, which moved them onto review cases
 				t.Fatal(err)
 			}
 			var status string

@@ -62,7 +62,7 @@ func TestProviderAsksForMoreMaterial(t *testing.T) {
 		if !has(kinds(t, db, f.w.RequesterMember), "share.more_info") {
 			t.Errorf("the requester was not told: %v", kinds(t, db, f.w.RequesterMember))
 		}
-		if _, err := f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, review.Approve, ""); !errors.Is(err, review.ErrState) {
+		if _, err := f.svc.Decide(ctx, f.w.ProviderAdmin, r.ID, review.Approve, ""); !errors.Is(err, review.ErrState) {
 			t.Errorf("approved while waiting for the requester: %v", err)
 		}
 		if _, err := f.svc.Answer(ctx, f.w.ProviderAdmin, r.ID, "代为回答"); !errors.Is(err, identity.ErrForbidden) {
@@ -78,7 +78,7 @@ func TestProviderAsksForMoreMaterial(t *testing.T) {
 		if !has(kinds(t, db, f.w.ProviderAdmin), "share.answered") {
 			t.Errorf("the provider was not told of the answer: %v", kinds(t, db, f.w.ProviderAdmin))
 		}
-		r, err = f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, review.Approve, "同意")
+		r, err = f.svc.Decide(ctx, f.w.ProviderAdmin, r.ID, review.Approve, "同意")
 		if err != nil || r.Status != sharing.StatusGranted {
 			t.Fatalf("approve after the answer: %+v, %v", r, err)
 		}
@@ -102,8 +102,8 @@ func TestUnansweredRequestExpiresAndRemindersGoOut(t *testing.T) {
 		// A day before the deadline the provider's admins are reminded, once.
 		before := r.DueAt.Add(-time.Hour)
 		for range 2 {
-			if n, err := f.svc.Escalate(ctx, before); err != nil || n != 0 {
-				t.Fatalf("tick before the deadline: %d, %v", n, err)
+			if tl, err := f.svc.Tick(ctx, before); err != nil || tl.Escalated != 0 {
+				t.Fatalf("tick before the deadline: %+v, %v", tl, err)
 			}
 		}
 		reminded := 0
@@ -122,10 +122,10 @@ func TestUnansweredRequestExpiresAndRemindersGoOut(t *testing.T) {
 		}
 		// The clock is paused: past the review deadline nothing is escalated,
 		// and past the answer deadline the request expires without a grant.
-		if n, err := f.svc.Escalate(ctx, r.DueAt.Add(24*time.Hour)); err != nil || n != 0 {
-			t.Errorf("escalated while paused: %d, %v", n, err)
+		if tl, err := f.svc.Tick(ctx, r.DueAt.Add(24*time.Hour)); err != nil || tl.Escalated != 0 {
+			t.Errorf("escalated while paused: %+v, %v", tl, err)
 		}
-		if _, err := f.svc.Escalate(ctx, r.AnswerDueAt.Add(time.Hour)); err != nil {
+		if _, err := f.svc.Tick(ctx, r.AnswerDueAt.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		r, err = f.svc.Get(ctx, f.w.RequesterMember, r.ID)

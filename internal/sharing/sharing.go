@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"dataport/internal/access"
 	"dataport/internal/catalog"
@@ -95,11 +94,13 @@ type Config struct {
 
 // Service runs share requests on one store.
 type Service struct {
-	db       *store.DB
-	cat      *catalog.Service
-	access   *access.Service
-	reviews  *review.Service
-	requests review.Records[Request]
+	db      *store.DB
+	cat     *catalog.Service
+	access  *access.Service
+	reviews *review.Service
+	// Records are the share requests and their cases: Get, List, Decide,
+	// Withdraw, RequestInfo, Answer and Tick work on them.
+	review.Records[Request]
 }
 
 // NewService returns the sharing workflow, registering share requests as a
@@ -121,7 +122,7 @@ func NewService(db *store.DB, cat *catalog.Service, acc *access.Service, cfg Con
 	s := &Service{db: db, cat: cat, access: acc, reviews: cfg.Review}
 	kind := review.AccessReview(review.Kind{Name: Kind, Title: "share request", Noun: "request", Article: "a", Link: "/share-requests/",
 		FilerOrgRole: identity.RoleAdmin, Payload: s.payload, Decided: s.decided}, "share", cfg.ReviewDays, cfg.OperatorDays)
-	s.requests = review.Records[Request]{Workflow: cfg.Review.Register(kind), Select: `SELECT ` + requestColumns + ` FROM share_requests`,
+	s.Records = review.Records[Request]{Workflow: cfg.Review.Register(kind), Select: `SELECT ` + requestColumns + ` FROM share_requests`,
 		Scan: scanRequest, Attach: withCase}
 	return s
 }
@@ -182,13 +183,13 @@ func (s *Service) Create(ctx context.Context, actor identity.Principal, in Reque
 		if err := insertRequest(ctx, tx, r); err != nil {
 			return err
 		}
-		_, err := s.requests.File(ctx, tx, actor, filing(r, res))
+		_, err := s.Records.File(ctx, tx, actor, filing(r, res))
 		return err
 	})
 	if err != nil {
 		return Request{}, err
 	}
-	return s.requests.Get(ctx, actor, r.ID)
+	return s.Records.Get(ctx, actor, r.ID)
 }
 
 // filing is how a request for res is reviewed: by the share type, and the
@@ -221,24 +222,13 @@ func requireInstitution(ctx context.Context, tx *store.Tx, orgID string) error {
 	return err
 }
 
-// Review records the provider's or the operator's verdict on a request under
-// review. Rejecting needs a comment. An overdue request may be decided by
-// the operator in the provider's place; the requester never decides it.
-func (s *Service) Review(ctx context.Context, actor identity.Principal, id string, d review.Decision, comment string) (Request, error) {
-	r, err := s.requests.Decide(ctx, actor, id, d, comment)
-	if err != nil {
-		return Request{}, err
-	}
-	return r, nil
-}
-
 // decided is the decision handler: an approved request gets its grant, if
 // the resource is still published.
 func (s *Service) decided(ctx context.Context, tx *store.Tx, actor identity.Principal, c review.Case) error {
 	if c.Status != StatusGranted {
 		return nil
 	}
-	r, err := s.requests.Record(ctx, tx, c.ID)
+	r, err := s.Records.Record(ctx, tx, c.ID)
 	if err != nil {
 		return err
 	}
@@ -262,7 +252,7 @@ func (s *Service) decided(ctx context.Context, tx *store.Tx, actor identity.Prin
 
 // payload is the payload of a request's events: identifiers and hashes.
 func (s *Service) payload(ctx context.Context, q store.Querier, c review.Case) (map[string]any, error) {
-	r, err := s.requests.Record(ctx, q, c.ID)
+	r, err := s.Records.Record(ctx, q, c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -270,36 +260,11 @@ func (s *Service) payload(ctx context.Context, q store.Querier, c review.Case) (
 		"status": c.Status, "grant_id": r.GrantID, "purpose_sha256": store.SHA256Hex(r.Purpose), "legal_basis_sha256": store.SHA256Hex(r.LegalBasis)}, nil
 }
 
-// Withdraw ends a request still under review, at the requester's wish.
-func (s *Service) Withdraw(ctx context.Context, actor identity.Principal, id string) (Request, error) {
-	return s.requests.Withdraw(ctx, actor, id)
-}
-
-// Escalate applies what is due at now to share requests (see
-// review.Service.Tick) and returns how many it escalated: those under
-// review past their deadline, once each, with an event and a notice to
-// the operators and the provider.
-func (s *Service) Escalate(ctx context.Context, now time.Time) (int, error) {
-	t, err := s.reviews.Tick(ctx, now, Kind)
-	return t.Escalated, err
-}
-
-// Get returns one request with its history, if actor may see it (both
-// institutions and platform staff).
-func (s *Service) Get(ctx context.Context, actor identity.Principal, id string) (Request, error) {
-	return s.requests.Get(ctx, actor, id)
-}
-
 // Filter selects requests for List: Side "sent" (requests of the
 // caller's institutions), "received" (requests for their data), "queue"
 // (waiting for the caller's review, oldest deadline first) or "" (sent and
 // received); a status; a limit. List sets its Kind.
 type Filter = review.Filter
-
-// List returns the requests actor may see that match f.
-func (s *Service) List(ctx context.Context, actor identity.Principal, f Filter) ([]Request, error) {
-	return s.requests.List(ctx, actor, f)
-}
 
 const requestColumns = `id, resource_id, provider_org_id, requester_org_id, purpose, legal_basis, fields, duration_days, needs_operator, grant_id`
 

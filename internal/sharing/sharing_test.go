@@ -83,17 +83,17 @@ func TestConditionalShareFromRequestToRevocation(t *testing.T) {
 		if len(queue) != 1 || queue[0].ID != r.ID {
 			t.Fatalf("provider's queue = %+v", queue)
 		}
-		if _, err := f.svc.Review(ctx, f.w.ProviderEditor, r.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
+		if _, err := f.svc.Decide(ctx, f.w.ProviderEditor, r.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
 			t.Errorf("an editor approved: %v", err)
 		}
-		if _, err := f.svc.Review(ctx, f.w.RequesterAdmin, r.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
+		if _, err := f.svc.Decide(ctx, f.w.RequesterAdmin, r.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
 			t.Errorf("the requester approved its own request: %v", err)
 		}
 		var verrs validate.Errors
-		if _, err := f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, review.Reject, " "); !errors.As(err, &verrs) || !verrs.Has("comment") {
+		if _, err := f.svc.Decide(ctx, f.w.ProviderAdmin, r.ID, review.Reject, " "); !errors.As(err, &verrs) || !verrs.Has("comment") {
 			t.Errorf("rejection without a comment: %v", err)
 		}
-		r, err = f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, review.Approve, "同意，限用于溯源分析")
+		r, err = f.svc.Decide(ctx, f.w.ProviderAdmin, r.ID, review.Approve, "同意，限用于溯源分析")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,21 +143,21 @@ func TestImportantDataNeedsTheOperator(t *testing.T) {
 		if !r.NeedsOperator {
 			t.Fatal("important data does not need the operator")
 		}
-		r, err = f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, review.Approve, "")
+		r, err = f.svc.Decide(ctx, f.w.ProviderAdmin, r.ID, review.Approve, "")
 		if err != nil || r.Status != sharing.StatusOperatorReview {
 			t.Fatalf("after the provider's approval: %+v %v", r, err)
 		}
 		if d := f.reads(t, f.w.RequesterMember, f.w.Important.ID); d.Allow {
 			t.Fatal("readable before the operator approved")
 		}
-		if _, err := f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
+		if _, err := f.svc.Decide(ctx, f.w.ProviderAdmin, r.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
 			t.Errorf("the provider approved twice: %v", err)
 		}
 		opQueue, _ := f.svc.List(ctx, f.w.Operator, sharing.Filter{Side: "queue"})
 		if len(opQueue) != 1 {
 			t.Fatalf("operator's queue = %+v", opQueue)
 		}
-		if r, err = f.svc.Review(ctx, f.w.Operator, r.ID, review.Approve, "重要数据，同意共享"); err != nil || r.Status != sharing.StatusGranted {
+		if r, err = f.svc.Decide(ctx, f.w.Operator, r.ID, review.Approve, "重要数据，同意共享"); err != nil || r.Status != sharing.StatusGranted {
 			t.Fatalf("after the operator's approval: %+v %v", r, err)
 		}
 		if d := f.reads(t, f.w.RequesterMember, f.w.Important.ID); !d.Allow {
@@ -215,14 +215,14 @@ func TestOverdueRequestsAreEscalatedOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.Review(ctx, f.w.Operator, r.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
+		if _, err := f.svc.Decide(ctx, f.w.Operator, r.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
 			t.Fatalf("operator decided before the deadline: %v", err)
 		}
 		later := time.Now().AddDate(0, 0, 10)
 		for i, want := range []int{1, 0} {
-			n, err := f.svc.Escalate(ctx, later)
-			if err != nil || n != want {
-				t.Fatalf("escalation %d: %d, %v (want %d)", i+1, n, err, want)
+			tl, err := f.svc.Tick(ctx, later)
+			if err != nil || tl.Escalated != want {
+				t.Fatalf("escalation %d: %+v, %v (want %d)", i+1, tl, err, want)
 			}
 		}
 		got, _ := f.svc.Get(ctx, f.w.Operator, r.ID)
@@ -233,7 +233,7 @@ func TestOverdueRequestsAreEscalatedOnce(t *testing.T) {
 		if len(notes) != 1 || notes[0].Kind != "share.escalated" {
 			t.Errorf("operator's notices = %+v", notes)
 		}
-		if got, err = f.svc.Review(ctx, f.w.Operator, r.ID, review.Reject, "逾期未审核，按规定退回"); err != nil || got.Status != sharing.StatusRejected {
+		if got, err = f.svc.Decide(ctx, f.w.Operator, r.ID, review.Reject, "逾期未审核，按规定退回"); err != nil || got.Status != sharing.StatusRejected {
 			t.Fatalf("operator's decision on the overdue request: %+v %v", got, err)
 		}
 	})
@@ -251,7 +251,7 @@ func TestWithdraw(t *testing.T) {
 		if err != nil || r.Status != sharing.StatusWithdrawn {
 			t.Fatalf("withdraw: %+v %v", r, err)
 		}
-		if _, err := f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, review.Approve, ""); !errors.Is(err, sharing.ErrState) {
+		if _, err := f.svc.Decide(ctx, f.w.ProviderAdmin, r.ID, review.Approve, ""); !errors.Is(err, sharing.ErrState) {
 			t.Errorf("approving a withdrawn request: %v", err)
 		}
 		if _, err := f.svc.Get(ctx, f.w.CompanyAdmin, r.ID); !errors.Is(err, store.ErrNotFound) {
@@ -295,7 +295,7 @@ func TestTheRequesterNeverDecides(t *testing.T) {
 		if queue, _ := f.svc.List(ctx, both, sharing.Filter{Side: "queue"}); len(queue) != 0 {
 			t.Errorf("the requester's review queue holds their own request: %+v", queue)
 		}
-		_, err = f.svc.Review(ctx, both, r.ID, review.Approve, "自己批准")
+		_, err = f.svc.Decide(ctx, both, r.ID, review.Approve, "自己批准")
 		if !errors.Is(err, identity.ErrForbidden) || !strings.Contains(err.Error(), "separation of duties") {
 			t.Fatalf("the requester decided their own request: %v", err)
 		}
@@ -308,7 +308,7 @@ func TestTheRequesterNeverDecides(t *testing.T) {
 		if !r.CanReview(f.w.ProviderAdmin) {
 			t.Error("CanReview refuses the provider's other admin")
 		}
-		if got, err := f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, review.Approve, "同意"); err != nil || got.Status != sharing.StatusGranted {
+		if got, err := f.svc.Decide(ctx, f.w.ProviderAdmin, r.ID, review.Approve, "同意"); err != nil || got.Status != sharing.StatusGranted {
 			t.Fatalf("another admin's approval: %+v %v", got, err)
 		}
 
@@ -321,16 +321,16 @@ func TestTheRequesterNeverDecides(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r, err = f.svc.Review(ctx, f.w.ProviderAdmin, r.ID, review.Approve, ""); err != nil || r.Status != sharing.StatusOperatorReview {
+		if r, err = f.svc.Decide(ctx, f.w.ProviderAdmin, r.ID, review.Approve, ""); err != nil || r.Status != sharing.StatusOperatorReview {
 			t.Fatalf("provider's approval: %+v %v", r, err)
 		}
 		if r.CanReview(f.w.Operator) {
 			t.Error("CanReview offers the operator the decision on their own request")
 		}
-		if _, err := f.svc.Review(ctx, f.w.Operator, r.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
+		if _, err := f.svc.Decide(ctx, f.w.Operator, r.ID, review.Approve, ""); !errors.Is(err, identity.ErrForbidden) {
 			t.Fatalf("the operator decided their own request: %v", err)
 		}
-		if r, err = f.svc.Review(ctx, f.w.Sysadmin, r.ID, review.Approve, ""); err != nil || r.Status != sharing.StatusGranted {
+		if r, err = f.svc.Decide(ctx, f.w.Sysadmin, r.ID, review.Approve, ""); err != nil || r.Status != sharing.StatusGranted {
 			t.Fatalf("another operator's approval: %+v %v", r, err)
 		}
 	})

@@ -8,204 +8,88 @@ import (
 	"dataport/internal/identity"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
-	"dataport/internal/review"
 	"dataport/internal/sharing"
 
 	"github.com/danielgtaylor/huma/v2"
 )
 
-type shareRequestOut struct{ Body sharing.Request }
-
 type createShareRequestIn struct{ Body sharing.RequestInput }
 
-type workflowIDIn struct {
-	ID string `path:"id"`
-}
-
-type listWorkflowIn struct {
-	Side   string `query:"side" enum:"sent,received,queue" doc:"sent: yours; received: for your institutions' data; queue: waiting for your review, oldest deadline first"`
-	Status string `query:"status" enum:"provider_review,operator_review,more_info,granted,rejected,withdrawn,expired"`
-	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"100"`
-}
-
-type caseTextIn struct {
-	ID   string `path:"id"`
-	Body struct {
-		Text string `json:"text" maxLength:"2000" doc:"The question (request-info) or the answer"`
-	}
-}
-
-type reviewWorkflowIn struct {
-	ID   string `path:"id"`
-	Body struct {
-		Decision review.Decision `json:"decision" enum:"approve,reject"`
-		Comment  string          `json:"comment" required:"false" doc:"Required when rejecting"`
-	}
-}
-
 func (h *handlers) sharingRoutes(api huma.API) {
-	tags := []string{tagSharing}
-	secure := []map[string][]string{{"bearer": {}}}
-	huma.Register(api, huma.Operation{OperationID: "create-share-request", Method: http.MethodPost, Path: "/share-requests", Tags: tags, Security: secure,
-		Summary:       "Request another institution's resource (unconditional: granted at once; conditional: reviewed by a deadline; none: refused)",
-		DefaultStatus: http.StatusCreated,
+	huma.Register(api, huma.Operation{OperationID: "create-share-request", Method: http.MethodPost, Path: "/share-requests", Tags: []string{tagSharing},
+		Security: bearer, DefaultStatus: http.StatusCreated,
+		Summary: "Request another institution's resource (unconditional: granted at once; conditional: reviewed by a deadline; none: refused)",
 		Description: "Files a request, for one of the caller's institutions, for another institution's published resource, with a purpose, a legal " +
 			"basis, the data items needed and a duration. The resource's share type routes it: unconditional is granted at once (important data " +
 			"first needs the operator), conditional waits for the provider's review within 5 working days, none is refused citing the catalog's " +
-			"basis. Companies and persons apply for open data instead."}, h.createShareRequest)
-	huma.Register(api, huma.Operation{OperationID: "list-share-requests", Method: http.MethodGet, Path: "/share-requests", Tags: tags, Security: secure,
-		Summary: "Share requests you sent, received, or must review",
-		Description: "Requests the caller's institutions sent (side=sent), received for their data (side=received), or that wait for the caller's review " +
-			"(side=queue, oldest deadline first; never the caller's own requests). Platform staff see every request."}, h.listShareRequests)
-	huma.Register(api, huma.Operation{OperationID: "get-share-request", Method: http.MethodGet, Path: "/share-requests/{id}", Tags: tags, Security: secure,
-		Summary:     "One share request with its history",
-		Description: "One request with its history of steps. Both institutions and platform staff see it; others get 404."}, h.getShareRequest)
-	huma.Register(api, huma.Operation{OperationID: "review-share-request", Method: http.MethodPost, Path: "/share-requests/{id}/review", Tags: tags, Security: secure,
-		Summary: "Approve or reject a share request (provider admins; platform operators for important data and overdue requests)",
-		Description: "Approves or rejects a request under review; rejecting needs a comment. The provider's admins decide first (platform operators too " +
-			"once it is overdue); important data then needs a platform operator. Whoever filed the request never decides it (403, separation of " +
-			"duties), even when they also act for the provider or the platform. An approval creates the grant; a decided request answers 409."}, h.reviewShareRequest)
-	huma.Register(api, huma.Operation{OperationID: "withdraw-share-request", Method: http.MethodPost, Path: "/share-requests/{id}/withdraw", Tags: tags, Security: secure,
-		Summary: "Withdraw your request while it is under review",
-		Description: "Ends a request while it is under review, at the requesting institution's wish. Its members may withdraw; a decided request answers " +
-			"409."}, h.withdrawShareRequest)
-	huma.Register(api, huma.Operation{OperationID: "request-share-request-info", Method: http.MethodPost, Path: "/share-requests/{id}/request-info", Tags: tags, Security: secure,
-		Summary: "Ask the requester for more material (whoever may decide the request now)",
-		Description: "Asks the requesting institution for more material. The request waits for its answer with the review deadline paused, and " +
-			"expires when no answer comes within 10 working days. Whoever may decide the request's current step may ask; others get 403, a " +
-			"request not under review 409."}, h.requestShareRequestInfo)
-	huma.Register(api, huma.Operation{OperationID: "answer-share-request", Method: http.MethodPost, Path: "/share-requests/{id}/answer", Tags: tags, Security: secure,
-		Summary: "Answer a request for more material (the requesting institution's members)",
-		Description: "Gives the requesting institution's answer; the request returns to its reviewers with its deadline moved on by the working days it " +
-			"waited. A request that does not wait for an answer answers 409."}, h.answerShareRequest)
+			"basis. Companies and persons apply for open data instead."},
+		func(ctx context.Context, in *createShareRequestIn) (*caseOut[sharing.Request], error) {
+			r, err := h.acc.Sharing.Create(ctx, identity.FromContext(ctx), in.Body)
+			if err != nil {
+				return nil, h.fail(ctx, err)
+			}
+			return &caseOut[sharing.Request]{Body: r}, nil
+		})
+	caseRoutes[sharing.Request](h, api, tagSharing, h.acc.Sharing, caseDocs{Path: "/share-requests", Name: "share-request",
+		List: caseDoc{"Share requests you sent, received, or must review",
+			"Requests the caller's institutions sent (side=sent), received for their data (side=received), or that wait for the caller's review " +
+				"(side=queue, oldest deadline first; never the caller's own requests). Platform staff see every request."},
+		Get: caseDoc{"One share request with its history",
+			"One request with its history of steps. Both institutions and platform staff see it; others get 404."},
+		Review: caseDoc{"Approve or reject a share request (provider admins; platform operators for important data and overdue requests)",
+			"Approves or rejects a request under review; rejecting needs a comment. The provider's admins decide first (platform operators too " +
+				"once it is overdue); important data then needs a platform operator. Whoever filed the request never decides it (403, separation of " +
+				"duties), even when they also act for the provider or the platform. An approval creates the grant; a decided request answers 409."},
+		Withdraw: caseDoc{"Withdraw your request while it is under review",
+			"Ends a request while it is under review, at the requesting institution's wish. Its members may withdraw; a decided request answers 409."},
+		RequestInfo: caseDoc{"Ask the requester for more material (whoever may decide the request now)",
+			"Asks the requesting institution for more material. The request waits for its answer with the review deadline paused, and " +
+				"expires when no answer comes within 10 working days. Whoever may decide the request's current step may ask; others get 403, a " +
+				"request not under review 409."},
+		Answer: caseDoc{"Answer a request for more material (the requesting institution's members)",
+			"Gives the requesting institution's answer; the request returns to its reviewers with its deadline moved on by the working days it " +
+				"waited. A request that does not wait for an answer answers 409."},
+	})
 }
-
-func (h *handlers) createShareRequest(ctx context.Context, in *createShareRequestIn) (*shareRequestOut, error) {
-	return h.shareRequest(ctx)(h.acc.Sharing.Create(ctx, identity.FromContext(ctx), in.Body))
-}
-
-func (h *handlers) listShareRequests(ctx context.Context, in *listWorkflowIn) (*List[sharing.Request], error) {
-	rs, err := h.acc.Sharing.List(ctx, identity.FromContext(ctx), sharing.Filter{Side: in.Side, Status: review.Status(in.Status), Limit: in.Limit})
-	if err != nil {
-		return nil, h.fail(ctx, err)
-	}
-	out := &List[sharing.Request]{}
-	out.Body.Items = rs
-	return out, nil
-}
-
-func (h *handlers) getShareRequest(ctx context.Context, in *workflowIDIn) (*shareRequestOut, error) {
-	return h.shareRequest(ctx)(h.acc.Sharing.Get(ctx, identity.FromContext(ctx), in.ID))
-}
-
-func (h *handlers) reviewShareRequest(ctx context.Context, in *reviewWorkflowIn) (*shareRequestOut, error) {
-	return h.shareRequest(ctx)(h.acc.Sharing.Review(ctx, identity.FromContext(ctx), in.ID, in.Body.Decision, in.Body.Comment))
-}
-
-func (h *handlers) requestShareRequestInfo(ctx context.Context, in *caseTextIn) (*shareRequestOut, error) {
-	return h.shareRequest(ctx)(h.acc.Sharing.RequestInfo(ctx, identity.FromContext(ctx), in.ID, in.Body.Text))
-}
-
-func (h *handlers) answerShareRequest(ctx context.Context, in *caseTextIn) (*shareRequestOut, error) {
-	return h.shareRequest(ctx)(h.acc.Sharing.Answer(ctx, identity.FromContext(ctx), in.ID, in.Body.Text))
-}
-
-// shareRequest answers with r, or with err as a problem.
-func (h *handlers) shareRequest(ctx context.Context) func(r sharing.Request, err error) (*shareRequestOut, error) {
-	return func(r sharing.Request, err error) (*shareRequestOut, error) {
-		if err != nil {
-			return nil, h.fail(ctx, err)
-		}
-		return &shareRequestOut{Body: r}, nil
-	}
-}
-
-func (h *handlers) withdrawShareRequest(ctx context.Context, in *workflowIDIn) (*shareRequestOut, error) {
-	return h.shareRequest(ctx)(h.acc.Sharing.Withdraw(ctx, identity.FromContext(ctx), in.ID))
-}
-
-type applicationOut struct{ Body opening.Application }
 
 type createApplicationIn struct{ Body opening.ApplicationInput }
 
 func (h *handlers) openingRoutes(api huma.API) {
-	tags := []string{tagOpening}
-	secure := []map[string][]string{{"bearer": {}}}
-	huma.Register(api, huma.Operation{OperationID: "create-open-application", Method: http.MethodPost, Path: "/open-applications", Tags: tags, Security: secure,
-		Summary: "Apply for a conditionally open resource as a company or a person", DefaultStatus: http.StatusCreated,
+	huma.Register(api, huma.Operation{OperationID: "create-open-application", Method: http.MethodPost, Path: "/open-applications", Tags: []string{tagOpening},
+		Security: bearer, DefaultStatus: http.StatusCreated,
+		Summary: "Apply for a conditionally open resource as a company or a person",
 		Description: "Applies, for a company (with its unified social credit code) or a person's own account, for a conditionally open resource, with " +
 			"the purpose, the scenario of use, the security measures, the data items needed and a duration. The provider's admins review it, " +
-			"then the platform operator."}, h.createApplication)
-	huma.Register(api, huma.Operation{OperationID: "list-open-applications", Method: http.MethodGet, Path: "/open-applications", Tags: tags, Security: secure,
-		Summary: "Applications you sent, received, or must review",
-		Description: "Applications the caller sent (side=sent), received for their institutions' data (side=received), or that wait for their review " +
-			"(side=queue, oldest deadline first; never the caller's own applications)."}, h.listApplications)
-	huma.Register(api, huma.Operation{OperationID: "get-open-application", Method: http.MethodGet, Path: "/open-applications/{id}", Tags: tags, Security: secure,
-		Summary: "One application with its history and, once granted, its agreement",
-		Description: "One application with its history and, once granted, the data use agreement and its hash (sealed in the ledger). The applicant, the " +
-			"provider and platform staff see it."}, h.getApplication)
-	huma.Register(api, huma.Operation{OperationID: "review-open-application", Method: http.MethodPost, Path: "/open-applications/{id}/review", Tags: tags, Security: secure,
-		Summary: "Approve or reject an application (the provider's admins, then the platform operator)",
-		Description: "Approves or rejects an application under review; rejecting needs a comment. The provider's admins decide first, then a platform " +
-			"operator, whose approval writes the agreement and the scoped grant. The applicant never decides their own application (403, " +
-			"separation of duties); a decided application answers 409."}, h.reviewApplication)
-	huma.Register(api, huma.Operation{OperationID: "withdraw-open-application", Method: http.MethodPost, Path: "/open-applications/{id}/withdraw", Tags: tags, Security: secure,
-		Summary:     "Withdraw your application while it is under review",
-		Description: "Ends an application while it is under review, at the applicant's wish; a decided application answers 409."}, h.withdrawApplication)
-	huma.Register(api, huma.Operation{OperationID: "request-open-application-info", Method: http.MethodPost, Path: "/open-applications/{id}/request-info", Tags: tags, Security: secure,
-		Summary: "Ask the applicant for more material (whoever may decide the application now)",
-		Description: "Asks the applicant for more material. The application waits for the answer with the review deadline paused, and expires when " +
-			"no answer comes within 10 working days. Whoever may decide the application's current step may ask; others get 403, an " +
-			"application not under review 409."}, h.requestApplicationInfo)
-	huma.Register(api, huma.Operation{OperationID: "answer-open-application", Method: http.MethodPost, Path: "/open-applications/{id}/answer", Tags: tags, Security: secure,
-		Summary: "Answer a request for more material (the applicant)",
-		Description: "Gives the applicant's answer; the application returns to its reviewers with its deadline moved on by the working days it " +
-			"waited. An application that does not wait for an answer answers 409."}, h.answerApplication)
+			"then the platform operator."},
+		func(ctx context.Context, in *createApplicationIn) (*caseOut[opening.Application], error) {
+			a, err := h.acc.Opening.Apply(ctx, identity.FromContext(ctx), in.Body)
+			if err != nil {
+				return nil, h.fail(ctx, err)
+			}
+			return &caseOut[opening.Application]{Body: a}, nil
+		})
+	caseRoutes[opening.Application](h, api, tagOpening, h.acc.Opening, caseDocs{Path: "/open-applications", Name: "open-application",
+		List: caseDoc{"Applications you sent, received, or must review",
+			"Applications the caller sent (side=sent), received for their institutions' data (side=received), or that wait for their review " +
+				"(side=queue, oldest deadline first; never the caller's own applications)."},
+		Get: caseDoc{"One application with its history and, once granted, its agreement",
+			"One application with its history and, once granted, the data use agreement and its hash (sealed in the ledger). The applicant, the " +
+				"provider and platform staff see it."},
+		Review: caseDoc{"Approve or reject an application (the provider's admins, then the platform operator)",
+			"Approves or rejects an application under review; rejecting needs a comment. The provider's admins decide first, then a platform " +
+				"operator, whose approval writes the agreement and the scoped grant. The applicant never decides their own application (403, " +
+				"separation of duties); a decided application answers 409."},
+		Withdraw: caseDoc{"Withdraw your application while it is under review",
+			"Ends an application while it is under review, at the applicant's wish; a decided application answers 409."},
+		RequestInfo: caseDoc{"Ask the applicant for more material (whoever may decide the application now)",
+			"Asks the applicant for more material. The application waits for the answer with the review deadline paused, and expires when " +
+				"no answer comes within 10 working days. Whoever may decide the application's current step may ask; others get 403, an " +
+				"application not under review 409."},
+		Answer: caseDoc{"Answer a request for more material (the applicant)",
+			"Gives the applicant's answer; the application returns to its reviewers with its deadline moved on by the working days it " +
+				"waited. An application that does not wait for an answer answers 409."},
+	})
 	h.openListRoutes(api)
-}
-
-func (h *handlers) createApplication(ctx context.Context, in *createApplicationIn) (*applicationOut, error) {
-	return h.application(ctx)(h.acc.Opening.Apply(ctx, identity.FromContext(ctx), in.Body))
-}
-
-func (h *handlers) listApplications(ctx context.Context, in *listWorkflowIn) (*List[opening.Application], error) {
-	as, err := h.acc.Opening.Applications(ctx, identity.FromContext(ctx), opening.Filter{Side: in.Side, Status: review.Status(in.Status), Limit: in.Limit})
-	if err != nil {
-		return nil, h.fail(ctx, err)
-	}
-	out := &List[opening.Application]{}
-	out.Body.Items = as
-	return out, nil
-}
-
-func (h *handlers) getApplication(ctx context.Context, in *workflowIDIn) (*applicationOut, error) {
-	return h.application(ctx)(h.acc.Opening.Application(ctx, identity.FromContext(ctx), in.ID))
-}
-
-func (h *handlers) reviewApplication(ctx context.Context, in *reviewWorkflowIn) (*applicationOut, error) {
-	return h.application(ctx)(h.acc.Opening.Review(ctx, identity.FromContext(ctx), in.ID, in.Body.Decision, in.Body.Comment))
-}
-
-func (h *handlers) requestApplicationInfo(ctx context.Context, in *caseTextIn) (*applicationOut, error) {
-	return h.application(ctx)(h.acc.Opening.RequestInfo(ctx, identity.FromContext(ctx), in.ID, in.Body.Text))
-}
-
-func (h *handlers) answerApplication(ctx context.Context, in *caseTextIn) (*applicationOut, error) {
-	return h.application(ctx)(h.acc.Opening.Answer(ctx, identity.FromContext(ctx), in.ID, in.Body.Text))
-}
-
-// application answers with a, or with err as a problem.
-func (h *handlers) application(ctx context.Context) func(a opening.Application, err error) (*applicationOut, error) {
-	return func(a opening.Application, err error) (*applicationOut, error) {
-		if err != nil {
-			return nil, h.fail(ctx, err)
-		}
-		return &applicationOut{Body: a}, nil
-	}
-}
-
-func (h *handlers) withdrawApplication(ctx context.Context, in *workflowIDIn) (*applicationOut, error) {
-	return h.application(ctx)(h.acc.Opening.Withdraw(ctx, identity.FromContext(ctx), in.ID))
 }
 
 type openListOut struct{ Body opening.OpenList }
@@ -275,7 +159,7 @@ func (h *handlers) listOpenLists(ctx context.Context, in *listOpenListsIn) (*Lis
 }
 
 func (h *handlers) getOpenList(ctx context.Context, in *workflowIDIn) (*openListOut, error) {
-	l, err := h.acc.Opening.List(ctx, identity.FromContext(ctx), in.ID)
+	l, err := h.acc.Opening.OpenList(ctx, identity.FromContext(ctx), in.ID)
 	return h.openList(ctx, l, err)
 }
 

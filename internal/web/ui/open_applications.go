@@ -32,7 +32,7 @@ func (s *server) createApplication(w http.ResponseWriter, r *http.Request) error
 // applications lists the user's open applications.
 func (s *server) applications(w http.ResponseWriter, r *http.Request) error {
 	return s.showRequests(w, r, kindOpen, func(n *names, side string) ([]requestRow, error) {
-		list, err := s.acc.Opening.Applications(r.Context(), n.p, opening.Filter{Side: side, Limit: 200})
+		list, err := s.acc.Opening.List(r.Context(), n.p, opening.Filter{Side: side, Limit: 200})
 		rows := make([]requestRow, len(list))
 		for i, a := range list {
 			rows[i] = n.row(requestPath(kindOpen, a.ID), a.ResourceID, a.ApplicantOrgID, a.ProviderOrgID,
@@ -55,7 +55,7 @@ func (s *server) loadApplication(r *http.Request, p identity.Principal) (request
 	if p.IsAnonymous() {
 		return requestPage{}, identity.ErrUnauthenticated
 	}
-	a, err := s.acc.Opening.Application(r.Context(), p, r.PathValue("id"))
+	a, err := s.acc.Opening.Get(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		return requestPage{}, err
 	}
@@ -73,7 +73,7 @@ func (s *server) loadApplication(r *http.Request, p identity.Principal) (request
 // reviewApplication records a verdict. Form fields: csrf_token, decision (approve|reject), comment.
 func (s *server) reviewApplication(w http.ResponseWriter, r *http.Request) error {
 	return s.reviewRequest(w, r, kindOpen, s.loadApplication, func(p identity.Principal, form reviewForm) (string, error) {
-		a, err := s.acc.Opening.Review(r.Context(), p, r.PathValue("id"), review.Decision(form.Decision), form.Comment)
+		a, err := s.acc.Opening.Decide(r.Context(), p, r.PathValue("id"), review.Decision(form.Decision), form.Comment)
 		return string(a.Status), err
 	})
 }

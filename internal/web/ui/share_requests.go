@@ -72,7 +72,7 @@ func (s *server) loadShareRequest(r *http.Request, p identity.Principal) (reques
 // reviewShareRequest records a verdict. Form fields: csrf_token, decision (approve|reject), comment.
 func (s *server) reviewShareRequest(w http.ResponseWriter, r *http.Request) error {
 	return s.reviewRequest(w, r, kindShare, s.loadShareRequest, func(p identity.Principal, form reviewForm) (string, error) {
-		req, err := s.acc.Sharing.Review(r.Context(), p, r.PathValue("id"), review.Decision(form.Decision), form.Comment)
+		req, err := s.acc.Sharing.Decide(r.Context(), p, r.PathValue("id"), review.Decision(form.Decision), form.Comment)
 		return string(req.Status), err
 	})
 }
