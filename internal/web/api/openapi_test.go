@@ -20,6 +20,7 @@ import (
 	"dataport/internal/ledger"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
+	"dataport/internal/review"
 	"dataport/internal/sharing"
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
@@ -36,10 +37,11 @@ func fullDocument(t *testing.T) []byte {
 	acc := access.New(db, w.Cat, access.Config{})
 	t.Cleanup(acc.Close)
 	log := slog.New(slog.DiscardHandler)
+	rev := review.NewService(db, review.Config{})
 	h := api.New(api.Config{Version: "test", Services: services.Services{Identity: w.IDs, Catalog: w.Cat, Log: log,
 		Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}),
-		Access: acc, Sharing: sharing.NewService(db, w.Cat, acc, sharing.Config{}),
-		Opening: opening.NewService(db, w.Cat, w.IDs, acc, opening.Config{}), Notify: notify.NewService(db),
+		Access: acc, Sharing: sharing.NewService(db, w.Cat, acc, sharing.Config{Review: rev}), Review: rev,
+		Opening: opening.NewService(db, w.Cat, w.IDs, acc, opening.Config{Review: rev}), Notify: notify.NewService(db),
 		Datastore: datastore.New(datastore.Config{DB: db, Catalog: w.Cat, Access: acc}),
 		Grades:    classify.NewService(db, w.Cat, nil, classify.DefaultPolicy), Profiles: deid.NewService(db, w.Cat)}})
 	rec := httptest.NewRecorder()
