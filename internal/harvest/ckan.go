@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"dataport/internal/web/ckan"
+	"dataport/internal/catalog/ckanpkg"
 )
 
 // fetchCKAN reads a CKAN portal's public datasets the way ckanext-harvest's
@@ -76,7 +76,7 @@ func recordOfPackage(pkg map[string]any, base string, opts Options) Record {
 		r.Err = fmt.Errorf("a harvest source, not a dataset")
 		return r
 	}
-	r.Input, r.Err = ckan.InputOf(pkg)
+	r.Input, r.Err = ckanpkg.InputOf(pkg)
 	if r.Err == nil {
 		r.Placeholder = defaults(&r.Input, base, opts)
 	}

@@ -23,6 +23,7 @@ import (
 	"sync"
 
 	"dataport/internal/access"
+	"dataport/internal/catalog/ckanpkg"
 	"dataport/internal/identity"
 	"dataport/internal/store"
 	"dataport/internal/validate"
@@ -465,21 +466,7 @@ func (p params) setValues(k string, vs []string) {
 }
 
 // str returns a parameter as text ("" when absent).
-func (p params) str(key string) string {
-	switch v := p[key].(type) {
-	case string:
-		return v
-	case json.Number:
-		return v.String()
-	case bool:
-		return strconv.FormatBool(v)
-	case nil:
-		return ""
-	default:
-		b, _ := json.Marshal(v)
-		return string(b)
-	}
-}
+func (p params) str(key string) string { return ckanpkg.Text(p[key]) }
 
 // has reports whether the parameter was given.
 func (p params) has(key string) bool {
@@ -506,13 +493,10 @@ func (p params) integer(key string, def int) (int, error) {
 
 // boolean reads CKAN's booleans: true, "true", "True", "1", "yes", "on".
 func (p params) boolean(key string, def bool) bool {
-	switch strings.ToLower(strings.TrimSpace(p.str(key))) {
-	case "":
+	if strings.TrimSpace(p.str(key)) == "" {
 		return def
-	case "true", "1", "yes", "on", "y", "t":
-		return true
 	}
-	return false
+	return ckanpkg.Truthy(p.str(key))
 }
 
 // list reads a list parameter: a JSON list, a JSON-encoded list in a

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"dataport/internal/catalog"
+	"dataport/internal/catalog/ckanpkg"
 	"dataport/internal/catalog/vocab"
 	"dataport/internal/search"
-	"dataport/internal/validate"
 )
 
 // The mapping between a dataport resource and a CKAN package; the table in
@@ -121,63 +121,9 @@ type Group struct {
 	Packages       []Package `json:"packages,omitempty"`
 }
 
-// License is an entry of license_list. dataport's terms of use follow the
-// open type (art. 18): open to all, open on application, not open.
-type License struct {
-	ID    string `json:"id"`
-	Title string `json:"title"`
-	URL   string `json:"url"`
-	// OpenType is the open type the licence stands for.
-	OpenType catalog.OpenType `json:"-"`
-	IsOpen   bool             `json:"od_conformance_open"`
-	Status   string           `json:"status"`
-}
-
-// Licenses are the licences of license_list, one per open type.
-func Licenses() []License {
-	return []License{
-		{ID: "open-unconditional", Title: "无条件开放 · Open to all", OpenType: catalog.OpenUnconditional, IsOpen: true},
-		{ID: "open-conditional", Title: "有条件开放 · Open on application", OpenType: catalog.OpenConditional},
-		{ID: "not-open", Title: "不予开放 · Not open", OpenType: catalog.OpenNone},
-	}
-}
-
-// LicenseFor returns the licence of an open type.
-func LicenseFor(t catalog.OpenType) License {
-	for _, l := range Licenses() {
-		if l.OpenType == t {
-			return l
-		}
-	}
-	return License{ID: "notspecified", Title: "License not specified"}
-}
-
-// GroupName is the CKAN group name of a subject: its English label as a
-// slug ("04" → "transport").
-func GroupName(subject string) string {
-	l := catalog.SubjectLabel(subject)
-	if l.Code == "" {
-		return "subject-" + strings.ToLower(subject)
-	}
-	return strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(l.En), "-"), "-")
-}
-
-var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
-
-// subjectOfGroup is the subject whose group is named or identified by g.
-func subjectOfGroup(g string) (string, bool) {
-	g = strings.ToLower(strings.TrimSpace(g))
-	for _, s := range catalog.Subjects {
-		if GroupName(s.Code) == g || s.Code == g || strings.ToLower(s.Zh) == g {
-			return s.Code, true
-		}
-	}
-	return "", false
-}
-
 func groupOf(subject string) Group {
 	l := catalog.SubjectLabel(subject)
-	name := GroupName(subject)
+	name := ckanpkg.GroupName(subject)
 	return Group{ID: name, Name: name, Title: l.Zh, DisplayName: l.Zh, Description: l.En, Type: "group",
 		State: "active", ApprovalStatus: "approved"}
 }
@@ -212,7 +158,7 @@ func resourceID(pkgID, format string) string { return pkgID + "-" + strings.ToLo
 
 // packageOf renders a resource as a CKAN package.
 func packageOf(base string, r catalog.Resource, o search.Org) Package {
-	lic := LicenseFor(r.OpenType)
+	lic := ckanpkg.LicenseFor(r.OpenType)
 	p := Package{ID: r.ID, Name: search.Name(r), Title: r.TitleZh, Notes: r.DescriptionZh,
 		TitleTranslated: map[string]string{"zh_Hans": r.TitleZh, "en": r.TitleEn},
 		NotesTranslated: map[string]string{"zh_Hans": r.DescriptionZh, "en": r.DescriptionEn},
@@ -237,11 +183,6 @@ func packageOf(base string, r catalog.Resource, o search.Org) Package {
 	return p
 }
 
-// extraKeys are the resource fields CKAN has no place for, carried as extras.
-var extraKeys = []string{"code", "title_en", "description_en", "subject", "industry", "update_frequency",
-	"share_type", "share_basis", "open_type", "open_basis", "classification", "level", "personal_info",
-	"source_system", "contact_phone", "items", "status", "published_at"}
-
 func extrasOf(r catalog.Resource) []Extra {
 	items, _ := json.Marshal(r.Items)
 	published := ""
@@ -254,8 +195,8 @@ func extrasOf(r catalog.Resource) []Extra {
 		"open_basis": r.OpenBasis, "classification": string(r.Classification), "level": strconv.Itoa(r.Level),
 		"personal_info": strconv.FormatBool(r.PersonalInfo), "source_system": r.SourceSystem,
 		"contact_phone": r.ContactPhone, "items": string(items), "status": string(r.Status), "published_at": published}
-	out := make([]Extra, 0, len(extraKeys))
-	for _, k := range extraKeys {
+	out := make([]Extra, 0, len(ckanpkg.ExtraKeys))
+	for _, k := range ckanpkg.ExtraKeys {
 		out = append(out, Extra{Key: k, Value: values[k]})
 	}
 	return out
@@ -270,168 +211,6 @@ func ckanField(field string) string {
 		}
 	}
 	return field
-}
-
-// inputOf reads a package dict (as package_create takes it) into a catalog
-// input. Fields may come as CKAN's own, as extras, or at the top level
-// (ckanext-scheming style); the top level wins.
-func inputOf(p params) (catalog.Input, error) {
-	var errs validate.Errors
-	f := fieldsOf(p, &errs)
-	in := catalog.Input{
-		TitleZh:       firstOf(f["title_zh"], translated(p, "title_translated", "zh_Hans", "zh"), p.str("title")),
-		TitleEn:       firstOf(f["title_en"], translated(p, "title_translated", "en", "")),
-		DescriptionZh: firstOf(f["description_zh"], p.str("notes"), translated(p, "notes_translated", "zh_Hans", "zh")),
-		DescriptionEn: firstOf(f["description_en"], translated(p, "notes_translated", "en", "")),
-		Subject:       f["subject"], Industry: f["industry"],
-		UpdateFrequency: catalog.Frequency(f["update_frequency"]), ShareType: catalog.ShareType(f["share_type"]),
-		ShareBasis: f["share_basis"], OpenType: catalog.OpenType(f["open_type"]), OpenBasis: f["open_basis"],
-		Classification: catalog.Classification(f["classification"]), SourceSystem: f["source_system"],
-		ContactName: firstOf(f["contact_name"], p.str("maintainer")), ContactPhone: f["contact_phone"],
-		ContactEmail: firstOf(f["contact_email"], p.str("maintainer_email")),
-	}
-	if in.Subject == "" {
-		in.Subject = subjectFromGroups(p)
-	}
-	if in.OpenType == "" {
-		if lic := p.str("license_id"); lic != "" {
-			for _, l := range Licenses() {
-				if l.ID == lic {
-					in.OpenType = l.OpenType
-				}
-			}
-		}
-	}
-	if lv := f["level"]; lv != "" {
-		n, err := strconv.Atoi(lv)
-		if err != nil {
-			errs.Add("level", lv, validate.CodeRange, "must be a number from %d to %d", 1, 4)
-		}
-		in.Level = n
-	}
-	in.PersonalInfo = params{"v": f["personal_info"]}.boolean("v", false)
-	in.Keywords = tagsOf(p)
-	in.Formats = formatsOf(p)
-	if raw := f["items"]; raw != "" {
-		if err := json.Unmarshal([]byte(raw), &in.Items); err != nil {
-			errs.Add("items", "", "items_json", "must be a JSON list of data items: %v", err)
-		}
-	}
-	return in, errs.Err()
-}
-
-// fieldsOf collects the extra fields: from "extras" (a list of key/value or
-// a dict), then from the top level.
-func fieldsOf(p params, errs *validate.Errors) map[string]string {
-	f := map[string]string{}
-	switch ex := p["extras"].(type) {
-	case []any:
-		for _, e := range ex {
-			if m, ok := e.(map[string]any); ok {
-				kv := params(m)
-				f[kv.str("key")] = kv.str("value")
-			}
-		}
-	case map[string]any:
-		for k := range ex {
-			f[k] = params(ex).str(k)
-		}
-	case nil:
-	default:
-		errs.Add("extras", "", "extras_list", "must be a list of {key, value}")
-	}
-	for _, k := range extraKeys {
-		if p.has(k) {
-			f[k] = p.str(k)
-		}
-	}
-	return f
-}
-
-func translated(p params, key, lang, alt string) string {
-	m, ok := p[key].(map[string]any)
-	if !ok {
-		return ""
-	}
-	if v := params(m).str(lang); v != "" {
-		return v
-	}
-	if alt != "" {
-		return params(m).str(alt)
-	}
-	return ""
-}
-
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if strings.TrimSpace(v) != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func subjectFromGroups(p params) string {
-	groups, _ := p["groups"].([]any)
-	for _, g := range groups {
-		m, ok := g.(map[string]any)
-		if !ok {
-			continue
-		}
-		for _, k := range []string{"name", "id"} {
-			if s, ok := subjectOfGroup(params(m).str(k)); ok {
-				return s
-			}
-		}
-	}
-	return ""
-}
-
-// tagsOf reads tags as a list of {name} or a comma-separated tag_string.
-func tagsOf(p params) []string {
-	var out []string
-	if tags, ok := p["tags"].([]any); ok {
-		for _, t := range tags {
-			switch v := t.(type) {
-			case map[string]any:
-				out = append(out, params(v).str("name"))
-			case string:
-				out = append(out, v)
-			}
-		}
-		return out
-	}
-	for _, t := range strings.Split(p.str("tag_string"), ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-// formatsOf reads the formats of the package's resources.
-func formatsOf(p params) []string {
-	var out []string
-	res, _ := p["resources"].([]any)
-	for _, r := range res {
-		if m, ok := r.(map[string]any); ok {
-			out = append(out, formatOfResource(params(m)))
-		}
-	}
-	return out
-}
-
-// formatOfResource is a CKAN resource's format, from its format field or
-// else its URL's extension.
-func formatOfResource(r params) string {
-	if f := strings.TrimSpace(r.str("format")); f != "" {
-		return f
-	}
-	u := r.str("url")
-	if i := strings.LastIndex(u, "."); i >= 0 && !strings.Contains(u[i:], "/") {
-		return strings.ToUpper(strings.TrimPrefix(u[i:], "."))
-	}
-	return ""
 }
 
 // dictOf turns a package back into the parameters package_update takes,
@@ -500,7 +279,3 @@ func solrDateMath(expr string, now time.Time) (time.Time, error) {
 	}
 	return t.AddDate(n, 0, 0), nil
 }
-
-// InputOf reads a package dict, as package_show returns it (from dataport
-// or another CKAN), into a catalog input; harvesting uses it.
-func InputOf(pkg map[string]any) (catalog.Input, error) { return inputOf(params(pkg)) }

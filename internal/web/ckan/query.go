@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"dataport/internal/catalog"
+	"dataport/internal/catalog/ckanpkg"
 	"dataport/internal/search"
 )
 
@@ -373,7 +374,7 @@ func (a *api) fieldValue(ctx context.Context, field, v string) ([]string, error)
 		}
 		return nil, nil
 	case "groups", "subject":
-		if s, ok := subjectOfGroup(v); ok {
+		if s, ok := ckanpkg.SubjectOfGroup(v); ok {
 			return []string{s}, nil
 		}
 		return nil, nil
@@ -385,7 +386,7 @@ func (a *api) fieldValue(ctx context.Context, field, v string) ([]string, error)
 		}
 		return []string{v}, nil
 	case "license_id":
-		for _, l := range Licenses() {
+		for _, l := range ckanpkg.Licenses() {
 			if l.ID == v {
 				return []string{string(l.OpenType)}, nil
 			}

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"dataport/internal/catalog"
+	"dataport/internal/catalog/ckanpkg"
 	"dataport/internal/identity"
 	"dataport/internal/search"
 	"dataport/internal/store"
@@ -45,7 +46,7 @@ func (a *api) helpShow(ctx context.Context, c *call) (any, error) {
 
 // packageShow finds a package by id, name or catalog code, as its caller may see it.
 func (a *api) packageShow(ctx context.Context, c *call) (any, error) {
-	r, o, err := a.lookupPackage(ctx, c.who, firstOf(c.params.str("id"), c.params.str("name_or_id")))
+	r, o, err := a.lookupPackage(ctx, c.who, ckanpkg.FirstOf(c.params.str("id"), c.params.str("name_or_id")))
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +197,7 @@ func (a *api) searchRequest(ctx context.Context, c *call) (search.Request, strin
 	if p.boolean("include_deleted", false) {
 		req.Statuses = append(req.Statuses, catalog.StatusRetired)
 	}
-	sortText := firstOf(p.str("sort"), "score desc, metadata_modified desc")
+	sortText := ckanpkg.FirstOf(p.str("sort"), "score desc, metadata_modified desc")
 	if req.Sort, err = sortKeys(sortText); err != nil {
 		return req, "", nil, err
 	}
@@ -337,11 +338,11 @@ func (a *api) facetLabel(ctx context.Context, facet, value string) (string, stri
 		}
 	case "groups", "subject":
 		if facet == "groups" {
-			return GroupName(value), catalog.SubjectLabel(value).Zh
+			return ckanpkg.GroupName(value), catalog.SubjectLabel(value).Zh
 		}
 		return value, catalog.SubjectLabel(value).Zh
 	case "license_id":
-		l := LicenseFor(catalog.OpenType(value))
+		l := ckanpkg.LicenseFor(catalog.OpenType(value))
 		return l.ID, l.Title
 	}
 	return value, value
@@ -574,7 +575,7 @@ func (a *api) groupList(ctx context.Context, c *call) (any, error) {
 
 func (a *api) groupShow(ctx context.Context, c *call) (any, error) {
 	id := c.params.str("id")
-	s, ok := subjectOfGroup(id)
+	s, ok := ckanpkg.SubjectOfGroup(id)
 	if !ok {
 		return nil, fmt.Errorf("group %q: %w", id, store.ErrNotFound)
 	}
@@ -611,7 +612,7 @@ func (a *api) tagList(ctx context.Context, c *call) (any, error) {
 }
 
 func (a *api) licenseList(ctx context.Context, c *call) (any, error) {
-	out := Licenses()
+	out := ckanpkg.Licenses()
 	for i := range out {
 		out[i].URL = c.base + "/licenses/" + out[i].ID
 		out[i].Status = "active"
@@ -623,7 +624,7 @@ func (a *api) licenseList(ctx context.Context, c *call) (any, error) {
 // admins (identity.Service.User decides); others get an Authorization Error,
 // so that staff accounts cannot be listed anonymously.
 func (a *api) userShow(ctx context.Context, c *call) (any, error) {
-	id := strings.TrimSpace(firstOf(c.params.str("id"), c.params.str("user_obj")))
+	id := strings.TrimSpace(ckanpkg.FirstOf(c.params.str("id"), c.params.str("user_obj")))
 	if id == "" {
 		if c.who.IsAnonymous() {
 			return nil, validate.Errors{{Field: "id", Message: "Missing value"}}

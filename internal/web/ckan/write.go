@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"dataport/internal/catalog"
+	"dataport/internal/catalog/ckanpkg"
 	"dataport/internal/identity"
 	"dataport/internal/store"
 	"dataport/internal/validate"
@@ -23,7 +24,7 @@ func (a *api) packageCreate(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := inputOf(c.params)
+	in, err := ckanpkg.InputOf(c.params)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +37,7 @@ func (a *api) packageCreate(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.finish(ctx, c, r, firstOf(c.params.str("state"), "active"))
+	return a.finish(ctx, c, r, ckanpkg.FirstOf(c.params.str("state"), "active"))
 }
 
 // finish moves r toward the CKAN state asked for, makes it searchable and
@@ -95,11 +96,11 @@ func (a *api) ownerOrg(ctx context.Context, p params) (string, error) {
 }
 
 func (a *api) packageUpdate(ctx context.Context, c *call) (any, error) {
-	r, _, err := a.lookupPackage(ctx, c.who, firstOf(c.params.str("id"), c.params.str("name")))
+	r, _, err := a.lookupPackage(ctx, c.who, ckanpkg.FirstOf(c.params.str("id"), c.params.str("name")))
 	if err != nil {
 		return nil, err
 	}
-	in, err := inputOf(c.params)
+	in, err := ckanpkg.InputOf(c.params)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +139,7 @@ func (a *api) change(ctx context.Context, who identity.Principal, r catalog.Reso
 
 // packagePatch changes only the fields given; the rest stay as they are.
 func (a *api) packagePatch(ctx context.Context, c *call) (any, error) {
-	r, o, err := a.lookupPackage(ctx, c.who, firstOf(c.params.str("id"), c.params.str("name")))
+	r, o, err := a.lookupPackage(ctx, c.who, ckanpkg.FirstOf(c.params.str("id"), c.params.str("name")))
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +160,7 @@ func (a *api) packagePatch(ctx context.Context, c *call) (any, error) {
 	if _, ok := c.params["extras"]; ok { // extras replace extras, but keep the ones not given
 		merged["extras"] = mergeExtras(extrasOf(r), c.params["extras"])
 	}
-	in, err := inputOf(merged)
+	in, err := ckanpkg.InputOf(merged)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +202,7 @@ func (a *api) packageDelete(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	reason := firstOf(c.params.str("reason"), "deleted through the CKAN API")
+	reason := ckanpkg.FirstOf(c.params.str("reason"), "deleted through the CKAN API")
 	if _, err := a.Catalog.Retire(ctx, c.who, r.ID, reason); err != nil {
 		return nil, err
 	}
@@ -211,7 +212,7 @@ func (a *api) packageDelete(ctx context.Context, c *call) (any, error) {
 
 // resourceCreate adds a format (a CKAN resource) to a package.
 func (a *api) resourceCreate(ctx context.Context, c *call) (any, error) {
-	format := formatOfResource(c.params)
+	format := ckanpkg.FormatOf(c.params)
 	if format == "" {
 		return nil, validate.Errors{{Field: "format", Message: "Missing value"}}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"dataport/internal/catalog"
+	"dataport/internal/catalog/ckanpkg"
 	"dataport/internal/catalog/vocab"
 	"dataport/internal/search"
 	"dataport/internal/web/ckan"
@@ -45,7 +46,7 @@ func DatasetIRI(base string, r catalog.Resource) string { return ckan.DatasetURL
 func (s site) orgIRI(id string) string { return s.base + "/organizations/" + id }
 
 func (s site) licenseIRI(t catalog.OpenType) string {
-	return s.base + "/licenses/" + ckan.LicenseFor(t).ID
+	return s.base + "/licenses/" + ckanpkg.LicenseFor(t).ID
 }
 
 // addCatalog describes the catalog itself.
@@ -89,7 +90,7 @@ func (s site) addLicense(g *Graph, node Term, t catalog.OpenType) {
 	lic := IRI(s.licenseIRI(t))
 	g.Add(node, nsDCT+"license", lic)
 	g.Add(lic, rdfTyp, IRI(nsDCT+"LicenseDocument"))
-	g.Add(lic, nsDCT+"title", LangLit(ckan.LicenseFor(t).Title, "zh"))
+	g.Add(lic, nsDCT+"title", LangLit(ckanpkg.LicenseFor(t).Title, "zh"))
 }
 
 // addDataset describes one resource, its publisher, contact point and
