@@ -27,10 +27,9 @@ const (
 	nsXSD   = "http://www.w3.org/2001/XMLSchema#"
 	rdfTyp  = rdfType
 
-	euAuthority  = vocab.EUAuthority
-	themeScheme  = euAuthority + "data-theme"
-	mediaTypes   = "http://www.iana.org/assignments/media-types/"
-	publisherLoc = "http://purl.org/adms/publishertype/LocalAuthority"
+	euAuthority = vocab.EUAuthority
+	themeScheme = euAuthority + vocab.TableTheme
+	mediaTypes  = "http://www.iana.org/assignments/media-types/"
 )
 
 // site is what the documents say about the portal itself.
@@ -62,14 +61,14 @@ func (s site) addCatalog(g *Graph, modified time.Time) Term {
 	g.Add(pub, rdfTyp, IRI(nsFOAF+"Agent"))
 	g.Add(pub, nsFOAF+"name", LangLit(s.titleZh, "zh"))
 	g.Add(pub, nsFOAF+"name", LangLit(s.titleEn, "en"))
-	g.Add(pub, nsDCT+"type", IRI(publisherLoc))
-	g.Add(IRI(publisherLoc), rdfTyp, IRI(nsSKOS+"Concept"))
+	addPublisherType(g, pub)
 	home := IRI(s.base + "/")
 	g.Add(c, nsFOAF+"homepage", home)
 	g.Add(home, rdfTyp, IRI(nsFOAF+"Document"))
 	s.addLanguages(g, c)
 	g.Add(c, nsDCAT+"themeTaxonomy", IRI(themeScheme))
 	g.Add(IRI(themeScheme), rdfTyp, IRI(nsSKOS+"ConceptScheme"))
+	g.Add(IRI(themeScheme), nsDCT+"title", LangLit("数据主题", "zh"))
 	g.Add(IRI(themeScheme), nsDCT+"title", LangLit("Data theme", "en"))
 	s.addLicense(g, c, catalog.OpenUnconditional)
 	if !modified.IsZero() {
@@ -79,11 +78,36 @@ func (s site) addCatalog(g *Graph, modified time.Time) Term {
 }
 
 func (s site) addLanguages(g *Graph, node Term) {
-	for _, l := range []string{"ZHO", "ENG"} {
-		lang := IRI(euAuthority + "language/" + l)
-		g.Add(node, nsDCT+"language", lang)
-		g.Add(lang, rdfTyp, IRI(nsDCT+"LinguisticSystem"))
+	for _, l := range vocab.Languages {
+		addTerm(g, node, nsDCT+"language", nsDCT+"LinguisticSystem", vocab.TableLanguage, l)
 	}
+}
+
+// addTerm links node by p to code of an EU authority table, described as
+// the skos:Concept it is there and as class (the range DCAT-AP gives p),
+// with its labels, so the document needs no other to be read.
+func addTerm(g *Graph, node Term, p, class, table, code string) Term {
+	term := IRI(vocab.TermIRI(table, code))
+	g.Add(node, p, term)
+	g.Add(term, rdfTyp, IRI(class))
+	l, _ := vocab.TermLabel(table, code)
+	addConcept(g, term, vocab.SchemeIRI(table), l)
+	return term
+}
+
+// addConcept types c a skos:Concept of scheme with its preferred labels.
+func addConcept(g *Graph, c Term, scheme string, l catalog.Label) {
+	g.Add(c, rdfTyp, IRI(nsSKOS+"Concept"))
+	g.Add(c, nsSKOS+"prefLabel", LangLit(l.Zh, "zh"))
+	g.Add(c, nsSKOS+"prefLabel", LangLit(l.En, "en"))
+	g.Add(c, nsSKOS+"inScheme", IRI(scheme))
+}
+
+// addPublisherType says that the publisher pub is a local authority.
+func addPublisherType(g *Graph, pub Term) {
+	t := IRI(vocab.PublisherTypeLocalAuthority)
+	g.Add(pub, nsDCT+"type", t)
+	addConcept(g, t, vocab.PublisherTypeScheme, vocab.PublisherTypeLocalAuthorityLabel)
 }
 
 func (s site) addLicense(g *Graph, node Term, t catalog.OpenType) {
@@ -107,22 +131,15 @@ func (s site) addDataset(g *Graph, r catalog.Resource, o search.Org) Term {
 		g.Add(d, nsDCAT+"keyword", LangLit(k, "zh"))
 	}
 	if code, ok := vocab.Themes[r.Subject]; ok {
-		theme := IRI(themeScheme + "/" + code)
-		g.Add(d, nsDCAT+"theme", theme)
-		g.Add(theme, rdfTyp, IRI(nsSKOS+"Concept"))
-		g.Add(theme, nsSKOS+"inScheme", IRI(themeScheme))
+		addTerm(g, d, nsDCAT+"theme", nsSKOS+"Concept", vocab.TableTheme, code)
 	}
 	s.addPublisher(g, d, o)
 	s.addContact(g, d, r, o)
 	if code, ok := vocab.AccessRights[r.OpenType]; ok {
-		rights := IRI(euAuthority + "access-right/" + code)
-		g.Add(d, nsDCT+"accessRights", rights)
-		g.Add(rights, rdfTyp, IRI(nsDCT+"RightsStatement"))
+		addTerm(g, d, nsDCT+"accessRights", nsDCT+"RightsStatement", vocab.TableAccessRight, code)
 	}
 	if code, ok := vocab.Frequencies[r.UpdateFrequency]; ok {
-		freq := IRI(euAuthority + "frequency/" + code)
-		g.Add(d, nsDCT+"accrualPeriodicity", freq)
-		g.Add(freq, rdfTyp, IRI(nsDCT+"Frequency"))
+		addTerm(g, d, nsDCT+"accrualPeriodicity", nsDCT+"Frequency", vocab.TableFrequency, code)
 	}
 	if r.PublishedAt != nil {
 		g.Add(d, nsDCT+"issued", dateTime(*r.PublishedAt))
@@ -145,8 +162,7 @@ func (s site) addPublisher(g *Graph, d Term, o search.Org) {
 	g.Add(pub, nsFOAF+"name", LangLit(o.NameZh, "zh"))
 	g.Add(pub, nsFOAF+"name", LangLit(o.NameEn, "en"))
 	g.Add(pub, nsDCT+"identifier", Lit(o.Code))
-	g.Add(pub, nsDCT+"type", IRI(publisherLoc))
-	g.Add(IRI(publisherLoc), rdfTyp, IRI(nsSKOS+"Concept"))
+	addPublisherType(g, pub)
 }
 
 // addContact adds the contact point: the named contact, or the institution.
@@ -170,11 +186,12 @@ func (s site) addDistribution(g *Graph, d Term, r catalog.Resource, format strin
 	g.Add(d, nsDCAT+"distribution", dist)
 	g.Add(dist, rdfTyp, IRI(nsDCAT+"Distribution"))
 	g.Add(dist, nsDCT+"title", LangLit(r.TitleZh+"（"+format+"）", "zh"))
+	zh, en := distributionDescription(r, format)
+	g.Add(dist, nsDCT+"description", LangLit(zh, "zh"))
+	g.Add(dist, nsDCT+"description", LangLit(en, "en"))
 	g.Add(dist, nsDCAT+"accessURL", IRI(s.base+"/resources/"+r.ID))
 	if ft, ok := vocab.FileTypes[format]; ok {
-		t := IRI(euAuthority + "file-type/" + ft)
-		g.Add(dist, nsDCT+"format", t)
-		g.Add(t, rdfTyp, IRI(nsDCT+"MediaTypeOrExtent"))
+		addTerm(g, dist, nsDCT+"format", nsDCT+"MediaTypeOrExtent", vocab.TableFileType, ft)
 	}
 	if mt := vocab.MediaTypes[format]; mt != "" {
 		t := IRI(mediaTypes + mt)
@@ -183,9 +200,30 @@ func (s site) addDistribution(g *Graph, d Term, r catalog.Resource, format strin
 	}
 	s.addLicense(g, dist, r.OpenType)
 	if code, ok := vocab.AccessRights[r.OpenType]; ok {
-		g.Add(dist, nsDCT+"rights", IRI(euAuthority+"access-right/"+code))
+		addTerm(g, dist, nsDCT+"rights", nsDCT+"RightsStatement", vocab.TableAccessRight, code)
 	}
 	g.Add(dist, nsDCT+"modified", dateTime(r.UpdatedAt))
+}
+
+// accessText says, by open type, how the public gets a distribution.
+var accessText = map[catalog.OpenType][2]string{
+	catalog.OpenUnconditional: {"无条件开放，在资源页面直接获取", "open to all, available from the resource page"},
+	catalog.OpenConditional:   {"有条件开放，申请获批后在资源页面获取", "open on application, available from the resource page once an application is approved"},
+	catalog.OpenNone:          {"不予开放", "not open to the public"},
+}
+
+// distributionDescription says what a distribution is and how to get it,
+// in Chinese and English.
+func distributionDescription(r catalog.Resource, format string) (zh, en string) {
+	title := firstOf(r.TitleEn, r.TitleZh)
+	zh, en = "「"+r.TitleZh+"」的 "+format+" 文件", title+" as a "+format+" file"
+	if format == "API" {
+		zh, en = "「"+r.TitleZh+"」的数据接口（API）", title+" through the data API"
+	}
+	if a, ok := accessText[r.OpenType]; ok {
+		zh, en = zh+"；"+a[0]+"。", en+"; "+a[1]+"."
+	}
+	return zh, en
 }
 
 func dateTime(t time.Time) Term {
