@@ -17,23 +17,40 @@ func ParseDate(s string) (y, m, d int, ok bool) {
 		y, m, d, _ = ymd(s)
 		return y, m, d, validDate(y, m, d)
 	}
-	if strings.HasSuffix(s, "日") {
-		s = strings.TrimSuffix(s, "日")
-		s = strings.ReplaceAll(strings.ReplaceAll(s, "年", "-"), "月", "-")
-	}
-	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '-' || r == '/' || r == '.' })
-	if len(parts) != 3 || len(parts[0]) != 4 || len(parts[1]) > 2 || len(parts[2]) > 2 {
+	if len(s) < 8 || !allDigits(s[:4]) {
 		return 0, 0, 0, false
 	}
-	var n [3]int
-	for i, p := range parts {
-		v, err := strconv.Atoi(p)
-		if err != nil || v < 0 {
-			return 0, 0, 0, false
-		}
-		n[i] = v
+	y = int(s[0]-'0')*1000 + int(s[1]-'0')*100 + int(s[2]-'0')*10 + int(s[3]-'0')
+	rest := s[4:]
+	var sep2 string
+	switch {
+	case rest[0] == '-' || rest[0] == '/' || rest[0] == '.':
+		sep2, rest = rest[:1], rest[1:]
+	case strings.HasPrefix(rest, "年"):
+		sep2, rest = "月", rest[len("年"):]
+	default:
+		return 0, 0, 0, false
 	}
-	return n[0], n[1], n[2], validDate(n[0], n[1], n[2])
+	m, rest, ok = number2(rest)
+	if !ok || !strings.HasPrefix(rest, sep2) {
+		return 0, 0, 0, false
+	}
+	d, rest, ok = number2(rest[len(sep2):])
+	if !ok || (rest != "" && !(sep2 == "月" && rest == "日")) {
+		return 0, 0, 0, false
+	}
+	return y, m, d, validDate(y, m, d)
+}
+
+// number2 reads one or two digits at the start of s.
+func number2(s string) (int, string, bool) {
+	switch {
+	case len(s) >= 2 && isDigit(s[0]) && isDigit(s[1]):
+		return int(s[0]-'0')*10 + int(s[1]-'0'), s[2:], true
+	case len(s) >= 1 && isDigit(s[0]):
+		return int(s[0] - '0'), s[1:], true
+	}
+	return 0, s, false
 }
 
 // ValidBirthDate reports whether s is a date from 1900 to today.

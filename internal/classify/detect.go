@@ -2,6 +2,7 @@ package classify
 
 import (
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -43,10 +44,18 @@ var (
 type verdict struct {
 	kind     kind
 	valid    bool
+	also     kind // a second kind the value is valid as, or kindNone
+	name     nameShape
+	common   bool // a name with one of the hundred most frequent surnames
 	decimals int
+	date     int32 // yyyymmdd of a date
 }
 
-var noMatch = verdict{kind: kindNone}
+var noMatch = verdict{kind: kindNone, also: kindNone}
+
+func validAs(k kind) verdict { return verdict{kind: k, valid: true, also: kindNone} }
+
+func weakAs(k kind) verdict { return verdict{kind: k, also: kindNone} }
 
 // shape counts the classes of bytes in a value, so that only the detectors
 // its shape allows are run.
@@ -111,11 +120,20 @@ func shapeOf(v string) shape {
 
 // Detect returns the type of a single value v and whether it is a valid
 // instance, given the type its column's header names (hint, "" for none).
-// Names and birth dates are only recognised with a matching hint.
+// Names and birth dates are only recognised with a matching hint: a single
+// value cannot tell them from other words and dates (a scan decides them
+// from the distribution of a column's values).
 func Detect(v, hint string) (Type, bool) {
-	vd := detect(strings.TrimSpace(v), Type(hint))
-	if vd.kind == kindNone {
+	v = strings.TrimSpace(v)
+	if isNull(v) {
 		return "", false
+	}
+	vd := detect(v, Type(hint))
+	if vd.kind == kindNone || (Types[vd.kind].needsContext() && !hintAgrees(Type(hint), vd.kind)) {
+		return "", false
+	}
+	if vd.kind == kDateOfBirth && vd.valid {
+		vd.valid = vd.date <= dayKey(time.Now())
 	}
 	return Types[vd.kind], vd.valid
 }
@@ -133,37 +151,63 @@ func detect(v string, hint Type) verdict {
 }
 
 func detectASCII(v string, s shape, hint Type) verdict {
+	if s.n >= 8 && s.n <= 26 && isDigit(v[0]) && (s.n == 8 || v[4] == '-' || v[4] == '/' || v[4] == '.') {
+		if vd, ok := detectDate(v, hint); ok {
+			return vd
+		}
+	}
 	switch {
 	case s.at == 1:
 		if ValidEmail(v) {
-			return verdict{kind: kEmail, valid: true}
+			return validAs(kEmail)
 		}
 		return noMatch
 	case s.digits == s.n:
 		return detectDigits(v, hint)
 	case s.colon >= 2 && s.space == 0 && s.comma == 0:
 		if ValidIP(v) {
-			return verdict{kind: kIP, valid: true}
+			return validAs(kIP)
 		}
 	case s.dot == 3 && s.digits+s.dot == s.n:
 		if ValidIP(v) {
-			return verdict{kind: kIP, valid: true}
+			return validAs(kIP)
 		}
 	case s.n == 18 && s.digits+s.upper+s.lower == s.n:
 		return detectAlnum18(v)
 	case s.upper >= 1 && s.upper <= 2 && s.digits+s.upper == s.n:
 		if ValidPassport(v, hint == Passport) {
-			return verdict{kind: kPassport, valid: true}
+			return validAs(kPassport)
 		}
 	case s.comma == 1 || (s.dot >= 1 && s.digits+s.dot+s.dash+s.space+s.comma == s.n && (s.dash == 0 || v[0] == '-')):
 		if k, dec := parseCoordinate(v, hint == GeoCoord); k != notCoord {
-			return verdict{kind: kGeo, valid: true, decimals: dec}
+			return verdict{kind: kGeo, valid: true, also: kindNone, decimals: dec}
 		}
 	}
-	if s.digits >= 7 && s.upper+s.lower+s.at+s.colon+s.comma == 0 {
-		return detectSeparated(v, s, hint)
+	if s.digits >= 7 && s.at+s.colon+s.comma == 0 {
+		if s.upper+s.lower == 0 {
+			return detectSeparated(v, s, hint)
+		}
+		if number, ok := cutExtension(v); ok {
+			return detectPhone(number)
+		}
 	}
 	return noMatch
+}
+
+// detectDate classifies a value that starts like a date (19900307,
+// 1990-03-07, 1990/3/7 00:00:00): a date is a birth-date candidate, valid
+// from 1900 on; whether a column holds birth dates is decided from the
+// distribution of its dates (or its header). With a passport header, eight
+// digits are a Taiwan residents' permit number instead.
+func detectDate(v string, hint Type) (verdict, bool) {
+	if hint == Passport && len(v) == 8 {
+		return noMatch, false
+	}
+	y, m, d, ok := ParseDate(v)
+	if !ok {
+		return noMatch, false
+	}
+	return verdict{kind: kDateOfBirth, valid: y >= 1900, also: kindNone, date: int32(y*10000 + m*100 + d)}, true
 }
 
 // detectDigits classifies a string of digits by its length.
@@ -175,48 +219,64 @@ func detectDigits(v string, hint Type) verdict {
 	d := append(buf[:0], v...)
 	switch n := len(v); {
 	case n == 18:
-		if ValidResidentID(v) {
-			return verdict{kind: kResidentID, valid: true}
-		}
-		if idShaped(v) {
-			return verdict{kind: kResidentID}
-		}
-		if hint == ResidentID { // an identity number that fails its checks is nothing else
-			return noMatch
-		}
-		if st := CheckUSCCShape(v); st != NotUSCC {
-			return verdict{kind: kUSCC, valid: st == USCCValid}
-		}
-		if isCard(d) {
-			return verdict{kind: kBankCard, valid: true}
-		}
+		return detectDigits18(v, d, hint)
 	case n == 15:
 		if ValidResidentID(v) {
-			return verdict{kind: kResidentID, valid: true}
+			return validAs(kResidentID)
 		}
 	case n == 11 && v[0] == '1':
 		if isMobile(d) {
-			return verdict{kind: kMobile, valid: true}
+			return validAs(kMobile)
 		}
 	case n == 13 && v[:3] == "861":
 		if isMobile(d[2:]) {
-			return verdict{kind: kMobile, valid: true}
+			return validAs(kMobile)
 		}
 	case (n == 10 || n == 11 || n == 12) && v[0] == '0':
 		if isLandline(d, false) {
-			return verdict{kind: kLandline, valid: true}
+			return validAs(kLandline)
 		}
 	case n >= 16 && n <= 19:
 		if isCard(d) {
-			return verdict{kind: kBankCard, valid: true}
+			return validAs(kBankCard)
 		}
 	case n == 8:
-		if hint == DateOfBirth && ValidBirthDate(v) {
-			return verdict{kind: kDateOfBirth, valid: true}
-		}
 		if hint == Passport {
-			return verdict{kind: kPassport, valid: true}
+			return validAs(kPassport)
 		}
+	}
+	return noMatch
+}
+
+// detectDigits18 classifies 18 digits: an identity number, a credit code or
+// a card number, whichever check passes, in that order (a value that passes
+// two is counted as what its column holds); then a mistyped identity number
+// or credit code. A card number that fails the identity number's check is a
+// card.
+func detectDigits18(v string, d []byte, hint Type) verdict {
+	card := isCard(d)
+	also := kindNone
+	if card {
+		also = kBankCard
+	}
+	if ValidResidentID(v) {
+		return verdict{kind: kResidentID, valid: true, also: also}
+	}
+	st := CheckUSCCShape(v)
+	if st == USCCValid {
+		return verdict{kind: kUSCC, valid: true, also: also}
+	}
+	if card && hint != ResidentID {
+		return validAs(kBankCard)
+	}
+	if idShaped(v) {
+		return weakAs(kResidentID)
+	}
+	if hint == ResidentID { // an identity number that fails its checks is nothing else
+		return noMatch
+	}
+	if st == USCCBadCheck {
+		return weakAs(kUSCC)
 	}
 	return noMatch
 }
@@ -226,61 +286,85 @@ func detectDigits(v string, hint Type) verdict {
 func detectAlnum18(v string) verdict {
 	if c := v[17]; (c == 'X' || c == 'x') && allDigits(v[:17]) {
 		if ValidResidentID(v) {
-			return verdict{kind: kResidentID, valid: true}
+			return validAs(kResidentID)
 		}
 		if idShaped(v) {
-			return verdict{kind: kResidentID}
+			return weakAs(kResidentID)
 		}
 		return noMatch
 	}
 	if st := CheckUSCCShape(v); st != NotUSCC {
-		return verdict{kind: kUSCC, valid: st == USCCValid}
+		return verdict{kind: kUSCC, valid: st == USCCValid, also: kindNone}
 	}
 	return noMatch
 }
 
 // detectSeparated classifies digits written with separators: phone numbers
-// (138-0013-8000, (010) 1234 5678, +86 ...), grouped card numbers and dates.
+// (138-0013-8000, (010) 1234 5678, +86 ..., with an extension), grouped
+// card numbers.
 func detectSeparated(v string, s shape, hint Type) verdict {
+	if vd := detectPhone(v); vd.kind != kindNone {
+		return vd
+	}
+	if s.digits >= 16 && s.digits <= 19 {
+		var buf [24]byte
+		if d, ok := cardDigits(v, buf[:]); ok && isCard(d) {
+			return validAs(kBankCard)
+		}
+	}
+	if number, ok := cutExtension(v); ok {
+		return detectPhone(number)
+	}
+	return noMatch
+}
+
+// detectPhone classifies a phone number written with or without separators
+// and country code.
+func detectPhone(v string) verdict {
 	var buf [24]byte
 	if d, country, ok := phoneDigits(v, buf[:]); ok {
 		if isMobile(d) {
-			return verdict{kind: kMobile, valid: true}
+			return validAs(kMobile)
 		}
 		if isLandline(d, country) {
-			return verdict{kind: kLandline, valid: true}
+			return validAs(kLandline)
 		}
-	}
-	if s.digits >= 16 && s.digits <= 19 {
-		if d, ok := cardDigits(v, buf[:]); ok && isCard(d) {
-			return verdict{kind: kBankCard, valid: true}
-		}
-	}
-	if hint == DateOfBirth && s.digits == s.n-2 && ValidBirthDate(v) {
-		return verdict{kind: kDateOfBirth, valid: true}
 	}
 	return noMatch
 }
 
 // detectText classifies values with non-ASCII characters: plates, dates
-// written in Chinese, names, addresses.
+// written in Chinese, names, phone numbers with full-width brackets or an
+// extension (转), addresses.
 func detectText(v string, s shape, hint Type) verdict {
 	r, _ := utf8.DecodeRuneInString(v)
 	if s.n <= 14 && classOf(r)&rcPlate != 0 && ValidPlate(v) {
-		return verdict{kind: kPlate, valid: true}
+		return validAs(kPlate)
 	}
-	switch hint {
-	case DateOfBirth:
-		if ValidBirthDate(v) {
-			return verdict{kind: kDateOfBirth, valid: true}
+	if s.digits >= 4 && s.n <= 40 {
+		if isDigit(v[0]) && s.n >= 10 && v[4] >= 0x80 {
+			if vd, ok := detectDate(v, hint); ok {
+				return vd
+			}
 		}
-	case PersonName:
-		if LooksLikeName(v) {
-			return verdict{kind: kName, valid: true}
+		if s.digits >= 7 {
+			if number, ok := asciiPhone(v); ok {
+				if vd := detectPhone(number); vd.kind != kindNone {
+					return vd
+				}
+				if number, ok := cutExtension(number); ok {
+					return detectPhone(number)
+				}
+			}
+		}
+	}
+	if s.n <= 16 || (s.n <= 60 && (strings.Contains(v, "·") || strings.Contains(v, "•"))) {
+		if shape, common := personName(v); shape != notName {
+			return verdict{kind: kName, valid: true, also: kindNone, name: shape, common: common}
 		}
 	}
 	if s.n >= 12 && LooksLikeAddress(v, hint == Address) {
-		return verdict{kind: kAddress, valid: true}
+		return validAs(kAddress)
 	}
 	return noMatch
 }

@@ -112,17 +112,23 @@ func (g *gen) mobile() labelled {
 	return labelled{n, label}
 }
 
+// genAreaCodes are area codes of the numbering plan and, marked '*', codes
+// that are not in it.
 var genAreaCodes = []string{"10", "21", "22", "23", "24", "25", "27", "28", "29", "20", "311", "351", "371", "431", "451",
-	"471", "531", "551", "571", "591", "731", "755", "757", "769", "871", "898", "931", "991", "349", "399", "549", "649"}
+	"471", "531", "551", "571", "591", "731", "755", "757", "769", "871", "898", "931", "991", "*609", "*399", "*549", "*649", "*26"}
 
+// landline returns a number under an area code of the numbering plan
+// (labelled valid when its subscriber number has the plan's length: eight
+// digits after a two-digit code, seven or eight after a three-digit one)
+// or under a code that is not in the plan.
 func (g *gen) landline() labelled {
 	area := g.pick(genAreaCodes)
 	sub := string("2345678"[g.r.IntN(7)]) + g.digits(6+g.r.IntN(2))
-	p, err := phonenumbers.Parse("0"+area+sub, "CN")
 	label := Type("")
-	if err == nil && phonenumbers.IsValidNumber(p) && phonenumbers.GetNumberType(p) == phonenumbers.FIXED_LINE {
+	if !strings.HasPrefix(area, "*") && (len(area) == 3 || len(sub) == 8) {
 		label = Landline
 	}
+	area = strings.TrimPrefix(area, "*")
 	switch g.r.IntN(3) {
 	case 0:
 		return labelled{"0" + area + "-" + sub, label}
@@ -134,7 +140,7 @@ func (g *gen) landline() labelled {
 
 func (g *gen) bankCard(valid bool) string {
 	n := 16 + 3*g.r.IntN(2) // 16 or 19 digits
-	body := g.pick([]string{"62", "4", "9", "35"})
+	body := g.pick([]string{"62", "60", "4", "9", "35" + fmt.Sprint(28+g.r.IntN(62))})
 	if g.r.IntN(4) == 0 {
 		n, body = 16, "5"+string("12345"[g.r.IntN(5)])
 	}

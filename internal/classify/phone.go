@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -16,8 +17,7 @@ import (
 // mobile prefixes and, per area code, the valid subscriber-number lengths.
 
 type phoneTables struct {
-	mobile [100000]bool      // 11-digit mobile numbers, by their first five digits
-	area   map[string]uint16 // area code without the trunk 0 → bit n set when n-digit subscriber numbers are valid
+	mobile [100000]bool // 11-digit mobile numbers, by their first five digits
 }
 
 var (
@@ -31,16 +31,15 @@ func tables() *phoneTables {
 }
 
 func buildPhoneTables() *phoneTables {
-	t := &phoneTables{area: map[string]uint16{}}
+	t := &phoneTables{}
 	coll, err := phonenumbers.MetadataCollection()
 	if err != nil {
 		panic("classify: phone metadata: " + err.Error())
 	}
-	var mobile, fixed *regexp.Regexp
+	var mobile *regexp.Regexp
 	for _, md := range coll.GetMetadata() {
 		if md.GetId() == "CN" {
 			mobile = regexp.MustCompile(`^(?:` + md.GetMobile().GetNationalNumberPattern() + `)$`)
-			fixed = regexp.MustCompile(`^(?:` + md.GetFixedLine().GetNationalNumberPattern() + `)$`)
 		}
 	}
 	if mobile == nil {
@@ -52,36 +51,21 @@ func buildPhoneTables() *phoneTables {
 		s := itoa5(p)
 		t.mobile[p] = mobile.MatchString(s+"000000") && mobile.MatchString(s+"999999")
 	}
-	// Area codes are 2 digits (10, 2x) or 3 digits (3xx–9xx); subscriber
-	// numbers are 7 or 8 digits starting 2–8. Sample subscriber numbers per
-	// first digit decide which lengths the code accepts.
-	for _, code := range areaCandidates() {
-		var lengths uint16
-		for n := 7; n <= 8; n++ {
-			ok := 0
-			for first := '2'; first <= '8'; first++ {
-				if fixed.MatchString(code + string(first) + strings.Repeat("3", n-1)) {
-					ok++
-				}
-			}
-			if ok >= 4 {
-				lengths |= 1 << n
-			}
-		}
-		if lengths != 0 {
-			t.area[code] = lengths
-		}
-	}
 	return t
 }
 
-func areaCandidates() []string {
-	out := []string{"10", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29"}
-	for n := 300; n <= 999; n++ {
-		out = append(out, itoa3(n))
+// areaCode marks the area codes of areaCodes by their number (10, 20–29,
+// 310–999; the codes are prefix-free, so the number alone says its length).
+var areaCode = func() (t [1000]bool) {
+	for _, a := range areaCodes {
+		n := 0
+		for _, c := range a.code {
+			n = n*10 + int(c-'0')
+		}
+		t[n] = true
 	}
-	return out
-}
+	return t
+}()
 
 func itoa5(n int) string {
 	b := [5]byte{}
@@ -92,17 +76,15 @@ func itoa5(n int) string {
 	return string(b[:])
 }
 
-func itoa3(n int) string {
-	return string([]byte{byte('0' + n/100), byte('0' + n/10%10), byte('0' + n%10)})
-}
-
 // phoneDigits strips the separators people write in phone numbers (spaces,
-// '-', '.', parentheses) and a leading +86, 0086 or 86 country code. It
+// '-', '.', parentheses) and a country code: +86, (+86), 0086, or 86
+// followed by a separator (86-138...) or by a mobile number (86138...). It
 // returns the national number's digits, whether a country code was present,
 // and false when anything but digits remains.
 func phoneDigits(s string, buf []byte) ([]byte, bool, bool) {
 	b := buf[:0]
 	plus := false
+	firstGroup := -1 // digits before the first separator that follows a digit
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -112,6 +94,9 @@ func phoneDigits(s string, buf []byte) ([]byte, bool, bool) {
 			}
 			b = append(b, c)
 		case c == ' ' || c == '-' || c == '(' || c == ')' || c == '.':
+			if firstGroup < 0 && len(b) > 0 {
+				firstGroup = len(b)
+			}
 		case c == '+' && len(b) == 0 && !plus:
 			plus = true
 		default:
@@ -124,12 +109,66 @@ func phoneDigits(s string, buf []byte) ([]byte, bool, bool) {
 		b, country = b[2:], true
 	case plus:
 		return nil, false, false
-	case len(b) == 15 && string(b[:4]) == "0086":
+	case len(b) >= 13 && string(b[:4]) == "0086":
 		b, country = b[4:], true
+	case firstGroup == 2 && len(b) >= 11 && b[0] == '8' && b[1] == '6':
+		b, country = b[2:], true
 	case len(b) == 13 && b[0] == '8' && b[1] == '6' && b[2] == '1':
 		b, country = b[2:], true
 	}
 	return b, country, true
+}
+
+// cutExtension returns the number before an extension: 010-12345678-8001,
+// 010-12345678转8001, 010 12345678 ext. 8001, 12345678 x801, ...#801. The
+// extension must be one to six digits.
+func cutExtension(s string) (string, bool) {
+	end := len(s)
+	for end > 0 && isDigit(s[end-1]) {
+		end--
+	}
+	if digits := len(s) - end; digits == 0 || digits > 6 {
+		return "", false
+	}
+	rest := strings.TrimRight(s[:end], " ")
+	for _, mark := range []string{"转", "分机", "ext.", "ext", "EXT", "Ext", "x", "X", "#", "-", ","} {
+		if number, ok := strings.CutSuffix(rest, mark); ok {
+			number = strings.TrimRight(number, " ")
+			return number, len(number) >= 7 && isDigit(number[len(number)-1])
+		}
+	}
+	return "", false
+}
+
+// asciiPhone rewrites the full-width characters people type in phone
+// numbers (（０１０）１２３４ ５６７８, ＋８６, －) as ASCII; it reports false when
+// other non-ASCII characters than an extension mark remain.
+func asciiPhone(s string) (string, bool) {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf:
+			b.WriteByte(byte(r))
+		case r >= '０' && r <= '９':
+			b.WriteByte(byte('0' + r - '０'))
+		case r == '（':
+			b.WriteByte('(')
+		case r == '）':
+			b.WriteByte(')')
+		case r == '＋':
+			b.WriteByte('+')
+		case r == '－' || r == '—':
+			b.WriteByte('-')
+		case r == '　':
+			b.WriteByte(' ')
+		case r == '转' || r == '分' || r == '机':
+			b.WriteRune(r)
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
 }
 
 // ValidMobile reports whether s is a mainland mobile number in a current
@@ -152,30 +191,41 @@ func isMobile(d []byte) bool {
 }
 
 // ValidLandline reports whether s is a mainland fixed-line number written
-// with its area code (010-12345678, (0755)1234-5678, +86 21 12345678).
+// with its area code (010-12345678, (0755)1234-5678, +86 21 12345678,
+// 0931-1234567转801).
 func ValidLandline(s string) bool {
-	var buf [20]byte
+	var buf [24]byte
 	d, country, ok := phoneDigits(s, buf[:])
+	if !ok {
+		if number, ext := cutExtension(s); ext {
+			d, country, ok = phoneDigits(number, buf[:])
+		}
+	}
 	return ok && isLandline(d, country)
 }
 
+// isLandline reports whether d is an area code of the numbering plan (after
+// the trunk 0, which may be left out after a country code) and a subscriber
+// number starting 2–8: eight digits after a two-digit code, seven or eight
+// after a three-digit one.
 func isLandline(d []byte, country bool) bool {
-	if !country {
-		if len(d) < 10 || d[0] != '0' {
-			return false
-		}
+	switch {
+	case len(d) > 0 && d[0] == '0':
 		d = d[1:]
+	case !country:
+		return false
 	}
-	t := tables()
-	for _, n := range []int{2, 3} {
-		if len(d) <= n {
-			continue
-		}
-		lengths, ok := t.area[string(d[:n])]
-		sub := len(d) - n
-		if ok && sub <= 8 && lengths&(1<<sub) != 0 && d[n] >= '2' && d[n] <= '8' {
-			return true
-		}
+	if len(d) < 9 || len(d) > 11 {
+		return false
 	}
-	return false
+	n := 3
+	if d[0] == '1' || d[0] == '2' {
+		n = 2
+	}
+	code := 0
+	for _, c := range d[:n] {
+		code = code*10 + int(c-'0')
+	}
+	sub := len(d) - n
+	return areaCode[code] && d[n] >= '2' && d[n] <= '8' && (sub == 8 || (n == 3 && sub == 7))
 }

@@ -6,13 +6,44 @@ import "unicode/utf8"
 // Multilingual Plane, so that the hot path of a scan looks runes up instead
 // of searching word lists.
 const (
-	rcPlate    uint8 = 1 << iota // province abbreviation on plates
-	rcStreet                     // street-level address word (路 街 巷 村 室 ...)
-	rcDivision                   // administrative division (省 市 区 县 镇 乡 旗)
-	rcPunct                      // sentence punctuation: prose, not an address
-	rcSurname                    // common single-character surname
-	rcHan                        // any CJK unified ideograph
+	rcPlate         uint8 = 1 << iota // province abbreviation on plates
+	rcStreet                          // street-level address word (路 街 巷 村 室 ...)
+	rcDivision                        // administrative division (省 市 区 县 镇 乡 旗)
+	rcPunct                           // sentence punctuation: prose, not an address
+	rcSurname                         // single-character surname of the frequency table
+	rcHan                             // any CJK unified ideograph
+	rcCommonSurname                   // one of the hundred most frequent surnames
+	rcGivenName                       // a character common in given names
 )
+
+// Rune classes of the address structure, in a second table.
+const (
+	rcRoad     uint8 = 1 << iota // a road, lane or village: 路 街 道 巷 弄 村
+	rcNumbered                   // what a number after a road ends with: 号 弄 巷 组
+	rcBuilding                   // what a number of a building part ends with: 栋 幢 单(元) 室 楼
+	rcFacility                   // a facility's name ends with: 站 店 仓 库 场 馆
+)
+
+var addressClass = func() *[0x10000]uint8 {
+	var t [0x10000]uint8
+	mark := func(s string, c uint8) {
+		for _, r := range s {
+			t[r] |= c
+		}
+	}
+	mark("路街道巷弄村", rcRoad)
+	mark("号弄巷组", rcNumbered)
+	mark("栋幢单室楼", rcBuilding)
+	mark("站店仓库场馆", rcFacility)
+	return &t
+}()
+
+func addressClassOf(r rune) uint8 {
+	if r < 0x10000 {
+		return addressClass[r]
+	}
+	return 0
+}
 
 var runeClass = func() *[0x10000]uint8 {
 	var t [0x10000]uint8
@@ -28,7 +59,13 @@ var runeClass = func() *[0x10000]uint8 {
 	mark("路街道巷弄村组栋幢室苑厦", rcStreet)
 	mark("省市区县镇乡旗", rcDivision)
 	mark(sentencePunct, rcPunct)
-	mark(surnames, rcSurname)
+	for i, s := range surnameFreq {
+		t[s.surname] |= rcSurname
+		if i < 100 {
+			t[s.surname] |= rcCommonSurname
+		}
+	}
+	mark(givenNameChars, rcGivenName)
 	return &t
 }()
 
@@ -42,11 +79,15 @@ func classOf(r rune) uint8 {
 // textFacts is one pass over a value's runes for the address check.
 type textFacts struct {
 	street, division, punct, houseNumber, han bool
+	// structured: a road, lane or village followed by a number (人民路27号,
+	// 1弄, 5组), or a building, unit or room number (3栋, 2单元, 501室).
+	structured bool
 }
 
 func textFactsOf(s string) textFacts {
 	var f textFacts
 	prev := rune(0)
+	road := false
 	for i := 0; i < len(s); {
 		r, size := rune(s[i]), 1
 		if r >= utf8.RuneSelf {
@@ -57,7 +98,11 @@ func textFactsOf(s string) textFacts {
 		f.street = f.street || c&rcStreet != 0 || (r == '元' && prev == '单') || (r == '同' && prev == '胡') || (r == '园' && prev == '花')
 		f.division = f.division || c&rcDivision != 0
 		f.punct = f.punct || c&rcPunct != 0
-		f.houseNumber = f.houseNumber || (r == '号' && prev >= '0' && prev <= '9')
+		afterDigit := prev >= '0' && prev <= '9'
+		f.houseNumber = f.houseNumber || (r == '号' && afterDigit)
+		a := addressClassOf(r)
+		road = road || a&rcRoad != 0 || (r == '同' && prev == '胡')
+		f.structured = f.structured || (afterDigit && ((road && a&rcNumbered != 0) || a&rcBuilding != 0))
 		prev = r
 		i += size
 	}

@@ -60,20 +60,25 @@ type columnState struct {
 	valid     [numKinds]int
 	weak      [numKinds]int
 	embedded  [numKinds]int
+	also      [numKinds][numKinds]int // values valid as [primary] and as [also]: counted as what the column holds
 	minDec    int
 	dobs      int
 	minors    int
+	names     nameStats
+	dates     dateStats
 	distinct  distinctCounter
-	minorDate string // birth dates after this (yyyymmdd) are of children under 14
+	minorDate int32 // birth dates after this (yyyymmdd) are of children under 14
+	today     int32 // yyyymmdd of the scan's day: later dates are in the future
 }
 
 // NewScanner returns a scanner for a table with the given header.
 func NewScanner(header []string) *Scanner {
 	s := &Scanner{}
-	minor := time.Now().AddDate(-14, 0, 0).Format("20060102")
+	now := time.Now()
+	minor, today := dayKey(now.AddDate(-14, 0, 0)), dayKey(now)
 	for _, h := range header {
 		h = strings.TrimPrefix(h, "\uFEFF")
-		s.cols = append(s.cols, &columnState{name: h, hint: HeaderHint(h), category: HeaderCategory(h), minDec: math.MaxInt, minorDate: minor})
+		s.cols = append(s.cols, &columnState{name: h, hint: HeaderHint(h), category: HeaderCategory(h), minDec: math.MaxInt, minorDate: minor, today: today})
 	}
 	return s
 }
@@ -98,36 +103,45 @@ func (c *columnState) add(v string) {
 	c.bytes += int64(len(v))
 	c.distinct.add(v)
 	vd := detect(v, c.hint)
-	if vd.kind == kindNone {
+	switch vd.kind {
+	case kindNone:
 		if len(v) >= 11 {
 			embedded(v, &c.embedded)
 		}
 		return
+	case kDateOfBirth:
+		c.dates.add(vd.date, c.today)
+		if vd.date > c.today {
+			c.weak[kDateOfBirth]++
+			return
+		}
+		c.dobs++
+		if vd.date > c.minorDate {
+			c.minors++
+		}
+	case kName:
+		c.names.add(vd.name, vd.common)
 	}
 	if !vd.valid {
 		c.weak[vd.kind]++
 		return
 	}
 	c.valid[vd.kind]++
-	switch vd.kind {
-	case kGeo:
+	if vd.also != kindNone {
+		c.also[vd.kind][vd.also]++
+	}
+	if vd.kind == kGeo {
 		c.minDec = min(c.minDec, vd.decimals)
-	case kDateOfBirth:
-		c.dobs++
-		if y, m, d, ok := ParseDate(v); ok && dateKey(y, m, d) > c.minorDate {
-			c.minors++
-		}
 	}
 }
 
-func dateKey(y, m, d int) string {
-	return string([]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10),
-		byte('0' + m/10), byte('0' + m%10), byte('0' + d/10), byte('0' + d%10)})
+func dayKey(t time.Time) int32 {
+	return int32(t.Year()*10000 + int(t.Month())*100 + t.Day())
 }
 
 func isNull(v string) bool {
 	switch v {
-	case "", "NULL", "null", "Null", `\N`, "N/A", "n/a", "NA", "-", "--", "无", "空":
+	case "", "NULL", "null", "Null", `\N`, "N/A", "n/a", "NA", "-", "--", "无", "空", "未知", "不详", "暂无", "未填", "未填写":
 		return true
 	}
 	return false
@@ -162,9 +176,10 @@ const (
 
 func (c *columnState) decide() Column {
 	col := Column{Name: c.name, Matches: map[Type]int{}, NonEmpty: c.nonEmpty, Distinct: c.distinct.estimate(), Category: c.category}
-	best, bestScore := kindNone, 0.0
+	best, share := c.best(col.Distinct)
+	c.resolveAmbiguous(best)
 	for k := range kind(numKinds) {
-		if n := c.valid[k] + c.embedded[k]; n > 0 {
+		if n := c.valid[k] + c.embedded[k]; n > 0 && (!Types[k].needsContext() || k == best) {
 			col.Matches[Types[k]] = n
 		}
 		if c.embedded[k] > 0 {
@@ -173,35 +188,79 @@ func (c *columnState) decide() Column {
 			}
 			col.Embedded[Types[k]] = c.embedded[k]
 		}
-		if score := float64(c.valid[k]) + 0.5*float64(c.weak[k]); score > bestScore {
-			best, bestScore = k, score
-		}
 	}
-	if c.nonEmpty == 0 {
-		return col
-	}
-	share := bestScore / float64(c.nonEmpty)
-	agree := hintAgrees(c.hint, best)
-	if best != kindNone && (share >= detectShare || (agree && share >= detectShareHint)) {
+	if best != kindNone {
 		t := Types[best]
 		col.Detected = &t
 		factor := 1.0
 		switch {
 		case c.hint == "":
 			factor = 0.95
-		case !agree:
+		case !hintAgrees(c.hint, best):
 			factor = 0.85
 		}
 		col.Confidence = math.Round(share*factor*1000) / 1000
 		c.typeCategory(&col, t)
-	} else if c.bytes/int64(c.nonEmpty) >= freeTextBytes {
+		if best == kDateOfBirth {
+			col.Minors = c.minors
+		}
+	} else if c.nonEmpty > 0 && c.bytes/int64(c.nonEmpty) >= freeTextBytes {
 		col.FreeText = true
 	}
 	if c.minDec != math.MaxInt {
 		col.GeoDecimals = c.minDec
 	}
-	col.Minors = c.minors
 	return col
+}
+
+// best returns the kind the column holds and the share of its non-empty
+// values that support it, or kindNone. Names and birth dates, which single
+// values cannot tell apart from other words and dates, are only taken when
+// the header names them or the column's values are distributed as names
+// and birth dates are.
+func (c *columnState) best(distinct int64) (kind, float64) {
+	if c.nonEmpty == 0 {
+		return kindNone, 0
+	}
+	best, bestScore := kindNone, 0.0
+	for k := range kind(numKinds) {
+		score := float64(c.valid[k]) + 0.5*float64(c.weak[k])
+		if score <= bestScore || (Types[k].needsContext() && !hintAgrees(c.hint, k) && !c.contextFromValues(k, distinct)) {
+			continue
+		}
+		best, bestScore = k, score
+	}
+	share := bestScore / float64(c.nonEmpty)
+	if best == kindNone || !(share >= detectShare || (hintAgrees(c.hint, best) && share >= detectShareHint)) {
+		return kindNone, 0
+	}
+	return best, share
+}
+
+// contextFromValues reports whether the column's values alone show that it
+// holds names (k == kName) or birth dates (k == kDateOfBirth).
+func (c *columnState) contextFromValues(k kind, distinct int64) bool {
+	switch k {
+	case kName:
+		return c.names.plausible(c.nonEmpty, distinct)
+	case kDateOfBirth:
+		return c.dates.plausibleBirths(c.today)
+	}
+	return false
+}
+
+// resolveAmbiguous counts the values valid as two kinds (an 18-digit card
+// number that is also a valid credit code) as the kind the column holds.
+func (c *columnState) resolveAmbiguous(best kind) {
+	if best == kindNone {
+		return
+	}
+	for k := range kind(numKinds) {
+		if n := c.also[k][best]; n > 0 && k != best {
+			c.valid[k] -= n
+			c.valid[best] += n
+		}
+	}
 }
 
 // typeCategory sets the sensitive category a detected type implies, unless
@@ -250,7 +309,12 @@ func (s *Scanner) Merge(other *Scanner) {
 			c.valid[k] += o.valid[k]
 			c.weak[k] += o.weak[k]
 			c.embedded[k] += o.embedded[k]
+			for j := range c.also[k] {
+				c.also[k][j] += o.also[k][j]
+			}
 		}
+		c.names.merge(&o.names)
+		c.dates.merge(&o.dates)
 		c.minDec = min(c.minDec, o.minDec)
 		c.dobs += o.dobs
 		c.minors += o.minors

@@ -10,12 +10,12 @@ import (
 
 // ValidBankCard reports whether s is a payment card number: 16–19 digits
 // (optionally in groups separated by spaces or '-') passing the Luhn check,
-// issued under a card scheme prefix (2–6 or 9), and not shaped like an
-// identity number.
+// in an issuer range of cardRanges. An 18-digit number that is a valid
+// identity number is not a card.
 func ValidBankCard(s string) bool {
 	var buf [24]byte
 	d, ok := cardDigits(s, buf[:])
-	return ok && isCard(d)
+	return ok && isCard(d) && !(len(d) == 18 && ValidResidentID(string(d)))
 }
 
 func cardDigits(s string, buf []byte) ([]byte, bool) {
@@ -36,32 +36,41 @@ func cardDigits(s string, buf []byte) ([]byte, bool) {
 	return b, true
 }
 
+// isCard reports whether d, all digits, is a card number: 16–19 digits in
+// an issuer range, passing the Luhn check.
 func isCard(d []byte) bool {
-	if len(d) < 16 || len(d) > 19 || !cardScheme(d) {
-		return false
-	}
-	if len(d) == 18 && idShaped(string(d)) {
-		return false
-	}
-	return luhn(d)
+	return len(d) >= 16 && len(d) <= 19 && cardRange(d) && luhn(d)
 }
 
-// cardScheme reports whether a card number starts with an issuer prefix
-// of a scheme used in China: UnionPay (62), Visa (4), Mastercard (51–55,
-// 2221–2720), JCB (35), domestic bank cards (9).
-func cardScheme(d []byte) bool {
-	switch d[0] {
-	case '4', '9':
-		return true
-	case '6':
-		return d[1] == '2'
-	case '5':
-		return d[1] >= '1' && d[1] <= '5' && len(d) == 16
-	case '3':
-		return d[1] == '5'
-	case '2':
-		p := string(d[:4])
-		return len(d) == 16 && p >= "2221" && p <= "2720"
+// cardRanges are the issuer identification number ranges of the cards
+// issued in mainland China, by first digits (lo–hi, compared on as many
+// digits as they have) and length.
+//
+// Source: ISO/IEC 7812 issuer ranges as assigned to the schemes (UnionPay
+// 62 and 60-series domestic debit BINs registered through China UnionPay,
+// e.g. 601382 Bank of China, 603367 Bank of Hangzhou; the pre-UnionPay
+// domestic bank cards starting 9, e.g. 9558 ICBC, 95599 ABC; and the
+// international schemes that Chinese banks co-brand: Visa 4, Mastercard
+// 51–55 and 2221–2720, JCB 3528–3589).
+var cardRanges = []struct {
+	lo, hi         string
+	minLen, maxLen int
+}{
+	{"62", "62", 16, 19},     // China UnionPay
+	{"60", "60", 16, 19},     // domestic debit cards (UnionPay BINs)
+	{"9", "9", 16, 19},       // domestic bank cards issued before UnionPay
+	{"4", "4", 16, 19},       // Visa
+	{"51", "55", 16, 16},     // Mastercard
+	{"2221", "2720", 16, 16}, // Mastercard 2-series
+	{"3528", "3589", 16, 19}, // JCB
+}
+
+func cardRange(d []byte) bool {
+	for _, r := range cardRanges {
+		p := string(d[:len(r.lo)])
+		if len(d) >= r.minLen && len(d) <= r.maxLen && p >= r.lo && p <= r.hi {
+			return true
+		}
 	}
 	return false
 }
