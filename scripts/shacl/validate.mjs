@@ -128,4 +128,5 @@ if (args.json) {
     console.log(`${f.file}: ${f.violations.length} violations, ${f.warnings.length} other results, ${f.recommended.length} recommended-shape results`)
   }
 }
-process.exit(out.some((f) => f.violations.length > 0) ? 1 : 0)
+// exitCode, not exit(): exit() would cut a long report written to a pipe.
+process.exitCode = out.some((f) => f.violations.length > 0) ? 1 : 0
