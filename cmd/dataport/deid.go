@@ -22,12 +22,15 @@ quasi-identifiers with the least information loss that satisfies the profile's p
 within its suppression limit, apply the column operators, and write the result and a report.
 
 The profile is {"quasi_identifiers":[...],"sensitive":[...],"k":5,"l":0,"t":0,
-"max_suppression":0.05,"columns":{"col":{"op":"mask|redact|drop|pseudonymize|generalize|
-suppress|top_bottom|date_shift",...}},"hierarchies":{"col":"file.csv"}}; hierarchy files are in
-ARX's format (value;level1;level2;...) and are read relative to the profile; a hierarchy may
+"max_suppression":0.05,"metric":"loss|precision|discernibility|entropy",
+"columns":{"col":{"op":"mask|redact|drop|pseudonymize|generalize|suppress|top_bottom|date_shift",...}},
+"hierarchies":{"col":"file.csv"}}; hierarchy files are in ARX's format (value;level1;level2;...) and are read relative to the profile; a hierarchy may
 also be {"type":"interval|date|region|mask|values"}. The report holds rows_in, rows_out,
 suppressed, k_achieved, l_achieved, transformation, risk_before, risk_after and
-information_loss. Pseudonyms and date shifts are keyed by --deid-key (DATAPORT_DEID_KEY).`,
+information_loss: {"metric","value","granularity","generalization_intensity","discernibility",
+"entropy"}, every metric (as ARX defines them) for the output, value being the profile's metric
+(default loss, ARX's granularity), which the search minimises. Pseudonyms and date shifts are
+keyed by --deid-key (DATAPORT_DEID_KEY).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if profileFile == "" || outFile == "" {
@@ -65,9 +68,9 @@ information_loss. Pseudonyms and date shifts are keyed by --deid-key (DATAPORT_D
 					return err
 				}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d rows in, %d out (%d suppressed); k=%d achieved; transformation %v; information loss %.4f; "+
+			fmt.Fprintf(cmd.OutOrStdout(), "%d rows in, %d out (%d suppressed); k=%d achieved; transformation %v; information loss (%s) %.4f; "+
 				"highest prosecutor risk %.4f → %.4f (%.1f ms)\n", rep.RowsIn, rep.RowsOut, rep.Suppressed, rep.KAchieved,
-				rep.Transformation, rep.InformationLoss, rep.RiskBefore.Prosecutor.Highest, rep.RiskAfter.Prosecutor.Highest, rep.ElapsedMS)
+				rep.Transformation, rep.InformationLoss.Metric, rep.InformationLoss.Value, rep.RiskBefore.Prosecutor.Highest, rep.RiskAfter.Prosecutor.Highest, rep.ElapsedMS)
 			return nil
 		},
 	}

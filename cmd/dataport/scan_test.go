@@ -119,4 +119,22 @@ func TestDeidCommand(t *testing.T) {
 	if strings.Contains(string(out), "人员001") {
 		t.Error("names were not pseudonymised")
 	}
+	// Each metric is minimised and named in the report, which carries all of them.
+	profile, _ := os.ReadFile(filepath.Join(dir, "p.json"))
+	fields := map[string]string{"loss": "granularity", "precision": "generalization_intensity", "discernibility": "discernibility", "entropy": "entropy"}
+	for metric, field := range fields {
+		os.WriteFile(filepath.Join(dir, "m.json"), []byte(strings.Replace(string(profile), `"k":5`, `"k":5,"metric":"`+metric+`"`, 1)), 0o600)
+		printed := runDataport(t, "deid", filepath.Join(dir, "in.csv"), "--profile", filepath.Join(dir, "m.json"),
+			"--out", filepath.Join(dir, "out.csv"), "--report", filepath.Join(dir, "r.json"))
+		raw, _ := os.ReadFile(filepath.Join(dir, "r.json"))
+		var r struct {
+			Loss map[string]any `json:"information_loss"`
+		}
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Loss["metric"] != metric || r.Loss["value"] != r.Loss[field] || len(r.Loss) != 6 || !strings.Contains(printed, "information loss ("+metric+")") {
+			t.Errorf("%s: information_loss %v, printed %s", metric, r.Loss, printed)
+		}
+	}
 }

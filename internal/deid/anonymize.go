@@ -33,10 +33,9 @@ type Report struct {
 	Transformation map[string]int `json:"transformation"`
 	RiskBefore     Risk           `json:"risk_before"`
 	RiskAfter      Risk           `json:"risk_after"`
-	// InformationLoss is the loss metric (Iyengar's LM) over the
-	// quasi-identifier cells, suppressed cells counting 1: 0 is the original
-	// table, 1 everything generalised away.
-	InformationLoss float64 `json:"information_loss"`
+	// InformationLoss is every metric of metric.go for the output, and the
+	// profile's metric that the search minimised.
+	InformationLoss InformationLoss `json:"information_loss"`
 	// Operators names the operator applied to every other column.
 	Operators map[string]string `json:"operators"`
 	Search    searchStats       `json:"search"`
@@ -73,7 +72,8 @@ func AnonymizeContext(ctx context.Context, t Table, p Profile, opts Options) (Ta
 		return Table{}, Report{}, err
 	}
 	col := func(name string) int { return slices.Index(t.Header, name) }
-	rep := Report{RowsIn: len(t.Rows), Transformation: map[string]int{}, Operators: map[string]string{}}
+	rep := Report{RowsIn: len(t.Rows), Transformation: map[string]int{}, Operators: map[string]string{},
+		InformationLoss: InformationLoss{Metric: metricOf(p)}}
 	threshold := p.RiskThreshold
 	if threshold == 0 {
 		threshold = 0.2
@@ -287,14 +287,14 @@ func (e *encoded) solve(ctx context.Context, p Profile, rep *Report, threshold f
 	if len(e.qi) == 0 {
 		return keep, nil, nil
 	}
-	prob, err := newProblem(e.qi, e.rows, e.n, e.sens, p.K, p.L, p.T, p.MaxSuppression)
+	prob, err := newProblem(e.qi, e.rows, e.n, e.sens, p.K, p.L, p.T, p.MaxSuppression, metricOf(p))
 	if err != nil {
 		return nil, nil, err
 	}
 	prob.ctx = ctx
 	var sc rollupScratch
 	rep.RiskBefore = AssessRisk(sizes(prob.bottom, nil), p.SamplingFraction, threshold)
-	node, ev, stats, err := prob.search()
+	node, _, stats, err := prob.search()
 	rep.Search = stats
 	if err != nil {
 		return nil, nil, err
@@ -316,7 +316,14 @@ func (e *encoded) solve(ctx context.Context, p Profile, rep *Report, threshold f
 	for j, q := range e.qi {
 		rep.Transformation[q.name] = levels[j]
 	}
-	rep.InformationLoss = round6(ev.loss)
+	suppressed := 0
+	for c, ok := range okClass {
+		if !ok {
+			suppressed += int(final.count[c])
+		}
+	}
+	rep.InformationLoss = prob.informationLoss(classes{lv: levels, size: final.count[:final.m],
+		rep: func(c int) int32 { return final.rep[c] }, kept: func(c int) bool { return okClass[c] }}, suppressed)
 	e.achieved(prob, final, okClass, rep)
 	rep.RiskAfter = AssessRisk(sizes(final, okClass), p.SamplingFraction, threshold)
 	return keep, levels, nil

@@ -104,11 +104,11 @@ func checkHierarchy(t *testing.T, h *Hierarchy) {
 var profileForms = []string{
 	`{"k":5,"quasi_identifiers":["a"],"max_suppression":0.05,"hierarchies":{"a":"a.csv"}}`,
 	`{"quasi_identifiers":["age","age"],"sensitive":["age"],"k":-1,"l":2,"max_suppression":2,"columns":{"age":{"op":"mask"},"x":{"op":"explode"}},"hierarchies":{"age":{"type":"spiral"}}}`,
-	`{"quasi_identifiers":["age","sex","zip"],"sensitive":["diagnosis"],"k":5,"l":2,"t":0.3,"max_suppression":0.02,"sampling_fraction":0.1,"risk_threshold":0.2,` +
+	`{"quasi_identifiers":["age","sex","zip"],"sensitive":["diagnosis"],"k":5,"l":2,"t":0.3,"max_suppression":0.02,"sampling_fraction":0.1,"risk_threshold":0.2,"metric":"entropy",` +
 		`"columns":{"id":{"op":"pseudonymize","algorithm":"hmac-sm3","length":32},"phone":{"op":"mask","keep_first":3,"keep_last":4,"char":"#"},` +
 		`"visit":{"op":"date_shift","by":"id","max_days":10},"income":{"op":"top_bottom","top":90,"bottom":18},"note":{"op":"drop"},"name":{"op":"redact","with":"某"},"birth":{"op":"generalize","level":2}},` +
 		`"hierarchies":{"age":{"type":"interval","widths":[5,10,20]},"sex":{"csv":"男;*\n女;*"},"zip":{"type":"mask","levels":3},"birth":{"type":"date"}}}`,
-	`{"k":1}`, `{}`, `[]`, `null`, `{"k":1e400}`, `{"bogus":1}`,
+	`{"k":1}`, `{}`, `[]`, `null`, `{"k":1e400}`, `{"bogus":1}`, `{"k":2,"metric":"precision"}`, `{"k":2,"metric":"Loss"}`,
 }
 
 // FuzzParseProfile checks that ParseProfile returns within three seconds,

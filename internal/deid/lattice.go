@@ -43,6 +43,8 @@ type qiColumn struct {
 	labels  [][]string  // labels[level][code]
 	loss    [][]float64 // loss[level][code]: (leaves under the code − 1) / (distinct values − 1)
 	avgLoss []float64   // mean loss over rows, per level
+	// Per level: level / (levels − 1), and the column's non-uniform entropy (see metric.go).
+	intensity, entropy []float64
 }
 
 // sensAttr is one sensitive attribute: a code per row and the whole table's distribution.
@@ -79,6 +81,11 @@ type problem struct {
 	// ctx stops the search: once it is done, every node left fails at
 	// once without being computed, and search returns ctx's error.
 	ctx context.Context
+	// metric is the one minimised (metric.go); minKept and dmBottom serve
+	// discernibility's bounds; eps is the rounding margin of its values.
+	metric            string
+	minKept, dmBottom float64
+	eps               float64
 }
 
 // block is a run of columns and each bottom class's combined level-0 index in it.
@@ -118,7 +125,11 @@ type pairs struct {
 type evaluation struct {
 	ok         bool
 	suppressed int
-	loss       float64
+	loss       float64 // the chosen metric, for a passing node
+	// floor is, for discernibility, the sum of dmFloor over the node's
+	// classes when they were all counted (0 otherwise): a lower bound at
+	// every node above.
+	floor float64
 }
 
 // searchStats describe a search.
@@ -139,9 +150,9 @@ const (
 	fails
 )
 
-func newProblem(cols []qiColumn, rows []int32, n int, sens []sensAttr, k, l int, t, maxSupp float64) (*problem, error) {
+func newProblem(cols []qiColumn, rows []int32, n int, sens []sensAttr, k, l int, t, maxSupp float64, metric string) (*problem, error) {
 	p := &problem{n: n, q: len(cols), cols: cols, rows: rows, sens: sens, k: max(k, 1), l: l, t: t,
-		maxSupp: int(math.Floor(maxSupp*float64(n) + 1e-9)), ctx: context.Background()}
+		maxSupp: int(math.Floor(maxSupp*float64(n) + 1e-9)), ctx: context.Background(), metric: metric}
 	p.nodes = 1
 	for _, c := range cols {
 		p.strides = append(p.strides, p.nodes)
@@ -151,6 +162,7 @@ func newProblem(cols []qiColumn, rows []int32, n int, sens []sensAttr, k, l int,
 		p.nodes *= c.height
 	}
 	p.groupRows()
+	p.prepareMetrics()
 	return p, nil
 }
 
@@ -225,15 +237,6 @@ func (p *problem) levels(node int, lv []int) []int {
 	return lv
 }
 
-// lowerBound is the node's loss if nothing were suppressed.
-func (p *problem) lowerBound(node int) float64 {
-	s := 0.0
-	for j := range p.q {
-		s += p.cols[j].avgLoss[node/p.strides[j]%p.cols[j].height]
-	}
-	return s / float64(max(p.q, 1))
-}
-
 // search finds the passing node of least loss. Only nodes whose lower
 // bound is below the best loss found so far can matter, and that set is
 // closed downwards, so the frontier search is confined to it: a first
@@ -245,6 +248,7 @@ func (p *problem) search() (int, evaluation, searchStats, error) {
 	s.bottom = p.bottom
 	s.lb = make([]float64, p.nodes)
 	s.exc = make([]float64, p.nodes)
+	s.up = make([]float64, p.nodes)
 	for n := range p.nodes {
 		s.lb[n] = p.lowerBound(n)
 	}
@@ -262,6 +266,9 @@ func (p *problem) search() (int, evaluation, searchStats, error) {
 	slices.SortFunc(desc, func(x, y int) int {
 		if s.lb[x] != s.lb[y] {
 			return s.byBound(y, x)
+		}
+		if hx, hy := p.height(x), p.height(y); hx != hy {
+			return hy - hx // top down where the bound does not tell (discernibility)
 		}
 		return x - y
 	})
@@ -303,15 +310,8 @@ func (s *searcher) checkPaths() {
 			order = append(order, n)
 		}
 	}
-	height := func(n int) int {
-		h := 0
-		for j, c := range s.p.cols {
-			h += n / s.p.strides[j] % c.height
-		}
-		return h
-	}
 	slices.SortFunc(order, func(x, y int) int {
-		if hx, hy := height(x), height(y); hx != hy {
+		if hx, hy := s.p.height(x), s.p.height(y); hx != hy {
 			return hx - hy
 		}
 		return s.byBound(x, y)
@@ -321,6 +321,15 @@ func (s *searcher) checkPaths() {
 			s.checkPath(s.path(n))
 		}
 	}
+}
+
+// height is the sum of node n's levels.
+func (p *problem) height(n int) int {
+	h := 0
+	for j, c := range p.cols {
+		h += n / p.strides[j] % c.height
+	}
+	return h
 }
 
 // byBound orders nodes by their loss without suppression, then by number.
@@ -341,6 +350,7 @@ type searcher struct {
 	done      []bool
 	lb        []float64
 	exc       []float64
+	up        []float64
 	bottom    *table
 	cache     []*table
 	cached    int
@@ -450,12 +460,15 @@ func (s *searcher) record(n int, t *table, e evaluation, src *table) {
 	}
 	s.eval[n], s.done[n] = e, true
 	s.evaluated++
+	if e.floor > 0 {
+		s.raiseUp(n, e.floor)
+	}
 	if e.ok {
 		s.tag(n, passes, +1)
-		if s.p.t == 0 {
+		if s.p.excessInherited() {
 			s.raise(n, e.loss-s.lb[n])
 		}
-		if e.loss < s.bestLoss-1e-12 || (e.loss <= s.bestLoss+1e-12 && n < s.best) {
+		if eps := s.p.eps; e.loss < s.bestLoss-eps || (e.loss <= s.bestLoss+eps && n < s.best) {
 			s.best, s.bestLoss = n, e.loss
 		}
 	} else {
@@ -463,33 +476,38 @@ func (s *searcher) record(n int, t *table, e evaluation, src *table) {
 	}
 }
 
-// bound is a lower bound on the loss of node n if it passes: its loss
-// without suppression plus the least cost of the rows it must suppress.
-// Under k-anonymity and distinct l-diversity a row suppressed at a node is
-// suppressed at every node below it too, and costs there at least as much
-// (q minus a cell loss that can only be smaller), so the excess of a
-// passing node's loss over its bound without suppression is a lower bound
-// for the excess of every node below it.
+// bound is a lower bound on the metric at node n if it passes: its lower
+// bound known in advance (lowerBound) plus the least excess of the rows it
+// must suppress, inherited from passing nodes above it where the metric
+// allows (excessInherited); for discernibility, the largest dmFloor sum of
+// a node below it.
 func (s *searcher) bound(n int) float64 {
-	return s.lb[n] + s.exc[n]
+	return max(s.lb[n]+s.exc[n], s.up[n])
 }
 
 // raise records excess x (less a rounding margin) at n and every node below it.
-func (s *searcher) raise(n int, x float64) {
-	x -= 1e-12
-	if x <= s.exc[n] {
+func (s *searcher) raise(n int, x float64) { s.lift(s.exc, n, x-s.p.eps, -1) }
+
+// raiseUp records floor x (less a rounding margin) at n and every node above it.
+func (s *searcher) raiseUp(n int, x float64) { s.lift(s.up, n, x-s.p.eps, +1) }
+
+// lift sets v to at least x at n and, transitively, every node below (dir
+// −1) or above (dir +1) it.
+func (s *searcher) lift(v []float64, n int, x float64, dir int) {
+	if x <= v[n] {
 		return
 	}
 	stack := []int{n}
-	s.exc[n] = x
+	v[n] = x
 	for len(stack) > 0 {
 		y := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		for j, c := range s.p.cols {
-			if y/s.p.strides[j]%c.height > 0 {
-				z := y - s.p.strides[j]
-				if s.exc[z] < x {
-					s.exc[z] = x
+			l := y / s.p.strides[j] % c.height
+			if (dir > 0 && l+1 < c.height) || (dir < 0 && l > 0) {
+				z := y + dir*s.p.strides[j]
+				if v[z] < x {
+					v[z] = x
 					stack = append(stack, z)
 				}
 			}
@@ -569,6 +587,9 @@ func below(a, b []int) bool {
 // sums it, only for a passing node.
 func (p *problem) checkCounts(src *table, lv []int, sc *rollupScratch) evaluation {
 	e := evaluation{}
+	if p.metric == MetricDiscernibility {
+		e.floor = p.dmFloorOf(sc.count)
+	}
 	for _, c := range sc.count {
 		if int(c) < p.k {
 			e.suppressed += int(c)
@@ -577,15 +598,13 @@ func (p *problem) checkCounts(src *table, lv []int, sc *rollupScratch) evaluatio
 			}
 		}
 	}
-	p.firstItems(src, sc)
-	keep := 0.0
-	for c, size := range sc.count {
-		if int(size) >= p.k {
-			keep += float64(size) * p.cellLoss(lv, src.rep[sc.first[c]])
-		}
+	if p.metric == MetricLoss || (p.metric == MetricEntropy && e.suppressed > 0) {
+		p.firstItems(src, sc)
 	}
 	e.ok = true
-	e.loss = (keep + float64(e.suppressed*p.q)) / float64(max(p.n*p.q, 1))
+	e.loss = p.measure(p.metric, classes{lv: lv, size: sc.count,
+		rep:  func(c int) int32 { return src.rep[sc.first[c]] },
+		kept: func(c int) bool { return int(sc.count[c]) >= p.k }}, e.suppressed)
 	return e
 }
 
@@ -603,20 +622,27 @@ func (p *problem) cellLoss(lv []int, r int32) float64 {
 // suppressing failing classes, and the information loss if they do.
 func (p *problem) check(t *table) evaluation {
 	e := evaluation{}
-	keep := 0.0
+	if p.metric == MetricDiscernibility {
+		e.floor = p.dmFloorOf(t.count[:t.m])
+	}
 	for c := range t.m {
 		if !p.classOK(t, c) {
 			e.suppressed += int(t.count[c])
 			if e.suppressed > p.maxSupp {
 				return e
 			}
-			continue
 		}
-		keep += float64(t.count[c]) * p.cellLoss(t.levels, t.rep[c])
 	}
 	e.ok = true
-	e.loss = (keep + float64(e.suppressed*p.q)) / float64(max(p.n*p.q, 1))
+	e.loss = p.measure(p.metric, p.classesOf(t), e.suppressed)
 	return e
+}
+
+// classesOf describes t's classes for measure.
+func (p *problem) classesOf(t *table) classes {
+	return classes{lv: t.levels, size: t.count[:t.m],
+		rep:  func(c int) int32 { return t.rep[c] },
+		kept: func(c int) bool { return p.classOK(t, c) }}
 }
 
 // classOK applies k, l and t to class c.

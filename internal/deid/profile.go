@@ -41,6 +41,9 @@ type Profile struct {
 	// RiskThreshold is the record risk above which a record counts as at
 	// risk (default 1/K, or 0.2 without K).
 	RiskThreshold float64 `json:"risk_threshold,omitempty"`
+	// Metric is what the search minimises, one of Metrics (ARX's loss,
+	// precision, discernibility, non-uniform entropy); default "loss".
+	Metric string `json:"metric,omitempty"`
 }
 
 // Column operators.
@@ -167,6 +170,9 @@ func (p Profile) Validate(header []string) error {
 	}
 	if p.RiskThreshold < 0 || p.RiskThreshold > 1 {
 		errs.Add("risk_threshold", p.RiskThreshold, validate.CodeRange, "must be between %d and %d", 0, 1)
+	}
+	if p.Metric != "" {
+		validate.OneOf(&errs, "metric", p.Metric, Metrics...)
 	}
 	for _, col := range sortedKeys(p.Columns) {
 		p.Columns[col].validate(&errs, "columns."+col, seen[col])

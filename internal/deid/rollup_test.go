@@ -26,7 +26,7 @@ func TestSearchWithoutBlocks(t *testing.T) {
 			var nodes [2]int
 			var evals [2]evaluation
 			for i := range 2 {
-				prob, err := newProblem(enc.qi, enc.rows, enc.n, enc.sens, p.K, p.L, p.T, p.MaxSuppression)
+				prob, err := newProblem(enc.qi, enc.rows, enc.n, enc.sens, p.K, p.L, p.T, p.MaxSuppression, MetricLoss)
 				if err != nil {
 					t.Fatal(err)
 				}

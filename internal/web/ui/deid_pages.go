@@ -251,7 +251,7 @@ func (f deidForm) input(base deid.Profile) (deid.ProfileInput, []keyedError) {
 		}
 		return n
 	}
-	prof := deid.Profile{T: base.T, SamplingFraction: base.SamplingFraction, RiskThreshold: base.RiskThreshold,
+	prof := deid.Profile{T: base.T, SamplingFraction: base.SamplingFraction, RiskThreshold: base.RiskThreshold, Metric: base.Metric,
 		QuasiIdentifiers: []string{}, Columns: map[string]deid.ColumnOp{}, Hierarchies: map[string]deid.HierarchySpec{}}
 	prof.K = whole("deid_k", f.K)
 	prof.L = whole("deid_l", f.L)
@@ -456,7 +456,7 @@ func (s *server) previewDeidProfile(w http.ResponseWriter, r *http.Request) erro
 	risk := func(m deid.ModelRisk) string {
 		return i18n.T(lang, "deid.rep.risk", percent(m.Highest), percent(m.Average), percent(m.AtRisk))
 	}
-	prev.RiskBefore, prev.RiskAfter, prev.Loss = risk(rep.RiskBefore.Prosecutor), risk(rep.RiskAfter.Prosecutor), percent(rep.InformationLoss)
+	prev.RiskBefore, prev.RiskAfter, prev.Loss = risk(rep.RiskBefore.Prosecutor), risk(rep.RiskAfter.Prosecutor), percent(rep.InformationLoss.Granularity)
 	return s.render(w, r, http.StatusOK, "deid", page)
 }
 
