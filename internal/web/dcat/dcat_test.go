@@ -226,10 +226,16 @@ var (
 		{property: nsDCAT + "accessURL", mandatory: true},
 		{property: nsDCT + "license", class: nsDCT + "LicenseDocument"},
 		{property: nsDCT + "title", langs: []string{"zh"}},
+		{property: nsDCT + "description", langs: []string{"zh", "en"}},
 		{property: nsDCT + "modified", datatype: xsdDT},
 	}
 	agentRequirements = []requirement{{property: nsFOAF + "name", langs: []string{"zh"}, mandatory: true}}
 	kindRequirements  = []requirement{{property: nsVCard + "fn", mandatory: true}}
+	// DCAT-AP's Category: a skos:prefLabel, here in both languages.
+	conceptRequirements = []requirement{
+		{property: nsSKOS + "prefLabel", langs: []string{"zh", "en"}, mandatory: true},
+		{property: nsSKOS + "inScheme"},
+	}
 )
 
 func checkNode(t *testing.T, g *Graph, s Term, reqs []requirement) {
@@ -298,6 +304,14 @@ func TestCatalogHasEveryDCATAPProperty(t *testing.T) {
 	}
 	for _, k := range subjectsOfType(g, nsVCard+"Kind") {
 		checkNode(t, g, k, kindRequirements)
+	}
+	concepts := subjectsOfType(g, nsSKOS+"Concept")
+	for _, c := range concepts {
+		checkNode(t, g, c, conceptRequirements)
+	}
+	// Themes, publisher type, access rights, frequency, file types, languages.
+	if len(concepts) < 8 {
+		t.Errorf("only %d skos:Concepts: %v", len(concepts), concepts)
 	}
 	// The controlled vocabularies, value by value.
 	bus := IRI("https://data.example.gov.cn/dataset/jtw-04-00001")
