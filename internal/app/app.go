@@ -169,8 +169,10 @@ func (a *App) Serve(ctx context.Context) error {
 	go indexer.Run(ctx)
 	handler, err := web.New(web.Config{Services: services.Services{Identity: a.Identity, Catalog: a.Catalog, Log: a.Config.Log,
 		Search: indexer.Index(), Indexer: indexer, Access: a.Access, Sharing: a.Sharing, Opening: a.Opening, Notify: a.Notify,
-		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles},
-		Jobs: a.Jobs, Harvest: a.Harvest, DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL})
+		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles,
+		Jobs: a.Jobs, Harvest: a.Harvest},
+		DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL,
+		MailConfigured: a.Config.SMTP.Host != ""})
 	if err != nil {
 		return err
 	}

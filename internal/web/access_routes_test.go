@@ -76,8 +76,8 @@ func newRouteWorld(t testing.TB) *routeWorld {
 	}
 	t.Cleanup(runner.Close)
 	rev := review.NewService(db, review.Config{})
-	h, err := web.New(web.Config{DB: db, PublicURL: "http://portal.test", Version: "test", Harvest: harvest.NewSources(db, w.IDs, runner.QueueHarvest),
-		Services: services.Services{
+	h, err := web.New(web.Config{DB: db, PublicURL: "http://portal.test", Version: "test",
+		Services: services.Services{Harvest: harvest.NewSources(db, w.IDs, runner.QueueHarvest), Jobs: runner,
 			Identity: w.IDs, Catalog: w.Cat, Access: acc, Grades: classify.NewService(db, w.Cat, nil, classify.DefaultPolicy), Profiles: deid.NewService(db, w.Cat),
 			Sharing: sharing.NewService(db, w.Cat, acc, sharing.Config{Review: rev}), Opening: opening.NewService(db, w.Cat, w.IDs, acc, opening.Config{Review: rev}),
 			Review: rev, Notify: notify.NewService(db), Datastore: ds, Search: ix,

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"dataport/internal/harvest"
-	"dataport/internal/jobs"
 	"dataport/internal/store"
 	"dataport/internal/web/api"
 	"dataport/internal/web/services"
@@ -30,11 +28,9 @@ type Config struct {
 	SecureCookies bool
 	// PublicURL is the base of the links and IRIs the CKAN API and DCAT write.
 	PublicURL string
-	// Jobs runs the loads of files uploaded through the browser, in the
-	// background; nil leaves that upload out.
-	Jobs *jobs.Runner
-	// Harvest serves the harvest sources through the API; nil leaves them out.
-	Harvest *harvest.Sources
+	// MailConfigured says that notices are e-mailed through an SMTP server;
+	// the UI's outbox page shows it.
+	MailConfigured bool
 	// Timeouts bound every request; zero fields take the defaults.
 	Timeouts Timeouts
 }
@@ -43,7 +39,7 @@ type Config struct {
 // deadline (Timeouts): ordinary ones 30 s, uploads and exports as long as
 // they move.
 func New(cfg Config) (http.Handler, error) {
-	browser, err := ui.New(ui.Config{Services: cfg.Services, SecureCookies: cfg.SecureCookies, Jobs: cfg.Jobs})
+	browser, err := ui.New(ui.Config{Services: cfg.Services, SecureCookies: cfg.SecureCookies, MailConfigured: cfg.MailConfigured})
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +54,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", ready(cfg.DB))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	apiCfg := api.Config{Services: cfg.Services, Version: cfg.Version, Harvest: cfg.Harvest}
+	apiCfg := api.Config{Services: cfg.Services, Version: cfg.Version}
 	mux.Handle(api.Prefix+"/", api.New(apiCfg))
 	if cfg.Datastore != nil {
 		mux.Handle("POST "+api.Prefix+"/resources/{id}/data", api.UploadHandler(apiCfg))

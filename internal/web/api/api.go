@@ -13,11 +13,11 @@ import (
 
 	"dataport/internal/catalog"
 	"dataport/internal/datastore"
-	"dataport/internal/harvest"
 	"dataport/internal/identity"
 	"dataport/internal/ledger"
 	"dataport/internal/web/problem"
 	"dataport/internal/web/services"
+	"dataport/internal/web/uploadgate"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -31,9 +31,8 @@ const Prefix = "/api/v1"
 type Config struct {
 	services.Services
 	Version string
-	// Harvest serves the harvest sources (harvest.go); nil leaves them out.
-	// (Not a service of Services: harvest still imports the CKAN surface.)
-	Harvest *harvest.Sources
+	// Uploads bounds each account's uploads (nil: uploadgate.New()).
+	Uploads *uploadgate.Gate
 }
 
 // New returns the API handler, to be mounted at Prefix. Callers authenticate
@@ -51,8 +50,7 @@ func New(cfg Config) http.Handler {
 	hc.Tags = tags
 	base := humago.NewWithPrefix(mux, Prefix, hc)
 	api := newGroup(base)
-	h := &handlers{id: cfg.Identity, cat: cfg.Catalog, ledger: cfg.Ledger, acc: cfg.Services, log: cfg.Log, ds: cfg.Datastore,
-		harvest: cfg.Harvest}
+	h := &handlers{id: cfg.Identity, cat: cfg.Catalog, ledger: cfg.Ledger, acc: cfg.Services, log: cfg.Log, ds: cfg.Datastore}
 	h.routes(api)
 	documentFieldProblems(base.OpenAPI())
 	if cfg.Datastore != nil {
@@ -62,13 +60,12 @@ func New(cfg Config) http.Handler {
 }
 
 type handlers struct {
-	id      *identity.Service
-	cat     *catalog.Service
-	ledger  *ledger.Service
-	acc     services.Services // the workflows (Access, Sharing, Opening, Notify) and Grades, Profiles
-	log     *slog.Logger
-	ds      *datastore.Service
-	harvest *harvest.Sources
+	id     *identity.Service
+	cat    *catalog.Service
+	ledger *ledger.Service
+	acc    services.Services // the workflows (Access, Sharing, Opening, Notify), Grades, Profiles and Harvest
+	log    *slog.Logger
+	ds     *datastore.Service
 }
 
 // authenticate resolves the bearer token into the request's principal. A

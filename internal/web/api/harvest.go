@@ -63,7 +63,7 @@ func (h *handlers) harvestRoutes(api huma.API) {
 }
 
 func (h *handlers) listSources(ctx context.Context, _ *struct{}) (*List[harvest.Source], error) {
-	srcs, err := h.harvest.List(ctx, identity.FromContext(ctx))
+	srcs, err := h.acc.Harvest.List(ctx, identity.FromContext(ctx))
 	if err != nil {
 		return nil, h.fail(ctx, err)
 	}
@@ -76,23 +76,23 @@ func (h *handlers) listSources(ctx context.Context, _ *struct{}) (*List[harvest.
 }
 
 func (h *handlers) createSource(ctx context.Context, in *createSourceIn) (*sourceOut, error) {
-	return h.source(ctx)(h.harvest.Create(ctx, identity.FromContext(ctx), in.Body))
+	return h.source(ctx)(h.acc.Harvest.Create(ctx, identity.FromContext(ctx), in.Body))
 }
 
 func (h *handlers) getSource(ctx context.Context, in *sourceIDIn) (*sourceOut, error) {
-	return h.source(ctx)(h.harvest.Get(ctx, identity.FromContext(ctx), in.ID))
+	return h.source(ctx)(h.acc.Harvest.Get(ctx, identity.FromContext(ctx), in.ID))
 }
 
 func (h *handlers) updateSource(ctx context.Context, in *updateSourceIn) (*sourceOut, error) {
-	return h.source(ctx)(h.harvest.Update(ctx, identity.FromContext(ctx), in.ID, in.Body.Subject, in.Body.Frequency))
+	return h.source(ctx)(h.acc.Harvest.Update(ctx, identity.FromContext(ctx), in.ID, in.Body.Subject, in.Body.Frequency))
 }
 
 func (h *handlers) runSource(ctx context.Context, in *runSourceIn) (*sourceOut, error) {
-	return h.source(ctx)(h.harvest.RunNow(ctx, identity.FromContext(ctx), in.ID, in.Body.Full))
+	return h.source(ctx)(h.acc.Harvest.RunNow(ctx, identity.FromContext(ctx), in.ID, in.Body.Full))
 }
 
 func (h *handlers) deleteSource(ctx context.Context, in *sourceIDIn) (*struct{}, error) {
-	if err := h.harvest.Delete(ctx, identity.FromContext(ctx), in.ID); err != nil {
+	if err := h.acc.Harvest.Delete(ctx, identity.FromContext(ctx), in.ID); err != nil {
 		return nil, h.fail(ctx, err)
 	}
 	return nil, nil

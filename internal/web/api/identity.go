@@ -163,7 +163,7 @@ func (h *handlers) routes(api huma.API) {
 	if h.acc.Review != nil {
 		h.reviewRoutes(api)
 	}
-	if h.harvest != nil {
+	if h.acc.Harvest != nil {
 		h.harvestRoutes(api)
 	}
 }

@@ -12,7 +12,9 @@ import (
 	"dataport/internal/classify"
 	"dataport/internal/datastore"
 	"dataport/internal/deid"
+	"dataport/internal/harvest"
 	"dataport/internal/identity"
+	"dataport/internal/jobs"
 	"dataport/internal/ledger"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
@@ -21,9 +23,7 @@ import (
 	"dataport/internal/sharing"
 )
 
-// Services are the application services behind the HTTP surface. (The job
-// runner is the UI's own setting: jobs imports harvest, which imports the
-// CKAN surface, so it cannot be here without an import cycle.) Identity
+// Services are the application services behind the HTTP surface. Identity
 // and Catalog are required; a surface leaves out the routes whose service
 // is nil, as each field says.
 type Services struct {
@@ -55,4 +55,11 @@ type Services struct {
 	// Grades and Profiles serve grading and de-identification profiles.
 	Grades   *classify.Service
 	Profiles *deid.Service
+
+	// Jobs runs the loads of files uploaded through the browser in the
+	// background and lists failed jobs to sysadmins; nil leaves both out.
+	Jobs *jobs.Runner
+	// Harvest serves the harvest sources (the API's and the UI's harvest
+	// pages); nil leaves them out.
+	Harvest *harvest.Sources
 }

@@ -58,7 +58,7 @@ func newLoadingPortalOn(t *testing.T, cfg store.Config, spool string, start bool
 		startRunner(t, runner)
 	}
 	h, err := ui.New(ui.Config{Services: services.Services{Identity: p.identity, Catalog: p.catalog, Access: acc, Datastore: ds,
-		Log: slog.New(slog.NewTextHandler(t.Output(), nil))}, Jobs: runner})
+		Log: slog.New(slog.NewTextHandler(t.Output(), nil)), Jobs: runner}})
 	if err != nil {
 		t.Fatal(err)
 	}

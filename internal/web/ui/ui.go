@@ -20,6 +20,7 @@ import (
 	"dataport/internal/search"
 	"dataport/internal/web/services"
 	"dataport/internal/web/ui/session"
+	"dataport/internal/web/uploadgate"
 )
 
 // Config is what the UI serves: the application services (it needs
@@ -30,10 +31,9 @@ import (
 type Config struct {
 	services.Services
 	SecureCookies bool // set the Secure flag (and __Host- prefix) on cookies: true when served over https
-	// Jobs runs the loads of uploaded files in the background and lists
-	// failed jobs to sysadmins (data.go, jobs_admin.go); nil leaves uploads
-	// through the browser and that list out.
-	Jobs *jobs.Runner
+	// MailConfigured says that notices are e-mailed (an SMTP server is
+	// set); the outbox page tells the operators when they are not.
+	MailConfigured bool
 }
 
 // server holds the services and the parsed pages behind every browser route.
@@ -49,7 +49,10 @@ type server struct {
 
 	datastore *datastore.Service // the data pages (data.go)
 	jobs      *jobs.Runner       // uploads' loads and the failed jobs page (data.go, jobs_admin.go)
+	uploads   *uploadgate.Gate   // each account's uploads at once and a minute (data.go)
 	ledger    *ledger.Service    // event histories and the audit pages (audit.go)
+
+	mailConfigured bool // the outbox page's SMTP line (outbox_admin.go)
 
 	grades   *classify.Service // the grading section (grading.go)
 	profiles *deid.Service     // the de-identification pages (deid_pages.go)
@@ -74,10 +77,11 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	s := &server{datastore: cfg.Datastore, identity: cfg.Identity, catalog: cfg.Catalog, search: cfg.Search, acc: cfg.Services, log: cfg.Log,
-		assets: a, pages: p}
+		assets: a, pages: p, uploads: uploadgate.New()}
 	s.sessions = session.New(cfg.Identity, cfg.SecureCookies, s.failRequest)
 	s.ledger = cfg.Ledger
 	s.jobs = cfg.Jobs
+	s.mailConfigured = cfg.MailConfigured
 	s.grades, s.profiles = cfg.Grades, cfg.Profiles
 	return s.handler(), nil
 }
