@@ -174,3 +174,70 @@ func (s *Service) MarkRead(ctx context.Context, p identity.Principal, id string)
 		return nil
 	})
 }
+
+// Delivery is one outbox row as the platform's staff see it: what kind of
+// notice, on which channel, and how its delivery went. It names no
+// recipient and no address.
+type Delivery struct {
+	ID          string     `json:"id"`
+	Kind        string     `json:"kind"` // the notice's kind; the UI translates "notify.<kind>"
+	SubjectKind string     `json:"subject_kind"`
+	Channel     string     `json:"channel"`
+	Status      string     `json:"status"` // OutboxPending, OutboxSent, OutboxSkipped or OutboxFailed
+	Attempts    int        `json:"attempts"`
+	CreatedAt   time.Time  `json:"created_at"`
+	NextAttempt *time.Time `json:"next_attempt_at"` // when a pending one is tried (again); nil: at once
+	SentAt      *time.Time `json:"sent_at"`
+	LastError   string     `json:"last_error,omitempty"`
+}
+
+// CanReadOutbox: the platform operators and sysadmins watch the outbox.
+func CanReadOutbox(p identity.Principal) bool {
+	return p.Has(identity.PlatformOperator) || p.Has(identity.PlatformSysadmin)
+}
+
+// Outbox returns the newest deliveries of the outbox (at most limit, 50
+// when limit is out of 1–500), for the platform operators and sysadmins:
+// ErrUnauthenticated for an anonymous caller, ErrForbidden for others.
+func (s *Service) Outbox(ctx context.Context, p identity.Principal, limit int) ([]Delivery, error) {
+	if p.IsAnonymous() {
+		return nil, identity.ErrUnauthenticated
+	}
+	if !CanReadOutbox(p) {
+		return nil, identity.ErrForbidden
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT o.id, n.kind, n.subject_kind, o.channel, o.status, o.attempts, o.created_at,
+		o.next_attempt_at, o.sent_at, o.last_error
+		FROM notification_outbox o JOIN notifications n ON n.id = o.notification_id
+		ORDER BY o.created_at DESC, o.id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("notify: outbox: %w", err)
+	}
+	defer rows.Close()
+	out := []Delivery{}
+	for rows.Next() {
+		var d Delivery
+		var next, sent time.Time
+		if err := rows.Scan(&d.ID, &d.Kind, &d.SubjectKind, &d.Channel, &d.Status, &d.Attempts, store.ScanTime(&d.CreatedAt),
+			store.ScanTime(&next), store.ScanTime(&sent), &d.LastError); err != nil {
+			return nil, err
+		}
+		d.SentAt = timePtr(sent)
+		if d.Status == OutboxPending {
+			d.NextAttempt = timePtr(next)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// timePtr is t, or nil when it is zero (a NULL column).
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
