@@ -10,6 +10,7 @@ import (
 	"hash"
 	"io"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -32,6 +33,13 @@ type LoadInput struct {
 	// LoadID continues a load registered with StartLoad (so a status page
 	// can follow it); empty registers a new one.
 	LoadID string
+	// SampleRows, when above 0, says the resource's items were inferred
+	// from this file's first SampleRows records (ingest.InferSample), as a
+	// first import does: later records that disagree make items optional,
+	// widen them or are quarantined (see InferenceReport). Widening reads
+	// the file again, so File should then be an io.Seeker; the resource
+	// must be editable (a draft).
+	SampleRows int64
 }
 
 // Progress is how far a load has come.
@@ -90,11 +98,22 @@ func (s *Service) Load(ctx context.Context, actor identity.Principal, resourceID
 		}
 		return DataVersion{}, err
 	}
-	defer l.rd.Close()
+	defer func() { l.rd.Close() }()
 	if err := l.register(ctx); err != nil {
 		return DataVersion{}, err
 	}
 	v, err := l.run(ctx)
+	var brk *typeBreak
+	if errors.As(err, &brk) {
+		var again *loader
+		if again, err = l.inferAgain(ctx, brk); err == nil {
+			l.rd.Close()
+			l = again
+			if err = l.register(ctx); err == nil {
+				v, err = l.run(ctx)
+			}
+		}
+	}
 	if err != nil {
 		l.abandon(err)
 		return DataVersion{}, err
@@ -129,8 +148,18 @@ func (s *Service) prepareLoad(ctx context.Context, actor identity.Principal, res
 		rd.Close()
 		return nil, asLoadError(err)
 	}
-	return &loader{s: s, actor: actor, res: r, settings: st, rules: rules, rd: rd, m: m, src: src, in: in,
-		report: QualityReport{File: rd.Info(), Policy: st.OnError, Unused: m.Unused, Rules: len(st.Rules)}, started: time.Now()}, nil
+	l := &loader{s: s, actor: actor, res: r, settings: st, rules: rules, rd: rd, m: m, src: src, in: in,
+		report: QualityReport{File: rd.Info(), Policy: st.OnError, Unused: m.Unused, Rules: len(st.Rules)}, started: time.Now()}
+	if l.inferring() {
+		if err := catalog.Check(actor, r, catalog.ActionEdit); err != nil {
+			rd.Close()
+			return nil, fmt.Errorf("datastore: items inferred from a sample can change only while the resource is editable: %w", err)
+		}
+		m.AsInferred()
+		l.sampled = slices.Clone(r.Items)
+		l.report.Inference = &InferenceReport{SampleRows: in.SampleRows, Changes: []ItemChange{}}
+	}
+	return l, nil
 }
 
 // CanLoad returns nil when actor may load data into the resource now, so
@@ -218,6 +247,7 @@ type loader struct {
 	table    string
 	report   QualityReport
 	started  time.Time
+	sampled  []catalog.Item // the items as inferred from the sample (SampleRows > 0)
 
 	// Filled by the reader goroutine.
 	nulls    []int64
@@ -387,6 +417,11 @@ func (l *loader) read(ctx context.Context, out chan<- *batch) error {
 			b.vals = b.vals[:start+width]
 			vals := b.vals[start+1:]
 			errs = l.m.Convert(row, rec, vals, errs[:0])
+			if len(errs) > 0 && l.inferring() {
+				if errs, err = l.beyondSample(row, rec, vals, errs); err != nil {
+					return err
+				}
+			}
 			if len(errs) == 0 {
 				errs = l.rules.Check(row, l.m, vals, errs)
 			}
@@ -565,6 +600,9 @@ func (l *loader) finish(ctx context.Context) (DataVersion, error) {
 	l.itemStats()
 	l.legality()
 	if err := l.timeliness(ctx); err != nil {
+		return DataVersion{}, err
+	}
+	if err := l.saveRelaxed(ctx); err != nil {
 		return DataVersion{}, err
 	}
 	l.report.Seconds = time.Since(l.started).Seconds()

@@ -25,7 +25,10 @@ type QualityReport struct {
 	Timeliness   TimelinessCheck   `json:"timeliness"`
 	Legality     LegalityCheck     `json:"legality"`
 	Rules        int               `json:"rules"` // CEL rules checked
-	Seconds      float64           `json:"seconds"`
+	// Inference is how the items were inferred, on a first import that
+	// inferred them from a sample of the file (nil otherwise).
+	Inference *InferenceReport `json:"inference,omitempty"`
+	Seconds   float64          `json:"seconds"`
 }
 
 // MaxReportErrors is how many refused values a report lists one by one.
@@ -80,6 +83,11 @@ type LegalityCheck struct {
 func (r *QualityReport) Redact() {
 	for i := range r.Errors {
 		r.Errors[i].Value = ""
+	}
+	if r.Inference != nil {
+		for i := range r.Inference.Changes {
+			r.Inference.Changes[i].Value = ""
+		}
 	}
 }
 

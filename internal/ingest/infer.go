@@ -55,30 +55,48 @@ func (g *columnGuess) add(s string) {
 	if n := len([]rune(s)); n > g.maxLen {
 		g.maxLen = n
 	}
-	if g.integer {
-		_, reason := parseInteger(s, catalog.Item{})
-		// Leading zeros mark codes (区划代码, phone numbers), not numbers.
-		g.integer = reason == "" && !leadingZero(s)
+	g.integer = g.integer && Fits(catalog.TypeInteger, s)
+	g.decimal = g.decimal && Fits(catalog.TypeDecimal, s)
+	g.date = g.date && Fits(catalog.TypeDate, s)
+	g.datetime = g.datetime && Fits(catalog.TypeDatetime, s)
+	g.boolean = g.boolean && Fits(catalog.TypeBoolean, s)
+}
+
+// Fits reports whether s, a trimmed non-empty value, is a value of type t
+// as inference reads values: numbers without leading zeros (those mark
+// codes: 区划代码, phone numbers), booleans written true/false or 是/否,
+// dates and datetimes as text (not spreadsheet serials). Every value fits
+// text.
+func Fits(t catalog.ItemType, s string) bool {
+	var reason string
+	switch t {
+	case catalog.TypeInteger:
+		_, reason = parseInteger(s, catalog.Item{})
+		return reason == "" && !leadingZero(s)
+	case catalog.TypeDecimal:
+		_, reason = parseDecimal(s, catalog.Item{})
+		return reason == "" && !leadingZero(s)
+	case catalog.TypeDate:
+		_, reason = parseDate(s, false)
+	case catalog.TypeDatetime:
+		_, reason = parseDatetime(s, false)
+	case catalog.TypeBoolean:
+		return inferredBool(s)
+	case catalog.TypeText:
+	default:
+		return false
 	}
-	if g.decimal {
-		_, reason := parseDecimal(s, catalog.Item{})
-		g.decimal = reason == "" && !leadingZero(s)
+	return reason == ""
+}
+
+// inferredBool says whether s is one of the boolean spellings inference
+// takes (parseBool takes more, but "1" or "y" alone make no boolean column).
+func inferredBool(s string) bool {
+	switch strings.ToLower(s) {
+	case "true", "false", "是", "否":
+		return true
 	}
-	if g.date {
-		_, reason := parseDate(s, false)
-		g.date = reason == ""
-	}
-	if g.datetime {
-		_, reason := parseDatetime(s, false)
-		g.datetime = reason == ""
-	}
-	if g.boolean {
-		switch strings.ToLower(s) {
-		case "true", "false", "是", "否":
-		default:
-			g.boolean = false
-		}
-	}
+	return false
 }
 
 func leadingZero(s string) bool {
@@ -140,18 +158,31 @@ func itemName(h string, i int, used map[string]bool) string {
 // InferItems reads all of r and returns the guessed items. Malformed
 // records are skipped (the load that follows reports them).
 func InferItems(r Reader) ([]catalog.Item, int64, error) {
+	items, rows, _, err := InferSample(r, 0)
+	return items, rows, err
+}
+
+// SampleRows is how many records a first import infers its items from
+// before its load starts (the load then widens what later records break).
+const SampleRows = 20000
+
+// InferSample guesses the items from the first max records of r (all of
+// them when max is 0); complete says the sample held every record.
+// Malformed records are skipped (the load that follows reports them).
+func InferSample(r Reader, max int64) (items []catalog.Item, rows int64, complete bool, err error) {
 	inf := NewInference(r.Header())
-	for {
+	for max == 0 || inf.Rows() < max {
 		rec, err := r.Next()
 		if err == io.EOF {
-			return inf.Items(), inf.Rows(), nil
+			return inf.Items(), inf.Rows(), true, nil
 		}
 		if _, ok := err.(*RowError); ok {
 			continue
 		}
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, false, err
 		}
 		inf.Add(rec)
 	}
+	return inf.Items(), inf.Rows(), false, nil
 }

@@ -379,6 +379,74 @@ func TestInferItems(t *testing.T) {
 	}
 }
 
+func TestInferSample(t *testing.T) {
+	data := "a,b\n1,x\n2,\n3.5,y\n"
+	for _, test := range []struct {
+		max      int64
+		types    []catalog.ItemType
+		required []bool
+		rows     int64
+		complete bool
+	}{
+		{1, []catalog.ItemType{catalog.TypeInteger, catalog.TypeText}, []bool{true, true}, 1, false},
+		{2, []catalog.ItemType{catalog.TypeInteger, catalog.TypeText}, []bool{true, false}, 2, false},
+		{3, []catalog.ItemType{catalog.TypeDecimal, catalog.TypeText}, []bool{true, false}, 3, false},
+		{4, []catalog.ItemType{catalog.TypeDecimal, catalog.TypeText}, []bool{true, false}, 3, true},
+		{0, []catalog.ItemType{catalog.TypeDecimal, catalog.TypeText}, []bool{true, false}, 3, true},
+	} {
+		r, err := Open(strings.NewReader(data), "x.csv", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		items, rows, complete, err := InferSample(r, test.max)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, it := range items {
+			if it.Type != test.types[i] || it.Required != test.required[i] {
+				t.Errorf("sample of %d: item %d = %s required %v, want %s %v", test.max, i, it.Type, it.Required, test.types[i], test.required[i])
+			}
+		}
+		if rows != test.rows || complete != test.complete {
+			t.Errorf("sample of %d: %d rows, complete %v; want %d, %v", test.max, rows, complete, test.rows, test.complete)
+		}
+	}
+}
+
+// TestAsInferred: a mapping read as inferred refuses exactly the values
+// that its item's type would not have been inferred from.
+func TestAsInferred(t *testing.T) {
+	for _, test := range []struct {
+		typ    catalog.ItemType
+		in     string
+		plain  bool // a plain mapping takes it
+		strict bool // a mapping AsInferred takes it
+	}{
+		{catalog.TypeInteger, "12", true, true}, {catalog.TypeInteger, "007", true, false}, {catalog.TypeInteger, "12.0", true, true},
+		{catalog.TypeDecimal, "0.5", true, true}, {catalog.TypeDecimal, "01.5", true, false},
+		{catalog.TypeBoolean, "是", true, true}, {catalog.TypeBoolean, "TRUE", true, true}, {catalog.TypeBoolean, "1", true, false},
+		{catalog.TypeBoolean, "y", true, false},
+		{catalog.TypeDate, "2024-01-02", true, true}, {catalog.TypeDatetime, "2024-01-02", true, true},
+	} {
+		for _, strict := range []bool{false, true} {
+			m, _ := NewMapping([]string{"x"}, []catalog.Item{{Name: "x", LabelZh: "x", Type: test.typ}}, FileInfo{})
+			want := test.plain
+			if strict {
+				m.AsInferred()
+				want = test.strict
+			}
+			errs := m.Convert(2, []string{test.in}, make([]any, 1), nil)
+			if got := len(errs) == 0; got != want {
+				t.Errorf("%s %q (as inferred: %v): taken %v, want %v (%v)", test.typ, test.in, strict, got, want, errs)
+			}
+			if strict && Fits(test.typ, test.in) != want {
+				t.Errorf("Fits(%s, %q) = %v, want %v", test.typ, test.in, !want, want)
+			}
+		}
+	}
+}
+
 func TestPersonalInfoCheck(t *testing.T) {
 	got := DefaultPersonalInfoCheck{}.CheckColumn(catalog.Item{Name: "contact"}, []string{"13812345678", "hello", "13912345678"})
 	if diff := cmp.Diff([]PIIFinding{{Item: "contact", Kind: "mobile_phone", Matches: 2, Sampled: 3}}, got); diff != "" {

@@ -25,6 +25,7 @@ type Mapping struct {
 	Column   []int    // Column[i] is the file column of Items[i], or -1
 	Unused   []string // file columns that match no item (ignored)
 	serials  bool
+	inferred bool                // values are read as inference reads them (AsInferred)
 	codes    []map[string]string // per item: code or label → code
 	textOnly []bool
 }
@@ -71,6 +72,16 @@ func NewMapping(header []string, items []catalog.Item, info FileInfo) (*Mapping,
 		}
 	}
 	return m, nil
+}
+
+// AsInferred makes the mapping refuse every value that its item's type
+// would not have been inferred from (see Fits): a number with a leading
+// zero, a boolean written other than true/false or 是/否, a spreadsheet
+// serial for a date. A load into items inferred from a sample of its file
+// so finds each later value that breaks the guess, instead of storing
+// "007" as 7.
+func (m *Mapping) AsInferred() {
+	m.inferred, m.serials = true, false
 }
 
 // normalizeName folds case, full-width forms and spaces so that "出生 日期",
@@ -120,14 +131,23 @@ func (m *Mapping) value(i int, it catalog.Item, raw string) (any, string) {
 	}
 	switch it.Type {
 	case catalog.TypeInteger:
+		if m.inferred && leadingZero(s) {
+			return nil, "starts with 0, as codes do: not an integer"
+		}
 		return parseInteger(s, it)
 	case catalog.TypeDecimal:
+		if m.inferred && leadingZero(s) {
+			return nil, "starts with 0, as codes do: not a number"
+		}
 		return parseDecimal(s, it)
 	case catalog.TypeDate:
 		return parseDate(s, m.serials)
 	case catalog.TypeDatetime:
 		return parseDatetime(s, m.serials)
 	case catalog.TypeBoolean:
+		if m.inferred && !inferredBool(s) {
+			return nil, "is not a boolean written true/false or 是/否"
+		}
 		return parseBool(s)
 	case catalog.TypeCode:
 		if c, ok := m.codes[i][s]; ok {
