@@ -26,6 +26,7 @@ import (
 // sysadmin, each with a token, and a draft resource with rows.
 type accountWorld struct {
 	base                           string
+	cfg                            api.Config
 	orgID, resourceID              string
 	admin, editor, company, sysadm string // tokens
 	editorID, companyID, adminID   string
@@ -63,7 +64,7 @@ func newAccountWorld(t *testing.T, db *store.DB) *accountWorld {
 	mux.Handle("POST "+api.Prefix+"/resources/{id}/data", api.UploadHandler(cfg))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	w.base = srv.URL + api.Prefix
+	w.base, w.cfg = srv.URL+api.Prefix, cfg
 	return w
 }
 

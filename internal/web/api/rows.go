@@ -7,17 +7,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
+	"time"
 
 	"dataport/internal/access"
 	"dataport/internal/datastore"
 	"dataport/internal/identity"
 	"dataport/internal/ingest"
 	"dataport/internal/web/problem"
+	"dataport/internal/web/uploadgate"
 
 	"github.com/danielgtaylor/huma/v2"
 )
@@ -332,54 +334,33 @@ const MaxUpload = 8 << 30
 // from the request into a new version without being held in memory. It
 // authenticates like the rest of the API (bearer token) but replaces the
 // API's 4 MiB body cap with MaxUpload for this route only. One user runs
-// at most UploadsPerUser uploads at once; another answers 429 before its
-// body is read, so one account cannot keep the cores busy reading files.
+// at most uploadgate.Parallel uploads at once and starts about
+// uploadgate.PerMinute a minute; another answers 429 with Retry-After
+// before its body is read, so one account cannot keep the cores busy
+// reading files.
 func UploadHandler(cfg Config) http.Handler {
 	h := &handlers{id: cfg.Identity, ds: cfg.Datastore, log: cfg.Log}
-	running := &perUser{n: map[string]int{}}
+	gate := cfg.Uploads
+	if gate == nil {
+		gate = uploadgate.New()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body := r.Body
 		authenticate(cfg.Identity, cfg.Log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if p := identity.FromContext(r.Context()); !p.IsAnonymous() {
-				if !running.take(p.UserID) {
-					w.Header().Set("Retry-After", "5")
-					writeJSONProblem(w, http.StatusTooManyRequests,
-						fmt.Sprintf("%d uploads of yours are being loaded; send this one when one of them has finished", UploadsPerUser), nil)
+				done, err := gate.Take(p.UserID, time.Now())
+				if err != nil {
+					pr := problem.Of(p, err)
+					maps.Copy(w.Header(), pr.Header)
+					writeJSONProblem(w, pr.Status, pr.Detail, nil)
 					return
 				}
-				defer running.give(p.UserID)
+				defer done()
 			}
 			r.Body = http.MaxBytesReader(w, body, MaxUpload)
 			h.upload(w, r)
 		})).ServeHTTP(w, r)
 	})
-}
-
-// UploadsPerUser is how many uploads one user may run at once.
-const UploadsPerUser = 2
-
-// perUser counts the uploads each user is running.
-type perUser struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func (c *perUser) take(userID string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n[userID] >= UploadsPerUser {
-		return false
-	}
-	c.n[userID]++
-	return true
-}
-
-func (c *perUser) give(userID string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n[userID]--; c.n[userID] <= 0 {
-		delete(c.n, userID)
-	}
 }
 
 func (h *handlers) upload(w http.ResponseWriter, r *http.Request) {

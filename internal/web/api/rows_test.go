@@ -55,6 +55,13 @@ func rowsServer(t *testing.T, db *store.DB) (srv *httptest.Server, resourceID, e
 
 func call(t *testing.T, method, url, token, contentType, body string) (int, string) {
 	t.Helper()
+	code, _, answer := callHeader(t, method, url, token, contentType, body)
+	return code, answer
+}
+
+// callHeader is call with the answer's headers.
+func callHeader(t *testing.T, method, url, token, contentType, body string) (int, http.Header, string) {
+	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -68,7 +75,7 @@ func call(t *testing.T, method, url, token, contentType, body string) (int, stri
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(raw)
+	return resp.StatusCode, resp.Header, string(raw)
 }
 
 func TestRowsAPI(t *testing.T) {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,9 +15,10 @@ import (
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
 	"dataport/internal/web/api"
+	"dataport/internal/web/uploadgate"
 )
 
-// TestUploadsPerUser: while a user has api.UploadsPerUser uploads being
+// TestUploadsPerUser: while a user has uploadgate.Parallel uploads being
 // read, another of theirs is answered 429 with Retry-After before its body
 // is read; once they end, the next is taken. Each held upload asks for
 // "100 Continue", which the server sends when its handler starts reading
@@ -33,7 +36,7 @@ func TestUploadsPerUser(t *testing.T) {
 			r    *bufio.Reader
 		}
 		var uploads []held
-		for range api.UploadsPerUser {
+		for range uploadgate.Parallel {
 			conn, err := net.Dial("tcp", u.Host)
 			if err != nil {
 				t.Fatal(err)
@@ -64,6 +67,39 @@ func TestUploadsPerUser(t *testing.T) {
 			code, _ := call(t, "POST", u.String(), w.editor, "text/csv", body)
 			return code == http.StatusCreated
 		})
+	})
+}
+
+// TestUploadRate: a user who starts more than uploadgate.Burst uploads in
+// a row is answered 429 with Retry-After before the body is read, without
+// touching the data; another user is not held back.
+func TestUploadRate(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		w := newAccountWorld(t, db)
+		cfg := w.cfg
+		cfg.Uploads = uploadgate.NewWith(uploadgate.Parallel, 1, uploadgate.Burst) // a start a minute: the test never waits one out
+		mux := http.NewServeMux()
+		mux.Handle("POST "+api.Prefix+"/resources/{id}/data", api.UploadHandler(cfg))
+		srv := httptest.NewServer(mux)
+		defer srv.Close()
+		u := srv.URL + api.Prefix + "/resources/" + w.resourceID + "/data?name=lines.csv"
+		const body = "line_no\n1\n"
+		created := 0
+		var code int
+		var answer string
+		var header http.Header
+		for range uploadgate.Burst + 1 {
+			code, header, answer = callHeader(t, "POST", u, w.editor, "text/csv", body)
+			if code == http.StatusCreated {
+				created++
+			}
+		}
+		if created != uploadgate.Burst || code != http.StatusTooManyRequests || !strings.Contains(answer, "too many uploads") {
+			t.Fatalf("%d of %d uploads loaded; the last answered %d %s", created, uploadgate.Burst+1, code, answer)
+		}
+		if secs, err := strconv.Atoi(header.Get("Retry-After")); err != nil || secs < 30 || secs > 61 {
+			t.Errorf("Retry-After %q", header.Get("Retry-After"))
+		}
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"dataport/internal/access"
 	"dataport/internal/catalog"
@@ -190,10 +191,15 @@ func detail(kind Kind, err error) string {
 }
 
 // retryAfter returns the whole seconds a client should wait before trying
-// again, when err is a rate-limited access decision or throttled sign-in.
+// again, when err is a rate-limited access decision, a throttled sign-in
+// or another refusal that says when to retry (an upload gate's).
 func retryAfter(err error) (int, bool) {
 	if wait, ok := access.RetryAfter(err); ok {
 		return max(1, int(math.Ceil(wait.Seconds()))), true
+	}
+	var later interface{ RetryAfter() time.Duration }
+	if errors.As(err, &later) {
+		return max(1, int(math.Ceil(later.RetryAfter().Seconds()))), true
 	}
 	var throttled *identity.ThrottledError
 	if errors.As(err, &throttled) {

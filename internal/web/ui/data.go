@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"dataport/internal/access"
 	"dataport/internal/catalog"
@@ -317,6 +318,11 @@ func (s *server) uploadHandler() http.Handler {
 		if err := s.datastore.CanLoad(r.Context(), p, id); err != nil {
 			return err // before reading the body, as the API refuses
 		}
+		done, err := s.uploads.Take(p.UserID, time.Now())
+		if err != nil {
+			return err // 429 with Retry-After, the body unread
+		}
+		defer done()
 		name, path, size, err := s.spoolUpload(r)
 		if err != nil {
 			return err
