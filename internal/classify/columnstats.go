@@ -115,3 +115,29 @@ func (d *dateStats) quantile(past int, q float64) int {
 	}
 	return len(d.years) - 1
 }
+
+// SurnameFrequencies returns the surnames that name detection knows, single
+// ones first, with their frequency in parts per billion, most frequent
+// first within each group (the statistics in names_table.go).
+func SurnameFrequencies() (surnames []string, ppb []int) {
+	for _, s := range surnameFreq {
+		surnames, ppb = append(surnames, string(s.surname)), append(ppb, int(s.ppm)*1000)
+	}
+	for _, s := range compoundSurnameFreq {
+		surnames, ppb = append(surnames, s.surname), append(ppb, int(s.ppb))
+	}
+	return surnames, ppb
+}
+
+// GivenNameChars returns the characters common in given names, most used first.
+func GivenNameChars() string { return givenNameChars }
+
+// AreaCodes returns the area codes of the fixed-line numbering plan, without
+// the trunk prefix 0.
+func AreaCodes() []string {
+	codes := make([]string, len(areaCodes))
+	for i, a := range areaCodes {
+		codes[i] = a.code
+	}
+	return codes
+}

@@ -44,7 +44,8 @@ var (
 type verdict struct {
 	kind     kind
 	valid    bool
-	also     kind // a second kind the value is valid as, or kindNone
+	also     kind // a second kind the value is (or, alsoWeak, is shaped as), or kindNone
+	alsoWeak bool
 	name     nameShape
 	common   bool // a name with one of the hundred most frequent surnames
 	decimals int
@@ -132,8 +133,11 @@ func Detect(v, hint string) (Type, bool) {
 	if vd.kind == kindNone || (Types[vd.kind].needsContext() && !hintAgrees(Type(hint), vd.kind)) {
 		return "", false
 	}
-	if vd.kind == kDateOfBirth && vd.valid {
+	switch {
+	case vd.kind == kDateOfBirth && vd.valid:
 		vd.valid = vd.date <= dayKey(time.Now())
+	case vd.kind == kName:
+		vd.valid = vd.name == nameTypical
 	}
 	return Types[vd.kind], vd.valid
 }
@@ -224,6 +228,13 @@ func detectDigits(v string, hint Type) verdict {
 		if ValidResidentID(v) {
 			return validAs(kResidentID)
 		}
+		if v[:4] == "0086" && isMobile(d[4:]) {
+			return validAs(kMobile)
+		}
+	case n == 14 && v[:4] == "0086":
+		if isLandline(d[4:], true) {
+			return validAs(kLandline)
+		}
 	case n == 11 && v[0] == '1':
 		if isMobile(d) {
 			return validAs(kMobile)
@@ -254,19 +265,23 @@ func detectDigits(v string, hint Type) verdict {
 // or credit code. A card number that fails the identity number's check is a
 // card.
 func detectDigits18(v string, d []byte, hint Type) verdict {
-	card := isCard(d)
-	also := kindNone
-	if card {
-		also = kBankCard
+	inRange := cardRange(d)
+	card := inRange && luhn(d)
+	also := verdict{kind: kindNone}
+	if inRange {
+		also = verdict{kind: kBankCard, valid: card}
 	}
 	if ValidResidentID(v) {
-		return verdict{kind: kResidentID, valid: true, also: also}
+		return verdict{kind: kResidentID, valid: true, also: also.kind, alsoWeak: !also.valid}
 	}
 	st := CheckUSCCShape(v)
 	if st == USCCValid {
-		return verdict{kind: kUSCC, valid: true, also: also}
+		return verdict{kind: kUSCC, valid: true, also: also.kind, alsoWeak: !also.valid}
 	}
 	if card && hint != ResidentID {
+		if idShaped(v) { // a card, or an identity number with a wrong check character
+			return verdict{kind: kBankCard, valid: true, also: kResidentID, alsoWeak: true}
+		}
 		return validAs(kBankCard)
 	}
 	if idShaped(v) {

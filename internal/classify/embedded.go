@@ -113,8 +113,10 @@ func plateAt(s string) int {
 
 // groupedDigits recognises numbers written in groups inside text ("6222 0212
 // 3456 7890 128", "139 1234 5678"): runs of digits joined by single spaces
-// or '-'. It returns the bytes consumed when the groups form a mobile or a
-// card number, else 0 (and the caller reads the first run as a token).
+// or '-'. It returns the bytes consumed when there are three groups or more
+// (counting a mobile or a card number when they form one; the groups of a
+// longer number are not searched for shorter ones), else 0 (and the caller
+// reads the first run as a token).
 func groupedDigits(v string, i int, counts *[numKinds]int, cards *int) int {
 	var buf [24]byte
 	d := buf[:0]
@@ -144,8 +146,6 @@ func groupedDigits(v string, i int, counts *[numKinds]int, cards *int) int {
 		counts[kMobile]++
 	case len(d) >= 16 && len(d) <= 19 && hasCardContext(v, cards) && isCard(d):
 		counts[kBankCard]++
-	default:
-		return 0
 	}
 	return end - i
 }

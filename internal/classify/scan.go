@@ -61,6 +61,7 @@ type columnState struct {
 	weak      [numKinds]int
 	embedded  [numKinds]int
 	also      [numKinds][numKinds]int // values valid as [primary] and as [also]: counted as what the column holds
+	alsoWeak  [numKinds][numKinds]int // values valid as [primary] and shaped like [also]
 	minDec    int
 	dobs      int
 	minors    int
@@ -127,7 +128,11 @@ func (c *columnState) add(v string) {
 		return
 	}
 	c.valid[vd.kind]++
-	if vd.also != kindNone {
+	switch {
+	case vd.also == kindNone:
+	case vd.alsoWeak:
+		c.alsoWeak[vd.kind][vd.also]++
+	default:
 		c.also[vd.kind][vd.also]++
 	}
 	if vd.kind == kGeo {
@@ -250,15 +255,25 @@ func (c *columnState) contextFromValues(k kind, distinct int64) bool {
 }
 
 // resolveAmbiguous counts the values valid as two kinds (an 18-digit card
-// number that is also a valid credit code) as the kind the column holds.
+// number that is also a valid credit code) as the kind the column holds,
+// and those valid as one kind but shaped like the kind the column holds (an
+// identity number with a wrong check character that passes a card's Luhn
+// check) as a failed instance of it.
 func (c *columnState) resolveAmbiguous(best kind) {
 	if best == kindNone {
 		return
 	}
 	for k := range kind(numKinds) {
-		if n := c.also[k][best]; n > 0 && k != best {
+		if k == best {
+			continue
+		}
+		if n := c.also[k][best]; n > 0 {
 			c.valid[k] -= n
 			c.valid[best] += n
+		}
+		if n := c.alsoWeak[k][best]; n > 0 {
+			c.valid[k] -= n
+			c.weak[best] += n
 		}
 	}
 }
@@ -311,6 +326,7 @@ func (s *Scanner) Merge(other *Scanner) {
 			c.embedded[k] += o.embedded[k]
 			for j := range c.also[k] {
 				c.also[k][j] += o.also[k][j]
+				c.alsoWeak[k][j] += o.alsoWeak[k][j]
 			}
 		}
 		c.names.merge(&o.names)

@@ -11,6 +11,11 @@ import (
 // a person.
 const notGivenName = "省市区县镇乡村路街道巷号楼局厅院所站馆部委办处科队司厂店行社校园场中心会仓库"
 
+// placeEnd are the characters of notGivenName that end a place or a
+// facility far more often than a given name: a value ending in one is not
+// counted as a name even in a column of names.
+const placeEnd = "省市区县镇乡村路街巷号局厅站馆部厂店仓库"
+
 // nameShape is what one value says about being a Chinese personal name.
 type nameShape uint8
 
@@ -23,9 +28,11 @@ const (
 // personName classifies s as a Chinese personal name: a surname of the
 // frequency table (a compound one when it fits) followed by one or two
 // given-name characters (three after a single surname, as in names that
-// join both parents' surnames), not ending like a place or an organisation;
-// or an ethnic-minority name of Han characters joined by '·'. It also
-// reports whether the surname is among the hundred most frequent.
+// join both parents' surnames); or an ethnic-minority name of Han
+// characters joined by '·'. A name is typical when its given-name
+// characters are common ones and it does not end like a place or an
+// organisation. It also reports whether the surname is among the hundred
+// most frequent.
 func personName(s string) (shape nameShape, common bool) {
 	if strings.ContainsRune(s, '·') || strings.ContainsRune(s, '•') {
 		n := 0
@@ -49,7 +56,7 @@ func personName(s string) (shape nameShape, common bool) {
 		runes[n] = r
 		n++
 	}
-	if n < 2 || n > 4 || strings.ContainsRune(notGivenName, runes[n-1]) {
+	if n < 2 || n > 4 || strings.ContainsRune(placeEnd, runes[n-1]) {
 		return notName, false
 	}
 	given := runes[1:n]
@@ -65,6 +72,9 @@ func personName(s string) (shape nameShape, common bool) {
 		if classOf(r)&rcGivenName == 0 {
 			return nameLike, common
 		}
+	}
+	if strings.ContainsRune(notGivenName, runes[n-1]) { // 王中 is a name, 北京站 is not: only the column can tell
+		return nameLike, common
 	}
 	return nameTypical, common
 }
@@ -88,7 +98,7 @@ func compoundSurname(a, b rune) bool { return compoundSurnames[[2]rune{a, b}] }
 // given-name characters are distributed.
 func LooksLikeName(s string) bool {
 	shape, _ := personName(s)
-	return shape != notName
+	return shape == nameTypical
 }
 
 func allHan(s string) bool {
