@@ -465,8 +465,8 @@ func (s *searcher) record(n int, t *table, e evaluation, src *table) {
 	}
 	if e.ok {
 		s.tag(n, passes, +1)
-		if s.p.excessInherited() {
-			s.raise(n, e.loss-s.lb[n])
+		if x, ok := s.p.excess(e, s.lb[n]); ok {
+			s.raise(n, x)
 		}
 		if eps := s.p.eps; e.loss < s.bestLoss-eps || (e.loss <= s.bestLoss+eps && n < s.best) {
 			s.best, s.bestLoss = n, e.loss
@@ -479,7 +479,7 @@ func (s *searcher) record(n int, t *table, e evaluation, src *table) {
 // bound is a lower bound on the metric at node n if it passes: its lower
 // bound known in advance (lowerBound) plus the least excess of the rows it
 // must suppress, inherited from passing nodes above it where the metric
-// allows (excessInherited); for discernibility, the largest dmFloor sum of
+// allows (excess); for discernibility, the largest dmFloor sum of
 // a node below it.
 func (s *searcher) bound(n int) float64 {
 	return max(s.lb[n]+s.exc[n], s.up[n])

@@ -135,17 +135,24 @@ func (p *problem) lowerBound(node int) float64 {
 	return s / float64(max(p.q, 1))
 }
 
-// excessInherited reports whether the excess of a passing node's metric
-// over its lower bound is a lower bound of the excess at every node below
-// it. Under k-anonymity and distinct l-diversity a row suppressed at a node
-// is suppressed at every node below too; a suppressed row costs there, for
+// excess is what a passing node's evaluation e (at a node of lower bound
+// lb) adds to the lower bound of every node below it, if anything (ok).
+// Under k-anonymity and distinct l-diversity a row suppressed at a node is
+// suppressed at every node below too; a suppressed row costs there, for
 // loss and precision, 1 minus a cell cost that can only be smaller; for
 // entropy, the suppressed rows' entropy only grows with more rows and finer
-// labels. Discernibility has no such excess (its bound is not the metric
-// without suppression), and t-closeness may keep a class below that it
-// suppressed above.
-func (p *problem) excessInherited() bool {
-	return p.t == 0 && p.metric != MetricDiscernibility
+// labels; for discernibility, a node suppressing S rows costs at least
+// n·S + (n − S)·minKept, which grows with S. t-closeness may keep a class
+// below that it suppressed above, so nothing is inherited under it.
+func (p *problem) excess(e evaluation, lb float64) (float64, bool) {
+	if p.t > 0 {
+		return 0, false
+	}
+	if p.metric == MetricDiscernibility {
+		s := float64(e.suppressed)
+		return float64(p.n)*s + (float64(p.n)-s)*p.minKept - lb, true
+	}
+	return e.loss - lb, true
 }
 
 // classes describes the classes of a node for measuring: each one's size,

@@ -243,7 +243,8 @@ func levelsIn(tr map[string]int, qi []string) []int {
 // passing node's metric is at least its bound without suppression; for
 // loss, precision and entropy its excess over that bound is at most the
 // excess of every passing node below it; a passing node's discernibility
-// is at least the dmFloor sum of every node below it.
+// is at least the dmFloor sum of every node below it, and at least what
+// the rows suppressed at a passing node above it imply.
 func TestMetricBounds(t *testing.T) {
 	drops := map[string]int{}
 	for _, test := range metricCases {
@@ -277,6 +278,10 @@ func TestMetricBounds(t *testing.T) {
 						drops[m]++
 					}
 					if m == MetricDiscernibility {
+						n, sup := float64(test.rows), float64(hi.suppressed)
+						if floor := n*sup + (n-sup)*float64(min(max(test.k, test.l), test.rows)); lo.metrics[m] < floor {
+							t.Errorf("%s: discernibility %v at %v below %v, what %d rows suppressed at %v imply", test.name, lo.metrics[m], lo.levels, floor, hi.suppressed, hi.levels)
+						}
 						continue
 					}
 					if ex, below := hi.metrics[m]-hi.unsupp[m], lo.metrics[m]-lo.unsupp[m]; below < ex-1e-9 {
