@@ -18,7 +18,6 @@ import (
 	"dataport/internal/web/problem"
 	"dataport/internal/web/services"
 	"dataport/internal/web/uploadgate"
-	"dataport/internal/web/uploadgate"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -32,8 +31,6 @@ const Prefix = "/api/v1"
 type Config struct {
 	services.Services
 	Version string
-	// Uploads bounds each account's uploads (nil: uploadgate.New()).
-	Uploads *uploadgate.Gate
 	// Uploads bounds each account's uploads (nil: uploadgate.New()).
 	Uploads *uploadgate.Gate
 }
