@@ -6,7 +6,9 @@ import (
 	"strconv"
 	"time"
 
+	"dataport/internal/harvest"
 	"dataport/internal/identity"
+	"dataport/internal/notify"
 	"dataport/internal/validate"
 )
 
@@ -19,6 +21,9 @@ type accountPage struct {
 	NewSecret   string // the secret of a token just created, shown this once
 	Errors      formErrors
 	ManageUsers bool // the user is a sysadmin: link the account pages
+	// HarvestDesk and OutboxDesk link the harvest sources and the e-mail
+	// outbox for the platform operators and sysadmins.
+	HarvestDesk, OutboxDesk bool
 }
 
 // tokenRow is a token with its state now: active, revoked or expired.
@@ -119,6 +124,8 @@ func (s *server) showAccount(w http.ResponseWriter, r *http.Request, status int,
 		return err
 	}
 	page.ManageUsers = identity.CanManageUsers(p)
+	page.HarvestDesk = s.acc.Harvest != nil && harvest.CanManage(p)
+	page.OutboxDesk = s.acc.Notify != nil && notify.CanReadOutbox(p)
 	now := time.Now()
 	for _, t := range tokens {
 		page.Tokens = append(page.Tokens, tokenRow{Token: t, State: tokenState(t, now)})
