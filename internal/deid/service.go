@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"dataport/internal/catalog"
@@ -47,6 +48,9 @@ type ProfileInput struct {
 type Service struct {
 	db      *store.DB
 	catalog *catalog.Service
+	// parsed keeps each profile as last read, by id (*parsedProfile): a
+	// read that finds the same version and update time skips decoding it.
+	parsed sync.Map
 }
 
 // NewService returns the profile service.
