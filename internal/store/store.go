@@ -73,6 +73,8 @@ type DB struct {
 	// Path is the SQLite database file (empty on PostgreSQL), for the
 	// datastore's bulk loader, which opens its own connection to it.
 	Path string
+
+	stmts statements // prepared reads (stmt.go)
 }
 
 // Config says where the store lives.
