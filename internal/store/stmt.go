@@ -10,7 +10,7 @@ import (
 // maxStatements bounds the prepared statements a store keeps: reads of
 // tables named at run time (the datastore's) must not fill memory, so past
 // this many distinct queries the rest run unprepared.
-const maxStatements = 1000
+const maxStatements = 256
 
 // statements are the reads a store has prepared, by query text.
 type statements struct {
