@@ -10,8 +10,11 @@ import (
 // 2006.01.02, 20060102 or 2006年1月2日 (a time after a space or 'T' is
 // ignored). It reports false for anything else or an impossible date.
 func ParseDate(s string) (y, m, d int, ok bool) {
-	if i := strings.IndexAny(s, " T"); i > 0 {
-		s = s[:i]
+	for i := 1; i < len(s); i++ {
+		if s[i] == ' ' || s[i] == 'T' {
+			s = s[:i]
+			break
+		}
 	}
 	if len(s) == 8 && allDigits(s) {
 		y, m, d, _ = ymd(s)

@@ -48,7 +48,7 @@ type verdict struct {
 	alsoWeak bool
 	name     nameShape
 	common   bool // a name with one of the hundred most frequent surnames
-	decimals int
+	decimals uint8
 	date     int32 // yyyymmdd of a date
 }
 
@@ -184,7 +184,7 @@ func detectASCII(v string, s shape, hint Type) verdict {
 		}
 	case s.comma == 1 || (s.dot >= 1 && s.digits+s.dot+s.dash+s.space+s.comma == s.n && (s.dash == 0 || v[0] == '-')):
 		if k, dec := parseCoordinate(v, hint == GeoCoord); k != notCoord {
-			return verdict{kind: kGeo, valid: true, also: kindNone, decimals: dec}
+			return verdict{kind: kGeo, valid: true, also: kindNone, decimals: uint8(min(dec, 255))}
 		}
 	}
 	if s.digits >= 7 && s.at+s.colon+s.comma == 0 {

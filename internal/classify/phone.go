@@ -131,6 +131,15 @@ func cutExtension(s string) (string, bool) {
 		return "", false
 	}
 	rest := strings.TrimRight(s[:end], " ")
+	if rest == "" {
+		return "", false
+	}
+	switch c := rest[len(rest)-1]; {
+	case c == ' ' || c == '-' || c == '#' || c == ',' || c == 'x' || c == 'X' || c == 't' || c == 'T' || c >= 0x80:
+	case c == '.' && strings.HasSuffix(rest, "ext."):
+	default:
+		return "", false
+	}
 	for _, mark := range []string{"转", "分机", "ext.", "ext", "EXT", "Ext", "x", "X", "#", "-", ","} {
 		if number, ok := strings.CutSuffix(rest, mark); ok {
 			number = strings.TrimRight(number, " ")

@@ -2,52 +2,32 @@ package classify
 
 import "unicode/utf8"
 
-// Rune classes for one-pass text checks: a 64 KiB table over the Basic
+// Rune classes for one-pass text checks: a table over the Basic
 // Multilingual Plane, so that the hot path of a scan looks runes up instead
 // of searching word lists.
 const (
-	rcPlate         uint8 = 1 << iota // province abbreviation on plates
-	rcStreet                          // street-level address word (路 街 巷 村 室 ...)
-	rcDivision                        // administrative division (省 市 区 县 镇 乡 旗)
-	rcPunct                           // sentence punctuation: prose, not an address
-	rcSurname                         // single-character surname of the frequency table
-	rcHan                             // any CJK unified ideograph
-	rcCommonSurname                   // one of the hundred most frequent surnames
-	rcGivenName                       // a character common in given names
+	rcPlate         runeClassBits = 1 << iota // province abbreviation on plates
+	rcStreet                                  // street-level address word (路 街 巷 村 室 ...)
+	rcDivision                                // administrative division (省 市 区 县 镇 乡 旗)
+	rcPunct                                   // sentence punctuation: prose, not an address
+	rcSurname                                 // single-character surname of the frequency table
+	rcHan                                     // any CJK unified ideograph
+	rcCommonSurname                           // one of the hundred most frequent surnames
+	rcGivenName                               // a character common in given names
+	rcRoad                                    // a road, lane or village: 路 街 道 巷 弄 村
+	rcNumbered                                // what a number after a road ends with: 号 弄 巷 组
+	rcBuilding                                // what a number of a building part ends with: 栋 幢 单(元) 室 楼
+	rcFacility                                // a facility's name ends with: 站 店 仓 库 场 馆
+	rcNotGiven                                // notGivenName: ends place and organisation names
+	rcPlaceEnd                                // placeEnd: ends place names, not given names
 )
 
-// Rune classes of the address structure, in a second table.
-const (
-	rcRoad     uint8 = 1 << iota // a road, lane or village: 路 街 道 巷 弄 村
-	rcNumbered                   // what a number after a road ends with: 号 弄 巷 组
-	rcBuilding                   // what a number of a building part ends with: 栋 幢 单(元) 室 楼
-	rcFacility                   // a facility's name ends with: 站 店 仓 库 场 馆
-)
+// runeClassBits is a set of rune classes.
+type runeClassBits uint16
 
-var addressClass = func() *[0x10000]uint8 {
-	var t [0x10000]uint8
-	mark := func(s string, c uint8) {
-		for _, r := range s {
-			t[r] |= c
-		}
-	}
-	mark("路街道巷弄村", rcRoad)
-	mark("号弄巷组", rcNumbered)
-	mark("栋幢单室楼", rcBuilding)
-	mark("站店仓库场馆", rcFacility)
-	return &t
-}()
-
-func addressClassOf(r rune) uint8 {
-	if r < 0x10000 {
-		return addressClass[r]
-	}
-	return 0
-}
-
-var runeClass = func() *[0x10000]uint8 {
-	var t [0x10000]uint8
-	mark := func(s string, c uint8) {
+var runeClass = func() *[0x10000]runeClassBits {
+	var t [0x10000]runeClassBits
+	mark := func(s string, c runeClassBits) {
 		for _, r := range s {
 			t[r] |= c
 		}
@@ -66,10 +46,16 @@ var runeClass = func() *[0x10000]uint8 {
 		}
 	}
 	mark(givenNameChars, rcGivenName)
+	mark("路街道巷弄村", rcRoad)
+	mark("号弄巷组", rcNumbered)
+	mark("栋幢单室楼", rcBuilding)
+	mark("站店仓库场馆", rcFacility)
+	mark(notGivenName, rcNotGiven)
+	mark(placeEnd, rcPlaceEnd)
 	return &t
 }()
 
-func classOf(r rune) uint8 {
+func classOf(r rune) runeClassBits {
 	if r < 0x10000 {
 		return runeClass[r]
 	}
@@ -100,9 +86,8 @@ func textFactsOf(s string) textFacts {
 		f.punct = f.punct || c&rcPunct != 0
 		afterDigit := prev >= '0' && prev <= '9'
 		f.houseNumber = f.houseNumber || (r == '号' && afterDigit)
-		a := addressClassOf(r)
-		road = road || a&rcRoad != 0 || (r == '同' && prev == '胡')
-		f.structured = f.structured || (afterDigit && ((road && a&rcNumbered != 0) || a&rcBuilding != 0))
+		road = road || c&rcRoad != 0 || (r == '同' && prev == '胡')
+		f.structured = f.structured || (afterDigit && ((road && c&rcNumbered != 0) || c&rcBuilding != 0))
 		prev = r
 		i += size
 	}

@@ -52,24 +52,24 @@ type Scanner struct {
 }
 
 type columnState struct {
-	name      string
-	hint      Type
-	category  Category
 	nonEmpty  int
 	bytes     int64
 	valid     [numKinds]int
 	weak      [numKinds]int
 	embedded  [numKinds]int
-	also      [numKinds][numKinds]int // values valid as [primary] and as [also]: counted as what the column holds
-	alsoWeak  [numKinds][numKinds]int // values valid as [primary] and shaped like [also]
 	minDec    int
 	dobs      int
 	minors    int
 	names     nameStats
-	dates     dateStats
 	distinct  distinctCounter
 	minorDate int32 // birth dates after this (yyyymmdd) are of children under 14
 	today     int32 // yyyymmdd of the scan's day: later dates are in the future
+	hint      Type
+	name      string
+	category  Category
+	dates     dateStats
+	also      [numKinds][numKinds]int32 // values valid as [primary] and as [also]: counted as what the column holds
+	alsoWeak  [numKinds][numKinds]int32 // values valid as [primary] and shaped like [also]
 }
 
 // NewScanner returns a scanner for a table with the given header.
@@ -136,7 +136,7 @@ func (c *columnState) add(v string) {
 		c.also[vd.kind][vd.also]++
 	}
 	if vd.kind == kGeo {
-		c.minDec = min(c.minDec, vd.decimals)
+		c.minDec = min(c.minDec, int(vd.decimals))
 	}
 }
 
@@ -267,11 +267,11 @@ func (c *columnState) resolveAmbiguous(best kind) {
 		if k == best {
 			continue
 		}
-		if n := c.also[k][best]; n > 0 {
+		if n := int(c.also[k][best]); n > 0 {
 			c.valid[k] -= n
 			c.valid[best] += n
 		}
-		if n := c.alsoWeak[k][best]; n > 0 {
+		if n := int(c.alsoWeak[k][best]); n > 0 {
 			c.valid[k] -= n
 			c.weak[best] += n
 		}

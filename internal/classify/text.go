@@ -34,7 +34,7 @@ const (
 // organisation. It also reports whether the surname is among the hundred
 // most frequent.
 func personName(s string) (shape nameShape, common bool) {
-	if strings.ContainsRune(s, '·') || strings.ContainsRune(s, '•') {
+	if len(s) >= 11 && (strings.Contains(s, "·") || strings.Contains(s, "•")) {
 		n := 0
 		for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == '·' || r == '•' }) {
 			if !allHan(part) {
@@ -56,7 +56,7 @@ func personName(s string) (shape nameShape, common bool) {
 		runes[n] = r
 		n++
 	}
-	if n < 2 || n > 4 || strings.ContainsRune(placeEnd, runes[n-1]) {
+	if n < 2 || n > 4 || classOf(runes[n-1])&rcPlaceEnd != 0 {
 		return notName, false
 	}
 	given := runes[1:n]
@@ -73,7 +73,7 @@ func personName(s string) (shape nameShape, common bool) {
 			return nameLike, common
 		}
 	}
-	if strings.ContainsRune(notGivenName, runes[n-1]) { // 王中 is a name, 北京站 is not: only the column can tell
+	if classOf(runes[n-1])&rcNotGiven != 0 { // 王中 is a name, 北京站 is not: only the column can tell
 		return nameLike, common
 	}
 	return nameTypical, common
@@ -139,7 +139,7 @@ var facilityEndings = []string{"中心", "超市", "市场", "公司", "商场",
 
 func facilityName(s string) bool {
 	last, _ := utf8.DecodeLastRuneInString(s)
-	if addressClassOf(last)&rcFacility != 0 {
+	if classOf(last)&rcFacility != 0 {
 		return true
 	}
 	if last == ')' || last == '）' { // 永辉超市(人民路12号店)

@@ -66,13 +66,33 @@ var cardRanges = []struct {
 }
 
 func cardRange(d []byte) bool {
+	if d[0] == '0' || d[0] == '1' || d[0] >= '7' && d[0] <= '8' {
+		return false
+	}
 	for _, r := range cardRanges {
-		p := string(d[:len(r.lo)])
-		if len(d) >= r.minLen && len(d) <= r.maxLen && p >= r.lo && p <= r.hi {
+		if len(d) >= r.minLen && len(d) <= r.maxLen && bytesBetween(d[:len(r.lo)], r.lo, r.hi) {
 			return true
 		}
 	}
 	return false
+}
+
+// bytesBetween reports whether lo ≤ p ≤ hi, p as long as lo and hi.
+func bytesBetween(p []byte, lo, hi string) bool {
+	for i := range p {
+		if p[i] != lo[i] {
+			if p[i] < lo[i] {
+				return false
+			}
+			break
+		}
+	}
+	for i := range p {
+		if p[i] != hi[i] {
+			return p[i] < hi[i]
+		}
+	}
+	return true
 }
 
 func luhn(d []byte) bool {
