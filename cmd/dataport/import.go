@@ -120,11 +120,13 @@ func importLocal(cmd *cobra.Command, o *options, opt importOptions, path string)
 		}
 	}
 	var r catalog.Resource
+	var sampled int64
 	if opt.infer {
-		in, err := inferInput(opt, path)
+		in, n, err := inferInput(opt, path, ingest.SampleRows)
 		if err != nil {
 			return importResult{}, err
 		}
+		sampled = n
 		if r, err = a.Catalog.Create(ctx, actor, opt.org, in); err != nil {
 			return importResult{}, err
 		}
@@ -141,11 +143,12 @@ func importLocal(cmd *cobra.Command, o *options, opt importOptions, path string)
 	defer file.Close()
 	bar := newBar(opt.quiet, size, cmd.ErrOrStderr())
 	v, err := a.Datastore().Load(ctx, actor, r.ID, datastore.LoadInput{File: file, Name: filepath.Base(path), Size: size,
-		Options: opt.ingestOptions(), Progress: bar.update})
+		Options: opt.ingestOptions(), Progress: bar.update, SampleRows: sampled})
 	bar.finish()
 	if err != nil {
 		return importResult{}, err
 	}
+	printInference(cmd.ErrOrStderr(), v.Report)
 	return importResult{ID: r.ID, Code: r.Code, Rows: v.Rows, Version: v.Version, Rejected: v.Rejected, Status: v.Status}, nil
 }
 
@@ -162,31 +165,58 @@ func openFile(path string) (*os.File, int64, error) {
 	return f, st.Size(), nil
 }
 
-// inferInput reads the whole file once and describes a draft resource
-// whose items fit every value in it.
-func inferInput(opt importOptions, path string) (catalog.Input, error) {
+// inferInput describes a draft resource whose items fit the first sample
+// records of the file (all of them when sample is 0), and returns how many
+// records it read.
+func inferInput(opt importOptions, path string, sample int64) (catalog.Input, int64, error) {
 	f, _, err := openFile(path)
 	if err != nil {
-		return catalog.Input{}, err
+		return catalog.Input{}, 0, err
 	}
 	defer f.Close()
 	rd, err := ingest.Open(f, filepath.Base(path), opt.ingestOptions())
 	if err != nil {
-		return catalog.Input{}, err
+		return catalog.Input{}, 0, err
 	}
 	defer rd.Close()
-	items, rows, err := ingest.InferItems(rd)
+	items, rows, complete, err := ingest.InferSample(rd, sample)
 	if err != nil {
-		return catalog.Input{}, err
+		return catalog.Input{}, 0, err
 	}
 	format := strings.ToUpper(string(rd.Info().Format))
 	if format == "NDJSON" {
 		format = "JSON"
 	}
-	return catalog.Input{TitleZh: opt.title, DescriptionZh: fmt.Sprintf("由文件 %s 导入（%d 条记录），数据项由数据自动推断，待机构补充说明。", filepath.Base(path), rows),
+	desc := fmt.Sprintf("由文件 %s 导入，数据项由数据自动推断，待机构补充说明。", filepath.Base(path))
+	if complete {
+		desc = fmt.Sprintf("由文件 %s 导入（%d 条记录），数据项由数据自动推断，待机构补充说明。", filepath.Base(path), rows)
+	}
+	return catalog.Input{TitleZh: opt.title, DescriptionZh: desc,
 		Subject: opt.subject, Formats: []string{format}, Items: items, UpdateFrequency: catalog.FreqIrregular,
 		ShareType: catalog.ShareUnconditional, OpenType: catalog.OpenNone, OpenBasis: "导入生成的草稿：开放属性待机构确认。",
-		Classification: catalog.ClassGeneral, Level: 1}, nil
+		Classification: catalog.ClassGeneral, Level: 1}, rows, nil
+}
+
+// printInference tells what records after the sample changed in the
+// inferred items.
+func printInference(w io.Writer, rep *datastore.QualityReport) {
+	if rep == nil || rep.Inference == nil {
+		return
+	}
+	for _, c := range rep.Inference.Changes {
+		at := ""
+		if c.Row > 0 {
+			at = fmt.Sprintf(" (row %d, value %q)", c.Row, c.Value)
+		}
+		switch c.Change {
+		case datastore.ChangeWidened:
+			fmt.Fprintf(w, "item %s (%s): %s → %s%s\n", c.Item, c.Column, c.From, c.To, at)
+		case datastore.ChangeOptional:
+			fmt.Fprintf(w, "item %s (%s): optional, some values are empty%s\n", c.Item, c.Column, at)
+		case datastore.ChangeQuarantined:
+			fmt.Fprintf(w, "item %s (%s): %d value(s) that are not %s quarantined%s\n", c.Item, c.Column, c.Count, c.From, at)
+		}
+	}
 }
 
 // bar shows a load's progress: bytes with ETA, and rows per second.

@@ -24,7 +24,9 @@ func importRemote(cmd *cobra.Command, opt importOptions, path string) (importRes
 	c := &apiClient{base: strings.TrimSuffix(opt.url, "/") + "/api/v1", token: opt.token, http: &http.Client{Timeout: 6 * time.Hour}}
 	var res importResult
 	if opt.infer {
-		in, err := inferInput(opt, path)
+		// The server's upload API loads into declared items: infer them
+		// from every record here.
+		in, _, err := inferInput(opt, path, 0)
 		if err != nil {
 			return res, err
 		}

@@ -329,3 +329,44 @@ func TestUploadThroughBrowser(t *testing.T) {
 		t.Errorf("load page after a bad upload:\n%s", excerpt(body))
 	}
 }
+
+// TestImportInferWidensPastTheSample imports a file whose 人数 column
+// holds integers for longer than the sample a first import infers from,
+// then decimals: the item is widened to decimal, the output says so, and
+// no value is lost.
+func TestImportInferWidensPastTheSample(t *testing.T) {
+	dataDir := t.TempDir()
+	db, orgID := importStore(t, dataDir, "")
+	file := filepath.Join(t.TempDir(), "widen.csv")
+	var b strings.Builder
+	b.WriteString("编号,名称,人数\n")
+	const n = 25000
+	for i := 1; i <= n; i++ {
+		people := fmt.Sprint(i % 5000)
+		if i == 24000 {
+			people = "12.5"
+		}
+		fmt.Fprintf(&b, "R%08d,单位%d,%s\n", i, i%997, people)
+	}
+	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, status := dataportCLI(t, nil, "import", "--infer", "--organization", orgID, "--title", "逐步推断", "--quiet", "--data", dataDir, file)
+	if status != 0 {
+		t.Fatalf("import: %s", out)
+	}
+	if !strings.Contains(out, `item col_3 (人数): integer → decimal (row 24001, value "12.5")`) {
+		t.Errorf("the output does not name the widening:\n%s", out)
+	}
+	res := lastJSONLine(t, out)
+	if res.Rows != n || res.Rejected != 0 {
+		t.Errorf("result = %+v, want %d rows", res, n)
+	}
+	var items string
+	if err := db.QueryRow(`SELECT items FROM datastore_versions WHERE resource_id = $1`, res.ID).Scan(&items); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(items, `"name":"col_3","label_zh":"人数","type":"decimal"`) {
+		t.Errorf("version items = %s", items)
+	}
+}
