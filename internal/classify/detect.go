@@ -43,18 +43,33 @@ var (
 // coordinates the number of decimals.
 type verdict struct {
 	kind     kind
-	valid    bool
-	also     kind // a second kind the value is (or, alsoWeak, is shaped as), or kindNone
-	alsoWeak bool
-	name     nameShape
-	common   bool // a name with one of the hundred most frequent surnames
+	also     kind  // a second kind the value is (or, with vAlsoWeak, is shaped as), or kindNone
+	flags    uint8 // vValid, vAlsoWeak, vCommon, vTypical
 	decimals uint8
 	date     int32 // yyyymmdd of a date
 }
 
+// Verdict flags, packed so that a verdict is returned in few registers.
+const (
+	vValid    uint8 = 1 << iota // a valid instance (check characters pass)
+	vAlsoWeak                   // the value is only shaped like also
+	vCommon                     // a name with one of the hundred most frequent surnames
+	vTypical                    // a name of common given-name characters (else only name-like)
+)
+
+func (v verdict) valid() bool { return v.flags&vValid != 0 }
+
+// nameShape returns the shape of a name verdict.
+func (v verdict) nameShape() nameShape {
+	if v.flags&vTypical != 0 {
+		return nameTypical
+	}
+	return nameLike
+}
+
 var noMatch = verdict{kind: kindNone, also: kindNone}
 
-func validAs(k kind) verdict { return verdict{kind: k, valid: true, also: kindNone} }
+func validAs(k kind) verdict { return verdict{kind: k, flags: vValid, also: kindNone} }
 
 func weakAs(k kind) verdict { return verdict{kind: k, also: kindNone} }
 
@@ -134,12 +149,12 @@ func Detect(v, hint string) (Type, bool) {
 		return "", false
 	}
 	switch {
-	case vd.kind == kDateOfBirth && vd.valid:
-		vd.valid = vd.date <= dayKey(time.Now())
+	case vd.kind == kDateOfBirth && vd.valid():
+		return DateOfBirth, vd.date <= dayKey(time.Now())
 	case vd.kind == kName:
-		vd.valid = vd.name == nameTypical
+		return PersonName, vd.nameShape() == nameTypical
 	}
-	return Types[vd.kind], vd.valid
+	return Types[vd.kind], vd.valid()
 }
 
 // detect classifies one trimmed value.
@@ -184,7 +199,7 @@ func detectASCII(v string, s shape, hint Type) verdict {
 		}
 	case s.comma == 1 || (s.dot >= 1 && s.digits+s.dot+s.dash+s.space+s.comma == s.n && (s.dash == 0 || v[0] == '-')):
 		if k, dec := parseCoordinate(v, hint == GeoCoord); k != notCoord {
-			return verdict{kind: kGeo, valid: true, also: kindNone, decimals: uint8(min(dec, 255))}
+			return verdict{kind: kGeo, flags: vValid, also: kindNone, decimals: uint8(min(dec, 255))}
 		}
 	}
 	if s.digits >= 7 && s.at+s.colon+s.comma == 0 {
@@ -211,7 +226,11 @@ func detectDate(v string, hint Type) (verdict, bool) {
 	if !ok {
 		return noMatch, false
 	}
-	return verdict{kind: kDateOfBirth, valid: y >= 1900, also: kindNone, date: int32(y*10000 + m*100 + d)}, true
+	vd := verdict{kind: kDateOfBirth, also: kindNone, date: int32(y*10000 + m*100 + d)}
+	if y >= 1900 {
+		vd.flags = vValid
+	}
+	return vd, true
 }
 
 // detectDigits classifies a string of digits by its length.
@@ -267,20 +286,23 @@ func detectDigits(v string, hint Type) verdict {
 func detectDigits18(v string, d []byte, hint Type) verdict {
 	inRange := cardRange(d)
 	card := inRange && luhn(d)
-	also := verdict{kind: kindNone}
+	also, flags := kindNone, vValid
 	if inRange {
-		also = verdict{kind: kBankCard, valid: card}
+		also = kBankCard
+		if !card {
+			flags |= vAlsoWeak
+		}
 	}
 	if ValidResidentID(v) {
-		return verdict{kind: kResidentID, valid: true, also: also.kind, alsoWeak: !also.valid}
+		return verdict{kind: kResidentID, flags: flags, also: also}
 	}
 	st := CheckUSCCShape(v)
 	if st == USCCValid {
-		return verdict{kind: kUSCC, valid: true, also: also.kind, alsoWeak: !also.valid}
+		return verdict{kind: kUSCC, flags: flags, also: also}
 	}
 	if card && hint != ResidentID {
 		if idShaped(v) { // a card, or an identity number with a wrong check character
-			return verdict{kind: kBankCard, valid: true, also: kResidentID, alsoWeak: true}
+			return verdict{kind: kBankCard, flags: vValid | vAlsoWeak, also: kResidentID}
 		}
 		return validAs(kBankCard)
 	}
@@ -309,7 +331,10 @@ func detectAlnum18(v string) verdict {
 		return noMatch
 	}
 	if st := CheckUSCCShape(v); st != NotUSCC {
-		return verdict{kind: kUSCC, valid: st == USCCValid, also: kindNone}
+		if st == USCCValid {
+			return validAs(kUSCC)
+		}
+		return weakAs(kUSCC)
 	}
 	return noMatch
 }
@@ -375,7 +400,14 @@ func detectText(v string, s shape, hint Type) verdict {
 	}
 	if s.n <= 16 || (s.n <= 60 && (strings.Contains(v, "·") || strings.Contains(v, "•"))) {
 		if shape, common := personName(v); shape != notName {
-			return verdict{kind: kName, valid: true, also: kindNone, name: shape, common: common}
+			vd := validAs(kName)
+			if shape == nameTypical {
+				vd.flags |= vTypical
+			}
+			if common {
+				vd.flags |= vCommon
+			}
+			return vd
 		}
 	}
 	if s.n >= 12 && LooksLikeAddress(v, hint == Address) {

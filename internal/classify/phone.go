@@ -153,6 +153,11 @@ func cutExtension(s string) (string, bool) {
 // numbers (（０１０）１２３４ ５６７８, ＋８６, －) as ASCII; it reports false when
 // other non-ASCII characters than an extension mark remain.
 func asciiPhone(s string) (string, bool) {
+	for _, r := range s {
+		if r >= utf8.RuneSelf && !(r >= '０' && r <= '９') && !strings.ContainsRune("（）＋－—　转分机", r) {
+			return "", false
+		}
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {

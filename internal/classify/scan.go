@@ -121,16 +121,16 @@ func (c *columnState) add(v string) {
 			c.minors++
 		}
 	case kName:
-		c.names.add(vd.name, vd.common)
+		c.names.add(vd.nameShape(), vd.flags&vCommon != 0)
 	}
-	if !vd.valid {
+	if !vd.valid() {
 		c.weak[vd.kind]++
 		return
 	}
 	c.valid[vd.kind]++
 	switch {
 	case vd.also == kindNone:
-	case vd.alsoWeak:
+	case vd.flags&vAlsoWeak != 0:
 		c.alsoWeak[vd.kind][vd.also]++
 	default:
 		c.also[vd.kind][vd.also]++
