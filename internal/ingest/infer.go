@@ -92,6 +92,10 @@ func Fits(t catalog.ItemType, s string) bool {
 // inferredBool says whether s is one of the boolean spellings inference
 // takes (parseBool takes more, but "1" or "y" alone make no boolean column).
 func inferredBool(s string) bool {
+	switch s {
+	case "是", "否", "true", "false":
+		return true
+	}
 	switch strings.ToLower(s) {
 	case "true", "false", "是", "否":
 		return true

@@ -303,6 +303,12 @@ func excelSerial(s string, serials bool) (time.Time, bool) {
 }
 
 func parseBool(s string) (any, string) {
+	switch s { // the common spellings, without narrowing or folding a copy
+	case "是", "true":
+		return true, ""
+	case "否", "false":
+		return false, ""
+	}
 	switch strings.ToLower(narrow(s)) {
 	case "true", "t", "yes", "y", "1", "是", "真", "√":
 		return true, ""
