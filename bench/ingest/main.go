@@ -45,7 +45,7 @@ func main() {
 	dir := flag.String("dir", "", "work directory (default a temporary one, removed afterwards)")
 	queries := flag.Int("queries", 0, "datastore_search calls to time after the load (0: none)")
 	dsn := flag.String("db", "", "PostgreSQL URL for the dataport load; empty: the embedded SQLite store")
-	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the dataport import to this file")
+	cpuProfile = flag.String("cpuprofile", "", "write CPU profiles of the dataport imports to FILE.reload and FILE.first (the last run's)")
 	logLevel = flag.String("log-level", "warn", "log level of the dataport import it runs (debug shows the load's phases)")
 	reuse := flag.String("reuse", "", "catalog code of a resource loaded by an earlier run in -dir: only time the queries")
 	repeat := flag.Int("repeat", 1, "how many times to time the three imports, in turn")
@@ -137,7 +137,7 @@ func (b *bench) reload(base timing) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return code, b.timeImport("reload, --resource", base, "import", "--resource", code, "--data", dataDir)
+	return code, b.timeImport("reload, --resource", "reload", base, "import", "--resource", code, "--data", dataDir)
 }
 
 // firstImport times `dataport import --infer --organization ORG --title T`
@@ -149,19 +149,21 @@ func (b *bench) firstImport(base timing) error {
 	if err != nil {
 		return err
 	}
-	return b.timeImport("first import, --infer", base, "import", "--infer", "--organization", org, "--title", firstTitle, "--data", dataDir)
+	return b.timeImport("first import, --infer", "first", base, "import", "--infer", "--organization", org, "--title", firstTitle, "--data", dataDir)
 }
 
 // firstTitle is the title of the resource the first import creates.
 const firstTitle = "基准测试首次导入"
 
-func (b *bench) timeImport(what string, base timing, args ...string) error {
+// timeImport times one dataport import; profile names its CPU profile
+// (-cpuprofile FILE writes FILE.profile).
+func (b *bench) timeImport(what, profile string, base timing, args ...string) error {
 	args = append(args, "--quiet", "--log-level", *logLevel, b.csv)
 	if b.dsn != "" {
 		args = append(args, "--db", b.dsn)
 	}
 	if *cpuProfile != "" {
-		args = append(args, "--cpuprofile", *cpuProfile)
+		args = append(args, "--cpuprofile", *cpuProfile+"."+profile)
 	}
 	t, err := timed(b.binary, args...)
 	if err != nil {
