@@ -103,6 +103,10 @@ func TestEndToEndMoreMaterial(t *testing.T) {
 	if !strings.Contains(detail, `action="`+page+`/answer"`) || !strings.Contains(detail, "请补充数据使用的安全措施") {
 		t.Fatalf("the request page offers no answer form or hides the question:\n%s", excerpt(detail))
 	}
+	status, _, body = requester.post(page+"/answer", url.Values{"csrf_token": {requester.csrf(page)}, "text": {"  "}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="field-text-error"`) {
+		t.Fatalf("an empty answer: %d\n%s", status, excerpt(body))
+	}
 	status, _, body = requester.post(page+"/answer", url.Values{"csrf_token": {requester.csrf(page)}, "text": {"数据仅在内网分析环境使用，访问留痕"}})
 	if status != http.StatusSeeOther {
 		t.Fatalf("answer: %d\n%s", status, excerpt(body))

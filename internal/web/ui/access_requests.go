@@ -263,23 +263,36 @@ func (s *server) stepRows(ctx context.Context, steps []review.Entry) ([]stepRow,
 // the form and its errors.
 func (s *server) reviewRequest(w http.ResponseWriter, r *http.Request, kind string, load func(*http.Request, identity.Principal) (requestPage, error),
 	decide func(identity.Principal, reviewForm) (string, error)) error {
+	form := reviewForm{Decision: r.PostForm.Get("decision"), Comment: r.PostForm.Get("comment")}
+	return s.requestForm(w, r, kind, load, func(p identity.Principal) (string, error) {
+		status, err := decide(p, form)
+		return "request_" + status, err
+	}, func(page *requestPage) { page.Review = form })
+}
+
+// requestForm runs a form posted on a request's page: act does it as the
+// signed-in user and names the banner of the page it returns to. A refusal
+// with field problems shows the page again, loaded by load, with refill
+// putting back what was typed, and the problems.
+func (s *server) requestForm(w http.ResponseWriter, r *http.Request, kind string, load func(*http.Request, identity.Principal) (requestPage, error),
+	act func(identity.Principal) (string, error), refill func(*requestPage)) error {
 	p, err := requireUser(r)
 	if err != nil {
 		return err
 	}
-	form := reviewForm{Decision: r.PostForm.Get("decision"), Comment: r.PostForm.Get("comment")}
-	status, err := decide(p, form)
+	done, err := act(p)
 	if errs := fieldErrors(err); errs != nil {
 		page, err := load(r, p)
 		if err != nil {
 			return err
 		}
-		page.Review, page.Errors = form, newFormErrors(langOf(r), errs)
+		refill(&page)
+		page.Errors = newFormErrors(langOf(r), errs)
 		return s.render(w, r, http.StatusUnprocessableEntity, "request", page)
 	} else if err != nil {
 		return err
 	}
-	return seeOther(w, r, requestPath(kind, r.PathValue("id")), "request_"+status)
+	return seeOther(w, r, requestPath(kind, r.PathValue("id")), done)
 }
 
 // statusTag is the CSS modifier of a status tag: the catalog's colours

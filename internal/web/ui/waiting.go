@@ -23,23 +23,10 @@ type caseTextAction func(ctx context.Context, p identity.Principal, id, text str
 func (s *server) caseText(kind string, load func(*http.Request, identity.Principal) (requestPage, error), act caseTextAction,
 	done string) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		p, err := requireUser(r)
-		if err != nil {
-			return err
-		}
 		text := r.PostForm.Get("text")
-		err = act(r.Context(), p, r.PathValue("id"), text)
-		if errs := fieldErrors(err); errs != nil {
-			page, err := load(r, p)
-			if err != nil {
-				return err
-			}
-			page.Text, page.Errors = text, newFormErrors(langOf(r), errs)
-			return s.render(w, r, http.StatusUnprocessableEntity, "request", page)
-		} else if err != nil {
-			return err
-		}
-		return seeOther(w, r, requestPath(kind, r.PathValue("id")), done)
+		return s.requestForm(w, r, kind, load, func(p identity.Principal) (string, error) {
+			return done, act(r.Context(), p, r.PathValue("id"), text)
+		}, func(page *requestPage) { page.Text = text })
 	}
 }
 
