@@ -125,12 +125,39 @@ var byteClass = func() (t [256]uint8) {
 	return t
 }()
 
+// shapeIncrements packs byteClass into two words of eight 8-bit counters
+// (classes 0–7 in the first, 8–10 in the second), so that shapeOf adds two
+// table words per byte in registers instead of incrementing a counter in
+// memory that the next byte, usually of the same class, waits for.
+var shapeIncrements = func() (t [256][2]uint64) {
+	for c := range 256 {
+		k := byteClass[c]
+		t[c][k/8] = 1 << (8 * (k % 8))
+	}
+	return t
+}()
+
 func shapeOf(v string) shape {
 	var n [numByteClasses]int
-	for i := 0; i < len(v); i++ {
-		n[byteClass[v[i]]]++
+	total := len(v)
+	for len(v) > 0 {
+		chunk := v[:min(len(v), 255)] // at most 255 bytes, so no 8-bit counter overflows
+		v = v[len(chunk):]
+		var lo, hi uint64
+		for i := 0; i < len(chunk); i++ {
+			inc := &shapeIncrements[chunk[i]]
+			lo += inc[0]
+			hi += inc[1]
+		}
+		for k := range n {
+			if k < 8 {
+				n[k] += int(lo >> (8 * k) & 0xff)
+			} else {
+				n[k] += int(hi >> (8 * (k - 8)) & 0xff)
+			}
+		}
 	}
-	return shape{n: len(v), digits: n[bcDigit], upper: n[bcUpper], lower: n[bcLower], nonASCII: n[bcNonASCII], at: n[bcAt],
+	return shape{n: total, digits: n[bcDigit], upper: n[bcUpper], lower: n[bcLower], nonASCII: n[bcNonASCII], at: n[bcAt],
 		dot: n[bcDot], colon: n[bcColon], dash: n[bcDash], space: n[bcSpace], comma: n[bcComma], other: n[bcOther]}
 }
 
