@@ -3,7 +3,6 @@ package classify
 import (
 	"strconv"
 	"strings"
-	"time"
 )
 
 // ParseDate reads a calendar date written as 2006-01-02, 2006/1/2,
@@ -59,7 +58,7 @@ func number2(s string) (int, string, bool) {
 // ValidBirthDate reports whether s is a date from 1900 to today.
 func ValidBirthDate(s string) bool {
 	y, m, d, ok := ParseDate(s)
-	return ok && y >= 1900 && !time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).After(time.Now())
+	return ok && y >= 1900 && notFuture(y, m, d)
 }
 
 // Coordinate results.

@@ -39,7 +39,13 @@ func ValidResidentID(s string) bool {
 		}
 		return ok && got == want && KnownRegion(s) && validBirth(s[6:14])
 	case 15:
-		return allDigits(s) && KnownRegion(s) && validBirth("19"+s[6:12])
+		if !allDigits(s) || !KnownRegion(s) {
+			return false
+		}
+		y := 1900 + int(s[6]-'0')*10 + int(s[7]-'0')
+		m := int(s[8]-'0')*10 + int(s[9]-'0')
+		d := int(s[10]-'0')*10 + int(s[11]-'0')
+		return validDate(y, m, d) && notFuture(y, m, d)
 	}
 	return false
 }
@@ -57,7 +63,17 @@ func validBirth(yyyymmdd string) bool {
 	if !ok || y < 1900 {
 		return false
 	}
-	return validDate(y, m, d) && !time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).After(time.Now())
+	return validDate(y, m, d) && notFuture(y, m, d)
+}
+
+// startDay is the UTC date (yyyymmdd) when the process started: a date up
+// to it is not in the future, and only later dates need the clock.
+var startDay = dayKey(time.Now().UTC())
+
+// notFuture reports whether the date y-m-d has begun in UTC.
+func notFuture(y, m, d int) bool {
+	key := int32(y*10000 + m*100 + d)
+	return key <= startDay || key <= dayKey(time.Now().UTC())
 }
 
 // ymd splits eight digits into year, month and day.
