@@ -141,20 +141,36 @@ const (
 // character, so a wrong check character is reported as USCCBadCheck rather
 // than NotUSCC.
 func CheckUSCCShape(s string) USCCStatus {
-	if len(s) != 18 || !allDigits(s[2:8]) || !strings.Contains(usccKinds, s[:2]) || strings.Contains(s[:2], " ") {
+	if len(s) != 18 || !usccKind(s[0], s[1]) || !allDigits(s[2:8]) {
 		return NotUSCC
 	}
 	if s[2:4] < "11" || s[2:4] > "82" {
 		return NotUSCC
 	}
 	want, err := identity.USCCCheckChar(s[:17])
-	if err != nil || !strings.ContainsRune("0123456789ABCDEFGHJKLMNPQRTUWXY", rune(s[17])) {
+	switch {
+	case err != nil:
+		return NotUSCC
+	case s[17] == want:
+		return USCCValid
+	case !strings.ContainsRune("0123456789ABCDEFGHJKLMNPQRTUWXY", rune(s[17])):
 		return NotUSCC
 	}
-	if s[17] != want {
-		return USCCBadCheck
+	return USCCBadCheck
+}
+
+// usccKindDigits has, for each first character of usccKinds, bit d set when
+// the pair ends in digit d.
+var usccKindDigits = func() (t [256]uint16) {
+	for _, k := range strings.Fields(usccKinds) {
+		t[k[0]] |= 1 << (k[1] - '0')
 	}
-	return USCCValid
+	return t
+}()
+
+// usccKind reports whether a, b is a pair of usccKinds.
+func usccKind(a, b byte) bool {
+	return b >= '0' && b <= '9' && usccKindDigits[a]&(1<<(b-'0')) != 0
 }
 
 // ValidEmail reports whether s is an email address: a local part of

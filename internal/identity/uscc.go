@@ -9,6 +9,17 @@ import (
 // letters without I, O, Z, S and V. A character's value is its index.
 const usccAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
+// usccValue is each byte's value in usccAlphabet, or -1.
+var usccValue = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	for i := range len(usccAlphabet) {
+		t[usccAlphabet[i]] = int8(i)
+	}
+	return t
+}()
+
 var usccWeights = [17]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
 
 // CheckUSCC validates a unified social credit code (统一社会信用代码): 18
@@ -39,7 +50,7 @@ func USCCCheckChar(first17 string) (byte, error) {
 	}
 	sum := 0
 	for i := 0; i < 17; i++ {
-		v := strings.IndexByte(usccAlphabet, first17[i])
+		v := int(usccValue[first17[i]])
 		if v < 0 {
 			return 0, fmt.Errorf("character %d (%q) is not allowed", i+1, first17[i])
 		}
