@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Column is what a scan found in one column: counts and decisions, never
@@ -96,7 +97,7 @@ func (s *Scanner) Add(row []string) {
 }
 
 func (c *columnState) add(v string) {
-	v = strings.TrimSpace(v)
+	v = trimSpace(v)
 	if isNull(v) {
 		return
 	}
@@ -138,6 +139,28 @@ func (c *columnState) add(v string) {
 	if vd.kind == kGeo {
 		c.minDec = min(c.minDec, int(vd.decimals))
 	}
+}
+
+// trimSpace is strings.TrimSpace, without decoding the first and last runes
+// when they are ASCII or Han characters (most values): no space begins with
+// a byte other than an ASCII space, 0xC2 or 0xE1–0xE3, and no space is a
+// three-byte rune that begins with 0xE4–0xEF.
+func trimSpace(v string) string {
+	if v == "" {
+		return v
+	}
+	first, last := v[0], v[len(v)-1]
+	startsClean := (first < utf8.RuneSelf && !asciiSpace(first)) || (first >= utf8.RuneSelf && first != 0xC2 && (first < 0xE1 || first > 0xE3))
+	endsClean := (last < utf8.RuneSelf && !asciiSpace(last)) ||
+		(len(v) >= 3 && v[len(v)-3] >= 0xE4 && v[len(v)-3] <= 0xEF && v[len(v)-2]&0xC0 == 0x80 && last&0xC0 == 0x80)
+	if startsClean && endsClean {
+		return v
+	}
+	return strings.TrimSpace(v)
+}
+
+func asciiSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
 func dayKey(t time.Time) int32 {
