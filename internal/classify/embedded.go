@@ -37,7 +37,7 @@ func embedded(v string, counts *[numKinds]int) {
 			i = j
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(v[i:])
+		r, size := decodeRune(v[i:])
 		if i+size < len(v) && classOf(r)&rcPlate != 0 && v[i+size] >= 'A' && v[i+size] <= 'Z' {
 			if n := plateAt(v[i:]); n > 0 {
 				counts[kPlate]++

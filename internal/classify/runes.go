@@ -62,7 +62,18 @@ func classOf(r rune) runeClassBits {
 	return 0
 }
 
-// textFacts is one pass over a value's runes for the address check.
+// decodeRune decodes the first rune of s (not ASCII, s not empty) as
+// utf8.DecodeRuneInString does, without its tables for the valid
+// three-byte runes of Chinese text.
+func decodeRune(s string) (rune, int) {
+	if c := s[0]; c >= 0xE1 && c <= 0xEF && c != 0xED && len(s) >= 3 && s[1]&0xC0 == 0x80 && s[2]&0xC0 == 0x80 {
+		return rune(c&0x0F)<<12 | rune(s[1]&0x3F)<<6 | rune(s[2]&0x3F), 3
+	}
+	return utf8.DecodeRuneInString(s)
+}
+
+// textFacts is one pass over a value's runes for the address check; it
+// stops at sentence punctuation (punct), which rules an address out.
 type textFacts struct {
 	street, division, punct, houseNumber, han bool
 	// structured: a road, lane or village followed by a number (人民路27号,
@@ -77,13 +88,16 @@ func textFactsOf(s string) textFacts {
 	for i := 0; i < len(s); {
 		r, size := rune(s[i]), 1
 		if r >= utf8.RuneSelf {
-			r, size = utf8.DecodeRuneInString(s[i:])
+			r, size = decodeRune(s[i:])
 		}
 		c := classOf(r)
 		f.han = f.han || c&rcHan != 0
 		f.street = f.street || c&rcStreet != 0 || (r == '元' && prev == '单') || (r == '同' && prev == '胡') || (r == '园' && prev == '花')
 		f.division = f.division || c&rcDivision != 0
-		f.punct = f.punct || c&rcPunct != 0
+		if c&rcPunct != 0 { // prose: the other facts no longer matter
+			f.punct = true
+			return f
+		}
 		afterDigit := prev >= '0' && prev <= '9'
 		f.houseNumber = f.houseNumber || (r == '号' && afterDigit)
 		road = road || c&rcRoad != 0 || (r == '同' && prev == '胡')
