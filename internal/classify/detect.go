@@ -137,9 +137,8 @@ var shapeIncrements = func() (t [256][2]uint64) {
 	return t
 }()
 
-func shapeOf(v string) shape {
-	var n [numByteClasses]int
-	total := len(v)
+func shapeOf(v string) (s shape) {
+	s.n = len(v)
 	for len(v) > 0 {
 		chunk := v[:min(len(v), 255)] // at most 255 bytes, so no 8-bit counter overflows
 		v = v[len(chunk):]
@@ -149,16 +148,19 @@ func shapeOf(v string) shape {
 			lo += inc[0]
 			hi += inc[1]
 		}
-		for k := range n {
-			if k < 8 {
-				n[k] += int(lo >> (8 * k) & 0xff)
-			} else {
-				n[k] += int(hi >> (8 * (k - 8)) & 0xff)
-			}
-		}
+		s.digits += int(lo >> (8 * bcDigit) & 0xff)
+		s.upper += int(lo >> (8 * bcUpper) & 0xff)
+		s.lower += int(lo >> (8 * bcLower) & 0xff)
+		s.nonASCII += int(lo >> (8 * bcNonASCII) & 0xff)
+		s.at += int(lo >> (8 * bcAt) & 0xff)
+		s.dot += int(lo >> (8 * bcDot) & 0xff)
+		s.colon += int(lo >> (8 * bcColon) & 0xff)
+		s.dash += int(lo >> (8 * bcDash) & 0xff)
+		s.space += int(hi >> (8 * (bcSpace - 8)) & 0xff)
+		s.comma += int(hi >> (8 * (bcComma - 8)) & 0xff)
+		s.other += int(hi >> (8 * (bcOther - 8)) & 0xff)
 	}
-	return shape{n: total, digits: n[bcDigit], upper: n[bcUpper], lower: n[bcLower], nonASCII: n[bcNonASCII], at: n[bcAt],
-		dot: n[bcDot], colon: n[bcColon], dash: n[bcDash], space: n[bcSpace], comma: n[bcComma], other: n[bcOther]}
+	return s
 }
 
 // Detect returns the type of a single value v and whether it is a valid
