@@ -76,7 +76,7 @@ func weakAs(k kind) verdict { return verdict{kind: k, also: kindNone} }
 // shape counts the classes of bytes in a value, so that only the detectors
 // its shape allows are run.
 type shape struct {
-	n, digits, upper, lower, nonASCII, at, dot, colon, dash, space, comma, other int
+	n, digits, upper, lower, nonASCII, at, dot, colon, dash, space, comma, other int32
 }
 
 // Byte classes, the indexes of shape's counters after n.
@@ -138,7 +138,7 @@ var shapeIncrements = func() (t [256][2]uint64) {
 }()
 
 func shapeOf(v string) (s shape) {
-	s.n = len(v)
+	s.n = int32(len(v))
 	for len(v) > 0 {
 		chunk := v[:min(len(v), 255)] // at most 255 bytes, so no 8-bit counter overflows
 		v = v[len(chunk):]
@@ -148,17 +148,17 @@ func shapeOf(v string) (s shape) {
 			lo += inc[0]
 			hi += inc[1]
 		}
-		s.digits += int(lo >> (8 * bcDigit) & 0xff)
-		s.upper += int(lo >> (8 * bcUpper) & 0xff)
-		s.lower += int(lo >> (8 * bcLower) & 0xff)
-		s.nonASCII += int(lo >> (8 * bcNonASCII) & 0xff)
-		s.at += int(lo >> (8 * bcAt) & 0xff)
-		s.dot += int(lo >> (8 * bcDot) & 0xff)
-		s.colon += int(lo >> (8 * bcColon) & 0xff)
-		s.dash += int(lo >> (8 * bcDash) & 0xff)
-		s.space += int(hi >> (8 * (bcSpace - 8)) & 0xff)
-		s.comma += int(hi >> (8 * (bcComma - 8)) & 0xff)
-		s.other += int(hi >> (8 * (bcOther - 8)) & 0xff)
+		s.digits += int32(lo >> (8 * bcDigit) & 0xff)
+		s.upper += int32(lo >> (8 * bcUpper) & 0xff)
+		s.lower += int32(lo >> (8 * bcLower) & 0xff)
+		s.nonASCII += int32(lo >> (8 * bcNonASCII) & 0xff)
+		s.at += int32(lo >> (8 * bcAt) & 0xff)
+		s.dot += int32(lo >> (8 * bcDot) & 0xff)
+		s.colon += int32(lo >> (8 * bcColon) & 0xff)
+		s.dash += int32(lo >> (8 * bcDash) & 0xff)
+		s.space += int32(hi >> (8 * (bcSpace - 8)) & 0xff)
+		s.comma += int32(hi >> (8 * (bcComma - 8)) & 0xff)
+		s.other += int32(hi >> (8 * (bcOther - 8)) & 0xff)
 	}
 	return s
 }
@@ -193,12 +193,12 @@ func detect(v string, hint Type) verdict {
 	}
 	s := shapeOf(v)
 	if s.nonASCII == 0 {
-		return detectASCII(v, s, hint)
+		return detectASCII(v, &s, hint)
 	}
-	return detectText(v, s, hint)
+	return detectText(v, &s, hint)
 }
 
-func detectASCII(v string, s shape, hint Type) verdict {
+func detectASCII(v string, s *shape, hint Type) verdict {
 	if s.n >= 8 && s.n <= 26 && isDigit(v[0]) && (s.n == 8 || v[4] == '-' || v[4] == '/' || v[4] == '.') {
 		if vd, ok := detectDate(v, hint); ok {
 			return vd
@@ -371,7 +371,7 @@ func detectAlnum18(v string) verdict {
 // detectSeparated classifies digits written with separators: phone numbers
 // (138-0013-8000, (010) 1234 5678, +86 ..., with an extension), grouped
 // card numbers.
-func detectSeparated(v string, s shape, hint Type) verdict {
+func detectSeparated(v string, s *shape, hint Type) verdict {
 	if vd := detectPhone(v); vd.kind != kindNone {
 		return vd
 	}
@@ -405,7 +405,7 @@ func detectPhone(v string) verdict {
 // detectText classifies values with non-ASCII characters: plates, dates
 // written in Chinese, names, phone numbers with full-width brackets or an
 // extension (转), addresses.
-func detectText(v string, s shape, hint Type) verdict {
+func detectText(v string, s *shape, hint Type) verdict {
 	r, _ := utf8.DecodeRuneInString(v)
 	if s.n <= 14 && classOf(r)&rcPlate != 0 && ValidPlate(v) {
 		return validAs(kPlate)
