@@ -20,6 +20,7 @@ const (
 	rcFacility                                // a facility's name ends with: 站 店 仓 库 场 馆
 	rcNotGiven                                // notGivenName: ends place and organisation names
 	rcPlaceEnd                                // placeEnd: ends place names, not given names
+	rcPairEnd                                 // ends a two-character street word: 单元 胡同 花园
 )
 
 // runeClassBits is a set of rune classes.
@@ -52,6 +53,7 @@ var runeClass = func() *[0x10000]runeClassBits {
 	mark("站店仓库场馆", rcFacility)
 	mark(notGivenName, rcNotGiven)
 	mark(placeEnd, rcPlaceEnd)
+	mark("元同园", rcPairEnd)
 	return &t
 }()
 
@@ -83,27 +85,34 @@ type textFacts struct {
 
 func textFactsOf(s string) textFacts {
 	var f textFacts
+	var seen runeClassBits // the classes of the runes so far
 	prev := rune(0)
-	road := false
 	for i := 0; i < len(s); {
 		r, size := rune(s[i]), 1
 		if r >= utf8.RuneSelf {
 			r, size = decodeRune(s[i:])
 		}
 		c := classOf(r)
-		f.han = f.han || c&rcHan != 0
-		f.street = f.street || c&rcStreet != 0 || (r == '元' && prev == '单') || (r == '同' && prev == '胡') || (r == '园' && prev == '花')
-		f.division = f.division || c&rcDivision != 0
+		if c&rcPairEnd != 0 && ((r == '元' && prev == '单') || (r == '同' && prev == '胡') || (r == '园' && prev == '花')) {
+			c |= rcStreet
+			if r == '同' {
+				c |= rcRoad
+			}
+		}
 		if c&rcPunct != 0 { // prose: the other facts no longer matter
 			f.punct = true
 			return f
 		}
-		afterDigit := prev >= '0' && prev <= '9'
-		f.houseNumber = f.houseNumber || (r == '号' && afterDigit)
-		road = road || c&rcRoad != 0 || (r == '同' && prev == '胡')
-		f.structured = f.structured || (afterDigit && ((road && c&rcNumbered != 0) || c&rcBuilding != 0))
+		seen |= c
+		if prev >= '0' && prev <= '9' {
+			f.houseNumber = f.houseNumber || r == '号'
+			f.structured = f.structured || (seen&rcRoad != 0 && c&rcNumbered != 0) || c&rcBuilding != 0
+		}
 		prev = r
 		i += size
 	}
+	f.han = seen&rcHan != 0
+	f.street = seen&rcStreet != 0
+	f.division = seen&rcDivision != 0
 	return f
 }
