@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -123,6 +124,45 @@ func TestRowsAPI(t *testing.T) {
 			`{"on_error":"quarantine","keep_versions":3,"rules":[{"item":"stops","expr":"value >"}]}`)
 		if code != http.StatusUnprocessableEntity || !strings.Contains(body, "rules[0].expr") {
 			t.Errorf("bad rule: %d %s", code, body)
+		}
+	})
+}
+
+// TestRowsOffset pages the rows API with offset: the second page of 20
+// starts at the 21st row and says so, after a cursor offset is refused,
+// and a negative one too.
+func TestRowsOffset(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		srv, id, editor, _ := rowsServer(t, db)
+		base := srv.URL + api.Prefix + "/resources/" + id
+		var csv strings.Builder
+		csv.WriteString("线路编号,站点数\n")
+		for i := 1; i <= 50; i++ {
+			fmt.Fprintf(&csv, "%d,%d\n", i, i)
+		}
+		if code, body := call(t, "POST", base+"/data?name=lines.csv", editor, "text/csv", csv.String()); code != http.StatusCreated {
+			t.Fatalf("upload: %d %s", code, body)
+		}
+		code, body := call(t, "GET", base+"/rows?offset=20&limit=20&sort=stops", editor, "", "")
+		var page datastore.RowsPage
+		if err := json.Unmarshal([]byte(body), &page); err != nil || code != http.StatusOK {
+			t.Fatalf("rows: %d %s", code, body)
+		}
+		if page.Offset != 20 || page.Limit != 20 || len(page.Rows) != 20 || page.Total != 50 {
+			t.Fatalf("offset 20: offset %d, limit %d, %d rows, total %d", page.Offset, page.Limit, len(page.Rows), page.Total)
+		}
+		if first, last := page.Rows[0][2], page.Rows[19][2]; first != float64(21) || last != float64(40) {
+			t.Errorf("offset 20 served stops %v to %v, want 21 to 40", first, last)
+		}
+		next := page.NextCursor
+		code, body = call(t, "GET", base+"/rows?limit=20&sort=stops&cursor="+next, editor, "", "")
+		if json.Unmarshal([]byte(body), &page); code != http.StatusOK || len(page.Rows) != 10 || page.Rows[0][2] != float64(41) {
+			t.Errorf("next_cursor after offset: %d %s", code, body)
+		}
+		for _, bad := range []string{"offset=-1", "offset=20&cursor=" + next} {
+			if code, body := call(t, "GET", base+"/rows?sort=stops&"+bad, editor, "", ""); code != http.StatusUnprocessableEntity {
+				t.Errorf("%s: %d %s", bad, code, body)
+			}
 		}
 	})
 }
