@@ -137,13 +137,34 @@ var shapeIncrements = func() (t [256][2]uint64) {
 	return t
 }()
 
+// highBits has the high bit of every byte of a word set.
+const highBits = 0x8080808080808080
+
 func shapeOf(v string) (s shape) {
 	s.n = int32(len(v))
 	for len(v) > 0 {
 		chunk := v[:min(len(v), 255)] // at most 255 bytes, so no 8-bit counter overflows
 		v = v[len(chunk):]
 		var lo, hi uint64
-		for i := 0; i < len(chunk); i++ {
+		i := 0
+		for ; i+8 <= len(chunk); i += 8 { // eight bytes at a time while they are all digits or all non-ASCII
+			b := chunk[i : i+8]
+			w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+				uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+			switch {
+			case w&highBits == highBits:
+				lo += 8 << (8 * bcNonASCII)
+			case ((w-0x3030303030303030)|(w+0x4646464646464646))&highBits == 0:
+				lo += 8 << (8 * bcDigit)
+			default:
+				for j := range 8 {
+					inc := &shapeIncrements[b[j]]
+					lo += inc[0]
+					hi += inc[1]
+				}
+			}
+		}
+		for ; i < len(chunk); i++ {
 			inc := &shapeIncrements[chunk[i]]
 			lo += inc[0]
 			hi += inc[1]
