@@ -25,6 +25,7 @@ import (
 // real decision point (rate limits lifted: the fuzz target sends thousands
 // of calls a second as one user), and a reader from another institution.
 type stations struct {
+	w      *accesstest.World
 	ds     *datastore.Service
 	res    catalog.Resource
 	reader identity.Principal
@@ -36,7 +37,7 @@ func newStations(t testing.TB, db *store.DB) *stations {
 	w := accesstest.New(t, db)
 	in := catalog.Input{TitleZh: "公交站点", DescriptionZh: "公交站点基础信息", Subject: "04", Items: datastoretest.StationItems(),
 		UpdateFrequency: catalog.FreqMonthly, ShareType: catalog.ShareUnconditional, OpenType: catalog.OpenUnconditional,
-		Classification: catalog.ClassGeneral, Level: 1}
+		Classification: catalog.ClassGeneral, Level: 1, Formats: []string{"CSV", "JSON", "API"}}
 	r, err := w.Cat.Create(ctx, w.ProviderEditor, w.Provider.ID, in)
 	if err == nil {
 		if _, err = w.Cat.Submit(ctx, w.ProviderEditor, r.ID); err == nil {
@@ -53,7 +54,7 @@ func newStations(t testing.TB, db *store.DB) *stations {
 	if _, err := ds.Load(ctx, w.ProviderEditor, r.ID, datastore.LoadInput{File: strings.NewReader(csv), Name: "s.csv", Size: int64(len(csv))}); err != nil {
 		t.Fatal(err)
 	}
-	return &stations{ds: ds, res: r, reader: w.RequesterAdmin}
+	return &stations{w: w, ds: ds, res: r, reader: w.RequesterAdmin}
 }
 
 func TestDatastoreSearch(t *testing.T) {

@@ -3,6 +3,7 @@ package ckan
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -11,7 +12,9 @@ import (
 	"dataport/internal/catalog"
 	"dataport/internal/catalog/ckanpkg"
 	"dataport/internal/catalog/vocab"
+	"dataport/internal/datastore"
 	"dataport/internal/search"
+	nativeapi "dataport/internal/web/api"
 )
 
 // The mapping between a dataport resource and a CKAN package; the table in
@@ -152,6 +155,19 @@ func state(s catalog.Status) string {
 // DatasetURL is the portal page of a resource.
 func DatasetURL(base string, r catalog.Resource) string { return base + "/dataset/" + search.Name(r) }
 
+// DownloadURL is where a format of a resource is downloaded: the native
+// API's export of the current rows (GET /api/v1/resources/{id}/export) for
+// the formats it writes, so that a CKAN client's or a browser's download of
+// a resource's url gets the file; a format the export does not write (API,
+// PDF, SHP, ...) links the dataset page's distribution instead.
+func DownloadURL(base string, r catalog.Resource, format string) string {
+	f := strings.ToLower(format)
+	if _, ok := datastore.ExportFormats[f]; !ok {
+		return DatasetURL(base, r) + "#distribution-" + f
+	}
+	return base + nativeapi.Prefix + "/resources/" + r.ID + "/export?" + url.Values{"format": {f}}.Encode()
+}
+
 // resourceID is the CKAN id of a resource's format: the package id and the
 // format, so that resource_show finds the package without a lookup table.
 func resourceID(pkgID, format string) string { return pkgID + "-" + strings.ToLower(format) }
@@ -176,7 +192,7 @@ func packageOf(base string, r catalog.Resource, o search.Org) Package {
 	for i, f := range r.Formats {
 		p.Resources = append(p.Resources, Resource{ID: resourceID(r.ID, f), PackageID: r.ID,
 			Name: r.TitleZh + " (" + f + ")", Description: r.DescriptionZh, Format: f, Mimetype: vocab.MediaTypes[f],
-			URL: p.URL + "#distribution-" + strings.ToLower(f), State: "active",
+			URL: DownloadURL(base, r, f), State: "active",
 			Created: p.MetadataCreated, LastModified: p.MetadataModified, Position: i})
 	}
 	p.NumResources = len(p.Resources)

@@ -1,0 +1,127 @@
+package ckan
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"dataport/internal/search"
+	"dataport/internal/store"
+	"dataport/internal/store/storetest"
+	nativeapi "dataport/internal/web/api"
+	"dataport/internal/web/services"
+)
+
+// stationsSite serves the stations store as the platform does: the CKAN API
+// under its prefixes and the native API under /api/v1, on one address
+// (empty PublicURL, so links are written with the test server's host).
+type stationsSite struct {
+	*stations
+	url string
+}
+
+func newStationsSite(t *testing.T, db *store.DB) *stationsSite {
+	t.Helper()
+	s := newStations(t, db)
+	ix, err := search.OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	indexer := search.NewIndexer(ix, db, s.w.Cat, s.w.IDs, nil)
+	if err := indexer.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	svc := services.Services{Identity: s.w.IDs, Catalog: s.w.Cat, Search: ix, Indexer: indexer, Datastore: s.ds}
+	mux := http.NewServeMux()
+	ckanAPI := New(Config{Services: svc})
+	for _, p := range Prefixes {
+		mux.Handle(p, ckanAPI)
+	}
+	mux.Handle(nativeapi.Prefix+"/", nativeapi.New(nativeapi.Config{Services: svc}))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &stationsSite{stations: s, url: srv.URL}
+}
+
+// call GETs u (a path of the site, or an absolute URL) anonymously, as a
+// browser or ckanapi without a key does, and returns the status and body.
+func (s *stationsSite) call(t *testing.T, u string) (int, []byte) {
+	t.Helper()
+	if u != "" && u[0] == '/' {
+		u = s.url + u
+	}
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, body
+}
+
+// action GETs a CKAN action and decodes its result into v.
+func (s *stationsSite) action(t *testing.T, name string, q url.Values, v any) {
+	t.Helper()
+	status, body := s.call(t, "/api/3/action/"+name+"?"+q.Encode())
+	var env struct {
+		Success bool            `json:"success"`
+		Result  json.RawMessage `json:"result"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil || status != http.StatusOK || !env.Success {
+		t.Fatalf("%s %v: %d %s", name, q, status, body)
+	}
+	if err := json.Unmarshal(env.Result, v); err != nil {
+		t.Fatalf("%s result: %v\n%s", name, err, body)
+	}
+}
+
+// ckanResource is the part of a CKAN resource dict the tests read.
+type ckanResource struct {
+	ID              string `json:"id"`
+	Format          string `json:"format"`
+	URL             string `json:"url"`
+	DatastoreActive *bool  `json:"datastore_active"`
+}
+
+// TestResourceURLDownloadsTheFile: each resource's url in package_show is
+// where its file is, absolute, so that ckanapi's resource download and a
+// browser get the rows in that format; a format the export does not write
+// links the dataset page's distribution, as before.
+func TestResourceURLDownloadsTheFile(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		s := newStationsSite(t, db)
+		var pkg struct{ Resources []ckanResource }
+		s.action(t, "package_show", url.Values{"id": {s.res.ID}}, &pkg)
+		byFormat := map[string]ckanResource{}
+		for _, r := range pkg.Resources {
+			byFormat[r.Format] = r
+		}
+		if want := s.url + "/api/v1/resources/" + s.res.ID + "/export?format=csv"; byFormat["CSV"].URL != want {
+			t.Fatalf("CSV url = %q, want %q", byFormat["CSV"].URL, want)
+		}
+		status, body := s.call(t, byFormat["CSV"].URL)
+		if status != http.StatusOK || !strings.HasPrefix(string(body), "station_id,") || strings.Count(string(body), "\n") != 5 {
+			t.Errorf("GET the CSV resource's url: %d\n%s", status, body)
+		}
+		status, body = s.call(t, byFormat["JSON"].URL)
+		var rows []map[string]any
+		if status != http.StatusOK || json.Unmarshal(body, &rows) != nil || len(rows) != 4 {
+			t.Errorf("GET the JSON resource's url: %d\n%s", status, body)
+		}
+		if want := s.url + "/dataset/" + search.Name(s.res) + "#distribution-api"; byFormat["API"].URL != want {
+			t.Errorf("API url = %q, want %q", byFormat["API"].URL, want)
+		}
+		// resource_show gives the same url.
+		var res ckanResource
+		s.action(t, "resource_show", url.Values{"id": {byFormat["CSV"].ID}}, &res)
+		if res.URL != byFormat["CSV"].URL {
+			t.Errorf("resource_show url = %q, package_show's %q", res.URL, byFormat["CSV"].URL)
+		}
+	})
+}
