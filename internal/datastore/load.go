@@ -1,6 +1,7 @@
 package datastore
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -256,6 +257,10 @@ type loader struct {
 	samples  [][]string
 	refused  bool
 	rowsRead int64
+	// keys tracks whether the key items' values have ascended so far.
+	keys keyOrder
+	// keyIndexed says the writer kept the key's unique index while loading.
+	keyIndexed bool
 }
 
 // register records the load (state loading) with the name of its table.
@@ -317,6 +322,9 @@ type batch struct {
 	bad   []badRecord
 	rows  int64 // records read so far
 	bytes int64
+	// keysAscending says every record loaded so far, this batch's
+	// included, has a key above the one before it (so none repeats).
+	keysAscending bool
 }
 
 type badRecord struct {
@@ -374,6 +382,7 @@ func (l *loader) run(ctx context.Context) (DataVersion, error) {
 	for b := range batches {
 		write(b)
 	}
+	l.keyIndexed = w.keyIndexed()
 	if err := w.close(ctx, werr); werr == nil {
 		werr = err
 	}
@@ -396,6 +405,7 @@ func (l *loader) read(ctx context.Context, out chan<- *batch) error {
 	l.nulls, l.invalid = make([]int64, len(items)), make([]int64, len(items))
 	l.counts, l.samples = map[[2]string]int64{}, make([][]string, len(items))
 	b := &batch{vals: make([]any, 0, batchRows*width)}
+	l.keys = newKeyOrder(items)
 	var errs []ingest.RowError
 	for {
 		rec, err := l.rd.Next()
@@ -428,6 +438,7 @@ func (l *loader) read(ctx context.Context, out chan<- *batch) error {
 			if len(errs) == 0 {
 				b.vals[start] = row
 				l.accept(rec, vals)
+				l.keys.next(vals)
 				b.n++
 			} else {
 				b.vals = b.vals[:start]
@@ -459,7 +470,7 @@ func (l *loader) send(ctx context.Context, out chan<- *batch, b *batch) bool {
 	if l.refused {
 		return true // nothing will be loaded: keep reading only to report
 	}
-	b.rows, b.bytes = l.rowsRead, l.src.n.Load()
+	b.rows, b.bytes, b.keysAscending = l.rowsRead, l.src.n.Load(), l.keys.ascending
 	select {
 	case out <- b:
 		return true
@@ -691,8 +702,8 @@ func (l *loader) keysAndIndexes(ctx context.Context) error {
 		xc.ExecContext(ctx, fmt.Sprintf("PRAGMA threads = %d", min(runtime.NumCPU(), 4)))
 		defer xc.ExecContext(context.WithoutCancel(ctx), "PRAGMA threads = 0")
 	}
-	if len(keys) > 0 {
-		_, err := xc.ExecContext(ctx, "CREATE UNIQUE INDEX "+ident(l.table+"_key")+" ON "+t+" ("+strings.Join(keys, ", ")+")")
+	if len(keys) > 0 && !l.keyIndexed {
+		_, err := xc.ExecContext(ctx, keyIndexSQL(l.table, "_key", l.res.Items))
 		if err != nil && !store.IsUniqueViolation(err) && !strings.Contains(err.Error(), "could not create unique index") {
 			return fmt.Errorf("datastore: key index: %w", err)
 		}
@@ -770,8 +781,95 @@ func (l *loader) duplicates(ctx context.Context, keys []string) error {
 	l.report.RowsRejected += d.Rows
 	l.report.RowsLoaded -= d.Rows
 	l.counts[[2]string{keyLabel, "repeats the key of an earlier record"}] += d.Rows
-	_, err = db.ExecContext(ctx, "CREATE UNIQUE INDEX "+ident(l.table+"_key")+" ON "+t+" ("+k+")")
+	_, err = db.ExecContext(ctx, keyIndexSQL(l.table, "_key", l.res.Items))
 	return err
+}
+
+// keyIndexSQL creates the unique index of the table's key items, named
+// table+suffix; "" when no item is a key.
+func keyIndexSQL(table, suffix string, items []catalog.Item) string {
+	var keys []string
+	for _, it := range items {
+		if it.Key {
+			keys = append(keys, ident(it.Name))
+		}
+	}
+	if len(keys) == 0 {
+		return ""
+	}
+	return "CREATE UNIQUE INDEX " + ident(table+suffix) + " ON " + ident(table) + " (" + strings.Join(keys, ", ") + ")"
+}
+
+// keyOrder follows whether a load's keys ascend strictly, as SQLite orders
+// the stored values (BINARY text, numbers): while they do, no key repeats,
+// and the key's unique index is cheaper kept while loading (each entry goes
+// after the last) than sorted and built afterwards.
+type keyOrder struct {
+	cols      []int // the key items' positions
+	prev      []any // the previous record's key values
+	ascending bool
+}
+
+func newKeyOrder(items []catalog.Item) keyOrder {
+	var k keyOrder
+	for i, it := range items {
+		if it.Key {
+			k.cols = append(k.cols, i)
+		}
+	}
+	k.ascending = len(k.cols) > 0
+	return k
+}
+
+// next takes the stored values of the next loaded record.
+func (k *keyOrder) next(vals []any) {
+	if !k.ascending {
+		return
+	}
+	if k.prev == nil {
+		k.prev = make([]any, len(k.cols))
+		for n, i := range k.cols {
+			k.prev[n] = vals[i]
+		}
+		k.ascending = !slices.Contains(k.prev, nil)
+		return
+	}
+	k.ascending = false
+	for n, i := range k.cols {
+		c, ok := compareStored(k.prev[n], vals[i])
+		if !ok || c > 0 {
+			return
+		}
+		if c < 0 {
+			k.ascending = true
+			break
+		}
+	}
+	if k.ascending {
+		for n, i := range k.cols {
+			k.prev[n] = vals[i]
+		}
+	}
+}
+
+// compareStored orders two stored values of one column as SQLite does;
+// ok is false for values it does not compare (NULL, mixed types).
+func compareStored(a, b any) (c int, ok bool) {
+	switch x := a.(type) {
+	case string:
+		if y, ok := b.(string); ok {
+			return strings.Compare(x, y), true
+		}
+	case int64:
+		if y, ok := b.(int64); ok {
+			return cmp.Compare(x, y), true
+		}
+	case float64:
+		if y, ok := b.(float64); ok && x == x && y == y {
+			return cmp.Compare(x, y), true
+		}
+	}
+	return 0, false
 }
 
 // fileHash is the SHA-256 of every byte read.

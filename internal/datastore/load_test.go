@@ -251,3 +251,54 @@ func TestEstimatedTotal(t *testing.T) {
 		}
 	})
 }
+
+// TestKeyAcrossBatches loads files of more than one batch: while the keys
+// ascend the key index is kept as the rows go in, and a key that repeats
+// or falls in a later batch is still found (or accepted) as in a file
+// whose keys come in any order.
+func TestKeyAcrossBatches(t *testing.T) {
+	const n = 20000 + 50 // more than one batch
+	file := func(key func(i int) string) string {
+		var b strings.Builder
+		b.WriteString("站点编号,站点名称,所属区县,线路数,启用日期,无障碍\n")
+		for i := 1; i <= n; i++ {
+			fmt.Fprintf(&b, "%s,站%d,东城区,%d,2020-01-02,是\n", key(i), i, i%9)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name    string
+		key     func(i int) string
+		refusal []ingest.RowError // nil: loaded
+	}{
+		{"ascending", func(i int) string { return fmt.Sprintf("S%06d", i) }, nil},
+		{"a later batch repeats an early key", func(i int) string { return fmt.Sprintf("S%06d", map[bool]int{true: 5, false: i}[i == n]) },
+			[]ingest.RowError{{Row: n + 1, Column: "station_id", Reason: "repeats the key of row 6"}}},
+		{"a later batch goes back, no key repeats", func(i int) string { return fmt.Sprintf("S%06d", (i+n-40)%n) }, nil},
+	}
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		for _, test := range tests {
+			t.Run(test.name, func(t *testing.T) {
+				r := f.resource(t, stationItems(), true)
+				v, err := f.load(t, r, "stations.csv", file(test.key))
+				var le *datastore.LoadError
+				if test.refusal != nil {
+					if !errors.As(err, &le) || !cmp.Equal(le.Errors[:1], test.refusal) {
+						t.Fatalf("err = %v, want the refusal %v", err, test.refusal)
+					}
+					return
+				}
+				if err != nil || v.Rows != n {
+					t.Fatalf("load: %+v %v", v, err)
+				}
+				key := test.key(n / 2)
+				res, err := f.ds.Search(context.Background(), f.outsider, r.ID, "test", datastore.Query{Fields: []string{"station_id"},
+					Filters: []datastore.Filter{{Item: "station_id", Op: "eq", Values: []string{key}}}})
+				if err != nil || len(res.Rows) != 1 || res.Rows[0][1] != key {
+					t.Errorf("key %s: %v %v", key, res.Rows, err)
+				}
+			})
+		}
+	})
+}

@@ -20,6 +20,9 @@ type rowWriter interface {
 	write(ctx context.Context, b *batch) error
 	// close finishes the writes; failed says an earlier write or the reader failed.
 	close(ctx context.Context, failed error) error
+	// keyIndexed says the key's unique index exists and holds every
+	// record written.
+	keyIndexed() bool
 }
 
 func (s *Service) newWriter(ctx context.Context, l *loader) (rowWriter, error) {
@@ -30,7 +33,12 @@ func (s *Service) newWriter(ctx context.Context, l *loader) (rowWriter, error) {
 	if s.db.Dialect == store.Postgres {
 		return newCopyWriter(ctx, s.db, l.table, cols, l.id)
 	}
-	return newSQLiteWriter(ctx, s.db, l.table, cols, l.id)
+	w, err := newSQLiteWriter(ctx, s.db, l.table, cols, l.id)
+	if err != nil {
+		return nil, err
+	}
+	w.keyIndex = keyIndexSQL(l.table, keptKeyIndex, l.res.Items)
+	return w, nil
 }
 
 // sqliteWriter inserts each batch in one transaction on a bulk connection
@@ -45,6 +53,16 @@ type sqliteWriter struct {
 	full  *bulkStmt // the INSERT of a full chunk
 	quar  *bulkStmt // the INSERT of one quarantined value
 	beat  *bulkStmt // the load's progress and heartbeat
+	// keyIndex creates the key's unique index. It is created before the
+	// first batch when that batch's keys ascend, so that each entry goes
+	// after the last one, and dropped at the first batch whose keys do not
+	// (the load then builds it afterwards, finding any repeated keys).
+	// It has a name of its own: the store's pooled connections may still
+	// know it from a schema read before the drop, and would take a CREATE
+	// of the same name for a duplicate.
+	keyIndex string
+	keyed    bool // the key index exists
+	started  bool // a batch was written
 }
 
 func newSQLiteWriter(_ context.Context, db *store.DB, table string, cols []string, load string) (*sqliteWriter, error) {
@@ -85,6 +103,10 @@ func (w *sqliteWriter) write(ctx context.Context, b *batch) error {
 	if err := w.conn.exec("BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("datastore: begin batch: %w", err)
 	}
+	if err := w.keepKeyIndex(b); err != nil {
+		w.conn.exec("ROLLBACK")
+		return err
+	}
 	if err := w.insert(b); err != nil {
 		w.conn.exec("ROLLBACK")
 		return err
@@ -99,6 +121,30 @@ func (w *sqliteWriter) write(ctx context.Context, b *batch) error {
 	}
 	return nil
 }
+
+// keptKeyIndex ends the name of the key index kept while loading.
+const keptKeyIndex = "_key_kept"
+
+// keepKeyIndex creates or drops the key index before the batch is inserted
+// (see sqliteWriter.keyIndex).
+func (w *sqliteWriter) keepKeyIndex(b *batch) error {
+	var err error
+	switch {
+	case !w.started && w.keyIndex != "" && b.keysAscending:
+		w.keyed = true
+		err = w.conn.exec(w.keyIndex)
+	case w.keyed && !b.keysAscending:
+		w.keyed = false
+		err = w.conn.exec("DROP INDEX " + ident(w.table+keptKeyIndex))
+	}
+	w.started = true
+	if err != nil {
+		return fmt.Errorf("datastore: key index: %w", err)
+	}
+	return nil
+}
+
+func (w *sqliteWriter) keyIndexed() bool { return w.keyed }
 
 // insert writes the batch's records and its quarantined ones inside the
 // transaction write began.
@@ -188,6 +234,9 @@ type copyWriter struct {
 	done  chan error
 	conn  *sql.Conn
 }
+
+// keyIndexed is false: on PostgreSQL the key index is built after the COPY.
+func (w *copyWriter) keyIndexed() bool { return false }
 
 func newCopyWriter(ctx context.Context, db *store.DB, table string, cols []string, load string) (*copyWriter, error) {
 	conn, err := db.Conn(ctx)
