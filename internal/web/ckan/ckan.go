@@ -115,7 +115,7 @@ func (a *api) actions() map[string]action {
 		"resource_create":                     {a.resourceCreate, false},
 		"resource_patch":                      {a.resourcePatch, false},
 	}
-	maps.Copy(m, datastoreActions(a.Datastore))
+	maps.Copy(m, a.datastoreActions())
 	return m
 }
 

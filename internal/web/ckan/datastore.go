@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"dataport/internal/datastore"
 	"dataport/internal/identity"
+	"dataport/internal/store"
 )
 
 // datastoreActions are CKAN's DataStore read actions, answered by the
@@ -14,16 +17,21 @@ import (
 // through datastore_params.go, which reads CKAN's parameters into its queries;
 // actions() adds them when Config.Datastore is set.
 //
-// datastore_search takes resource_id (id or catalog code), filters, q,
-// fields, sort, limit (≤ 32000), offset, include_total and records_format
-// (objects, lists, csv, tsv); datastore_search_sql takes sql and is refused
-// unless the platform enables it (dataport serve --datastore-sql).
-func datastoreActions(ds *datastore.Service) map[string]action {
+// datastore_search takes resource_id (id, catalog code, or the id of one of
+// the package's CKAN resources, "{id}-csv"), filters, q, fields, sort,
+// limit (≤ 32000), offset, include_total and records_format (objects,
+// lists, csv, tsv); datastore_search_sql takes sql and is refused unless the
+// platform enables it (dataport serve --datastore-sql).
+func (a *api) datastoreActions() map[string]action {
+	ds := a.Datastore
 	if ds == nil {
 		return nil
 	}
 	return map[string]action{
 		"datastore_search": {func(ctx context.Context, c *call) (any, error) {
+			if err := a.checkFileID(ctx, c.who, paramText(c.params["resource_id"])); err != nil {
+				return nil, err
+			}
 			out, err := datastoreSearch(ctx, ds, c.who, c.params)
 			return out, datastoreError(err)
 		}, true},
@@ -32,6 +40,24 @@ func datastoreActions(ds *datastore.Service) map[string]action {
 			return out, datastoreError(err)
 		}, true},
 	}
+}
+
+// checkFileID refuses the id of a CKAN resource ("{package id}-{format}")
+// whose package has no such format, as resource_show does; other ids pass
+// to the datastore as they are.
+func (a *api) checkFileID(ctx context.Context, who identity.Principal, id string) error {
+	pkgID, format, ok := splitResourceID(id)
+	if !ok {
+		return nil
+	}
+	r, err := a.Catalog.Get(ctx, who, pkgID)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(r.Formats, func(f string) bool { return strings.EqualFold(f, format) }) {
+		return fmt.Errorf("resource %q: %w", id, store.ErrNotFound)
+	}
+	return nil
 }
 
 // datastoreError turns a disabled SQL action into CKAN's Authorization

@@ -125,3 +125,29 @@ func TestResourceURLDownloadsTheFile(t *testing.T) {
 		}
 	})
 }
+
+// TestDatastoreSearchTakesResourceIDs: the id package_show gives each CKAN
+// resource ("{package id}-csv") names the package's rows in
+// datastore_search, as CKAN clients take it from package_show; an id whose
+// format the package does not have is not found, as in resource_show.
+func TestDatastoreSearchTakesResourceIDs(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		s := newStationsSite(t, db)
+		var pkg struct{ Resources []ckanResource }
+		s.action(t, "package_show", url.Values{"id": {s.res.ID}}, &pkg)
+		for _, r := range pkg.Resources {
+			var out struct {
+				ResourceID string           `json:"resource_id"`
+				Total      int              `json:"total"`
+				Records    []map[string]any `json:"records"`
+			}
+			s.action(t, "datastore_search", url.Values{"resource_id": {r.ID}, "filters": {`{"district":"110101"}`}}, &out)
+			if out.Total != 2 || len(out.Records) != 2 || out.ResourceID != s.res.ID {
+				t.Errorf("datastore_search %s: resource %s, total %d, %d records", r.ID, out.ResourceID, out.Total, len(out.Records))
+			}
+		}
+		if status, body := s.call(t, "/api/3/action/datastore_search?resource_id="+s.res.ID+"-xlsx"); status != http.StatusNotFound {
+			t.Errorf("a format the package lacks: %d %s", status, body)
+		}
+	})
+}

@@ -23,15 +23,19 @@ import (
 // (a JSON body, or query strings whose values are all text) into the
 // datastore's typed queries, and write the action's "result" object.
 
-// datastoreSearch answers CKAN's datastore_search: resource_id (id or
-// catalog code), filters, q (text or per-field object), fields, sort,
-// limit (≤ 32,000, default 100), offset, include_total, records_format
-// (objects, lists, csv, tsv). The datastore asks the access decision point
+// datastoreSearch answers CKAN's datastore_search: resource_id (id,
+// catalog code, or a CKAN resource's "{id}-{format}"), filters, q (text or
+// per-field object), fields, sort, limit (≤ 32,000, default 100), offset,
+// include_total, records_format (objects, lists, csv, tsv). The datastore asks the access decision point
 // through access.ChannelCKANDatastore; when a grant's row quota cuts the
 // records short of limit, the result says records_truncated: true.
 func datastoreSearch(ctx context.Context, ds *datastore.Service, actor identity.Principal, params map[string]any) (map[string]any, error) {
 	var errs validate.Errors
-	rid := ds.ResolveResource(ctx, actor, paramText(params["resource_id"]))
+	rid := paramText(params["resource_id"])
+	if pkgID, _, ok := splitResourceID(rid); ok {
+		rid = pkgID // a CKAN resource's id: every format has the same rows
+	}
+	rid = ds.ResolveResource(ctx, actor, rid)
 	if rid == "" {
 		errs.Add("resource_id", params["resource_id"], validate.CodeRequired, "is required")
 	}
