@@ -86,9 +86,31 @@ type Decision struct {
 	// Rows is how many rows Decide reserved for this response against the
 	// grant's total row quota (see Request.Rows); 0 without a quota.
 	Rows int64 `json:"rows_reserved,omitempty"`
+	// Rates are the rate limits that counted the request — the client's
+	// (per API key, user or address) and the grant's own, if it has one —
+	// in their state once it was counted.
+	Rates []Rate `json:"rates,omitempty"`
 
 	filter *RowFilter   // compiled Constraints.RowFilter, when there is one
 	quota  *reservation // set when a total row quota applies to the response
+	served int64        // rows recorded as served (RecordRows), in a Tracker's copy
+	// recorded is set, in a Tracker's copy, once RecordRows counted served.
+	recorded bool
+}
+
+// RowsRemaining is what is left of the grant's total row quota once this
+// response is counted: after the rows recorded as served under d when a
+// Tracker saw RecordRows, else after the rows d reserved (the most the
+// response may take). ok is false when no total row quota applies.
+func (d Decision) RowsRemaining() (left int64, ok bool) {
+	if d.quota == nil {
+		return 0, false
+	}
+	used := d.Rows
+	if d.recorded {
+		used = d.served
+	}
+	return max(d.Constraints.RowsLeft-used, 0), true
 }
 
 // RowLimit is the most rows one response may carry under d when the data

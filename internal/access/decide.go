@@ -168,9 +168,20 @@ func (s *Service) decide(ctx context.Context, req Request, now time.Time) (Decis
 		}
 		key = &k
 	}
-	if d, limited := s.rateLimit(req, key, now); limited {
-		return d, keyID(key), nil
+	rate, limited := s.rateLimit(req, key, now)
+	if limited.Reason != "" {
+		limited.Rates = []Rate{rate}
+		return limited, keyID(key), nil
 	}
+	d, id, err := s.decideResource(ctx, req, key, now)
+	if rate.Limit > 0 {
+		d.Rates = append([]Rate{rate}, d.Rates...)
+	}
+	return d, id, err
+}
+
+// decideResource decides req once the client's rate limit let it through.
+func (s *Service) decideResource(ctx context.Context, req Request, key *keyEntry, now time.Time) (Decision, string, error) {
 	r, err := s.resource(ctx, req.ResourceID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && key == nil && !catalog.CanView(req.Subject, r)) {
 		return deny(ReasonNotFound, "no such resource, or it is not visible to you"), keyID(key), nil
@@ -193,24 +204,26 @@ func keyID(k *keyEntry) string {
 }
 
 // rateLimit applies the client's rate: per API key, per signed-in user, or
-// per address for anonymous callers.
-func (s *Service) rateLimit(req Request, key *keyEntry, now time.Time) (Decision, bool) {
-	var bucket string
+// per address for anonymous callers. It returns the limit's state and,
+// when the request is over it, the denial (else a zero Decision).
+func (s *Service) rateLimit(req Request, key *keyEntry, now time.Time) (Rate, Decision) {
+	var bucket, policy string
 	var rate int
 	switch {
 	case key != nil:
-		bucket, rate = "k:"+key.ID, s.cfg.KeyRate
+		bucket, policy, rate = "k:"+key.ID, "key", s.cfg.KeyRate
 	case req.Subject.IsAnonymous():
-		bucket, rate = "ip:"+req.ClientIP, s.cfg.AnonymousRate
+		bucket, policy, rate = "ip:"+req.ClientIP, "address", s.cfg.AnonymousRate
 	default:
-		bucket, rate = "u:"+req.Subject.UserID, s.cfg.UserRate
+		bucket, policy, rate = "u:"+req.Subject.UserID, "user", s.cfg.UserRate
 	}
-	if wait := s.limit.allow(bucket, rate, now); wait > 0 {
+	wait, state := s.limit.allow(bucket, policy, rate, now)
+	if wait > 0 {
 		d := deny(ReasonRateLimited, "too many requests: try again later")
 		d.RetryAfter = wait
-		return d, true
+		return state, d
 	}
-	return Decision{}, false
+	return state, Decision{}
 }
 
 // decideSubject decides for a person (or nobody) without an API key.
@@ -299,6 +312,7 @@ func (s *Service) decideGrants(ctx context.Context, req Request, r catalog.Resou
 func (s *Service) evalGrant(ctx context.Context, req Request, r catalog.Resource, e *grantEntry, now time.Time) (Decision, error) {
 	p := e.Policy
 	var d Decision
+	var grantRate []Rate // the grant's own rate limit, when it has one
 	rq, err := s.requirement(ctx, r, useOf(e.OriginKind), pathOf(req))
 	if err != nil {
 		return Decision{}, err
@@ -322,10 +336,12 @@ func (s *Service) evalGrant(ctx context.Context, req Request, r catalog.Resource
 	case p.MaxRows > 0 && e.rows.Load() >= p.MaxRows:
 		d = deny(ReasonOverQuota, "your grant's row quota is used up")
 	case p.RatePerMinute > 0:
-		if wait := s.limit.allow("g:"+e.ID, p.RatePerMinute, now); wait > 0 {
+		wait, state := s.limit.allow("g:"+e.ID, "grant", p.RatePerMinute, now)
+		if wait > 0 {
 			d = deny(ReasonRateLimited, "too many requests under this grant: try again later")
 			d.RetryAfter = wait
 		}
+		grantRate = []Rate{state}
 	}
 	if d.Reason == "" && !takeCall(e, p.MaxCalls) {
 		d = deny(ReasonOverQuota, "your grant's call quota is used up")
@@ -342,7 +358,7 @@ func (s *Service) evalGrant(ctx context.Context, req Request, r catalog.Resource
 			d = deny(ReasonOverQuota, "your grant's row quota is used up")
 		}
 	}
-	d.GrantID = e.ID
+	d.GrantID, d.Rates = e.ID, grantRate
 	if !d.Allow && d.Reason != "" {
 		e.denied.Add(1)
 		return d, nil
@@ -356,7 +372,7 @@ func (s *Service) evalGrant(ctx context.Context, req Request, r catalog.Resource
 		c.Expires = *e.ValidUntil
 	}
 	d = Decision{Allow: true, Reason: ReasonGrant, Message: "allowed by grant " + e.ID, GrantID: e.ID,
-		Constraints: c, filter: e.filters[r.ID]}
+		Constraints: c, Rates: grantRate, filter: e.filters[r.ID]}
 	if p.MaxRows > 0 {
 		d.Constraints.RowsLeft = max(p.MaxRows-e.rows.Load(), 0) + reserved
 		d.Rows, d.quota = reserved, &reservation{}
@@ -408,6 +424,7 @@ func (s *Service) RecordRows(ctx context.Context, d Decision, n int64) error {
 		if !d.quota.settled.CompareAndSwap(false, true) {
 			return fmt.Errorf("access: the rows served under decision %s were already recorded", d.ID)
 		}
+		trackServed(ctx, d.ID, n)
 		return s.settleRows(ctx, d.GrantID, d.Rows, n)
 	}
 	if n <= 0 {

@@ -248,12 +248,16 @@ func TestAnonymousRateLimitByAddress(t *testing.T) {
 		s := newService(t, db, w, access.Config{AnonymousRate: 3})
 		req := access.Request{Subject: identity.Anonymous, ResourceID: w.Open.ID, Action: access.ActionRead}
 		for i := range 3 {
-			if d, _ := s.Decide(ctx, req); !d.Allow {
+			d, _ := s.Decide(ctx, req)
+			if !d.Allow {
 				t.Fatalf("read %d: %+v", i+1, d)
+			}
+			if r := d.Rates; len(r) != 1 || r[0].Policy != "address" || r[0].Limit != 3 || r[0].Remaining != 2-i || r[0].Reset < time.Duration(i+1)*19*time.Second {
+				t.Errorf("read %d: rates %+v", i+1, r)
 			}
 		}
 		d, _ := s.Decide(ctx, req)
-		if d.Allow || d.Reason != access.ReasonRateLimited || d.RetryAfter < time.Second {
+		if d.Allow || d.Reason != access.ReasonRateLimited || d.RetryAfter < time.Second || len(d.Rates) != 1 || d.Rates[0].Remaining != 0 {
 			t.Fatalf("fourth read: %+v", d)
 		}
 		err := d.Err()

@@ -36,12 +36,23 @@ func newLimiter() *limiter {
 	return l
 }
 
+// Rate is the state of one rate limit once a request was counted: the
+// requests it allows a minute, how many may follow at once, and how long
+// until it is full again. The web layer sends it as RateLimit fields.
+type Rate struct {
+	Policy    string        `json:"policy"`    // whose limit: "key", "user", "address" or "grant"
+	Limit     int           `json:"limit"`     // requests a minute, also the most that may come at once
+	Remaining int           `json:"remaining"` // requests that may follow at once
+	Reset     time.Duration `json:"reset"`     // until Remaining is back to Limit
+}
+
 // allow takes one token from key's bucket (perMinute tokens a minute). It
-// returns zero when the request may proceed, or how long until it may.
-// perMinute <= 0 means no limit.
-func (l *limiter) allow(key string, perMinute int, now time.Time) time.Duration {
+// returns zero when the request may proceed, or how long until it may, and
+// the bucket's state afterwards (policy names it). perMinute <= 0 means no
+// limit and returns a zero Rate.
+func (l *limiter) allow(key, policy string, perMinute int, now time.Time) (time.Duration, Rate) {
 	if perMinute <= 0 {
-		return 0
+		return 0, Rate{}
 	}
 	sh := &l.shards[maphash.String(l.seed, key)%uint64(len(l.shards))]
 	sh.mu.Lock()
@@ -55,12 +66,14 @@ func (l *limiter) allow(key string, perMinute int, now time.Time) time.Duration 
 	b.rate, b.burst = rate, burst
 	b.tokens = math.Min(burst, b.tokens+now.Sub(b.last).Seconds()*rate)
 	b.last = now
+	var wait time.Duration
 	if b.tokens >= 1 {
 		b.tokens--
-		return 0
+	} else {
+		wait = max(time.Duration((1-b.tokens)/rate*float64(time.Second)), time.Second)
 	}
-	wait := time.Duration((1 - b.tokens) / rate * float64(time.Second))
-	return max(wait, time.Second)
+	full := time.Duration((burst - b.tokens) / rate * float64(time.Second))
+	return wait, Rate{Policy: policy, Limit: perMinute, Remaining: int(b.tokens), Reset: full}
 }
 
 // sweep forgets buckets that have refilled completely: they hold no state

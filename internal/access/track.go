@@ -49,3 +49,18 @@ func (t *Tracker) Denial() (Decision, bool) {
 	}
 	return Decision{}, false
 }
+
+// trackServed records, in the trackers of ctx, that n rows were served
+// under the decision with id, so that their copies' RowsRemaining count them.
+func trackServed(ctx context.Context, id string, n int64) {
+	t, _ := ctx.Value(trackerKey{}).(*Tracker)
+	for ; t != nil; t = t.parent {
+		t.mu.Lock()
+		for i := range t.decisions {
+			if t.decisions[i].ID == id {
+				t.decisions[i].served, t.decisions[i].recorded = n, true
+			}
+		}
+		t.mu.Unlock()
+	}
+}

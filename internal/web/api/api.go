@@ -40,7 +40,10 @@ type Config struct {
 func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	hc := huma.DefaultConfig("dataport API", cfg.Version)
-	hc.Info.Description = "Public data catalog, sharing, opening and exchange platform."
+	hc.Info.Description = "Public data catalog, sharing, opening and exchange platform. Responses to a per-grant API key (X-Dataport-Key) " +
+		"or a bearer token that read data carry the rate limits that counted them — RateLimit-Policy and RateLimit as in the IETF draft " +
+		"\"RateLimit header fields for HTTP\", and RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset for the tightest — and, under " +
+		"a grant with a total row quota, Dataport-Quota-Remaining: the rows left once the response is counted."
 	hc.DocsPath = "" // the built-in docs page loads scripts from a CDN; government networks have none
 	hc.CreateHooks = nil
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
@@ -56,7 +59,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Datastore != nil {
 		documentUpload(api) // served by UploadHandler, mounted beside this handler
 	}
-	return authenticate(cfg.Identity, cfg.Log, mux)
+	return authenticate(cfg.Identity, cfg.Log, rateHeaders(mux))
 }
 
 type handlers struct {
@@ -74,6 +77,7 @@ func authenticate(ids *identity.Service, log *slog.Logger, next http.Handler) ht
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Access-Control-Expose-Headers", exposedHeaders)
 		if r.Method == http.MethodOptions {
 			w.Header().Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE")
 			w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type")

@@ -1,0 +1,128 @@
+package api
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"dataport/internal/access"
+	"dataport/internal/identity"
+)
+
+// Rate-limit and quota fields sent on every response to a keyed request
+// (a per-grant API key in X-Dataport-Key, or a bearer token) that asked the
+// access decision point. RateLimit-Policy and RateLimit are the fields of
+// the IETF draft "RateLimit header fields for HTTP"
+// (draft-ietf-httpapi-ratelimit-headers-12); RateLimit-Limit,
+// RateLimit-Remaining and RateLimit-Reset are the single-value fields of its
+// earlier versions, which many clients still read, for the tightest limit.
+const (
+	RateLimitPolicyHeader    = "RateLimit-Policy"
+	RateLimitHeader          = "RateLimit"
+	RateLimitLimitHeader     = "RateLimit-Limit"
+	RateLimitRemainingHeader = "RateLimit-Remaining"
+	RateLimitResetHeader     = "RateLimit-Reset"
+	// QuotaRemainingHeader carries the rows left of the grant's total row
+	// quota once the response is counted (absent when no quota applies).
+	QuotaRemainingHeader = "Dataport-Quota-Remaining"
+)
+
+// exposedHeaders are the response fields a browser client may read (CORS).
+var exposedHeaders = strings.Join([]string{RateLimitPolicyHeader, RateLimitHeader, RateLimitLimitHeader, RateLimitRemainingHeader,
+	RateLimitResetHeader, QuotaRemainingHeader, QuotaTruncatedHeader, "Retry-After", "Location"}, ", ")
+
+// rateWindow is the window of every rate limit: they are counted per minute.
+const rateWindow = 60
+
+// rateHeaders tracks the access decisions of keyed requests and writes
+// their rate limits and row quota as response fields before the status.
+func rateHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if access.ClientFrom(r.Context()).Key == "" && identity.FromContext(r.Context()).IsAnonymous() {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, t := access.Track(r.Context())
+		next.ServeHTTP(&rateWriter{ResponseWriter: w, t: t}, r.WithContext(ctx))
+	})
+}
+
+// rateWriter sets the rate fields when the status is written.
+type rateWriter struct {
+	http.ResponseWriter
+	t     *access.Tracker
+	wrote bool
+}
+
+func (w *rateWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote = true
+		setRateHeaders(w.Header(), w.t.Decisions())
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *rateWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (Flush).
+func (w *rateWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush passes streamed exports on as they are written.
+func (w *rateWriter) Flush() {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// setRateHeaders writes the rate limits and row quota of decisions: per
+// policy the state with the fewest requests left (a request over several
+// resources asks once for each), and the smallest quota left.
+func setRateHeaders(h http.Header, decisions []access.Decision) {
+	var rates []access.Rate
+	quota := int64(-1)
+	for _, d := range decisions {
+		for _, r := range d.Rates {
+			i := slices.IndexFunc(rates, func(x access.Rate) bool { return x.Policy == r.Policy })
+			if i < 0 {
+				rates = append(rates, r)
+			} else if r.Remaining < rates[i].Remaining {
+				rates[i] = r
+			}
+		}
+		if left, ok := d.RowsRemaining(); ok && (quota < 0 || left < quota) {
+			quota = left
+		}
+	}
+	if quota >= 0 {
+		h.Set(QuotaRemainingHeader, strconv.FormatInt(quota, 10))
+	}
+	if len(rates) == 0 {
+		return
+	}
+	policies, states := make([]string, len(rates)), make([]string, len(rates))
+	tightest := rates[0]
+	for i, r := range rates {
+		policies[i] = fmt.Sprintf("%q;q=%d;w=%d", r.Policy, r.Limit, rateWindow)
+		states[i] = fmt.Sprintf("%q;r=%d;t=%d", r.Policy, r.Remaining, resetSeconds(r))
+		if r.Remaining < tightest.Remaining {
+			tightest = r
+		}
+	}
+	h.Set(RateLimitPolicyHeader, strings.Join(policies, ", "))
+	h.Set(RateLimitHeader, strings.Join(states, ", "))
+	h.Set(RateLimitLimitHeader, strconv.Itoa(tightest.Limit))
+	h.Set(RateLimitRemainingHeader, strconv.Itoa(tightest.Remaining))
+	h.Set(RateLimitResetHeader, strconv.FormatInt(resetSeconds(tightest), 10))
+}
+
+// resetSeconds is r.Reset in whole seconds, rounded up.
+func resetSeconds(r access.Rate) int64 { return int64(math.Ceil(r.Reset.Seconds())) }
