@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"dataport/internal/catalog"
 	"dataport/internal/search"
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
@@ -22,7 +23,8 @@ import (
 // (empty PublicURL, so links are written with the test server's host).
 type stationsSite struct {
 	*stations
-	url string
+	url     string
+	indexer *search.Indexer
 }
 
 func newStationsSite(t *testing.T, db *store.DB) *stationsSite {
@@ -46,7 +48,7 @@ func newStationsSite(t *testing.T, db *store.DB) *stationsSite {
 	mux.Handle(nativeapi.Prefix+"/", nativeapi.New(nativeapi.Config{Services: svc}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &stationsSite{stations: s, url: srv.URL}
+	return &stationsSite{stations: s, url: srv.URL, indexer: indexer}
 }
 
 // call GETs u (a path of the site, or an absolute URL) anonymously, as a
@@ -149,5 +151,80 @@ func TestDatastoreSearchTakesResourceIDs(t *testing.T) {
 		if status, body := s.call(t, "/api/3/action/datastore_search?resource_id="+s.res.ID+"-xlsx"); status != http.StatusNotFound {
 			t.Errorf("a format the package lacks: %d %s", status, body)
 		}
+	})
+}
+
+// TestDatastoreActive: every resource in package_show, resource_show,
+// package_search, current_package_list_with_resources and
+// organization_show's datasets says datastore_active, as CKAN's do: true
+// for a package with a current data version, false for one without (and
+// false is written, not left out).
+func TestDatastoreActive(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		s := newStationsSite(t, db)
+		in := catalog.Input{TitleZh: "公交线路", DescriptionZh: "尚未上传数据", Subject: "04", Items: s.res.Items,
+			UpdateFrequency: catalog.FreqMonthly, ShareType: catalog.ShareUnconditional, OpenType: catalog.OpenUnconditional,
+			Classification: catalog.ClassGeneral, Level: 1, Formats: []string{"CSV", "XLSX"}}
+		empty := publish(t, s.w, in)
+		if err := s.indexer.Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]bool{s.res.ID: true, empty.ID: false}
+		check := func(where string, pkgs []struct {
+			ID        string
+			Resources []ckanResource
+		}) {
+			t.Helper()
+			seen := 0
+			for _, p := range pkgs {
+				w, ok := want[p.ID]
+				if !ok {
+					continue
+				}
+				seen++
+				for _, r := range p.Resources {
+					if r.DatastoreActive == nil || *r.DatastoreActive != w {
+						t.Errorf("%s: %s datastore_active = %v, want %v", where, r.ID, r.DatastoreActive, w)
+					}
+				}
+				if len(p.Resources) == 0 {
+					t.Errorf("%s: %s has no resources", where, p.ID)
+				}
+			}
+			if seen != len(want) {
+				t.Errorf("%s: saw %d of the %d packages", where, seen, len(want))
+			}
+		}
+		type pkgs = []struct {
+			ID        string
+			Resources []ckanResource
+		}
+		var shown pkgs
+		for id := range want {
+			var p struct {
+				ID        string
+				Resources []ckanResource
+			}
+			s.action(t, "package_show", url.Values{"id": {id}}, &p)
+			shown = append(shown, p)
+			var res ckanResource
+			s.action(t, "resource_show", url.Values{"id": {p.Resources[0].ID}}, &res)
+			if res.DatastoreActive == nil || *res.DatastoreActive != want[id] {
+				t.Errorf("resource_show %s: datastore_active = %v", res.ID, res.DatastoreActive)
+			}
+		}
+		check("package_show", shown)
+		var found struct{ Results pkgs }
+		s.action(t, "package_search", url.Values{"rows": {"100"}}, &found)
+		check("package_search", found.Results)
+		// Twice: the second answer is spliced from the search index's cache.
+		s.action(t, "package_search", url.Values{"rows": {"100"}}, &found)
+		check("package_search (cached)", found.Results)
+		var current pkgs
+		s.action(t, "current_package_list_with_resources", url.Values{}, &current)
+		check("current_package_list_with_resources", current)
+		var org struct{ Packages pkgs }
+		s.action(t, "organization_show", url.Values{"id": {s.res.OrganizationID}, "include_datasets": {"true"}}, &org)
+		check("organization_show", org.Packages)
 	})
 }

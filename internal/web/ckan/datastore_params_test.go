@@ -38,6 +38,21 @@ func newStations(t testing.TB, db *store.DB) *stations {
 	in := catalog.Input{TitleZh: "公交站点", DescriptionZh: "公交站点基础信息", Subject: "04", Items: datastoretest.StationItems(),
 		UpdateFrequency: catalog.FreqMonthly, ShareType: catalog.ShareUnconditional, OpenType: catalog.OpenUnconditional,
 		Classification: catalog.ClassGeneral, Level: 1, Formats: []string{"CSV", "JSON", "API"}}
+	r := publish(t, w, in)
+	acc := access.New(db, w.Cat, access.Config{UserRate: 1 << 30})
+	t.Cleanup(acc.Close)
+	ds := datastore.New(datastore.Config{DB: db, Catalog: w.Cat, Access: acc, SQL: datastore.SQLConfig{Enabled: true}})
+	csv := datastoretest.StationsCSV
+	if _, err := ds.Load(ctx, w.ProviderEditor, r.ID, datastore.LoadInput{File: strings.NewReader(csv), Name: "s.csv", Size: int64(len(csv))}); err != nil {
+		t.Fatal(err)
+	}
+	return &stations{w: w, ds: ds, res: r, reader: w.RequesterAdmin}
+}
+
+// publish creates a resource of the provider and publishes it.
+func publish(t testing.TB, w *accesstest.World, in catalog.Input) catalog.Resource {
+	t.Helper()
+	ctx := context.Background()
 	r, err := w.Cat.Create(ctx, w.ProviderEditor, w.Provider.ID, in)
 	if err == nil {
 		if _, err = w.Cat.Submit(ctx, w.ProviderEditor, r.ID); err == nil {
@@ -47,14 +62,7 @@ func newStations(t testing.TB, db *store.DB) *stations {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc := access.New(db, w.Cat, access.Config{UserRate: 1 << 30})
-	t.Cleanup(acc.Close)
-	ds := datastore.New(datastore.Config{DB: db, Catalog: w.Cat, Access: acc, SQL: datastore.SQLConfig{Enabled: true}})
-	csv := datastoretest.StationsCSV
-	if _, err := ds.Load(ctx, w.ProviderEditor, r.ID, datastore.LoadInput{File: strings.NewReader(csv), Name: "s.csv", Size: int64(len(csv))}); err != nil {
-		t.Fatal(err)
-	}
-	return &stations{w: w, ds: ds, res: r, reader: w.RequesterAdmin}
+	return r
 }
 
 func TestDatastoreSearch(t *testing.T) {

@@ -23,7 +23,8 @@ import (
 // timeFormat is how CKAN writes timestamps: UTC without a zone.
 const timeFormat = "2006-01-02T15:04:05.000000"
 
-// Package is a CKAN package (dataset) as package_show returns it.
+// Package is a CKAN package (dataset) as package_show returns it. ID stays
+// the first field: encodedID reads it from a cached encoding.
 type Package struct {
 	ID                string            `json:"id"`
 	Name              string            `json:"name"`
@@ -73,6 +74,9 @@ type Resource struct {
 	Created      string `json:"created"`
 	LastModified string `json:"last_modified"`
 	Position     int    `json:"position"`
+	// DatastoreActive is true when the package has a current data version,
+	// which datastore_search serves (every format has the same rows).
+	DatastoreActive bool `json:"datastore_active"`
 }
 
 // Tag is a CKAN tag (a dataport keyword).

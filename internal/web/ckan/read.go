@@ -50,7 +50,7 @@ func (a *api) packageShow(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return packageOf(c.base, r, o), nil
+	return a.packageWithData(ctx, c.base, r, o)
 }
 
 // lookupPackage reads a resource from the catalog (not the index), so that
@@ -87,7 +87,11 @@ func (a *api) resourceShow(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, res := range packageOf(c.base, r, o).Resources {
+	p, err := a.packageWithData(ctx, c.base, r, o)
+	if err != nil {
+		return nil, err
+	}
+	for _, res := range p.Resources {
 		if strings.EqualFold(res.Format, format) {
 			return res, nil
 		}
@@ -120,9 +124,9 @@ func (a *api) packageSearch(ctx context.Context, c *call) (any, error) {
 	if rows, _ := c.params.integer("rows", 10); rows == 0 {
 		res.Hits = nil
 	}
-	results := make([]json.RawMessage, len(res.Hits))
-	for i, h := range res.Hits {
-		results[i] = h.Encoded
+	results, err := a.encodedWithData(ctx, res.Hits)
+	if err != nil {
+		return nil, err
 	}
 	// The packages are spliced in as the cache holds them; the rest is
 	// written as json.Marshal would write the map it stands for (keys in
@@ -404,7 +408,10 @@ func (a *api) currentPackages(ctx context.Context, c *call) (any, error) {
 	err = a.each(c.who, []search.SortKey{{Field: search.FieldModified, Desc: true}}, offset, limit, func(h search.Hit) {
 		out = append(out, packageOf(c.base, h.Resource, h.Org))
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, a.markActive(ctx, out)
 }
 
 // counts is how many public datasets each value of a field has.
@@ -511,7 +518,7 @@ func (a *api) organizationShow(ctx context.Context, c *call) (any, error) {
 	}
 	d := organizationOf(search.OrgOf(o))
 	d.DisplayName = o.NameZh
-	res, err := a.datasets(c, search.Clause{Field: search.FieldOrganization, Values: []string{o.ID}}, &d.Packages)
+	res, err := a.datasets(ctx, c, search.Clause{Field: search.FieldOrganization, Values: []string{o.ID}}, &d.Packages)
 	if err != nil {
 		return nil, err
 	}
@@ -521,7 +528,7 @@ func (a *api) organizationShow(ctx context.Context, c *call) (any, error) {
 
 // datasets counts the public datasets matching clause and, when the call
 // asks include_datasets, lists up to 1000 of them into out.
-func (a *api) datasets(c *call, clause search.Clause, out *[]Package) (int, error) {
+func (a *api) datasets(ctx context.Context, c *call, clause search.Clause, out *[]Package) (int, error) {
 	size := 1 // the count only
 	if c.params.boolean("include_datasets", false) {
 		size = search.MaxSize
@@ -536,7 +543,7 @@ func (a *api) datasets(c *call, clause search.Clause, out *[]Package) (int, erro
 			*out = append(*out, packageOf(c.base, h.Resource, h.Org))
 		}
 	}
-	return res.Total, nil
+	return res.Total, a.markActive(ctx, *out)
 }
 
 func (a *api) groupList(ctx context.Context, c *call) (any, error) {
@@ -580,7 +587,7 @@ func (a *api) groupShow(ctx context.Context, c *call) (any, error) {
 		return nil, fmt.Errorf("group %q: %w", id, store.ErrNotFound)
 	}
 	g := groupOf(s)
-	n, err := a.datasets(c, search.Clause{Field: search.FieldSubject, Values: []string{s}}, &g.Packages)
+	n, err := a.datasets(ctx, c, search.Clause{Field: search.FieldSubject, Values: []string{s}}, &g.Packages)
 	if err != nil {
 		return nil, err
 	}

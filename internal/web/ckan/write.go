@@ -60,7 +60,7 @@ func (a *api) finish(ctx context.Context, c *call, r catalog.Resource, want stri
 	if err != nil {
 		return nil, err
 	}
-	return packageOf(c.base, r, o), nil
+	return a.packageWithData(ctx, c.base, r, o)
 }
 
 func (a *api) sync(ctx context.Context) {
@@ -266,7 +266,11 @@ func (a *api) resourceOf(ctx context.Context, c *call, pkgID, format string) (an
 	if err != nil {
 		return nil, err
 	}
-	for _, res := range packageOf(c.base, r, o).Resources {
+	p, err := a.packageWithData(ctx, c.base, r, o)
+	if err != nil {
+		return nil, err
+	}
+	for _, res := range p.Resources {
 		if strings.EqualFold(res.Format, format) {
 			return res, nil
 		}
