@@ -59,6 +59,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Datastore != nil {
 		documentUpload(api) // served by UploadHandler, mounted beside this handler
 	}
+	docsRoutes(mux)
 	return authenticate(cfg.Identity, cfg.Log, rateHeaders(mux))
 }
 
