@@ -228,3 +228,87 @@ func TestDatastoreActive(t *testing.T) {
 		check("organization_show", org.Packages)
 	})
 }
+
+// TestDatastoreSearchLinksKeepTheQuery: following _links.next walks the
+// same query's rows, as CKAN's links do (it rewrites only the offset of the
+// request's query): filters, fields, sort and limit stay, whether the call
+// was a GET or a POSTed JSON body as ckanapi sends; _links.start is the
+// query from its first row.
+func TestDatastoreSearchLinksKeepTheQuery(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		s := newStationsSite(t, db)
+		type page struct {
+			Total   int              `json:"total"`
+			Records []map[string]any `json:"records"`
+			Links   struct {
+				Start, Next string
+			} `json:"_links"`
+		}
+		follow := func(t *testing.T, link string) page {
+			t.Helper()
+			status, body := s.call(t, link)
+			var env struct {
+				Result page `json:"result"`
+			}
+			if status != http.StatusOK || json.Unmarshal(body, &env) != nil {
+				t.Fatalf("GET %s: %d %s", link, status, body)
+			}
+			return env.Result
+		}
+		// Two of the four stations are in 110101; one a page, two fields.
+		walk := func(t *testing.T, first page) {
+			t.Helper()
+			var stations []any
+			p := first
+			for range 3 {
+				if p.Total != 2 {
+					t.Fatalf("total %d, want 2 (the filter was dropped?)", p.Total)
+				}
+				for _, r := range p.Records {
+					if len(r) != 3 || r["district"] != "110101" { // _id and the two fields asked for
+						t.Errorf("record %v: want the fields asked for, in 110101", r)
+					}
+					stations = append(stations, r["station_id"])
+				}
+				if len(p.Records) == 0 {
+					break
+				}
+				p = follow(t, p.Links.Next)
+			}
+			if fmtJSON(stations) != `["S001","S003"]` {
+				t.Errorf("walked %v, want S001 then S003 (sorted by lines desc)", stations)
+			}
+			if start := follow(t, first.Links.Next); start.Total != 2 {
+				t.Errorf("start: total %d", start.Total)
+			}
+			if start := follow(t, p.Links.Start); len(start.Records) != 1 || start.Records[0]["station_id"] != "S001" {
+				t.Errorf("start = %v, want the first page again", start.Records)
+			}
+		}
+		t.Run("GET", func(t *testing.T) {
+			q := url.Values{"resource_id": {s.res.ID}, "filters": {`{"district":"110101"}`}, "fields": {"station_id,district"},
+				"sort": {"lines desc"}, "limit": {"1"}}
+			walk(t, follow(t, "/api/3/action/datastore_search?"+q.Encode()))
+		})
+		t.Run("POST", func(t *testing.T) {
+			body := `{"resource_id":"` + s.res.ID + `","filters":{"district":"110101"},"fields":["station_id","district"],"sort":"lines desc","limit":1}`
+			resp, err := http.Post(s.url+"/api/action/datastore_search", "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var env struct {
+				Result page `json:"result"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+				t.Fatal(err)
+			}
+			walk(t, env.Result)
+		})
+	})
+}
+
+func fmtJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -81,7 +81,7 @@ func datastoreSearch(ctx context.Context, ds *datastore.Service, actor identity.
 	if err != nil {
 		return nil, err
 	}
-	return searchResult(rid, q, limit, format, res)
+	return searchResult(rid, q, limit, format, res, params)
 }
 
 // datastoreSearchSQL answers CKAN's datastore_search_sql: the statement in
@@ -94,7 +94,7 @@ func datastoreSearchSQL(ctx context.Context, ds *datastore.Service, actor identi
 	return map[string]any{"sql": res.SQL, "records": res.Records, "fields": res.Fields, "records_truncated": res.Truncated}, nil
 }
 
-func searchResult(rid string, q datastore.Query, limit int, format string, res datastore.RowsPage) (map[string]any, error) {
+func searchResult(rid string, q datastore.Query, limit int, format string, res datastore.RowsPage, params map[string]any) (map[string]any, error) {
 	records, err := resultRecords(res, format)
 	if err != nil {
 		return nil, err
@@ -102,7 +102,7 @@ func searchResult(rid string, q datastore.Query, limit int, format string, res d
 	out := map[string]any{
 		"resource_id": rid, "fields": resultFields(res.Fields), "records": records, "records_format": format,
 		"limit": limit, "offset": q.Offset, "include_total": q.Total, "total_estimation_threshold": nil,
-		"_links": resultLinks(rid, limit, q.Offset),
+		"_links": resultLinks(params, limit, q.Offset),
 	}
 	if q.Total {
 		out["total"], out["total_was_estimated"] = res.Total, res.TotalEstimated
@@ -125,8 +125,23 @@ func resultFields(fields []datastore.RowField) []map[string]any {
 	return out
 }
 
-func resultLinks(rid string, limit, offset int) map[string]string {
-	v := url.Values{"resource_id": {rid}}
+// resultLinks are CKAN's _links: the call again from its first row
+// (start) and from the row after this page (next), with every other
+// parameter as the caller gave it (filters, fields, q, sort, limit, ...),
+// as CKAN rewrites the request's query string. A POSTed body is written as
+// a GET query: objects as JSON, lists as repeated values.
+func resultLinks(params map[string]any, limit, offset int) map[string]string {
+	v := url.Values{}
+	for k, p := range params {
+		if list, ok := p.([]any); ok {
+			for _, e := range list {
+				v.Add(k, paramText(e))
+			}
+			continue
+		}
+		v.Set(k, paramText(p))
+	}
+	v.Del("offset")
 	start := "/api/3/action/datastore_search?" + v.Encode()
 	v.Set("offset", strconv.Itoa(offset+limit))
 	return map[string]string{"start": start, "next": "/api/3/action/datastore_search?" + v.Encode()}

@@ -144,7 +144,7 @@ func must[T any](v T, err error) T {
 // says records_truncated; another says nothing about it.
 func TestSearchResultSaysWhenTheQuotaCut(t *testing.T) {
 	for _, cut := range []bool{false, true} {
-		out, err := searchResult("r", datastore.Query{}, 10, "objects", datastore.RowsPage{QuotaTruncated: cut})
+		out, err := searchResult("r", datastore.Query{}, 10, "objects", datastore.RowsPage{QuotaTruncated: cut}, map[string]any{"resource_id": "r"})
 		if v, ok := out["records_truncated"]; err != nil || ok != cut || (ok && v != true) {
 			t.Errorf("quota cut %v: records_truncated %v (%v), %v", cut, v, ok, err)
 		}
