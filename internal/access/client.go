@@ -26,3 +26,6 @@ func ClientFrom(ctx context.Context) Client {
 
 // KeyHeader is the header a machine client sends its per-grant API key in.
 const KeyHeader = "X-Dataport-Key"
+
+// KeyPrefix starts every per-grant API key's secret.
+const KeyPrefix = "dpk_"

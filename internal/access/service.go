@@ -243,7 +243,7 @@ func (s *Service) CreateKey(ctx context.Context, actor identity.Principal, grant
 	}
 	buf := make([]byte, 20)
 	rand.Read(buf)
-	secret := "dpk_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(buf))
+	secret := KeyPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(buf))
 	k := Key{ID: store.NewID(), GrantID: grantID, Name: name, Prefix: secret[:10]}
 	err = s.db.Transact(ctx, func(tx *store.Tx) error {
 		k.CreatedAt = tx.Now()

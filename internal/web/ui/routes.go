@@ -34,6 +34,7 @@ func (s *server) routes() *http.ServeMux {
 		{"POST /my/resources", s.createResource},
 		{"GET /review", s.reviewQueue},
 		{"GET /account", s.accountPage},
+		{"GET /help/api-access", s.apiAccessHelpPage},
 		{"POST /account/tokens", s.createToken},
 		{"POST /account/tokens/{id}/revoke", s.revokeToken},
 		{"POST /account/password", s.changePassword},
