@@ -45,6 +45,7 @@ func dataRoute[I, O any](api huma.API, h *handlers, op huma.Operation, handler f
 		}
 		return out, err
 	})
+	documentRateHeaders(api, op)
 }
 
 // denialError is the problem response for a deny decision: its reason as

@@ -202,5 +202,18 @@ func TestRateLimitHeaders(t *testing.T) {
 		if h.Get(api.RateLimitHeader) != "" || h.Get(api.QuotaRemainingHeader) != "" {
 			t.Errorf("anonymous read: %d, %v", code, h)
 		}
+
+		_, spec := call(t, "GET", w.base[:strings.Index(w.base, api.Prefix)+len(api.Prefix)]+"/openapi.json", "", "", "")
+		var doc struct {
+			Paths map[string]map[string]struct {
+				Responses map[string]struct{ Headers map[string]any }
+			}
+		}
+		json.Unmarshal([]byte(spec), &doc)
+		for _, code := range []string{"200", "429"} {
+			if hs := doc.Paths["/resources/{id}/rows"]["get"].Responses[code].Headers; hs[api.RateLimitHeader] == nil || hs[api.QuotaRemainingHeader] == nil {
+				t.Errorf("the OpenAPI document does not describe the rate fields of list-rows' %s: %v", code, hs)
+			}
+		}
 	})
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -10,6 +11,8 @@ import (
 
 	"dataport/internal/access"
 	"dataport/internal/identity"
+
+	"github.com/danielgtaylor/huma/v2"
 )
 
 // Rate-limit and quota fields sent on every response to a keyed request
@@ -126,3 +129,32 @@ func setRateHeaders(h http.Header, decisions []access.Decision) {
 
 // resetSeconds is r.Reset in whole seconds, rounded up.
 func resetSeconds(r access.Rate) int64 { return int64(math.Ceil(r.Reset.Seconds())) }
+
+// documentRateHeaders describes the rate and quota fields on the answers of
+// data route op (allowed, refused, rate-limited) in the OpenAPI document.
+func documentRateHeaders(api huma.API, op huma.Operation) {
+	pi := api.OpenAPI().Paths[op.Path]
+	if pi == nil || op.Method != http.MethodGet || pi.Get == nil {
+		return
+	}
+	text := func(doc string) *huma.Param {
+		return &huma.Param{Description: doc, Schema: &huma.Schema{Type: "string"}}
+	}
+	headers := map[string]*huma.Param{
+		RateLimitPolicyHeader: text(`The rate limits that counted the request, e.g. "key";q=1200;w=60, "grant";q=60;w=60: q requests a window of w seconds ` +
+			`(IETF draft "RateLimit header fields for HTTP"). Keyed requests only (X-Dataport-Key or a bearer token).`),
+		RateLimitHeader:          text(`Each limit's state, e.g. "key";r=1199;t=1: r requests may follow at once, t seconds until it is full again.`),
+		RateLimitLimitHeader:     text("The tightest limit's requests a minute (the draft's earlier single-value form)."),
+		RateLimitRemainingHeader: text("The tightest limit's requests that may follow at once."),
+		RateLimitResetHeader:     text("Seconds until the tightest limit is full again."),
+		QuotaRemainingHeader:     text("Under a grant with a total row quota: the rows left once this response is counted."),
+	}
+	for _, code := range []string{"200", "403", "429"} {
+		if r := pi.Get.Responses[code]; r != nil {
+			if r.Headers == nil {
+				r.Headers = map[string]*huma.Param{}
+			}
+			maps.Copy(r.Headers, headers)
+		}
+	}
+}
