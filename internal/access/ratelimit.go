@@ -43,7 +43,7 @@ type Rate struct {
 	Policy    string        `json:"policy"`    // whose limit: "key", "user", "address" or "grant"
 	Limit     int           `json:"limit"`     // requests a minute, also the most that may come at once
 	Remaining int           `json:"remaining"` // requests that may follow at once
-	Reset     time.Duration `json:"reset"`     // until Remaining is back to Limit
+	Reset     time.Duration `json:"reset" doc:"Nanoseconds until remaining is back to limit"`
 }
 
 // allow takes one token from key's bucket (perMinute tokens a minute). It
