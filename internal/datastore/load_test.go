@@ -9,6 +9,7 @@ import (
 
 	"dataport/internal/catalog"
 	"dataport/internal/datastore"
+	"dataport/internal/identity"
 	"dataport/internal/ingest"
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
@@ -207,11 +208,31 @@ func TestAccessAndLegality(t *testing.T) {
 		if _, err := f.ds.Search(ctx, f.outsider, r.ID, "test", datastore.Query{}); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("held version served: %v", err)
 		}
+		// Neither the held version nor the columns it found personal
+		// information in are shown to anyone but the provider and staff.
+		if vs, err := f.ds.Versions(ctx, f.outsider, r.ID, true); err != nil || len(vs) != 0 {
+			t.Errorf("an outsider lists the held version: %+v %v", vs, err)
+		}
+		if _, err := f.ds.Version(ctx, f.outsider, r.ID, v.Version); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("an outsider reads the held version's report: %v", err)
+		}
+		if _, err := f.ds.Version(ctx, identity.Anonymous, r.ID, v.Version); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("an anonymous visitor reads the held version's report: %v", err)
+		}
+		if vs, err := f.ds.Versions(ctx, f.editor, r.ID, true); err != nil || len(vs) != 1 || len(vs[0].Report.Legality.Findings) == 0 {
+			t.Errorf("the provider's view of the held version: %+v %v", vs, err)
+		}
 		if _, err := f.ds.Release(ctx, f.operator, r.ID, v.Version, "电话为公共服务热线"); err != nil {
 			t.Fatal(err)
 		}
 		if res, err := f.ds.Search(ctx, f.outsider, r.ID, "test", datastore.Query{}); err != nil || len(res.Rows) != 2 {
 			t.Errorf("released version: %v %v", res.Rows, err)
+		}
+		if got, err := f.ds.Version(ctx, f.outsider, r.ID, v.Version); err != nil || len(got.Report.Legality.Findings) != 0 {
+			t.Errorf("an outsider's view of the released version: %+v %v", got.Report.Legality, err)
+		}
+		if got, err := f.ds.Version(ctx, f.operator, r.ID, v.Version); err != nil || len(got.Report.Legality.Findings) == 0 {
+			t.Errorf("the operator's view of the released version: %+v %v", got.Report.Legality, err)
 		}
 	})
 }

@@ -215,7 +215,10 @@ func (s *Service) Reap(ctx context.Context) {
 
 // Versions lists a resource's versions, newest first, to anyone who may see
 // the resource. Reports are included only when withReports is set; their
-// refused values only for the provider and platform staff.
+// refused values only for the provider and platform staff. Versions held by
+// the legality check, and the check's findings (which items hold personal
+// information), are shown only to the resource's editors and admins and
+// platform staff (insider).
 func (s *Service) Versions(ctx context.Context, actor identity.Principal, resourceID string, withReports bool) ([]DataVersion, error) {
 	r, err := s.cat.Get(ctx, actor, resourceID)
 	if err != nil {
@@ -229,30 +232,56 @@ func (s *Service) Versions(ctx context.Context, actor identity.Principal, resour
 	defer rows.Close()
 	out := []DataVersion{}
 	values := withReports && s.seesErrors(ctx, actor, r)
+	in := insider(actor, r)
 	for rows.Next() {
 		v, err := scanVersion(rows, withReports)
 		if err != nil {
 			return nil, err
 		}
+		if v.Status == StatusHeld && !in {
+			continue
+		}
 		if v.Report != nil && !values {
 			v.Report.Redact()
+		}
+		if v.Report != nil && !in {
+			v.Report.Legality.Findings = nil
 		}
 		out = append(out, v)
 	}
 	return out, rows.Err()
 }
 
-// Version returns one version with its report.
+// Version returns one version with its report. A held version is not
+// found, and the legality check's findings are left out, for a reader who
+// is not an insider (Versions).
 func (s *Service) Version(ctx context.Context, actor identity.Principal, resourceID string, version int) (DataVersion, error) {
 	r, err := s.cat.Get(ctx, actor, resourceID)
 	if err != nil {
 		return DataVersion{}, err
 	}
 	v, err := s.version(ctx, s.db, resourceID, version)
-	if err == nil && !s.seesErrors(ctx, actor, r) {
+	if err != nil {
+		return v, err
+	}
+	if !insider(actor, r) {
+		if v.Status == StatusHeld {
+			return DataVersion{}, fmt.Errorf("version %d of resource %s: %w", version, resourceID, store.ErrNotFound)
+		}
+		if v.Report != nil {
+			v.Report.Legality.Findings = nil
+		}
+	}
+	if !s.seesErrors(ctx, actor, r) {
 		v.Report.Redact()
 	}
-	return v, err
+	return v, nil
+}
+
+// insider: the resource's editors and admins, and platform staff, see its
+// held versions and the legality check's findings.
+func insider(p identity.Principal, r catalog.Resource) bool {
+	return p.AtLeast(r.OrganizationID, identity.RoleEditor) || p.IsPlatformStaff()
 }
 
 func (s *Service) version(ctx context.Context, q store.Querier, resourceID string, version int) (DataVersion, error) {
