@@ -47,7 +47,18 @@ func findResource(t *testing.T, s *server, query, skipOrg string) (demoResource,
 // status, headers and body.
 func apiGet(t *testing.T, u, token string) (int, http.Header, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	return apiCall(t, http.MethodGet, u, token, nil)
+}
+
+// apiCall sends a request to the native API, with a JSON body when body is
+// not nil and a bearer token when token is set, and returns the status,
+// headers and body.
+func apiCall(t *testing.T, method, u, token string, body io.Reader) (int, http.Header, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, u, body)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -56,8 +67,8 @@ func apiGet(t *testing.T, u, token string) (int, http.Header, string) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, string(body)
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(out)
 }
 
 var secretCode = regexp.MustCompile(`<code class="secret">(dp_[^<]+)</code>`)

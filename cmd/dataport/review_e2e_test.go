@@ -3,9 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -18,16 +18,8 @@ func apiPost(t *testing.T, u, token string, body any) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodPost, u, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(out)
+	status, _, out := apiCall(t, http.MethodPost, u, token, bytes.NewReader(b))
+	return status, out
 }
 
 // waiting is what the API says waits for the token's holder, as "task link".
@@ -45,15 +37,6 @@ func waiting(t *testing.T, s *server, token string) []string {
 		out = append(out, w.Task+" "+w.Link)
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // TestEndToEndMoreMaterial: a provider asks a requester for more material
@@ -78,7 +61,7 @@ func TestEndToEndMoreMaterial(t *testing.T) {
 	provider := newBrowser(t, s.url)
 	provider.login(providerCode+".admin", accounts[providerCode+".admin"])
 	providerToken := provider.apiToken("more-material-provider")
-	if w := waiting(t, s, providerToken); !contains(w, "decide "+page) {
+	if w := waiting(t, s, providerToken); !slices.Contains(w, "decide "+page) {
 		t.Fatalf("the provider's waiting list lacks the request: %v", w)
 	}
 	if status, body := apiPost(t, s.url+"/api/v1/share-requests/"+id+"/request-info", requesterToken, map[string]string{"text": "自问自答"}); status != http.StatusForbidden {
@@ -88,10 +71,10 @@ func TestEndToEndMoreMaterial(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(body, `"status":"more_info"`) || !strings.Contains(body, `"answer_due_at"`) {
 		t.Fatalf("request info: %d %s", status, body)
 	}
-	if w := waiting(t, s, requesterToken); !contains(w, "answer "+page) {
+	if w := waiting(t, s, requesterToken); !slices.Contains(w, "answer "+page) {
 		t.Fatalf("the requester's waiting list lacks the question: %v", w)
 	}
-	if w := waiting(t, s, providerToken); contains(w, "decide "+page) {
+	if w := waiting(t, s, providerToken); slices.Contains(w, "decide "+page) {
 		t.Errorf("the provider still waits for the request while it waits for material: %v", w)
 	}
 	if status, body := apiPost(t, s.url+"/api/v1/share-requests/"+id+"/review", providerToken, map[string]string{"decision": "approve"}); status != http.StatusConflict {
@@ -111,7 +94,7 @@ func TestEndToEndMoreMaterial(t *testing.T) {
 	if status != http.StatusSeeOther {
 		t.Fatalf("answer: %d\n%s", status, excerpt(body))
 	}
-	if w := waiting(t, s, providerToken); !contains(w, "decide "+page) {
+	if w := waiting(t, s, providerToken); !slices.Contains(w, "decide "+page) {
 		t.Fatalf("after the answer the provider's waiting list lacks the request: %v", w)
 	}
 	if todo := mustGet(t, provider, "/waiting"); !strings.Contains(todo, page) {

@@ -3,6 +3,7 @@ package sharing_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -28,15 +29,6 @@ func kinds(t *testing.T, db *store.DB, p identity.Principal) []string {
 	return ks
 }
 
-func has(ks []string, k string) bool {
-	for _, x := range ks {
-		if x == k {
-			return true
-		}
-	}
-	return false
-}
-
 func TestProviderAsksForMoreMaterial(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -59,7 +51,7 @@ func TestProviderAsksForMoreMaterial(t *testing.T) {
 		if r.Status != review.StatusMoreInfo || r.AnswerDueAt == nil || !r.CanAnswer(f.w.RequesterMember) || r.CanReview(f.w.ProviderAdmin) {
 			t.Fatalf("after the question: %+v", r)
 		}
-		if !has(kinds(t, db, f.w.RequesterMember), "share.more_info") {
+		if !slices.Contains(kinds(t, db, f.w.RequesterMember), "share.more_info") {
 			t.Errorf("the requester was not told: %v", kinds(t, db, f.w.RequesterMember))
 		}
 		if _, err := f.svc.Decide(ctx, f.w.ProviderAdmin, r.ID, review.Approve, ""); !errors.Is(err, review.ErrState) {
@@ -75,7 +67,7 @@ func TestProviderAsksForMoreMaterial(t *testing.T) {
 		if r.Status != sharing.StatusProviderReview || r.DueAt == nil || r.DueAt.Before(due) || r.AnswerDueAt != nil {
 			t.Fatalf("after the answer: %+v (deadline was %v)", r, due)
 		}
-		if !has(kinds(t, db, f.w.ProviderAdmin), "share.answered") {
+		if !slices.Contains(kinds(t, db, f.w.ProviderAdmin), "share.answered") {
 			t.Errorf("the provider was not told of the answer: %v", kinds(t, db, f.w.ProviderAdmin))
 		}
 		r, err = f.svc.Decide(ctx, f.w.ProviderAdmin, r.ID, review.Approve, "同意")
@@ -135,7 +127,7 @@ func TestUnansweredRequestExpiresAndRemindersGoOut(t *testing.T) {
 		if r.Status != review.StatusExpired || r.GrantID != "" || r.CanAnswer(f.w.RequesterMember) {
 			t.Fatalf("after the answer deadline: %+v", r)
 		}
-		if !has(kinds(t, db, f.w.RequesterMember), "share.expired") {
+		if !slices.Contains(kinds(t, db, f.w.RequesterMember), "share.expired") {
 			t.Errorf("the requester was not told: %v", kinds(t, db, f.w.RequesterMember))
 		}
 		if _, err := f.svc.Answer(ctx, f.w.RequesterMember, r.ID, "迟到的回答"); !errors.Is(err, review.ErrState) {
