@@ -6,14 +6,36 @@ import (
 	"dataport/internal/web/ui/session"
 )
 
+// route is one entry of the browser UI's route table.
+type route struct {
+	pattern string
+	handler handlerFunc
+}
+
 // routes is the route table of the browser UI. GET routes serve pages (public
-// ones work anonymously); POST routes are forms, each checked for CSRF.
+// ones work anonymously); POST routes are forms, each checked for CSRF. Each
+// part of the product keeps its own table beside its pages.
 func (s *server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	for _, route := range []struct {
-		pattern string
-		handler handlerFunc
-	}{
+	for _, table := range [][]route{
+		s.coreRoutes(),
+		s.accountRoutes(),
+		s.datasetRoutes(),
+		s.discoveryRoutes(),
+		s.deskRoutes(),
+		s.cockpitRoutes(),
+	} {
+		for _, r := range table {
+			mux.Handle(r.pattern, s.handle(r.handler))
+		}
+	}
+	mux.Handle("/", s.handle(s.notFound))
+	return mux
+}
+
+// coreRoutes are the catalog, review, sharing, opening and data pages.
+func (s *server) coreRoutes() []route {
+	return []route{
 		{"GET /{$}", s.home},
 		{"GET /catalog", s.catalogPage},
 		{"GET /resources/{id}", s.resourcePage},
@@ -105,11 +127,7 @@ func (s *server) routes() *http.ServeMux {
 		{"POST /resources/{id}/deid/{profile}/delete", s.deleteDeidProfile},
 		{"POST /resources/{id}/deid/{profile}/preview", s.previewDeidProfile},
 		{"POST /resources/{id}/deid/preview", s.previewDeidProfile},
-		{"/", s.notFound},
-	} {
-		mux.Handle(route.pattern, s.handle(route.handler))
 	}
-	return mux
 }
 
 // handler wraps the routes in the browser middleware, outermost first:
