@@ -15,6 +15,7 @@ import (
 
 	"dataport/internal/app"
 	"dataport/internal/notify"
+	"dataport/internal/web"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -37,6 +38,8 @@ type options struct {
 	addr, data, db, publicURL, logLevel, logFormat, ledgerOrigin string
 	gradingRules, holidays, smtpURL                              string
 	anonRate                                                     int
+	metricsAllow                                                 []string
+	metricsToken                                                 string
 
 	datastoreSQL bool // serve CKAN datastore_search_sql
 
@@ -61,6 +64,8 @@ func rootCommand() *cobra.Command {
 	pf.StringVar(&o.gradingRules, "grading-rules", "", "classification and grading rule file (YAML or JSON) replacing the shipped rules")
 	pf.StringVar(&o.holidays, "holidays", "", "public-holiday schedule file (YAML or JSON) adding years to the shipped State Council schedules, for working-day deadlines")
 	pf.StringVar(&o.smtpURL, "smtp-url", "", "mail server for e-mailed notices: smtp://USER@HOST:587?from=ADDRESS (STARTTLS), smtps://HOST:465?from=..., or smtp://HOST:25?tls=none&from=...; the password comes from $DATAPORT_SMTP_PASSWORD; without it notices wait in the outbox")
+	pf.StringSliceVar(&o.metricsAllow, "metrics-allow", []string{"127.0.0.1/32", "::1"}, "networks (CIDRs, comma-separated) whose clients may read /metrics; others need --metrics-token")
+	pf.StringVar(&o.metricsToken, "metrics-token", "", "bearer token that reads /metrics from any address (Authorization: Bearer TOKEN); better set as $DATAPORT_METRICS_TOKEN")
 	pf.IntVar(&o.anonRate, "anon-rate", 0, "data reads a minute allowed to one anonymous client address (0: 120)")
 	pf.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (for `go tool pprof`)")
 	pf.MarkHidden("cpuprofile")
@@ -129,9 +134,14 @@ func (o *options) open(ctx context.Context) (*app.App, error) {
 			return nil, fmt.Errorf("--smtp-url: %w", err)
 		}
 	}
+	allow, err := web.ParseMetricsAllow(o.metricsAllow)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-allow: %w", err)
+	}
 	return app.Open(ctx, app.Config{Addr: o.addr, DataDir: o.data, DatabaseURL: o.db, PublicURL: public,
 		Version: versionString(), Log: log, LedgerOrigin: o.ledgerOrigin, AnonymousRate: o.anonRate,
-		DatastoreSQL: o.datastoreSQL, GradingRules: o.gradingRules, Holidays: o.holidays, SMTP: mail})
+		DatastoreSQL: o.datastoreSQL, GradingRules: o.gradingRules, Holidays: o.holidays, SMTP: mail,
+		Metrics: web.MetricsAccess{Allow: allow, Token: o.metricsToken}})
 }
 
 func versionString() string {

@@ -60,6 +60,9 @@ type Config struct {
 	// SMTP is the mail server notices are e-mailed through; without a
 	// host, notices wait in the outbox (the admin's outbox page shows them).
 	SMTP notify.SMTP
+
+	// Metrics says who may read /metrics: networks and a bearer token.
+	Metrics web.MetricsAccess
 }
 
 // App is an opened store with the services on it.
@@ -172,7 +175,7 @@ func (a *App) Serve(ctx context.Context) error {
 		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles,
 		Jobs: a.Jobs, Harvest: a.Harvest},
 		DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL,
-		MailConfigured: a.Config.SMTP.Host != ""})
+		MailConfigured: a.Config.SMTP.Host != "", Metrics: a.Config.Metrics})
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,8 @@ type Config struct {
 	MailConfigured bool
 	// Timeouts bound every request; zero fields take the defaults.
 	Timeouts Timeouts
+	// Metrics says who may read /metrics (the zero value: loopback only).
+	Metrics MetricsAccess
 }
 
 // New returns the handler for the whole site. Every request runs under a
@@ -53,7 +55,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", ready(cfg.DB))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", cfg.Metrics.guard(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	apiCfg := api.Config{Services: cfg.Services, Version: cfg.Version}
 	mux.Handle(api.Prefix+"/", api.New(apiCfg))
 	if cfg.Datastore != nil {
