@@ -53,6 +53,10 @@ type engine struct {
 	// words remembers where words matched, until the next change: a
 	// portal's searches repeat their words.
 	words *lru[string, wordMatch]
+	// synonyms maps a word (lower case) to every word of the groups it is
+	// in, itself included; a query word is looked for as each of them.
+	synonyms    map[string][]string
+	synonymKeys []string // synonyms' keys in order
 }
 
 // multiValued are the facet fields a document may hold several values of.
@@ -329,19 +333,48 @@ func (e *engine) unique(field, v string) (uint32, bool) {
 
 // wordMatch is where one word of the query matches, field by field.
 type wordMatch struct {
-	fields []*roaring.Bitmap // parallel to textFields; then the code match
+	fields []*roaring.Bitmap // parallel to textFields; then the code match, then the label match
 	all    *roaring.Bitmap
 }
 
-// word finds a word: in a field when all its tokens are there (a Chinese
-// word by all its two-character pieces); a lone Chinese character by the
-// pieces that start with it; a catalog code exactly.
-// The result is shared: callers must not change its bitmaps. It is kept
-// for the next search unless ctx ended the lookup (then ctx's error).
+// Boosts of the matches that are not in textFields.
+const (
+	codeBoost  = 10.0
+	labelBoost = 2.0
+)
+
+// word finds a word as itself and as each of its synonyms (expand). Each
+// is found as match says. The result is shared: callers must not change
+// its bitmaps. It is kept for the next search unless ctx ended the lookup
+// (then ctx's error).
 func (e *engine) word(ctx context.Context, w string) (wordMatch, error) {
 	if m, ok := e.words.get(w); ok {
 		return m, nil
 	}
+	var m wordMatch
+	for i, alt := range e.expand(w) {
+		one, err := e.match(ctx, alt)
+		if err != nil {
+			return wordMatch{}, err
+		}
+		if i == 0 {
+			m = one
+			continue
+		}
+		for f, b := range one.fields {
+			m.fields[f].Or(b)
+		}
+		m.all.Or(one.all)
+	}
+	e.words.put(w, m)
+	return m, nil
+}
+
+// match finds one word: in a field when all its tokens are there (a
+// Chinese word by all its two-character pieces); a lone Chinese character
+// by the pieces that start with it; a catalog code exactly; a subject or
+// industry whose label holds the word (交通 finds the resources under 交通服务).
+func (e *engine) match(ctx context.Context, w string) (wordMatch, error) {
 	m := wordMatch{all: roaring.New()}
 	single := utf8.RuneCountInString(w) == 1 && unicode.Is(unicode.Han, []rune(w)[0])
 	for _, f := range textFields {
@@ -364,10 +397,49 @@ func (e *engine) word(ctx context.Context, w string) (wordMatch, error) {
 		m.all.Or(b)
 	}
 	code := e.terms(FieldCode, []string{w, strings.ToUpper(w)})
-	m.fields = append(m.fields, code)
+	labels := e.labelled(w)
+	m.fields = append(m.fields, code, labels)
 	m.all.Or(code)
-	e.words.put(w, m)
+	m.all.Or(labels)
 	return m, nil
+}
+
+// labelled is the documents whose subject or industry label holds w.
+func (e *engine) labelled(w string) *roaring.Bitmap {
+	out := roaring.New()
+	lw := strings.ToLower(w)
+	for _, l := range catalog.Subjects {
+		if labelHolds(l, lw) {
+			out.Or(e.posting(kwKey(FieldSubject, l.Code)))
+		}
+	}
+	for _, l := range catalog.Industries {
+		if labelHolds(l, lw) {
+			out.Or(e.posting(kwKey(FieldIndustry, l.Code)))
+		}
+	}
+	return out
+}
+
+// labelHolds reports whether a label holds w (in lower case): its Chinese
+// text, or its English text for a word of three letters or more.
+func labelHolds(l catalog.Label, w string) bool {
+	if w == "" {
+		return false
+	}
+	if strings.Contains(l.Zh, w) {
+		return true
+	}
+	return len(w) >= 3 && isASCII(w) && strings.Contains(strings.ToLower(l.En), w)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // prefix is the documents with a term of field that starts with p. It
@@ -401,9 +473,14 @@ func (e *engine) scores(words []wordMatch, matches *roaring.Bitmap) []float64 {
 	out := *p
 	for _, w := range words {
 		for i, b := range w.fields {
-			boost := 10.0 // the code
-			if i < len(textFields) {
+			var boost float64
+			switch {
+			case i < len(textFields):
 				boost = textFields[i].boost
+			case i == len(textFields):
+				boost = codeBoost
+			default:
+				boost = labelBoost
 			}
 			df := float64(b.GetCardinality())
 			if df == 0 {

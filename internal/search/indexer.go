@@ -65,6 +65,9 @@ func (x *Indexer) Prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := x.loadSynonyms(ctx); err != nil {
+		return err
+	}
 	if x.ix.NeedsRebuild() || x.ix.Seq() > maxSeq {
 		return x.Rebuild(ctx)
 	}
@@ -279,6 +282,7 @@ func (x *Indexer) apply(ctx context.Context, events []change) error {
 	}
 	resources, orgs := map[string]bool{}, map[string]bool{}
 	var seq int64
+	synonyms := false
 	for _, e := range events {
 		seq = max(seq, e.seq)
 		switch e.kind {
@@ -286,6 +290,13 @@ func (x *Indexer) apply(ctx context.Context, events []change) error {
 			resources[e.id] = true
 		case "organization":
 			orgs[e.id] = true
+		case synonymsKind:
+			synonyms = true
+		}
+	}
+	if synonyms { // the list changed, here or on another replica
+		if err := x.loadSynonyms(ctx); err != nil {
+			return err
 		}
 	}
 	if len(orgs) > 0 {

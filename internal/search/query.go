@@ -61,6 +61,11 @@ type Request struct {
 	Clauses  []Clause           // all must hold
 	Statuses []catalog.Status   // statuses to include; empty means published only
 	Viewer   identity.Principal // only resources CanView allows are found
+	// WithNotOpen keeps resources that are not opened (不予开放) in the
+	// result. Without it they are left out, unless a clause names the
+	// open type (choosing 不予开放 in its facet brings them back); a
+	// FieldOpenType facet counts them either way.
+	WithNotOpen bool
 	Sort     []SortKey          // empty: relevance when Text is set, else newest
 	Size     int                // hits per page: 0 means 10, at most MaxSize
 	From     int                // hits to skip (offset paging)
@@ -234,6 +239,16 @@ func (c Clause) check() error {
 	return nil
 }
 
+// showsNotOpen reports whether r keeps resources not opened: asked for,
+// or a clause (at any depth) names the open type.
+func (r Request) showsNotOpen() bool {
+	return r.WithNotOpen || slices.ContainsFunc(r.Clauses, Clause.namesOpenType)
+}
+
+func (c Clause) namesOpenType() bool {
+	return c.Field == FieldOpenType || slices.ContainsFunc(c.Any, Clause.namesOpenType)
+}
+
 // order is r's sort keys, ending with the id so that every order is total
 // and a cursor names one place exactly.
 func (r Request) order() []SortKey {
@@ -283,19 +298,9 @@ func (ix *Index) evaluate(ctx context.Context, r Request, keys []SortKey, after 
 	e := ix.engine
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	statuses := stringsOf(r.Statuses)
-	if len(statuses) == 0 {
-		statuses = []string{string(catalog.StatusPublished)}
-	}
-	matches := e.terms(FieldStatus, statuses)
-	if v := e.visible(r.Viewer.IsPlatformStaff(), r.Viewer.Has(identity.PlatformSysadmin), r.Viewer.OrgIDs()); v != nil {
-		matches.And(v)
-	}
-	for _, c := range r.Clauses {
-		if err := ctx.Err(); err != nil {
-			return nil, Result{}, err
-		}
-		matches.And(e.clause(c))
+	matches, openTypes, err := e.base(ctx, r, slices.Contains(r.Facets, FieldOpenType))
+	if err != nil {
+		return nil, Result{}, err
 	}
 	var found []wordMatch
 	for _, w := range words(r.Text) {
@@ -307,9 +312,15 @@ func (ix *Index) evaluate(ctx context.Context, r Request, keys []SortKey, after 
 			return nil, Result{}, err
 		}
 		matches.And(m.all)
+		if openTypes != nil {
+			openTypes.And(m.all)
+		}
 		found = append(found, m)
 	}
-	out := Result{Total: int(matches.GetCardinality()), Facets: e.facets(matches, r)}
+	out := Result{Total: int(matches.GetCardinality()), Facets: e.facets(matches, r.Facets, r)}
+	if openTypes != nil {
+		out.Facets[FieldOpenType] = e.facets(openTypes, []string{FieldOpenType}, r)[FieldOpenType]
+	}
 	var scores []float64
 	if slices.ContainsFunc(keys, func(k SortKey) bool { return k.Field == "_score" }) && len(found) > 0 {
 		scores = e.scores(found, matches)
@@ -478,9 +489,9 @@ func cursorRanked(keys []SortKey, values []string) (ranked, error) {
 
 // facets counts the values of the requested fields over the matches:
 // values by count, then by value, at most FacetSize of them.
-func (e *engine) facets(matches *roaring.Bitmap, r Request) map[string][]FacetValue {
+func (e *engine) facets(matches *roaring.Bitmap, fields []string, r Request) map[string][]FacetValue {
 	out := map[string][]FacetValue{}
-	if len(r.Facets) == 0 {
+	if len(fields) == 0 {
 		return out
 	}
 	sc, _ := facetPool.Get().(*facetScratch)
@@ -488,9 +499,9 @@ func (e *engine) facets(matches *roaring.Bitmap, r Request) map[string][]FacetVa
 		sc = &facetScratch{}
 	}
 	defer facetPool.Put(sc)
-	fis := make([]int, len(r.Facets))
+	fis := make([]int, len(fields))
 	total := 0
-	for i, f := range r.Facets {
+	for i, f := range fields {
 		fis[i] = slices.Index(FacetFields, f)
 		total += len(e.facetNames[fis[i]])
 	}
@@ -499,7 +510,7 @@ func (e *engine) facets(matches *roaring.Bitmap, r Request) map[string][]FacetVa
 	}
 	all := sc.counts[:total]
 	clear(all)
-	counts := make([][]int, len(r.Facets))
+	counts := make([][]int, len(fields))
 	for i, fi := range fis {
 		counts[i], all = all[:len(e.facetNames[fi]):len(e.facetNames[fi])], all[len(e.facetNames[fi]):]
 	}
@@ -538,7 +549,7 @@ func (e *engine) facets(matches *roaring.Bitmap, r Request) map[string][]FacetVa
 	if size <= 0 {
 		size = 50
 	}
-	for i, f := range r.Facets {
+	for i, f := range fields {
 		var values []FacetValue
 		for v, n := range counts[i] {
 			if n > 0 && n >= r.FacetMin {
@@ -666,8 +677,9 @@ func (ix *Index) pageKey(r Request, keys []SortKey) string {
 		S []catalog.Status
 		V identity.Principal
 		O []SortKey
+		N bool
 		G int64
-	}{r.Text, r.Clauses, r.Statuses, r.Viewer, keys, ix.generation.Load()})
+	}{r.Text, r.Clauses, r.Statuses, r.Viewer, keys, r.WithNotOpen, ix.generation.Load()})
 	return string(k)
 }
 

@@ -206,7 +206,7 @@ func TestVisibilityMatchesCanView(t *testing.T) {
 	}
 	for name, p := range viewers {
 		t.Run(name, func(t *testing.T) {
-			res := must(c.ix.Search(search.Request{Viewer: p, Statuses: all, Size: 100}))
+			res := must(c.ix.Search(search.Request{Viewer: p, Statuses: all, Size: 100, WithNotOpen: true}))
 			var want []string
 			for _, r := range c.everyone {
 				if catalog.CanView(p, r) {
