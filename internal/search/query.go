@@ -66,11 +66,11 @@ type Request struct {
 	// open type (choosing 不予开放 in its facet brings them back); a
 	// FieldOpenType facet counts them either way.
 	WithNotOpen bool
-	Sort     []SortKey          // empty: relevance when Text is set, else newest
-	Size     int                // hits per page: 0 means 10, at most MaxSize
-	From     int                // hits to skip (offset paging)
-	After    string             // cursor of a previous Result (keyset paging); From must be 0
-	Facets   []string           // fields to count values of
+	Sort        []SortKey // empty: relevance when Text is set, else newest
+	Size        int       // hits per page: 0 means 10, at most MaxSize
+	From        int       // hits to skip (offset paging)
+	After       string    // cursor of a previous Result (keyset paging); From must be 0
+	Facets      []string  // fields to count values of
 	// FacetSize caps the values returned per facet (0: 50); FacetMin drops
 	// values with fewer hits.
 	FacetSize, FacetMin int

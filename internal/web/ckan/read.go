@@ -201,6 +201,9 @@ func (a *api) searchRequest(ctx context.Context, c *call) (search.Request, strin
 	if p.boolean("include_deleted", false) {
 		req.Statuses = append(req.Statuses, catalog.StatusRetired)
 	}
+	// Datasets not opened (不予开放, licence not-open) are left out unless
+	// asked for, or named by a condition on license_id or open_type.
+	req.WithNotOpen = p.boolean("include_not_open", false)
 	sortText := ckanpkg.FirstOf(p.str("sort"), "score desc, metadata_modified desc")
 	if req.Sort, err = sortKeys(sortText); err != nil {
 		return req, "", nil, err
