@@ -29,6 +29,7 @@ var ExportFormats = map[string]string{
 	"json":    "application/json",
 	"xlsx":    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 	"parquet": "application/vnd.apache.parquet",
+	"geojson": "application/geo+json", // rows with a place only (Export.CanWrite)
 }
 
 // Export is a decided download of a resource's current rows, ready to
@@ -100,10 +101,11 @@ func (e *Export) WriteTo(ctx context.Context, w io.Writer, format string, bom bo
 		e.s.recordRows(ctx, e.p.decision, 0)
 		return fmt.Errorf("datastore: unknown export format %q", format)
 	}
-	items := make([]catalog.Item, len(e.p.out))
-	for k, i := range e.p.out {
-		items[k] = e.p.items[i]
+	if err := e.CanWrite(format); err != nil {
+		e.s.recordRows(ctx, e.p.decision, 0)
+		return err
 	}
+	items := e.items()
 	var served int64
 	defer func() { e.s.recordRows(ctx, e.p.decision, served) }()
 	each := func(fn func(vals []any) error) error {
@@ -132,8 +134,19 @@ func (e *Export) WriteTo(ctx context.Context, w io.Writer, format string, bom bo
 		return writeXLSX(w, items, each)
 	case "parquet":
 		return writeParquet(w, items, each)
+	case "geojson":
+		return writeGeoJSON(w, items, each)
 	}
 	panic("unreachable: format checked above")
+}
+
+// items are the exported items, in order.
+func (e *Export) items() []catalog.Item {
+	items := make([]catalog.Item, len(e.p.out))
+	for k, i := range e.p.out {
+		items[k] = e.p.items[i]
+	}
+	return items
 }
 
 type eachFunc func(fn func(vals []any) error) error

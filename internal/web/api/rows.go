@@ -51,7 +51,7 @@ type exportIn struct {
 	Filter []string `query:"filter,explode" doc:"ITEM:OP:VALUE, as for rows"`
 	Q      string   `query:"q"`
 	Sort   string   `query:"sort"`
-	Format string   `query:"format" enum:"csv,json,xlsx,parquet" default:"csv"`
+	Format string   `query:"format" enum:"csv,json,xlsx,parquet,geojson" default:"csv" doc:"geojson (RFC 7946, one Feature a row) only for rows with longitude and latitude items or a GeoJSON geometry item"`
 	BOM    bool     `query:"bom" doc:"Start a CSV with a UTF-8 byte order mark, for Excel"`
 }
 
@@ -226,6 +226,10 @@ func (h *handlers) exportRows(ctx context.Context, in *exportIn) (*huma.StreamRe
 		return nil, h.fail(ctx, err)
 	}
 	format, bom := in.Format, in.BOM
+	if err := exp.CanWrite(format); err != nil {
+		exp.Close(ctx)
+		return nil, h.fail(ctx, err)
+	}
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
 		hctx.SetHeader("Content-Type", datastore.ExportFormats[format])
 		hctx.SetHeader("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-v%d.%s"`, exp.Code, exp.Version(), format))
