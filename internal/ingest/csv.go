@@ -282,10 +282,11 @@ func checkHeader(header []string) error {
 	seen := map[string]int{}
 	for i, h := range header {
 		if h == "" {
-			return &FileError{Reason: fmt.Sprintf("column %d of the header has no name", i+1)}
+			return &FileError{Reason: fmt.Sprintf("column %d of the header has no name", i+1), Code: "header_blank", Args: []any{i + 1}}
 		}
 		if j, dup := seen[h]; dup {
-			return &FileError{Reason: fmt.Sprintf("columns %d and %d of the header are both named %q", j+1, i+1, h)}
+			return &FileError{Reason: fmt.Sprintf("columns %d and %d of the header are both named %q", j+1, i+1, h),
+				Code: "header_duplicate", Args: []any{j + 1, i + 1, h}}
 		}
 		seen[h] = i
 	}

@@ -60,6 +60,11 @@ func (e *RowError) Error() string {
 type FileError struct {
 	Reason string
 	Err    error // ErrEmpty, ErrBinary or nil
+	// Code and Args name the problem for a translation (the problem codes
+	// of internal/web/ui/i18n), where it has one: "header_blank" {column},
+	// "header_duplicate" {column, column, name}, "header_row_empty" {row}.
+	Code string
+	Args []any
 }
 
 func (e *FileError) Error() string { return e.Reason }
@@ -85,6 +90,14 @@ type FileInfo struct {
 	Encoding  string `json:"encoding,omitempty"`  // CSV: "UTF-8", "UTF-8 (BOM)", "GB18030", "UTF-16LE" ...
 	Delimiter string `json:"delimiter,omitempty"` // CSV
 	Sheet     string `json:"sheet,omitempty"`     // XLSX
+	// HeaderRow is the sheet row (1-based) read as the header (XLSX).
+	HeaderRow int64 `json:"header_row,omitempty"`
+	// Top are the non-blank rows at the top of the sheet, the header among
+	// them, for a person to see which row is the header (XLSX).
+	Top []SheetRow `json:"-"`
+	// Units are the units a row under the header gives its columns
+	// ("万元" for "(万元)"), "" where it gives none (XLSX).
+	Units []string `json:"-"`
 	// ExcelSerials: dates may come as spreadsheet serial numbers.
 	ExcelSerials bool `json:"-"`
 	// SHA256 is the hex SHA-256 of the whole file, where the reader had to
@@ -97,6 +110,7 @@ type FileInfo struct {
 type Options struct {
 	Format    Format // empty: from the file name, else sniffed from the content
 	Sheet     string // XLSX: the sheet to read; empty for the first
+	HeaderRow int64  // XLSX: the header's row (1-based); 0 finds it below title and unit lines
 	Delimiter rune   // CSV: 0 to detect among , ; tab |
 	Encoding  string // CSV: "" to detect, or "utf-8", "gb18030" (also "gbk")
 	Limits    Limits // what reading may cost; zero fields take DefaultLimits
@@ -128,7 +142,7 @@ func Open(r io.Reader, name string, opts Options) (Reader, error) {
 		if !bytes.HasPrefix(head, zipMagic) {
 			return nil, &FileError{Reason: "the file is not an XLSX workbook (it is not a ZIP archive)"}
 		}
-		return openXLSX(br, opts.Sheet, opts.TempDir, opts.Limits)
+		return openXLSX(br, opts.Sheet, opts.TempDir, opts.HeaderRow, opts.Limits)
 	case JSON, NDJSON:
 		return openJSON(br, head, opts.Limits)
 	case CSV:

@@ -21,19 +21,23 @@ type xlsxReader struct {
 	rows   *excelize.Rows
 	dir    string // the temporary directory of this workbook, removed by Close
 	header []string
-	row    int64
+	row    int64 // the sheet row last read from the stream
+	cur    int64 // the sheet row Next returned last
 	info   FileInfo
+
+	merges  []mergeRange // the sheet's merged ranges (small sheets only)
+	pending []SheetRow   // rows read while looking for the header, for Next
 }
 
 // openXLSX copies the workbook to a temporary directory of its own (excelize
 // would otherwise read it whole into memory), checks it against lim, and
 // opens it there; Close removes the directory.
-func openXLSX(r io.Reader, sheet, tempDir string, lim Limits) (Reader, error) {
+func openXLSX(r io.Reader, sheet, tempDir string, headerRow int64, lim Limits) (Reader, error) {
 	dir, err := os.MkdirTemp(tempDir, "dataport-xlsx-")
 	if err != nil {
 		return nil, fmt.Errorf("ingest: xlsx: %w", err)
 	}
-	x, err := openXLSXIn(dir, r, sheet, lim)
+	x, err := openXLSXIn(dir, r, sheet, headerRow, lim)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -41,7 +45,7 @@ func openXLSX(r io.Reader, sheet, tempDir string, lim Limits) (Reader, error) {
 	return x, nil
 }
 
-func openXLSXIn(dir string, r io.Reader, sheet string, lim Limits) (*xlsxReader, error) {
+func openXLSXIn(dir string, r io.Reader, sheet string, headerRow int64, lim Limits) (*xlsxReader, error) {
 	path := filepath.Join(dir, "workbook.xlsx")
 	size, err := spool(path, r, lim.MaxTempBytes)
 	if err != nil {
@@ -56,6 +60,7 @@ func openXLSXIn(dir string, r io.Reader, sheet string, lim Limits) (*xlsxReader,
 	}
 	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: lim.MaxUnzipBytes,
 		UnzipXMLSizeLimit: min(xlsxXMLLimit, lim.MaxUnzipBytes), TmpDir: dir})
+	small := smallSheets(path)
 	os.Remove(path) // excelize has unzipped what it needs, to memory or to dir
 	if err != nil {
 		if f != nil {
@@ -77,7 +82,10 @@ func openXLSXIn(dir string, r io.Reader, sheet string, lim Limits) (*xlsxReader,
 		return nil, &FileError{Reason: "sheet " + sheet + " cannot be read: " + err.Error()}
 	}
 	x := &xlsxReader{f: f, rows: rows, dir: dir, info: FileInfo{Format: XLSX, Sheet: sheet, ExcelSerials: true, SHA256: sum}}
-	if err := x.readHeader(lim); err != nil {
+	if small {
+		x.readMerges()
+	}
+	if err := x.readHeader(lim, headerRow); err != nil {
 		x.rows.Close()
 		x.f.Close()
 		return nil, err
@@ -119,57 +127,50 @@ func spool(path string, r io.Reader, max int64) (int64, error) {
 	return n, nil
 }
 
-func (x *xlsxReader) readHeader(lim Limits) error {
-	for x.rows.Next() {
-		x.row++
-		rec, err := x.rows.Columns(excelize.Options{RawCellValue: true})
-		if err != nil {
-			return &FileError{Reason: fmt.Sprintf("row %d cannot be read: %v", x.row, err)}
-		}
-		if allEmpty(rec) {
-			continue // blank rows above the header
-		}
-		for len(rec) > 0 && strings.TrimSpace(rec[len(rec)-1]) == "" {
-			rec = rec[:len(rec)-1]
-		}
-		if err := checkWidth(len(rec), lim); err != nil {
-			return err
-		}
-		x.header = make([]string, len(rec))
-		for i, h := range rec {
-			x.header[i] = strings.TrimSpace(h)
-		}
-		return checkHeader(x.header)
-	}
-	if err := x.rows.Error(); err != nil {
-		return &FileError{Reason: "the sheet cannot be read: " + err.Error()}
-	}
-	return &FileError{Reason: fmt.Sprintf("sheet %s is empty", x.info.Sheet), Err: ErrEmpty}
-}
-
 func (x *xlsxReader) Header() []string { return x.header }
-func (x *xlsxReader) Row() int64       { return x.row }
+func (x *xlsxReader) Row() int64       { return x.cur }
 func (x *xlsxReader) Info() FileInfo   { return x.info }
 
-// Next returns the next non-blank row, padded to the header's width.
+// Next returns the next non-blank row, padded to the header's width, merged
+// cells filled.
 func (x *xlsxReader) Next() ([]string, error) {
+	rec, err := x.next()
+	if err != nil {
+		return nil, err
+	}
+	if len(rec) > len(x.header) {
+		if !allEmpty(rec[len(x.header):]) {
+			return nil, &RowError{Row: x.cur, Reason: fmt.Sprintf("has values in %d columns but the header names %d", len(rec), len(x.header))}
+		}
+		rec = rec[:len(x.header)]
+	}
+	for len(rec) < len(x.header) {
+		rec = append(rec, "")
+	}
+	return rec, nil
+}
+
+// next returns the next non-blank row: those read with the header first,
+// then the stream's.
+func (x *xlsxReader) next() ([]string, error) {
+	if len(x.pending) > 0 {
+		r := x.pending[0]
+		x.pending = x.pending[1:]
+		x.cur = r.Row
+		return r.Cells, nil
+	}
 	for x.rows.Next() {
 		x.row++
+		x.cur = x.row
 		rec, err := x.rows.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
 			return nil, &RowError{Row: x.row, Reason: "cannot be read: " + err.Error()}
 		}
+		if len(x.merges) > 0 {
+			rec, _ = x.fillMerged(x.row, rec)
+		}
 		if allEmpty(rec) {
 			continue
-		}
-		if len(rec) > len(x.header) {
-			if !allEmpty(rec[len(x.header):]) {
-				return nil, &RowError{Row: x.row, Reason: fmt.Sprintf("has values in %d columns but the header names %d", len(rec), len(x.header))}
-			}
-			rec = rec[:len(x.header)]
-		}
-		for len(rec) < len(x.header) {
-			rec = append(rec, "")
 		}
 		return rec, nil
 	}
