@@ -16,6 +16,7 @@ import (
 	"dataport/internal/catalog"
 	"dataport/internal/classify"
 	"dataport/internal/deid"
+	"dataport/internal/engage"
 	"dataport/internal/harvest"
 	"dataport/internal/identity"
 	"dataport/internal/jobs"
@@ -82,6 +83,7 @@ type App struct {
 	Calendar *workday.Calendar // the working days deadlines are counted in
 	Jobs     *jobs.Runner      // background jobs: loads of uploads, harvests, e-mail, periodic work (jobs.go)
 	Harvest  *harvest.Sources  // other portals' catalogs harvested on a schedule (jobs.go)
+	Engage   *engage.Service   // counts, ratings, comments, error reports and follows of datasets
 }
 
 // Open connects to the store (applying migrations) and builds the services.
@@ -113,6 +115,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Sharing: sharing.NewService(db, cat, acc, sharing.Config{Review: rev}),
 		Opening: opening.NewService(db, cat, ids, acc, opening.Config{Review: rev}),
 		Notify:  notify.NewService(db)}
+	a.Engage = engage.New(db, cat, engage.Config{Log: cfg.Log})
 	if a.Jobs, err = a.openJobs(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -150,6 +153,9 @@ func (a *App) warnCalendar(now time.Time) {
 func (a *App) Close() error {
 	a.Access.Close()
 	a.Jobs.Close()
+	if err := a.Engage.Close(); err != nil { // the counts not yet flushed
+		a.Config.Log.Error("engage: counts lost at close", "err", err)
+	}
 	return a.DB.Close()
 }
 
@@ -173,7 +179,7 @@ func (a *App) Serve(ctx context.Context) error {
 	handler, err := web.New(web.Config{Services: services.Services{Identity: a.Identity, Catalog: a.Catalog, Log: a.Config.Log,
 		Search: indexer.Index(), Indexer: indexer, Access: a.Access, Sharing: a.Sharing, Opening: a.Opening, Notify: a.Notify,
 		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles,
-		Jobs: a.Jobs, Harvest: a.Harvest},
+		Jobs: a.Jobs, Harvest: a.Harvest, Engage: a.Engage},
 		DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL,
 		MailConfigured: a.Config.SMTP.Host != "", Metrics: a.Config.Metrics})
 	if err != nil {
@@ -191,6 +197,7 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	stopJobs := a.jobsStopper()
 	defer stopJobs()
+	a.Engage.Start(ctx) // flushes view and download counts; Close flushes the rest
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)

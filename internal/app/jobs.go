@@ -24,6 +24,7 @@ func (a *App) openJobs(ctx context.Context) (*jobs.Runner, error) {
 		{Name: "review.deadlines", Every: time.Minute, Run: a.escalate},
 		{Name: "datastore.monitor", Every: time.Hour, Run: a.monitorData},
 		{Name: "harvest.schedule", Every: time.Minute, Run: a.queueHarvests},
+		{Name: "engage.followers", Every: 30 * time.Second, Run: a.notifyFollowers},
 	}
 	if a.Config.SMTP.Host != "" {
 		m := notify.NewMailer(a.DB, notify.MailerConfig{SMTP: a.Config.SMTP, PublicURL: a.Config.PublicURL, Words: noticeWords, Log: a.Config.Log})
@@ -47,6 +48,13 @@ func (a *App) openJobs(ctx context.Context) (*jobs.Runner, error) {
 // every minute.
 func (a *App) queueHarvests(ctx context.Context, now time.Time) error {
 	_, err := a.Harvest.QueueDue(ctx, now)
+	return err
+}
+
+// notifyFollowers tells the followers of datasets of new data versions and
+// revisions recorded since the last run: periodic work, every 30 seconds.
+func (a *App) notifyFollowers(ctx context.Context, now time.Time) error {
+	_, err := a.Engage.NotifyFollowers(ctx, now)
 	return err
 }
 

@@ -12,6 +12,7 @@ import (
 	"dataport/internal/classify"
 	"dataport/internal/datastore"
 	"dataport/internal/deid"
+	"dataport/internal/engage"
 	"dataport/internal/harvest"
 	"dataport/internal/identity"
 	"dataport/internal/jobs"
@@ -62,4 +63,7 @@ type Services struct {
 	// Harvest serves the harvest sources (the API's and the UI's harvest
 	// pages); nil leaves them out.
 	Harvest *harvest.Sources
+	// Engage serves the dataset page's counts, ratings, comments, error
+	// reports and follows; nil leaves them out.
+	Engage *engage.Service
 }
