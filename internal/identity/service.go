@@ -113,7 +113,7 @@ func (s *Service) CreateOrganization(ctx context.Context, actor Principal, in Or
 
 // UpdateOrganization changes an organization's details.
 func (s *Service) UpdateOrganization(ctx context.Context, actor Principal, id string, in OrgInput) (Organization, error) {
-	if !CanManageOrganizations(actor) && !actor.AtLeast(id, RoleAdmin) {
+	if !CanEditOrganization(actor, id) {
 		return Organization{}, ErrForbidden
 	}
 	keepCode := strings.TrimSpace(in.Code) == "" // normalize would derive a new one from the USCC

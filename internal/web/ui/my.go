@@ -48,25 +48,3 @@ func (s *server) myWork(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.render(w, r, http.StatusOK, "my", page)
 }
-
-// reviewPage is the operator's queue of submitted resources.
-type reviewPage struct {
-	Rows []resourceRow
-}
-
-// reviewQueue lists submitted resources, oldest first, for reviewers only.
-func (s *server) reviewQueue(w http.ResponseWriter, r *http.Request) error {
-	p, err := requireUser(r)
-	if err != nil {
-		return err
-	}
-	queue, err := s.catalog.ReviewQueue(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	rows, err := s.resourceRows(r.Context(), queue)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, "review", reviewPage{Rows: rows})
-}

@@ -54,7 +54,6 @@ func (s *server) coreRoutes() []route {
 		{"GET /my", s.myWork},
 		{"GET /my/resources/new", s.newResourceForm},
 		{"POST /my/resources", s.createResource},
-		{"GET /review", s.reviewQueue},
 		{"GET /account", s.accountPage},
 		{"GET /help/api-access", s.apiAccessHelpPage},
 		{"POST /account/tokens", s.createToken},

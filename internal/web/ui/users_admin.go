@@ -55,6 +55,11 @@ type userAdminPage struct {
 	Errors    formErrors
 	Conflict  string                         // a refused change's reason (409), translated
 	PlatRoles map[identity.PlatformRole]bool // the roles ticked in the form
+	// The membership form: every organization (by name), the roles, and
+	// what a refused form held (admin_accounts.go).
+	OrgChoices  []identity.Organization
+	MemberRoles []identity.Role
+	NewMember   identity.Membership
 }
 
 // userAdminPageHandler shows one account.
@@ -78,6 +83,13 @@ func (s *server) showUserAdmin(w http.ResponseWriter, r *http.Request, status in
 		return err
 	}
 	page.Roles, page.Self = identity.PlatformRoles, page.User.ID == p.UserID
+	page.MemberRoles = identity.Roles
+	if page.OrgChoices, err = s.identity.Organizations(r.Context(), identity.OrgFilter{}); err != nil {
+		return err
+	}
+	if page.NewMember.Role == "" {
+		page.NewMember.Role = identity.RoleMember
+	}
 	if page.PlatRoles == nil {
 		page.PlatRoles = map[identity.PlatformRole]bool{}
 		for _, role := range page.User.PlatformRoles {

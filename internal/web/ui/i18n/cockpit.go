@@ -1,4 +1,112 @@
 package i18n
 
 // cockpitMessages are the strings of the cockpit pages, merged into messages at start.
-var cockpitMessages = map[string]text{}
+var cockpitMessages = map[string]text{
+	"nav.cockpit": {"运营看板", "Cockpit"},
+
+	// The dashboard.
+	"cockpit.title":                      {"运营看板", "Operator's cockpit"},
+	"cockpit.lead":                       {"各审核队列的积压与期限、未发布年度开放清单的机构、被拦截的数据加载、失败的后台任务和邮件，一页看全；点击数字查看清单。", "The backlog and deadlines of every review queue, institutions without this year's open list, held loads, failed background jobs and e-mails, on one page; follow a count to its list."},
+	"cockpit.queues":                     {"审核队列", "Review queues"},
+	"cockpit.queues_note":                {"等待时间按工作日计（节假日和调休已计入）。逾期的申请已上报平台运营方，可代为决定。", "Waiting time is counted in working days (public holidays and make-up days included). Overdue requests are escalated to the platform operators, who may decide them."},
+	"cockpit.no_queues":                  {"您没有可查看的审核队列。", "You have no review queues to watch."},
+	"cockpit.col.queue":                  {"队列", "Queue"},
+	"cockpit.col.open":                   {"待处理", "Open"},
+	"cockpit.col.more_info":              {"待补充材料", "Awaiting material"},
+	"cockpit.col.overdue":                {"已逾期", "Overdue"},
+	"cockpit.col.oldest":                 {"最久等待", "Longest wait"},
+	"cockpit.col.next_due":               {"最近期限", "Next deadline"},
+	"cockpit.queue.catalog":              {"数据目录审核", "Catalog review"},
+	"cockpit.queue.share_request":        {"共享申请", "Share requests"},
+	"cockpit.queue.open_application":     {"开放申请", "Open-data applications"},
+	"cockpit.queue.company_verification": {"单位认证", "Company verifications"},
+	"cockpit.queue.app":                  {"应用成果", "Apps"},
+	"cockpit.escalated":                  {"（已上报 %d）", "(%d escalated)"},
+	"cockpit.workdays":                   {"%d 个工作日", "%d working days"},
+	"cockpit.watch":                      {"需要关注", "Needs attention"},
+	"cockpit.tile.open_lists":            {"未发布 %d 年度开放清单的机构", "Institutions without a published %d open list"},
+	"cockpit.of":                         {" / %d", " of %d"},
+	"cockpit.tile.held":                  {"被拦截待放行的数据加载", "Loads held for release"},
+	"cockpit.tile.jobs":                  {"失败或重试中的后台任务", "Background jobs failed or retrying"},
+	"cockpit.tile.outbox":                {"发送失败的邮件通知", "E-mail notices that failed"},
+	"cockpit.manage":                     {"管理", "Manage"},
+	"cockpit.user_new":                   {"新建用户", "New user"},
+	"cockpit.org_new":                    {"新建机构", "New organisation"},
+	"cockpit.harvest":                    {"采集源", "Harvest sources"},
+	"cockpit.back":                       {"返回运营看板", "Back to the cockpit"},
+	"cockpit.held.title":                 {"被拦截的数据加载", "Held loads"},
+	"cockpit.held.lead":                  {"合法性检查发现未声明的个人信息，这些版本暂不对外提供，等待数据提供机构或平台运营方核实后放行。最早的在前。", "The legality check found undeclared personal information: these versions are not served until the providing institution or a platform operator checks and releases them. Oldest first."},
+	"cockpit.held.empty":                 {"没有被拦截的数据加载。", "No load is held."},
+	"cockpit.col.version":                {"版本", "Version"},
+	"cockpit.col.rows":                   {"记录数", "Rows"},
+	"cockpit.col.held_since":             {"拦截时间", "Held since"},
+	"cockpit.lists.title":                {"未发布 %d 年度开放清单的机构", "Institutions without a published %d open list"},
+	"cockpit.lists.lead":                 {"按《条例》要求，公共机构应每年公布数据开放清单。%[1]d 年尚有 %[2]d 家机构（共 %[3]d 家）未发布。", "Public institutions publish an open list each year. For %[1]d, %[2]d of %[3]d institutions have not published theirs."},
+	"cockpit.lists.empty":                {"所有公共机构均已发布 %d 年度开放清单。", "Every public institution has published its %d open list."},
+
+	// The review queue and its batch form.
+	"cockpit.col.select":             {"选择", "Select"},
+	"cockpit.col.waited":             {"已等待", "Waiting"},
+	"cockpit.col.flags":              {"检查提示", "Checks"},
+	"cockpit.select":                 {"选择“%s”", "Select “%s”"},
+	"cockpit.flag.kind.quality":      {"质量", "Quality"},
+	"cockpit.flag.kind.pii":          {"个人信息", "Personal info"},
+	"cockpit.flag.kind.completeness": {"完整性", "Completeness"},
+	"cockpit.flag.sep":               {"；", "; "},
+	"cockpit.flag.no_data":           {"尚未加载数据", "no data loaded yet"},
+	"cockpit.flag.not_checked":       {"未检测（尚无数据）", "not checked (no data yet)"},
+	"cockpit.flag.rejected":          {"拒收 %d 条（共读取 %d 条）", "%d of %d records refused"},
+	"cockpit.flag.nulls":             {"必填项“%s”有 %d 个空值", "required item “%s” is empty %d times"},
+	"cockpit.flag.duplicates":        {"主键重复 %d 条", "%d records repeat a key"},
+	"cockpit.flag.late":              {"数据未按更新频率及时更新", "the data came later than its update frequency"},
+	"cockpit.flag.quality_ok":        {"已加载 %d 条，未发现问题", "%d rows loaded, no problems found"},
+	"cockpit.flag.pii_declared":      {"已声明含个人信息，开放前须脱敏", "declared to hold personal information: de-identify before opening"},
+	"cockpit.flag.pii_none":          {"未发现个人信息", "no personal information found"},
+	"cockpit.flag.pii_item":          {"“%s”含%s", "“%s” holds %s"},
+	"cockpit.flag.pii_found":         {"发现个人信息：%s", "personal information found: %s"},
+	"cockpit.flag.pii_held":          {"发现未声明的个人信息，数据已拦截：%s", "undeclared personal information, the data is held: %s"},
+	"cockpit.flag.undescribed":       {"%d/%d 个数据项缺少说明", "%d of %d data items lack a description"},
+	"cockpit.flag.unmapped":          {"%d 个数据项在数据文件中没有对应列", "%d data items have no column in the data file"},
+	"cockpit.flag.complete":          {"目录信息完整", "the entry is complete"},
+	"cockpit.flag.missing":           {"缺少：%s", "missing: %s"},
+	"cockpit.batch.title":            {"批量审核", "Decide the selected"},
+	"cockpit.batch.lead":             {"勾选上方的数据资源，选择审核结论，一次处理。每条资源分别审核、分别记录；某条处理失败不影响其他各条，结果逐条列出。", "Tick resources above and choose a decision to decide them at once. Each is decided and recorded on its own; one that fails leaves the others decided, and the result is listed for each."},
+	"cockpit.batch.comment_hint":     {"退回时必填，所有勾选的资源使用同一意见。", "Required to return; every ticked resource gets the same comment."},
+	"cockpit.batch.submit":           {"提交审核结论", "Decide"},
+	"cockpit.batch.result":           {"已处理 %d 条，共 %d 条", "%d of %d decided"},
+	"cockpit.batch.not_done":         {"未处理", "Not decided"},
+	"cockpit.batch.failed":           {"处理时出错，请稍后重试", "failed: try again later"},
+
+	// Accounts and organisations.
+	"cockpit.user_new_lead":           {"为平台工作人员或机构人员创建账号。可同时授予平台角色，并加入一个机构。", "Create an account for platform staff or an institution's staff, with platform roles and one organisation to join if you like."},
+	"cockpit.hint.username":           {"3–32 位小写字母、数字、“.”、“_”或“-”", "3–32 lower-case letters, digits, '.', '_' or '-'"},
+	"cockpit.user_create":             {"创建用户", "Create user"},
+	"cockpit.field.organization":      {"所属机构", "Organisation"},
+	"cockpit.choose_org":              {"请选择机构", "Choose an organisation"},
+	"cockpit.memberships":             {"机构成员身份", "Memberships"},
+	"cockpit.membership_add":          {"加入机构或修改角色", "Join an organisation or change the role"},
+	"cockpit.membership_add_lead":     {"已是该机构成员时，改为所选角色。", "If the account is a member already, its role there changes."},
+	"cockpit.membership_save":         {"保存成员身份", "Save membership"},
+	"cockpit.membership_remove_named": {"移出“%s”", "Remove from “%s”"},
+	"cockpit.org_edit":                {"编辑机构信息", "Edit organisation"},
+	"cockpit.org_save":                {"保存", "Save"},
+	"cockpit.org_create":              {"创建机构", "Create organisation"},
+	"cockpit.hint.uscc":               {"企业必填；公共机构填写的，系统校验其校验位", "Required for companies; checked (with its check character) whenever given"},
+	"cockpit.hint.org_code":           {"2–20 位大写字母或数字，用于数据资源编码；留空则自动生成", "2–20 upper-case letters or digits, used in catalog codes; left empty, one is made"},
+	"field.org_code":                  {"机构编码", "Organisation code"},
+	"field.ids":                       {"勾选的数据资源", "Selected resources"},
+	"done.user_created":               {"用户已创建。", "The user was created."},
+	"done.org_created":                {"机构已创建。", "The organisation was created."},
+	"done.org_updated":                {"机构信息已保存。", "The organisation's details were saved."},
+}
+
+// cockpitProblems are the problem codes of the cockpit's forms, merged into problems.
+var cockpitProblems = map[string]text{
+	"select_batch": {"请勾选 1 至 100 条数据资源", "select between 1 and 100 resources"},
+}
+
+func init() {
+	for code, t := range cockpitProblems {
+		problems[code] = t
+	}
+}
