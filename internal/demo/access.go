@@ -43,7 +43,43 @@ func SeedAccess(ctx context.Context, s AccessServices) error {
 	if err := seedApplications(ctx, s, people); err != nil {
 		return err
 	}
-	return seedOpenList(ctx, s, people["jtw.editor"], people["jtw.admin"])
+	for _, o := range institutions {
+		var editor, admin identity.Principal
+		for _, p := range []*identity.Principal{&editor, &admin} {
+			name := editorName(o.code)
+			if p == &admin {
+				name = adminName(o.code)
+			}
+			u, err := s.Identity.UserByName(ctx, name)
+			if err != nil {
+				return fmt.Errorf("demo: %s: %w", name, err)
+			}
+			if *p, err = s.Identity.Principal(ctx, u.ID); err != nil {
+				return err
+			}
+		}
+		if err := seedOpenList(ctx, s, o.code, editor, admin); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openPlans are each institution's annual open list: the plan, and one
+// data set it means to open that is not cataloged yet.
+var openPlans = map[string]struct{ plan, next string }{
+	"JTW":   {"本年度计划新增开放交通出行类数据，重点推进公交、轨道交通和出租汽车服务数据的开放。", "网约车平台订单汇总数据"},
+	"WJW":   {"本年度重点开放医疗服务资源和公共卫生统计数据，便利群众就医和科研机构开展健康研究。", "医疗机构预约挂号号源数据"},
+	"SCJG":  {"本年度推进市场主体登记、许可和信用监管数据开放，服务营商环境优化和社会信用体系建设。", "双随机抽查结果信息"},
+	"STHJ":  {"本年度扩大生态环境监测数据开放范围，按小时发布空气质量和水质自动监测数据。", "机动车排放检测汇总数据"},
+	"JW":    {"本年度开放学校和幼儿园基本信息及学生体质健康统计数据，便利家长择校和教育研究。", "义务教育学校招生计划"},
+	"MZJ":   {"本年度重点开放养老服务机构、婚姻登记服务网点和社会救助统计数据。", "殡葬服务机构名录"},
+	"GHZRW": {"本年度开放土地供应、规划许可和标准地名地址数据，支撑城市规划和位置服务应用。", "城市公园绿地分布数据"},
+	"WHLYJ": {"本年度开放旅游景区、星级饭店和旅行社名录数据，支持文旅消费和智慧旅游应用。", "公共图书馆和文化馆名录"},
+	"RSJ":   {"本年度开放社会保险统计、人力资源服务机构和职业技能培训数据，服务就业创业。", "职业技能等级认定机构名录"},
+	"ZJW":   {"本年度开放商品房预售许可、建筑业企业资质和物业服务企业数据，促进房地产市场透明。", "既有建筑节能改造项目信息"},
+	"TJJ":   {"本年度按月发布国民经济主要指标、价格指数和工业统计数据，并开放人口抽样调查汇总数据。", "季度地区生产总值分行业数据"},
+	"GAJ":   {"本年度开放驾驶人考场、户籍业务网点和交通事故统计数据，便利群众办事和交通安全研究。", "交通违法高发路段信息"},
 }
 
 // publishedFor returns the published resources matching f, outside orgID.
@@ -122,10 +158,17 @@ func seedApplications(ctx context.Context, s AccessServices, people map[string]i
 	return fmt.Errorf("demo: no admin for the provider of %s", res.Code)
 }
 
-func seedOpenList(ctx context.Context, s AccessServices, editor, admin identity.Principal) error {
+// seedOpenList publishes the institution's open list for this year: its
+// plan, a data set not cataloged yet (the transport commission's is
+// overdue), and up to three of its open resources.
+func seedOpenList(ctx context.Context, s AccessServices, code string, editor, admin identity.Principal) error {
 	orgID := editor.Memberships[0].OrganizationID
 	year := thisYear()
-	l, err := s.Opening.SaveList(ctx, editor, orgID, year, "本年度计划新增开放交通出行类数据，重点推进公交、轨道交通和出租汽车服务数据的开放。")
+	plan, ok := openPlans[code]
+	if !ok {
+		return fmt.Errorf("demo: no open plan for %s", code)
+	}
+	l, err := s.Opening.SaveList(ctx, editor, orgID, year, plan.plan)
 	if err != nil {
 		return fmt.Errorf("demo: open list: %w", err)
 	}
@@ -133,9 +176,12 @@ func seedOpenList(ctx context.Context, s AccessServices, editor, admin identity.
 	if err != nil {
 		return err
 	}
-	items := []opening.ItemInput{
-		{TitleZh: "网约车平台订单汇总数据", OpenType: catalog.OpenConditional, PlannedDate: fmt.Sprintf("%d-01-31", year), Note: "待平台企业数据接入"},
-		{TitleZh: "停车场实时泊位数据", OpenType: catalog.OpenUnconditional, PlannedDate: fmt.Sprintf("%d-12-31", year)},
+	items := []opening.ItemInput{{TitleZh: plan.next, OpenType: catalog.OpenUnconditional, PlannedDate: fmt.Sprintf("%d-12-31", year)}}
+	if code == "JTW" {
+		items = []opening.ItemInput{
+			{TitleZh: plan.next, OpenType: catalog.OpenConditional, PlannedDate: fmt.Sprintf("%d-01-31", year), Note: "待平台企业数据接入"},
+			{TitleZh: "停车场实时泊位数据", OpenType: catalog.OpenUnconditional, PlannedDate: fmt.Sprintf("%d-12-31", year)},
+		}
 	}
 	for _, r := range mine.Items {
 		if r.OpenType != catalog.OpenNone && len(items) < 4 {

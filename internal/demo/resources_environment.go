@@ -15,6 +15,8 @@ var environmentResources = forOrg("STHJ", []resourceSpec{
 			key(text("station_code", "监测站点编码", 10)),
 			text("station_name", "监测站点名称", 50),
 			district(),
+			desc(decimal("longitude", "经度", 11, 6), "监测站点经度，CGCS2000坐标系"),
+			desc(decimal("latitude", "纬度", 10, 6), "监测站点纬度，CGCS2000坐标系"),
 			key(datetime("monitor_time", "监测时间")),
 			integer("aqi", "空气质量指数"),
 			code("aqi_level", "空气质量级别", codes("1", "优", "2", "良", "3", "轻度污染", "4", "中度污染", "5", "重度污染", "6", "严重污染")),

@@ -23,6 +23,8 @@ var transportResources = forOrg("JTW", []resourceSpec{
 			integer("distance_m", "距本站距离（米）"),
 			desc(integer("eta_seconds", "预计到站时间（秒）"), "按当前路况推算，仅供参考"),
 			datetime("reported_at", "数据时间"),
+			opt(desc(decimal("longitude", "经度", 11, 6), "站点经度，CGCS2000坐标系")),
+			opt(desc(decimal("latitude", "纬度", 10, 6), "站点纬度，CGCS2000坐标系")),
 		},
 	}},
 	{Input: catalog.Input{

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"dataport/internal/catalog"
 	"dataport/internal/datastore"
@@ -61,7 +60,7 @@ func seedResourceRows(ctx context.Context, ds *datastore.Service, r catalog.Reso
 	if _, err := ds.Current(ctx, identity.System, r.ID); err == nil {
 		return nil // already has data
 	}
-	name, data := "rows.csv", SyntheticCSV(r.Items, syntheticRows)
+	name, data := "rows.csv", SyntheticCSV(r.TitleZh, r.Items, syntheticRows)
 	if file, ok := rowFilesByTitle[r.TitleZh]; ok {
 		b, err := rowFiles.ReadFile(file)
 		if err != nil {
@@ -73,10 +72,9 @@ func seedResourceRows(ctx context.Context, ds *datastore.Service, r catalog.Reso
 	return err
 }
 
-// SyntheticCSV generates n deterministic rows for items, with a header of
-// the items' Chinese labels: keys are unique, codes come from the code
-// lists, and text fits each item's length.
-func SyntheticCSV(items []catalog.Item, n int) []byte {
+// SyntheticCSV generates up to n deterministic rows for the resource titled
+// title, with a header of the items' Chinese labels (values.go, tables.go).
+func SyntheticCSV(title string, items []catalog.Item, n int) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	rec := make([]string, len(items))
@@ -84,58 +82,11 @@ func SyntheticCSV(items []catalog.Item, n int) []byte {
 		rec[i] = it.LabelZh
 	}
 	w.Write(rec)
-	for k := 1; k <= n; k++ {
-		for i, it := range items {
-			rec[i] = syntheticValue(it, i, k)
-		}
-		w.Write(rec)
+	for _, row := range generatedRows(title, items, n) {
+		w.Write(row)
 	}
 	w.Flush()
 	return buf.Bytes()
 }
 
 var demoEpoch = time.Date(2024, 1, 1, 8, 0, 0, 0, time.UTC)
-
-func syntheticValue(it catalog.Item, i, k int) string {
-	switch it.Type {
-	case catalog.TypeInteger:
-		return fmt.Sprint((k*37 + i*11) % 1000)
-	case catalog.TypeDecimal:
-		prec := it.Precision
-		if prec == 0 {
-			prec = 2
-		}
-		return fmt.Sprintf("%.*f", prec, float64((k*137+i*7)%100000)/100)
-	case catalog.TypeDate:
-		return demoEpoch.AddDate(0, 0, (k*3+i)%365).Format("2006-01-02")
-	case catalog.TypeDatetime:
-		return demoEpoch.Add(time.Duration(k*37+i) * time.Minute).Format("2006-01-02 15:04:05")
-	case catalog.TypeBoolean:
-		return map[bool]string{true: "是", false: "否"}[k%2 == 0]
-	case catalog.TypeCode:
-		return it.CodeList[(k+i)%len(it.CodeList)].Code
-	}
-	return syntheticText(it, k)
-}
-
-func syntheticText(it catalog.Item, k int) string {
-	switch {
-	case it.Name == "uscc":
-		first := fmt.Sprintf("91110000%09d", k)
-		c, _ := identity.USCCCheckChar(first)
-		return first + string(c)
-	case it.Length > 0 && it.Length <= 5:
-		return fmt.Sprintf("%02d:%02d", 5+k%3, (k*7)%60)[:min(5, it.Length)]
-	case it.Key:
-		s := fmt.Sprintf("%s%06d", strings.ToUpper(it.Name[:1]), k)
-		if it.Length > 0 && len(s) > it.Length {
-			s = s[len(s)-it.Length:]
-		}
-		return s
-	}
-	s := fmt.Sprintf("%s%d", it.LabelZh, k)
-	if it.Length > 0 && utf8.RuneCountInString(s) > it.Length {
-		s = string([]rune(s)[:it.Length])
-	}
-	return s
-}

@@ -25,11 +25,19 @@ var update = flag.Bool("update", false, "rewrite the demo row files in testdata"
 func busRoutesCSV() []byte {
 	var b bytes.Buffer
 	b.WriteString("线路编号,线路名称,运营企业,起点站,终点站,首班时间,末班时间,站点数,线路长度（公里）,票制,是否空调车\r\n")
-	stops := []string{"紫宸门", "西华广场", "东湖公园", "南苑路口", "西山脚下", "文澜书院", "运河码头", "空港北站", "北岭村", "青原大桥"}
+	// Lines run between stops on the districts' main roads; a line's length
+	// follows its number of stops (600–900 m between stops).
 	for k := 1; k <= 30; k++ {
+		from, to := places[k%len(places)], places[(k*3+1)%len(places)]
+		if from.code == to.code {
+			to = places[(k+5)%len(places)]
+		}
+		stops := 12 + k*7%25
 		fare := []string{"单一票制", "分段计价"}[k%2]
-		fmt.Fprintf(&b, "%d,%d路,京华公交集团第%d分公司,%s,%s,05:%02d,22:%02d,%d,%.1f,%s,%s\r\n",
-			k, k, k%5+1, stops[k%10], stops[(k*3+1)%10], 30+k%30, k%60, 12+k%25, 8.5+float64(k%40)*0.7, fare, []string{"是", "否"}[k%3/2])
+		fmt.Fprintf(&b, "%d,%d路,京华公交集团第%s客运分公司,%s%s,%s%s,%02d:%02d,%02d:%02d,%d,%.1f,%s,%s\r\n",
+			k, k, chineseNumber(k%8+1), from.roads[k%len(from.roads)], []string{"北站", "南站", "东口", "西口"}[k%4],
+			to.roads[(k+2)%len(to.roads)], []string{"公交场站", "路口", "南口", "北口"}[k%4],
+			5+k%2, k*7%6*10, 22+k%2, k*11%6*10, stops, float64(stops)*(0.6+float64(k%4)*0.1), fare, []string{"是", "否"}[k%3/2])
 	}
 	out, err := simplifiedchinese.GBK.NewEncoder().Bytes(b.Bytes())
 	if err != nil {
@@ -45,11 +53,9 @@ func taxiCompaniesXLSX() []byte {
 	f.SetSheetName("Sheet1", "企业名录")
 	f.SetSheetRow("企业名录", "A1", &[]any{"统一社会信用代码", "企业名称", "所在区", "经营地址", "道路运输经营许可证号", "经营类型", "核定车辆数", "许可有效期至"})
 	for k := 1; k <= 40; k++ {
-		first := fmt.Sprintf("91110000%09d", 500+k)
-		c, _ := identity.USCCCheckChar(first)
-		d := districts[k%len(districts)]
-		row := []any{first + string(c), fmt.Sprintf("京华%s出租汽车有限公司", []string{"顺达", "安行", "惠民", "快捷", "祥和"}[k%5]) + fmt.Sprint(k),
-			d.name, fmt.Sprintf("%s幸福路%d号", d.name, k*3), fmt.Sprintf("京交运管许可出字%06d号", 1000+k),
+		d := places[k%len(places)]
+		row := []any{companyUSCC(d, 500+k), fmt.Sprintf("京华%s%s出租汽车%s", d.short(), tradeNames[k%len(tradeNames)], []string{"有限公司", "有限责任公司"}[k%2]),
+			d.name, fmt.Sprintf("%s%s%d号", d.name, d.roads[k%len(d.roads)], k*3), fmt.Sprintf("京华交运管许可出字%06d号", 1000+k),
 			[]string{"巡游出租汽车", "网络预约出租汽车"}[k%2], 20 + k*7%300, demoEpoch.AddDate(2, k%12, k%28)}
 		cell, _ := excelize.CoordinatesToCellName(1, k+1)
 		f.SetSheetRow("企业名录", cell, &row)
@@ -92,8 +98,8 @@ func TestSeedRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	for title, want := range map[string][]any{
-		"公交线路基本信息": {int64(2), "1", "1路", "京华公交集团第2分公司"},
-		"出租汽车企业名录": {int64(2), "91110000000000501X", "京华安行出租汽车有限公司1", "110102"},
+		"公交线路基本信息": {int64(2), "1", "1路", "京华公交集团第二客运分公司"},
+		"出租汽车企业名录": {int64(2), "91110102539674199L", "京华西华恒信出租汽车有限责任公司", "110102"},
 	} {
 		page, err := cat.List(ctx, identity.System, catalog.Filter{Q: title})
 		if err != nil || len(page.Items) == 0 {

@@ -77,7 +77,7 @@ func Lookup(key string) (zh, en string, ok bool) {
 // that templates can translate a value with {{code "status" .Status}}.
 var messages = map[string]text{
 	// Layout.
-	"site.name":      {"公共数据平台", "Public Data Platform"},
+	"site.name":      {"京华市公共数据开放平台", "Jinghua Public Data Open Platform"},
 	"site.tagline":   {"公共数据目录 · 共享 · 开放", "Public data catalog, sharing and opening"},
 	"skip":           {"跳到主要内容", "Skip to main content"},
 	"nav.label":      {"主导航", "Main navigation"},
@@ -94,7 +94,7 @@ var messages = map[string]text{
 	"lang.other_tag": {"en", "zh-CN"},
 	"lang.other_to":  {"en", "zh"},
 	"lang.label":     {"切换语言", "Change language"},
-	"footer.text":    {"本平台依据《北京市数字经济促进条例》建设运行。", "Run under the Beijing Municipal Digital Economy Promotion Regulations."},
+	"footer.text":    {"本平台依据《京华市数字经济促进条例》建设运行，由京华市大数据中心负责运营维护。", "Run under the Jinghua Municipal Digital Economy Promotion Regulations by the Jinghua Big Data Center."},
 	"footer.api":     {"开发者接口", "Developer API"},
 	"notice.done":    {"操作成功", "Success"},
 	"yes":            {"是", "Yes"},
