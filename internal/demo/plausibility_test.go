@@ -109,7 +109,9 @@ func TestDemoCityIsPlausible(t *testing.T) {
 		}
 		months := map[string]bool{}
 		for n, row := range tab.rows {
-			where := func(col string) string { return fmt.Sprintf("%s row %d %s=%q", tab.res.TitleZh, n+1, col, tab.get(row, col)) }
+			where := func(col string) string {
+				return fmt.Sprintf("%s row %d %s=%q", tab.res.TitleZh, n+1, col, tab.get(row, col))
+			}
 			for col, i := range tab.cols {
 				v := row[i]
 				if v == "" || strings.HasPrefix(col, "_") {

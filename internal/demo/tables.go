@@ -198,7 +198,7 @@ var hospitals = func() []hospital {
 // hospitalMonth returns the hospital and month of row k of a monthly statistic.
 func hospitalMonth(g *rowGen) (hospital, time.Time) {
 	h := hospitals[g.k%len(hospitals)]
-	return h, monthBack(g.k/len(hospitals))
+	return h, monthBack(g.k / len(hospitals))
 }
 
 func medicalInstitutionRow(g *rowGen) {
@@ -294,7 +294,7 @@ func elderlyCareRow(g *rowGen) {
 func trafficAccidentRow(g *rowGen) {
 	p := places[g.k%len(places)]
 	g.place = p
-	m := monthBack(g.k/(len(places)*3))
+	m := monthBack(g.k / (len(places) * 3))
 	accidents := between(g.r, 2, 28)
 	deaths := 0
 	for range accidents {
@@ -362,7 +362,7 @@ var indicators = []struct {
 
 func economyRow(g *rowGen) {
 	ind := indicators[g.k%len(indicators)]
-	m := monthBack(g.k/len(indicators))
+	m := monthBack(g.k / len(indicators))
 	g.set("period", m.Format("2006-01"))
 	g.set("indicator_code", ind.code)
 	g.set("indicator_name", ind.name)
@@ -388,7 +388,7 @@ func economyRow(g *rowGen) {
 
 func industryRow(g *rowGen) {
 	in := industries[g.k%len(industries)]
-	m := monthBack(g.k/len(industries))
+	m := monthBack(g.k / len(industries))
 	g.set("period", m.Format("2006-01"))
 	g.set("industry_code", in.code[1:]) // the division, two digits
 	g.set("industry_name", in.name)
