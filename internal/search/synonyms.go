@@ -240,3 +240,20 @@ func FormatSynonyms(groups []SynonymGroup) string {
 	}
 	return b.String()
 }
+
+// AlsoSearched is what the synonym list adds to text's words: the other
+// forms each word is looked for in, in order, each once.
+func (ix *Index) AlsoSearched(text string) []string {
+	e := ix.engine
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var out []string
+	for _, w := range words(text) {
+		for _, alt := range e.expand(w)[1:] {
+			if !slices.Contains(out, alt) {
+				out = append(out, alt)
+			}
+		}
+	}
+	return out
+}

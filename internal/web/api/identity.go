@@ -166,6 +166,9 @@ func (h *handlers) routes(api huma.API) {
 	if h.acc.Harvest != nil {
 		h.harvestRoutes(api)
 	}
+	if h.acc.Indexer != nil {
+		h.searchRoutes(api)
+	}
 }
 
 func (h *handlers) listOrganizations(ctx context.Context, in *listOrgsIn) (*List[identity.Organization], error) {

@@ -24,6 +24,7 @@ func (s *server) routes() *http.ServeMux {
 		s.discoveryRoutes(),
 		s.deskRoutes(),
 		s.cockpitRoutes(),
+		s.searchRoutes(),
 	} {
 		for _, r := range table {
 			mux.Handle(r.pattern, s.handle(r.handler))

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
@@ -50,6 +51,24 @@ type searchPage struct {
 	Pager    pager
 	Hidden   []hiddenField // the chosen filters, kept when the words or the order change
 	ClearURL string
+	// AlsoSearched are the synonyms the words were looked for as too.
+	AlsoSearched []string
+	// DidYouMean and Related are offered when nothing was found.
+	DidYouMean *suggestionLink
+	Related    []suggestionLink
+	// NotOpen counts the resources not opened (不予开放) left out, and
+	// NotOpenURL brings them back; 0 when none was left out.
+	NotOpen    int
+	NotOpenURL string
+	// EditSynonyms links the synonym list, for the staff who edit it.
+	EditSynonyms bool
+}
+
+// suggestionLink is a search offered instead: its words, what it finds, its link.
+type suggestionLink struct {
+	Text  string
+	Count int
+	URL   string
 }
 
 // searchResult is one hit, with the words searched for marked.
@@ -120,11 +139,25 @@ func (s *server) searchPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	page.Total = res.Total
+	page.AlsoSearched = s.search.AlsoSearched(page.Q)
+	marked := strings.Join(append([]string{page.Q}, page.AlsoSearched...), " ")
 	for _, h := range res.Hits {
 		page.Results = append(page.Results, searchResult{Resource: h.Resource, Org: h.Org, URL: "/dataset/" + search.Name(h.Resource),
-			Title:   search.Highlight(pick(lang, h.Resource.TitleZh, h.Resource.TitleEn), page.Q, 0),
-			Snippet: search.Highlight(pick(lang, h.Resource.DescriptionZh, h.Resource.DescriptionEn), page.Q, 140)})
+			Title:   search.Highlight(pick(lang, h.Resource.TitleZh, h.Resource.TitleEn), marked, 0),
+			Snippet: search.Highlight(pick(lang, h.Resource.DescriptionZh, h.Resource.DescriptionEn), marked, 140)})
 	}
+	if err := s.suggest(r, q, req, &page); err != nil {
+		return err
+	}
+	if q.Get("open_type") == "" {
+		for _, v := range res.Facets[search.FieldOpenType] {
+			if v.Value == string(catalog.OpenNone) {
+				page.NotOpen, page.NotOpenURL = v.Count, withQuery("/catalog", queryWith(q, "open_type", v.Value))
+			}
+		}
+	}
+	p := principal(r)
+	page.EditSynonyms = s.acc.Indexer != nil && (p.Has(identity.PlatformOperator) || p.Has(identity.PlatformSysadmin))
 	for _, f := range searchFacets {
 		g := facetGroup{Param: f.param, Title: i18n.T(lang, f.title), Open: f.open || q.Get(f.param) != ""}
 		for _, v := range res.Facets[f.field] {
@@ -141,6 +174,28 @@ func (s *server) searchPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	page.Pager = searchPager(q, res.Next)
 	return s.render(w, r, http.StatusOK, "search", page)
+}
+
+// suggest offers other searches when the words found nothing.
+func (s *server) suggest(r *http.Request, q url.Values, req search.Request, page *searchPage) error {
+	if page.Total > 0 || page.Q == "" {
+		return nil
+	}
+	sg, err := s.search.Suggest(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	link := func(x search.Suggestion) suggestionLink {
+		return suggestionLink{Text: x.Text, Count: x.Count, URL: withQuery("/catalog", queryWith(q, "q", x.Text))}
+	}
+	if sg.DidYouMean != nil {
+		l := link(*sg.DidYouMean)
+		page.DidYouMean = &l
+	}
+	for _, x := range sg.Related {
+		page.Related = append(page.Related, link(x))
+	}
+	return nil
 }
 
 // searchPager links the next page (by cursor) and, past the first, the first.
