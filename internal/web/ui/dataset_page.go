@@ -67,5 +67,8 @@ func (s *server) datasetPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	withAccess(r, &page)
+	if err := s.withDataset(r, &page); err != nil {
+		return err
+	}
 	return s.render(w, r, http.StatusOK, "resource", page)
 }

@@ -24,6 +24,7 @@ type resourcePage struct {
 	Access    *accessInfo     // how to reach a published resource (dataset_page.go)
 	Events    *eventHistory   // its events in the ledger (ledger_history.go); nil without a ledger
 	Grading   *gradingSection // its classification and grading (grading.go); nil when the viewer may not see it
+	Dataset   *datasetSection // downloads, preview and charts of its data (dataset_data.go); nil without a datastore
 }
 
 // historyEntry is a version with the username of whoever made it.
@@ -45,6 +46,9 @@ func (s *server) resourcePage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	withAccess(r, &page)
+	if err := s.withDataset(r, &page); err != nil {
+		return err
+	}
 	return s.render(w, r, http.StatusOK, "resource", page)
 }
 
