@@ -45,6 +45,7 @@ func main() {
 	rows := flag.Int("rows", 10, "rows per package_search")
 	facets := flag.Bool("facets", true, "ask for facet counts (organization, res_format, tags)")
 	unique := flag.Bool("unique", false, "make every query different (a no-op negated tag), so no answer comes from the result cache")
+	flag.StringVar(&serverArgs, "server-args", "", "more arguments for `dataport serve`, space-separated (e.g. \"--cpuprofile /tmp/search.pprof\"; read it with pprof -focus ServeHTTP, since it covers the start too)")
 	flag.Parse()
 	uniqueQueries, reindexFirst = *unique, *doReindex
 	if err := run(*n, *dataDir, *skipLoad, *clients, *duration, *binary, *rows, *facets); err != nil {
@@ -83,7 +84,7 @@ func run(n int, dataDir string, skipLoad bool, clients int, duration time.Durati
 		}
 		fmt.Printf("dataport reindex: %.1fs\n", time.Since(start).Seconds())
 	}
-	srv, err := benchsrv.Start(binary, "serve", "--data", dataDir, "--log-level", "warn")
+	srv, err := benchsrv.Start(binary, append([]string{"serve", "--data", dataDir, "--log-level", "warn"}, strings.Fields(serverArgs)...)...)
 	if err != nil {
 		return err
 	}
@@ -264,8 +265,12 @@ func measure(base string, orgs []string, clients int, d time.Duration, rows int,
 }
 
 // uniqueQueries adds a different no-op condition to every query;
-// reindexFirst rebuilds the index before serving.
-var uniqueQueries, reindexFirst bool
+// reindexFirst rebuilds the index before serving; serverArgs are added to
+// the server's command line.
+var (
+	uniqueQueries, reindexFirst bool
+	serverArgs                  string
+)
 
 func query(rng *rand.Rand, orgs []string, rows int, facets bool) url.Values {
 	q := url.Values{"q": {pickOne(rng, topics)}, "rows": {strconv.Itoa(rows)}}
