@@ -178,11 +178,12 @@ func (s *server) renderOrgForm(w http.ResponseWriter, r *http.Request, status in
 }
 
 // orgInput reads the organisation form. Fields: csrf_token, kind, name_zh,
-// name_en, uscc, code, region_code, description, website.
+// name_en, uscc, org_code (the organisation's code: "code" is a catalog
+// entry's in the forms' labels), region_code, description, website.
 func orgInput(r *http.Request) identity.OrgInput {
 	f := r.PostForm
 	return identity.OrgInput{Kind: identity.OrgKind(f.Get("kind")), NameZh: f.Get("name_zh"), NameEn: f.Get("name_en"), USCC: f.Get("uscc"),
-		Code: f.Get("code"), RegionCode: f.Get("region_code"), Description: f.Get("description"), Website: f.Get("website")}
+		Code: f.Get("org_code"), RegionCode: f.Get("region_code"), Description: f.Get("description"), Website: f.Get("website")}
 }
 
 // createOrg registers the organisation and opens its page.
@@ -193,7 +194,7 @@ func (s *server) createOrg(w http.ResponseWriter, r *http.Request) error {
 	}
 	in := orgInput(r)
 	org, err := s.identity.CreateOrganization(r.Context(), p, in)
-	if errs := fieldErrors(err); errs != nil {
+	if errs := orgFieldErrors(err); errs != nil {
 		return s.renderOrgForm(w, r, http.StatusUnprocessableEntity, orgFormPage{Form: in, Errors: newFormErrors(langOf(r), errs)})
 	} else if err != nil {
 		return err
@@ -209,7 +210,7 @@ func (s *server) updateOrg(w http.ResponseWriter, r *http.Request) error {
 	}
 	in := orgInput(r)
 	org, err := s.identity.UpdateOrganization(r.Context(), p, r.PathValue("id"), in)
-	if errs := fieldErrors(err); errs != nil {
+	if errs := orgFieldErrors(err); errs != nil {
 		if org, err = s.identity.Organization(r.Context(), r.PathValue("id")); err != nil {
 			return err
 		}
@@ -218,4 +219,16 @@ func (s *server) updateOrg(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return seeOther(w, r, "/organizations/"+org.ID, "org_updated")
+}
+
+// orgFieldErrors are the organisation form's field problems, the
+// organisation's code at its input.
+func orgFieldErrors(err error) validate.Errors {
+	errs := fieldErrors(err)
+	for i := range errs {
+		if errs[i].Field == "code" {
+			errs[i].Field = "org_code"
+		}
+	}
+	return errs
 }

@@ -93,7 +93,6 @@ var cockpitMessages = map[string]text{
 	"cockpit.org_create":              {"创建机构", "Create organisation"},
 	"cockpit.hint.uscc":               {"企业必填；公共机构填写的，系统校验其校验位", "Required for companies; checked (with its check character) whenever given"},
 	"cockpit.hint.org_code":           {"2–20 位大写字母或数字，用于数据资源编码；留空则自动生成", "2–20 upper-case letters or digits, used in catalog codes; left empty, one is made"},
-	"field.org_code":                  {"机构编码", "Organisation code"},
 	"field.ids":                       {"勾选的数据资源", "Selected resources"},
 	"done.user_created":               {"用户已创建。", "The user was created."},
 	"done.org_created":                {"机构已创建。", "The organisation was created."},
