@@ -23,6 +23,7 @@ import (
 	"dataport/internal/ledger"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
+	"dataport/internal/portal"
 	"dataport/internal/review"
 	"dataport/internal/sharing"
 	"dataport/internal/store"
@@ -83,6 +84,7 @@ type App struct {
 	Calendar *workday.Calendar // the working days deadlines are counted in
 	Jobs     *jobs.Runner      // background jobs: loads of uploads, harvests, e-mail, periodic work (jobs.go)
 	Harvest  *harvest.Sources  // other portals' catalogs harvested on a schedule (jobs.go)
+	Portal   *portal.Service   // data requests, apps built on the data, news, the front page's figures
 	Engage   *engage.Service   // counts, ratings, comments, error reports and follows of datasets
 }
 
@@ -114,6 +116,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Review:  rev,
 		Sharing: sharing.NewService(db, cat, acc, sharing.Config{Review: rev}),
 		Opening: opening.NewService(db, cat, ids, acc, opening.Config{Review: rev}),
+		Portal:  portal.New(db, ids, cat, portal.Config{Review: rev}),
 		Notify:  notify.NewService(db)}
 	a.Engage = engage.New(db, cat, engage.Config{Log: cfg.Log})
 	if a.Jobs, err = a.openJobs(ctx); err != nil {
@@ -179,7 +182,7 @@ func (a *App) Serve(ctx context.Context) error {
 	handler, err := web.New(web.Config{Services: services.Services{Identity: a.Identity, Catalog: a.Catalog, Log: a.Config.Log,
 		Search: indexer.Index(), Indexer: indexer, Access: a.Access, Sharing: a.Sharing, Opening: a.Opening, Notify: a.Notify,
 		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles,
-		Jobs: a.Jobs, Harvest: a.Harvest, Engage: a.Engage},
+		Jobs: a.Jobs, Harvest: a.Harvest, Portal: a.Portal, Engage: a.Engage},
 		DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL,
 		MailConfigured: a.Config.SMTP.Host != "", Metrics: a.Config.Metrics})
 	if err != nil {

@@ -77,8 +77,18 @@ func (in *AppInput) normalize() {
 	in.ResourceIDs = ids
 }
 
-// check validates in; each resource must be published and visible to actor.
-func (s *Service) checkApp(ctx context.Context, actor identity.Principal, in AppInput) error {
+// CheckApp says what is wrong with in, as SubmitApp would refuse it: each
+// resource must be published and visible to actor, who must act for an
+// organization (a person's own account, a company, an institution).
+func (s *Service) CheckApp(ctx context.Context, actor identity.Principal, in AppInput) error {
+	in.normalize()
+	_, err := s.checkApp(ctx, actor, in)
+	return err
+}
+
+// checkApp validates a normalized in and returns the organization actor
+// submits it for.
+func (s *Service) checkApp(ctx context.Context, actor identity.Principal, in AppInput) (string, error) {
 	var errs validate.Errors
 	for _, f := range []struct {
 		name, v string
@@ -101,10 +111,16 @@ func (s *Service) checkApp(ctx context.Context, actor identity.Principal, in App
 			errs.Add(fmt.Sprintf("resource_ids[%d]", i), id, "not_published", "is not a published resource")
 		}
 	}
-	if in.OrganizationID != "" && actor.RoleIn(in.OrganizationID) == "" {
-		errs.Add("organization_id", in.OrganizationID, validate.CodeUnknown, "is not an organization you belong to")
+	org := in.OrganizationID
+	switch ids := actor.OrgIDs(); {
+	case org != "" && actor.RoleIn(org) == "":
+		errs.Add("organization_id", org, validate.CodeUnknown, "is not an organization you belong to")
+	case org == "" && len(ids) > 0:
+		org = ids[0]
+	case org == "":
+		errs.Add("organization_id", "", validate.CodeRequired, "is required: the account acts for no organization (a person's own, a company's)")
 	}
-	return errs.Err()
+	return org, errs.Err()
 }
 
 // SubmitApp files an app as actor for the operators' review; they are told.
@@ -113,15 +129,12 @@ func (s *Service) SubmitApp(ctx context.Context, actor identity.Principal, in Ap
 		return App{}, identity.ErrUnauthenticated
 	}
 	in.normalize()
-	if err := s.checkApp(ctx, actor, in); err != nil {
+	org, err := s.checkApp(ctx, actor, in)
+	if err != nil {
 		return App{}, err
 	}
-	org := in.OrganizationID
-	if ids := actor.OrgIDs(); org == "" && len(ids) > 0 {
-		org = ids[0]
-	}
 	a := App{ID: store.NewID(), Name: in.Name, Description: in.Description, URL: in.URL, ResourceIDs: in.ResourceIDs, SubmitterOrgID: org}
-	err := s.db.Transact(ctx, func(tx *store.Tx) error {
+	err = s.db.Transact(ctx, func(tx *store.Tx) error {
 		ids, _ := json.Marshal(a.ResourceIDs)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO portal_apps (id, name, description, url, resource_ids, submitter_org_id)
 			VALUES ($1,$2,$3,$4,$5,$6)`, a.ID, a.Name, a.Description, a.URL, string(ids), a.SubmitterOrgID); err != nil {

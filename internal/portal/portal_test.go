@@ -202,6 +202,9 @@ func TestAppIsReviewedByTheOperatorsAndShownOnceApproved(t *testing.T) {
 		if _, err := svc.SubmitApp(ctx, w.Citizen, portal.AppInput{Name: "x", Description: "y", URL: "https://a.example"}); fields(err) != "resource_ids:required" {
 			t.Fatalf("app without data: %s", fields(err))
 		}
+		if _, err := svc.SubmitApp(ctx, w.Unaffiliated, in); fields(err) != "organization_id:required" {
+			t.Fatalf("app of an account without organization: %s", fields(err))
+		}
 		storetest.AssertUnchanged(t, db, before)
 
 		a, err := svc.SubmitApp(ctx, w.Citizen, in)

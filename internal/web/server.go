@@ -64,6 +64,7 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Ledger != nil {
 		mux.Handle("GET /ledger/", cfg.Ledger.Handler())
 	}
+	mountSitemap(mux, cfg)
 	mountPortal(mux, cfg, browser)
 	mux.Handle("/", browser)
 	return bound(cfg.Timeouts, recoverPanics(cfg.Log, clientContext(m.observe(mux)))), nil

@@ -19,6 +19,7 @@ import (
 	"dataport/internal/ledger"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
+	"dataport/internal/portal"
 	"dataport/internal/review"
 	"dataport/internal/search"
 	"dataport/internal/sharing"
@@ -63,6 +64,9 @@ type Services struct {
 	// Harvest serves the harvest sources (the API's and the UI's harvest
 	// pages); nil leaves them out.
 	Harvest *harvest.Sources
+	// Portal serves data requests, apps built on the data, news and the
+	// front page's figures; nil leaves those pages and routes out.
+	Portal *portal.Service
 	// Engage serves the dataset page's counts, ratings, comments, error
 	// reports and follows; nil leaves them out.
 	Engage *engage.Service
