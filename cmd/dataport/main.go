@@ -15,6 +15,7 @@ import (
 
 	"dataport/internal/app"
 	"dataport/internal/notify"
+	"dataport/internal/signup"
 	"dataport/internal/web"
 
 	"github.com/spf13/cobra"
@@ -41,6 +42,8 @@ type options struct {
 	metricsAllow                                                 []string
 	metricsToken                                                 string
 
+	oidc signup.OIDC // single sign-on with the city's unified identity
+
 	datastoreSQL bool // serve CKAN datastore_search_sql
 
 	cpuProfile string // write a CPU profile of the command here
@@ -66,6 +69,11 @@ func rootCommand() *cobra.Command {
 	pf.StringVar(&o.smtpURL, "smtp-url", "", "mail server for e-mailed notices: smtp://USER@HOST:587?from=ADDRESS (STARTTLS), smtps://HOST:465?from=..., or smtp://HOST:25?tls=none&from=...; the password comes from $DATAPORT_SMTP_PASSWORD; without it notices wait in the outbox")
 	pf.StringSliceVar(&o.metricsAllow, "metrics-allow", []string{"127.0.0.1/32", "::1"}, "networks (CIDRs, comma-separated) whose clients may read /metrics; others need --metrics-token")
 	pf.StringVar(&o.metricsToken, "metrics-token", "", "bearer token that reads /metrics from any address (Authorization: Bearer TOKEN); better set as $DATAPORT_METRICS_TOKEN")
+	pf.StringVar(&o.oidc.Issuer, "oidc-issuer", "", "OpenID Connect issuer URL of the city's unified identity; turns on single sign-on (with --oidc-client-id)")
+	pf.StringVar(&o.oidc.ClientID, "oidc-client-id", "", "OpenID Connect client id of this platform at the issuer")
+	pf.StringVar(&o.oidc.ClientSecret, "oidc-client-secret", "", "OpenID Connect client secret; better set as $DATAPORT_OIDC_CLIENT_SECRET")
+	pf.StringVar(&o.oidc.Name, "oidc-name", "", "label of the single sign-on button on the sign-in page (default 使用统一身份认证登录)")
+	pf.StringVar(&o.oidc.USCCClaim, "oidc-uscc-claim", "uscc", "ID token claim holding a company's unified social credit code: a token with it signs in a company")
 	pf.IntVar(&o.anonRate, "anon-rate", 0, "data reads a minute allowed to one anonymous client address (0: 120)")
 	pf.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (for `go tool pprof`)")
 	pf.MarkHidden("cpuprofile")
@@ -141,7 +149,7 @@ func (o *options) open(ctx context.Context) (*app.App, error) {
 	return app.Open(ctx, app.Config{Addr: o.addr, DataDir: o.data, DatabaseURL: o.db, PublicURL: public,
 		Version: versionString(), Log: log, LedgerOrigin: o.ledgerOrigin, AnonymousRate: o.anonRate,
 		DatastoreSQL: o.datastoreSQL, GradingRules: o.gradingRules, Holidays: o.holidays, SMTP: mail,
-		Metrics: web.MetricsAccess{Allow: allow, Token: o.metricsToken}})
+		Metrics: web.MetricsAccess{Allow: allow, Token: o.metricsToken}, OIDC: o.oidc})
 }
 
 func versionString() string {

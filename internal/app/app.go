@@ -26,6 +26,7 @@ import (
 	"dataport/internal/portal"
 	"dataport/internal/review"
 	"dataport/internal/sharing"
+	"dataport/internal/signup"
 	"dataport/internal/store"
 	"dataport/internal/web"
 	"dataport/internal/web/services"
@@ -65,6 +66,10 @@ type Config struct {
 
 	// Metrics says who may read /metrics: networks and a bearer token.
 	Metrics web.MetricsAccess
+
+	// OIDC is single sign-on with the city's unified identity (off
+	// without an issuer); its RedirectURL is derived from PublicURL.
+	OIDC signup.OIDC
 }
 
 // App is an opened store with the services on it.
@@ -84,8 +89,9 @@ type App struct {
 	Calendar *workday.Calendar // the working days deadlines are counted in
 	Jobs     *jobs.Runner      // background jobs: loads of uploads, harvests, e-mail, periodic work (jobs.go)
 	Harvest  *harvest.Sources  // other portals' catalogs harvested on a schedule (jobs.go)
-	Portal   *portal.Service   // data requests, apps built on the data, news, the front page's figures
+	Signup   *signup.Service   // self-registration, company verification, single sign-on
 	Engage   *engage.Service   // counts, ratings, comments, error reports and follows of datasets
+	Portal   *portal.Service   // data requests, apps built on the data, news, the front page's figures
 }
 
 // Open connects to the store (applying migrations) and builds the services.
@@ -119,6 +125,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Portal:  portal.New(db, ids, cat, portal.Config{Review: rev}),
 		Notify:  notify.NewService(db)}
 	a.Engage = engage.New(db, cat, engage.Config{Log: cfg.Log})
+	oidc := cfg.OIDC
+	oidc.RedirectURL = strings.TrimRight(cfg.PublicURL, "/") + "/login/sso/callback"
+	a.Signup = signup.NewService(db, ids, signup.Config{Review: rev, OIDC: oidc})
 	if a.Jobs, err = a.openJobs(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -182,7 +191,7 @@ func (a *App) Serve(ctx context.Context) error {
 	handler, err := web.New(web.Config{Services: services.Services{Identity: a.Identity, Catalog: a.Catalog, Log: a.Config.Log,
 		Search: indexer.Index(), Indexer: indexer, Access: a.Access, Sharing: a.Sharing, Opening: a.Opening, Notify: a.Notify,
 		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles,
-		Jobs: a.Jobs, Harvest: a.Harvest, Portal: a.Portal, Engage: a.Engage},
+		Jobs: a.Jobs, Harvest: a.Harvest, Signup: a.Signup, Portal: a.Portal, Engage: a.Engage},
 		DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL,
 		MailConfigured: a.Config.SMTP.Host != "", Metrics: a.Config.Metrics})
 	if err != nil {

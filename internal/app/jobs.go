@@ -27,7 +27,7 @@ func (a *App) openJobs(ctx context.Context) (*jobs.Runner, error) {
 		{Name: "engage.followers", Every: 30 * time.Second, Run: a.notifyFollowers},
 	}
 	if a.Config.SMTP.Host != "" {
-		m := notify.NewMailer(a.DB, notify.MailerConfig{SMTP: a.Config.SMTP, PublicURL: a.Config.PublicURL, Words: noticeWords, Log: a.Config.Log})
+		m := notify.NewMailer(a.DB, notify.MailerConfig{SMTP: a.Config.SMTP, PublicURL: a.Config.PublicURL, Words: a.mailWords, Log: a.Config.Log})
 		periodic = append(periodic, jobs.Periodic{Name: "notify.mail", Every: 30 * time.Second, Run: func(ctx context.Context, now time.Time) error {
 			_, err := m.Deliver(ctx, now)
 			return err
@@ -88,6 +88,21 @@ func noticeWords(kind, link string) notify.Letter {
 	if !ok {
 		zh, en = kind, kind
 	}
+	leadZh, leadEn, ok := i18n.Lookup("mail.lead." + kind)
+	if !ok {
+		leadZh, leadEn = "请登录查看：", "See:"
+	}
 	return notify.Letter{Subject: "【公共数据平台】" + zh + " / " + en,
-		Body: zh + "\n" + "请登录查看：" + link + "\n\n" + en + "\n" + "See: " + link + "\n"}
+		Body: zh + "\n" + leadZh + link + "\n\n" + en + "\n" + leadEn + " " + link + "\n"}
+}
+
+// mailWords is noticeWords with the one-time code put into the link of a
+// confirmation or reset notice (the notice itself names only its id).
+func (a *App) mailWords(kind, link string) notify.Letter {
+	full, err := a.Identity.MailLink(context.Background(), link)
+	if err != nil {
+		a.Config.Log.Error("mail: the link's code", "kind", kind, "err", err)
+		full = link
+	}
+	return noticeWords(kind, full)
 }

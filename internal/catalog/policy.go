@@ -10,6 +10,12 @@ func CanCreate(p identity.Principal, orgID string) bool {
 	return p.AtLeast(orgID, identity.RoleEditor) || p.Has(identity.PlatformSysadmin)
 }
 
+// CanCreateIn: CanCreate, for an organization that is a public body; a
+// company's or a person's organization catalogs nothing (Create refuses).
+func CanCreateIn(p identity.Principal, org identity.Organization) bool {
+	return org.Kind.IsPublicBody() && CanCreate(p, org.ID)
+}
+
 // CanEdit: the same people edit and submit the organization's resources.
 func CanEdit(p identity.Principal, r Resource) bool { return CanCreate(p, r.OrganizationID) }
 

@@ -22,11 +22,16 @@ type Service struct {
 func NewService(db *store.DB) *Service { return &Service{db: db} }
 
 // Create adds a draft resource for organization orgID with a new catalog code
-// (institution code, subject, sequence). Invalid input is refused with field
-// errors and nothing is written.
+// (institution code, subject, sequence). Invalid input, and an organization
+// that is not a public body (a company's or a person's), are refused with
+// field errors and nothing is written.
 func (s *Service) Create(ctx context.Context, actor identity.Principal, orgID string, in Input) (Resource, error) {
 	return s.create(ctx, actor, orgID, store.NewID(), in)
 }
+
+// CodeNotPublicBody is the field error's code when a resource would belong
+// to an organization that is not a public body (identity.OrgKind.IsPublicBody).
+const CodeNotPublicBody = "not_public_body"
 
 // create is Create with the new resource's id given (CreateWithID).
 func (s *Service) create(ctx context.Context, actor identity.Principal, orgID, id string, in Input) (Resource, error) {
@@ -40,11 +45,16 @@ func (s *Service) create(ctx context.Context, actor identity.Principal, orgID, i
 	r := Resource{ID: id, OrganizationID: orgID, Input: in, Status: StatusDraft, Version: 1, CreatedBy: actor.UserID}
 	err := s.db.Transact(ctx, func(tx *store.Tx) error {
 		var orgCode string
-		err := tx.QueryRowContext(ctx, `SELECT code FROM organizations WHERE id = $1`, orgID).Scan(&orgCode)
+		var kind identity.OrgKind
+		err := tx.QueryRowContext(ctx, `SELECT code, kind FROM organizations WHERE id = $1`, orgID).Scan(&orgCode, &kind)
 		if errors.Is(err, sql.ErrNoRows) {
 			return validate.Errors{{Field: "organization_id", Value: orgID, Message: "no such organization", Code: "no_organization"}}
 		} else if err != nil {
 			return err
+		}
+		if !kind.IsPublicBody() {
+			return validate.Errors{{Field: "organization_id", Value: orgID, Code: CodeNotPublicBody,
+				Message: "is a company's or a person's account: only public institutions catalog public data"}}
 		}
 		if r.Code, err = nextCode(ctx, tx, orgCode, in.Subject); err != nil {
 			return err

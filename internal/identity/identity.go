@@ -72,6 +72,11 @@ const (
 // OrgKinds lists every organization kind in display order.
 var OrgKinds = []OrgKind{KindInstitution, KindEnterprise, KindIndividual, KindOperator, KindExchange, KindRegulator}
 
+// IsPublicBody reports whether organizations of kind k are public bodies
+// (public institutions and the platform's operating body), the only ones
+// that catalog public data. Companies and persons apply, request and comment.
+func (k OrgKind) IsPublicBody() bool { return k == KindInstitution || k == KindOperator }
+
 // NeedsUSCC reports whether organizations of kind k must carry a USCC.
 func (k OrgKind) NeedsUSCC() bool { return k == KindInstitution || k == KindEnterprise }
 
@@ -121,14 +126,18 @@ var PlatformRoles = []PlatformRole{PlatformSysadmin, PlatformOperator, PlatformR
 
 // User is a person who signs in.
 type User struct {
-	ID            string         `json:"id"`
-	Username      string         `json:"username"`
-	DisplayName   string         `json:"display_name"`
-	Email         string         `json:"email,omitempty"`
-	Disabled      bool           `json:"disabled"`
-	PlatformRoles []PlatformRole `json:"platform_roles"`
-	Memberships   []Membership   `json:"memberships"`
-	CreatedAt     time.Time      `json:"created_at"`
+	ID          string `json:"id"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	Email       string `json:"email,omitempty"`
+	Disabled    bool   `json:"disabled"`
+	// State is where a self-registered account stands (active for accounts
+	// made by staff); EmailConfirmed says its address was confirmed.
+	State          AccountState   `json:"state"`
+	EmailConfirmed bool           `json:"email_confirmed"`
+	PlatformRoles  []PlatformRole `json:"platform_roles"`
+	Memberships    []Membership   `json:"memberships"`
+	CreatedAt      time.Time      `json:"created_at"`
 }
 
 // Membership is a user's role in one organization.

@@ -19,6 +19,8 @@ type Service struct {
 	db *store.DB
 	// throttle slows down failed sign-ins (throttle.go).
 	throttle *signInThrottle
+	// selfService limits registrations and mailed codes (throttle.go).
+	selfService *selfServiceLimit
 	// keys caches the server keys read from the store (serverkey.go).
 	keys sync.Map
 	// SessionTTL is how long a browser session lasts.
@@ -27,7 +29,7 @@ type Service struct {
 
 // NewService returns a Service on db with login throttling.
 func NewService(db *store.DB) *Service {
-	return &Service{db: db, throttle: newSignInThrottle(), SessionTTL: 12 * time.Hour}
+	return &Service{db: db, throttle: newSignInThrottle(), selfService: newSelfServiceLimit(), SessionTTL: 12 * time.Hour}
 }
 
 // OrgInput is what creates or updates an organization.

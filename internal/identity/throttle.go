@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -144,4 +145,68 @@ func record(m map[string][]time.Time, key string, now time.Time) {
 		fails = append([]time.Time(nil), fails[len(fails)-maxKept:]...)
 	}
 	m[key] = fails
+}
+
+// Self-service actions that anyone may start without signing in — opening
+// an account, asking for a confirmation or reset e-mail — are limited per
+// client address and per e-mail address within the throttle window, so
+// that nobody fills the store with accounts or a mailbox with e-mails.
+var selfServiceLimits = map[string]int{
+	"register:address": 5,  // accounts opened from one address
+	"mail:address":     10, // confirmation and reset e-mails asked from one address
+	"mail:email":       3,  // e-mails asked for one address
+}
+
+// selfServiceLimit counts self-service actions by key.
+type selfServiceLimit struct {
+	mu   sync.Mutex
+	now  func() time.Time
+	seen map[string][]time.Time
+}
+
+func newSelfServiceLimit() *selfServiceLimit {
+	return &selfServiceLimit{now: time.Now, seen: map[string][]time.Time{}}
+}
+
+// take counts one action under each of keys (a selfServiceLimits name,
+// "\x00" and the address) unless one is at its limit: then nothing is
+// counted and the wait until the oldest action leaves the window is
+// returned.
+func (l *selfServiceLimit) take(keys ...string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	var wait time.Duration
+	for _, k := range keys {
+		limit := selfServiceLimits[k[:strings.IndexByte(k, 0)]]
+		if seen := recent(l.seen, k, now); len(seen) >= limit {
+			wait = max(wait, seen[len(seen)-limit].Add(throttleWindow).Sub(now))
+		}
+	}
+	if wait > 0 {
+		return wait
+	}
+	for _, k := range keys {
+		record(l.seen, k, now)
+	}
+	return 0
+}
+
+// AllowRegistration counts an account opened from clientIP, or refuses it
+// with a *ThrottledError saying how long to wait.
+func (s *Service) AllowRegistration(clientIP string) error {
+	return throttled(s.selfService.take("register:address\x00" + clientIP))
+}
+
+// AllowMail counts a confirmation or reset e-mail asked from clientIP for
+// email, or refuses it with a *ThrottledError saying how long to wait.
+func (s *Service) AllowMail(clientIP, email string) error {
+	return throttled(s.selfService.take("mail:address\x00"+clientIP, "mail:email\x00"+strings.ToLower(strings.TrimSpace(email))))
+}
+
+func throttled(wait time.Duration) error {
+	if wait > 0 {
+		return &ThrottledError{Wait: wait}
+	}
+	return nil
 }

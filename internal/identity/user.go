@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"dataport/internal/store"
 	"dataport/internal/validate"
@@ -74,7 +75,7 @@ func (s *Service) CreateUser(ctx context.Context, actor Principal, in UserInput)
 	if err != nil {
 		return User{}, err
 	}
-	u := User{ID: store.NewID(), Username: in.Username, DisplayName: in.DisplayName, Email: in.Email,
+	u := User{ID: store.NewID(), Username: in.Username, DisplayName: in.DisplayName, Email: in.Email, State: StateActive,
 		PlatformRoles: in.PlatformRoles, Memberships: in.Memberships}
 	err = s.db.Transact(ctx, func(tx *store.Tx) error {
 		u.CreatedAt = tx.Now()
@@ -112,7 +113,10 @@ func (s *Service) Authenticate(ctx context.Context, username, password, clientIP
 	}
 	var id, hash string
 	var disabled bool
-	err := s.db.QueryRowContext(ctx, `SELECT id, password_hash, disabled FROM users WHERE username = $1`, username).Scan(&id, &hash, &disabled)
+	var state AccountState
+	// A self-registered account signs in with its e-mail address too.
+	err := s.db.QueryRowContext(ctx, `SELECT id, password_hash, disabled, state FROM users WHERE username = $1 OR login_email = $1`,
+		username).Scan(&id, &hash, &disabled, &state)
 	if errors.Is(err, sql.ErrNoRows) {
 		VerifyPassword(dummyHash, password) // spend the same time as a real check
 		s.throttle.Fail(username, clientIP)
@@ -129,6 +133,9 @@ func (s *Service) Authenticate(ctx context.Context, username, password, clientIP
 		return Anonymous, ErrBadCredentials
 	}
 	s.throttle.Succeed(username, clientIP)
+	if state != StateActive {
+		return Anonymous, &StateError{State: state}
+	}
 	return s.Principal(ctx, id)
 }
 
@@ -140,7 +147,7 @@ func (s *Service) Principal(ctx context.Context, id string) (Principal, error) {
 	if err != nil {
 		return Anonymous, err
 	}
-	if u.Disabled {
+	if u.Disabled || u.State != StateActive {
 		return Anonymous, ErrUnauthenticated
 	}
 	return Principal{UserID: u.ID, Username: u.Username, DisplayName: u.DisplayName,
@@ -179,8 +186,10 @@ func (s *Service) UserByName(ctx context.Context, username string) (User, error)
 
 func (s *Service) userByID(ctx context.Context, q store.Querier, id string) (User, error) {
 	var u User
-	err := q.QueryRowContext(ctx, `SELECT id, username, display_name, email, disabled, created_at FROM users WHERE id = $1`, id).
-		Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.Disabled, store.ScanTime(&u.CreatedAt))
+	var confirmed time.Time
+	err := q.QueryRowContext(ctx, `SELECT id, username, display_name, email, disabled, state, email_confirmed_at, created_at FROM users WHERE id = $1`, id).
+		Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.Disabled, &u.State, store.ScanTime(&confirmed), store.ScanTime(&u.CreatedAt))
+	u.EmailConfirmed = !confirmed.IsZero()
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, fmt.Errorf("user %q: %w", id, store.ErrNotFound)
 	} else if err != nil {

@@ -61,6 +61,7 @@ func TestCreateUser(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				test.want.State = identity.StateActive // accounts made by staff are active from the start
 				if diff := cmp.Diff(test.want, stored, cmpopts.IgnoreFields(identity.User{}, "ID", "CreatedAt")); diff != "" {
 					t.Errorf("stored user (-want +got):\n%s", diff)
 				}

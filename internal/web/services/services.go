@@ -23,6 +23,7 @@ import (
 	"dataport/internal/review"
 	"dataport/internal/search"
 	"dataport/internal/sharing"
+	"dataport/internal/signup"
 )
 
 // Services are the application services behind the HTTP surface. Identity
@@ -70,4 +71,8 @@ type Services struct {
 	// Engage serves the dataset page's counts, ratings, comments, error
 	// reports and follows; nil leaves them out.
 	Engage *engage.Service
+	// Signup serves self-registration, e-mail confirmation, password
+	// resets by e-mail, company verification and single sign-on; nil
+	// leaves them out.
+	Signup *signup.Service
 }

@@ -24,6 +24,11 @@ type accountPage struct {
 	// HarvestDesk and OutboxDesk link the harvest sources and the e-mail
 	// outbox for the platform operators and sysadmins.
 	HarvestDesk, OutboxDesk bool
+	// Orgs are the user's organizations: a registered person's or company's
+	// own (kind individual or enterprise) shows as their profile.
+	Orgs []identity.Organization
+	// VerificationDesk links the operators' queue of company verifications.
+	VerificationDesk bool
 }
 
 // tokenRow is a token with its state now: active, revoked or expired.
@@ -126,6 +131,14 @@ func (s *server) showAccount(w http.ResponseWriter, r *http.Request, status int,
 	page.ManageUsers = identity.CanManageUsers(p)
 	page.HarvestDesk = s.acc.Harvest != nil && harvest.CanManage(p)
 	page.OutboxDesk = s.acc.Notify != nil && notify.CanReadOutbox(p)
+	page.VerificationDesk = s.acc.Signup != nil && canSeeVerifications(p)
+	for _, m := range page.User.Memberships {
+		org, err := s.identity.Organization(r.Context(), m.OrganizationID)
+		if err != nil {
+			return err
+		}
+		page.Orgs = append(page.Orgs, org)
+	}
 	now := time.Now()
 	for _, t := range tokens {
 		page.Tokens = append(page.Tokens, tokenRow{Token: t, State: tokenState(t, now)})

@@ -16,11 +16,25 @@ type loginPage struct {
 	Next     string
 	Failed   bool // wrong username or password
 	WaitSecs int  // > 0: too many failures, try again after this many seconds
+	// State is a self-registered account's state when the right password
+	// was given but it may not sign in yet ("unconfirmed", "unverified",
+	// "rejected").
+	State string
+	// SSO is the single sign-on button's label ("" when it is off) and
+	// SSOError why a single sign-on failed.
+	SSO, SSOError string
+	Register      bool // self-registration is offered
 }
 
 // loginForm shows the sign-in form.
 func (s *server) loginForm(w http.ResponseWriter, r *http.Request) error {
-	return s.render(w, r, http.StatusOK, "login", loginPage{Next: localPath(r.URL.Query().Get("next"), "")})
+	return s.render(w, r, http.StatusOK, "login", s.loginPage(r, loginPage{Next: localPath(r.URL.Query().Get("next"), "")}))
+}
+
+// loginPage completes page with the ways to sign in that are offered.
+func (s *server) loginPage(r *http.Request, page loginPage) loginPage {
+	page.SSO, page.Register = s.ssoLabel(r), s.acc.Signup != nil
+	return page
 }
 
 // login checks the credentials, starts a session and returns to the page
@@ -31,12 +45,15 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) error {
 	username, next := r.PostForm.Get("username"), localPath(r.PostForm.Get("next"), "")
 	p, err := s.identity.Authenticate(r.Context(), username, r.PostForm.Get("password"), clientIP(r))
 	var throttled *identity.ThrottledError
+	var stateErr *identity.StateError
 	switch {
 	case errors.As(err, &throttled):
 		w.Header().Set("Retry-After", strconv.Itoa(throttled.Seconds()))
-		return s.render(w, r, http.StatusTooManyRequests, "login", loginPage{Username: username, Next: next, WaitSecs: throttled.Seconds()})
+		return s.render(w, r, http.StatusTooManyRequests, "login", s.loginPage(r, loginPage{Username: username, Next: next, WaitSecs: throttled.Seconds()}))
 	case errors.Is(err, identity.ErrBadCredentials):
-		return s.render(w, r, http.StatusUnauthorized, "login", loginPage{Username: username, Next: next, Failed: true})
+		return s.render(w, r, http.StatusUnauthorized, "login", s.loginPage(r, loginPage{Username: username, Next: next, Failed: true}))
+	case errors.As(err, &stateErr):
+		return s.render(w, r, http.StatusForbidden, "login", s.loginPage(r, loginPage{Username: username, Next: next, State: string(stateErr.State)}))
 	case err != nil:
 		return err
 	}

@@ -37,7 +37,7 @@ func (s *server) myWork(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		mine := myOrganization{Org: org, Role: m.Role, CanCreate: catalog.CanCreate(p, org.ID)}
+		mine := myOrganization{Org: org, Role: m.Role, CanCreate: catalog.CanCreateIn(p, org)}
 		for _, res := range list.Items {
 			mine.Rows = append(mine.Rows, resourceRow{Resource: res, Org: org})
 		}

@@ -73,5 +73,5 @@ func (s *server) organizationPage(w http.ResponseWriter, r *http.Request) error 
 	}
 	return s.render(w, r, http.StatusOK, "organization", organizationPage{Org: org, Rows: rows, Published: s.orgCounts(p)[org.ID],
 		Pager:     newPager("/organizations/"+org.ID, q, list.NextCursor),
-		CanCreate: catalog.CanCreate(p, org.ID), CanManage: identity.CanManageMembers(p, org.ID)})
+		CanCreate: catalog.CanCreateIn(p, org), CanManage: identity.CanManageMembers(p, org.ID)})
 }

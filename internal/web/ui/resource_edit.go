@@ -71,7 +71,9 @@ func (s *server) creatableOrganizations(ctx context.Context, p identity.Principa
 		if err != nil {
 			return nil, err
 		}
-		orgs = append(orgs, org)
+		if catalog.CanCreateIn(p, org) { // a company's or a person's own organization catalogs nothing
+			orgs = append(orgs, org)
+		}
 	}
 	if len(orgs) == 0 {
 		return nil, identity.ErrForbidden
