@@ -14,22 +14,24 @@ import (
 
 // GroupQuery counts the matching rows of a resource's current version by
 // the values of one item, for charts: per category (a code, boolean or
-// text item) or per day (a date or datetime item), optionally summing a
-// numeric item in each group.
+// text item) or per day or hour (a date or datetime item), optionally
+// summing a numeric item in each group.
 type GroupQuery struct {
 	By      string // the item whose values form the groups
 	Sum     string // a numeric item summed per group; "" counts only
+	Hourly  bool   // group a datetime item by hour ("2006-01-02 15") instead of day
 	Filters []Filter
 	Q       string
 }
 
 // Group is one value of GroupQuery.By with its rows. Key is the value as
 // served (nil for no value); a date or datetime item's key is its day,
-// "2006-01-02".
+// "2006-01-02", or its hour, "2006-01-02 15".
 type Group struct {
-	Key  any     `json:"key"`
-	Rows int64   `json:"rows"`
-	Sum  float64 `json:"sum"`
+	Key    any     `json:"key"`
+	Rows   int64   `json:"rows"`
+	Values int64   `json:"values"` // rows with a value of the summed item
+	Sum    float64 `json:"sum"`
 }
 
 // Groups are the groups of one version, in the order of their keys
@@ -70,11 +72,18 @@ func (s *Service) Aggregate(ctx context.Context, actor identity.Principal, resou
 			return Groups{}, validate.Errors{{Field: "sum", Value: q.Sum, Code: "not_numeric", Message: "is not a number item"}}
 		}
 	}
+	width := 0 // characters of a time's text that make its group
+	if dayItem(p.items[by]) {
+		width = 10
+		if q.Hourly && p.items[by].Type == catalog.TypeDatetime {
+			width = 13
+		}
+	}
 	var groups []Group
 	if p.rowFilter || p.deid != nil {
-		groups, err = s.groupServed(ctx, p, by, sum)
+		groups, err = s.groupServed(ctx, p, by, sum, width)
 	} else {
-		groups, err = s.groupSQL(ctx, p, by, sum)
+		groups, err = s.groupSQL(ctx, p, by, sum, width)
 	}
 	if err != nil {
 		return Groups{}, err
@@ -93,16 +102,17 @@ func dayItem(it catalog.Item) bool {
 	return it.Type == catalog.TypeDate || it.Type == catalog.TypeDatetime
 }
 
-// groupSQL groups in the database: dates and times by their first ten
-// characters as text (the day, on both dialects).
-func (s *Service) groupSQL(ctx context.Context, p *plan, by, sum int) ([]Group, error) {
+// groupSQL groups in the database: dates and times by the first width
+// characters of their text (the day or hour, on both dialects).
+func (s *Service) groupSQL(ctx context.Context, p *plan, by, sum, width int) ([]Group, error) {
 	key := ident(p.items[by].Name)
-	if dayItem(p.items[by]) {
-		key = "SUBSTR(CAST(" + key + " AS TEXT), 1, 10)"
+	if width > 0 {
+		key = fmt.Sprintf("SUBSTR(CAST(%s AS TEXT), 1, %d)", key, width)
 	}
-	total := "0"
+	total := "0, 0"
 	if sum >= 0 {
-		total = "COALESCE(SUM(" + ident(p.items[sum].Name) + "), 0)"
+		col := ident(p.items[sum].Name)
+		total = "COUNT(" + col + "), COALESCE(SUM(" + col + "), 0)"
 	}
 	q := "SELECT " + key + ", COUNT(*), " + total + " FROM " + ident(p.v.table)
 	if len(p.where) > 0 {
@@ -119,12 +129,12 @@ func (s *Service) groupSQL(ctx context.Context, p *plan, by, sum int) ([]Group, 
 		var g Group
 		var k any
 		var total float64
-		if err := rows.Scan(&k, &g.Rows, &total); err != nil {
+		if err := rows.Scan(&k, &g.Rows, &g.Values, &total); err != nil {
 			return nil, err
 		}
 		g.Sum = total
-		if dayItem(p.items[by]) {
-			g.Key = outValue(catalog.TypeText, k)
+		if width > 0 {
+			g.Key = timeKey(outValue(catalog.TypeText, k), width)
 		} else {
 			g.Key = outValue(p.items[by].Type, k)
 		}
@@ -135,13 +145,13 @@ func (s *Service) groupSQL(ctx context.Context, p *plan, by, sum int) ([]Group, 
 
 // groupServed groups the rows as served to the caller (after the
 // decision's row filter and de-identification).
-func (s *Service) groupServed(ctx context.Context, p *plan, by, sum int) ([]Group, error) {
+func (s *Service) groupServed(ctx context.Context, p *plan, by, sum, width int) ([]Group, error) {
 	index := map[any]int{}
 	var out []Group
 	err := s.each(ctx, p, nil, 0, 0, func(_ int64, vals []any) error {
 		k := vals[by]
-		if t, ok := k.(string); ok && dayItem(p.items[by]) && len(t) > 10 {
-			k = t[:10]
+		if width > 0 {
+			k = timeKey(k, width)
 		}
 		i, ok := index[k]
 		if !ok {
@@ -150,13 +160,34 @@ func (s *Service) groupServed(ctx context.Context, p *plan, by, sum int) ([]Grou
 			out = append(out, Group{Key: k})
 		}
 		out[i].Rows++
-		if sum >= 0 {
-			v, _ := number(vals[sum])
+		if v, ok := number(at(vals, sum)); ok {
+			out[i].Values++
 			out[i].Sum += v
 		}
 		return nil
 	})
 	return out, err
+}
+
+// at is vals[i], or nil when i is -1.
+func at(vals []any, i int) any {
+	if i < 0 {
+		return nil
+	}
+	return vals[i]
+}
+
+// timeKey is the group of a date or time's text: its first width
+// characters, with a space between day and hour.
+func timeKey(v any, width int) any {
+	t, ok := v.(string)
+	if !ok {
+		return v
+	}
+	if len(t) > width {
+		t = t[:width]
+	}
+	return strings.Replace(t, "T", " ", 1)
 }
 
 // compareKeys orders group keys: no value first, then numbers, then text

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"dataport/internal/access"
+	"dataport/internal/catalog"
 	"dataport/internal/datastore"
 	"dataport/internal/identity"
 	"dataport/internal/store"
@@ -43,11 +44,11 @@ func TestAggregate(t *testing.T) {
 			want []datastore.Group
 		}{
 			{"lines by district", datastore.GroupQuery{By: "district", Sum: "lines"},
-				[]datastore.Group{{Key: "110101", Rows: 2, Sum: 5}, {Key: "110102", Rows: 2, Sum: 15}}},
+				[]datastore.Group{{Key: "110101", Rows: 2, Values: 1, Sum: 5}, {Key: "110102", Rows: 2, Values: 2, Sum: 15}}},
 			{"by day", datastore.GroupQuery{By: "opened"},
 				[]datastore.Group{{Key: nil, Rows: 1}, {Key: "2019-05-01", Rows: 1}, {Key: "2020-01-02", Rows: 1}, {Key: "2021-07-15", Rows: 1}}},
 			{"by flag, filtered", datastore.GroupQuery{By: "accessible", Sum: "lines", Filters: []datastore.Filter{{Item: "lines", Op: datastore.OpGt, Values: []string{"4"}}}},
-				[]datastore.Group{{Key: false, Rows: 1, Sum: 12}, {Key: true, Rows: 1, Sum: 5}}},
+				[]datastore.Group{{Key: false, Rows: 1, Values: 1, Sum: 12}, {Key: true, Rows: 1, Values: 1, Sum: 5}}},
 		}
 		for _, test := range tests {
 			t.Run(test.name, func(t *testing.T) {
@@ -58,7 +59,7 @@ func TestAggregate(t *testing.T) {
 		}
 
 		deid := datastore.New(datastore.Config{DB: db, Catalog: f.cat, Access: deidDecider{access.NewService(db, f.cat)}, Deid: pseudonyms{}})
-		want := []datastore.Group{{Key: nil, Rows: 4, Sum: 20}}
+		want := []datastore.Group{{Key: nil, Rows: 4, Values: 3, Sum: 20}}
 		if diff := cmp.Diff(want, group(deid, datastore.GroupQuery{By: "district", Sum: "lines"})); diff != "" {
 			t.Errorf("groups of a dropped item (-want +got):\n%s", diff)
 		}
@@ -67,6 +68,23 @@ func TestAggregate(t *testing.T) {
 				if g.Key == raw {
 					t.Errorf("a stored name %q shows as a group under a profile that rewrites it", raw)
 				}
+			}
+		}
+
+		// Date-times by hour, in the database and from served rows alike.
+		hours := f.resource(t, []catalog.Item{{Name: "id", LabelZh: "编号", Type: catalog.TypeText, Required: true, Key: true},
+			{Name: "at", LabelZh: "监测时间", Type: catalog.TypeDatetime}}, true)
+		if _, err := f.load(t, hours, "h.csv", "编号,监测时间\nH001,2024-01-01 08:40:00\nH002,2024-01-01T08:05:00\nH003,2024-01-01 09:00:00\nH004,\n"); err != nil {
+			t.Fatal(err)
+		}
+		want = []datastore.Group{{Key: nil, Rows: 1}, {Key: "2024-01-01 08", Rows: 2}, {Key: "2024-01-01 09", Rows: 1}}
+		for name, ds := range map[string]*datastore.Service{"database": f.ds, "served": deid} {
+			g, err := ds.Aggregate(ctx, identity.Anonymous, hours.ID, access.ChannelUIPreview, datastore.GroupQuery{By: "at", Hourly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, g.Groups); diff != "" {
+				t.Errorf("%s: groups by hour (-want +got):\n%s", name, diff)
 			}
 		}
 

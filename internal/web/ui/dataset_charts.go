@@ -118,15 +118,32 @@ func (s *server) chartFailed(ctx context.Context, res catalog.Resource, err erro
 	s.log.ErrorContext(ctx, "ui: dataset chart", "resource", res.ID, "err", err)
 }
 
-// barChart sums measure (or counts rows) per value of category.
+// averageWords mark a measure whose values do not add up (an index, a
+// concentration, a rate, a price): it is averaged per category, not summed.
+var averageWords = []string{"指数", "浓度", "率", "平均", "均值", "价格", "单价", "温度", "湿度", "比例", "占比", "噪声", "声级",
+	"分贝", "评分", "年龄", "μg", "mg/", "%", "％"}
+
+// averaged reports whether a measure is averaged per category.
+func averaged(it catalog.Item) bool {
+	for _, w := range averageWords {
+		if strings.Contains(it.LabelZh, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// barChart sums measure (or averages it, see averaged), or counts rows,
+// per value of category.
 func (s *server) barChart(ctx context.Context, p identity.Principal, lang, id string, category catalog.Item, measure *catalog.Item,
 	filters []datastore.Filter, q string) (*datasetChart, error) {
 	gq := datastore.GroupQuery{By: category.Name, Filters: filters, Q: q}
 	title := i18n.T(lang, "dataset.chart_count", category.LabelZh)
 	head := [2]string{category.LabelZh, i18n.T(lang, "dataset.records")}
+	mean := measure != nil && averaged(*measure)
 	if measure != nil {
 		gq.Sum = measure.Name
-		title = i18n.T(lang, "dataset.chart_sum", measure.LabelZh, category.LabelZh)
+		title = i18n.T(lang, map[bool]string{false: "dataset.chart_sum", true: "dataset.chart_mean"}[mean], measure.LabelZh, category.LabelZh)
 		head[1] = measure.LabelZh
 	}
 	groups, err := s.datastore.Aggregate(ctx, p, id, access.ChannelUIPreview, gq)
@@ -136,7 +153,12 @@ func (s *server) barChart(ctx context.Context, p identity.Principal, lang, id st
 	data := make([]chartDatum, len(groups.Groups))
 	for i, g := range groups.Groups {
 		data[i] = chartDatum{Label: groupLabel(lang, category, g.Key), Value: float64(g.Rows)}
-		if measure != nil {
+		switch {
+		case mean && g.Values > 0:
+			data[i].Value = g.Sum / float64(g.Values)
+		case mean:
+			data[i].Value = 0
+		case measure != nil:
 			data[i].Value = g.Sum
 		}
 	}
@@ -162,22 +184,30 @@ func groupLabel(lang string, it catalog.Item, key any) string {
 }
 
 // timeChart counts rows per month of a date item (per day when the days
-// span two months at most), the periods without rows counted as 0.
+// span two months at most, per hour of a datetime item within two days),
+// the periods without rows counted as 0.
 func (s *server) timeChart(ctx context.Context, p identity.Principal, lang, id string, it catalog.Item,
 	filters []datastore.Filter, q string) (*datasetChart, error) {
-	groups, err := s.datastore.Aggregate(ctx, p, id, access.ChannelUIPreview, datastore.GroupQuery{By: it.Name, Filters: filters, Q: q})
+	gq := datastore.GroupQuery{By: it.Name, Filters: filters, Q: q}
+	groups, err := s.datastore.Aggregate(ctx, p, id, access.ChannelUIPreview, gq)
 	if err != nil {
 		return nil, err
 	}
+	period := "month"
 	data, monthly := periodCounts(groups.Groups)
-	if len(data) == 0 {
+	switch {
+	case len(data) == 0:
 		return nil, nil
+	case !monthly && len(data) <= 2 && it.Type == catalog.TypeDatetime:
+		gq.Hourly, period = true, "hour"
+		if groups, err = s.datastore.Aggregate(ctx, p, id, access.ChannelUIPreview, gq); err != nil {
+			return nil, err
+		}
+		data = hourCounts(groups.Groups)
+	case !monthly:
+		period = "day"
 	}
-	key := "dataset.chart_day"
-	if monthly {
-		key = "dataset.chart_month"
-	}
-	title := i18n.T(lang, key, it.LabelZh)
+	title := i18n.T(lang, "dataset.chart_"+period, it.LabelZh)
 	peak := slices.MaxFunc(data, func(a, b chartDatum) int { return compareFloat(a.Value, b.Value) })
 	c := &datasetChart{Kind: "line", Title: title, Head: [2]string{it.LabelZh, i18n.T(lang, "dataset.records")},
 		Summary: i18n.T(lang, "dataset.chart_line_summary", data[0].Label, data[len(data)-1].Label, peak.Label, formatNumber(peak.Value))}
@@ -225,6 +255,32 @@ func periodCounts(groups []datastore.Group) ([]chartDatum, bool) {
 		out = append(out, chartDatum{Label: t.Format(layout), Value: counts[t.Format(layout)]})
 	}
 	return out, monthly
+}
+
+// hourCounts turns groups by hour ("2006-01-02 15") into rows per hour,
+// with no gaps; rows without a time are left out.
+func hourCounts(groups []datastore.Group) []chartDatum {
+	counts := map[time.Time]float64{}
+	var first, last time.Time
+	for _, g := range groups {
+		s, _ := g.Key.(string)
+		h, err := time.Parse("2006-01-02 15", s)
+		if err != nil {
+			continue
+		}
+		counts[h] += float64(g.Rows)
+		if first.IsZero() || h.Before(first) {
+			first = h
+		}
+		if h.After(last) {
+			last = h
+		}
+	}
+	var out []chartDatum
+	for t := first; !first.IsZero() && !t.After(last); t = t.Add(time.Hour) {
+		out = append(out, chartDatum{Label: t.Format("2006-01-02 15:00"), Value: counts[t]})
+	}
+	return out
 }
 
 // mapChart places the rows (the first maxMapPlaces that match) by their
@@ -331,7 +387,7 @@ func shorten(s string, n int) string {
 
 // barSVG draws horizontal bars, largest first, each with its label and value.
 func barSVG(title, desc string, data []chartDatum) template.HTML {
-	const row, labelW, barMax = 24.0, 118.0, 220.0
+	const row, labelW, barMax = 24.0, 118.0, 200.0
 	maxV := 0.0
 	for _, d := range data {
 		maxV = max(maxV, d.Value)
@@ -344,7 +400,7 @@ func barSVG(title, desc string, data []chartDatum) template.HTML {
 		if maxV > 0 {
 			w = math.Max(d.Value/maxV*barMax, 1)
 		}
-		fmt.Fprintf(&b, `<text class="chart__label" x="%s" y="%s" text-anchor="end">%s</text>`, num(labelW-6), num(y+15), esc(shorten(d.Label, 9)))
+		fmt.Fprintf(&b, `<text class="chart__label" x="%s" y="%s" text-anchor="end">%s</text>`, num(labelW-6), num(y+15), esc(shorten(d.Label, 8)))
 		fmt.Fprintf(&b, `<rect class="chart__bar" x="%s" y="%s" width="%s" height="16"><title>%s: %s</title></rect>`,
 			num(labelW), num(y+3), num(w), esc(d.Label), formatNumber(d.Value))
 		fmt.Fprintf(&b, `<text class="chart__value" x="%s" y="%s">%s</text>`, num(labelW+w+4), num(y+15), formatNumber(d.Value))

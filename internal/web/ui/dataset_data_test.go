@@ -114,6 +114,25 @@ func TestPeriodCounts(t *testing.T) {
 	}
 }
 
+// TestHourCounts: hours without rows count 0; rows without a time are left out.
+func TestHourCounts(t *testing.T) {
+	got := hourCounts([]datastore.Group{{Key: nil, Rows: 3}, {Key: "2024-01-01 22", Rows: 2}, {Key: "2024-01-02 01", Rows: 5}})
+	want := []chartDatum{{"2024-01-01 22:00", 2}, {"2024-01-01 23:00", 0}, {"2024-01-02 00:00", 0}, {"2024-01-02 01:00", 5}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("hours (-want +got):\n%s", diff)
+	}
+}
+
+// TestAveraged: indexes, concentrations and rates are averaged per
+// category; counts and amounts are summed.
+func TestAveraged(t *testing.T) {
+	for label, want := range map[string]bool{"空气质量指数": true, "PM2.5浓度（μg/m³）": true, "床位使用率": true, "在校生数": false, "实有床位数": false, "罚没款金额（元）": false} {
+		if got := averaged(catalog.Item{LabelZh: label}); got != want {
+			t.Errorf("averaged(%s) = %v, want %v", label, got, want)
+		}
+	}
+}
+
 // svgDoc is the part of an SVG figure the tests read.
 type svgDoc struct {
 	XMLName xml.Name `xml:"svg"`
@@ -169,7 +188,7 @@ func TestBarSVG(t *testing.T) {
 	if len(d.Rects) != 3 {
 		t.Fatalf("%d bars, want 3", len(d.Rects))
 	}
-	if d.Rects[0].Width != 220 || d.Rects[1].Width != 55 || d.Rects[2].Width != 1 || d.Rects[0].Class != "chart__bar" {
+	if d.Rects[0].Width != 200 || d.Rects[1].Width != 50 || d.Rects[2].Width != 1 || d.Rects[0].Class != "chart__bar" {
 		t.Errorf("bar widths %+v", d.Rects)
 	}
 	if d.Rects[1].Title != "<东城区>: 100" || d.Title != "在校生数合计" {

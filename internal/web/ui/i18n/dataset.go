@@ -30,6 +30,8 @@ var datasetMessages = map[string]text{
 	"dataset.chart_more":         {"另有 %d 项未列出。", "%d more not listed."},
 	"dataset.chart_count":        {"各%s的记录数", "Records by %s"},
 	"dataset.chart_sum":          {"%s合计（按%s）", "Total %s by %s"},
+	"dataset.chart_mean":         {"%s平均值（按%s）", "Average %s by %s"},
+	"dataset.chart_hour":         {"按小时统计的记录数（%s）", "Records per hour (%s)"},
 	"dataset.chart_bar_summary":  {"最多的是“%s”（%s）。", "The largest is %s (%s)."},
 	"dataset.chart_month":        {"按月统计的记录数（%s）", "Records per month (%s)"},
 	"dataset.chart_day":          {"按日统计的记录数（%s）", "Records per day (%s)"},
