@@ -38,7 +38,7 @@ type Index struct {
 
 // ResultCacheSize is how many search results an index remembers; results
 // are keyed by the index generation, so any change makes them unreachable.
-const ResultCacheSize = 1024
+const ResultCacheSize = 4096
 
 // ErrLocked means another process (a running server) holds the index.
 var ErrLocked = errors.New("search index is in use by another dataport process")
@@ -94,6 +94,12 @@ func wrap(idx bleve.Index, path string) *Index {
 	return &Index{bleve: idx, engine: newEngine(idx.Mapping()), path: path, pages: newPageCache(4096),
 		docs: newLRU[string, decoded](4096), encoded: newLRU[encodedKey, []byte](8192), results: newLRU[string, Result](ResultCacheSize)}
 }
+
+// Generation changes whenever the index applies a change (of a resource,
+// its organization or its data versions, each an event about the
+// resource) or the synonym list changes: what was computed from the index
+// under one generation may be kept until it moves.
+func (ix *Index) Generation() int64 { return ix.generation.Load() }
 
 // DisableResultCache makes every search run (for measuring the search itself).
 func (ix *Index) DisableResultCache() { ix.results = newLRU[string, Result](0) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"sync"
 
 	"dataport/internal/catalog"
 	"dataport/internal/search"
@@ -59,7 +60,7 @@ func (a *api) encodedWithData(ctx context.Context, hits []search.Hit) ([]json.Ra
 	if a.Datastore == nil || len(hits) == 0 {
 		return out, nil
 	}
-	current, err := a.Datastore.HasCurrent(ctx, ids)
+	current, err := a.hasCurrent(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -79,4 +80,55 @@ func encodedID(b []byte) string {
 		return string(rest[:i])
 	}
 	return ""
+}
+
+// activeCache remembers which packages have a current data version while
+// the search index's generation holds. Every change of a data version is
+// an event about its resource, which the indexer applies as a new
+// generation; so a remembered answer is as current as the search results
+// it is served with (package_search asked the database on every call,
+// 16% of its CPU at 100,000 datasets).
+type activeCache struct {
+	mu    sync.Mutex
+	gen   int64
+	known map[string]bool
+}
+
+// activeCacheMax bounds the packages remembered.
+const activeCacheMax = 100000
+
+// hasCurrent is Datastore.HasCurrent for ids, from the cache where it can.
+func (a *api) hasCurrent(ctx context.Context, ids []string) (map[string]bool, error) {
+	c := &a.active
+	gen := a.Search.Generation()
+	out := make(map[string]bool, len(ids))
+	var missing []string
+	c.mu.Lock()
+	if c.gen != gen || c.known == nil || len(c.known) > activeCacheMax {
+		c.gen, c.known = gen, map[string]bool{}
+	}
+	for _, id := range ids {
+		if v, ok := c.known[id]; ok {
+			out[id] = v
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	c.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	found, err := a.Datastore.HasCurrent(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range missing {
+		out[id] = found[id]
+		if c.gen == gen {
+			c.known[id] = found[id]
+		}
+	}
+	return out, nil
 }

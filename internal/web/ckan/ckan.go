@@ -58,6 +58,7 @@ type api struct {
 	Config
 	orgs      *orgDirectory
 	actionMap map[string]action // actions(), built once
+	active    activeCache       // which packages have a current data version (active.go)
 }
 
 // action is one CKAN action. Actions without side effects also answer GET

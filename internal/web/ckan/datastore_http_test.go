@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"dataport/internal/catalog"
+	"dataport/internal/datastore"
+	"dataport/internal/datastore/datastoretest"
 	"dataport/internal/search"
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
@@ -226,6 +228,19 @@ func TestDatastoreActive(t *testing.T) {
 		var org struct{ Packages pkgs }
 		s.action(t, "organization_show", url.Values{"id": {s.res.OrganizationID}, "include_datasets": {"true"}}, &org)
 		check("organization_show", org.Packages)
+
+		// Data loaded into the empty one: package_search says so once the
+		// index has read the load's event (it remembers the flags until then).
+		csv := datastoretest.StationsCSV
+		if _, err := s.ds.Load(context.Background(), s.w.ProviderEditor, empty.ID, datastore.LoadInput{File: strings.NewReader(csv), Name: "s.csv", Size: int64(len(csv))}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.indexer.Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		want[empty.ID] = true
+		s.action(t, "package_search", url.Values{"rows": {"100"}}, &found)
+		check("package_search after a load", found.Results)
 	})
 }
 
