@@ -216,8 +216,12 @@ func (s *Service) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Start flushes the counts every Config.FlushEvery until Close.
+// Start flushes the counts every Config.FlushEvery until Close; a second
+// call does nothing.
 func (s *Service) Start(ctx context.Context) {
+	if s.stop != nil {
+		return
+	}
 	s.stop, s.done = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(s.done)

@@ -24,6 +24,7 @@ type resourcePage struct {
 	Access    *accessInfo     // how to reach a published resource (dataset_page.go)
 	Events    *eventHistory   // its events in the ledger (ledger_history.go); nil without a ledger
 	Grading   *gradingSection // its classification and grading (grading.go); nil when the viewer may not see it
+	Engage    *engageSection  // counts, rating, comments, error reports, follow (engage.go); nil without the service
 	Dataset   *datasetSection // downloads, preview and charts of its data (dataset_data.go); nil without a datastore
 }
 
@@ -74,6 +75,10 @@ func (s *server) loadResourcePage(ctx context.Context, p identity.Principal, id 
 	if err != nil {
 		return resourcePage{}, err
 	}
+	engage, err := s.engageSection(ctx, p, res)
+	if err != nil {
+		return resourcePage{}, err
+	}
 	acts := catalog.Actions(p, res)
 	return resourcePage{Resource: res, Org: org, History: history,
 		CanEdit:   acts.Has(catalog.ActionEdit) && acts.Has(catalog.ActionSubmit),
@@ -81,6 +86,7 @@ func (s *server) loadResourcePage(ctx context.Context, p identity.Principal, id 
 		CanRetire: acts.Has(catalog.ActionRetire),
 		Events:    events,
 		Grading:   grading,
+		Engage:    engage,
 	}, nil
 }
 

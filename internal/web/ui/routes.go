@@ -24,6 +24,7 @@ func (s *server) routes() *http.ServeMux {
 		s.discoveryRoutes(),
 		s.deskRoutes(),
 		s.cockpitRoutes(),
+		s.engageRoutes(),
 		s.searchRoutes(),
 	} {
 		for _, r := range table {
