@@ -37,6 +37,9 @@ func demoCommand(o *options) *cobra.Command {
 					Sharing: a.Sharing, Opening: a.Opening}); err != nil {
 					return fmt.Errorf("seed demo sharing and opening: %w", err)
 				}
+				if err := demo.SeedPortal(cmd.Context(), demo.PortalServices{Identity: a.Identity, Catalog: a.Catalog, Portal: a.Portal}); err != nil {
+					return fmt.Errorf("seed demo data requests, apps and news: %w", err)
+				}
 			}
 			if err := demo.SeedRows(cmd.Context(), a.Catalog, a.Datastore()); err != nil { // idempotent: skips resources with data
 				return fmt.Errorf("seed demo rows: %w", err)
