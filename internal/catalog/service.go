@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"dataport/internal/identity"
+	"dataport/internal/notify"
 	"dataport/internal/store"
 	"dataport/internal/validate"
 )
@@ -203,9 +204,22 @@ func (s *Service) change(ctx context.Context, actor identity.Principal, id, acti
 		if err := updateResource(ctx, tx, r); err != nil {
 			return err
 		}
+		if err := tellEditors(ctx, tx, r, action); err != nil {
+			return err
+		}
 		return record(ctx, tx, actor, &before, r, action, comment)
 	})
 	return r, err
+}
+
+// tellEditors notifies the institution's editors and admins, in tx, that
+// review returned or published their resource.
+func tellEditors(ctx context.Context, tx *store.Tx, r Resource, action string) error {
+	if action != "returned" && action != "published" {
+		return nil
+	}
+	return notify.Send(ctx, tx, "resource."+action, "resource", r.ID, "/resources/"+r.ID,
+		notify.To{Orgs: []string{r.OrganizationID}, OrgRole: identity.RoleEditor})
 }
 
 // Get returns one resource if actor may see it (store.ErrNotFound otherwise).

@@ -181,7 +181,7 @@ func (s *server) notificationsPage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, "notifications", list)
+	return s.render(w, r, http.StatusOK, "notifications", s.noticeRows(r.Context(), p, list))
 }
 
 // readNotifications marks every notice read. Form fields: csrf_token.

@@ -10,6 +10,7 @@ import (
 // myPage is a signed-in user's work: each of their organizations with its resources.
 type myPage struct {
 	Orgs []myOrganization
+	Todo deskTodo // what waits for the user (desk_todo.go)
 }
 
 type myOrganization struct {
@@ -45,6 +46,9 @@ func (s *server) myWork(w http.ResponseWriter, r *http.Request) error {
 			mine.More = "/organizations/" + org.ID
 		}
 		page.Orgs = append(page.Orgs, mine)
+	}
+	if page.Todo, err = s.deskTodo(r.Context(), p, page.Orgs); err != nil {
+		return err
 	}
 	return s.render(w, r, http.StatusOK, "my", page)
 }

@@ -71,6 +71,7 @@ type resourceForm struct {
 	SourceSystem, ContactName                      string
 	ContactPhone, ContactEmail                     string
 	Items                                          []itemRow
+	Sample                                         *sampleView // the sample file the items were inferred from (desk_infer.go)
 
 	Errors formErrors
 }
@@ -79,6 +80,7 @@ type resourceForm struct {
 type itemRow struct {
 	Name, LabelZh, Type, Length, Precision, Description, CodeList string
 	Required, Key                                                 bool
+	Personal                                                      string // the personal information a sample's column holds (classify.Type), shown, not posted
 }
 
 func (it itemRow) blank() bool {

@@ -141,6 +141,7 @@ func (s *server) handler() http.Handler {
 	if s.datastore != nil && s.jobs != nil {
 		root.Handle("POST /resources/{id}/upload", s.uploadHandler()) // multipart, outside the form cap
 	}
+	root.Handle("POST /my/resources/infer", s.inferHandler()) // multipart with a sample file, outside the form cap
 	root.Handle("/", pages)
 	return session.Headers(s.sessions.CrossOrigin(root))
 }

@@ -50,6 +50,7 @@ type server struct {
 	datastore *datastore.Service // the data pages (data.go)
 	jobs      *jobs.Runner       // uploads' loads and the failed jobs page (data.go, jobs_admin.go)
 	uploads   *uploadgate.Gate   // each account's uploads at once and a minute (data.go)
+	samples   *sampleStore       // the resource form's sample files (desk_infer.go)
 	ledger    *ledger.Service    // event histories and the audit pages (audit.go)
 
 	mailConfigured bool // the outbox page's SMTP line (outbox_admin.go)
@@ -77,7 +78,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	s := &server{datastore: cfg.Datastore, identity: cfg.Identity, catalog: cfg.Catalog, search: cfg.Search, acc: cfg.Services, log: cfg.Log,
-		assets: a, pages: p, uploads: uploadgate.New()}
+		assets: a, pages: p, uploads: uploadgate.New(), samples: newSampleStore()}
 	s.sessions = session.New(cfg.Identity, cfg.SecureCookies, s.failRequest)
 	s.ledger = cfg.Ledger
 	s.jobs = cfg.Jobs
