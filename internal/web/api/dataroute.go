@@ -23,7 +23,8 @@ const DataRouteExtension = "x-dataport-data"
 //   - a response the handler built without asking access.Decider.Decide is
 //     refused with 500 and logged (rule 1: no data without a decision);
 //   - a denial becomes 403 (429 with Retry-After for a rate limit) as
-//     problem+json, whatever error the handler returned.
+//     problem+json, whatever error the handler returned; a version that
+//     does not exist is 404.
 //
 // The handler MUST decide before it returns: a streamed body is written
 // after the check.
@@ -32,7 +33,7 @@ func dataRoute[I, O any](api huma.API, h *handlers, op huma.Operation, handler f
 		op.Extensions = map[string]any{}
 	}
 	op.Extensions[DataRouteExtension] = true
-	op.Errors = append(op.Errors, http.StatusForbidden, http.StatusTooManyRequests)
+	op.Errors = append(op.Errors, http.StatusForbidden, http.StatusNotFound, http.StatusTooManyRequests)
 	huma.Register(api, op, func(ctx context.Context, in *I) (*O, error) {
 		ctx, t := access.Track(ctx)
 		out, err := handler(ctx, in)

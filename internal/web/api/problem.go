@@ -53,7 +53,9 @@ func fieldProblems(errs validate.Errors) *validationProblem {
 }
 
 // documentFieldProblems describes every operation's 422 answer as a
-// validationProblem, whose entries carry code and args beside huma's fields.
+// validationProblem, whose entries carry code and args beside huma's fields;
+// an operation with parameters or a body gets one when it lists none (its
+// default answer is huma's error model, whose entries lack them).
 func documentFieldProblems(doc *huma.OpenAPI) {
 	schema := doc.Components.Schemas.Schema(reflect.TypeFor[validationProblem](), true, "ValidationProblem")
 	for _, item := range doc.Paths {
@@ -65,6 +67,8 @@ func documentFieldProblems(doc *huma.OpenAPI) {
 				for _, mt := range r.Content {
 					mt.Schema = schema
 				}
+			} else if len(op.Parameters) > 0 || op.RequestBody != nil {
+				op.Responses["422"] = unprocessable(schema)
 			}
 		}
 	}

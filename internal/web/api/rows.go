@@ -120,7 +120,8 @@ func (h *handlers) rowRoutes(api huma.API) {
 			"through the resource's de-identification profile where the rules require one, within the grant's quota. Filters, full-text q, sort " +
 			"and paging by offset or, faster on deep pages, by keyset (next_cursor)."}, h.listRows)
 	dataRoute(api, h, huma.Operation{OperationID: "export-rows", Method: http.MethodGet, Path: "/resources/{id}/export", Tags: tags,
-		Summary: "Stream every matching row as CSV, JSON, XLSX or Parquet",
+		Summary:   "Stream every matching row as CSV, JSON, XLSX or Parquet",
+		Responses: fileResponses("The rows, in the format asked for", exportTypes()),
 		Description: "Streams every matching row the caller may read as CSV (optionally with a UTF-8 byte order mark), JSON, XLSX or Parquet, after the " +
 			"same access decision as rows. " +
 			"Text cells that a spreadsheet would run as a formula (first character other than white space =, +, -, @, or a leading tab or carriage return) " +
@@ -148,6 +149,7 @@ func (h *handlers) rowRoutes(api huma.API) {
 		Description: "Rows added, removed and changed between two versions, by the resource's key items, after an access decision."}, h.diffVersion)
 	dataRoute(api, h, huma.Operation{OperationID: "quarantine-version", Method: http.MethodGet, Path: "/resources/{id}/versions/{version}/quarantine",
 		Tags: tags, Summary: "The records a load refused, as CSV (the providing institution)", Security: secure,
+		Responses:   fileResponses("The refused records with their row, column and reason", map[string]*huma.Schema{"text/csv": {Type: huma.TypeString}}),
 		Description: "The records a load refused, as CSV with the row, column and reason, for the providing institution after an access decision."}, h.quarantine)
 	huma.Register(api, huma.Operation{OperationID: "get-datastore-settings", Method: http.MethodGet, Path: "/resources/{id}/datastore/settings",
 		Tags: tags, Summary: "Loading settings: bad-record policy, versions kept, CEL quality rules, indexes",
