@@ -31,6 +31,9 @@ func discoveryCity(t *testing.T, db *store.DB) *city {
 	c.add(c.health, "养老机构名录", "Care homes", catalog.StatusPublished, func(in *catalog.Input) {
 		in.Subject, in.Keywords = "13", []string{"养老机构", "床位"}
 	})
+	c.add(c.health, "护工派遣机构", "Carer agencies", catalog.StatusPublished, func(in *catalog.Input) {
+		in.Subject, in.Industry = "12", "L" // Leasing and business services
+	})
 	if err := c.indexer.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -56,6 +59,13 @@ func TestSubjectAndDepartmentLabelsAreSearched(t *testing.T) {
 	}
 	if got := find(t, c.ix, search.Request{Text: "transport"}); !slices.Contains(got, "急救车辆调度记录") {
 		t.Errorf("transport (the subject's English label) found %v", got)
+	}
+	// English labels match by whole (stemmed) words: bus is not in "business".
+	if got := find(t, c.ix, search.Request{Text: "bus"}); slices.Contains(got, "护工派遣机构") {
+		t.Errorf("bus found %v: a label's word that merely starts with it", got)
+	}
+	if got := find(t, c.ix, search.Request{Text: "business"}); !slices.Contains(got, "护工派遣机构") {
+		t.Errorf("business (in its industry's English label) found %v", got)
 	}
 	// The label's match ranks below a title's: 交通 in a title is not needed, but a
 	// subject label alone must not outrank a resource named by the word.

@@ -408,29 +408,37 @@ func (e *engine) match(ctx context.Context, w string) (wordMatch, error) {
 func (e *engine) labelled(w string) *roaring.Bitmap {
 	out := roaring.New()
 	lw := strings.ToLower(w)
+	var en []string // w's English terms, stemmed as the English label's
+	if isASCII(lw) {
+		en = e.tokens(fieldTitleEn, lw)
+	}
+	holds := func(l catalog.Label) bool {
+		if utf8.RuneCountInString(lw) >= 2 && strings.Contains(l.Zh, lw) {
+			return true
+		}
+		return len(en) > 0 && containsAll(e.tokens(fieldTitleEn, l.En), en)
+	}
 	for _, l := range catalog.Subjects {
-		if labelHolds(l, lw) {
+		if holds(l) {
 			out.Or(e.posting(kwKey(FieldSubject, l.Code)))
 		}
 	}
 	for _, l := range catalog.Industries {
-		if labelHolds(l, lw) {
+		if holds(l) {
 			out.Or(e.posting(kwKey(FieldIndustry, l.Code)))
 		}
 	}
 	return out
 }
 
-// labelHolds reports whether a label holds w (in lower case): its Chinese
-// text, or its English text for a word of three letters or more.
-func labelHolds(l catalog.Label, w string) bool {
-	if w == "" {
-		return false
+// containsAll reports whether every one of want is in have.
+func containsAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
 	}
-	if strings.Contains(l.Zh, w) {
-		return true
-	}
-	return len(w) >= 3 && isASCII(w) && strings.Contains(strings.ToLower(l.En), w)
+	return true
 }
 
 func isASCII(s string) bool {
