@@ -211,7 +211,7 @@ func TestReviewQueueFlagsAndBatch(t *testing.T) {
 		pg = op.post("/review/batch", url.Values{"csrf_token": {token}, "decision": {"approve"},
 			"ids": {clean.ID, c.published.ID, empty.ID}})
 		mustStatus(t, pg, http.StatusOK)
-		mustContain(t, pg, "已处理 2 条，共 3 条", "未处理")
+		mustContain(t, pg, "已处理 2 条，共 3 条", "未处理", "：数据资源的当前状态不允许此操作") // the published one, with the reason
 		if got := eventCount(t, db, "resource.published") - before; got != 2 {
 			t.Errorf("%d published events, want one for each decided entry", got)
 		}
