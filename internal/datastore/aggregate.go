@@ -1,6 +1,7 @@
 package datastore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -205,12 +206,7 @@ func compareKeys(a, b any) int {
 	y, yok := number(b)
 	switch {
 	case xok && yok:
-		if x < y {
-			return -1
-		} else if x > y {
-			return 1
-		}
-		return 0
+		return cmp.Compare(x, y)
 	case xok:
 		return -1
 	case yok:

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -162,7 +163,7 @@ func (s *server) barChart(ctx context.Context, p identity.Principal, lang, id st
 			data[i].Value = g.Sum
 		}
 	}
-	slices.SortStableFunc(data, func(a, b chartDatum) int { return compareFloat(b.Value, a.Value) })
+	slices.SortStableFunc(data, func(a, b chartDatum) int { return cmp.Compare(b.Value, a.Value) })
 	c := &datasetChart{Kind: "bar", Title: title, Head: head}
 	if len(data) > maxBars {
 		c.More = len(data) - maxBars
@@ -208,7 +209,7 @@ func (s *server) timeChart(ctx context.Context, p identity.Principal, lang, id s
 		period = "day"
 	}
 	title := i18n.T(lang, "dataset.chart_"+period, it.LabelZh)
-	peak := slices.MaxFunc(data, func(a, b chartDatum) int { return compareFloat(a.Value, b.Value) })
+	peak := slices.MaxFunc(data, func(a, b chartDatum) int { return cmp.Compare(a.Value, b.Value) })
 	c := &datasetChart{Kind: "line", Title: title, Head: [2]string{it.LabelZh, i18n.T(lang, "dataset.records")},
 		Summary: i18n.T(lang, "dataset.chart_line_summary", data[0].Label, data[len(data)-1].Label, peak.Label, formatNumber(peak.Value))}
 	c.SVG = lineSVG(title, c.Summary, data)
@@ -220,65 +221,58 @@ func (s *server) timeChart(ctx context.Context, p identity.Principal, lang, id s
 // the days span 62 days at most, with no gaps; rows without a date are
 // left out.
 func periodCounts(groups []datastore.Group) ([]chartDatum, bool) {
-	counts := map[string]float64{}
-	var first, last time.Time
-	for _, g := range groups {
-		s, _ := g.Key.(string)
-		d, err := time.Parse("2006-01-02", s)
-		if err != nil {
-			continue
-		}
-		counts[s] += float64(g.Rows)
-		if first.IsZero() || d.Before(first) {
-			first = d
-		}
-		if d.After(last) {
-			last = d
-		}
-	}
+	counts, first, last := timeGroups(groups, "2006-01-02")
 	if first.IsZero() {
 		return nil, false
 	}
-	monthly := last.Sub(first) > 62*24*time.Hour
-	step, layout := func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }, "2006-01-02"
-	if monthly {
-		step, layout = func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }, "2006-01"
-		byMonth := map[string]float64{}
-		for day, n := range counts {
-			byMonth[day[:7]] += n
-		}
-		counts = byMonth
-		first = time.Date(first.Year(), first.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if last.Sub(first) <= 62*24*time.Hour {
+		return series(counts, first, last, "2006-01-02", func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }), false
 	}
-	var out []chartDatum
-	for t := first; !t.After(last) && len(out) < 400; t = step(t) {
-		out = append(out, chartDatum{Label: t.Format(layout), Value: counts[t.Format(layout)]})
+	byMonth := map[time.Time]float64{}
+	for day, n := range counts {
+		byMonth[time.Date(day.Year(), day.Month(), 1, 0, 0, 0, 0, time.UTC)] += n
 	}
-	return out, monthly
+	first = time.Date(first.Year(), first.Month(), 1, 0, 0, 0, 0, time.UTC)
+	return series(byMonth, first, last, "2006-01", func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }), true
 }
 
 // hourCounts turns groups by hour ("2006-01-02 15") into rows per hour,
 // with no gaps; rows without a time are left out.
 func hourCounts(groups []datastore.Group) []chartDatum {
-	counts := map[time.Time]float64{}
-	var first, last time.Time
+	counts, first, last := timeGroups(groups, "2006-01-02 15")
+	if first.IsZero() {
+		return nil
+	}
+	return series(counts, first, last, "2006-01-02 15:00", func(t time.Time) time.Time { return t.Add(time.Hour) })
+}
+
+// timeGroups reads the groups' keys as times in layout, with their rows
+// and the first and last time; keys that are no time are left out.
+func timeGroups(groups []datastore.Group, layout string) (counts map[time.Time]float64, first, last time.Time) {
+	counts = map[time.Time]float64{}
 	for _, g := range groups {
 		s, _ := g.Key.(string)
-		h, err := time.Parse("2006-01-02 15", s)
+		t, err := time.Parse(layout, s)
 		if err != nil {
 			continue
 		}
-		counts[h] += float64(g.Rows)
-		if first.IsZero() || h.Before(first) {
-			first = h
+		counts[t] += float64(g.Rows)
+		if first.IsZero() || t.Before(first) {
+			first = t
 		}
-		if h.After(last) {
-			last = h
+		if t.After(last) {
+			last = t
 		}
 	}
+	return counts, first, last
+}
+
+// series lists the periods from first to last by step (400 at most), each
+// labelled in layout with its rows, 0 where it has none.
+func series(counts map[time.Time]float64, first, last time.Time, layout string, step func(time.Time) time.Time) []chartDatum {
 	var out []chartDatum
-	for t := first; !first.IsZero() && !t.After(last); t = t.Add(time.Hour) {
-		out = append(out, chartDatum{Label: t.Format("2006-01-02 15:00"), Value: counts[t]})
+	for t := first; !t.After(last) && len(out) < 400; t = step(t) {
+		out = append(out, chartDatum{Label: t.Format(layout), Value: counts[t]})
 	}
 	return out
 }
@@ -339,16 +333,6 @@ func tableRows(data []chartDatum) [][2]string {
 		out[i] = [2]string{d.Label, formatNumber(d.Value)}
 	}
 	return out
-}
-
-func compareFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // formatNumber shows a figure with at most two decimals.
