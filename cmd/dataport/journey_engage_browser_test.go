@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -67,6 +69,22 @@ func TestBrowserEngageJourney(t *testing.T) {
 	stats := run(t, ctx, chromedp.Text(chromedp.CSS(".engage__stats")))
 	if !strings.Contains(stats, "评分 4.0（1 人评价）") || !strings.Contains(stats, "浏览") {
 		t.Errorf("after rating 4 stars the figures read %q", stats)
+	}
+
+	// A download of the dataset's file counts, and the page says so.
+	href := run(t, ctx, chromedp.Evaluate[string](`document.querySelector('a.download__link').getAttribute('href')`))
+	resp, err := http.Get(s.url + href)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("downloading %s: %s", href, resp.Status)
+	}
+	do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#engage")))
+	if stats := run(t, ctx, chromedp.Text(chromedp.CSS(".engage__stats"))); !strings.Contains(stats, "下载 1 次") {
+		t.Errorf("after one download the figures read %q", stats)
 	}
 
 	// … and reports an error: an item, a row, the value and what is wrong.

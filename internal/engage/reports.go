@@ -29,14 +29,14 @@ type ReportInput struct {
 	Column  string `json:"column,omitempty" required:"false" doc:"The column (data item name) holding the error"`
 	Row     string `json:"row,omitempty" required:"false" doc:"The row: its key or number"`
 	Value   string `json:"value,omitempty" required:"false" doc:"The value that is wrong, as shown"`
-	Problem string `json:"problem" doc:"What is wrong, and what would be right"`
+	Problem string `json:"problem" required:"false" doc:"What is wrong, and what would be right (required)"`
 }
 
 // ErrorReport is one error report with the provider's reply. It never names
 // its reporter: Mine tells the reporter their own.
 type ErrorReport struct {
-	ID         string       `json:"id"`
-	ResourceID string       `json:"resource_id"`
+	ID         string `json:"id"`
+	ResourceID string `json:"resource_id"`
 	ReportInput
 	Status    ReportStatus `json:"status" enum:"open,answered"`
 	Reply     string       `json:"reply,omitempty"`

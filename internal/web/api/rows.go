@@ -232,6 +232,9 @@ func (h *handlers) exportRows(ctx context.Context, in *exportIn) (*huma.StreamRe
 		exp.Close(ctx)
 		return nil, h.fail(ctx, err)
 	}
+	if h.acc.Engage != nil { // the dataset page's download count: every file download comes here
+		h.acc.Engage.Download(in.ID)
+	}
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
 		hctx.SetHeader("Content-Type", datastore.ExportFormats[format])
 		hctx.SetHeader("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-v%d.%s"`, exp.Code, exp.Version(), format))
