@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"dataport/internal/access"
 	"dataport/internal/catalog"
@@ -80,22 +81,64 @@ func (s *Service) Aggregate(ctx context.Context, actor identity.Principal, resou
 			width = 13
 		}
 	}
-	var groups []Group
 	if p.rowFilter || p.deid != nil {
-		groups, err = s.groupServed(ctx, p, by, sum, width)
-	} else {
-		groups, err = s.groupSQL(ctx, p, by, sum, width)
+		groups, err := s.groupServed(ctx, p, by, sum, width)
+		if err != nil {
+			return Groups{}, err
+		}
+		return newGroups(p.v.Version, groups), nil
 	}
+	// A version's table never changes: its groups are kept, by the
+	// query, for whoever the decision point lets read them.
+	key := fmt.Sprintf("%s|%d|%d|%d|%s|%v", p.v.table, by, sum, width, strings.Join(p.where, " AND "), p.args)
+	if g, ok := s.groups.get(key); ok {
+		return g, nil
+	}
+	groups, err := s.groupSQL(ctx, p, by, sum, width)
 	if err != nil {
 		return Groups{}, err
 	}
-	out := Groups{Version: p.v.Version, Groups: groups}
+	out := newGroups(p.v.Version, groups)
+	s.groups.put(key, out)
+	return out, nil
+}
+
+// newGroups orders groups by key, keeping the MaxGroups largest.
+func newGroups(version int, groups []Group) Groups {
+	out := Groups{Version: version, Groups: groups}
 	if len(groups) > MaxGroups {
 		slices.SortStableFunc(groups, func(a, b Group) int { return int(b.Rows - a.Rows) })
 		out.Groups, out.Truncated = groups[:MaxGroups], true
 	}
 	slices.SortFunc(out.Groups, func(a, b Group) int { return compareKeys(a.Key, b.Key) })
-	return out, nil
+	return out
+}
+
+// groupCache keeps Aggregate's answers computed in the database, keyed by
+// version table and query; at maxCachedGroups answers it starts afresh.
+// The zero value is ready to use.
+type groupCache struct {
+	mu sync.Mutex
+	m  map[string]Groups
+}
+
+const maxCachedGroups = 512
+
+func (c *groupCache) get(key string) (Groups, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g, ok := c.m[key]
+	g.Groups = slices.Clone(g.Groups) // the caller's to change
+	return g, ok
+}
+
+func (c *groupCache) put(key string, g Groups) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedGroups {
+		c.m = map[string]Groups{}
+	}
+	c.m[key] = g
 }
 
 // dayItem reports whether an item's groups are days.

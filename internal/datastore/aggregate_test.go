@@ -97,5 +97,14 @@ func TestAggregate(t *testing.T) {
 		if err == nil || (!errors.As(err, &denied) && !errors.Is(err, store.ErrNotFound)) {
 			t.Errorf("anonymous groups of a draft: %v, want a denial", err)
 		}
+
+		// Answers are kept per version: a new version is grouped anew.
+		if _, err := f.load(t, r, "s2.csv", "站点编号,站点名称,所属区县,线路数,启用日期,无障碍\nS009,新站,110101,7,2024-02-01,是\n"); err != nil {
+			t.Fatal(err)
+		}
+		v2, err := f.ds.Aggregate(ctx, identity.Anonymous, r.ID, access.ChannelUIPreview, datastore.GroupQuery{By: "district", Sum: "lines"})
+		if want := []datastore.Group{{Key: "110101", Rows: 1, Values: 1, Sum: 7}}; err != nil || v2.Version != 2 || !cmp.Equal(want, v2.Groups) {
+			t.Errorf("groups of version 2: %+v %v, want %v", v2, err, want)
+		}
 	})
 }

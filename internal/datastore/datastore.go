@@ -92,6 +92,7 @@ type Service struct {
 		db   *sql.DB
 		err  error
 	}
+	groups groupCache // Aggregate's answers per version table (aggregate.go)
 }
 
 // New returns the datastore service.
