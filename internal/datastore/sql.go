@@ -43,7 +43,8 @@ func (s *Service) SearchSQL(ctx context.Context, actor identity.Principal, sql s
 	tables := map[string]string{}
 	quota := s.newStatementQuota(s.sql.MaxRows) // rows reserved under each decision, capped to the least
 	defer quota.settle(ctx)                     // counts quota.served, releases the rest
-	for _, rid := range stmt.Tables() {
+	for _, name := range stmt.Tables() {
+		rid := resourceRef.FindStringSubmatch(name)[1] // a CKAN file id names its resource's rows
 		d, err := quota.decide(ctx, actor, rid, access.ActionQuery, access.ChannelCKANSQL)
 		if err != nil {
 			return SQLResult{}, err
@@ -56,7 +57,7 @@ func (s *Service) SearchSQL(ctx context.Context, actor identity.Principal, sql s
 		if err != nil {
 			return SQLResult{}, err
 		}
-		tables[rid] = v.table
+		tables[name] = v.table
 	}
 	records, fields, truncated, err := s.runSQL(ctx, stmt, tables, quota.rowLimit())
 	if err != nil {
@@ -66,8 +67,10 @@ func (s *Service) SearchSQL(ctx context.Context, actor identity.Principal, sql s
 	return SQLResult{SQL: stmt.Text(), Records: records, Fields: fields, Truncated: truncated}, nil
 }
 
-// resourceRef is how a statement names a resource: its id.
-var resourceRef = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+// resourceRef is how a statement names a resource: its id, or the id of
+// one of its CKAN resources ("{id}-csv", as package_show and
+// datastore_search give it), which names the same rows.
+var resourceRef = regexp.MustCompile(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(-[a-z0-9]{1,16})?$`)
 
 // sqlFunctions may be called in datastore_search_sql. Some exist on one
 // dialect only (strftime, ifnull, total on SQLite; date_trunc, to_char,

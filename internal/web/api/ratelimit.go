@@ -43,8 +43,26 @@ const rateWindow = 60
 // rateHeaders tracks the access decisions of keyed requests and writes
 // their rate limits and row quota as response fields before the status.
 func rateHeaders(next http.Handler) http.Handler {
+	return trackRates(func(r *http.Request) bool {
+		return access.ClientFrom(r.Context()).Key != "" || !identity.FromContext(r.Context()).IsAnonymous()
+	}, next)
+}
+
+// RateHeaders writes the same rate and quota fields for a surface that
+// authenticates inside its handler (the CKAN API): a request is keyed when
+// it sends a per-grant key or a token (Authorization, X-CKAN-API-Key). A
+// token that turns out wrong asks no decision, and gets no fields.
+func RateHeaders(next http.Handler) http.Handler {
+	return trackRates(func(r *http.Request) bool {
+		return access.ClientFrom(r.Context()).Key != "" || r.Header.Get("Authorization") != "" || r.Header.Get("X-CKAN-API-Key") != ""
+	}, next)
+}
+
+// trackRates tracks the access decisions of the requests keyed says are
+// keyed, and writes their fields before the status.
+func trackRates(keyed func(*http.Request) bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if access.ClientFrom(r.Context()).Key == "" && identity.FromContext(r.Context()).IsAnonymous() {
+		if !keyed(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -27,6 +27,7 @@ import (
 	"dataport/internal/identity"
 	"dataport/internal/store"
 	"dataport/internal/validate"
+	nativeapi "dataport/internal/web/api"
 	"dataport/internal/web/problem"
 	"dataport/internal/web/services"
 )
@@ -89,7 +90,7 @@ func New(cfg Config) http.Handler {
 	for _, p := range Prefixes {
 		mux.HandleFunc(p+"{name}", a.serve)
 	}
-	return mux
+	return nativeapi.RateHeaders(mux) // keyed datastore calls carry their rate limits and quota, as the native API's do
 }
 
 func (a *api) actions() map[string]action {
