@@ -51,7 +51,8 @@ func events(t *testing.T, db *store.DB, typ string) int {
 	return len(evs)
 }
 
-// notices returns the kinds of p's notices, newest first.
+// notices returns the kinds of p's notices about engagement (engage.*),
+// newest first; other parts of the platform tell people of other things.
 func notices(t *testing.T, db *store.DB, p identity.Principal) []string {
 	t.Helper()
 	list, err := notify.NewService(db).List(context.Background(), p, false, 100)
@@ -60,7 +61,9 @@ func notices(t *testing.T, db *store.DB, p identity.Principal) []string {
 	}
 	var kinds []string
 	for _, n := range list {
-		kinds = append(kinds, n.Kind+" "+n.SubjectID)
+		if strings.HasPrefix(n.Kind, "engage.") {
+			kinds = append(kinds, n.Kind+" "+n.SubjectID)
+		}
 	}
 	return kinds
 }
