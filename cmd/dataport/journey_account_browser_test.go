@@ -8,7 +8,6 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -135,25 +134,8 @@ func TestBrowserAccountJourney(t *testing.T) {
 	s := start(t, "demo", "--data", t.TempDir(), "--smtp-url", "smtp://"+mailbox.addr+"?tls=none&from=noreply@data.jinghua.gov.cn",
 		"--oidc-issuer", cfg.Issuer, "--oidc-client-id", cfg.ClientID, "--oidc-name", "使用京华市统一身份认证登录")
 	console := collectConsole(t, ctx)
-	shots := os.Getenv("DATAPORT_SCREENSHOTS")
-	widths := []struct {
-		name     string
-		viewport chromedp.Action[chromedp.Void]
-		email    string
-	}{
-		{"desktop", chromedp.EmulateViewport(1366, 900), "lin.desktop@example.cn"},
-		{"phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch), "lin.phone@example.cn"},
-	}
-	noSideways := func(where string) {
-		t.Helper()
-		if wide := run(t, ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`)); wide {
-			t.Errorf("%s scrolls sideways", where)
-		}
-		if shots != "" {
-			png := run(t, ctx, chromedp.FullScreenshot(90))
-			os.WriteFile(shots+"/account-"+strings.NewReplacer("/", "_", " ", "_").Replace(where)+".png", png, 0o644)
-		}
-	}
+	emails := map[string]string{"desktop": "lin.desktop@example.cn", "phone": "lin.phone@example.cn"}
+	noSideways := func(where string) { t.Helper(); fitsWidth(t, ctx, "account", where) }
 	text := func(sel string) string { t.Helper(); return run(t, ctx, chromedp.Text(chromedp.CSS(sel))) }
 	// signIn submits the sign-in form and waits for until (on the next page).
 	signIn := func(user, password, until string) {
@@ -171,13 +153,13 @@ func TestBrowserAccountJourney(t *testing.T) {
 		noSideways(w.name + " login")
 		do(t, ctx, chromedp.Click(chromedp.CSS(`a[href="/register"]`)), chromedp.WaitVisible(chromedp.CSS("#field-email")))
 		// A mistake first: the form says exactly which field is wrong and keeps what was typed.
-		do(t, ctx, chromedp.SendKeys(chromedp.CSS("#field-display_name"), "林小溪"), chromedp.SendKeys(chromedp.CSS("#field-email"), w.email),
+		do(t, ctx, chromedp.SendKeys(chromedp.CSS("#field-display_name"), "林小溪"), chromedp.SendKeys(chromedp.CSS("#field-email"), emails[w.name]),
 			chromedp.SendKeys(chromedp.CSS("#field-password"), password), chromedp.SendKeys(chromedp.CSS("#field-password_confirm"), "不一样的密码123456"),
 			chromedp.Submit(chromedp.CSS("#field-email")), chromedp.WaitVisible(chromedp.CSS(".error-summary")))
 		if summary := text(".error-summary"); !strings.Contains(summary, "再次输入密码") || strings.Contains(summary, "电子邮箱") {
 			t.Fatalf("%s: error summary %q, want the password confirmation only", w.name, summary)
 		}
-		if v := run(t, ctx, chromedp.Value(chromedp.CSS("#field-email"))); v != w.email {
+		if v := run(t, ctx, chromedp.Value(chromedp.CSS("#field-email"))); v != emails[w.name] {
 			t.Fatalf("%s: the e-mail typed became %q", w.name, v)
 		}
 		noSideways(w.name + " register error")
@@ -192,7 +174,7 @@ func TestBrowserAccountJourney(t *testing.T) {
 	for _, w := range widths {
 		// Not confirmed yet: the right password says so, with the way to a new link.
 		do(t, ctx, w.viewport)
-		signIn(w.email, password, ".error-summary")
+		signIn(emails[w.name], password, ".error-summary")
 		if msg := text(".error-summary"); !strings.Contains(msg, "邮箱尚未确认") {
 			t.Fatalf("%s: signing in unconfirmed shows %q", w.name, msg)
 		}
@@ -201,7 +183,7 @@ func TestBrowserAccountJourney(t *testing.T) {
 		}
 		noSideways(w.name + " login unconfirmed")
 
-		link := mailbox.link(t, w.email, 90*time.Second)
+		link := mailbox.link(t, emails[w.name], 90*time.Second)
 		if !strings.HasPrefix(link, s.url+"/register/confirm?code=dpc_") {
 			t.Fatalf("%s: confirmation link %q", w.name, link)
 		}
@@ -211,7 +193,7 @@ func TestBrowserAccountJourney(t *testing.T) {
 		if notice := text("main"); !strings.Contains(notice, "邮箱已确认") {
 			t.Fatalf("%s: after confirming: %q", w.name, notice)
 		}
-		signIn(w.email, password, signedIn+", .error-summary")
+		signIn(emails[w.name], password, signedIn+", .error-summary")
 		if path := run(t, ctx, chromedp.Evaluate[string](`location.pathname`)); path != "/my" {
 			t.Fatalf("%s: after signing in at %s: %s", w.name, path, text("main"))
 		}
@@ -220,7 +202,7 @@ func TestBrowserAccountJourney(t *testing.T) {
 		}
 		noSideways(w.name + " my")
 		do(t, ctx, chromedp.Navigate(s.url+"/account"), chromedp.WaitVisible(chromedp.CSS("#email-state")))
-		if state, page := text("#email-state"), text("main"); state != "已确认" || !strings.Contains(page, w.email) || !strings.Contains(page, "个人") {
+		if state, page := text("#email-state"), text("main"); state != "已确认" || !strings.Contains(page, emails[w.name]) || !strings.Contains(page, "个人") {
 			t.Fatalf("%s: account page shows e-mail state %q:\n%s", w.name, state, page)
 		}
 		noSideways(w.name + " account")

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// widths are the widths the browser journeys walk at: a desktop's, and a
+// phone's 390 px (mobile, touch).
+var widths = []struct {
+	name     string
+	viewport chromedp.Action[chromedp.Void]
+}{
+	{"desktop", chromedp.EmulateViewport(1366, 900)},
+	{"phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch)},
+}
+
+// fitsWidth fails t when the page in ctx scrolls sideways
+// (document.documentElement.scrollWidth > clientWidth) and, with
+// $DATAPORT_SCREENSHOTS set, saves the page there as journey-where.png.
+func fitsWidth(t *testing.T, ctx context.Context, journey, where string) {
+	t.Helper()
+	if wide := run(t, ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`)); wide {
+		t.Errorf("%s scrolls sideways", where)
+	}
+	if dir := os.Getenv("DATAPORT_SCREENSHOTS"); dir != "" {
+		png := run(t, ctx, chromedp.FullScreenshot(90))
+		name := journey + "-" + strings.NewReplacer("/", "_", " ", "_").Replace(where) + ".png"
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+}
