@@ -15,12 +15,15 @@ import (
 // are never shown back.
 type resetPage struct {
 	Errors formErrors
+	Code   string // the code a reset link e-mailed to the user carries
 }
 
-// passwordResetForm shows the form.
+// passwordResetForm shows the form, with the code filled in when it is
+// opened from the link of a reset e-mail (/password-reset?code=…).
 func (s *server) passwordResetForm(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
-	return s.render(w, r, http.StatusOK, "password_reset", resetPage{})
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	return s.render(w, r, http.StatusOK, "password_reset", resetPage{Code: strings.TrimSpace(r.URL.Query().Get("code"))})
 }
 
 // redeemPasswordReset sets the password and sends the user to sign in.

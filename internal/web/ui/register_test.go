@@ -127,3 +127,47 @@ func TestCompanyRegistersAndTheOperatorApproves(t *testing.T) {
 	mustStatus(t, company.get("/admin/verifications"), http.StatusForbidden)
 	mustContain(t, company.get("/account"), "京华智图导航科技有限公司", "91110108551385082Q", "企业", "已确认")
 }
+
+// TestForgottenPasswordByEmail: "忘记密码" answers the same for a known and
+// an unknown address; the link e-mailed to a known one opens the reset
+// form with its code filled in, and the new password signs in.
+func TestForgottenPasswordByEmail(t *testing.T) {
+	p := newSignupPortal(t)
+	if _, err := p.identity.CreateUser(context.Background(), identity.System, identity.UserInput{Username: "citizen.lin", DisplayName: "林市民",
+		Email: "lin@example.cn", Password: password}); err != nil {
+		t.Fatal(err)
+	}
+	b := p.browser()
+	var answers []string
+	for _, email := range []string{"nobody@example.cn", "lin@example.cn"} {
+		pg := b.post("/password-forgot", url.Values{"csrf_token": {b.csrf("/password-forgot")}, "email": {email}})
+		if pg.url != "/password-forgot/sent" {
+			t.Fatalf("%s: %d at %s", email, pg.status, pg.url)
+		}
+		answers = append(answers, pg.body)
+	}
+	if answers[0] != answers[1] {
+		t.Error("the answer differs for an address with an account")
+	}
+	var link string
+	if err := p.db.QueryRowContext(context.Background(), `SELECT n.link FROM notifications n JOIN users u ON u.id = n.user_id
+		WHERE u.username = 'citizen.lin' AND n.kind = $1`, signup.NoticePasswordReset).Scan(&link); err != nil {
+		t.Fatal(err)
+	}
+	full, err := p.identity.MailLink(context.Background(), link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := strings.TrimPrefix(full, "/password-reset?code=")
+	pg := b.get(full)
+	mustContain(t, pg, `value="`+code+`"`)
+	pg = b.post("/password-reset", url.Values{"csrf_token": {b.csrf("/password-reset")}, "reset_code": {code},
+		"new_password": {"a new and long password"}, "new_password_confirm": {"a new and long password"}})
+	if pg.url != "/login?done=password_set" {
+		t.Fatalf("after the reset: %d at %s", pg.status, pg.url)
+	}
+	pg = b.post("/login", url.Values{"csrf_token": {b.csrf("/login")}, "username": {"citizen.lin"}, "password": {"a new and long password"}})
+	if pg.url != "/my" {
+		t.Fatalf("signing in with the new password: %d at %s", pg.status, pg.url)
+	}
+}
