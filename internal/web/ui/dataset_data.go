@@ -150,7 +150,7 @@ func (s *server) datasetSection(r *http.Request, res catalog.Resource) (*dataset
 	}
 	var denied *access.DeniedError
 	if errors.As(err, &denied) {
-		sec.Denied = denied.Decision.Message
+		sec.Denied = deniedText(lang, denied.Decision)
 		return sec, nil
 	} else if err != nil {
 		return nil, err
@@ -164,6 +164,15 @@ func (s *server) datasetSection(r *http.Request, res catalog.Resource) (*dataset
 	sec.Downloads = downloads(res, v)
 	sec.Charts = s.datasetCharts(r, res, v, dq.Filters, dq.Q)
 	return sec, nil
+}
+
+// deniedText says in lang why the viewer may not read the rows: by the
+// decision's reason where the page has words for it, else its message.
+func deniedText(lang string, d access.Decision) string {
+	if key := "dataset.denied." + d.Reason; i18n.Has(key) {
+		return i18n.T(lang, key)
+	}
+	return d.Message
 }
 
 // datastoreQuery is the datastore query of a preview page. A filter on a
