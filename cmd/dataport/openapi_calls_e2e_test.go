@@ -253,6 +253,7 @@ func TestOpenAPIClientCallsEveryOperation(t *testing.T) {
 	r.ledger(ctx, anonymous, admin)
 	r.harvest(ctx, operator, s.url, orgID)
 	r.synonyms(ctx, operator)
+	r.feedback(ctx, company, orgAdmin, res)
 	r.problems(ctx, anonymous, editor, res)
 	got(orgAdmin.RetireResourceWithResponse(ctx, res.shared, jsonBody[apiclient.RetireResourceJSONRequestBody](t,
 		`{"reason":"由新版数据资源替代"}`))).want(r, 200)
@@ -573,6 +574,24 @@ func (r *apiRun) harvest(ctx context.Context, operator *apiclient.ClientWithResp
 	got(operator.RunHarvestSourceWithResponse(ctx, id, jsonBody[apiclient.RunHarvestSourceJSONRequestBody](t, `{"full":false}`))).want(r, 200)
 	got(operator.GetHarvestSourceWithResponse(ctx, id)).want(r, 200)
 	got(operator.DeleteHarvestSourceWithResponse(ctx, id)).want(r, 204)
+}
+
+// feedback is a company's rating, comment, error report and follow on a
+// published dataset, and its provider's answers.
+func (r *apiRun) feedback(ctx context.Context, user, provider *apiclient.ClientWithResponses, res testResources) {
+	t := r.t
+	got(user.RateResourceWithResponse(ctx, res.open, jsonBody[apiclient.RateResourceJSONRequestBody](t, `{"stars":4}`))).want(r, 200)
+	c := got(user.AddCommentWithResponse(ctx, res.open, jsonBody[apiclient.AddCommentJSONRequestBody](t, `{"body":"站点数据很有用"}`))).want(r, 201)
+	got(user.ListCommentsWithResponse(ctx, res.open)).want(r, 200)
+	got(provider.HideCommentWithResponse(ctx, idOf(t, c.Body), jsonBody[apiclient.HideCommentJSONRequestBody](t, `{"reason":"测试后隐藏"}`))).want(r, 200)
+	e := got(user.ReportErrorWithResponse(ctx, res.open, jsonBody[apiclient.ReportErrorJSONRequestBody](t,
+		`{"column":"boardings","row":"S00001","value":"100","problem":"上车人次应为120"}`))).want(r, 201)
+	got(provider.ListErrorReportsWithResponse(ctx, res.open)).want(r, 200)
+	got(provider.AnswerErrorReportWithResponse(ctx, idOf(t, e.Body), jsonBody[apiclient.AnswerErrorReportJSONRequestBody](t,
+		`{"reply":"已核实，下一版更正"}`))).want(r, 200)
+	got(user.FollowResourceWithResponse(ctx, res.open)).want(r, 204)
+	got(user.GetEngagementWithResponse(ctx, res.open)).want(r, 200)
+	got(user.UnfollowResourceWithResponse(ctx, res.open)).want(r, 204)
 }
 
 // synonyms reads the search synonym list and writes it back with one group more.

@@ -80,6 +80,24 @@ func (e DiffRowKind) Valid() bool {
 	}
 }
 
+// Defines values for ErrorReportStatus.
+const (
+	ErrorReportStatusAnswered ErrorReportStatus = "answered"
+	ErrorReportStatusOpen     ErrorReportStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the ErrorReportStatus enum.
+func (e ErrorReportStatus) Valid() bool {
+	switch e {
+	case ErrorReportStatusAnswered:
+		return true
+	case ErrorReportStatusOpen:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ItemChangeChange.
 const (
 	Optional    ItemChangeChange = "optional"
@@ -810,6 +828,24 @@ type ColumnOp struct {
 	With      *string  `json:"with,omitempty"`
 }
 
+// Comment defines model for Comment.
+type Comment struct {
+	Author     string     `json:"author"`
+	Body       string     `json:"body"`
+	CreatedAt  time.Time  `json:"created_at"`
+	HiddenAt   *time.Time `json:"hidden_at,omitempty"`
+	HideReason *string    `json:"hide_reason,omitempty"`
+	Id         string     `json:"id"`
+	Mine       bool       `json:"mine"`
+	ResourceId string     `json:"resource_id"`
+}
+
+// CommentInBody defines model for CommentInBody.
+type CommentInBody struct {
+	// Body Plain text, at most 2,000 characters (required)
+	Body *string `json:"body,omitempty"`
+}
+
 // Computed defines model for Computed.
 type Computed struct {
 	Class string `json:"class"`
@@ -951,6 +987,18 @@ type DiffRow struct {
 // DiffRowKind defines model for DiffRow.Kind.
 type DiffRowKind string
 
+// EngagementBody defines model for EngagementBody.
+type EngagementBody struct {
+	Downloads int64 `json:"downloads"`
+	Followers int64 `json:"followers"`
+
+	// Following Whether the caller follows the dataset
+	Following  bool   `json:"following"`
+	Rating     Rating `json:"rating"`
+	ResourceId string `json:"resource_id"`
+	Views      int64  `json:"views"`
+}
+
 // Entry defines model for Entry.
 type Entry struct {
 	Action     string    `json:"action"`
@@ -1005,6 +1053,31 @@ type ErrorModel struct {
 	// Examples: https://example.com/errors/example
 	Type *string `json:"type,omitempty"`
 }
+
+// ErrorReport defines model for ErrorReport.
+type ErrorReport struct {
+	// Column The column (data item name) holding the error
+	Column    *string   `json:"column,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	Id        string    `json:"id"`
+	Mine      bool      `json:"mine"`
+
+	// Problem What is wrong, and what would be right (required)
+	Problem    *string    `json:"problem,omitempty"`
+	RepliedAt  *time.Time `json:"replied_at,omitempty"`
+	Reply      *string    `json:"reply,omitempty"`
+	ResourceId string     `json:"resource_id"`
+
+	// Row The row: its key or number
+	Row    *string           `json:"row,omitempty"`
+	Status ErrorReportStatus `json:"status"`
+
+	// Value The value that is wrong, as shown
+	Value *string `json:"value,omitempty"`
+}
+
+// ErrorReportStatus defines model for ErrorReport.Status.
+type ErrorReportStatus string
 
 // FieldProblem defines model for FieldProblem.
 type FieldProblem struct {
@@ -1061,6 +1134,12 @@ type Group struct {
 	Id              string    `json:"id"`
 	NameZh          string    `json:"name_zh"`
 	OrganizationIds *[]string `json:"organization_ids"`
+}
+
+// HideInBody defines model for HideInBody.
+type HideInBody struct {
+	// Reason Shown in the comment's place, at most 500 characters
+	Reason *string `json:"reason,omitempty"`
 }
 
 // HierarchySpec defines model for HierarchySpec.
@@ -1226,6 +1305,18 @@ type LinkOpenListItemInBody struct {
 // ListApplicationBody defines model for ListApplicationBody.
 type ListApplicationBody struct {
 	Items      *[]Application `json:"items"`
+	NextCursor string         `json:"next_cursor"`
+}
+
+// ListCommentBody defines model for ListCommentBody.
+type ListCommentBody struct {
+	Items      *[]Comment `json:"items"`
+	NextCursor string     `json:"next_cursor"`
+}
+
+// ListErrorReportBody defines model for ListErrorReportBody.
+type ListErrorReportBody struct {
+	Items      *[]ErrorReport `json:"items"`
 	NextCursor string         `json:"next_cursor"`
 }
 
@@ -1599,6 +1690,19 @@ type Rate struct {
 	Reset int64 `json:"reset"`
 }
 
+// RateInBody defines model for RateInBody.
+type RateInBody struct {
+	// Stars 1 to 5; anything else is refused (422, body.stars)
+	Stars *int64 `json:"stars,omitempty"`
+}
+
+// Rating defines model for Rating.
+type Rating struct {
+	Average float64 `json:"average"`
+	Count   int64   `json:"count"`
+	Mine    *int64  `json:"mine,omitempty"`
+}
+
 // Reason defines model for Reason.
 type Reason struct {
 	Class  string  `json:"class"`
@@ -1635,6 +1739,12 @@ type ReleaseInBody struct {
 	Comment string `json:"comment"`
 }
 
+// ReplyInBody defines model for ReplyInBody.
+type ReplyInBody struct {
+	// Reply The answer, at most 2,000 characters; replaces an earlier one
+	Reply *string `json:"reply,omitempty"`
+}
+
 // Report defines model for Report.
 type Report struct {
 	ElapsedMs       float64           `json:"elapsed_ms"`
@@ -1650,6 +1760,21 @@ type Report struct {
 	Suppressed      int64             `json:"suppressed"`
 	TAchieved       float64           `json:"t_achieved"`
 	Transformation  map[string]int64  `json:"transformation"`
+}
+
+// ReportInput defines model for ReportInput.
+type ReportInput struct {
+	// Column The column (data item name) holding the error
+	Column *string `json:"column,omitempty"`
+
+	// Problem What is wrong, and what would be right (required)
+	Problem *string `json:"problem,omitempty"`
+
+	// Row The row: its key or number
+	Row *string `json:"row,omitempty"`
+
+	// Value The value that is wrong, as shown
+	Value *string `json:"value,omitempty"`
 }
 
 // Request defines model for Request.
@@ -2377,8 +2502,14 @@ type ListUsersParams struct {
 // CreateAccessGroupJSONRequestBody defines body for CreateAccessGroup for application/json ContentType.
 type CreateAccessGroupJSONRequestBody = CreateGroupInBody
 
+// HideCommentJSONRequestBody defines body for HideComment for application/json ContentType.
+type HideCommentJSONRequestBody = HideInBody
+
 // UpdateDeidProfileJSONRequestBody defines body for UpdateDeidProfile for application/json ContentType.
 type UpdateDeidProfileJSONRequestBody = ProfileInput
+
+// AnswerErrorReportJSONRequestBody defines body for AnswerErrorReport for application/json ContentType.
+type AnswerErrorReportJSONRequestBody = ReplyInBody
 
 // CreateGrantJSONRequestBody defines body for CreateGrant for application/json ContentType.
 type CreateGrantJSONRequestBody = CreateGrantInBody
@@ -2434,6 +2565,9 @@ type CreateResourceJSONRequestBody = CreateResourceInBody
 // UpdateResourceJSONRequestBody defines body for UpdateResource for application/json ContentType.
 type UpdateResourceJSONRequestBody = Input
 
+// AddCommentJSONRequestBody defines body for AddComment for application/json ContentType.
+type AddCommentJSONRequestBody = CommentInBody
+
 // UploadDataJSONRequestBody defines body for UploadData for application/json ContentType.
 type UploadDataJSONRequestBody = UploadDataJSONBody
 
@@ -2446,8 +2580,14 @@ type SetDatastoreSettingsJSONRequestBody = LoadSettings
 // CreateDeidProfileJSONRequestBody defines body for CreateDeidProfile for application/json ContentType.
 type CreateDeidProfileJSONRequestBody = ProfileInput
 
+// ReportErrorJSONRequestBody defines body for ReportError for application/json ContentType.
+type ReportErrorJSONRequestBody = ReportInput
+
 // OverrideResourceGradingJSONRequestBody defines body for OverrideResourceGrading for application/json ContentType.
 type OverrideResourceGradingJSONRequestBody = OverrideInput
+
+// RateResourceJSONRequestBody defines body for RateResource for application/json ContentType.
+type RateResourceJSONRequestBody = RateInBody
 
 // RetireResourceJSONRequestBody defines body for RetireResource for application/json ContentType.
 type RetireResourceJSONRequestBody = RetireInBody
@@ -2596,6 +2736,24 @@ type ClientInterface interface {
 	// Corresponds with POST /classify/scan (the `ScanCsv` operationId).
 	ScanCsvWithBody(ctx context.Context, params *ScanCsvParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// HideCommentWithBody Hide a comment, with a reason (the providing institution's editors, platform staff)
+	//
+	// 403 for others; 409 when the comment is already hidden.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /comments/{id}/hide (the `HideComment` operationId).
+	HideCommentWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HideComment Hide a comment, with a reason (the providing institution's editors, platform staff)
+	//
+	// 403 for others; 409 when the comment is already hidden.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /comments/{id}/hide (the `HideComment` operationId).
+	HideComment(ctx context.Context, id string, body HideCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteDeidProfile Delete a de-identification profile
 	//
 	// Deletes a de-identification profile. The resource's editors and platform operators may.
@@ -2636,6 +2794,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /deid-profiles/{id}/preview (the `PreviewDeidProfile` operationId).
 	PreviewDeidProfileWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerErrorReportWithBody Answer an error report (the providing institution's editors, platform operators)
+	//
+	// Marks the report answered and notifies its reporter; answering again replaces the answer.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /error-reports/{id}/reply (the `AnswerErrorReport` operationId).
+	AnswerErrorReportWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerErrorReport Answer an error report (the providing institution's editors, platform operators)
+	//
+	// Marks the report answered and notifies its reporter; answering again replaces the answer.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /error-reports/{id}/reply (the `AnswerErrorReport` operationId).
+	AnswerErrorReport(ctx context.Context, id string, body AnswerErrorReportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetGradingRules The grading rules in force
 	//
@@ -3164,6 +3340,27 @@ type ClientInterface interface {
 	// Corresponds with GET /resources/{id}/access (the `CheckResourceAccess` operationId).
 	CheckResourceAccess(ctx context.Context, id string, params *CheckResourceAccessParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListComments A dataset's comments, oldest first
+	//
+	// Hidden comments keep their place with the reason; their text is given only to their author and to those who may hide comments. Authors' names are masked (林**) except to themselves and moderators.
+	//
+	// Corresponds with GET /resources/{id}/comments (the `ListComments` operationId).
+	ListComments(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddCommentWithBody Comment on a published dataset
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /resources/{id}/comments (the `AddComment` operationId).
+	AddCommentWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddComment Comment on a published dataset
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /resources/{id}/comments (the `AddComment` operationId).
+	AddComment(ctx context.Context, id string, body AddCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// UploadDataWithBody Load a file (CSV, XLSX, JSON, NDJSON) as a new version
 	//
 	// Send the file as multipart/form-data (field `file`) or as the raw body with its media type, naming it with `?name=FILE.csv` when the type does not say the format. The body is streamed: files of any size (up to 8 GiB) are read once and never held in memory. The providing institution's editors and admins may load; an anonymous caller gets 401 before the body is read. Answers 201 with the new version and its quality report, or 422 with the refused values (row, column, value, reason; at most 100 entries, each value cut at 200 bytes); nothing changes on a refusal.
@@ -3239,12 +3436,56 @@ type ClientInterface interface {
 	// Corresponds with GET /resources/{id}/enforcement (the `GetResourceEnforcement` operationId).
 	GetResourceEnforcement(ctx context.Context, id string, params *GetResourceEnforcementParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetEngagement A dataset's views, downloads, rating and followers
+	//
+	// Views and downloads are counted in memory and written about once a minute; the answer includes what this server counted since.
+	//
+	// Corresponds with GET /resources/{id}/engagement (the `GetEngagement` operationId).
+	GetEngagement(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListErrorReports A dataset's error reports (数据纠错) with the provider's answers, newest first
+	//
+	// Reports never name their reporter; mine marks the caller's own.
+	//
+	// Corresponds with GET /resources/{id}/error-reports (the `ListErrorReports` operationId).
+	ListErrorReports(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportErrorWithBody Report an error in a published dataset
+	//
+	// Say where (a column by its data item name or label, a row, the value seen) and what is wrong. The providing institution's editors are notified; a column that is not one of the dataset's items is refused (422, body.column).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /resources/{id}/error-reports (the `ReportError` operationId).
+	ReportErrorWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportError Report an error in a published dataset
+	//
+	// Say where (a column by its data item name or label, a row, the value seen) and what is wrong. The providing institution's editors are notified; a column that is not one of the dataset's items is refused (422, body.column).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /resources/{id}/error-reports (the `ReportError` operationId).
+	ReportError(ctx context.Context, id string, body ReportErrorJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ExportRows Stream every matching row as CSV, JSON, XLSX or Parquet
 	//
 	// Streams every matching row the caller may read as CSV (optionally with a UTF-8 byte order mark), JSON, XLSX or Parquet, after the same access decision as rows. Text cells that a spreadsheet would run as a formula (first character other than white space =, +, -, @, or a leading tab or carriage return) are written to CSV with a leading single quote, as OWASP advises against CSV injection; numbers stay numbers, and JSON, XLSX (text cells, never formulas) and Parquet carry values unchanged. Under a grant's row quota an export holds at most what is left of it (and at most the grant's rows per request): when that cut it, the response carries `Dataport-Quota-Truncated: true`; once the quota is used up, exports are refused with reason over_quota.
 	//
 	// Corresponds with GET /resources/{id}/export (the `ExportRows` operationId).
 	ExportRows(ctx context.Context, id string, params *ExportRowsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnfollowResource Stop following a dataset
+	//
+	// Corresponds with DELETE /resources/{id}/follow (the `UnfollowResource` operationId).
+	UnfollowResource(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FollowResource Follow a published dataset
+	//
+	// Followers are notified (in the platform and by e-mail) when a new data version is served or the dataset is revised or retired.
+	//
+	// Corresponds with PUT /resources/{id}/follow (the `FollowResource` operationId).
+	FollowResource(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetResourceGrading The resource's grade (GB/T 43697) with its reasons and column findings
 	//
@@ -3286,6 +3527,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /resources/{id}/history (the `ResourceHistory` operationId).
 	ResourceHistory(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RateResourceWithBody Rate a published dataset (1–5 stars)
+	//
+	// One rating per user and dataset: rating again replaces it. Returns the dataset's rating after the change.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /resources/{id}/rating (the `RateResource` operationId).
+	RateResourceWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RateResource Rate a published dataset (1–5 stars)
+	//
+	// One rating per user and dataset: rating again replaces it. Returns the dataset's rating after the change.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /resources/{id}/rating (the `RateResource` operationId).
+	RateResource(ctx context.Context, id string, body RateResourceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RetireResourceWithBody Retire a published resource
 	//
@@ -3743,6 +4002,44 @@ func (c *Client) ScanCsvWithBody(ctx context.Context, params *ScanCsvParams, con
 	return c.Client.Do(req)
 }
 
+// HideCommentWithBody Hide a comment, with a reason (the providing institution's editors, platform staff)
+//
+// 403 for others; 409 when the comment is already hidden.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /comments/{id}/hide (the `HideComment` operationId).
+func (c *Client) HideCommentWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHideCommentRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HideComment Hide a comment, with a reason (the providing institution's editors, platform staff)
+//
+// 403 for others; 409 when the comment is already hidden.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /comments/{id}/hide (the `HideComment` operationId).
+func (c *Client) HideComment(ctx context.Context, id string, body HideCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHideCommentRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DeleteDeidProfile Delete a de-identification profile
 //
 // Deletes a de-identification profile. The resource's editors and platform operators may.
@@ -3824,6 +4121,44 @@ func (c *Client) UpdateDeidProfile(ctx context.Context, id string, body UpdateDe
 // Corresponds with POST /deid-profiles/{id}/preview (the `PreviewDeidProfile` operationId).
 func (c *Client) PreviewDeidProfileWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPreviewDeidProfileRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerErrorReportWithBody Answer an error report (the providing institution's editors, platform operators)
+//
+// Marks the report answered and notifies its reporter; answering again replaces the answer.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /error-reports/{id}/reply (the `AnswerErrorReport` operationId).
+func (c *Client) AnswerErrorReportWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerErrorReportRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerErrorReport Answer an error report (the providing institution's editors, platform operators)
+//
+// Marks the report answered and notifies its reporter; answering again replaces the answer.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /error-reports/{id}/reply (the `AnswerErrorReport` operationId).
+func (c *Client) AnswerErrorReport(ctx context.Context, id string, body AnswerErrorReportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerErrorReportRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5011,6 +5346,57 @@ func (c *Client) CheckResourceAccess(ctx context.Context, id string, params *Che
 	return c.Client.Do(req)
 }
 
+// ListComments A dataset's comments, oldest first
+//
+// Hidden comments keep their place with the reason; their text is given only to their author and to those who may hide comments. Authors' names are masked (林**) except to themselves and moderators.
+//
+// Corresponds with GET /resources/{id}/comments (the `ListComments` operationId).
+func (c *Client) ListComments(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCommentsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddCommentWithBody Comment on a published dataset
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /resources/{id}/comments (the `AddComment` operationId).
+func (c *Client) AddCommentWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddCommentRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddComment Comment on a published dataset
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /resources/{id}/comments (the `AddComment` operationId).
+func (c *Client) AddComment(ctx context.Context, id string, body AddCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddCommentRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // UploadDataWithBody Load a file (CSV, XLSX, JSON, NDJSON) as a new version
 //
 // Send the file as multipart/form-data (field `file`) or as the raw body with its media type, naming it with `?name=FILE.csv` when the type does not say the format. The body is streamed: files of any size (up to 8 GiB) are read once and never held in memory. The providing institution's editors and admins may load; an anonymous caller gets 401 before the body is read. Answers 201 with the new version and its quality report, or 422 with the refused values (row, column, value, reason; at most 100 entries, each value cut at 200 bytes); nothing changes on a refusal.
@@ -5176,6 +5562,78 @@ func (c *Client) GetResourceEnforcement(ctx context.Context, id string, params *
 	return c.Client.Do(req)
 }
 
+// GetEngagement A dataset's views, downloads, rating and followers
+//
+// Views and downloads are counted in memory and written about once a minute; the answer includes what this server counted since.
+//
+// Corresponds with GET /resources/{id}/engagement (the `GetEngagement` operationId).
+func (c *Client) GetEngagement(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEngagementRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListErrorReports A dataset's error reports (数据纠错) with the provider's answers, newest first
+//
+// Reports never name their reporter; mine marks the caller's own.
+//
+// Corresponds with GET /resources/{id}/error-reports (the `ListErrorReports` operationId).
+func (c *Client) ListErrorReports(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListErrorReportsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReportErrorWithBody Report an error in a published dataset
+//
+// Say where (a column by its data item name or label, a row, the value seen) and what is wrong. The providing institution's editors are notified; a column that is not one of the dataset's items is refused (422, body.column).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /resources/{id}/error-reports (the `ReportError` operationId).
+func (c *Client) ReportErrorWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportErrorRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReportError Report an error in a published dataset
+//
+// Say where (a column by its data item name or label, a row, the value seen) and what is wrong. The providing institution's editors are notified; a column that is not one of the dataset's items is refused (422, body.column).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /resources/{id}/error-reports (the `ReportError` operationId).
+func (c *Client) ReportError(ctx context.Context, id string, body ReportErrorJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportErrorRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ExportRows Stream every matching row as CSV, JSON, XLSX or Parquet
 //
 // Streams every matching row the caller may read as CSV (optionally with a UTF-8 byte order mark), JSON, XLSX or Parquet, after the same access decision as rows. Text cells that a spreadsheet would run as a formula (first character other than white space =, +, -, @, or a leading tab or carriage return) are written to CSV with a leading single quote, as OWASP advises against CSV injection; numbers stay numbers, and JSON, XLSX (text cells, never formulas) and Parquet carry values unchanged. Under a grant's row quota an export holds at most what is left of it (and at most the grant's rows per request): when that cut it, the response carries `Dataport-Quota-Truncated: true`; once the quota is used up, exports are refused with reason over_quota.
@@ -5183,6 +5641,38 @@ func (c *Client) GetResourceEnforcement(ctx context.Context, id string, params *
 // Corresponds with GET /resources/{id}/export (the `ExportRows` operationId).
 func (c *Client) ExportRows(ctx context.Context, id string, params *ExportRowsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewExportRowsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnfollowResource Stop following a dataset
+//
+// Corresponds with DELETE /resources/{id}/follow (the `UnfollowResource` operationId).
+func (c *Client) UnfollowResource(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnfollowResourceRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FollowResource Follow a published dataset
+//
+// Followers are notified (in the platform and by e-mail) when a new data version is served or the dataset is revised or retired.
+//
+// Corresponds with PUT /resources/{id}/follow (the `FollowResource` operationId).
+func (c *Client) FollowResource(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFollowResourceRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -5274,6 +5764,44 @@ func (c *Client) ScanResourceWithBody(ctx context.Context, id string, contentTyp
 // Corresponds with GET /resources/{id}/history (the `ResourceHistory` operationId).
 func (c *Client) ResourceHistory(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewResourceHistoryRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RateResourceWithBody Rate a published dataset (1–5 stars)
+//
+// One rating per user and dataset: rating again replaces it. Returns the dataset's rating after the change.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /resources/{id}/rating (the `RateResource` operationId).
+func (c *Client) RateResourceWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRateResourceRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RateResource Rate a published dataset (1–5 stars)
+//
+// One rating per user and dataset: rating again replaces it. Returns the dataset's rating after the change.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /resources/{id}/rating (the `RateResource` operationId).
+func (c *Client) RateResource(ctx context.Context, id string, body RateResourceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRateResourceRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6258,6 +6786,53 @@ func NewScanCsvRequestWithBody(server string, params *ScanCsvParams, contentType
 	return req, nil
 }
 
+// NewHideCommentRequest calls the generic HideComment builder with application/json body
+func NewHideCommentRequest(server string, id string, body HideCommentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewHideCommentRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewHideCommentRequestWithBody constructs an http.Request for the HideComment method, with any body, and a specified content type
+func NewHideCommentRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/comments/%s/hide", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewDeleteDeidProfileRequest constructs an http.Request for the DeleteDeidProfile method
 func NewDeleteDeidProfileRequest(server string, id string) (*http.Request, error) {
 	var err error
@@ -6390,6 +6965,53 @@ func NewPreviewDeidProfileRequestWithBody(server string, id string, contentType 
 	}
 
 	operationPath := fmt.Sprintf("/deid-profiles/%s/preview", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAnswerErrorReportRequest calls the generic AnswerErrorReport builder with application/json body
+func NewAnswerErrorReportRequest(server string, id string, body AnswerErrorReportJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAnswerErrorReportRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAnswerErrorReportRequestWithBody constructs an http.Request for the AnswerErrorReport method, with any body, and a specified content type
+func NewAnswerErrorReportRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/error-reports/%s/reply", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -8688,6 +9310,87 @@ func NewCheckResourceAccessRequest(server string, id string, params *CheckResour
 	return req, nil
 }
 
+// NewListCommentsRequest constructs an http.Request for the ListComments method
+func NewListCommentsRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/resources/%s/comments", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddCommentRequest calls the generic AddComment builder with application/json body
+func NewAddCommentRequest(server string, id string, body AddCommentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddCommentRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAddCommentRequestWithBody constructs an http.Request for the AddComment method, with any body, and a specified content type
+func NewAddCommentRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/resources/%s/comments", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewUploadDataRequest calls the generic UploadData builder with application/json body
 func NewUploadDataRequest(server string, id string, params *UploadDataParams, body UploadDataJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -9033,6 +9736,121 @@ func NewGetResourceEnforcementRequest(server string, id string, params *GetResou
 	return req, nil
 }
 
+// NewGetEngagementRequest constructs an http.Request for the GetEngagement method
+func NewGetEngagementRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/resources/%s/engagement", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListErrorReportsRequest constructs an http.Request for the ListErrorReports method
+func NewListErrorReportsRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/resources/%s/error-reports", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReportErrorRequest calls the generic ReportError builder with application/json body
+func NewReportErrorRequest(server string, id string, body ReportErrorJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReportErrorRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewReportErrorRequestWithBody constructs an http.Request for the ReportError method, with any body, and a specified content type
+func NewReportErrorRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/resources/%s/error-reports", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewExportRowsRequest constructs an http.Request for the ExportRows method
 func NewExportRowsRequest(server string, id string, params *ExportRowsParams) (*http.Request, error) {
 	var err error
@@ -9147,6 +9965,74 @@ func NewExportRowsRequest(server string, id string, params *ExportRowsParams) (*
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUnfollowResourceRequest constructs an http.Request for the UnfollowResource method
+func NewUnfollowResourceRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/resources/%s/follow", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewFollowResourceRequest constructs an http.Request for the FollowResource method
+func NewFollowResourceRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/resources/%s/follow", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -9301,6 +10187,53 @@ func NewResourceHistoryRequest(server string, id string) (*http.Request, error) 
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewRateResourceRequest calls the generic RateResource builder with application/json body
+func NewRateResourceRequest(server string, id string, body RateResourceJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRateResourceRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRateResourceRequestWithBody constructs an http.Request for the RateResource method, with any body, and a specified content type
+func NewRateResourceRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/resources/%s/rating", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -10962,6 +11895,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /classify/scan (the `ScanCsv` operationId).
 	ScanCsvWithBodyWithResponse(ctx context.Context, params *ScanCsvParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ScanCsvResponse, error)
 
+	// HideCommentWithBodyWithResponse Hide a comment, with a reason (the providing institution's editors, platform staff)
+	//
+	// 403 for others; 409 when the comment is already hidden.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /comments/{id}/hide (the `HideComment` operationId).
+	HideCommentWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*HideCommentResponse, error)
+
+	// HideCommentWithResponse Hide a comment, with a reason (the providing institution's editors, platform staff)
+	//
+	// 403 for others; 409 when the comment is already hidden.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /comments/{id}/hide (the `HideComment` operationId).
+	HideCommentWithResponse(ctx context.Context, id string, body HideCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*HideCommentResponse, error)
+
 	// DeleteDeidProfileWithResponse Delete a de-identification profile
 	//
 	// Deletes a de-identification profile. The resource's editors and platform operators may.
@@ -11006,6 +11957,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /deid-profiles/{id}/preview (the `PreviewDeidProfile` operationId).
 	PreviewDeidProfileWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PreviewDeidProfileResponse, error)
+
+	// AnswerErrorReportWithBodyWithResponse Answer an error report (the providing institution's editors, platform operators)
+	//
+	// Marks the report answered and notifies its reporter; answering again replaces the answer.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /error-reports/{id}/reply (the `AnswerErrorReport` operationId).
+	AnswerErrorReportWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerErrorReportResponse, error)
+
+	// AnswerErrorReportWithResponse Answer an error report (the providing institution's editors, platform operators)
+	//
+	// Marks the report answered and notifies its reporter; answering again replaces the answer.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /error-reports/{id}/reply (the `AnswerErrorReport` operationId).
+	AnswerErrorReportWithResponse(ctx context.Context, id string, body AnswerErrorReportJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerErrorReportResponse, error)
 
 	// GetGradingRulesWithResponse The grading rules in force
 	//
@@ -11592,6 +12561,29 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /resources/{id}/access (the `CheckResourceAccess` operationId).
 	CheckResourceAccessWithResponse(ctx context.Context, id string, params *CheckResourceAccessParams, reqEditors ...RequestEditorFn) (*CheckResourceAccessResponse, error)
 
+	// ListCommentsWithResponse A dataset's comments, oldest first
+	//
+	// Hidden comments keep their place with the reason; their text is given only to their author and to those who may hide comments. Authors' names are masked (林**) except to themselves and moderators.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /resources/{id}/comments (the `ListComments` operationId).
+	ListCommentsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListCommentsResponse, error)
+
+	// AddCommentWithBodyWithResponse Comment on a published dataset
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /resources/{id}/comments (the `AddComment` operationId).
+	AddCommentWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddCommentResponse, error)
+
+	// AddCommentWithResponse Comment on a published dataset
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /resources/{id}/comments (the `AddComment` operationId).
+	AddCommentWithResponse(ctx context.Context, id string, body AddCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*AddCommentResponse, error)
+
 	// UploadDataWithBodyWithResponse Load a file (CSV, XLSX, JSON, NDJSON) as a new version
 	//
 	// Send the file as multipart/form-data (field `file`) or as the raw body with its media type, naming it with `?name=FILE.csv` when the type does not say the format. The body is streamed: files of any size (up to 8 GiB) are read once and never held in memory. The providing institution's editors and admins may load; an anonymous caller gets 401 before the body is read. Answers 201 with the new version and its quality report, or 422 with the refused values (row, column, value, reason; at most 100 entries, each value cut at 200 bytes); nothing changes on a refusal.
@@ -11673,6 +12665,42 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /resources/{id}/enforcement (the `GetResourceEnforcement` operationId).
 	GetResourceEnforcementWithResponse(ctx context.Context, id string, params *GetResourceEnforcementParams, reqEditors ...RequestEditorFn) (*GetResourceEnforcementResponse, error)
 
+	// GetEngagementWithResponse A dataset's views, downloads, rating and followers
+	//
+	// Views and downloads are counted in memory and written about once a minute; the answer includes what this server counted since.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /resources/{id}/engagement (the `GetEngagement` operationId).
+	GetEngagementWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetEngagementResponse, error)
+
+	// ListErrorReportsWithResponse A dataset's error reports (数据纠错) with the provider's answers, newest first
+	//
+	// Reports never name their reporter; mine marks the caller's own.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /resources/{id}/error-reports (the `ListErrorReports` operationId).
+	ListErrorReportsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListErrorReportsResponse, error)
+
+	// ReportErrorWithBodyWithResponse Report an error in a published dataset
+	//
+	// Say where (a column by its data item name or label, a row, the value seen) and what is wrong. The providing institution's editors are notified; a column that is not one of the dataset's items is refused (422, body.column).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /resources/{id}/error-reports (the `ReportError` operationId).
+	ReportErrorWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportErrorResponse, error)
+
+	// ReportErrorWithResponse Report an error in a published dataset
+	//
+	// Say where (a column by its data item name or label, a row, the value seen) and what is wrong. The providing institution's editors are notified; a column that is not one of the dataset's items is refused (422, body.column).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /resources/{id}/error-reports (the `ReportError` operationId).
+	ReportErrorWithResponse(ctx context.Context, id string, body ReportErrorJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportErrorResponse, error)
+
 	// ExportRowsWithResponse Stream every matching row as CSV, JSON, XLSX or Parquet
 	//
 	// Streams every matching row the caller may read as CSV (optionally with a UTF-8 byte order mark), JSON, XLSX or Parquet, after the same access decision as rows. Text cells that a spreadsheet would run as a formula (first character other than white space =, +, -, @, or a leading tab or carriage return) are written to CSV with a leading single quote, as OWASP advises against CSV injection; numbers stay numbers, and JSON, XLSX (text cells, never formulas) and Parquet carry values unchanged. Under a grant's row quota an export holds at most what is left of it (and at most the grant's rows per request): when that cut it, the response carries `Dataport-Quota-Truncated: true`; once the quota is used up, exports are refused with reason over_quota.
@@ -11681,6 +12709,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /resources/{id}/export (the `ExportRows` operationId).
 	ExportRowsWithResponse(ctx context.Context, id string, params *ExportRowsParams, reqEditors ...RequestEditorFn) (*ExportRowsResponse, error)
+
+	// UnfollowResourceWithResponse Stop following a dataset
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /resources/{id}/follow (the `UnfollowResource` operationId).
+	UnfollowResourceWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*UnfollowResourceResponse, error)
+
+	// FollowResourceWithResponse Follow a published dataset
+	//
+	// Followers are notified (in the platform and by e-mail) when a new data version is served or the dataset is revised or retired.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /resources/{id}/follow (the `FollowResource` operationId).
+	FollowResourceWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*FollowResourceResponse, error)
 
 	// GetResourceGradingWithResponse The resource's grade (GB/T 43697) with its reasons and column findings
 	//
@@ -11726,6 +12770,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /resources/{id}/history (the `ResourceHistory` operationId).
 	ResourceHistoryWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ResourceHistoryResponse, error)
+
+	// RateResourceWithBodyWithResponse Rate a published dataset (1–5 stars)
+	//
+	// One rating per user and dataset: rating again replaces it. Returns the dataset's rating after the change.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /resources/{id}/rating (the `RateResource` operationId).
+	RateResourceWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RateResourceResponse, error)
+
+	// RateResourceWithResponse Rate a published dataset (1–5 stars)
+	//
+	// One rating per user and dataset: rating again replaces it. Returns the dataset's rating after the change.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /resources/{id}/rating (the `RateResource` operationId).
+	RateResourceWithResponse(ctx context.Context, id string, body RateResourceJSONRequestBody, reqEditors ...RequestEditorFn) (*RateResourceResponse, error)
 
 	// RetireResourceWithBodyWithResponse Retire a published resource
 	//
@@ -12337,6 +13399,75 @@ func (r ScanCsvResponse) ContentType() string {
 	return ""
 }
 
+// HideCommentResponse401Headers the declared response headers of an HTTP 401 response for HideComment
+type HideCommentResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type HideCommentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Comment
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HideCommentResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r HideCommentResponse) GetJSON200() *Comment {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HideCommentResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HideCommentResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r HideCommentResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r HideCommentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HideCommentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HideCommentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HideCommentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // DeleteDeidProfileResponse401Headers the declared response headers of an HTTP 401 response for DeleteDeidProfile
 type DeleteDeidProfileResponse401Headers struct {
 	WWWAuthenticate *string
@@ -12586,6 +13717,75 @@ func (r PreviewDeidProfileResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PreviewDeidProfileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AnswerErrorReportResponse401Headers the declared response headers of an HTTP 401 response for AnswerErrorReport
+type AnswerErrorReportResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type AnswerErrorReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ErrorReport
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AnswerErrorReportResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AnswerErrorReportResponse) GetJSON200() *ErrorReport {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AnswerErrorReportResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AnswerErrorReportResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AnswerErrorReportResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AnswerErrorReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AnswerErrorReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AnswerErrorReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AnswerErrorReportResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -15485,6 +16685,130 @@ func (r CheckResourceAccessResponse) ContentType() string {
 	return ""
 }
 
+type ListCommentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListCommentBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListCommentsResponse) GetJSON200() *ListCommentBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListCommentsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListCommentsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListCommentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListCommentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListCommentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListCommentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AddCommentResponse401Headers the declared response headers of an HTTP 401 response for AddComment
+type AddCommentResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type AddCommentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Comment
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AddCommentResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddCommentResponse) GetJSON201() *Comment {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AddCommentResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AddCommentResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AddCommentResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AddCommentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddCommentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddCommentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddCommentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // UploadDataResponse201Headers the declared response headers of an HTTP 201 response for UploadData
 type UploadDataResponse201Headers struct {
 	Location *string
@@ -15878,6 +17202,185 @@ func (r GetResourceEnforcementResponse) ContentType() string {
 	return ""
 }
 
+type GetEngagementResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EngagementBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEngagementResponse) GetJSON200() *EngagementBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetEngagementResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetEngagementResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEngagementResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEngagementResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEngagementResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEngagementResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListErrorReportsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListErrorReportBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListErrorReportsResponse) GetJSON200() *ListErrorReportBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListErrorReportsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListErrorReportsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListErrorReportsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListErrorReportsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListErrorReportsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListErrorReportsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReportErrorResponse401Headers the declared response headers of an HTTP 401 response for ReportError
+type ReportErrorResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ReportErrorResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ErrorReport
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReportErrorResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ReportErrorResponse) GetJSON201() *ErrorReport {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReportErrorResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ReportErrorResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ReportErrorResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ReportErrorResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReportErrorResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReportErrorResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReportErrorResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ExportRowsResponse200Headers the declared response headers of an HTTP 200 response for ExportRows
 type ExportRowsResponse200Headers struct {
 	DataportQuotaRemaining *string
@@ -15984,6 +17487,130 @@ func (r ExportRowsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ExportRowsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UnfollowResourceResponse401Headers the declared response headers of an HTTP 401 response for UnfollowResource
+type UnfollowResourceResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UnfollowResourceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UnfollowResourceResponse401Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UnfollowResourceResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UnfollowResourceResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UnfollowResourceResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UnfollowResourceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnfollowResourceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnfollowResourceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnfollowResourceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// FollowResourceResponse401Headers the declared response headers of an HTTP 401 response for FollowResource
+type FollowResourceResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type FollowResourceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *FollowResourceResponse401Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r FollowResourceResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r FollowResourceResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r FollowResourceResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r FollowResourceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r FollowResourceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r FollowResourceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r FollowResourceResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16232,6 +17859,75 @@ func (r ResourceHistoryResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ResourceHistoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RateResourceResponse401Headers the declared response headers of an HTTP 401 response for RateResource
+type RateResourceResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type RateResourceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Rating
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RateResourceResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RateResourceResponse) GetJSON200() *Rating {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RateResourceResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RateResourceResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RateResourceResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RateResourceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RateResourceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RateResourceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RateResourceResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -18591,6 +20287,36 @@ func (c *ClientWithResponses) ScanCsvWithBodyWithResponse(ctx context.Context, p
 	return ParseScanCsvResponse(rsp)
 }
 
+// HideCommentWithBodyWithResponse Hide a comment, with a reason (the providing institution's editors, platform staff)
+//
+// 403 for others; 409 when the comment is already hidden.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /comments/{id}/hide (the `HideComment` operationId).
+func (c *ClientWithResponses) HideCommentWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*HideCommentResponse, error) {
+	rsp, err := c.HideCommentWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHideCommentResponse(rsp)
+}
+
+// HideCommentWithResponse Hide a comment, with a reason (the providing institution's editors, platform staff)
+//
+// 403 for others; 409 when the comment is already hidden.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /comments/{id}/hide (the `HideComment` operationId).
+func (c *ClientWithResponses) HideCommentWithResponse(ctx context.Context, id string, body HideCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*HideCommentResponse, error) {
+	rsp, err := c.HideComment(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHideCommentResponse(rsp)
+}
+
 // DeleteDeidProfileWithResponse Delete a de-identification profile
 //
 // Deletes a de-identification profile. The resource's editors and platform operators may.
@@ -18664,6 +20390,36 @@ func (c *ClientWithResponses) PreviewDeidProfileWithBodyWithResponse(ctx context
 		return nil, err
 	}
 	return ParsePreviewDeidProfileResponse(rsp)
+}
+
+// AnswerErrorReportWithBodyWithResponse Answer an error report (the providing institution's editors, platform operators)
+//
+// Marks the report answered and notifies its reporter; answering again replaces the answer.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /error-reports/{id}/reply (the `AnswerErrorReport` operationId).
+func (c *ClientWithResponses) AnswerErrorReportWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerErrorReportResponse, error) {
+	rsp, err := c.AnswerErrorReportWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerErrorReportResponse(rsp)
+}
+
+// AnswerErrorReportWithResponse Answer an error report (the providing institution's editors, platform operators)
+//
+// Marks the report answered and notifies its reporter; answering again replaces the answer.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /error-reports/{id}/reply (the `AnswerErrorReport` operationId).
+func (c *ClientWithResponses) AnswerErrorReportWithResponse(ctx context.Context, id string, body AnswerErrorReportJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerErrorReportResponse, error) {
+	rsp, err := c.AnswerErrorReport(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerErrorReportResponse(rsp)
 }
 
 // GetGradingRulesWithResponse The grading rules in force
@@ -19641,6 +21397,47 @@ func (c *ClientWithResponses) CheckResourceAccessWithResponse(ctx context.Contex
 	return ParseCheckResourceAccessResponse(rsp)
 }
 
+// ListCommentsWithResponse A dataset's comments, oldest first
+//
+// Hidden comments keep their place with the reason; their text is given only to their author and to those who may hide comments. Authors' names are masked (林**) except to themselves and moderators.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /resources/{id}/comments (the `ListComments` operationId).
+func (c *ClientWithResponses) ListCommentsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListCommentsResponse, error) {
+	rsp, err := c.ListComments(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListCommentsResponse(rsp)
+}
+
+// AddCommentWithBodyWithResponse Comment on a published dataset
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /resources/{id}/comments (the `AddComment` operationId).
+func (c *ClientWithResponses) AddCommentWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddCommentResponse, error) {
+	rsp, err := c.AddCommentWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddCommentResponse(rsp)
+}
+
+// AddCommentWithResponse Comment on a published dataset
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /resources/{id}/comments (the `AddComment` operationId).
+func (c *ClientWithResponses) AddCommentWithResponse(ctx context.Context, id string, body AddCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*AddCommentResponse, error) {
+	rsp, err := c.AddComment(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddCommentResponse(rsp)
+}
+
 // UploadDataWithBodyWithResponse Load a file (CSV, XLSX, JSON, NDJSON) as a new version
 //
 // Send the file as multipart/form-data (field `file`) or as the raw body with its media type, naming it with `?name=FILE.csv` when the type does not say the format. The body is streamed: files of any size (up to 8 GiB) are read once and never held in memory. The providing institution's editors and admins may load; an anonymous caller gets 401 before the body is read. Answers 201 with the new version and its quality report, or 422 with the refused values (row, column, value, reason; at most 100 entries, each value cut at 200 bytes); nothing changes on a refusal.
@@ -19776,6 +21573,66 @@ func (c *ClientWithResponses) GetResourceEnforcementWithResponse(ctx context.Con
 	return ParseGetResourceEnforcementResponse(rsp)
 }
 
+// GetEngagementWithResponse A dataset's views, downloads, rating and followers
+//
+// Views and downloads are counted in memory and written about once a minute; the answer includes what this server counted since.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /resources/{id}/engagement (the `GetEngagement` operationId).
+func (c *ClientWithResponses) GetEngagementWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetEngagementResponse, error) {
+	rsp, err := c.GetEngagement(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEngagementResponse(rsp)
+}
+
+// ListErrorReportsWithResponse A dataset's error reports (数据纠错) with the provider's answers, newest first
+//
+// Reports never name their reporter; mine marks the caller's own.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /resources/{id}/error-reports (the `ListErrorReports` operationId).
+func (c *ClientWithResponses) ListErrorReportsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListErrorReportsResponse, error) {
+	rsp, err := c.ListErrorReports(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListErrorReportsResponse(rsp)
+}
+
+// ReportErrorWithBodyWithResponse Report an error in a published dataset
+//
+// Say where (a column by its data item name or label, a row, the value seen) and what is wrong. The providing institution's editors are notified; a column that is not one of the dataset's items is refused (422, body.column).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /resources/{id}/error-reports (the `ReportError` operationId).
+func (c *ClientWithResponses) ReportErrorWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReportErrorResponse, error) {
+	rsp, err := c.ReportErrorWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportErrorResponse(rsp)
+}
+
+// ReportErrorWithResponse Report an error in a published dataset
+//
+// Say where (a column by its data item name or label, a row, the value seen) and what is wrong. The providing institution's editors are notified; a column that is not one of the dataset's items is refused (422, body.column).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /resources/{id}/error-reports (the `ReportError` operationId).
+func (c *ClientWithResponses) ReportErrorWithResponse(ctx context.Context, id string, body ReportErrorJSONRequestBody, reqEditors ...RequestEditorFn) (*ReportErrorResponse, error) {
+	rsp, err := c.ReportError(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportErrorResponse(rsp)
+}
+
 // ExportRowsWithResponse Stream every matching row as CSV, JSON, XLSX or Parquet
 //
 // Streams every matching row the caller may read as CSV (optionally with a UTF-8 byte order mark), JSON, XLSX or Parquet, after the same access decision as rows. Text cells that a spreadsheet would run as a formula (first character other than white space =, +, -, @, or a leading tab or carriage return) are written to CSV with a leading single quote, as OWASP advises against CSV injection; numbers stay numbers, and JSON, XLSX (text cells, never formulas) and Parquet carry values unchanged. Under a grant's row quota an export holds at most what is left of it (and at most the grant's rows per request): when that cut it, the response carries `Dataport-Quota-Truncated: true`; once the quota is used up, exports are refused with reason over_quota.
@@ -19789,6 +21646,34 @@ func (c *ClientWithResponses) ExportRowsWithResponse(ctx context.Context, id str
 		return nil, err
 	}
 	return ParseExportRowsResponse(rsp)
+}
+
+// UnfollowResourceWithResponse Stop following a dataset
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /resources/{id}/follow (the `UnfollowResource` operationId).
+func (c *ClientWithResponses) UnfollowResourceWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*UnfollowResourceResponse, error) {
+	rsp, err := c.UnfollowResource(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnfollowResourceResponse(rsp)
+}
+
+// FollowResourceWithResponse Follow a published dataset
+//
+// Followers are notified (in the platform and by e-mail) when a new data version is served or the dataset is revised or retired.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /resources/{id}/follow (the `FollowResource` operationId).
+func (c *ClientWithResponses) FollowResourceWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*FollowResourceResponse, error) {
+	rsp, err := c.FollowResource(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFollowResourceResponse(rsp)
 }
 
 // GetResourceGradingWithResponse The resource's grade (GB/T 43697) with its reasons and column findings
@@ -19864,6 +21749,36 @@ func (c *ClientWithResponses) ResourceHistoryWithResponse(ctx context.Context, i
 		return nil, err
 	}
 	return ParseResourceHistoryResponse(rsp)
+}
+
+// RateResourceWithBodyWithResponse Rate a published dataset (1–5 stars)
+//
+// One rating per user and dataset: rating again replaces it. Returns the dataset's rating after the change.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /resources/{id}/rating (the `RateResource` operationId).
+func (c *ClientWithResponses) RateResourceWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RateResourceResponse, error) {
+	rsp, err := c.RateResourceWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRateResourceResponse(rsp)
+}
+
+// RateResourceWithResponse Rate a published dataset (1–5 stars)
+//
+// One rating per user and dataset: rating again replaces it. Returns the dataset's rating after the change.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /resources/{id}/rating (the `RateResource` operationId).
+func (c *ClientWithResponses) RateResourceWithResponse(ctx context.Context, id string, body RateResourceJSONRequestBody, reqEditors ...RequestEditorFn) (*RateResourceResponse, error) {
+	rsp, err := c.RateResource(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRateResourceResponse(rsp)
 }
 
 // RetireResourceWithBodyWithResponse Retire a published resource
@@ -20724,6 +22639,66 @@ func ParseScanCsvResponse(rsp *http.Response) (*ScanCsvResponse, error) {
 	return response, nil
 }
 
+// ParseHideCommentResponse parses an HTTP response from a HideCommentWithResponse call
+func ParseHideCommentResponse(rsp *http.Response) (*HideCommentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HideCommentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Comment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers HideCommentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseDeleteDeidProfileResponse parses an HTTP response from a DeleteDeidProfileWithResponse call
 func ParseDeleteDeidProfileResponse(rsp *http.Response) (*DeleteDeidProfileResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -20927,6 +22902,66 @@ func ParsePreviewDeidProfileResponse(rsp *http.Response) (*PreviewDeidProfileRes
 	switch {
 	case rsp.StatusCode == 401:
 		var headers PreviewDeidProfileResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAnswerErrorReportResponse parses an HTTP response from a AnswerErrorReportWithResponse call
+func ParseAnswerErrorReportResponse(rsp *http.Response) (*AnswerErrorReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AnswerErrorReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ErrorReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AnswerErrorReportResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -23284,6 +25319,106 @@ func ParseCheckResourceAccessResponse(rsp *http.Response) (*CheckResourceAccessR
 	return response, nil
 }
 
+// ParseListCommentsResponse parses an HTTP response from a ListCommentsWithResponse call
+func ParseListCommentsResponse(rsp *http.Response) (*ListCommentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListCommentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListCommentBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAddCommentResponse parses an HTTP response from a AddCommentWithResponse call
+func ParseAddCommentResponse(rsp *http.Response) (*AddCommentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddCommentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Comment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AddCommentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseUploadDataResponse parses an HTTP response from a UploadDataWithResponse call
 func ParseUploadDataResponse(rsp *http.Response) (*UploadDataResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -23605,6 +25740,146 @@ func ParseGetResourceEnforcementResponse(rsp *http.Response) (*GetResourceEnforc
 	return response, nil
 }
 
+// ParseGetEngagementResponse parses an HTTP response from a GetEngagementWithResponse call
+func ParseGetEngagementResponse(rsp *http.Response) (*GetEngagementResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEngagementResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EngagementBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListErrorReportsResponse parses an HTTP response from a ListErrorReportsWithResponse call
+func ParseListErrorReportsResponse(rsp *http.Response) (*ListErrorReportsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListErrorReportsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListErrorReportBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseReportErrorResponse parses an HTTP response from a ReportErrorWithResponse call
+func ParseReportErrorResponse(rsp *http.Response) (*ReportErrorResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReportErrorResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ErrorReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReportErrorResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseExportRowsResponse parses an HTTP response from a ExportRowsWithResponse call
 func ParseExportRowsResponse(rsp *http.Response) (*ExportRowsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -23807,6 +26082,118 @@ func ParseExportRowsResponse(rsp *http.Response) (*ExportRowsResponse, error) {
 	return response, nil
 }
 
+// ParseUnfollowResourceResponse parses an HTTP response from a UnfollowResourceWithResponse call
+func ParseUnfollowResourceResponse(rsp *http.Response) (*UnfollowResourceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnfollowResourceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UnfollowResourceResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseFollowResourceResponse parses an HTTP response from a FollowResourceWithResponse call
+func ParseFollowResourceResponse(rsp *http.Response) (*FollowResourceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &FollowResourceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers FollowResourceResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetResourceGradingResponse parses an HTTP response from a GetResourceGradingWithResponse call
 func ParseGetResourceGradingResponse(rsp *http.Response) (*GetResourceGradingResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -24002,6 +26389,66 @@ func ParseResourceHistoryResponse(rsp *http.Response) (*ResourceHistoryResponse,
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseRateResourceResponse parses an HTTP response from a RateResourceWithResponse call
+func ParseRateResourceResponse(rsp *http.Response) (*RateResourceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RateResourceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Rating
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RateResourceResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
