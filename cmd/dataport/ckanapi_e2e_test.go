@@ -25,11 +25,7 @@ func TestCKANAPIClientFlows(t *testing.T) {
 		t.Skip("python3 is not installed")
 	}
 	s := start(t, "demo", "--data", t.TempDir(), "--datastore-sql")
-	accounts := s.accounts(t)
-	name, password := accountWithSuffix(t, accounts, ".editor")
-	b := newBrowser(t, s.url)
-	b.login(name, password)
-	token := b.apiToken("ckanapi")
+	token := editorToken(t, s, "ckanapi")
 
 	lib, _ := filepath.Abs("testdata/ckanapi")
 	cmd := exec.Command(python, "testdata/ckanapi_flows.py", s.url, token, "公交")
@@ -46,16 +42,21 @@ func TestCKANAPIClientFlows(t *testing.T) {
 	t.Logf("%s", out)
 }
 
+// editorToken signs in as a demo institution editor and creates an API token.
+func editorToken(t *testing.T, s *server, tokenName string) string {
+	t.Helper()
+	name, password := accountWithSuffix(t, s.accounts(t), ".editor")
+	b := newBrowser(t, s.url)
+	b.login(name, password)
+	return b.apiToken(tokenName)
+}
+
 // TestCKANDatastoreSearchRateHeaders: a keyed datastore_search (a token, as
 // ckanapi sends it, or a per-grant key) carries the same rate-limit fields
 // as the native API's data routes; an anonymous one carries none.
 func TestCKANDatastoreSearchRateHeaders(t *testing.T) {
 	s := start(t, "demo", "--data", t.TempDir())
-	accounts := s.accounts(t)
-	name, password := accountWithSuffix(t, accounts, ".editor")
-	b := newBrowser(t, s.url)
-	b.login(name, password)
-	token := b.apiToken("rate")
+	token := editorToken(t, s, "rate")
 
 	var found struct {
 		Result struct {

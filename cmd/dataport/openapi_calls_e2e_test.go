@@ -71,10 +71,19 @@ func newAPIRun(t *testing.T, s *server, doc []byte) *apiRun {
 
 // client is the generated client acting with token ("" for anonymous).
 func (r *apiRun) client(token string) *apiclient.ClientWithResponses {
+	if token == "" {
+		return r.clientWith("", "")
+	}
+	return r.clientWith("Authorization", "Bearer "+token)
+}
+
+// clientWith is the generated client sending header: value on every request
+// (none when header is empty).
+func (r *apiRun) clientWith(header, value string) *apiclient.ClientWithResponses {
 	c, err := apiclient.NewClientWithResponses(r.base, apiclient.WithHTTPClient(r),
 		apiclient.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
-			if token != "" {
-				req.Header.Set("Authorization", "Bearer "+token)
+			if header != "" {
+				req.Header.Set(header, value)
 			}
 			return nil
 		}))
@@ -463,7 +472,7 @@ func (r *apiRun) access(ctx context.Context, operator, grantee *apiclient.Client
 		Secret string
 	}
 	json.Unmarshal(key.Body, &k)
-	keyed := r.keyClient(k.Secret)
+	keyed := r.clientWith("X-Dataport-Key", k.Secret)
 	rows := got(keyed.ListRowsWithResponse(ctx, res.shared, &apiclient.ListRowsParams{Limit: ptr(int64(3))})).want(r, 200)
 	if h := rows.Headers200; h == nil || h.RateLimitPolicy == nil || h.DataportQuotaRemaining == nil {
 		t.Errorf("rows under a key: rate headers %+v", rows.HTTPResponse.Header)
@@ -472,19 +481,6 @@ func (r *apiRun) access(ctx context.Context, operator, grantee *apiclient.Client
 	got(grantee.ListGrantKeysWithResponse(ctx, gid)).want(r, 200)
 	got(grantee.RevokeGrantKeyWithResponse(ctx, gid, k.Key.ID)).want(r, 204)
 	got(operator.RevokeGrantWithResponse(ctx, gid, jsonBody[apiclient.RevokeGrantJSONRequestBody](t, `{"reason":"研究结束"}`))).want(r, 200)
-}
-
-// keyClient is the generated client sending a per-grant API key.
-func (r *apiRun) keyClient(key string) *apiclient.ClientWithResponses {
-	c, err := apiclient.NewClientWithResponses(r.base, apiclient.WithHTTPClient(r),
-		apiclient.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
-			req.Header.Set("X-Dataport-Key", key)
-			return nil
-		}))
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return c
 }
 
 func (r *apiRun) workflows(ctx context.Context, editor, orgAdmin, operator, requester, company *apiclient.ClientWithResponses,
