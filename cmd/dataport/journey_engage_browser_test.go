@@ -64,6 +64,7 @@ func TestBrowserEngageJourney(t *testing.T) {
 	if !strings.HasPrefix(dataset, "/dataset/jtw-") {
 		t.Fatalf("opened %s, want a dataset of the transport commission (jtw)", dataset)
 	}
+	title := strings.TrimSpace(run(t, ctx, chromedp.Evaluate[string](`document.querySelector('h1').firstChild.textContent`)))
 	do(t, ctx, chromedp.Click(chromedp.CSS(`.engage__rate input[name="stars"][value="4"]`)),
 		chromedp.Click(chromedp.CSS(".engage__rate button")), chromedp.WaitVisible(chromedp.CSS(".notice")))
 	stats := run(t, ctx, chromedp.Text(chromedp.CSS(".engage__stats")))
@@ -108,8 +109,8 @@ func TestBrowserEngageJourney(t *testing.T) {
 	signIn("jtw.editor")
 	do(t, ctx, desktop, chromedp.Navigate(s.url+"/notifications"))
 	notices := run(t, ctx, chromedp.Text(chromedp.CSS("main")))
-	if !strings.Contains(notices, "有用户报告了数据集的错误") {
-		t.Fatalf("the editor's notices:\n%s", notices)
+	if !strings.Contains(notices, "有用户报告了数据集的错误") || !strings.Contains(notices, title) {
+		t.Fatalf("the editor's notices, which should name %s:\n%s", title, notices)
 	}
 	const reply = "已核实，线路数已更正为 3，将在下一版本发布。"
 	do(t, ctx, chromedp.Click(chromedp.CSS(`a[href*="#error-reports"]`)), chromedp.WaitVisible(chromedp.CSS(`textarea[name="report_reply"]`)))
@@ -127,8 +128,8 @@ func TestBrowserEngageJourney(t *testing.T) {
 	signIn("citizen")
 	do(t, ctx, chromedp.Navigate(s.url+"/notifications"))
 	notices = run(t, ctx, chromedp.Text(chromedp.CSS("main")))
-	if !strings.Contains(notices, "您报告的数据错误已有答复") {
-		t.Fatalf("the citizen's notices:\n%s", notices)
+	if !strings.Contains(notices, "您报告的数据错误已有答复") || !strings.Contains(notices, title) {
+		t.Fatalf("the citizen's notices, which should name %s:\n%s", title, notices)
 	}
 	fits("the notifications page")
 	do(t, ctx, desktop, chromedp.Click(chromedp.CSS(`a[href*="#error-reports"]`)), chromedp.WaitVisible(chromedp.CSS("#error-reports")))
