@@ -101,6 +101,7 @@ type versionPage struct {
 	CanManage  bool                   // roll back (ready, not current)
 	CanRelease bool                   // held by the legality check
 	Diff       *datastore.VersionDiff // against the version before, when both are readable
+	Held       *heldReason            // why it is held and who may release it (desk_held.go)
 	Errors     formErrors
 }
 
@@ -232,7 +233,7 @@ func (s *server) loadVersionPage(ctx context.Context, p identity.Principal, id, 
 	}
 	page := versionPage{Resource: res, Version: v,
 		CanManage:  v.Status == datastore.StatusReady && !v.Current && (catalog.CanEdit(p, res) || catalog.CanReview(p)),
-		CanRelease: v.Status == datastore.StatusHeld && catalog.CanRetire(p, res)}
+		CanRelease: v.Status == datastore.StatusHeld && catalog.CanRetire(p, res), Held: s.heldReasonOf(ctx, res, v)}
 	for _, it := range v.Report.Items {
 		page.Items = append(page.Items, itemQualityRow{ItemQuality: it, NullPercent: fmt.Sprintf("%.1f%%", it.NullRate*100)})
 	}

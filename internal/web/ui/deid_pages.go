@@ -39,7 +39,8 @@ type deidPage struct {
 	Form      deidForm
 	Errors    formErrors
 	Preview   *deidPreview
-	HasData   bool // the datastore can give the resource's current rows for a preview
+	HasData   bool        // the datastore can give the resource's current rows for a preview
+	Presets   *presetForm // the presets in plain words, for those who manage profiles (desk_deid.go)
 }
 
 // profileRow is one stored profile as the list shows it.
@@ -139,6 +140,9 @@ func (s *server) loadDeidPage(ctx context.Context, p identity.Principal, id stri
 		return deidPage{}, err
 	}
 	page := deidPage{Resource: res, CanManage: deid.CanManage(p, res), Form: newDeidForm(res, nil), HasData: s.datastore != nil}
+	if page.CanManage {
+		page.Presets = s.presetFormOf(ctx, p, res)
+	}
 	for _, sp := range list {
 		row := profileRow{StoredProfile: sp, Suppression: percent(sp.Profile.MaxSuppression)}
 		for _, it := range res.Items {
@@ -428,7 +432,12 @@ func (s *server) previewDeidProfile(w http.ResponseWriter, r *http.Request) erro
 		}
 	} else {
 		prev.Source = "current"
-		if t, prev.Version, err = s.currentTable(r.Context(), p, page.Resource.ID); err != nil {
+		t, prev.Version, err = s.currentTable(r.Context(), p, page.Resource.ID)
+		if errors.Is(err, datastore.ErrNoData) && s.datastore != nil {
+			prev.Source = "held" // no current data yet: the version held for personal information, for its editors
+			prev.Version, t.Header, t.Rows, err = s.datastore.HeldRows(r.Context(), p, page.Resource.ID, previewRows)
+		}
+		if err != nil {
 			var denied *access.DeniedError
 			switch {
 			case errors.Is(err, datastore.ErrNoData), errors.Is(err, errNoPage):

@@ -32,6 +32,7 @@ import (
 	"dataport/internal/classify"
 	"dataport/internal/ingest"
 	"dataport/internal/validate"
+	"dataport/internal/web/ui/session"
 )
 
 const (
@@ -205,6 +206,7 @@ func (s *server) inferHandler() http.Handler {
 		if err != nil {
 			return err
 		}
+		r = r.WithContext(session.WithCSRFToken(r.Context(), s.sessions.CSRF(r))) // for the form shown again
 		f := readResourceForm(v)
 		f.Organizations = orgs
 		if sampleID == "" {

@@ -87,7 +87,8 @@ func TestInferItemsFromSample(t *testing.T) {
 		`id="header-row-3" checked`,         // the header row found, offered to change
 		`个人信息：手机号码`,                         // the phone column flagged
 		`id="field-personal_info" checked`,
-		`value="XLSX" id="field-formats-XLSX" checked`)
+		`value="XLSX" id="field-formats-XLSX" checked`,
+		`name="csrf_token" value="`+token+`"`) // the form shown again can be posted again
 	m := sampleIDField.FindStringSubmatch(pg.body)
 	if m == nil {
 		t.Fatalf("no sample_id in the form:\n%s", pg.body)

@@ -13,6 +13,7 @@ import (
 	"dataport/internal/access"
 	"dataport/internal/catalog"
 	"dataport/internal/datastore"
+	"dataport/internal/deid"
 	"dataport/internal/identity"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
@@ -31,6 +32,7 @@ import (
 type editorDesk struct {
 	*portal
 	ds                       *datastore.Service
+	profiles                 *deid.Service
 	shares                   *sharing.Service
 	editor, operator, health identity.Principal
 	healthOrg                identity.Organization
@@ -52,8 +54,9 @@ func newEditorDesk(t *testing.T, db *store.DB) *editorDesk {
 	p.opening = opening.NewService(db, p.catalog, p.identity, acc, opening.Config{Review: rev})
 	d.shares = sharing.NewService(db, p.catalog, acc, sharing.Config{Review: rev})
 	d.ds = datastore.New(datastore.Config{DB: db, Catalog: p.catalog, Access: acc, Log: log})
+	d.profiles = deid.NewService(db, p.catalog)
 	h, err := ui.New(ui.Config{Services: services.Services{Identity: p.identity, Catalog: p.catalog, Access: acc, Opening: p.opening,
-		Sharing: d.shares, Review: rev, Datastore: d.ds, Notify: notify.NewService(db), Log: log}})
+		Sharing: d.shares, Review: rev, Datastore: d.ds, Notify: notify.NewService(db), Profiles: d.profiles, Log: log}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,30 @@ var deskMessages = map[string]text{
 	"desk.unread":               {"条未读", " unread"},
 	"desk.notice_dataset":       {"数据资源：", "Dataset: "},
 
+	// Why a version is held.
+	"desk.held.finding": {"“%s”列（%s）检出%s：抽查 %[5]d 个值，%[4]d 个符合。", "Column “%s” (%s) holds %s: %[4]d of %[5]d values checked match."},
+	"desk.held.who":     {"在确认这些信息不是个人信息、或公开有法律依据之前，此版本不对外提供。可以放行的是：本机构的管理员和平台运营人员（在本页填写放行理由）。", "Until someone confirms the findings are not personal information, or that publishing them is lawful, this version is not served. Who may release it: the institution's admins and the platform operators (with a reason, on this page)."},
+	"desk.held.admins":  {"本机构管理员：%s。", "The institution's admins: %s."},
+	"desk.held.options": {"如果数据确实含有个人信息，您可以：", "If the data does hold personal information, you can:"},
+	"desk.held.deid":    {"配置脱敏方案（如姓名打码、电话隐藏），对外只提供脱敏后的数据", "set a de-identification profile (names masked, phones hidden) so that only de-identified data is served"},
+	"desk.held.declare": {"在资源信息中勾选“含个人信息”并说明依据，再重新上传", "tick “holds personal information” in the resource's details, say why, and upload again"},
+
+	"desk.deid.preview_held": {"应用于暂缓发布的第 %d 版数据（检出个人信息）的结果，仅预览，不保存，仅本机构编辑和平台人员可见。", "The profile applied to version %d, held for personal information; nothing is stored, and only the institution's editors and platform staff see it."},
+
+	// De-identification presets.
+	"desk.preset.title":       {"按用途选择脱敏方案", "De-identify by purpose"},
+	"desk.preset.hint":        {"选择数据的用途，系统按常用规则生成脱敏方案；已识别为个人信息的列已预先勾选。生成后可预览效果，也可再逐列调整。", "Choose what the data is for and a profile is made from the usual rules; the columns found to hold personal information are already ticked. Preview it afterwards, or adjust it column by column."},
+	"desk.preset.purpose":     {"数据用途", "What the data is for"},
+	"desk.preset.columns":     {"需要处理的列", "Columns to de-identify"},
+	"desk.preset.age":         {"年龄", "age"},
+	"desk.preset.create":      {"生成脱敏方案", "Make the profile"},
+	"desk.preset.open_public": {"姓名只留姓氏、电话只留前三位、身份证号和银行卡号等证件账号删除、地址只留到区县、出生日期只留年份、年龄按 10 岁分段", "names keep the surname only, phones their first three digits, identity and bank card numbers are removed, addresses kept to the district, birth dates to the year, ages in bands of ten"},
+	"desk.preset.share_gov":   {"姓名和电话保留，身份证号只显示前 6 位和后 4 位，银行卡号只显示后 4 位", "names and phones kept, identity numbers show their first 6 and last 4 characters, bank cards their last 4 digits"},
+	"desk.preset.research":    {"姓名和证件号替换为假名（同一人同一假名），电话、邮箱删除，出生日期只留年份，年龄按 5 岁分段", "names and document numbers become pseudonyms (one person, one pseudonym), phones and e-mail removed, birth dates to the year, ages in bands of five"},
+	"deidpreset.open_public":  {"向社会开放", "Open to the public"},
+	"deidpreset.share_gov":    {"政务共享", "Shared with institutions"},
+	"deidpreset.research":     {"科研分析", "Research"},
+
 	// The resource form's sample file.
 	"desk.sample.title":       {"从样例文件生成数据项", "Data items from a sample file"},
 	"desk.sample.hint":        {"上传 CSV 或 XLSX 样例文件，系统按文件内容推断数据项（名称、类型、是否必填、个人信息），填入下方供您修改后再保存。表格上方的标题行、单位行会被自动跳过。", "Upload a CSV or XLSX sample: the data items (name, type, required, personal information) are inferred from its content and filled in below for you to edit before saving. Title and unit lines above the table are skipped."},

@@ -48,6 +48,12 @@ func CSRFToken(ctx context.Context) string {
 	return t
 }
 
+// WithCSRFToken gives ctx the browser's token for the forms of a page
+// rendered outside CheckCSRF (after a multipart form checked with CSRF).
+func WithCSRFToken(ctx context.Context, token string) context.Context {
+	return context.WithValue(ctx, csrfKey{}, token)
+}
+
 // CSRF returns the token the forms of r's browser must carry, for a form
 // read outside CheckCSRF (a multipart upload): bound to its session when it
 // sends a session cookie, else to its pre-session cookie; "" when it has
