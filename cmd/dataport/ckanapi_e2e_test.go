@@ -53,7 +53,8 @@ func editorToken(t *testing.T, s *server, tokenName string) string {
 
 // TestCKANDatastoreSearchRateHeaders: a keyed datastore_search (a token, as
 // ckanapi sends it, or a per-grant key) carries the same rate-limit fields
-// as the native API's data routes; an anonymous one carries none.
+// as the native API's data routes, readable by browsers (CORS); an
+// anonymous one carries none.
 func TestCKANDatastoreSearchRateHeaders(t *testing.T) {
 	s := start(t, "demo", "--data", t.TempDir())
 	token := editorToken(t, s, "rate")
@@ -90,6 +91,9 @@ func TestCKANDatastoreSearchRateHeaders(t *testing.T) {
 		}
 		resp.Body.Close()
 		h := resp.Header
+		if !strings.Contains(h.Get("Access-Control-Expose-Headers"), api.RateLimitPolicyHeader) {
+			t.Errorf("browsers may not read the rate fields: Access-Control-Expose-Headers %q", h.Get("Access-Control-Expose-Headers"))
+		}
 		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(h.Get(api.RateLimitPolicyHeader), `"user";q=`) ||
 			!strings.HasPrefix(h.Get(api.RateLimitHeader), `"user";r=`) || h.Get(api.RateLimitRemainingHeader) == "" ||
 			h.Get(api.RateLimitLimitHeader) == "" || h.Get(api.RateLimitResetHeader) == "" {

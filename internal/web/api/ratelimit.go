@@ -51,11 +51,16 @@ func rateHeaders(next http.Handler) http.Handler {
 // RateHeaders writes the same rate and quota fields for a surface that
 // authenticates inside its handler (the CKAN API): a request is keyed when
 // it sends a per-grant key or a token (Authorization, X-CKAN-API-Key). A
-// token that turns out wrong asks no decision, and gets no fields.
+// token that turns out wrong asks no decision, and gets no fields. Browsers
+// may read the fields (CORS), as on the native API.
 func RateHeaders(next http.Handler) http.Handler {
-	return trackRates(func(r *http.Request) bool {
+	track := trackRates(func(r *http.Request) bool {
 		return access.ClientFrom(r.Context()).Key != "" || r.Header.Get("Authorization") != "" || r.Header.Get("X-CKAN-API-Key") != ""
 	}, next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Expose-Headers", exposedHeaders)
+		track.ServeHTTP(w, r)
+	})
 }
 
 // trackRates tracks the access decisions of the requests keyed says are
