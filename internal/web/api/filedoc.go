@@ -28,6 +28,8 @@ func exportTypes() map[string]*huma.Schema {
 		"application/json": {Type: huma.TypeArray, Items: &huma.Schema{Type: huma.TypeObject, AdditionalProperties: true}},
 		"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": binary,
 		"application/vnd.apache.parquet":                                    binary,
+		"application/geo+json": {Type: huma.TypeObject, AdditionalProperties: true,
+			Description: "An RFC 7946 FeatureCollection, one Feature a row (format geojson)"},
 	}
 }
 

@@ -17414,6 +17414,8 @@ type ExportRowsResponse429Headers struct {
 type ExportRowsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationgeoJSON200 the response for an HTTP 200 `application/geo+json` response
+	ApplicationgeoJSON200 *map[string]interface{}
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *[]map[string]interface{}
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -17432,6 +17434,11 @@ type ExportRowsResponse struct {
 	Headers403 *ExportRowsResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ExportRowsResponse429Headers
+}
+
+// GetApplicationgeoJSON200 returns the response for an HTTP 200 `application/geo+json` response
+func (r ExportRowsResponse) GetApplicationgeoJSON200() *map[string]interface{} {
+	return r.ApplicationgeoJSON200
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -25894,7 +25901,14 @@ func ParseExportRowsResponse(rsp *http.Response) (*ExportRowsResponse, error) {
 	}
 
 	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+	case rsp.Header.Get("Content-Type") == "application/geo+json" && rsp.StatusCode == 200:
+		var dest map[string]interface{}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationgeoJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
 		var dest []map[string]interface{}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
