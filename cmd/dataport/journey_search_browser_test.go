@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -27,16 +26,10 @@ func TestBrowserSearchJourney(t *testing.T) {
 	phone := chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch)
 	fits := func(where string) {
 		t.Helper()
-		for _, vp := range []struct {
-			name string
-			set  chromedp.Action[chromedp.Void]
-		}{{"390 px", phone}, {"desktop", desktop}} {
-			do(t, ctx, vp.set, chromedp.Reload(), chromedp.WaitReady(chromedp.CSS("body")))
-			if run(t, ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`)) {
-				over := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(0, 8).map(e => e.tagName + '.' + e.className)`))
-				t.Errorf("%s scrolls sideways at %s; too wide: %v", where, vp.name, over)
-			}
-		}
+		do(t, ctx, phone, chromedp.Reload(), chromedp.WaitReady(chromedp.CSS("body")))
+		noSideways(t, ctx, where+" at 390 px")
+		do(t, ctx, desktop, chromedp.Reload(), chromedp.WaitReady(chromedp.CSS("body")))
+		noSideways(t, ctx, where+" at desktop width")
 	}
 	// searchFor types words into the search box and submits them, as a
 	// visitor does, and returns the results' text once the new page is there.
@@ -44,15 +37,7 @@ func TestBrowserSearchJourney(t *testing.T) {
 		t.Helper()
 		do(t, ctx, desktop, chromedp.Navigate(s.url+"/catalog"), chromedp.SendKeys(chromedp.CSS("#field-q"), words),
 			chromedp.Submit(chromedp.CSS("#field-q")))
-		for i := 0; ; i++ {
-			if run(t, ctx, chromedp.Evaluate[bool](`new URLSearchParams(location.search).get('q') !== null && document.readyState === 'complete'`)) {
-				break
-			}
-			if i == 100 {
-				t.Fatalf("searching %s: the results page did not come", words)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		waitJS(t, ctx, `new URLSearchParams(location.search).get('q') !== null && document.readyState === 'complete'`)
 		do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#results-title")))
 		return run(t, ctx, chromedp.Text(chromedp.CSS(".results")))
 	}
