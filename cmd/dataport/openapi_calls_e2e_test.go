@@ -262,6 +262,7 @@ func TestOpenAPIClientCallsEveryOperation(t *testing.T) {
 	r.ledger(ctx, anonymous, admin)
 	r.harvest(ctx, operator, s.url, orgID)
 	r.synonyms(ctx, operator)
+	r.portal(ctx, operator, editor, company, anonymous, orgID, res.shared)
 	r.feedback(ctx, company, orgAdmin, res)
 	r.problems(ctx, anonymous, editor, res)
 	got(orgAdmin.RetireResourceWithResponse(ctx, res.shared, jsonBody[apiclient.RetireResourceJSONRequestBody](t,

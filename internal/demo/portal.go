@@ -35,27 +35,27 @@ var demoNews = []portal.NewsInput{
 // demoRequest is a data request and how far it has come.
 type demoRequest struct {
 	by, org        string // requester's username; the institution named ("" none)
-	in             portal.RequestInput
-	answer         *portal.AnswerInput // answered by the institution's editor
-	answerResource string              // the title of the resource opened, for an "opened" answer
+	in             portal.DataRequestInput
+	answer         *portal.DataRequestAnswer // answered by the institution's editor
+	answerResource string                    // the title of the resource opened, for an "opened" answer
 }
 
 var demoRequests = []demoRequest{
-	{by: "company", org: "JTW", in: portal.RequestInput{Title: "公交车辆实时位置数据",
+	{by: "company", org: "JTW", in: portal.DataRequestInput{Title: "公交车辆实时位置数据",
 		Description: "全市公交车辆的实时 GPS 位置，含线路编号、车辆编号、经纬度和时间戳，更新频率不低于 30 秒一次。",
 		Purpose:     "用于导航软件中的公交实时到站预测和换乘规划。"},
-		answer: &portal.AnswerInput{Outcome: portal.OutcomeOpened,
+		answer: &portal.DataRequestAnswer{Outcome: portal.OutcomeOpened,
 			Answer: "公交站点实时到站信息已无条件开放，可通过数据接口按分钟获取，车辆实时位置涉及运营安全，暂以到站信息形式提供。"},
 		answerResource: "公交站点实时到站信息"},
-	{by: "researcher", org: "STHJ", in: portal.RequestInput{Title: "历年空气质量站点日均值数据",
+	{by: "researcher", org: "STHJ", in: portal.DataRequestInput{Title: "历年空气质量站点日均值数据",
 		Description: "2015 年以来全市各国控、市控监测站点的 PM2.5、PM10、O3、NO2 日均浓度。",
 		Purpose:     "开展大气污染与居民呼吸系统疾病关系的学术研究。"},
-		answer: &portal.AnswerInput{Outcome: portal.OutcomePlanned,
+		answer: &portal.DataRequestAnswer{Outcome: portal.OutcomePlanned,
 			Answer: "历史日均值数据正在整理校核，已列入本局 2026 年度开放清单，预计第二季度开放。"}},
-	{by: "citizen", org: "JW", in: portal.RequestInput{Title: "义务教育阶段学校学区划分信息",
+	{by: "citizen", org: "JW", in: portal.DataRequestInput{Title: "义务教育阶段学校学区划分信息",
 		Description: "各区小学、初中的学区范围（街道、小区）和招生计划人数。",
 		Purpose:     "方便家长了解入学政策。"}},
-	{by: "citizen", in: portal.RequestInput{Title: "公共充电桩位置和空闲状态",
+	{by: "citizen", in: portal.DataRequestInput{Title: "公共充电桩位置和空闲状态",
 		Description: "全市公共充电站的位置、充电桩数量、快慢充类型和实时空闲状态。",
 		Purpose:     "开发新能源汽车充电导航小程序。"}},
 }

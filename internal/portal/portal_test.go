@@ -80,12 +80,12 @@ func TestDataRequestIsRoutedAnsweredAndTold(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		w, svc := newService(t, db)
-		in := portal.RequestInput{Title: "公交线路实时到站数据", Description: "全市公交线路、站点和车辆实时到站时间", Purpose: "开发出行提醒小程序"}
+		in := portal.DataRequestInput{Title: "公交线路实时到站数据", Description: "全市公交线路、站点和车辆实时到站时间", Purpose: "开发出行提醒小程序"}
 		if _, err := svc.SubmitRequest(ctx, identity.Anonymous, in); !errors.Is(err, identity.ErrUnauthenticated) {
 			t.Fatalf("anonymous request: %v", err)
 		}
 		before := storetest.CountRows(t, db, "portal_data_requests", "events", "notifications")
-		bad := portal.RequestInput{Title: " ", Description: strings.Repeat("长", 4001), OrganizationID: w.Company.ID}
+		bad := portal.DataRequestInput{Title: " ", Description: strings.Repeat("长", 4001), OrganizationID: w.Company.ID}
 		if _, err := svc.SubmitRequest(ctx, w.Citizen, bad); fields(err) != "title:required description:max_len purpose:required organization_id:unknown" {
 			t.Fatalf("bad request refused with %s", fields(err))
 		}
@@ -98,7 +98,7 @@ func TestDataRequestIsRoutedAnsweredAndTold(t *testing.T) {
 		if got := notices(t, db, w.Operator); len(got) != 1 || got[0] != "portal.request_to_route" {
 			t.Errorf("operator notices = %v", got)
 		}
-		if _, err := svc.AnswerRequest(ctx, w.ProviderEditor, r.ID, portal.AnswerInput{Outcome: portal.OutcomePlanned, Answer: "计划开放"}); !errors.Is(err, identity.ErrForbidden) {
+		if _, err := svc.AnswerRequest(ctx, w.ProviderEditor, r.ID, portal.DataRequestAnswer{Outcome: portal.OutcomePlanned, Answer: "计划开放"}); !errors.Is(err, identity.ErrForbidden) {
 			t.Fatalf("an institution answered a request not routed to it: %v", err)
 		}
 		if _, err := svc.RouteRequest(ctx, w.ProviderEditor, r.ID, w.Provider.ID); !errors.Is(err, identity.ErrForbidden) {
@@ -113,13 +113,13 @@ func TestDataRequestIsRoutedAnsweredAndTold(t *testing.T) {
 		if got := notices(t, db, w.ProviderEditor); len(got) != 1 || got[0] != "portal.request_received" {
 			t.Errorf("provider editor notices = %v", got)
 		}
-		if _, err := svc.AnswerRequest(ctx, w.ProviderEditor, r.ID, portal.AnswerInput{Outcome: portal.OutcomeOpened, Answer: "已开放", ResourceID: w.Draft.ID}); fields(err) != "resource_id:not_published" {
+		if _, err := svc.AnswerRequest(ctx, w.ProviderEditor, r.ID, portal.DataRequestAnswer{Outcome: portal.OutcomeOpened, Answer: "已开放", ResourceID: w.Draft.ID}); fields(err) != "resource_id:not_published" {
 			t.Fatalf("opened with a draft: %v", err)
 		}
-		if _, err := svc.AnswerRequest(ctx, w.ProviderEditor, r.ID, portal.AnswerInput{Outcome: "maybe", Answer: ""}); fields(err) != "outcome:one_of answer:required" {
+		if _, err := svc.AnswerRequest(ctx, w.ProviderEditor, r.ID, portal.DataRequestAnswer{Outcome: "maybe", Answer: ""}); fields(err) != "outcome:one_of answer:required" {
 			t.Fatalf("bad answer: %v", err)
 		}
-		r, err = svc.AnswerRequest(ctx, w.ProviderEditor, r.ID, portal.AnswerInput{Outcome: portal.OutcomeOpened, Answer: "已在目录中无条件开放", ResourceID: w.Open.ID})
+		r, err = svc.AnswerRequest(ctx, w.ProviderEditor, r.ID, portal.DataRequestAnswer{Outcome: portal.OutcomeOpened, Answer: "已在目录中无条件开放", ResourceID: w.Open.ID})
 		if err != nil || r.Status != portal.RequestAnswered || r.ResourceID != w.Open.ID || r.AnsweredByOrgID != w.Provider.ID || r.AnsweredAt == nil {
 			t.Fatalf("answered %+v %v", r, err)
 		}
@@ -159,7 +159,7 @@ func TestDataRequestsPage(t *testing.T) {
 		w, svc := newService(t, db)
 		var ids []string
 		for i := range 5 {
-			r, err := svc.SubmitRequest(ctx, w.Citizen, portal.RequestInput{Title: "需求" + string(rune('A'+i)), Description: "说明", Purpose: "用途",
+			r, err := svc.SubmitRequest(ctx, w.Citizen, portal.DataRequestInput{Title: "需求" + string(rune('A'+i)), Description: "说明", Purpose: "用途",
 				OrganizationID: w.Provider.ID})
 			if err != nil {
 				t.Fatal(err)
@@ -315,7 +315,7 @@ func TestStatsCountPublicResourcesBySubjectAndInstitution(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sum := func(ts []portal.Tally) int {
+		sum := func(ts []portal.GroupCount) int {
 			n := 0
 			for _, t := range ts {
 				n += t.Count
@@ -328,7 +328,7 @@ func TestStatsCountPublicResourcesBySubjectAndInstitution(t *testing.T) {
 		if len(st.ByOrg) != 1 || st.ByOrg[0].Key != w.Provider.ID {
 			t.Errorf("by institution %+v", st.ByOrg)
 		}
-		if _, err := svc.SubmitRequest(ctx, w.Citizen, portal.RequestInput{Title: "t", Description: "d", Purpose: "p"}); err != nil {
+		if _, err := svc.SubmitRequest(ctx, w.Citizen, portal.DataRequestInput{Title: "t", Description: "d", Purpose: "p"}); err != nil {
 			t.Fatal(err)
 		}
 		if st, _ = svc.Stats(ctx); st.Requests != 1 || st.Answered != 0 {

@@ -66,16 +66,16 @@ func (r DataRequest) Mine(p identity.Principal) bool {
 	return !p.IsAnonymous() && r.requester == p.UserID
 }
 
-// RequestInput is what a requester fills in.
-type RequestInput struct {
+// DataRequestInput is what a requester fills in.
+type DataRequestInput struct {
 	Title          string `json:"title" maxLength:"200"`
 	Description    string `json:"description" maxLength:"4000" doc:"The data wanted: what it covers, how detailed, how often"`
 	Purpose        string `json:"purpose" maxLength:"2000" doc:"What the data will be used for"`
 	OrganizationID string `json:"organization_id,omitempty" required:"false" doc:"The public institution believed to hold the data; empty: the operator routes it"`
 }
 
-// AnswerInput is an institution's or the operator's answer.
-type AnswerInput struct {
+// DataRequestAnswer is an institution's or the operator's answer.
+type DataRequestAnswer struct {
 	Outcome    Outcome `json:"outcome" enum:"planned,opened,declined"`
 	Answer     string  `json:"answer" maxLength:"4000"`
 	ResourceID string  `json:"resource_id,omitempty" required:"false" doc:"The published resource that holds the data (required when opened)"`
@@ -92,13 +92,13 @@ func CanRoute(p identity.Principal, r DataRequest) bool {
 	return IsStaff(p) && r.Status == RequestPending
 }
 
-func (in *RequestInput) normalize() {
+func (in *DataRequestInput) normalize() {
 	for _, f := range []*string{&in.Title, &in.Description, &in.Purpose, &in.OrganizationID} {
 		*f = strings.TrimSpace(*f)
 	}
 }
 
-func (in RequestInput) check() validate.Errors {
+func (in DataRequestInput) check() validate.Errors {
 	var errs validate.Errors
 	for _, f := range []struct {
 		name, v string
@@ -122,7 +122,7 @@ func (s *Service) institution(ctx context.Context, field, id string) error {
 // SubmitRequest files a data request as actor. The institution it names
 // (its editors and admins) is told, or, when it names none, the operators,
 // who route it.
-func (s *Service) SubmitRequest(ctx context.Context, actor identity.Principal, in RequestInput) (DataRequest, error) {
+func (s *Service) SubmitRequest(ctx context.Context, actor identity.Principal, in DataRequestInput) (DataRequest, error) {
 	if actor.IsAnonymous() {
 		return DataRequest{}, identity.ErrUnauthenticated
 	}
@@ -198,7 +198,7 @@ func (s *Service) RouteRequest(ctx context.Context, actor identity.Principal, id
 // AnswerRequest records the answer of actor (see CanAnswer) and tells the
 // requester. An opened request names the published resource that holds
 // the data.
-func (s *Service) AnswerRequest(ctx context.Context, actor identity.Principal, id string, in AnswerInput) (DataRequest, error) {
+func (s *Service) AnswerRequest(ctx context.Context, actor identity.Principal, id string, in DataRequestAnswer) (DataRequest, error) {
 	in.Answer, in.ResourceID = strings.TrimSpace(in.Answer), strings.TrimSpace(in.ResourceID)
 	var errs validate.Errors
 	validate.OneOf(&errs, "outcome", in.Outcome, Outcomes...)

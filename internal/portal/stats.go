@@ -8,8 +8,8 @@ import (
 	"dataport/internal/catalog"
 )
 
-// Tally is how many public resources one subject or institution has.
-type Tally struct {
+// GroupCount is how many public resources one subject or institution has.
+type GroupCount struct {
 	Key   string `json:"key"` // the subject code or the organization id
 	Count int    `json:"count"`
 }
@@ -20,13 +20,13 @@ type Stats struct {
 	catalog.Counts
 	// Rows are the rows of the current data versions of those resources
 	// that are open (unconditionally or on application).
-	Rows       int64     `json:"rows"`
-	Requests   int       `json:"data_requests"`
-	Answered   int       `json:"data_requests_answered"`
-	Apps       int       `json:"apps"`
-	BySubject  []Tally   `json:"by_subject"`      // subjects with resources, by code
-	ByOrg      []Tally   `json:"by_organization"` // institutions with resources, most first
-	ComputedAt time.Time `json:"computed_at"`
+	Rows       int64        `json:"rows"`
+	Requests   int          `json:"data_requests"`
+	Answered   int          `json:"data_requests_answered"`
+	Apps       int          `json:"apps"`
+	BySubject  []GroupCount `json:"by_subject"`      // subjects with resources, by code
+	ByOrg      []GroupCount `json:"by_organization"` // institutions with resources, most first
+	ComputedAt time.Time    `json:"computed_at"`
 }
 
 // publicResources is the catalog's rule for the public figures
@@ -76,16 +76,16 @@ func (s *Service) computeStats(ctx context.Context) (Stats, error) {
 }
 
 // tally counts the public resources by column.
-func (s *Service) tally(ctx context.Context, column, order string) ([]Tally, error) {
+func (s *Service) tally(ctx context.Context, column, order string) ([]GroupCount, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+column+`, count(*) FROM resources r WHERE `+publicResources+
 		` GROUP BY `+column+` ORDER BY `+order)
 	if err != nil {
 		return nil, fmt.Errorf("portal: stats: %w", err)
 	}
 	defer rows.Close()
-	out := []Tally{}
+	out := []GroupCount{}
 	for rows.Next() {
-		var t Tally
+		var t GroupCount
 		if err := rows.Scan(&t.Key, &t.Count); err != nil {
 			return nil, err
 		}

@@ -166,6 +166,9 @@ func (h *handlers) routes(api huma.API) {
 	if h.acc.Harvest != nil {
 		h.harvestRoutes(api)
 	}
+	if h.acc.Portal != nil {
+		h.portalRoutes(api)
+	}
 	if h.acc.Engage != nil {
 		h.engageRoutes(api)
 	}

@@ -137,7 +137,7 @@ func (s *server) createDataRequest(w http.ResponseWriter, r *http.Request) error
 	}
 	f := needForm{Title: r.PostForm.Get("title"), Description: r.PostForm.Get("need_description"), Purpose: r.PostForm.Get("purpose"),
 		Org: r.PostForm.Get("holder_org")}
-	req, err := s.acc.Portal.SubmitRequest(r.Context(), p, portal.RequestInput{Title: f.Title, Description: f.Description, Purpose: f.Purpose,
+	req, err := s.acc.Portal.SubmitRequest(r.Context(), p, portal.DataRequestInput{Title: f.Title, Description: f.Description, Purpose: f.Purpose,
 		OrganizationID: f.Org})
 	if err != nil {
 		insts, ierr := s.institutions(r.Context())
@@ -220,7 +220,7 @@ func (s *server) answerDataRequest(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	in := portal.AnswerInput{Outcome: portal.Outcome(r.PostForm.Get("answer_outcome")), Answer: r.PostForm.Get("answer_text"),
+	in := portal.DataRequestAnswer{Outcome: portal.Outcome(r.PostForm.Get("answer_outcome")), Answer: r.PostForm.Get("answer_text"),
 		ResourceID: r.PostForm.Get("answer_resource")}
 	if _, err := s.acc.Portal.AnswerRequest(r.Context(), p, r.PathValue("id"), in); err != nil {
 		page, lerr := s.loadDataRequest(r, p)

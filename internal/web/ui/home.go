@@ -129,7 +129,7 @@ func (s *server) engagement(ctx context.Context, page *homePage) error {
 // tallies counts the public resources by subject and by institution as the
 // catalog page the tiles open will list them: from the search index's facets
 // for the viewer when there is one, else the portal's figures.
-func (s *server) tallies(ctx context.Context, p identity.Principal, st portal.Stats) (subjects, orgs []portal.Tally, err error) {
+func (s *server) tallies(ctx context.Context, p identity.Principal, st portal.Stats) (subjects, orgs []portal.GroupCount, err error) {
 	if s.search == nil {
 		return st.BySubject, st.ByOrg, nil
 	}
@@ -138,10 +138,10 @@ func (s *server) tallies(ctx context.Context, p identity.Principal, st portal.St
 	if err != nil {
 		return nil, nil, err
 	}
-	conv := func(vs []search.FacetValue) []portal.Tally {
-		out := make([]portal.Tally, len(vs))
+	conv := func(vs []search.FacetValue) []portal.GroupCount {
+		out := make([]portal.GroupCount, len(vs))
 		for i, v := range vs {
-			out[i] = portal.Tally{Key: v.Value, Count: v.Count}
+			out[i] = portal.GroupCount{Key: v.Value, Count: v.Count}
 		}
 		return out
 	}
@@ -150,10 +150,10 @@ func (s *server) tallies(ctx context.Context, p identity.Principal, st portal.St
 
 // tiles names the tallies: subjects in the catalog spec's order, institutions
 // with the most resources first.
-func (s *server) tiles(ctx context.Context, lang string, subjects, orgs []portal.Tally) ([]tile, []tile, error) {
+func (s *server) tiles(ctx context.Context, lang string, subjects, orgs []portal.GroupCount) ([]tile, []tile, error) {
 	var st []tile
 	for _, subj := range catalog.Subjects {
-		i := slices.IndexFunc(subjects, func(t portal.Tally) bool { return t.Key == subj.Code })
+		i := slices.IndexFunc(subjects, func(t portal.GroupCount) bool { return t.Key == subj.Code })
 		if i >= 0 && subjects[i].Count > 0 {
 			st = append(st, tile{Code: subj.Code, Label: pick(lang, subj.Zh, subj.En), Count: subjects[i].Count,
 				URL: "/catalog?" + url.Values{"subject": {subj.Code}}.Encode()})

@@ -38,6 +38,45 @@ func (e CreateGrantInBodyGranteeKind) Valid() bool {
 	}
 }
 
+// Defines values for DataRequestStatus.
+const (
+	DataRequestStatusAnswered DataRequestStatus = "answered"
+	DataRequestStatusPending  DataRequestStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the DataRequestStatus enum.
+func (e DataRequestStatus) Valid() bool {
+	switch e {
+	case DataRequestStatusAnswered:
+		return true
+	case DataRequestStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DataRequestAnswerOutcome.
+const (
+	Declined DataRequestAnswerOutcome = "declined"
+	Opened   DataRequestAnswerOutcome = "opened"
+	Planned  DataRequestAnswerOutcome = "planned"
+)
+
+// Valid indicates whether the value is a known member of the DataRequestAnswerOutcome enum.
+func (e DataRequestAnswerOutcome) Valid() bool {
+	switch e {
+	case Declined:
+		return true
+	case Opened:
+		return true
+	case Planned:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DataVersionStatus.
 const (
 	Held   DataVersionStatus = "held"
@@ -197,6 +236,42 @@ func (e MembershipInBodyRole) Valid() bool {
 	}
 }
 
+// Defines values for NewsKind.
+const (
+	NewsKindNews   NewsKind = "news"
+	NewsKindNotice NewsKind = "notice"
+)
+
+// Valid indicates whether the value is a known member of the NewsKind enum.
+func (e NewsKind) Valid() bool {
+	switch e {
+	case NewsKindNews:
+		return true
+	case NewsKindNotice:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NewsInputKind.
+const (
+	NewsInputKindNews   NewsInputKind = "news"
+	NewsInputKindNotice NewsInputKind = "notice"
+)
+
+// Valid indicates whether the value is a known member of the NewsInputKind enum.
+func (e NewsInputKind) Valid() bool {
+	switch e {
+	case NewsInputKindNews:
+		return true
+	case NewsInputKindNotice:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrgInputBodyKind.
 const (
 	OrgInputBodyKindEnterprise  OrgInputBodyKind = "enterprise"
@@ -323,6 +398,24 @@ func (e UpdateSourceInBodyFrequency) Valid() bool {
 	}
 }
 
+// Defines values for ListDataRequestsParamsStatus.
+const (
+	ListDataRequestsParamsStatusAnswered ListDataRequestsParamsStatus = "answered"
+	ListDataRequestsParamsStatusPending  ListDataRequestsParamsStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the ListDataRequestsParamsStatus enum.
+func (e ListDataRequestsParamsStatus) Valid() bool {
+	switch e {
+	case ListDataRequestsParamsStatusAnswered:
+		return true
+	case ListDataRequestsParamsStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListGrantsParamsSide.
 const (
 	ListGrantsParamsSideIssued   ListGrantsParamsSide = "issued"
@@ -362,6 +455,24 @@ func (e ListGrantsParamsOrigin) Valid() bool {
 	case ListGrantsParamsOriginShareRequest:
 		return true
 	case ListGrantsParamsOriginZone:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListNewsParamsKind.
+const (
+	ListNewsParamsKindNews   ListNewsParamsKind = "news"
+	ListNewsParamsKindNotice ListNewsParamsKind = "notice"
+)
+
+// Valid indicates whether the value is a known member of the ListNewsParamsKind enum.
+func (e ListNewsParamsKind) Valid() bool {
+	switch e {
+	case ListNewsParamsKindNews:
+		return true
+	case ListNewsParamsKindNotice:
 		return true
 	default:
 		return false
@@ -726,6 +837,38 @@ type AccessEnded struct {
 	TokensRevoked    int64 `json:"tokens_revoked"`
 }
 
+// App defines model for App.
+type App struct {
+	AnswerDueAt    *time.Time `json:"answer_due_at,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+	Description    string     `json:"description"`
+	DueAt          *time.Time `json:"due_at"`
+	EscalatedAt    *time.Time `json:"escalated_at"`
+	Id             string     `json:"id"`
+	Name           string     `json:"name"`
+	PublishedAt    *time.Time `json:"published_at"`
+	Reason         string     `json:"reason"`
+	ResourceIds    *[]string  `json:"resource_ids"`
+	Status         string     `json:"status"`
+	Steps          *[]Entry   `json:"steps,omitempty"`
+	SubmitterOrgId string     `json:"submitter_org_id"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+	Url            string     `json:"url"`
+}
+
+// AppInput defines model for AppInput.
+type AppInput struct {
+	Description    string  `json:"description"`
+	Name           string  `json:"name"`
+	OrganizationId *string `json:"organization_id,omitempty"`
+
+	// ResourceIds The published resources the app uses
+	ResourceIds *[]string `json:"resource_ids"`
+
+	// Url Where the app is found: an http or https address
+	Url string `json:"url"`
+}
+
 // Application defines model for Application.
 type Application struct {
 	Agreement        *string    `json:"agreement,omitempty"`
@@ -942,6 +1085,53 @@ type CreateUserInBody struct {
 	Username      string        `json:"username"`
 }
 
+// DataRequest defines model for DataRequest.
+type DataRequest struct {
+	Answer          *string    `json:"answer,omitempty"`
+	AnsweredAt      *time.Time `json:"answered_at,omitempty"`
+	AnsweredByOrgId *string    `json:"answered_by_org_id,omitempty"`
+	CreatedAt       time.Time  `json:"created_at"`
+	Description     string     `json:"description"`
+	Id              string     `json:"id"`
+	OrganizationId  string     `json:"organization_id"`
+	Outcome         *string    `json:"outcome,omitempty"`
+	Purpose         string     `json:"purpose"`
+
+	// ResourceId The resource opened for the request
+	ResourceId *string           `json:"resource_id,omitempty"`
+	Status     DataRequestStatus `json:"status"`
+	Title      string            `json:"title"`
+	UpdatedAt  time.Time         `json:"updated_at"`
+}
+
+// DataRequestStatus defines model for DataRequest.Status.
+type DataRequestStatus string
+
+// DataRequestAnswer defines model for DataRequestAnswer.
+type DataRequestAnswer struct {
+	Answer  string                   `json:"answer"`
+	Outcome DataRequestAnswerOutcome `json:"outcome"`
+
+	// ResourceId The published resource that holds the data (required when opened)
+	ResourceId *string `json:"resource_id,omitempty"`
+}
+
+// DataRequestAnswerOutcome defines model for DataRequestAnswer.Outcome.
+type DataRequestAnswerOutcome string
+
+// DataRequestInput defines model for DataRequestInput.
+type DataRequestInput struct {
+	// Description The data wanted: what it covers, how detailed, how often
+	Description string `json:"description"`
+
+	// OrganizationId The public institution believed to hold the data; empty: the operator routes it
+	OrganizationId *string `json:"organization_id,omitempty"`
+
+	// Purpose What the data will be used for
+	Purpose string `json:"purpose"`
+	Title   string `json:"title"`
+}
+
 // DataVersion defines model for DataVersion.
 type DataVersion struct {
 	CreatedAt  time.Time         `json:"created_at"`
@@ -1136,6 +1326,12 @@ type Group struct {
 	OrganizationIds *[]string `json:"organization_ids"`
 }
 
+// GroupCount defines model for GroupCount.
+type GroupCount struct {
+	Count int64  `json:"count"`
+	Key   string `json:"key"`
+}
+
 // HideInBody defines model for HideInBody.
 type HideInBody struct {
 	// Reason Shown in the comment's place, at most 500 characters
@@ -1302,6 +1498,12 @@ type LinkOpenListItemInBody struct {
 	ResourceId string `json:"resource_id"`
 }
 
+// ListAppBody defines model for ListAppBody.
+type ListAppBody struct {
+	Items      *[]App `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}
+
 // ListApplicationBody defines model for ListApplicationBody.
 type ListApplicationBody struct {
 	Items      *[]Application `json:"items"`
@@ -1312,6 +1514,12 @@ type ListApplicationBody struct {
 type ListCommentBody struct {
 	Items      *[]Comment `json:"items"`
 	NextCursor string     `json:"next_cursor"`
+}
+
+// ListDataRequestBody defines model for ListDataRequestBody.
+type ListDataRequestBody struct {
+	Items      *[]DataRequest `json:"items"`
+	NextCursor string         `json:"next_cursor"`
 }
 
 // ListErrorReportBody defines model for ListErrorReportBody.
@@ -1354,6 +1562,12 @@ type ListLedgerEventBody struct {
 type ListLoggedDecisionBody struct {
 	Items      *[]LoggedDecision `json:"items"`
 	NextCursor string            `json:"next_cursor"`
+}
+
+// ListNewsBody defines model for ListNewsBody.
+type ListNewsBody struct {
+	Items      *[]News `json:"items"`
+	NextCursor string  `json:"next_cursor"`
 }
 
 // ListNotificationBody defines model for ListNotificationBody.
@@ -1481,6 +1695,29 @@ type ModelRisk struct {
 	Highest       float64 `json:"highest"`
 	RecordsAtRisk float64 `json:"records_at_risk"`
 }
+
+// News defines model for News.
+type News struct {
+	Body        string    `json:"body"`
+	Id          string    `json:"id"`
+	Kind        NewsKind  `json:"kind"`
+	PublishedAt time.Time `json:"published_at"`
+	Title       string    `json:"title"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// NewsKind defines model for News.Kind.
+type NewsKind string
+
+// NewsInput defines model for NewsInput.
+type NewsInput struct {
+	Body  string        `json:"body"`
+	Kind  NewsInputKind `json:"kind"`
+	Title string        `json:"title"`
+}
+
+// NewsInputKind defines model for NewsInput.Kind.
+type NewsInputKind string
 
 // Notification defines model for Notification.
 type Notification struct {
@@ -1931,6 +2168,12 @@ type Risk struct {
 	Uniques    int64     `json:"uniques"`
 }
 
+// RouteRequestInBody defines model for RouteRequestInBody.
+type RouteRequestInBody struct {
+	// OrganizationId The public institution that is to answer
+	OrganizationId string `json:"organization_id"`
+}
+
 // RowError defines model for RowError.
 type RowError struct {
 	Column *string `json:"column,omitempty"`
@@ -2076,6 +2319,22 @@ type StaleResource struct {
 	ResourceId      string    `json:"resource_id"`
 	TitleZh         string    `json:"title_zh"`
 	UpdateFrequency string    `json:"update_frequency"`
+}
+
+// Stats defines model for Stats.
+type Stats struct {
+	Apps                 int64         `json:"apps"`
+	ByOrganization       *[]GroupCount `json:"by_organization"`
+	BySubject            *[]GroupCount `json:"by_subject"`
+	ComputedAt           time.Time     `json:"computed_at"`
+	DataRequests         int64         `json:"data_requests"`
+	DataRequestsAnswered int64         `json:"data_requests_answered"`
+	Items                int64         `json:"items"`
+	OpenConditional      int64         `json:"open_conditional"`
+	OpenUnconditional    int64         `json:"open_unconditional"`
+	Organizations        int64         `json:"organizations"`
+	Published            int64         `json:"published"`
+	Rows                 int64         `json:"rows"`
 }
 
 // Status defines model for Status.
@@ -2249,11 +2508,30 @@ type Waiting struct {
 	Task         string     `json:"task"`
 }
 
+// ListAppsParams defines parameters for ListApps.
+type ListAppsParams struct {
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *int64  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // ScanCsvParams defines parameters for ScanCsv.
 type ScanCsvParams struct {
 	// Subject Catalog subject code, for rules that use it
 	Subject *string `form:"subject,omitempty" json:"subject,omitempty"`
 }
+
+// ListDataRequestsParams defines parameters for ListDataRequests.
+type ListDataRequestsParams struct {
+	Status *ListDataRequestsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// OrganizationId Only requests addressed to this institution
+	OrganizationId *string `form:"organization_id,omitempty" json:"organization_id,omitempty"`
+	Cursor         *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit          *int64  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListDataRequestsParamsStatus defines parameters for ListDataRequests.
+type ListDataRequestsParamsStatus string
 
 // ListGrantsParams defines parameters for ListGrants.
 type ListGrantsParams struct {
@@ -2296,6 +2574,16 @@ type ListLedgerEventsParams struct {
 	// Cursor next_cursor of the previous page
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
+
+// ListNewsParams defines parameters for ListNews.
+type ListNewsParams struct {
+	Kind   *ListNewsParamsKind `form:"kind,omitempty" json:"kind,omitempty"`
+	Cursor *string             `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *int64              `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListNewsParamsKind defines parameters for ListNews.
+type ListNewsParamsKind string
 
 // ListNotificationsParams defines parameters for ListNotifications.
 type ListNotificationsParams struct {
@@ -2502,8 +2790,23 @@ type ListUsersParams struct {
 // CreateAccessGroupJSONRequestBody defines body for CreateAccessGroup for application/json ContentType.
 type CreateAccessGroupJSONRequestBody = CreateGroupInBody
 
+// SubmitAppJSONRequestBody defines body for SubmitApp for application/json ContentType.
+type SubmitAppJSONRequestBody = AppInput
+
+// ReviewAppJSONRequestBody defines body for ReviewApp for application/json ContentType.
+type ReviewAppJSONRequestBody = ReviewWorkflowInBody
+
 // HideCommentJSONRequestBody defines body for HideComment for application/json ContentType.
 type HideCommentJSONRequestBody = HideInBody
+
+// CreateDataRequestJSONRequestBody defines body for CreateDataRequest for application/json ContentType.
+type CreateDataRequestJSONRequestBody = DataRequestInput
+
+// AnswerDataRequestJSONRequestBody defines body for AnswerDataRequest for application/json ContentType.
+type AnswerDataRequestJSONRequestBody = DataRequestAnswer
+
+// RouteDataRequestJSONRequestBody defines body for RouteDataRequest for application/json ContentType.
+type RouteDataRequestJSONRequestBody = RouteRequestInBody
 
 // UpdateDeidProfileJSONRequestBody defines body for UpdateDeidProfile for application/json ContentType.
 type UpdateDeidProfileJSONRequestBody = ProfileInput
@@ -2528,6 +2831,12 @@ type UpdateHarvestSourceJSONRequestBody = UpdateSourceInBody
 
 // RunHarvestSourceJSONRequestBody defines body for RunHarvestSource for application/json ContentType.
 type RunHarvestSourceJSONRequestBody = RunSourceInBody
+
+// PublishNewsJSONRequestBody defines body for PublishNews for application/json ContentType.
+type PublishNewsJSONRequestBody = NewsInput
+
+// UpdateNewsJSONRequestBody defines body for UpdateNews for application/json ContentType.
+type UpdateNewsJSONRequestBody = NewsInput
 
 // CreateOpenApplicationJSONRequestBody defines body for CreateOpenApplication for application/json ContentType.
 type CreateOpenApplicationJSONRequestBody = ApplicationInput
@@ -2720,6 +3029,56 @@ type ClientInterface interface {
 	// Corresponds with POST /access-groups (the `CreateAccessGroup` operationId).
 	CreateAccessGroup(ctx context.Context, body CreateAccessGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListApps Apps built on the data, as shown to the public
+	//
+	// The apps the platform operators approved, newest first.
+	//
+	// Corresponds with GET /apps (the `ListApps` operationId).
+	ListApps(ctx context.Context, params *ListAppsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitAppWithBody Submit an app built on the data for review
+	//
+	// Files the app for the platform operators' review (10 working days), as the caller for the organization given or the first they belong to; it needs the published resources it uses. The operators are told; the app is shown once approved.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /apps (the `SubmitApp` operationId).
+	SubmitAppWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitApp Submit an app built on the data for review
+	//
+	// Files the app for the platform operators' review (10 working days), as the caller for the organization given or the first they belong to; it needs the published resources it uses. The operators are told; the app is shown once approved.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /apps (the `SubmitApp` operationId).
+	SubmitApp(ctx context.Context, body SubmitAppJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetApp One app
+	//
+	// An approved app for anyone; one under review or rejected for its submitter and the platform operators, with its review history.
+	//
+	// Corresponds with GET /apps/{id} (the `GetApp` operationId).
+	GetApp(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReviewAppWithBody Approve or reject an app (platform operators)
+	//
+	// Decides an app under review through the review workflow; rejecting needs a comment, told to the submitter. Whoever submitted it never decides it (403); a decided app answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /apps/{id}/review (the `ReviewApp` operationId).
+	ReviewAppWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReviewApp Approve or reject an app (platform operators)
+	//
+	// Decides an app under review through the review workflow; rejecting needs a comment, told to the submitter. Whoever submitted it never decides it (403); a decided app answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /apps/{id}/review (the `ReviewApp` operationId).
+	ReviewApp(ctx context.Context, id string, body ReviewAppJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CatalogSpec The code lists resources are described with
 	//
 	// The code lists of the catalog spec: subjects, industries, formats, update frequencies, share and open types, classifications and item types, with their Chinese and English labels.
@@ -2753,6 +3112,72 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /comments/{id}/hide (the `HideComment` operationId).
 	HideComment(ctx context.Context, id string, body HideCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListDataRequests Data requests, newest first, with their answers
+	//
+	// Every data request is public except who filed it: its title, description, purpose, the institution asked and the answer.
+	//
+	// Corresponds with GET /data-requests (the `ListDataRequests` operationId).
+	ListDataRequests(ctx context.Context, params *ListDataRequestsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateDataRequestWithBody Request data that is not open yet
+	//
+	// Files a request as the caller. The institution it names (its editors and admins) is told; a request naming none goes to the platform operators, who route it. Everything but who filed it is public.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /data-requests (the `CreateDataRequest` operationId).
+	CreateDataRequestWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateDataRequest Request data that is not open yet
+	//
+	// Files a request as the caller. The institution it names (its editors and admins) is told; a request naming none goes to the platform operators, who route it. Everything but who filed it is public.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /data-requests (the `CreateDataRequest` operationId).
+	CreateDataRequest(ctx context.Context, body CreateDataRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDataRequest One data request with its answer
+	//
+	// Corresponds with GET /data-requests/{id} (the `GetDataRequest` operationId).
+	GetDataRequest(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerDataRequestWithBody Answer a data request (the named institution's editors and admins, or the platform operators)
+	//
+	// Records the answer in public and tells whoever filed the request: the data will be opened (planned), is open now (opened, naming the published resource) or cannot be opened (declined, saying why). An answered request may be answered again.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /data-requests/{id}/answer (the `AnswerDataRequest` operationId).
+	AnswerDataRequestWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerDataRequest Answer a data request (the named institution's editors and admins, or the platform operators)
+	//
+	// Records the answer in public and tells whoever filed the request: the data will be opened (planned), is open now (opened, naming the published resource) or cannot be opened (declined, saying why). An answered request may be answered again.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /data-requests/{id}/answer (the `AnswerDataRequest` operationId).
+	AnswerDataRequest(ctx context.Context, id string, body AnswerDataRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RouteDataRequestWithBody Send a waiting data request to an institution (platform operators)
+	//
+	// Addresses a request that waits for an answer to a public institution, whose editors and admins are told; an answered request answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /data-requests/{id}/route (the `RouteDataRequest` operationId).
+	RouteDataRequestWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RouteDataRequest Send a waiting data request to an institution (platform operators)
+	//
+	// Addresses a request that waits for an answer to a public institution, whose editors and admins are told; an answered request answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /data-requests/{id}/route (the `RouteDataRequest` operationId).
+	RouteDataRequest(ctx context.Context, id string, body RouteDataRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteDeidProfile Delete a de-identification profile
 	//
@@ -3011,6 +3436,53 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /loads/{id} (the `GetLoad` operationId).
 	GetLoad(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListNews News and notices, newest first
+	//
+	// Corresponds with GET /news (the `ListNews` operationId).
+	ListNews(ctx context.Context, params *ListNewsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishNewsWithBody Publish news or a notice (platform operators and sysadmins)
+	//
+	// Publishes the item at once. The body is plain text; blank lines part paragraphs.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /news (the `PublishNews` operationId).
+	PublishNewsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishNews Publish news or a notice (platform operators and sysadmins)
+	//
+	// Publishes the item at once. The body is plain text; blank lines part paragraphs.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /news (the `PublishNews` operationId).
+	PublishNews(ctx context.Context, body PublishNewsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WithdrawNews Take an item off the site (platform operators and sysadmins)
+	//
+	// Corresponds with DELETE /news/{id} (the `WithdrawNews` operationId).
+	WithdrawNews(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetNews One news item or notice
+	//
+	// Corresponds with GET /news/{id} (the `GetNews` operationId).
+	GetNews(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateNewsWithBody Replace an item's kind, title and text (platform operators and sysadmins)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /news/{id} (the `UpdateNews` operationId).
+	UpdateNewsWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateNews Replace an item's kind, title and text (platform operators and sysadmins)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /news/{id} (the `UpdateNews` operationId).
+	UpdateNews(ctx context.Context, id string, body UpdateNewsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListNotifications Your notices, newest first
 	//
@@ -3282,6 +3754,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /organizations/{id}/stale (the `StaleResources` operationId).
 	StaleResources(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetPortalStats The platform's figures, as the front page shows them
+	//
+	// Public resources (published, not core data) and their institutions, items and open types; rows of open data; data requests and answers; apps shown; resources by subject and by institution. Computed at most once a minute.
+	//
+	// Corresponds with GET /portal/stats (the `GetPortalStats` operationId).
+	GetPortalStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListResources List catalog resources visible to the caller, newest first
 	//
@@ -3966,6 +4445,116 @@ func (c *Client) CreateAccessGroup(ctx context.Context, body CreateAccessGroupJS
 	return c.Client.Do(req)
 }
 
+// ListApps Apps built on the data, as shown to the public
+//
+// The apps the platform operators approved, newest first.
+//
+// Corresponds with GET /apps (the `ListApps` operationId).
+func (c *Client) ListApps(ctx context.Context, params *ListAppsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAppsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitAppWithBody Submit an app built on the data for review
+//
+// Files the app for the platform operators' review (10 working days), as the caller for the organization given or the first they belong to; it needs the published resources it uses. The operators are told; the app is shown once approved.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /apps (the `SubmitApp` operationId).
+func (c *Client) SubmitAppWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitAppRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitApp Submit an app built on the data for review
+//
+// Files the app for the platform operators' review (10 working days), as the caller for the organization given or the first they belong to; it needs the published resources it uses. The operators are told; the app is shown once approved.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /apps (the `SubmitApp` operationId).
+func (c *Client) SubmitApp(ctx context.Context, body SubmitAppJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitAppRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetApp One app
+//
+// An approved app for anyone; one under review or rejected for its submitter and the platform operators, with its review history.
+//
+// Corresponds with GET /apps/{id} (the `GetApp` operationId).
+func (c *Client) GetApp(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAppRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReviewAppWithBody Approve or reject an app (platform operators)
+//
+// Decides an app under review through the review workflow; rejecting needs a comment, told to the submitter. Whoever submitted it never decides it (403); a decided app answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /apps/{id}/review (the `ReviewApp` operationId).
+func (c *Client) ReviewAppWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReviewAppRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReviewApp Approve or reject an app (platform operators)
+//
+// Decides an app under review through the review workflow; rejecting needs a comment, told to the submitter. Whoever submitted it never decides it (403); a decided app answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /apps/{id}/review (the `ReviewApp` operationId).
+func (c *Client) ReviewApp(ctx context.Context, id string, body ReviewAppJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReviewAppRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CatalogSpec The code lists resources are described with
 //
 // The code lists of the catalog spec: subjects, industries, formats, update frequencies, share and open types, classifications and item types, with their Chinese and English labels.
@@ -4030,6 +4619,152 @@ func (c *Client) HideCommentWithBody(ctx context.Context, id string, contentType
 // Corresponds with POST /comments/{id}/hide (the `HideComment` operationId).
 func (c *Client) HideComment(ctx context.Context, id string, body HideCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHideCommentRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListDataRequests Data requests, newest first, with their answers
+//
+// Every data request is public except who filed it: its title, description, purpose, the institution asked and the answer.
+//
+// Corresponds with GET /data-requests (the `ListDataRequests` operationId).
+func (c *Client) ListDataRequests(ctx context.Context, params *ListDataRequestsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDataRequestsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateDataRequestWithBody Request data that is not open yet
+//
+// Files a request as the caller. The institution it names (its editors and admins) is told; a request naming none goes to the platform operators, who route it. Everything but who filed it is public.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /data-requests (the `CreateDataRequest` operationId).
+func (c *Client) CreateDataRequestWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateDataRequestRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateDataRequest Request data that is not open yet
+//
+// Files a request as the caller. The institution it names (its editors and admins) is told; a request naming none goes to the platform operators, who route it. Everything but who filed it is public.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /data-requests (the `CreateDataRequest` operationId).
+func (c *Client) CreateDataRequest(ctx context.Context, body CreateDataRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateDataRequestRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDataRequest One data request with its answer
+//
+// Corresponds with GET /data-requests/{id} (the `GetDataRequest` operationId).
+func (c *Client) GetDataRequest(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDataRequestRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerDataRequestWithBody Answer a data request (the named institution's editors and admins, or the platform operators)
+//
+// Records the answer in public and tells whoever filed the request: the data will be opened (planned), is open now (opened, naming the published resource) or cannot be opened (declined, saying why). An answered request may be answered again.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /data-requests/{id}/answer (the `AnswerDataRequest` operationId).
+func (c *Client) AnswerDataRequestWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerDataRequestRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerDataRequest Answer a data request (the named institution's editors and admins, or the platform operators)
+//
+// Records the answer in public and tells whoever filed the request: the data will be opened (planned), is open now (opened, naming the published resource) or cannot be opened (declined, saying why). An answered request may be answered again.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /data-requests/{id}/answer (the `AnswerDataRequest` operationId).
+func (c *Client) AnswerDataRequest(ctx context.Context, id string, body AnswerDataRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerDataRequestRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RouteDataRequestWithBody Send a waiting data request to an institution (platform operators)
+//
+// Addresses a request that waits for an answer to a public institution, whose editors and admins are told; an answered request answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /data-requests/{id}/route (the `RouteDataRequest` operationId).
+func (c *Client) RouteDataRequestWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRouteDataRequestRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RouteDataRequest Send a waiting data request to an institution (platform operators)
+//
+// Addresses a request that waits for an answer to a public institution, whose editors and admins are told; an answered request answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /data-requests/{id}/route (the `RouteDataRequest` operationId).
+func (c *Client) RouteDataRequest(ctx context.Context, id string, body RouteDataRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRouteDataRequestRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4608,6 +5343,123 @@ func (c *Client) GetLedgerStatus(ctx context.Context, reqEditors ...RequestEdito
 // Corresponds with GET /loads/{id} (the `GetLoad` operationId).
 func (c *Client) GetLoad(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetLoadRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListNews News and notices, newest first
+//
+// Corresponds with GET /news (the `ListNews` operationId).
+func (c *Client) ListNews(ctx context.Context, params *ListNewsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListNewsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishNewsWithBody Publish news or a notice (platform operators and sysadmins)
+//
+// Publishes the item at once. The body is plain text; blank lines part paragraphs.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /news (the `PublishNews` operationId).
+func (c *Client) PublishNewsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishNewsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishNews Publish news or a notice (platform operators and sysadmins)
+//
+// Publishes the item at once. The body is plain text; blank lines part paragraphs.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /news (the `PublishNews` operationId).
+func (c *Client) PublishNews(ctx context.Context, body PublishNewsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishNewsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WithdrawNews Take an item off the site (platform operators and sysadmins)
+//
+// Corresponds with DELETE /news/{id} (the `WithdrawNews` operationId).
+func (c *Client) WithdrawNews(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWithdrawNewsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetNews One news item or notice
+//
+// Corresponds with GET /news/{id} (the `GetNews` operationId).
+func (c *Client) GetNews(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetNewsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateNewsWithBody Replace an item's kind, title and text (platform operators and sysadmins)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /news/{id} (the `UpdateNews` operationId).
+func (c *Client) UpdateNewsWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateNewsRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateNews Replace an item's kind, title and text (platform operators and sysadmins)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /news/{id} (the `UpdateNews` operationId).
+func (c *Client) UpdateNews(ctx context.Context, id string, body UpdateNewsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateNewsRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5209,6 +6061,23 @@ func (c *Client) SetMembership(ctx context.Context, id string, userId string, bo
 // Corresponds with GET /organizations/{id}/stale (the `StaleResources` operationId).
 func (c *Client) StaleResources(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewStaleResourcesRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetPortalStats The platform's figures, as the front page shows them
+//
+// Public resources (published, not core data) and their institutions, items and open types; rows of open data; data requests and answers; apps shown; resources by subject and by institution. Computed at most once a minute.
+//
+// Corresponds with GET /portal/stats (the `GetPortalStats` operationId).
+func (c *Client) GetPortalStats(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetPortalStatsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -6703,6 +7572,193 @@ func NewCreateAccessGroupRequestWithBody(server string, contentType string, body
 	return req, nil
 }
 
+// NewListAppsRequest constructs an http.Request for the ListApps method
+func NewListAppsRequest(server string, params *ListAppsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/apps")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSubmitAppRequest calls the generic SubmitApp builder with application/json body
+func NewSubmitAppRequest(server string, body SubmitAppJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSubmitAppRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSubmitAppRequestWithBody constructs an http.Request for the SubmitApp method, with any body, and a specified content type
+func NewSubmitAppRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/apps")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAppRequest constructs an http.Request for the GetApp method
+func NewGetAppRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/apps/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReviewAppRequest calls the generic ReviewApp builder with application/json body
+func NewReviewAppRequest(server string, id string, body ReviewAppJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReviewAppRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewReviewAppRequestWithBody constructs an http.Request for the ReviewApp method, with any body, and a specified content type
+func NewReviewAppRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/apps/%s/review", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewCatalogSpecRequest constructs an http.Request for the CatalogSpec method
 func NewCatalogSpecRequest(server string) (*http.Request, error) {
 	var err error
@@ -6814,6 +7870,264 @@ func NewHideCommentRequestWithBody(server string, id string, contentType string,
 	}
 
 	operationPath := fmt.Sprintf("/comments/%s/hide", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListDataRequestsRequest constructs an http.Request for the ListDataRequests method
+func NewListDataRequestsRequest(server string, params *ListDataRequestsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/data-requests")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrganizationId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "organization_id", *params.OrganizationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateDataRequestRequest calls the generic CreateDataRequest builder with application/json body
+func NewCreateDataRequestRequest(server string, body CreateDataRequestJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateDataRequestRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateDataRequestRequestWithBody constructs an http.Request for the CreateDataRequest method, with any body, and a specified content type
+func NewCreateDataRequestRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/data-requests")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetDataRequestRequest constructs an http.Request for the GetDataRequest method
+func NewGetDataRequestRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/data-requests/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAnswerDataRequestRequest calls the generic AnswerDataRequest builder with application/json body
+func NewAnswerDataRequestRequest(server string, id string, body AnswerDataRequestJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAnswerDataRequestRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAnswerDataRequestRequestWithBody constructs an http.Request for the AnswerDataRequest method, with any body, and a specified content type
+func NewAnswerDataRequestRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/data-requests/%s/answer", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRouteDataRequestRequest calls the generic RouteDataRequest builder with application/json body
+func NewRouteDataRequestRequest(server string, id string, body RouteDataRequestJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRouteDataRequestRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRouteDataRequestRequestWithBody constructs an http.Request for the RouteDataRequest method, with any body, and a specified content type
+func NewRouteDataRequestRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/data-requests/%s/route", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -7902,6 +9216,239 @@ func NewGetLoadRequest(server string, id string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListNewsRequest constructs an http.Request for the ListNews method
+func NewListNewsRequest(server string, params *ListNewsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/news")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Kind != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "kind", *params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPublishNewsRequest calls the generic PublishNews builder with application/json body
+func NewPublishNewsRequest(server string, body PublishNewsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPublishNewsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPublishNewsRequestWithBody constructs an http.Request for the PublishNews method, with any body, and a specified content type
+func NewPublishNewsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/news")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewWithdrawNewsRequest constructs an http.Request for the WithdrawNews method
+func NewWithdrawNewsRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/news/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetNewsRequest constructs an http.Request for the GetNews method
+func NewGetNewsRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/news/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateNewsRequest calls the generic UpdateNews builder with application/json body
+func NewUpdateNewsRequest(server string, id string, body UpdateNewsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateNewsRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateNewsRequestWithBody constructs an http.Request for the UpdateNews method, with any body, and a specified content type
+func NewUpdateNewsRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/news/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListNotificationsRequest constructs an http.Request for the ListNotifications method
 func NewListNotificationsRequest(server string, params *ListNotificationsParams) (*http.Request, error) {
 	var err error
@@ -8949,6 +10496,33 @@ func NewStaleResourcesRequest(server string, id string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/organizations/%s/stale", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetPortalStatsRequest constructs an http.Request for the GetPortalStats method
+func NewGetPortalStatsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/portal/stats")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -11877,6 +13451,60 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /access-groups (the `CreateAccessGroup` operationId).
 	CreateAccessGroupWithResponse(ctx context.Context, body CreateAccessGroupJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAccessGroupResponse, error)
 
+	// ListAppsWithResponse Apps built on the data, as shown to the public
+	//
+	// The apps the platform operators approved, newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /apps (the `ListApps` operationId).
+	ListAppsWithResponse(ctx context.Context, params *ListAppsParams, reqEditors ...RequestEditorFn) (*ListAppsResponse, error)
+
+	// SubmitAppWithBodyWithResponse Submit an app built on the data for review
+	//
+	// Files the app for the platform operators' review (10 working days), as the caller for the organization given or the first they belong to; it needs the published resources it uses. The operators are told; the app is shown once approved.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /apps (the `SubmitApp` operationId).
+	SubmitAppWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitAppResponse, error)
+
+	// SubmitAppWithResponse Submit an app built on the data for review
+	//
+	// Files the app for the platform operators' review (10 working days), as the caller for the organization given or the first they belong to; it needs the published resources it uses. The operators are told; the app is shown once approved.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /apps (the `SubmitApp` operationId).
+	SubmitAppWithResponse(ctx context.Context, body SubmitAppJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitAppResponse, error)
+
+	// GetAppWithResponse One app
+	//
+	// An approved app for anyone; one under review or rejected for its submitter and the platform operators, with its review history.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /apps/{id} (the `GetApp` operationId).
+	GetAppWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetAppResponse, error)
+
+	// ReviewAppWithBodyWithResponse Approve or reject an app (platform operators)
+	//
+	// Decides an app under review through the review workflow; rejecting needs a comment, told to the submitter. Whoever submitted it never decides it (403); a decided app answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /apps/{id}/review (the `ReviewApp` operationId).
+	ReviewAppWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReviewAppResponse, error)
+
+	// ReviewAppWithResponse Approve or reject an app (platform operators)
+	//
+	// Decides an app under review through the review workflow; rejecting needs a comment, told to the submitter. Whoever submitted it never decides it (403); a decided app answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /apps/{id}/review (the `ReviewApp` operationId).
+	ReviewAppWithResponse(ctx context.Context, id string, body ReviewAppJSONRequestBody, reqEditors ...RequestEditorFn) (*ReviewAppResponse, error)
+
 	// CatalogSpecWithResponse The code lists resources are described with
 	//
 	// The code lists of the catalog spec: subjects, industries, formats, update frequencies, share and open types, classifications and item types, with their Chinese and English labels.
@@ -11912,6 +13540,76 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /comments/{id}/hide (the `HideComment` operationId).
 	HideCommentWithResponse(ctx context.Context, id string, body HideCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*HideCommentResponse, error)
+
+	// ListDataRequestsWithResponse Data requests, newest first, with their answers
+	//
+	// Every data request is public except who filed it: its title, description, purpose, the institution asked and the answer.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /data-requests (the `ListDataRequests` operationId).
+	ListDataRequestsWithResponse(ctx context.Context, params *ListDataRequestsParams, reqEditors ...RequestEditorFn) (*ListDataRequestsResponse, error)
+
+	// CreateDataRequestWithBodyWithResponse Request data that is not open yet
+	//
+	// Files a request as the caller. The institution it names (its editors and admins) is told; a request naming none goes to the platform operators, who route it. Everything but who filed it is public.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /data-requests (the `CreateDataRequest` operationId).
+	CreateDataRequestWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateDataRequestResponse, error)
+
+	// CreateDataRequestWithResponse Request data that is not open yet
+	//
+	// Files a request as the caller. The institution it names (its editors and admins) is told; a request naming none goes to the platform operators, who route it. Everything but who filed it is public.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /data-requests (the `CreateDataRequest` operationId).
+	CreateDataRequestWithResponse(ctx context.Context, body CreateDataRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateDataRequestResponse, error)
+
+	// GetDataRequestWithResponse One data request with its answer
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /data-requests/{id} (the `GetDataRequest` operationId).
+	GetDataRequestWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetDataRequestResponse, error)
+
+	// AnswerDataRequestWithBodyWithResponse Answer a data request (the named institution's editors and admins, or the platform operators)
+	//
+	// Records the answer in public and tells whoever filed the request: the data will be opened (planned), is open now (opened, naming the published resource) or cannot be opened (declined, saying why). An answered request may be answered again.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /data-requests/{id}/answer (the `AnswerDataRequest` operationId).
+	AnswerDataRequestWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerDataRequestResponse, error)
+
+	// AnswerDataRequestWithResponse Answer a data request (the named institution's editors and admins, or the platform operators)
+	//
+	// Records the answer in public and tells whoever filed the request: the data will be opened (planned), is open now (opened, naming the published resource) or cannot be opened (declined, saying why). An answered request may be answered again.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /data-requests/{id}/answer (the `AnswerDataRequest` operationId).
+	AnswerDataRequestWithResponse(ctx context.Context, id string, body AnswerDataRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerDataRequestResponse, error)
+
+	// RouteDataRequestWithBodyWithResponse Send a waiting data request to an institution (platform operators)
+	//
+	// Addresses a request that waits for an answer to a public institution, whose editors and admins are told; an answered request answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /data-requests/{id}/route (the `RouteDataRequest` operationId).
+	RouteDataRequestWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RouteDataRequestResponse, error)
+
+	// RouteDataRequestWithResponse Send a waiting data request to an institution (platform operators)
+	//
+	// Addresses a request that waits for an answer to a public institution, whose editors and admins are told; an answered request answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /data-requests/{id}/route (the `RouteDataRequest` operationId).
+	RouteDataRequestWithResponse(ctx context.Context, id string, body RouteDataRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*RouteDataRequestResponse, error)
 
 	// DeleteDeidProfileWithResponse Delete a de-identification profile
 	//
@@ -12200,6 +13898,59 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /loads/{id} (the `GetLoad` operationId).
 	GetLoadWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetLoadResponse, error)
+
+	// ListNewsWithResponse News and notices, newest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /news (the `ListNews` operationId).
+	ListNewsWithResponse(ctx context.Context, params *ListNewsParams, reqEditors ...RequestEditorFn) (*ListNewsResponse, error)
+
+	// PublishNewsWithBodyWithResponse Publish news or a notice (platform operators and sysadmins)
+	//
+	// Publishes the item at once. The body is plain text; blank lines part paragraphs.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /news (the `PublishNews` operationId).
+	PublishNewsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishNewsResponse, error)
+
+	// PublishNewsWithResponse Publish news or a notice (platform operators and sysadmins)
+	//
+	// Publishes the item at once. The body is plain text; blank lines part paragraphs.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /news (the `PublishNews` operationId).
+	PublishNewsWithResponse(ctx context.Context, body PublishNewsJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishNewsResponse, error)
+
+	// WithdrawNewsWithResponse Take an item off the site (platform operators and sysadmins)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /news/{id} (the `WithdrawNews` operationId).
+	WithdrawNewsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*WithdrawNewsResponse, error)
+
+	// GetNewsWithResponse One news item or notice
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /news/{id} (the `GetNews` operationId).
+	GetNewsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetNewsResponse, error)
+
+	// UpdateNewsWithBodyWithResponse Replace an item's kind, title and text (platform operators and sysadmins)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /news/{id} (the `UpdateNews` operationId).
+	UpdateNewsWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateNewsResponse, error)
+
+	// UpdateNewsWithResponse Replace an item's kind, title and text (platform operators and sysadmins)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /news/{id} (the `UpdateNews` operationId).
+	UpdateNewsWithResponse(ctx context.Context, id string, body UpdateNewsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateNewsResponse, error)
 
 	// ListNotificationsWithResponse Your notices, newest first
 	//
@@ -12497,6 +14248,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /organizations/{id}/stale (the `StaleResources` operationId).
 	StaleResourcesWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*StaleResourcesResponse, error)
+
+	// GetPortalStatsWithResponse The platform's figures, as the front page shows them
+	//
+	// Public resources (published, not core data) and their institutions, items and open types; rows of open data; data requests and answers; apps shown; resources by subject and by institution. Computed at most once a minute.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /portal/stats (the `GetPortalStats` operationId).
+	GetPortalStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalStatsResponse, error)
 
 	// ListResourcesWithResponse List catalog resources visible to the caller, newest first
 	//
@@ -13282,6 +15042,254 @@ func (r CreateAccessGroupResponse) ContentType() string {
 	return ""
 }
 
+type ListAppsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListAppBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAppsResponse) GetJSON200() *ListAppBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListAppsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListAppsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAppsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAppsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAppsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAppsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SubmitAppResponse401Headers the declared response headers of an HTTP 401 response for SubmitApp
+type SubmitAppResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type SubmitAppResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *App
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SubmitAppResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r SubmitAppResponse) GetJSON201() *App {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SubmitAppResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SubmitAppResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SubmitAppResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SubmitAppResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubmitAppResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubmitAppResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubmitAppResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAppResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *App
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAppResponse) GetJSON200() *App {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetAppResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetAppResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAppResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAppResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAppResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAppResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReviewAppResponse401Headers the declared response headers of an HTTP 401 response for ReviewApp
+type ReviewAppResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ReviewAppResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *App
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReviewAppResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReviewAppResponse) GetJSON200() *App {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReviewAppResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ReviewAppResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ReviewAppResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ReviewAppResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReviewAppResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReviewAppResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReviewAppResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type CatalogSpecResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13462,6 +15470,323 @@ func (r HideCommentResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HideCommentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListDataRequestsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListDataRequestBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDataRequestsResponse) GetJSON200() *ListDataRequestBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListDataRequestsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListDataRequestsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDataRequestsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDataRequestsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDataRequestsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDataRequestsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateDataRequestResponse401Headers the declared response headers of an HTTP 401 response for CreateDataRequest
+type CreateDataRequestResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CreateDataRequestResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *DataRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateDataRequestResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateDataRequestResponse) GetJSON201() *DataRequest {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateDataRequestResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateDataRequestResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateDataRequestResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateDataRequestResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateDataRequestResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateDataRequestResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateDataRequestResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetDataRequestResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DataRequest
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDataRequestResponse) GetJSON200() *DataRequest {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetDataRequestResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetDataRequestResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDataRequestResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDataRequestResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDataRequestResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDataRequestResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AnswerDataRequestResponse401Headers the declared response headers of an HTTP 401 response for AnswerDataRequest
+type AnswerDataRequestResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type AnswerDataRequestResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DataRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AnswerDataRequestResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AnswerDataRequestResponse) GetJSON200() *DataRequest {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AnswerDataRequestResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AnswerDataRequestResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AnswerDataRequestResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AnswerDataRequestResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AnswerDataRequestResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AnswerDataRequestResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AnswerDataRequestResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RouteDataRequestResponse401Headers the declared response headers of an HTTP 401 response for RouteDataRequest
+type RouteDataRequestResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type RouteDataRequestResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DataRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RouteDataRequestResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RouteDataRequestResponse) GetJSON200() *DataRequest {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RouteDataRequestResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RouteDataRequestResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RouteDataRequestResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RouteDataRequestResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RouteDataRequestResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RouteDataRequestResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RouteDataRequestResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14928,6 +17253,316 @@ func (r GetLoadResponse) ContentType() string {
 	return ""
 }
 
+type ListNewsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListNewsBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListNewsResponse) GetJSON200() *ListNewsBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListNewsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListNewsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListNewsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListNewsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListNewsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListNewsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PublishNewsResponse401Headers the declared response headers of an HTTP 401 response for PublishNews
+type PublishNewsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type PublishNewsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *News
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PublishNewsResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PublishNewsResponse) GetJSON201() *News {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PublishNewsResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PublishNewsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r PublishNewsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PublishNewsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublishNewsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublishNewsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublishNewsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// WithdrawNewsResponse401Headers the declared response headers of an HTTP 401 response for WithdrawNews
+type WithdrawNewsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type WithdrawNewsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *WithdrawNewsResponse401Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r WithdrawNewsResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r WithdrawNewsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r WithdrawNewsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r WithdrawNewsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WithdrawNewsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WithdrawNewsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WithdrawNewsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetNewsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *News
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetNewsResponse) GetJSON200() *News {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetNewsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetNewsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetNewsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetNewsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetNewsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetNewsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateNewsResponse401Headers the declared response headers of an HTTP 401 response for UpdateNews
+type UpdateNewsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UpdateNewsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *News
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateNewsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateNewsResponse) GetJSON200() *News {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateNewsResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateNewsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateNewsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateNewsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateNewsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateNewsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateNewsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListNotificationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16369,6 +19004,54 @@ func (r StaleResourcesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r StaleResourcesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetPortalStatsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Stats
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetPortalStatsResponse) GetJSON200() *Stats {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetPortalStatsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetPortalStatsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetPortalStatsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetPortalStatsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetPortalStatsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -20264,6 +22947,96 @@ func (c *ClientWithResponses) CreateAccessGroupWithResponse(ctx context.Context,
 	return ParseCreateAccessGroupResponse(rsp)
 }
 
+// ListAppsWithResponse Apps built on the data, as shown to the public
+//
+// The apps the platform operators approved, newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /apps (the `ListApps` operationId).
+func (c *ClientWithResponses) ListAppsWithResponse(ctx context.Context, params *ListAppsParams, reqEditors ...RequestEditorFn) (*ListAppsResponse, error) {
+	rsp, err := c.ListApps(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAppsResponse(rsp)
+}
+
+// SubmitAppWithBodyWithResponse Submit an app built on the data for review
+//
+// Files the app for the platform operators' review (10 working days), as the caller for the organization given or the first they belong to; it needs the published resources it uses. The operators are told; the app is shown once approved.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /apps (the `SubmitApp` operationId).
+func (c *ClientWithResponses) SubmitAppWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitAppResponse, error) {
+	rsp, err := c.SubmitAppWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitAppResponse(rsp)
+}
+
+// SubmitAppWithResponse Submit an app built on the data for review
+//
+// Files the app for the platform operators' review (10 working days), as the caller for the organization given or the first they belong to; it needs the published resources it uses. The operators are told; the app is shown once approved.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /apps (the `SubmitApp` operationId).
+func (c *ClientWithResponses) SubmitAppWithResponse(ctx context.Context, body SubmitAppJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitAppResponse, error) {
+	rsp, err := c.SubmitApp(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitAppResponse(rsp)
+}
+
+// GetAppWithResponse One app
+//
+// An approved app for anyone; one under review or rejected for its submitter and the platform operators, with its review history.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /apps/{id} (the `GetApp` operationId).
+func (c *ClientWithResponses) GetAppWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetAppResponse, error) {
+	rsp, err := c.GetApp(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAppResponse(rsp)
+}
+
+// ReviewAppWithBodyWithResponse Approve or reject an app (platform operators)
+//
+// Decides an app under review through the review workflow; rejecting needs a comment, told to the submitter. Whoever submitted it never decides it (403); a decided app answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /apps/{id}/review (the `ReviewApp` operationId).
+func (c *ClientWithResponses) ReviewAppWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReviewAppResponse, error) {
+	rsp, err := c.ReviewAppWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReviewAppResponse(rsp)
+}
+
+// ReviewAppWithResponse Approve or reject an app (platform operators)
+//
+// Decides an app under review through the review workflow; rejecting needs a comment, told to the submitter. Whoever submitted it never decides it (403); a decided app answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /apps/{id}/review (the `ReviewApp` operationId).
+func (c *ClientWithResponses) ReviewAppWithResponse(ctx context.Context, id string, body ReviewAppJSONRequestBody, reqEditors ...RequestEditorFn) (*ReviewAppResponse, error) {
+	rsp, err := c.ReviewApp(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReviewAppResponse(rsp)
+}
+
 // CatalogSpecWithResponse The code lists resources are described with
 //
 // The code lists of the catalog spec: subjects, industries, formats, update frequencies, share and open types, classifications and item types, with their Chinese and English labels.
@@ -20322,6 +23095,124 @@ func (c *ClientWithResponses) HideCommentWithResponse(ctx context.Context, id st
 		return nil, err
 	}
 	return ParseHideCommentResponse(rsp)
+}
+
+// ListDataRequestsWithResponse Data requests, newest first, with their answers
+//
+// Every data request is public except who filed it: its title, description, purpose, the institution asked and the answer.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /data-requests (the `ListDataRequests` operationId).
+func (c *ClientWithResponses) ListDataRequestsWithResponse(ctx context.Context, params *ListDataRequestsParams, reqEditors ...RequestEditorFn) (*ListDataRequestsResponse, error) {
+	rsp, err := c.ListDataRequests(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDataRequestsResponse(rsp)
+}
+
+// CreateDataRequestWithBodyWithResponse Request data that is not open yet
+//
+// Files a request as the caller. The institution it names (its editors and admins) is told; a request naming none goes to the platform operators, who route it. Everything but who filed it is public.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /data-requests (the `CreateDataRequest` operationId).
+func (c *ClientWithResponses) CreateDataRequestWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateDataRequestResponse, error) {
+	rsp, err := c.CreateDataRequestWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateDataRequestResponse(rsp)
+}
+
+// CreateDataRequestWithResponse Request data that is not open yet
+//
+// Files a request as the caller. The institution it names (its editors and admins) is told; a request naming none goes to the platform operators, who route it. Everything but who filed it is public.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /data-requests (the `CreateDataRequest` operationId).
+func (c *ClientWithResponses) CreateDataRequestWithResponse(ctx context.Context, body CreateDataRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateDataRequestResponse, error) {
+	rsp, err := c.CreateDataRequest(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateDataRequestResponse(rsp)
+}
+
+// GetDataRequestWithResponse One data request with its answer
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /data-requests/{id} (the `GetDataRequest` operationId).
+func (c *ClientWithResponses) GetDataRequestWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetDataRequestResponse, error) {
+	rsp, err := c.GetDataRequest(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDataRequestResponse(rsp)
+}
+
+// AnswerDataRequestWithBodyWithResponse Answer a data request (the named institution's editors and admins, or the platform operators)
+//
+// Records the answer in public and tells whoever filed the request: the data will be opened (planned), is open now (opened, naming the published resource) or cannot be opened (declined, saying why). An answered request may be answered again.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /data-requests/{id}/answer (the `AnswerDataRequest` operationId).
+func (c *ClientWithResponses) AnswerDataRequestWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerDataRequestResponse, error) {
+	rsp, err := c.AnswerDataRequestWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerDataRequestResponse(rsp)
+}
+
+// AnswerDataRequestWithResponse Answer a data request (the named institution's editors and admins, or the platform operators)
+//
+// Records the answer in public and tells whoever filed the request: the data will be opened (planned), is open now (opened, naming the published resource) or cannot be opened (declined, saying why). An answered request may be answered again.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /data-requests/{id}/answer (the `AnswerDataRequest` operationId).
+func (c *ClientWithResponses) AnswerDataRequestWithResponse(ctx context.Context, id string, body AnswerDataRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerDataRequestResponse, error) {
+	rsp, err := c.AnswerDataRequest(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerDataRequestResponse(rsp)
+}
+
+// RouteDataRequestWithBodyWithResponse Send a waiting data request to an institution (platform operators)
+//
+// Addresses a request that waits for an answer to a public institution, whose editors and admins are told; an answered request answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /data-requests/{id}/route (the `RouteDataRequest` operationId).
+func (c *ClientWithResponses) RouteDataRequestWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RouteDataRequestResponse, error) {
+	rsp, err := c.RouteDataRequestWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRouteDataRequestResponse(rsp)
+}
+
+// RouteDataRequestWithResponse Send a waiting data request to an institution (platform operators)
+//
+// Addresses a request that waits for an answer to a public institution, whose editors and admins are told; an answered request answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /data-requests/{id}/route (the `RouteDataRequest` operationId).
+func (c *ClientWithResponses) RouteDataRequestWithResponse(ctx context.Context, id string, body RouteDataRequestJSONRequestBody, reqEditors ...RequestEditorFn) (*RouteDataRequestResponse, error) {
+	rsp, err := c.RouteDataRequest(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRouteDataRequestResponse(rsp)
 }
 
 // DeleteDeidProfileWithResponse Delete a de-identification profile
@@ -20802,6 +23693,101 @@ func (c *ClientWithResponses) GetLoadWithResponse(ctx context.Context, id string
 		return nil, err
 	}
 	return ParseGetLoadResponse(rsp)
+}
+
+// ListNewsWithResponse News and notices, newest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /news (the `ListNews` operationId).
+func (c *ClientWithResponses) ListNewsWithResponse(ctx context.Context, params *ListNewsParams, reqEditors ...RequestEditorFn) (*ListNewsResponse, error) {
+	rsp, err := c.ListNews(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListNewsResponse(rsp)
+}
+
+// PublishNewsWithBodyWithResponse Publish news or a notice (platform operators and sysadmins)
+//
+// Publishes the item at once. The body is plain text; blank lines part paragraphs.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /news (the `PublishNews` operationId).
+func (c *ClientWithResponses) PublishNewsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishNewsResponse, error) {
+	rsp, err := c.PublishNewsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishNewsResponse(rsp)
+}
+
+// PublishNewsWithResponse Publish news or a notice (platform operators and sysadmins)
+//
+// Publishes the item at once. The body is plain text; blank lines part paragraphs.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /news (the `PublishNews` operationId).
+func (c *ClientWithResponses) PublishNewsWithResponse(ctx context.Context, body PublishNewsJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishNewsResponse, error) {
+	rsp, err := c.PublishNews(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishNewsResponse(rsp)
+}
+
+// WithdrawNewsWithResponse Take an item off the site (platform operators and sysadmins)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /news/{id} (the `WithdrawNews` operationId).
+func (c *ClientWithResponses) WithdrawNewsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*WithdrawNewsResponse, error) {
+	rsp, err := c.WithdrawNews(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWithdrawNewsResponse(rsp)
+}
+
+// GetNewsWithResponse One news item or notice
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /news/{id} (the `GetNews` operationId).
+func (c *ClientWithResponses) GetNewsWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetNewsResponse, error) {
+	rsp, err := c.GetNews(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetNewsResponse(rsp)
+}
+
+// UpdateNewsWithBodyWithResponse Replace an item's kind, title and text (platform operators and sysadmins)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /news/{id} (the `UpdateNews` operationId).
+func (c *ClientWithResponses) UpdateNewsWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateNewsResponse, error) {
+	rsp, err := c.UpdateNewsWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateNewsResponse(rsp)
+}
+
+// UpdateNewsWithResponse Replace an item's kind, title and text (platform operators and sysadmins)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /news/{id} (the `UpdateNews` operationId).
+func (c *ClientWithResponses) UpdateNewsWithResponse(ctx context.Context, id string, body UpdateNewsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateNewsResponse, error) {
+	rsp, err := c.UpdateNews(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateNewsResponse(rsp)
 }
 
 // ListNotificationsWithResponse Your notices, newest first
@@ -21297,6 +24283,21 @@ func (c *ClientWithResponses) StaleResourcesWithResponse(ctx context.Context, id
 		return nil, err
 	}
 	return ParseStaleResourcesResponse(rsp)
+}
+
+// GetPortalStatsWithResponse The platform's figures, as the front page shows them
+//
+// Public resources (published, not core data) and their institutions, items and open types; rows of open data; data requests and answers; apps shown; resources by subject and by institution. Computed at most once a minute.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /portal/stats (the `GetPortalStats` operationId).
+func (c *ClientWithResponses) GetPortalStatsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetPortalStatsResponse, error) {
+	rsp, err := c.GetPortalStats(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetPortalStatsResponse(rsp)
 }
 
 // ListResourcesWithResponse List catalog resources visible to the caller, newest first
@@ -22553,6 +25554,206 @@ func ParseCreateAccessGroupResponse(rsp *http.Response) (*CreateAccessGroupRespo
 	return response, nil
 }
 
+// ParseListAppsResponse parses an HTTP response from a ListAppsWithResponse call
+func ParseListAppsResponse(rsp *http.Response) (*ListAppsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAppsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListAppBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSubmitAppResponse parses an HTTP response from a SubmitAppWithResponse call
+func ParseSubmitAppResponse(rsp *http.Response) (*SubmitAppResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubmitAppResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest App
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SubmitAppResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAppResponse parses an HTTP response from a GetAppWithResponse call
+func ParseGetAppResponse(rsp *http.Response) (*GetAppResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAppResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest App
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseReviewAppResponse parses an HTTP response from a ReviewAppWithResponse call
+func ParseReviewAppResponse(rsp *http.Response) (*ReviewAppResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReviewAppResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest App
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReviewAppResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseCatalogSpecResponse parses an HTTP response from a CatalogSpecWithResponse call
 func ParseCatalogSpecResponse(rsp *http.Response) (*CatalogSpecResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -22693,6 +25894,266 @@ func ParseHideCommentResponse(rsp *http.Response) (*HideCommentResponse, error) 
 	switch {
 	case rsp.StatusCode == 401:
 		var headers HideCommentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListDataRequestsResponse parses an HTTP response from a ListDataRequestsWithResponse call
+func ParseListDataRequestsResponse(rsp *http.Response) (*ListDataRequestsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDataRequestsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListDataRequestBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateDataRequestResponse parses an HTTP response from a CreateDataRequestWithResponse call
+func ParseCreateDataRequestResponse(rsp *http.Response) (*CreateDataRequestResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateDataRequestResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest DataRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateDataRequestResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetDataRequestResponse parses an HTTP response from a GetDataRequestWithResponse call
+func ParseGetDataRequestResponse(rsp *http.Response) (*GetDataRequestResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDataRequestResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DataRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAnswerDataRequestResponse parses an HTTP response from a AnswerDataRequestWithResponse call
+func ParseAnswerDataRequestResponse(rsp *http.Response) (*AnswerDataRequestResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AnswerDataRequestResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DataRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AnswerDataRequestResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRouteDataRequestResponse parses an HTTP response from a RouteDataRequestWithResponse call
+func ParseRouteDataRequestResponse(rsp *http.Response) (*RouteDataRequestResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RouteDataRequestResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DataRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RouteDataRequestResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -23887,6 +27348,262 @@ func ParseGetLoadResponse(rsp *http.Response) (*GetLoadResponse, error) {
 	return response, nil
 }
 
+// ParseListNewsResponse parses an HTTP response from a ListNewsWithResponse call
+func ParseListNewsResponse(rsp *http.Response) (*ListNewsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListNewsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListNewsBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePublishNewsResponse parses an HTTP response from a PublishNewsWithResponse call
+func ParsePublishNewsResponse(rsp *http.Response) (*PublishNewsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublishNewsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest News
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PublishNewsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseWithdrawNewsResponse parses an HTTP response from a WithdrawNewsWithResponse call
+func ParseWithdrawNewsResponse(rsp *http.Response) (*WithdrawNewsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WithdrawNewsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers WithdrawNewsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetNewsResponse parses an HTTP response from a GetNewsWithResponse call
+func ParseGetNewsResponse(rsp *http.Response) (*GetNewsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetNewsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest News
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateNewsResponse parses an HTTP response from a UpdateNewsWithResponse call
+func ParseUpdateNewsResponse(rsp *http.Response) (*UpdateNewsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateNewsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest News
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateNewsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListNotificationsResponse parses an HTTP response from a ListNotificationsWithResponse call
 func ParseListNotificationsResponse(rsp *http.Response) (*ListNotificationsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -25066,6 +28783,39 @@ func ParseStaleResourcesResponse(rsp *http.Response) (*StaleResourcesResponse, e
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetPortalStatsResponse parses an HTTP response from a GetPortalStatsWithResponse call
+func ParseGetPortalStatsResponse(rsp *http.Response) (*GetPortalStatsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetPortalStatsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Stats
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest ErrorModel
