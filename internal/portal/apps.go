@@ -205,11 +205,7 @@ func (s *Service) PublishedApps(ctx context.Context, n int, cur string) ([]App, 
 		a.Status = AppApproved
 		out = append(out, a)
 	}
-	next := ""
-	if len(out) > n {
-		out = out[:n]
-		next = cursor(out[n-1].ID)
-	}
+	out, next := page(out, n, func(a App) string { return a.ID })
 	return out, next, rows.Err()
 }
 

@@ -184,10 +184,6 @@ func (s *Service) NewsList(ctx context.Context, kind NewsKind, n int, cur string
 		}
 		out = append(out, item)
 	}
-	next := ""
-	if len(out) > n {
-		out = out[:n]
-		next = cursor(out[n-1].ID)
-	}
+	out, next := page(out, n, func(item News) string { return item.ID })
 	return out, next, rows.Err()
 }

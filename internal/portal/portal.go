@@ -98,6 +98,16 @@ func limit(n int) int {
 	return min(n, 100)
 }
 
+// page cuts items, read one beyond a page of n, to the page, and returns
+// the cursor of the next page ("" on the last).
+func page[T any](items []T, n int, id func(T) string) ([]T, string) {
+	if len(items) <= n {
+		return items, ""
+	}
+	items = items[:n]
+	return items, cursor(id(items[n-1]))
+}
+
 // notFound wraps store.ErrNotFound with what was not found.
 func notFound(what, id string) error {
 	return fmt.Errorf("%s %q: %w", what, id, store.ErrNotFound)

@@ -329,17 +329,14 @@ func (s *Service) Requests(ctx context.Context, f RequestFilter) (RequestPage, e
 		return RequestPage{}, fmt.Errorf("portal: data requests: %w", err)
 	}
 	defer rows.Close()
-	page := RequestPage{Items: []DataRequest{}}
+	out := RequestPage{Items: []DataRequest{}}
 	for rows.Next() {
 		r, err := scanRequest(rows)
 		if err != nil {
 			return RequestPage{}, err
 		}
-		page.Items = append(page.Items, r)
+		out.Items = append(out.Items, r)
 	}
-	if len(page.Items) > n {
-		page.Items = page.Items[:n]
-		page.NextCursor = cursor(page.Items[n-1].ID)
-	}
-	return page, rows.Err()
+	out.Items, out.NextCursor = page(out.Items, n, func(r DataRequest) string { return r.ID })
+	return out, rows.Err()
 }
