@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"dataport/internal/ingest/ingesttest"
 	"github.com/chromedp/chromedp"
-	"github.com/xuri/excelize/v2"
 )
 
 // stationWorkbook writes an institution's XLSX as people make them: a
@@ -18,26 +18,16 @@ import (
 // phone column.
 func stationWorkbook(t *testing.T) string {
 	t.Helper()
-	f := excelize.NewFile()
-	rows := [][]any{
+	book := ingesttest.Sheet(t, [][]any{
 		{"京华市公共自行车服务网点一览表（2026年11月）"},
 		{nil, nil, nil, "单位：个"},
 		{"网点名称", "所在街道", "联系电话", "车桩数"},
 		{"东直门站", "东直门街道", "13912345678", 30},
 		{"鼓楼站", "鼓楼街道", "13811112222", 24},
 		{"安定门站", "安定门街道", "13700001111", 18},
-	}
-	for i, r := range rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := f.MergeCell("Sheet1", "A1", "D1"); err != nil {
-		t.Fatal(err)
-	}
+	}, [2]string{"A1", "D1"})
 	path := filepath.Join(t.TempDir(), "公共自行车网点.xlsx")
-	if err := f.SaveAs(path); err != nil {
+	if err := os.WriteFile(path, book, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -7,18 +7,16 @@ import (
 	"strings"
 	"testing"
 
+	"dataport/internal/ingest/ingesttest"
+
 	"github.com/google/go-cmp/cmp"
-	"github.com/xuri/excelize/v2"
 )
 
 // statisticsWorkbook is a sheet as a statistics office makes it: a title
 // merged across the table, a unit line, the header, a unit row under it,
 // and a district merged down over its streets.
 func statisticsWorkbook(t *testing.T) []byte {
-	t.Helper()
-	f := excelize.NewFile()
-	const sh = "Sheet1"
-	rows := [][]any{
+	return ingesttest.Sheet(t, [][]any{
 		{"京华市2025年各街道常住人口"},
 		{nil, nil, nil, "单位：人"},
 		{"区", "街道", "常住人口", "户数"},
@@ -26,23 +24,7 @@ func statisticsWorkbook(t *testing.T) []byte {
 		{"东城区", "景山街道", 31200, 11800},
 		{nil, "交道口街道", 28750, 10420},
 		{"西城区", "金融街街道", 45010, 17300},
-	}
-	for i, r := range rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow(sh, cell, &r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, m := range [][2]string{{"A1", "D1"}, {"A5", "A6"}} {
-		if err := f.MergeCell(sh, m[0], m[1]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	}, [2]string{"A1", "D1"}, [2]string{"A5", "A6"})
 }
 
 func sheetRecords(t *testing.T, r Reader) ([][]string, []int64) {

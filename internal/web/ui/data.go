@@ -40,6 +40,8 @@ type dataPage struct {
 	CanLoad  bool
 	Settings settingsForm
 	Errors   formErrors
+	// RuleTemplates are the common quality rules offered (desk_rules.go).
+	RuleTemplates []string
 }
 
 // settingsForm is the loading settings as the form shows and takes them.
@@ -147,7 +149,7 @@ func (s *server) dataPageHandler(w http.ResponseWriter, r *http.Request) error {
 
 // loadDataPage gathers the data page: versions, settings and a preview.
 func (s *server) loadDataPage(ctx context.Context, p identity.Principal, res catalog.Resource) (dataPage, error) {
-	page := dataPage{Resource: res, CanLoad: s.jobs != nil && catalog.Actions(p, res).Has(catalog.ActionLoad)}
+	page := dataPage{Resource: res, CanLoad: s.jobs != nil && catalog.Actions(p, res).Has(catalog.ActionLoad), RuleTemplates: ruleTemplates}
 	var err error
 	if page.Versions, err = s.datastore.Versions(ctx, p, res.ID, false); err != nil {
 		return page, err

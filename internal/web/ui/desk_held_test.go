@@ -66,3 +66,31 @@ func TestHeldLoadExplainedAndDeidentified(t *testing.T) {
 		mustContain(t, pg, "请从给定选项中选择")
 	})
 }
+
+// TestQualityRuleFromTemplate: the editor adds a rule from a template
+// without writing CEL; it lands in the loading settings, and a template
+// given no number is refused in the page's language.
+func TestQualityRuleFromTemplate(t *testing.T) {
+	d := newEditorDesk(t, storetest.Open(t, store.SQLite))
+	ctx := context.Background()
+	in := sampleInput("公共停车场", "Car parks")
+	in.Items = append(in.Items, catalog.Item{Name: "spaces", LabelZh: "泊位数", Type: catalog.TypeInteger})
+	r, err := d.catalog.Create(ctx, d.editor, d.org.ID, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := d.browser()
+	b.login("editor.li")
+	token := b.csrf("/my")
+	pg := b.post("/resources/"+r.ID+"/data/rules", url.Values{"csrf_token": {token}, "rule_item": {"spaces"}, "rule_template": {"range"},
+		"rule_min": {"0"}, "rule_max": {"5000"}})
+	mustStatus(t, pg, http.StatusOK)
+	mustContain(t, pg, "质量规则已添加")
+	st, err := d.ds.Settings(ctx, d.editor, r.ID)
+	if err != nil || len(st.Rules) != 1 || st.Rules[0].Expr != "double(value) >= 0.0 && double(value) <= 5000.0" || st.Rules[0].Message != "数值在最小值和最大值之间" {
+		t.Fatalf("settings after the template: %v, %+v", err, st.Rules)
+	}
+	pg = b.post("/resources/"+r.ID+"/data/rules", url.Values{"csrf_token": {token}, "rule_item": {"spaces"}, "rule_template": {"range"}, "rule_min": {"少"}})
+	mustStatus(t, pg, http.StatusUnprocessableEntity)
+	mustContain(t, pg, "最小值：必须是数字")
+}

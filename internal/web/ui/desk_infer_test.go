@@ -8,36 +8,20 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/xuri/excelize/v2"
+	"dataport/internal/ingest/ingesttest"
 )
 
 // rosterWorkbook is an institution's workbook: a title merged across the
 // table, a unit line, the header, and rows with a phone column.
 func rosterWorkbook(t *testing.T) []byte {
-	t.Helper()
-	f := excelize.NewFile()
-	rows := [][]any{
+	return ingesttest.Sheet(t, [][]any{
 		{"京华市公共自行车服务网点联系人名单"},
 		{nil, nil, nil, "单位：个"},
 		{"网点名称", "联系人", "联系电话", "车桩数"},
 		{"东直门站", "王建国", "13912345678", 30},
 		{"鼓楼站", "李秀英", "13811112222", 24},
 		{"安定门站", "张伟", "13700001111", 18},
-	}
-	for i, r := range rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := f.MergeCell("Sheet1", "A1", "D1"); err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	}, [2]string{"A1", "D1"})
 }
 
 // postInfer posts the new resource form as its infer button does:

@@ -6,5 +6,6 @@ package ui
 func (s *server) deskRoutes() []route {
 	return []route{
 		{"POST /resources/{id}/deid/preset", s.createPresetProfile},
+		{"POST /resources/{id}/data/rules", s.data(s.addTemplateRule)},
 	}
 }

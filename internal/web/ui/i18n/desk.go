@@ -41,6 +41,25 @@ var deskMessages = map[string]text{
 	"deidpreset.share_gov":    {"政务共享", "Shared with institutions"},
 	"deidpreset.research":     {"科研分析", "Research"},
 
+	// Quality rules from templates.
+	"desk.rules.title":          {"从常用规则添加质量规则", "Add a quality rule from a template"},
+	"desk.rules.hint":           {"选择数据项和规则，系统自动写出规则表达式并加入下方的质量规则；不符合的值按载入策略拒收或隔离。必填、唯一请在数据项中勾选“必填”“主键”。", "Choose an item and a rule: the rule's expression is written for you and added to the quality rules below; values that break it are refused or quarantined as the load policy says. For required and unique values tick “required” and “key” on the item."},
+	"desk.rules.add":            {"添加规则", "Add the rule"},
+	"field.rule_item":           {"数据项", "Item"},
+	"field.rule_template":       {"规则", "Rule"},
+	"field.rule_min":            {"最小值", "Minimum"},
+	"field.rule_max":            {"最大值", "Maximum"},
+	"field.rule_length":         {"最大长度", "Longest length"},
+	"done.rule_added":           {"质量规则已添加，下次载入时生效。", "The quality rule was added; it applies from the next load."},
+	"ruletemplate.range":        {"数值在最小值和最大值之间", "a number between the minimum and the maximum"},
+	"ruletemplate.not_negative": {"不能为负数", "not negative"},
+	"ruletemplate.max_length":   {"长度不超过最大长度", "no longer than the longest length"},
+	"ruletemplate.resident_id":  {"有效的居民身份证号码（校验位正确）", "a valid resident ID number (check character)"},
+	"ruletemplate.uscc":         {"有效的统一社会信用代码（校验位正确）", "a valid unified social credit code (check character)"},
+	"ruletemplate.mobile":       {"有效的手机号码", "a valid mobile number"},
+	"ruletemplate.email":        {"有效的电子邮箱地址", "a valid e-mail address"},
+	"ruletemplate.postcode":     {"6 位邮政编码", "a 6-digit postcode"},
+
 	// The resource form's sample file.
 	"desk.sample.title":       {"从样例文件生成数据项", "Data items from a sample file"},
 	"desk.sample.hint":        {"上传 CSV 或 XLSX 样例文件，系统按文件内容推断数据项（名称、类型、是否必填、个人信息），填入下方供您修改后再保存。表格上方的标题行、单位行会被自动跳过。", "Upload a CSV or XLSX sample: the data items (name, type, required, personal information) are inferred from its content and filled in below for you to edit before saving. Title and unit lines above the table are skipped."},
