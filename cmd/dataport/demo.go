@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"dataport/internal/demo"
@@ -18,6 +19,14 @@ func demoCommand(o *options) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("data") && os.Getenv("DATAPORT_DATA") == "" {
 				o.data = "./dataport-demo"
+			}
+			if o.smtpURL == "" { // e-mails go to the console mailbox (demo_mail.go)
+				url, stop, err := startConsoleMailbox(cmd.OutOrStdout())
+				if err != nil {
+					return err
+				}
+				defer stop()
+				o.smtpURL = url
 			}
 			a, err := o.open(cmd.Context())
 			if err != nil {
@@ -48,6 +57,9 @@ func demoCommand(o *options) *cobra.Command {
 				return fmt.Errorf("seed demo de-identification: %w", err)
 			}
 			printAccounts(cmd.OutOrStdout(), "http://"+o.addr, demo.Accounts())
+			if strings.Contains(o.smtpURL, "tls=none&from=noreply@jinghua.example") {
+				fmt.Fprintln(cmd.OutOrStdout(), "E-mails (confirmation and password-reset links, notices) are printed here.")
+			}
 			return a.Serve(cmd.Context())
 		},
 	}
