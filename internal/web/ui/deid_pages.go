@@ -127,6 +127,20 @@ func (s *server) deidPage(w http.ResponseWriter, r *http.Request) error {
 
 // loadDeidPage gathers the page for p: 404 for resources p cannot see, 403
 // for those whose profiles p may not see.
+// manageDeidPage loads the de-identification page of the resource in the
+// path for a signed-in user who may manage its profiles.
+func (s *server) manageDeidPage(r *http.Request) (identity.Principal, deidPage, error) {
+	p, err := requireUser(r)
+	if err != nil {
+		return p, deidPage{}, err
+	}
+	page, err := s.loadDeidPage(r.Context(), p, r.PathValue("id"))
+	if err == nil && !page.CanManage {
+		err = identity.ErrForbidden
+	}
+	return p, page, err
+}
+
 func (s *server) loadDeidPage(ctx context.Context, p identity.Principal, id string) (deidPage, error) {
 	if s.profiles == nil {
 		return deidPage{}, fmt.Errorf("ui: no de-identification service: %w", errNoPage)
@@ -323,16 +337,9 @@ func (f deidForm) input(base deid.Profile) (deid.ProfileInput, []keyedError) {
 // deid_k, deid_l, deid_max_suppression, cols.N.{role,op,keep_first,
 // keep_last,hierarchy,widths,levels} per data item N.
 func (s *server) saveDeidProfile(w http.ResponseWriter, r *http.Request) error {
-	p, err := requireUser(r)
+	p, page, err := s.manageDeidPage(r)
 	if err != nil {
 		return err
-	}
-	page, err := s.loadDeidPage(r.Context(), p, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	if !page.CanManage {
-		return identity.ErrForbidden
 	}
 	form := readDeidForm(r, page.Resource)
 	var base deid.Profile
@@ -397,16 +404,9 @@ func (s *server) deleteDeidProfile(w http.ResponseWriter, r *http.Request) error
 // to the pasted CSV sample when there is one, and shows the report and the
 // first rows. Nothing is stored. Form fields: csrf_token, sample.
 func (s *server) previewDeidProfile(w http.ResponseWriter, r *http.Request) error {
-	p, err := requireUser(r)
+	p, page, err := s.manageDeidPage(r)
 	if err != nil {
 		return err
-	}
-	page, err := s.loadDeidPage(r.Context(), p, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	if !page.CanManage {
-		return identity.ErrForbidden
 	}
 	id := r.PathValue("profile")
 	if id == "" {

@@ -82,16 +82,9 @@ var legacyKinds = map[string]classify.Type{"id_card": classify.ResidentID, "mobi
 // createPresetProfile makes a profile from the chosen preset over the
 // chosen columns.
 func (s *server) createPresetProfile(w http.ResponseWriter, r *http.Request) error {
-	p, err := requireUser(r)
+	p, page, err := s.manageDeidPage(r)
 	if err != nil {
 		return err
-	}
-	page, err := s.loadDeidPage(r.Context(), p, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	if !page.CanManage {
-		return identity.ErrForbidden
 	}
 	preset, chosen := r.PostForm.Get("preset"), r.PostForm["columns"]
 	var cols []deid.PresetColumn
