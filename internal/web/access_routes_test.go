@@ -20,12 +20,14 @@ import (
 	"dataport/internal/classify"
 	"dataport/internal/datastore"
 	"dataport/internal/deid"
+	"dataport/internal/engage"
 	"dataport/internal/harvest"
 	"dataport/internal/identity"
 	"dataport/internal/jobs"
 	"dataport/internal/ledger"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
+	"dataport/internal/portal"
 	"dataport/internal/review"
 	"dataport/internal/search"
 	"dataport/internal/sharing"
@@ -76,11 +78,14 @@ func newRouteWorld(t testing.TB) *routeWorld {
 	}
 	t.Cleanup(runner.Close)
 	rev := review.NewService(db, review.Config{})
+	eng := engage.New(db, w.Cat, engage.Config{Log: log})
+	t.Cleanup(func() { eng.Close() })
 	h, err := web.New(web.Config{DB: db, PublicURL: "http://portal.test", Version: "test",
 		Services: services.Services{Harvest: harvest.NewSources(db, w.IDs, runner.QueueHarvest), Jobs: runner,
 			Identity: w.IDs, Catalog: w.Cat, Access: acc, Grades: classify.NewService(db, w.Cat, nil, classify.DefaultPolicy), Profiles: deid.NewService(db, w.Cat),
 			Sharing: sharing.NewService(db, w.Cat, acc, sharing.Config{Review: rev}), Opening: opening.NewService(db, w.Cat, w.IDs, acc, opening.Config{Review: rev}),
 			Review: rev, Notify: notify.NewService(db), Datastore: ds, Search: ix,
+			Engage: eng, Portal: portal.New(db, w.IDs, w.Cat, portal.Config{Review: rev}),
 			Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}), Log: log}})
 	if err != nil {
 		t.Fatal(err)
