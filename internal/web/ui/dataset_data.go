@@ -80,10 +80,14 @@ type previewQuery struct {
 	Q           string
 }
 
+// maxPreviewPage caps the page a visitor may ask for, so that the offset
+// stays an offset (a page of 20 rows past a billion rows shows nothing).
+const maxPreviewPage = 50_000_000
+
 func readPreviewQuery(r *http.Request) previewQuery {
 	v := r.URL.Query()
 	page, _ := strconv.Atoi(v.Get("page"))
-	return previewQuery{Page: max(page, 1), Sort: v.Get("sort"), Desc: v.Get("desc") == "1",
+	return previewQuery{Page: min(max(page, 1), maxPreviewPage), Sort: v.Get("sort"), Desc: v.Get("desc") == "1",
 		Item: v.Get("item"), Value: strings.TrimSpace(v.Get("value")), Q: strings.TrimSpace(v.Get("q"))}
 }
 
