@@ -142,9 +142,7 @@ func demoDatasetName(t *testing.T, base, title string) string {
 // noSideways checks the page does not scroll sideways.
 func noSideways(t *testing.T, ctx context.Context, what string) {
 	t.Helper()
-	if w := run(t, ctx, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, document.documentElement.clientWidth]`)); w[0] > w[1] {
-		t.Errorf("%s scrolls sideways: %d px wide in %d", what, w[0], w[1])
-	}
+	fitsWidth(t, ctx, "dataset", what)
 }
 
 // waitJS waits until a JavaScript condition holds (a page loaded by a click).

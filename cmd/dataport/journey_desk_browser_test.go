@@ -50,17 +50,7 @@ func TestBrowserEditorDeskJourney(t *testing.T) {
 	accounts := s.accounts(t)
 	console := collectConsole(t, ctx)
 	book := stationWorkbook(t)
-	shots := os.Getenv("DATAPORT_SCREENSHOTS")
-	noSideways := func(where string) {
-		t.Helper()
-		if wide := run(t, ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`)); wide {
-			t.Errorf("%s scrolls sideways", where)
-		}
-		if shots != "" {
-			png := run(t, ctx, chromedp.FullScreenshot(90))
-			os.WriteFile(filepath.Join(shots, "desk-"+strings.ReplaceAll(where, " ", "_")+".png"), png, 0o644)
-		}
-	}
+	noSideways := func(where string) { t.Helper(); fitsWidth(t, ctx, "desk", where) }
 	value := func(sel string) string { t.Helper(); return run(t, ctx, chromedp.Value(chromedp.CSS(sel))) }
 	text := func(sel string) string { t.Helper(); return run(t, ctx, chromedp.Text(chromedp.CSS(sel))) }
 	// inferAgain presses the infer button and waits for the page it brings:

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,25 +21,8 @@ func TestBrowserDiscoveryJourney(t *testing.T) {
 	s := start(t, "demo", "--data", t.TempDir())
 	accounts := s.accounts(t)
 	console := collectConsole(t, ctx)
-	shots := os.Getenv("DATAPORT_SCREENSHOTS")
 
-	widths := []struct {
-		name     string
-		viewport chromedp.Action[chromedp.Void]
-	}{
-		{"desktop", chromedp.EmulateViewport(1366, 900)},
-		{"phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch)},
-	}
-	noSideways := func(where string) {
-		t.Helper()
-		if wide := run(t, ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`)); wide {
-			t.Errorf("%s scrolls sideways", where)
-		}
-		if shots != "" {
-			png := run(t, ctx, chromedp.FullScreenshot(90))
-			os.WriteFile(shots+"/discovery-"+strings.NewReplacer("/", "_", " ", "_").Replace(where)+".png", png, 0o644)
-		}
-	}
+	noSideways := func(where string) { t.Helper(); fitsWidth(t, ctx, "discovery", where) }
 	text := func(sel string) string { t.Helper(); return run(t, ctx, chromedp.Text(chromedp.CSS(sel))) }
 	path := func() string { t.Helper(); return run(t, ctx, chromedp.Evaluate[string](`location.pathname`)) }
 	signIn := func(user string) {

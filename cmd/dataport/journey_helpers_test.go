@@ -26,7 +26,8 @@ var widths = []struct {
 func fitsWidth(t *testing.T, ctx context.Context, journey, where string) {
 	t.Helper()
 	if wide := run(t, ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`)); wide {
-		t.Errorf("%s scrolls sideways", where)
+		over := run(t, ctx, chromedp.Evaluate[[]string](tooWideJS))
+		t.Errorf("%s scrolls sideways; too wide: %v", where, over)
 	}
 	if dir := os.Getenv("DATAPORT_SCREENSHOTS"); dir != "" {
 		png := run(t, ctx, chromedp.FullScreenshot(90))
@@ -36,3 +37,6 @@ func fitsWidth(t *testing.T, ctx context.Context, journey, where string) {
 		}
 	}
 }
+
+// tooWideJS names up to eight elements that reach past the window's right edge.
+const tooWideJS = `[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(0, 8).map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : ''))`
