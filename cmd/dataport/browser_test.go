@@ -52,7 +52,7 @@ func TestBrowserLanguageSwitchAndKeyboardSignIn(t *testing.T) {
 	s := start(t, "demo", "--data", t.TempDir())
 	accounts := s.accounts(t)
 
-	if err := chromedp.Do(ctx, chromedp.Navigate(s.url+"/")); err != nil {
+	if err := chromedp.Do(ctx, navigate(s.url+"/")); err != nil {
 		t.Fatal(err)
 	}
 	if lang := run(t, ctx, chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value; lang != "zh-CN" {
@@ -60,7 +60,7 @@ func TestBrowserLanguageSwitchAndKeyboardSignIn(t *testing.T) {
 	}
 
 	do(t, ctx, chromedp.Click(chromedp.CSS("a.site-header__lang")), chromedp.WaitVisible(chromedp.CSS(`html[lang="en"]`)),
-		chromedp.Navigate(s.url+"/catalog"))
+		navigate(s.url+"/catalog"))
 	lang := run(t, ctx, chromedp.AttributeValue(chromedp.CSS("html"), "lang")).Value
 	heading := run(t, ctx, chromedp.Text(chromedp.CSS("h1")))
 	if lang != "en" || heading == "" || strings.ContainsAny(heading, "目录数据") {
@@ -68,7 +68,7 @@ func TestBrowserLanguageSwitchAndKeyboardSignIn(t *testing.T) {
 	}
 
 	name, password := accountWithSuffix(t, accounts, ".editor")
-	do(t, ctx, chromedp.Navigate(s.url+"/login"), chromedp.Focus(chromedp.CSS("#field-username")),
+	do(t, ctx, navigate(s.url+"/login"), chromedp.Focus(chromedp.CSS("#field-username")),
 		chromedp.KeyEvent(name),
 		chromedp.KeyEvent(kb.Tab), // the password field follows the username in tab order
 		chromedp.KeyEvent(password),
@@ -95,4 +95,22 @@ func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// navigate is chromedp.Navigate that tries again when Chromium reports the
+// navigation aborted: on a loaded machine the page a submitted form led to
+// can still be committing when the next navigation starts, and Chromium
+// aborts the newer one (net::ERR_ABORTED). Any other failure is returned as
+// it is, and a third abort too.
+func navigate(url string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
+		var err error
+		for range 3 {
+			if _, err = chromedp.Navigate(url)(ctx, target); err == nil || !strings.Contains(err.Error(), "ERR_ABORTED") {
+				return err
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+		return err
+	})
 }

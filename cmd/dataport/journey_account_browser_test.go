@@ -140,7 +140,7 @@ func TestBrowserAccountJourney(t *testing.T) {
 	// signIn submits the sign-in form and waits for until (on the next page).
 	signIn := func(user, password, until string) {
 		t.Helper()
-		do(t, ctx, chromedp.Navigate(s.url+"/login"), chromedp.SendKeys(chromedp.CSS("#field-username"), user),
+		do(t, ctx, navigate(s.url+"/login"), chromedp.SendKeys(chromedp.CSS("#field-username"), user),
 			chromedp.SendKeys(chromedp.CSS("#field-password"), password), chromedp.Submit(chromedp.CSS("#field-password")),
 			chromedp.WaitVisible(chromedp.CSS(until)))
 	}
@@ -149,7 +149,7 @@ func TestBrowserAccountJourney(t *testing.T) {
 
 	// Register at both widths first: one run of the mail sender delivers both.
 	for _, w := range widths {
-		do(t, ctx, w.viewport, chromedp.Navigate(s.url+"/login"), chromedp.WaitVisible(chromedp.CSS("#sso-button")))
+		do(t, ctx, w.viewport, navigate(s.url+"/login"), chromedp.WaitVisible(chromedp.CSS("#sso-button")))
 		noSideways(w.name + " login")
 		do(t, ctx, chromedp.Click(chromedp.CSS(`a[href="/register"]`)), chromedp.WaitVisible(chromedp.CSS("#field-email")))
 		// A mistake first: the form says exactly which field is wrong and keeps what was typed.
@@ -187,7 +187,7 @@ func TestBrowserAccountJourney(t *testing.T) {
 		if !strings.HasPrefix(link, s.url+"/register/confirm?code=dpc_") {
 			t.Fatalf("%s: confirmation link %q", w.name, link)
 		}
-		do(t, ctx, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("#confirm-email")))
+		do(t, ctx, navigate(link), chromedp.WaitVisible(chromedp.CSS("#confirm-email")))
 		noSideways(w.name + " confirm")
 		do(t, ctx, chromedp.Click(chromedp.CSS("#confirm-email")), chromedp.WaitVisible(chromedp.CSS("#field-username")))
 		if notice := text("main"); !strings.Contains(notice, "邮箱已确认") {
@@ -201,7 +201,7 @@ func TestBrowserAccountJourney(t *testing.T) {
 			t.Errorf("%s: a citizen's workspace offers to create a data resource", w.name)
 		}
 		noSideways(w.name + " my")
-		do(t, ctx, chromedp.Navigate(s.url+"/account"), chromedp.WaitVisible(chromedp.CSS("#email-state")))
+		do(t, ctx, navigate(s.url+"/account"), chromedp.WaitVisible(chromedp.CSS("#email-state")))
 		if state, page := text("#email-state"), text("main"); state != "已确认" || !strings.Contains(page, emails[w.name]) || !strings.Contains(page, "个人") {
 			t.Fatalf("%s: account page shows e-mail state %q:\n%s", w.name, state, page)
 		}
@@ -213,7 +213,7 @@ func TestBrowserAccountJourney(t *testing.T) {
 	// sign-in finds the account the first opened.
 	for _, w := range widths {
 		idp.QueueUser(&cityCompany{MockUser: mockoidc.MockUser{Subject: "91110108551385082Q-admin", Email: "it@yunfan.example.cn"}})
-		do(t, ctx, w.viewport, chromedp.Navigate(s.url+"/login"), chromedp.WaitVisible(chromedp.CSS("#sso-button")))
+		do(t, ctx, w.viewport, navigate(s.url+"/login"), chromedp.WaitVisible(chromedp.CSS("#sso-button")))
 		if label := text("#sso-button"); label != "使用京华市统一身份认证登录" {
 			t.Errorf("%s: single sign-on button %q", w.name, label)
 		}
@@ -222,7 +222,7 @@ func TestBrowserAccountJourney(t *testing.T) {
 			t.Fatalf("%s: after single sign-on at %s: %s", w.name, path, text("main"))
 		}
 		noSideways(w.name + " my company")
-		do(t, ctx, chromedp.Navigate(s.url+"/account"), chromedp.WaitVisible(chromedp.CSS("#email-state")))
+		do(t, ctx, navigate(s.url+"/account"), chromedp.WaitVisible(chromedp.CSS("#email-state")))
 		if page := text("main"); !strings.Contains(page, "京华云帆数据服务有限公司") || !strings.Contains(page, "91110108551385082Q") {
 			t.Fatalf("%s: the company's account page:\n%s", w.name, page)
 		}

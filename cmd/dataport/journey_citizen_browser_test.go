@@ -28,7 +28,7 @@ func TestBrowserCitizenJourney(t *testing.T) {
 
 	// Both register first, so one round of the mail sender carries both letters.
 	for _, w := range widths {
-		do(t, ctx, w.viewport, chromedp.Navigate(s.url+"/"), chromedp.Click(chromedp.CSS(`a[href^="/login"]`)),
+		do(t, ctx, w.viewport, navigate(s.url+"/"), chromedp.Click(chromedp.CSS(`a[href^="/login"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`a[href="/register"]`)), chromedp.Click(chromedp.CSS(`a[href="/register"]`)),
 			chromedp.WaitVisible(chromedp.CSS("#field-email")),
 			chromedp.SendKeys(chromedp.CSS("#field-display_name"), "林若溪"), chromedp.SendKeys(chromedp.CSS("#field-email"), emails[w.name]),
@@ -52,14 +52,14 @@ func TestBrowserCitizenJourney(t *testing.T) {
 		if link == "" {
 			t.Fatalf("%s: no confirmation e-mail printed by the demo within 90 s", w.name)
 		}
-		do(t, ctx, w.viewport, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS("#confirm-email")))
+		do(t, ctx, w.viewport, navigate(link), chromedp.WaitVisible(chromedp.CSS("#confirm-email")))
 		fitsWidth(t, ctx, "citizen", w.name+" confirm")
 		do(t, ctx, chromedp.Click(chromedp.CSS("#confirm-email")), chromedp.WaitVisible(chromedp.CSS("#field-username")),
 			chromedp.SendKeys(chromedp.CSS("#field-username"), emails[w.name]), chromedp.SendKeys(chromedp.CSS("#field-password"), password),
 			chromedp.Submit(chromedp.CSS("#field-password")), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)))
 
 		// Search 交通: the resources under 交通服务 are found by their subject.
-		do(t, ctx, chromedp.Navigate(s.url+"/catalog"), chromedp.WaitVisible(chromedp.CSS("#field-q")),
+		do(t, ctx, navigate(s.url+"/catalog"), chromedp.WaitVisible(chromedp.CSS("#field-q")),
 			chromedp.SendKeys(chromedp.CSS("#field-q"), "交通"), chromedp.Submit(chromedp.CSS("#field-q")),
 			chromedp.WaitVisible(chromedp.CSS(".result")))
 		fitsWidth(t, ctx, "citizen", w.name+" search")
@@ -68,14 +68,14 @@ func TestBrowserCitizenJourney(t *testing.T) {
 		if facet == "" {
 			t.Fatalf("%s: searching 交通 offers no subject facet 交通服务: %s", w.name, text("main"))
 		}
-		do(t, ctx, chromedp.Navigate(s.url+facet), chromedp.WaitVisible(chromedp.CSS(".result")))
+		do(t, ctx, navigate(s.url+facet), chromedp.WaitVisible(chromedp.CSS(".result")))
 		titles := run(t, ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('.result__title a')].map(a => a.textContent.trim())`))
 		if !slices.Contains(titles, "公交线路基本信息") {
 			t.Fatalf("%s: 交通 under 交通服务 found %q, want the bus lines", w.name, titles)
 		}
 		fitsWidth(t, ctx, "citizen", w.name+" search facet")
 		href := run(t, ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('.result__title a')].find(a => a.textContent.trim() === '公交线路基本信息').getAttribute('href')`))
-		do(t, ctx, chromedp.Navigate(s.url+href), chromedp.WaitVisible(chromedp.CSS("table.preview")))
+		do(t, ctx, navigate(s.url+href), chromedp.WaitVisible(chromedp.CSS("table.preview")))
 		fitsWidth(t, ctx, "citizen", w.name+" dataset")
 
 		// The preview pages; the page has a chart with data marks.

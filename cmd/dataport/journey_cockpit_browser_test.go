@@ -54,7 +54,7 @@ func TestBrowserCockpitJourney(t *testing.T) {
 	}
 	signIn := func(name string) {
 		t.Helper()
-		do(t, ctx, desktop, chromedp.Navigate(s.url+"/login"), chromedp.Focus(chromedp.CSS("#field-username")),
+		do(t, ctx, desktop, navigate(s.url+"/login"), chromedp.Focus(chromedp.CSS("#field-username")),
 			chromedp.KeyEvent(name), chromedp.Focus(chromedp.CSS("#field-password")), chromedp.KeyEvent(accounts[name]),
 			chromedp.KeyEvent(kb.Enter), chromedp.WaitNotPresent(chromedp.CSS("#field-password")))
 	}
@@ -116,7 +116,7 @@ func TestBrowserCockpitJourney(t *testing.T) {
 	// The sysadmin creates a user from the dashboard.
 	do(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.CSS(`a[href^="/login"]`)))
 	signIn("admin")
-	do(t, ctx, chromedp.Navigate(s.url+"/admin"), chromedp.WaitVisible(chromedp.CSS(".cockpit-tiles")))
+	do(t, ctx, navigate(s.url+"/admin"), chromedp.WaitVisible(chromedp.CSS(".cockpit-tiles")))
 	if !strings.Contains(text(".cockpit-tiles"), "后台任务") {
 		t.Error("the sysadmin's dashboard does not count background jobs")
 	}
@@ -140,7 +140,7 @@ func TestBrowserCockpitJourney(t *testing.T) {
 	fits("user-created")
 
 	// ... and disables another.
-	do(t, ctx, chromedp.Navigate(s.url+"/admin/users?q=citizen"), chromedp.Click(chromedp.CSS(`table a[href^="/admin/users/"]`)),
+	do(t, ctx, navigate(s.url+"/admin/users?q=citizen"), chromedp.Click(chromedp.CSS(`table a[href^="/admin/users/"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action$="/disable"]`)),
 		chromedp.Click(chromedp.CSS(`form[action$="/disable"] button`)), chromedp.WaitVisible(chromedp.CSS(".notice")))
 	if got := text(".notice"); !strings.Contains(got, "账户已停用") {

@@ -34,7 +34,7 @@ func TestJourneyDatasetPage(t *testing.T) {
 			if width < 500 {
 				view = chromedp.EmulateViewport(width, 844, chromedp.EmulateMobile, chromedp.EmulateTouch)
 			}
-			do(t, ctx, view, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS("table.preview")))
+			do(t, ctx, view, navigate(page), chromedp.WaitVisible(chromedp.CSS("table.preview")))
 			datasetJourney(t, ctx, s.url)
 		})
 	}

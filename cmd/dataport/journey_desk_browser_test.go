@@ -64,7 +64,7 @@ func TestBrowserEditorDeskJourney(t *testing.T) {
 		return run(t, ctx, chromedp.Evaluate[int](`parseInt((document.querySelector('#nav-unread') || {textContent: '0'}).textContent, 10)`))
 	}
 	const editor = "jtw.editor"
-	do(t, ctx, chromedp.Navigate(s.url+"/login"), chromedp.SendKeys(chromedp.CSS("#field-username"), editor),
+	do(t, ctx, navigate(s.url+"/login"), chromedp.SendKeys(chromedp.CSS("#field-username"), editor),
 		chromedp.SendKeys(chromedp.CSS("#field-password"), accounts[editor]), chromedp.Submit(chromedp.CSS("#field-password")),
 		chromedp.WaitVisible(chromedp.CSS("#todo")))
 	before := unread() // the demo's own publications were announced already
@@ -79,7 +79,7 @@ func TestBrowserEditorDeskJourney(t *testing.T) {
 	var created []string
 	for _, w := range widths {
 		title := "公共自行车服务网点（" + w.name + "）"
-		do(t, ctx, w.viewport, chromedp.Navigate(s.url+"/my/resources/new"), chromedp.WaitVisible(chromedp.CSS("#field-sample_file-input")))
+		do(t, ctx, w.viewport, navigate(s.url+"/my/resources/new"), chromedp.WaitVisible(chromedp.CSS("#field-sample_file-input")))
 		noSideways(w.name + " new resource")
 		do(t, ctx, chromedp.SendKeys(chromedp.CSS("#field-title_zh"), title),
 			chromedp.SendKeys(chromedp.CSS("#field-description_zh"), "全市公共自行车服务网点的名称、所在街道、联系电话和车桩数。"),
@@ -140,7 +140,7 @@ func TestBrowserEditorDeskJourney(t *testing.T) {
 	}
 
 	for _, w := range widths {
-		do(t, ctx, w.viewport, chromedp.Navigate(s.url+"/my"), chromedp.WaitVisible(chromedp.CSS("#todo")))
+		do(t, ctx, w.viewport, navigate(s.url+"/my"), chromedp.WaitVisible(chromedp.CSS("#todo")))
 		todo := text("#todo")
 		if !strings.Contains(todo, "公共自行车服务网点（"+w.name+"）") || !strings.Contains(todo, "请补充车桩数的统计口径") {
 			t.Errorf("%s: the to-do list lacks the returned resource with its reason:\n%s", w.name, todo)

@@ -27,7 +27,7 @@ func TestBrowserDiscoveryJourney(t *testing.T) {
 	path := func() string { t.Helper(); return run(t, ctx, chromedp.Evaluate[string](`location.pathname`)) }
 	signIn := func(user string) {
 		t.Helper()
-		do(t, ctx, chromedp.Navigate(s.url+"/login"), chromedp.SendKeys(chromedp.CSS("#field-username"), user),
+		do(t, ctx, navigate(s.url+"/login"), chromedp.SendKeys(chromedp.CSS("#field-username"), user),
 			chromedp.SendKeys(chromedp.CSS("#field-password"), accounts[user]), chromedp.Submit(chromedp.CSS("#field-password")),
 			chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`)))
 	}
@@ -48,7 +48,7 @@ func TestBrowserDiscoveryJourney(t *testing.T) {
 
 	for _, w := range widths {
 		// A visitor: tiles with counts; the transport tile opens the catalog filtered to as many datasets.
-		do(t, ctx, w.viewport, chromedp.Navigate(s.url+"/"), chromedp.WaitVisible(chromedp.CSS(".tiles")))
+		do(t, ctx, w.viewport, navigate(s.url+"/"), chromedp.WaitVisible(chromedp.CSS(".tiles")))
 		noSideways(w.name + " home")
 		if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(".tiles .tile__link").length`)); n < 10 {
 			t.Errorf("%s: %d tiles on the front page", w.name, n)
@@ -64,14 +64,14 @@ func TestBrowserDiscoveryJourney(t *testing.T) {
 		}
 		noSideways(w.name + " catalog by topic")
 		for _, page := range []string{"/data-requests", "/apps", "/news"} {
-			do(t, ctx, chromedp.Navigate(s.url+page), chromedp.WaitVisible(chromedp.CSS("h1")))
+			do(t, ctx, navigate(s.url+page), chromedp.WaitVisible(chromedp.CSS("h1")))
 			noSideways(w.name + " " + page)
 		}
 
 		// A citizen asks the transport commission for data that is not open.
 		title := "网约车订单起讫点统计（" + w.name + "）"
 		signIn("citizen")
-		do(t, ctx, chromedp.Navigate(s.url+"/data-requests/new"), chromedp.WaitVisible(chromedp.CSS("#field-title")),
+		do(t, ctx, navigate(s.url+"/data-requests/new"), chromedp.WaitVisible(chromedp.CSS("#field-title")),
 			chromedp.SendKeys(chromedp.CSS("#field-title"), title),
 			chromedp.SendKeys(chromedp.CSS("#field-need_description"), "按区和小时汇总的网约车订单起讫点数量"),
 			chromedp.SendKeys(chromedp.CSS("#field-purpose"), "研究夜间出行需求"))
@@ -87,7 +87,7 @@ func TestBrowserDiscoveryJourney(t *testing.T) {
 
 		// The commission's editor answers it; the answer is public.
 		signIn("jtw.editor")
-		do(t, ctx, chromedp.Navigate(s.url+requestPath), chromedp.WaitVisible(chromedp.CSS("#field-answer_text")),
+		do(t, ctx, navigate(s.url+requestPath), chromedp.WaitVisible(chromedp.CSS("#field-answer_text")),
 			chromedp.Click(chromedp.CSS(`#field-answer_outcome`)), // the first outcome: planned
 			chromedp.SendKeys(chromedp.CSS("#field-answer_text"), "已列入年度开放清单，预计下季度开放"),
 			chromedp.Submit(chromedp.CSS("#field-answer_text")), chromedp.WaitVisible(chromedp.CSS(".notice")))
@@ -95,7 +95,7 @@ func TestBrowserDiscoveryJourney(t *testing.T) {
 			t.Errorf("%s: the answered request shows:\n%s", w.name, body)
 		}
 		signOut()
-		do(t, ctx, chromedp.Navigate(s.url+"/data-requests?status=answered"), chromedp.WaitVisible(chromedp.CSS("h1")))
+		do(t, ctx, navigate(s.url+"/data-requests?status=answered"), chromedp.WaitVisible(chromedp.CSS("h1")))
 		if body := text("main"); !strings.Contains(body, title) || !strings.Contains(body, "已列入年度开放清单") {
 			t.Errorf("%s: the public list lacks the answered request", w.name)
 		}
@@ -103,7 +103,7 @@ func TestBrowserDiscoveryJourney(t *testing.T) {
 		// The citizen submits an app built on a dataset; the operator approves it; it is shown.
 		app := "夜归人出行助手（" + w.name + "）"
 		signIn("citizen")
-		do(t, ctx, chromedp.Navigate(s.url+"/apps/new"), chromedp.WaitVisible(chromedp.CSS("#field-app_name")),
+		do(t, ctx, navigate(s.url+"/apps/new"), chromedp.WaitVisible(chromedp.CSS("#field-app_name")),
 			chromedp.SendKeys(chromedp.CSS("#field-app_name"), app),
 			chromedp.SendKeys(chromedp.CSS("#field-app_description"), "夜间公交到站提醒"),
 			chromedp.SendKeys(chromedp.CSS("#field-app_url"), "https://yeguiren.example.cn"),
@@ -116,20 +116,20 @@ func TestBrowserDiscoveryJourney(t *testing.T) {
 		}
 		signOut()
 		signIn("operator")
-		do(t, ctx, chromedp.Navigate(s.url+"/waiting"), chromedp.WaitVisible(chromedp.CSS("h1")))
+		do(t, ctx, navigate(s.url+"/waiting"), chromedp.WaitVisible(chromedp.CSS("h1")))
 		if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('a[href="`+appPath+`"]').length`)); n == 0 {
 			t.Errorf("%s: the app is not in the operator's waiting list", w.name)
 		}
-		do(t, ctx, chromedp.Navigate(s.url+appPath), chromedp.WaitVisible(chromedp.CSS("#field-decision")),
+		do(t, ctx, navigate(s.url+appPath), chromedp.WaitVisible(chromedp.CSS("#field-decision")),
 			chromedp.Click(chromedp.CSS("#field-decision")), chromedp.Submit(chromedp.CSS("#field-decision")),
 			chromedp.WaitVisible(chromedp.CSS(".notice")))
 		noSideways(w.name + " app reviewed")
 		signOut()
-		do(t, ctx, chromedp.Navigate(s.url+"/apps"), chromedp.WaitVisible(chromedp.CSS("h1")))
+		do(t, ctx, navigate(s.url+"/apps"), chromedp.WaitVisible(chromedp.CSS("h1")))
 		if !strings.Contains(text("main"), app) {
 			t.Errorf("%s: the approved app is not shown", w.name)
 		}
-		do(t, ctx, chromedp.Navigate(s.url+appPath), chromedp.WaitVisible(chromedp.CSS("h1")))
+		do(t, ctx, navigate(s.url+appPath), chromedp.WaitVisible(chromedp.CSS("h1")))
 		noSideways(w.name + " app")
 	}
 	for _, m := range console.take() {

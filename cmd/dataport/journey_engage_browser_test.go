@@ -43,7 +43,7 @@ func TestBrowserEngageJourney(t *testing.T) {
 	}
 	signOut := func() {
 		t.Helper()
-		do(t, ctx, chromedp.Navigate(s.url+"/"), chromedp.WaitReady(chromedp.CSS("body")))
+		do(t, ctx, navigate(s.url+"/"), chromedp.WaitReady(chromedp.CSS("body")))
 		if run(t, ctx, chromedp.Evaluate[bool](`document.querySelector('form[action="/logout"] button') !== null`)) {
 			do(t, ctx, chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitNotPresent(chromedp.CSS(`form[action="/logout"]`)))
 		}
@@ -51,14 +51,14 @@ func TestBrowserEngageJourney(t *testing.T) {
 	signIn := func(user string) {
 		t.Helper()
 		signOut()
-		do(t, ctx, chromedp.Navigate(s.url+"/login"),
+		do(t, ctx, navigate(s.url+"/login"),
 			chromedp.SendKeys(chromedp.CSS("#field-username"), user), chromedp.SendKeys(chromedp.CSS("#field-password"), accounts[user]),
 			chromedp.Submit(chromedp.CSS("#field-password")), chromedp.WaitNotPresent(chromedp.CSS("#field-password")))
 	}
 
 	// The citizen finds a transport dataset and rates it.
 	signIn("citizen")
-	do(t, ctx, desktop, chromedp.Navigate(s.url+"/catalog?q=%E5%85%AC%E4%BA%A4"), chromedp.Click(chromedp.CSS(".result__title a")),
+	do(t, ctx, desktop, navigate(s.url+"/catalog?q=%E5%85%AC%E4%BA%A4"), chromedp.Click(chromedp.CSS(".result__title a")),
 		chromedp.WaitVisible(chromedp.CSS("#engage")))
 	dataset := run(t, ctx, chromedp.Evaluate[string](`location.pathname`))
 	if !strings.HasPrefix(dataset, "/dataset/jtw-") {
@@ -107,7 +107,7 @@ func TestBrowserEngageJourney(t *testing.T) {
 
 	// The transport commission's editor is told, opens the notice and answers.
 	signIn("jtw.editor")
-	do(t, ctx, desktop, chromedp.Navigate(s.url+"/notifications"))
+	do(t, ctx, desktop, navigate(s.url+"/notifications"))
 	notices := run(t, ctx, chromedp.Text(chromedp.CSS("main")))
 	if !strings.Contains(notices, "有用户报告了数据集的错误") || !strings.Contains(notices, title) {
 		t.Fatalf("the editor's notices, which should name %s:\n%s", title, notices)
@@ -126,7 +126,7 @@ func TestBrowserEngageJourney(t *testing.T) {
 
 	// The citizen is told of the answer and reads it.
 	signIn("citizen")
-	do(t, ctx, chromedp.Navigate(s.url+"/notifications"))
+	do(t, ctx, navigate(s.url+"/notifications"))
 	notices = run(t, ctx, chromedp.Text(chromedp.CSS("main")))
 	if !strings.Contains(notices, "您报告的数据错误已有答复") || !strings.Contains(notices, title) {
 		t.Fatalf("the citizen's notices, which should name %s:\n%s", title, notices)
@@ -140,7 +140,7 @@ func TestBrowserEngageJourney(t *testing.T) {
 
 	// Anonymous visitors see the report and the answer, not who reported it.
 	signOut()
-	do(t, ctx, chromedp.Navigate(s.url+dataset), chromedp.WaitVisible(chromedp.CSS("#error-reports")))
+	do(t, ctx, navigate(s.url+dataset), chromedp.WaitVisible(chromedp.CSS("#error-reports")))
 	public := run(t, ctx, chromedp.Text(chromedp.CSS("#engage")))
 	if !strings.Contains(public, reply) || strings.Contains(public, "我提交的") || strings.Contains(public, "林若溪") {
 		t.Errorf("anonymous visitors see:\n%s", public)

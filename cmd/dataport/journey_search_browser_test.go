@@ -35,7 +35,7 @@ func TestBrowserSearchJourney(t *testing.T) {
 	// visitor does, and returns the results' text once the new page is there.
 	searchFor := func(words string) string {
 		t.Helper()
-		do(t, ctx, desktop, chromedp.Navigate(s.url+"/catalog"), chromedp.SendKeys(chromedp.CSS("#field-q"), words),
+		do(t, ctx, desktop, navigate(s.url+"/catalog"), chromedp.SendKeys(chromedp.CSS("#field-q"), words),
 			chromedp.Submit(chromedp.CSS("#field-q")))
 		waitJS(t, ctx, `new URLSearchParams(location.search).get('q') !== null && document.readyState === 'complete'`)
 		do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#results-title")))
@@ -95,10 +95,10 @@ func TestBrowserSearchJourney(t *testing.T) {
 	}
 
 	// The operator adds a group; the next search uses it, without a restart.
-	do(t, ctx, chromedp.Navigate(s.url+"/login"),
+	do(t, ctx, navigate(s.url+"/login"),
 		chromedp.SendKeys(chromedp.CSS("#field-username"), "operator"), chromedp.SendKeys(chromedp.CSS("#field-password"), accounts["operator"]),
 		chromedp.Submit(chromedp.CSS("#field-password")), chromedp.WaitNotPresent(chromedp.CSS("#field-password")))
-	do(t, ctx, chromedp.Navigate(s.url+"/catalog?q="+url.QueryEscape("线路图")), chromedp.WaitVisible(chromedp.CSS("#results-title")))
+	do(t, ctx, navigate(s.url+"/catalog?q="+url.QueryEscape("线路图")), chromedp.WaitVisible(chromedp.CSS("#results-title")))
 	if n := run(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('.result').length`)); n != 0 {
 		t.Fatalf("线路图 found %d results before it was a synonym", n)
 	}
@@ -110,12 +110,12 @@ func TestBrowserSearchJourney(t *testing.T) {
 	}
 	appendLine("线路图，公交线路")
 	do(t, ctx, chromedp.Submit(chromedp.CSS("#field-synonyms")), chromedp.WaitVisible(chromedp.CSS(".notice")))
-	do(t, ctx, chromedp.Navigate(s.url+"/catalog?q="+url.QueryEscape("线路图")), chromedp.WaitVisible(chromedp.CSS(".result")))
+	do(t, ctx, navigate(s.url+"/catalog?q="+url.QueryEscape("线路图")), chromedp.WaitVisible(chromedp.CSS(".result")))
 	if results := run(t, ctx, chromedp.Text(chromedp.CSS(".result-list"))); !strings.Contains(results, "公交线路基本信息") {
 		t.Errorf("线路图 after it was added beside 公交线路 found:\n%s", results)
 	}
 	// A refused list names the group and keeps what was typed.
-	do(t, ctx, chromedp.Navigate(s.url+"/admin/search/synonyms"), chromedp.WaitVisible(chromedp.CSS("#field-synonyms")))
+	do(t, ctx, navigate(s.url+"/admin/search/synonyms"), chromedp.WaitVisible(chromedp.CSS("#field-synonyms")))
 	appendLine("孤词")
 	do(t, ctx, chromedp.Submit(chromedp.CSS("#field-synonyms")), chromedp.WaitVisible(chromedp.CSS(".error-summary")))
 	if summary := run(t, ctx, chromedp.Text(chromedp.CSS(".error-summary"))); !strings.Contains(summary, "组") {

@@ -38,7 +38,7 @@ func TestBrowserPortalSearch(t *testing.T) {
 		}
 	}
 
-	do(t, ctx, desktop, chromedp.Navigate(s.url+"/catalog"), chromedp.Focus(chromedp.CSS("#field-q")),
+	do(t, ctx, desktop, navigate(s.url+"/catalog"), chromedp.Focus(chromedp.CSS("#field-q")),
 		chromedp.KeyEvent("公交"), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(".result mark")))
 	results := run(t, ctx, chromedp.Text(chromedp.CSS(".result-list")))
 	count := run(t, ctx, chromedp.Text(chromedp.CSS("#results-title")))
@@ -71,18 +71,18 @@ func TestBrowserPortalSearch(t *testing.T) {
 	save("dataset-desktop")
 	do(t, ctx, phone, chromedp.Reload())
 	save("dataset-phone")
-	do(t, ctx, chromedp.Navigate(s.url+"/catalog?q=%E5%85%AC%E4%BA%A4"), chromedp.WaitVisible(chromedp.CSS(".result")))
+	do(t, ctx, navigate(s.url+"/catalog?q=%E5%85%AC%E4%BA%A4"), chromedp.WaitVisible(chromedp.CSS(".result")))
 	save("search-phone")
 
 	// English: the language switch keeps the page and translates it.
-	do(t, ctx, desktop, chromedp.Navigate(s.url+location), chromedp.Click(chromedp.CSS("a.site-header__lang")),
+	do(t, ctx, desktop, navigate(s.url+location), chromedp.Click(chromedp.CSS("a.site-header__lang")),
 		chromedp.WaitVisible(chromedp.CSS(`html[lang="en"]`)))
 	heading = run(t, ctx, chromedp.Text(chromedp.CSS("h1")))
 	section := run(t, ctx, chromedp.Text(chromedp.CSS("#access-title")))
 	if !strings.Contains(heading, "Real-time bus arrivals") || section != "How to get it" {
 		t.Fatalf("in English: %q / %q", heading, section)
 	}
-	do(t, ctx, chromedp.Navigate(s.url+"/catalog?q=bus"), chromedp.WaitVisible(chromedp.CSS(".result")))
+	do(t, ctx, navigate(s.url+"/catalog?q=bus"), chromedp.WaitVisible(chromedp.CSS(".result")))
 	save("search-desktop-en")
 
 	for _, m := range console.take() {

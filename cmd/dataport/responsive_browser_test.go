@@ -139,10 +139,10 @@ func TestBrowserNoSidewaysScrollOnAnyPage(t *testing.T) {
 			b.login(role, accounts[role])
 		}
 		pages := crawl(b, match, patterns)
-		do(t, ctx, chromedp.Navigate(s.url+"/"))
+		do(t, ctx, navigate(s.url+"/"))
 		signOut(t, ctx)
 		if role != "" {
-			do(t, ctx, chromedp.Navigate(s.url+"/login"), chromedp.Focus(chromedp.CSS("#field-username")),
+			do(t, ctx, navigate(s.url+"/login"), chromedp.Focus(chromedp.CSS("#field-username")),
 				chromedp.KeyEvent(role), chromedp.Focus(chromedp.CSS("#field-password")),
 				chromedp.KeyEvent(accounts[role]), chromedp.KeyEvent(kb.Enter),
 				chromedp.WaitNotPresent(chromedp.CSS("#field-password")))
@@ -156,7 +156,7 @@ func TestBrowserNoSidewaysScrollOnAnyPage(t *testing.T) {
 			u := pages[p]
 			reached[p] = true
 			before := len(console.take())
-			do(t, ctx, chromedp.Navigate(s.url+u))
+			do(t, ctx, navigate(s.url+u))
 			widths := run(t, ctx, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, document.documentElement.clientWidth]`))
 			if widths[0] > widths[1] {
 				wide := run(t, ctx, chromedp.Evaluate[string](widestElementJS))
