@@ -13,11 +13,12 @@ import (
 	"dataport/internal/ledger"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/mod/sumdb/note"
 )
 
 func ledgerCommand(o *options) *cobra.Command {
 	cmd := &cobra.Command{Use: "ledger", Short: "Audit the transparency log that seals every event"}
-	var serverURL, receiptFile, key string
+	var serverURL, receiptFile, bundleFile, key string
 	verify := &cobra.Command{
 		Use:   "verify",
 		Short: "Verify the ledger in --data against the events table, or a receipt against a live server",
@@ -27,9 +28,18 @@ row and each tile that differs is named, and the command exits non-zero.
 
 With --url and --receipt: check a receipt (from GET /api/v1/ledger/receipts/{event_id}) on
 its own — signature, entry, inclusion proof — and against the server's current checkpoint,
-which must be consistent with the receipt's. Pin the server's key with --key.`,
+which must be consistent with the receipt's. Pin the server's key with --key.
+
+With --bundle: check an evidence bundle (GET /api/v1/exchange/contracts/{id}/evidence)
+offline, no server needed: every file against the manifest, every receipt against the
+log's key (--key, which must then be the bundle's own; default the key in the bundle),
+every event against its sealed entry, and every document against the SHA-256 a sealed
+event names for it. Each file that fails is named, and the command exits non-zero.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if bundleFile != "" {
+				return verifyBundle(cmd, bundleFile, key)
+			}
 			if serverURL != "" || receiptFile != "" {
 				return verifyReceipt(cmd, serverURL, receiptFile, key)
 			}
@@ -38,7 +48,8 @@ which must be consistent with the receipt's. Pin the server's key with --key.`,
 	}
 	verify.Flags().StringVar(&serverURL, "url", "", "URL of the server (e.g. https://data.example.gov.cn) whose log the receipt is checked against")
 	verify.Flags().StringVar(&receiptFile, "receipt", "", "receipt JSON file; - reads standard input")
-	verify.Flags().StringVar(&key, "key", "", "verifier key to trust (ORIGIN+HASH+KEY); default: the server's /ledger/key")
+	verify.Flags().StringVar(&bundleFile, "bundle", "", "evidence bundle (zip) to verify offline")
+	verify.Flags().StringVar(&key, "key", "", "verifier key to trust (ORIGIN+HASH+KEY); default: the server's /ledger/key, or the bundle's own")
 	cmd.AddCommand(verify)
 	return cmd
 }
@@ -102,4 +113,56 @@ func verifyReceipt(cmd *cobra.Command, serverURL, receiptFile, key string) error
 	}
 	fmt.Fprintln(out, "OK")
 	return nil
+}
+
+func verifyBundle(cmd *cobra.Command, file, key string) error {
+	var trusted note.Verifier
+	if key != "" {
+		v, err := note.NewVerifier(key)
+		if err != nil {
+			return fmt.Errorf("ledger verify: --key %q: %w", key, err)
+		}
+		trusted = v
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	rep, err := ledger.VerifyBundle(f, st.Size(), trusted)
+	out := cmd.OutOrStdout()
+	for _, p := range rep.Problems {
+		fmt.Fprintln(out, "FAIL", p)
+	}
+	if err != nil {
+		return fmt.Errorf("ledger verify: %s: %d problems", file, len(rep.Problems))
+	}
+	printBundle(out, rep)
+	return nil
+}
+
+func printBundle(out io.Writer, rep ledger.BundleReport) {
+	fmt.Fprintf(out, "%d files match the manifest\n", rep.Files)
+	fmt.Fprintf(out, "%d events sealed in %s, each receipt checked against one checkpoint (tree of %d entries, root %s)\n",
+		len(rep.Events), rep.Origin, rep.TreeSize, base64.StdEncoding.EncodeToString(rep.Root))
+	for _, e := range rep.Events {
+		fmt.Fprintf(out, "  entry %d: %s on %s %s (event %s)\n", e.Index, e.Type, e.Subject.Kind, e.Subject.ID, e.ID)
+	}
+	for _, d := range rep.Documents {
+		if d.Sealed {
+			fmt.Fprintf(out, "document %s: SHA-256 %s is the %s sealed in event %s (entry %d)\n", d.Name, d.SHA256, d.Field, d.Event, d.Index)
+		} else {
+			fmt.Fprintf(out, "document %s: SHA-256 %s matches the manifest, but no event of the bundle seals it\n", d.Name, d.SHA256)
+		}
+	}
+	if rep.Trusted {
+		fmt.Fprintf(out, "key: the trusted key %s\n", rep.VerifierKey)
+	} else {
+		fmt.Fprintf(out, "key: the bundle's own %s; pin the log's key with --key\n", rep.VerifierKey)
+	}
+	fmt.Fprintln(out, "OK")
 }
