@@ -228,6 +228,9 @@ func (s *Service) rateLimit(req Request, key *keyEntry, now time.Time) (Rate, De
 
 // decideSubject decides for a person (or nobody) without an API key.
 func (s *Service) decideSubject(ctx context.Context, req Request, r catalog.Resource, now time.Time) (Decision, error) {
+	if product, ok := req.Channel.sampleOf(); ok {
+		return s.decideSample(ctx, req, r, product, now)
+	}
 	switch {
 	case req.Subject.AtLeast(r.OrganizationID, identity.RoleEditor):
 		// A plain member of the institution reads as any other reader does:
@@ -267,6 +270,29 @@ func (s *Service) decideSubject(ctx context.Context, req Request, r catalog.Reso
 		return deny(ReasonNoGrant, "the resource is shared on request: request sharing first"), nil
 	}
 	return deny(ReasonNotOpen, "the resource is not open to the public"), nil
+}
+
+// decideSample decides a read of exchange product's sample: only that
+// product's sample grant counts (created by the exchange for a product in
+// review or listed), for any signed-in subject, under its policy (fields,
+// de-identification profile, rows per request); the subject's own rights
+// do not widen it, so the provider sees the sample buyers see.
+func (s *Service) decideSample(ctx context.Context, req Request, r catalog.Resource, product string, now time.Time) (Decision, error) {
+	if req.Subject.IsAnonymous() {
+		return deny(ReasonNoGrant, "sign in to see a product's sample"), nil
+	}
+	if r.Status != catalog.StatusPublished {
+		return deny(ReasonNotPublished, "the resource is not published"), nil
+	}
+	s.cache.mu.RLock()
+	candidates := slices.DeleteFunc(s.cache.candidates(r.ID, []string{granteeKey(GranteeGroup, SampleGrantee(product))}),
+		func(e *grantEntry) bool { return e.OriginKind != OriginExchangeSample || e.OriginID != product })
+	s.cache.mu.RUnlock()
+	d, found, err := s.decideGrants(ctx, req, r, candidates, now)
+	if err != nil || found {
+		return d, err
+	}
+	return deny(ReasonNoGrant, "the product offers no sample of this resource"), nil
 }
 
 // isInstitution is a rough test used only to word a denial: does p belong

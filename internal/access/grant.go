@@ -31,10 +31,11 @@ const (
 	OriginZone            OriginKind = "zone"             // authorised operation in a public data zone (art. 19)
 	OriginContract        OriginKind = "contract"         // a data exchange contract (art. 21)
 	OriginManual          OriginKind = "manual"           // granted by platform staff directly
+	OriginExchangeSample  OriginKind = "exchange_sample"  // an exchange product's sample, read through ProductSample only
 )
 
 // Origins lists every origin.
-var Origins = []OriginKind{OriginShareRequest, OriginOpenApplication, OriginZone, OriginContract, OriginManual}
+var Origins = []OriginKind{OriginShareRequest, OriginOpenApplication, OriginZone, OriginContract, OriginManual, OriginExchangeSample}
 
 // Actions lists every action.
 var Actions = []Action{ActionRead, ActionDownload, ActionQuery, ActionCompute}

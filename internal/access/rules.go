@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"strings"
 
 	"dataport/internal/catalog"
 	"dataport/internal/classify"
@@ -46,7 +47,24 @@ const (
 	ChannelUIPreview     Channel = "ui.preview"                // the rows previewed on a resource's data page
 	ChannelDeidPreview   Channel = "ui.deid_preview"           // rows previewed through a de-identification profile
 	ChannelSandbox       Channel = "zone.sandbox"              // a sandbox job in a public data zone
+	// ChannelExchangeSample is the sample of a data product on the
+	// exchange; ProductSample names one product's, and only that
+	// product's sample grant decides reads through it.
+	ChannelExchangeSample Channel = "exchange.sample"
 )
+
+// ProductSample is the channel of exchange product id's sample.
+func ProductSample(productID string) Channel { return ChannelExchangeSample + "/" + Channel(productID) }
+
+// sampleOf returns the product whose sample c is, if it is one.
+func (c Channel) sampleOf() (string, bool) {
+	id, ok := strings.CutPrefix(string(c), string(ChannelExchangeSample)+"/")
+	return id, ok && id != ""
+}
+
+// SampleGrantee is the grantee id of exchange product id's sample grant (a
+// group no organization joins: the grant is found by its channel only).
+func SampleGrantee(productID string) string { return "exchange-sample/" + productID }
 
 // channelPaths are the classification rules' paths of the channels. A
 // channel not listed (the access check, or none) is judged by its action
@@ -71,6 +89,9 @@ func pathOf(req Request) classify.Path {
 	}
 	if p, ok := channelPaths[req.Channel]; ok {
 		return p
+	}
+	if _, ok := req.Channel.sampleOf(); ok {
+		return classify.PathAPI
 	}
 	if p, ok := actionPaths[req.Action]; ok {
 		return p

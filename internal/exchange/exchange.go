@@ -200,4 +200,5 @@ type Product struct {
 	CreatedAt             time.Time      `json:"created_at"`
 	UpdatedAt             time.Time      `json:"updated_at"`
 	SourceChangedAtListed bool           `json:"source_changed_after_listing,omitempty"`
+	ReviewID              string         `json:"review_id,omitempty"` // the latest listing review (a review case)
 }

@@ -144,6 +144,11 @@ type User struct {
 type Membership struct {
 	OrganizationID string `json:"organization_id"`
 	Role           Role   `json:"role"`
+	// OrgKind is the organization's kind, read with the user's roles (as
+	// Principal loads them) so that rules such as "exchange staff are
+	// members of an organization of kind exchange" need no query; it is
+	// neither input nor output.
+	OrgKind OrgKind `json:"-"`
 }
 
 // Principal is who is acting: a user with their roles, or nobody (anonymous).

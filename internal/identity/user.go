@@ -211,7 +211,8 @@ func (s *Service) userByID(ctx context.Context, q store.Querier, id string) (Use
 	if err := rows.Close(); err != nil {
 		return u, err
 	}
-	rows, err = q.QueryContext(ctx, `SELECT organization_id, role FROM memberships WHERE user_id = $1 ORDER BY organization_id`, id)
+	rows, err = q.QueryContext(ctx, `SELECT m.organization_id, m.role, o.kind FROM memberships m
+		JOIN organizations o ON o.id = m.organization_id WHERE m.user_id = $1 ORDER BY m.organization_id`, id)
 	if err != nil {
 		return u, err
 	}
@@ -219,7 +220,7 @@ func (s *Service) userByID(ctx context.Context, q store.Querier, id string) (Use
 	u.Memberships = []Membership{}
 	for rows.Next() {
 		var m Membership
-		if err := rows.Scan(&m.OrganizationID, &m.Role); err != nil {
+		if err := rows.Scan(&m.OrganizationID, &m.Role, &m.OrgKind); err != nil {
 			return u, err
 		}
 		u.Memberships = append(u.Memberships, m)
