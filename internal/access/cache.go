@@ -49,6 +49,7 @@ type grantEntry struct {
 // keyEntry is a cached per-grant API key.
 type keyEntry struct {
 	ID, GrantID string
+	Expires     time.Time // zero: no end
 }
 
 func newCache() *cache {
@@ -264,10 +265,11 @@ func loadGroups(ctx context.Context, q store.Querier) (map[string][]string, erro
 	return out, rows.Err()
 }
 
-// loadKeys returns the unrevoked keys of grant grantID, or of every grant when it is "".
+// loadKeys returns the unrevoked, unexpired keys of grant grantID, or of
+// every grant when it is "".
 func loadKeys(ctx context.Context, q store.Querier, grantID string) (map[string]keyEntry, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, grant_id, key_hash FROM grant_keys
-		WHERE revoked_at IS NULL AND ($1 = '' OR grant_id = $1)`, grantID)
+	rows, err := q.QueryContext(ctx, `SELECT id, grant_id, key_hash, expires_at FROM grant_keys
+		WHERE revoked_at IS NULL AND ($1 = '' OR grant_id = $1) AND (expires_at IS NULL OR expires_at > $2)`, grantID, store.TS(time.Now()))
 	if err != nil {
 		return nil, fmt.Errorf("access: keys: %w", err)
 	}
@@ -276,7 +278,7 @@ func loadKeys(ctx context.Context, q store.Querier, grantID string) (map[string]
 	for rows.Next() {
 		var k keyEntry
 		var hash string
-		if err := rows.Scan(&k.ID, &k.GrantID, &hash); err != nil {
+		if err := rows.Scan(&k.ID, &k.GrantID, &hash, store.ScanTime(&k.Expires)); err != nil {
 			return nil, err
 		}
 		out[hash] = k

@@ -32,7 +32,7 @@ const (
 	ReasonDeidRequired = "deid_required"        // cannot be opened without a de-identification profile
 	ReasonClassified   = "classification"       // the classification rules forbid this use
 	ReasonRateLimited  = "rate_limited"         // too many requests: retry later
-	ReasonBadKey       = "bad_key"              // the per-grant API key is unknown or revoked
+	ReasonBadKey       = "bad_key"              // the per-grant API key is unknown, revoked or expired
 	ReasonRevoked      = "grant_revoked"        // the grant was revoked
 	ReasonExpired      = "grant_expired"        // the grant's validity has ended
 	ReasonNotYetValid  = "grant_not_yet_valid"  // the grant's validity has not begun
@@ -162,9 +162,9 @@ func (s *Service) Decide(ctx context.Context, req Request) (Decision, error) {
 func (s *Service) decide(ctx context.Context, req Request, now time.Time) (Decision, string, error) {
 	var key *keyEntry
 	if req.ClientKey != "" {
-		k, ok := s.lookupKey(req.ClientKey)
+		k, ok := s.lookupKey(req.ClientKey, now)
 		if !ok {
-			return deny(ReasonBadKey, "the API key is unknown or revoked"), "", nil
+			return deny(ReasonBadKey, "the API key is unknown, revoked or expired"), "", nil
 		}
 		key = &k
 	}
@@ -429,12 +429,17 @@ func takeCall(e *grantEntry, max int64) bool {
 	}
 }
 
-func (s *Service) lookupKey(secret string) (keyEntry, bool) {
+// lookupKey returns the key whose secret is secret, unless it is unknown,
+// revoked or expired at now.
+func (s *Service) lookupKey(secret string, now time.Time) (keyEntry, bool) {
 	sum := sha256.Sum256([]byte(secret))
 	h := hex.EncodeToString(sum[:])
 	s.cache.mu.RLock()
 	defer s.cache.mu.RUnlock()
 	k, ok := s.cache.keys[h]
+	if ok && !k.Expires.IsZero() && !now.Before(k.Expires) {
+		return keyEntry{}, false
+	}
 	return k, ok
 }
 

@@ -221,6 +221,7 @@ type Key struct {
 	Prefix    string     `json:"prefix"`
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at"`
+	ExpiresAt *time.Time `json:"expires_at" doc:"When the key stops working by itself (null: only when revoked)"`
 }
 
 // CreateKey makes an API key for a machine client of the grantee: requests
@@ -228,10 +229,7 @@ type Key struct {
 // is returned once and stored only as a hash.
 func (s *Service) CreateKey(ctx context.Context, actor identity.Principal, grantID, name string) (string, Key, error) {
 	name = strings.TrimSpace(name)
-	var errs validate.Errors
-	errs.Required("name", name)
-	errs.MaxLen("name", name, 100)
-	if err := errs.Err(); err != nil {
+	if err := checkKeyName(name); err != nil {
 		return "", Key{}, err
 	}
 	g, err := s.Grant(ctx, actor, grantID)
@@ -241,23 +239,77 @@ func (s *Service) CreateKey(ctx context.Context, actor identity.Principal, grant
 	if !s.CanManageKeys(actor, g) {
 		return "", Key{}, identity.ErrForbidden
 	}
-	buf := make([]byte, 20)
-	rand.Read(buf)
-	secret := KeyPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(buf))
-	k := Key{ID: store.NewID(), GrantID: grantID, Name: name, Prefix: secret[:10]}
+	var secret string
+	var k Key
 	err = s.db.Transact(ctx, func(tx *store.Tx) error {
-		k.CreatedAt = tx.Now()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO grant_keys (id, grant_id, name, prefix, key_hash, created_by, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, k.ID, grantID, name, k.Prefix, sha256Hex(secret), actor.UserID, store.TS(k.CreatedAt)); err != nil {
-			return err
-		}
-		return tx.Emit(ctx, store.Event{Type: "grant.key_created", ActorUserID: actor.UserID, SubjectKind: "grant", SubjectID: grantID},
-			map[string]string{"key_id": k.ID})
+		secret, k, err = s.IssueKey(ctx, tx, actor.UserID, grantID, name, time.Time{})
+		return err
 	})
 	if err != nil {
 		return "", Key{}, err
 	}
-	return secret, k, s.reloadGrant(ctx, grantID)
+	return secret, k, nil
+}
+
+func checkKeyName(name string) error {
+	var errs validate.Errors
+	errs.Required("name", name)
+	errs.MaxLen("name", name, 100)
+	return errs.Err()
+}
+
+// IssueKey makes an API key for grant grantID inside tx, with its
+// "grant.key_created" event, for a workflow that has already checked its
+// caller (an exchange transfer handing out a data address). createdBy is
+// the user the key is made for: disabling that user revokes it. A non-zero
+// expires ends the key by itself at that moment. The key works once tx
+// commits (this decision point loads it before Transact returns); the
+// secret is returned once and stored only as a hash.
+func (s *Service) IssueKey(ctx context.Context, tx *store.Tx, createdBy, grantID, name string, expires time.Time) (string, Key, error) {
+	name = strings.TrimSpace(name)
+	if err := checkKeyName(name); err != nil {
+		return "", Key{}, err
+	}
+	buf := make([]byte, 20)
+	rand.Read(buf)
+	secret := KeyPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(buf))
+	k := Key{ID: store.NewID(), GrantID: grantID, Name: name, Prefix: secret[:10], CreatedAt: tx.Now()}
+	if !expires.IsZero() {
+		until := expires.UTC().Truncate(time.Microsecond)
+		k.ExpiresAt = &until
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO grant_keys (id, grant_id, name, prefix, key_hash, created_by, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, k.ID, grantID, name, k.Prefix, sha256Hex(secret), createdBy, store.TS(k.CreatedAt),
+		store.NullTSPtr(k.ExpiresAt)); err != nil {
+		return "", Key{}, fmt.Errorf("access: insert key: %w", err)
+	}
+	if err := tx.Emit(ctx, store.Event{Type: "grant.key_created", ActorUserID: createdBy, SubjectKind: "grant", SubjectID: grantID},
+		map[string]any{"key_id": k.ID, "expires_at": k.ExpiresAt}); err != nil {
+		return "", Key{}, err
+	}
+	tx.AfterCommit(func() { s.refreshCommitted(ctx, grantID) })
+	return secret, k, nil
+}
+
+// RevokeKeyIn stops grant grantID's key keyID inside tx, with its
+// "grant.key_revoked" event, for a workflow that has already checked its
+// caller; from the next request once tx commits. A key already revoked is
+// left as it is (no event): false.
+func (s *Service) RevokeKeyIn(ctx context.Context, tx *store.Tx, actorUserID, grantID, keyID string) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE grant_keys SET revoked_at = $1 WHERE id = $2 AND grant_id = $3 AND revoked_at IS NULL`,
+		store.TS(tx.Now()), keyID, grantID)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	if err := tx.Emit(ctx, store.Event{Type: "grant.key_revoked", ActorUserID: actorUserID, SubjectKind: "grant", SubjectID: grantID},
+		map[string]string{"key_id": keyID}); err != nil {
+		return false, err
+	}
+	tx.AfterCommit(func() { s.refreshCommitted(ctx, grantID) })
+	return true, nil
 }
 
 // Keys lists a grant's API keys.
@@ -265,7 +317,7 @@ func (s *Service) Keys(ctx context.Context, actor identity.Principal, grantID st
 	if _, err := s.Grant(ctx, actor, grantID); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, grant_id, name, prefix, created_at, revoked_at FROM grant_keys
+	rows, err := s.db.QueryContext(ctx, `SELECT id, grant_id, name, prefix, created_at, revoked_at, expires_at FROM grant_keys
 		WHERE grant_id = $1 ORDER BY id DESC`, grantID)
 	if err != nil {
 		return nil, err
@@ -274,11 +326,12 @@ func (s *Service) Keys(ctx context.Context, actor identity.Principal, grantID st
 	out := []Key{}
 	for rows.Next() {
 		var k Key
-		var revoked time.Time
-		if err := rows.Scan(&k.ID, &k.GrantID, &k.Name, &k.Prefix, store.ScanTime(&k.CreatedAt), store.ScanTime(&revoked)); err != nil {
+		var revoked, expires time.Time
+		if err := rows.Scan(&k.ID, &k.GrantID, &k.Name, &k.Prefix, store.ScanTime(&k.CreatedAt), store.ScanTime(&revoked),
+			store.ScanTime(&expires)); err != nil {
 			return nil, err
 		}
-		k.RevokedAt = timePtr(revoked)
+		k.RevokedAt, k.ExpiresAt = timePtr(revoked), timePtr(expires)
 		out = append(out, k)
 	}
 	return out, rows.Err()
@@ -294,21 +347,13 @@ func (s *Service) RevokeKey(ctx context.Context, actor identity.Principal, grant
 		return identity.ErrForbidden
 	}
 	err = s.db.Transact(ctx, func(tx *store.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE grant_keys SET revoked_at = $1 WHERE id = $2 AND grant_id = $3 AND revoked_at IS NULL`,
-			store.TS(tx.Now()), keyID, grantID)
-		if err != nil {
-			return err
+		revoked, err := s.RevokeKeyIn(ctx, tx, actor.UserID, grantID, keyID)
+		if err == nil && !revoked {
+			err = fmt.Errorf("active key %q: %w", keyID, store.ErrNotFound)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("active key %q: %w", keyID, store.ErrNotFound)
-		}
-		return tx.Emit(ctx, store.Event{Type: "grant.key_revoked", ActorUserID: actor.UserID, SubjectKind: "grant", SubjectID: grantID},
-			map[string]string{"key_id": keyID})
-	})
-	if err != nil {
 		return err
-	}
-	return s.reloadGrant(ctx, grantID)
+	})
+	return err
 }
 
 // LoggedDecision is one row of the decision log as its viewers see it.
