@@ -65,6 +65,8 @@ type Service struct {
 	limit *limiter
 	log   *decisionLog
 
+	denied denialObservers // told of denials under grants (OnDenied)
+
 	loadMu   sync.Mutex
 	loaded   bool
 	ready    atomic.Bool // loaded, read without the lock on every decision
@@ -155,6 +157,7 @@ func (s *Service) Decide(ctx context.Context, req Request) (Decision, error) {
 		return Decision{}, err
 	}
 	track(ctx, d)
+	s.tellDenied(ctx, d, rec)
 	return d, nil
 }
 
