@@ -21,7 +21,7 @@ func ledgerCommand(o *options) *cobra.Command {
 	var serverURL, receiptFile, bundleFile, key string
 	verify := &cobra.Command{
 		Use:   "verify",
-		Short: "Verify the ledger in --data against the events table, or a receipt against a live server",
+		Short: "Verify the ledger in --data against the events table, a receipt against a live server, or an evidence bundle offline",
 		Long: `With --data (and --db for PostgreSQL): recompute the tree from the stored tiles, check the
 checkpoint's signature and root, and compare every event row with its log entry. Each event
 row and each tile that differs is named, and the command exits non-zero.
