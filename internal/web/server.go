@@ -11,6 +11,7 @@ import (
 
 	"dataport/internal/store"
 	"dataport/internal/web/api"
+	"dataport/internal/web/dsp"
 	"dataport/internal/web/services"
 	"dataport/internal/web/ui"
 
@@ -35,6 +36,10 @@ type Config struct {
 	Timeouts Timeouts
 	// Metrics says who may read /metrics (the zero value: loopback only).
 	Metrics MetricsAccess
+	// DSP serves the exchange's Dataspace Protocol endpoints under /dsp and
+	// their version list at /.well-known/dspace-version (internal/web/dsp,
+	// built by the wiring); nil leaves both out.
+	DSP http.Handler
 }
 
 // New returns the handler for the whole site. Every request runs under a
@@ -63,6 +68,10 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Ledger != nil {
 		mux.Handle("GET /ledger/", cfg.Ledger.Handler())
+	}
+	if cfg.DSP != nil {
+		mux.Handle(dsp.Prefix+"/", cfg.DSP)
+		mux.Handle("GET "+dsp.VersionPath, cfg.DSP)
 	}
 	mountSitemap(mux, cfg)
 	mountPortal(mux, cfg, browser)
