@@ -220,7 +220,7 @@ func Matches(o exchange.Offer, purpose string, pol access.Policy, days int) bool
 		(len(pol.Actions) > 0 || (op.Permits(access.ActionRead) && op.Permits(access.ActionDownload)))
 	return subset(pol.Fields, op.Fields) && within(pol.MaxCalls, op.MaxCalls) && within(pol.MaxRows, op.MaxRows) &&
 		within(pol.RowsPerRequest, op.RowsPerRequest) && within(int64(pol.RatePerMinute), int64(op.RatePerMinute)) &&
-		actionsOK && (len(op.Purposes) == 0 || slices.Contains(op.Purposes, purpose)) && subset(pol.Purposes, op.Purposes) &&
+		actionsOK && (len(op.Purposes) == 0 || slices.Contains(op.Purposes, purpose)) && (len(pol.Purposes) == 0 || subset(pol.Purposes, op.Purposes)) &&
 		(op.RowFilter == "" || pol.RowFilter == op.RowFilter) && pol.DeidProfile == op.DeidProfile &&
 		(o.PeriodDays == 0 || days <= o.PeriodDays)
 }
