@@ -165,7 +165,7 @@ func (s *Service) newContract(ctx context.Context, tx *store.Tx, actor identity.
 		CreatedAt: now, UpdatedAt: now}
 	doc := c.Canonical()
 	c.Hash = sha256Hex(doc)
-	if err := insertContract(ctx, tx, c, doc); err != nil {
+	if err := s.insertContract(ctx, tx, c, doc); err != nil {
 		return Contract{}, err
 	}
 	return c, tx.Emit(ctx, store.Event{Type: "exchange.contract.agreed", ActorUserID: actor.UserID, SubjectKind: subjectContract, SubjectID: c.ID},
@@ -195,7 +195,7 @@ func (s *Service) deliver(ctx context.Context, tx *store.Tx, actor identity.Prin
 		c.GrantID = g.ID
 	}
 	c.Status, c.UpdatedAt = ContractActive, tx.Now()
-	if _, err := tx.ExecContext(ctx, `UPDATE trade_contracts SET status = $1, grant_id = $2, updated_at = $3 WHERE id = $4`,
+	if _, err := s.sql.exec(ctx, tx, `UPDATE trade_contracts SET status = $1, grant_id = $2, updated_at = $3 WHERE id = $4`,
 		c.Status, c.GrantID, store.TS(c.UpdatedAt), c.ID); err != nil {
 		return err
 	}
@@ -241,13 +241,13 @@ func sha256Hex(b []byte) string {
 // ContractByID returns a contract without a permission check (for the
 // dispute, risk and protocol layers, which check their callers).
 func (s *Service) ContractByID(ctx context.Context, q store.Querier, id string) (Contract, error) {
-	return getContract(ctx, q, id)
+	return s.getContract(ctx, q, id)
 }
 
 // Contract returns a contract its parties (and the exchange's staff) may
 // see; to anyone else it does not exist.
 func (s *Service) Contract(ctx context.Context, actor identity.Principal, id string) (Contract, error) {
-	c, err := getContract(ctx, s.db, id)
+	c, err := s.getContract(ctx, s.db, id)
 	if err != nil {
 		return Contract{}, err
 	}

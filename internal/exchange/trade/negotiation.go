@@ -70,7 +70,7 @@ func (s *Service) Request(ctx context.Context, actor identity.Principal, in Requ
 			n.ConsumerPID = newPID()
 		}
 		auto = p.Offer.AutoAgree && Matches(p.Offer, n.Purpose, n.Policy, n.PeriodDays)
-		if err := insertNegotiation(ctx, tx, n, actor.UserID); err != nil {
+		if err := s.insertNegotiation(ctx, tx, n, actor.UserID); err != nil {
 			return err
 		}
 		return s.stepped(ctx, tx, actor, &n, "", nil)
@@ -310,7 +310,11 @@ func (s *Service) step(ctx context.Context, actor identity.Principal, id string,
 		if to == Agreed {
 			n.ContractID = newPID()
 		}
-		if err := moveNegotiation(ctx, tx, n, from); err != nil {
+		written := to
+		if to == Verified {
+			written = Finalized // the provider finalizes in this transaction (arrive)
+		}
+		if err := s.moveNegotiation(ctx, tx, n, from, written); err != nil {
 			return err
 		}
 		return s.arrive(ctx, tx, actor, &n, from)
@@ -325,7 +329,7 @@ func (s *Service) step(ctx context.Context, actor identity.Principal, id string,
 // and invisible are the same (not found); visible but not actor's side
 // is forbidden.
 func (s *Service) lockable(ctx context.Context, tx *store.Tx, actor identity.Principal, id string, who party) (Negotiation, error) {
-	n, err := getNegotiation(ctx, tx, id)
+	n, err := s.getNegotiation(ctx, tx, id)
 	if err != nil {
 		return n, err
 	}
@@ -359,7 +363,7 @@ func (s *Service) arrive(ctx context.Context, tx *store.Tx, actor identity.Princ
 		}
 		c = &written
 	case n.ContractID != "":
-		got, err := getContract(ctx, tx, n.ContractID)
+		got, err := s.getContract(ctx, tx, n.ContractID)
 		if err != nil {
 			return err
 		}
@@ -380,17 +384,14 @@ func (s *Service) arrive(ctx context.Context, tx *store.Tx, actor identity.Princ
 	if err := s.deliver(ctx, tx, identity.System, c); err != nil {
 		return err
 	}
-	n.State = Finalized
-	if err := moveNegotiation(ctx, tx, *n, Verified); err != nil {
-		return err
-	}
+	n.State = Finalized // written so by step
 	return s.stepped(ctx, tx, identity.System, n, Verified, c)
 }
 
 // endContract terminates the contract of a negotiation terminated before
 // finalization.
 func (s *Service) endContract(ctx context.Context, tx *store.Tx, actor identity.Principal, c *Contract) error {
-	if err := setContractStatus(ctx, tx, c, ContractTerminated, ContractAgreed); err != nil {
+	if err := s.setContractStatus(ctx, tx, c, ContractTerminated, ContractAgreed); err != nil {
 		return err
 	}
 	return tx.Emit(ctx, store.Event{Type: "exchange.contract.terminated", ActorUserID: actor.UserID, SubjectKind: subjectContract, SubjectID: c.ID},
@@ -432,7 +433,7 @@ func actingOrg(actor identity.Principal, buyerOrgID, providerOrgID string) strin
 // Negotiation returns a negotiation its parties (and the exchange's
 // staff) may see; to anyone else it does not exist.
 func (s *Service) Negotiation(ctx context.Context, actor identity.Principal, id string) (Negotiation, error) {
-	n, err := getNegotiation(ctx, s.db, id)
+	n, err := s.getNegotiation(ctx, s.db, id)
 	if err != nil {
 		return Negotiation{}, err
 	}

@@ -136,7 +136,7 @@ func (s *Service) Settle(ctx context.Context, actor identity.Principal, contract
 		} else if done {
 			to = ContractCompleted
 		}
-		if err := setContractStatus(ctx, tx, &c, to, ContractActive); err != nil {
+		if err := s.setContractStatus(ctx, tx, &c, to, ContractActive); err != nil {
 			return err
 		}
 		if err := insertSettlement(ctx, tx, &st, c); err != nil {
@@ -211,7 +211,7 @@ func (s *Service) transferCompleted(ctx context.Context, q store.Querier, id str
 
 // completeContract moves a settled contract whose transfer completed to completed.
 func (s *Service) completeContract(ctx context.Context, tx *store.Tx, actor identity.Principal, c *Contract) error {
-	if err := setContractStatus(ctx, tx, c, ContractCompleted, ContractSettled); err != nil {
+	if err := s.setContractStatus(ctx, tx, c, ContractCompleted, ContractSettled); err != nil {
 		return err
 	}
 	return s.contractCompleted(ctx, tx, actor, c, ContractSettled)

@@ -7,11 +7,58 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"dataport/internal/exchange"
 	"dataport/internal/identity"
 	"dataport/internal/store"
 )
+
+// prepared holds the trade's statements prepared once per connection on
+// SQLite, where parsing every statement anew in each transaction was a
+// third of a negotiation's cost; PostgreSQL runs them as given, as the
+// store's own reads do (a pooler in front never meets a prepared statement).
+type prepared struct {
+	db *store.DB
+	m  sync.Map // query → *sql.Stmt
+}
+
+func (p *prepared) stmt(ctx context.Context, query string) *sql.Stmt {
+	if p.db.Dialect != store.SQLite {
+		return nil
+	}
+	if st, ok := p.m.Load(query); ok {
+		return st.(*sql.Stmt)
+	}
+	st, err := p.db.DB.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // running it unprepared reports the error
+	}
+	if prev, loaded := p.m.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt)
+	}
+	return st
+}
+
+// exec runs a write in tx, prepared on SQLite.
+func (p *prepared) exec(ctx context.Context, tx *store.Tx, query string, args ...any) (sql.Result, error) {
+	if st := p.stmt(ctx, query); st != nil {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
+
+// row runs a read of one row on q; in a transaction it is prepared on
+// SQLite (the store prepares reads outside transactions itself).
+func (p *prepared) row(ctx context.Context, q store.Querier, query string, args ...any) *sql.Row {
+	if tx, ok := q.(*store.Tx); ok {
+		if st := p.stmt(ctx, query); st != nil {
+			return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+		}
+	}
+	return q.QueryRowContext(ctx, query, args...)
+}
 
 // The events' subject kinds.
 const (
@@ -35,8 +82,8 @@ func scanNegotiation(row interface{ Scan(...any) error }) (Negotiation, error) {
 	return n, json.Unmarshal([]byte(policy), &n.Policy)
 }
 
-func getNegotiation(ctx context.Context, q store.Querier, id string) (Negotiation, error) {
-	n, err := scanNegotiation(q.QueryRowContext(ctx, `SELECT `+negotiationColumns+` FROM trade_negotiations WHERE id = $1`, id))
+func (s *Service) getNegotiation(ctx context.Context, q store.Querier, id string) (Negotiation, error) {
+	n, err := scanNegotiation(s.sql.row(ctx, q, `SELECT `+negotiationColumns+` FROM trade_negotiations WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return n, notFound("negotiation", id)
 	}
@@ -60,12 +107,12 @@ func queryNegotiations(ctx context.Context, q store.Querier, cond, tail string, 
 	return out, rows.Err()
 }
 
-func insertNegotiation(ctx context.Context, tx *store.Tx, n Negotiation, createdBy string) error {
+func (s *Service) insertNegotiation(ctx context.Context, tx *store.Tx, n Negotiation, createdBy string) error {
 	policy, err := json.Marshal(n.Policy)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO trade_negotiations (`+negotiationColumns+`, created_by)
+	_, err = s.sql.exec(ctx, tx, `INSERT INTO trade_negotiations (`+negotiationColumns+`, created_by)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)`,
 		n.ID, n.ConsumerPID, n.ProductID, n.OfferID, n.ProviderID, n.ProviderOrgID, n.BuyerID, n.BuyerOrgID, n.State,
 		n.CallbackAddress, n.Purpose, string(policy), n.PeriodDays, n.ContractID, n.Code, n.Reason,
@@ -76,16 +123,16 @@ func insertNegotiation(ctx context.Context, tx *store.Tx, n Negotiation, created
 	return nil
 }
 
-// moveNegotiation writes n's new state (and terms) if it is still in
-// state from: a concurrent step that got there first makes it ErrState.
-func moveNegotiation(ctx context.Context, tx *store.Tx, n Negotiation, from State) error {
+// moveNegotiation writes state to and n's terms if n is still in state
+// from: a concurrent step that got there first makes it ErrState.
+func (s *Service) moveNegotiation(ctx context.Context, tx *store.Tx, n Negotiation, from, to State) error {
 	policy, err := json.Marshal(n.Policy)
 	if err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE trade_negotiations SET state = $1, offer_id = $2, policy = $3, period_days = $4,
+	res, err := s.sql.exec(ctx, tx, `UPDATE trade_negotiations SET state = $1, offer_id = $2, policy = $3, period_days = $4,
 		contract_id = $5, code = $6, reason = $7, updated_at = $8 WHERE id = $9 AND state = $10`,
-		n.State, n.OfferID, string(policy), n.PeriodDays, n.ContractID, n.Code, n.Reason, store.TS(n.UpdatedAt), n.ID, from)
+		to, n.OfferID, string(policy), n.PeriodDays, n.ContractID, n.Code, n.Reason, store.TS(n.UpdatedAt), n.ID, from)
 	if err != nil {
 		return fmt.Errorf("trade: update negotiation: %w", err)
 	}
@@ -119,8 +166,8 @@ func scanContract(row interface{ Scan(...any) error }) (Contract, error) {
 	return c, nil
 }
 
-func getContract(ctx context.Context, q store.Querier, id string) (Contract, error) {
-	c, err := scanContract(q.QueryRowContext(ctx, `SELECT `+contractColumns+` FROM trade_contracts c WHERE c.id = $1`, id))
+func (s *Service) getContract(ctx context.Context, q store.Querier, id string) (Contract, error) {
+	c, err := scanContract(s.sql.row(ctx, q, `SELECT `+contractColumns+` FROM trade_contracts c WHERE c.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, notFound("contract", id)
 	}
@@ -144,9 +191,9 @@ func queryContracts(ctx context.Context, q store.Querier, cond, tail string, arg
 	return out, rows.Err()
 }
 
-func insertContract(ctx context.Context, tx *store.Tx, c Contract, doc []byte) error {
+func (s *Service) insertContract(ctx context.Context, tx *store.Tx, c Contract, doc []byte) error {
 	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
-	_, err := tx.ExecContext(ctx, `INSERT INTO trade_contracts (id, negotiation_id, product_id, product_hash, provider_id, buyer_id,
+	_, err := s.sql.exec(ctx, tx, `INSERT INTO trade_contracts (id, negotiation_id, product_id, product_hash, provider_id, buyer_id,
 		provider_org_id, buyer_org_id, resource_ids, purpose, policy, period_days, onward_transfer, price, amount_fen, valid_from,
 		valid_until, delivery, hash, grant_id, status, document, created_at, updated_at)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)`,
@@ -161,7 +208,7 @@ func insertContract(ctx context.Context, tx *store.Tx, c Contract, doc []byte) e
 
 // setContractStatus moves contract c to status to if it is still in one
 // of from; otherwise ErrState.
-func setContractStatus(ctx context.Context, tx *store.Tx, c *Contract, to string, from ...string) error {
+func (s *Service) setContractStatus(ctx context.Context, tx *store.Tx, c *Contract, to string, from ...string) error {
 	ph := make([]string, len(from))
 	args := []any{to, store.TS(tx.Now()), c.ID}
 	for i, f := range from {
@@ -201,9 +248,9 @@ type transferRow struct {
 	createdBy, keyID string
 }
 
-func getTransfer(ctx context.Context, q store.Querier, id string) (transferRow, error) {
+func (s *Service) getTransfer(ctx context.Context, q store.Querier, id string) (transferRow, error) {
 	var r transferRow
-	row := q.QueryRowContext(ctx, `SELECT `+transferColumns+`, created_by, key_id FROM trade_transfers WHERE id = $1`, id)
+	row := s.sql.row(ctx, q, `SELECT `+transferColumns+`, created_by, key_id FROM trade_transfers WHERE id = $1`, id)
 	err := row.Scan(&r.ID, &r.ConsumerPID, &r.ContractID, &r.ProviderOrgID, &r.BuyerOrgID, &r.Format, &r.State, &r.CallbackAddress,
 		&r.Code, &r.Reason, store.ScanTime(&r.CreatedAt), store.ScanTime(&r.UpdatedAt), &r.createdBy, &r.keyID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -212,7 +259,7 @@ func getTransfer(ctx context.Context, q store.Querier, id string) (transferRow, 
 	return r, err
 }
 
-func insertTransfer(ctx context.Context, tx *store.Tx, t Transfer, createdBy string) error {
+func (s *Service) insertTransfer(ctx context.Context, tx *store.Tx, t Transfer, createdBy string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO trade_transfers (`+transferColumns+`, created_by, key_id)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'')`,
 		t.ID, t.ConsumerPID, t.ContractID, t.ProviderOrgID, t.BuyerOrgID, t.Format, t.State, t.CallbackAddress, t.Code, t.Reason,

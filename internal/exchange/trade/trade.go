@@ -173,6 +173,7 @@ type Service struct {
 	acc   *access.Service
 	cfg   Config
 	hooks []func(ctx context.Context, tx *store.Tx, c Change) error
+	sql   *prepared
 }
 
 // New returns the trading service.
@@ -186,7 +187,7 @@ func New(db *store.DB, ex *exchange.Service, acc *access.Service, cfg Config) *S
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{db: db, ex: ex, acc: acc, cfg: cfg}
+	return &Service{db: db, ex: ex, acc: acc, cfg: cfg, sql: &prepared{db: db}}
 }
 
 // OnChange adds a hook called inside the transaction of every change of a

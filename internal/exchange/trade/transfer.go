@@ -42,7 +42,7 @@ func (s *Service) RequestTransfer(ctx context.Context, actor identity.Principal,
 	}
 	var t Transfer
 	err := s.db.Transact(ctx, func(tx *store.Tx) error {
-		c, err := getContract(ctx, tx, in.ContractID)
+		c, err := s.getContract(ctx, tx, in.ContractID)
 		if err != nil || !canSee(actor, c.ProviderOrgID, c.BuyerOrgID) {
 			return validate.Errors{{Field: "contract_id", Value: in.ContractID, Code: validate.CodeUnknown, Message: "no such contract"}}
 		}
@@ -58,7 +58,7 @@ func (s *Service) RequestTransfer(ctx context.Context, actor identity.Principal,
 		if t.ConsumerPID == "" {
 			t.ConsumerPID = newPID()
 		}
-		if err := insertTransfer(ctx, tx, t, actor.UserID); err != nil {
+		if err := s.insertTransfer(ctx, tx, t, actor.UserID); err != nil {
 			return err
 		}
 		return s.transferred(ctx, tx, actor, &t, "", &c)
@@ -128,7 +128,7 @@ func (s *Service) transferStep(ctx context.Context, actor identity.Principal, id
 		if err := refuseStep(transferSteps, "transfer", t.State, to); err != nil {
 			return err
 		}
-		c, err := getContract(ctx, tx, t.ContractID)
+		c, err := s.getContract(ctx, tx, t.ContractID)
 		if err != nil {
 			return err
 		}
@@ -166,7 +166,7 @@ func (s *Service) transferStep(ctx context.Context, actor identity.Principal, id
 
 // actOnTransfer returns transfer id for actor to act on as who (see lockable).
 func (s *Service) actOnTransfer(ctx context.Context, q store.Querier, actor identity.Principal, id string, who party) (transferRow, error) {
-	t, err := getTransfer(ctx, q, id)
+	t, err := s.getTransfer(ctx, q, id)
 	if err != nil || who == forSystem {
 		return t, err
 	}
@@ -199,7 +199,7 @@ func (s *Service) transferred(ctx context.Context, tx *store.Tx, actor identity.
 // Transfer returns a transfer its parties (and the exchange's staff) may
 // see; to anyone else it does not exist.
 func (s *Service) Transfer(ctx context.Context, actor identity.Principal, id string) (Transfer, error) {
-	t, err := getTransfer(ctx, s.db, id)
+	t, err := s.getTransfer(ctx, s.db, id)
 	if err != nil {
 		return Transfer{}, err
 	}
@@ -212,7 +212,7 @@ func (s *Service) Transfer(ctx context.Context, actor identity.Principal, id str
 // TransferByID returns a transfer without a permission check (for the
 // protocol layer, which checks its caller).
 func (s *Service) TransferByID(ctx context.Context, q store.Querier, id string) (Transfer, error) {
-	t, err := getTransfer(ctx, q, id)
+	t, err := s.getTransfer(ctx, q, id)
 	return t.Transfer, err
 }
 
@@ -255,14 +255,14 @@ func (s *Service) AddressFor(ctx context.Context, actor identity.Principal, tran
 func (s *Service) DataAddress(ctx context.Context, transferID string) (DataAddress, error) {
 	var out DataAddress
 	err := s.db.Transact(ctx, func(tx *store.Tx) error {
-		t, err := getTransfer(ctx, tx, transferID)
+		t, err := s.getTransfer(ctx, tx, transferID)
 		if err != nil {
 			return err
 		}
 		if t.State != Started {
 			return refuseWith("trade_state", "a transfer in state %s has no data address", t.State)
 		}
-		c, err := getContract(ctx, tx, t.ContractID)
+		c, err := s.getContract(ctx, tx, t.ContractID)
 		if err != nil {
 			return err
 		}
