@@ -175,6 +175,9 @@ func (h *handlers) routes(api huma.API) {
 	if h.acc.Indexer != nil {
 		h.searchRoutes(api)
 	}
+	if h.acc.Trade != nil {
+		h.tradeRoutes(api)
+	}
 }
 
 func (h *handlers) listOrganizations(ctx context.Context, in *listOrgsIn) (*List[identity.Organization], error) {

@@ -13,6 +13,7 @@ import (
 	"dataport/internal/datastore"
 	"dataport/internal/deid"
 	"dataport/internal/engage"
+	"dataport/internal/exchange/trade"
 	"dataport/internal/harvest"
 	"dataport/internal/identity"
 	"dataport/internal/jobs"
@@ -71,6 +72,9 @@ type Services struct {
 	// Engage serves the dataset page's counts, ratings, comments, error
 	// reports and follows; nil leaves them out.
 	Engage *engage.Service
+	// Trade runs the exchange's negotiations, contracts, transfers,
+	// settlements and ratings; nil leaves their routes out.
+	Trade *trade.Service
 	// Signup serves self-registration, e-mail confirmation, password
 	// resets by e-mail, company verification and single sign-on; nil
 	// leaves them out.
