@@ -90,7 +90,7 @@ func (d *dispatcher) start(ctx context.Context) {
 				case <-ctx.Done():
 					return
 				case pid := <-d.kicks:
-					d.process(ctx, pid)
+					d.process(ctx, pid, time.Now)
 				}
 			}
 		}()
@@ -118,9 +118,10 @@ func (d *dispatcher) kick(pid string) {
 	}
 }
 
-// sweep sends the due messages of every process, Workers processes at a
-// time, and returns how many were sent.
+// sweep sends the messages of every process that are due at now,
+// Workers processes at a time, and returns how many were sent.
 func (d *dispatcher) sweep(ctx context.Context, now time.Time) (int, error) {
+	clock := func() time.Time { return now }
 	pidList, err := store.Strings(ctx, d.h.db, `SELECT DISTINCT process_id FROM dsp_outbox
 		WHERE status = $1 AND next_attempt_at <= $2 LIMIT 1000`, outPending, store.TS(now))
 	if err != nil {
@@ -134,16 +135,17 @@ func (d *dispatcher) sweep(ctx context.Context, now time.Time) (int, error) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			sent.Add(int64(d.process(ctx, pid)))
+			sent.Add(int64(d.process(ctx, pid, clock)))
 		}()
 	}
 	wg.Wait()
 	return int(sent.Load()), ctx.Err()
 }
 
-// process sends the due messages of one process in order. A second call
-// while one runs makes the running one look again instead.
-func (d *dispatcher) process(ctx context.Context, pid string) int {
+// process sends the messages of one process that are due at clock's
+// time, in order. A second call while one runs makes the running one look
+// again instead.
+func (d *dispatcher) process(ctx context.Context, pid string, clock func() time.Time) int {
 	d.mu.Lock()
 	if _, busy := d.running[pid]; busy {
 		d.running[pid] = true
@@ -154,7 +156,7 @@ func (d *dispatcher) process(ctx context.Context, pid string) int {
 	d.mu.Unlock()
 	sent := 0
 	for {
-		sent += d.drain(ctx, pid)
+		sent += d.drain(ctx, pid, clock)
 		d.mu.Lock()
 		if !d.running[pid] {
 			delete(d.running, pid)
@@ -176,15 +178,16 @@ type outRow struct {
 
 // drain sends the process's pending messages, oldest first, until none is
 // due or one is not delivered.
-func (d *dispatcher) drain(ctx context.Context, pid string) int {
+func (d *dispatcher) drain(ctx context.Context, pid string, clock func() time.Time) int {
 	sent := 0
 	for ctx.Err() == nil {
-		m, ok, err := d.claimNext(ctx, pid, time.Now())
+		now := clock()
+		m, ok, err := d.claimNext(ctx, pid, now)
 		if err != nil {
 			d.h.log.ErrorContext(ctx, "dsp: read the callback outbox", "process", pid, "err", err)
 			return sent
 		}
-		if !ok || !d.deliver(ctx, m) {
+		if !ok || !d.deliver(ctx, m, now) {
 			return sent
 		}
 		sent++
@@ -224,14 +227,14 @@ func (d *dispatcher) claimNext(ctx context.Context, pid string, now time.Time) (
 // deliver sends one claimed message and records the outcome; it reports
 // whether the message is done with (sent or given up), so that the next
 // one of its process may go.
-func (d *dispatcher) deliver(ctx context.Context, m outRow) bool {
+func (d *dispatcher) deliver(ctx context.Context, m outRow, now time.Time) bool {
 	body, err := d.body(ctx, m)
 	if err != nil {
 		var stale *staleError
 		if errors.As(err, &stale) {
 			return d.giveUp(ctx, m, err.Error())
 		}
-		return d.retry(ctx, m, err)
+		return d.retry(ctx, m, now, err)
 	}
 	status, err := d.post(ctx, m.url, body)
 	switch {
@@ -242,7 +245,7 @@ func (d *dispatcher) deliver(ctx context.Context, m outRow) bool {
 	case err == nil:
 		err = fmt.Errorf("the consumer answered HTTP %d", status)
 	}
-	return d.retry(ctx, m, err)
+	return d.retry(ctx, m, now, err)
 }
 
 // staleError is a message that can no longer be sent as queued.
@@ -313,12 +316,12 @@ func (d *dispatcher) sent(ctx context.Context, m outRow) bool {
 
 // retry schedules the message's next attempt after a growing backoff, or
 // gives it up after its last.
-func (d *dispatcher) retry(ctx context.Context, m outRow, why error) bool {
+func (d *dispatcher) retry(ctx context.Context, m outRow, now time.Time, why error) bool {
 	attempts := m.attempts + 1
 	if attempts >= d.h.cfg.Attempts {
 		return d.giveUp(ctx, m, why.Error())
 	}
-	next := time.Now().Add(backoff(attempts))
+	next := now.Add(backoff(attempts))
 	_, err := d.h.db.ExecContext(ctx, `UPDATE dsp_outbox SET attempts = $1, next_attempt_at = $2, claimed_until = NULL, last_error = $3
 		WHERE id = $4`, attempts, store.TS(next), trimError(why.Error()), m.id)
 	if err != nil {

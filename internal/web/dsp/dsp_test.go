@@ -1,0 +1,170 @@
+package dsp_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"dataport/internal/store"
+	"dataport/internal/store/storetest"
+	"dataport/internal/web/dsp"
+)
+
+// TestConsumerTradesOverDSP is the protocol's whole trade as a connector
+// would run it over real HTTP against the real services: discovery, the
+// catalog, a negotiation from request to FINALIZED for a product that
+// agrees automatically, an HttpData-PULL transfer whose data address
+// reads rows through the access point, completion; with out-of-order
+// messages answered 400 and unknown or foreign processes 404, each with
+// the protocol's error object. Every message both ways is validated by
+// the consumer against the schema files.
+func TestConsumerTradesOverDSP(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db, dsp.Config{InsecureCallbacks: true})
+		c := newConsumer(t, w.srv.URL, w.token(t, w.w.CompanyAdmin))
+		c.discover()
+
+		var dataset message
+		for _, d := range c.catalog() {
+			if d := d.(message); d["@id"] == "urn:uuid:"+w.product.ID {
+				dataset = d
+			}
+		}
+		if dataset == nil {
+			t.Fatalf("the listed product is not in the catalog")
+		}
+		offer := dataset["hasPolicy"].([]any)[0].(message)
+		if got := constraint(offer, "count"); got == nil || got["operator"] != "lteq" || got["rightOperand"] != "50" {
+			t.Errorf("the offer's count constraint is %v, want lteq 50", got)
+		}
+		if got := constraint(offer, "purpose"); got == nil || !slices.Equal(got["rightOperand"].([]any), []any{"交通规划"}) {
+			t.Errorf("the offer's purpose constraint is %v", got)
+		}
+		if prohib, _ := offer["prohibition"].([]any); len(prohib) != 1 || prohib[0].(message)["action"] != "distribute" {
+			t.Errorf("the offer does not forbid onward transfer: %v", offer["prohibition"])
+		}
+
+		ppid, agreement := c.negotiate(dataset)
+		if agreement["target"] != dataset["@id"] || agreement["assignee"] == "" || agreement["assigner"] == "" {
+			t.Errorf("agreement %v", agreement)
+		}
+		if status, n := c.call(http.MethodGet, "/negotiations/"+ppid, "", nil, schemaNegotiation, schemaNegError); status != http.StatusOK || n["state"] != "FINALIZED" {
+			t.Errorf("negotiation after verification: %d %v", status, n)
+		}
+		ids := message{"@context": dspContext, "providerPid": ppid, "consumerPid": agreementConsumer(c, ppid)}
+
+		// Out of order: a finalized negotiation takes no verification, event or termination.
+		for _, m := range []struct{ path, schema, typ string }{
+			{"/agreement/verification", "negotiation/contract-agreement-verification-message-schema.json", "ContractAgreementVerificationMessage"},
+			{"/termination", "negotiation/contract-negotiation-termination-message-schema.json", "ContractNegotiationTerminationMessage"},
+		} {
+			status, e := c.call(http.MethodPost, "/negotiations/"+ppid+m.path, m.schema, with(ids, "@type", m.typ), schemaNegotiation, schemaNegError)
+			if status != http.StatusBadRequest || e["@type"] != "ContractNegotiationError" || e["providerPid"] != ppid {
+				t.Errorf("%s on a finalized negotiation: %d %v, want 400", m.path, status, e)
+			}
+		}
+		accepted := with(with(ids, "@type", "ContractNegotiationEventMessage"), "eventType", "ACCEPTED")
+		if status, e := c.call(http.MethodPost, "/negotiations/"+ppid+"/events", "negotiation/contract-negotiation-event-message-schema.json",
+			accepted, schemaNegotiation, schemaNegError); status != http.StatusBadRequest {
+			t.Errorf("ACCEPTED on a finalized negotiation: %d %v, want 400", status, e)
+		}
+		// Unknown and foreign processes: 404.
+		unknown := "urn:uuid:00000000-0000-7000-8000-000000000000"
+		if status, _ := c.call(http.MethodGet, "/negotiations/"+unknown, "", nil, schemaNegotiation, schemaNegError); status != http.StatusNotFound {
+			t.Errorf("unknown negotiation: %d, want 404", status)
+		}
+		if status, _ := c.call(http.MethodPost, "/negotiations/"+unknown+"/agreement/verification", "negotiation/contract-agreement-verification-message-schema.json",
+			with(with(ids, "providerPid", unknown), "@type", "ContractAgreementVerificationMessage"), schemaNegotiation, schemaNegError); status != http.StatusNotFound {
+			t.Errorf("verification of an unknown negotiation: %d, want 404", status)
+		}
+		other := newConsumer(t, w.srv.URL, w.token(t, w.w.ProviderAdmin))
+		other.base = c.base
+		if status, _ := other.call(http.MethodGet, "/negotiations/"+ppid, "", nil, schemaNegotiation, schemaNegError); status != http.StatusNotFound {
+			t.Errorf("a negotiation read with a token that is not its buyer's: %d, want 404", status)
+		}
+		// A body that fails the schema, and no token: refused with the error object.
+		if status, _ := c.call(http.MethodPost, "/negotiations/request", "", message{"@type": "ContractRequestMessage", "consumerPid": "x"},
+			schemaNegotiation, schemaNegError); status != http.StatusBadRequest {
+			t.Errorf("a request failing its schema: %d, want 400", status)
+		}
+		anonymous := newConsumer(t, w.srv.URL, "")
+		anonymous.base = c.base
+		if status, _ := anonymous.call(http.MethodGet, "/negotiations/"+ppid, "", nil, schemaNegotiation, schemaNegError); status != http.StatusUnauthorized {
+			t.Errorf("no token: %d, want 401", status)
+		}
+
+		tpid, tcpid, addr := c.transfer(agreement["@id"].(string))
+		if status, tp := c.call(http.MethodGet, "/transfers/"+tpid, "", nil, schemaTransfer, schemaTransferErr); status != http.StatusOK || tp["state"] != "STARTED" {
+			t.Errorf("transfer: %d %v", status, tp)
+		}
+		status, page := c.pull(addr, nil)
+		if status != http.StatusOK {
+			t.Fatalf("rows with the data address's token: %d %v", status, page)
+		}
+		if rows, _ := page["rows"].([]any); len(rows) != 3 || !strings.Contains(jsonText(page), "朝阳门") || strings.Contains(jsonText(page), "东城区") {
+			t.Errorf("rows read are not the contract's fields of the three stations: %v", page)
+		}
+		tids := message{"@context": dspContext, "providerPid": tpid, "consumerPid": tcpid}
+		if status, e := c.call(http.MethodPost, "/transfers/"+tpid+"/suspension", "transfer/transfer-suspension-message-schema.json",
+			with(with(tids, "consumerPid", newPID()), "@type", "TransferSuspensionMessage"), schemaTransfer, schemaTransferErr); status != http.StatusBadRequest {
+			t.Errorf("a suspension naming another consumerPid: %d %v, want 400", status, e)
+		}
+		if status, tp := c.call(http.MethodPost, "/transfers/"+tpid+"/completion", "transfer/transfer-completion-message-schema.json",
+			with(tids, "@type", "TransferCompletionMessage"), schemaTransfer, schemaTransferErr); status != http.StatusOK || tp["state"] != "COMPLETED" {
+			t.Errorf("completion: %d %v", status, tp)
+		}
+		if status, _ := c.pull(addr, nil); status == http.StatusOK {
+			t.Errorf("the token still reads after the transfer completed")
+		}
+		if status, e := c.call(http.MethodPost, "/transfers/"+tpid+"/suspension", "transfer/transfer-suspension-message-schema.json",
+			with(tids, "@type", "TransferSuspensionMessage"), schemaTransfer, schemaTransferErr); status != http.StatusBadRequest || e["@type"] != "TransferError" {
+			t.Errorf("suspension of a completed transfer: %d %v, want 400", status, e)
+		}
+		if status, _ := c.call(http.MethodGet, "/transfers/"+unknown, "", nil, schemaTransfer, schemaTransferErr); status != http.StatusNotFound {
+			t.Errorf("unknown transfer: %d, want 404", status)
+		}
+
+		// The outbox: every callback sent once, none echoing the consumer's
+		// own completion, and no secret stored.
+		var pending, echoed, secrets int
+		db.QueryRow(`SELECT count(*) FROM dsp_outbox WHERE status <> 'sent'`).Scan(&pending)
+		db.QueryRow(`SELECT count(*) FROM dsp_outbox WHERE message_type LIKE '%completion%'`).Scan(&echoed)
+		db.QueryRow(`SELECT count(*) FROM dsp_outbox WHERE body LIKE '%dpk_%' OR body LIKE $1`, "%"+property(addr, "authorization")+"%").Scan(&secrets)
+		if pending != 0 || echoed != 0 || secrets != 0 {
+			t.Errorf("outbox: %d not sent, %d completions echoed, %d bodies with a secret", pending, echoed, secrets)
+		}
+		sent, err := db.Events(context.Background(), store.EventFilter{Type: "dsp.callback.sent"})
+		if err != nil || len(sent) != 3 { // agreement, FINALIZED, transfer start
+			t.Errorf("dsp.callback.sent events: %d %v, want 3", len(sent), err)
+		}
+	})
+}
+
+// constraint is the offer's first permission's constraint on left.
+func constraint(offer message, left string) message {
+	for _, p := range offer["permission"].([]any) {
+		for _, c := range p.(message)["constraint"].([]any) {
+			if c := c.(message); c["leftOperand"] == left {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// agreementConsumer is the consumerPid of negotiation ppid, as the
+// provider reports it.
+func agreementConsumer(c *consumer, ppid string) string {
+	_, n := c.call(http.MethodGet, "/negotiations/"+ppid, "", nil, schemaNegotiation, schemaNegError)
+	s, _ := n["consumerPid"].(string)
+	return s
+}
+
+// jsonText is v as JSON.
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
