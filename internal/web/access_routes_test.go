@@ -21,6 +21,8 @@ import (
 	"dataport/internal/datastore"
 	"dataport/internal/deid"
 	"dataport/internal/engage"
+	"dataport/internal/exchange"
+	"dataport/internal/exchange/trade"
 	"dataport/internal/harvest"
 	"dataport/internal/identity"
 	"dataport/internal/jobs"
@@ -86,6 +88,8 @@ func newRouteWorld(t testing.TB) *routeWorld {
 			Sharing: sharing.NewService(db, w.Cat, acc, sharing.Config{Review: rev}), Opening: opening.NewService(db, w.Cat, w.IDs, acc, opening.Config{Review: rev}),
 			Review: rev, Notify: notify.NewService(db), Datastore: ds, Search: ix,
 			Engage: eng, Portal: portal.New(db, w.IDs, w.Cat, portal.Config{Review: rev}),
+			Trade: trade.New(db, exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{DataDir: t.TempDir(), Log: log}), acc,
+				trade.Config{PublicURL: "http://portal.test", Logger: log}),
 			Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}), Log: log}})
 	if err != nil {
 		t.Fatal(err)

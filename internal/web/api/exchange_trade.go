@@ -29,7 +29,11 @@ func init() {
 
 type negotiationOut struct{ Body trade.Negotiation }
 
-type requestNegotiationIn struct{ Body trade.RequestInput }
+// negotiationRequest is an order as the API names it (sharing has a
+// RequestInput of its own).
+type negotiationRequest trade.RequestInput
+
+type requestNegotiationIn struct{ Body negotiationRequest }
 
 type listNegotiationsIn struct {
 	Side      string `query:"side" enum:"buyer,provider,queue" doc:"buyer: your orders; provider: orders for your products; queue: those waiting for you as provider (REQUESTED or ACCEPTED); none: both sides"`
@@ -99,7 +103,11 @@ type rateContractIn struct {
 	}
 }
 
-type contractRatingOut struct{ Body trade.Rating }
+// contractRating is a buyer's rating of a contract as the API names it
+// (a dataset's rating is engage's Rating).
+type contractRating trade.Rating
+
+type contractRatingOut struct{ Body contractRating }
 
 func (h *handlers) tradeRoutes(api huma.API) {
 	op := func(id, method, path string, status int, summary, desc string) huma.Operation {
@@ -122,7 +130,7 @@ func (h *handlers) negotiationRoutes(api huma.API, op operation) {
 			"own product; a product not listed, a buyer not admitted as a buyer or a provider that cannot trade is a 422 naming the field."),
 		func(ctx context.Context, in *requestNegotiationIn) (*negotiationOut, error) {
 			actor := identity.FromContext(ctx)
-			n, err := tr.Request(ctx, actor, in.Body)
+			n, err := tr.Request(ctx, actor, trade.RequestInput(in.Body))
 			if err == nil {
 				n, err = tr.Negotiation(ctx, actor, n.ID) // as it stands after an automatic agreement
 			}
@@ -371,6 +379,6 @@ func (h *handlers) rating(ctx context.Context) func(trade.Rating, error) (*contr
 		if err != nil {
 			return nil, h.fail(ctx, err)
 		}
-		return &contractRatingOut{Body: r}, nil
+		return &contractRatingOut{Body: contractRating(r)}, nil
 	}
 }
