@@ -175,6 +175,9 @@ func (h *handlers) routes(api huma.API) {
 	if h.acc.Indexer != nil {
 		h.searchRoutes(api)
 	}
+	if h.acc.Assets != nil {
+		h.assetRoutes(api)
+	}
 	if h.acc.Trade != nil {
 		h.tradeRoutes(api)
 	}

@@ -13,6 +13,7 @@ import (
 	"dataport/internal/datastore"
 	"dataport/internal/deid"
 	"dataport/internal/engage"
+	"dataport/internal/exchange/asset"
 	"dataport/internal/exchange/trade"
 	"dataport/internal/harvest"
 	"dataport/internal/identity"
@@ -79,4 +80,8 @@ type Services struct {
 	// resets by e-mail, company verification and single sign-on; nil
 	// leaves them out.
 	Signup *signup.Service
+	// Assets serves the exchange's asset registrations, objections,
+	// certificates (with their QR codes) and valuation reports; nil leaves
+	// them out.
+	Assets *asset.Service
 }
