@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -133,6 +134,7 @@ func BenchmarkObserveTrade(b *testing.B) {
 	b.Logf("loaded 100,000 trades in %v", time.Since(started))
 	whole, observe := make([]time.Duration, 0, b.N), make([]time.Duration, 0, b.N)
 	alerts, cycles := 0, 0
+	cpu := cpuTime()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		t := m.trade(now.Add(time.Duration(i) * time.Second))
@@ -155,6 +157,7 @@ func BenchmarkObserveTrade(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu)/time.Microsecond)/float64(len(whole)), "cpu-µs/trade")
 	for _, s := range []struct {
 		name string
 		d    []time.Duration
@@ -168,3 +171,68 @@ func BenchmarkObserveTrade(b *testing.B) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// cpuTime is the CPU time the process has used (user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkCycleSearch measures cycle detection alone, in memory: the
+// search a new trade starts over the graph of the benchmark market's
+// 100,000 trades (the window holding the last month's), p50 and p99.
+func BenchmarkCycleSearch(b *testing.B) {
+	m := newMarket(3000, 2000)
+	g := newGraph()
+	now := time.Now()
+	step := 365 * 24 * time.Hour / 100000
+	for i := range 100000 {
+		g.add(m.trade(now.Add(-time.Duration(100000-i) * step)))
+	}
+	g.setRelations(m.relations)
+	lim := searchLimits{window: 30 * 24 * time.Hour, maxDepth: 8, maxEdges: 20000}
+	took := make([]time.Duration, 0, b.N)
+	found := 0
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		t := m.trade(now.Add(time.Duration(i) * time.Second))
+		start := time.Now()
+		if g.cycle(t, lim).Found {
+			found++
+		}
+		took = append(took, time.Since(start))
+		g.add(t)
+	}
+	b.StopTimer()
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2])/1e3, "p50-µs")
+	b.ReportMetric(float64(took[len(took)*99/100])/1e3, "p99-µs")
+	b.ReportMetric(float64(found)/float64(len(took)), "cycles/trade")
+}
+
+// BenchmarkCycleSearchBound measures the worst a search may cost: one
+// product family of 100,000 resales among 3,000 participants within the
+// window, and trades that close no cycle, so that every search reads
+// edges until its bound (Config.CycleEdges, 20,000) stops it: the seller
+// has never bought.
+func BenchmarkCycleSearchBound(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	g := newGraph()
+	now := time.Now()
+	part := func() string { return fmt.Sprintf("participant-%05d", rng.IntN(3000)) }
+	for i := range 100000 {
+		g.add(Trade{ContractID: fmt.Sprint(i), ProductID: "p", ProviderID: part(), BuyerID: part(), At: now.Add(-time.Duration(i) * time.Second)})
+	}
+	g.add(Trade{ContractID: "first", ProductID: "p", ProviderID: "seller", BuyerID: part(), At: now}) // sells, never buys
+	g.setRelations(nil)
+	lim := searchLimits{window: 30 * 24 * time.Hour, maxDepth: 8, maxEdges: 20000}
+	truncated := 0
+	b.ResetTimer()
+	for b.Loop() {
+		if g.cycle(Trade{ContractID: "x", ProductID: "p", ProviderID: "seller", BuyerID: part(), At: now}, lim).Truncated {
+			truncated++
+		}
+	}
+	b.ReportMetric(float64(truncated)/float64(b.N), "truncated/search")
+}
