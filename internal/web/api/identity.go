@@ -181,6 +181,9 @@ func (h *handlers) routes(api huma.API) {
 	if h.acc.Trade != nil {
 		h.tradeRoutes(api)
 	}
+	if h.acc.Disputes != nil {
+		h.disputeRoutes(api)
+	}
 }
 
 func (h *handlers) listOrganizations(ctx context.Context, in *listOrgsIn) (*List[identity.Organization], error) {

@@ -14,6 +14,7 @@ import (
 	"dataport/internal/deid"
 	"dataport/internal/engage"
 	"dataport/internal/exchange/asset"
+	"dataport/internal/exchange/dispute"
 	"dataport/internal/exchange/trade"
 	"dataport/internal/harvest"
 	"dataport/internal/identity"
@@ -76,6 +77,9 @@ type Services struct {
 	// Trade runs the exchange's negotiations, contracts, transfers,
 	// settlements and ratings; nil leaves their routes out.
 	Trade *trade.Service
+	// Disputes serves contracts' evidence bundles and the disputes over
+	// contracts (mediation, arbitration); nil leaves their routes out.
+	Disputes *dispute.Service
 	// Signup serves self-registration, e-mail confirmation, password
 	// resets by e-mail, company verification and single sign-on; nil
 	// leaves them out.
