@@ -29,8 +29,8 @@ const (
 	AlertClosed       AlertStatus = "closed"
 )
 
-// Subjects are the records an alert is about.
-type Subjects struct {
+// AlertSubjects are the records an alert is about.
+type AlertSubjects struct {
 	ParticipantIDs []string `json:"participant_ids"`
 	ProductIDs     []string `json:"product_ids"`
 	ContractIDs    []string `json:"contract_ids"`
@@ -45,8 +45,8 @@ const (
 	ActionSuspendProduct     ActionKind = "suspend_product"
 )
 
-// Action is a step staff took from an alert.
-type Action struct {
+// AlertAction is a step staff took from an alert.
+type AlertAction struct {
 	Kind     ActionKind `json:"kind" enum:"suspend_participant,suspend_product"`
 	TargetID string     `json:"target_id"`
 	Reason   string     `json:"reason"`
@@ -65,12 +65,12 @@ type Alert struct {
 	Queue          string          `json:"queue"`
 	Kind           Kind            `json:"kind" enum:"trade,order,access_denied,review_failed,source_changed"`
 	DedupeKey      string          `json:"dedupe_key"`
-	Subjects       Subjects        `json:"subjects"`
+	Subjects       AlertSubjects   `json:"subjects"`
 	Evidence       json.RawMessage `json:"evidence" doc:"The facts the rule saw, by variable (see the rules' variables)"`
 	Status         AlertStatus     `json:"status" enum:"open,acknowledged,closed"`
 	Occurrences    int64           `json:"occurrences" doc:"How often the rule held for the same key while the alert was not closed"`
 	Note           string          `json:"note,omitempty" required:"false"`
-	Actions        []Action        `json:"actions"`
+	Actions        []AlertAction   `json:"actions"`
 	AcknowledgedBy string          `json:"acknowledged_by,omitempty" required:"false"`
 	AcknowledgedAt *time.Time      `json:"acknowledged_at,omitempty" required:"false"`
 	ClosedBy       string          `json:"closed_by,omitempty" required:"false"`
@@ -112,12 +112,12 @@ func scanAlert(row interface{ Scan(...any) error }) (Alert, error) {
 }
 
 // evidence is what of f an alert keeps: the variables of its kind.
-func (f *Facts) evidence() (subjects Subjects, raw []byte) {
+func (f *Facts) evidence() (subjects AlertSubjects, raw []byte) {
 	var v any
 	switch f.Kind {
 	case KindTrade:
 		t := f.Trade
-		subjects = Subjects{[]string{t.ProviderID, t.BuyerID}, []string{t.ProductID}, []string{t.ContractID}}
+		subjects = AlertSubjects{[]string{t.ProviderID, t.BuyerID}, []string{t.ProductID}, []string{t.ContractID}}
 		ev := map[string]any{"trade": t, "price": f.Price}
 		if f.Cycle.Found {
 			ev["cycle"] = f.Cycle
@@ -134,16 +134,16 @@ func (f *Facts) evidence() (subjects Subjects, raw []byte) {
 		v = ev
 	case KindOrder:
 		o := f.Orders
-		subjects, v = Subjects{[]string{o.BuyerID, o.ProviderID}, []string{o.ProductID}, nil}, map[string]any{"orders": o}
+		subjects, v = AlertSubjects{[]string{o.BuyerID, o.ProviderID}, []string{o.ProductID}, nil}, map[string]any{"orders": o}
 	case KindDenial:
 		d := f.Denial
-		subjects, v = Subjects{nonEmpty(d.BuyerID, d.ProviderID), nonEmpty(d.ProductID), nonEmpty(d.ContractID)}, map[string]any{"denial": d}
+		subjects, v = AlertSubjects{nonEmpty(d.BuyerID, d.ProviderID), nonEmpty(d.ProductID), nonEmpty(d.ContractID)}, map[string]any{"denial": d}
 	case KindReview:
 		r := f.Review
-		subjects, v = Subjects{[]string{r.ProviderID}, []string{r.ProductID}, nil}, map[string]any{"review": r}
+		subjects, v = AlertSubjects{[]string{r.ProviderID}, []string{r.ProductID}, nil}, map[string]any{"review": r}
 	case KindSource:
 		s := f.Source
-		subjects, v = Subjects{[]string{s.ProviderID}, []string{s.ProductID}, nil}, map[string]any{"source": s}
+		subjects, v = AlertSubjects{[]string{s.ProviderID}, []string{s.ProductID}, nil}, map[string]any{"source": s}
 	}
 	raw, _ = json.Marshal(v)
 	subjects.ParticipantIDs = nonEmpty(subjects.ParticipantIDs...)
@@ -170,10 +170,10 @@ func jsonText(v any) string {
 
 // raise writes r's alert on f under key, or counts a repeat on the alert
 // of r and key that is not closed yet.
-func (e *Engine) raise(ctx context.Context, tx *store.Tx, r Rule, f *Facts, key string) (Alert, error) {
+func (e *Engine) raise(ctx context.Context, tx *store.Tx, r AlertRule, f *Facts, key string) (Alert, error) {
 	subjects, evidence := f.evidence()
 	a := Alert{ID: store.NewID(), RuleID: r.ID, Rule: r.Name, Title: r.Title, Severity: r.Severity, Queue: r.Queue, Kind: f.Kind,
-		DedupeKey: key, Subjects: subjects, Evidence: evidence, Status: AlertOpen, Occurrences: 1, Actions: []Action{},
+		DedupeKey: key, Subjects: subjects, Evidence: evidence, Status: AlertOpen, Occurrences: 1, Actions: []AlertAction{},
 		CreatedAt: tx.Now(), UpdatedAt: tx.Now(), LastSeenAt: tx.Now()}
 	var id string
 	err := tx.QueryRowContext(ctx, `INSERT INTO risk_alerts (`+alertColumns+`)
@@ -383,7 +383,7 @@ func (e *Engine) SuspendFromAlert(ctx context.Context, actor identity.Principal,
 		return Alert{}, err
 	}
 	return e.changeAlert(ctx, actor, id, func(tx *store.Tx, a *Alert) error {
-		act := Action{Kind: kind, TargetID: in.TargetID, Reason: in.Reason, ByUserID: actor.UserID, At: tx.Now()}
+		act := AlertAction{Kind: kind, TargetID: in.TargetID, Reason: in.Reason, ByUserID: actor.UserID, At: tx.Now()}
 		a.Actions = append(a.Actions, act)
 		if _, err := tx.ExecContext(ctx, `UPDATE risk_alerts SET actions = $1, updated_at = $2 WHERE id = $3`,
 			jsonText(a.Actions), store.TS(tx.Now()), a.ID); err != nil {

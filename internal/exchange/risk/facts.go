@@ -99,8 +99,8 @@ type SourceFacts struct {
 	EvidenceChanged bool   `json:"evidence_changed"` // evidence files added, removed or replaced
 }
 
-// Variable documents one variable rules may read.
-type Variable struct {
+// RuleVariable documents one variable rules may read.
+type RuleVariable struct {
 	Name string `json:"name"`
 	Type string `json:"type"`
 	On   []Kind `json:"on" doc:"The kinds of observation that set it"`
@@ -108,7 +108,7 @@ type Variable struct {
 }
 
 // Variables documents every variable rules may read.
-var Variables = []Variable{
+var Variables = []RuleVariable{
 	{"kind", "string", Kinds, "the kind of observation: trade, order, access_denied, review_failed, source_changed"},
 	{"trade.contract_id, trade.product_id, trade.provider_id, trade.buyer_id", "string", []Kind{KindTrade}, "the contract agreed, its product and parties (participant ids)"},
 	{"trade.price_model", "string", []Kind{KindTrade}, "one_off, subscription, per_call or per_row"},

@@ -330,7 +330,7 @@ func (e *Engine) run(ctx context.Context, tx *store.Tx, rules []compiledRule, f 
 			e.cfg.Log.WarnContext(ctx, "risk: a rule's dedupe key failed to evaluate", "rule", r.Name, "err", err)
 			continue
 		}
-		a, err := e.raise(ctx, tx, r.Rule, f, key)
+		a, err := e.raise(ctx, tx, r.AlertRule, f, key)
 		if err != nil {
 			return nil, err
 		}

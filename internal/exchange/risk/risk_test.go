@@ -344,21 +344,21 @@ func TestBadRuleRefusedAtTheField(t *testing.T) {
 		if err != nil || len(before) != len(risk.DefaultRules) {
 			t.Fatalf("seeded rules %d (%v), want %d", len(before), err, len(risk.DefaultRules))
 		}
-		good := risk.RuleInput{Name: "related_party_trade", Title: "关联交易", On: risk.KindTrade, Expr: "trade.related",
+		good := risk.AlertRuleInput{Name: "related_party_trade", Title: "关联交易", On: risk.KindTrade, Expr: "trade.related",
 			Severity: risk.SeverityLow, Queue: "related", Enabled: true}
 		for _, test := range []struct {
 			name  string
-			edit  func(*risk.RuleInput)
+			edit  func(*risk.AlertRuleInput)
 			field string
 			code  string
 		}{
-			{"misspelt variable", func(in *risk.RuleInput) { in.Expr = "trade.relatd" }, "expr", "cel_syntax"},
-			{"syntax", func(in *risk.RuleInput) { in.Expr = "trade.related &&" }, "expr", "cel_syntax"},
-			{"not a bool", func(in *risk.RuleInput) { in.Expr = "trade.unit_fen * 2" }, "expr", "expression_type"},
-			{"dedupe not a string", func(in *risk.RuleInput) { in.Dedupe = "trade.unit_fen" }, "dedupe", "expression_type"},
-			{"unknown kind", func(in *risk.RuleInput) { in.On = "payment" }, "on", validate.CodeOneOf},
-			{"bad queue", func(in *risk.RuleInput) { in.Queue = "Market Desk" }, "queue", validate.CodeFormat},
-			{"taken name", func(in *risk.RuleInput) { in.Name = "circular_trade" }, "name", validate.CodeDuplicate},
+			{"misspelt variable", func(in *risk.AlertRuleInput) { in.Expr = "trade.relatd" }, "expr", "cel_syntax"},
+			{"syntax", func(in *risk.AlertRuleInput) { in.Expr = "trade.related &&" }, "expr", "cel_syntax"},
+			{"not a bool", func(in *risk.AlertRuleInput) { in.Expr = "trade.unit_fen * 2" }, "expr", "expression_type"},
+			{"dedupe not a string", func(in *risk.AlertRuleInput) { in.Dedupe = "trade.unit_fen" }, "dedupe", "expression_type"},
+			{"unknown kind", func(in *risk.AlertRuleInput) { in.On = "payment" }, "on", validate.CodeOneOf},
+			{"bad queue", func(in *risk.AlertRuleInput) { in.Queue = "Market Desk" }, "queue", validate.CodeFormat},
+			{"taken name", func(in *risk.AlertRuleInput) { in.Name = "circular_trade" }, "name", validate.CodeDuplicate},
 		} {
 			in := good
 			test.edit(&in)

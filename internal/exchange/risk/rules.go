@@ -19,12 +19,12 @@ import (
 	"cel.dev/cel-go/ext"
 )
 
-// Rule is a configurable risk rule: a CEL expression over the facts of
+// AlertRule is a configurable risk rule: a CEL expression over the facts of
 // one kind of observation (see Variables) that raises an alert of its
 // severity in its owner queue when true. Alerts of one rule with the same
 // dedupe key (a CEL string expression; empty: the kind's default) are one
 // alert while it is open or acknowledged: a repeat counts on it.
-type Rule struct {
+type AlertRule struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name" doc:"A stable key, e.g. circular_trade"`
 	Title     string    `json:"title"`
@@ -39,8 +39,8 @@ type Rule struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// RuleInput is what exchange staff write to create or change a rule.
-type RuleInput struct {
+// AlertRuleInput is what exchange staff write to create or change a rule.
+type AlertRuleInput struct {
 	Name     string   `json:"name" maxLength:"64" doc:"Lowercase letters, digits and underscores; fixed once created"`
 	Title    string   `json:"title" maxLength:"200"`
 	On       Kind     `json:"on" enum:"trade,order,access_denied,review_failed,source_changed"`
@@ -53,7 +53,7 @@ type RuleInput struct {
 
 // compiledRule is a rule ready to run.
 type compiledRule struct {
-	Rule
+	AlertRule
 	cond, key cel.Program // key is nil for the kind's default
 }
 
@@ -113,14 +113,14 @@ var ruleName = regexp.MustCompile(`^[a-z][a-z0-9_]{2,63}$`)
 // queueName is what an owner queue is called.
 var queueName = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
 
-func (in *RuleInput) normalize() {
+func (in *AlertRuleInput) normalize() {
 	for _, f := range []*string{&in.Name, &in.Title, &in.Expr, &in.Dedupe, &in.Queue} {
 		*f = strings.TrimSpace(*f)
 	}
 }
 
 // compile checks in and compiles it; problems name the input's fields.
-func (in RuleInput) compile() (compiledRule, error) {
+func (in AlertRuleInput) compile() (compiledRule, error) {
 	var errs validate.Errors
 	if errs.Required("name", in.Name) && !ruleName.MatchString(in.Name) {
 		errs.Add("name", in.Name, validate.CodeFormat, "must be 3–64 lowercase letters, digits and underscores, starting with a letter")
@@ -134,7 +134,7 @@ func (in RuleInput) compile() (compiledRule, error) {
 	}
 	errs.MaxLen("expr", in.Expr, 4000)
 	errs.MaxLen("dedupe", in.Dedupe, 1000)
-	r := compiledRule{Rule: Rule{Name: in.Name, Title: in.Title, On: in.On, Expr: in.Expr, Dedupe: in.Dedupe, Severity: in.Severity,
+	r := compiledRule{AlertRule: AlertRule{Name: in.Name, Title: in.Title, On: in.On, Expr: in.Expr, Dedupe: in.Dedupe, Severity: in.Severity,
 		Queue: in.Queue, Enabled: in.Enabled}}
 	if errs.Required("expr", in.Expr) && !errs.Has("expr") {
 		var fe validate.Errors
@@ -150,13 +150,13 @@ func (in RuleInput) compile() (compiledRule, error) {
 }
 
 // input is the rule as it was written.
-func (r Rule) input() RuleInput {
-	return RuleInput{Name: r.Name, Title: r.Title, On: r.On, Expr: r.Expr, Dedupe: r.Dedupe, Severity: r.Severity, Queue: r.Queue, Enabled: r.Enabled}
+func (r AlertRule) input() AlertRuleInput {
+	return AlertRuleInput{Name: r.Name, Title: r.Title, On: r.On, Expr: r.Expr, Dedupe: r.Dedupe, Severity: r.Severity, Queue: r.Queue, Enabled: r.Enabled}
 }
 
 // DefaultRules are the rules seeded on first start (and whenever one of
 // their names is missing): the warnings article 22 asks for.
-var DefaultRules = []RuleInput{
+var DefaultRules = []AlertRuleInput{
 	{Name: "price_outlier", Title: "成交价格偏离产品历史价格 Price far from the product's history", On: KindTrade, Severity: SeverityMedium,
 		Queue: "market", Enabled: true, Expr: `price.history >= 5 && (price.ratio > 3.0 || price.ratio < 1.0 / 3.0)`, Dedupe: `trade.product_id`},
 	{Name: "order_burst_buyer", Title: "同一买方短时间内集中下单 A burst of orders by one buyer", On: KindOrder, Severity: SeverityMedium,
@@ -176,8 +176,8 @@ var DefaultRules = []RuleInput{
 
 const ruleColumns = `id, name, title, on_kind, expr, dedupe, severity, queue, enabled, builtin, created_at, updated_at`
 
-func scanRule(row interface{ Scan(...any) error }) (Rule, error) {
-	var r Rule
+func scanRule(row interface{ Scan(...any) error }) (AlertRule, error) {
+	var r AlertRule
 	err := row.Scan(&r.ID, &r.Name, &r.Title, &r.On, &r.Expr, &r.Dedupe, &r.Severity, &r.Queue, &r.Enabled, &r.Builtin,
 		store.ScanTime(&r.CreatedAt), store.ScanTime(&r.UpdatedAt))
 	return r, err
@@ -199,7 +199,7 @@ func (e *Engine) seedRules(ctx context.Context) error {
 				return fmt.Errorf("risk: seed rule %s: %w", in.Name, err)
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
-				if err := emitRule(ctx, tx, identity.Principal{}, "created", r.Rule); err != nil {
+				if err := emitRule(ctx, tx, identity.Principal{}, "created", r.AlertRule); err != nil {
 					return err
 				}
 			}
@@ -208,7 +208,7 @@ func (e *Engine) seedRules(ctx context.Context) error {
 	})
 }
 
-func emitRule(ctx context.Context, tx *store.Tx, actor identity.Principal, what string, r Rule) error {
+func emitRule(ctx context.Context, tx *store.Tx, actor identity.Principal, what string, r AlertRule) error {
 	return tx.Emit(ctx, store.Event{Type: "exchange.risk_rule." + what, ActorUserID: actor.UserID, SubjectKind: "risk_rule", SubjectID: r.ID},
 		map[string]any{"rule_id": r.ID, "name": r.Name, "on": r.On, "expr_sha256": store.SHA256Hex(r.Expr),
 			"dedupe_sha256": store.SHA256Hex(r.Dedupe), "severity": r.Severity, "queue": r.Queue, "enabled": r.Enabled})
@@ -228,19 +228,19 @@ func (e *Engine) loadRules(ctx context.Context, q store.Querier) ([]compiledRule
 			e.cfg.Log.WarnContext(ctx, "risk: a stored rule does not compile and is not run", "rule", r.Name, "err", err)
 			continue
 		}
-		c.Rule = r
+		c.AlertRule = r
 		out = append(out, c)
 	}
 	return out, nil
 }
 
-func (e *Engine) listRules(ctx context.Context, q store.Querier) ([]Rule, error) {
+func (e *Engine) listRules(ctx context.Context, q store.Querier) ([]AlertRule, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+ruleColumns+` FROM risk_rules ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("risk: rules: %w", err)
 	}
 	defer rows.Close()
-	var out []Rule
+	var out []AlertRule
 	for rows.Next() {
 		r, err := scanRule(rows)
 		if err != nil {
@@ -252,43 +252,43 @@ func (e *Engine) listRules(ctx context.Context, q store.Querier) ([]Rule, error)
 }
 
 // Rules lists every rule by name (exchange staff).
-func (e *Engine) Rules(ctx context.Context, actor identity.Principal) ([]Rule, error) {
+func (e *Engine) Rules(ctx context.Context, actor identity.Principal) ([]AlertRule, error) {
 	if err := staff(actor); err != nil {
 		return nil, err
 	}
 	rules, err := e.listRules(ctx, e.db)
 	if rules == nil {
-		rules = []Rule{}
+		rules = []AlertRule{}
 	}
 	return rules, err
 }
 
 // Rule returns one rule (exchange staff).
-func (e *Engine) Rule(ctx context.Context, actor identity.Principal, id string) (Rule, error) {
+func (e *Engine) Rule(ctx context.Context, actor identity.Principal, id string) (AlertRule, error) {
 	if err := staff(actor); err != nil {
-		return Rule{}, err
+		return AlertRule{}, err
 	}
 	return e.ruleByID(ctx, e.db, id)
 }
 
-func (e *Engine) ruleByID(ctx context.Context, q store.Querier, id string) (Rule, error) {
+func (e *Engine) ruleByID(ctx context.Context, q store.Querier, id string) (AlertRule, error) {
 	r, err := scanRule(q.QueryRowContext(ctx, `SELECT `+ruleColumns+` FROM risk_rules WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Rule{}, fmt.Errorf("risk rule %q: %w", id, store.ErrNotFound)
+		return AlertRule{}, fmt.Errorf("risk rule %q: %w", id, store.ErrNotFound)
 	}
 	return r, err
 }
 
 // CreateRule adds a rule (exchange staff). A name taken already, or an
 // expression that does not compile to what it must yield, is a field error.
-func (e *Engine) CreateRule(ctx context.Context, actor identity.Principal, in RuleInput) (Rule, error) {
+func (e *Engine) CreateRule(ctx context.Context, actor identity.Principal, in AlertRuleInput) (AlertRule, error) {
 	if err := staff(actor); err != nil {
-		return Rule{}, err
+		return AlertRule{}, err
 	}
 	in.normalize()
 	c, err := in.compile()
 	if err != nil {
-		return Rule{}, err
+		return AlertRule{}, err
 	}
 	err = e.db.Transact(ctx, func(tx *store.Tx) error {
 		c.ID, c.CreatedAt, c.UpdatedAt = store.NewID(), tx.Now(), tx.Now()
@@ -300,20 +300,20 @@ func (e *Engine) CreateRule(ctx context.Context, actor identity.Principal, in Ru
 			return fmt.Errorf("risk: create rule: %w", err)
 		}
 		tx.AfterCommit(e.rulesChanged)
-		return emitRule(ctx, tx, actor, "created", c.Rule)
+		return emitRule(ctx, tx, actor, "created", c.AlertRule)
 	})
-	return c.Rule, err
+	return c.AlertRule, err
 }
 
 // UpdateRule replaces a rule's title, kind, expressions, severity, queue
 // and whether it runs (exchange staff). Its name stays: a different name
 // is a field error.
-func (e *Engine) UpdateRule(ctx context.Context, actor identity.Principal, id string, in RuleInput) (Rule, error) {
+func (e *Engine) UpdateRule(ctx context.Context, actor identity.Principal, id string, in AlertRuleInput) (AlertRule, error) {
 	if err := staff(actor); err != nil {
-		return Rule{}, err
+		return AlertRule{}, err
 	}
 	in.normalize()
-	var out Rule
+	var out AlertRule
 	err := e.db.Transact(ctx, func(tx *store.Tx) error {
 		old, err := e.ruleByID(ctx, tx, id)
 		if err != nil {
@@ -334,9 +334,9 @@ func (e *Engine) UpdateRule(ctx context.Context, actor identity.Principal, id st
 			enabled = $7, updated_at = $8 WHERE id = $9`, c.Title, c.On, c.Expr, c.Dedupe, c.Severity, c.Queue, c.Enabled, store.TS(c.UpdatedAt), c.ID); err != nil {
 			return fmt.Errorf("risk: update rule: %w", err)
 		}
-		out = c.Rule
+		out = c.AlertRule
 		tx.AfterCommit(e.rulesChanged)
-		return emitRule(ctx, tx, actor, "updated", c.Rule)
+		return emitRule(ctx, tx, actor, "updated", c.AlertRule)
 	})
 	return out, err
 }
@@ -353,7 +353,7 @@ func staff(actor identity.Principal) error {
 }
 
 // Variables documents the variables rules may read (exchange staff).
-func (e *Engine) Variables(actor identity.Principal) ([]Variable, error) {
+func (e *Engine) Variables(actor identity.Principal) ([]RuleVariable, error) {
 	if err := staff(actor); err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ func FuzzRuleInput(f *testing.F) {
 		Price: PriceFacts{History: 5, MedianFen: 1, Ratio: 1}, Cycle: CycleFacts{Found: true, Length: 2, ParticipantIDs: []string{"a", "b"},
 			ContractIDs: []string{"c", "d"}, Key: "p|a,b"}}}
 	f.Fuzz(func(t *testing.T, expr, dedupe string) {
-		in := RuleInput{Name: "fuzzed_rule", Title: "fuzz", On: KindTrade, Expr: expr, Dedupe: dedupe, Severity: SeverityLow, Queue: "fuzz"}
+		in := AlertRuleInput{Name: "fuzzed_rule", Title: "fuzz", On: KindTrade, Expr: expr, Dedupe: dedupe, Severity: SeverityLow, Queue: "fuzz"}
 		in.normalize()
 		var c compiledRule
 		var err error
