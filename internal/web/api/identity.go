@@ -184,6 +184,9 @@ func (h *handlers) routes(api huma.API) {
 	if h.acc.Disputes != nil {
 		h.disputeRoutes(api)
 	}
+	if h.acc.Risk != nil {
+		h.riskRoutes(api)
+	}
 }
 
 func (h *handlers) listOrganizations(ctx context.Context, in *listOrgsIn) (*List[identity.Organization], error) {

@@ -15,6 +15,7 @@ import (
 	"dataport/internal/engage"
 	"dataport/internal/exchange/asset"
 	"dataport/internal/exchange/dispute"
+	"dataport/internal/exchange/risk"
 	"dataport/internal/exchange/trade"
 	"dataport/internal/harvest"
 	"dataport/internal/identity"
@@ -88,4 +89,7 @@ type Services struct {
 	// certificates (with their QR codes) and valuation reports; nil leaves
 	// them out.
 	Assets *asset.Service
+	// Risk serves the exchange's risk alerts and the rules that raise
+	// them; nil leaves their routes out.
+	Risk *risk.Engine
 }
