@@ -284,14 +284,10 @@ type ContractFilter struct {
 // Contracts lists the contracts of the caller's organizations (every
 // contract for the exchange's staff), newest first.
 func (s *Service) Contracts(ctx context.Context, actor identity.Principal, f ContractFilter) ([]Contract, error) {
-	if actor.IsAnonymous() {
-		return nil, identity.ErrUnauthenticated
+	w, err := listWhere(actor, "c", f.Side, "status", f.Status, f.ProductID, f.Cursor)
+	if err != nil {
+		return nil, err
 	}
-	w := where{}
-	w.sides(actor, f.Side, "c")
-	w.eq("c.status", f.Status)
-	w.eq("c.product_id", f.ProductID)
-	w.before("c.id", f.Cursor)
 	return queryContracts(ctx, s.db, w.sql(), limit(f.Limit), w.args...)
 }
 

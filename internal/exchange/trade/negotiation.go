@@ -459,22 +459,16 @@ type NegotiationFilter struct {
 // Negotiations lists the negotiations of the caller's organizations
 // (every one for the exchange's staff, on side ""), newest first.
 func (s *Service) Negotiations(ctx context.Context, actor identity.Principal, f NegotiationFilter) ([]Negotiation, error) {
-	if actor.IsAnonymous() {
-		return nil, identity.ErrUnauthenticated
+	side := f.Side
+	if side == "queue" {
+		side = "provider"
 	}
-	w := where{}
-	switch f.Side {
-	case "", "buyer", "provider":
-		w.sides(actor, f.Side, "n")
-	case "queue":
-		w.sides(actor, "provider", "n")
+	w, err := listWhere(actor, "n", side, "state", string(f.State), f.ProductID, f.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	if f.Side == "queue" {
 		w.conds = append(w.conds, "n.state IN ('REQUESTED', 'ACCEPTED')")
-	default:
-		return nil, validate.Errors{{Field: "side", Value: f.Side, Code: validate.CodeOneOf, Message: "must be one of buyer, provider, queue",
-			Args: []any{"buyer, provider, queue"}}}
 	}
-	w.eq("n.state", string(f.State))
-	w.eq("n.product_id", f.ProductID)
-	w.before("n.id", f.Cursor)
 	return queryNegotiations(ctx, s.db, w.sql(), limit(f.Limit), w.args...)
 }

@@ -12,6 +12,7 @@ import (
 	"dataport/internal/exchange"
 	"dataport/internal/identity"
 	"dataport/internal/store"
+	"dataport/internal/validate"
 )
 
 // prepared holds the trade's statements prepared once per connection on
@@ -268,6 +269,25 @@ func (s *Service) insertTransfer(ctx context.Context, tx *store.Tx, t Transfer, 
 		return fmt.Errorf("trade: insert transfer: %w", err)
 	}
 	return nil
+}
+
+// listWhere is the condition of a list of the caller's processes in the
+// table of alias a: on side "buyer", "provider" or either (""), in status
+// (column statusCol), of a product, after a cursor (each when not empty).
+func listWhere(actor identity.Principal, a, side, statusCol, status, productID, cursor string) (*where, error) {
+	if actor.IsAnonymous() {
+		return nil, identity.ErrUnauthenticated
+	}
+	if side != "" && side != "buyer" && side != "provider" {
+		return nil, validate.Errors{{Field: "side", Value: side, Code: validate.CodeOneOf, Message: "must be one of buyer, provider, queue",
+			Args: []any{"buyer, provider, queue"}}}
+	}
+	w := &where{}
+	w.sides(actor, side, a)
+	w.eq(a+"."+statusCol, status)
+	w.eq(a+".product_id", productID)
+	w.before(a+".id", cursor)
+	return w, nil
 }
 
 // where builds a condition for the list queries.
