@@ -406,7 +406,7 @@ func valuation(productID, orgID string) asset.ValuationInput {
 	v := func(n int64) *int64 { return &n }
 	return asset.ValuationInput{ProductID: productID, AssessorOrgID: orgID, Method: asset.MethodCost, BaseDate: "2026-06-30", Purpose: "数据资产入表",
 		Cost:        &asset.CostInputs{CollectionFen: v(100_000), ProcessingFen: v(50_000), StorageFen: v(25_000), ProfitRateBP: v(1_000), DepreciationBP: v(2_000)},
-		Assumptions: []string{"持续经营"}, Report: asset.Report{Name: "评估报告.pdf", Content: []byte("%PDF-1.7 评估报告")}}
+		Assumptions: []string{"持续经营"}, Report: asset.ReportFile{Name: "评估报告.pdf", Content: []byte("%PDF-1.7 评估报告")}}
 }
 
 // TestValuationByAnIndependentAssessor: a missing input is a field error

@@ -16,8 +16,8 @@ import (
 // number is served; the certificate's QR code encodes the public URL of it.
 func CertificatePath(number string) string { return "/exchange/certificates/" + url.PathEscape(number) }
 
-// Party names a participant on a certificate.
-type Party struct {
+// CertificateParty names a participant on a certificate.
+type CertificateParty struct {
 	ParticipantID string `json:"participant_id"`
 	Name          string `json:"name"`
 	USCC          string `json:"uscc"`
@@ -26,20 +26,20 @@ type Party struct {
 // Certificate is what the public certificate of a registration shows:
 // everything its page and its JSON carry. Anyone may read it.
 type Certificate struct {
-	Number           string  `json:"number"`
-	RegistrationID   string  `json:"registration_id"`
-	Type             Type    `json:"type"`
-	Stage            Stage   `json:"stage" doc:"publicity (open to objections), effective, revoked, superseded or cancelled"`
-	Holder           Party   `json:"holder"`
-	Licensee         *Party  `json:"licensee,omitempty"`
-	Rights           []Right `json:"rights"`
-	ProductID        string  `json:"product_id"`
-	ProductTitle     string  `json:"product_title"`
-	ProductHash      string  `json:"product_hash" doc:"SHA-256 of the product's canonical description as registered"`
-	RegistrationHash string  `json:"registration_hash" doc:"SHA-256 of canonical"`
-	Canonical        string  `json:"canonical" doc:"The registration as its hash covers it (JSON)"`
-	PriorNumber      string  `json:"prior_number,omitempty" doc:"The registration this one changed, transferred, licensed or cancelled"`
-	LicenceUntil     string  `json:"licence_until,omitempty"`
+	Number           string            `json:"number"`
+	RegistrationID   string            `json:"registration_id"`
+	Type             Type              `json:"type"`
+	Stage            Stage             `json:"stage" doc:"publicity (open to objections), effective, revoked, superseded or cancelled"`
+	Holder           CertificateParty  `json:"holder"`
+	Licensee         *CertificateParty `json:"licensee,omitempty"`
+	Rights           []Right           `json:"rights"`
+	ProductID        string            `json:"product_id"`
+	ProductTitle     string            `json:"product_title"`
+	ProductHash      string            `json:"product_hash" doc:"SHA-256 of the product's canonical description as registered"`
+	RegistrationHash string            `json:"registration_hash" doc:"SHA-256 of canonical"`
+	Canonical        string            `json:"canonical" doc:"The registration as its hash covers it (JSON)"`
+	PriorNumber      string            `json:"prior_number,omitempty" doc:"The registration this one changed, transferred, licensed or cancelled"`
+	LicenceUntil     string            `json:"licence_until,omitempty"`
 	// Dates: approved (numbered and published), the end of the objection
 	// period, in effect, and ended (revoked, superseded, cancelled).
 	ApprovedAt      time.Time  `json:"approved_at"`
@@ -77,7 +77,7 @@ func (s *Service) certificate(ctx context.Context, r Registration) (Certificate,
 	c := Certificate{Number: r.Number, RegistrationID: r.ID, Type: r.Type, Stage: r.Stage, Rights: r.Rights, ProductID: r.ProductID,
 		ProductHash: r.ProductHash, RegistrationHash: r.Hash, Canonical: string(r.Canonical()), LicenceUntil: r.LicenceUntil,
 		EffectiveAt: r.EffectiveAt, EndedAt: r.EndedAt, URL: s.cfg.PublicURL + CertificatePath(r.Number),
-		Holder: Party{ParticipantID: r.HolderID, Name: r.HolderName, USCC: r.HolderUSCC}}
+		Holder: CertificateParty{ParticipantID: r.HolderID, Name: r.HolderName, USCC: r.HolderUSCC}}
 	if r.ApprovedAt != nil && r.PublicityEndsAt != nil {
 		c.ApprovedAt, c.PublicityEndsAt = *r.ApprovedAt, *r.PublicityEndsAt
 	}
@@ -96,7 +96,7 @@ func (s *Service) certificate(ctx context.Context, r Registration) (Certificate,
 		if err != nil {
 			return c, err
 		}
-		c.Licensee = &Party{ParticipantID: p.ID, Name: p.Name, USCC: p.USCC}
+		c.Licensee = &CertificateParty{ParticipantID: p.ID, Name: p.Name, USCC: p.USCC}
 	}
 	err := s.db.QueryRowContext(ctx, `SELECT id FROM events WHERE subject_kind = $1 AND subject_id = $2 AND type IN ($3, $4)
 		ORDER BY seq DESC LIMIT 1`, Kind, r.ID, Kind+".effective", Kind+"."+string(StatusApproved)).Scan(&c.ReceiptEventID)

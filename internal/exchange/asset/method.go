@@ -74,10 +74,10 @@ type MarketInputs struct {
 // minComparables is how many comparable transactions the market method needs.
 const minComparables = 3
 
-// Step is one line of a valuation's computation: what it computes, the
+// ComputationStep is one line of a valuation's computation: what it computes, the
 // formula with the numbers in it, and the result (fen, exact to four
 // decimals until the value, which is rounded half away from zero to the fen).
-type Step struct {
+type ComputationStep struct {
 	Name    string `json:"name"`
 	Formula string `json:"formula"`
 	Result  string `json:"result"`
@@ -199,11 +199,11 @@ func round(r *big.Rat) (int64, bool) {
 func bpString(v int64) string { return rat(v, bp).FloatString(4) }
 
 // compute is the cost method's computation; c has its defaults.
-func (c CostInputs) compute() ([]Step, *big.Rat) {
+func (c CostInputs) compute() ([]ComputationStep, *big.Rat) {
 	total := *c.CollectionFen + *c.ProcessingFen + *c.StorageFen + *c.OtherFen
 	withProfit := new(big.Rat).Mul(rat(total, 1), rat(bp+*c.ProfitRateBP, bp))
 	value := new(big.Rat).Mul(withProfit, rat(bp-*c.DepreciationBP, bp))
-	return []Step{
+	return []ComputationStep{
 		{"replacement_cost", fmt.Sprintf("collection + processing + storage + other = %d + %d + %d + %d", *c.CollectionFen, *c.ProcessingFen,
 			*c.StorageFen, *c.OtherFen), fen4(rat(total, 1))},
 		{"with_profit", fmt.Sprintf("replacement_cost × (1 + profit_rate) = %d × %s", total, bpString(bp+*c.ProfitRateBP)), fen4(withProfit)},
@@ -212,8 +212,8 @@ func (c CostInputs) compute() ([]Step, *big.Rat) {
 }
 
 // compute is the income method's computation; in has its defaults.
-func (in IncomeInputs) compute() ([]Step, *big.Rat) {
-	var steps []Step
+func (in IncomeInputs) compute() ([]ComputationStep, *big.Rat) {
+	var steps []ComputationStep
 	sum := new(big.Rat)
 	discount := rat(bp+*in.DiscountRateBP, bp)
 	factor := rat(1, 1)
@@ -222,16 +222,16 @@ func (in IncomeInputs) compute() ([]Step, *big.Rat) {
 		pv := new(big.Rat).Mul(rat(cf, 1), rat(*in.ShareRateBP, bp))
 		pv.Quo(pv, factor)
 		sum.Add(sum, pv)
-		steps = append(steps, Step{fmt.Sprintf("present_value_year_%d", t+1),
+		steps = append(steps, ComputationStep{fmt.Sprintf("present_value_year_%d", t+1),
 			fmt.Sprintf("cash_flow × share_rate ÷ (1 + discount_rate)^%d = %d × %s ÷ %s^%d", t+1, cf, bpString(*in.ShareRateBP), bpString(bp+*in.DiscountRateBP), t+1),
 			fen4(pv)})
 	}
-	return append(steps, Step{"sum_of_present_values", fmt.Sprintf("Σ present_value_year_1..%d", len(in.CashFlowsFen)), fen4(sum)}), sum
+	return append(steps, ComputationStep{"sum_of_present_values", fmt.Sprintf("Σ present_value_year_1..%d", len(in.CashFlowsFen)), fen4(sum)}), sum
 }
 
 // compute is the market method's computation; m has its defaults.
-func (m MarketInputs) compute() ([]Step, *big.Rat) {
-	var steps []Step
+func (m MarketInputs) compute() ([]ComputationStep, *big.Rat) {
+	var steps []ComputationStep
 	sum := new(big.Rat)
 	for i, c := range m.Comparables {
 		adj := rat(*c.PriceFen, 1)
@@ -239,11 +239,11 @@ func (m MarketInputs) compute() ([]Step, *big.Rat) {
 			adj.Mul(adj, rat(f, bp))
 		}
 		sum.Add(sum, adj)
-		steps = append(steps, Step{fmt.Sprintf("adjusted_price_%d", i+1),
+		steps = append(steps, ComputationStep{fmt.Sprintf("adjusted_price_%d", i+1),
 			fmt.Sprintf("price × quality × supply_demand × timing × volume × other = %d × %s × %s × %s × %s × %s", *c.PriceFen,
 				bpString(*c.QualityBP), bpString(*c.SupplyDemandBP), bpString(*c.TimingBP), bpString(*c.VolumeBP), bpString(*c.OtherBP)), fen4(adj)})
 	}
 	mean := new(big.Rat).Quo(sum, rat(int64(len(m.Comparables)), 1))
-	return append(steps, Step{"mean_adjusted_price", fmt.Sprintf("Σ adjusted_price ÷ %d = %s ÷ %d", len(m.Comparables), fen4(sum),
+	return append(steps, ComputationStep{"mean_adjusted_price", fmt.Sprintf("Σ adjusted_price ÷ %d = %s ÷ %d", len(m.Comparables), fen4(sum),
 		len(m.Comparables)), fen4(mean)}), mean
 }

@@ -31,7 +31,7 @@ func FuzzCompute(f *testing.F) {
 		if json.Unmarshal(raw, &in) != nil {
 			return
 		}
-		var steps, again []Step
+		var steps, again []ComputationStep
 		var value, value2 int64
 		var err, err2 error
 		fuzztest.Within(t, "Compute", func() {

@@ -16,7 +16,7 @@ func i64(v int64) *int64 { return &v }
 // validInput is a complete valuation of method m.
 func validInput(m Method) ValuationInput {
 	in := ValuationInput{ProductID: "p1", Method: m, BaseDate: "2026-06-30", Purpose: "数据资产入表",
-		Assumptions: []string{"持续经营", "数据来源合法且持续可得"}, Report: Report{Name: "评估报告.pdf", Content: []byte("%PDF-1.7 report")}}
+		Assumptions: []string{"持续经营", "数据来源合法且持续可得"}, Report: ReportFile{Name: "评估报告.pdf", Content: []byte("%PDF-1.7 report")}}
 	switch m {
 	case MethodCost:
 		in.Cost = &CostInputs{CollectionFen: i64(100_000), ProcessingFen: i64(50_000), StorageFen: i64(25_000), ProfitRateBP: i64(1_000),

@@ -23,14 +23,20 @@ const ValuationKind = "asset_valuation"
 // maxReport is the largest supporting file a valuation carries.
 const maxReport = 3 << 20
 
-// Report is a valuation's supporting file: the report as the assessor
+// ReportFile is a valuation's supporting file: the report as the assessor
 // signed it. Events and the ledger carry its SHA-256.
-type Report struct {
+type ReportFile struct {
 	Name    string `json:"name" maxLength:"200"`
 	Content []byte `json:"content,omitempty" doc:"The file, base64-encoded (at most 3 MiB); never returned"`
 	SHA256  string `json:"sha256,omitempty" readOnly:"true"`
 	Size    int64  `json:"size,omitempty" readOnly:"true"`
 }
+
+// Report is ReportFile's former name.
+//
+// Deprecated: use ReportFile (the API's schema of a valuation's file
+// needs a name of its own: "Report" is de-identification's).
+type Report = ReportFile
 
 // ValuationInput is what an assessor files.
 type ValuationInput struct {
@@ -45,30 +51,30 @@ type ValuationInput struct {
 	Income        *IncomeInputs `json:"income,omitempty" doc:"The income method's inputs"`
 	Market        *MarketInputs `json:"market,omitempty" doc:"The market method's inputs"`
 	Assumptions   []string      `json:"assumptions" maxItems:"50" doc:"The assumptions the value rests on, at least one"`
-	Report        Report        `json:"report"`
+	Report        ReportFile    `json:"report"`
 }
 
 // Valuation is a valuation report filed by an assessor.
 type Valuation struct {
-	ID             string        `json:"id"`
-	ProductID      string        `json:"product_id"`
-	RegistrationID string        `json:"registration_id,omitempty" doc:"The product's registration in effect when it was filed"`
-	HolderID       string        `json:"holder_id"`
-	HolderOrgID    string        `json:"holder_org_id"`
-	AssessorID     string        `json:"assessor_id"`
-	AssessorOrgID  string        `json:"assessor_org_id"`
-	Method         Method        `json:"method"`
-	BaseDate       string        `json:"base_date"`
-	Purpose        string        `json:"purpose"`
-	Cost           *CostInputs   `json:"cost,omitempty"`
-	Income         *IncomeInputs `json:"income,omitempty"`
-	Market         *MarketInputs `json:"market,omitempty"`
-	Assumptions    []string      `json:"assumptions"`
-	ValueFen       int64         `json:"value_fen"`
-	Computation    []Step        `json:"computation"`
-	Report         Report        `json:"report"`
-	Hash           string        `json:"hash" doc:"SHA-256 of the canonical valuation (every field above but the id's own hash)"`
-	CreatedAt      time.Time     `json:"created_at"`
+	ID             string            `json:"id"`
+	ProductID      string            `json:"product_id"`
+	RegistrationID string            `json:"registration_id,omitempty" doc:"The product's registration in effect when it was filed"`
+	HolderID       string            `json:"holder_id"`
+	HolderOrgID    string            `json:"holder_org_id"`
+	AssessorID     string            `json:"assessor_id"`
+	AssessorOrgID  string            `json:"assessor_org_id"`
+	Method         Method            `json:"method"`
+	BaseDate       string            `json:"base_date"`
+	Purpose        string            `json:"purpose"`
+	Cost           *CostInputs       `json:"cost,omitempty"`
+	Income         *IncomeInputs     `json:"income,omitempty"`
+	Market         *MarketInputs     `json:"market,omitempty"`
+	Assumptions    []string          `json:"assumptions"`
+	ValueFen       int64             `json:"value_fen"`
+	Computation    []ComputationStep `json:"computation"`
+	Report         ReportFile        `json:"report"`
+	Hash           string            `json:"hash" doc:"SHA-256 of the canonical valuation (every field above but the id's own hash)"`
+	CreatedAt      time.Time         `json:"created_at"`
 }
 
 func (in *ValuationInput) normalize() {
@@ -155,8 +161,8 @@ func (in *ValuationInput) checkMethod(errs *validate.Errors) {
 }
 
 // compute is in's computation and value, in checked.
-func (in ValuationInput) compute() ([]Step, int64, error) {
-	var steps []Step
+func (in ValuationInput) compute() ([]ComputationStep, int64, error) {
+	var steps []ComputationStep
 	var value *big.Rat
 	switch in.Method {
 	case MethodCost:
@@ -172,12 +178,12 @@ func (in ValuationInput) compute() ([]Step, int64, error) {
 	if !ok {
 		return nil, 0, validate.Errors{{Field: string(in.Method), Message: "gives a value too large to record", Code: "value_too_large"}}
 	}
-	return append(steps, Step{"value", "rounded half away from zero to the fen", fmt.Sprint(v)}), v, nil
+	return append(steps, ComputationStep{"value", "rounded half away from zero to the fen", fmt.Sprint(v)}), v, nil
 }
 
 // Compute returns the computation and the value in fen that in's inputs
 // give, or what is wrong with in: the same, always, for the same inputs.
-func Compute(in ValuationInput) ([]Step, int64, error) {
+func Compute(in ValuationInput) ([]ComputationStep, int64, error) {
 	in.normalize()
 	if err := in.check(); err != nil {
 		return nil, 0, err
@@ -205,7 +211,7 @@ func (s *Service) FileValuation(ctx context.Context, actor identity.Principal, i
 	}
 	v := Valuation{ID: store.NewID(), ProductID: in.ProductID, Method: in.Method, BaseDate: in.BaseDate, Purpose: in.Purpose, Cost: in.Cost,
 		Income: in.Income, Market: in.Market, Assumptions: in.Assumptions, ValueFen: value, Computation: steps,
-		Report: Report{Name: in.Report.Name, SHA256: store.SHA256Hex(string(in.Report.Content)), Size: int64(len(in.Report.Content))}}
+		Report: ReportFile{Name: in.Report.Name, SHA256: store.SHA256Hex(string(in.Report.Content)), Size: int64(len(in.Report.Content))}}
 	err = s.db.Transact(ctx, func(tx *store.Tx) error {
 		if err := s.parties(ctx, tx, actor, in.AssessorOrgID, &v); err != nil {
 			return err
