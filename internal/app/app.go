@@ -17,6 +17,7 @@ import (
 	"dataport/internal/classify"
 	"dataport/internal/deid"
 	"dataport/internal/engage"
+	"dataport/internal/exchange"
 	"dataport/internal/harvest"
 	"dataport/internal/identity"
 	"dataport/internal/jobs"
@@ -92,6 +93,7 @@ type App struct {
 	Signup   *signup.Service   // self-registration, company verification, single sign-on
 	Engage   *engage.Service   // counts, ratings, comments, error reports and follows of datasets
 	Portal   *portal.Service   // data requests, apps built on the data, news, the front page's figures
+	Exchange *exchange.Service // the data exchange's participants, products, listing reviews and samples
 }
 
 // Open connects to the store (applying migrations) and builds the services.
@@ -124,6 +126,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Opening: opening.NewService(db, cat, ids, acc, opening.Config{Review: rev}),
 		Portal:  portal.New(db, ids, cat, portal.Config{Review: rev}),
 		Notify:  notify.NewService(db)}
+	a.Exchange = exchange.New(db, ids, cat, acc, exchange.Config{Review: rev, DataDir: cfg.DataDir, Rows: a.Datastore(), Profiles: profiles, Log: cfg.Log})
 	a.Engage = engage.New(db, cat, engage.Config{Log: cfg.Log})
 	oidc := cfg.OIDC
 	oidc.RedirectURL = strings.TrimRight(cfg.PublicURL, "/") + "/login/sso/callback"
@@ -191,7 +194,8 @@ func (a *App) Serve(ctx context.Context) error {
 	handler, err := web.New(web.Config{Services: services.Services{Identity: a.Identity, Catalog: a.Catalog, Log: a.Config.Log,
 		Search: indexer.Index(), Indexer: indexer, Access: a.Access, Sharing: a.Sharing, Opening: a.Opening, Notify: a.Notify,
 		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles,
-		Jobs: a.Jobs, Harvest: a.Harvest, Signup: a.Signup, Portal: a.Portal, Engage: a.Engage},
+		Jobs: a.Jobs, Harvest: a.Harvest, Signup: a.Signup, Portal: a.Portal, Engage: a.Engage,
+		Exchange: a.Exchange},
 		DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL,
 		MailConfigured: a.Config.SMTP.Host != "", Metrics: a.Config.Metrics})
 	if err != nil {

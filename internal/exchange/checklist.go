@@ -397,33 +397,33 @@ type ApplicationReviews struct{ s *Service }
 func (s *Service) ApplicationReviews() ApplicationReviews { return ApplicationReviews{s} }
 
 // Get returns application id, if p may see it.
-func (r ApplicationReviews) Get(ctx context.Context, p identity.Principal, id string) (Application, error) {
+func (r ApplicationReviews) Get(ctx context.Context, p identity.Principal, id string) (ParticipantApplication, error) {
 	return r.s.apps.Get(ctx, p, id)
 }
 
 // List returns the applications p may see that f selects.
-func (r ApplicationReviews) List(ctx context.Context, p identity.Principal, f review.Filter) ([]Application, error) {
+func (r ApplicationReviews) List(ctx context.Context, p identity.Principal, f review.Filter) ([]ParticipantApplication, error) {
 	return r.s.apps.List(ctx, p, f)
 }
 
 // Decide admits (approve) or rejects the application (the exchange's staff).
-func (r ApplicationReviews) Decide(ctx context.Context, p identity.Principal, id string, d review.Decision, comment string) (Application, error) {
+func (r ApplicationReviews) Decide(ctx context.Context, p identity.Principal, id string, d review.Decision, comment string) (ParticipantApplication, error) {
 	return r.s.apps.Decide(ctx, p, id, d, comment)
 }
 
 // Withdraw withdraws the application (the applying organization).
-func (r ApplicationReviews) Withdraw(ctx context.Context, p identity.Principal, id string) (Application, error) {
+func (r ApplicationReviews) Withdraw(ctx context.Context, p identity.Principal, id string) (ParticipantApplication, error) {
 	return r.s.apps.Withdraw(ctx, p, id)
 }
 
 // Answer answers a request for more material (the applying organization).
-func (r ApplicationReviews) Answer(ctx context.Context, p identity.Principal, id, answer string) (Application, error) {
+func (r ApplicationReviews) Answer(ctx context.Context, p identity.Principal, id, answer string) (ParticipantApplication, error) {
 	return r.s.apps.Answer(ctx, p, id, answer)
 }
 
 // RequestInfo returns the application for more material (the exchange's
 // staff), with a deadline in working days.
-func (r ApplicationReviews) RequestInfo(ctx context.Context, p identity.Principal, id, question string) (Application, error) {
+func (r ApplicationReviews) RequestInfo(ctx context.Context, p identity.Principal, id, question string) (ParticipantApplication, error) {
 	s := r.s
 	err := s.db.Transact(ctx, func(tx *store.Tx) error {
 		c, err := s.apps.Workflow.RequestInfo(ctx, tx, p, id, question)
@@ -442,7 +442,7 @@ func (r ApplicationReviews) RequestInfo(ctx context.Context, p identity.Principa
 			"question_sha256": store.SHA256Hex(strings.TrimSpace(question))})
 	})
 	if err != nil {
-		return Application{}, err
+		return ParticipantApplication{}, err
 	}
 	return s.apps.Get(ctx, p, id)
 }

@@ -17,8 +17,9 @@ import (
 	"dataport/internal/validate"
 )
 
-// MaxDocumentSize bounds one supporting document (20 MiB).
-const MaxDocumentSize = 20 << 20
+// MaxDocumentSize bounds one supporting document (4 MiB, what the native
+// API accepts in one body).
+const MaxDocumentSize = 4 << 20
 
 // Document kinds: what a participant or a product's source declaration
 // files.

@@ -3,6 +3,7 @@ package exchange
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -345,9 +346,7 @@ func (s *Service) moveProduct(ctx context.Context, actor identity.Principal, id,
 // declaration (its provider's editors). On a listed or suspended product
 // it changes the source declaration, which fires the OnSourceChange hooks;
 // under review it is refused.
-func (s *Service) AddProductEvidence(ctx context.Context, actor identity.Principal, id string, in DocumentInput, body interface {
-	Read([]byte) (int, error)
-}) (Document, error) {
+func (s *Service) AddProductEvidence(ctx context.Context, actor identity.Principal, id string, in DocumentInput, body io.Reader) (Document, error) {
 	if err := in.check(ProductDocumentKinds); err != nil {
 		return Document{}, err
 	}

@@ -68,11 +68,11 @@ func (in ParticipantInput) validate(org identity.Organization) error {
 	return errs.Err()
 }
 
-// Application is one organization's application to trade, reviewed by the
+// ParticipantApplication is one organization's application to trade, reviewed by the
 // exchange's staff as a review case (its id is the case's): admitted,
 // returned for more material (with a deadline in working days), or
 // rejected.
-type Application struct {
+type ParticipantApplication struct {
 	ID            string `json:"id"`
 	ParticipantID string `json:"participant_id"`
 	OrgID         string `json:"org_id"`
@@ -98,12 +98,12 @@ func (s *Service) registerApplications() {
 		Notices: map[string]string{"admitted": "exchange.admitted", string(review.StatusRejected): "exchange.application_rejected",
 			string(review.StatusMoreInfo): "exchange.application_returned"},
 		Payload: s.applicationPayload, Decided: s.applicationDecided})
-	s.apps = review.Records[Application]{Workflow: w,
+	s.apps = review.Records[ParticipantApplication]{Workflow: w,
 		Select: `SELECT id, participant_id, org_id, roles, tier FROM exchange_applications`, Scan: scanApplication}
 }
 
-func scanApplication(row review.Row) (string, Application, error) {
-	var a Application
+func scanApplication(row review.Row) (string, ParticipantApplication, error) {
+	var a ParticipantApplication
 	var roles string
 	if err := row.Scan(&a.ID, &a.ParticipantID, &a.OrgID, &roles, &a.Tier); err != nil {
 		return "", a, err
@@ -127,23 +127,23 @@ func CanApply(p identity.Principal, orgID string) bool { return p.AtLeast(orgID,
 // recorded as its related party, and the application waits for the
 // exchange's staff. An organization that is admitted, suspended or already
 // under review cannot apply again; a rejected one may.
-func (s *Service) Apply(ctx context.Context, actor identity.Principal, in ParticipantInput) (Application, error) {
+func (s *Service) Apply(ctx context.Context, actor identity.Principal, in ParticipantInput) (ParticipantApplication, error) {
 	in.normalize()
 	if actor.IsAnonymous() {
-		return Application{}, identity.ErrUnauthenticated
+		return ParticipantApplication{}, identity.ErrUnauthenticated
 	}
 	if in.OrgID != "" && !CanApply(actor, in.OrgID) {
-		return Application{}, validate.Errors{{Field: "org_id", Value: in.OrgID, Message: "is not an organization you administer", Code: "not_admin"}}
+		return ParticipantApplication{}, validate.Errors{{Field: "org_id", Value: in.OrgID, Message: "is not an organization you administer", Code: "not_admin"}}
 	}
 	org, err := s.ids.Organization(ctx, in.OrgID)
 	if err != nil && in.OrgID != "" {
-		return Application{}, validate.Errors{{Field: "org_id", Value: in.OrgID, Message: "no such organization", Code: validate.CodeUnknown}}
+		return ParticipantApplication{}, validate.Errors{{Field: "org_id", Value: in.OrgID, Message: "no such organization", Code: validate.CodeUnknown}}
 	}
 	if err := in.validate(org); err != nil {
-		return Application{}, err
+		return ParticipantApplication{}, err
 	}
 	if org.Kind == identity.KindIndividual {
-		return Application{}, validate.Errors{{Field: "org_id", Value: in.OrgID, Message: "is a person: participants are companies and institutions", Code: "not_organization"}}
+		return ParticipantApplication{}, validate.Errors{{Field: "org_id", Value: in.OrgID, Message: "is a person: participants are companies and institutions", Code: "not_organization"}}
 	}
 	var id string
 	err = s.db.Transact(ctx, func(tx *store.Tx) error {
@@ -151,7 +151,7 @@ func (s *Service) Apply(ctx context.Context, actor identity.Principal, in Partic
 		if err != nil {
 			return err
 		}
-		a := Application{ID: store.NewID(), ParticipantID: p.ID, OrgID: p.OrgID, Roles: p.Roles, Tier: p.Tier}
+		a := ParticipantApplication{ID: store.NewID(), ParticipantID: p.ID, OrgID: p.OrgID, Roles: p.Roles, Tier: p.Tier}
 		id = a.ID
 		if _, err := tx.ExecContext(ctx, `INSERT INTO exchange_applications (id, participant_id, org_id, roles, tier) VALUES ($1,$2,$3,$4,$5)`,
 			a.ID, a.ParticipantID, a.OrgID, jsonOf(a.Roles), a.Tier); err != nil {
@@ -167,7 +167,7 @@ func (s *Service) Apply(ctx context.Context, actor identity.Principal, in Partic
 		return s.emitParticipant(ctx, tx, actor, p, "applied", map[string]any{"application_id": a.ID, "uscc_sha256": store.SHA256Hex(p.USCC)})
 	})
 	if err != nil {
-		return Application{}, err
+		return ParticipantApplication{}, err
 	}
 	return s.apps.Get(ctx, actor, id)
 }

@@ -117,6 +117,15 @@ func (s *Service) detectLegalRep(ctx context.Context, tx *store.Tx, actor identi
 	return nil
 }
 
+// RelatedParties returns every related-party pair on record, for the
+// exchange's staff and platform staff.
+func (s *Service) RelatedParties(ctx context.Context, actor identity.Principal) ([]Relation, error) {
+	if !CanStaff(actor) && !actor.IsPlatformStaff() {
+		return nil, identity.ErrForbidden
+	}
+	return s.Relations(ctx, s.db)
+}
+
 // RemoveRelation deletes a relation on record (the exchange's staff only,
 // for a declaration found wrong), with the event
 // "exchange.participant.unrelated".

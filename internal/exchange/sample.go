@@ -101,7 +101,7 @@ func (s *Service) revokeAfter(ctx context.Context, tx *store.Tx, ids []string, r
 // Sample is a product's de-identified sample: a few rows of its first
 // resource, as the access point serves them through the product's sample
 // grant.
-type Sample struct {
+type ProductSample struct {
 	ProductID  string               `json:"product_id"`
 	ResourceID string               `json:"resource_id"`
 	Profile    string               `json:"deid_profile"`
@@ -114,22 +114,22 @@ type Sample struct {
 // through the access point on the product's sample channel, so the sample
 // grant's fields and de-identification profile apply and the read is
 // decided and logged like any other.
-func (s *Service) Sample(ctx context.Context, actor identity.Principal, id string) (Sample, error) {
+func (s *Service) Sample(ctx context.Context, actor identity.Principal, id string) (ProductSample, error) {
 	if actor.IsAnonymous() {
-		return Sample{}, identity.ErrUnauthenticated
+		return ProductSample{}, identity.ErrUnauthenticated
 	}
 	p, err := s.Product(ctx, actor, id)
 	if err != nil {
-		return Sample{}, err
+		return ProductSample{}, err
 	}
 	if len(p.ResourceIDs) == 0 || s.cfg.Rows == nil {
-		return Sample{}, validate.Refuse(ErrState, "no_sample", "the product has no sample: it delivers no catalog resource")
+		return ProductSample{}, validate.Refuse(ErrState, "no_sample", "the product has no sample: it delivers no catalog resource")
 	}
 	page, err := s.cfg.Rows.Search(ctx, actor, p.ResourceIDs[0], access.ProductSample(p.ID), datastore.Query{Limit: s.cfg.SampleRows})
 	if err != nil {
-		return Sample{}, err
+		return ProductSample{}, err
 	}
-	return Sample{ProductID: p.ID, ResourceID: p.ResourceIDs[0], Profile: p.SampleDeidProfile, Fields: page.Fields, Rows: page.Rows}, nil
+	return ProductSample{ProductID: p.ID, ResourceID: p.ResourceIDs[0], Profile: p.SampleDeidProfile, Fields: page.Fields, Rows: page.Rows}, nil
 }
 
 // checkSampleProfile checks that the sample's profile is a

@@ -54,8 +54,8 @@ type Service struct {
 	blobs   blobStore
 	reviews *review.Service
 
-	apps  review.Records[Application] // the admission cases of participants
-	lists review.Records[Listing]     // the listing reviews (double vetting) of products
+	apps  review.Records[ParticipantApplication] // the admission cases of participants
+	lists review.Records[Listing]                // the listing reviews (double vetting) of products
 
 	sourceHooks []func(ctx context.Context, tx *store.Tx, before, after Product) error
 	failHooks   []func(ctx context.Context, tx *store.Tx, p Product, reason string) error

@@ -187,6 +187,9 @@ func (h *handlers) routes(api huma.API) {
 	if h.acc.Risk != nil {
 		h.riskRoutes(api)
 	}
+	if h.acc.Exchange != nil {
+		h.exchangeRoutes(api)
+	}
 }
 
 func (h *handlers) listOrganizations(ctx context.Context, in *listOrgsIn) (*List[identity.Organization], error) {

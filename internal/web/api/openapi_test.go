@@ -17,6 +17,7 @@ import (
 	"dataport/internal/classify"
 	"dataport/internal/datastore"
 	"dataport/internal/deid"
+	"dataport/internal/exchange"
 	"dataport/internal/ledger"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
@@ -43,7 +44,8 @@ func fullDocument(t *testing.T) []byte {
 		Access: acc, Sharing: sharing.NewService(db, w.Cat, acc, sharing.Config{Review: rev}), Review: rev,
 		Opening: opening.NewService(db, w.Cat, w.IDs, acc, opening.Config{Review: rev}), Notify: notify.NewService(db),
 		Datastore: datastore.New(datastore.Config{DB: db, Catalog: w.Cat, Access: acc}),
-		Grades:    classify.NewService(db, w.Cat, nil, classify.DefaultPolicy), Profiles: deid.NewService(db, w.Cat)}})
+		Grades:    classify.NewService(db, w.Cat, nil, classify.DefaultPolicy), Profiles: deid.NewService(db, w.Cat),
+		Exchange: exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{Review: rev, DataDir: t.TempDir()})}})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, api.Prefix+"/openapi.json", nil))
 	if rec.Code != http.StatusOK {

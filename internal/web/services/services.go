@@ -13,6 +13,7 @@ import (
 	"dataport/internal/datastore"
 	"dataport/internal/deid"
 	"dataport/internal/engage"
+	"dataport/internal/exchange"
 	"dataport/internal/exchange/asset"
 	"dataport/internal/exchange/dispute"
 	"dataport/internal/exchange/risk"
@@ -92,4 +93,7 @@ type Services struct {
 	// Risk serves the exchange's risk alerts and the rules that raise
 	// them; nil leaves their routes out.
 	Risk *risk.Engine
+	// Exchange serves the data exchange's participants, products, listing
+	// reviews and samples; nil leaves them out.
+	Exchange *exchange.Service
 }

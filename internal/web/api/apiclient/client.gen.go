@@ -302,6 +302,51 @@ func (e OrgInputBodyKind) Valid() bool {
 	}
 }
 
+// Defines values for ProductInputSource.
+const (
+	Authorised    ProductInputSource = "authorised"
+	Consent       ProductInputSource = "consent"
+	Purchased     ProductInputSource = "purchased"
+	SelfCollected ProductInputSource = "self_collected"
+)
+
+// Valid indicates whether the value is a known member of the ProductInputSource enum.
+func (e ProductInputSource) Valid() bool {
+	switch e {
+	case Authorised:
+		return true
+	case Consent:
+		return true
+	case Purchased:
+		return true
+	case SelfCollected:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RelationInputKind.
+const (
+	RelationInputKindController          RelationInputKind = "controller"
+	RelationInputKindLegalRepresentative RelationInputKind = "legal_representative"
+	RelationInputKindShareholder         RelationInputKind = "shareholder"
+)
+
+// Valid indicates whether the value is a known member of the RelationInputKind enum.
+func (e RelationInputKind) Valid() bool {
+	switch e {
+	case RelationInputKindController:
+		return true
+	case RelationInputKindLegalRepresentative:
+		return true
+	case RelationInputKindShareholder:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReviewInBodyDecision.
 const (
 	ReviewInBodyDecisionApprove ReviewInBodyDecision = "approve"
@@ -377,6 +422,27 @@ func (e SourceInputKind) Valid() bool {
 	}
 }
 
+// Defines values for TierInBodyTier.
+const (
+	Certified TierInBodyTier = "certified"
+	Premier   TierInBodyTier = "premier"
+	Standard  TierInBodyTier = "standard"
+)
+
+// Valid indicates whether the value is a known member of the TierInBodyTier enum.
+func (e TierInBodyTier) Valid() bool {
+	switch e {
+	case Certified:
+		return true
+	case Premier:
+		return true
+	case Standard:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for UpdateSourceInBodyFrequency.
 const (
 	UpdateSourceInBodyFrequencyDaily  UpdateSourceInBodyFrequency = "daily"
@@ -410,6 +476,219 @@ func (e ListDataRequestsParamsStatus) Valid() bool {
 	case ListDataRequestsParamsStatusAnswered:
 		return true
 	case ListDataRequestsParamsStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListExchangeApplicationsParamsSide.
+const (
+	ListExchangeApplicationsParamsSideQueue    ListExchangeApplicationsParamsSide = "queue"
+	ListExchangeApplicationsParamsSideReceived ListExchangeApplicationsParamsSide = "received"
+	ListExchangeApplicationsParamsSideSent     ListExchangeApplicationsParamsSide = "sent"
+)
+
+// Valid indicates whether the value is a known member of the ListExchangeApplicationsParamsSide enum.
+func (e ListExchangeApplicationsParamsSide) Valid() bool {
+	switch e {
+	case ListExchangeApplicationsParamsSideQueue:
+		return true
+	case ListExchangeApplicationsParamsSideReceived:
+		return true
+	case ListExchangeApplicationsParamsSideSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListExchangeApplicationsParamsStatus.
+const (
+	ListExchangeApplicationsParamsStatusExpired        ListExchangeApplicationsParamsStatus = "expired"
+	ListExchangeApplicationsParamsStatusGranted        ListExchangeApplicationsParamsStatus = "granted"
+	ListExchangeApplicationsParamsStatusMoreInfo       ListExchangeApplicationsParamsStatus = "more_info"
+	ListExchangeApplicationsParamsStatusOperatorReview ListExchangeApplicationsParamsStatus = "operator_review"
+	ListExchangeApplicationsParamsStatusProviderReview ListExchangeApplicationsParamsStatus = "provider_review"
+	ListExchangeApplicationsParamsStatusRejected       ListExchangeApplicationsParamsStatus = "rejected"
+	ListExchangeApplicationsParamsStatusWithdrawn      ListExchangeApplicationsParamsStatus = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the ListExchangeApplicationsParamsStatus enum.
+func (e ListExchangeApplicationsParamsStatus) Valid() bool {
+	switch e {
+	case ListExchangeApplicationsParamsStatusExpired:
+		return true
+	case ListExchangeApplicationsParamsStatusGranted:
+		return true
+	case ListExchangeApplicationsParamsStatusMoreInfo:
+		return true
+	case ListExchangeApplicationsParamsStatusOperatorReview:
+		return true
+	case ListExchangeApplicationsParamsStatusProviderReview:
+		return true
+	case ListExchangeApplicationsParamsStatusRejected:
+		return true
+	case ListExchangeApplicationsParamsStatusWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListExchangeListingsParamsSide.
+const (
+	ListExchangeListingsParamsSideQueue    ListExchangeListingsParamsSide = "queue"
+	ListExchangeListingsParamsSideReceived ListExchangeListingsParamsSide = "received"
+	ListExchangeListingsParamsSideSent     ListExchangeListingsParamsSide = "sent"
+)
+
+// Valid indicates whether the value is a known member of the ListExchangeListingsParamsSide enum.
+func (e ListExchangeListingsParamsSide) Valid() bool {
+	switch e {
+	case ListExchangeListingsParamsSideQueue:
+		return true
+	case ListExchangeListingsParamsSideReceived:
+		return true
+	case ListExchangeListingsParamsSideSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListExchangeListingsParamsStatus.
+const (
+	ListExchangeListingsParamsStatusExpired        ListExchangeListingsParamsStatus = "expired"
+	ListExchangeListingsParamsStatusGranted        ListExchangeListingsParamsStatus = "granted"
+	ListExchangeListingsParamsStatusMoreInfo       ListExchangeListingsParamsStatus = "more_info"
+	ListExchangeListingsParamsStatusOperatorReview ListExchangeListingsParamsStatus = "operator_review"
+	ListExchangeListingsParamsStatusProviderReview ListExchangeListingsParamsStatus = "provider_review"
+	ListExchangeListingsParamsStatusRejected       ListExchangeListingsParamsStatus = "rejected"
+	ListExchangeListingsParamsStatusWithdrawn      ListExchangeListingsParamsStatus = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the ListExchangeListingsParamsStatus enum.
+func (e ListExchangeListingsParamsStatus) Valid() bool {
+	switch e {
+	case ListExchangeListingsParamsStatusExpired:
+		return true
+	case ListExchangeListingsParamsStatusGranted:
+		return true
+	case ListExchangeListingsParamsStatusMoreInfo:
+		return true
+	case ListExchangeListingsParamsStatusOperatorReview:
+		return true
+	case ListExchangeListingsParamsStatusProviderReview:
+		return true
+	case ListExchangeListingsParamsStatusRejected:
+		return true
+	case ListExchangeListingsParamsStatusWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListExchangeParticipantsParamsStatus.
+const (
+	ListExchangeParticipantsParamsStatusAdmitted  ListExchangeParticipantsParamsStatus = "admitted"
+	ListExchangeParticipantsParamsStatusApplied   ListExchangeParticipantsParamsStatus = "applied"
+	ListExchangeParticipantsParamsStatusRejected  ListExchangeParticipantsParamsStatus = "rejected"
+	ListExchangeParticipantsParamsStatusSuspended ListExchangeParticipantsParamsStatus = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the ListExchangeParticipantsParamsStatus enum.
+func (e ListExchangeParticipantsParamsStatus) Valid() bool {
+	switch e {
+	case ListExchangeParticipantsParamsStatusAdmitted:
+		return true
+	case ListExchangeParticipantsParamsStatusApplied:
+		return true
+	case ListExchangeParticipantsParamsStatusRejected:
+		return true
+	case ListExchangeParticipantsParamsStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListExchangeParticipantsParamsRole.
+const (
+	Assessor ListExchangeParticipantsParamsRole = "assessor"
+	Broker   ListExchangeParticipantsParamsRole = "broker"
+	Buyer    ListExchangeParticipantsParamsRole = "buyer"
+	Delivery ListExchangeParticipantsParamsRole = "delivery"
+	LawFirm  ListExchangeParticipantsParamsRole = "law_firm"
+	Provider ListExchangeParticipantsParamsRole = "provider"
+)
+
+// Valid indicates whether the value is a known member of the ListExchangeParticipantsParamsRole enum.
+func (e ListExchangeParticipantsParamsRole) Valid() bool {
+	switch e {
+	case Assessor:
+		return true
+	case Broker:
+		return true
+	case Buyer:
+		return true
+	case Delivery:
+		return true
+	case LawFirm:
+		return true
+	case Provider:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RemoveExchangeRelationParamsKind.
+const (
+	RemoveExchangeRelationParamsKindController          RemoveExchangeRelationParamsKind = "controller"
+	RemoveExchangeRelationParamsKindLegalRepresentative RemoveExchangeRelationParamsKind = "legal_representative"
+	RemoveExchangeRelationParamsKindShareholder         RemoveExchangeRelationParamsKind = "shareholder"
+)
+
+// Valid indicates whether the value is a known member of the RemoveExchangeRelationParamsKind enum.
+func (e RemoveExchangeRelationParamsKind) Valid() bool {
+	switch e {
+	case RemoveExchangeRelationParamsKindController:
+		return true
+	case RemoveExchangeRelationParamsKindLegalRepresentative:
+		return true
+	case RemoveExchangeRelationParamsKindShareholder:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListExchangeProductsParamsStatus.
+const (
+	ListExchangeProductsParamsStatusDelisted  ListExchangeProductsParamsStatus = "delisted"
+	ListExchangeProductsParamsStatusDraft     ListExchangeProductsParamsStatus = "draft"
+	ListExchangeProductsParamsStatusInReview  ListExchangeProductsParamsStatus = "in_review"
+	ListExchangeProductsParamsStatusListed    ListExchangeProductsParamsStatus = "listed"
+	ListExchangeProductsParamsStatusRejected  ListExchangeProductsParamsStatus = "rejected"
+	ListExchangeProductsParamsStatusSuspended ListExchangeProductsParamsStatus = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the ListExchangeProductsParamsStatus enum.
+func (e ListExchangeProductsParamsStatus) Valid() bool {
+	switch e {
+	case ListExchangeProductsParamsStatusDelisted:
+		return true
+	case ListExchangeProductsParamsStatusDraft:
+		return true
+	case ListExchangeProductsParamsStatusInReview:
+		return true
+	case ListExchangeProductsParamsStatusListed:
+		return true
+	case ListExchangeProductsParamsStatusRejected:
+		return true
+	case ListExchangeProductsParamsStatusSuspended:
 		return true
 	default:
 		return false
@@ -565,25 +844,25 @@ func (e ListOrganizationsParamsKind) Valid() bool {
 
 // Defines values for ListResourcesParamsStatus.
 const (
-	Draft     ListResourcesParamsStatus = "draft"
-	Published ListResourcesParamsStatus = "published"
-	Retired   ListResourcesParamsStatus = "retired"
-	Returned  ListResourcesParamsStatus = "returned"
-	Submitted ListResourcesParamsStatus = "submitted"
+	ListResourcesParamsStatusDraft     ListResourcesParamsStatus = "draft"
+	ListResourcesParamsStatusPublished ListResourcesParamsStatus = "published"
+	ListResourcesParamsStatusRetired   ListResourcesParamsStatus = "retired"
+	ListResourcesParamsStatusReturned  ListResourcesParamsStatus = "returned"
+	ListResourcesParamsStatusSubmitted ListResourcesParamsStatus = "submitted"
 )
 
 // Valid indicates whether the value is a known member of the ListResourcesParamsStatus enum.
 func (e ListResourcesParamsStatus) Valid() bool {
 	switch e {
-	case Draft:
+	case ListResourcesParamsStatusDraft:
 		return true
-	case Published:
+	case ListResourcesParamsStatusPublished:
 		return true
-	case Retired:
+	case ListResourcesParamsStatusRetired:
 		return true
-	case Returned:
+	case ListResourcesParamsStatusReturned:
 		return true
-	case Submitted:
+	case ListResourcesParamsStatusSubmitted:
 		return true
 	default:
 		return false
@@ -934,6 +1213,40 @@ type ChangePasswordInBody struct {
 	NewPassword *string `json:"new_password,omitempty"`
 }
 
+// CheckItem defines model for CheckItem.
+type CheckItem struct {
+	Dimension string `json:"dimension"`
+	Key       string `json:"key"`
+	Text      string `json:"text"`
+}
+
+// CheckItemsOutBody defines model for CheckItemsOutBody.
+type CheckItemsOutBody struct {
+	Items *[]CheckItem `json:"items"`
+}
+
+// Checklist defines model for Checklist.
+type Checklist struct {
+	ActorId string `json:"actor_id"`
+
+	// Decision approve or reject once the vote is cast; empty while a draft
+	Decision *string         `json:"decision,omitempty"`
+	Items    map[string]bool `json:"items"`
+	Note     *string         `json:"note,omitempty"`
+
+	// Reviewer exchange, law_firm, or takeover
+	Reviewer  string    `json:"reviewer"`
+	Step      string    `json:"step"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ChecklistInput defines model for ChecklistInput.
+type ChecklistInput struct {
+	// Items Every checklist key (see the checklist of a listing review), true when the point holds
+	Items map[string]bool `json:"items"`
+	Note  *string         `json:"note,omitempty"`
+}
+
 // Code defines model for Code.
 type Code struct {
 	Code  *string `json:"code,omitempty"`
@@ -1176,6 +1489,16 @@ type DiffRow struct {
 
 // DiffRowKind defines model for DiffRow.Kind.
 type DiffRowKind string
+
+// Document defines model for Document.
+type Document struct {
+	CreatedAt time.Time `json:"created_at"`
+	Id        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	Name      string    `json:"name"`
+	Sha256    string    `json:"sha256"`
+	Size      int64     `json:"size"`
+}
 
 // EngagementBody defines model for EngagementBody.
 type EngagementBody struct {
@@ -1453,7 +1776,10 @@ type ItemQuality struct {
 
 // Key defines model for Key.
 type Key struct {
-	CreatedAt time.Time  `json:"created_at"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// ExpiresAt When the key stops working by itself (null: only when revoked)
+	ExpiresAt *time.Time `json:"expires_at"`
 	GrantId   string     `json:"grant_id"`
 	Id        string     `json:"id"`
 	Name      string     `json:"name"`
@@ -1473,6 +1799,12 @@ type Label struct {
 	Code string `json:"code"`
 	En   string `json:"en"`
 	Zh   string `json:"zh"`
+}
+
+// LawFirmInBody defines model for LawFirmInBody.
+type LawFirmInBody struct {
+	// LawFirmId The law-firm participant (admitted, role law_firm, not a related party of the provider)
+	LawFirmId string `json:"law_firm_id"`
 }
 
 // LedgerEvent defines model for LedgerEvent.
@@ -1558,6 +1890,12 @@ type ListLedgerEventBody struct {
 	NextCursor string         `json:"next_cursor"`
 }
 
+// ListListingBody defines model for ListListingBody.
+type ListListingBody struct {
+	Items      *[]Listing `json:"items"`
+	NextCursor string     `json:"next_cursor"`
+}
+
 // ListLoggedDecisionBody defines model for ListLoggedDecisionBody.
 type ListLoggedDecisionBody struct {
 	Items      *[]LoggedDecision `json:"items"`
@@ -1586,6 +1924,24 @@ type ListOpenListBody struct {
 type ListOrganizationBody struct {
 	Items      *[]Organization `json:"items"`
 	NextCursor string          `json:"next_cursor"`
+}
+
+// ListParticipantApplicationBody defines model for ListParticipantApplicationBody.
+type ListParticipantApplicationBody struct {
+	Items      *[]ParticipantApplication `json:"items"`
+	NextCursor string                    `json:"next_cursor"`
+}
+
+// ListParticipantBody defines model for ListParticipantBody.
+type ListParticipantBody struct {
+	Items      *[]Participant `json:"items"`
+	NextCursor string         `json:"next_cursor"`
+}
+
+// ListProductBody defines model for ListProductBody.
+type ListProductBody struct {
+	Items      *[]Product `json:"items"`
+	NextCursor string     `json:"next_cursor"`
 }
 
 // ListRequestBody defines model for ListRequestBody.
@@ -1622,6 +1978,28 @@ type ListUserBody struct {
 type ListWaitingBody struct {
 	Items      *[]Waiting `json:"items"`
 	NextCursor string     `json:"next_cursor"`
+}
+
+// Listing defines model for Listing.
+type Listing struct {
+	AnswerDueAt *time.Time   `json:"answer_due_at,omitempty"`
+	Checklists  *[]Checklist `json:"checklists"`
+	CreatedAt   time.Time    `json:"created_at"`
+	DueAt       *time.Time   `json:"due_at"`
+	EscalatedAt *time.Time   `json:"escalated_at"`
+	Id          string       `json:"id"`
+
+	// LawFirmId The law-firm participant vetting it; empty until named
+	LawFirmId string `json:"law_firm_id"`
+	ProductId string `json:"product_id"`
+
+	// ProductSha256 The product as submitted (or as it was when the provider last answered)
+	ProductSha256 string    `json:"product_sha256"`
+	ProviderId    string    `json:"provider_id"`
+	Reason        string    `json:"reason"`
+	Status        string    `json:"status"`
+	Steps         *[]Entry  `json:"steps,omitempty"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // LoadSettings defines model for LoadSettings.
@@ -1730,6 +2108,15 @@ type Notification struct {
 	SubjectKind string     `json:"subject_kind"`
 }
 
+// Offer defines model for Offer.
+type Offer struct {
+	AutoAgree      bool   `json:"auto_agree"`
+	Id             string `json:"id"`
+	OnwardTransfer bool   `json:"onward_transfer"`
+	PeriodDays     int64  `json:"period_days"`
+	Policy         Policy `json:"policy"`
+}
+
 // OpenList defines model for OpenList.
 type OpenList struct {
 	Id             string      `json:"id"`
@@ -1807,6 +2194,63 @@ type PIIFinding struct {
 	Sampled int64  `json:"sampled"`
 }
 
+// Participant defines model for Participant.
+type Participant struct {
+	AdmittedAt          *time.Time  `json:"admitted_at"`
+	ContactEmail        string      `json:"contact_email"`
+	ContactName         string      `json:"contact_name"`
+	ContactPhone        string      `json:"contact_phone"`
+	CreatedAt           time.Time   `json:"created_at"`
+	Documents           *[]Document `json:"documents,omitempty"`
+	Id                  string      `json:"id"`
+	LegalRepresentative string      `json:"legal_representative"`
+	Name                string      `json:"name"`
+	OrgId               string      `json:"org_id"`
+	RelatedParties      *[]Relation `json:"related_parties,omitempty"`
+	Roles               *[]string   `json:"roles"`
+	Status              string      `json:"status"`
+	StatusReason        *string     `json:"status_reason,omitempty"`
+	Tier                string      `json:"tier"`
+	UpdatedAt           time.Time   `json:"updated_at"`
+	Uscc                string      `json:"uscc"`
+}
+
+// ParticipantApplication defines model for ParticipantApplication.
+type ParticipantApplication struct {
+	AnswerDueAt   *time.Time `json:"answer_due_at,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	DueAt         *time.Time `json:"due_at"`
+	EscalatedAt   *time.Time `json:"escalated_at"`
+	Id            string     `json:"id"`
+	OrgId         string     `json:"org_id"`
+	ParticipantId string     `json:"participant_id"`
+	Reason        string     `json:"reason"`
+	Roles         *[]string  `json:"roles"`
+	Status        string     `json:"status"`
+	Steps         *[]Entry   `json:"steps,omitempty"`
+	Tier          string     `json:"tier"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+// ParticipantInput defines model for ParticipantInput.
+type ParticipantInput struct {
+	ContactEmail string `json:"contact_email"`
+	ContactName  string `json:"contact_name"`
+	ContactPhone string `json:"contact_phone"`
+
+	// LegalRepresentative The legal representative's name (法定代表人)
+	LegalRepresentative string `json:"legal_representative"`
+
+	// OrgId The organization applying; you must be its admin
+	OrgId string `json:"org_id"`
+
+	// Roles provider, buyer, broker, assessor, law_firm, delivery
+	Roles *[]string `json:"roles"`
+
+	// Uscc Unified social credit code (统一社会信用代码), 18 characters, checked (GB 32100)
+	Uscc string `json:"uscc"`
+}
+
 // PasswordResetCode defines model for PasswordResetCode.
 type PasswordResetCode struct {
 	Code      string    `json:"code"`
@@ -1857,6 +2301,82 @@ type PreviewOutBody struct {
 
 	// Rows The first 20 rows of the output
 	Rows *[]*[]string `json:"rows"`
+}
+
+// Price defines model for Price.
+type Price struct {
+	AmountFen  int64  `json:"amount_fen"`
+	Model      string `json:"model"`
+	PeriodDays *int64 `json:"period_days,omitempty"`
+}
+
+// Product defines model for Product.
+type Product struct {
+	CreatedAt                 time.Time   `json:"created_at"`
+	Delivery                  *[]string   `json:"delivery"`
+	DerivedFrom               *[]string   `json:"derived_from,omitempty"`
+	Description               string      `json:"description"`
+	Hash                      string      `json:"hash"`
+	Id                        string      `json:"id"`
+	LegalBasis                string      `json:"legal_basis"`
+	ListedAt                  *time.Time  `json:"listed_at"`
+	Offer                     Offer       `json:"offer"`
+	Price                     Price       `json:"price"`
+	ProviderId                string      `json:"provider_id"`
+	ProviderOrgId             string      `json:"provider_org_id"`
+	ResourceIds               *[]string   `json:"resource_ids"`
+	ReviewId                  *string     `json:"review_id,omitempty"`
+	SampleDeidProfile         *string     `json:"sample_deid_profile,omitempty"`
+	Source                    string      `json:"source"`
+	SourceChangedAfterListing *bool       `json:"source_changed_after_listing,omitempty"`
+	SourceEvidence            *[]Document `json:"source_evidence,omitempty"`
+	SourceNote                string      `json:"source_note"`
+	Status                    string      `json:"status"`
+	StatusReason              *string     `json:"status_reason,omitempty"`
+	Title                     string      `json:"title"`
+	UpdatedAt                 time.Time   `json:"updated_at"`
+	UseScenarios              *[]string   `json:"use_scenarios"`
+	ZoneOutputIds             *[]string   `json:"zone_output_ids,omitempty"`
+}
+
+// ProductInput defines model for ProductInput.
+type ProductInput struct {
+	Delivery    *[]string `json:"delivery,omitempty"`
+	DerivedFrom *[]string `json:"derived_from,omitempty"`
+	Description string    `json:"description"`
+	LegalBasis  *string   `json:"legal_basis,omitempty"`
+
+	// Offer The offer's id is assigned by the exchange; a changed offer gets a new one
+	Offer Offer `json:"offer"`
+	Price Price `json:"price"`
+
+	// ProviderId The providing participant (admitted, with the provider role); you must be an editor of its organization
+	ProviderId string `json:"provider_id"`
+
+	// ResourceIds Published catalog resources of the provider's own organization
+	ResourceIds *[]string `json:"resource_ids,omitempty"`
+
+	// SampleDeidProfile De-identification profile of the first resource the sample is served through
+	SampleDeidProfile *string            `json:"sample_deid_profile,omitempty"`
+	Source            ProductInputSource `json:"source"`
+	SourceNote        *string            `json:"source_note,omitempty"`
+	Title             string             `json:"title"`
+
+	// UseScenarios At least one before submission: no listing without a use scenario
+	UseScenarios  *[]string `json:"use_scenarios,omitempty"`
+	ZoneOutputIds *[]string `json:"zone_output_ids,omitempty"`
+}
+
+// ProductInputSource defines model for ProductInput.Source.
+type ProductInputSource string
+
+// ProductSample defines model for ProductSample.
+type ProductSample struct {
+	DeidProfile string            `json:"deid_profile"`
+	Fields      *[]RowField       `json:"fields"`
+	ProductId   string            `json:"product_id"`
+	ResourceId  string            `json:"resource_id"`
+	Rows        *[]*[]interface{} `json:"rows"`
 }
 
 // Profile defines model for Profile.
@@ -1949,6 +2469,12 @@ type Reason struct {
 	Text   string  `json:"text"`
 }
 
+// ReasonInBody defines model for ReasonInBody.
+type ReasonInBody struct {
+	// Reason Why; required
+	Reason string `json:"reason"`
+}
+
 // Receipt defines model for Receipt.
 type Receipt struct {
 	// Checkpoint Signed note (C2SP tlog-checkpoint)
@@ -1968,6 +2494,30 @@ type RefusalCount struct {
 	Column string `json:"column"`
 	Count  int64  `json:"count"`
 	Reason string `json:"reason"`
+}
+
+// Relation defines model for Relation.
+type Relation struct {
+	Kind               string  `json:"kind"`
+	Note               *string `json:"note,omitempty"`
+	OtherParticipantId string  `json:"other_participant_id"`
+	ParticipantId      string  `json:"participant_id"`
+}
+
+// RelationInput defines model for RelationInput.
+type RelationInput struct {
+	// Kind shareholder reads: this participant holds shares in the other
+	Kind               RelationInputKind `json:"kind"`
+	Note               *string           `json:"note,omitempty"`
+	OtherParticipantId string            `json:"other_participant_id"`
+}
+
+// RelationInputKind shareholder reads: this participant holds shares in the other
+type RelationInputKind string
+
+// RelationsOutBody defines model for RelationsOutBody.
+type RelationsOutBody struct {
+	Items *[]Relation `json:"items"`
 }
 
 // ReleaseInBody defines model for ReleaseInBody.
@@ -2375,6 +2925,12 @@ type Subject struct {
 	Kind string `json:"kind"`
 }
 
+// SubmitInput defines model for SubmitInput.
+type SubmitInput struct {
+	// LawFirmId The law-firm participant to vet it (admitted, role law_firm, not a related party); empty: the exchange's staff choose one
+	LawFirmId *string `json:"law_firm_id,omitempty"`
+}
+
 // SynonymGroup defines model for SynonymGroup.
 type SynonymGroup struct {
 	// Words Two or more words that mean the same in a search
@@ -2385,6 +2941,14 @@ type SynonymGroup struct {
 type SynonymsOutBody struct {
 	Groups *[]SynonymGroup `json:"groups"`
 }
+
+// TierInBody defines model for TierInBody.
+type TierInBody struct {
+	Tier TierInBodyTier `json:"tier"`
+}
+
+// TierInBodyTier defines model for TierInBody.Tier.
+type TierInBodyTier string
 
 // TimelinessCheck defines model for TimelinessCheck.
 type TimelinessCheck struct {
@@ -2532,6 +3096,82 @@ type ListDataRequestsParams struct {
 
 // ListDataRequestsParamsStatus defines parameters for ListDataRequests.
 type ListDataRequestsParamsStatus string
+
+// ListExchangeApplicationsParams defines parameters for ListExchangeApplications.
+type ListExchangeApplicationsParams struct {
+	// Side sent: yours; received: for your institutions' data; queue: waiting for your review, oldest deadline first
+	Side   *ListExchangeApplicationsParamsSide   `form:"side,omitempty" json:"side,omitempty"`
+	Status *ListExchangeApplicationsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	Limit  *int64                                `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListExchangeApplicationsParamsSide defines parameters for ListExchangeApplications.
+type ListExchangeApplicationsParamsSide string
+
+// ListExchangeApplicationsParamsStatus defines parameters for ListExchangeApplications.
+type ListExchangeApplicationsParamsStatus string
+
+// ListExchangeListingsParams defines parameters for ListExchangeListings.
+type ListExchangeListingsParams struct {
+	// Side sent: yours; received: for your institutions' data; queue: waiting for your review, oldest deadline first
+	Side   *ListExchangeListingsParamsSide   `form:"side,omitempty" json:"side,omitempty"`
+	Status *ListExchangeListingsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	Limit  *int64                            `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListExchangeListingsParamsSide defines parameters for ListExchangeListings.
+type ListExchangeListingsParamsSide string
+
+// ListExchangeListingsParamsStatus defines parameters for ListExchangeListings.
+type ListExchangeListingsParamsStatus string
+
+// ListExchangeParticipantsParams defines parameters for ListExchangeParticipants.
+type ListExchangeParticipantsParams struct {
+	Status *ListExchangeParticipantsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	Role   *ListExchangeParticipantsParamsRole   `form:"role,omitempty" json:"role,omitempty"`
+	Limit  *int64                                `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListExchangeParticipantsParamsStatus defines parameters for ListExchangeParticipants.
+type ListExchangeParticipantsParamsStatus string
+
+// ListExchangeParticipantsParamsRole defines parameters for ListExchangeParticipants.
+type ListExchangeParticipantsParamsRole string
+
+// UploadExchangeParticipantDocumentParams defines parameters for UploadExchangeParticipantDocument.
+type UploadExchangeParticipantDocumentParams struct {
+	// Kind What the file is
+	Kind string `form:"kind" json:"kind"`
+
+	// Name The file's name
+	Name string `form:"name" json:"name"`
+}
+
+// RemoveExchangeRelationParamsKind defines parameters for RemoveExchangeRelation.
+type RemoveExchangeRelationParamsKind string
+
+// ListExchangeProductsParams defines parameters for ListExchangeProducts.
+type ListExchangeProductsParams struct {
+	Status     *ListExchangeProductsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	ProviderId *string                           `form:"provider_id,omitempty" json:"provider_id,omitempty"`
+
+	// Q Words that must appear in the title or the description
+	Q      *string `form:"q,omitempty" json:"q,omitempty"`
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *int64  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListExchangeProductsParamsStatus defines parameters for ListExchangeProducts.
+type ListExchangeProductsParamsStatus string
+
+// UploadExchangeProductEvidenceParams defines parameters for UploadExchangeProductEvidence.
+type UploadExchangeProductEvidenceParams struct {
+	// Kind What the file is
+	Kind string `form:"kind" json:"kind"`
+
+	// Name The file's name
+	Name string `form:"name" json:"name"`
+}
 
 // ListGrantsParams defines parameters for ListGrants.
 type ListGrantsParams struct {
@@ -2813,6 +3453,63 @@ type UpdateDeidProfileJSONRequestBody = ProfileInput
 
 // AnswerErrorReportJSONRequestBody defines body for AnswerErrorReport for application/json ContentType.
 type AnswerErrorReportJSONRequestBody = ReplyInBody
+
+// ApplyExchangeParticipantJSONRequestBody defines body for ApplyExchangeParticipant for application/json ContentType.
+type ApplyExchangeParticipantJSONRequestBody = ParticipantInput
+
+// AnswerExchangeApplicationJSONRequestBody defines body for AnswerExchangeApplication for application/json ContentType.
+type AnswerExchangeApplicationJSONRequestBody = CaseTextInBody
+
+// RequestExchangeApplicationInfoJSONRequestBody defines body for RequestExchangeApplicationInfo for application/json ContentType.
+type RequestExchangeApplicationInfoJSONRequestBody = CaseTextInBody
+
+// ReviewExchangeApplicationJSONRequestBody defines body for ReviewExchangeApplication for application/json ContentType.
+type ReviewExchangeApplicationJSONRequestBody = ReviewWorkflowInBody
+
+// AnswerExchangeListingJSONRequestBody defines body for AnswerExchangeListing for application/json ContentType.
+type AnswerExchangeListingJSONRequestBody = CaseTextInBody
+
+// SubmitExchangeListingChecklistJSONRequestBody defines body for SubmitExchangeListingChecklist for application/json ContentType.
+type SubmitExchangeListingChecklistJSONRequestBody = ChecklistInput
+
+// AssignExchangeListingLawFirmJSONRequestBody defines body for AssignExchangeListingLawFirm for application/json ContentType.
+type AssignExchangeListingLawFirmJSONRequestBody = LawFirmInBody
+
+// RequestExchangeListingInfoJSONRequestBody defines body for RequestExchangeListingInfo for application/json ContentType.
+type RequestExchangeListingInfoJSONRequestBody = CaseTextInBody
+
+// ReviewExchangeListingJSONRequestBody defines body for ReviewExchangeListing for application/json ContentType.
+type ReviewExchangeListingJSONRequestBody = ReviewWorkflowInBody
+
+// ReinstateExchangeParticipantJSONRequestBody defines body for ReinstateExchangeParticipant for application/json ContentType.
+type ReinstateExchangeParticipantJSONRequestBody = ReasonInBody
+
+// DeclareExchangeRelationJSONRequestBody defines body for DeclareExchangeRelation for application/json ContentType.
+type DeclareExchangeRelationJSONRequestBody = RelationInput
+
+// SuspendExchangeParticipantJSONRequestBody defines body for SuspendExchangeParticipant for application/json ContentType.
+type SuspendExchangeParticipantJSONRequestBody = ReasonInBody
+
+// SetExchangeParticipantTierJSONRequestBody defines body for SetExchangeParticipantTier for application/json ContentType.
+type SetExchangeParticipantTierJSONRequestBody = TierInBody
+
+// CreateExchangeProductJSONRequestBody defines body for CreateExchangeProduct for application/json ContentType.
+type CreateExchangeProductJSONRequestBody = ProductInput
+
+// UpdateExchangeProductJSONRequestBody defines body for UpdateExchangeProduct for application/json ContentType.
+type UpdateExchangeProductJSONRequestBody = ProductInput
+
+// DelistExchangeProductJSONRequestBody defines body for DelistExchangeProduct for application/json ContentType.
+type DelistExchangeProductJSONRequestBody = ReasonInBody
+
+// RelistExchangeProductJSONRequestBody defines body for RelistExchangeProduct for application/json ContentType.
+type RelistExchangeProductJSONRequestBody = ReasonInBody
+
+// SubmitExchangeProductJSONRequestBody defines body for SubmitExchangeProduct for application/json ContentType.
+type SubmitExchangeProductJSONRequestBody = SubmitInput
+
+// SuspendExchangeProductJSONRequestBody defines body for SuspendExchangeProduct for application/json ContentType.
+type SuspendExchangeProductJSONRequestBody = ReasonInBody
 
 // CreateGrantJSONRequestBody defines body for CreateGrant for application/json ContentType.
 type CreateGrantJSONRequestBody = CreateGrantInBody
@@ -3237,6 +3934,471 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /error-reports/{id}/reply (the `AnswerErrorReport` operationId).
 	AnswerErrorReport(ctx context.Context, id string, body AnswerErrorReportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListExchangeApplications Participant applications you may see
+	//
+	// The exchange's staff see every one; an organization its own.
+	//
+	// Corresponds with GET /exchange/applications (the `ListExchangeApplications` operationId).
+	ListExchangeApplications(ctx context.Context, params *ListExchangeApplicationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApplyExchangeParticipantWithBody Apply to trade on the exchange (an organization's admins)
+	//
+	// Files the organization's application: its USCC (checked, GB 32100, and matching the organization's), legal representative, contact and roles. The exchange's staff admit it, return it for more material (with a deadline in working days) or reject it through the review case endpoints below. A participant declaring the legal representative of another is recorded as its related party. Bad fields answer 422 and nothing is written.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/applications (the `ApplyExchangeParticipant` operationId).
+	ApplyExchangeParticipantWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApplyExchangeParticipant Apply to trade on the exchange (an organization's admins)
+	//
+	// Files the organization's application: its USCC (checked, GB 32100, and matching the organization's), legal representative, contact and roles. The exchange's staff admit it, return it for more material (with a deadline in working days) or reject it through the review case endpoints below. A participant declaring the legal representative of another is recorded as its related party. Bad fields answer 422 and nothing is written.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/applications (the `ApplyExchangeParticipant` operationId).
+	ApplyExchangeParticipant(ctx context.Context, body ApplyExchangeParticipantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExchangeApplication One participant application with its history
+	//
+	// Its status, deadline, reason and every step taken; for the applying organization and the exchange's staff.
+	//
+	// Corresponds with GET /exchange/applications/{id} (the `GetExchangeApplication` operationId).
+	GetExchangeApplication(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerExchangeApplicationWithBody Answer a request for more material (the applying organization)
+	//
+	// Upload the documents first; the answer sends the application back to the exchange's staff, whose deadline moves on by the working days it waited.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/applications/{id}/answer (the `AnswerExchangeApplication` operationId).
+	AnswerExchangeApplicationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerExchangeApplication Answer a request for more material (the applying organization)
+	//
+	// Upload the documents first; the answer sends the application back to the exchange's staff, whose deadline moves on by the working days it waited.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/applications/{id}/answer (the `AnswerExchangeApplication` operationId).
+	AnswerExchangeApplication(ctx context.Context, id string, body AnswerExchangeApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestExchangeApplicationInfoWithBody Return an application for more material (the exchange's staff)
+	//
+	// The applicant has a deadline in working days to answer; the clock of the review pauses.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/applications/{id}/request-info (the `RequestExchangeApplicationInfo` operationId).
+	RequestExchangeApplicationInfoWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestExchangeApplicationInfo Return an application for more material (the exchange's staff)
+	//
+	// The applicant has a deadline in working days to answer; the clock of the review pauses.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/applications/{id}/request-info (the `RequestExchangeApplicationInfo` operationId).
+	RequestExchangeApplicationInfo(ctx context.Context, id string, body RequestExchangeApplicationInfoJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReviewExchangeApplicationWithBody Admit (approve) or reject an application (the exchange's staff)
+	//
+	// A rejection needs a comment saying why.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/applications/{id}/review (the `ReviewExchangeApplication` operationId).
+	ReviewExchangeApplicationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReviewExchangeApplication Admit (approve) or reject an application (the exchange's staff)
+	//
+	// A rejection needs a comment saying why.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/applications/{id}/review (the `ReviewExchangeApplication` operationId).
+	ReviewExchangeApplication(ctx context.Context, id string, body ReviewExchangeApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WithdrawExchangeApplication Withdraw an application (the applying organization)
+	//
+	// Only while it is under review; the organization may apply again later.
+	//
+	// Corresponds with POST /exchange/applications/{id}/withdraw (the `WithdrawExchangeApplication` operationId).
+	WithdrawExchangeApplication(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExchangeChecklist The compliance checklist
+	//
+	// The points every reviewer of a listing ticks, by dimension.
+	//
+	// Corresponds with GET /exchange/checklist (the `GetExchangeChecklist` operationId).
+	GetExchangeChecklist(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExchangeDocument Download a document
+	//
+	// For the participant's members, the exchange's staff and, for a product's evidence, the law firm vetting it; 404 for anyone else.
+	//
+	// Corresponds with GET /exchange/documents/{id} (the `GetExchangeDocument` operationId).
+	GetExchangeDocument(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListExchangeListings Listing reviews you may see
+	//
+	// Side queue: what waits for your vote (the exchange's staff, or your law firm).
+	//
+	// Corresponds with GET /exchange/listings (the `ListExchangeListings` operationId).
+	ListExchangeListings(ctx context.Context, params *ListExchangeListingsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExchangeListing One listing review with its history and both reviewers' checklists
+	//
+	// For the provider, the exchange's staff and the law firm vetting it: the product's hash as submitted, the law firm, each reviewer's checklist (kept with the vote) and every step taken.
+	//
+	// Corresponds with GET /exchange/listings/{id} (the `GetExchangeListing` operationId).
+	GetExchangeListing(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerExchangeListingWithBody Answer a request for more material (the provider)
+	//
+	// The product, complete again, goes back to its reviewers; a product changed after one of them approved it must be withdrawn and submitted anew (409).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/listings/{id}/answer (the `AnswerExchangeListing` operationId).
+	AnswerExchangeListingWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerExchangeListing Answer a request for more material (the provider)
+	//
+	// The product, complete again, goes back to its reviewers; a product changed after one of them approved it must be withdrawn and submitted anew (409).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/listings/{id}/answer (the `AnswerExchangeListing` operationId).
+	AnswerExchangeListing(ctx context.Context, id string, body AnswerExchangeListingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitExchangeListingChecklistWithBody Fill in your checklist for a listing (a reviewer)
+	//
+	// Every point of the checklist (GET /exchange/checklist), per dimension — basic information, legality, tradability — ticked or not. It may be changed until your vote, which keeps it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/listings/{id}/checklist (the `SubmitExchangeListingChecklist` operationId).
+	SubmitExchangeListingChecklistWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitExchangeListingChecklist Fill in your checklist for a listing (a reviewer)
+	//
+	// Every point of the checklist (GET /exchange/checklist), per dimension — basic information, legality, tradability — ticked or not. It may be changed until your vote, which keeps it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/listings/{id}/checklist (the `SubmitExchangeListingChecklist` operationId).
+	SubmitExchangeListingChecklist(ctx context.Context, id string, body SubmitExchangeListingChecklistJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AssignExchangeListingLawFirmWithBody Choose the law firm vetting a listing (the exchange's staff)
+	//
+	// Only while the law firm has not voted; never a related party of the provider.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/listings/{id}/law-firm (the `AssignExchangeListingLawFirm` operationId).
+	AssignExchangeListingLawFirmWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AssignExchangeListingLawFirm Choose the law firm vetting a listing (the exchange's staff)
+	//
+	// Only while the law firm has not voted; never a related party of the provider.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/listings/{id}/law-firm (the `AssignExchangeListingLawFirm` operationId).
+	AssignExchangeListingLawFirm(ctx context.Context, id string, body AssignExchangeListingLawFirmJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestExchangeListingInfoWithBody Return a product for more material (a reviewer)
+	//
+	// The product is a draft again until the provider answers, within a deadline in working days.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/listings/{id}/request-info (the `RequestExchangeListingInfo` operationId).
+	RequestExchangeListingInfoWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestExchangeListingInfo Return a product for more material (a reviewer)
+	//
+	// The product is a draft again until the provider answers, within a deadline in working days.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/listings/{id}/request-info (the `RequestExchangeListingInfo` operationId).
+	RequestExchangeListingInfo(ctx context.Context, id string, body RequestExchangeListingInfoJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReviewExchangeListingWithBody Vote on a listing (the exchange's staff, the law firm)
+	//
+	// Needs your checklist for this step (POST …/checklist); approving needs every point ticked. Both the exchange's staff and the law firm must approve; one rejection rejects. A law firm that has become a related party of the provider may not vote.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/listings/{id}/review (the `ReviewExchangeListing` operationId).
+	ReviewExchangeListingWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReviewExchangeListing Vote on a listing (the exchange's staff, the law firm)
+	//
+	// Needs your checklist for this step (POST …/checklist); approving needs every point ticked. Both the exchange's staff and the law firm must approve; one rejection rejects. A law firm that has become a related party of the provider may not vote.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/listings/{id}/review (the `ReviewExchangeListing` operationId).
+	ReviewExchangeListing(ctx context.Context, id string, body ReviewExchangeListingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WithdrawExchangeListing Withdraw a listing review (the provider)
+	//
+	// Only while it is under review; the product is a draft again.
+	//
+	// Corresponds with POST /exchange/listings/{id}/withdraw (the `WithdrawExchangeListing` operationId).
+	WithdrawExchangeListing(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListExchangeParticipants Participants
+	//
+	// The exchange's staff see every participant in full; anyone else the admitted ones' public face (name, USCC, roles, tier).
+	//
+	// Corresponds with GET /exchange/participants (the `ListExchangeParticipants` operationId).
+	ListExchangeParticipants(ctx context.Context, params *ListExchangeParticipantsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExchangeParticipant One participant
+	//
+	// In full (contacts, legal representative, documents, related parties) for its members and the exchange's staff; its public face for anyone else once admitted; 404 otherwise.
+	//
+	// Corresponds with GET /exchange/participants/{id} (the `GetExchangeParticipant` operationId).
+	GetExchangeParticipant(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadExchangeParticipantDocumentWithBody Upload a supporting document (the participant's admins)
+	//
+	// The raw body is the file (at most 4 MiB); kind is business_licence, authorisation, qualification or other. The file is kept in the blob store under its SHA-256, which is all its event carries.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/participants/{id}/documents (the `UploadExchangeParticipantDocument` operationId).
+	UploadExchangeParticipantDocumentWithBody(ctx context.Context, id string, params *UploadExchangeParticipantDocumentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReinstateExchangeParticipantWithBody Reinstate a suspended participant (the exchange's staff)
+	//
+	// A reason is required.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/participants/{id}/reinstate (the `ReinstateExchangeParticipant` operationId).
+	ReinstateExchangeParticipantWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReinstateExchangeParticipant Reinstate a suspended participant (the exchange's staff)
+	//
+	// A reason is required.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/participants/{id}/reinstate (the `ReinstateExchangeParticipant` operationId).
+	ReinstateExchangeParticipant(ctx context.Context, id string, body ReinstateExchangeParticipantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeclareExchangeRelationWithBody Declare a related party (the participant's admins or the exchange's staff)
+	//
+	// Records that the participant is a related party of another: the same legal representative, a shareholding (this participant holds shares in the other) or the same controller. The risk rules and the law firm's independence check read them.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/participants/{id}/relations (the `DeclareExchangeRelation` operationId).
+	DeclareExchangeRelationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeclareExchangeRelation Declare a related party (the participant's admins or the exchange's staff)
+	//
+	// Records that the participant is a related party of another: the same legal representative, a shareholding (this participant holds shares in the other) or the same controller. The risk rules and the law firm's independence check read them.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/participants/{id}/relations (the `DeclareExchangeRelation` operationId).
+	DeclareExchangeRelation(ctx context.Context, id string, body DeclareExchangeRelationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RemoveExchangeRelation Remove a related-party record found wrong (the exchange's staff)
+	//
+	// A record not on file answers 404.
+	//
+	// Corresponds with DELETE /exchange/participants/{id}/relations/{other}/{kind} (the `RemoveExchangeRelation` operationId).
+	RemoveExchangeRelation(ctx context.Context, id string, other string, kind RemoveExchangeRelationParamsKind, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuspendExchangeParticipantWithBody Suspend an admitted participant (the exchange's staff)
+	//
+	// It cannot trade until reinstated. A reason is required.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/participants/{id}/suspend (the `SuspendExchangeParticipant` operationId).
+	SuspendExchangeParticipantWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuspendExchangeParticipant Suspend an admitted participant (the exchange's staff)
+	//
+	// It cannot trade until reinstated. A reason is required.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/participants/{id}/suspend (the `SuspendExchangeParticipant` operationId).
+	SuspendExchangeParticipant(ctx context.Context, id string, body SuspendExchangeParticipantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetExchangeParticipantTierWithBody Set an admitted participant's tier (the exchange's staff)
+	//
+	// standard, certified or premier; a participant not admitted answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /exchange/participants/{id}/tier (the `SetExchangeParticipantTier` operationId).
+	SetExchangeParticipantTierWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetExchangeParticipantTier Set an admitted participant's tier (the exchange's staff)
+	//
+	// standard, certified or premier; a participant not admitted answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /exchange/participants/{id}/tier (the `SetExchangeParticipantTier` operationId).
+	SetExchangeParticipantTier(ctx context.Context, id string, body SetExchangeParticipantTierJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListExchangeProducts Products, newest first
+	//
+	// Listed products for anyone; a provider's members also see its drafts and reviews, the exchange's staff everything.
+	//
+	// Corresponds with GET /exchange/products (the `ListExchangeProducts` operationId).
+	ListExchangeProducts(ctx context.Context, params *ListExchangeProductsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateExchangeProductWithBody Write a draft product (an admitted provider's editors)
+	//
+	// Linked resources must be published resources of the provider's own organization; the offer's fields and row filter must name their items; prices are in fen. A draft may lack use scenarios; submission needs one. Answers the product with its canonical hash.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/products (the `CreateExchangeProduct` operationId).
+	CreateExchangeProductWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateExchangeProduct Write a draft product (an admitted provider's editors)
+	//
+	// Linked resources must be published resources of the provider's own organization; the offer's fields and row filter must name their items; prices are in fen. A draft may lack use scenarios; submission needs one. Answers the product with its canonical hash.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/products (the `CreateExchangeProduct` operationId).
+	CreateExchangeProduct(ctx context.Context, body CreateExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExchangeProduct One product
+	//
+	// A listed product for anyone; any other for its provider's members, the exchange's staff and the law firm vetting it.
+	//
+	// Corresponds with GET /exchange/products/{id} (the `GetExchangeProduct` operationId).
+	GetExchangeProduct(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateExchangeProductWithBody Rewrite a product (the provider's editors)
+	//
+	// A draft, rejected or delisted product changes freely; a listed or suspended one only its source declaration (recorded, and told to the risk rules); one under review not at all (409). The canonical hash is recomputed.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /exchange/products/{id} (the `UpdateExchangeProduct` operationId).
+	UpdateExchangeProductWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateExchangeProduct Rewrite a product (the provider's editors)
+	//
+	// A draft, rejected or delisted product changes freely; a listed or suspended one only its source declaration (recorded, and told to the risk rules); one under review not at all (409). The canonical hash is recomputed.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /exchange/products/{id} (the `UpdateExchangeProduct` operationId).
+	UpdateExchangeProduct(ctx context.Context, id string, body UpdateExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DelistExchangeProductWithBody Delist a product (its provider's editors or the exchange's staff)
+	//
+	// A reason is required.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/products/{id}/delist (the `DelistExchangeProduct` operationId).
+	DelistExchangeProductWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DelistExchangeProduct Delist a product (its provider's editors or the exchange's staff)
+	//
+	// A reason is required.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/products/{id}/delist (the `DelistExchangeProduct` operationId).
+	DelistExchangeProduct(ctx context.Context, id string, body DelistExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadExchangeProductEvidenceWithBody Upload evidence of a product's source declaration (the provider's editors)
+	//
+	// The raw body is the file (at most 4 MiB); kind is source_evidence, consent_record, authorisation, purchase_contract or other. On a listed product this changes its source declaration, which is recorded and told to the risk rules.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/products/{id}/evidence (the `UploadExchangeProductEvidence` operationId).
+	UploadExchangeProductEvidenceWithBody(ctx context.Context, id string, params *UploadExchangeProductEvidenceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RelistExchangeProductWithBody List a suspended product again (the exchange's staff)
+	//
+	// A reason is required.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/products/{id}/relist (the `RelistExchangeProduct` operationId).
+	RelistExchangeProductWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RelistExchangeProduct List a suspended product again (the exchange's staff)
+	//
+	// A reason is required.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/products/{id}/relist (the `RelistExchangeProduct` operationId).
+	RelistExchangeProduct(ctx context.Context, id string, body RelistExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExchangeProductSample A product's de-identified sample
+	//
+	// A few rows of the product's first resource, read through the access point on the product's own sample channel: only its sample grant decides, with the offer's fields and the sample's de-identification profile. Signed-in callers who may see the product.
+	//
+	// Corresponds with GET /exchange/products/{id}/sample (the `GetExchangeProductSample` operationId).
+	GetExchangeProductSample(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitExchangeProductWithBody Submit a product for listing (the provider's editors)
+	//
+	// Checks the product is complete — a use scenario above all, source evidence, legal basis, a sample profile — and files its listing review: the exchange's staff and the law firm (named here, or chosen by the staff; never a related party of the provider) must both approve. Answers the listing review.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/products/{id}/submit (the `SubmitExchangeProduct` operationId).
+	SubmitExchangeProductWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitExchangeProduct Submit a product for listing (the provider's editors)
+	//
+	// Checks the product is complete — a use scenario above all, source evidence, legal basis, a sample profile — and files its listing review: the exchange's staff and the law firm (named here, or chosen by the staff; never a related party of the provider) must both approve. Answers the listing review.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/products/{id}/submit (the `SubmitExchangeProduct` operationId).
+	SubmitExchangeProduct(ctx context.Context, id string, body SubmitExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuspendExchangeProductWithBody Suspend trading in a listed product (the exchange's staff)
+	//
+	// A reason is required.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/products/{id}/suspend (the `SuspendExchangeProduct` operationId).
+	SuspendExchangeProductWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuspendExchangeProduct Suspend trading in a listed product (the exchange's staff)
+	//
+	// A reason is required.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/products/{id}/suspend (the `SuspendExchangeProduct` operationId).
+	SuspendExchangeProduct(ctx context.Context, id string, body SuspendExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListExchangeRelations Every related-party pair on record (the exchange's staff and platform staff)
+	//
+	// Pairs of participants that share a legal representative (declared, or found when two declare the same one), where one holds shares in the other, or that share a controller.
+	//
+	// Corresponds with GET /exchange/relations (the `ListExchangeRelations` operationId).
+	ListExchangeRelations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetGradingRules The grading rules in force
 	//
@@ -4894,6 +6056,1021 @@ func (c *Client) AnswerErrorReportWithBody(ctx context.Context, id string, conte
 // Corresponds with POST /error-reports/{id}/reply (the `AnswerErrorReport` operationId).
 func (c *Client) AnswerErrorReport(ctx context.Context, id string, body AnswerErrorReportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewAnswerErrorReportRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListExchangeApplications Participant applications you may see
+//
+// The exchange's staff see every one; an organization its own.
+//
+// Corresponds with GET /exchange/applications (the `ListExchangeApplications` operationId).
+func (c *Client) ListExchangeApplications(ctx context.Context, params *ListExchangeApplicationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListExchangeApplicationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApplyExchangeParticipantWithBody Apply to trade on the exchange (an organization's admins)
+//
+// Files the organization's application: its USCC (checked, GB 32100, and matching the organization's), legal representative, contact and roles. The exchange's staff admit it, return it for more material (with a deadline in working days) or reject it through the review case endpoints below. A participant declaring the legal representative of another is recorded as its related party. Bad fields answer 422 and nothing is written.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/applications (the `ApplyExchangeParticipant` operationId).
+func (c *Client) ApplyExchangeParticipantWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApplyExchangeParticipantRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApplyExchangeParticipant Apply to trade on the exchange (an organization's admins)
+//
+// Files the organization's application: its USCC (checked, GB 32100, and matching the organization's), legal representative, contact and roles. The exchange's staff admit it, return it for more material (with a deadline in working days) or reject it through the review case endpoints below. A participant declaring the legal representative of another is recorded as its related party. Bad fields answer 422 and nothing is written.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/applications (the `ApplyExchangeParticipant` operationId).
+func (c *Client) ApplyExchangeParticipant(ctx context.Context, body ApplyExchangeParticipantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApplyExchangeParticipantRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExchangeApplication One participant application with its history
+//
+// Its status, deadline, reason and every step taken; for the applying organization and the exchange's staff.
+//
+// Corresponds with GET /exchange/applications/{id} (the `GetExchangeApplication` operationId).
+func (c *Client) GetExchangeApplication(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeApplicationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerExchangeApplicationWithBody Answer a request for more material (the applying organization)
+//
+// Upload the documents first; the answer sends the application back to the exchange's staff, whose deadline moves on by the working days it waited.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/applications/{id}/answer (the `AnswerExchangeApplication` operationId).
+func (c *Client) AnswerExchangeApplicationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerExchangeApplicationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerExchangeApplication Answer a request for more material (the applying organization)
+//
+// Upload the documents first; the answer sends the application back to the exchange's staff, whose deadline moves on by the working days it waited.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/applications/{id}/answer (the `AnswerExchangeApplication` operationId).
+func (c *Client) AnswerExchangeApplication(ctx context.Context, id string, body AnswerExchangeApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerExchangeApplicationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestExchangeApplicationInfoWithBody Return an application for more material (the exchange's staff)
+//
+// The applicant has a deadline in working days to answer; the clock of the review pauses.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/applications/{id}/request-info (the `RequestExchangeApplicationInfo` operationId).
+func (c *Client) RequestExchangeApplicationInfoWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestExchangeApplicationInfoRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestExchangeApplicationInfo Return an application for more material (the exchange's staff)
+//
+// The applicant has a deadline in working days to answer; the clock of the review pauses.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/applications/{id}/request-info (the `RequestExchangeApplicationInfo` operationId).
+func (c *Client) RequestExchangeApplicationInfo(ctx context.Context, id string, body RequestExchangeApplicationInfoJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestExchangeApplicationInfoRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReviewExchangeApplicationWithBody Admit (approve) or reject an application (the exchange's staff)
+//
+// A rejection needs a comment saying why.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/applications/{id}/review (the `ReviewExchangeApplication` operationId).
+func (c *Client) ReviewExchangeApplicationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReviewExchangeApplicationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReviewExchangeApplication Admit (approve) or reject an application (the exchange's staff)
+//
+// A rejection needs a comment saying why.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/applications/{id}/review (the `ReviewExchangeApplication` operationId).
+func (c *Client) ReviewExchangeApplication(ctx context.Context, id string, body ReviewExchangeApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReviewExchangeApplicationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WithdrawExchangeApplication Withdraw an application (the applying organization)
+//
+// Only while it is under review; the organization may apply again later.
+//
+// Corresponds with POST /exchange/applications/{id}/withdraw (the `WithdrawExchangeApplication` operationId).
+func (c *Client) WithdrawExchangeApplication(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWithdrawExchangeApplicationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExchangeChecklist The compliance checklist
+//
+// The points every reviewer of a listing ticks, by dimension.
+//
+// Corresponds with GET /exchange/checklist (the `GetExchangeChecklist` operationId).
+func (c *Client) GetExchangeChecklist(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeChecklistRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExchangeDocument Download a document
+//
+// For the participant's members, the exchange's staff and, for a product's evidence, the law firm vetting it; 404 for anyone else.
+//
+// Corresponds with GET /exchange/documents/{id} (the `GetExchangeDocument` operationId).
+func (c *Client) GetExchangeDocument(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeDocumentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListExchangeListings Listing reviews you may see
+//
+// Side queue: what waits for your vote (the exchange's staff, or your law firm).
+//
+// Corresponds with GET /exchange/listings (the `ListExchangeListings` operationId).
+func (c *Client) ListExchangeListings(ctx context.Context, params *ListExchangeListingsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListExchangeListingsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExchangeListing One listing review with its history and both reviewers' checklists
+//
+// For the provider, the exchange's staff and the law firm vetting it: the product's hash as submitted, the law firm, each reviewer's checklist (kept with the vote) and every step taken.
+//
+// Corresponds with GET /exchange/listings/{id} (the `GetExchangeListing` operationId).
+func (c *Client) GetExchangeListing(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeListingRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerExchangeListingWithBody Answer a request for more material (the provider)
+//
+// The product, complete again, goes back to its reviewers; a product changed after one of them approved it must be withdrawn and submitted anew (409).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/listings/{id}/answer (the `AnswerExchangeListing` operationId).
+func (c *Client) AnswerExchangeListingWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerExchangeListingRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerExchangeListing Answer a request for more material (the provider)
+//
+// The product, complete again, goes back to its reviewers; a product changed after one of them approved it must be withdrawn and submitted anew (409).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/listings/{id}/answer (the `AnswerExchangeListing` operationId).
+func (c *Client) AnswerExchangeListing(ctx context.Context, id string, body AnswerExchangeListingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerExchangeListingRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitExchangeListingChecklistWithBody Fill in your checklist for a listing (a reviewer)
+//
+// Every point of the checklist (GET /exchange/checklist), per dimension — basic information, legality, tradability — ticked or not. It may be changed until your vote, which keeps it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/listings/{id}/checklist (the `SubmitExchangeListingChecklist` operationId).
+func (c *Client) SubmitExchangeListingChecklistWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitExchangeListingChecklistRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitExchangeListingChecklist Fill in your checklist for a listing (a reviewer)
+//
+// Every point of the checklist (GET /exchange/checklist), per dimension — basic information, legality, tradability — ticked or not. It may be changed until your vote, which keeps it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/listings/{id}/checklist (the `SubmitExchangeListingChecklist` operationId).
+func (c *Client) SubmitExchangeListingChecklist(ctx context.Context, id string, body SubmitExchangeListingChecklistJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitExchangeListingChecklistRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AssignExchangeListingLawFirmWithBody Choose the law firm vetting a listing (the exchange's staff)
+//
+// Only while the law firm has not voted; never a related party of the provider.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/listings/{id}/law-firm (the `AssignExchangeListingLawFirm` operationId).
+func (c *Client) AssignExchangeListingLawFirmWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAssignExchangeListingLawFirmRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AssignExchangeListingLawFirm Choose the law firm vetting a listing (the exchange's staff)
+//
+// Only while the law firm has not voted; never a related party of the provider.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/listings/{id}/law-firm (the `AssignExchangeListingLawFirm` operationId).
+func (c *Client) AssignExchangeListingLawFirm(ctx context.Context, id string, body AssignExchangeListingLawFirmJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAssignExchangeListingLawFirmRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestExchangeListingInfoWithBody Return a product for more material (a reviewer)
+//
+// The product is a draft again until the provider answers, within a deadline in working days.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/listings/{id}/request-info (the `RequestExchangeListingInfo` operationId).
+func (c *Client) RequestExchangeListingInfoWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestExchangeListingInfoRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestExchangeListingInfo Return a product for more material (a reviewer)
+//
+// The product is a draft again until the provider answers, within a deadline in working days.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/listings/{id}/request-info (the `RequestExchangeListingInfo` operationId).
+func (c *Client) RequestExchangeListingInfo(ctx context.Context, id string, body RequestExchangeListingInfoJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestExchangeListingInfoRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReviewExchangeListingWithBody Vote on a listing (the exchange's staff, the law firm)
+//
+// Needs your checklist for this step (POST …/checklist); approving needs every point ticked. Both the exchange's staff and the law firm must approve; one rejection rejects. A law firm that has become a related party of the provider may not vote.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/listings/{id}/review (the `ReviewExchangeListing` operationId).
+func (c *Client) ReviewExchangeListingWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReviewExchangeListingRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReviewExchangeListing Vote on a listing (the exchange's staff, the law firm)
+//
+// Needs your checklist for this step (POST …/checklist); approving needs every point ticked. Both the exchange's staff and the law firm must approve; one rejection rejects. A law firm that has become a related party of the provider may not vote.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/listings/{id}/review (the `ReviewExchangeListing` operationId).
+func (c *Client) ReviewExchangeListing(ctx context.Context, id string, body ReviewExchangeListingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReviewExchangeListingRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WithdrawExchangeListing Withdraw a listing review (the provider)
+//
+// Only while it is under review; the product is a draft again.
+//
+// Corresponds with POST /exchange/listings/{id}/withdraw (the `WithdrawExchangeListing` operationId).
+func (c *Client) WithdrawExchangeListing(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWithdrawExchangeListingRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListExchangeParticipants Participants
+//
+// The exchange's staff see every participant in full; anyone else the admitted ones' public face (name, USCC, roles, tier).
+//
+// Corresponds with GET /exchange/participants (the `ListExchangeParticipants` operationId).
+func (c *Client) ListExchangeParticipants(ctx context.Context, params *ListExchangeParticipantsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListExchangeParticipantsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExchangeParticipant One participant
+//
+// In full (contacts, legal representative, documents, related parties) for its members and the exchange's staff; its public face for anyone else once admitted; 404 otherwise.
+//
+// Corresponds with GET /exchange/participants/{id} (the `GetExchangeParticipant` operationId).
+func (c *Client) GetExchangeParticipant(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeParticipantRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadExchangeParticipantDocumentWithBody Upload a supporting document (the participant's admins)
+//
+// The raw body is the file (at most 4 MiB); kind is business_licence, authorisation, qualification or other. The file is kept in the blob store under its SHA-256, which is all its event carries.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/participants/{id}/documents (the `UploadExchangeParticipantDocument` operationId).
+func (c *Client) UploadExchangeParticipantDocumentWithBody(ctx context.Context, id string, params *UploadExchangeParticipantDocumentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadExchangeParticipantDocumentRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReinstateExchangeParticipantWithBody Reinstate a suspended participant (the exchange's staff)
+//
+// A reason is required.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/participants/{id}/reinstate (the `ReinstateExchangeParticipant` operationId).
+func (c *Client) ReinstateExchangeParticipantWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReinstateExchangeParticipantRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReinstateExchangeParticipant Reinstate a suspended participant (the exchange's staff)
+//
+// A reason is required.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/participants/{id}/reinstate (the `ReinstateExchangeParticipant` operationId).
+func (c *Client) ReinstateExchangeParticipant(ctx context.Context, id string, body ReinstateExchangeParticipantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReinstateExchangeParticipantRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeclareExchangeRelationWithBody Declare a related party (the participant's admins or the exchange's staff)
+//
+// Records that the participant is a related party of another: the same legal representative, a shareholding (this participant holds shares in the other) or the same controller. The risk rules and the law firm's independence check read them.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/participants/{id}/relations (the `DeclareExchangeRelation` operationId).
+func (c *Client) DeclareExchangeRelationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeclareExchangeRelationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeclareExchangeRelation Declare a related party (the participant's admins or the exchange's staff)
+//
+// Records that the participant is a related party of another: the same legal representative, a shareholding (this participant holds shares in the other) or the same controller. The risk rules and the law firm's independence check read them.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/participants/{id}/relations (the `DeclareExchangeRelation` operationId).
+func (c *Client) DeclareExchangeRelation(ctx context.Context, id string, body DeclareExchangeRelationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeclareExchangeRelationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RemoveExchangeRelation Remove a related-party record found wrong (the exchange's staff)
+//
+// A record not on file answers 404.
+//
+// Corresponds with DELETE /exchange/participants/{id}/relations/{other}/{kind} (the `RemoveExchangeRelation` operationId).
+func (c *Client) RemoveExchangeRelation(ctx context.Context, id string, other string, kind RemoveExchangeRelationParamsKind, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRemoveExchangeRelationRequest(c.Server, id, other, kind)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuspendExchangeParticipantWithBody Suspend an admitted participant (the exchange's staff)
+//
+// It cannot trade until reinstated. A reason is required.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/participants/{id}/suspend (the `SuspendExchangeParticipant` operationId).
+func (c *Client) SuspendExchangeParticipantWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuspendExchangeParticipantRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuspendExchangeParticipant Suspend an admitted participant (the exchange's staff)
+//
+// It cannot trade until reinstated. A reason is required.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/participants/{id}/suspend (the `SuspendExchangeParticipant` operationId).
+func (c *Client) SuspendExchangeParticipant(ctx context.Context, id string, body SuspendExchangeParticipantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuspendExchangeParticipantRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetExchangeParticipantTierWithBody Set an admitted participant's tier (the exchange's staff)
+//
+// standard, certified or premier; a participant not admitted answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /exchange/participants/{id}/tier (the `SetExchangeParticipantTier` operationId).
+func (c *Client) SetExchangeParticipantTierWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetExchangeParticipantTierRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetExchangeParticipantTier Set an admitted participant's tier (the exchange's staff)
+//
+// standard, certified or premier; a participant not admitted answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /exchange/participants/{id}/tier (the `SetExchangeParticipantTier` operationId).
+func (c *Client) SetExchangeParticipantTier(ctx context.Context, id string, body SetExchangeParticipantTierJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetExchangeParticipantTierRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListExchangeProducts Products, newest first
+//
+// Listed products for anyone; a provider's members also see its drafts and reviews, the exchange's staff everything.
+//
+// Corresponds with GET /exchange/products (the `ListExchangeProducts` operationId).
+func (c *Client) ListExchangeProducts(ctx context.Context, params *ListExchangeProductsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListExchangeProductsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateExchangeProductWithBody Write a draft product (an admitted provider's editors)
+//
+// Linked resources must be published resources of the provider's own organization; the offer's fields and row filter must name their items; prices are in fen. A draft may lack use scenarios; submission needs one. Answers the product with its canonical hash.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/products (the `CreateExchangeProduct` operationId).
+func (c *Client) CreateExchangeProductWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateExchangeProductRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateExchangeProduct Write a draft product (an admitted provider's editors)
+//
+// Linked resources must be published resources of the provider's own organization; the offer's fields and row filter must name their items; prices are in fen. A draft may lack use scenarios; submission needs one. Answers the product with its canonical hash.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/products (the `CreateExchangeProduct` operationId).
+func (c *Client) CreateExchangeProduct(ctx context.Context, body CreateExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateExchangeProductRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExchangeProduct One product
+//
+// A listed product for anyone; any other for its provider's members, the exchange's staff and the law firm vetting it.
+//
+// Corresponds with GET /exchange/products/{id} (the `GetExchangeProduct` operationId).
+func (c *Client) GetExchangeProduct(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeProductRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateExchangeProductWithBody Rewrite a product (the provider's editors)
+//
+// A draft, rejected or delisted product changes freely; a listed or suspended one only its source declaration (recorded, and told to the risk rules); one under review not at all (409). The canonical hash is recomputed.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /exchange/products/{id} (the `UpdateExchangeProduct` operationId).
+func (c *Client) UpdateExchangeProductWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateExchangeProductRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateExchangeProduct Rewrite a product (the provider's editors)
+//
+// A draft, rejected or delisted product changes freely; a listed or suspended one only its source declaration (recorded, and told to the risk rules); one under review not at all (409). The canonical hash is recomputed.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /exchange/products/{id} (the `UpdateExchangeProduct` operationId).
+func (c *Client) UpdateExchangeProduct(ctx context.Context, id string, body UpdateExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateExchangeProductRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DelistExchangeProductWithBody Delist a product (its provider's editors or the exchange's staff)
+//
+// A reason is required.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/products/{id}/delist (the `DelistExchangeProduct` operationId).
+func (c *Client) DelistExchangeProductWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDelistExchangeProductRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DelistExchangeProduct Delist a product (its provider's editors or the exchange's staff)
+//
+// A reason is required.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/products/{id}/delist (the `DelistExchangeProduct` operationId).
+func (c *Client) DelistExchangeProduct(ctx context.Context, id string, body DelistExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDelistExchangeProductRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadExchangeProductEvidenceWithBody Upload evidence of a product's source declaration (the provider's editors)
+//
+// The raw body is the file (at most 4 MiB); kind is source_evidence, consent_record, authorisation, purchase_contract or other. On a listed product this changes its source declaration, which is recorded and told to the risk rules.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/products/{id}/evidence (the `UploadExchangeProductEvidence` operationId).
+func (c *Client) UploadExchangeProductEvidenceWithBody(ctx context.Context, id string, params *UploadExchangeProductEvidenceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadExchangeProductEvidenceRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RelistExchangeProductWithBody List a suspended product again (the exchange's staff)
+//
+// A reason is required.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/products/{id}/relist (the `RelistExchangeProduct` operationId).
+func (c *Client) RelistExchangeProductWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRelistExchangeProductRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RelistExchangeProduct List a suspended product again (the exchange's staff)
+//
+// A reason is required.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/products/{id}/relist (the `RelistExchangeProduct` operationId).
+func (c *Client) RelistExchangeProduct(ctx context.Context, id string, body RelistExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRelistExchangeProductRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExchangeProductSample A product's de-identified sample
+//
+// A few rows of the product's first resource, read through the access point on the product's own sample channel: only its sample grant decides, with the offer's fields and the sample's de-identification profile. Signed-in callers who may see the product.
+//
+// Corresponds with GET /exchange/products/{id}/sample (the `GetExchangeProductSample` operationId).
+func (c *Client) GetExchangeProductSample(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeProductSampleRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitExchangeProductWithBody Submit a product for listing (the provider's editors)
+//
+// Checks the product is complete — a use scenario above all, source evidence, legal basis, a sample profile — and files its listing review: the exchange's staff and the law firm (named here, or chosen by the staff; never a related party of the provider) must both approve. Answers the listing review.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/products/{id}/submit (the `SubmitExchangeProduct` operationId).
+func (c *Client) SubmitExchangeProductWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitExchangeProductRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitExchangeProduct Submit a product for listing (the provider's editors)
+//
+// Checks the product is complete — a use scenario above all, source evidence, legal basis, a sample profile — and files its listing review: the exchange's staff and the law firm (named here, or chosen by the staff; never a related party of the provider) must both approve. Answers the listing review.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/products/{id}/submit (the `SubmitExchangeProduct` operationId).
+func (c *Client) SubmitExchangeProduct(ctx context.Context, id string, body SubmitExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitExchangeProductRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuspendExchangeProductWithBody Suspend trading in a listed product (the exchange's staff)
+//
+// A reason is required.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/products/{id}/suspend (the `SuspendExchangeProduct` operationId).
+func (c *Client) SuspendExchangeProductWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuspendExchangeProductRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuspendExchangeProduct Suspend trading in a listed product (the exchange's staff)
+//
+// A reason is required.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/products/{id}/suspend (the `SuspendExchangeProduct` operationId).
+func (c *Client) SuspendExchangeProduct(ctx context.Context, id string, body SuspendExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuspendExchangeProductRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListExchangeRelations Every related-party pair on record (the exchange's staff and platform staff)
+//
+// Pairs of participants that share a legal representative (declared, or found when two declare the same one), where one holds shares in the other, or that share a controller.
+//
+// Corresponds with GET /exchange/relations (the `ListExchangeRelations` operationId).
+func (c *Client) ListExchangeRelations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListExchangeRelationsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -8341,6 +10518,1729 @@ func NewAnswerErrorReportRequestWithBody(server string, id string, contentType s
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListExchangeApplicationsRequest constructs an http.Request for the ListExchangeApplications method
+func NewListExchangeApplicationsRequest(server string, params *ListExchangeApplicationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/applications")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Side != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "side", *params.Side, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewApplyExchangeParticipantRequest calls the generic ApplyExchangeParticipant builder with application/json body
+func NewApplyExchangeParticipantRequest(server string, body ApplyExchangeParticipantJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewApplyExchangeParticipantRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewApplyExchangeParticipantRequestWithBody constructs an http.Request for the ApplyExchangeParticipant method, with any body, and a specified content type
+func NewApplyExchangeParticipantRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/applications")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetExchangeApplicationRequest constructs an http.Request for the GetExchangeApplication method
+func NewGetExchangeApplicationRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/applications/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAnswerExchangeApplicationRequest calls the generic AnswerExchangeApplication builder with application/json body
+func NewAnswerExchangeApplicationRequest(server string, id string, body AnswerExchangeApplicationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAnswerExchangeApplicationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAnswerExchangeApplicationRequestWithBody constructs an http.Request for the AnswerExchangeApplication method, with any body, and a specified content type
+func NewAnswerExchangeApplicationRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/applications/%s/answer", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRequestExchangeApplicationInfoRequest calls the generic RequestExchangeApplicationInfo builder with application/json body
+func NewRequestExchangeApplicationInfoRequest(server string, id string, body RequestExchangeApplicationInfoJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRequestExchangeApplicationInfoRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRequestExchangeApplicationInfoRequestWithBody constructs an http.Request for the RequestExchangeApplicationInfo method, with any body, and a specified content type
+func NewRequestExchangeApplicationInfoRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/applications/%s/request-info", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReviewExchangeApplicationRequest calls the generic ReviewExchangeApplication builder with application/json body
+func NewReviewExchangeApplicationRequest(server string, id string, body ReviewExchangeApplicationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReviewExchangeApplicationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewReviewExchangeApplicationRequestWithBody constructs an http.Request for the ReviewExchangeApplication method, with any body, and a specified content type
+func NewReviewExchangeApplicationRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/applications/%s/review", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewWithdrawExchangeApplicationRequest constructs an http.Request for the WithdrawExchangeApplication method
+func NewWithdrawExchangeApplicationRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/applications/%s/withdraw", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetExchangeChecklistRequest constructs an http.Request for the GetExchangeChecklist method
+func NewGetExchangeChecklistRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/checklist")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetExchangeDocumentRequest constructs an http.Request for the GetExchangeDocument method
+func NewGetExchangeDocumentRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/documents/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListExchangeListingsRequest constructs an http.Request for the ListExchangeListings method
+func NewListExchangeListingsRequest(server string, params *ListExchangeListingsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/listings")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Side != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "side", *params.Side, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetExchangeListingRequest constructs an http.Request for the GetExchangeListing method
+func NewGetExchangeListingRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/listings/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAnswerExchangeListingRequest calls the generic AnswerExchangeListing builder with application/json body
+func NewAnswerExchangeListingRequest(server string, id string, body AnswerExchangeListingJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAnswerExchangeListingRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAnswerExchangeListingRequestWithBody constructs an http.Request for the AnswerExchangeListing method, with any body, and a specified content type
+func NewAnswerExchangeListingRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/listings/%s/answer", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSubmitExchangeListingChecklistRequest calls the generic SubmitExchangeListingChecklist builder with application/json body
+func NewSubmitExchangeListingChecklistRequest(server string, id string, body SubmitExchangeListingChecklistJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSubmitExchangeListingChecklistRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSubmitExchangeListingChecklistRequestWithBody constructs an http.Request for the SubmitExchangeListingChecklist method, with any body, and a specified content type
+func NewSubmitExchangeListingChecklistRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/listings/%s/checklist", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAssignExchangeListingLawFirmRequest calls the generic AssignExchangeListingLawFirm builder with application/json body
+func NewAssignExchangeListingLawFirmRequest(server string, id string, body AssignExchangeListingLawFirmJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAssignExchangeListingLawFirmRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAssignExchangeListingLawFirmRequestWithBody constructs an http.Request for the AssignExchangeListingLawFirm method, with any body, and a specified content type
+func NewAssignExchangeListingLawFirmRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/listings/%s/law-firm", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRequestExchangeListingInfoRequest calls the generic RequestExchangeListingInfo builder with application/json body
+func NewRequestExchangeListingInfoRequest(server string, id string, body RequestExchangeListingInfoJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRequestExchangeListingInfoRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRequestExchangeListingInfoRequestWithBody constructs an http.Request for the RequestExchangeListingInfo method, with any body, and a specified content type
+func NewRequestExchangeListingInfoRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/listings/%s/request-info", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReviewExchangeListingRequest calls the generic ReviewExchangeListing builder with application/json body
+func NewReviewExchangeListingRequest(server string, id string, body ReviewExchangeListingJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReviewExchangeListingRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewReviewExchangeListingRequestWithBody constructs an http.Request for the ReviewExchangeListing method, with any body, and a specified content type
+func NewReviewExchangeListingRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/listings/%s/review", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewWithdrawExchangeListingRequest constructs an http.Request for the WithdrawExchangeListing method
+func NewWithdrawExchangeListingRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/listings/%s/withdraw", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListExchangeParticipantsRequest constructs an http.Request for the ListExchangeParticipants method
+func NewListExchangeParticipantsRequest(server string, params *ListExchangeParticipantsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/participants")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Role != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "role", *params.Role, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetExchangeParticipantRequest constructs an http.Request for the GetExchangeParticipant method
+func NewGetExchangeParticipantRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/participants/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUploadExchangeParticipantDocumentRequestWithBody constructs an http.Request for the UploadExchangeParticipantDocument method, with any body, and a specified content type
+func NewUploadExchangeParticipantDocumentRequestWithBody(server string, id string, params *UploadExchangeParticipantDocumentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/participants/%s/documents", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "kind", params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "name", params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReinstateExchangeParticipantRequest calls the generic ReinstateExchangeParticipant builder with application/json body
+func NewReinstateExchangeParticipantRequest(server string, id string, body ReinstateExchangeParticipantJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReinstateExchangeParticipantRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewReinstateExchangeParticipantRequestWithBody constructs an http.Request for the ReinstateExchangeParticipant method, with any body, and a specified content type
+func NewReinstateExchangeParticipantRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/participants/%s/reinstate", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeclareExchangeRelationRequest calls the generic DeclareExchangeRelation builder with application/json body
+func NewDeclareExchangeRelationRequest(server string, id string, body DeclareExchangeRelationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeclareExchangeRelationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewDeclareExchangeRelationRequestWithBody constructs an http.Request for the DeclareExchangeRelation method, with any body, and a specified content type
+func NewDeclareExchangeRelationRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/participants/%s/relations", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRemoveExchangeRelationRequest constructs an http.Request for the RemoveExchangeRelation method
+func NewRemoveExchangeRelationRequest(server string, id string, other string, kind RemoveExchangeRelationParamsKind) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "other", other, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam2 string
+
+	pathParam2, err = runtime.StyleParamWithOptions("simple", false, "kind", kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/participants/%s/relations/%s/%s", pathParam0, pathParam1, pathParam2)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSuspendExchangeParticipantRequest calls the generic SuspendExchangeParticipant builder with application/json body
+func NewSuspendExchangeParticipantRequest(server string, id string, body SuspendExchangeParticipantJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSuspendExchangeParticipantRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSuspendExchangeParticipantRequestWithBody constructs an http.Request for the SuspendExchangeParticipant method, with any body, and a specified content type
+func NewSuspendExchangeParticipantRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/participants/%s/suspend", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSetExchangeParticipantTierRequest calls the generic SetExchangeParticipantTier builder with application/json body
+func NewSetExchangeParticipantTierRequest(server string, id string, body SetExchangeParticipantTierJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetExchangeParticipantTierRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSetExchangeParticipantTierRequestWithBody constructs an http.Request for the SetExchangeParticipantTier method, with any body, and a specified content type
+func NewSetExchangeParticipantTierRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/participants/%s/tier", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListExchangeProductsRequest constructs an http.Request for the ListExchangeProducts method
+func NewListExchangeProductsRequest(server string, params *ListExchangeProductsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/products")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ProviderId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "provider_id", *params.ProviderId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Q != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "q", *params.Q, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateExchangeProductRequest calls the generic CreateExchangeProduct builder with application/json body
+func NewCreateExchangeProductRequest(server string, body CreateExchangeProductJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateExchangeProductRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateExchangeProductRequestWithBody constructs an http.Request for the CreateExchangeProduct method, with any body, and a specified content type
+func NewCreateExchangeProductRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/products")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetExchangeProductRequest constructs an http.Request for the GetExchangeProduct method
+func NewGetExchangeProductRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/products/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateExchangeProductRequest calls the generic UpdateExchangeProduct builder with application/json body
+func NewUpdateExchangeProductRequest(server string, id string, body UpdateExchangeProductJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateExchangeProductRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateExchangeProductRequestWithBody constructs an http.Request for the UpdateExchangeProduct method, with any body, and a specified content type
+func NewUpdateExchangeProductRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/products/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDelistExchangeProductRequest calls the generic DelistExchangeProduct builder with application/json body
+func NewDelistExchangeProductRequest(server string, id string, body DelistExchangeProductJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDelistExchangeProductRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewDelistExchangeProductRequestWithBody constructs an http.Request for the DelistExchangeProduct method, with any body, and a specified content type
+func NewDelistExchangeProductRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/products/%s/delist", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUploadExchangeProductEvidenceRequestWithBody constructs an http.Request for the UploadExchangeProductEvidence method, with any body, and a specified content type
+func NewUploadExchangeProductEvidenceRequestWithBody(server string, id string, params *UploadExchangeProductEvidenceParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/products/%s/evidence", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "kind", params.Kind, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "name", params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRelistExchangeProductRequest calls the generic RelistExchangeProduct builder with application/json body
+func NewRelistExchangeProductRequest(server string, id string, body RelistExchangeProductJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRelistExchangeProductRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRelistExchangeProductRequestWithBody constructs an http.Request for the RelistExchangeProduct method, with any body, and a specified content type
+func NewRelistExchangeProductRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/products/%s/relist", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetExchangeProductSampleRequest constructs an http.Request for the GetExchangeProductSample method
+func NewGetExchangeProductSampleRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/products/%s/sample", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSubmitExchangeProductRequest calls the generic SubmitExchangeProduct builder with application/json body
+func NewSubmitExchangeProductRequest(server string, id string, body SubmitExchangeProductJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSubmitExchangeProductRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSubmitExchangeProductRequestWithBody constructs an http.Request for the SubmitExchangeProduct method, with any body, and a specified content type
+func NewSubmitExchangeProductRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/products/%s/submit", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSuspendExchangeProductRequest calls the generic SuspendExchangeProduct builder with application/json body
+func NewSuspendExchangeProductRequest(server string, id string, body SuspendExchangeProductJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSuspendExchangeProductRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSuspendExchangeProductRequestWithBody constructs an http.Request for the SuspendExchangeProduct method, with any body, and a specified content type
+func NewSuspendExchangeProductRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/products/%s/suspend", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListExchangeRelationsRequest constructs an http.Request for the ListExchangeRelations method
+func NewListExchangeRelationsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/relations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -13674,6 +17574,501 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /error-reports/{id}/reply (the `AnswerErrorReport` operationId).
 	AnswerErrorReportWithResponse(ctx context.Context, id string, body AnswerErrorReportJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerErrorReportResponse, error)
 
+	// ListExchangeApplicationsWithResponse Participant applications you may see
+	//
+	// The exchange's staff see every one; an organization its own.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/applications (the `ListExchangeApplications` operationId).
+	ListExchangeApplicationsWithResponse(ctx context.Context, params *ListExchangeApplicationsParams, reqEditors ...RequestEditorFn) (*ListExchangeApplicationsResponse, error)
+
+	// ApplyExchangeParticipantWithBodyWithResponse Apply to trade on the exchange (an organization's admins)
+	//
+	// Files the organization's application: its USCC (checked, GB 32100, and matching the organization's), legal representative, contact and roles. The exchange's staff admit it, return it for more material (with a deadline in working days) or reject it through the review case endpoints below. A participant declaring the legal representative of another is recorded as its related party. Bad fields answer 422 and nothing is written.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/applications (the `ApplyExchangeParticipant` operationId).
+	ApplyExchangeParticipantWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApplyExchangeParticipantResponse, error)
+
+	// ApplyExchangeParticipantWithResponse Apply to trade on the exchange (an organization's admins)
+	//
+	// Files the organization's application: its USCC (checked, GB 32100, and matching the organization's), legal representative, contact and roles. The exchange's staff admit it, return it for more material (with a deadline in working days) or reject it through the review case endpoints below. A participant declaring the legal representative of another is recorded as its related party. Bad fields answer 422 and nothing is written.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/applications (the `ApplyExchangeParticipant` operationId).
+	ApplyExchangeParticipantWithResponse(ctx context.Context, body ApplyExchangeParticipantJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyExchangeParticipantResponse, error)
+
+	// GetExchangeApplicationWithResponse One participant application with its history
+	//
+	// Its status, deadline, reason and every step taken; for the applying organization and the exchange's staff.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/applications/{id} (the `GetExchangeApplication` operationId).
+	GetExchangeApplicationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeApplicationResponse, error)
+
+	// AnswerExchangeApplicationWithBodyWithResponse Answer a request for more material (the applying organization)
+	//
+	// Upload the documents first; the answer sends the application back to the exchange's staff, whose deadline moves on by the working days it waited.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/applications/{id}/answer (the `AnswerExchangeApplication` operationId).
+	AnswerExchangeApplicationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerExchangeApplicationResponse, error)
+
+	// AnswerExchangeApplicationWithResponse Answer a request for more material (the applying organization)
+	//
+	// Upload the documents first; the answer sends the application back to the exchange's staff, whose deadline moves on by the working days it waited.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/applications/{id}/answer (the `AnswerExchangeApplication` operationId).
+	AnswerExchangeApplicationWithResponse(ctx context.Context, id string, body AnswerExchangeApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerExchangeApplicationResponse, error)
+
+	// RequestExchangeApplicationInfoWithBodyWithResponse Return an application for more material (the exchange's staff)
+	//
+	// The applicant has a deadline in working days to answer; the clock of the review pauses.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/applications/{id}/request-info (the `RequestExchangeApplicationInfo` operationId).
+	RequestExchangeApplicationInfoWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestExchangeApplicationInfoResponse, error)
+
+	// RequestExchangeApplicationInfoWithResponse Return an application for more material (the exchange's staff)
+	//
+	// The applicant has a deadline in working days to answer; the clock of the review pauses.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/applications/{id}/request-info (the `RequestExchangeApplicationInfo` operationId).
+	RequestExchangeApplicationInfoWithResponse(ctx context.Context, id string, body RequestExchangeApplicationInfoJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestExchangeApplicationInfoResponse, error)
+
+	// ReviewExchangeApplicationWithBodyWithResponse Admit (approve) or reject an application (the exchange's staff)
+	//
+	// A rejection needs a comment saying why.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/applications/{id}/review (the `ReviewExchangeApplication` operationId).
+	ReviewExchangeApplicationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReviewExchangeApplicationResponse, error)
+
+	// ReviewExchangeApplicationWithResponse Admit (approve) or reject an application (the exchange's staff)
+	//
+	// A rejection needs a comment saying why.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/applications/{id}/review (the `ReviewExchangeApplication` operationId).
+	ReviewExchangeApplicationWithResponse(ctx context.Context, id string, body ReviewExchangeApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*ReviewExchangeApplicationResponse, error)
+
+	// WithdrawExchangeApplicationWithResponse Withdraw an application (the applying organization)
+	//
+	// Only while it is under review; the organization may apply again later.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/applications/{id}/withdraw (the `WithdrawExchangeApplication` operationId).
+	WithdrawExchangeApplicationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*WithdrawExchangeApplicationResponse, error)
+
+	// GetExchangeChecklistWithResponse The compliance checklist
+	//
+	// The points every reviewer of a listing ticks, by dimension.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/checklist (the `GetExchangeChecklist` operationId).
+	GetExchangeChecklistWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetExchangeChecklistResponse, error)
+
+	// GetExchangeDocumentWithResponse Download a document
+	//
+	// For the participant's members, the exchange's staff and, for a product's evidence, the law firm vetting it; 404 for anyone else.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/documents/{id} (the `GetExchangeDocument` operationId).
+	GetExchangeDocumentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeDocumentResponse, error)
+
+	// ListExchangeListingsWithResponse Listing reviews you may see
+	//
+	// Side queue: what waits for your vote (the exchange's staff, or your law firm).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/listings (the `ListExchangeListings` operationId).
+	ListExchangeListingsWithResponse(ctx context.Context, params *ListExchangeListingsParams, reqEditors ...RequestEditorFn) (*ListExchangeListingsResponse, error)
+
+	// GetExchangeListingWithResponse One listing review with its history and both reviewers' checklists
+	//
+	// For the provider, the exchange's staff and the law firm vetting it: the product's hash as submitted, the law firm, each reviewer's checklist (kept with the vote) and every step taken.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/listings/{id} (the `GetExchangeListing` operationId).
+	GetExchangeListingWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeListingResponse, error)
+
+	// AnswerExchangeListingWithBodyWithResponse Answer a request for more material (the provider)
+	//
+	// The product, complete again, goes back to its reviewers; a product changed after one of them approved it must be withdrawn and submitted anew (409).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/listings/{id}/answer (the `AnswerExchangeListing` operationId).
+	AnswerExchangeListingWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerExchangeListingResponse, error)
+
+	// AnswerExchangeListingWithResponse Answer a request for more material (the provider)
+	//
+	// The product, complete again, goes back to its reviewers; a product changed after one of them approved it must be withdrawn and submitted anew (409).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/listings/{id}/answer (the `AnswerExchangeListing` operationId).
+	AnswerExchangeListingWithResponse(ctx context.Context, id string, body AnswerExchangeListingJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerExchangeListingResponse, error)
+
+	// SubmitExchangeListingChecklistWithBodyWithResponse Fill in your checklist for a listing (a reviewer)
+	//
+	// Every point of the checklist (GET /exchange/checklist), per dimension — basic information, legality, tradability — ticked or not. It may be changed until your vote, which keeps it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/listings/{id}/checklist (the `SubmitExchangeListingChecklist` operationId).
+	SubmitExchangeListingChecklistWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitExchangeListingChecklistResponse, error)
+
+	// SubmitExchangeListingChecklistWithResponse Fill in your checklist for a listing (a reviewer)
+	//
+	// Every point of the checklist (GET /exchange/checklist), per dimension — basic information, legality, tradability — ticked or not. It may be changed until your vote, which keeps it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/listings/{id}/checklist (the `SubmitExchangeListingChecklist` operationId).
+	SubmitExchangeListingChecklistWithResponse(ctx context.Context, id string, body SubmitExchangeListingChecklistJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitExchangeListingChecklistResponse, error)
+
+	// AssignExchangeListingLawFirmWithBodyWithResponse Choose the law firm vetting a listing (the exchange's staff)
+	//
+	// Only while the law firm has not voted; never a related party of the provider.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/listings/{id}/law-firm (the `AssignExchangeListingLawFirm` operationId).
+	AssignExchangeListingLawFirmWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AssignExchangeListingLawFirmResponse, error)
+
+	// AssignExchangeListingLawFirmWithResponse Choose the law firm vetting a listing (the exchange's staff)
+	//
+	// Only while the law firm has not voted; never a related party of the provider.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/listings/{id}/law-firm (the `AssignExchangeListingLawFirm` operationId).
+	AssignExchangeListingLawFirmWithResponse(ctx context.Context, id string, body AssignExchangeListingLawFirmJSONRequestBody, reqEditors ...RequestEditorFn) (*AssignExchangeListingLawFirmResponse, error)
+
+	// RequestExchangeListingInfoWithBodyWithResponse Return a product for more material (a reviewer)
+	//
+	// The product is a draft again until the provider answers, within a deadline in working days.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/listings/{id}/request-info (the `RequestExchangeListingInfo` operationId).
+	RequestExchangeListingInfoWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestExchangeListingInfoResponse, error)
+
+	// RequestExchangeListingInfoWithResponse Return a product for more material (a reviewer)
+	//
+	// The product is a draft again until the provider answers, within a deadline in working days.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/listings/{id}/request-info (the `RequestExchangeListingInfo` operationId).
+	RequestExchangeListingInfoWithResponse(ctx context.Context, id string, body RequestExchangeListingInfoJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestExchangeListingInfoResponse, error)
+
+	// ReviewExchangeListingWithBodyWithResponse Vote on a listing (the exchange's staff, the law firm)
+	//
+	// Needs your checklist for this step (POST …/checklist); approving needs every point ticked. Both the exchange's staff and the law firm must approve; one rejection rejects. A law firm that has become a related party of the provider may not vote.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/listings/{id}/review (the `ReviewExchangeListing` operationId).
+	ReviewExchangeListingWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReviewExchangeListingResponse, error)
+
+	// ReviewExchangeListingWithResponse Vote on a listing (the exchange's staff, the law firm)
+	//
+	// Needs your checklist for this step (POST …/checklist); approving needs every point ticked. Both the exchange's staff and the law firm must approve; one rejection rejects. A law firm that has become a related party of the provider may not vote.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/listings/{id}/review (the `ReviewExchangeListing` operationId).
+	ReviewExchangeListingWithResponse(ctx context.Context, id string, body ReviewExchangeListingJSONRequestBody, reqEditors ...RequestEditorFn) (*ReviewExchangeListingResponse, error)
+
+	// WithdrawExchangeListingWithResponse Withdraw a listing review (the provider)
+	//
+	// Only while it is under review; the product is a draft again.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/listings/{id}/withdraw (the `WithdrawExchangeListing` operationId).
+	WithdrawExchangeListingWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*WithdrawExchangeListingResponse, error)
+
+	// ListExchangeParticipantsWithResponse Participants
+	//
+	// The exchange's staff see every participant in full; anyone else the admitted ones' public face (name, USCC, roles, tier).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/participants (the `ListExchangeParticipants` operationId).
+	ListExchangeParticipantsWithResponse(ctx context.Context, params *ListExchangeParticipantsParams, reqEditors ...RequestEditorFn) (*ListExchangeParticipantsResponse, error)
+
+	// GetExchangeParticipantWithResponse One participant
+	//
+	// In full (contacts, legal representative, documents, related parties) for its members and the exchange's staff; its public face for anyone else once admitted; 404 otherwise.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/participants/{id} (the `GetExchangeParticipant` operationId).
+	GetExchangeParticipantWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeParticipantResponse, error)
+
+	// UploadExchangeParticipantDocumentWithBodyWithResponse Upload a supporting document (the participant's admins)
+	//
+	// The raw body is the file (at most 4 MiB); kind is business_licence, authorisation, qualification or other. The file is kept in the blob store under its SHA-256, which is all its event carries.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/participants/{id}/documents (the `UploadExchangeParticipantDocument` operationId).
+	UploadExchangeParticipantDocumentWithBodyWithResponse(ctx context.Context, id string, params *UploadExchangeParticipantDocumentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadExchangeParticipantDocumentResponse, error)
+
+	// ReinstateExchangeParticipantWithBodyWithResponse Reinstate a suspended participant (the exchange's staff)
+	//
+	// A reason is required.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/participants/{id}/reinstate (the `ReinstateExchangeParticipant` operationId).
+	ReinstateExchangeParticipantWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReinstateExchangeParticipantResponse, error)
+
+	// ReinstateExchangeParticipantWithResponse Reinstate a suspended participant (the exchange's staff)
+	//
+	// A reason is required.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/participants/{id}/reinstate (the `ReinstateExchangeParticipant` operationId).
+	ReinstateExchangeParticipantWithResponse(ctx context.Context, id string, body ReinstateExchangeParticipantJSONRequestBody, reqEditors ...RequestEditorFn) (*ReinstateExchangeParticipantResponse, error)
+
+	// DeclareExchangeRelationWithBodyWithResponse Declare a related party (the participant's admins or the exchange's staff)
+	//
+	// Records that the participant is a related party of another: the same legal representative, a shareholding (this participant holds shares in the other) or the same controller. The risk rules and the law firm's independence check read them.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/participants/{id}/relations (the `DeclareExchangeRelation` operationId).
+	DeclareExchangeRelationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclareExchangeRelationResponse, error)
+
+	// DeclareExchangeRelationWithResponse Declare a related party (the participant's admins or the exchange's staff)
+	//
+	// Records that the participant is a related party of another: the same legal representative, a shareholding (this participant holds shares in the other) or the same controller. The risk rules and the law firm's independence check read them.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/participants/{id}/relations (the `DeclareExchangeRelation` operationId).
+	DeclareExchangeRelationWithResponse(ctx context.Context, id string, body DeclareExchangeRelationJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclareExchangeRelationResponse, error)
+
+	// RemoveExchangeRelationWithResponse Remove a related-party record found wrong (the exchange's staff)
+	//
+	// A record not on file answers 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /exchange/participants/{id}/relations/{other}/{kind} (the `RemoveExchangeRelation` operationId).
+	RemoveExchangeRelationWithResponse(ctx context.Context, id string, other string, kind RemoveExchangeRelationParamsKind, reqEditors ...RequestEditorFn) (*RemoveExchangeRelationResponse, error)
+
+	// SuspendExchangeParticipantWithBodyWithResponse Suspend an admitted participant (the exchange's staff)
+	//
+	// It cannot trade until reinstated. A reason is required.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/participants/{id}/suspend (the `SuspendExchangeParticipant` operationId).
+	SuspendExchangeParticipantWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuspendExchangeParticipantResponse, error)
+
+	// SuspendExchangeParticipantWithResponse Suspend an admitted participant (the exchange's staff)
+	//
+	// It cannot trade until reinstated. A reason is required.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/participants/{id}/suspend (the `SuspendExchangeParticipant` operationId).
+	SuspendExchangeParticipantWithResponse(ctx context.Context, id string, body SuspendExchangeParticipantJSONRequestBody, reqEditors ...RequestEditorFn) (*SuspendExchangeParticipantResponse, error)
+
+	// SetExchangeParticipantTierWithBodyWithResponse Set an admitted participant's tier (the exchange's staff)
+	//
+	// standard, certified or premier; a participant not admitted answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /exchange/participants/{id}/tier (the `SetExchangeParticipantTier` operationId).
+	SetExchangeParticipantTierWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetExchangeParticipantTierResponse, error)
+
+	// SetExchangeParticipantTierWithResponse Set an admitted participant's tier (the exchange's staff)
+	//
+	// standard, certified or premier; a participant not admitted answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /exchange/participants/{id}/tier (the `SetExchangeParticipantTier` operationId).
+	SetExchangeParticipantTierWithResponse(ctx context.Context, id string, body SetExchangeParticipantTierJSONRequestBody, reqEditors ...RequestEditorFn) (*SetExchangeParticipantTierResponse, error)
+
+	// ListExchangeProductsWithResponse Products, newest first
+	//
+	// Listed products for anyone; a provider's members also see its drafts and reviews, the exchange's staff everything.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/products (the `ListExchangeProducts` operationId).
+	ListExchangeProductsWithResponse(ctx context.Context, params *ListExchangeProductsParams, reqEditors ...RequestEditorFn) (*ListExchangeProductsResponse, error)
+
+	// CreateExchangeProductWithBodyWithResponse Write a draft product (an admitted provider's editors)
+	//
+	// Linked resources must be published resources of the provider's own organization; the offer's fields and row filter must name their items; prices are in fen. A draft may lack use scenarios; submission needs one. Answers the product with its canonical hash.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/products (the `CreateExchangeProduct` operationId).
+	CreateExchangeProductWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateExchangeProductResponse, error)
+
+	// CreateExchangeProductWithResponse Write a draft product (an admitted provider's editors)
+	//
+	// Linked resources must be published resources of the provider's own organization; the offer's fields and row filter must name their items; prices are in fen. A draft may lack use scenarios; submission needs one. Answers the product with its canonical hash.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/products (the `CreateExchangeProduct` operationId).
+	CreateExchangeProductWithResponse(ctx context.Context, body CreateExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateExchangeProductResponse, error)
+
+	// GetExchangeProductWithResponse One product
+	//
+	// A listed product for anyone; any other for its provider's members, the exchange's staff and the law firm vetting it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/products/{id} (the `GetExchangeProduct` operationId).
+	GetExchangeProductWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeProductResponse, error)
+
+	// UpdateExchangeProductWithBodyWithResponse Rewrite a product (the provider's editors)
+	//
+	// A draft, rejected or delisted product changes freely; a listed or suspended one only its source declaration (recorded, and told to the risk rules); one under review not at all (409). The canonical hash is recomputed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /exchange/products/{id} (the `UpdateExchangeProduct` operationId).
+	UpdateExchangeProductWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateExchangeProductResponse, error)
+
+	// UpdateExchangeProductWithResponse Rewrite a product (the provider's editors)
+	//
+	// A draft, rejected or delisted product changes freely; a listed or suspended one only its source declaration (recorded, and told to the risk rules); one under review not at all (409). The canonical hash is recomputed.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /exchange/products/{id} (the `UpdateExchangeProduct` operationId).
+	UpdateExchangeProductWithResponse(ctx context.Context, id string, body UpdateExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateExchangeProductResponse, error)
+
+	// DelistExchangeProductWithBodyWithResponse Delist a product (its provider's editors or the exchange's staff)
+	//
+	// A reason is required.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/products/{id}/delist (the `DelistExchangeProduct` operationId).
+	DelistExchangeProductWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DelistExchangeProductResponse, error)
+
+	// DelistExchangeProductWithResponse Delist a product (its provider's editors or the exchange's staff)
+	//
+	// A reason is required.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/products/{id}/delist (the `DelistExchangeProduct` operationId).
+	DelistExchangeProductWithResponse(ctx context.Context, id string, body DelistExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*DelistExchangeProductResponse, error)
+
+	// UploadExchangeProductEvidenceWithBodyWithResponse Upload evidence of a product's source declaration (the provider's editors)
+	//
+	// The raw body is the file (at most 4 MiB); kind is source_evidence, consent_record, authorisation, purchase_contract or other. On a listed product this changes its source declaration, which is recorded and told to the risk rules.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/products/{id}/evidence (the `UploadExchangeProductEvidence` operationId).
+	UploadExchangeProductEvidenceWithBodyWithResponse(ctx context.Context, id string, params *UploadExchangeProductEvidenceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadExchangeProductEvidenceResponse, error)
+
+	// RelistExchangeProductWithBodyWithResponse List a suspended product again (the exchange's staff)
+	//
+	// A reason is required.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/products/{id}/relist (the `RelistExchangeProduct` operationId).
+	RelistExchangeProductWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RelistExchangeProductResponse, error)
+
+	// RelistExchangeProductWithResponse List a suspended product again (the exchange's staff)
+	//
+	// A reason is required.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/products/{id}/relist (the `RelistExchangeProduct` operationId).
+	RelistExchangeProductWithResponse(ctx context.Context, id string, body RelistExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*RelistExchangeProductResponse, error)
+
+	// GetExchangeProductSampleWithResponse A product's de-identified sample
+	//
+	// A few rows of the product's first resource, read through the access point on the product's own sample channel: only its sample grant decides, with the offer's fields and the sample's de-identification profile. Signed-in callers who may see the product.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/products/{id}/sample (the `GetExchangeProductSample` operationId).
+	GetExchangeProductSampleWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeProductSampleResponse, error)
+
+	// SubmitExchangeProductWithBodyWithResponse Submit a product for listing (the provider's editors)
+	//
+	// Checks the product is complete — a use scenario above all, source evidence, legal basis, a sample profile — and files its listing review: the exchange's staff and the law firm (named here, or chosen by the staff; never a related party of the provider) must both approve. Answers the listing review.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/products/{id}/submit (the `SubmitExchangeProduct` operationId).
+	SubmitExchangeProductWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitExchangeProductResponse, error)
+
+	// SubmitExchangeProductWithResponse Submit a product for listing (the provider's editors)
+	//
+	// Checks the product is complete — a use scenario above all, source evidence, legal basis, a sample profile — and files its listing review: the exchange's staff and the law firm (named here, or chosen by the staff; never a related party of the provider) must both approve. Answers the listing review.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/products/{id}/submit (the `SubmitExchangeProduct` operationId).
+	SubmitExchangeProductWithResponse(ctx context.Context, id string, body SubmitExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitExchangeProductResponse, error)
+
+	// SuspendExchangeProductWithBodyWithResponse Suspend trading in a listed product (the exchange's staff)
+	//
+	// A reason is required.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/products/{id}/suspend (the `SuspendExchangeProduct` operationId).
+	SuspendExchangeProductWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuspendExchangeProductResponse, error)
+
+	// SuspendExchangeProductWithResponse Suspend trading in a listed product (the exchange's staff)
+	//
+	// A reason is required.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/products/{id}/suspend (the `SuspendExchangeProduct` operationId).
+	SuspendExchangeProductWithResponse(ctx context.Context, id string, body SuspendExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*SuspendExchangeProductResponse, error)
+
+	// ListExchangeRelationsWithResponse Every related-party pair on record (the exchange's staff and platform staff)
+	//
+	// Pairs of participants that share a legal representative (declared, or found when two declare the same one), where one holds shares in the other, or that share a controller.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/relations (the `ListExchangeRelations` operationId).
+	ListExchangeRelationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListExchangeRelationsResponse, error)
+
 	// GetGradingRulesWithResponse The grading rules in force
 	//
 	// The grading rules in force (shipped or the operator's file) and the highest level that may be opened.
@@ -16111,6 +20506,2358 @@ func (r AnswerErrorReportResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r AnswerErrorReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListExchangeApplicationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListParticipantApplicationBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListExchangeApplicationsResponse) GetJSON200() *ListParticipantApplicationBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListExchangeApplicationsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListExchangeApplicationsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListExchangeApplicationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListExchangeApplicationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListExchangeApplicationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListExchangeApplicationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ApplyExchangeParticipantResponse401Headers the declared response headers of an HTTP 401 response for ApplyExchangeParticipant
+type ApplyExchangeParticipantResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ApplyExchangeParticipantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ParticipantApplication
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ApplyExchangeParticipantResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ApplyExchangeParticipantResponse) GetJSON201() *ParticipantApplication {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ApplyExchangeParticipantResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ApplyExchangeParticipantResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ApplyExchangeParticipantResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ApplyExchangeParticipantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ApplyExchangeParticipantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ApplyExchangeParticipantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ApplyExchangeParticipantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetExchangeApplicationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ParticipantApplication
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetExchangeApplicationResponse) GetJSON200() *ParticipantApplication {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetExchangeApplicationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExchangeApplicationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExchangeApplicationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExchangeApplicationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExchangeApplicationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExchangeApplicationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AnswerExchangeApplicationResponse401Headers the declared response headers of an HTTP 401 response for AnswerExchangeApplication
+type AnswerExchangeApplicationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type AnswerExchangeApplicationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ParticipantApplication
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AnswerExchangeApplicationResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AnswerExchangeApplicationResponse) GetJSON200() *ParticipantApplication {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AnswerExchangeApplicationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AnswerExchangeApplicationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AnswerExchangeApplicationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AnswerExchangeApplicationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AnswerExchangeApplicationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AnswerExchangeApplicationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AnswerExchangeApplicationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RequestExchangeApplicationInfoResponse401Headers the declared response headers of an HTTP 401 response for RequestExchangeApplicationInfo
+type RequestExchangeApplicationInfoResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type RequestExchangeApplicationInfoResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ParticipantApplication
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RequestExchangeApplicationInfoResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RequestExchangeApplicationInfoResponse) GetJSON200() *ParticipantApplication {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RequestExchangeApplicationInfoResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RequestExchangeApplicationInfoResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RequestExchangeApplicationInfoResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RequestExchangeApplicationInfoResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RequestExchangeApplicationInfoResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RequestExchangeApplicationInfoResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RequestExchangeApplicationInfoResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReviewExchangeApplicationResponse401Headers the declared response headers of an HTTP 401 response for ReviewExchangeApplication
+type ReviewExchangeApplicationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ReviewExchangeApplicationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ParticipantApplication
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReviewExchangeApplicationResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReviewExchangeApplicationResponse) GetJSON200() *ParticipantApplication {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReviewExchangeApplicationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ReviewExchangeApplicationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ReviewExchangeApplicationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ReviewExchangeApplicationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReviewExchangeApplicationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReviewExchangeApplicationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReviewExchangeApplicationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// WithdrawExchangeApplicationResponse401Headers the declared response headers of an HTTP 401 response for WithdrawExchangeApplication
+type WithdrawExchangeApplicationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type WithdrawExchangeApplicationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ParticipantApplication
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *WithdrawExchangeApplicationResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WithdrawExchangeApplicationResponse) GetJSON200() *ParticipantApplication {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r WithdrawExchangeApplicationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r WithdrawExchangeApplicationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r WithdrawExchangeApplicationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r WithdrawExchangeApplicationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WithdrawExchangeApplicationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WithdrawExchangeApplicationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WithdrawExchangeApplicationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetExchangeChecklistResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CheckItemsOutBody
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetExchangeChecklistResponse) GetJSON200() *CheckItemsOutBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExchangeChecklistResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExchangeChecklistResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExchangeChecklistResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExchangeChecklistResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExchangeChecklistResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetExchangeDocumentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetExchangeDocumentResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExchangeDocumentResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExchangeDocumentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExchangeDocumentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExchangeDocumentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExchangeDocumentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListExchangeListingsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListListingBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListExchangeListingsResponse) GetJSON200() *ListListingBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListExchangeListingsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListExchangeListingsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListExchangeListingsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListExchangeListingsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListExchangeListingsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListExchangeListingsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetExchangeListingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Listing
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetExchangeListingResponse) GetJSON200() *Listing {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetExchangeListingResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExchangeListingResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExchangeListingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExchangeListingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExchangeListingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExchangeListingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AnswerExchangeListingResponse401Headers the declared response headers of an HTTP 401 response for AnswerExchangeListing
+type AnswerExchangeListingResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type AnswerExchangeListingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Listing
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AnswerExchangeListingResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AnswerExchangeListingResponse) GetJSON200() *Listing {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AnswerExchangeListingResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AnswerExchangeListingResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AnswerExchangeListingResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AnswerExchangeListingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AnswerExchangeListingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AnswerExchangeListingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AnswerExchangeListingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SubmitExchangeListingChecklistResponse401Headers the declared response headers of an HTTP 401 response for SubmitExchangeListingChecklist
+type SubmitExchangeListingChecklistResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type SubmitExchangeListingChecklistResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Listing
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SubmitExchangeListingChecklistResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SubmitExchangeListingChecklistResponse) GetJSON200() *Listing {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SubmitExchangeListingChecklistResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SubmitExchangeListingChecklistResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SubmitExchangeListingChecklistResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SubmitExchangeListingChecklistResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubmitExchangeListingChecklistResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubmitExchangeListingChecklistResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubmitExchangeListingChecklistResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AssignExchangeListingLawFirmResponse401Headers the declared response headers of an HTTP 401 response for AssignExchangeListingLawFirm
+type AssignExchangeListingLawFirmResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type AssignExchangeListingLawFirmResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Listing
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AssignExchangeListingLawFirmResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AssignExchangeListingLawFirmResponse) GetJSON200() *Listing {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AssignExchangeListingLawFirmResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AssignExchangeListingLawFirmResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AssignExchangeListingLawFirmResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AssignExchangeListingLawFirmResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AssignExchangeListingLawFirmResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AssignExchangeListingLawFirmResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AssignExchangeListingLawFirmResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RequestExchangeListingInfoResponse401Headers the declared response headers of an HTTP 401 response for RequestExchangeListingInfo
+type RequestExchangeListingInfoResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type RequestExchangeListingInfoResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Listing
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RequestExchangeListingInfoResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RequestExchangeListingInfoResponse) GetJSON200() *Listing {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RequestExchangeListingInfoResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RequestExchangeListingInfoResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RequestExchangeListingInfoResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RequestExchangeListingInfoResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RequestExchangeListingInfoResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RequestExchangeListingInfoResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RequestExchangeListingInfoResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReviewExchangeListingResponse401Headers the declared response headers of an HTTP 401 response for ReviewExchangeListing
+type ReviewExchangeListingResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ReviewExchangeListingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Listing
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReviewExchangeListingResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReviewExchangeListingResponse) GetJSON200() *Listing {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReviewExchangeListingResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ReviewExchangeListingResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ReviewExchangeListingResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ReviewExchangeListingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReviewExchangeListingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReviewExchangeListingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReviewExchangeListingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// WithdrawExchangeListingResponse401Headers the declared response headers of an HTTP 401 response for WithdrawExchangeListing
+type WithdrawExchangeListingResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type WithdrawExchangeListingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Listing
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *WithdrawExchangeListingResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WithdrawExchangeListingResponse) GetJSON200() *Listing {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r WithdrawExchangeListingResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r WithdrawExchangeListingResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r WithdrawExchangeListingResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r WithdrawExchangeListingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WithdrawExchangeListingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WithdrawExchangeListingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WithdrawExchangeListingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListExchangeParticipantsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListParticipantBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListExchangeParticipantsResponse) GetJSON200() *ListParticipantBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListExchangeParticipantsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListExchangeParticipantsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListExchangeParticipantsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListExchangeParticipantsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListExchangeParticipantsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListExchangeParticipantsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetExchangeParticipantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Participant
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetExchangeParticipantResponse) GetJSON200() *Participant {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetExchangeParticipantResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExchangeParticipantResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExchangeParticipantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExchangeParticipantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExchangeParticipantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExchangeParticipantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UploadExchangeParticipantDocumentResponse401Headers the declared response headers of an HTTP 401 response for UploadExchangeParticipantDocument
+type UploadExchangeParticipantDocumentResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UploadExchangeParticipantDocumentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Document
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UploadExchangeParticipantDocumentResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r UploadExchangeParticipantDocumentResponse) GetJSON201() *Document {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UploadExchangeParticipantDocumentResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UploadExchangeParticipantDocumentResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UploadExchangeParticipantDocumentResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadExchangeParticipantDocumentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadExchangeParticipantDocumentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadExchangeParticipantDocumentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadExchangeParticipantDocumentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReinstateExchangeParticipantResponse401Headers the declared response headers of an HTTP 401 response for ReinstateExchangeParticipant
+type ReinstateExchangeParticipantResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ReinstateExchangeParticipantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Participant
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReinstateExchangeParticipantResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReinstateExchangeParticipantResponse) GetJSON200() *Participant {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReinstateExchangeParticipantResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ReinstateExchangeParticipantResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ReinstateExchangeParticipantResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ReinstateExchangeParticipantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReinstateExchangeParticipantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReinstateExchangeParticipantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReinstateExchangeParticipantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeclareExchangeRelationResponse401Headers the declared response headers of an HTTP 401 response for DeclareExchangeRelation
+type DeclareExchangeRelationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type DeclareExchangeRelationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Participant
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeclareExchangeRelationResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeclareExchangeRelationResponse) GetJSON200() *Participant {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeclareExchangeRelationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DeclareExchangeRelationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeclareExchangeRelationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeclareExchangeRelationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeclareExchangeRelationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeclareExchangeRelationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeclareExchangeRelationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RemoveExchangeRelationResponse401Headers the declared response headers of an HTTP 401 response for RemoveExchangeRelation
+type RemoveExchangeRelationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type RemoveExchangeRelationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Participant
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RemoveExchangeRelationResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RemoveExchangeRelationResponse) GetJSON200() *Participant {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RemoveExchangeRelationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RemoveExchangeRelationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RemoveExchangeRelationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RemoveExchangeRelationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RemoveExchangeRelationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RemoveExchangeRelationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RemoveExchangeRelationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SuspendExchangeParticipantResponse401Headers the declared response headers of an HTTP 401 response for SuspendExchangeParticipant
+type SuspendExchangeParticipantResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type SuspendExchangeParticipantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Participant
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SuspendExchangeParticipantResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SuspendExchangeParticipantResponse) GetJSON200() *Participant {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SuspendExchangeParticipantResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SuspendExchangeParticipantResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SuspendExchangeParticipantResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SuspendExchangeParticipantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SuspendExchangeParticipantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SuspendExchangeParticipantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SuspendExchangeParticipantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetExchangeParticipantTierResponse401Headers the declared response headers of an HTTP 401 response for SetExchangeParticipantTier
+type SetExchangeParticipantTierResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type SetExchangeParticipantTierResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Participant
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetExchangeParticipantTierResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetExchangeParticipantTierResponse) GetJSON200() *Participant {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetExchangeParticipantTierResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SetExchangeParticipantTierResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SetExchangeParticipantTierResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SetExchangeParticipantTierResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetExchangeParticipantTierResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetExchangeParticipantTierResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetExchangeParticipantTierResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListExchangeProductsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListProductBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListExchangeProductsResponse) GetJSON200() *ListProductBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListExchangeProductsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListExchangeProductsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListExchangeProductsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListExchangeProductsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListExchangeProductsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListExchangeProductsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateExchangeProductResponse401Headers the declared response headers of an HTTP 401 response for CreateExchangeProduct
+type CreateExchangeProductResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CreateExchangeProductResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Product
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateExchangeProductResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateExchangeProductResponse) GetJSON201() *Product {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateExchangeProductResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateExchangeProductResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateExchangeProductResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateExchangeProductResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateExchangeProductResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateExchangeProductResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateExchangeProductResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetExchangeProductResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Product
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetExchangeProductResponse) GetJSON200() *Product {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetExchangeProductResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExchangeProductResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExchangeProductResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExchangeProductResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExchangeProductResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExchangeProductResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateExchangeProductResponse401Headers the declared response headers of an HTTP 401 response for UpdateExchangeProduct
+type UpdateExchangeProductResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UpdateExchangeProductResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Product
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateExchangeProductResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateExchangeProductResponse) GetJSON200() *Product {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateExchangeProductResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateExchangeProductResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateExchangeProductResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateExchangeProductResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateExchangeProductResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateExchangeProductResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateExchangeProductResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DelistExchangeProductResponse401Headers the declared response headers of an HTTP 401 response for DelistExchangeProduct
+type DelistExchangeProductResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type DelistExchangeProductResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Product
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DelistExchangeProductResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DelistExchangeProductResponse) GetJSON200() *Product {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DelistExchangeProductResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DelistExchangeProductResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DelistExchangeProductResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DelistExchangeProductResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DelistExchangeProductResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DelistExchangeProductResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DelistExchangeProductResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UploadExchangeProductEvidenceResponse401Headers the declared response headers of an HTTP 401 response for UploadExchangeProductEvidence
+type UploadExchangeProductEvidenceResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UploadExchangeProductEvidenceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Document
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UploadExchangeProductEvidenceResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r UploadExchangeProductEvidenceResponse) GetJSON201() *Document {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UploadExchangeProductEvidenceResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UploadExchangeProductEvidenceResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UploadExchangeProductEvidenceResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UploadExchangeProductEvidenceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UploadExchangeProductEvidenceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UploadExchangeProductEvidenceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UploadExchangeProductEvidenceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RelistExchangeProductResponse401Headers the declared response headers of an HTTP 401 response for RelistExchangeProduct
+type RelistExchangeProductResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type RelistExchangeProductResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Product
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RelistExchangeProductResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RelistExchangeProductResponse) GetJSON200() *Product {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RelistExchangeProductResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RelistExchangeProductResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RelistExchangeProductResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RelistExchangeProductResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RelistExchangeProductResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RelistExchangeProductResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RelistExchangeProductResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetExchangeProductSampleResponse200Headers the declared response headers of an HTTP 200 response for GetExchangeProductSample
+type GetExchangeProductSampleResponse200Headers struct {
+	DataportQuotaRemaining *string
+	RateLimit              *string
+	RateLimitLimit         *string
+	RateLimitPolicy        *string
+	RateLimitRemaining     *string
+	RateLimitReset         *string
+}
+
+// GetExchangeProductSampleResponse403Headers the declared response headers of an HTTP 403 response for GetExchangeProductSample
+type GetExchangeProductSampleResponse403Headers struct {
+	DataportQuotaRemaining *string
+	RateLimit              *string
+	RateLimitLimit         *string
+	RateLimitPolicy        *string
+	RateLimitRemaining     *string
+	RateLimitReset         *string
+}
+
+// GetExchangeProductSampleResponse429Headers the declared response headers of an HTTP 429 response for GetExchangeProductSample
+type GetExchangeProductSampleResponse429Headers struct {
+	DataportQuotaRemaining *string
+	RateLimit              *string
+	RateLimitLimit         *string
+	RateLimitPolicy        *string
+	RateLimitRemaining     *string
+	RateLimitReset         *string
+}
+
+type GetExchangeProductSampleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProductSample
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ErrorModel
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *ErrorModel
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *ErrorModel
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetExchangeProductSampleResponse200Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetExchangeProductSampleResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetExchangeProductSampleResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetExchangeProductSampleResponse) GetJSON200() *ProductSample {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetExchangeProductSampleResponse) GetApplicationproblemJSON403() *ErrorModel {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetExchangeProductSampleResponse) GetApplicationproblemJSON404() *ErrorModel {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetExchangeProductSampleResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetExchangeProductSampleResponse) GetApplicationproblemJSON429() *ErrorModel {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetExchangeProductSampleResponse) GetApplicationproblemJSON500() *ErrorModel {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExchangeProductSampleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExchangeProductSampleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExchangeProductSampleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExchangeProductSampleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SubmitExchangeProductResponse401Headers the declared response headers of an HTTP 401 response for SubmitExchangeProduct
+type SubmitExchangeProductResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type SubmitExchangeProductResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Listing
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SubmitExchangeProductResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SubmitExchangeProductResponse) GetJSON200() *Listing {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SubmitExchangeProductResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SubmitExchangeProductResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SubmitExchangeProductResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SubmitExchangeProductResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubmitExchangeProductResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubmitExchangeProductResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubmitExchangeProductResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SuspendExchangeProductResponse401Headers the declared response headers of an HTTP 401 response for SuspendExchangeProduct
+type SuspendExchangeProductResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type SuspendExchangeProductResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Product
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SuspendExchangeProductResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SuspendExchangeProductResponse) GetJSON200() *Product {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SuspendExchangeProductResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SuspendExchangeProductResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SuspendExchangeProductResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SuspendExchangeProductResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SuspendExchangeProductResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SuspendExchangeProductResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SuspendExchangeProductResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListExchangeRelationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RelationsOutBody
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListExchangeRelationsResponse) GetJSON200() *RelationsOutBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListExchangeRelationsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListExchangeRelationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListExchangeRelationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListExchangeRelationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListExchangeRelationsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -23320,6 +30067,831 @@ func (c *ClientWithResponses) AnswerErrorReportWithResponse(ctx context.Context,
 	return ParseAnswerErrorReportResponse(rsp)
 }
 
+// ListExchangeApplicationsWithResponse Participant applications you may see
+//
+// The exchange's staff see every one; an organization its own.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/applications (the `ListExchangeApplications` operationId).
+func (c *ClientWithResponses) ListExchangeApplicationsWithResponse(ctx context.Context, params *ListExchangeApplicationsParams, reqEditors ...RequestEditorFn) (*ListExchangeApplicationsResponse, error) {
+	rsp, err := c.ListExchangeApplications(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListExchangeApplicationsResponse(rsp)
+}
+
+// ApplyExchangeParticipantWithBodyWithResponse Apply to trade on the exchange (an organization's admins)
+//
+// Files the organization's application: its USCC (checked, GB 32100, and matching the organization's), legal representative, contact and roles. The exchange's staff admit it, return it for more material (with a deadline in working days) or reject it through the review case endpoints below. A participant declaring the legal representative of another is recorded as its related party. Bad fields answer 422 and nothing is written.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/applications (the `ApplyExchangeParticipant` operationId).
+func (c *ClientWithResponses) ApplyExchangeParticipantWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApplyExchangeParticipantResponse, error) {
+	rsp, err := c.ApplyExchangeParticipantWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApplyExchangeParticipantResponse(rsp)
+}
+
+// ApplyExchangeParticipantWithResponse Apply to trade on the exchange (an organization's admins)
+//
+// Files the organization's application: its USCC (checked, GB 32100, and matching the organization's), legal representative, contact and roles. The exchange's staff admit it, return it for more material (with a deadline in working days) or reject it through the review case endpoints below. A participant declaring the legal representative of another is recorded as its related party. Bad fields answer 422 and nothing is written.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/applications (the `ApplyExchangeParticipant` operationId).
+func (c *ClientWithResponses) ApplyExchangeParticipantWithResponse(ctx context.Context, body ApplyExchangeParticipantJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyExchangeParticipantResponse, error) {
+	rsp, err := c.ApplyExchangeParticipant(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApplyExchangeParticipantResponse(rsp)
+}
+
+// GetExchangeApplicationWithResponse One participant application with its history
+//
+// Its status, deadline, reason and every step taken; for the applying organization and the exchange's staff.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/applications/{id} (the `GetExchangeApplication` operationId).
+func (c *ClientWithResponses) GetExchangeApplicationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeApplicationResponse, error) {
+	rsp, err := c.GetExchangeApplication(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExchangeApplicationResponse(rsp)
+}
+
+// AnswerExchangeApplicationWithBodyWithResponse Answer a request for more material (the applying organization)
+//
+// Upload the documents first; the answer sends the application back to the exchange's staff, whose deadline moves on by the working days it waited.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/applications/{id}/answer (the `AnswerExchangeApplication` operationId).
+func (c *ClientWithResponses) AnswerExchangeApplicationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerExchangeApplicationResponse, error) {
+	rsp, err := c.AnswerExchangeApplicationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerExchangeApplicationResponse(rsp)
+}
+
+// AnswerExchangeApplicationWithResponse Answer a request for more material (the applying organization)
+//
+// Upload the documents first; the answer sends the application back to the exchange's staff, whose deadline moves on by the working days it waited.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/applications/{id}/answer (the `AnswerExchangeApplication` operationId).
+func (c *ClientWithResponses) AnswerExchangeApplicationWithResponse(ctx context.Context, id string, body AnswerExchangeApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerExchangeApplicationResponse, error) {
+	rsp, err := c.AnswerExchangeApplication(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerExchangeApplicationResponse(rsp)
+}
+
+// RequestExchangeApplicationInfoWithBodyWithResponse Return an application for more material (the exchange's staff)
+//
+// The applicant has a deadline in working days to answer; the clock of the review pauses.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/applications/{id}/request-info (the `RequestExchangeApplicationInfo` operationId).
+func (c *ClientWithResponses) RequestExchangeApplicationInfoWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestExchangeApplicationInfoResponse, error) {
+	rsp, err := c.RequestExchangeApplicationInfoWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestExchangeApplicationInfoResponse(rsp)
+}
+
+// RequestExchangeApplicationInfoWithResponse Return an application for more material (the exchange's staff)
+//
+// The applicant has a deadline in working days to answer; the clock of the review pauses.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/applications/{id}/request-info (the `RequestExchangeApplicationInfo` operationId).
+func (c *ClientWithResponses) RequestExchangeApplicationInfoWithResponse(ctx context.Context, id string, body RequestExchangeApplicationInfoJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestExchangeApplicationInfoResponse, error) {
+	rsp, err := c.RequestExchangeApplicationInfo(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestExchangeApplicationInfoResponse(rsp)
+}
+
+// ReviewExchangeApplicationWithBodyWithResponse Admit (approve) or reject an application (the exchange's staff)
+//
+// A rejection needs a comment saying why.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/applications/{id}/review (the `ReviewExchangeApplication` operationId).
+func (c *ClientWithResponses) ReviewExchangeApplicationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReviewExchangeApplicationResponse, error) {
+	rsp, err := c.ReviewExchangeApplicationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReviewExchangeApplicationResponse(rsp)
+}
+
+// ReviewExchangeApplicationWithResponse Admit (approve) or reject an application (the exchange's staff)
+//
+// A rejection needs a comment saying why.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/applications/{id}/review (the `ReviewExchangeApplication` operationId).
+func (c *ClientWithResponses) ReviewExchangeApplicationWithResponse(ctx context.Context, id string, body ReviewExchangeApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*ReviewExchangeApplicationResponse, error) {
+	rsp, err := c.ReviewExchangeApplication(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReviewExchangeApplicationResponse(rsp)
+}
+
+// WithdrawExchangeApplicationWithResponse Withdraw an application (the applying organization)
+//
+// Only while it is under review; the organization may apply again later.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/applications/{id}/withdraw (the `WithdrawExchangeApplication` operationId).
+func (c *ClientWithResponses) WithdrawExchangeApplicationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*WithdrawExchangeApplicationResponse, error) {
+	rsp, err := c.WithdrawExchangeApplication(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWithdrawExchangeApplicationResponse(rsp)
+}
+
+// GetExchangeChecklistWithResponse The compliance checklist
+//
+// The points every reviewer of a listing ticks, by dimension.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/checklist (the `GetExchangeChecklist` operationId).
+func (c *ClientWithResponses) GetExchangeChecklistWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetExchangeChecklistResponse, error) {
+	rsp, err := c.GetExchangeChecklist(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExchangeChecklistResponse(rsp)
+}
+
+// GetExchangeDocumentWithResponse Download a document
+//
+// For the participant's members, the exchange's staff and, for a product's evidence, the law firm vetting it; 404 for anyone else.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/documents/{id} (the `GetExchangeDocument` operationId).
+func (c *ClientWithResponses) GetExchangeDocumentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeDocumentResponse, error) {
+	rsp, err := c.GetExchangeDocument(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExchangeDocumentResponse(rsp)
+}
+
+// ListExchangeListingsWithResponse Listing reviews you may see
+//
+// Side queue: what waits for your vote (the exchange's staff, or your law firm).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/listings (the `ListExchangeListings` operationId).
+func (c *ClientWithResponses) ListExchangeListingsWithResponse(ctx context.Context, params *ListExchangeListingsParams, reqEditors ...RequestEditorFn) (*ListExchangeListingsResponse, error) {
+	rsp, err := c.ListExchangeListings(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListExchangeListingsResponse(rsp)
+}
+
+// GetExchangeListingWithResponse One listing review with its history and both reviewers' checklists
+//
+// For the provider, the exchange's staff and the law firm vetting it: the product's hash as submitted, the law firm, each reviewer's checklist (kept with the vote) and every step taken.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/listings/{id} (the `GetExchangeListing` operationId).
+func (c *ClientWithResponses) GetExchangeListingWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeListingResponse, error) {
+	rsp, err := c.GetExchangeListing(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExchangeListingResponse(rsp)
+}
+
+// AnswerExchangeListingWithBodyWithResponse Answer a request for more material (the provider)
+//
+// The product, complete again, goes back to its reviewers; a product changed after one of them approved it must be withdrawn and submitted anew (409).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/listings/{id}/answer (the `AnswerExchangeListing` operationId).
+func (c *ClientWithResponses) AnswerExchangeListingWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerExchangeListingResponse, error) {
+	rsp, err := c.AnswerExchangeListingWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerExchangeListingResponse(rsp)
+}
+
+// AnswerExchangeListingWithResponse Answer a request for more material (the provider)
+//
+// The product, complete again, goes back to its reviewers; a product changed after one of them approved it must be withdrawn and submitted anew (409).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/listings/{id}/answer (the `AnswerExchangeListing` operationId).
+func (c *ClientWithResponses) AnswerExchangeListingWithResponse(ctx context.Context, id string, body AnswerExchangeListingJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerExchangeListingResponse, error) {
+	rsp, err := c.AnswerExchangeListing(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerExchangeListingResponse(rsp)
+}
+
+// SubmitExchangeListingChecklistWithBodyWithResponse Fill in your checklist for a listing (a reviewer)
+//
+// Every point of the checklist (GET /exchange/checklist), per dimension — basic information, legality, tradability — ticked or not. It may be changed until your vote, which keeps it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/listings/{id}/checklist (the `SubmitExchangeListingChecklist` operationId).
+func (c *ClientWithResponses) SubmitExchangeListingChecklistWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitExchangeListingChecklistResponse, error) {
+	rsp, err := c.SubmitExchangeListingChecklistWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitExchangeListingChecklistResponse(rsp)
+}
+
+// SubmitExchangeListingChecklistWithResponse Fill in your checklist for a listing (a reviewer)
+//
+// Every point of the checklist (GET /exchange/checklist), per dimension — basic information, legality, tradability — ticked or not. It may be changed until your vote, which keeps it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/listings/{id}/checklist (the `SubmitExchangeListingChecklist` operationId).
+func (c *ClientWithResponses) SubmitExchangeListingChecklistWithResponse(ctx context.Context, id string, body SubmitExchangeListingChecklistJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitExchangeListingChecklistResponse, error) {
+	rsp, err := c.SubmitExchangeListingChecklist(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitExchangeListingChecklistResponse(rsp)
+}
+
+// AssignExchangeListingLawFirmWithBodyWithResponse Choose the law firm vetting a listing (the exchange's staff)
+//
+// Only while the law firm has not voted; never a related party of the provider.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/listings/{id}/law-firm (the `AssignExchangeListingLawFirm` operationId).
+func (c *ClientWithResponses) AssignExchangeListingLawFirmWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AssignExchangeListingLawFirmResponse, error) {
+	rsp, err := c.AssignExchangeListingLawFirmWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAssignExchangeListingLawFirmResponse(rsp)
+}
+
+// AssignExchangeListingLawFirmWithResponse Choose the law firm vetting a listing (the exchange's staff)
+//
+// Only while the law firm has not voted; never a related party of the provider.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/listings/{id}/law-firm (the `AssignExchangeListingLawFirm` operationId).
+func (c *ClientWithResponses) AssignExchangeListingLawFirmWithResponse(ctx context.Context, id string, body AssignExchangeListingLawFirmJSONRequestBody, reqEditors ...RequestEditorFn) (*AssignExchangeListingLawFirmResponse, error) {
+	rsp, err := c.AssignExchangeListingLawFirm(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAssignExchangeListingLawFirmResponse(rsp)
+}
+
+// RequestExchangeListingInfoWithBodyWithResponse Return a product for more material (a reviewer)
+//
+// The product is a draft again until the provider answers, within a deadline in working days.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/listings/{id}/request-info (the `RequestExchangeListingInfo` operationId).
+func (c *ClientWithResponses) RequestExchangeListingInfoWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestExchangeListingInfoResponse, error) {
+	rsp, err := c.RequestExchangeListingInfoWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestExchangeListingInfoResponse(rsp)
+}
+
+// RequestExchangeListingInfoWithResponse Return a product for more material (a reviewer)
+//
+// The product is a draft again until the provider answers, within a deadline in working days.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/listings/{id}/request-info (the `RequestExchangeListingInfo` operationId).
+func (c *ClientWithResponses) RequestExchangeListingInfoWithResponse(ctx context.Context, id string, body RequestExchangeListingInfoJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestExchangeListingInfoResponse, error) {
+	rsp, err := c.RequestExchangeListingInfo(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestExchangeListingInfoResponse(rsp)
+}
+
+// ReviewExchangeListingWithBodyWithResponse Vote on a listing (the exchange's staff, the law firm)
+//
+// Needs your checklist for this step (POST …/checklist); approving needs every point ticked. Both the exchange's staff and the law firm must approve; one rejection rejects. A law firm that has become a related party of the provider may not vote.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/listings/{id}/review (the `ReviewExchangeListing` operationId).
+func (c *ClientWithResponses) ReviewExchangeListingWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReviewExchangeListingResponse, error) {
+	rsp, err := c.ReviewExchangeListingWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReviewExchangeListingResponse(rsp)
+}
+
+// ReviewExchangeListingWithResponse Vote on a listing (the exchange's staff, the law firm)
+//
+// Needs your checklist for this step (POST …/checklist); approving needs every point ticked. Both the exchange's staff and the law firm must approve; one rejection rejects. A law firm that has become a related party of the provider may not vote.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/listings/{id}/review (the `ReviewExchangeListing` operationId).
+func (c *ClientWithResponses) ReviewExchangeListingWithResponse(ctx context.Context, id string, body ReviewExchangeListingJSONRequestBody, reqEditors ...RequestEditorFn) (*ReviewExchangeListingResponse, error) {
+	rsp, err := c.ReviewExchangeListing(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReviewExchangeListingResponse(rsp)
+}
+
+// WithdrawExchangeListingWithResponse Withdraw a listing review (the provider)
+//
+// Only while it is under review; the product is a draft again.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/listings/{id}/withdraw (the `WithdrawExchangeListing` operationId).
+func (c *ClientWithResponses) WithdrawExchangeListingWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*WithdrawExchangeListingResponse, error) {
+	rsp, err := c.WithdrawExchangeListing(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWithdrawExchangeListingResponse(rsp)
+}
+
+// ListExchangeParticipantsWithResponse Participants
+//
+// The exchange's staff see every participant in full; anyone else the admitted ones' public face (name, USCC, roles, tier).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/participants (the `ListExchangeParticipants` operationId).
+func (c *ClientWithResponses) ListExchangeParticipantsWithResponse(ctx context.Context, params *ListExchangeParticipantsParams, reqEditors ...RequestEditorFn) (*ListExchangeParticipantsResponse, error) {
+	rsp, err := c.ListExchangeParticipants(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListExchangeParticipantsResponse(rsp)
+}
+
+// GetExchangeParticipantWithResponse One participant
+//
+// In full (contacts, legal representative, documents, related parties) for its members and the exchange's staff; its public face for anyone else once admitted; 404 otherwise.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/participants/{id} (the `GetExchangeParticipant` operationId).
+func (c *ClientWithResponses) GetExchangeParticipantWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeParticipantResponse, error) {
+	rsp, err := c.GetExchangeParticipant(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExchangeParticipantResponse(rsp)
+}
+
+// UploadExchangeParticipantDocumentWithBodyWithResponse Upload a supporting document (the participant's admins)
+//
+// The raw body is the file (at most 4 MiB); kind is business_licence, authorisation, qualification or other. The file is kept in the blob store under its SHA-256, which is all its event carries.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/participants/{id}/documents (the `UploadExchangeParticipantDocument` operationId).
+func (c *ClientWithResponses) UploadExchangeParticipantDocumentWithBodyWithResponse(ctx context.Context, id string, params *UploadExchangeParticipantDocumentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadExchangeParticipantDocumentResponse, error) {
+	rsp, err := c.UploadExchangeParticipantDocumentWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadExchangeParticipantDocumentResponse(rsp)
+}
+
+// ReinstateExchangeParticipantWithBodyWithResponse Reinstate a suspended participant (the exchange's staff)
+//
+// A reason is required.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/participants/{id}/reinstate (the `ReinstateExchangeParticipant` operationId).
+func (c *ClientWithResponses) ReinstateExchangeParticipantWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReinstateExchangeParticipantResponse, error) {
+	rsp, err := c.ReinstateExchangeParticipantWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReinstateExchangeParticipantResponse(rsp)
+}
+
+// ReinstateExchangeParticipantWithResponse Reinstate a suspended participant (the exchange's staff)
+//
+// A reason is required.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/participants/{id}/reinstate (the `ReinstateExchangeParticipant` operationId).
+func (c *ClientWithResponses) ReinstateExchangeParticipantWithResponse(ctx context.Context, id string, body ReinstateExchangeParticipantJSONRequestBody, reqEditors ...RequestEditorFn) (*ReinstateExchangeParticipantResponse, error) {
+	rsp, err := c.ReinstateExchangeParticipant(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReinstateExchangeParticipantResponse(rsp)
+}
+
+// DeclareExchangeRelationWithBodyWithResponse Declare a related party (the participant's admins or the exchange's staff)
+//
+// Records that the participant is a related party of another: the same legal representative, a shareholding (this participant holds shares in the other) or the same controller. The risk rules and the law firm's independence check read them.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/participants/{id}/relations (the `DeclareExchangeRelation` operationId).
+func (c *ClientWithResponses) DeclareExchangeRelationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeclareExchangeRelationResponse, error) {
+	rsp, err := c.DeclareExchangeRelationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeclareExchangeRelationResponse(rsp)
+}
+
+// DeclareExchangeRelationWithResponse Declare a related party (the participant's admins or the exchange's staff)
+//
+// Records that the participant is a related party of another: the same legal representative, a shareholding (this participant holds shares in the other) or the same controller. The risk rules and the law firm's independence check read them.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/participants/{id}/relations (the `DeclareExchangeRelation` operationId).
+func (c *ClientWithResponses) DeclareExchangeRelationWithResponse(ctx context.Context, id string, body DeclareExchangeRelationJSONRequestBody, reqEditors ...RequestEditorFn) (*DeclareExchangeRelationResponse, error) {
+	rsp, err := c.DeclareExchangeRelation(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeclareExchangeRelationResponse(rsp)
+}
+
+// RemoveExchangeRelationWithResponse Remove a related-party record found wrong (the exchange's staff)
+//
+// A record not on file answers 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /exchange/participants/{id}/relations/{other}/{kind} (the `RemoveExchangeRelation` operationId).
+func (c *ClientWithResponses) RemoveExchangeRelationWithResponse(ctx context.Context, id string, other string, kind RemoveExchangeRelationParamsKind, reqEditors ...RequestEditorFn) (*RemoveExchangeRelationResponse, error) {
+	rsp, err := c.RemoveExchangeRelation(ctx, id, other, kind, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRemoveExchangeRelationResponse(rsp)
+}
+
+// SuspendExchangeParticipantWithBodyWithResponse Suspend an admitted participant (the exchange's staff)
+//
+// It cannot trade until reinstated. A reason is required.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/participants/{id}/suspend (the `SuspendExchangeParticipant` operationId).
+func (c *ClientWithResponses) SuspendExchangeParticipantWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuspendExchangeParticipantResponse, error) {
+	rsp, err := c.SuspendExchangeParticipantWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuspendExchangeParticipantResponse(rsp)
+}
+
+// SuspendExchangeParticipantWithResponse Suspend an admitted participant (the exchange's staff)
+//
+// It cannot trade until reinstated. A reason is required.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/participants/{id}/suspend (the `SuspendExchangeParticipant` operationId).
+func (c *ClientWithResponses) SuspendExchangeParticipantWithResponse(ctx context.Context, id string, body SuspendExchangeParticipantJSONRequestBody, reqEditors ...RequestEditorFn) (*SuspendExchangeParticipantResponse, error) {
+	rsp, err := c.SuspendExchangeParticipant(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuspendExchangeParticipantResponse(rsp)
+}
+
+// SetExchangeParticipantTierWithBodyWithResponse Set an admitted participant's tier (the exchange's staff)
+//
+// standard, certified or premier; a participant not admitted answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /exchange/participants/{id}/tier (the `SetExchangeParticipantTier` operationId).
+func (c *ClientWithResponses) SetExchangeParticipantTierWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetExchangeParticipantTierResponse, error) {
+	rsp, err := c.SetExchangeParticipantTierWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetExchangeParticipantTierResponse(rsp)
+}
+
+// SetExchangeParticipantTierWithResponse Set an admitted participant's tier (the exchange's staff)
+//
+// standard, certified or premier; a participant not admitted answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /exchange/participants/{id}/tier (the `SetExchangeParticipantTier` operationId).
+func (c *ClientWithResponses) SetExchangeParticipantTierWithResponse(ctx context.Context, id string, body SetExchangeParticipantTierJSONRequestBody, reqEditors ...RequestEditorFn) (*SetExchangeParticipantTierResponse, error) {
+	rsp, err := c.SetExchangeParticipantTier(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetExchangeParticipantTierResponse(rsp)
+}
+
+// ListExchangeProductsWithResponse Products, newest first
+//
+// Listed products for anyone; a provider's members also see its drafts and reviews, the exchange's staff everything.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/products (the `ListExchangeProducts` operationId).
+func (c *ClientWithResponses) ListExchangeProductsWithResponse(ctx context.Context, params *ListExchangeProductsParams, reqEditors ...RequestEditorFn) (*ListExchangeProductsResponse, error) {
+	rsp, err := c.ListExchangeProducts(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListExchangeProductsResponse(rsp)
+}
+
+// CreateExchangeProductWithBodyWithResponse Write a draft product (an admitted provider's editors)
+//
+// Linked resources must be published resources of the provider's own organization; the offer's fields and row filter must name their items; prices are in fen. A draft may lack use scenarios; submission needs one. Answers the product with its canonical hash.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/products (the `CreateExchangeProduct` operationId).
+func (c *ClientWithResponses) CreateExchangeProductWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateExchangeProductResponse, error) {
+	rsp, err := c.CreateExchangeProductWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateExchangeProductResponse(rsp)
+}
+
+// CreateExchangeProductWithResponse Write a draft product (an admitted provider's editors)
+//
+// Linked resources must be published resources of the provider's own organization; the offer's fields and row filter must name their items; prices are in fen. A draft may lack use scenarios; submission needs one. Answers the product with its canonical hash.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/products (the `CreateExchangeProduct` operationId).
+func (c *ClientWithResponses) CreateExchangeProductWithResponse(ctx context.Context, body CreateExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateExchangeProductResponse, error) {
+	rsp, err := c.CreateExchangeProduct(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateExchangeProductResponse(rsp)
+}
+
+// GetExchangeProductWithResponse One product
+//
+// A listed product for anyone; any other for its provider's members, the exchange's staff and the law firm vetting it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/products/{id} (the `GetExchangeProduct` operationId).
+func (c *ClientWithResponses) GetExchangeProductWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeProductResponse, error) {
+	rsp, err := c.GetExchangeProduct(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExchangeProductResponse(rsp)
+}
+
+// UpdateExchangeProductWithBodyWithResponse Rewrite a product (the provider's editors)
+//
+// A draft, rejected or delisted product changes freely; a listed or suspended one only its source declaration (recorded, and told to the risk rules); one under review not at all (409). The canonical hash is recomputed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /exchange/products/{id} (the `UpdateExchangeProduct` operationId).
+func (c *ClientWithResponses) UpdateExchangeProductWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateExchangeProductResponse, error) {
+	rsp, err := c.UpdateExchangeProductWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateExchangeProductResponse(rsp)
+}
+
+// UpdateExchangeProductWithResponse Rewrite a product (the provider's editors)
+//
+// A draft, rejected or delisted product changes freely; a listed or suspended one only its source declaration (recorded, and told to the risk rules); one under review not at all (409). The canonical hash is recomputed.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /exchange/products/{id} (the `UpdateExchangeProduct` operationId).
+func (c *ClientWithResponses) UpdateExchangeProductWithResponse(ctx context.Context, id string, body UpdateExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateExchangeProductResponse, error) {
+	rsp, err := c.UpdateExchangeProduct(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateExchangeProductResponse(rsp)
+}
+
+// DelistExchangeProductWithBodyWithResponse Delist a product (its provider's editors or the exchange's staff)
+//
+// A reason is required.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/products/{id}/delist (the `DelistExchangeProduct` operationId).
+func (c *ClientWithResponses) DelistExchangeProductWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DelistExchangeProductResponse, error) {
+	rsp, err := c.DelistExchangeProductWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDelistExchangeProductResponse(rsp)
+}
+
+// DelistExchangeProductWithResponse Delist a product (its provider's editors or the exchange's staff)
+//
+// A reason is required.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/products/{id}/delist (the `DelistExchangeProduct` operationId).
+func (c *ClientWithResponses) DelistExchangeProductWithResponse(ctx context.Context, id string, body DelistExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*DelistExchangeProductResponse, error) {
+	rsp, err := c.DelistExchangeProduct(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDelistExchangeProductResponse(rsp)
+}
+
+// UploadExchangeProductEvidenceWithBodyWithResponse Upload evidence of a product's source declaration (the provider's editors)
+//
+// The raw body is the file (at most 4 MiB); kind is source_evidence, consent_record, authorisation, purchase_contract or other. On a listed product this changes its source declaration, which is recorded and told to the risk rules.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/products/{id}/evidence (the `UploadExchangeProductEvidence` operationId).
+func (c *ClientWithResponses) UploadExchangeProductEvidenceWithBodyWithResponse(ctx context.Context, id string, params *UploadExchangeProductEvidenceParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UploadExchangeProductEvidenceResponse, error) {
+	rsp, err := c.UploadExchangeProductEvidenceWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUploadExchangeProductEvidenceResponse(rsp)
+}
+
+// RelistExchangeProductWithBodyWithResponse List a suspended product again (the exchange's staff)
+//
+// A reason is required.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/products/{id}/relist (the `RelistExchangeProduct` operationId).
+func (c *ClientWithResponses) RelistExchangeProductWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RelistExchangeProductResponse, error) {
+	rsp, err := c.RelistExchangeProductWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRelistExchangeProductResponse(rsp)
+}
+
+// RelistExchangeProductWithResponse List a suspended product again (the exchange's staff)
+//
+// A reason is required.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/products/{id}/relist (the `RelistExchangeProduct` operationId).
+func (c *ClientWithResponses) RelistExchangeProductWithResponse(ctx context.Context, id string, body RelistExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*RelistExchangeProductResponse, error) {
+	rsp, err := c.RelistExchangeProduct(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRelistExchangeProductResponse(rsp)
+}
+
+// GetExchangeProductSampleWithResponse A product's de-identified sample
+//
+// A few rows of the product's first resource, read through the access point on the product's own sample channel: only its sample grant decides, with the offer's fields and the sample's de-identification profile. Signed-in callers who may see the product.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/products/{id}/sample (the `GetExchangeProductSample` operationId).
+func (c *ClientWithResponses) GetExchangeProductSampleWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeProductSampleResponse, error) {
+	rsp, err := c.GetExchangeProductSample(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExchangeProductSampleResponse(rsp)
+}
+
+// SubmitExchangeProductWithBodyWithResponse Submit a product for listing (the provider's editors)
+//
+// Checks the product is complete — a use scenario above all, source evidence, legal basis, a sample profile — and files its listing review: the exchange's staff and the law firm (named here, or chosen by the staff; never a related party of the provider) must both approve. Answers the listing review.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/products/{id}/submit (the `SubmitExchangeProduct` operationId).
+func (c *ClientWithResponses) SubmitExchangeProductWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitExchangeProductResponse, error) {
+	rsp, err := c.SubmitExchangeProductWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitExchangeProductResponse(rsp)
+}
+
+// SubmitExchangeProductWithResponse Submit a product for listing (the provider's editors)
+//
+// Checks the product is complete — a use scenario above all, source evidence, legal basis, a sample profile — and files its listing review: the exchange's staff and the law firm (named here, or chosen by the staff; never a related party of the provider) must both approve. Answers the listing review.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/products/{id}/submit (the `SubmitExchangeProduct` operationId).
+func (c *ClientWithResponses) SubmitExchangeProductWithResponse(ctx context.Context, id string, body SubmitExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitExchangeProductResponse, error) {
+	rsp, err := c.SubmitExchangeProduct(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitExchangeProductResponse(rsp)
+}
+
+// SuspendExchangeProductWithBodyWithResponse Suspend trading in a listed product (the exchange's staff)
+//
+// A reason is required.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/products/{id}/suspend (the `SuspendExchangeProduct` operationId).
+func (c *ClientWithResponses) SuspendExchangeProductWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuspendExchangeProductResponse, error) {
+	rsp, err := c.SuspendExchangeProductWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuspendExchangeProductResponse(rsp)
+}
+
+// SuspendExchangeProductWithResponse Suspend trading in a listed product (the exchange's staff)
+//
+// A reason is required.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/products/{id}/suspend (the `SuspendExchangeProduct` operationId).
+func (c *ClientWithResponses) SuspendExchangeProductWithResponse(ctx context.Context, id string, body SuspendExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*SuspendExchangeProductResponse, error) {
+	rsp, err := c.SuspendExchangeProduct(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuspendExchangeProductResponse(rsp)
+}
+
+// ListExchangeRelationsWithResponse Every related-party pair on record (the exchange's staff and platform staff)
+//
+// Pairs of participants that share a legal representative (declared, or found when two declare the same one), where one holds shares in the other, or that share a controller.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/relations (the `ListExchangeRelations` operationId).
+func (c *ClientWithResponses) ListExchangeRelationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListExchangeRelationsResponse, error) {
+	rsp, err := c.ListExchangeRelations(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListExchangeRelationsResponse(rsp)
+}
+
 // GetGradingRulesWithResponse The grading rules in force
 //
 // The grading rules in force (shipped or the operator's file) and the highest level that may be opened.
@@ -26438,6 +34010,2064 @@ func ParseAnswerErrorReportResponse(rsp *http.Response) (*AnswerErrorReportRespo
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListExchangeApplicationsResponse parses an HTTP response from a ListExchangeApplicationsWithResponse call
+func ParseListExchangeApplicationsResponse(rsp *http.Response) (*ListExchangeApplicationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListExchangeApplicationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListParticipantApplicationBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseApplyExchangeParticipantResponse parses an HTTP response from a ApplyExchangeParticipantWithResponse call
+func ParseApplyExchangeParticipantResponse(rsp *http.Response) (*ApplyExchangeParticipantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ApplyExchangeParticipantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ParticipantApplication
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ApplyExchangeParticipantResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetExchangeApplicationResponse parses an HTTP response from a GetExchangeApplicationWithResponse call
+func ParseGetExchangeApplicationResponse(rsp *http.Response) (*GetExchangeApplicationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExchangeApplicationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ParticipantApplication
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAnswerExchangeApplicationResponse parses an HTTP response from a AnswerExchangeApplicationWithResponse call
+func ParseAnswerExchangeApplicationResponse(rsp *http.Response) (*AnswerExchangeApplicationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AnswerExchangeApplicationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ParticipantApplication
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AnswerExchangeApplicationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRequestExchangeApplicationInfoResponse parses an HTTP response from a RequestExchangeApplicationInfoWithResponse call
+func ParseRequestExchangeApplicationInfoResponse(rsp *http.Response) (*RequestExchangeApplicationInfoResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RequestExchangeApplicationInfoResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ParticipantApplication
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RequestExchangeApplicationInfoResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReviewExchangeApplicationResponse parses an HTTP response from a ReviewExchangeApplicationWithResponse call
+func ParseReviewExchangeApplicationResponse(rsp *http.Response) (*ReviewExchangeApplicationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReviewExchangeApplicationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ParticipantApplication
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReviewExchangeApplicationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseWithdrawExchangeApplicationResponse parses an HTTP response from a WithdrawExchangeApplicationWithResponse call
+func ParseWithdrawExchangeApplicationResponse(rsp *http.Response) (*WithdrawExchangeApplicationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WithdrawExchangeApplicationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ParticipantApplication
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers WithdrawExchangeApplicationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetExchangeChecklistResponse parses an HTTP response from a GetExchangeChecklistWithResponse call
+func ParseGetExchangeChecklistResponse(rsp *http.Response) (*GetExchangeChecklistResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExchangeChecklistResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CheckItemsOutBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetExchangeDocumentResponse parses an HTTP response from a GetExchangeDocumentWithResponse call
+func ParseGetExchangeDocumentResponse(rsp *http.Response) (*GetExchangeDocumentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExchangeDocumentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListExchangeListingsResponse parses an HTTP response from a ListExchangeListingsWithResponse call
+func ParseListExchangeListingsResponse(rsp *http.Response) (*ListExchangeListingsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListExchangeListingsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListListingBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetExchangeListingResponse parses an HTTP response from a GetExchangeListingWithResponse call
+func ParseGetExchangeListingResponse(rsp *http.Response) (*GetExchangeListingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExchangeListingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Listing
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAnswerExchangeListingResponse parses an HTTP response from a AnswerExchangeListingWithResponse call
+func ParseAnswerExchangeListingResponse(rsp *http.Response) (*AnswerExchangeListingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AnswerExchangeListingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Listing
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AnswerExchangeListingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSubmitExchangeListingChecklistResponse parses an HTTP response from a SubmitExchangeListingChecklistWithResponse call
+func ParseSubmitExchangeListingChecklistResponse(rsp *http.Response) (*SubmitExchangeListingChecklistResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubmitExchangeListingChecklistResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Listing
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SubmitExchangeListingChecklistResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAssignExchangeListingLawFirmResponse parses an HTTP response from a AssignExchangeListingLawFirmWithResponse call
+func ParseAssignExchangeListingLawFirmResponse(rsp *http.Response) (*AssignExchangeListingLawFirmResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AssignExchangeListingLawFirmResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Listing
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AssignExchangeListingLawFirmResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRequestExchangeListingInfoResponse parses an HTTP response from a RequestExchangeListingInfoWithResponse call
+func ParseRequestExchangeListingInfoResponse(rsp *http.Response) (*RequestExchangeListingInfoResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RequestExchangeListingInfoResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Listing
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RequestExchangeListingInfoResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReviewExchangeListingResponse parses an HTTP response from a ReviewExchangeListingWithResponse call
+func ParseReviewExchangeListingResponse(rsp *http.Response) (*ReviewExchangeListingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReviewExchangeListingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Listing
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReviewExchangeListingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseWithdrawExchangeListingResponse parses an HTTP response from a WithdrawExchangeListingWithResponse call
+func ParseWithdrawExchangeListingResponse(rsp *http.Response) (*WithdrawExchangeListingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WithdrawExchangeListingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Listing
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers WithdrawExchangeListingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListExchangeParticipantsResponse parses an HTTP response from a ListExchangeParticipantsWithResponse call
+func ParseListExchangeParticipantsResponse(rsp *http.Response) (*ListExchangeParticipantsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListExchangeParticipantsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListParticipantBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetExchangeParticipantResponse parses an HTTP response from a GetExchangeParticipantWithResponse call
+func ParseGetExchangeParticipantResponse(rsp *http.Response) (*GetExchangeParticipantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExchangeParticipantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Participant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUploadExchangeParticipantDocumentResponse parses an HTTP response from a UploadExchangeParticipantDocumentWithResponse call
+func ParseUploadExchangeParticipantDocumentResponse(rsp *http.Response) (*UploadExchangeParticipantDocumentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadExchangeParticipantDocumentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Document
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UploadExchangeParticipantDocumentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReinstateExchangeParticipantResponse parses an HTTP response from a ReinstateExchangeParticipantWithResponse call
+func ParseReinstateExchangeParticipantResponse(rsp *http.Response) (*ReinstateExchangeParticipantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReinstateExchangeParticipantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Participant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReinstateExchangeParticipantResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeclareExchangeRelationResponse parses an HTTP response from a DeclareExchangeRelationWithResponse call
+func ParseDeclareExchangeRelationResponse(rsp *http.Response) (*DeclareExchangeRelationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeclareExchangeRelationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Participant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeclareExchangeRelationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRemoveExchangeRelationResponse parses an HTTP response from a RemoveExchangeRelationWithResponse call
+func ParseRemoveExchangeRelationResponse(rsp *http.Response) (*RemoveExchangeRelationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RemoveExchangeRelationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Participant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RemoveExchangeRelationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSuspendExchangeParticipantResponse parses an HTTP response from a SuspendExchangeParticipantWithResponse call
+func ParseSuspendExchangeParticipantResponse(rsp *http.Response) (*SuspendExchangeParticipantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SuspendExchangeParticipantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Participant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SuspendExchangeParticipantResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetExchangeParticipantTierResponse parses an HTTP response from a SetExchangeParticipantTierWithResponse call
+func ParseSetExchangeParticipantTierResponse(rsp *http.Response) (*SetExchangeParticipantTierResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetExchangeParticipantTierResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Participant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SetExchangeParticipantTierResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListExchangeProductsResponse parses an HTTP response from a ListExchangeProductsWithResponse call
+func ParseListExchangeProductsResponse(rsp *http.Response) (*ListExchangeProductsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListExchangeProductsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListProductBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateExchangeProductResponse parses an HTTP response from a CreateExchangeProductWithResponse call
+func ParseCreateExchangeProductResponse(rsp *http.Response) (*CreateExchangeProductResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateExchangeProductResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Product
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateExchangeProductResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetExchangeProductResponse parses an HTTP response from a GetExchangeProductWithResponse call
+func ParseGetExchangeProductResponse(rsp *http.Response) (*GetExchangeProductResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExchangeProductResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Product
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateExchangeProductResponse parses an HTTP response from a UpdateExchangeProductWithResponse call
+func ParseUpdateExchangeProductResponse(rsp *http.Response) (*UpdateExchangeProductResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateExchangeProductResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Product
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateExchangeProductResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDelistExchangeProductResponse parses an HTTP response from a DelistExchangeProductWithResponse call
+func ParseDelistExchangeProductResponse(rsp *http.Response) (*DelistExchangeProductResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DelistExchangeProductResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Product
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DelistExchangeProductResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUploadExchangeProductEvidenceResponse parses an HTTP response from a UploadExchangeProductEvidenceWithResponse call
+func ParseUploadExchangeProductEvidenceResponse(rsp *http.Response) (*UploadExchangeProductEvidenceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UploadExchangeProductEvidenceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Document
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UploadExchangeProductEvidenceResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRelistExchangeProductResponse parses an HTTP response from a RelistExchangeProductWithResponse call
+func ParseRelistExchangeProductResponse(rsp *http.Response) (*RelistExchangeProductResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RelistExchangeProductResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Product
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RelistExchangeProductResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetExchangeProductSampleResponse parses an HTTP response from a GetExchangeProductSampleWithResponse call
+func ParseGetExchangeProductSampleResponse(rsp *http.Response) (*GetExchangeProductSampleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExchangeProductSampleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProductSample
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetExchangeProductSampleResponse200Headers
+		if values := rsp.Header.Values("Dataport-Quota-Remaining"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Dataport-Quota-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.DataportQuotaRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetExchangeProductSampleResponse403Headers
+		if values := rsp.Header.Values("Dataport-Quota-Remaining"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Dataport-Quota-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.DataportQuotaRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetExchangeProductSampleResponse429Headers
+		if values := rsp.Header.Values("Dataport-Quota-Remaining"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Dataport-Quota-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.DataportQuotaRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Limit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Limit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitLimit = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Remaining"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Remaining", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitRemaining = &value
+		}
+		if values := rsp.Header.Values("RateLimit-Reset"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitReset = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSubmitExchangeProductResponse parses an HTTP response from a SubmitExchangeProductWithResponse call
+func ParseSubmitExchangeProductResponse(rsp *http.Response) (*SubmitExchangeProductResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubmitExchangeProductResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Listing
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SubmitExchangeProductResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSuspendExchangeProductResponse parses an HTTP response from a SuspendExchangeProductWithResponse call
+func ParseSuspendExchangeProductResponse(rsp *http.Response) (*SuspendExchangeProductResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SuspendExchangeProductResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Product
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SuspendExchangeProductResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListExchangeRelationsResponse parses an HTTP response from a ListExchangeRelationsWithResponse call
+func ParseListExchangeRelationsResponse(rsp *http.Response) (*ListExchangeRelationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListExchangeRelationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RelationsOutBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
 	}
 
 	return response, nil
