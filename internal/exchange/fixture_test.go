@@ -2,7 +2,6 @@ package exchange_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -54,45 +53,15 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 }
 
 func (f *fixture) org(t *testing.T, kind identity.OrgKind, name, code string) identity.Organization {
-	t.Helper()
-	in := identity.OrgInput{Kind: kind, NameZh: name, Code: code}
-	if kind.NeedsUSCC() {
-		in.USCC = uscc(code)
-	}
-	o, err := f.w.IDs.CreateOrganization(context.Background(), identity.System, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
+	return f.w.NewOrg(t, kind, name, code)
 }
 
 func (f *fixture) user(t *testing.T, name string, ms ...identity.Membership) identity.Principal {
-	t.Helper()
-	ctx := context.Background()
-	u, err := f.w.IDs.CreateUser(ctx, identity.System, identity.UserInput{Username: name, DisplayName: name, Password: accesstest.Password, Memberships: ms})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := f.w.IDs.Principal(ctx, u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return f.w.NewUser(t, name, "", ms...)
 }
 
-// uscc is a valid USCC derived from a short code.
-func uscc(code string) string {
-	n := uint32(2166136261)
-	for i := range len(code) {
-		n = (n ^ uint32(code[i])) * 16777619
-	}
-	first17 := fmt.Sprintf("91110000%09d", n%1_000_000_000)
-	c, err := identity.USCCCheckChar(first17)
-	if err != nil {
-		panic(err)
-	}
-	return first17 + string(c)
-}
+// uscc is the valid USCC of an organization of code.
+func uscc(code string) string { return accesstest.USCC(code) }
 
 // application is a complete application of org by its admin.
 func application(org identity.Organization, legalRep string, roles ...exchange.Role) exchange.ParticipantInput {
