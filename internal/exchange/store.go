@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"dataport/internal/store"
+	"dataport/internal/validate"
 )
 
 const participantColumns = `p.id, p.org_id, COALESCE(o.name_zh, ''), p.uscc, p.legal_rep, p.contact_name, p.contact_phone, p.contact_email,
@@ -86,6 +87,9 @@ func insertParticipant(ctx context.Context, tx *store.Tx, p Participant) error {
 		contact_email, roles, tier, status, status_reason, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$13)`,
 		p.ID, p.OrgID, p.USCC, p.LegalRep, legalRepKey(p.LegalRep), p.ContactName, p.ContactPhone, p.ContactEmail, string(roles), p.Tier,
 		string(p.Status), p.StatusReason, store.TS(p.CreatedAt))
+	if store.IsUniqueViolation(err) {
+		return validate.Refuse(ErrState, "participant_exists", "the organization has applied already")
+	}
 	return err
 }
 
