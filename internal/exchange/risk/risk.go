@@ -1,12 +1,12 @@
-// Package risk is the exchange's risk warning (article 22: the exchange
-// warns of abnormal trading): configurable rules in CEL over what happens
-// on the exchange — contracts agreed, orders, reads refused under a
-// contract's grant, failed compliance reviews, source declarations changed
-// after listing — with circular trades found by cycle detection over the
-// trade graph of related parties; alerts with a severity, evidence (ids and
-// figures, never personal data) and an owner queue, which exchange staff
-// acknowledge and close, and from which they suspend a participant or a
-// product. Every change is an event written in its transaction.
+// Package risk is the exchange's risk warning, which article 22 asks
+// for. Configurable rules in CEL run over what happens on the exchange —
+// contracts agreed, orders, reads refused under a contract's grant, failed
+// compliance reviews, source declarations changed after listing — with
+// circular trades found by cycle detection over the trade graph of related
+// parties. Alerts carry a severity, evidence (ids and figures, never
+// personal data) and an owner queue; exchange staff acknowledge and close
+// them, and suspend a participant or a product from them. Every change is
+// an event written in its transaction.
 package risk
 
 import (
