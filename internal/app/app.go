@@ -18,6 +18,7 @@ import (
 	"dataport/internal/deid"
 	"dataport/internal/engage"
 	"dataport/internal/exchange"
+	"dataport/internal/exchange/trade"
 	"dataport/internal/harvest"
 	"dataport/internal/identity"
 	"dataport/internal/jobs"
@@ -93,6 +94,7 @@ type App struct {
 	Signup   *signup.Service   // self-registration, company verification, single sign-on
 	Engage   *engage.Service   // counts, ratings, comments, error reports and follows of datasets
 	Portal   *portal.Service   // data requests, apps built on the data, news, the front page's figures
+	Trade    *trade.Service    // the exchange's negotiations (Dataspace Protocol states), contracts, delivery grants, transfers, settlements, ratings
 	Exchange *exchange.Service // the data exchange's participants, products, listing reviews and samples
 }
 
@@ -127,6 +129,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Portal:  portal.New(db, ids, cat, portal.Config{Review: rev}),
 		Notify:  notify.NewService(db)}
 	a.Exchange = exchange.New(db, ids, cat, acc, exchange.Config{Review: rev, DataDir: cfg.DataDir, Rows: a.Datastore(), Profiles: profiles, Log: cfg.Log})
+	a.Trade = trade.New(db, a.Exchange, acc, trade.Config{PublicURL: cfg.PublicURL, Logger: cfg.Log})
 	a.Engage = engage.New(db, cat, engage.Config{Log: cfg.Log})
 	oidc := cfg.OIDC
 	oidc.RedirectURL = strings.TrimRight(cfg.PublicURL, "/") + "/login/sso/callback"
@@ -194,7 +197,7 @@ func (a *App) Serve(ctx context.Context) error {
 	handler, err := web.New(web.Config{Services: services.Services{Identity: a.Identity, Catalog: a.Catalog, Log: a.Config.Log,
 		Search: indexer.Index(), Indexer: indexer, Access: a.Access, Sharing: a.Sharing, Opening: a.Opening, Notify: a.Notify,
 		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles,
-		Jobs: a.Jobs, Harvest: a.Harvest, Signup: a.Signup, Portal: a.Portal, Engage: a.Engage,
+		Jobs: a.Jobs, Harvest: a.Harvest, Signup: a.Signup, Portal: a.Portal, Engage: a.Engage, Trade: a.Trade,
 		Exchange: a.Exchange},
 		DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL,
 		MailConfigured: a.Config.SMTP.Host != "", Metrics: a.Config.Metrics})

@@ -17,6 +17,60 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for ContractStatus.
+const (
+	ContractStatusActive     ContractStatus = "active"
+	ContractStatusAgreed     ContractStatus = "agreed"
+	ContractStatusCompleted  ContractStatus = "completed"
+	ContractStatusSettled    ContractStatus = "settled"
+	ContractStatusTerminated ContractStatus = "terminated"
+)
+
+// Valid indicates whether the value is a known member of the ContractStatus enum.
+func (e ContractStatus) Valid() bool {
+	switch e {
+	case ContractStatusActive:
+		return true
+	case ContractStatusAgreed:
+		return true
+	case ContractStatusCompleted:
+		return true
+	case ContractStatusSettled:
+		return true
+	case ContractStatusTerminated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ContractBodyStatus.
+const (
+	ContractBodyStatusActive     ContractBodyStatus = "active"
+	ContractBodyStatusAgreed     ContractBodyStatus = "agreed"
+	ContractBodyStatusCompleted  ContractBodyStatus = "completed"
+	ContractBodyStatusSettled    ContractBodyStatus = "settled"
+	ContractBodyStatusTerminated ContractBodyStatus = "terminated"
+)
+
+// Valid indicates whether the value is a known member of the ContractBodyStatus enum.
+func (e ContractBodyStatus) Valid() bool {
+	switch e {
+	case ContractBodyStatusActive:
+		return true
+	case ContractBodyStatusAgreed:
+		return true
+	case ContractBodyStatusCompleted:
+		return true
+	case ContractBodyStatusSettled:
+		return true
+	case ContractBodyStatusTerminated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CreateGrantInBodyGranteeKind.
 const (
 	CreateGrantInBodyGranteeKindGroup        CreateGrantInBodyGranteeKind = "group"
@@ -137,6 +191,27 @@ func (e ErrorReportStatus) Valid() bool {
 	}
 }
 
+// Defines values for InvoiceKind.
+const (
+	InvoiceKindBuyerFee    InvoiceKind = "buyer_fee"
+	InvoiceKindPrice       InvoiceKind = "price"
+	InvoiceKindProviderFee InvoiceKind = "provider_fee"
+)
+
+// Valid indicates whether the value is a known member of the InvoiceKind enum.
+func (e InvoiceKind) Valid() bool {
+	switch e {
+	case InvoiceKindBuyerFee:
+		return true
+	case InvoiceKindPrice:
+		return true
+	case InvoiceKindProviderFee:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ItemChangeChange.
 const (
 	Optional    ItemChangeChange = "optional"
@@ -230,6 +305,39 @@ func (e MembershipInBodyRole) Valid() bool {
 	case Editor:
 		return true
 	case Member:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NegotiationState.
+const (
+	NegotiationStateACCEPTED   NegotiationState = "ACCEPTED"
+	NegotiationStateAGREED     NegotiationState = "AGREED"
+	NegotiationStateFINALIZED  NegotiationState = "FINALIZED"
+	NegotiationStateOFFERED    NegotiationState = "OFFERED"
+	NegotiationStateREQUESTED  NegotiationState = "REQUESTED"
+	NegotiationStateTERMINATED NegotiationState = "TERMINATED"
+	NegotiationStateVERIFIED   NegotiationState = "VERIFIED"
+)
+
+// Valid indicates whether the value is a known member of the NegotiationState enum.
+func (e NegotiationState) Valid() bool {
+	switch e {
+	case NegotiationStateACCEPTED:
+		return true
+	case NegotiationStateAGREED:
+		return true
+	case NegotiationStateFINALIZED:
+		return true
+	case NegotiationStateOFFERED:
+		return true
+	case NegotiationStateREQUESTED:
+		return true
+	case NegotiationStateTERMINATED:
+		return true
+	case NegotiationStateVERIFIED:
 		return true
 	default:
 		return false
@@ -347,6 +455,21 @@ func (e RelationInputKind) Valid() bool {
 	}
 }
 
+// Defines values for RequestTransferInBodyFormat.
+const (
+	HttpDataPULL RequestTransferInBodyFormat = "HttpData-PULL"
+)
+
+// Valid indicates whether the value is a known member of the RequestTransferInBodyFormat enum.
+func (e RequestTransferInBodyFormat) Valid() bool {
+	switch e {
+	case HttpDataPULL:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReviewInBodyDecision.
 const (
 	ReviewInBodyDecisionApprove ReviewInBodyDecision = "approve"
@@ -377,6 +500,21 @@ func (e ReviewWorkflowInBodyDecision) Valid() bool {
 	case ReviewWorkflowInBodyDecisionApprove:
 		return true
 	case ReviewWorkflowInBodyDecisionReject:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SettlementStatus.
+const (
+	SettlementStatusSettled SettlementStatus = "settled"
+)
+
+// Valid indicates whether the value is a known member of the SettlementStatus enum.
+func (e SettlementStatus) Valid() bool {
+	switch e {
+	case SettlementStatusSettled:
 		return true
 	default:
 		return false
@@ -437,6 +575,33 @@ func (e TierInBodyTier) Valid() bool {
 	case Premier:
 		return true
 	case Standard:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TransferState.
+const (
+	TransferStateCOMPLETED  TransferState = "COMPLETED"
+	TransferStateREQUESTED  TransferState = "REQUESTED"
+	TransferStateSTARTED    TransferState = "STARTED"
+	TransferStateSUSPENDED  TransferState = "SUSPENDED"
+	TransferStateTERMINATED TransferState = "TERMINATED"
+)
+
+// Valid indicates whether the value is a known member of the TransferState enum.
+func (e TransferState) Valid() bool {
+	switch e {
+	case TransferStateCOMPLETED:
+		return true
+	case TransferStateREQUESTED:
+		return true
+	case TransferStateSTARTED:
+		return true
+	case TransferStateSUSPENDED:
+		return true
+	case TransferStateTERMINATED:
 		return true
 	default:
 		return false
@@ -536,6 +701,51 @@ func (e ListExchangeApplicationsParamsStatus) Valid() bool {
 	}
 }
 
+// Defines values for ListExchangeContractsParamsSide.
+const (
+	ListExchangeContractsParamsSideBuyer    ListExchangeContractsParamsSide = "buyer"
+	ListExchangeContractsParamsSideProvider ListExchangeContractsParamsSide = "provider"
+)
+
+// Valid indicates whether the value is a known member of the ListExchangeContractsParamsSide enum.
+func (e ListExchangeContractsParamsSide) Valid() bool {
+	switch e {
+	case ListExchangeContractsParamsSideBuyer:
+		return true
+	case ListExchangeContractsParamsSideProvider:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListExchangeContractsParamsStatus.
+const (
+	ListExchangeContractsParamsStatusActive     ListExchangeContractsParamsStatus = "active"
+	ListExchangeContractsParamsStatusAgreed     ListExchangeContractsParamsStatus = "agreed"
+	ListExchangeContractsParamsStatusCompleted  ListExchangeContractsParamsStatus = "completed"
+	ListExchangeContractsParamsStatusSettled    ListExchangeContractsParamsStatus = "settled"
+	ListExchangeContractsParamsStatusTerminated ListExchangeContractsParamsStatus = "terminated"
+)
+
+// Valid indicates whether the value is a known member of the ListExchangeContractsParamsStatus enum.
+func (e ListExchangeContractsParamsStatus) Valid() bool {
+	switch e {
+	case ListExchangeContractsParamsStatusActive:
+		return true
+	case ListExchangeContractsParamsStatusAgreed:
+		return true
+	case ListExchangeContractsParamsStatusCompleted:
+		return true
+	case ListExchangeContractsParamsStatusSettled:
+		return true
+	case ListExchangeContractsParamsStatusTerminated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListExchangeListingsParamsSide.
 const (
 	ListExchangeListingsParamsSideQueue    ListExchangeListingsParamsSide = "queue"
@@ -590,6 +800,60 @@ func (e ListExchangeListingsParamsStatus) Valid() bool {
 	}
 }
 
+// Defines values for ListExchangeNegotiationsParamsSide.
+const (
+	ListExchangeNegotiationsParamsSideBuyer    ListExchangeNegotiationsParamsSide = "buyer"
+	ListExchangeNegotiationsParamsSideProvider ListExchangeNegotiationsParamsSide = "provider"
+	ListExchangeNegotiationsParamsSideQueue    ListExchangeNegotiationsParamsSide = "queue"
+)
+
+// Valid indicates whether the value is a known member of the ListExchangeNegotiationsParamsSide enum.
+func (e ListExchangeNegotiationsParamsSide) Valid() bool {
+	switch e {
+	case ListExchangeNegotiationsParamsSideBuyer:
+		return true
+	case ListExchangeNegotiationsParamsSideProvider:
+		return true
+	case ListExchangeNegotiationsParamsSideQueue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListExchangeNegotiationsParamsState.
+const (
+	ListExchangeNegotiationsParamsStateACCEPTED   ListExchangeNegotiationsParamsState = "ACCEPTED"
+	ListExchangeNegotiationsParamsStateAGREED     ListExchangeNegotiationsParamsState = "AGREED"
+	ListExchangeNegotiationsParamsStateFINALIZED  ListExchangeNegotiationsParamsState = "FINALIZED"
+	ListExchangeNegotiationsParamsStateOFFERED    ListExchangeNegotiationsParamsState = "OFFERED"
+	ListExchangeNegotiationsParamsStateREQUESTED  ListExchangeNegotiationsParamsState = "REQUESTED"
+	ListExchangeNegotiationsParamsStateTERMINATED ListExchangeNegotiationsParamsState = "TERMINATED"
+	ListExchangeNegotiationsParamsStateVERIFIED   ListExchangeNegotiationsParamsState = "VERIFIED"
+)
+
+// Valid indicates whether the value is a known member of the ListExchangeNegotiationsParamsState enum.
+func (e ListExchangeNegotiationsParamsState) Valid() bool {
+	switch e {
+	case ListExchangeNegotiationsParamsStateACCEPTED:
+		return true
+	case ListExchangeNegotiationsParamsStateAGREED:
+		return true
+	case ListExchangeNegotiationsParamsStateFINALIZED:
+		return true
+	case ListExchangeNegotiationsParamsStateOFFERED:
+		return true
+	case ListExchangeNegotiationsParamsStateREQUESTED:
+		return true
+	case ListExchangeNegotiationsParamsStateTERMINATED:
+		return true
+	case ListExchangeNegotiationsParamsStateVERIFIED:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListExchangeParticipantsParamsStatus.
 const (
 	ListExchangeParticipantsParamsStatusAdmitted  ListExchangeParticipantsParamsStatus = "admitted"
@@ -616,28 +880,28 @@ func (e ListExchangeParticipantsParamsStatus) Valid() bool {
 
 // Defines values for ListExchangeParticipantsParamsRole.
 const (
-	Assessor ListExchangeParticipantsParamsRole = "assessor"
-	Broker   ListExchangeParticipantsParamsRole = "broker"
-	Buyer    ListExchangeParticipantsParamsRole = "buyer"
-	Delivery ListExchangeParticipantsParamsRole = "delivery"
-	LawFirm  ListExchangeParticipantsParamsRole = "law_firm"
-	Provider ListExchangeParticipantsParamsRole = "provider"
+	ListExchangeParticipantsParamsRoleAssessor ListExchangeParticipantsParamsRole = "assessor"
+	ListExchangeParticipantsParamsRoleBroker   ListExchangeParticipantsParamsRole = "broker"
+	ListExchangeParticipantsParamsRoleBuyer    ListExchangeParticipantsParamsRole = "buyer"
+	ListExchangeParticipantsParamsRoleDelivery ListExchangeParticipantsParamsRole = "delivery"
+	ListExchangeParticipantsParamsRoleLawFirm  ListExchangeParticipantsParamsRole = "law_firm"
+	ListExchangeParticipantsParamsRoleProvider ListExchangeParticipantsParamsRole = "provider"
 )
 
 // Valid indicates whether the value is a known member of the ListExchangeParticipantsParamsRole enum.
 func (e ListExchangeParticipantsParamsRole) Valid() bool {
 	switch e {
-	case Assessor:
+	case ListExchangeParticipantsParamsRoleAssessor:
 		return true
-	case Broker:
+	case ListExchangeParticipantsParamsRoleBroker:
 		return true
-	case Buyer:
+	case ListExchangeParticipantsParamsRoleBuyer:
 		return true
-	case Delivery:
+	case ListExchangeParticipantsParamsRoleDelivery:
 		return true
-	case LawFirm:
+	case ListExchangeParticipantsParamsRoleLawFirm:
 		return true
-	case Provider:
+	case ListExchangeParticipantsParamsRoleProvider:
 		return true
 	default:
 		return false
@@ -1319,6 +1583,117 @@ type Constraints struct {
 	RowsLeft    *int64     `json:"rows_left,omitempty"`
 }
 
+// Contract defines model for Contract.
+type Contract struct {
+	// AmountFen The agreed amount in fen: the price for one-off and subscriptions; the ceiling (unit price × the policy's count, 0 without one) per call or row
+	AmountFen  int64  `json:"amount_fen"`
+	BuyerId    string `json:"buyer_id"`
+	BuyerOrgId string `json:"buyer_org_id"`
+
+	// CreatedAt When it was agreed
+	CreatedAt time.Time `json:"created_at"`
+	Delivery  *[]string `json:"delivery"`
+
+	// GrantId The delivery grant, from FINALIZED (none for zone delivery alone)
+	GrantId *string `json:"grant_id,omitempty"`
+
+	// Hash SHA-256 (hex) of the canonical contract document, sealed in the ledger
+	Hash string `json:"hash"`
+
+	// Id The agreement's id, urn:uuid:…
+	Id            string `json:"id"`
+	NegotiationId string `json:"negotiation_id"`
+
+	// OnwardTransfer Whether the buyer may pass the data on (false: forbidden)
+	OnwardTransfer bool  `json:"onward_transfer"`
+	PeriodDays     int64 `json:"period_days"`
+
+	// Policy The agreed usage policy
+	Policy Policy `json:"policy"`
+	Price  Price  `json:"price"`
+
+	// ProductHash SHA-256 of the product's description as listed when agreed
+	ProductHash   string `json:"product_hash"`
+	ProductId     string `json:"product_id"`
+	ProviderId    string `json:"provider_id"`
+	ProviderOrgId string `json:"provider_org_id"`
+	Purpose       string `json:"purpose"`
+
+	// ResourceIds The catalog resources delivered
+	ResourceIds *[]string      `json:"resource_ids"`
+	Status      ContractStatus `json:"status"`
+	UpdatedAt   time.Time      `json:"updated_at"`
+	ValidFrom   time.Time      `json:"valid_from"`
+	ValidUntil  time.Time      `json:"valid_until"`
+}
+
+// ContractStatus defines model for Contract.Status.
+type ContractStatus string
+
+// ContractBody defines model for ContractBody.
+type ContractBody struct {
+	// AmountFen The agreed amount in fen: the price for one-off and subscriptions; the ceiling (unit price × the policy's count, 0 without one) per call or row
+	AmountFen  int64  `json:"amount_fen"`
+	BuyerId    string `json:"buyer_id"`
+	BuyerOrgId string `json:"buyer_org_id"`
+
+	// CreatedAt When it was agreed
+	CreatedAt time.Time `json:"created_at"`
+	Delivery  *[]string `json:"delivery"`
+
+	// GrantId The delivery grant, from FINALIZED (none for zone delivery alone)
+	GrantId *string `json:"grant_id,omitempty"`
+
+	// Hash SHA-256 (hex) of the canonical contract document, sealed in the ledger
+	Hash string `json:"hash"`
+
+	// Id The agreement's id, urn:uuid:…
+	Id            string `json:"id"`
+	NegotiationId string `json:"negotiation_id"`
+
+	// OnwardTransfer Whether the buyer may pass the data on (false: forbidden)
+	OnwardTransfer bool  `json:"onward_transfer"`
+	PeriodDays     int64 `json:"period_days"`
+
+	// Policy The agreed usage policy
+	Policy Policy `json:"policy"`
+	Price  Price  `json:"price"`
+
+	// ProductHash SHA-256 of the product's description as listed when agreed
+	ProductHash   string `json:"product_hash"`
+	ProductId     string `json:"product_id"`
+	ProviderId    string `json:"provider_id"`
+	ProviderOrgId string `json:"provider_org_id"`
+	Purpose       string `json:"purpose"`
+
+	// ReceiptEventId The event that sealed the contract's hash (exchange.contract.agreed)
+	ReceiptEventId string `json:"receipt_event_id"`
+
+	// ReceiptUrl GET it for the receipt (409 until the ledger has sealed the event)
+	ReceiptUrl string `json:"receipt_url"`
+
+	// ResourceIds The catalog resources delivered
+	ResourceIds *[]string          `json:"resource_ids"`
+	Status      ContractBodyStatus `json:"status"`
+	UpdatedAt   time.Time          `json:"updated_at"`
+	ValidFrom   time.Time          `json:"valid_from"`
+	ValidUntil  time.Time          `json:"valid_until"`
+}
+
+// ContractBodyStatus defines model for ContractBody.Status.
+type ContractBodyStatus string
+
+// ContractRating defines model for ContractRating.
+type ContractRating struct {
+	BuyerId    string    `json:"buyer_id"`
+	Comment    string    `json:"comment"`
+	ContractId string    `json:"contract_id"`
+	CreatedAt  time.Time `json:"created_at"`
+	CreatedBy  string    `json:"created_by"`
+	ProductId  string    `json:"product_id"`
+	Stars      int64     `json:"stars"`
+}
+
 // CreateGrantInBody defines model for CreateGrantInBody.
 type CreateGrantInBody struct {
 	GranteeId   string                       `json:"grantee_id"`
@@ -1396,6 +1771,22 @@ type CreateUserInBody struct {
 	Password      *string       `json:"password,omitempty"`
 	PlatformRoles *[]string     `json:"platform_roles,omitempty"`
 	Username      string        `json:"username"`
+}
+
+// DataAddress defines model for DataAddress.
+type DataAddress struct {
+	// Endpoint The rows API URL of the contract's (first) resource
+	Endpoint string `json:"endpoint"`
+
+	// Endpoints The rows API URLs of every resource the contract covers
+	Endpoints *[]string `json:"endpoints"`
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// Header The header the token goes in
+	Header string `json:"header"`
+
+	// Token A per-grant API key (dpk_…), shown once; send it in the X-Dataport-Key header
+	Token string `json:"token"`
 }
 
 // DataRequest defines model for DataRequest.
@@ -1717,6 +2108,22 @@ type Input struct {
 	UpdateFrequency *string   `json:"update_frequency,omitempty"`
 }
 
+// Invoice defines model for Invoice.
+type Invoice struct {
+	AmountFen int64     `json:"amount_fen"`
+	Id        string    `json:"id"`
+	IssuedAt  time.Time `json:"issued_at"`
+
+	// IssuerOrgId Who issues it: the provider's organization, or empty for the exchange
+	IssuerOrgId string      `json:"issuer_org_id"`
+	Kind        InvoiceKind `json:"kind"`
+	Number      string      `json:"number"`
+	PayerOrgId  string      `json:"payer_org_id"`
+}
+
+// InvoiceKind defines model for Invoice.Kind.
+type InvoiceKind string
+
 // Item defines model for Item.
 type Item struct {
 	CodeList    *[]Code `json:"code_list,omitempty"`
@@ -1848,6 +2255,12 @@ type ListCommentBody struct {
 	NextCursor string     `json:"next_cursor"`
 }
 
+// ListContractBody defines model for ListContractBody.
+type ListContractBody struct {
+	Items      *[]Contract `json:"items"`
+	NextCursor string      `json:"next_cursor"`
+}
+
 // ListDataRequestBody defines model for ListDataRequestBody.
 type ListDataRequestBody struct {
 	Items      *[]DataRequest `json:"items"`
@@ -1900,6 +2313,12 @@ type ListListingBody struct {
 type ListLoggedDecisionBody struct {
 	Items      *[]LoggedDecision `json:"items"`
 	NextCursor string            `json:"next_cursor"`
+}
+
+// ListNegotiationBody defines model for ListNegotiationBody.
+type ListNegotiationBody struct {
+	Items      *[]Negotiation `json:"items"`
+	NextCursor string         `json:"next_cursor"`
 }
 
 // ListNewsBody defines model for ListNewsBody.
@@ -1966,6 +2385,12 @@ type ListSourceBody struct {
 type ListStoredProfileBody struct {
 	Items      *[]StoredProfile `json:"items"`
 	NextCursor string           `json:"next_cursor"`
+}
+
+// ListTransferBody defines model for ListTransferBody.
+type ListTransferBody struct {
+	Items      *[]Transfer `json:"items"`
+	NextCursor string      `json:"next_cursor"`
 }
 
 // ListUserBody defines model for ListUserBody.
@@ -2074,6 +2499,62 @@ type ModelRisk struct {
 	RecordsAtRisk float64 `json:"records_at_risk"`
 }
 
+// Negotiation defines model for Negotiation.
+type Negotiation struct {
+	// BuyerId The buyer participant
+	BuyerId    string `json:"buyer_id"`
+	BuyerOrgId string `json:"buyer_org_id"`
+
+	// CallbackAddress Where protocol messages to the consumer go; empty for native orders
+	CallbackAddress *string `json:"callback_address,omitempty"`
+
+	// Code Why it was terminated: a code
+	Code *string `json:"code,omitempty"`
+
+	// ConsumerPid The consumer's process id (DSP consumerPid)
+	ConsumerPid string `json:"consumer_pid"`
+
+	// ContractId Set at AGREED
+	ContractId *string   `json:"contract_id,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+
+	// Id The provider's process id (DSP providerPid), urn:uuid:…
+	Id string `json:"id"`
+
+	// OfferId The offer the current terms come from: the product's, or the provider's counter-offer
+	OfferId    string `json:"offer_id"`
+	PeriodDays int64  `json:"period_days"`
+
+	// Policy The terms on the table: the request's, or the provider's counter-offer
+	Policy    Policy `json:"policy"`
+	ProductId string `json:"product_id"`
+
+	// ProviderId The provider participant
+	ProviderId    string `json:"provider_id"`
+	ProviderOrgId string `json:"provider_org_id"`
+	Purpose       string `json:"purpose"`
+
+	// Reason Why it was terminated, in words
+	Reason    *string          `json:"reason,omitempty"`
+	State     NegotiationState `json:"state"`
+	UpdatedAt time.Time        `json:"updated_at"`
+}
+
+// NegotiationState defines model for Negotiation.State.
+type NegotiationState string
+
+// NegotiationRequest defines model for NegotiationRequest.
+type NegotiationRequest struct {
+	BuyerOrgId      *string `json:"buyer_org_id,omitempty"`
+	CallbackAddress *string `json:"callback_address,omitempty"`
+	ConsumerPid     *string `json:"consumer_pid,omitempty"`
+	OfferId         *string `json:"offer_id,omitempty"`
+	PeriodDays      *int64  `json:"period_days,omitempty"`
+	Policy          *Policy `json:"policy,omitempty"`
+	ProductId       string  `json:"product_id"`
+	Purpose         string  `json:"purpose"`
+}
+
 // News defines model for News.
 type News struct {
 	Body        string    `json:"body"`
@@ -2115,6 +2596,15 @@ type Offer struct {
 	OnwardTransfer bool   `json:"onward_transfer"`
 	PeriodDays     int64  `json:"period_days"`
 	Policy         Policy `json:"policy"`
+}
+
+// OfferNegotiationInBody defines model for OfferNegotiationInBody.
+type OfferNegotiationInBody struct {
+	// PeriodDays The contract period offered, days (0: unchanged)
+	PeriodDays *int64 `json:"period_days,omitempty"`
+
+	// Policy The usage offered
+	Policy Policy `json:"policy"`
 }
 
 // OpenList defines model for OpenList.
@@ -2447,6 +2937,12 @@ type Rate struct {
 	Reset int64 `json:"reset"`
 }
 
+// RateContractInBody defines model for RateContractInBody.
+type RateContractInBody struct {
+	Comment *string `json:"comment,omitempty"`
+	Stars   int64   `json:"stars"`
+}
+
 // RateInBody defines model for RateInBody.
 type RateInBody struct {
 	// Stars 1 to 5; anything else is refused (422, body.stars)
@@ -2598,6 +3094,16 @@ type RequestInput struct {
 	RequesterOrgId string    `json:"requester_org_id"`
 	ResourceId     string    `json:"resource_id"`
 }
+
+// RequestTransferInBody defines model for RequestTransferInBody.
+type RequestTransferInBody struct {
+	CallbackAddress *string                      `json:"callback_address,omitempty"`
+	ConsumerPid     *string                      `json:"consumer_pid,omitempty"`
+	Format          *RequestTransferInBodyFormat `json:"format,omitempty"`
+}
+
+// RequestTransferInBodyFormat defines model for RequestTransferInBody.Format.
+type RequestTransferInBodyFormat string
 
 // Requirement defines model for Requirement.
 type Requirement struct {
@@ -2808,6 +3314,42 @@ type SearchStats struct {
 	RolledUpClasses int64 `json:"rolled_up_classes"`
 }
 
+// Settlement defines model for Settlement.
+type Settlement struct {
+	// AmountFen What the buyer owes the provider
+	AmountFen int64 `json:"amount_fen"`
+
+	// BuyerFeeBp The buyer's fee rate, basis points
+	BuyerFeeBp  int64 `json:"buyer_fee_bp"`
+	BuyerFeeFen int64 `json:"buyer_fee_fen"`
+
+	// BuyerPaysFen Amount plus the buyer's fee
+	BuyerPaysFen int64      `json:"buyer_pays_fen"`
+	ContractId   string     `json:"contract_id"`
+	CreatedAt    time.Time  `json:"created_at"`
+	Id           string     `json:"id"`
+	Invoices     *[]Invoice `json:"invoices"`
+	Model        string     `json:"model"`
+
+	// ProviderFeeBp The provider's fee rate, basis points
+	ProviderFeeBp  int64 `json:"provider_fee_bp"`
+	ProviderFeeFen int64 `json:"provider_fee_fen"`
+
+	// ProviderNetFen Amount less the provider's fee
+	ProviderNetFen int64            `json:"provider_net_fen"`
+	SettledBy      string           `json:"settled_by"`
+	Status         SettlementStatus `json:"status"`
+
+	// UnitFen The price per unit of the model
+	UnitFen int64 `json:"unit_fen"`
+
+	// Units Periods, calls or rows charged (1 for one-off)
+	Units int64 `json:"units"`
+}
+
+// SettlementStatus defines model for Settlement.Status.
+type SettlementStatus string
+
 // Source defines model for Source.
 type Source struct {
 	CreatedAt      time.Time  `json:"created_at"`
@@ -2942,6 +3484,12 @@ type SynonymsOutBody struct {
 	Groups *[]SynonymGroup `json:"groups"`
 }
 
+// TerminateInBody defines model for TerminateInBody.
+type TerminateInBody struct {
+	Code   *string `json:"code,omitempty"`
+	Reason *string `json:"reason,omitempty"`
+}
+
 // TierInBody defines model for TierInBody.
 type TierInBody struct {
 	Tier TierInBodyTier `json:"tier"`
@@ -2989,6 +3537,29 @@ type TokenCreatedOutBody struct {
 type TokensOutBody struct {
 	Items *[]Token `json:"items"`
 }
+
+// Transfer defines model for Transfer.
+type Transfer struct {
+	BuyerOrgId      string    `json:"buyer_org_id"`
+	CallbackAddress *string   `json:"callback_address,omitempty"`
+	Code            *string   `json:"code,omitempty"`
+	ConsumerPid     string    `json:"consumer_pid"`
+	ContractId      string    `json:"contract_id"`
+	CreatedAt       time.Time `json:"created_at"`
+
+	// Format HttpData-PULL
+	Format string `json:"format"`
+
+	// Id The provider's process id (DSP providerPid), urn:uuid:…
+	Id            string        `json:"id"`
+	ProviderOrgId string        `json:"provider_org_id"`
+	Reason        *string       `json:"reason,omitempty"`
+	State         TransferState `json:"state"`
+	UpdatedAt     time.Time     `json:"updated_at"`
+}
+
+// TransferState defines model for Transfer.State.
+type TransferState string
 
 // UpdateSourceInBody defines model for UpdateSourceInBody.
 type UpdateSourceInBody struct {
@@ -3111,6 +3682,21 @@ type ListExchangeApplicationsParamsSide string
 // ListExchangeApplicationsParamsStatus defines parameters for ListExchangeApplications.
 type ListExchangeApplicationsParamsStatus string
 
+// ListExchangeContractsParams defines parameters for ListExchangeContracts.
+type ListExchangeContractsParams struct {
+	Side      *ListExchangeContractsParamsSide   `form:"side,omitempty" json:"side,omitempty"`
+	Status    *ListExchangeContractsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	ProductId *string                            `form:"product_id,omitempty" json:"product_id,omitempty"`
+	Cursor    *string                            `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit     *int64                             `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListExchangeContractsParamsSide defines parameters for ListExchangeContracts.
+type ListExchangeContractsParamsSide string
+
+// ListExchangeContractsParamsStatus defines parameters for ListExchangeContracts.
+type ListExchangeContractsParamsStatus string
+
 // ListExchangeListingsParams defines parameters for ListExchangeListings.
 type ListExchangeListingsParams struct {
 	// Side sent: yours; received: for your institutions' data; queue: waiting for your review, oldest deadline first
@@ -3124,6 +3710,24 @@ type ListExchangeListingsParamsSide string
 
 // ListExchangeListingsParamsStatus defines parameters for ListExchangeListings.
 type ListExchangeListingsParamsStatus string
+
+// ListExchangeNegotiationsParams defines parameters for ListExchangeNegotiations.
+type ListExchangeNegotiationsParams struct {
+	// Side buyer: your orders; provider: orders for your products; queue: those waiting for you as provider (REQUESTED or ACCEPTED); none: both sides
+	Side      *ListExchangeNegotiationsParamsSide  `form:"side,omitempty" json:"side,omitempty"`
+	State     *ListExchangeNegotiationsParamsState `form:"state,omitempty" json:"state,omitempty"`
+	ProductId *string                              `form:"product_id,omitempty" json:"product_id,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *int64  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListExchangeNegotiationsParamsSide defines parameters for ListExchangeNegotiations.
+type ListExchangeNegotiationsParamsSide string
+
+// ListExchangeNegotiationsParamsState defines parameters for ListExchangeNegotiations.
+type ListExchangeNegotiationsParamsState string
 
 // ListExchangeParticipantsParams defines parameters for ListExchangeParticipants.
 type ListExchangeParticipantsParams struct {
@@ -3466,6 +4070,12 @@ type RequestExchangeApplicationInfoJSONRequestBody = CaseTextInBody
 // ReviewExchangeApplicationJSONRequestBody defines body for ReviewExchangeApplication for application/json ContentType.
 type ReviewExchangeApplicationJSONRequestBody = ReviewWorkflowInBody
 
+// RateExchangeContractJSONRequestBody defines body for RateExchangeContract for application/json ContentType.
+type RateExchangeContractJSONRequestBody = RateContractInBody
+
+// RequestExchangeTransferJSONRequestBody defines body for RequestExchangeTransfer for application/json ContentType.
+type RequestExchangeTransferJSONRequestBody = RequestTransferInBody
+
 // AnswerExchangeListingJSONRequestBody defines body for AnswerExchangeListing for application/json ContentType.
 type AnswerExchangeListingJSONRequestBody = CaseTextInBody
 
@@ -3480,6 +4090,15 @@ type RequestExchangeListingInfoJSONRequestBody = CaseTextInBody
 
 // ReviewExchangeListingJSONRequestBody defines body for ReviewExchangeListing for application/json ContentType.
 type ReviewExchangeListingJSONRequestBody = ReviewWorkflowInBody
+
+// RequestExchangeNegotiationJSONRequestBody defines body for RequestExchangeNegotiation for application/json ContentType.
+type RequestExchangeNegotiationJSONRequestBody = NegotiationRequest
+
+// OfferExchangeNegotiationJSONRequestBody defines body for OfferExchangeNegotiation for application/json ContentType.
+type OfferExchangeNegotiationJSONRequestBody = OfferNegotiationInBody
+
+// TerminateExchangeNegotiationJSONRequestBody defines body for TerminateExchangeNegotiation for application/json ContentType.
+type TerminateExchangeNegotiationJSONRequestBody = TerminateInBody
 
 // ReinstateExchangeParticipantJSONRequestBody defines body for ReinstateExchangeParticipant for application/json ContentType.
 type ReinstateExchangeParticipantJSONRequestBody = ReasonInBody
@@ -3510,6 +4129,18 @@ type SubmitExchangeProductJSONRequestBody = SubmitInput
 
 // SuspendExchangeProductJSONRequestBody defines body for SuspendExchangeProduct for application/json ContentType.
 type SuspendExchangeProductJSONRequestBody = ReasonInBody
+
+// CompleteExchangeTransferJSONRequestBody defines body for CompleteExchangeTransfer for application/json ContentType.
+type CompleteExchangeTransferJSONRequestBody = TerminateInBody
+
+// ResumeExchangeTransferJSONRequestBody defines body for ResumeExchangeTransfer for application/json ContentType.
+type ResumeExchangeTransferJSONRequestBody = TerminateInBody
+
+// SuspendExchangeTransferJSONRequestBody defines body for SuspendExchangeTransfer for application/json ContentType.
+type SuspendExchangeTransferJSONRequestBody = TerminateInBody
+
+// TerminateExchangeTransferJSONRequestBody defines body for TerminateExchangeTransfer for application/json ContentType.
+type TerminateExchangeTransferJSONRequestBody = TerminateInBody
 
 // CreateGrantJSONRequestBody defines body for CreateGrant for application/json ContentType.
 type CreateGrantJSONRequestBody = CreateGrantInBody
@@ -4035,6 +4666,89 @@ type ClientInterface interface {
 	// Corresponds with GET /exchange/checklist (the `GetExchangeChecklist` operationId).
 	GetExchangeChecklist(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListExchangeContracts Contracts of your organizations, newest first
+	//
+	// As buyer (side=buyer), as provider (side=provider) or both. The exchange's staff see every contract.
+	//
+	// Corresponds with GET /exchange/contracts (the `ListExchangeContracts` operationId).
+	ListExchangeContracts(ctx context.Context, params *ListExchangeContractsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExchangeContract One contract, with the address of its ledger receipt
+	//
+	// Its parties' members and the exchange's staff see it; to others it does not exist (404).
+	//
+	// Corresponds with GET /exchange/contracts/{id} (the `GetExchangeContract` operationId).
+	GetExchangeContract(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExchangeContractDocument Download the contract's canonical JSON, exactly as hashed and sealed
+	//
+	// Keys sorted, no insignificant space (RFC 8785 for this document): its SHA-256 is the contract's hash, sent in Repr-Digest too, and the one in the receipt of its exchange.contract.agreed event. Its parties and the exchange's staff only.
+	//
+	// Corresponds with GET /exchange/contracts/{id}/document (the `GetExchangeContractDocument` operationId).
+	GetExchangeContractDocument(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExchangeRating A contract's rating
+	//
+	// 404 until the buyer rates it.
+	//
+	// Corresponds with GET /exchange/contracts/{id}/rating (the `GetExchangeRating` operationId).
+	GetExchangeRating(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RateExchangeContractWithBody Rate what you bought: 1–5 stars and a comment (the buyer's editors and admins)
+	//
+	// Once the contract is settled or a transfer under it completed; one rating per contract (a second answers 409).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/contracts/{id}/rating (the `RateExchangeContract` operationId).
+	RateExchangeContractWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RateExchangeContract Rate what you bought: 1–5 stars and a comment (the buyer's editors and admins)
+	//
+	// Once the contract is settled or a transfer under it completed; one rating per contract (a second answers 409).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/contracts/{id}/rating (the `RateExchangeContract` operationId).
+	RateExchangeContract(ctx context.Context, id string, body RateExchangeContractJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExchangeSettlement A contract's settlement with its invoices
+	//
+	// 404 until it is settled.
+	//
+	// Corresponds with GET /exchange/contracts/{id}/settlement (the `GetExchangeSettlement` operationId).
+	GetExchangeSettlement(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SettleExchangeContract Settle an active contract (the provider's editors and admins, or the exchange's staff)
+	//
+	// Records the amount (per-call and per-row prices on the use counted so far), the exchange's fees on each side by the configured rates and the invoices, as records: no money moves. Settled once; another status answers 409.
+	//
+	// Corresponds with POST /exchange/contracts/{id}/settlement (the `SettleExchangeContract` operationId).
+	SettleExchangeContract(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListExchangeTransfers Transfers under a contract, newest first
+	//
+	// Corresponds with GET /exchange/contracts/{id}/transfers (the `ListExchangeTransfers` operationId).
+	ListExchangeTransfers(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestExchangeTransferWithBody Start a transfer under an active contract (the buyer's editors and admins)
+	//
+	// HttpData-PULL: the transfer starts at once (STARTED); POST its data-address for where and how to read. A contract not active, delivered in a zone only, or ended answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/contracts/{id}/transfers (the `RequestExchangeTransfer` operationId).
+	RequestExchangeTransferWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestExchangeTransfer Start a transfer under an active contract (the buyer's editors and admins)
+	//
+	// HttpData-PULL: the transfer starts at once (STARTED); POST its data-address for where and how to read. A contract not active, delivered in a zone only, or ended answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/contracts/{id}/transfers (the `RequestExchangeTransfer` operationId).
+	RequestExchangeTransfer(ctx context.Context, id string, body RequestExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetExchangeDocument Download a document
 	//
 	// For the participant's members, the exchange's staff and, for a product's evidence, the law firm vetting it; 404 for anyone else.
@@ -4152,6 +4866,95 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /exchange/listings/{id}/withdraw (the `WithdrawExchangeListing` operationId).
 	WithdrawExchangeListing(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListExchangeNegotiations Negotiations of your organizations, newest first
+	//
+	// Orders the caller's organizations placed (side=buyer), orders for their products (side=provider), those waiting for their decision as provider (side=queue: REQUESTED or ACCEPTED), or both sides. The exchange's staff see every negotiation.
+	//
+	// Corresponds with GET /exchange/negotiations (the `ListExchangeNegotiations` operationId).
+	ListExchangeNegotiations(ctx context.Context, params *ListExchangeNegotiationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestExchangeNegotiationWithBody Order a listed product: request a contract on its offer (an admitted buyer's editors and admins)
+	//
+	// Files a contract request for the buyer organization (buyer_org_id; the caller's only one by default) with a purpose, and the usage (policy) and period asked for (the offer's by default). When the product agrees automatically and the request asks no more than its offer — fields among the offer's, counts and rows no higher, purpose and actions among the offer's, period no longer — it is agreed at once and the answer is AGREED with its contract; otherwise it waits in the provider's queue (REQUESTED). Not for your own product; a product not listed, a buyer not admitted as a buyer or a provider that cannot trade is a 422 naming the field.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/negotiations (the `RequestExchangeNegotiation` operationId).
+	RequestExchangeNegotiationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestExchangeNegotiation Order a listed product: request a contract on its offer (an admitted buyer's editors and admins)
+	//
+	// Files a contract request for the buyer organization (buyer_org_id; the caller's only one by default) with a purpose, and the usage (policy) and period asked for (the offer's by default). When the product agrees automatically and the request asks no more than its offer — fields among the offer's, counts and rows no higher, purpose and actions among the offer's, period no longer — it is agreed at once and the answer is AGREED with its contract; otherwise it waits in the provider's queue (REQUESTED). Not for your own product; a product not listed, a buyer not admitted as a buyer or a provider that cannot trade is a 422 naming the field.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/negotiations (the `RequestExchangeNegotiation` operationId).
+	RequestExchangeNegotiation(ctx context.Context, body RequestExchangeNegotiationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExchangeNegotiation One negotiation
+	//
+	// Its buyer's and provider's members and the exchange's staff see it; to others it does not exist (404).
+	//
+	// Corresponds with GET /exchange/negotiations/{id} (the `GetExchangeNegotiation` operationId).
+	GetExchangeNegotiation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcceptExchangeNegotiation Accept the provider's offer (the buyer's editors and admins): OFFERED → ACCEPTED
+	//
+	// Another state answers 409.
+	//
+	// Corresponds with POST /exchange/negotiations/{id}/accept (the `AcceptExchangeNegotiation` operationId).
+	AcceptExchangeNegotiation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AgreeExchangeNegotiation Agree (the provider's editors and admins): REQUESTED or ACCEPTED → AGREED, the contract written and sealed
+	//
+	// Writes the contract on the terms on the table, the product's price and delivery modes, for the period from now; its canonical JSON's SHA-256 goes to the ledger. The product must still be listed. Another state answers 409.
+	//
+	// Corresponds with POST /exchange/negotiations/{id}/agree (the `AgreeExchangeNegotiation` operationId).
+	AgreeExchangeNegotiation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OfferExchangeNegotiationWithBody Counter-offer (the provider's editors and admins): REQUESTED → OFFERED
+	//
+	// The usage and period offered become the terms on the table; the buyer accepts them (or terminates). Another state answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/negotiations/{id}/offer (the `OfferExchangeNegotiation` operationId).
+	OfferExchangeNegotiationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OfferExchangeNegotiation Counter-offer (the provider's editors and admins): REQUESTED → OFFERED
+	//
+	// The usage and period offered become the terms on the table; the buyer accepts them (or terminates). Another state answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/negotiations/{id}/offer (the `OfferExchangeNegotiation` operationId).
+	OfferExchangeNegotiation(ctx context.Context, id string, body OfferExchangeNegotiationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TerminateExchangeNegotiationWithBody Terminate a negotiation that is not final (either party's editors and admins)
+	//
+	// With a code and a reason, both optional. A contract agreed but not yet delivered is terminated with it. FINALIZED or TERMINATED answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/negotiations/{id}/terminate (the `TerminateExchangeNegotiation` operationId).
+	TerminateExchangeNegotiationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TerminateExchangeNegotiation Terminate a negotiation that is not final (either party's editors and admins)
+	//
+	// With a code and a reason, both optional. A contract agreed but not yet delivered is terminated with it. FINALIZED or TERMINATED answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/negotiations/{id}/terminate (the `TerminateExchangeNegotiation` operationId).
+	TerminateExchangeNegotiation(ctx context.Context, id string, body TerminateExchangeNegotiationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VerifyExchangeNegotiation Verify the agreement (the buyer's editors and admins): AGREED → VERIFIED → FINALIZED, the data delivered
+	//
+	// The provider finalizes at once: the contract becomes active and its delivery grant is created (file and API delivery; a zone delivery is recorded), so the buyer's reads go through the access decision point within the contract's fields, counts and period. Another state answers 409.
+	//
+	// Corresponds with POST /exchange/negotiations/{id}/verify (the `VerifyExchangeNegotiation` operationId).
+	VerifyExchangeNegotiation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListExchangeParticipants Participants
 	//
@@ -4399,6 +5202,92 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /exchange/relations (the `ListExchangeRelations` operationId).
 	ListExchangeRelations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExchangeTransfer One transfer
+	//
+	// Its parties' members and the exchange's staff see it; to others it does not exist (404).
+	//
+	// Corresponds with GET /exchange/transfers/{id} (the `GetExchangeTransfer` operationId).
+	GetExchangeTransfer(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompleteExchangeTransferWithBody Complete a started transfer (either party): its key stops working
+	//
+	// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/transfers/{id}/complete (the `CompleteExchangeTransfer` operationId).
+	CompleteExchangeTransferWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompleteExchangeTransfer Complete a started transfer (either party): its key stops working
+	//
+	// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/transfers/{id}/complete (the `CompleteExchangeTransfer` operationId).
+	CompleteExchangeTransfer(ctx context.Context, id string, body CompleteExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IssueExchangeDataAddress Where and how to read a started transfer: the rows API URL and a fresh key (the buyer's editors and admins)
+	//
+	// A per-grant API key, shown once, that works for minutes (never past the contract's end); send it in X-Dataport-Key to the rows API. The transfer's earlier key stops working. Suspending, completing or terminating the transfer revokes it; a transfer not STARTED answers 409.
+	//
+	// Corresponds with POST /exchange/transfers/{id}/data-address (the `IssueExchangeDataAddress` operationId).
+	IssueExchangeDataAddress(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResumeExchangeTransferWithBody Resume a suspended transfer (either party): a new data address is needed
+	//
+	// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/transfers/{id}/resume (the `ResumeExchangeTransfer` operationId).
+	ResumeExchangeTransferWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResumeExchangeTransfer Resume a suspended transfer (either party): a new data address is needed
+	//
+	// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/transfers/{id}/resume (the `ResumeExchangeTransfer` operationId).
+	ResumeExchangeTransfer(ctx context.Context, id string, body ResumeExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuspendExchangeTransferWithBody Suspend a started transfer (either party): its key stops working
+	//
+	// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/transfers/{id}/suspend (the `SuspendExchangeTransfer` operationId).
+	SuspendExchangeTransferWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuspendExchangeTransfer Suspend a started transfer (either party): its key stops working
+	//
+	// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/transfers/{id}/suspend (the `SuspendExchangeTransfer` operationId).
+	SuspendExchangeTransfer(ctx context.Context, id string, body SuspendExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TerminateExchangeTransferWithBody Terminate a transfer that is not final (either party): its key stops working
+	//
+	// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/transfers/{id}/terminate (the `TerminateExchangeTransfer` operationId).
+	TerminateExchangeTransferWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TerminateExchangeTransfer Terminate a transfer that is not final (either party): its key stops working
+	//
+	// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/transfers/{id}/terminate (the `TerminateExchangeTransfer` operationId).
+	TerminateExchangeTransfer(ctx context.Context, id string, body TerminateExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetGradingRules The grading rules in force
 	//
@@ -6286,6 +7175,199 @@ func (c *Client) GetExchangeChecklist(ctx context.Context, reqEditors ...Request
 	return c.Client.Do(req)
 }
 
+// ListExchangeContracts Contracts of your organizations, newest first
+//
+// As buyer (side=buyer), as provider (side=provider) or both. The exchange's staff see every contract.
+//
+// Corresponds with GET /exchange/contracts (the `ListExchangeContracts` operationId).
+func (c *Client) ListExchangeContracts(ctx context.Context, params *ListExchangeContractsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListExchangeContractsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExchangeContract One contract, with the address of its ledger receipt
+//
+// Its parties' members and the exchange's staff see it; to others it does not exist (404).
+//
+// Corresponds with GET /exchange/contracts/{id} (the `GetExchangeContract` operationId).
+func (c *Client) GetExchangeContract(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeContractRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExchangeContractDocument Download the contract's canonical JSON, exactly as hashed and sealed
+//
+// Keys sorted, no insignificant space (RFC 8785 for this document): its SHA-256 is the contract's hash, sent in Repr-Digest too, and the one in the receipt of its exchange.contract.agreed event. Its parties and the exchange's staff only.
+//
+// Corresponds with GET /exchange/contracts/{id}/document (the `GetExchangeContractDocument` operationId).
+func (c *Client) GetExchangeContractDocument(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeContractDocumentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExchangeRating A contract's rating
+//
+// 404 until the buyer rates it.
+//
+// Corresponds with GET /exchange/contracts/{id}/rating (the `GetExchangeRating` operationId).
+func (c *Client) GetExchangeRating(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeRatingRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RateExchangeContractWithBody Rate what you bought: 1–5 stars and a comment (the buyer's editors and admins)
+//
+// Once the contract is settled or a transfer under it completed; one rating per contract (a second answers 409).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/contracts/{id}/rating (the `RateExchangeContract` operationId).
+func (c *Client) RateExchangeContractWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRateExchangeContractRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RateExchangeContract Rate what you bought: 1–5 stars and a comment (the buyer's editors and admins)
+//
+// Once the contract is settled or a transfer under it completed; one rating per contract (a second answers 409).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/contracts/{id}/rating (the `RateExchangeContract` operationId).
+func (c *Client) RateExchangeContract(ctx context.Context, id string, body RateExchangeContractJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRateExchangeContractRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExchangeSettlement A contract's settlement with its invoices
+//
+// 404 until it is settled.
+//
+// Corresponds with GET /exchange/contracts/{id}/settlement (the `GetExchangeSettlement` operationId).
+func (c *Client) GetExchangeSettlement(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeSettlementRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SettleExchangeContract Settle an active contract (the provider's editors and admins, or the exchange's staff)
+//
+// Records the amount (per-call and per-row prices on the use counted so far), the exchange's fees on each side by the configured rates and the invoices, as records: no money moves. Settled once; another status answers 409.
+//
+// Corresponds with POST /exchange/contracts/{id}/settlement (the `SettleExchangeContract` operationId).
+func (c *Client) SettleExchangeContract(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSettleExchangeContractRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListExchangeTransfers Transfers under a contract, newest first
+//
+// Corresponds with GET /exchange/contracts/{id}/transfers (the `ListExchangeTransfers` operationId).
+func (c *Client) ListExchangeTransfers(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListExchangeTransfersRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestExchangeTransferWithBody Start a transfer under an active contract (the buyer's editors and admins)
+//
+// HttpData-PULL: the transfer starts at once (STARTED); POST its data-address for where and how to read. A contract not active, delivered in a zone only, or ended answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/contracts/{id}/transfers (the `RequestExchangeTransfer` operationId).
+func (c *Client) RequestExchangeTransferWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestExchangeTransferRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestExchangeTransfer Start a transfer under an active contract (the buyer's editors and admins)
+//
+// HttpData-PULL: the transfer starts at once (STARTED); POST its data-address for where and how to read. A contract not active, delivered in a zone only, or ended answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/contracts/{id}/transfers (the `RequestExchangeTransfer` operationId).
+func (c *Client) RequestExchangeTransfer(ctx context.Context, id string, body RequestExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestExchangeTransferRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetExchangeDocument Download a document
 //
 // For the participant's members, the exchange's staff and, for a product's evidence, the law firm vetting it; 404 for anyone else.
@@ -6534,6 +7616,205 @@ func (c *Client) ReviewExchangeListing(ctx context.Context, id string, body Revi
 // Corresponds with POST /exchange/listings/{id}/withdraw (the `WithdrawExchangeListing` operationId).
 func (c *Client) WithdrawExchangeListing(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewWithdrawExchangeListingRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListExchangeNegotiations Negotiations of your organizations, newest first
+//
+// Orders the caller's organizations placed (side=buyer), orders for their products (side=provider), those waiting for their decision as provider (side=queue: REQUESTED or ACCEPTED), or both sides. The exchange's staff see every negotiation.
+//
+// Corresponds with GET /exchange/negotiations (the `ListExchangeNegotiations` operationId).
+func (c *Client) ListExchangeNegotiations(ctx context.Context, params *ListExchangeNegotiationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListExchangeNegotiationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestExchangeNegotiationWithBody Order a listed product: request a contract on its offer (an admitted buyer's editors and admins)
+//
+// Files a contract request for the buyer organization (buyer_org_id; the caller's only one by default) with a purpose, and the usage (policy) and period asked for (the offer's by default). When the product agrees automatically and the request asks no more than its offer — fields among the offer's, counts and rows no higher, purpose and actions among the offer's, period no longer — it is agreed at once and the answer is AGREED with its contract; otherwise it waits in the provider's queue (REQUESTED). Not for your own product; a product not listed, a buyer not admitted as a buyer or a provider that cannot trade is a 422 naming the field.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/negotiations (the `RequestExchangeNegotiation` operationId).
+func (c *Client) RequestExchangeNegotiationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestExchangeNegotiationRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestExchangeNegotiation Order a listed product: request a contract on its offer (an admitted buyer's editors and admins)
+//
+// Files a contract request for the buyer organization (buyer_org_id; the caller's only one by default) with a purpose, and the usage (policy) and period asked for (the offer's by default). When the product agrees automatically and the request asks no more than its offer — fields among the offer's, counts and rows no higher, purpose and actions among the offer's, period no longer — it is agreed at once and the answer is AGREED with its contract; otherwise it waits in the provider's queue (REQUESTED). Not for your own product; a product not listed, a buyer not admitted as a buyer or a provider that cannot trade is a 422 naming the field.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/negotiations (the `RequestExchangeNegotiation` operationId).
+func (c *Client) RequestExchangeNegotiation(ctx context.Context, body RequestExchangeNegotiationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestExchangeNegotiationRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExchangeNegotiation One negotiation
+//
+// Its buyer's and provider's members and the exchange's staff see it; to others it does not exist (404).
+//
+// Corresponds with GET /exchange/negotiations/{id} (the `GetExchangeNegotiation` operationId).
+func (c *Client) GetExchangeNegotiation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeNegotiationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcceptExchangeNegotiation Accept the provider's offer (the buyer's editors and admins): OFFERED → ACCEPTED
+//
+// Another state answers 409.
+//
+// Corresponds with POST /exchange/negotiations/{id}/accept (the `AcceptExchangeNegotiation` operationId).
+func (c *Client) AcceptExchangeNegotiation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcceptExchangeNegotiationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AgreeExchangeNegotiation Agree (the provider's editors and admins): REQUESTED or ACCEPTED → AGREED, the contract written and sealed
+//
+// Writes the contract on the terms on the table, the product's price and delivery modes, for the period from now; its canonical JSON's SHA-256 goes to the ledger. The product must still be listed. Another state answers 409.
+//
+// Corresponds with POST /exchange/negotiations/{id}/agree (the `AgreeExchangeNegotiation` operationId).
+func (c *Client) AgreeExchangeNegotiation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAgreeExchangeNegotiationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OfferExchangeNegotiationWithBody Counter-offer (the provider's editors and admins): REQUESTED → OFFERED
+//
+// The usage and period offered become the terms on the table; the buyer accepts them (or terminates). Another state answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/negotiations/{id}/offer (the `OfferExchangeNegotiation` operationId).
+func (c *Client) OfferExchangeNegotiationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOfferExchangeNegotiationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OfferExchangeNegotiation Counter-offer (the provider's editors and admins): REQUESTED → OFFERED
+//
+// The usage and period offered become the terms on the table; the buyer accepts them (or terminates). Another state answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/negotiations/{id}/offer (the `OfferExchangeNegotiation` operationId).
+func (c *Client) OfferExchangeNegotiation(ctx context.Context, id string, body OfferExchangeNegotiationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOfferExchangeNegotiationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TerminateExchangeNegotiationWithBody Terminate a negotiation that is not final (either party's editors and admins)
+//
+// With a code and a reason, both optional. A contract agreed but not yet delivered is terminated with it. FINALIZED or TERMINATED answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/negotiations/{id}/terminate (the `TerminateExchangeNegotiation` operationId).
+func (c *Client) TerminateExchangeNegotiationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTerminateExchangeNegotiationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TerminateExchangeNegotiation Terminate a negotiation that is not final (either party's editors and admins)
+//
+// With a code and a reason, both optional. A contract agreed but not yet delivered is terminated with it. FINALIZED or TERMINATED answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/negotiations/{id}/terminate (the `TerminateExchangeNegotiation` operationId).
+func (c *Client) TerminateExchangeNegotiation(ctx context.Context, id string, body TerminateExchangeNegotiationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTerminateExchangeNegotiationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VerifyExchangeNegotiation Verify the agreement (the buyer's editors and admins): AGREED → VERIFIED → FINALIZED, the data delivered
+//
+// The provider finalizes at once: the contract becomes active and its delivery grant is created (file and API delivery; a zone delivery is recorded), so the buyer's reads go through the access decision point within the contract's fields, counts and period. Another state answers 409.
+//
+// Corresponds with POST /exchange/negotiations/{id}/verify (the `VerifyExchangeNegotiation` operationId).
+func (c *Client) VerifyExchangeNegotiation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyExchangeNegotiationRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -7071,6 +8352,192 @@ func (c *Client) SuspendExchangeProduct(ctx context.Context, id string, body Sus
 // Corresponds with GET /exchange/relations (the `ListExchangeRelations` operationId).
 func (c *Client) ListExchangeRelations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListExchangeRelationsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExchangeTransfer One transfer
+//
+// Its parties' members and the exchange's staff see it; to others it does not exist (404).
+//
+// Corresponds with GET /exchange/transfers/{id} (the `GetExchangeTransfer` operationId).
+func (c *Client) GetExchangeTransfer(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeTransferRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompleteExchangeTransferWithBody Complete a started transfer (either party): its key stops working
+//
+// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/transfers/{id}/complete (the `CompleteExchangeTransfer` operationId).
+func (c *Client) CompleteExchangeTransferWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompleteExchangeTransferRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompleteExchangeTransfer Complete a started transfer (either party): its key stops working
+//
+// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/transfers/{id}/complete (the `CompleteExchangeTransfer` operationId).
+func (c *Client) CompleteExchangeTransfer(ctx context.Context, id string, body CompleteExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompleteExchangeTransferRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IssueExchangeDataAddress Where and how to read a started transfer: the rows API URL and a fresh key (the buyer's editors and admins)
+//
+// A per-grant API key, shown once, that works for minutes (never past the contract's end); send it in X-Dataport-Key to the rows API. The transfer's earlier key stops working. Suspending, completing or terminating the transfer revokes it; a transfer not STARTED answers 409.
+//
+// Corresponds with POST /exchange/transfers/{id}/data-address (the `IssueExchangeDataAddress` operationId).
+func (c *Client) IssueExchangeDataAddress(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIssueExchangeDataAddressRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResumeExchangeTransferWithBody Resume a suspended transfer (either party): a new data address is needed
+//
+// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/transfers/{id}/resume (the `ResumeExchangeTransfer` operationId).
+func (c *Client) ResumeExchangeTransferWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResumeExchangeTransferRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResumeExchangeTransfer Resume a suspended transfer (either party): a new data address is needed
+//
+// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/transfers/{id}/resume (the `ResumeExchangeTransfer` operationId).
+func (c *Client) ResumeExchangeTransfer(ctx context.Context, id string, body ResumeExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResumeExchangeTransferRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuspendExchangeTransferWithBody Suspend a started transfer (either party): its key stops working
+//
+// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/transfers/{id}/suspend (the `SuspendExchangeTransfer` operationId).
+func (c *Client) SuspendExchangeTransferWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuspendExchangeTransferRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuspendExchangeTransfer Suspend a started transfer (either party): its key stops working
+//
+// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/transfers/{id}/suspend (the `SuspendExchangeTransfer` operationId).
+func (c *Client) SuspendExchangeTransfer(ctx context.Context, id string, body SuspendExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuspendExchangeTransferRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TerminateExchangeTransferWithBody Terminate a transfer that is not final (either party): its key stops working
+//
+// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/transfers/{id}/terminate (the `TerminateExchangeTransfer` operationId).
+func (c *Client) TerminateExchangeTransferWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTerminateExchangeTransferRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TerminateExchangeTransfer Terminate a transfer that is not final (either party): its key stops working
+//
+// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/transfers/{id}/terminate (the `TerminateExchangeTransfer` operationId).
+func (c *Client) TerminateExchangeTransfer(ctx context.Context, id string, body TerminateExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTerminateExchangeTransferRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -10876,6 +12343,406 @@ func NewGetExchangeChecklistRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListExchangeContractsRequest constructs an http.Request for the ListExchangeContracts method
+func NewListExchangeContractsRequest(server string, params *ListExchangeContractsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/contracts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Side != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "side", *params.Side, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ProductId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "product_id", *params.ProductId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetExchangeContractRequest constructs an http.Request for the GetExchangeContract method
+func NewGetExchangeContractRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/contracts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetExchangeContractDocumentRequest constructs an http.Request for the GetExchangeContractDocument method
+func NewGetExchangeContractDocumentRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/contracts/%s/document", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetExchangeRatingRequest constructs an http.Request for the GetExchangeRating method
+func NewGetExchangeRatingRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/contracts/%s/rating", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRateExchangeContractRequest calls the generic RateExchangeContract builder with application/json body
+func NewRateExchangeContractRequest(server string, id string, body RateExchangeContractJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRateExchangeContractRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRateExchangeContractRequestWithBody constructs an http.Request for the RateExchangeContract method, with any body, and a specified content type
+func NewRateExchangeContractRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/contracts/%s/rating", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetExchangeSettlementRequest constructs an http.Request for the GetExchangeSettlement method
+func NewGetExchangeSettlementRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/contracts/%s/settlement", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSettleExchangeContractRequest constructs an http.Request for the SettleExchangeContract method
+func NewSettleExchangeContractRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/contracts/%s/settlement", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListExchangeTransfersRequest constructs an http.Request for the ListExchangeTransfers method
+func NewListExchangeTransfersRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/contracts/%s/transfers", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRequestExchangeTransferRequest calls the generic RequestExchangeTransfer builder with application/json body
+func NewRequestExchangeTransferRequest(server string, id string, body RequestExchangeTransferJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRequestExchangeTransferRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRequestExchangeTransferRequestWithBody constructs an http.Request for the RequestExchangeTransfer method, with any body, and a specified content type
+func NewRequestExchangeTransferRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/contracts/%s/transfers", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetExchangeDocumentRequest constructs an http.Request for the GetExchangeDocument method
 func NewGetExchangeDocumentRequest(server string, id string) (*http.Request, error) {
 	var err error
@@ -11274,6 +13141,378 @@ func NewWithdrawExchangeListingRequest(server string, id string) (*http.Request,
 	}
 
 	operationPath := fmt.Sprintf("/exchange/listings/%s/withdraw", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListExchangeNegotiationsRequest constructs an http.Request for the ListExchangeNegotiations method
+func NewListExchangeNegotiationsRequest(server string, params *ListExchangeNegotiationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/negotiations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Side != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "side", *params.Side, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ProductId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "product_id", *params.ProductId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRequestExchangeNegotiationRequest calls the generic RequestExchangeNegotiation builder with application/json body
+func NewRequestExchangeNegotiationRequest(server string, body RequestExchangeNegotiationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRequestExchangeNegotiationRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewRequestExchangeNegotiationRequestWithBody constructs an http.Request for the RequestExchangeNegotiation method, with any body, and a specified content type
+func NewRequestExchangeNegotiationRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/negotiations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetExchangeNegotiationRequest constructs an http.Request for the GetExchangeNegotiation method
+func NewGetExchangeNegotiationRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/negotiations/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAcceptExchangeNegotiationRequest constructs an http.Request for the AcceptExchangeNegotiation method
+func NewAcceptExchangeNegotiationRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/negotiations/%s/accept", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAgreeExchangeNegotiationRequest constructs an http.Request for the AgreeExchangeNegotiation method
+func NewAgreeExchangeNegotiationRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/negotiations/%s/agree", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewOfferExchangeNegotiationRequest calls the generic OfferExchangeNegotiation builder with application/json body
+func NewOfferExchangeNegotiationRequest(server string, id string, body OfferExchangeNegotiationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOfferExchangeNegotiationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewOfferExchangeNegotiationRequestWithBody constructs an http.Request for the OfferExchangeNegotiation method, with any body, and a specified content type
+func NewOfferExchangeNegotiationRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/negotiations/%s/offer", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewTerminateExchangeNegotiationRequest calls the generic TerminateExchangeNegotiation builder with application/json body
+func NewTerminateExchangeNegotiationRequest(server string, id string, body TerminateExchangeNegotiationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTerminateExchangeNegotiationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewTerminateExchangeNegotiationRequestWithBody constructs an http.Request for the TerminateExchangeNegotiation method, with any body, and a specified content type
+func NewTerminateExchangeNegotiationRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/negotiations/%s/terminate", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewVerifyExchangeNegotiationRequest constructs an http.Request for the VerifyExchangeNegotiation method
+func NewVerifyExchangeNegotiationRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/negotiations/%s/verify", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -12241,6 +14480,262 @@ func NewListExchangeRelationsRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewGetExchangeTransferRequest constructs an http.Request for the GetExchangeTransfer method
+func NewGetExchangeTransferRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/transfers/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCompleteExchangeTransferRequest calls the generic CompleteExchangeTransfer builder with application/json body
+func NewCompleteExchangeTransferRequest(server string, id string, body CompleteExchangeTransferJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCompleteExchangeTransferRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCompleteExchangeTransferRequestWithBody constructs an http.Request for the CompleteExchangeTransfer method, with any body, and a specified content type
+func NewCompleteExchangeTransferRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/transfers/%s/complete", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewIssueExchangeDataAddressRequest constructs an http.Request for the IssueExchangeDataAddress method
+func NewIssueExchangeDataAddressRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/transfers/%s/data-address", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewResumeExchangeTransferRequest calls the generic ResumeExchangeTransfer builder with application/json body
+func NewResumeExchangeTransferRequest(server string, id string, body ResumeExchangeTransferJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewResumeExchangeTransferRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewResumeExchangeTransferRequestWithBody constructs an http.Request for the ResumeExchangeTransfer method, with any body, and a specified content type
+func NewResumeExchangeTransferRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/transfers/%s/resume", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSuspendExchangeTransferRequest calls the generic SuspendExchangeTransfer builder with application/json body
+func NewSuspendExchangeTransferRequest(server string, id string, body SuspendExchangeTransferJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSuspendExchangeTransferRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSuspendExchangeTransferRequestWithBody constructs an http.Request for the SuspendExchangeTransfer method, with any body, and a specified content type
+func NewSuspendExchangeTransferRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/transfers/%s/suspend", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewTerminateExchangeTransferRequest calls the generic TerminateExchangeTransfer builder with application/json body
+func NewTerminateExchangeTransferRequest(server string, id string, body TerminateExchangeTransferJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTerminateExchangeTransferRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewTerminateExchangeTransferRequestWithBody constructs an http.Request for the TerminateExchangeTransfer method, with any body, and a specified content type
+func NewTerminateExchangeTransferRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/transfers/%s/terminate", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -17682,6 +20177,103 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /exchange/checklist (the `GetExchangeChecklist` operationId).
 	GetExchangeChecklistWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetExchangeChecklistResponse, error)
 
+	// ListExchangeContractsWithResponse Contracts of your organizations, newest first
+	//
+	// As buyer (side=buyer), as provider (side=provider) or both. The exchange's staff see every contract.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/contracts (the `ListExchangeContracts` operationId).
+	ListExchangeContractsWithResponse(ctx context.Context, params *ListExchangeContractsParams, reqEditors ...RequestEditorFn) (*ListExchangeContractsResponse, error)
+
+	// GetExchangeContractWithResponse One contract, with the address of its ledger receipt
+	//
+	// Its parties' members and the exchange's staff see it; to others it does not exist (404).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/contracts/{id} (the `GetExchangeContract` operationId).
+	GetExchangeContractWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeContractResponse, error)
+
+	// GetExchangeContractDocumentWithResponse Download the contract's canonical JSON, exactly as hashed and sealed
+	//
+	// Keys sorted, no insignificant space (RFC 8785 for this document): its SHA-256 is the contract's hash, sent in Repr-Digest too, and the one in the receipt of its exchange.contract.agreed event. Its parties and the exchange's staff only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/contracts/{id}/document (the `GetExchangeContractDocument` operationId).
+	GetExchangeContractDocumentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeContractDocumentResponse, error)
+
+	// GetExchangeRatingWithResponse A contract's rating
+	//
+	// 404 until the buyer rates it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/contracts/{id}/rating (the `GetExchangeRating` operationId).
+	GetExchangeRatingWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeRatingResponse, error)
+
+	// RateExchangeContractWithBodyWithResponse Rate what you bought: 1–5 stars and a comment (the buyer's editors and admins)
+	//
+	// Once the contract is settled or a transfer under it completed; one rating per contract (a second answers 409).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/contracts/{id}/rating (the `RateExchangeContract` operationId).
+	RateExchangeContractWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RateExchangeContractResponse, error)
+
+	// RateExchangeContractWithResponse Rate what you bought: 1–5 stars and a comment (the buyer's editors and admins)
+	//
+	// Once the contract is settled or a transfer under it completed; one rating per contract (a second answers 409).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/contracts/{id}/rating (the `RateExchangeContract` operationId).
+	RateExchangeContractWithResponse(ctx context.Context, id string, body RateExchangeContractJSONRequestBody, reqEditors ...RequestEditorFn) (*RateExchangeContractResponse, error)
+
+	// GetExchangeSettlementWithResponse A contract's settlement with its invoices
+	//
+	// 404 until it is settled.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/contracts/{id}/settlement (the `GetExchangeSettlement` operationId).
+	GetExchangeSettlementWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeSettlementResponse, error)
+
+	// SettleExchangeContractWithResponse Settle an active contract (the provider's editors and admins, or the exchange's staff)
+	//
+	// Records the amount (per-call and per-row prices on the use counted so far), the exchange's fees on each side by the configured rates and the invoices, as records: no money moves. Settled once; another status answers 409.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/contracts/{id}/settlement (the `SettleExchangeContract` operationId).
+	SettleExchangeContractWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*SettleExchangeContractResponse, error)
+
+	// ListExchangeTransfersWithResponse Transfers under a contract, newest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/contracts/{id}/transfers (the `ListExchangeTransfers` operationId).
+	ListExchangeTransfersWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListExchangeTransfersResponse, error)
+
+	// RequestExchangeTransferWithBodyWithResponse Start a transfer under an active contract (the buyer's editors and admins)
+	//
+	// HttpData-PULL: the transfer starts at once (STARTED); POST its data-address for where and how to read. A contract not active, delivered in a zone only, or ended answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/contracts/{id}/transfers (the `RequestExchangeTransfer` operationId).
+	RequestExchangeTransferWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestExchangeTransferResponse, error)
+
+	// RequestExchangeTransferWithResponse Start a transfer under an active contract (the buyer's editors and admins)
+	//
+	// HttpData-PULL: the transfer starts at once (STARTED); POST its data-address for where and how to read. A contract not active, delivered in a zone only, or ended answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/contracts/{id}/transfers (the `RequestExchangeTransfer` operationId).
+	RequestExchangeTransferWithResponse(ctx context.Context, id string, body RequestExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestExchangeTransferResponse, error)
+
 	// GetExchangeDocumentWithResponse Download a document
 	//
 	// For the participant's members, the exchange's staff and, for a product's evidence, the law firm vetting it; 404 for anyone else.
@@ -17807,6 +20399,105 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /exchange/listings/{id}/withdraw (the `WithdrawExchangeListing` operationId).
 	WithdrawExchangeListingWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*WithdrawExchangeListingResponse, error)
+
+	// ListExchangeNegotiationsWithResponse Negotiations of your organizations, newest first
+	//
+	// Orders the caller's organizations placed (side=buyer), orders for their products (side=provider), those waiting for their decision as provider (side=queue: REQUESTED or ACCEPTED), or both sides. The exchange's staff see every negotiation.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/negotiations (the `ListExchangeNegotiations` operationId).
+	ListExchangeNegotiationsWithResponse(ctx context.Context, params *ListExchangeNegotiationsParams, reqEditors ...RequestEditorFn) (*ListExchangeNegotiationsResponse, error)
+
+	// RequestExchangeNegotiationWithBodyWithResponse Order a listed product: request a contract on its offer (an admitted buyer's editors and admins)
+	//
+	// Files a contract request for the buyer organization (buyer_org_id; the caller's only one by default) with a purpose, and the usage (policy) and period asked for (the offer's by default). When the product agrees automatically and the request asks no more than its offer — fields among the offer's, counts and rows no higher, purpose and actions among the offer's, period no longer — it is agreed at once and the answer is AGREED with its contract; otherwise it waits in the provider's queue (REQUESTED). Not for your own product; a product not listed, a buyer not admitted as a buyer or a provider that cannot trade is a 422 naming the field.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/negotiations (the `RequestExchangeNegotiation` operationId).
+	RequestExchangeNegotiationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestExchangeNegotiationResponse, error)
+
+	// RequestExchangeNegotiationWithResponse Order a listed product: request a contract on its offer (an admitted buyer's editors and admins)
+	//
+	// Files a contract request for the buyer organization (buyer_org_id; the caller's only one by default) with a purpose, and the usage (policy) and period asked for (the offer's by default). When the product agrees automatically and the request asks no more than its offer — fields among the offer's, counts and rows no higher, purpose and actions among the offer's, period no longer — it is agreed at once and the answer is AGREED with its contract; otherwise it waits in the provider's queue (REQUESTED). Not for your own product; a product not listed, a buyer not admitted as a buyer or a provider that cannot trade is a 422 naming the field.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/negotiations (the `RequestExchangeNegotiation` operationId).
+	RequestExchangeNegotiationWithResponse(ctx context.Context, body RequestExchangeNegotiationJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestExchangeNegotiationResponse, error)
+
+	// GetExchangeNegotiationWithResponse One negotiation
+	//
+	// Its buyer's and provider's members and the exchange's staff see it; to others it does not exist (404).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/negotiations/{id} (the `GetExchangeNegotiation` operationId).
+	GetExchangeNegotiationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeNegotiationResponse, error)
+
+	// AcceptExchangeNegotiationWithResponse Accept the provider's offer (the buyer's editors and admins): OFFERED → ACCEPTED
+	//
+	// Another state answers 409.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/negotiations/{id}/accept (the `AcceptExchangeNegotiation` operationId).
+	AcceptExchangeNegotiationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*AcceptExchangeNegotiationResponse, error)
+
+	// AgreeExchangeNegotiationWithResponse Agree (the provider's editors and admins): REQUESTED or ACCEPTED → AGREED, the contract written and sealed
+	//
+	// Writes the contract on the terms on the table, the product's price and delivery modes, for the period from now; its canonical JSON's SHA-256 goes to the ledger. The product must still be listed. Another state answers 409.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/negotiations/{id}/agree (the `AgreeExchangeNegotiation` operationId).
+	AgreeExchangeNegotiationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*AgreeExchangeNegotiationResponse, error)
+
+	// OfferExchangeNegotiationWithBodyWithResponse Counter-offer (the provider's editors and admins): REQUESTED → OFFERED
+	//
+	// The usage and period offered become the terms on the table; the buyer accepts them (or terminates). Another state answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/negotiations/{id}/offer (the `OfferExchangeNegotiation` operationId).
+	OfferExchangeNegotiationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OfferExchangeNegotiationResponse, error)
+
+	// OfferExchangeNegotiationWithResponse Counter-offer (the provider's editors and admins): REQUESTED → OFFERED
+	//
+	// The usage and period offered become the terms on the table; the buyer accepts them (or terminates). Another state answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/negotiations/{id}/offer (the `OfferExchangeNegotiation` operationId).
+	OfferExchangeNegotiationWithResponse(ctx context.Context, id string, body OfferExchangeNegotiationJSONRequestBody, reqEditors ...RequestEditorFn) (*OfferExchangeNegotiationResponse, error)
+
+	// TerminateExchangeNegotiationWithBodyWithResponse Terminate a negotiation that is not final (either party's editors and admins)
+	//
+	// With a code and a reason, both optional. A contract agreed but not yet delivered is terminated with it. FINALIZED or TERMINATED answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/negotiations/{id}/terminate (the `TerminateExchangeNegotiation` operationId).
+	TerminateExchangeNegotiationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TerminateExchangeNegotiationResponse, error)
+
+	// TerminateExchangeNegotiationWithResponse Terminate a negotiation that is not final (either party's editors and admins)
+	//
+	// With a code and a reason, both optional. A contract agreed but not yet delivered is terminated with it. FINALIZED or TERMINATED answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/negotiations/{id}/terminate (the `TerminateExchangeNegotiation` operationId).
+	TerminateExchangeNegotiationWithResponse(ctx context.Context, id string, body TerminateExchangeNegotiationJSONRequestBody, reqEditors ...RequestEditorFn) (*TerminateExchangeNegotiationResponse, error)
+
+	// VerifyExchangeNegotiationWithResponse Verify the agreement (the buyer's editors and admins): AGREED → VERIFIED → FINALIZED, the data delivered
+	//
+	// The provider finalizes at once: the contract becomes active and its delivery grant is created (file and API delivery; a zone delivery is recorded), so the buyer's reads go through the access decision point within the contract's fields, counts and period. Another state answers 409.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/negotiations/{id}/verify (the `VerifyExchangeNegotiation` operationId).
+	VerifyExchangeNegotiationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*VerifyExchangeNegotiationResponse, error)
 
 	// ListExchangeParticipantsWithResponse Participants
 	//
@@ -18068,6 +20759,96 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /exchange/relations (the `ListExchangeRelations` operationId).
 	ListExchangeRelationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListExchangeRelationsResponse, error)
+
+	// GetExchangeTransferWithResponse One transfer
+	//
+	// Its parties' members and the exchange's staff see it; to others it does not exist (404).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/transfers/{id} (the `GetExchangeTransfer` operationId).
+	GetExchangeTransferWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeTransferResponse, error)
+
+	// CompleteExchangeTransferWithBodyWithResponse Complete a started transfer (either party): its key stops working
+	//
+	// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/transfers/{id}/complete (the `CompleteExchangeTransfer` operationId).
+	CompleteExchangeTransferWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompleteExchangeTransferResponse, error)
+
+	// CompleteExchangeTransferWithResponse Complete a started transfer (either party): its key stops working
+	//
+	// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/transfers/{id}/complete (the `CompleteExchangeTransfer` operationId).
+	CompleteExchangeTransferWithResponse(ctx context.Context, id string, body CompleteExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*CompleteExchangeTransferResponse, error)
+
+	// IssueExchangeDataAddressWithResponse Where and how to read a started transfer: the rows API URL and a fresh key (the buyer's editors and admins)
+	//
+	// A per-grant API key, shown once, that works for minutes (never past the contract's end); send it in X-Dataport-Key to the rows API. The transfer's earlier key stops working. Suspending, completing or terminating the transfer revokes it; a transfer not STARTED answers 409.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/transfers/{id}/data-address (the `IssueExchangeDataAddress` operationId).
+	IssueExchangeDataAddressWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*IssueExchangeDataAddressResponse, error)
+
+	// ResumeExchangeTransferWithBodyWithResponse Resume a suspended transfer (either party): a new data address is needed
+	//
+	// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/transfers/{id}/resume (the `ResumeExchangeTransfer` operationId).
+	ResumeExchangeTransferWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResumeExchangeTransferResponse, error)
+
+	// ResumeExchangeTransferWithResponse Resume a suspended transfer (either party): a new data address is needed
+	//
+	// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/transfers/{id}/resume (the `ResumeExchangeTransfer` operationId).
+	ResumeExchangeTransferWithResponse(ctx context.Context, id string, body ResumeExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*ResumeExchangeTransferResponse, error)
+
+	// SuspendExchangeTransferWithBodyWithResponse Suspend a started transfer (either party): its key stops working
+	//
+	// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/transfers/{id}/suspend (the `SuspendExchangeTransfer` operationId).
+	SuspendExchangeTransferWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuspendExchangeTransferResponse, error)
+
+	// SuspendExchangeTransferWithResponse Suspend a started transfer (either party): its key stops working
+	//
+	// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/transfers/{id}/suspend (the `SuspendExchangeTransfer` operationId).
+	SuspendExchangeTransferWithResponse(ctx context.Context, id string, body SuspendExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*SuspendExchangeTransferResponse, error)
+
+	// TerminateExchangeTransferWithBodyWithResponse Terminate a transfer that is not final (either party): its key stops working
+	//
+	// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/transfers/{id}/terminate (the `TerminateExchangeTransfer` operationId).
+	TerminateExchangeTransferWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TerminateExchangeTransferResponse, error)
+
+	// TerminateExchangeTransferWithResponse Terminate a transfer that is not final (either party): its key stops working
+	//
+	// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/transfers/{id}/terminate (the `TerminateExchangeTransfer` operationId).
+	TerminateExchangeTransferWithResponse(ctx context.Context, id string, body TerminateExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*TerminateExchangeTransferResponse, error)
 
 	// GetGradingRulesWithResponse The grading rules in force
 	//
@@ -21015,6 +23796,543 @@ func (r GetExchangeChecklistResponse) ContentType() string {
 	return ""
 }
 
+type ListExchangeContractsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListContractBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListExchangeContractsResponse) GetJSON200() *ListContractBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListExchangeContractsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListExchangeContractsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListExchangeContractsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListExchangeContractsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListExchangeContractsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListExchangeContractsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetExchangeContractResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ContractBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetExchangeContractResponse) GetJSON200() *ContractBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetExchangeContractResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExchangeContractResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExchangeContractResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExchangeContractResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExchangeContractResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExchangeContractResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetExchangeContractDocumentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *map[string]interface{}
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetExchangeContractDocumentResponse) GetJSON200() *map[string]interface{} {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetExchangeContractDocumentResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExchangeContractDocumentResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExchangeContractDocumentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExchangeContractDocumentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExchangeContractDocumentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExchangeContractDocumentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetExchangeRatingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ContractRating
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetExchangeRatingResponse) GetJSON200() *ContractRating {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetExchangeRatingResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExchangeRatingResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExchangeRatingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExchangeRatingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExchangeRatingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExchangeRatingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RateExchangeContractResponse401Headers the declared response headers of an HTTP 401 response for RateExchangeContract
+type RateExchangeContractResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type RateExchangeContractResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ContractRating
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RateExchangeContractResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RateExchangeContractResponse) GetJSON201() *ContractRating {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RateExchangeContractResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RateExchangeContractResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RateExchangeContractResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RateExchangeContractResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RateExchangeContractResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RateExchangeContractResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RateExchangeContractResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetExchangeSettlementResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Settlement
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetExchangeSettlementResponse) GetJSON200() *Settlement {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetExchangeSettlementResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExchangeSettlementResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExchangeSettlementResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExchangeSettlementResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExchangeSettlementResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExchangeSettlementResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SettleExchangeContractResponse401Headers the declared response headers of an HTTP 401 response for SettleExchangeContract
+type SettleExchangeContractResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type SettleExchangeContractResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Settlement
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SettleExchangeContractResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r SettleExchangeContractResponse) GetJSON201() *Settlement {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SettleExchangeContractResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SettleExchangeContractResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SettleExchangeContractResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SettleExchangeContractResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SettleExchangeContractResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SettleExchangeContractResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SettleExchangeContractResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListExchangeTransfersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListTransferBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListExchangeTransfersResponse) GetJSON200() *ListTransferBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListExchangeTransfersResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListExchangeTransfersResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListExchangeTransfersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListExchangeTransfersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListExchangeTransfersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListExchangeTransfersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RequestExchangeTransferResponse401Headers the declared response headers of an HTTP 401 response for RequestExchangeTransfer
+type RequestExchangeTransferResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type RequestExchangeTransferResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Transfer
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RequestExchangeTransferResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RequestExchangeTransferResponse) GetJSON201() *Transfer {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RequestExchangeTransferResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RequestExchangeTransferResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RequestExchangeTransferResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RequestExchangeTransferResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RequestExchangeTransferResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RequestExchangeTransferResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RequestExchangeTransferResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetExchangeDocumentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -21581,6 +24899,530 @@ func (r WithdrawExchangeListingResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r WithdrawExchangeListingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListExchangeNegotiationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListNegotiationBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListExchangeNegotiationsResponse) GetJSON200() *ListNegotiationBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListExchangeNegotiationsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListExchangeNegotiationsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListExchangeNegotiationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListExchangeNegotiationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListExchangeNegotiationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListExchangeNegotiationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RequestExchangeNegotiationResponse401Headers the declared response headers of an HTTP 401 response for RequestExchangeNegotiation
+type RequestExchangeNegotiationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type RequestExchangeNegotiationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Negotiation
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RequestExchangeNegotiationResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RequestExchangeNegotiationResponse) GetJSON201() *Negotiation {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RequestExchangeNegotiationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RequestExchangeNegotiationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RequestExchangeNegotiationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RequestExchangeNegotiationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RequestExchangeNegotiationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RequestExchangeNegotiationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RequestExchangeNegotiationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetExchangeNegotiationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Negotiation
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetExchangeNegotiationResponse) GetJSON200() *Negotiation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetExchangeNegotiationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExchangeNegotiationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExchangeNegotiationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExchangeNegotiationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExchangeNegotiationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExchangeNegotiationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AcceptExchangeNegotiationResponse401Headers the declared response headers of an HTTP 401 response for AcceptExchangeNegotiation
+type AcceptExchangeNegotiationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type AcceptExchangeNegotiationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Negotiation
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AcceptExchangeNegotiationResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AcceptExchangeNegotiationResponse) GetJSON200() *Negotiation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AcceptExchangeNegotiationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AcceptExchangeNegotiationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AcceptExchangeNegotiationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AcceptExchangeNegotiationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AcceptExchangeNegotiationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AcceptExchangeNegotiationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AcceptExchangeNegotiationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AgreeExchangeNegotiationResponse401Headers the declared response headers of an HTTP 401 response for AgreeExchangeNegotiation
+type AgreeExchangeNegotiationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type AgreeExchangeNegotiationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Negotiation
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AgreeExchangeNegotiationResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AgreeExchangeNegotiationResponse) GetJSON200() *Negotiation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AgreeExchangeNegotiationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AgreeExchangeNegotiationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AgreeExchangeNegotiationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AgreeExchangeNegotiationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AgreeExchangeNegotiationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AgreeExchangeNegotiationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AgreeExchangeNegotiationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OfferExchangeNegotiationResponse401Headers the declared response headers of an HTTP 401 response for OfferExchangeNegotiation
+type OfferExchangeNegotiationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type OfferExchangeNegotiationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Negotiation
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *OfferExchangeNegotiationResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r OfferExchangeNegotiationResponse) GetJSON200() *Negotiation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r OfferExchangeNegotiationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r OfferExchangeNegotiationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r OfferExchangeNegotiationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r OfferExchangeNegotiationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OfferExchangeNegotiationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OfferExchangeNegotiationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OfferExchangeNegotiationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// TerminateExchangeNegotiationResponse401Headers the declared response headers of an HTTP 401 response for TerminateExchangeNegotiation
+type TerminateExchangeNegotiationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type TerminateExchangeNegotiationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Negotiation
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *TerminateExchangeNegotiationResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TerminateExchangeNegotiationResponse) GetJSON200() *Negotiation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r TerminateExchangeNegotiationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r TerminateExchangeNegotiationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r TerminateExchangeNegotiationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r TerminateExchangeNegotiationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TerminateExchangeNegotiationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TerminateExchangeNegotiationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TerminateExchangeNegotiationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// VerifyExchangeNegotiationResponse401Headers the declared response headers of an HTTP 401 response for VerifyExchangeNegotiation
+type VerifyExchangeNegotiationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type VerifyExchangeNegotiationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Negotiation
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *VerifyExchangeNegotiationResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VerifyExchangeNegotiationResponse) GetJSON200() *Negotiation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r VerifyExchangeNegotiationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r VerifyExchangeNegotiationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r VerifyExchangeNegotiationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r VerifyExchangeNegotiationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VerifyExchangeNegotiationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VerifyExchangeNegotiationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VerifyExchangeNegotiationResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -22858,6 +26700,406 @@ func (r ListExchangeRelationsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListExchangeRelationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetExchangeTransferResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Transfer
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetExchangeTransferResponse) GetJSON200() *Transfer {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetExchangeTransferResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExchangeTransferResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExchangeTransferResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExchangeTransferResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExchangeTransferResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExchangeTransferResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CompleteExchangeTransferResponse401Headers the declared response headers of an HTTP 401 response for CompleteExchangeTransfer
+type CompleteExchangeTransferResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CompleteExchangeTransferResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Transfer
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CompleteExchangeTransferResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CompleteExchangeTransferResponse) GetJSON200() *Transfer {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CompleteExchangeTransferResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CompleteExchangeTransferResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CompleteExchangeTransferResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CompleteExchangeTransferResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CompleteExchangeTransferResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CompleteExchangeTransferResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CompleteExchangeTransferResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// IssueExchangeDataAddressResponse401Headers the declared response headers of an HTTP 401 response for IssueExchangeDataAddress
+type IssueExchangeDataAddressResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type IssueExchangeDataAddressResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DataAddress
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *IssueExchangeDataAddressResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IssueExchangeDataAddressResponse) GetJSON200() *DataAddress {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r IssueExchangeDataAddressResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r IssueExchangeDataAddressResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r IssueExchangeDataAddressResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r IssueExchangeDataAddressResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IssueExchangeDataAddressResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IssueExchangeDataAddressResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IssueExchangeDataAddressResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ResumeExchangeTransferResponse401Headers the declared response headers of an HTTP 401 response for ResumeExchangeTransfer
+type ResumeExchangeTransferResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ResumeExchangeTransferResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Transfer
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ResumeExchangeTransferResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResumeExchangeTransferResponse) GetJSON200() *Transfer {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ResumeExchangeTransferResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ResumeExchangeTransferResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ResumeExchangeTransferResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ResumeExchangeTransferResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResumeExchangeTransferResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResumeExchangeTransferResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResumeExchangeTransferResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SuspendExchangeTransferResponse401Headers the declared response headers of an HTTP 401 response for SuspendExchangeTransfer
+type SuspendExchangeTransferResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type SuspendExchangeTransferResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Transfer
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SuspendExchangeTransferResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SuspendExchangeTransferResponse) GetJSON200() *Transfer {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SuspendExchangeTransferResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SuspendExchangeTransferResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SuspendExchangeTransferResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SuspendExchangeTransferResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SuspendExchangeTransferResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SuspendExchangeTransferResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SuspendExchangeTransferResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// TerminateExchangeTransferResponse401Headers the declared response headers of an HTTP 401 response for TerminateExchangeTransfer
+type TerminateExchangeTransferResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type TerminateExchangeTransferResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Transfer
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *TerminateExchangeTransferResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TerminateExchangeTransferResponse) GetJSON200() *Transfer {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r TerminateExchangeTransferResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r TerminateExchangeTransferResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r TerminateExchangeTransferResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r TerminateExchangeTransferResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TerminateExchangeTransferResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TerminateExchangeTransferResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TerminateExchangeTransferResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -30247,6 +34489,169 @@ func (c *ClientWithResponses) GetExchangeChecklistWithResponse(ctx context.Conte
 	return ParseGetExchangeChecklistResponse(rsp)
 }
 
+// ListExchangeContractsWithResponse Contracts of your organizations, newest first
+//
+// As buyer (side=buyer), as provider (side=provider) or both. The exchange's staff see every contract.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/contracts (the `ListExchangeContracts` operationId).
+func (c *ClientWithResponses) ListExchangeContractsWithResponse(ctx context.Context, params *ListExchangeContractsParams, reqEditors ...RequestEditorFn) (*ListExchangeContractsResponse, error) {
+	rsp, err := c.ListExchangeContracts(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListExchangeContractsResponse(rsp)
+}
+
+// GetExchangeContractWithResponse One contract, with the address of its ledger receipt
+//
+// Its parties' members and the exchange's staff see it; to others it does not exist (404).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/contracts/{id} (the `GetExchangeContract` operationId).
+func (c *ClientWithResponses) GetExchangeContractWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeContractResponse, error) {
+	rsp, err := c.GetExchangeContract(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExchangeContractResponse(rsp)
+}
+
+// GetExchangeContractDocumentWithResponse Download the contract's canonical JSON, exactly as hashed and sealed
+//
+// Keys sorted, no insignificant space (RFC 8785 for this document): its SHA-256 is the contract's hash, sent in Repr-Digest too, and the one in the receipt of its exchange.contract.agreed event. Its parties and the exchange's staff only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/contracts/{id}/document (the `GetExchangeContractDocument` operationId).
+func (c *ClientWithResponses) GetExchangeContractDocumentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeContractDocumentResponse, error) {
+	rsp, err := c.GetExchangeContractDocument(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExchangeContractDocumentResponse(rsp)
+}
+
+// GetExchangeRatingWithResponse A contract's rating
+//
+// 404 until the buyer rates it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/contracts/{id}/rating (the `GetExchangeRating` operationId).
+func (c *ClientWithResponses) GetExchangeRatingWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeRatingResponse, error) {
+	rsp, err := c.GetExchangeRating(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExchangeRatingResponse(rsp)
+}
+
+// RateExchangeContractWithBodyWithResponse Rate what you bought: 1–5 stars and a comment (the buyer's editors and admins)
+//
+// Once the contract is settled or a transfer under it completed; one rating per contract (a second answers 409).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/contracts/{id}/rating (the `RateExchangeContract` operationId).
+func (c *ClientWithResponses) RateExchangeContractWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RateExchangeContractResponse, error) {
+	rsp, err := c.RateExchangeContractWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRateExchangeContractResponse(rsp)
+}
+
+// RateExchangeContractWithResponse Rate what you bought: 1–5 stars and a comment (the buyer's editors and admins)
+//
+// Once the contract is settled or a transfer under it completed; one rating per contract (a second answers 409).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/contracts/{id}/rating (the `RateExchangeContract` operationId).
+func (c *ClientWithResponses) RateExchangeContractWithResponse(ctx context.Context, id string, body RateExchangeContractJSONRequestBody, reqEditors ...RequestEditorFn) (*RateExchangeContractResponse, error) {
+	rsp, err := c.RateExchangeContract(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRateExchangeContractResponse(rsp)
+}
+
+// GetExchangeSettlementWithResponse A contract's settlement with its invoices
+//
+// 404 until it is settled.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/contracts/{id}/settlement (the `GetExchangeSettlement` operationId).
+func (c *ClientWithResponses) GetExchangeSettlementWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeSettlementResponse, error) {
+	rsp, err := c.GetExchangeSettlement(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExchangeSettlementResponse(rsp)
+}
+
+// SettleExchangeContractWithResponse Settle an active contract (the provider's editors and admins, or the exchange's staff)
+//
+// Records the amount (per-call and per-row prices on the use counted so far), the exchange's fees on each side by the configured rates and the invoices, as records: no money moves. Settled once; another status answers 409.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/contracts/{id}/settlement (the `SettleExchangeContract` operationId).
+func (c *ClientWithResponses) SettleExchangeContractWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*SettleExchangeContractResponse, error) {
+	rsp, err := c.SettleExchangeContract(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSettleExchangeContractResponse(rsp)
+}
+
+// ListExchangeTransfersWithResponse Transfers under a contract, newest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/contracts/{id}/transfers (the `ListExchangeTransfers` operationId).
+func (c *ClientWithResponses) ListExchangeTransfersWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ListExchangeTransfersResponse, error) {
+	rsp, err := c.ListExchangeTransfers(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListExchangeTransfersResponse(rsp)
+}
+
+// RequestExchangeTransferWithBodyWithResponse Start a transfer under an active contract (the buyer's editors and admins)
+//
+// HttpData-PULL: the transfer starts at once (STARTED); POST its data-address for where and how to read. A contract not active, delivered in a zone only, or ended answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/contracts/{id}/transfers (the `RequestExchangeTransfer` operationId).
+func (c *ClientWithResponses) RequestExchangeTransferWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestExchangeTransferResponse, error) {
+	rsp, err := c.RequestExchangeTransferWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestExchangeTransferResponse(rsp)
+}
+
+// RequestExchangeTransferWithResponse Start a transfer under an active contract (the buyer's editors and admins)
+//
+// HttpData-PULL: the transfer starts at once (STARTED); POST its data-address for where and how to read. A contract not active, delivered in a zone only, or ended answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/contracts/{id}/transfers (the `RequestExchangeTransfer` operationId).
+func (c *ClientWithResponses) RequestExchangeTransferWithResponse(ctx context.Context, id string, body RequestExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestExchangeTransferResponse, error) {
+	rsp, err := c.RequestExchangeTransfer(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestExchangeTransferResponse(rsp)
+}
+
 // GetExchangeDocumentWithResponse Download a document
 //
 // For the participant's members, the exchange's staff and, for a product's evidence, the law firm vetting it; 404 for anyone else.
@@ -30455,6 +34860,171 @@ func (c *ClientWithResponses) WithdrawExchangeListingWithResponse(ctx context.Co
 		return nil, err
 	}
 	return ParseWithdrawExchangeListingResponse(rsp)
+}
+
+// ListExchangeNegotiationsWithResponse Negotiations of your organizations, newest first
+//
+// Orders the caller's organizations placed (side=buyer), orders for their products (side=provider), those waiting for their decision as provider (side=queue: REQUESTED or ACCEPTED), or both sides. The exchange's staff see every negotiation.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/negotiations (the `ListExchangeNegotiations` operationId).
+func (c *ClientWithResponses) ListExchangeNegotiationsWithResponse(ctx context.Context, params *ListExchangeNegotiationsParams, reqEditors ...RequestEditorFn) (*ListExchangeNegotiationsResponse, error) {
+	rsp, err := c.ListExchangeNegotiations(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListExchangeNegotiationsResponse(rsp)
+}
+
+// RequestExchangeNegotiationWithBodyWithResponse Order a listed product: request a contract on its offer (an admitted buyer's editors and admins)
+//
+// Files a contract request for the buyer organization (buyer_org_id; the caller's only one by default) with a purpose, and the usage (policy) and period asked for (the offer's by default). When the product agrees automatically and the request asks no more than its offer — fields among the offer's, counts and rows no higher, purpose and actions among the offer's, period no longer — it is agreed at once and the answer is AGREED with its contract; otherwise it waits in the provider's queue (REQUESTED). Not for your own product; a product not listed, a buyer not admitted as a buyer or a provider that cannot trade is a 422 naming the field.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/negotiations (the `RequestExchangeNegotiation` operationId).
+func (c *ClientWithResponses) RequestExchangeNegotiationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestExchangeNegotiationResponse, error) {
+	rsp, err := c.RequestExchangeNegotiationWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestExchangeNegotiationResponse(rsp)
+}
+
+// RequestExchangeNegotiationWithResponse Order a listed product: request a contract on its offer (an admitted buyer's editors and admins)
+//
+// Files a contract request for the buyer organization (buyer_org_id; the caller's only one by default) with a purpose, and the usage (policy) and period asked for (the offer's by default). When the product agrees automatically and the request asks no more than its offer — fields among the offer's, counts and rows no higher, purpose and actions among the offer's, period no longer — it is agreed at once and the answer is AGREED with its contract; otherwise it waits in the provider's queue (REQUESTED). Not for your own product; a product not listed, a buyer not admitted as a buyer or a provider that cannot trade is a 422 naming the field.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/negotiations (the `RequestExchangeNegotiation` operationId).
+func (c *ClientWithResponses) RequestExchangeNegotiationWithResponse(ctx context.Context, body RequestExchangeNegotiationJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestExchangeNegotiationResponse, error) {
+	rsp, err := c.RequestExchangeNegotiation(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestExchangeNegotiationResponse(rsp)
+}
+
+// GetExchangeNegotiationWithResponse One negotiation
+//
+// Its buyer's and provider's members and the exchange's staff see it; to others it does not exist (404).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/negotiations/{id} (the `GetExchangeNegotiation` operationId).
+func (c *ClientWithResponses) GetExchangeNegotiationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeNegotiationResponse, error) {
+	rsp, err := c.GetExchangeNegotiation(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExchangeNegotiationResponse(rsp)
+}
+
+// AcceptExchangeNegotiationWithResponse Accept the provider's offer (the buyer's editors and admins): OFFERED → ACCEPTED
+//
+// Another state answers 409.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/negotiations/{id}/accept (the `AcceptExchangeNegotiation` operationId).
+func (c *ClientWithResponses) AcceptExchangeNegotiationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*AcceptExchangeNegotiationResponse, error) {
+	rsp, err := c.AcceptExchangeNegotiation(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcceptExchangeNegotiationResponse(rsp)
+}
+
+// AgreeExchangeNegotiationWithResponse Agree (the provider's editors and admins): REQUESTED or ACCEPTED → AGREED, the contract written and sealed
+//
+// Writes the contract on the terms on the table, the product's price and delivery modes, for the period from now; its canonical JSON's SHA-256 goes to the ledger. The product must still be listed. Another state answers 409.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/negotiations/{id}/agree (the `AgreeExchangeNegotiation` operationId).
+func (c *ClientWithResponses) AgreeExchangeNegotiationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*AgreeExchangeNegotiationResponse, error) {
+	rsp, err := c.AgreeExchangeNegotiation(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAgreeExchangeNegotiationResponse(rsp)
+}
+
+// OfferExchangeNegotiationWithBodyWithResponse Counter-offer (the provider's editors and admins): REQUESTED → OFFERED
+//
+// The usage and period offered become the terms on the table; the buyer accepts them (or terminates). Another state answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/negotiations/{id}/offer (the `OfferExchangeNegotiation` operationId).
+func (c *ClientWithResponses) OfferExchangeNegotiationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OfferExchangeNegotiationResponse, error) {
+	rsp, err := c.OfferExchangeNegotiationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOfferExchangeNegotiationResponse(rsp)
+}
+
+// OfferExchangeNegotiationWithResponse Counter-offer (the provider's editors and admins): REQUESTED → OFFERED
+//
+// The usage and period offered become the terms on the table; the buyer accepts them (or terminates). Another state answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/negotiations/{id}/offer (the `OfferExchangeNegotiation` operationId).
+func (c *ClientWithResponses) OfferExchangeNegotiationWithResponse(ctx context.Context, id string, body OfferExchangeNegotiationJSONRequestBody, reqEditors ...RequestEditorFn) (*OfferExchangeNegotiationResponse, error) {
+	rsp, err := c.OfferExchangeNegotiation(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOfferExchangeNegotiationResponse(rsp)
+}
+
+// TerminateExchangeNegotiationWithBodyWithResponse Terminate a negotiation that is not final (either party's editors and admins)
+//
+// With a code and a reason, both optional. A contract agreed but not yet delivered is terminated with it. FINALIZED or TERMINATED answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/negotiations/{id}/terminate (the `TerminateExchangeNegotiation` operationId).
+func (c *ClientWithResponses) TerminateExchangeNegotiationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TerminateExchangeNegotiationResponse, error) {
+	rsp, err := c.TerminateExchangeNegotiationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTerminateExchangeNegotiationResponse(rsp)
+}
+
+// TerminateExchangeNegotiationWithResponse Terminate a negotiation that is not final (either party's editors and admins)
+//
+// With a code and a reason, both optional. A contract agreed but not yet delivered is terminated with it. FINALIZED or TERMINATED answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/negotiations/{id}/terminate (the `TerminateExchangeNegotiation` operationId).
+func (c *ClientWithResponses) TerminateExchangeNegotiationWithResponse(ctx context.Context, id string, body TerminateExchangeNegotiationJSONRequestBody, reqEditors ...RequestEditorFn) (*TerminateExchangeNegotiationResponse, error) {
+	rsp, err := c.TerminateExchangeNegotiation(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTerminateExchangeNegotiationResponse(rsp)
+}
+
+// VerifyExchangeNegotiationWithResponse Verify the agreement (the buyer's editors and admins): AGREED → VERIFIED → FINALIZED, the data delivered
+//
+// The provider finalizes at once: the contract becomes active and its delivery grant is created (file and API delivery; a zone delivery is recorded), so the buyer's reads go through the access decision point within the contract's fields, counts and period. Another state answers 409.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/negotiations/{id}/verify (the `VerifyExchangeNegotiation` operationId).
+func (c *ClientWithResponses) VerifyExchangeNegotiationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*VerifyExchangeNegotiationResponse, error) {
+	rsp, err := c.VerifyExchangeNegotiation(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyExchangeNegotiationResponse(rsp)
 }
 
 // ListExchangeParticipantsWithResponse Participants
@@ -30890,6 +35460,156 @@ func (c *ClientWithResponses) ListExchangeRelationsWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseListExchangeRelationsResponse(rsp)
+}
+
+// GetExchangeTransferWithResponse One transfer
+//
+// Its parties' members and the exchange's staff see it; to others it does not exist (404).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/transfers/{id} (the `GetExchangeTransfer` operationId).
+func (c *ClientWithResponses) GetExchangeTransferWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeTransferResponse, error) {
+	rsp, err := c.GetExchangeTransfer(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExchangeTransferResponse(rsp)
+}
+
+// CompleteExchangeTransferWithBodyWithResponse Complete a started transfer (either party): its key stops working
+//
+// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/transfers/{id}/complete (the `CompleteExchangeTransfer` operationId).
+func (c *ClientWithResponses) CompleteExchangeTransferWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompleteExchangeTransferResponse, error) {
+	rsp, err := c.CompleteExchangeTransferWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompleteExchangeTransferResponse(rsp)
+}
+
+// CompleteExchangeTransferWithResponse Complete a started transfer (either party): its key stops working
+//
+// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/transfers/{id}/complete (the `CompleteExchangeTransfer` operationId).
+func (c *ClientWithResponses) CompleteExchangeTransferWithResponse(ctx context.Context, id string, body CompleteExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*CompleteExchangeTransferResponse, error) {
+	rsp, err := c.CompleteExchangeTransfer(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompleteExchangeTransferResponse(rsp)
+}
+
+// IssueExchangeDataAddressWithResponse Where and how to read a started transfer: the rows API URL and a fresh key (the buyer's editors and admins)
+//
+// A per-grant API key, shown once, that works for minutes (never past the contract's end); send it in X-Dataport-Key to the rows API. The transfer's earlier key stops working. Suspending, completing or terminating the transfer revokes it; a transfer not STARTED answers 409.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/transfers/{id}/data-address (the `IssueExchangeDataAddress` operationId).
+func (c *ClientWithResponses) IssueExchangeDataAddressWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*IssueExchangeDataAddressResponse, error) {
+	rsp, err := c.IssueExchangeDataAddress(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIssueExchangeDataAddressResponse(rsp)
+}
+
+// ResumeExchangeTransferWithBodyWithResponse Resume a suspended transfer (either party): a new data address is needed
+//
+// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/transfers/{id}/resume (the `ResumeExchangeTransfer` operationId).
+func (c *ClientWithResponses) ResumeExchangeTransferWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResumeExchangeTransferResponse, error) {
+	rsp, err := c.ResumeExchangeTransferWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResumeExchangeTransferResponse(rsp)
+}
+
+// ResumeExchangeTransferWithResponse Resume a suspended transfer (either party): a new data address is needed
+//
+// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/transfers/{id}/resume (the `ResumeExchangeTransfer` operationId).
+func (c *ClientWithResponses) ResumeExchangeTransferWithResponse(ctx context.Context, id string, body ResumeExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*ResumeExchangeTransferResponse, error) {
+	rsp, err := c.ResumeExchangeTransfer(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResumeExchangeTransferResponse(rsp)
+}
+
+// SuspendExchangeTransferWithBodyWithResponse Suspend a started transfer (either party): its key stops working
+//
+// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/transfers/{id}/suspend (the `SuspendExchangeTransfer` operationId).
+func (c *ClientWithResponses) SuspendExchangeTransferWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuspendExchangeTransferResponse, error) {
+	rsp, err := c.SuspendExchangeTransferWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuspendExchangeTransferResponse(rsp)
+}
+
+// SuspendExchangeTransferWithResponse Suspend a started transfer (either party): its key stops working
+//
+// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/transfers/{id}/suspend (the `SuspendExchangeTransfer` operationId).
+func (c *ClientWithResponses) SuspendExchangeTransferWithResponse(ctx context.Context, id string, body SuspendExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*SuspendExchangeTransferResponse, error) {
+	rsp, err := c.SuspendExchangeTransfer(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuspendExchangeTransferResponse(rsp)
+}
+
+// TerminateExchangeTransferWithBodyWithResponse Terminate a transfer that is not final (either party): its key stops working
+//
+// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/transfers/{id}/terminate (the `TerminateExchangeTransfer` operationId).
+func (c *ClientWithResponses) TerminateExchangeTransferWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TerminateExchangeTransferResponse, error) {
+	rsp, err := c.TerminateExchangeTransferWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTerminateExchangeTransferResponse(rsp)
+}
+
+// TerminateExchangeTransferWithResponse Terminate a transfer that is not final (either party): its key stops working
+//
+// Code and reason (optional) are kept for suspension and termination. A step the transfer's state does not allow answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/transfers/{id}/terminate (the `TerminateExchangeTransfer` operationId).
+func (c *ClientWithResponses) TerminateExchangeTransferWithResponse(ctx context.Context, id string, body TerminateExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*TerminateExchangeTransferResponse, error) {
+	rsp, err := c.TerminateExchangeTransfer(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTerminateExchangeTransferResponse(rsp)
 }
 
 // GetGradingRulesWithResponse The grading rules in force
@@ -34428,6 +39148,426 @@ func ParseGetExchangeChecklistResponse(rsp *http.Response) (*GetExchangeChecklis
 	return response, nil
 }
 
+// ParseListExchangeContractsResponse parses an HTTP response from a ListExchangeContractsWithResponse call
+func ParseListExchangeContractsResponse(rsp *http.Response) (*ListExchangeContractsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListExchangeContractsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListContractBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetExchangeContractResponse parses an HTTP response from a GetExchangeContractWithResponse call
+func ParseGetExchangeContractResponse(rsp *http.Response) (*GetExchangeContractResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExchangeContractResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ContractBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetExchangeContractDocumentResponse parses an HTTP response from a GetExchangeContractDocumentWithResponse call
+func ParseGetExchangeContractDocumentResponse(rsp *http.Response) (*GetExchangeContractDocumentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExchangeContractDocumentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest map[string]interface{}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetExchangeRatingResponse parses an HTTP response from a GetExchangeRatingWithResponse call
+func ParseGetExchangeRatingResponse(rsp *http.Response) (*GetExchangeRatingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExchangeRatingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ContractRating
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRateExchangeContractResponse parses an HTTP response from a RateExchangeContractWithResponse call
+func ParseRateExchangeContractResponse(rsp *http.Response) (*RateExchangeContractResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RateExchangeContractResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ContractRating
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RateExchangeContractResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetExchangeSettlementResponse parses an HTTP response from a GetExchangeSettlementWithResponse call
+func ParseGetExchangeSettlementResponse(rsp *http.Response) (*GetExchangeSettlementResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExchangeSettlementResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Settlement
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSettleExchangeContractResponse parses an HTTP response from a SettleExchangeContractWithResponse call
+func ParseSettleExchangeContractResponse(rsp *http.Response) (*SettleExchangeContractResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SettleExchangeContractResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Settlement
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SettleExchangeContractResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListExchangeTransfersResponse parses an HTTP response from a ListExchangeTransfersWithResponse call
+func ParseListExchangeTransfersResponse(rsp *http.Response) (*ListExchangeTransfersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListExchangeTransfersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListTransferBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRequestExchangeTransferResponse parses an HTTP response from a RequestExchangeTransferWithResponse call
+func ParseRequestExchangeTransferResponse(rsp *http.Response) (*RequestExchangeTransferResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RequestExchangeTransferResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Transfer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RequestExchangeTransferResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetExchangeDocumentResponse parses an HTTP response from a GetExchangeDocumentWithResponse call
 func ParseGetExchangeDocumentResponse(rsp *http.Response) (*GetExchangeDocumentResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -34888,6 +40028,446 @@ func ParseWithdrawExchangeListingResponse(rsp *http.Response) (*WithdrawExchange
 	switch {
 	case rsp.StatusCode == 401:
 		var headers WithdrawExchangeListingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListExchangeNegotiationsResponse parses an HTTP response from a ListExchangeNegotiationsWithResponse call
+func ParseListExchangeNegotiationsResponse(rsp *http.Response) (*ListExchangeNegotiationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListExchangeNegotiationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListNegotiationBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRequestExchangeNegotiationResponse parses an HTTP response from a RequestExchangeNegotiationWithResponse call
+func ParseRequestExchangeNegotiationResponse(rsp *http.Response) (*RequestExchangeNegotiationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RequestExchangeNegotiationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Negotiation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RequestExchangeNegotiationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetExchangeNegotiationResponse parses an HTTP response from a GetExchangeNegotiationWithResponse call
+func ParseGetExchangeNegotiationResponse(rsp *http.Response) (*GetExchangeNegotiationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExchangeNegotiationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Negotiation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAcceptExchangeNegotiationResponse parses an HTTP response from a AcceptExchangeNegotiationWithResponse call
+func ParseAcceptExchangeNegotiationResponse(rsp *http.Response) (*AcceptExchangeNegotiationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AcceptExchangeNegotiationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Negotiation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AcceptExchangeNegotiationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAgreeExchangeNegotiationResponse parses an HTTP response from a AgreeExchangeNegotiationWithResponse call
+func ParseAgreeExchangeNegotiationResponse(rsp *http.Response) (*AgreeExchangeNegotiationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AgreeExchangeNegotiationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Negotiation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AgreeExchangeNegotiationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOfferExchangeNegotiationResponse parses an HTTP response from a OfferExchangeNegotiationWithResponse call
+func ParseOfferExchangeNegotiationResponse(rsp *http.Response) (*OfferExchangeNegotiationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OfferExchangeNegotiationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Negotiation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers OfferExchangeNegotiationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseTerminateExchangeNegotiationResponse parses an HTTP response from a TerminateExchangeNegotiationWithResponse call
+func ParseTerminateExchangeNegotiationResponse(rsp *http.Response) (*TerminateExchangeNegotiationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TerminateExchangeNegotiationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Negotiation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers TerminateExchangeNegotiationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseVerifyExchangeNegotiationResponse parses an HTTP response from a VerifyExchangeNegotiationWithResponse call
+func ParseVerifyExchangeNegotiationResponse(rsp *http.Response) (*VerifyExchangeNegotiationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VerifyExchangeNegotiationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Negotiation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers VerifyExchangeNegotiationResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -36068,6 +41648,346 @@ func ParseListExchangeRelationsResponse(rsp *http.Response) (*ListExchangeRelati
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetExchangeTransferResponse parses an HTTP response from a GetExchangeTransferWithResponse call
+func ParseGetExchangeTransferResponse(rsp *http.Response) (*GetExchangeTransferResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExchangeTransferResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Transfer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCompleteExchangeTransferResponse parses an HTTP response from a CompleteExchangeTransferWithResponse call
+func ParseCompleteExchangeTransferResponse(rsp *http.Response) (*CompleteExchangeTransferResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CompleteExchangeTransferResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Transfer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CompleteExchangeTransferResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseIssueExchangeDataAddressResponse parses an HTTP response from a IssueExchangeDataAddressWithResponse call
+func ParseIssueExchangeDataAddressResponse(rsp *http.Response) (*IssueExchangeDataAddressResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IssueExchangeDataAddressResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DataAddress
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers IssueExchangeDataAddressResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResumeExchangeTransferResponse parses an HTTP response from a ResumeExchangeTransferWithResponse call
+func ParseResumeExchangeTransferResponse(rsp *http.Response) (*ResumeExchangeTransferResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResumeExchangeTransferResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Transfer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ResumeExchangeTransferResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSuspendExchangeTransferResponse parses an HTTP response from a SuspendExchangeTransferWithResponse call
+func ParseSuspendExchangeTransferResponse(rsp *http.Response) (*SuspendExchangeTransferResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SuspendExchangeTransferResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Transfer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SuspendExchangeTransferResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseTerminateExchangeTransferResponse parses an HTTP response from a TerminateExchangeTransferWithResponse call
+func ParseTerminateExchangeTransferResponse(rsp *http.Response) (*TerminateExchangeTransferResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TerminateExchangeTransferResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Transfer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers TerminateExchangeTransferResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
