@@ -6,7 +6,10 @@
 // hash sealed; the exchange's staff mediate (open → mediation → settled)
 // or, when mediation fails, arbitrate (→ arbitration → decided); the
 // claimant may withdraw until the case is closed. Every step is recorded
-// with its reasons and sealed by an event carrying their hash.
+// with its reasons and sealed by an event carrying their hash: events
+// exchange.dispute.{opened, evidence_attached, mediation, arbitration,
+// settled, decided, withdrawn} on subject kind exchange_dispute, whose
+// payloads carry ids and hashes, never the texts.
 //
 // It is its own small state machine rather than a kind of internal/review:
 // a review approves or rejects a filer's request step by step, while a
@@ -395,8 +398,18 @@ func (s *Service) step(ctx context.Context, tx *store.Tx, actor identity.Princip
 	if actor.RoleIn(d.ClaimantOrgID) != "" {
 		org = d.ClaimantOrgID
 	}
-	return tx.Emit(ctx, store.Event{Type: "exchange.dispute." + string(to), ActorUserID: actor.UserID, ActorOrgID: org,
+	return tx.Emit(ctx, store.Event{Type: eventType(to), ActorUserID: actor.UserID, ActorOrgID: org,
 		SubjectKind: subjectKind, SubjectID: d.ID}, payload)
+}
+
+// eventType names the event of arriving in status to:
+// exchange.dispute.opened, .mediation, .arbitration, .settled, .decided,
+// .withdrawn.
+func eventType(to Status) string {
+	if to == StatusOpen {
+		return "exchange.dispute.opened"
+	}
+	return "exchange.dispute." + string(to)
 }
 
 // Dispute returns a case its parties, the exchange's staff and platform

@@ -136,7 +136,7 @@ func TestDisputeThroughArbitration(t *testing.T) {
 		if sealed["contract.json"] != "contract_sha256" || sealed["usage.json"] != "usage_sha256" || sealed["claim.txt"] != "claim_sha256" {
 			t.Errorf("the attached evidence seals %v", sealed)
 		}
-		if types := eventTypes(rep); types["exchange.dispute.open"] != 1 || types["exchange.contract.agreed"] != 1 {
+		if types := eventTypes(rep); types["exchange.dispute.opened"] != 1 || types["exchange.contract.agreed"] != 1 {
 			t.Errorf("attached evidence events: %v", types)
 		}
 
@@ -176,7 +176,7 @@ func TestDisputeThroughArbitration(t *testing.T) {
 			t.Error("the award's reasons are not in the record")
 		}
 		types := eventTypes(rep)
-		for _, typ := range []string{"open", "evidence_attached", "mediation", "arbitration", "decided"} {
+		for _, typ := range []string{"opened", "evidence_attached", "mediation", "arbitration", "decided"} {
 			if types["exchange.dispute."+typ] != 1 {
 				t.Errorf("record events: %v", types)
 			}

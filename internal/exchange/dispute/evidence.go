@@ -216,7 +216,7 @@ type opened struct {
 
 func openedPayload(evs []store.Event) (opened, error) {
 	for _, ev := range evs {
-		if ev.Type == "exchange.dispute."+string(StatusOpen) {
+		if ev.Type == eventType(StatusOpen) {
 			var o opened
 			return o, json.Unmarshal(ev.Payload, &o)
 		}
