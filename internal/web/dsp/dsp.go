@@ -51,6 +51,10 @@ type Config struct {
 	Workers int
 	// Timeout bounds one callback request (default 10 s).
 	Timeout time.Duration
+	// Writers is how many messages that change a process are handled at
+	// once (default 4); more wait their turn. SQLite has one writer: more
+	// at once only queue for its lock, each holding a pooled connection.
+	Writers int
 	// Log records callbacks given up and internal errors (nil: slog.Default).
 	Log *slog.Logger
 }
@@ -67,6 +71,8 @@ type Handler struct {
 	mux  *http.ServeMux
 	out  *dispatcher
 	once sync.Once
+	// writers holds a slot per message being handled that may change a process.
+	writers chan struct{}
 }
 
 // New returns the provider and registers its hook on tr, which queues the
@@ -86,10 +92,13 @@ func New(tr *trade.Service, ex *exchange.Service, ids *identity.Service, db *sto
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
+	if cfg.Writers <= 0 {
+		cfg.Writers = 4
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	h := &Handler{tr: tr, ex: ex, ids: ids, db: db, cfg: cfg, log: cfg.Log, mux: http.NewServeMux()}
+	h := &Handler{tr: tr, ex: ex, ids: ids, db: db, cfg: cfg, log: cfg.Log, mux: http.NewServeMux(), writers: make(chan struct{}, cfg.Writers)}
 	h.out = newDispatcher(h)
 	h.routes()
 	tr.OnChange(h.queueCallbacks)
@@ -135,11 +144,20 @@ func (h *Handler) routes() {
 }
 
 // ServeHTTP serves the binding: bodies are capped, answers are JSON and
-// never sniffed or cached.
+// never sniffed or cached; messages (POST) take a writer's slot.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if r.Method == http.MethodPost {
+		select {
+		case h.writers <- struct{}{}:
+			defer func() { <-h.writers }()
+		case <-r.Context().Done():
+			http.Error(w, "request cancelled", http.StatusServiceUnavailable)
+			return
+		}
+	}
 	h.mux.ServeHTTP(w, r)
 }
 

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"dataport/internal/exchange/trade"
 	"dataport/internal/store"
 )
 
@@ -50,9 +51,12 @@ func (h *Handler) queue(ctx context.Context, tx *store.Tx, m outMessage) error {
 	if m.withAddress {
 		with = 1
 	}
+	// Queued claimed by this server, which sends it after commit; should
+	// it stop first, the claim runs out and any server's sweep sends it.
 	_, err = tx.ExecContext(ctx, `INSERT INTO dsp_outbox (id, process_kind, process_id, message_type, url, body, with_address,
-		status, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
-		store.NewID(), m.kind, m.processID, string(m.schema), m.url, string(body), with, outPending, now)
+		status, next_attempt_at, claimed_until, claimed_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9)`,
+		store.NewID(), m.kind, m.processID, string(m.schema), m.url, string(body), with, outPending, now,
+		store.TS(tx.Now().Add(claimTime)), h.out.owner)
 	if err != nil {
 		return fmt.Errorf("dsp: queue callback: %w", err)
 	}
@@ -60,27 +64,35 @@ func (h *Handler) queue(ctx context.Context, tx *store.Tx, m outMessage) error {
 	return nil
 }
 
-// dispatcher sends the outbox: in order per process, one process at a
-// time per process in this server (a claim on the row keeps other servers
-// off it), a failed message holding back the later ones of its process.
+// dispatcher sends the outbox: in order per process, one sender per
+// process in this server and a claim on the row against other servers, a
+// failed message holding back the later ones of its process.
 type dispatcher struct {
 	h       *Handler
+	owner   string // this server's claims
 	client  *http.Client
 	kicks   chan string
+	marks   chan sentMark // to the group committer, once started
 	started atomic.Bool
 	wg      sync.WaitGroup
+	slots   chan struct{} // dbSlots
 
 	mu      sync.Mutex
 	running map[string]bool // process → woken again while being sent
 }
 
 func newDispatcher(h *Handler) *dispatcher {
-	return &dispatcher{h: h, client: callbackClient(h.cfg.InsecureCallbacks, h.cfg.Timeout),
-		kicks: make(chan string, 4096), running: map[string]bool{}}
+	return &dispatcher{h: h, owner: store.NewID(), client: callbackClient(h.cfg.InsecureCallbacks, h.cfg.Timeout),
+		kicks: make(chan string, 4096), marks: make(chan sentMark), slots: make(chan struct{}, dbSlots), running: map[string]bool{}}
 }
 
 func (d *dispatcher) start(ctx context.Context) {
 	d.started.Store(true)
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		d.commitMarks(ctx)
+	}()
 	for range d.h.cfg.Workers {
 		d.wg.Add(1)
 		go func() {
@@ -173,7 +185,6 @@ type outRow struct {
 	id, kind, processID, schema, url, body string
 	withAddress                            bool
 	attempts                               int
-	due, claimed                           time.Time
 }
 
 // drain sends the process's pending messages, oldest first, until none is
@@ -184,7 +195,9 @@ func (d *dispatcher) drain(ctx context.Context, pid string, clock func() time.Ti
 		now := clock()
 		m, ok, err := d.claimNext(ctx, pid, now)
 		if err != nil {
-			d.h.log.ErrorContext(ctx, "dsp: read the callback outbox", "process", pid, "err", err)
+			if ctx.Err() == nil {
+				d.h.log.ErrorContext(ctx, "dsp: read the callback outbox", "process", pid, "err", err)
+			}
 			return sent
 		}
 		if !ok || !d.deliver(ctx, m, now) {
@@ -198,30 +211,54 @@ func (d *dispatcher) drain(ctx context.Context, pid string, clock func() time.Ti
 // claimTime is how long a claimed message is left to its sender.
 const claimTime = time.Minute
 
-// claimNext claims the process's oldest pending message when it is due
-// and no sender holds it.
+// claimNext returns the process's oldest pending message when it is due
+// at now and this server may send it: claimed by this server (as queued),
+// or claimed now because no claim holds it. Only the second writes.
 func (d *dispatcher) claimNext(ctx context.Context, pid string, now time.Time) (outRow, bool, error) {
 	var m outRow
 	var with int
-	err := d.h.db.QueryRowContext(ctx, `SELECT id, process_kind, process_id, message_type, url, body, with_address, attempts,
-		next_attempt_at, claimed_until FROM dsp_outbox WHERE process_id = $1 AND status = $2 ORDER BY seq LIMIT 1`, pid, outPending).
-		Scan(&m.id, &m.kind, &m.processID, &m.schema, &m.url, &m.body, &with, &m.attempts, store.ScanTime(&m.due), store.ScanTime(&m.claimed))
-	if errors.Is(err, sql.ErrNoRows) {
-		return m, false, nil
-	} else if err != nil {
-		return m, false, err
-	}
+	var due, claimed time.Time
+	var owner string
+	err := d.withDB(func() error {
+		return d.h.db.QueryRowContext(ctx, `SELECT id, process_kind, process_id, message_type, url, body, with_address, attempts,
+			next_attempt_at, claimed_until, claimed_by FROM dsp_outbox WHERE process_id = $1 AND status = $2 ORDER BY seq LIMIT 1`, pid, outPending).
+			Scan(&m.id, &m.kind, &m.processID, &m.schema, &m.url, &m.body, &with, &m.attempts, store.ScanTime(&due), store.ScanTime(&claimed), &owner)
+	})
 	m.withAddress = with == 1
-	if m.due.After(now) || m.claimed.After(now) {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
 		return m, false, nil
-	}
-	res, err := d.h.db.ExecContext(ctx, `UPDATE dsp_outbox SET claimed_until = $1
-		WHERE id = $2 AND status = $3 AND (claimed_until IS NULL OR claimed_until < $4)`, store.TS(now.Add(claimTime)), m.id, outPending, store.TS(now))
-	if err != nil {
+	case err != nil:
 		return m, false, err
+	case due.After(now):
+		return m, false, nil
+	case claimed.After(now):
+		return m, owner == d.owner, nil
 	}
-	n, err := res.RowsAffected()
+	var n int64
+	err = d.withDB(func() error {
+		res, err := d.h.db.ExecContext(ctx, `UPDATE dsp_outbox SET claimed_until = $1, claimed_by = $2
+			WHERE id = $3 AND status = $4 AND (claimed_until IS NULL OR claimed_until < $5)`,
+			store.TS(now.Add(claimTime)), d.owner, m.id, outPending, store.TS(now))
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		return err
+	})
 	return m, n == 1, err
+}
+
+// dbSlots is how many senders use the database at once. Senders wait
+// on the network far longer than on the database; more of them writing
+// at once only queue for SQLite's one writer, each holding a pooled
+// connection that a transaction in progress may need.
+const dbSlots = 2
+
+// withDB runs fn, a use of the database, in one of the dbSlots.
+func (d *dispatcher) withDB(fn func() error) error {
+	d.slots <- struct{}{}
+	defer func() { <-d.slots }()
+	return fn()
 }
 
 // deliver sends one claimed message and records the outcome; it reports
@@ -268,7 +305,11 @@ func (d *dispatcher) body(ctx context.Context, m outRow) ([]byte, error) {
 	if err := json.Unmarshal([]byte(m.body), &start); err != nil {
 		return nil, &staleError{reason: "the stored message cannot be read: " + err.Error()}
 	}
-	addr, err := d.h.tr.DataAddress(ctx, m.processID)
+	var addr trade.DataAddress
+	err := d.withDB(func() (err error) {
+		addr, err = d.h.tr.DataAddress(ctx, m.processID)
+		return err
+	})
 	if isNotFound(err) || errors.Is(err, store.ErrConflict) {
 		return nil, &staleError{reason: "the transfer is no longer started: no data address is issued"}
 	} else if err != nil {
@@ -298,20 +339,86 @@ func (d *dispatcher) post(ctx context.Context, url string, body []byte) (int, er
 	return resp.StatusCode, nil
 }
 
-// sent records a delivered message, with its event.
+// sent records a delivered message, with its event: through the group
+// committer once started (one transaction for the messages delivered
+// meanwhile), else on its own.
 func (d *dispatcher) sent(ctx context.Context, m outRow) bool {
-	err := d.h.db.Transact(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE dsp_outbox SET status = $1, attempts = attempts + 1, sent_at = $2, claimed_until = NULL,
-			last_error = '' WHERE id = $3`, outSent, store.TS(tx.Now()), m.id); err != nil {
-			return err
+	var err error
+	if d.started.Load() {
+		mark := sentMark{m: m, done: make(chan error, 1)}
+		select {
+		case d.marks <- mark:
+			select {
+			case err = <-mark.done:
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+		case <-ctx.Done():
+			err = ctx.Err()
 		}
-		return d.emit(ctx, tx, "dsp.callback.sent", m, m.attempts+1)
-	})
+	} else {
+		err = d.transact(ctx, func(tx *store.Tx) error { return d.markSent(ctx, tx, m) })
+	}
 	if err != nil {
-		d.h.log.ErrorContext(ctx, "dsp: record a sent callback", "process", m.processID, "err", err)
+		if ctx.Err() == nil {
+			d.h.log.ErrorContext(ctx, "dsp: record a sent callback", "process", m.processID, "err", err)
+		}
 		return false
 	}
 	return true
+}
+
+// sentMark is a delivered message waiting for the group committer.
+type sentMark struct {
+	m    outRow
+	done chan error
+}
+
+// markSent records m as sent in tx, with its event.
+func (d *dispatcher) markSent(ctx context.Context, tx *store.Tx, m outRow) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE dsp_outbox SET status = $1, attempts = attempts + 1, sent_at = $2, claimed_until = NULL,
+		last_error = '' WHERE id = $3`, outSent, store.TS(tx.Now()), m.id); err != nil {
+		return err
+	}
+	return d.emit(ctx, tx, "dsp.callback.sent", m, m.attempts+1)
+}
+
+// maxMarks is how many sent messages one transaction records at most.
+const maxMarks = 64
+
+// commitMarks records delivered messages until ctx ends: each
+// transaction takes every mark waiting, so that under load many callbacks
+// cost one write transaction, and alone one costs no wait.
+func (d *dispatcher) commitMarks(ctx context.Context) {
+	for {
+		var batch []sentMark
+		select {
+		case <-ctx.Done():
+			return
+		case first := <-d.marks:
+			batch = append(batch, first)
+		}
+	more:
+		for len(batch) < maxMarks {
+			select {
+			case next := <-d.marks:
+				batch = append(batch, next)
+			default:
+				break more
+			}
+		}
+		err := d.transact(ctx, func(tx *store.Tx) error {
+			for _, b := range batch {
+				if err := d.markSent(ctx, tx, b.m); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		for _, b := range batch {
+			b.done <- err
+		}
+	}
 }
 
 // retry schedules the message's next attempt after a growing backoff, or
@@ -322,9 +429,12 @@ func (d *dispatcher) retry(ctx context.Context, m outRow, now time.Time, why err
 		return d.giveUp(ctx, m, why.Error())
 	}
 	next := now.Add(backoff(attempts))
-	_, err := d.h.db.ExecContext(ctx, `UPDATE dsp_outbox SET attempts = $1, next_attempt_at = $2, claimed_until = NULL, last_error = $3
-		WHERE id = $4`, attempts, store.TS(next), trimError(why.Error()), m.id)
-	if err != nil {
+	err := d.withDB(func() error {
+		_, err := d.h.db.ExecContext(ctx, `UPDATE dsp_outbox SET attempts = $1, next_attempt_at = $2, claimed_until = NULL, claimed_by = '',
+			last_error = $3 WHERE id = $4`, attempts, store.TS(next), trimError(why.Error()), m.id)
+		return err
+	})
+	if err != nil && ctx.Err() == nil {
 		d.h.log.ErrorContext(ctx, "dsp: schedule a callback's next attempt", "process", m.processID, "err", err)
 	}
 	return false
@@ -334,8 +444,8 @@ func (d *dispatcher) retry(ctx context.Context, m outRow, now time.Time, why err
 // consumer did not hear of the change.
 func (d *dispatcher) giveUp(ctx context.Context, m outRow, why string) bool {
 	d.h.log.WarnContext(ctx, "dsp: a callback is given up", "process", m.processID, "message", m.schema, "attempts", m.attempts+1, "why", why)
-	err := d.h.db.Transact(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE dsp_outbox SET status = $1, attempts = attempts + 1, claimed_until = NULL, last_error = $2
+	err := d.transact(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE dsp_outbox SET status = $1, attempts = attempts + 1, claimed_until = NULL, claimed_by = '', last_error = $2
 			WHERE id = $3`, outFailed, trimError(why), m.id); err != nil {
 			return err
 		}
@@ -346,6 +456,11 @@ func (d *dispatcher) giveUp(ctx context.Context, m outRow, why string) bool {
 		return false
 	}
 	return true
+}
+
+// transact runs fn in a transaction, in one of the dbSlots.
+func (d *dispatcher) transact(ctx context.Context, fn func(tx *store.Tx) error) error {
+	return d.withDB(func() error { return d.h.db.Transact(ctx, fn) })
 }
 
 // emit writes a callback's event: ids and hashes only (the stored body,

@@ -4,7 +4,9 @@
 -- change it reports and sent after commit, in order per process, tried
 -- again with a growing backoff until its last attempt. A message that
 -- carries a secret (the data address of a transfer start) is stored
--- without it: with_address says to issue the address when sending.
+-- without it: with_address says to issue the address when sending. A
+-- message is claimed (claimed_by, until claimed_until) by the server that
+-- sends it: at first the one that queued it.
 CREATE TABLE dsp_outbox (
     seq             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     id              TEXT NOT NULL UNIQUE,
@@ -18,6 +20,7 @@ CREATE TABLE dsp_outbox (
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMPTZ NOT NULL,
     claimed_until   TIMESTAMPTZ,
+    claimed_by      TEXT NOT NULL DEFAULT '',
     last_error      TEXT NOT NULL DEFAULT '',
     created_at      TIMESTAMPTZ NOT NULL,
     sent_at         TIMESTAMPTZ

@@ -4,7 +4,9 @@
 -- change it reports and sent after commit, in order per process, tried
 -- again with a growing backoff until its last attempt. A message that
 -- carries a secret (the data address of a transfer start) is stored
--- without it: with_address says to issue the address when sending.
+-- without it: with_address says to issue the address when sending. A
+-- message is claimed (claimed_by, until claimed_until) by the server that
+-- sends it: at first the one that queued it.
 CREATE TABLE dsp_outbox (
     seq             INTEGER PRIMARY KEY AUTOINCREMENT,
     id              TEXT NOT NULL UNIQUE,
@@ -18,6 +20,7 @@ CREATE TABLE dsp_outbox (
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT NOT NULL,
     claimed_until   TEXT,
+    claimed_by      TEXT NOT NULL DEFAULT '',
     last_error      TEXT NOT NULL DEFAULT '',
     created_at      TEXT NOT NULL,
     sent_at         TEXT
