@@ -22,6 +22,7 @@ import (
 	"dataport/internal/deid"
 	"dataport/internal/engage"
 	"dataport/internal/exchange"
+	"dataport/internal/exchange/dispute"
 	"dataport/internal/exchange/risk"
 	"dataport/internal/exchange/trade"
 	"dataport/internal/harvest"
@@ -93,7 +94,10 @@ func newRouteWorld(t testing.TB) *routeWorld {
 				trade.Config{PublicURL: "http://portal.test", Logger: log}),
 			Exchange: exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{Review: rev, DataDir: t.TempDir(), Rows: ds, Log: log}),
 			Risk:     risk.New(db, exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{DataDir: t.TempDir(), Log: log}), risk.Config{Log: log}),
-			Ledger:   ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}), Log: log}})
+			Disputes: dispute.New(db, trade.New(db, exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{DataDir: t.TempDir(), Log: log}), acc,
+				trade.Config{Logger: log}), ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}),
+				dispute.Config{Access: acc, DataDir: t.TempDir(), Logger: log}),
+			Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}), Log: log}})
 	if err != nil {
 		t.Fatal(err)
 	}
