@@ -27,7 +27,8 @@ func TestCreateUser(t *testing.T) {
 				in: identity.UserInput{Username: "  Li.Si ", DisplayName: " 李四 ", Email: "lisi@example.cn", Password: "0123456789",
 					Memberships: []identity.Membership{{OrganizationID: f.orgA.ID, Role: identity.RoleEditor}, {OrganizationID: f.orgB.ID, Role: identity.RoleMember}}},
 				want: identity.User{Username: "li.si", DisplayName: "李四", Email: "lisi@example.cn", PlatformRoles: []identity.PlatformRole{},
-					Memberships: []identity.Membership{{OrganizationID: f.orgA.ID, Role: identity.RoleEditor}, {OrganizationID: f.orgB.ID, Role: identity.RoleMember}}},
+					Memberships: []identity.Membership{{OrganizationID: f.orgA.ID, Role: identity.RoleEditor, OrgKind: f.orgA.Kind},
+						{OrganizationID: f.orgB.ID, Role: identity.RoleMember, OrgKind: f.orgB.Kind}}},
 			},
 			{
 				name: "platform regulator and auditor",
@@ -48,7 +49,7 @@ func TestCreateUser(t *testing.T) {
 				in: identity.UserInput{Username: "qian7", DisplayName: "钱七", Password: testPassword,
 					Memberships: []identity.Membership{{OrganizationID: f.orgA.ID, Role: identity.RoleMember}, {OrganizationID: f.orgA.ID, Role: identity.RoleAdmin}}},
 				want: identity.User{Username: "qian7", DisplayName: "钱七", PlatformRoles: []identity.PlatformRole{},
-					Memberships: []identity.Membership{{OrganizationID: f.orgA.ID, Role: identity.RoleAdmin}}},
+					Memberships: []identity.Membership{{OrganizationID: f.orgA.ID, Role: identity.RoleAdmin, OrgKind: f.orgA.Kind}}},
 			},
 		}
 		for _, test := range tests {
