@@ -416,6 +416,7 @@ func TestForeignAndUnknownIDsAreNotFound(t *testing.T) {
 			"complete":         second(m.tr.CompleteTransfer(ctx, rival, tp.ID)),
 			"data address":     second(m.tr.AddressFor(ctx, rival, tp.ID)),
 			"settle":           second(m.tr.Settle(ctx, rival, c.ID)),
+			"transfer request": second(m.tr.RequestTransfer(ctx, rival, trade.TransferInput{ContractID: c.ID})),
 			"rate":             second(m.tr.Rate(ctx, rival, c.ID, 1, "")),
 			"unknown":          second(m.tr.Negotiation(ctx, m.w.CompanyAdmin, "urn:uuid:00000000-0000-7000-8000-000000000000")),
 			"unknown transfer": second(m.tr.DataAddress(ctx, "urn:uuid:00000000-0000-7000-8000-000000000000")),

@@ -43,8 +43,11 @@ func (s *Service) RequestTransfer(ctx context.Context, actor identity.Principal,
 	var t Transfer
 	err := s.db.Transact(ctx, func(tx *store.Tx) error {
 		c, err := s.getContract(ctx, tx, in.ContractID)
-		if err != nil || !canSee(actor, c.ProviderOrgID, c.BuyerOrgID) {
-			return validate.Errors{{Field: "contract_id", Value: in.ContractID, Code: validate.CodeUnknown, Message: "no such contract"}}
+		if err != nil {
+			return err
+		}
+		if !canSee(actor, c.ProviderOrgID, c.BuyerOrgID) {
+			return notFound("contract", in.ContractID)
 		}
 		if !canAct(actor, c.BuyerOrgID) {
 			return identity.ErrForbidden
