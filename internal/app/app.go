@@ -18,6 +18,7 @@ import (
 	"dataport/internal/deid"
 	"dataport/internal/engage"
 	"dataport/internal/exchange"
+	"dataport/internal/exchange/risk"
 	"dataport/internal/exchange/trade"
 	"dataport/internal/harvest"
 	"dataport/internal/identity"
@@ -96,6 +97,7 @@ type App struct {
 	Portal   *portal.Service   // data requests, apps built on the data, news, the front page's figures
 	Trade    *trade.Service    // the exchange's negotiations (Dataspace Protocol states), contracts, delivery grants, transfers, settlements, ratings
 	Exchange *exchange.Service // the data exchange's participants, products, listing reviews and samples
+	Risk     *risk.Engine      // the exchange's risk warning: rules in CEL, circular trades, alerts (risk.go)
 }
 
 // Open connects to the store (applying migrations) and builds the services.
@@ -130,6 +132,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Notify:  notify.NewService(db)}
 	a.Exchange = exchange.New(db, ids, cat, acc, exchange.Config{Review: rev, DataDir: cfg.DataDir, Rows: a.Datastore(), Profiles: profiles, Log: cfg.Log})
 	a.Trade = trade.New(db, a.Exchange, acc, trade.Config{PublicURL: cfg.PublicURL, Logger: cfg.Log})
+	if err := a.openRisk(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.Engage = engage.New(db, cat, engage.Config{Log: cfg.Log})
 	oidc := cfg.OIDC
 	oidc.RedirectURL = strings.TrimRight(cfg.PublicURL, "/") + "/login/sso/callback"
@@ -170,6 +176,7 @@ func (a *App) warnCalendar(now time.Time) {
 // it after Serve has returned).
 func (a *App) Close() error {
 	a.Access.Close()
+	a.Risk.Close() // the denials being looked at
 	a.Jobs.Close()
 	if err := a.Engage.Close(); err != nil { // the counts not yet flushed
 		a.Config.Log.Error("engage: counts lost at close", "err", err)
@@ -198,7 +205,7 @@ func (a *App) Serve(ctx context.Context) error {
 		Search: indexer.Index(), Indexer: indexer, Access: a.Access, Sharing: a.Sharing, Opening: a.Opening, Notify: a.Notify,
 		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles,
 		Jobs: a.Jobs, Harvest: a.Harvest, Signup: a.Signup, Portal: a.Portal, Engage: a.Engage, Trade: a.Trade,
-		Exchange: a.Exchange},
+		Exchange: a.Exchange, Risk: a.Risk},
 		DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL,
 		MailConfigured: a.Config.SMTP.Host != "", Metrics: a.Config.Metrics})
 	if err != nil {
