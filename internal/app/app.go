@@ -18,6 +18,7 @@ import (
 	"dataport/internal/deid"
 	"dataport/internal/engage"
 	"dataport/internal/exchange"
+	"dataport/internal/exchange/asset"
 	"dataport/internal/exchange/risk"
 	"dataport/internal/exchange/trade"
 	"dataport/internal/harvest"
@@ -97,6 +98,7 @@ type App struct {
 	Portal   *portal.Service   // data requests, apps built on the data, news, the front page's figures
 	Trade    *trade.Service    // the exchange's negotiations (Dataspace Protocol states), contracts, delivery grants, transfers, settlements, ratings
 	Exchange *exchange.Service // the data exchange's participants, products, listing reviews and samples
+	Assets   *asset.Service    // the exchange's asset registrations, objection periods, certificates and valuation reports
 	Risk     *risk.Engine      // the exchange's risk warning: rules in CEL, circular trades, alerts (risk.go)
 }
 
@@ -131,6 +133,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Portal:  portal.New(db, ids, cat, portal.Config{Review: rev}),
 		Notify:  notify.NewService(db)}
 	a.Exchange = exchange.New(db, ids, cat, acc, exchange.Config{Review: rev, DataDir: cfg.DataDir, Rows: a.Datastore(), Profiles: profiles, Log: cfg.Log})
+	a.Assets = asset.New(db, a.Exchange, asset.Config{Review: rev, Calendar: cal, PublicURL: cfg.PublicURL, DataDir: cfg.DataDir})
 	a.Trade = trade.New(db, a.Exchange, acc, trade.Config{PublicURL: cfg.PublicURL, Logger: cfg.Log})
 	if err := a.openRisk(ctx); err != nil {
 		db.Close()
@@ -205,7 +208,7 @@ func (a *App) Serve(ctx context.Context) error {
 		Search: indexer.Index(), Indexer: indexer, Access: a.Access, Sharing: a.Sharing, Opening: a.Opening, Notify: a.Notify,
 		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles,
 		Jobs: a.Jobs, Harvest: a.Harvest, Signup: a.Signup, Portal: a.Portal, Engage: a.Engage, Trade: a.Trade,
-		Exchange: a.Exchange, Risk: a.Risk},
+		Exchange: a.Exchange, Assets: a.Assets, Risk: a.Risk},
 		DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL,
 		MailConfigured: a.Config.SMTP.Host != "", Metrics: a.Config.Metrics})
 	if err != nil {

@@ -25,6 +25,7 @@ func (a *App) openJobs(ctx context.Context) (*jobs.Runner, error) {
 		{Name: "datastore.monitor", Every: time.Hour, Run: a.monitorData},
 		{Name: "harvest.schedule", Every: time.Minute, Run: a.queueHarvests},
 		{Name: "engage.followers", Every: 30 * time.Second, Run: a.notifyFollowers},
+		{Name: "exchange.registrations", Every: time.Minute, Run: a.registrationsTakeEffect},
 	}
 	if a.Config.SMTP.Host != "" {
 		m := notify.NewMailer(a.DB, notify.MailerConfig{SMTP: a.Config.SMTP, PublicURL: a.Config.PublicURL, Words: a.mailWords, Log: a.Config.Log})
@@ -55,6 +56,14 @@ func (a *App) queueHarvests(ctx context.Context, now time.Time) error {
 // revisions recorded since the last run: periodic work, every 30 seconds.
 func (a *App) notifyFollowers(ctx context.Context, now time.Time) error {
 	_, err := a.Engage.NotifyFollowers(ctx, now)
+	return err
+}
+
+// registrationsTakeEffect puts into effect the asset registrations whose
+// objection period has ended with no objection open: periodic work, every
+// minute.
+func (a *App) registrationsTakeEffect(ctx context.Context, now time.Time) error {
+	_, err := a.Assets.Tick(ctx, now)
 	return err
 }
 
