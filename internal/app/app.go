@@ -19,6 +19,7 @@ import (
 	"dataport/internal/engage"
 	"dataport/internal/exchange"
 	"dataport/internal/exchange/asset"
+	"dataport/internal/exchange/dispute"
 	"dataport/internal/exchange/risk"
 	"dataport/internal/exchange/trade"
 	"dataport/internal/harvest"
@@ -97,6 +98,7 @@ type App struct {
 	Engage   *engage.Service   // counts, ratings, comments, error reports and follows of datasets
 	Portal   *portal.Service   // data requests, apps built on the data, news, the front page's figures
 	Trade    *trade.Service    // the exchange's negotiations (Dataspace Protocol states), contracts, delivery grants, transfers, settlements, ratings
+	Disputes *dispute.Service  // disputes over exchange contracts (mediation, arbitration) and contracts' evidence bundles
 	Exchange *exchange.Service // the data exchange's participants, products, listing reviews and samples
 	Assets   *asset.Service    // the exchange's asset registrations, objection periods, certificates and valuation reports
 	Risk     *risk.Engine      // the exchange's risk warning: rules in CEL, circular trades, alerts (risk.go)
@@ -139,6 +141,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	a.Disputes = dispute.New(db, a.Trade, led, dispute.Config{Access: acc, DataDir: cfg.DataDir, Logger: cfg.Log})
 	a.Engage = engage.New(db, cat, engage.Config{Log: cfg.Log})
 	oidc := cfg.OIDC
 	oidc.RedirectURL = strings.TrimRight(cfg.PublicURL, "/") + "/login/sso/callback"
@@ -208,6 +211,7 @@ func (a *App) Serve(ctx context.Context) error {
 		Search: indexer.Index(), Indexer: indexer, Access: a.Access, Sharing: a.Sharing, Opening: a.Opening, Notify: a.Notify,
 		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles,
 		Jobs: a.Jobs, Harvest: a.Harvest, Signup: a.Signup, Portal: a.Portal, Engage: a.Engage, Trade: a.Trade,
+		Disputes: a.Disputes,
 		Exchange: a.Exchange, Assets: a.Assets, Risk: a.Risk},
 		DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL,
 		MailConfigured: a.Config.SMTP.Host != "", Metrics: a.Config.Metrics})
