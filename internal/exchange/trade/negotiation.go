@@ -110,9 +110,9 @@ func (s *Service) checkRequest(ctx context.Context, tx *store.Tx, actor identity
 	var buyerID string
 	if in.ProductID != "" {
 		var err error
-		if p, err = s.listedProduct(ctx, tx, in.ProductID); err != nil {
+		if p, err = s.listedProduct(ctx, s.sql.in(tx), in.ProductID); err != nil {
 			errs.Add("product_id", in.ProductID, "not_listed", "is not a product listed on the exchange")
-		} else if buyerID, err = s.checkParties(ctx, tx, &errs, p, in.BuyerOrgID); err != nil {
+		} else if buyerID, err = s.checkParties(ctx, s.sql.in(tx), &errs, p, in.BuyerOrgID); err != nil {
 			return p, "", err
 		}
 	}
@@ -353,7 +353,7 @@ func (s *Service) arrive(ctx context.Context, tx *store.Tx, actor identity.Princ
 	var c *Contract
 	switch {
 	case n.State == Agreed:
-		p, err := s.listedProduct(ctx, tx, n.ProductID)
+		p, err := s.listedProduct(ctx, s.sql.in(tx), n.ProductID)
 		if err != nil {
 			return refuseWith("trade_not_listed", "the product is no longer listed")
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"dataport/internal/exchange"
 	"dataport/internal/identity"
@@ -22,7 +23,13 @@ import (
 type prepared struct {
 	db *store.DB
 	m  sync.Map // query → *sql.Stmt
+	n  atomic.Int64
 }
+
+// maxPrepared bounds the statements kept: the trade's own and the few
+// reads of the exchange's participants and products it makes in its
+// transactions (past it, the rest run unprepared).
+const maxPrepared = 64
 
 func (p *prepared) stmt(ctx context.Context, query string) *sql.Stmt {
 	if p.db.Dialect != store.SQLite {
@@ -30,6 +37,9 @@ func (p *prepared) stmt(ctx context.Context, query string) *sql.Stmt {
 	}
 	if st, ok := p.m.Load(query); ok {
 		return st.(*sql.Stmt)
+	}
+	if p.n.Load() >= maxPrepared {
+		return nil
 	}
 	st, err := p.db.DB.PrepareContext(ctx, query)
 	if err != nil {
@@ -39,7 +49,32 @@ func (p *prepared) stmt(ctx context.Context, query string) *sql.Stmt {
 		st.Close()
 		return prev.(*sql.Stmt)
 	}
+	p.n.Add(1)
 	return st
+}
+
+// in is tx as a store.Querier whose statements are prepared on SQLite:
+// what the trade passes to the exchange's readers inside its transactions.
+func (p *prepared) in(tx *store.Tx) store.Querier { return txQuerier{p, tx} }
+
+type txQuerier struct {
+	p  *prepared
+	tx *store.Tx
+}
+
+func (q txQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return q.p.exec(ctx, q.tx, query, args...)
+}
+
+func (q txQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := q.p.stmt(ctx, query); st != nil {
+		return q.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return q.tx.QueryContext(ctx, query, args...)
+}
+
+func (q txQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return q.p.row(ctx, q.tx, query, args...)
 }
 
 // exec runs a write in tx, prepared on SQLite.
