@@ -22,6 +22,7 @@ import (
 	"dataport/internal/deid"
 	"dataport/internal/engage"
 	"dataport/internal/exchange"
+	"dataport/internal/exchange/asset"
 	"dataport/internal/exchange/dispute"
 	"dataport/internal/exchange/risk"
 	"dataport/internal/exchange/trade"
@@ -97,6 +98,8 @@ func newRouteWorld(t testing.TB) *routeWorld {
 			Disputes: dispute.New(db, trade.New(db, exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{DataDir: t.TempDir(), Log: log}), acc,
 				trade.Config{Logger: log}), ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}),
 				dispute.Config{Access: acc, DataDir: t.TempDir(), Logger: log}),
+			Assets: asset.New(db, exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{DataDir: t.TempDir(), Log: log}),
+				asset.Config{PublicURL: "http://portal.test"}),
 			Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}), Log: log}})
 	if err != nil {
 		t.Fatal(err)
