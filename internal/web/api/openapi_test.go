@@ -18,6 +18,7 @@ import (
 	"dataport/internal/datastore"
 	"dataport/internal/deid"
 	"dataport/internal/exchange"
+	"dataport/internal/exchange/asset"
 	"dataport/internal/ledger"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
@@ -45,7 +46,8 @@ func fullDocument(t *testing.T) []byte {
 		Opening: opening.NewService(db, w.Cat, w.IDs, acc, opening.Config{Review: rev}), Notify: notify.NewService(db),
 		Datastore: datastore.New(datastore.Config{DB: db, Catalog: w.Cat, Access: acc}),
 		Grades:    classify.NewService(db, w.Cat, nil, classify.DefaultPolicy), Profiles: deid.NewService(db, w.Cat),
-		Exchange: exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{Review: rev, DataDir: t.TempDir()})}})
+		Exchange: exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{Review: rev, DataDir: t.TempDir()}),
+		Assets:   asset.New(db, exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{DataDir: t.TempDir()}), asset.Config{})}})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, api.Prefix+"/openapi.json", nil))
 	if rec.Code != http.StatusOK {
