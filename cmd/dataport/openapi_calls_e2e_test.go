@@ -265,7 +265,8 @@ func TestOpenAPIClientCallsEveryOperation(t *testing.T) {
 	r.portal(ctx, operator, editor, company, anonymous, orgID, res.shared)
 	r.feedback(ctx, company, orgAdmin, res)
 	r.exchange(ctx, operator, orgAdmin, editor, company, requesterAdmin, anonymous, orgID, companyOrg, requesterOrg, res.open)
-	r.trade(ctx, operator, editor, orgAdmin, company, requesterAdmin, orgID, companyOrg, res.open)
+	contract := r.trade(ctx, operator, editor, orgAdmin, company, requesterAdmin, orgID, companyOrg, res.open)
+	r.disputes(ctx, admin, operator, orgAdmin, company, requesterAdmin, anonymous, contract)
 	r.problems(ctx, anonymous, editor, res)
 	got(orgAdmin.RetireResourceWithResponse(ctx, res.shared, jsonBody[apiclient.RetireResourceJSONRequestBody](t,
 		`{"reason":"由新版数据资源替代"}`))).want(r, 200)

@@ -17,6 +17,225 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AlertKind.
+const (
+	AlertKindAccessDenied  AlertKind = "access_denied"
+	AlertKindOrder         AlertKind = "order"
+	AlertKindReviewFailed  AlertKind = "review_failed"
+	AlertKindSourceChanged AlertKind = "source_changed"
+	AlertKindTrade         AlertKind = "trade"
+)
+
+// Valid indicates whether the value is a known member of the AlertKind enum.
+func (e AlertKind) Valid() bool {
+	switch e {
+	case AlertKindAccessDenied:
+		return true
+	case AlertKindOrder:
+		return true
+	case AlertKindReviewFailed:
+		return true
+	case AlertKindSourceChanged:
+		return true
+	case AlertKindTrade:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertSeverity.
+const (
+	AlertSeverityCritical AlertSeverity = "critical"
+	AlertSeverityHigh     AlertSeverity = "high"
+	AlertSeverityLow      AlertSeverity = "low"
+	AlertSeverityMedium   AlertSeverity = "medium"
+)
+
+// Valid indicates whether the value is a known member of the AlertSeverity enum.
+func (e AlertSeverity) Valid() bool {
+	switch e {
+	case AlertSeverityCritical:
+		return true
+	case AlertSeverityHigh:
+		return true
+	case AlertSeverityLow:
+		return true
+	case AlertSeverityMedium:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertStatus.
+const (
+	AlertStatusAcknowledged AlertStatus = "acknowledged"
+	AlertStatusClosed       AlertStatus = "closed"
+	AlertStatusOpen         AlertStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the AlertStatus enum.
+func (e AlertStatus) Valid() bool {
+	switch e {
+	case AlertStatusAcknowledged:
+		return true
+	case AlertStatusClosed:
+		return true
+	case AlertStatusOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertActionKind.
+const (
+	SuspendParticipant AlertActionKind = "suspend_participant"
+	SuspendProduct     AlertActionKind = "suspend_product"
+)
+
+// Valid indicates whether the value is a known member of the AlertActionKind enum.
+func (e AlertActionKind) Valid() bool {
+	switch e {
+	case SuspendParticipant:
+		return true
+	case SuspendProduct:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertRuleOn.
+const (
+	AlertRuleOnAccessDenied  AlertRuleOn = "access_denied"
+	AlertRuleOnOrder         AlertRuleOn = "order"
+	AlertRuleOnReviewFailed  AlertRuleOn = "review_failed"
+	AlertRuleOnSourceChanged AlertRuleOn = "source_changed"
+	AlertRuleOnTrade         AlertRuleOn = "trade"
+)
+
+// Valid indicates whether the value is a known member of the AlertRuleOn enum.
+func (e AlertRuleOn) Valid() bool {
+	switch e {
+	case AlertRuleOnAccessDenied:
+		return true
+	case AlertRuleOnOrder:
+		return true
+	case AlertRuleOnReviewFailed:
+		return true
+	case AlertRuleOnSourceChanged:
+		return true
+	case AlertRuleOnTrade:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertRuleSeverity.
+const (
+	AlertRuleSeverityCritical AlertRuleSeverity = "critical"
+	AlertRuleSeverityHigh     AlertRuleSeverity = "high"
+	AlertRuleSeverityLow      AlertRuleSeverity = "low"
+	AlertRuleSeverityMedium   AlertRuleSeverity = "medium"
+)
+
+// Valid indicates whether the value is a known member of the AlertRuleSeverity enum.
+func (e AlertRuleSeverity) Valid() bool {
+	switch e {
+	case AlertRuleSeverityCritical:
+		return true
+	case AlertRuleSeverityHigh:
+		return true
+	case AlertRuleSeverityLow:
+		return true
+	case AlertRuleSeverityMedium:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertRuleInputOn.
+const (
+	AlertRuleInputOnAccessDenied  AlertRuleInputOn = "access_denied"
+	AlertRuleInputOnOrder         AlertRuleInputOn = "order"
+	AlertRuleInputOnReviewFailed  AlertRuleInputOn = "review_failed"
+	AlertRuleInputOnSourceChanged AlertRuleInputOn = "source_changed"
+	AlertRuleInputOnTrade         AlertRuleInputOn = "trade"
+)
+
+// Valid indicates whether the value is a known member of the AlertRuleInputOn enum.
+func (e AlertRuleInputOn) Valid() bool {
+	switch e {
+	case AlertRuleInputOnAccessDenied:
+		return true
+	case AlertRuleInputOnOrder:
+		return true
+	case AlertRuleInputOnReviewFailed:
+		return true
+	case AlertRuleInputOnSourceChanged:
+		return true
+	case AlertRuleInputOnTrade:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertRuleInputSeverity.
+const (
+	AlertRuleInputSeverityCritical AlertRuleInputSeverity = "critical"
+	AlertRuleInputSeverityHigh     AlertRuleInputSeverity = "high"
+	AlertRuleInputSeverityLow      AlertRuleInputSeverity = "low"
+	AlertRuleInputSeverityMedium   AlertRuleInputSeverity = "medium"
+)
+
+// Valid indicates whether the value is a known member of the AlertRuleInputSeverity enum.
+func (e AlertRuleInputSeverity) Valid() bool {
+	switch e {
+	case AlertRuleInputSeverityCritical:
+		return true
+	case AlertRuleInputSeverityHigh:
+		return true
+	case AlertRuleInputSeverityLow:
+		return true
+	case AlertRuleInputSeverityMedium:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApplyInputType.
+const (
+	ApplyInputTypeCancellation ApplyInputType = "cancellation"
+	ApplyInputTypeChange       ApplyInputType = "change"
+	ApplyInputTypeInitial      ApplyInputType = "initial"
+	ApplyInputTypeLicence      ApplyInputType = "licence"
+	ApplyInputTypeTransfer     ApplyInputType = "transfer"
+)
+
+// Valid indicates whether the value is a known member of the ApplyInputType enum.
+func (e ApplyInputType) Valid() bool {
+	switch e {
+	case ApplyInputTypeCancellation:
+		return true
+	case ApplyInputTypeChange:
+		return true
+	case ApplyInputTypeInitial:
+		return true
+	case ApplyInputTypeLicence:
+		return true
+	case ApplyInputTypeTransfer:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ContractStatus.
 const (
 	ContractStatusActive     ContractStatus = "active"
@@ -152,6 +371,30 @@ func (e DataVersionStatus) Valid() bool {
 	}
 }
 
+// Defines values for DecideInBodyOutcome.
+const (
+	DecideInBodyOutcomeDismissed    DecideInBodyOutcome = "dismissed"
+	DecideInBodyOutcomePartlyUpheld DecideInBodyOutcome = "partly_upheld"
+	DecideInBodyOutcomeSettled      DecideInBodyOutcome = "settled"
+	DecideInBodyOutcomeUpheld       DecideInBodyOutcome = "upheld"
+)
+
+// Valid indicates whether the value is a known member of the DecideInBodyOutcome enum.
+func (e DecideInBodyOutcome) Valid() bool {
+	switch e {
+	case DecideInBodyOutcomeDismissed:
+		return true
+	case DecideInBodyOutcomePartlyUpheld:
+		return true
+	case DecideInBodyOutcomeSettled:
+		return true
+	case DecideInBodyOutcomeUpheld:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DiffRowKind.
 const (
 	Added   DiffRowKind = "added"
@@ -167,6 +410,81 @@ func (e DiffRowKind) Valid() bool {
 	case Changed:
 		return true
 	case Removed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DisputeClaimantSide.
+const (
+	DisputeClaimantSideBuyer    DisputeClaimantSide = "buyer"
+	DisputeClaimantSideProvider DisputeClaimantSide = "provider"
+)
+
+// Valid indicates whether the value is a known member of the DisputeClaimantSide enum.
+func (e DisputeClaimantSide) Valid() bool {
+	switch e {
+	case DisputeClaimantSideBuyer:
+		return true
+	case DisputeClaimantSideProvider:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DisputeOutcome.
+const (
+	DisputeOutcomeDismissed    DisputeOutcome = "dismissed"
+	DisputeOutcomePartlyUpheld DisputeOutcome = "partly_upheld"
+	DisputeOutcomeSettled      DisputeOutcome = "settled"
+	DisputeOutcomeUpheld       DisputeOutcome = "upheld"
+	DisputeOutcomeWithdrawn    DisputeOutcome = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the DisputeOutcome enum.
+func (e DisputeOutcome) Valid() bool {
+	switch e {
+	case DisputeOutcomeDismissed:
+		return true
+	case DisputeOutcomePartlyUpheld:
+		return true
+	case DisputeOutcomeSettled:
+		return true
+	case DisputeOutcomeUpheld:
+		return true
+	case DisputeOutcomeWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DisputeStatus.
+const (
+	DisputeStatusArbitration DisputeStatus = "arbitration"
+	DisputeStatusDecided     DisputeStatus = "decided"
+	DisputeStatusMediation   DisputeStatus = "mediation"
+	DisputeStatusOpen        DisputeStatus = "open"
+	DisputeStatusSettled     DisputeStatus = "settled"
+	DisputeStatusWithdrawn   DisputeStatus = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the DisputeStatus enum.
+func (e DisputeStatus) Valid() bool {
+	switch e {
+	case DisputeStatusArbitration:
+		return true
+	case DisputeStatusDecided:
+		return true
+	case DisputeStatusMediation:
+		return true
+	case DisputeStatusOpen:
+		return true
+	case DisputeStatusSettled:
+		return true
+	case DisputeStatusWithdrawn:
 		return true
 	default:
 		return false
@@ -380,6 +698,24 @@ func (e NewsInputKind) Valid() bool {
 	}
 }
 
+// Defines values for OpenInputSide.
+const (
+	OpenInputSideBuyer    OpenInputSide = "buyer"
+	OpenInputSideProvider OpenInputSide = "provider"
+)
+
+// Valid indicates whether the value is a known member of the OpenInputSide enum.
+func (e OpenInputSide) Valid() bool {
+	switch e {
+	case OpenInputSideBuyer:
+		return true
+	case OpenInputSideProvider:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrgInputBodyKind.
 const (
 	OrgInputBodyKindEnterprise  OrgInputBodyKind = "enterprise"
@@ -560,6 +896,24 @@ func (e SourceInputKind) Valid() bool {
 	}
 }
 
+// Defines values for SuspendInputTarget.
+const (
+	SuspendInputTargetParticipant SuspendInputTarget = "participant"
+	SuspendInputTargetProduct     SuspendInputTarget = "product"
+)
+
+// Valid indicates whether the value is a known member of the SuspendInputTarget enum.
+func (e SuspendInputTarget) Valid() bool {
+	switch e {
+	case SuspendInputTargetParticipant:
+		return true
+	case SuspendInputTargetProduct:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TierInBodyTier.
 const (
 	Certified TierInBodyTier = "certified"
@@ -629,6 +983,27 @@ func (e UpdateSourceInBodyFrequency) Valid() bool {
 	}
 }
 
+// Defines values for ValuationInputMethod.
+const (
+	Cost   ValuationInputMethod = "cost"
+	Income ValuationInputMethod = "income"
+	Market ValuationInputMethod = "market"
+)
+
+// Valid indicates whether the value is a known member of the ValuationInputMethod enum.
+func (e ValuationInputMethod) Valid() bool {
+	switch e {
+	case Cost:
+		return true
+	case Income:
+		return true
+	case Market:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListDataRequestsParamsStatus.
 const (
 	ListDataRequestsParamsStatusAnswered ListDataRequestsParamsStatus = "answered"
@@ -641,6 +1016,51 @@ func (e ListDataRequestsParamsStatus) Valid() bool {
 	case ListDataRequestsParamsStatusAnswered:
 		return true
 	case ListDataRequestsParamsStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListRiskAlertsParamsStatus.
+const (
+	ListRiskAlertsParamsStatusAcknowledged ListRiskAlertsParamsStatus = "acknowledged"
+	ListRiskAlertsParamsStatusClosed       ListRiskAlertsParamsStatus = "closed"
+	ListRiskAlertsParamsStatusOpen         ListRiskAlertsParamsStatus = "open"
+)
+
+// Valid indicates whether the value is a known member of the ListRiskAlertsParamsStatus enum.
+func (e ListRiskAlertsParamsStatus) Valid() bool {
+	switch e {
+	case ListRiskAlertsParamsStatusAcknowledged:
+		return true
+	case ListRiskAlertsParamsStatusClosed:
+		return true
+	case ListRiskAlertsParamsStatusOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListRiskAlertsParamsSeverity.
+const (
+	ListRiskAlertsParamsSeverityCritical ListRiskAlertsParamsSeverity = "critical"
+	ListRiskAlertsParamsSeverityHigh     ListRiskAlertsParamsSeverity = "high"
+	ListRiskAlertsParamsSeverityLow      ListRiskAlertsParamsSeverity = "low"
+	ListRiskAlertsParamsSeverityMedium   ListRiskAlertsParamsSeverity = "medium"
+)
+
+// Valid indicates whether the value is a known member of the ListRiskAlertsParamsSeverity enum.
+func (e ListRiskAlertsParamsSeverity) Valid() bool {
+	switch e {
+	case ListRiskAlertsParamsSeverityCritical:
+		return true
+	case ListRiskAlertsParamsSeverityHigh:
+		return true
+	case ListRiskAlertsParamsSeverityLow:
+		return true
+	case ListRiskAlertsParamsSeverityMedium:
 		return true
 	default:
 		return false
@@ -701,6 +1121,33 @@ func (e ListExchangeApplicationsParamsStatus) Valid() bool {
 	}
 }
 
+// Defines values for ListAssetCertificatesParamsStage.
+const (
+	Cancelled  ListAssetCertificatesParamsStage = "cancelled"
+	Effective  ListAssetCertificatesParamsStage = "effective"
+	Publicity  ListAssetCertificatesParamsStage = "publicity"
+	Revoked    ListAssetCertificatesParamsStage = "revoked"
+	Superseded ListAssetCertificatesParamsStage = "superseded"
+)
+
+// Valid indicates whether the value is a known member of the ListAssetCertificatesParamsStage enum.
+func (e ListAssetCertificatesParamsStage) Valid() bool {
+	switch e {
+	case Cancelled:
+		return true
+	case Effective:
+		return true
+	case Publicity:
+		return true
+	case Revoked:
+		return true
+	case Superseded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListExchangeContractsParamsSide.
 const (
 	ListExchangeContractsParamsSideBuyer    ListExchangeContractsParamsSide = "buyer"
@@ -740,6 +1187,36 @@ func (e ListExchangeContractsParamsStatus) Valid() bool {
 	case ListExchangeContractsParamsStatusSettled:
 		return true
 	case ListExchangeContractsParamsStatusTerminated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListExchangeDisputesParamsStatus.
+const (
+	ListExchangeDisputesParamsStatusArbitration ListExchangeDisputesParamsStatus = "arbitration"
+	ListExchangeDisputesParamsStatusDecided     ListExchangeDisputesParamsStatus = "decided"
+	ListExchangeDisputesParamsStatusMediation   ListExchangeDisputesParamsStatus = "mediation"
+	ListExchangeDisputesParamsStatusOpen        ListExchangeDisputesParamsStatus = "open"
+	ListExchangeDisputesParamsStatusSettled     ListExchangeDisputesParamsStatus = "settled"
+	ListExchangeDisputesParamsStatusWithdrawn   ListExchangeDisputesParamsStatus = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the ListExchangeDisputesParamsStatus enum.
+func (e ListExchangeDisputesParamsStatus) Valid() bool {
+	switch e {
+	case ListExchangeDisputesParamsStatusArbitration:
+		return true
+	case ListExchangeDisputesParamsStatusDecided:
+		return true
+	case ListExchangeDisputesParamsStatusMediation:
+		return true
+	case ListExchangeDisputesParamsStatusOpen:
+		return true
+	case ListExchangeDisputesParamsStatusSettled:
+		return true
+	case ListExchangeDisputesParamsStatusWithdrawn:
 		return true
 	default:
 		return false
@@ -953,6 +1430,60 @@ func (e ListExchangeProductsParamsStatus) Valid() bool {
 	case ListExchangeProductsParamsStatusRejected:
 		return true
 	case ListExchangeProductsParamsStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAssetRegistrationsParamsSide.
+const (
+	ListAssetRegistrationsParamsSideQueue    ListAssetRegistrationsParamsSide = "queue"
+	ListAssetRegistrationsParamsSideReceived ListAssetRegistrationsParamsSide = "received"
+	ListAssetRegistrationsParamsSideSent     ListAssetRegistrationsParamsSide = "sent"
+)
+
+// Valid indicates whether the value is a known member of the ListAssetRegistrationsParamsSide enum.
+func (e ListAssetRegistrationsParamsSide) Valid() bool {
+	switch e {
+	case ListAssetRegistrationsParamsSideQueue:
+		return true
+	case ListAssetRegistrationsParamsSideReceived:
+		return true
+	case ListAssetRegistrationsParamsSideSent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAssetRegistrationsParamsStatus.
+const (
+	ListAssetRegistrationsParamsStatusExpired        ListAssetRegistrationsParamsStatus = "expired"
+	ListAssetRegistrationsParamsStatusGranted        ListAssetRegistrationsParamsStatus = "granted"
+	ListAssetRegistrationsParamsStatusMoreInfo       ListAssetRegistrationsParamsStatus = "more_info"
+	ListAssetRegistrationsParamsStatusOperatorReview ListAssetRegistrationsParamsStatus = "operator_review"
+	ListAssetRegistrationsParamsStatusProviderReview ListAssetRegistrationsParamsStatus = "provider_review"
+	ListAssetRegistrationsParamsStatusRejected       ListAssetRegistrationsParamsStatus = "rejected"
+	ListAssetRegistrationsParamsStatusWithdrawn      ListAssetRegistrationsParamsStatus = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the ListAssetRegistrationsParamsStatus enum.
+func (e ListAssetRegistrationsParamsStatus) Valid() bool {
+	switch e {
+	case ListAssetRegistrationsParamsStatusExpired:
+		return true
+	case ListAssetRegistrationsParamsStatusGranted:
+		return true
+	case ListAssetRegistrationsParamsStatusMoreInfo:
+		return true
+	case ListAssetRegistrationsParamsStatusOperatorReview:
+		return true
+	case ListAssetRegistrationsParamsStatusProviderReview:
+		return true
+	case ListAssetRegistrationsParamsStatusRejected:
+		return true
+	case ListAssetRegistrationsParamsStatusWithdrawn:
 		return true
 	default:
 		return false
@@ -1380,6 +1911,123 @@ type AccessEnded struct {
 	TokensRevoked    int64 `json:"tokens_revoked"`
 }
 
+// Alert defines model for Alert.
+type Alert struct {
+	AcknowledgedAt *time.Time     `json:"acknowledged_at,omitempty"`
+	AcknowledgedBy *string        `json:"acknowledged_by,omitempty"`
+	Actions        *[]AlertAction `json:"actions"`
+	ClosedAt       *time.Time     `json:"closed_at,omitempty"`
+	ClosedBy       *string        `json:"closed_by,omitempty"`
+	CreatedAt      time.Time      `json:"created_at"`
+	DedupeKey      string         `json:"dedupe_key"`
+
+	// Evidence The facts the rule saw, by variable (see the rules' variables)
+	Evidence   interface{} `json:"evidence"`
+	Id         string      `json:"id"`
+	Kind       AlertKind   `json:"kind"`
+	LastSeenAt time.Time   `json:"last_seen_at"`
+	Note       *string     `json:"note,omitempty"`
+
+	// Occurrences How often the rule held for the same key while the alert was not closed
+	Occurrences int64  `json:"occurrences"`
+	Queue       string `json:"queue"`
+
+	// Rule The rule's name
+	Rule     string        `json:"rule"`
+	RuleId   string        `json:"rule_id"`
+	Severity AlertSeverity `json:"severity"`
+	Status   AlertStatus   `json:"status"`
+	Subjects AlertSubjects `json:"subjects"`
+
+	// Title The rule's title when the alert was raised
+	Title     string    `json:"title"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// AlertKind defines model for Alert.Kind.
+type AlertKind string
+
+// AlertSeverity defines model for Alert.Severity.
+type AlertSeverity string
+
+// AlertStatus defines model for Alert.Status.
+type AlertStatus string
+
+// AlertAction defines model for AlertAction.
+type AlertAction struct {
+	At       time.Time       `json:"at"`
+	ByUserId string          `json:"by_user_id"`
+	Kind     AlertActionKind `json:"kind"`
+	Reason   string          `json:"reason"`
+	TargetId string          `json:"target_id"`
+}
+
+// AlertActionKind defines model for AlertAction.Kind.
+type AlertActionKind string
+
+// AlertNoteInBody defines model for AlertNoteInBody.
+type AlertNoteInBody struct {
+	Note *string `json:"note,omitempty"`
+}
+
+// AlertRule defines model for AlertRule.
+type AlertRule struct {
+	// Builtin Seeded by dataport; editable like any other
+	Builtin   bool      `json:"builtin"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// Dedupe CEL string expression naming what repeats of the alert share
+	Dedupe  *string `json:"dedupe,omitempty"`
+	Enabled bool    `json:"enabled"`
+
+	// Expr CEL, true raises an alert
+	Expr string `json:"expr"`
+	Id   string `json:"id"`
+
+	// Name A stable key, e.g. circular_trade
+	Name string      `json:"name"`
+	On   AlertRuleOn `json:"on"`
+
+	// Queue The owner queue alerts go to
+	Queue     string            `json:"queue"`
+	Severity  AlertRuleSeverity `json:"severity"`
+	Title     string            `json:"title"`
+	UpdatedAt time.Time         `json:"updated_at"`
+}
+
+// AlertRuleOn defines model for AlertRule.On.
+type AlertRuleOn string
+
+// AlertRuleSeverity defines model for AlertRule.Severity.
+type AlertRuleSeverity string
+
+// AlertRuleInput defines model for AlertRuleInput.
+type AlertRuleInput struct {
+	Dedupe  *string `json:"dedupe,omitempty"`
+	Enabled bool    `json:"enabled"`
+	Expr    string  `json:"expr"`
+
+	// Name Lowercase letters, digits and underscores; fixed once created
+	Name     string                 `json:"name"`
+	On       AlertRuleInputOn       `json:"on"`
+	Queue    string                 `json:"queue"`
+	Severity AlertRuleInputSeverity `json:"severity"`
+	Title    string                 `json:"title"`
+}
+
+// AlertRuleInputOn defines model for AlertRuleInput.On.
+type AlertRuleInputOn string
+
+// AlertRuleInputSeverity defines model for AlertRuleInput.Severity.
+type AlertRuleInputSeverity string
+
+// AlertSubjects defines model for AlertSubjects.
+type AlertSubjects struct {
+	ContractIds    *[]string `json:"contract_ids"`
+	ParticipantIds *[]string `json:"participant_ids"`
+	ProductIds     *[]string `json:"product_ids"`
+}
+
 // App defines model for App.
 type App struct {
 	AnswerDueAt    *time.Time `json:"answer_due_at,omitempty"`
@@ -1456,10 +2104,78 @@ type ApplicationInput struct {
 	SecurityMeasures string `json:"security_measures"`
 }
 
+// ApplyInput defines model for ApplyInput.
+type ApplyInput struct {
+	CounterpartyId *string `json:"counterparty_id,omitempty"`
+
+	// LicenceUntil Licence: its last day, YYYY-MM-DD
+	LicenceUntil *string `json:"licence_until,omitempty"`
+
+	// PriorId Change, transfer, licence, cancellation: the registration in effect it acts on (id or number)
+	PriorId *string `json:"prior_id,omitempty"`
+
+	// ProductId Initial: the product (listed or in review) whose rights are registered
+	ProductId *string `json:"product_id,omitempty"`
+
+	// Rights Initial, change: the rights registered; licence: the rights licensed; transfer and cancellation: those of the prior
+	Rights *[]string `json:"rights,omitempty"`
+
+	// Statement What the applicant states in support
+	Statement *string        `json:"statement,omitempty"`
+	Type      ApplyInputType `json:"type"`
+}
+
+// ApplyInputType defines model for ApplyInput.Type.
+type ApplyInputType string
+
 // CaseTextInBody defines model for CaseTextInBody.
 type CaseTextInBody struct {
 	// Text The question (request-info) or the answer
 	Text string `json:"text"`
+}
+
+// CertificateBody defines model for CertificateBody.
+type CertificateBody struct {
+	ApprovedAt time.Time `json:"approved_at"`
+
+	// Canonical The registration as its hash covers it (JSON)
+	Canonical    string            `json:"canonical"`
+	EffectiveAt  *time.Time        `json:"effective_at"`
+	EndedAt      *time.Time        `json:"ended_at"`
+	Holder       CertificateParty  `json:"holder"`
+	LicenceUntil *string           `json:"licence_until,omitempty"`
+	Licensee     *CertificateParty `json:"licensee,omitempty"`
+	Number       string            `json:"number"`
+
+	// PriorNumber The registration this one changed, transferred, licensed or cancelled
+	PriorNumber *string `json:"prior_number,omitempty"`
+
+	// ProductHash SHA-256 of the product's canonical description as registered
+	ProductHash     string    `json:"product_hash"`
+	ProductId       string    `json:"product_id"`
+	ProductTitle    string    `json:"product_title"`
+	PublicityEndsAt time.Time `json:"publicity_ends_at"`
+	ReceiptEventId  string    `json:"receipt_event_id"`
+
+	// ReceiptUrl GET it for the receipt of receipt_event_id (409 until the ledger has sealed the event)
+	ReceiptUrl string `json:"receipt_url"`
+
+	// RegistrationHash SHA-256 of canonical
+	RegistrationHash string    `json:"registration_hash"`
+	RegistrationId   string    `json:"registration_id"`
+	Rights           *[]string `json:"rights"`
+
+	// Stage publicity (open to objections), effective, revoked, superseded or cancelled
+	Stage string `json:"stage"`
+	Type  string `json:"type"`
+	Url   string `json:"url"`
+}
+
+// CertificateParty defines model for CertificateParty.
+type CertificateParty struct {
+	Name          string `json:"name"`
+	ParticipantId string `json:"participant_id"`
+	Uscc          string `json:"uscc"`
 }
 
 // Change defines model for Change.
@@ -1509,6 +2225,12 @@ type ChecklistInput struct {
 	// Items Every checklist key (see the checklist of a listing review), true when the point holds
 	Items map[string]bool `json:"items"`
 	Note  *string         `json:"note,omitempty"`
+}
+
+// CloseAlertInBody defines model for CloseAlertInBody.
+type CloseAlertInBody struct {
+	// Note What was found and done
+	Note string `json:"note"`
 }
 
 // Code defines model for Code.
@@ -1564,6 +2286,37 @@ type Comment struct {
 type CommentInBody struct {
 	// Body Plain text, at most 2,000 characters (required)
 	Body *string `json:"body,omitempty"`
+}
+
+// Comparable defines model for Comparable.
+type Comparable struct {
+	// OtherBp 其他调整系数 (default 10000)
+	OtherBp *int64 `json:"other_bp,omitempty"`
+
+	// PriceFen Its price (required)
+	PriceFen *int64 `json:"price_fen,omitempty"`
+
+	// QualityBp 质量调整系数 in basis points, 1–100000 (default 10000, ×1)
+	QualityBp *int64 `json:"quality_bp,omitempty"`
+
+	// Reference The transaction: a contract number on this exchange or where it is recorded
+	Reference string `json:"reference"`
+
+	// SupplyDemandBp 供求调整系数 (default 10000)
+	SupplyDemandBp *int64 `json:"supply_demand_bp,omitempty"`
+
+	// TimingBp 期日调整系数 (default 10000)
+	TimingBp *int64 `json:"timing_bp,omitempty"`
+
+	// VolumeBp 容量调整系数 (default 10000)
+	VolumeBp *int64 `json:"volume_bp,omitempty"`
+}
+
+// ComputationStep defines model for ComputationStep.
+type ComputationStep struct {
+	Formula string `json:"formula"`
+	Name    string `json:"name"`
+	Result  string `json:"result"`
 }
 
 // Computed defines model for Computed.
@@ -1692,6 +2445,27 @@ type ContractRating struct {
 	CreatedBy  string    `json:"created_by"`
 	ProductId  string    `json:"product_id"`
 	Stars      int64     `json:"stars"`
+}
+
+// CostInputs defines model for CostInputs.
+type CostInputs struct {
+	// CollectionFen 数据采集成本 (required)
+	CollectionFen *int64 `json:"collection_fen,omitempty"`
+
+	// DepreciationRateBp 贬值率 in basis points, 0–10000 (default 0)
+	DepreciationRateBp *int64 `json:"depreciation_rate_bp,omitempty"`
+
+	// OtherFen Other direct and indirect costs (default 0)
+	OtherFen *int64 `json:"other_fen,omitempty"`
+
+	// ProcessingFen 数据加工成本 (required)
+	ProcessingFen *int64 `json:"processing_fen,omitempty"`
+
+	// ProfitRateBp 合理利润率 in basis points, 0–10000 (default 0)
+	ProfitRateBp *int64 `json:"profit_rate_bp,omitempty"`
+
+	// StorageFen 数据存储成本 (required)
+	StorageFen *int64 `json:"storage_fen,omitempty"`
 }
 
 // CreateGrantInBody defines model for CreateGrantInBody.
@@ -1857,6 +2631,18 @@ type DataVersion struct {
 // DataVersionStatus defines model for DataVersion.Status.
 type DataVersionStatus string
 
+// DecideInBody defines model for DecideInBody.
+type DecideInBody struct {
+	// Outcome settled in mediation; upheld, partly_upheld or dismissed in arbitration
+	Outcome DecideInBodyOutcome `json:"outcome"`
+
+	// Reasons The settlement's terms, or the award's reasons
+	Reasons string `json:"reasons"`
+}
+
+// DecideInBodyOutcome settled in mediation; upheld, partly_upheld or dismissed in arbitration
+type DecideInBodyOutcome string
+
 // Decision defines model for Decision.
 type Decision struct {
 	Allow        bool        `json:"allow"`
@@ -1880,6 +2666,40 @@ type DiffRow struct {
 
 // DiffRowKind defines model for DiffRow.Kind.
 type DiffRowKind string
+
+// Dispute defines model for Dispute.
+type Dispute struct {
+	// ArbitratorId The staff member who arbitrates (from arbitration on)
+	ArbitratorId  *string             `json:"arbitrator_id,omitempty"`
+	Claim         string              `json:"claim"`
+	ClaimantOrgId string              `json:"claimant_org_id"`
+	ClaimantSide  DisputeClaimantSide `json:"claimant_side"`
+	ContractId    string              `json:"contract_id"`
+	CreatedAt     time.Time           `json:"created_at"`
+	CreatedBy     string              `json:"created_by"`
+
+	// EvidenceSha256 SHA-256 of the evidence bundle attached when the case opened, sealed in the ledger; empty while it is being attached
+	EvidenceSha256 *string `json:"evidence_sha256,omitempty"`
+	EvidenceSize   *int64  `json:"evidence_size,omitempty"`
+	Id             string  `json:"id"`
+
+	// MediatorId The staff member who mediates (from mediation on)
+	MediatorId      *string         `json:"mediator_id,omitempty"`
+	Outcome         *DisputeOutcome `json:"outcome,omitempty"`
+	RespondentOrgId string          `json:"respondent_org_id"`
+	Status          DisputeStatus   `json:"status"`
+	Steps           *[]Step         `json:"steps"`
+	UpdatedAt       time.Time       `json:"updated_at"`
+}
+
+// DisputeClaimantSide defines model for Dispute.ClaimantSide.
+type DisputeClaimantSide string
+
+// DisputeOutcome defines model for Dispute.Outcome.
+type DisputeOutcome string
+
+// DisputeStatus defines model for Dispute.Status.
+type DisputeStatus string
 
 // Document defines model for Document.
 type Document struct {
@@ -1983,6 +2803,12 @@ type ErrorReport struct {
 // ErrorReportStatus defines model for ErrorReport.Status.
 type ErrorReportStatus string
 
+// EscalateInBody defines model for EscalateInBody.
+type EscalateInBody struct {
+	// Reasons Why mediation failed
+	Reasons string `json:"reasons"`
+}
+
 // FieldProblem defines model for FieldProblem.
 type FieldProblem struct {
 	Args     *[]interface{} `json:"args,omitempty"`
@@ -2064,6 +2890,21 @@ type HierarchySpec struct {
 // HistoryOutBody defines model for HistoryOutBody.
 type HistoryOutBody struct {
 	Items *[]Version `json:"items"`
+}
+
+// IncomeInputs defines model for IncomeInputs.
+type IncomeInputs struct {
+	// CashFlowsFen Projected net cash flows, one per year of the period, year 1 first (required)
+	CashFlowsFen *[]int64 `json:"cash_flows_fen,omitempty"`
+
+	// DiscountRateBp 折现率 a year in basis points, 1–10000 (required)
+	DiscountRateBp *int64 `json:"discount_rate_bp,omitempty"`
+
+	// PeriodYears 收益期限 in years, 1–50 (required): one cash flow each
+	PeriodYears *int64 `json:"period_years,omitempty"`
+
+	// ShareRateBp 收益分成率: the share of the cash flows due to the data, 1–10000 (default 10000)
+	ShareRateBp *int64 `json:"share_rate_bp,omitempty"`
 }
 
 // InferenceReport defines model for InferenceReport.
@@ -2237,6 +3078,18 @@ type LinkOpenListItemInBody struct {
 	ResourceId string `json:"resource_id"`
 }
 
+// ListAlertBody defines model for ListAlertBody.
+type ListAlertBody struct {
+	Items      *[]Alert `json:"items"`
+	NextCursor string   `json:"next_cursor"`
+}
+
+// ListAlertRuleBody defines model for ListAlertRuleBody.
+type ListAlertRuleBody struct {
+	Items      *[]AlertRule `json:"items"`
+	NextCursor string       `json:"next_cursor"`
+}
+
 // ListAppBody defines model for ListAppBody.
 type ListAppBody struct {
 	Items      *[]App `json:"items"`
@@ -2247,6 +3100,12 @@ type ListAppBody struct {
 type ListApplicationBody struct {
 	Items      *[]Application `json:"items"`
 	NextCursor string         `json:"next_cursor"`
+}
+
+// ListCertificateBodyBody defines model for ListCertificateBodyBody.
+type ListCertificateBodyBody struct {
+	Items      *[]CertificateBody `json:"items"`
+	NextCursor string             `json:"next_cursor"`
 }
 
 // ListCommentBody defines model for ListCommentBody.
@@ -2265,6 +3124,12 @@ type ListContractBody struct {
 type ListDataRequestBody struct {
 	Items      *[]DataRequest `json:"items"`
 	NextCursor string         `json:"next_cursor"`
+}
+
+// ListDisputeBody defines model for ListDisputeBody.
+type ListDisputeBody struct {
+	Items      *[]Dispute `json:"items"`
+	NextCursor string     `json:"next_cursor"`
 }
 
 // ListErrorReportBody defines model for ListErrorReportBody.
@@ -2363,6 +3228,12 @@ type ListProductBody struct {
 	NextCursor string     `json:"next_cursor"`
 }
 
+// ListRegistrationBody defines model for ListRegistrationBody.
+type ListRegistrationBody struct {
+	Items      *[]Registration `json:"items"`
+	NextCursor string          `json:"next_cursor"`
+}
+
 // ListRequestBody defines model for ListRequestBody.
 type ListRequestBody struct {
 	Items      *[]Request `json:"items"`
@@ -2397,6 +3268,12 @@ type ListTransferBody struct {
 type ListUserBody struct {
 	Items      *[]User `json:"items"`
 	NextCursor string  `json:"next_cursor"`
+}
+
+// ListValuationBody defines model for ListValuationBody.
+type ListValuationBody struct {
+	Items      *[]Valuation `json:"items"`
+	NextCursor string       `json:"next_cursor"`
 }
 
 // ListWaitingBody defines model for ListWaitingBody.
@@ -2471,6 +3348,18 @@ type LoggedDecision struct {
 	Path       string    `json:"path"`
 	Reason     string    `json:"reason"`
 	ResourceId string    `json:"resource_id"`
+}
+
+// MarketInputs defines model for MarketInputs.
+type MarketInputs struct {
+	// Comparables At least 3, at most 50
+	Comparables *[]Comparable `json:"comparables,omitempty"`
+}
+
+// MediateInBody defines model for MediateInBody.
+type MediateInBody struct {
+	// Note What the mediator notes on taking the case
+	Note *string `json:"note,omitempty"`
 }
 
 // MembersOutBody defines model for MembersOutBody.
@@ -2589,6 +3478,12 @@ type Notification struct {
 	SubjectKind string     `json:"subject_kind"`
 }
 
+// ObjectionInput defines model for ObjectionInput.
+type ObjectionInput struct {
+	// Grounds Why the registration should not stand: who holds the rights, what is untrue
+	Grounds string `json:"grounds"`
+}
+
 // Offer defines model for Offer.
 type Offer struct {
 	AutoAgree      bool   `json:"auto_agree"`
@@ -2606,6 +3501,18 @@ type OfferNegotiationInBody struct {
 	// Policy The usage offered
 	Policy Policy `json:"policy"`
 }
+
+// OpenInput defines model for OpenInput.
+type OpenInput struct {
+	// Claim What is claimed and why (kept by the exchange; events carry only its hash)
+	Claim string `json:"claim"`
+
+	// Side The side the claimant stands on; needed only by someone who may act for both
+	Side *OpenInputSide `json:"side,omitempty"`
+}
+
+// OpenInputSide The side the claimant stands on; needed only by someone who may act for both
+type OpenInputSide string
 
 // OpenList defines model for OpenList.
 type OpenList struct {
@@ -2992,6 +3899,59 @@ type RefusalCount struct {
 	Reason string `json:"reason"`
 }
 
+// Registration defines model for Registration.
+type Registration struct {
+	AnswerDueAt *time.Time `json:"answer_due_at,omitempty"`
+	ApprovedAt  *time.Time `json:"approved_at"`
+
+	// CounterpartyId Transfer: the transferee; licence: the licensee
+	CounterpartyId *string    `json:"counterparty_id,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+	DueAt          *time.Time `json:"due_at"`
+	EffectiveAt    *time.Time `json:"effective_at"`
+	EndedAt        *time.Time `json:"ended_at"`
+
+	// EndedBy The objection, change, transfer or cancellation that ended it
+	EndedBy     *string    `json:"ended_by,omitempty"`
+	EscalatedAt *time.Time `json:"escalated_at"`
+
+	// HolderId The participant holding the rights (after a transfer, the transferee)
+	HolderId    string `json:"holder_id"`
+	HolderName  string `json:"holder_name"`
+	HolderOrgId string `json:"holder_org_id"`
+	HolderUscc  string `json:"holder_uscc"`
+	Id          string `json:"id"`
+
+	// LicenceUntil Licence: its last day, YYYY-MM-DD
+	LicenceUntil *string `json:"licence_until,omitempty"`
+
+	// Number Given at approval: JH-DR-2026-000123
+	Number *string `json:"number,omitempty"`
+
+	// PriorId The registration this one changes, transfers, licenses, cancels or objects to
+	PriorId *string `json:"prior_id,omitempty"`
+
+	// ProductHash The product's hash (SHA-256 of its canonical description) as registered
+	ProductHash string `json:"product_hash"`
+	ProductId   string `json:"product_id"`
+
+	// PublicityEndsAt When the objection period ends
+	PublicityEndsAt *time.Time `json:"publicity_ends_at"`
+	Reason          string     `json:"reason"`
+
+	// RegistrationHash SHA-256 of the canonical registration, fixed at approval
+	RegistrationHash *string   `json:"registration_hash,omitempty"`
+	Rights           *[]string `json:"rights"`
+	Stage            string    `json:"stage"`
+
+	// Statement The applicant's statement; an objection's grounds
+	Statement string    `json:"statement"`
+	Status    string    `json:"status"`
+	Steps     *[]Entry  `json:"steps,omitempty"`
+	Type      string    `json:"type"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
 // Relation defines model for Relation.
 type Relation struct {
 	Kind               string  `json:"kind"`
@@ -3043,6 +4003,15 @@ type Report struct {
 	Suppressed      int64             `json:"suppressed"`
 	TAchieved       float64           `json:"t_achieved"`
 	Transformation  map[string]int64  `json:"transformation"`
+}
+
+// ReportFile defines model for ReportFile.
+type ReportFile struct {
+	// Content The file, base64-encoded (at most 3 MiB); never returned
+	Content *[]byte `json:"content,omitempty"`
+	Name    string  `json:"name"`
+	Sha256  *string `json:"sha256,omitempty"`
+	Size    *int64  `json:"size,omitempty"`
 }
 
 // ReportInput defines model for ReportInput.
@@ -3271,6 +4240,16 @@ type Rule struct {
 	When   string `json:"when"`
 }
 
+// RuleVariable defines model for RuleVariable.
+type RuleVariable struct {
+	Doc  string `json:"doc"`
+	Name string `json:"name"`
+
+	// On The kinds of observation that set it
+	On   *[]string `json:"on"`
+	Type string    `json:"type"`
+}
+
 // RulesOutBody defines model for RulesOutBody.
 type RulesOutBody struct {
 	Id           string  `json:"id"`
@@ -3448,6 +4427,19 @@ type Status struct {
 	VerifierKey string `json:"verifier_key"`
 }
 
+// Step defines model for Step.
+type Step struct {
+	ActorId string    `json:"actor_id"`
+	At      time.Time `json:"at"`
+
+	// From Empty for the opening
+	From    string  `json:"from"`
+	Outcome *string `json:"outcome,omitempty"`
+	Reasons *string `json:"reasons,omitempty"`
+	Seq     int64   `json:"seq"`
+	To      string  `json:"to"`
+}
+
 // StoredProfile defines model for StoredProfile.
 type StoredProfile struct {
 	CreatedAt  time.Time `json:"created_at"`
@@ -3472,6 +4464,20 @@ type SubmitInput struct {
 	// LawFirmId The law-firm participant to vet it (admitted, role law_firm, not a related party); empty: the exchange's staff choose one
 	LawFirmId *string `json:"law_firm_id,omitempty"`
 }
+
+// SuspendInput defines model for SuspendInput.
+type SuspendInput struct {
+	Reason string `json:"reason"`
+
+	// Target What to suspend
+	Target SuspendInputTarget `json:"target"`
+
+	// TargetId One of the alert's participants or products
+	TargetId string `json:"target_id"`
+}
+
+// SuspendInputTarget What to suspend
+type SuspendInputTarget string
 
 // SynonymGroup defines model for SynonymGroup.
 type SynonymGroup struct {
@@ -3600,6 +4606,67 @@ type ValidationProblem struct {
 	Title  string          `json:"title"`
 }
 
+// Valuation defines model for Valuation.
+type Valuation struct {
+	AssessorId    string             `json:"assessor_id"`
+	AssessorOrgId string             `json:"assessor_org_id"`
+	Assumptions   *[]string          `json:"assumptions"`
+	BaseDate      string             `json:"base_date"`
+	Computation   *[]ComputationStep `json:"computation"`
+	Cost          *CostInputs        `json:"cost,omitempty"`
+	CreatedAt     time.Time          `json:"created_at"`
+
+	// Hash SHA-256 of the canonical valuation (every field above but the id's own hash)
+	Hash        string        `json:"hash"`
+	HolderId    string        `json:"holder_id"`
+	HolderOrgId string        `json:"holder_org_id"`
+	Id          string        `json:"id"`
+	Income      *IncomeInputs `json:"income,omitempty"`
+	Market      *MarketInputs `json:"market,omitempty"`
+	Method      string        `json:"method"`
+	ProductId   string        `json:"product_id"`
+	Purpose     string        `json:"purpose"`
+
+	// RegistrationId The product's registration in effect when it was filed
+	RegistrationId *string    `json:"registration_id,omitempty"`
+	Report         ReportFile `json:"report"`
+	ValueFen       int64      `json:"value_fen"`
+}
+
+// ValuationInput defines model for ValuationInput.
+type ValuationInput struct {
+	AssessorOrgId *string `json:"assessor_org_id,omitempty"`
+
+	// Assumptions The assumptions the value rests on, at least one
+	Assumptions *[]string `json:"assumptions"`
+
+	// BaseDate 评估基准日, YYYY-MM-DD
+	BaseDate string `json:"base_date"`
+
+	// Cost The cost method's inputs
+	Cost *CostInputs `json:"cost,omitempty"`
+
+	// Income The income method's inputs
+	Income *IncomeInputs `json:"income,omitempty"`
+
+	// Market The market method's inputs
+	Market    *MarketInputs        `json:"market,omitempty"`
+	Method    ValuationInputMethod `json:"method"`
+	ProductId string               `json:"product_id"`
+
+	// Purpose 评估目的
+	Purpose string     `json:"purpose"`
+	Report  ReportFile `json:"report"`
+}
+
+// ValuationInputMethod defines model for ValuationInput.Method.
+type ValuationInputMethod string
+
+// VariablesOutBody defines model for VariablesOutBody.
+type VariablesOutBody struct {
+	Items *[]RuleVariable `json:"items"`
+}
+
 // Version defines model for Version.
 type Version struct {
 	Action  string    `json:"action"`
@@ -3643,6 +4710,11 @@ type Waiting struct {
 	Task         string     `json:"task"`
 }
 
+// WithdrawInBody defines model for WithdrawInBody.
+type WithdrawInBody struct {
+	Reason *string `json:"reason,omitempty"`
+}
+
 // ListAppsParams defines parameters for ListApps.
 type ListAppsParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
@@ -3668,6 +4740,29 @@ type ListDataRequestsParams struct {
 // ListDataRequestsParamsStatus defines parameters for ListDataRequests.
 type ListDataRequestsParamsStatus string
 
+// ListRiskAlertsParams defines parameters for ListRiskAlerts.
+type ListRiskAlertsParams struct {
+	Status *ListRiskAlertsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Queue Only the alerts of this owner queue
+	Queue    *string                       `form:"queue,omitempty" json:"queue,omitempty"`
+	Severity *ListRiskAlertsParamsSeverity `form:"severity,omitempty" json:"severity,omitempty"`
+
+	// Rule Only the alerts of the rule with this name
+	Rule *string `form:"rule,omitempty" json:"rule,omitempty"`
+
+	// SubjectId Only the alerts about this participant, product or contract
+	SubjectId *string `form:"subject_id,omitempty" json:"subject_id,omitempty"`
+	Cursor    *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit     *int64  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListRiskAlertsParamsStatus defines parameters for ListRiskAlerts.
+type ListRiskAlertsParamsStatus string
+
+// ListRiskAlertsParamsSeverity defines parameters for ListRiskAlerts.
+type ListRiskAlertsParamsSeverity string
+
 // ListExchangeApplicationsParams defines parameters for ListExchangeApplications.
 type ListExchangeApplicationsParams struct {
 	// Side sent: yours; received: for your institutions' data; queue: waiting for your review, oldest deadline first
@@ -3681,6 +4776,18 @@ type ListExchangeApplicationsParamsSide string
 
 // ListExchangeApplicationsParamsStatus defines parameters for ListExchangeApplications.
 type ListExchangeApplicationsParamsStatus string
+
+// ListAssetCertificatesParams defines parameters for ListAssetCertificates.
+type ListAssetCertificatesParams struct {
+	// Stage publicity: open to objections now
+	Stage     *ListAssetCertificatesParamsStage `form:"stage,omitempty" json:"stage,omitempty"`
+	ProductId *string                           `form:"product_id,omitempty" json:"product_id,omitempty"`
+	Cursor    *string                           `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit     *int64                            `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListAssetCertificatesParamsStage defines parameters for ListAssetCertificates.
+type ListAssetCertificatesParamsStage string
 
 // ListExchangeContractsParams defines parameters for ListExchangeContracts.
 type ListExchangeContractsParams struct {
@@ -3696,6 +4803,19 @@ type ListExchangeContractsParamsSide string
 
 // ListExchangeContractsParamsStatus defines parameters for ListExchangeContracts.
 type ListExchangeContractsParamsStatus string
+
+// ListExchangeDisputesParams defines parameters for ListExchangeDisputes.
+type ListExchangeDisputesParams struct {
+	Status     *ListExchangeDisputesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	ContractId *string                           `form:"contract_id,omitempty" json:"contract_id,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *int64  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListExchangeDisputesParamsStatus defines parameters for ListExchangeDisputes.
+type ListExchangeDisputesParamsStatus string
 
 // ListExchangeListingsParams defines parameters for ListExchangeListings.
 type ListExchangeListingsParams struct {
@@ -3775,6 +4895,25 @@ type UploadExchangeProductEvidenceParams struct {
 
 	// Name The file's name
 	Name string `form:"name" json:"name"`
+}
+
+// ListAssetRegistrationsParams defines parameters for ListAssetRegistrations.
+type ListAssetRegistrationsParams struct {
+	// Side sent: yours; received: for your institutions' data; queue: waiting for your review, oldest deadline first
+	Side   *ListAssetRegistrationsParamsSide   `form:"side,omitempty" json:"side,omitempty"`
+	Status *ListAssetRegistrationsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	Limit  *int64                              `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListAssetRegistrationsParamsSide defines parameters for ListAssetRegistrations.
+type ListAssetRegistrationsParamsSide string
+
+// ListAssetRegistrationsParamsStatus defines parameters for ListAssetRegistrations.
+type ListAssetRegistrationsParamsStatus string
+
+// ListAssetValuationsParams defines parameters for ListAssetValuations.
+type ListAssetValuationsParams struct {
+	ProductId *string `form:"product_id,omitempty" json:"product_id,omitempty"`
 }
 
 // ListGrantsParams defines parameters for ListGrants.
@@ -4058,6 +5197,15 @@ type UpdateDeidProfileJSONRequestBody = ProfileInput
 // AnswerErrorReportJSONRequestBody defines body for AnswerErrorReport for application/json ContentType.
 type AnswerErrorReportJSONRequestBody = ReplyInBody
 
+// AcknowledgeRiskAlertJSONRequestBody defines body for AcknowledgeRiskAlert for application/json ContentType.
+type AcknowledgeRiskAlertJSONRequestBody = AlertNoteInBody
+
+// CloseRiskAlertJSONRequestBody defines body for CloseRiskAlert for application/json ContentType.
+type CloseRiskAlertJSONRequestBody = CloseAlertInBody
+
+// SuspendFromRiskAlertJSONRequestBody defines body for SuspendFromRiskAlert for application/json ContentType.
+type SuspendFromRiskAlertJSONRequestBody = SuspendInput
+
 // ApplyExchangeParticipantJSONRequestBody defines body for ApplyExchangeParticipant for application/json ContentType.
 type ApplyExchangeParticipantJSONRequestBody = ParticipantInput
 
@@ -4070,11 +5218,26 @@ type RequestExchangeApplicationInfoJSONRequestBody = CaseTextInBody
 // ReviewExchangeApplicationJSONRequestBody defines body for ReviewExchangeApplication for application/json ContentType.
 type ReviewExchangeApplicationJSONRequestBody = ReviewWorkflowInBody
 
+// OpenExchangeDisputeJSONRequestBody defines body for OpenExchangeDispute for application/json ContentType.
+type OpenExchangeDisputeJSONRequestBody = OpenInput
+
 // RateExchangeContractJSONRequestBody defines body for RateExchangeContract for application/json ContentType.
 type RateExchangeContractJSONRequestBody = RateContractInBody
 
 // RequestExchangeTransferJSONRequestBody defines body for RequestExchangeTransfer for application/json ContentType.
 type RequestExchangeTransferJSONRequestBody = RequestTransferInBody
+
+// DecideExchangeDisputeJSONRequestBody defines body for DecideExchangeDispute for application/json ContentType.
+type DecideExchangeDisputeJSONRequestBody = DecideInBody
+
+// EscalateExchangeDisputeJSONRequestBody defines body for EscalateExchangeDispute for application/json ContentType.
+type EscalateExchangeDisputeJSONRequestBody = EscalateInBody
+
+// MediateExchangeDisputeJSONRequestBody defines body for MediateExchangeDispute for application/json ContentType.
+type MediateExchangeDisputeJSONRequestBody = MediateInBody
+
+// WithdrawExchangeDisputeJSONRequestBody defines body for WithdrawExchangeDispute for application/json ContentType.
+type WithdrawExchangeDisputeJSONRequestBody = WithdrawInBody
 
 // AnswerExchangeListingJSONRequestBody defines body for AnswerExchangeListing for application/json ContentType.
 type AnswerExchangeListingJSONRequestBody = CaseTextInBody
@@ -4130,6 +5293,27 @@ type SubmitExchangeProductJSONRequestBody = SubmitInput
 // SuspendExchangeProductJSONRequestBody defines body for SuspendExchangeProduct for application/json ContentType.
 type SuspendExchangeProductJSONRequestBody = ReasonInBody
 
+// ApplyAssetRegistrationJSONRequestBody defines body for ApplyAssetRegistration for application/json ContentType.
+type ApplyAssetRegistrationJSONRequestBody = ApplyInput
+
+// AnswerAssetRegistrationJSONRequestBody defines body for AnswerAssetRegistration for application/json ContentType.
+type AnswerAssetRegistrationJSONRequestBody = CaseTextInBody
+
+// ObjectAssetRegistrationJSONRequestBody defines body for ObjectAssetRegistration for application/json ContentType.
+type ObjectAssetRegistrationJSONRequestBody = ObjectionInput
+
+// RequestAssetRegistrationInfoJSONRequestBody defines body for RequestAssetRegistrationInfo for application/json ContentType.
+type RequestAssetRegistrationInfoJSONRequestBody = CaseTextInBody
+
+// ReviewAssetRegistrationJSONRequestBody defines body for ReviewAssetRegistration for application/json ContentType.
+type ReviewAssetRegistrationJSONRequestBody = ReviewWorkflowInBody
+
+// CreateRiskRuleJSONRequestBody defines body for CreateRiskRule for application/json ContentType.
+type CreateRiskRuleJSONRequestBody = AlertRuleInput
+
+// UpdateRiskRuleJSONRequestBody defines body for UpdateRiskRule for application/json ContentType.
+type UpdateRiskRuleJSONRequestBody = AlertRuleInput
+
 // CompleteExchangeTransferJSONRequestBody defines body for CompleteExchangeTransfer for application/json ContentType.
 type CompleteExchangeTransferJSONRequestBody = TerminateInBody
 
@@ -4141,6 +5325,9 @@ type SuspendExchangeTransferJSONRequestBody = TerminateInBody
 
 // TerminateExchangeTransferJSONRequestBody defines body for TerminateExchangeTransfer for application/json ContentType.
 type TerminateExchangeTransferJSONRequestBody = TerminateInBody
+
+// FileAssetValuationJSONRequestBody defines body for FileAssetValuation for application/json ContentType.
+type FileAssetValuationJSONRequestBody = ValuationInput
 
 // CreateGrantJSONRequestBody defines body for CreateGrant for application/json ContentType.
 type CreateGrantJSONRequestBody = CreateGrantInBody
@@ -4566,6 +5753,72 @@ type ClientInterface interface {
 	// Corresponds with POST /error-reports/{id}/reply (the `AnswerErrorReport` operationId).
 	AnswerErrorReport(ctx context.Context, id string, body AnswerErrorReportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListRiskAlerts Risk alerts, newest first
+	//
+	// Filtered by status, owner queue, severity, rule and the participant, product or contract they are about.
+	//
+	// Corresponds with GET /exchange/alerts (the `ListRiskAlerts` operationId).
+	ListRiskAlerts(ctx context.Context, params *ListRiskAlertsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRiskAlert One risk alert with its evidence and actions
+	//
+	// Corresponds with GET /exchange/alerts/{id} (the `GetRiskAlert` operationId).
+	GetRiskAlert(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcknowledgeRiskAlertWithBody Take an open alert in hand
+	//
+	// Moves an open alert to acknowledged, with an optional note; any other status is 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/alerts/{id}/acknowledge (the `AcknowledgeRiskAlert` operationId).
+	AcknowledgeRiskAlertWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcknowledgeRiskAlert Take an open alert in hand
+	//
+	// Moves an open alert to acknowledged, with an optional note; any other status is 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/alerts/{id}/acknowledge (the `AcknowledgeRiskAlert` operationId).
+	AcknowledgeRiskAlert(ctx context.Context, id string, body AcknowledgeRiskAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CloseRiskAlertWithBody Close an alert with a note
+	//
+	// Closes an open or acknowledged alert; the note (what was found and done) is required. The rule's next hit raises a new alert.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/alerts/{id}/close (the `CloseRiskAlert` operationId).
+	CloseRiskAlertWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CloseRiskAlert Close an alert with a note
+	//
+	// Closes an open or acknowledged alert; the note (what was found and done) is required. The rule's next hit raises a new alert.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/alerts/{id}/close (the `CloseRiskAlert` operationId).
+	CloseRiskAlert(ctx context.Context, id string, body CloseRiskAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuspendFromRiskAlertWithBody Suspend a participant or product the alert is about
+	//
+	// Suspends the participant or product through the exchange (it stops trading, or is taken off the trading hall) and records the action on the alert. The target must be one of the alert's subjects (422 otherwise); a closed alert is 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/alerts/{id}/suspend (the `SuspendFromRiskAlert` operationId).
+	SuspendFromRiskAlertWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SuspendFromRiskAlert Suspend a participant or product the alert is about
+	//
+	// Suspends the participant or product through the exchange (it stops trading, or is taken off the trading hall) and records the action on the alert. The target must be one of the alert's subjects (422 otherwise); a closed alert is 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/alerts/{id}/suspend (the `SuspendFromRiskAlert` operationId).
+	SuspendFromRiskAlert(ctx context.Context, id string, body SuspendFromRiskAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListExchangeApplications Participant applications you may see
 	//
 	// The exchange's staff see every one; an organization its own.
@@ -4659,6 +5912,27 @@ type ClientInterface interface {
 	// Corresponds with POST /exchange/applications/{id}/withdraw (the `WithdrawExchangeApplication` operationId).
 	WithdrawExchangeApplication(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListAssetCertificates The public register of data assets: certificates, newest first
+	//
+	// Every numbered registration's certificate; stage=publicity lists those open to objections now. Public.
+	//
+	// Corresponds with GET /exchange/certificates (the `ListAssetCertificates` operationId).
+	ListAssetCertificates(ctx context.Context, params *ListAssetCertificatesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAssetCertificate A registration certificate: number, holder, rights, the product's hash, dates, status and ledger receipt
+	//
+	// Public. registration_hash is the SHA-256 of canonical; the receipt of receipt_event_id (the registration's effect, or its approval before it takes effect) proves it offline with `dataport ledger verify --receipt`.
+	//
+	// Corresponds with GET /exchange/certificates/{number} (the `GetAssetCertificate` operationId).
+	GetAssetCertificate(ctx context.Context, number string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAssetCertificateQr The certificate's QR code (PNG): it encodes the public certificate page's address
+	//
+	// Public.
+	//
+	// Corresponds with GET /exchange/certificates/{number}/qr (the `GetAssetCertificateQr` operationId).
+	GetAssetCertificateQr(ctx context.Context, number string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetExchangeChecklist The compliance checklist
 	//
 	// The points every reviewer of a listing ticks, by dimension.
@@ -4680,12 +5954,37 @@ type ClientInterface interface {
 	// Corresponds with GET /exchange/contracts/{id} (the `GetExchangeContract` operationId).
 	GetExchangeContract(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// OpenExchangeDisputeWithBody Open a dispute on a contract (an editor or admin of its buyer or provider)
+	//
+	// Files the claim for the caller's side of the contract and attaches the contract's evidence bundle (waiting up to 10 s for the ledger to seal the opening; evidence_sha256 stays empty if it could not, and the bundle is attached when first asked for). A contract the caller may not see is a 404; a second unresolved claim of the same party is a 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/contracts/{id}/disputes (the `OpenExchangeDispute` operationId).
+	OpenExchangeDisputeWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OpenExchangeDispute Open a dispute on a contract (an editor or admin of its buyer or provider)
+	//
+	// Files the claim for the caller's side of the contract and attaches the contract's evidence bundle (waiting up to 10 s for the ledger to seal the opening; evidence_sha256 stays empty if it could not, and the bundle is attached when first asked for). A contract the caller may not see is a 404; a second unresolved claim of the same party is a 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/contracts/{id}/disputes (the `OpenExchangeDispute` operationId).
+	OpenExchangeDispute(ctx context.Context, id string, body OpenExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetExchangeContractDocument Download the contract's canonical JSON, exactly as hashed and sealed
 	//
 	// Keys sorted, no insignificant space (RFC 8785 for this document): its SHA-256 is the contract's hash, sent in Repr-Digest too, and the one in the receipt of its exchange.contract.agreed event. Its parties and the exchange's staff only.
 	//
 	// Corresponds with GET /exchange/contracts/{id}/document (the `GetExchangeContractDocument` operationId).
 	GetExchangeContractDocument(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExchangeContractEvidence The evidence bundle of a contract (zip), verifiable offline
+	//
+	// For the contract's parties and the exchange's staff (404 for anyone else): the canonical contract (contract.json, sealed by contract_sha256), every event of its negotiation, contract, delivery grant, transfers and the decision batches of its usage, each with its receipt against one checkpoint, the log's verifier key, and usage.json (the decisions under the grant). Check it with `dataport ledger verify --bundle FILE [--key KEY]`. 409 while recent events wait for the ledger (retry).
+	//
+	// Corresponds with GET /exchange/contracts/{id}/evidence (the `GetExchangeContractEvidence` operationId).
+	GetExchangeContractEvidence(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetExchangeRating A contract's rating
 	//
@@ -4748,6 +6047,98 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /exchange/contracts/{id}/transfers (the `RequestExchangeTransfer` operationId).
 	RequestExchangeTransfer(ctx context.Context, id string, body RequestExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListExchangeDisputes Disputes, newest first
+	//
+	// The disputes of the caller's organizations, as claimant or respondent; the exchange's staff and platform staff see every one. Steps are left out of the list (GET one for them).
+	//
+	// Corresponds with GET /exchange/disputes (the `ListExchangeDisputes` operationId).
+	ListExchangeDisputes(ctx context.Context, params *ListExchangeDisputesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExchangeDispute A dispute with every step and its reasons
+	//
+	// For its parties, the exchange's staff and platform staff; 404 for anyone else.
+	//
+	// Corresponds with GET /exchange/disputes/{id} (the `GetExchangeDispute` operationId).
+	GetExchangeDispute(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExchangeDisputeBundle The record of a dispute as an evidence bundle (zip), verifiable offline
+	//
+	// For the dispute's parties and the exchange's staff: every event of the dispute with its receipt, the evidence bundle attached when it opened (evidence.zip, sealed by bundle_sha256), the claim (claim.txt) and the reasons of every step (steps/NN-status.txt, sealed by reasons_sha256). Check it with `dataport ledger verify --bundle FILE`.
+	//
+	// Corresponds with GET /exchange/disputes/{id}/bundle (the `GetExchangeDisputeBundle` operationId).
+	GetExchangeDisputeBundle(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DecideExchangeDisputeWithBody Close a dispute: the mediator records a settlement, the arbitrator an award, with reasons
+	//
+	// In mediation the outcome is settled (→ settled); in arbitration upheld, partly_upheld or dismissed (→ decided). Only the case's mediator or arbitrator decides; the reasons are kept and their hash sealed.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/disputes/{id}/decide (the `DecideExchangeDispute` operationId).
+	DecideExchangeDisputeWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DecideExchangeDispute Close a dispute: the mediator records a settlement, the arbitrator an award, with reasons
+	//
+	// In mediation the outcome is settled (→ settled); in arbitration upheld, partly_upheld or dismissed (→ decided). Only the case's mediator or arbitrator decides; the reasons are kept and their hash sealed.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/disputes/{id}/decide (the `DecideExchangeDispute` operationId).
+	DecideExchangeDispute(ctx context.Context, id string, body DecideExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EscalateExchangeDisputeWithBody Take a dispute whose mediation failed to arbitration, as its arbitrator (exchange staff belonging to neither party)
+	//
+	// Reasons (why mediation failed) are required.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/disputes/{id}/escalate (the `EscalateExchangeDispute` operationId).
+	EscalateExchangeDisputeWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EscalateExchangeDispute Take a dispute whose mediation failed to arbitration, as its arbitrator (exchange staff belonging to neither party)
+	//
+	// Reasons (why mediation failed) are required.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/disputes/{id}/escalate (the `EscalateExchangeDispute` operationId).
+	EscalateExchangeDispute(ctx context.Context, id string, body EscalateExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetExchangeDisputeEvidence The evidence bundle attached to a dispute when it opened (zip)
+	//
+	// Byte for byte the bundle whose SHA-256 (evidence_sha256) the dispute's evidence_attached event seals: the contract's evidence, the claim and the opening event. Check it with `dataport ledger verify --bundle FILE`.
+	//
+	// Corresponds with GET /exchange/disputes/{id}/evidence (the `GetExchangeDisputeEvidence` operationId).
+	GetExchangeDisputeEvidence(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MediateExchangeDisputeWithBody Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/disputes/{id}/mediate (the `MediateExchangeDispute` operationId).
+	MediateExchangeDisputeWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// MediateExchangeDispute Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/disputes/{id}/mediate (the `MediateExchangeDispute` operationId).
+	MediateExchangeDispute(ctx context.Context, id string, body MediateExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WithdrawExchangeDisputeWithBody Withdraw an unresolved dispute (the claimant's editors and admins)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/disputes/{id}/withdraw (the `WithdrawExchangeDispute` operationId).
+	WithdrawExchangeDisputeWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WithdrawExchangeDispute Withdraw an unresolved dispute (the claimant's editors and admins)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/disputes/{id}/withdraw (the `WithdrawExchangeDispute` operationId).
+	WithdrawExchangeDispute(ctx context.Context, id string, body WithdrawExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetExchangeDocument Download a document
 	//
@@ -5196,12 +6587,178 @@ type ClientInterface interface {
 	// Corresponds with POST /exchange/products/{id}/suspend (the `SuspendExchangeProduct` operationId).
 	SuspendExchangeProduct(ctx context.Context, id string, body SuspendExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListAssetRegistrations Registrations and objections you filed, hold, or must review
+	//
+	// Side sent: those the caller's organizations filed; received: those about their products or registrations; queue: those waiting for the caller's decision (the exchange's staff; a counterparty's admins). The public register is GET /exchange/certificates.
+	//
+	// Corresponds with GET /exchange/registrations (the `ListAssetRegistrations` operationId).
+	ListAssetRegistrations(ctx context.Context, params *ListAssetRegistrationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApplyAssetRegistrationWithBody Apply to register a product's rights, or to change, transfer, license or cancel a registration (the holder's editors and admins)
+	//
+	// Files a registration for the holder: initial (a product listed or in review, with the rights registered), or change, transfer, licence or cancellation of a registration in effect (prior_id, its id or number). A transfer's transferee or a licence's licensee (counterparty_id) consents first (its admins), then the exchange's staff review it within 10 working days. Approved, it is numbered and open to objections for 10 working days, then in effect. A product registered already, or a registration with a change under way, answers 409; bad fields 422 naming them.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/registrations (the `ApplyAssetRegistration` operationId).
+	ApplyAssetRegistrationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApplyAssetRegistration Apply to register a product's rights, or to change, transfer, license or cancel a registration (the holder's editors and admins)
+	//
+	// Files a registration for the holder: initial (a product listed or in review, with the rights registered), or change, transfer, licence or cancellation of a registration in effect (prior_id, its id or number). A transfer's transferee or a licence's licensee (counterparty_id) consents first (its admins), then the exchange's staff review it within 10 working days. Approved, it is numbered and open to objections for 10 working days, then in effect. A product registered already, or a registration with a change under way, answers 409; bad fields 422 naming them.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/registrations (the `ApplyAssetRegistration` operationId).
+	ApplyAssetRegistration(ctx context.Context, body ApplyAssetRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAssetRegistration One registration or objection with its review history
+	//
+	// Its filer, holder, counterparty and the exchange's staff see it; others get 404 (a numbered registration's certificate is public).
+	//
+	// Corresponds with GET /exchange/registrations/{id} (the `GetAssetRegistration` operationId).
+	GetAssetRegistration(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerAssetRegistrationWithBody Answer a request for more material (the filer's organization)
+	//
+	// The case returns to its reviewers with its deadline moved on by the working days it waited; one that does not wait for an answer answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/registrations/{id}/answer (the `AnswerAssetRegistration` operationId).
+	AnswerAssetRegistrationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AnswerAssetRegistration Answer a request for more material (the filer's organization)
+	//
+	// The case returns to its reviewers with its deadline moved on by the working days it waited; one that does not wait for an answer answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/registrations/{id}/answer (the `AnswerAssetRegistration` operationId).
+	AnswerAssetRegistration(ctx context.Context, id string, body AnswerAssetRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ObjectAssetRegistrationWithBody Object to a registration in its objection period, or apply to revoke one in effect (anyone signed in but the holder)
+	//
+	// Files an objection with its grounds, which the exchange's staff review. While it is open the registration does not take effect; sustained, it revokes the registration. A registration neither open to objections nor in effect answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/registrations/{id}/objections (the `ObjectAssetRegistration` operationId).
+	ObjectAssetRegistrationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ObjectAssetRegistration Object to a registration in its objection period, or apply to revoke one in effect (anyone signed in but the holder)
+	//
+	// Files an objection with its grounds, which the exchange's staff review. While it is open the registration does not take effect; sustained, it revokes the registration. A registration neither open to objections nor in effect answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/registrations/{id}/objections (the `ObjectAssetRegistration` operationId).
+	ObjectAssetRegistration(ctx context.Context, id string, body ObjectAssetRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestAssetRegistrationInfoWithBody Ask the filer for more material (whoever may decide it now)
+	//
+	// The case waits for the filer's answer with its deadline paused, and expires without one within 10 working days.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/registrations/{id}/request-info (the `RequestAssetRegistrationInfo` operationId).
+	RequestAssetRegistrationInfoWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RequestAssetRegistrationInfo Ask the filer for more material (whoever may decide it now)
+	//
+	// The case waits for the filer's answer with its deadline paused, and expires without one within 10 working days.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/registrations/{id}/request-info (the `RequestAssetRegistrationInfo` operationId).
+	RequestAssetRegistrationInfo(ctx context.Context, id string, body RequestAssetRegistrationInfoJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReviewAssetRegistrationWithBody Consent to, approve or reject a registration or objection (a counterparty's admins; the exchange's staff)
+	//
+	// Decides the case at its step; rejecting needs a comment. Approving a registration numbers it (JH-DR-YYYY-NNNNNN) and opens its objection period; approving an objection revokes the registration objected to. Whoever filed it never decides it (403).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/registrations/{id}/review (the `ReviewAssetRegistration` operationId).
+	ReviewAssetRegistrationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReviewAssetRegistration Consent to, approve or reject a registration or objection (a counterparty's admins; the exchange's staff)
+	//
+	// Decides the case at its step; rejecting needs a comment. Approving a registration numbers it (JH-DR-YYYY-NNNNNN) and opens its objection period; approving an objection revokes the registration objected to. Whoever filed it never decides it (403).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/registrations/{id}/review (the `ReviewAssetRegistration` operationId).
+	ReviewAssetRegistration(ctx context.Context, id string, body ReviewAssetRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WithdrawAssetRegistration Withdraw a registration or objection under review (the filer's organization)
+	//
+	// Ends the case while it is under review, at the filing organization's wish; a decided one answers 409.
+	//
+	// Corresponds with POST /exchange/registrations/{id}/withdraw (the `WithdrawAssetRegistration` operationId).
+	WithdrawAssetRegistration(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListExchangeRelations Every related-party pair on record (the exchange's staff and platform staff)
 	//
 	// Pairs of participants that share a legal representative (declared, or found when two declare the same one), where one holds shares in the other, or that share a controller.
 	//
 	// Corresponds with GET /exchange/relations (the `ListExchangeRelations` operationId).
 	ListExchangeRelations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRiskRules The risk rules, by name
+	//
+	// Every rule, the seeded defaults included: price far from the product's history, bursts of orders, circular trades, buyers exceeding their contract's usage, repeated review failures, source declarations changed after listing.
+	//
+	// Corresponds with GET /exchange/risk-rules (the `ListRiskRules` operationId).
+	ListRiskRules(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRiskRuleWithBody Add a risk rule
+	//
+	// The expression must compile to a bool over the variables (GET /exchange/risk-rules/variables), the dedupe expression to a string; anything else is 422 naming the field and CEL's message. A taken name is 422 too.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/risk-rules (the `CreateRiskRule` operationId).
+	CreateRiskRuleWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRiskRule Add a risk rule
+	//
+	// The expression must compile to a bool over the variables (GET /exchange/risk-rules/variables), the dedupe expression to a string; anything else is 422 naming the field and CEL's message. A taken name is 422 too.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/risk-rules (the `CreateRiskRule` operationId).
+	CreateRiskRule(ctx context.Context, body CreateRiskRuleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListRiskRuleVariables The variables a rule's CEL expressions may read
+	//
+	// Each variable with its CEL type, the kinds of observation that set it, and what it means.
+	//
+	// Corresponds with GET /exchange/risk-rules/variables (the `ListRiskRuleVariables` operationId).
+	ListRiskRuleVariables(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetRiskRule One risk rule
+	//
+	// Corresponds with GET /exchange/risk-rules/{id} (the `GetRiskRule` operationId).
+	GetRiskRule(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRiskRuleWithBody Change a risk rule
+	//
+	// Replaces the rule's title, kind, expressions, severity, owner queue and whether it runs; the name stays. Checked as on creation; the engine runs the new rule from the next observation.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /exchange/risk-rules/{id} (the `UpdateRiskRule` operationId).
+	UpdateRiskRuleWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRiskRule Change a risk rule
+	//
+	// Replaces the rule's title, kind, expressions, severity, owner queue and whether it runs; the name stays. Checked as on creation; the engine runs the new rule from the next observation.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /exchange/risk-rules/{id} (the `UpdateRiskRule` operationId).
+	UpdateRiskRule(ctx context.Context, id string, body UpdateRiskRuleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetExchangeTransfer One transfer
 	//
@@ -5288,6 +6845,38 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /exchange/transfers/{id}/terminate (the `TerminateExchangeTransfer` operationId).
 	TerminateExchangeTransfer(ctx context.Context, id string, body TerminateExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAssetValuations Valuation reports you may read, newest first
+	//
+	// The holder's and the assessor's members, the exchange's staff and platform staff read a valuation; at most 100.
+	//
+	// Corresponds with GET /exchange/valuations (the `ListAssetValuations` operationId).
+	ListAssetValuations(ctx context.Context, params *ListAssetValuationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FileAssetValuationWithBody File a valuation report (an admitted assessor participant, independent of the holder)
+	//
+	// Files a valuation of a product by the cost, income or market method with the method's inputs (a missing one is a 422 naming it), the assumptions, the base date and the report's file. The value is computed here, exactly, in fen, and its computation shown step by step. The assessor must be admitted with the assessor role, and neither the holder nor a related party of it (422 naming assessor_org_id). The event carries the report's SHA-256 and the valuation's own hash.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /exchange/valuations (the `FileAssetValuation` operationId).
+	FileAssetValuationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FileAssetValuation File a valuation report (an admitted assessor participant, independent of the holder)
+	//
+	// Files a valuation of a product by the cost, income or market method with the method's inputs (a missing one is a 422 naming it), the assumptions, the base date and the report's file. The value is computed here, exactly, in fen, and its computation shown step by step. The assessor must be admitted with the assessor role, and neither the holder nor a related party of it (422 naming assessor_org_id). The event carries the report's SHA-256 and the valuation's own hash.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /exchange/valuations (the `FileAssetValuation` operationId).
+	FileAssetValuation(ctx context.Context, body FileAssetValuationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAssetValuation One valuation report with its computation
+	//
+	// Its holder's and assessor's members, the exchange's staff and platform staff read it; others get 404.
+	//
+	// Corresponds with GET /exchange/valuations/{id} (the `GetAssetValuation` operationId).
+	GetAssetValuation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetGradingRules The grading rules in force
 	//
@@ -6955,6 +8544,152 @@ func (c *Client) AnswerErrorReport(ctx context.Context, id string, body AnswerEr
 	return c.Client.Do(req)
 }
 
+// ListRiskAlerts Risk alerts, newest first
+//
+// Filtered by status, owner queue, severity, rule and the participant, product or contract they are about.
+//
+// Corresponds with GET /exchange/alerts (the `ListRiskAlerts` operationId).
+func (c *Client) ListRiskAlerts(ctx context.Context, params *ListRiskAlertsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRiskAlertsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRiskAlert One risk alert with its evidence and actions
+//
+// Corresponds with GET /exchange/alerts/{id} (the `GetRiskAlert` operationId).
+func (c *Client) GetRiskAlert(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRiskAlertRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcknowledgeRiskAlertWithBody Take an open alert in hand
+//
+// Moves an open alert to acknowledged, with an optional note; any other status is 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/alerts/{id}/acknowledge (the `AcknowledgeRiskAlert` operationId).
+func (c *Client) AcknowledgeRiskAlertWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcknowledgeRiskAlertRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcknowledgeRiskAlert Take an open alert in hand
+//
+// Moves an open alert to acknowledged, with an optional note; any other status is 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/alerts/{id}/acknowledge (the `AcknowledgeRiskAlert` operationId).
+func (c *Client) AcknowledgeRiskAlert(ctx context.Context, id string, body AcknowledgeRiskAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcknowledgeRiskAlertRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CloseRiskAlertWithBody Close an alert with a note
+//
+// Closes an open or acknowledged alert; the note (what was found and done) is required. The rule's next hit raises a new alert.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/alerts/{id}/close (the `CloseRiskAlert` operationId).
+func (c *Client) CloseRiskAlertWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseRiskAlertRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CloseRiskAlert Close an alert with a note
+//
+// Closes an open or acknowledged alert; the note (what was found and done) is required. The rule's next hit raises a new alert.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/alerts/{id}/close (the `CloseRiskAlert` operationId).
+func (c *Client) CloseRiskAlert(ctx context.Context, id string, body CloseRiskAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseRiskAlertRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuspendFromRiskAlertWithBody Suspend a participant or product the alert is about
+//
+// Suspends the participant or product through the exchange (it stops trading, or is taken off the trading hall) and records the action on the alert. The target must be one of the alert's subjects (422 otherwise); a closed alert is 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/alerts/{id}/suspend (the `SuspendFromRiskAlert` operationId).
+func (c *Client) SuspendFromRiskAlertWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuspendFromRiskAlertRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SuspendFromRiskAlert Suspend a participant or product the alert is about
+//
+// Suspends the participant or product through the exchange (it stops trading, or is taken off the trading hall) and records the action on the alert. The target must be one of the alert's subjects (422 otherwise); a closed alert is 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/alerts/{id}/suspend (the `SuspendFromRiskAlert` operationId).
+func (c *Client) SuspendFromRiskAlert(ctx context.Context, id string, body SuspendFromRiskAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSuspendFromRiskAlertRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListExchangeApplications Participant applications you may see
 //
 // The exchange's staff see every one; an organization its own.
@@ -7158,6 +8893,57 @@ func (c *Client) WithdrawExchangeApplication(ctx context.Context, id string, req
 	return c.Client.Do(req)
 }
 
+// ListAssetCertificates The public register of data assets: certificates, newest first
+//
+// Every numbered registration's certificate; stage=publicity lists those open to objections now. Public.
+//
+// Corresponds with GET /exchange/certificates (the `ListAssetCertificates` operationId).
+func (c *Client) ListAssetCertificates(ctx context.Context, params *ListAssetCertificatesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAssetCertificatesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAssetCertificate A registration certificate: number, holder, rights, the product's hash, dates, status and ledger receipt
+//
+// Public. registration_hash is the SHA-256 of canonical; the receipt of receipt_event_id (the registration's effect, or its approval before it takes effect) proves it offline with `dataport ledger verify --receipt`.
+//
+// Corresponds with GET /exchange/certificates/{number} (the `GetAssetCertificate` operationId).
+func (c *Client) GetAssetCertificate(ctx context.Context, number string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAssetCertificateRequest(c.Server, number)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAssetCertificateQr The certificate's QR code (PNG): it encodes the public certificate page's address
+//
+// Public.
+//
+// Corresponds with GET /exchange/certificates/{number}/qr (the `GetAssetCertificateQr` operationId).
+func (c *Client) GetAssetCertificateQr(ctx context.Context, number string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAssetCertificateQrRequest(c.Server, number)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetExchangeChecklist The compliance checklist
 //
 // The points every reviewer of a listing ticks, by dimension.
@@ -7209,6 +8995,44 @@ func (c *Client) GetExchangeContract(ctx context.Context, id string, reqEditors 
 	return c.Client.Do(req)
 }
 
+// OpenExchangeDisputeWithBody Open a dispute on a contract (an editor or admin of its buyer or provider)
+//
+// Files the claim for the caller's side of the contract and attaches the contract's evidence bundle (waiting up to 10 s for the ledger to seal the opening; evidence_sha256 stays empty if it could not, and the bundle is attached when first asked for). A contract the caller may not see is a 404; a second unresolved claim of the same party is a 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/contracts/{id}/disputes (the `OpenExchangeDispute` operationId).
+func (c *Client) OpenExchangeDisputeWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOpenExchangeDisputeRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OpenExchangeDispute Open a dispute on a contract (an editor or admin of its buyer or provider)
+//
+// Files the claim for the caller's side of the contract and attaches the contract's evidence bundle (waiting up to 10 s for the ledger to seal the opening; evidence_sha256 stays empty if it could not, and the bundle is attached when first asked for). A contract the caller may not see is a 404; a second unresolved claim of the same party is a 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/contracts/{id}/disputes (the `OpenExchangeDispute` operationId).
+func (c *Client) OpenExchangeDispute(ctx context.Context, id string, body OpenExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOpenExchangeDisputeRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetExchangeContractDocument Download the contract's canonical JSON, exactly as hashed and sealed
 //
 // Keys sorted, no insignificant space (RFC 8785 for this document): its SHA-256 is the contract's hash, sent in Repr-Digest too, and the one in the receipt of its exchange.contract.agreed event. Its parties and the exchange's staff only.
@@ -7216,6 +9040,23 @@ func (c *Client) GetExchangeContract(ctx context.Context, id string, reqEditors 
 // Corresponds with GET /exchange/contracts/{id}/document (the `GetExchangeContractDocument` operationId).
 func (c *Client) GetExchangeContractDocument(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetExchangeContractDocumentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExchangeContractEvidence The evidence bundle of a contract (zip), verifiable offline
+//
+// For the contract's parties and the exchange's staff (404 for anyone else): the canonical contract (contract.json, sealed by contract_sha256), every event of its negotiation, contract, delivery grant, transfers and the decision batches of its usage, each with its receipt against one checkpoint, the log's verifier key, and usage.json (the decisions under the grant). Check it with `dataport ledger verify --bundle FILE [--key KEY]`. 409 while recent events wait for the ledger (retry).
+//
+// Corresponds with GET /exchange/contracts/{id}/evidence (the `GetExchangeContractEvidence` operationId).
+func (c *Client) GetExchangeContractEvidence(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeContractEvidenceRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -7358,6 +9199,218 @@ func (c *Client) RequestExchangeTransferWithBody(ctx context.Context, id string,
 // Corresponds with POST /exchange/contracts/{id}/transfers (the `RequestExchangeTransfer` operationId).
 func (c *Client) RequestExchangeTransfer(ctx context.Context, id string, body RequestExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRequestExchangeTransferRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListExchangeDisputes Disputes, newest first
+//
+// The disputes of the caller's organizations, as claimant or respondent; the exchange's staff and platform staff see every one. Steps are left out of the list (GET one for them).
+//
+// Corresponds with GET /exchange/disputes (the `ListExchangeDisputes` operationId).
+func (c *Client) ListExchangeDisputes(ctx context.Context, params *ListExchangeDisputesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListExchangeDisputesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExchangeDispute A dispute with every step and its reasons
+//
+// For its parties, the exchange's staff and platform staff; 404 for anyone else.
+//
+// Corresponds with GET /exchange/disputes/{id} (the `GetExchangeDispute` operationId).
+func (c *Client) GetExchangeDispute(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeDisputeRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExchangeDisputeBundle The record of a dispute as an evidence bundle (zip), verifiable offline
+//
+// For the dispute's parties and the exchange's staff: every event of the dispute with its receipt, the evidence bundle attached when it opened (evidence.zip, sealed by bundle_sha256), the claim (claim.txt) and the reasons of every step (steps/NN-status.txt, sealed by reasons_sha256). Check it with `dataport ledger verify --bundle FILE`.
+//
+// Corresponds with GET /exchange/disputes/{id}/bundle (the `GetExchangeDisputeBundle` operationId).
+func (c *Client) GetExchangeDisputeBundle(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeDisputeBundleRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DecideExchangeDisputeWithBody Close a dispute: the mediator records a settlement, the arbitrator an award, with reasons
+//
+// In mediation the outcome is settled (→ settled); in arbitration upheld, partly_upheld or dismissed (→ decided). Only the case's mediator or arbitrator decides; the reasons are kept and their hash sealed.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/disputes/{id}/decide (the `DecideExchangeDispute` operationId).
+func (c *Client) DecideExchangeDisputeWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideExchangeDisputeRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DecideExchangeDispute Close a dispute: the mediator records a settlement, the arbitrator an award, with reasons
+//
+// In mediation the outcome is settled (→ settled); in arbitration upheld, partly_upheld or dismissed (→ decided). Only the case's mediator or arbitrator decides; the reasons are kept and their hash sealed.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/disputes/{id}/decide (the `DecideExchangeDispute` operationId).
+func (c *Client) DecideExchangeDispute(ctx context.Context, id string, body DecideExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideExchangeDisputeRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EscalateExchangeDisputeWithBody Take a dispute whose mediation failed to arbitration, as its arbitrator (exchange staff belonging to neither party)
+//
+// Reasons (why mediation failed) are required.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/disputes/{id}/escalate (the `EscalateExchangeDispute` operationId).
+func (c *Client) EscalateExchangeDisputeWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEscalateExchangeDisputeRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EscalateExchangeDispute Take a dispute whose mediation failed to arbitration, as its arbitrator (exchange staff belonging to neither party)
+//
+// Reasons (why mediation failed) are required.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/disputes/{id}/escalate (the `EscalateExchangeDispute` operationId).
+func (c *Client) EscalateExchangeDispute(ctx context.Context, id string, body EscalateExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEscalateExchangeDisputeRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetExchangeDisputeEvidence The evidence bundle attached to a dispute when it opened (zip)
+//
+// Byte for byte the bundle whose SHA-256 (evidence_sha256) the dispute's evidence_attached event seals: the contract's evidence, the claim and the opening event. Check it with `dataport ledger verify --bundle FILE`.
+//
+// Corresponds with GET /exchange/disputes/{id}/evidence (the `GetExchangeDisputeEvidence` operationId).
+func (c *Client) GetExchangeDisputeEvidence(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeDisputeEvidenceRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MediateExchangeDisputeWithBody Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/disputes/{id}/mediate (the `MediateExchangeDispute` operationId).
+func (c *Client) MediateExchangeDisputeWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMediateExchangeDisputeRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// MediateExchangeDispute Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/disputes/{id}/mediate (the `MediateExchangeDispute` operationId).
+func (c *Client) MediateExchangeDispute(ctx context.Context, id string, body MediateExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewMediateExchangeDisputeRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WithdrawExchangeDisputeWithBody Withdraw an unresolved dispute (the claimant's editors and admins)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/disputes/{id}/withdraw (the `WithdrawExchangeDispute` operationId).
+func (c *Client) WithdrawExchangeDisputeWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWithdrawExchangeDisputeRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WithdrawExchangeDispute Withdraw an unresolved dispute (the claimant's editors and admins)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/disputes/{id}/withdraw (the `WithdrawExchangeDispute` operationId).
+func (c *Client) WithdrawExchangeDispute(ctx context.Context, id string, body WithdrawExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWithdrawExchangeDisputeRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8345,6 +10398,247 @@ func (c *Client) SuspendExchangeProduct(ctx context.Context, id string, body Sus
 	return c.Client.Do(req)
 }
 
+// ListAssetRegistrations Registrations and objections you filed, hold, or must review
+//
+// Side sent: those the caller's organizations filed; received: those about their products or registrations; queue: those waiting for the caller's decision (the exchange's staff; a counterparty's admins). The public register is GET /exchange/certificates.
+//
+// Corresponds with GET /exchange/registrations (the `ListAssetRegistrations` operationId).
+func (c *Client) ListAssetRegistrations(ctx context.Context, params *ListAssetRegistrationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAssetRegistrationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApplyAssetRegistrationWithBody Apply to register a product's rights, or to change, transfer, license or cancel a registration (the holder's editors and admins)
+//
+// Files a registration for the holder: initial (a product listed or in review, with the rights registered), or change, transfer, licence or cancellation of a registration in effect (prior_id, its id or number). A transfer's transferee or a licence's licensee (counterparty_id) consents first (its admins), then the exchange's staff review it within 10 working days. Approved, it is numbered and open to objections for 10 working days, then in effect. A product registered already, or a registration with a change under way, answers 409; bad fields 422 naming them.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/registrations (the `ApplyAssetRegistration` operationId).
+func (c *Client) ApplyAssetRegistrationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApplyAssetRegistrationRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApplyAssetRegistration Apply to register a product's rights, or to change, transfer, license or cancel a registration (the holder's editors and admins)
+//
+// Files a registration for the holder: initial (a product listed or in review, with the rights registered), or change, transfer, licence or cancellation of a registration in effect (prior_id, its id or number). A transfer's transferee or a licence's licensee (counterparty_id) consents first (its admins), then the exchange's staff review it within 10 working days. Approved, it is numbered and open to objections for 10 working days, then in effect. A product registered already, or a registration with a change under way, answers 409; bad fields 422 naming them.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/registrations (the `ApplyAssetRegistration` operationId).
+func (c *Client) ApplyAssetRegistration(ctx context.Context, body ApplyAssetRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApplyAssetRegistrationRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAssetRegistration One registration or objection with its review history
+//
+// Its filer, holder, counterparty and the exchange's staff see it; others get 404 (a numbered registration's certificate is public).
+//
+// Corresponds with GET /exchange/registrations/{id} (the `GetAssetRegistration` operationId).
+func (c *Client) GetAssetRegistration(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAssetRegistrationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerAssetRegistrationWithBody Answer a request for more material (the filer's organization)
+//
+// The case returns to its reviewers with its deadline moved on by the working days it waited; one that does not wait for an answer answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/registrations/{id}/answer (the `AnswerAssetRegistration` operationId).
+func (c *Client) AnswerAssetRegistrationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerAssetRegistrationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AnswerAssetRegistration Answer a request for more material (the filer's organization)
+//
+// The case returns to its reviewers with its deadline moved on by the working days it waited; one that does not wait for an answer answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/registrations/{id}/answer (the `AnswerAssetRegistration` operationId).
+func (c *Client) AnswerAssetRegistration(ctx context.Context, id string, body AnswerAssetRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAnswerAssetRegistrationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ObjectAssetRegistrationWithBody Object to a registration in its objection period, or apply to revoke one in effect (anyone signed in but the holder)
+//
+// Files an objection with its grounds, which the exchange's staff review. While it is open the registration does not take effect; sustained, it revokes the registration. A registration neither open to objections nor in effect answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/registrations/{id}/objections (the `ObjectAssetRegistration` operationId).
+func (c *Client) ObjectAssetRegistrationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewObjectAssetRegistrationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ObjectAssetRegistration Object to a registration in its objection period, or apply to revoke one in effect (anyone signed in but the holder)
+//
+// Files an objection with its grounds, which the exchange's staff review. While it is open the registration does not take effect; sustained, it revokes the registration. A registration neither open to objections nor in effect answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/registrations/{id}/objections (the `ObjectAssetRegistration` operationId).
+func (c *Client) ObjectAssetRegistration(ctx context.Context, id string, body ObjectAssetRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewObjectAssetRegistrationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestAssetRegistrationInfoWithBody Ask the filer for more material (whoever may decide it now)
+//
+// The case waits for the filer's answer with its deadline paused, and expires without one within 10 working days.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/registrations/{id}/request-info (the `RequestAssetRegistrationInfo` operationId).
+func (c *Client) RequestAssetRegistrationInfoWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestAssetRegistrationInfoRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RequestAssetRegistrationInfo Ask the filer for more material (whoever may decide it now)
+//
+// The case waits for the filer's answer with its deadline paused, and expires without one within 10 working days.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/registrations/{id}/request-info (the `RequestAssetRegistrationInfo` operationId).
+func (c *Client) RequestAssetRegistrationInfo(ctx context.Context, id string, body RequestAssetRegistrationInfoJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRequestAssetRegistrationInfoRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReviewAssetRegistrationWithBody Consent to, approve or reject a registration or objection (a counterparty's admins; the exchange's staff)
+//
+// Decides the case at its step; rejecting needs a comment. Approving a registration numbers it (JH-DR-YYYY-NNNNNN) and opens its objection period; approving an objection revokes the registration objected to. Whoever filed it never decides it (403).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/registrations/{id}/review (the `ReviewAssetRegistration` operationId).
+func (c *Client) ReviewAssetRegistrationWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReviewAssetRegistrationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReviewAssetRegistration Consent to, approve or reject a registration or objection (a counterparty's admins; the exchange's staff)
+//
+// Decides the case at its step; rejecting needs a comment. Approving a registration numbers it (JH-DR-YYYY-NNNNNN) and opens its objection period; approving an objection revokes the registration objected to. Whoever filed it never decides it (403).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/registrations/{id}/review (the `ReviewAssetRegistration` operationId).
+func (c *Client) ReviewAssetRegistration(ctx context.Context, id string, body ReviewAssetRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReviewAssetRegistrationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WithdrawAssetRegistration Withdraw a registration or objection under review (the filer's organization)
+//
+// Ends the case while it is under review, at the filing organization's wish; a decided one answers 409.
+//
+// Corresponds with POST /exchange/registrations/{id}/withdraw (the `WithdrawAssetRegistration` operationId).
+func (c *Client) WithdrawAssetRegistration(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWithdrawAssetRegistrationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListExchangeRelations Every related-party pair on record (the exchange's staff and platform staff)
 //
 // Pairs of participants that share a legal representative (declared, or found when two declare the same one), where one holds shares in the other, or that share a controller.
@@ -8352,6 +10646,131 @@ func (c *Client) SuspendExchangeProduct(ctx context.Context, id string, body Sus
 // Corresponds with GET /exchange/relations (the `ListExchangeRelations` operationId).
 func (c *Client) ListExchangeRelations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListExchangeRelationsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRiskRules The risk rules, by name
+//
+// Every rule, the seeded defaults included: price far from the product's history, bursts of orders, circular trades, buyers exceeding their contract's usage, repeated review failures, source declarations changed after listing.
+//
+// Corresponds with GET /exchange/risk-rules (the `ListRiskRules` operationId).
+func (c *Client) ListRiskRules(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRiskRulesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRiskRuleWithBody Add a risk rule
+//
+// The expression must compile to a bool over the variables (GET /exchange/risk-rules/variables), the dedupe expression to a string; anything else is 422 naming the field and CEL's message. A taken name is 422 too.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/risk-rules (the `CreateRiskRule` operationId).
+func (c *Client) CreateRiskRuleWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRiskRuleRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRiskRule Add a risk rule
+//
+// The expression must compile to a bool over the variables (GET /exchange/risk-rules/variables), the dedupe expression to a string; anything else is 422 naming the field and CEL's message. A taken name is 422 too.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/risk-rules (the `CreateRiskRule` operationId).
+func (c *Client) CreateRiskRule(ctx context.Context, body CreateRiskRuleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRiskRuleRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListRiskRuleVariables The variables a rule's CEL expressions may read
+//
+// Each variable with its CEL type, the kinds of observation that set it, and what it means.
+//
+// Corresponds with GET /exchange/risk-rules/variables (the `ListRiskRuleVariables` operationId).
+func (c *Client) ListRiskRuleVariables(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListRiskRuleVariablesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetRiskRule One risk rule
+//
+// Corresponds with GET /exchange/risk-rules/{id} (the `GetRiskRule` operationId).
+func (c *Client) GetRiskRule(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetRiskRuleRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRiskRuleWithBody Change a risk rule
+//
+// Replaces the rule's title, kind, expressions, severity, owner queue and whether it runs; the name stays. Checked as on creation; the engine runs the new rule from the next observation.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /exchange/risk-rules/{id} (the `UpdateRiskRule` operationId).
+func (c *Client) UpdateRiskRuleWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRiskRuleRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRiskRule Change a risk rule
+//
+// Replaces the rule's title, kind, expressions, severity, owner queue and whether it runs; the name stays. Checked as on creation; the engine runs the new rule from the next observation.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /exchange/risk-rules/{id} (the `UpdateRiskRule` operationId).
+func (c *Client) UpdateRiskRule(ctx context.Context, id string, body UpdateRiskRuleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRiskRuleRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8538,6 +10957,78 @@ func (c *Client) TerminateExchangeTransferWithBody(ctx context.Context, id strin
 // Corresponds with POST /exchange/transfers/{id}/terminate (the `TerminateExchangeTransfer` operationId).
 func (c *Client) TerminateExchangeTransfer(ctx context.Context, id string, body TerminateExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewTerminateExchangeTransferRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAssetValuations Valuation reports you may read, newest first
+//
+// The holder's and the assessor's members, the exchange's staff and platform staff read a valuation; at most 100.
+//
+// Corresponds with GET /exchange/valuations (the `ListAssetValuations` operationId).
+func (c *Client) ListAssetValuations(ctx context.Context, params *ListAssetValuationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAssetValuationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FileAssetValuationWithBody File a valuation report (an admitted assessor participant, independent of the holder)
+//
+// Files a valuation of a product by the cost, income or market method with the method's inputs (a missing one is a 422 naming it), the assumptions, the base date and the report's file. The value is computed here, exactly, in fen, and its computation shown step by step. The assessor must be admitted with the assessor role, and neither the holder nor a related party of it (422 naming assessor_org_id). The event carries the report's SHA-256 and the valuation's own hash.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /exchange/valuations (the `FileAssetValuation` operationId).
+func (c *Client) FileAssetValuationWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFileAssetValuationRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FileAssetValuation File a valuation report (an admitted assessor participant, independent of the holder)
+//
+// Files a valuation of a product by the cost, income or market method with the method's inputs (a missing one is a 422 naming it), the assumptions, the base date and the report's file. The value is computed here, exactly, in fen, and its computation shown step by step. The assessor must be admitted with the assessor role, and neither the holder nor a related party of it (422 naming assessor_org_id). The event carries the report's SHA-256 and the valuation's own hash.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /exchange/valuations (the `FileAssetValuation` operationId).
+func (c *Client) FileAssetValuation(ctx context.Context, body FileAssetValuationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFileAssetValuationRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAssetValuation One valuation report with its computation
+//
+// Its holder's and assessor's members, the exchange's staff and platform staff read it; others get 404.
+//
+// Corresponds with GET /exchange/valuations/{id} (the `GetAssetValuation` operationId).
+func (c *Client) GetAssetValuation(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAssetValuationRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -11989,6 +14480,307 @@ func NewAnswerErrorReportRequestWithBody(server string, id string, contentType s
 	return req, nil
 }
 
+// NewListRiskAlertsRequest constructs an http.Request for the ListRiskAlerts method
+func NewListRiskAlertsRequest(server string, params *ListRiskAlertsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/alerts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Queue != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "queue", *params.Queue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Severity != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "severity", *params.Severity, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Rule != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "rule", *params.Rule, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SubjectId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "subject_id", *params.SubjectId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetRiskAlertRequest constructs an http.Request for the GetRiskAlert method
+func NewGetRiskAlertRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/alerts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAcknowledgeRiskAlertRequest calls the generic AcknowledgeRiskAlert builder with application/json body
+func NewAcknowledgeRiskAlertRequest(server string, id string, body AcknowledgeRiskAlertJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAcknowledgeRiskAlertRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAcknowledgeRiskAlertRequestWithBody constructs an http.Request for the AcknowledgeRiskAlert method, with any body, and a specified content type
+func NewAcknowledgeRiskAlertRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/alerts/%s/acknowledge", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCloseRiskAlertRequest calls the generic CloseRiskAlert builder with application/json body
+func NewCloseRiskAlertRequest(server string, id string, body CloseRiskAlertJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCloseRiskAlertRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCloseRiskAlertRequestWithBody constructs an http.Request for the CloseRiskAlert method, with any body, and a specified content type
+func NewCloseRiskAlertRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/alerts/%s/close", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSuspendFromRiskAlertRequest calls the generic SuspendFromRiskAlert builder with application/json body
+func NewSuspendFromRiskAlertRequest(server string, id string, body SuspendFromRiskAlertJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSuspendFromRiskAlertRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSuspendFromRiskAlertRequestWithBody constructs an http.Request for the SuspendFromRiskAlert method, with any body, and a specified content type
+func NewSuspendFromRiskAlertRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/alerts/%s/suspend", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListExchangeApplicationsRequest constructs an http.Request for the ListExchangeApplications method
 func NewListExchangeApplicationsRequest(server string, params *ListExchangeApplicationsParams) (*http.Request, error) {
 	var err error
@@ -12316,6 +15108,164 @@ func NewWithdrawExchangeApplicationRequest(server string, id string) (*http.Requ
 	return req, nil
 }
 
+// NewListAssetCertificatesRequest constructs an http.Request for the ListAssetCertificates method
+func NewListAssetCertificatesRequest(server string, params *ListAssetCertificatesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/certificates")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Stage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "stage", *params.Stage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ProductId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "product_id", *params.ProductId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAssetCertificateRequest constructs an http.Request for the GetAssetCertificate method
+func NewGetAssetCertificateRequest(server string, number string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/certificates/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAssetCertificateQrRequest constructs an http.Request for the GetAssetCertificateQr method
+func NewGetAssetCertificateQrRequest(server string, number string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/certificates/%s/qr", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetExchangeChecklistRequest constructs an http.Request for the GetExchangeChecklist method
 func NewGetExchangeChecklistRequest(server string) (*http.Request, error) {
 	var err error
@@ -12479,6 +15429,53 @@ func NewGetExchangeContractRequest(server string, id string) (*http.Request, err
 	return req, nil
 }
 
+// NewOpenExchangeDisputeRequest calls the generic OpenExchangeDispute builder with application/json body
+func NewOpenExchangeDisputeRequest(server string, id string, body OpenExchangeDisputeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOpenExchangeDisputeRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewOpenExchangeDisputeRequestWithBody constructs an http.Request for the OpenExchangeDispute method, with any body, and a specified content type
+func NewOpenExchangeDisputeRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/contracts/%s/disputes", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetExchangeContractDocumentRequest constructs an http.Request for the GetExchangeContractDocument method
 func NewGetExchangeContractDocumentRequest(server string, id string) (*http.Request, error) {
 	var err error
@@ -12496,6 +15493,40 @@ func NewGetExchangeContractDocumentRequest(server string, id string) (*http.Requ
 	}
 
 	operationPath := fmt.Sprintf("/exchange/contracts/%s/document", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetExchangeContractEvidenceRequest constructs an http.Request for the GetExchangeContractEvidence method
+func NewGetExchangeContractEvidenceRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/contracts/%s/evidence", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -12724,6 +15755,386 @@ func NewRequestExchangeTransferRequestWithBody(server string, id string, content
 	}
 
 	operationPath := fmt.Sprintf("/exchange/contracts/%s/transfers", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListExchangeDisputesRequest constructs an http.Request for the ListExchangeDisputes method
+func NewListExchangeDisputesRequest(server string, params *ListExchangeDisputesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/disputes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ContractId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "contract_id", *params.ContractId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetExchangeDisputeRequest constructs an http.Request for the GetExchangeDispute method
+func NewGetExchangeDisputeRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/disputes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetExchangeDisputeBundleRequest constructs an http.Request for the GetExchangeDisputeBundle method
+func NewGetExchangeDisputeBundleRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/disputes/%s/bundle", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDecideExchangeDisputeRequest calls the generic DecideExchangeDispute builder with application/json body
+func NewDecideExchangeDisputeRequest(server string, id string, body DecideExchangeDisputeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDecideExchangeDisputeRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewDecideExchangeDisputeRequestWithBody constructs an http.Request for the DecideExchangeDispute method, with any body, and a specified content type
+func NewDecideExchangeDisputeRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/disputes/%s/decide", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewEscalateExchangeDisputeRequest calls the generic EscalateExchangeDispute builder with application/json body
+func NewEscalateExchangeDisputeRequest(server string, id string, body EscalateExchangeDisputeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewEscalateExchangeDisputeRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewEscalateExchangeDisputeRequestWithBody constructs an http.Request for the EscalateExchangeDispute method, with any body, and a specified content type
+func NewEscalateExchangeDisputeRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/disputes/%s/escalate", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetExchangeDisputeEvidenceRequest constructs an http.Request for the GetExchangeDisputeEvidence method
+func NewGetExchangeDisputeEvidenceRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/disputes/%s/evidence", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewMediateExchangeDisputeRequest calls the generic MediateExchangeDispute builder with application/json body
+func NewMediateExchangeDisputeRequest(server string, id string, body MediateExchangeDisputeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewMediateExchangeDisputeRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewMediateExchangeDisputeRequestWithBody constructs an http.Request for the MediateExchangeDispute method, with any body, and a specified content type
+func NewMediateExchangeDisputeRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/disputes/%s/mediate", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewWithdrawExchangeDisputeRequest calls the generic WithdrawExchangeDispute builder with application/json body
+func NewWithdrawExchangeDisputeRequest(server string, id string, body WithdrawExchangeDisputeJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewWithdrawExchangeDisputeRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewWithdrawExchangeDisputeRequestWithBody constructs an http.Request for the WithdrawExchangeDispute method, with any body, and a specified content type
+func NewWithdrawExchangeDisputeRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/disputes/%s/withdraw", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -14457,6 +17868,380 @@ func NewSuspendExchangeProductRequestWithBody(server string, id string, contentT
 	return req, nil
 }
 
+// NewListAssetRegistrationsRequest constructs an http.Request for the ListAssetRegistrations method
+func NewListAssetRegistrationsRequest(server string, params *ListAssetRegistrationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/registrations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Side != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "side", *params.Side, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewApplyAssetRegistrationRequest calls the generic ApplyAssetRegistration builder with application/json body
+func NewApplyAssetRegistrationRequest(server string, body ApplyAssetRegistrationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewApplyAssetRegistrationRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewApplyAssetRegistrationRequestWithBody constructs an http.Request for the ApplyAssetRegistration method, with any body, and a specified content type
+func NewApplyAssetRegistrationRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/registrations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAssetRegistrationRequest constructs an http.Request for the GetAssetRegistration method
+func NewGetAssetRegistrationRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/registrations/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAnswerAssetRegistrationRequest calls the generic AnswerAssetRegistration builder with application/json body
+func NewAnswerAssetRegistrationRequest(server string, id string, body AnswerAssetRegistrationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAnswerAssetRegistrationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAnswerAssetRegistrationRequestWithBody constructs an http.Request for the AnswerAssetRegistration method, with any body, and a specified content type
+func NewAnswerAssetRegistrationRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/registrations/%s/answer", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewObjectAssetRegistrationRequest calls the generic ObjectAssetRegistration builder with application/json body
+func NewObjectAssetRegistrationRequest(server string, id string, body ObjectAssetRegistrationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewObjectAssetRegistrationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewObjectAssetRegistrationRequestWithBody constructs an http.Request for the ObjectAssetRegistration method, with any body, and a specified content type
+func NewObjectAssetRegistrationRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/registrations/%s/objections", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRequestAssetRegistrationInfoRequest calls the generic RequestAssetRegistrationInfo builder with application/json body
+func NewRequestAssetRegistrationInfoRequest(server string, id string, body RequestAssetRegistrationInfoJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRequestAssetRegistrationInfoRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRequestAssetRegistrationInfoRequestWithBody constructs an http.Request for the RequestAssetRegistrationInfo method, with any body, and a specified content type
+func NewRequestAssetRegistrationInfoRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/registrations/%s/request-info", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReviewAssetRegistrationRequest calls the generic ReviewAssetRegistration builder with application/json body
+func NewReviewAssetRegistrationRequest(server string, id string, body ReviewAssetRegistrationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReviewAssetRegistrationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewReviewAssetRegistrationRequestWithBody constructs an http.Request for the ReviewAssetRegistration method, with any body, and a specified content type
+func NewReviewAssetRegistrationRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/registrations/%s/review", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewWithdrawAssetRegistrationRequest constructs an http.Request for the WithdrawAssetRegistration method
+func NewWithdrawAssetRegistrationRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/registrations/%s/withdraw", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListExchangeRelationsRequest constructs an http.Request for the ListExchangeRelations method
 func NewListExchangeRelationsRequest(server string) (*http.Request, error) {
 	var err error
@@ -14480,6 +18265,181 @@ func NewListExchangeRelationsRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListRiskRulesRequest constructs an http.Request for the ListRiskRules method
+func NewListRiskRulesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/risk-rules")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateRiskRuleRequest calls the generic CreateRiskRule builder with application/json body
+func NewCreateRiskRuleRequest(server string, body CreateRiskRuleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateRiskRuleRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateRiskRuleRequestWithBody constructs an http.Request for the CreateRiskRule method, with any body, and a specified content type
+func NewCreateRiskRuleRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/risk-rules")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListRiskRuleVariablesRequest constructs an http.Request for the ListRiskRuleVariables method
+func NewListRiskRuleVariablesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/risk-rules/variables")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetRiskRuleRequest constructs an http.Request for the GetRiskRule method
+func NewGetRiskRuleRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/risk-rules/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateRiskRuleRequest calls the generic UpdateRiskRule builder with application/json body
+func NewUpdateRiskRuleRequest(server string, id string, body UpdateRiskRuleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateRiskRuleRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateRiskRuleRequestWithBody constructs an http.Request for the UpdateRiskRule method, with any body, and a specified content type
+func NewUpdateRiskRuleRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/risk-rules/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -14736,6 +18696,134 @@ func NewTerminateExchangeTransferRequestWithBody(server string, id string, conte
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListAssetValuationsRequest constructs an http.Request for the ListAssetValuations method
+func NewListAssetValuationsRequest(server string, params *ListAssetValuationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/valuations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ProductId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "product_id", *params.ProductId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewFileAssetValuationRequest calls the generic FileAssetValuation builder with application/json body
+func NewFileAssetValuationRequest(server string, body FileAssetValuationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewFileAssetValuationRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewFileAssetValuationRequestWithBody constructs an http.Request for the FileAssetValuation method, with any body, and a specified content type
+func NewFileAssetValuationRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/valuations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAssetValuationRequest constructs an http.Request for the GetAssetValuation method
+func NewGetAssetValuationRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/exchange/valuations/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -20069,6 +24157,76 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /error-reports/{id}/reply (the `AnswerErrorReport` operationId).
 	AnswerErrorReportWithResponse(ctx context.Context, id string, body AnswerErrorReportJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerErrorReportResponse, error)
 
+	// ListRiskAlertsWithResponse Risk alerts, newest first
+	//
+	// Filtered by status, owner queue, severity, rule and the participant, product or contract they are about.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/alerts (the `ListRiskAlerts` operationId).
+	ListRiskAlertsWithResponse(ctx context.Context, params *ListRiskAlertsParams, reqEditors ...RequestEditorFn) (*ListRiskAlertsResponse, error)
+
+	// GetRiskAlertWithResponse One risk alert with its evidence and actions
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/alerts/{id} (the `GetRiskAlert` operationId).
+	GetRiskAlertWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetRiskAlertResponse, error)
+
+	// AcknowledgeRiskAlertWithBodyWithResponse Take an open alert in hand
+	//
+	// Moves an open alert to acknowledged, with an optional note; any other status is 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/alerts/{id}/acknowledge (the `AcknowledgeRiskAlert` operationId).
+	AcknowledgeRiskAlertWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcknowledgeRiskAlertResponse, error)
+
+	// AcknowledgeRiskAlertWithResponse Take an open alert in hand
+	//
+	// Moves an open alert to acknowledged, with an optional note; any other status is 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/alerts/{id}/acknowledge (the `AcknowledgeRiskAlert` operationId).
+	AcknowledgeRiskAlertWithResponse(ctx context.Context, id string, body AcknowledgeRiskAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*AcknowledgeRiskAlertResponse, error)
+
+	// CloseRiskAlertWithBodyWithResponse Close an alert with a note
+	//
+	// Closes an open or acknowledged alert; the note (what was found and done) is required. The rule's next hit raises a new alert.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/alerts/{id}/close (the `CloseRiskAlert` operationId).
+	CloseRiskAlertWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CloseRiskAlertResponse, error)
+
+	// CloseRiskAlertWithResponse Close an alert with a note
+	//
+	// Closes an open or acknowledged alert; the note (what was found and done) is required. The rule's next hit raises a new alert.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/alerts/{id}/close (the `CloseRiskAlert` operationId).
+	CloseRiskAlertWithResponse(ctx context.Context, id string, body CloseRiskAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*CloseRiskAlertResponse, error)
+
+	// SuspendFromRiskAlertWithBodyWithResponse Suspend a participant or product the alert is about
+	//
+	// Suspends the participant or product through the exchange (it stops trading, or is taken off the trading hall) and records the action on the alert. The target must be one of the alert's subjects (422 otherwise); a closed alert is 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/alerts/{id}/suspend (the `SuspendFromRiskAlert` operationId).
+	SuspendFromRiskAlertWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuspendFromRiskAlertResponse, error)
+
+	// SuspendFromRiskAlertWithResponse Suspend a participant or product the alert is about
+	//
+	// Suspends the participant or product through the exchange (it stops trading, or is taken off the trading hall) and records the action on the alert. The target must be one of the alert's subjects (422 otherwise); a closed alert is 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/alerts/{id}/suspend (the `SuspendFromRiskAlert` operationId).
+	SuspendFromRiskAlertWithResponse(ctx context.Context, id string, body SuspendFromRiskAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*SuspendFromRiskAlertResponse, error)
+
 	// ListExchangeApplicationsWithResponse Participant applications you may see
 	//
 	// The exchange's staff see every one; an organization its own.
@@ -20168,6 +24326,33 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /exchange/applications/{id}/withdraw (the `WithdrawExchangeApplication` operationId).
 	WithdrawExchangeApplicationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*WithdrawExchangeApplicationResponse, error)
 
+	// ListAssetCertificatesWithResponse The public register of data assets: certificates, newest first
+	//
+	// Every numbered registration's certificate; stage=publicity lists those open to objections now. Public.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/certificates (the `ListAssetCertificates` operationId).
+	ListAssetCertificatesWithResponse(ctx context.Context, params *ListAssetCertificatesParams, reqEditors ...RequestEditorFn) (*ListAssetCertificatesResponse, error)
+
+	// GetAssetCertificateWithResponse A registration certificate: number, holder, rights, the product's hash, dates, status and ledger receipt
+	//
+	// Public. registration_hash is the SHA-256 of canonical; the receipt of receipt_event_id (the registration's effect, or its approval before it takes effect) proves it offline with `dataport ledger verify --receipt`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/certificates/{number} (the `GetAssetCertificate` operationId).
+	GetAssetCertificateWithResponse(ctx context.Context, number string, reqEditors ...RequestEditorFn) (*GetAssetCertificateResponse, error)
+
+	// GetAssetCertificateQrWithResponse The certificate's QR code (PNG): it encodes the public certificate page's address
+	//
+	// Public.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/certificates/{number}/qr (the `GetAssetCertificateQr` operationId).
+	GetAssetCertificateQrWithResponse(ctx context.Context, number string, reqEditors ...RequestEditorFn) (*GetAssetCertificateQrResponse, error)
+
 	// GetExchangeChecklistWithResponse The compliance checklist
 	//
 	// The points every reviewer of a listing ticks, by dimension.
@@ -20195,6 +24380,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /exchange/contracts/{id} (the `GetExchangeContract` operationId).
 	GetExchangeContractWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeContractResponse, error)
 
+	// OpenExchangeDisputeWithBodyWithResponse Open a dispute on a contract (an editor or admin of its buyer or provider)
+	//
+	// Files the claim for the caller's side of the contract and attaches the contract's evidence bundle (waiting up to 10 s for the ledger to seal the opening; evidence_sha256 stays empty if it could not, and the bundle is attached when first asked for). A contract the caller may not see is a 404; a second unresolved claim of the same party is a 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/contracts/{id}/disputes (the `OpenExchangeDispute` operationId).
+	OpenExchangeDisputeWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OpenExchangeDisputeResponse, error)
+
+	// OpenExchangeDisputeWithResponse Open a dispute on a contract (an editor or admin of its buyer or provider)
+	//
+	// Files the claim for the caller's side of the contract and attaches the contract's evidence bundle (waiting up to 10 s for the ledger to seal the opening; evidence_sha256 stays empty if it could not, and the bundle is attached when first asked for). A contract the caller may not see is a 404; a second unresolved claim of the same party is a 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/contracts/{id}/disputes (the `OpenExchangeDispute` operationId).
+	OpenExchangeDisputeWithResponse(ctx context.Context, id string, body OpenExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*OpenExchangeDisputeResponse, error)
+
 	// GetExchangeContractDocumentWithResponse Download the contract's canonical JSON, exactly as hashed and sealed
 	//
 	// Keys sorted, no insignificant space (RFC 8785 for this document): its SHA-256 is the contract's hash, sent in Repr-Digest too, and the one in the receipt of its exchange.contract.agreed event. Its parties and the exchange's staff only.
@@ -20203,6 +24406,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /exchange/contracts/{id}/document (the `GetExchangeContractDocument` operationId).
 	GetExchangeContractDocumentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeContractDocumentResponse, error)
+
+	// GetExchangeContractEvidenceWithResponse The evidence bundle of a contract (zip), verifiable offline
+	//
+	// For the contract's parties and the exchange's staff (404 for anyone else): the canonical contract (contract.json, sealed by contract_sha256), every event of its negotiation, contract, delivery grant, transfers and the decision batches of its usage, each with its receipt against one checkpoint, the log's verifier key, and usage.json (the decisions under the grant). Check it with `dataport ledger verify --bundle FILE [--key KEY]`. 409 while recent events wait for the ledger (retry).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/contracts/{id}/evidence (the `GetExchangeContractEvidence` operationId).
+	GetExchangeContractEvidenceWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeContractEvidenceResponse, error)
 
 	// GetExchangeRatingWithResponse A contract's rating
 	//
@@ -20273,6 +24485,106 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /exchange/contracts/{id}/transfers (the `RequestExchangeTransfer` operationId).
 	RequestExchangeTransferWithResponse(ctx context.Context, id string, body RequestExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestExchangeTransferResponse, error)
+
+	// ListExchangeDisputesWithResponse Disputes, newest first
+	//
+	// The disputes of the caller's organizations, as claimant or respondent; the exchange's staff and platform staff see every one. Steps are left out of the list (GET one for them).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/disputes (the `ListExchangeDisputes` operationId).
+	ListExchangeDisputesWithResponse(ctx context.Context, params *ListExchangeDisputesParams, reqEditors ...RequestEditorFn) (*ListExchangeDisputesResponse, error)
+
+	// GetExchangeDisputeWithResponse A dispute with every step and its reasons
+	//
+	// For its parties, the exchange's staff and platform staff; 404 for anyone else.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/disputes/{id} (the `GetExchangeDispute` operationId).
+	GetExchangeDisputeWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeDisputeResponse, error)
+
+	// GetExchangeDisputeBundleWithResponse The record of a dispute as an evidence bundle (zip), verifiable offline
+	//
+	// For the dispute's parties and the exchange's staff: every event of the dispute with its receipt, the evidence bundle attached when it opened (evidence.zip, sealed by bundle_sha256), the claim (claim.txt) and the reasons of every step (steps/NN-status.txt, sealed by reasons_sha256). Check it with `dataport ledger verify --bundle FILE`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/disputes/{id}/bundle (the `GetExchangeDisputeBundle` operationId).
+	GetExchangeDisputeBundleWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeDisputeBundleResponse, error)
+
+	// DecideExchangeDisputeWithBodyWithResponse Close a dispute: the mediator records a settlement, the arbitrator an award, with reasons
+	//
+	// In mediation the outcome is settled (→ settled); in arbitration upheld, partly_upheld or dismissed (→ decided). Only the case's mediator or arbitrator decides; the reasons are kept and their hash sealed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/disputes/{id}/decide (the `DecideExchangeDispute` operationId).
+	DecideExchangeDisputeWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideExchangeDisputeResponse, error)
+
+	// DecideExchangeDisputeWithResponse Close a dispute: the mediator records a settlement, the arbitrator an award, with reasons
+	//
+	// In mediation the outcome is settled (→ settled); in arbitration upheld, partly_upheld or dismissed (→ decided). Only the case's mediator or arbitrator decides; the reasons are kept and their hash sealed.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/disputes/{id}/decide (the `DecideExchangeDispute` operationId).
+	DecideExchangeDisputeWithResponse(ctx context.Context, id string, body DecideExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideExchangeDisputeResponse, error)
+
+	// EscalateExchangeDisputeWithBodyWithResponse Take a dispute whose mediation failed to arbitration, as its arbitrator (exchange staff belonging to neither party)
+	//
+	// Reasons (why mediation failed) are required.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/disputes/{id}/escalate (the `EscalateExchangeDispute` operationId).
+	EscalateExchangeDisputeWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EscalateExchangeDisputeResponse, error)
+
+	// EscalateExchangeDisputeWithResponse Take a dispute whose mediation failed to arbitration, as its arbitrator (exchange staff belonging to neither party)
+	//
+	// Reasons (why mediation failed) are required.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/disputes/{id}/escalate (the `EscalateExchangeDispute` operationId).
+	EscalateExchangeDisputeWithResponse(ctx context.Context, id string, body EscalateExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*EscalateExchangeDisputeResponse, error)
+
+	// GetExchangeDisputeEvidenceWithResponse The evidence bundle attached to a dispute when it opened (zip)
+	//
+	// Byte for byte the bundle whose SHA-256 (evidence_sha256) the dispute's evidence_attached event seals: the contract's evidence, the claim and the opening event. Check it with `dataport ledger verify --bundle FILE`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/disputes/{id}/evidence (the `GetExchangeDisputeEvidence` operationId).
+	GetExchangeDisputeEvidenceWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeDisputeEvidenceResponse, error)
+
+	// MediateExchangeDisputeWithBodyWithResponse Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/disputes/{id}/mediate (the `MediateExchangeDispute` operationId).
+	MediateExchangeDisputeWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MediateExchangeDisputeResponse, error)
+
+	// MediateExchangeDisputeWithResponse Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/disputes/{id}/mediate (the `MediateExchangeDispute` operationId).
+	MediateExchangeDisputeWithResponse(ctx context.Context, id string, body MediateExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*MediateExchangeDisputeResponse, error)
+
+	// WithdrawExchangeDisputeWithBodyWithResponse Withdraw an unresolved dispute (the claimant's editors and admins)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/disputes/{id}/withdraw (the `WithdrawExchangeDispute` operationId).
+	WithdrawExchangeDisputeWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WithdrawExchangeDisputeResponse, error)
+
+	// WithdrawExchangeDisputeWithResponse Withdraw an unresolved dispute (the claimant's editors and admins)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/disputes/{id}/withdraw (the `WithdrawExchangeDispute` operationId).
+	WithdrawExchangeDisputeWithResponse(ctx context.Context, id string, body WithdrawExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*WithdrawExchangeDisputeResponse, error)
 
 	// GetExchangeDocumentWithResponse Download a document
 	//
@@ -20751,6 +25063,123 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /exchange/products/{id}/suspend (the `SuspendExchangeProduct` operationId).
 	SuspendExchangeProductWithResponse(ctx context.Context, id string, body SuspendExchangeProductJSONRequestBody, reqEditors ...RequestEditorFn) (*SuspendExchangeProductResponse, error)
 
+	// ListAssetRegistrationsWithResponse Registrations and objections you filed, hold, or must review
+	//
+	// Side sent: those the caller's organizations filed; received: those about their products or registrations; queue: those waiting for the caller's decision (the exchange's staff; a counterparty's admins). The public register is GET /exchange/certificates.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/registrations (the `ListAssetRegistrations` operationId).
+	ListAssetRegistrationsWithResponse(ctx context.Context, params *ListAssetRegistrationsParams, reqEditors ...RequestEditorFn) (*ListAssetRegistrationsResponse, error)
+
+	// ApplyAssetRegistrationWithBodyWithResponse Apply to register a product's rights, or to change, transfer, license or cancel a registration (the holder's editors and admins)
+	//
+	// Files a registration for the holder: initial (a product listed or in review, with the rights registered), or change, transfer, licence or cancellation of a registration in effect (prior_id, its id or number). A transfer's transferee or a licence's licensee (counterparty_id) consents first (its admins), then the exchange's staff review it within 10 working days. Approved, it is numbered and open to objections for 10 working days, then in effect. A product registered already, or a registration with a change under way, answers 409; bad fields 422 naming them.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/registrations (the `ApplyAssetRegistration` operationId).
+	ApplyAssetRegistrationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApplyAssetRegistrationResponse, error)
+
+	// ApplyAssetRegistrationWithResponse Apply to register a product's rights, or to change, transfer, license or cancel a registration (the holder's editors and admins)
+	//
+	// Files a registration for the holder: initial (a product listed or in review, with the rights registered), or change, transfer, licence or cancellation of a registration in effect (prior_id, its id or number). A transfer's transferee or a licence's licensee (counterparty_id) consents first (its admins), then the exchange's staff review it within 10 working days. Approved, it is numbered and open to objections for 10 working days, then in effect. A product registered already, or a registration with a change under way, answers 409; bad fields 422 naming them.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/registrations (the `ApplyAssetRegistration` operationId).
+	ApplyAssetRegistrationWithResponse(ctx context.Context, body ApplyAssetRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyAssetRegistrationResponse, error)
+
+	// GetAssetRegistrationWithResponse One registration or objection with its review history
+	//
+	// Its filer, holder, counterparty and the exchange's staff see it; others get 404 (a numbered registration's certificate is public).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/registrations/{id} (the `GetAssetRegistration` operationId).
+	GetAssetRegistrationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetAssetRegistrationResponse, error)
+
+	// AnswerAssetRegistrationWithBodyWithResponse Answer a request for more material (the filer's organization)
+	//
+	// The case returns to its reviewers with its deadline moved on by the working days it waited; one that does not wait for an answer answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/registrations/{id}/answer (the `AnswerAssetRegistration` operationId).
+	AnswerAssetRegistrationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerAssetRegistrationResponse, error)
+
+	// AnswerAssetRegistrationWithResponse Answer a request for more material (the filer's organization)
+	//
+	// The case returns to its reviewers with its deadline moved on by the working days it waited; one that does not wait for an answer answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/registrations/{id}/answer (the `AnswerAssetRegistration` operationId).
+	AnswerAssetRegistrationWithResponse(ctx context.Context, id string, body AnswerAssetRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerAssetRegistrationResponse, error)
+
+	// ObjectAssetRegistrationWithBodyWithResponse Object to a registration in its objection period, or apply to revoke one in effect (anyone signed in but the holder)
+	//
+	// Files an objection with its grounds, which the exchange's staff review. While it is open the registration does not take effect; sustained, it revokes the registration. A registration neither open to objections nor in effect answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/registrations/{id}/objections (the `ObjectAssetRegistration` operationId).
+	ObjectAssetRegistrationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ObjectAssetRegistrationResponse, error)
+
+	// ObjectAssetRegistrationWithResponse Object to a registration in its objection period, or apply to revoke one in effect (anyone signed in but the holder)
+	//
+	// Files an objection with its grounds, which the exchange's staff review. While it is open the registration does not take effect; sustained, it revokes the registration. A registration neither open to objections nor in effect answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/registrations/{id}/objections (the `ObjectAssetRegistration` operationId).
+	ObjectAssetRegistrationWithResponse(ctx context.Context, id string, body ObjectAssetRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*ObjectAssetRegistrationResponse, error)
+
+	// RequestAssetRegistrationInfoWithBodyWithResponse Ask the filer for more material (whoever may decide it now)
+	//
+	// The case waits for the filer's answer with its deadline paused, and expires without one within 10 working days.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/registrations/{id}/request-info (the `RequestAssetRegistrationInfo` operationId).
+	RequestAssetRegistrationInfoWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestAssetRegistrationInfoResponse, error)
+
+	// RequestAssetRegistrationInfoWithResponse Ask the filer for more material (whoever may decide it now)
+	//
+	// The case waits for the filer's answer with its deadline paused, and expires without one within 10 working days.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/registrations/{id}/request-info (the `RequestAssetRegistrationInfo` operationId).
+	RequestAssetRegistrationInfoWithResponse(ctx context.Context, id string, body RequestAssetRegistrationInfoJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestAssetRegistrationInfoResponse, error)
+
+	// ReviewAssetRegistrationWithBodyWithResponse Consent to, approve or reject a registration or objection (a counterparty's admins; the exchange's staff)
+	//
+	// Decides the case at its step; rejecting needs a comment. Approving a registration numbers it (JH-DR-YYYY-NNNNNN) and opens its objection period; approving an objection revokes the registration objected to. Whoever filed it never decides it (403).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/registrations/{id}/review (the `ReviewAssetRegistration` operationId).
+	ReviewAssetRegistrationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReviewAssetRegistrationResponse, error)
+
+	// ReviewAssetRegistrationWithResponse Consent to, approve or reject a registration or objection (a counterparty's admins; the exchange's staff)
+	//
+	// Decides the case at its step; rejecting needs a comment. Approving a registration numbers it (JH-DR-YYYY-NNNNNN) and opens its objection period; approving an objection revokes the registration objected to. Whoever filed it never decides it (403).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/registrations/{id}/review (the `ReviewAssetRegistration` operationId).
+	ReviewAssetRegistrationWithResponse(ctx context.Context, id string, body ReviewAssetRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*ReviewAssetRegistrationResponse, error)
+
+	// WithdrawAssetRegistrationWithResponse Withdraw a registration or objection under review (the filer's organization)
+	//
+	// Ends the case while it is under review, at the filing organization's wish; a decided one answers 409.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/registrations/{id}/withdraw (the `WithdrawAssetRegistration` operationId).
+	WithdrawAssetRegistrationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*WithdrawAssetRegistrationResponse, error)
+
 	// ListExchangeRelationsWithResponse Every related-party pair on record (the exchange's staff and platform staff)
 	//
 	// Pairs of participants that share a legal representative (declared, or found when two declare the same one), where one holds shares in the other, or that share a controller.
@@ -20759,6 +25188,67 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /exchange/relations (the `ListExchangeRelations` operationId).
 	ListExchangeRelationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListExchangeRelationsResponse, error)
+
+	// ListRiskRulesWithResponse The risk rules, by name
+	//
+	// Every rule, the seeded defaults included: price far from the product's history, bursts of orders, circular trades, buyers exceeding their contract's usage, repeated review failures, source declarations changed after listing.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/risk-rules (the `ListRiskRules` operationId).
+	ListRiskRulesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRiskRulesResponse, error)
+
+	// CreateRiskRuleWithBodyWithResponse Add a risk rule
+	//
+	// The expression must compile to a bool over the variables (GET /exchange/risk-rules/variables), the dedupe expression to a string; anything else is 422 naming the field and CEL's message. A taken name is 422 too.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/risk-rules (the `CreateRiskRule` operationId).
+	CreateRiskRuleWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRiskRuleResponse, error)
+
+	// CreateRiskRuleWithResponse Add a risk rule
+	//
+	// The expression must compile to a bool over the variables (GET /exchange/risk-rules/variables), the dedupe expression to a string; anything else is 422 naming the field and CEL's message. A taken name is 422 too.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/risk-rules (the `CreateRiskRule` operationId).
+	CreateRiskRuleWithResponse(ctx context.Context, body CreateRiskRuleJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRiskRuleResponse, error)
+
+	// ListRiskRuleVariablesWithResponse The variables a rule's CEL expressions may read
+	//
+	// Each variable with its CEL type, the kinds of observation that set it, and what it means.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/risk-rules/variables (the `ListRiskRuleVariables` operationId).
+	ListRiskRuleVariablesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRiskRuleVariablesResponse, error)
+
+	// GetRiskRuleWithResponse One risk rule
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/risk-rules/{id} (the `GetRiskRule` operationId).
+	GetRiskRuleWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetRiskRuleResponse, error)
+
+	// UpdateRiskRuleWithBodyWithResponse Change a risk rule
+	//
+	// Replaces the rule's title, kind, expressions, severity, owner queue and whether it runs; the name stays. Checked as on creation; the engine runs the new rule from the next observation.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /exchange/risk-rules/{id} (the `UpdateRiskRule` operationId).
+	UpdateRiskRuleWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRiskRuleResponse, error)
+
+	// UpdateRiskRuleWithResponse Change a risk rule
+	//
+	// Replaces the rule's title, kind, expressions, severity, owner queue and whether it runs; the name stays. Checked as on creation; the engine runs the new rule from the next observation.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /exchange/risk-rules/{id} (the `UpdateRiskRule` operationId).
+	UpdateRiskRuleWithResponse(ctx context.Context, id string, body UpdateRiskRuleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRiskRuleResponse, error)
 
 	// GetExchangeTransferWithResponse One transfer
 	//
@@ -20849,6 +25339,42 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /exchange/transfers/{id}/terminate (the `TerminateExchangeTransfer` operationId).
 	TerminateExchangeTransferWithResponse(ctx context.Context, id string, body TerminateExchangeTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*TerminateExchangeTransferResponse, error)
+
+	// ListAssetValuationsWithResponse Valuation reports you may read, newest first
+	//
+	// The holder's and the assessor's members, the exchange's staff and platform staff read a valuation; at most 100.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/valuations (the `ListAssetValuations` operationId).
+	ListAssetValuationsWithResponse(ctx context.Context, params *ListAssetValuationsParams, reqEditors ...RequestEditorFn) (*ListAssetValuationsResponse, error)
+
+	// FileAssetValuationWithBodyWithResponse File a valuation report (an admitted assessor participant, independent of the holder)
+	//
+	// Files a valuation of a product by the cost, income or market method with the method's inputs (a missing one is a 422 naming it), the assumptions, the base date and the report's file. The value is computed here, exactly, in fen, and its computation shown step by step. The assessor must be admitted with the assessor role, and neither the holder nor a related party of it (422 naming assessor_org_id). The event carries the report's SHA-256 and the valuation's own hash.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/valuations (the `FileAssetValuation` operationId).
+	FileAssetValuationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FileAssetValuationResponse, error)
+
+	// FileAssetValuationWithResponse File a valuation report (an admitted assessor participant, independent of the holder)
+	//
+	// Files a valuation of a product by the cost, income or market method with the method's inputs (a missing one is a 422 naming it), the assumptions, the base date and the report's file. The value is computed here, exactly, in fen, and its computation shown step by step. The assessor must be admitted with the assessor role, and neither the holder nor a related party of it (422 naming assessor_org_id). The event carries the report's SHA-256 and the valuation's own hash.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /exchange/valuations (the `FileAssetValuation` operationId).
+	FileAssetValuationWithResponse(ctx context.Context, body FileAssetValuationJSONRequestBody, reqEditors ...RequestEditorFn) (*FileAssetValuationResponse, error)
+
+	// GetAssetValuationWithResponse One valuation report with its computation
+	//
+	// Its holder's and assessor's members, the exchange's staff and platform staff read it; others get 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /exchange/valuations/{id} (the `GetAssetValuation` operationId).
+	GetAssetValuationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetAssetValuationResponse, error)
 
 	// GetGradingRulesWithResponse The grading rules in force
 	//
@@ -23293,6 +27819,323 @@ func (r AnswerErrorReportResponse) ContentType() string {
 	return ""
 }
 
+type ListRiskAlertsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListAlertBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRiskAlertsResponse) GetJSON200() *ListAlertBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListRiskAlertsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListRiskAlertsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRiskAlertsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRiskAlertsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRiskAlertsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRiskAlertsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetRiskAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Alert
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetRiskAlertResponse) GetJSON200() *Alert {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetRiskAlertResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetRiskAlertResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRiskAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRiskAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRiskAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRiskAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AcknowledgeRiskAlertResponse401Headers the declared response headers of an HTTP 401 response for AcknowledgeRiskAlert
+type AcknowledgeRiskAlertResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type AcknowledgeRiskAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Alert
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AcknowledgeRiskAlertResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AcknowledgeRiskAlertResponse) GetJSON200() *Alert {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AcknowledgeRiskAlertResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AcknowledgeRiskAlertResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AcknowledgeRiskAlertResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AcknowledgeRiskAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AcknowledgeRiskAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AcknowledgeRiskAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AcknowledgeRiskAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CloseRiskAlertResponse401Headers the declared response headers of an HTTP 401 response for CloseRiskAlert
+type CloseRiskAlertResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CloseRiskAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Alert
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CloseRiskAlertResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CloseRiskAlertResponse) GetJSON200() *Alert {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CloseRiskAlertResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CloseRiskAlertResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CloseRiskAlertResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CloseRiskAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CloseRiskAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CloseRiskAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CloseRiskAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SuspendFromRiskAlertResponse401Headers the declared response headers of an HTTP 401 response for SuspendFromRiskAlert
+type SuspendFromRiskAlertResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type SuspendFromRiskAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Alert
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SuspendFromRiskAlertResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SuspendFromRiskAlertResponse) GetJSON200() *Alert {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SuspendFromRiskAlertResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SuspendFromRiskAlertResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SuspendFromRiskAlertResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SuspendFromRiskAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SuspendFromRiskAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SuspendFromRiskAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SuspendFromRiskAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListExchangeApplicationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23748,6 +28591,164 @@ func (r WithdrawExchangeApplicationResponse) ContentType() string {
 	return ""
 }
 
+type ListAssetCertificatesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListCertificateBodyBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAssetCertificatesResponse) GetJSON200() *ListCertificateBodyBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListAssetCertificatesResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListAssetCertificatesResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAssetCertificatesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAssetCertificatesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAssetCertificatesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAssetCertificatesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAssetCertificateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CertificateBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAssetCertificateResponse) GetJSON200() *CertificateBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetAssetCertificateResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetAssetCertificateResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAssetCertificateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAssetCertificateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAssetCertificateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAssetCertificateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAssetCertificateQrResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetAssetCertificateQrResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetAssetCertificateQrResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAssetCertificateQrResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAssetCertificateQrResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAssetCertificateQrResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAssetCertificateQrResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetExchangeChecklistResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23906,6 +28907,75 @@ func (r GetExchangeContractResponse) ContentType() string {
 	return ""
 }
 
+// OpenExchangeDisputeResponse401Headers the declared response headers of an HTTP 401 response for OpenExchangeDispute
+type OpenExchangeDisputeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type OpenExchangeDisputeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Dispute
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *OpenExchangeDisputeResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r OpenExchangeDisputeResponse) GetJSON201() *Dispute {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r OpenExchangeDisputeResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r OpenExchangeDisputeResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r OpenExchangeDisputeResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r OpenExchangeDisputeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OpenExchangeDisputeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OpenExchangeDisputeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OpenExchangeDisputeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetExchangeContractDocumentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -23955,6 +29025,54 @@ func (r GetExchangeContractDocumentResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetExchangeContractDocumentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetExchangeContractEvidenceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetExchangeContractEvidenceResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExchangeContractEvidenceResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExchangeContractEvidenceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExchangeContractEvidenceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExchangeContractEvidenceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExchangeContractEvidenceResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -24327,6 +29445,488 @@ func (r RequestExchangeTransferResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RequestExchangeTransferResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListExchangeDisputesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListDisputeBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListExchangeDisputesResponse) GetJSON200() *ListDisputeBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListExchangeDisputesResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListExchangeDisputesResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListExchangeDisputesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListExchangeDisputesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListExchangeDisputesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListExchangeDisputesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetExchangeDisputeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Dispute
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetExchangeDisputeResponse) GetJSON200() *Dispute {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetExchangeDisputeResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExchangeDisputeResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExchangeDisputeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExchangeDisputeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExchangeDisputeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExchangeDisputeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetExchangeDisputeBundleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetExchangeDisputeBundleResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExchangeDisputeBundleResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExchangeDisputeBundleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExchangeDisputeBundleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExchangeDisputeBundleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExchangeDisputeBundleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DecideExchangeDisputeResponse401Headers the declared response headers of an HTTP 401 response for DecideExchangeDispute
+type DecideExchangeDisputeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type DecideExchangeDisputeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Dispute
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DecideExchangeDisputeResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DecideExchangeDisputeResponse) GetJSON200() *Dispute {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DecideExchangeDisputeResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DecideExchangeDisputeResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DecideExchangeDisputeResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DecideExchangeDisputeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DecideExchangeDisputeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DecideExchangeDisputeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DecideExchangeDisputeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EscalateExchangeDisputeResponse401Headers the declared response headers of an HTTP 401 response for EscalateExchangeDispute
+type EscalateExchangeDisputeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type EscalateExchangeDisputeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Dispute
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EscalateExchangeDisputeResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r EscalateExchangeDisputeResponse) GetJSON200() *Dispute {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r EscalateExchangeDisputeResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r EscalateExchangeDisputeResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r EscalateExchangeDisputeResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r EscalateExchangeDisputeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EscalateExchangeDisputeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EscalateExchangeDisputeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EscalateExchangeDisputeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetExchangeDisputeEvidenceResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetExchangeDisputeEvidenceResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetExchangeDisputeEvidenceResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetExchangeDisputeEvidenceResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetExchangeDisputeEvidenceResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetExchangeDisputeEvidenceResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetExchangeDisputeEvidenceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// MediateExchangeDisputeResponse401Headers the declared response headers of an HTTP 401 response for MediateExchangeDispute
+type MediateExchangeDisputeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type MediateExchangeDisputeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Dispute
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *MediateExchangeDisputeResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r MediateExchangeDisputeResponse) GetJSON200() *Dispute {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r MediateExchangeDisputeResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r MediateExchangeDisputeResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r MediateExchangeDisputeResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r MediateExchangeDisputeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r MediateExchangeDisputeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r MediateExchangeDisputeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r MediateExchangeDisputeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// WithdrawExchangeDisputeResponse401Headers the declared response headers of an HTTP 401 response for WithdrawExchangeDispute
+type WithdrawExchangeDisputeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type WithdrawExchangeDisputeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Dispute
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *WithdrawExchangeDisputeResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WithdrawExchangeDisputeResponse) GetJSON200() *Dispute {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r WithdrawExchangeDisputeResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r WithdrawExchangeDisputeResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r WithdrawExchangeDisputeResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r WithdrawExchangeDisputeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WithdrawExchangeDisputeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WithdrawExchangeDisputeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WithdrawExchangeDisputeResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -26658,6 +32258,530 @@ func (r SuspendExchangeProductResponse) ContentType() string {
 	return ""
 }
 
+type ListAssetRegistrationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListRegistrationBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAssetRegistrationsResponse) GetJSON200() *ListRegistrationBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListAssetRegistrationsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListAssetRegistrationsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAssetRegistrationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAssetRegistrationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAssetRegistrationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAssetRegistrationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ApplyAssetRegistrationResponse401Headers the declared response headers of an HTTP 401 response for ApplyAssetRegistration
+type ApplyAssetRegistrationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ApplyAssetRegistrationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Registration
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ApplyAssetRegistrationResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ApplyAssetRegistrationResponse) GetJSON201() *Registration {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ApplyAssetRegistrationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ApplyAssetRegistrationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ApplyAssetRegistrationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ApplyAssetRegistrationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ApplyAssetRegistrationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ApplyAssetRegistrationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ApplyAssetRegistrationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAssetRegistrationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Registration
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAssetRegistrationResponse) GetJSON200() *Registration {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetAssetRegistrationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetAssetRegistrationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAssetRegistrationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAssetRegistrationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAssetRegistrationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAssetRegistrationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AnswerAssetRegistrationResponse401Headers the declared response headers of an HTTP 401 response for AnswerAssetRegistration
+type AnswerAssetRegistrationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type AnswerAssetRegistrationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Registration
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AnswerAssetRegistrationResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AnswerAssetRegistrationResponse) GetJSON200() *Registration {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AnswerAssetRegistrationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AnswerAssetRegistrationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AnswerAssetRegistrationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AnswerAssetRegistrationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AnswerAssetRegistrationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AnswerAssetRegistrationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AnswerAssetRegistrationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ObjectAssetRegistrationResponse401Headers the declared response headers of an HTTP 401 response for ObjectAssetRegistration
+type ObjectAssetRegistrationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ObjectAssetRegistrationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Registration
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ObjectAssetRegistrationResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ObjectAssetRegistrationResponse) GetJSON201() *Registration {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ObjectAssetRegistrationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ObjectAssetRegistrationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ObjectAssetRegistrationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ObjectAssetRegistrationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ObjectAssetRegistrationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ObjectAssetRegistrationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ObjectAssetRegistrationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RequestAssetRegistrationInfoResponse401Headers the declared response headers of an HTTP 401 response for RequestAssetRegistrationInfo
+type RequestAssetRegistrationInfoResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type RequestAssetRegistrationInfoResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Registration
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RequestAssetRegistrationInfoResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RequestAssetRegistrationInfoResponse) GetJSON200() *Registration {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RequestAssetRegistrationInfoResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RequestAssetRegistrationInfoResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RequestAssetRegistrationInfoResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RequestAssetRegistrationInfoResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RequestAssetRegistrationInfoResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RequestAssetRegistrationInfoResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RequestAssetRegistrationInfoResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReviewAssetRegistrationResponse401Headers the declared response headers of an HTTP 401 response for ReviewAssetRegistration
+type ReviewAssetRegistrationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ReviewAssetRegistrationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Registration
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReviewAssetRegistrationResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReviewAssetRegistrationResponse) GetJSON200() *Registration {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReviewAssetRegistrationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ReviewAssetRegistrationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ReviewAssetRegistrationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ReviewAssetRegistrationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReviewAssetRegistrationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReviewAssetRegistrationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReviewAssetRegistrationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// WithdrawAssetRegistrationResponse401Headers the declared response headers of an HTTP 401 response for WithdrawAssetRegistration
+type WithdrawAssetRegistrationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type WithdrawAssetRegistrationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Registration
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *WithdrawAssetRegistrationResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WithdrawAssetRegistrationResponse) GetJSON200() *Registration {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r WithdrawAssetRegistrationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r WithdrawAssetRegistrationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r WithdrawAssetRegistrationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r WithdrawAssetRegistrationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WithdrawAssetRegistrationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WithdrawAssetRegistrationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WithdrawAssetRegistrationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListExchangeRelationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -26700,6 +32824,295 @@ func (r ListExchangeRelationsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListExchangeRelationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListRiskRulesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListAlertRuleBody
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRiskRulesResponse) GetJSON200() *ListAlertRuleBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListRiskRulesResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRiskRulesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRiskRulesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRiskRulesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRiskRulesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateRiskRuleResponse401Headers the declared response headers of an HTTP 401 response for CreateRiskRule
+type CreateRiskRuleResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CreateRiskRuleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AlertRule
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateRiskRuleResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateRiskRuleResponse) GetJSON201() *AlertRule {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateRiskRuleResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateRiskRuleResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateRiskRuleResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateRiskRuleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateRiskRuleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateRiskRuleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateRiskRuleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListRiskRuleVariablesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VariablesOutBody
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListRiskRuleVariablesResponse) GetJSON200() *VariablesOutBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListRiskRuleVariablesResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListRiskRuleVariablesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListRiskRuleVariablesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListRiskRuleVariablesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListRiskRuleVariablesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetRiskRuleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AlertRule
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetRiskRuleResponse) GetJSON200() *AlertRule {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetRiskRuleResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetRiskRuleResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetRiskRuleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetRiskRuleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetRiskRuleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetRiskRuleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateRiskRuleResponse401Headers the declared response headers of an HTTP 401 response for UpdateRiskRule
+type UpdateRiskRuleResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UpdateRiskRuleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AlertRule
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateRiskRuleResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateRiskRuleResponse) GetJSON200() *AlertRule {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateRiskRuleResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateRiskRuleResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateRiskRuleResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateRiskRuleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateRiskRuleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateRiskRuleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateRiskRuleResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -27100,6 +33513,185 @@ func (r TerminateExchangeTransferResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r TerminateExchangeTransferResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListAssetValuationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListValuationBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAssetValuationsResponse) GetJSON200() *ListValuationBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListAssetValuationsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListAssetValuationsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAssetValuationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAssetValuationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAssetValuationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAssetValuationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// FileAssetValuationResponse401Headers the declared response headers of an HTTP 401 response for FileAssetValuation
+type FileAssetValuationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type FileAssetValuationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Valuation
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *FileAssetValuationResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r FileAssetValuationResponse) GetJSON201() *Valuation {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r FileAssetValuationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r FileAssetValuationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r FileAssetValuationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r FileAssetValuationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r FileAssetValuationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r FileAssetValuationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r FileAssetValuationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAssetValuationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Valuation
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAssetValuationResponse) GetJSON200() *Valuation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetAssetValuationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetAssetValuationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAssetValuationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAssetValuationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAssetValuationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAssetValuationResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -34309,6 +40901,124 @@ func (c *ClientWithResponses) AnswerErrorReportWithResponse(ctx context.Context,
 	return ParseAnswerErrorReportResponse(rsp)
 }
 
+// ListRiskAlertsWithResponse Risk alerts, newest first
+//
+// Filtered by status, owner queue, severity, rule and the participant, product or contract they are about.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/alerts (the `ListRiskAlerts` operationId).
+func (c *ClientWithResponses) ListRiskAlertsWithResponse(ctx context.Context, params *ListRiskAlertsParams, reqEditors ...RequestEditorFn) (*ListRiskAlertsResponse, error) {
+	rsp, err := c.ListRiskAlerts(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRiskAlertsResponse(rsp)
+}
+
+// GetRiskAlertWithResponse One risk alert with its evidence and actions
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/alerts/{id} (the `GetRiskAlert` operationId).
+func (c *ClientWithResponses) GetRiskAlertWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetRiskAlertResponse, error) {
+	rsp, err := c.GetRiskAlert(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRiskAlertResponse(rsp)
+}
+
+// AcknowledgeRiskAlertWithBodyWithResponse Take an open alert in hand
+//
+// Moves an open alert to acknowledged, with an optional note; any other status is 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/alerts/{id}/acknowledge (the `AcknowledgeRiskAlert` operationId).
+func (c *ClientWithResponses) AcknowledgeRiskAlertWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcknowledgeRiskAlertResponse, error) {
+	rsp, err := c.AcknowledgeRiskAlertWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcknowledgeRiskAlertResponse(rsp)
+}
+
+// AcknowledgeRiskAlertWithResponse Take an open alert in hand
+//
+// Moves an open alert to acknowledged, with an optional note; any other status is 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/alerts/{id}/acknowledge (the `AcknowledgeRiskAlert` operationId).
+func (c *ClientWithResponses) AcknowledgeRiskAlertWithResponse(ctx context.Context, id string, body AcknowledgeRiskAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*AcknowledgeRiskAlertResponse, error) {
+	rsp, err := c.AcknowledgeRiskAlert(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcknowledgeRiskAlertResponse(rsp)
+}
+
+// CloseRiskAlertWithBodyWithResponse Close an alert with a note
+//
+// Closes an open or acknowledged alert; the note (what was found and done) is required. The rule's next hit raises a new alert.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/alerts/{id}/close (the `CloseRiskAlert` operationId).
+func (c *ClientWithResponses) CloseRiskAlertWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CloseRiskAlertResponse, error) {
+	rsp, err := c.CloseRiskAlertWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCloseRiskAlertResponse(rsp)
+}
+
+// CloseRiskAlertWithResponse Close an alert with a note
+//
+// Closes an open or acknowledged alert; the note (what was found and done) is required. The rule's next hit raises a new alert.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/alerts/{id}/close (the `CloseRiskAlert` operationId).
+func (c *ClientWithResponses) CloseRiskAlertWithResponse(ctx context.Context, id string, body CloseRiskAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*CloseRiskAlertResponse, error) {
+	rsp, err := c.CloseRiskAlert(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCloseRiskAlertResponse(rsp)
+}
+
+// SuspendFromRiskAlertWithBodyWithResponse Suspend a participant or product the alert is about
+//
+// Suspends the participant or product through the exchange (it stops trading, or is taken off the trading hall) and records the action on the alert. The target must be one of the alert's subjects (422 otherwise); a closed alert is 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/alerts/{id}/suspend (the `SuspendFromRiskAlert` operationId).
+func (c *ClientWithResponses) SuspendFromRiskAlertWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SuspendFromRiskAlertResponse, error) {
+	rsp, err := c.SuspendFromRiskAlertWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuspendFromRiskAlertResponse(rsp)
+}
+
+// SuspendFromRiskAlertWithResponse Suspend a participant or product the alert is about
+//
+// Suspends the participant or product through the exchange (it stops trading, or is taken off the trading hall) and records the action on the alert. The target must be one of the alert's subjects (422 otherwise); a closed alert is 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/alerts/{id}/suspend (the `SuspendFromRiskAlert` operationId).
+func (c *ClientWithResponses) SuspendFromRiskAlertWithResponse(ctx context.Context, id string, body SuspendFromRiskAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*SuspendFromRiskAlertResponse, error) {
+	rsp, err := c.SuspendFromRiskAlert(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSuspendFromRiskAlertResponse(rsp)
+}
+
 // ListExchangeApplicationsWithResponse Participant applications you may see
 //
 // The exchange's staff see every one; an organization its own.
@@ -34474,6 +41184,51 @@ func (c *ClientWithResponses) WithdrawExchangeApplicationWithResponse(ctx contex
 	return ParseWithdrawExchangeApplicationResponse(rsp)
 }
 
+// ListAssetCertificatesWithResponse The public register of data assets: certificates, newest first
+//
+// Every numbered registration's certificate; stage=publicity lists those open to objections now. Public.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/certificates (the `ListAssetCertificates` operationId).
+func (c *ClientWithResponses) ListAssetCertificatesWithResponse(ctx context.Context, params *ListAssetCertificatesParams, reqEditors ...RequestEditorFn) (*ListAssetCertificatesResponse, error) {
+	rsp, err := c.ListAssetCertificates(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAssetCertificatesResponse(rsp)
+}
+
+// GetAssetCertificateWithResponse A registration certificate: number, holder, rights, the product's hash, dates, status and ledger receipt
+//
+// Public. registration_hash is the SHA-256 of canonical; the receipt of receipt_event_id (the registration's effect, or its approval before it takes effect) proves it offline with `dataport ledger verify --receipt`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/certificates/{number} (the `GetAssetCertificate` operationId).
+func (c *ClientWithResponses) GetAssetCertificateWithResponse(ctx context.Context, number string, reqEditors ...RequestEditorFn) (*GetAssetCertificateResponse, error) {
+	rsp, err := c.GetAssetCertificate(ctx, number, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAssetCertificateResponse(rsp)
+}
+
+// GetAssetCertificateQrWithResponse The certificate's QR code (PNG): it encodes the public certificate page's address
+//
+// Public.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/certificates/{number}/qr (the `GetAssetCertificateQr` operationId).
+func (c *ClientWithResponses) GetAssetCertificateQrWithResponse(ctx context.Context, number string, reqEditors ...RequestEditorFn) (*GetAssetCertificateQrResponse, error) {
+	rsp, err := c.GetAssetCertificateQr(ctx, number, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAssetCertificateQrResponse(rsp)
+}
+
 // GetExchangeChecklistWithResponse The compliance checklist
 //
 // The points every reviewer of a listing ticks, by dimension.
@@ -34519,6 +41274,36 @@ func (c *ClientWithResponses) GetExchangeContractWithResponse(ctx context.Contex
 	return ParseGetExchangeContractResponse(rsp)
 }
 
+// OpenExchangeDisputeWithBodyWithResponse Open a dispute on a contract (an editor or admin of its buyer or provider)
+//
+// Files the claim for the caller's side of the contract and attaches the contract's evidence bundle (waiting up to 10 s for the ledger to seal the opening; evidence_sha256 stays empty if it could not, and the bundle is attached when first asked for). A contract the caller may not see is a 404; a second unresolved claim of the same party is a 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/contracts/{id}/disputes (the `OpenExchangeDispute` operationId).
+func (c *ClientWithResponses) OpenExchangeDisputeWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OpenExchangeDisputeResponse, error) {
+	rsp, err := c.OpenExchangeDisputeWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOpenExchangeDisputeResponse(rsp)
+}
+
+// OpenExchangeDisputeWithResponse Open a dispute on a contract (an editor or admin of its buyer or provider)
+//
+// Files the claim for the caller's side of the contract and attaches the contract's evidence bundle (waiting up to 10 s for the ledger to seal the opening; evidence_sha256 stays empty if it could not, and the bundle is attached when first asked for). A contract the caller may not see is a 404; a second unresolved claim of the same party is a 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/contracts/{id}/disputes (the `OpenExchangeDispute` operationId).
+func (c *ClientWithResponses) OpenExchangeDisputeWithResponse(ctx context.Context, id string, body OpenExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*OpenExchangeDisputeResponse, error) {
+	rsp, err := c.OpenExchangeDispute(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOpenExchangeDisputeResponse(rsp)
+}
+
 // GetExchangeContractDocumentWithResponse Download the contract's canonical JSON, exactly as hashed and sealed
 //
 // Keys sorted, no insignificant space (RFC 8785 for this document): its SHA-256 is the contract's hash, sent in Repr-Digest too, and the one in the receipt of its exchange.contract.agreed event. Its parties and the exchange's staff only.
@@ -34532,6 +41317,21 @@ func (c *ClientWithResponses) GetExchangeContractDocumentWithResponse(ctx contex
 		return nil, err
 	}
 	return ParseGetExchangeContractDocumentResponse(rsp)
+}
+
+// GetExchangeContractEvidenceWithResponse The evidence bundle of a contract (zip), verifiable offline
+//
+// For the contract's parties and the exchange's staff (404 for anyone else): the canonical contract (contract.json, sealed by contract_sha256), every event of its negotiation, contract, delivery grant, transfers and the decision batches of its usage, each with its receipt against one checkpoint, the log's verifier key, and usage.json (the decisions under the grant). Check it with `dataport ledger verify --bundle FILE [--key KEY]`. 409 while recent events wait for the ledger (retry).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/contracts/{id}/evidence (the `GetExchangeContractEvidence` operationId).
+func (c *ClientWithResponses) GetExchangeContractEvidenceWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeContractEvidenceResponse, error) {
+	rsp, err := c.GetExchangeContractEvidence(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExchangeContractEvidenceResponse(rsp)
 }
 
 // GetExchangeRatingWithResponse A contract's rating
@@ -34650,6 +41450,178 @@ func (c *ClientWithResponses) RequestExchangeTransferWithResponse(ctx context.Co
 		return nil, err
 	}
 	return ParseRequestExchangeTransferResponse(rsp)
+}
+
+// ListExchangeDisputesWithResponse Disputes, newest first
+//
+// The disputes of the caller's organizations, as claimant or respondent; the exchange's staff and platform staff see every one. Steps are left out of the list (GET one for them).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/disputes (the `ListExchangeDisputes` operationId).
+func (c *ClientWithResponses) ListExchangeDisputesWithResponse(ctx context.Context, params *ListExchangeDisputesParams, reqEditors ...RequestEditorFn) (*ListExchangeDisputesResponse, error) {
+	rsp, err := c.ListExchangeDisputes(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListExchangeDisputesResponse(rsp)
+}
+
+// GetExchangeDisputeWithResponse A dispute with every step and its reasons
+//
+// For its parties, the exchange's staff and platform staff; 404 for anyone else.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/disputes/{id} (the `GetExchangeDispute` operationId).
+func (c *ClientWithResponses) GetExchangeDisputeWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeDisputeResponse, error) {
+	rsp, err := c.GetExchangeDispute(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExchangeDisputeResponse(rsp)
+}
+
+// GetExchangeDisputeBundleWithResponse The record of a dispute as an evidence bundle (zip), verifiable offline
+//
+// For the dispute's parties and the exchange's staff: every event of the dispute with its receipt, the evidence bundle attached when it opened (evidence.zip, sealed by bundle_sha256), the claim (claim.txt) and the reasons of every step (steps/NN-status.txt, sealed by reasons_sha256). Check it with `dataport ledger verify --bundle FILE`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/disputes/{id}/bundle (the `GetExchangeDisputeBundle` operationId).
+func (c *ClientWithResponses) GetExchangeDisputeBundleWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeDisputeBundleResponse, error) {
+	rsp, err := c.GetExchangeDisputeBundle(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExchangeDisputeBundleResponse(rsp)
+}
+
+// DecideExchangeDisputeWithBodyWithResponse Close a dispute: the mediator records a settlement, the arbitrator an award, with reasons
+//
+// In mediation the outcome is settled (→ settled); in arbitration upheld, partly_upheld or dismissed (→ decided). Only the case's mediator or arbitrator decides; the reasons are kept and their hash sealed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/disputes/{id}/decide (the `DecideExchangeDispute` operationId).
+func (c *ClientWithResponses) DecideExchangeDisputeWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideExchangeDisputeResponse, error) {
+	rsp, err := c.DecideExchangeDisputeWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideExchangeDisputeResponse(rsp)
+}
+
+// DecideExchangeDisputeWithResponse Close a dispute: the mediator records a settlement, the arbitrator an award, with reasons
+//
+// In mediation the outcome is settled (→ settled); in arbitration upheld, partly_upheld or dismissed (→ decided). Only the case's mediator or arbitrator decides; the reasons are kept and their hash sealed.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/disputes/{id}/decide (the `DecideExchangeDispute` operationId).
+func (c *ClientWithResponses) DecideExchangeDisputeWithResponse(ctx context.Context, id string, body DecideExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideExchangeDisputeResponse, error) {
+	rsp, err := c.DecideExchangeDispute(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideExchangeDisputeResponse(rsp)
+}
+
+// EscalateExchangeDisputeWithBodyWithResponse Take a dispute whose mediation failed to arbitration, as its arbitrator (exchange staff belonging to neither party)
+//
+// Reasons (why mediation failed) are required.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/disputes/{id}/escalate (the `EscalateExchangeDispute` operationId).
+func (c *ClientWithResponses) EscalateExchangeDisputeWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*EscalateExchangeDisputeResponse, error) {
+	rsp, err := c.EscalateExchangeDisputeWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEscalateExchangeDisputeResponse(rsp)
+}
+
+// EscalateExchangeDisputeWithResponse Take a dispute whose mediation failed to arbitration, as its arbitrator (exchange staff belonging to neither party)
+//
+// Reasons (why mediation failed) are required.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/disputes/{id}/escalate (the `EscalateExchangeDispute` operationId).
+func (c *ClientWithResponses) EscalateExchangeDisputeWithResponse(ctx context.Context, id string, body EscalateExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*EscalateExchangeDisputeResponse, error) {
+	rsp, err := c.EscalateExchangeDispute(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEscalateExchangeDisputeResponse(rsp)
+}
+
+// GetExchangeDisputeEvidenceWithResponse The evidence bundle attached to a dispute when it opened (zip)
+//
+// Byte for byte the bundle whose SHA-256 (evidence_sha256) the dispute's evidence_attached event seals: the contract's evidence, the claim and the opening event. Check it with `dataport ledger verify --bundle FILE`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/disputes/{id}/evidence (the `GetExchangeDisputeEvidence` operationId).
+func (c *ClientWithResponses) GetExchangeDisputeEvidenceWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetExchangeDisputeEvidenceResponse, error) {
+	rsp, err := c.GetExchangeDisputeEvidence(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetExchangeDisputeEvidenceResponse(rsp)
+}
+
+// MediateExchangeDisputeWithBodyWithResponse Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/disputes/{id}/mediate (the `MediateExchangeDispute` operationId).
+func (c *ClientWithResponses) MediateExchangeDisputeWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MediateExchangeDisputeResponse, error) {
+	rsp, err := c.MediateExchangeDisputeWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMediateExchangeDisputeResponse(rsp)
+}
+
+// MediateExchangeDisputeWithResponse Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/disputes/{id}/mediate (the `MediateExchangeDispute` operationId).
+func (c *ClientWithResponses) MediateExchangeDisputeWithResponse(ctx context.Context, id string, body MediateExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*MediateExchangeDisputeResponse, error) {
+	rsp, err := c.MediateExchangeDispute(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMediateExchangeDisputeResponse(rsp)
+}
+
+// WithdrawExchangeDisputeWithBodyWithResponse Withdraw an unresolved dispute (the claimant's editors and admins)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/disputes/{id}/withdraw (the `WithdrawExchangeDispute` operationId).
+func (c *ClientWithResponses) WithdrawExchangeDisputeWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WithdrawExchangeDisputeResponse, error) {
+	rsp, err := c.WithdrawExchangeDisputeWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWithdrawExchangeDisputeResponse(rsp)
+}
+
+// WithdrawExchangeDisputeWithResponse Withdraw an unresolved dispute (the claimant's editors and admins)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/disputes/{id}/withdraw (the `WithdrawExchangeDispute` operationId).
+func (c *ClientWithResponses) WithdrawExchangeDisputeWithResponse(ctx context.Context, id string, body WithdrawExchangeDisputeJSONRequestBody, reqEditors ...RequestEditorFn) (*WithdrawExchangeDisputeResponse, error) {
+	rsp, err := c.WithdrawExchangeDispute(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWithdrawExchangeDisputeResponse(rsp)
 }
 
 // GetExchangeDocumentWithResponse Download a document
@@ -35447,6 +42419,201 @@ func (c *ClientWithResponses) SuspendExchangeProductWithResponse(ctx context.Con
 	return ParseSuspendExchangeProductResponse(rsp)
 }
 
+// ListAssetRegistrationsWithResponse Registrations and objections you filed, hold, or must review
+//
+// Side sent: those the caller's organizations filed; received: those about their products or registrations; queue: those waiting for the caller's decision (the exchange's staff; a counterparty's admins). The public register is GET /exchange/certificates.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/registrations (the `ListAssetRegistrations` operationId).
+func (c *ClientWithResponses) ListAssetRegistrationsWithResponse(ctx context.Context, params *ListAssetRegistrationsParams, reqEditors ...RequestEditorFn) (*ListAssetRegistrationsResponse, error) {
+	rsp, err := c.ListAssetRegistrations(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAssetRegistrationsResponse(rsp)
+}
+
+// ApplyAssetRegistrationWithBodyWithResponse Apply to register a product's rights, or to change, transfer, license or cancel a registration (the holder's editors and admins)
+//
+// Files a registration for the holder: initial (a product listed or in review, with the rights registered), or change, transfer, licence or cancellation of a registration in effect (prior_id, its id or number). A transfer's transferee or a licence's licensee (counterparty_id) consents first (its admins), then the exchange's staff review it within 10 working days. Approved, it is numbered and open to objections for 10 working days, then in effect. A product registered already, or a registration with a change under way, answers 409; bad fields 422 naming them.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/registrations (the `ApplyAssetRegistration` operationId).
+func (c *ClientWithResponses) ApplyAssetRegistrationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApplyAssetRegistrationResponse, error) {
+	rsp, err := c.ApplyAssetRegistrationWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApplyAssetRegistrationResponse(rsp)
+}
+
+// ApplyAssetRegistrationWithResponse Apply to register a product's rights, or to change, transfer, license or cancel a registration (the holder's editors and admins)
+//
+// Files a registration for the holder: initial (a product listed or in review, with the rights registered), or change, transfer, licence or cancellation of a registration in effect (prior_id, its id or number). A transfer's transferee or a licence's licensee (counterparty_id) consents first (its admins), then the exchange's staff review it within 10 working days. Approved, it is numbered and open to objections for 10 working days, then in effect. A product registered already, or a registration with a change under way, answers 409; bad fields 422 naming them.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/registrations (the `ApplyAssetRegistration` operationId).
+func (c *ClientWithResponses) ApplyAssetRegistrationWithResponse(ctx context.Context, body ApplyAssetRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyAssetRegistrationResponse, error) {
+	rsp, err := c.ApplyAssetRegistration(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApplyAssetRegistrationResponse(rsp)
+}
+
+// GetAssetRegistrationWithResponse One registration or objection with its review history
+//
+// Its filer, holder, counterparty and the exchange's staff see it; others get 404 (a numbered registration's certificate is public).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/registrations/{id} (the `GetAssetRegistration` operationId).
+func (c *ClientWithResponses) GetAssetRegistrationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetAssetRegistrationResponse, error) {
+	rsp, err := c.GetAssetRegistration(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAssetRegistrationResponse(rsp)
+}
+
+// AnswerAssetRegistrationWithBodyWithResponse Answer a request for more material (the filer's organization)
+//
+// The case returns to its reviewers with its deadline moved on by the working days it waited; one that does not wait for an answer answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/registrations/{id}/answer (the `AnswerAssetRegistration` operationId).
+func (c *ClientWithResponses) AnswerAssetRegistrationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AnswerAssetRegistrationResponse, error) {
+	rsp, err := c.AnswerAssetRegistrationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerAssetRegistrationResponse(rsp)
+}
+
+// AnswerAssetRegistrationWithResponse Answer a request for more material (the filer's organization)
+//
+// The case returns to its reviewers with its deadline moved on by the working days it waited; one that does not wait for an answer answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/registrations/{id}/answer (the `AnswerAssetRegistration` operationId).
+func (c *ClientWithResponses) AnswerAssetRegistrationWithResponse(ctx context.Context, id string, body AnswerAssetRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*AnswerAssetRegistrationResponse, error) {
+	rsp, err := c.AnswerAssetRegistration(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAnswerAssetRegistrationResponse(rsp)
+}
+
+// ObjectAssetRegistrationWithBodyWithResponse Object to a registration in its objection period, or apply to revoke one in effect (anyone signed in but the holder)
+//
+// Files an objection with its grounds, which the exchange's staff review. While it is open the registration does not take effect; sustained, it revokes the registration. A registration neither open to objections nor in effect answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/registrations/{id}/objections (the `ObjectAssetRegistration` operationId).
+func (c *ClientWithResponses) ObjectAssetRegistrationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ObjectAssetRegistrationResponse, error) {
+	rsp, err := c.ObjectAssetRegistrationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseObjectAssetRegistrationResponse(rsp)
+}
+
+// ObjectAssetRegistrationWithResponse Object to a registration in its objection period, or apply to revoke one in effect (anyone signed in but the holder)
+//
+// Files an objection with its grounds, which the exchange's staff review. While it is open the registration does not take effect; sustained, it revokes the registration. A registration neither open to objections nor in effect answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/registrations/{id}/objections (the `ObjectAssetRegistration` operationId).
+func (c *ClientWithResponses) ObjectAssetRegistrationWithResponse(ctx context.Context, id string, body ObjectAssetRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*ObjectAssetRegistrationResponse, error) {
+	rsp, err := c.ObjectAssetRegistration(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseObjectAssetRegistrationResponse(rsp)
+}
+
+// RequestAssetRegistrationInfoWithBodyWithResponse Ask the filer for more material (whoever may decide it now)
+//
+// The case waits for the filer's answer with its deadline paused, and expires without one within 10 working days.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/registrations/{id}/request-info (the `RequestAssetRegistrationInfo` operationId).
+func (c *ClientWithResponses) RequestAssetRegistrationInfoWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RequestAssetRegistrationInfoResponse, error) {
+	rsp, err := c.RequestAssetRegistrationInfoWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestAssetRegistrationInfoResponse(rsp)
+}
+
+// RequestAssetRegistrationInfoWithResponse Ask the filer for more material (whoever may decide it now)
+//
+// The case waits for the filer's answer with its deadline paused, and expires without one within 10 working days.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/registrations/{id}/request-info (the `RequestAssetRegistrationInfo` operationId).
+func (c *ClientWithResponses) RequestAssetRegistrationInfoWithResponse(ctx context.Context, id string, body RequestAssetRegistrationInfoJSONRequestBody, reqEditors ...RequestEditorFn) (*RequestAssetRegistrationInfoResponse, error) {
+	rsp, err := c.RequestAssetRegistrationInfo(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRequestAssetRegistrationInfoResponse(rsp)
+}
+
+// ReviewAssetRegistrationWithBodyWithResponse Consent to, approve or reject a registration or objection (a counterparty's admins; the exchange's staff)
+//
+// Decides the case at its step; rejecting needs a comment. Approving a registration numbers it (JH-DR-YYYY-NNNNNN) and opens its objection period; approving an objection revokes the registration objected to. Whoever filed it never decides it (403).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/registrations/{id}/review (the `ReviewAssetRegistration` operationId).
+func (c *ClientWithResponses) ReviewAssetRegistrationWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReviewAssetRegistrationResponse, error) {
+	rsp, err := c.ReviewAssetRegistrationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReviewAssetRegistrationResponse(rsp)
+}
+
+// ReviewAssetRegistrationWithResponse Consent to, approve or reject a registration or objection (a counterparty's admins; the exchange's staff)
+//
+// Decides the case at its step; rejecting needs a comment. Approving a registration numbers it (JH-DR-YYYY-NNNNNN) and opens its objection period; approving an objection revokes the registration objected to. Whoever filed it never decides it (403).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/registrations/{id}/review (the `ReviewAssetRegistration` operationId).
+func (c *ClientWithResponses) ReviewAssetRegistrationWithResponse(ctx context.Context, id string, body ReviewAssetRegistrationJSONRequestBody, reqEditors ...RequestEditorFn) (*ReviewAssetRegistrationResponse, error) {
+	rsp, err := c.ReviewAssetRegistration(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReviewAssetRegistrationResponse(rsp)
+}
+
+// WithdrawAssetRegistrationWithResponse Withdraw a registration or objection under review (the filer's organization)
+//
+// Ends the case while it is under review, at the filing organization's wish; a decided one answers 409.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/registrations/{id}/withdraw (the `WithdrawAssetRegistration` operationId).
+func (c *ClientWithResponses) WithdrawAssetRegistrationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*WithdrawAssetRegistrationResponse, error) {
+	rsp, err := c.WithdrawAssetRegistration(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWithdrawAssetRegistrationResponse(rsp)
+}
+
 // ListExchangeRelationsWithResponse Every related-party pair on record (the exchange's staff and platform staff)
 //
 // Pairs of participants that share a legal representative (declared, or found when two declare the same one), where one holds shares in the other, or that share a controller.
@@ -35460,6 +42627,109 @@ func (c *ClientWithResponses) ListExchangeRelationsWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseListExchangeRelationsResponse(rsp)
+}
+
+// ListRiskRulesWithResponse The risk rules, by name
+//
+// Every rule, the seeded defaults included: price far from the product's history, bursts of orders, circular trades, buyers exceeding their contract's usage, repeated review failures, source declarations changed after listing.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/risk-rules (the `ListRiskRules` operationId).
+func (c *ClientWithResponses) ListRiskRulesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRiskRulesResponse, error) {
+	rsp, err := c.ListRiskRules(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRiskRulesResponse(rsp)
+}
+
+// CreateRiskRuleWithBodyWithResponse Add a risk rule
+//
+// The expression must compile to a bool over the variables (GET /exchange/risk-rules/variables), the dedupe expression to a string; anything else is 422 naming the field and CEL's message. A taken name is 422 too.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/risk-rules (the `CreateRiskRule` operationId).
+func (c *ClientWithResponses) CreateRiskRuleWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRiskRuleResponse, error) {
+	rsp, err := c.CreateRiskRuleWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRiskRuleResponse(rsp)
+}
+
+// CreateRiskRuleWithResponse Add a risk rule
+//
+// The expression must compile to a bool over the variables (GET /exchange/risk-rules/variables), the dedupe expression to a string; anything else is 422 naming the field and CEL's message. A taken name is 422 too.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/risk-rules (the `CreateRiskRule` operationId).
+func (c *ClientWithResponses) CreateRiskRuleWithResponse(ctx context.Context, body CreateRiskRuleJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRiskRuleResponse, error) {
+	rsp, err := c.CreateRiskRule(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRiskRuleResponse(rsp)
+}
+
+// ListRiskRuleVariablesWithResponse The variables a rule's CEL expressions may read
+//
+// Each variable with its CEL type, the kinds of observation that set it, and what it means.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/risk-rules/variables (the `ListRiskRuleVariables` operationId).
+func (c *ClientWithResponses) ListRiskRuleVariablesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListRiskRuleVariablesResponse, error) {
+	rsp, err := c.ListRiskRuleVariables(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListRiskRuleVariablesResponse(rsp)
+}
+
+// GetRiskRuleWithResponse One risk rule
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/risk-rules/{id} (the `GetRiskRule` operationId).
+func (c *ClientWithResponses) GetRiskRuleWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetRiskRuleResponse, error) {
+	rsp, err := c.GetRiskRule(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetRiskRuleResponse(rsp)
+}
+
+// UpdateRiskRuleWithBodyWithResponse Change a risk rule
+//
+// Replaces the rule's title, kind, expressions, severity, owner queue and whether it runs; the name stays. Checked as on creation; the engine runs the new rule from the next observation.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /exchange/risk-rules/{id} (the `UpdateRiskRule` operationId).
+func (c *ClientWithResponses) UpdateRiskRuleWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRiskRuleResponse, error) {
+	rsp, err := c.UpdateRiskRuleWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRiskRuleResponse(rsp)
+}
+
+// UpdateRiskRuleWithResponse Change a risk rule
+//
+// Replaces the rule's title, kind, expressions, severity, owner queue and whether it runs; the name stays. Checked as on creation; the engine runs the new rule from the next observation.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /exchange/risk-rules/{id} (the `UpdateRiskRule` operationId).
+func (c *ClientWithResponses) UpdateRiskRuleWithResponse(ctx context.Context, id string, body UpdateRiskRuleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRiskRuleResponse, error) {
+	rsp, err := c.UpdateRiskRule(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRiskRuleResponse(rsp)
 }
 
 // GetExchangeTransferWithResponse One transfer
@@ -35610,6 +42880,66 @@ func (c *ClientWithResponses) TerminateExchangeTransferWithResponse(ctx context.
 		return nil, err
 	}
 	return ParseTerminateExchangeTransferResponse(rsp)
+}
+
+// ListAssetValuationsWithResponse Valuation reports you may read, newest first
+//
+// The holder's and the assessor's members, the exchange's staff and platform staff read a valuation; at most 100.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/valuations (the `ListAssetValuations` operationId).
+func (c *ClientWithResponses) ListAssetValuationsWithResponse(ctx context.Context, params *ListAssetValuationsParams, reqEditors ...RequestEditorFn) (*ListAssetValuationsResponse, error) {
+	rsp, err := c.ListAssetValuations(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAssetValuationsResponse(rsp)
+}
+
+// FileAssetValuationWithBodyWithResponse File a valuation report (an admitted assessor participant, independent of the holder)
+//
+// Files a valuation of a product by the cost, income or market method with the method's inputs (a missing one is a 422 naming it), the assumptions, the base date and the report's file. The value is computed here, exactly, in fen, and its computation shown step by step. The assessor must be admitted with the assessor role, and neither the holder nor a related party of it (422 naming assessor_org_id). The event carries the report's SHA-256 and the valuation's own hash.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/valuations (the `FileAssetValuation` operationId).
+func (c *ClientWithResponses) FileAssetValuationWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FileAssetValuationResponse, error) {
+	rsp, err := c.FileAssetValuationWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFileAssetValuationResponse(rsp)
+}
+
+// FileAssetValuationWithResponse File a valuation report (an admitted assessor participant, independent of the holder)
+//
+// Files a valuation of a product by the cost, income or market method with the method's inputs (a missing one is a 422 naming it), the assumptions, the base date and the report's file. The value is computed here, exactly, in fen, and its computation shown step by step. The assessor must be admitted with the assessor role, and neither the holder nor a related party of it (422 naming assessor_org_id). The event carries the report's SHA-256 and the valuation's own hash.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /exchange/valuations (the `FileAssetValuation` operationId).
+func (c *ClientWithResponses) FileAssetValuationWithResponse(ctx context.Context, body FileAssetValuationJSONRequestBody, reqEditors ...RequestEditorFn) (*FileAssetValuationResponse, error) {
+	rsp, err := c.FileAssetValuation(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFileAssetValuationResponse(rsp)
+}
+
+// GetAssetValuationWithResponse One valuation report with its computation
+//
+// Its holder's and assessor's members, the exchange's staff and platform staff read it; others get 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /exchange/valuations/{id} (the `GetAssetValuation` operationId).
+func (c *ClientWithResponses) GetAssetValuationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetAssetValuationResponse, error) {
+	rsp, err := c.GetAssetValuation(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAssetValuationResponse(rsp)
 }
 
 // GetGradingRulesWithResponse The grading rules in force
@@ -38735,6 +46065,266 @@ func ParseAnswerErrorReportResponse(rsp *http.Response) (*AnswerErrorReportRespo
 	return response, nil
 }
 
+// ParseListRiskAlertsResponse parses an HTTP response from a ListRiskAlertsWithResponse call
+func ParseListRiskAlertsResponse(rsp *http.Response) (*ListRiskAlertsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRiskAlertsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListAlertBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetRiskAlertResponse parses an HTTP response from a GetRiskAlertWithResponse call
+func ParseGetRiskAlertResponse(rsp *http.Response) (*GetRiskAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRiskAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Alert
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAcknowledgeRiskAlertResponse parses an HTTP response from a AcknowledgeRiskAlertWithResponse call
+func ParseAcknowledgeRiskAlertResponse(rsp *http.Response) (*AcknowledgeRiskAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AcknowledgeRiskAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Alert
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AcknowledgeRiskAlertResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCloseRiskAlertResponse parses an HTTP response from a CloseRiskAlertWithResponse call
+func ParseCloseRiskAlertResponse(rsp *http.Response) (*CloseRiskAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CloseRiskAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Alert
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CloseRiskAlertResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSuspendFromRiskAlertResponse parses an HTTP response from a SuspendFromRiskAlertWithResponse call
+func ParseSuspendFromRiskAlertResponse(rsp *http.Response) (*SuspendFromRiskAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SuspendFromRiskAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Alert
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SuspendFromRiskAlertResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListExchangeApplicationsResponse parses an HTTP response from a ListExchangeApplicationsWithResponse call
 func ParseListExchangeApplicationsResponse(rsp *http.Response) (*ListExchangeApplicationsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -39115,6 +46705,119 @@ func ParseWithdrawExchangeApplicationResponse(rsp *http.Response) (*WithdrawExch
 	return response, nil
 }
 
+// ParseListAssetCertificatesResponse parses an HTTP response from a ListAssetCertificatesWithResponse call
+func ParseListAssetCertificatesResponse(rsp *http.Response) (*ListAssetCertificatesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAssetCertificatesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListCertificateBodyBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAssetCertificateResponse parses an HTTP response from a GetAssetCertificateWithResponse call
+func ParseGetAssetCertificateResponse(rsp *http.Response) (*GetAssetCertificateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAssetCertificateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CertificateBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAssetCertificateQrResponse parses an HTTP response from a GetAssetCertificateQrWithResponse call
+func ParseGetAssetCertificateQrResponse(rsp *http.Response) (*GetAssetCertificateQrResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAssetCertificateQrResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseGetExchangeChecklistResponse parses an HTTP response from a GetExchangeChecklistWithResponse call
 func ParseGetExchangeChecklistResponse(rsp *http.Response) (*GetExchangeChecklistResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -39228,6 +46931,66 @@ func ParseGetExchangeContractResponse(rsp *http.Response) (*GetExchangeContractR
 	return response, nil
 }
 
+// ParseOpenExchangeDisputeResponse parses an HTTP response from a OpenExchangeDisputeWithResponse call
+func ParseOpenExchangeDisputeResponse(rsp *http.Response) (*OpenExchangeDisputeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OpenExchangeDisputeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Dispute
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers OpenExchangeDisputeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetExchangeContractDocumentResponse parses an HTTP response from a GetExchangeContractDocumentWithResponse call
 func ParseGetExchangeContractDocumentResponse(rsp *http.Response) (*GetExchangeContractDocumentResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -39249,6 +47012,39 @@ func ParseGetExchangeContractDocumentResponse(rsp *http.Response) (*GetExchangeC
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetExchangeContractEvidenceResponse parses an HTTP response from a GetExchangeContractEvidenceWithResponse call
+func ParseGetExchangeContractEvidenceResponse(rsp *http.Response) (*GetExchangeContractEvidenceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExchangeContractEvidenceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationProblem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -39555,6 +47351,392 @@ func ParseRequestExchangeTransferResponse(rsp *http.Response) (*RequestExchangeT
 	switch {
 	case rsp.StatusCode == 401:
 		var headers RequestExchangeTransferResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListExchangeDisputesResponse parses an HTTP response from a ListExchangeDisputesWithResponse call
+func ParseListExchangeDisputesResponse(rsp *http.Response) (*ListExchangeDisputesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListExchangeDisputesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListDisputeBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetExchangeDisputeResponse parses an HTTP response from a GetExchangeDisputeWithResponse call
+func ParseGetExchangeDisputeResponse(rsp *http.Response) (*GetExchangeDisputeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExchangeDisputeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Dispute
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetExchangeDisputeBundleResponse parses an HTTP response from a GetExchangeDisputeBundleWithResponse call
+func ParseGetExchangeDisputeBundleResponse(rsp *http.Response) (*GetExchangeDisputeBundleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExchangeDisputeBundleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDecideExchangeDisputeResponse parses an HTTP response from a DecideExchangeDisputeWithResponse call
+func ParseDecideExchangeDisputeResponse(rsp *http.Response) (*DecideExchangeDisputeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DecideExchangeDisputeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Dispute
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DecideExchangeDisputeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEscalateExchangeDisputeResponse parses an HTTP response from a EscalateExchangeDisputeWithResponse call
+func ParseEscalateExchangeDisputeResponse(rsp *http.Response) (*EscalateExchangeDisputeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EscalateExchangeDisputeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Dispute
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers EscalateExchangeDisputeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetExchangeDisputeEvidenceResponse parses an HTTP response from a GetExchangeDisputeEvidenceWithResponse call
+func ParseGetExchangeDisputeEvidenceResponse(rsp *http.Response) (*GetExchangeDisputeEvidenceResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetExchangeDisputeEvidenceResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseMediateExchangeDisputeResponse parses an HTTP response from a MediateExchangeDisputeWithResponse call
+func ParseMediateExchangeDisputeResponse(rsp *http.Response) (*MediateExchangeDisputeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &MediateExchangeDisputeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Dispute
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers MediateExchangeDisputeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseWithdrawExchangeDisputeResponse parses an HTTP response from a WithdrawExchangeDisputeWithResponse call
+func ParseWithdrawExchangeDisputeResponse(rsp *http.Response) (*WithdrawExchangeDisputeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WithdrawExchangeDisputeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Dispute
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers WithdrawExchangeDisputeResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -41620,6 +49802,446 @@ func ParseSuspendExchangeProductResponse(rsp *http.Response) (*SuspendExchangePr
 	return response, nil
 }
 
+// ParseListAssetRegistrationsResponse parses an HTTP response from a ListAssetRegistrationsWithResponse call
+func ParseListAssetRegistrationsResponse(rsp *http.Response) (*ListAssetRegistrationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAssetRegistrationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListRegistrationBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseApplyAssetRegistrationResponse parses an HTTP response from a ApplyAssetRegistrationWithResponse call
+func ParseApplyAssetRegistrationResponse(rsp *http.Response) (*ApplyAssetRegistrationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ApplyAssetRegistrationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Registration
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ApplyAssetRegistrationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAssetRegistrationResponse parses an HTTP response from a GetAssetRegistrationWithResponse call
+func ParseGetAssetRegistrationResponse(rsp *http.Response) (*GetAssetRegistrationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAssetRegistrationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Registration
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAnswerAssetRegistrationResponse parses an HTTP response from a AnswerAssetRegistrationWithResponse call
+func ParseAnswerAssetRegistrationResponse(rsp *http.Response) (*AnswerAssetRegistrationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AnswerAssetRegistrationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Registration
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AnswerAssetRegistrationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseObjectAssetRegistrationResponse parses an HTTP response from a ObjectAssetRegistrationWithResponse call
+func ParseObjectAssetRegistrationResponse(rsp *http.Response) (*ObjectAssetRegistrationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ObjectAssetRegistrationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Registration
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ObjectAssetRegistrationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRequestAssetRegistrationInfoResponse parses an HTTP response from a RequestAssetRegistrationInfoWithResponse call
+func ParseRequestAssetRegistrationInfoResponse(rsp *http.Response) (*RequestAssetRegistrationInfoResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RequestAssetRegistrationInfoResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Registration
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RequestAssetRegistrationInfoResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReviewAssetRegistrationResponse parses an HTTP response from a ReviewAssetRegistrationWithResponse call
+func ParseReviewAssetRegistrationResponse(rsp *http.Response) (*ReviewAssetRegistrationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReviewAssetRegistrationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Registration
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReviewAssetRegistrationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseWithdrawAssetRegistrationResponse parses an HTTP response from a WithdrawAssetRegistrationWithResponse call
+func ParseWithdrawAssetRegistrationResponse(rsp *http.Response) (*WithdrawAssetRegistrationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WithdrawAssetRegistrationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Registration
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers WithdrawAssetRegistrationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListExchangeRelationsResponse parses an HTTP response from a ListExchangeRelationsWithResponse call
 func ParseListExchangeRelationsResponse(rsp *http.Response) (*ListExchangeRelationsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -41648,6 +50270,232 @@ func ParseListExchangeRelationsResponse(rsp *http.Response) (*ListExchangeRelati
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseListRiskRulesResponse parses an HTTP response from a ListRiskRulesWithResponse call
+func ParseListRiskRulesResponse(rsp *http.Response) (*ListRiskRulesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRiskRulesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListAlertRuleBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateRiskRuleResponse parses an HTTP response from a CreateRiskRuleWithResponse call
+func ParseCreateRiskRuleResponse(rsp *http.Response) (*CreateRiskRuleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateRiskRuleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AlertRule
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateRiskRuleResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListRiskRuleVariablesResponse parses an HTTP response from a ListRiskRuleVariablesWithResponse call
+func ParseListRiskRuleVariablesResponse(rsp *http.Response) (*ListRiskRuleVariablesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListRiskRuleVariablesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VariablesOutBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetRiskRuleResponse parses an HTTP response from a GetRiskRuleWithResponse call
+func ParseGetRiskRuleResponse(rsp *http.Response) (*GetRiskRuleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetRiskRuleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AlertRule
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateRiskRuleResponse parses an HTTP response from a UpdateRiskRuleWithResponse call
+func ParseUpdateRiskRuleResponse(rsp *http.Response) (*UpdateRiskRuleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateRiskRuleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AlertRule
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateRiskRuleResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -41988,6 +50836,146 @@ func ParseTerminateExchangeTransferResponse(rsp *http.Response) (*TerminateExcha
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListAssetValuationsResponse parses an HTTP response from a ListAssetValuationsWithResponse call
+func ParseListAssetValuationsResponse(rsp *http.Response) (*ListAssetValuationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAssetValuationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListValuationBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseFileAssetValuationResponse parses an HTTP response from a FileAssetValuationWithResponse call
+func ParseFileAssetValuationResponse(rsp *http.Response) (*FileAssetValuationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &FileAssetValuationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Valuation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers FileAssetValuationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAssetValuationResponse parses an HTTP response from a GetAssetValuationWithResponse call
+func ParseGetAssetValuationResponse(rsp *http.Response) (*GetAssetValuationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAssetValuationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Valuation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
 	}
 
 	return response, nil
