@@ -105,6 +105,10 @@ type consumer struct {
 
 	mu    sync.Mutex
 	inbox map[string]chan message // "negotiations/<consumerPid>/agreement" → messages
+	// refuse, when set, is the status the callback server answers a valid
+	// message at a path ("negotiations/agreement") with instead of 200
+	// (0: take it).
+	refuse func(path string) int
 }
 
 func newConsumer(t testing.TB, root, token string) *consumer {
@@ -140,6 +144,15 @@ func (c *consumer) receive(w http.ResponseWriter, r *http.Request) {
 		c.t.Errorf("callback %s fails %s: %v\n%s", r.URL.Path, schema, err, body)
 		http.Error(w, "invalid", http.StatusBadRequest)
 		return
+	}
+	c.mu.Lock()
+	refuse := c.refuse
+	c.mu.Unlock()
+	if refuse != nil {
+		if status := refuse(kind + "/" + what); status != 0 {
+			w.WriteHeader(status)
+			return
+		}
 	}
 	var m message
 	json.Unmarshal(body, &m)

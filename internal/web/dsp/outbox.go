@@ -200,10 +200,15 @@ func (d *dispatcher) drain(ctx context.Context, pid string, clock func() time.Ti
 			}
 			return sent
 		}
-		if !ok || !d.deliver(ctx, m, now) {
+		if !ok {
 			return sent
 		}
-		sent++
+		switch d.deliver(ctx, m, now) {
+		case outSent:
+			sent++
+		case outPending:
+			return sent
+		}
 	}
 	return sent
 }
@@ -261,10 +266,11 @@ func (d *dispatcher) withDB(fn func() error) error {
 	return fn()
 }
 
-// deliver sends one claimed message and records the outcome; it reports
-// whether the message is done with (sent or given up), so that the next
-// one of its process may go.
-func (d *dispatcher) deliver(ctx context.Context, m outRow, now time.Time) bool {
+// deliver sends one claimed message and records the outcome: outSent or
+// outFailed (given up) when it is done with, so that the next one of its
+// process may go, or outPending when it waits (for its next attempt, or
+// because the outcome could not be recorded).
+func (d *dispatcher) deliver(ctx context.Context, m outRow, now time.Time) string {
 	body, err := d.body(ctx, m)
 	if err != nil {
 		var stale *staleError
@@ -342,7 +348,7 @@ func (d *dispatcher) post(ctx context.Context, url string, body []byte) (int, er
 // sent records a delivered message, with its event: through the group
 // committer once started (one transaction for the messages delivered
 // meanwhile), else on its own.
-func (d *dispatcher) sent(ctx context.Context, m outRow) bool {
+func (d *dispatcher) sent(ctx context.Context, m outRow) string {
 	var err error
 	if d.started.Load() {
 		mark := sentMark{m: m, done: make(chan error, 1)}
@@ -363,9 +369,9 @@ func (d *dispatcher) sent(ctx context.Context, m outRow) bool {
 		if ctx.Err() == nil {
 			d.h.log.ErrorContext(ctx, "dsp: record a sent callback", "process", m.processID, "err", err)
 		}
-		return false
+		return outPending
 	}
-	return true
+	return outSent
 }
 
 // sentMark is a delivered message waiting for the group committer.
@@ -423,7 +429,7 @@ func (d *dispatcher) commitMarks(ctx context.Context) {
 
 // retry schedules the message's next attempt after a growing backoff, or
 // gives it up after its last.
-func (d *dispatcher) retry(ctx context.Context, m outRow, now time.Time, why error) bool {
+func (d *dispatcher) retry(ctx context.Context, m outRow, now time.Time, why error) string {
 	attempts := m.attempts + 1
 	if attempts >= d.h.cfg.Attempts {
 		return d.giveUp(ctx, m, why.Error())
@@ -437,12 +443,12 @@ func (d *dispatcher) retry(ctx context.Context, m outRow, now time.Time, why err
 	if err != nil && ctx.Err() == nil {
 		d.h.log.ErrorContext(ctx, "dsp: schedule a callback's next attempt", "process", m.processID, "err", err)
 	}
-	return false
+	return outPending
 }
 
 // giveUp records a message as failed, with its event, and logs it: the
 // consumer did not hear of the change.
-func (d *dispatcher) giveUp(ctx context.Context, m outRow, why string) bool {
+func (d *dispatcher) giveUp(ctx context.Context, m outRow, why string) string {
 	d.h.log.WarnContext(ctx, "dsp: a callback is given up", "process", m.processID, "message", m.schema, "attempts", m.attempts+1, "why", why)
 	err := d.transact(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE dsp_outbox SET status = $1, attempts = attempts + 1, claimed_until = NULL, claimed_by = '', last_error = $2
@@ -453,9 +459,9 @@ func (d *dispatcher) giveUp(ctx context.Context, m outRow, why string) bool {
 	})
 	if err != nil {
 		d.h.log.ErrorContext(ctx, "dsp: record a failed callback", "process", m.processID, "err", err)
-		return false
+		return outPending
 	}
-	return true
+	return outFailed
 }
 
 // transact runs fn in a transaction, in one of the dbSlots.
