@@ -18,7 +18,9 @@ func (r *apiRun) exchange(ctx context.Context, operator, orgAdmin, editor, compa
 	orgID, companyOrg, requesterOrg, resource string) {
 	t := r.t
 	got(anonymous.GetExchangeChecklistWithResponse(ctx)).want(r, 200)
-	uscc := func(org string) string { return got(operator.GetOrganizationWithResponse(ctx, org)).want(r, 200).JSON200.Uscc }
+	uscc := func(org string) string {
+		return got(operator.GetOrganizationWithResponse(ctx, org)).want(r, 200).JSON200.Uscc
+	}
 	apply := func(c *apiclient.ClientWithResponses, org, code, legalRep, roles string) reply[*apiclient.ApplyExchangeParticipantResponse] {
 		return got(c.ApplyExchangeParticipantWithResponse(ctx, jsonBody[apiclient.ApplyExchangeParticipantJSONRequestBody](t,
 			`{"org_id":"`+org+`","uscc":"`+code+`","legal_representative":"`+legalRep+`","contact_name":"联系人","contact_phone":"010-12345678",
