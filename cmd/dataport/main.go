@@ -46,6 +46,8 @@ type options struct {
 
 	datastoreSQL bool // serve CKAN datastore_search_sql
 
+	dspInsecureCallbacks bool // Dataspace Protocol callbacks to http:// and private addresses
+
 	cpuProfile string // write a CPU profile of the command here
 }
 
@@ -64,6 +66,7 @@ func rootCommand() *cobra.Command {
 	pf.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	pf.StringVar(&o.ledgerOrigin, "ledger-origin", "", "origin line of the ledger's checkpoints, fixed when its key is created; default PUBLIC-URL-HOST/ledger")
 	pf.BoolVar(&o.datastoreSQL, "datastore-sql", false, "serve CKAN datastore_search_sql (read-only SELECT over readable resources)")
+	pf.BoolVar(&o.dspInsecureCallbacks, "dsp-insecure-callbacks", false, "let Dataspace Protocol consumers' callback addresses be http:// and on loopback or private networks (local trials only; by default https:// on public networks)")
 	pf.StringVar(&o.gradingRules, "grading-rules", "", "classification and grading rule file (YAML or JSON) replacing the shipped rules")
 	pf.StringVar(&o.holidays, "holidays", "", "public-holiday schedule file (YAML or JSON) adding years to the shipped State Council schedules, for working-day deadlines")
 	pf.StringVar(&o.smtpURL, "smtp-url", "", "mail server for e-mailed notices: smtp://USER@HOST:587?from=ADDRESS (STARTTLS), smtps://HOST:465?from=..., or smtp://HOST:25?tls=none&from=...; the password comes from $DATAPORT_SMTP_PASSWORD; without it notices wait in the outbox")
@@ -149,7 +152,7 @@ func (o *options) open(ctx context.Context) (*app.App, error) {
 	return app.Open(ctx, app.Config{Addr: o.addr, DataDir: o.data, DatabaseURL: o.db, PublicURL: public,
 		Version: versionString(), Log: log, LedgerOrigin: o.ledgerOrigin, AnonymousRate: o.anonRate,
 		DatastoreSQL: o.datastoreSQL, GradingRules: o.gradingRules, Holidays: o.holidays, SMTP: mail,
-		Metrics: web.MetricsAccess{Allow: allow, Token: o.metricsToken}, OIDC: o.oidc})
+		Metrics: web.MetricsAccess{Allow: allow, Token: o.metricsToken}, OIDC: o.oidc, DSPInsecureCallbacks: o.dspInsecureCallbacks})
 }
 
 func versionString() string {

@@ -34,6 +34,7 @@ import (
 	"dataport/internal/signup"
 	"dataport/internal/store"
 	"dataport/internal/web"
+	"dataport/internal/web/dsp"
 	"dataport/internal/web/services"
 	"dataport/internal/workday"
 )
@@ -75,6 +76,11 @@ type Config struct {
 	// OIDC is single sign-on with the city's unified identity (off
 	// without an issuer); its RedirectURL is derived from PublicURL.
 	OIDC signup.OIDC
+
+	// DSPInsecureCallbacks lets Dataspace Protocol consumers' callback
+	// addresses be http:// and on loopback or private networks (local
+	// trials and tests only).
+	DSPInsecureCallbacks bool
 }
 
 // App is an opened store with the services on it.
@@ -102,6 +108,7 @@ type App struct {
 	Exchange *exchange.Service // the data exchange's participants, products, listing reviews and samples
 	Assets   *asset.Service    // the exchange's asset registrations, objection periods, certificates and valuation reports
 	Risk     *risk.Engine      // the exchange's risk warning: rules in CEL, circular trades, alerts (risk.go)
+	DSP      *dsp.Handler      // the exchange's Dataspace Protocol provider under /dsp and its callbacks (dsp.go)
 }
 
 // Open connects to the store (applying migrations) and builds the services.
@@ -142,6 +149,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.Disputes = dispute.New(db, a.Trade, led, dispute.Config{Access: acc, DataDir: cfg.DataDir, Logger: cfg.Log})
+	a.openDSP()
 	a.Engage = engage.New(db, cat, engage.Config{Log: cfg.Log})
 	oidc := cfg.OIDC
 	oidc.RedirectURL = strings.TrimRight(cfg.PublicURL, "/") + "/login/sso/callback"
@@ -214,7 +222,7 @@ func (a *App) Serve(ctx context.Context) error {
 		Disputes: a.Disputes,
 		Exchange: a.Exchange, Assets: a.Assets, Risk: a.Risk},
 		DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL,
-		MailConfigured: a.Config.SMTP.Host != "", Metrics: a.Config.Metrics})
+		MailConfigured: a.Config.SMTP.Host != "", Metrics: a.Config.Metrics, DSP: a.DSP})
 	if err != nil {
 		return err
 	}
@@ -231,6 +239,8 @@ func (a *App) Serve(ctx context.Context) error {
 	stopJobs := a.jobsStopper()
 	defer stopJobs()
 	a.Engage.Start(ctx) // flushes view and download counts; Close flushes the rest
+	stopDSP := a.startDSP() // sends protocol callbacks until the server has shut down
+	defer stopDSP()
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)

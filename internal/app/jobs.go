@@ -25,6 +25,7 @@ func (a *App) openJobs(ctx context.Context) (*jobs.Runner, error) {
 		{Name: "datastore.monitor", Every: time.Hour, Run: a.monitorData},
 		{Name: "harvest.schedule", Every: time.Minute, Run: a.queueHarvests},
 		{Name: "engage.followers", Every: 30 * time.Second, Run: a.notifyFollowers},
+		{Name: "dsp.callbacks", Every: 10 * time.Second, Run: a.deliverCallbacks},
 		{Name: "exchange.registrations", Every: time.Minute, Run: a.registrationsTakeEffect},
 	}
 	if a.Config.SMTP.Host != "" {
