@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -180,19 +181,9 @@ func (g *graph) mergeFamilies(into, from int32) {
 	}
 	for seller, edges := range src.out {
 		merged := append(dst.out[seller], edges...)
-		slices.SortStableFunc(merged, func(a, b edge) int { return compareInt64(a.at, b.at) })
+		slices.SortStableFunc(merged, func(a, b edge) int { return cmp.Compare(a.at, b.at) })
 		dst.out[seller] = merged
 	}
-}
-
-func compareInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // add puts a trade in the graph (its product's lineage joined first).

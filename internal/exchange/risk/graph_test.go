@@ -45,6 +45,8 @@ func TestCycleDetection(t *testing.T) {
 			closing: trade{"c", "a", "q", nil, 2 * day}},
 		{name: "a trade outside the window does not", before: []trade{{"a", "b", "p", nil, 0}, {"b", "c", "p", nil, 40 * day}},
 			closing: trade{"c", "a", "p", nil, 41 * day}},
+		{name: "a product derived from two joins their families and their trades", before: []trade{{"a", "b", "p", nil, 0}, {"b", "c", "q", nil, day}},
+			closing: trade{"c", "a", "d", []string{"p", "q"}, 2 * day}, want: true, length: 3},
 		{name: "two derivatives of one product are one family", before: []trade{{"a", "b", "d1", []string{"p"}, 0}},
 			closing: trade{"b", "a", "d2", []string{"p"}, day}, want: true, length: 2},
 	}
