@@ -239,7 +239,8 @@ func (a *App) Serve(ctx context.Context) error {
 	stopJobs := a.jobsStopper()
 	defer stopJobs()
 	a.Engage.Start(ctx) // flushes view and download counts; Close flushes the rest
-	stopDSP := a.startDSP() // sends protocol callbacks until the server has shut down
+	// Protocol callbacks are sent until the server has shut down.
+	stopDSP := a.startDSP()
 	defer stopDSP()
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
