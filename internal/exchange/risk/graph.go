@@ -43,10 +43,12 @@ type family struct {
 // graph is the in-memory trade graph. It is not safe for concurrent use:
 // the Engine guards it.
 type graph struct {
-	parts     interner // participants
-	prods     interner // products
-	contracts []string // contract ids by index
-	products  []int32  // product index of each contract
+	parts     interner        // participants
+	prods     interner        // products
+	contracts []string        // contract ids by index
+	known     map[string]bool // contract ids in the graph
+	latest    time.Time       // the latest trade's time
+	products  []int32         // product index of each contract
 	fam       unionFind
 	families  map[int32]*family // family root → trades
 	lineage   map[int32]bool    // products whose lineage was joined in
@@ -59,7 +61,7 @@ type graph struct {
 }
 
 func newGraph() *graph {
-	return &graph{families: map[int32]*family{}, lineage: map[int32]bool{}, members: map[int32][]int32{}}
+	return &graph{families: map[int32]*family{}, lineage: map[int32]bool{}, members: map[int32][]int32{}, known: map[string]bool{}}
 }
 
 // interner gives strings dense indexes.
@@ -186,8 +188,16 @@ func (g *graph) mergeFamilies(into, from int32) {
 	}
 }
 
-// add puts a trade in the graph (its product's lineage joined first).
+// add puts a trade in the graph (its product's lineage joined first),
+// unless its contract is there already.
 func (g *graph) add(t Trade) {
+	if g.known[t.ContractID] {
+		return
+	}
+	g.known[t.ContractID] = true
+	if t.At.After(g.latest) {
+		g.latest = t.At
+	}
 	root := g.joinLineage(t.ProductID, t.Lineage)
 	f := g.families[root]
 	if f == nil {

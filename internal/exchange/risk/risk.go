@@ -59,7 +59,7 @@ type Config struct {
 	PriceHistory  int           // earlier trades a price is compared with (default 20)
 	BurstWindow   time.Duration // the window orders are counted in (default 10 minutes)
 	ReviewWindow  time.Duration // the window failed reviews are counted in (default 90 days)
-	RefreshEvery  time.Duration // how often rules and related parties are read again (default 30 s)
+	RefreshEvery  time.Duration // how often rules, related parties and other processes' trades are read again (default 30 s)
 	DenialPause   time.Duration // how long repeats of a denial under one grant are not looked at again (default 1 minute)
 	ProductLookup int           // ancestors followed up a product's derivation at most (default 16)
 	Log           *slog.Logger  // default slog.Default()
@@ -130,25 +130,41 @@ func (e *Engine) Load(ctx context.Context) error {
 	if err := e.seedRules(ctx); err != nil {
 		return err
 	}
-	trades, err := e.storedTrades(ctx)
-	if err != nil {
-		return err
-	}
-	g := newGraph()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, t := range trades {
-		g.add(t)
-		e.lineages[t.ProductID] = t.Lineage
-	}
-	e.graph = g
+	e.graph = newGraph()
 	return e.refresh(ctx, e.db)
 }
 
-// storedTrades reads every recorded trade, oldest first.
-func (e *Engine) storedTrades(ctx context.Context) ([]Trade, error) {
-	rows, err := e.db.QueryContext(ctx, `SELECT contract_id, product_id, lineage, provider_id, buyer_id, price_model, unit_fen, amount_fen, at
-		FROM risk_trades`)
+// catchUpOverlap is how far before the latest trade in the graph the
+// trades recorded since are read again: a trade committed late by another
+// process (its transaction began earlier) is still found.
+const catchUpOverlap = 10 * time.Minute
+
+// catchUp adds to the graph the trades recorded since the latest it holds
+// (all of them at first): those of other processes serving the same store
+// (e.mu held). It reads outside any transaction, so that a trade not
+// committed yet never enters the graph.
+func (e *Engine) catchUp(ctx context.Context) error {
+	since := time.Time{}
+	if !e.graph.latest.IsZero() {
+		since = e.graph.latest.Add(-catchUpOverlap)
+	}
+	trades, err := storedTrades(ctx, e.db, since)
+	if err != nil {
+		return err
+	}
+	for _, t := range trades {
+		e.graph.add(t)
+		e.lineages[t.ProductID] = t.Lineage
+	}
+	return nil
+}
+
+// storedTrades reads the trades recorded at or after since, oldest first.
+func storedTrades(ctx context.Context, q store.Querier, since time.Time) ([]Trade, error) {
+	rows, err := q.QueryContext(ctx, `SELECT contract_id, product_id, lineage, provider_id, buyer_id, price_model, unit_fen, amount_fen, at
+		FROM risk_trades WHERE at >= $1`, store.TS(since))
 	if err != nil {
 		return nil, fmt.Errorf("risk: trades: %w", err)
 	}
@@ -170,10 +186,14 @@ func (e *Engine) storedTrades(ctx context.Context) ([]Trade, error) {
 	return out, rows.Err()
 }
 
-// refresh reads the rules and the related parties again (e.mu held).
+// refresh reads the rules, the related parties and the trades other
+// processes recorded again (e.mu held).
 func (e *Engine) refresh(ctx context.Context, q store.Querier) error {
 	rules, err := e.loadRules(ctx, q)
 	if err != nil {
+		return err
+	}
+	if err := e.catchUp(ctx); err != nil {
 		return err
 	}
 	if e.relationsOf != nil {

@@ -299,6 +299,28 @@ func TestGraphLoadsFromTheStore(t *testing.T) {
 	})
 }
 
+// TestTradesOfAnotherProcessJoinTheGraph: two servers on one store each
+// run an engine; the trades one observed are in the other's graph once it
+// reads again, so that a ring closing on the second is found.
+func TestTradesOfAnotherProcessJoinTheGraph(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		other := risk.New(db, w.ex, risk.Config{RefreshEvery: time.Millisecond})
+		if err := other.Load(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		a, b, c := w.three(t)
+		p := w.product(t, a)
+		w.agree(t, p, a, b, 10000)
+		w.agree(t, p, b, c, 10000)
+		time.Sleep(5 * time.Millisecond)
+		w.rk = other
+		if _, raised := w.agree(t, p, c, a, 10000); len(raised) != 1 || raised[0].Rule != "circular_trade" {
+			t.Fatalf("the other server's engine raised %v", rules(raised))
+		}
+	})
+}
+
 // TestPriceFarFromHistory: after five trades near 100 yuan, one at 500
 // raises the price alert and one at 110 does not; the alert's evidence
 // carries the median and the ratio.

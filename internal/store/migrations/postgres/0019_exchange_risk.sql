@@ -31,6 +31,7 @@ CREATE TABLE risk_trades (
     at           TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX risk_trades_product ON risk_trades(product_id, price_model, at);
+CREATE INDEX risk_trades_at ON risk_trades(at); -- the trades other processes recorded since
 
 -- Orders and failed reviews, counted within windows.
 CREATE TABLE risk_signals (
