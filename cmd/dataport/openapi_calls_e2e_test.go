@@ -267,6 +267,7 @@ func TestOpenAPIClientCallsEveryOperation(t *testing.T) {
 	r.exchange(ctx, operator, orgAdmin, editor, company, requesterAdmin, anonymous, orgID, companyOrg, requesterOrg, res.open)
 	contract := r.trade(ctx, operator, editor, orgAdmin, company, requesterAdmin, orgID, companyOrg, res.open)
 	r.disputes(ctx, admin, operator, orgAdmin, company, requesterAdmin, anonymous, contract)
+	r.assets(ctx, operator, orgAdmin, editor, company, requesterAdmin, anonymous, orgID, requesterOrg)
 	r.risk(ctx, operator, company, contract)
 	r.problems(ctx, anonymous, editor, res)
 	got(orgAdmin.RetireResourceWithResponse(ctx, res.shared, jsonBody[apiclient.RetireResourceJSONRequestBody](t,

@@ -348,8 +348,12 @@ func CanViewValuation(p identity.Principal, v Valuation) bool {
 	return exchange.CanStaff(p) || p.IsPlatformStaff() || p.RoleIn(v.HolderOrgID) != "" || p.RoleIn(v.AssessorOrgID) != ""
 }
 
-// Valuation returns valuation id, if p may read it.
+// Valuation returns valuation id, if p may read it (anonymous callers are
+// asked to sign in).
 func (s *Service) Valuation(ctx context.Context, p identity.Principal, id string) (Valuation, error) {
+	if p.IsAnonymous() {
+		return Valuation{}, identity.ErrUnauthenticated
+	}
 	list, err := queryValuations(ctx, s.db, ` WHERE id = $1`, id)
 	if err != nil {
 		return Valuation{}, err
