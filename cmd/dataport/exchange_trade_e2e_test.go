@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"dataport/internal/exchange/exchangetest"
 	"dataport/internal/identity"
 )
 
@@ -89,7 +89,7 @@ func (x *exchangeRun) organization(admin, kind, name, code, username, role strin
 	x.t.Helper()
 	in := map[string]any{"kind": kind, "name_zh": name, "code": code}
 	if kind == string(identity.KindEnterprise) {
-		in["uscc"] = usccOf(code)
+		in["uscc"] = exchangetest.USCC(code)
 	}
 	var org struct{ ID string }
 	x.call("POST", "/organizations", admin, in, http.StatusCreated, &org)
@@ -97,20 +97,6 @@ func (x *exchangeRun) organization(admin, kind, name, code, username, role strin
 	x.call("POST", "/users", admin, map[string]any{"username": username, "display_name": username, "password": password,
 		"memberships": []map[string]string{{"organization_id": org.ID, "role": role}}}, http.StatusCreated, nil)
 	return org.ID, x.token(username, password)
-}
-
-// usccOf is a valid unified social credit code made from a short code.
-func usccOf(code string) string {
-	n := uint32(2166136261)
-	for i := range len(code) {
-		n = (n ^ uint32(code[i])) * 16777619
-	}
-	first17 := fmt.Sprintf("91110000%09d", n%1_000_000_000)
-	c, err := identity.USCCCheckChar(first17)
-	if err != nil {
-		panic(err)
-	}
-	return first17 + string(c)
 }
 
 // admit has the organization's admin apply with role and the exchange's
@@ -121,7 +107,7 @@ func (x *exchangeRun) admit(applicant, staff, orgID, legalRep, role string) stri
 	x.call("GET", "/organizations/"+orgID, applicant, nil, http.StatusOK, &org)
 	code := org.USCC
 	if code == "" {
-		code = usccOf(org.Code)
+		code = exchangetest.USCC(org.Code)
 	}
 	var app struct {
 		ID            string `json:"id"`

@@ -55,7 +55,7 @@ func TestContractEvidenceHoldsTheWholeTrade(t *testing.T) {
 		w := newWorld(t, db)
 		ctx := context.Background()
 		var buf bytes.Buffer
-		if err := w.ds.ContractEvidence(ctx, w.w.CompanyAdmin, w.contract.ID, &buf); err != nil {
+		if err := w.ds.ContractEvidence(ctx, w.CompanyAdmin, w.contract.ID, &buf); err != nil {
 			t.Fatal(err)
 		}
 		rep := verifyBundle(t, buf.Bytes())
@@ -83,12 +83,12 @@ func TestContractEvidenceHoldsTheWholeTrade(t *testing.T) {
 			t.Errorf("usage: %+v", usage)
 		}
 
-		for _, p := range []identity.Principal{w.staff, w.w.ProviderAdmin} {
+		for _, p := range []identity.Principal{w.Staff, w.ProviderAdmin} {
 			if err := w.ds.ContractEvidence(ctx, p, w.contract.ID, io.Discard); err != nil {
 				t.Errorf("%s: %v", p.Username, err)
 			}
 		}
-		for _, p := range []identity.Principal{w.w.RequesterAdmin, w.w.Unaffiliated, identity.Anonymous} {
+		for _, p := range []identity.Principal{w.RequesterAdmin, w.Unaffiliated, identity.Anonymous} {
 			if err := w.ds.ContractEvidence(ctx, p, w.contract.ID, io.Discard); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("%q sees the evidence: %v", p.Username, err)
 			}
@@ -119,15 +119,15 @@ func TestDisputeThroughArbitration(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db)
 		ctx := context.Background()
-		d, err := w.ds.Open(ctx, w.w.CompanyAdmin, dispute.OpenInput{ContractID: w.contract.ID, Claim: "  " + claim + "\n"})
+		d, err := w.ds.Open(ctx, w.CompanyAdmin, dispute.OpenInput{ContractID: w.contract.ID, Claim: "  " + claim + "\n"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.Status != dispute.StatusOpen || d.ClaimantSide != dispute.SideBuyer || d.ClaimantOrgID != w.w.Company.ID ||
-			d.RespondentOrgID != w.w.Provider.ID || d.Claim != claim || len(d.EvidenceSHA256) != 64 {
+		if d.Status != dispute.StatusOpen || d.ClaimantSide != dispute.SideBuyer || d.ClaimantOrgID != w.Company.ID ||
+			d.RespondentOrgID != w.Provider.ID || d.Claim != claim || len(d.EvidenceSHA256) != 64 {
 			t.Fatalf("opened: %+v", d)
 		}
-		evidence, got, err := w.ds.Evidence(ctx, w.w.ProviderAdmin, d.ID)
+		evidence, got, err := w.ds.Evidence(ctx, w.ProviderAdmin, d.ID)
 		if err != nil || store.SHA256Hex(string(evidence)) != d.EvidenceSHA256 || got.ID != d.ID {
 			t.Fatalf("the respondent's copy of the evidence: %v", err)
 		}
@@ -140,28 +140,28 @@ func TestDisputeThroughArbitration(t *testing.T) {
 			t.Errorf("attached evidence events: %v", types)
 		}
 
-		if d, err = w.ds.Mediate(ctx, w.staff, d.ID, "约双方于线上调解"); err != nil || d.MediatorID != w.staff.UserID {
+		if d, err = w.ds.Mediate(ctx, w.Staff, d.ID, "约双方于线上调解"); err != nil || d.MediatorID != w.Staff.UserID {
 			t.Fatalf("mediate: %+v %v", d, err)
 		}
-		if _, err := w.ds.Decide(ctx, w.staff, d.ID, dispute.OutcomeUpheld, "x"); !fieldErr("outcome")(err) {
+		if _, err := w.ds.Decide(ctx, w.Staff, d.ID, dispute.OutcomeUpheld, "x"); !fieldErr("outcome")(err) {
 			t.Errorf("an award in mediation: %v", err)
 		}
 		if d, err = w.ds.Escalate(ctx, w.staff2, d.ID, "调解未达成一致"); err != nil || d.ArbitratorID != w.staff2.UserID {
 			t.Fatalf("escalate: %+v %v", d, err)
 		}
-		if _, err := w.ds.Decide(ctx, w.staff, d.ID, dispute.OutcomePartlyUpheld, "由调解员裁决"); !errors.Is(err, identity.ErrForbidden) {
+		if _, err := w.ds.Decide(ctx, w.Staff, d.ID, dispute.OutcomePartlyUpheld, "由调解员裁决"); !errors.Is(err, identity.ErrForbidden) {
 			t.Errorf("the mediator decided the arbitration: %v", err)
 		}
 		d, err = w.ds.Decide(ctx, w.staff2, d.ID, dispute.OutcomePartlyUpheld, "字段缺失属实，退还三成价款。")
 		if err != nil || d.Status != dispute.StatusDecided || d.Outcome != dispute.OutcomePartlyUpheld || len(d.Steps) != 4 {
 			t.Fatalf("decide: %+v %v", d, err)
 		}
-		if _, err := w.ds.Withdraw(ctx, w.w.CompanyAdmin, d.ID, ""); !errors.Is(err, store.ErrConflict) {
+		if _, err := w.ds.Withdraw(ctx, w.CompanyAdmin, d.ID, ""); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("withdrew a decided case: %v", err)
 		}
 
 		var buf bytes.Buffer
-		if err := w.ds.Bundle(ctx, w.w.CompanyAdmin, d.ID, &buf); err != nil {
+		if err := w.ds.Bundle(ctx, w.CompanyAdmin, d.ID, &buf); err != nil {
 			t.Fatal(err)
 		}
 		rep = verifyBundle(t, buf.Bytes())
@@ -204,13 +204,13 @@ func TestDisputeRefusals(t *testing.T) {
 			in    dispute.OpenInput
 			want  func(error) bool
 		}{
-			{"no claim", w.w.CompanyAdmin, dispute.OpenInput{ContractID: w.contract.ID, Claim: " "}, fieldErr("claim")},
-			{"NUL in the claim", w.w.CompanyAdmin, dispute.OpenInput{ContractID: w.contract.ID, Claim: "a\x00b"}, fieldErr("claim")},
-			{"bad side", w.w.CompanyAdmin, dispute.OpenInput{ContractID: w.contract.ID, Claim: claim, Side: "judge"}, fieldErr("side")},
-			{"not a party", w.staff, dispute.OpenInput{ContractID: w.contract.ID, Claim: claim}, is(identity.ErrForbidden)},
-			{"outsider", w.w.RequesterAdmin, dispute.OpenInput{ContractID: w.contract.ID, Claim: claim}, is(store.ErrNotFound)},
+			{"no claim", w.CompanyAdmin, dispute.OpenInput{ContractID: w.contract.ID, Claim: " "}, fieldErr("claim")},
+			{"NUL in the claim", w.CompanyAdmin, dispute.OpenInput{ContractID: w.contract.ID, Claim: "a\x00b"}, fieldErr("claim")},
+			{"bad side", w.CompanyAdmin, dispute.OpenInput{ContractID: w.contract.ID, Claim: claim, Side: "judge"}, fieldErr("side")},
+			{"not a party", w.Staff, dispute.OpenInput{ContractID: w.contract.ID, Claim: claim}, is(identity.ErrForbidden)},
+			{"outsider", w.RequesterAdmin, dispute.OpenInput{ContractID: w.contract.ID, Claim: claim}, is(store.ErrNotFound)},
 			{"anonymous", identity.Anonymous, dispute.OpenInput{ContractID: w.contract.ID, Claim: claim}, is(identity.ErrUnauthenticated)},
-			{"no contract", w.w.CompanyAdmin, dispute.OpenInput{ContractID: "urn:uuid:nothing", Claim: claim}, is(store.ErrNotFound)},
+			{"no contract", w.CompanyAdmin, dispute.OpenInput{ContractID: "urn:uuid:nothing", Claim: claim}, is(store.ErrNotFound)},
 		} {
 			if _, err := w.ds.Open(ctx, tc.actor, tc.in); !tc.want(err) {
 				t.Errorf("%s: %v", tc.name, err)
@@ -218,14 +218,14 @@ func TestDisputeRefusals(t *testing.T) {
 		}
 		storetest.AssertUnchanged(t, db, before)
 
-		d, err := w.ds.Open(ctx, w.w.ProviderAdmin, dispute.OpenInput{ContractID: w.contract.ID, Claim: "买方超范围使用数据。"})
+		d, err := w.ds.Open(ctx, w.ProviderAdmin, dispute.OpenInput{ContractID: w.contract.ID, Claim: "买方超范围使用数据。"})
 		if err != nil || d.ClaimantSide != dispute.SideProvider {
 			t.Fatalf("the provider's claim: %+v %v", d, err)
 		}
-		if _, err := w.ds.Open(ctx, w.w.ProviderEditor, dispute.OpenInput{ContractID: w.contract.ID, Claim: "再次申请"}); !errors.Is(err, store.ErrConflict) {
+		if _, err := w.ds.Open(ctx, w.ProviderEditor, dispute.OpenInput{ContractID: w.contract.ID, Claim: "再次申请"}); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("a second unresolved claim of the same party: %v", err)
 		}
-		if _, err := w.ds.Open(ctx, w.w.CompanyAdmin, dispute.OpenInput{ContractID: w.contract.ID, Claim: claim}); err != nil {
+		if _, err := w.ds.Open(ctx, w.CompanyAdmin, dispute.OpenInput{ContractID: w.contract.ID, Claim: claim}); err != nil {
 			t.Errorf("the other party's own claim: %v", err)
 		}
 		for _, tc := range []struct {
@@ -233,40 +233,40 @@ func TestDisputeRefusals(t *testing.T) {
 			err  func() error
 			want func(error) bool
 		}{
-			{"outsider reads", func() error { _, err := w.ds.Dispute(ctx, w.w.RequesterAdmin, d.ID); return err }, is(store.ErrNotFound)},
-			{"party mediates", func() error { _, err := w.ds.Mediate(ctx, w.w.CompanyAdmin, d.ID, ""); return err }, is(identity.ErrForbidden)},
-			{"escalate before mediation", func() error { _, err := w.ds.Escalate(ctx, w.staff, d.ID, "理由"); return err }, is(store.ErrConflict)},
-			{"escalate without reasons", func() error { _, err := w.ds.Escalate(ctx, w.staff, d.ID, " "); return err }, fieldErr("reasons")},
-			{"decide an open case", func() error { _, err := w.ds.Decide(ctx, w.staff, d.ID, dispute.OutcomeSettled, "和解"); return err }, is(store.ErrConflict)},
-			{"respondent withdraws", func() error { _, err := w.ds.Withdraw(ctx, w.w.CompanyAdmin, d.ID, ""); return err }, is(identity.ErrForbidden)},
+			{"outsider reads", func() error { _, err := w.ds.Dispute(ctx, w.RequesterAdmin, d.ID); return err }, is(store.ErrNotFound)},
+			{"party mediates", func() error { _, err := w.ds.Mediate(ctx, w.CompanyAdmin, d.ID, ""); return err }, is(identity.ErrForbidden)},
+			{"escalate before mediation", func() error { _, err := w.ds.Escalate(ctx, w.Staff, d.ID, "理由"); return err }, is(store.ErrConflict)},
+			{"escalate without reasons", func() error { _, err := w.ds.Escalate(ctx, w.Staff, d.ID, " "); return err }, fieldErr("reasons")},
+			{"decide an open case", func() error { _, err := w.ds.Decide(ctx, w.Staff, d.ID, dispute.OutcomeSettled, "和解"); return err }, is(store.ErrConflict)},
+			{"respondent withdraws", func() error { _, err := w.ds.Withdraw(ctx, w.CompanyAdmin, d.ID, ""); return err }, is(identity.ErrForbidden)},
 		} {
 			if err := tc.err(); !tc.want(err) {
 				t.Errorf("%s: %v", tc.name, err)
 			}
 		}
 
-		if _, err := w.ds.Mediate(ctx, w.staff, d.ID, ""); err != nil {
+		if _, err := w.ds.Mediate(ctx, w.Staff, d.ID, ""); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := w.ds.Decide(ctx, w.staff2, d.ID, dispute.OutcomeSettled, "和解"); !errors.Is(err, identity.ErrForbidden) {
 			t.Errorf("another staff member settled the mediator's case: %v", err)
 		}
-		if d, err = w.ds.Decide(ctx, w.staff, d.ID, dispute.OutcomeSettled, "双方同意补充字段后结案。"); err != nil || d.Status != dispute.StatusSettled {
+		if d, err = w.ds.Decide(ctx, w.Staff, d.ID, dispute.OutcomeSettled, "双方同意补充字段后结案。"); err != nil || d.Status != dispute.StatusSettled {
 			t.Fatalf("settle: %+v %v", d, err)
 		}
 
-		mine, err := w.ds.Disputes(ctx, w.w.CompanyAdmin, dispute.Filter{})
+		mine, err := w.ds.Disputes(ctx, w.CompanyAdmin, dispute.Filter{})
 		if err != nil || len(mine) != 2 {
 			t.Errorf("the company's disputes: %d %v", len(mine), err)
 		}
-		open, err := w.ds.Disputes(ctx, w.staff, dispute.Filter{Status: dispute.StatusOpen})
-		if err != nil || len(open) != 1 || open[0].ClaimantOrgID != w.w.Company.ID {
+		open, err := w.ds.Disputes(ctx, w.Staff, dispute.Filter{Status: dispute.StatusOpen})
+		if err != nil || len(open) != 1 || open[0].ClaimantOrgID != w.Company.ID {
 			t.Fatalf("open disputes for staff: %+v %v", open, err)
 		}
-		if none, err := w.ds.Disputes(ctx, w.w.RequesterAdmin, dispute.Filter{}); err != nil || len(none) != 0 {
+		if none, err := w.ds.Disputes(ctx, w.RequesterAdmin, dispute.Filter{}); err != nil || len(none) != 0 {
 			t.Errorf("an outsider lists %d disputes: %v", len(none), err)
 		}
-		if d, err = w.ds.Withdraw(ctx, w.w.CompanyAdmin, open[0].ID, "已与卖方协商解决"); err != nil || d.Status != dispute.StatusWithdrawn ||
+		if d, err = w.ds.Withdraw(ctx, w.CompanyAdmin, open[0].ID, "已与卖方协商解决"); err != nil || d.Status != dispute.StatusWithdrawn ||
 			d.Outcome != dispute.OutcomeWithdrawn {
 			t.Errorf("withdraw: %+v %v", d, err)
 		}
