@@ -11,6 +11,7 @@ import (
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
 	"dataport/internal/web/dsp"
+	"dataport/internal/web/dsp/dsptest"
 )
 
 // cpuTime is the CPU time this process has used (user and system).
@@ -35,12 +36,12 @@ func BenchmarkNegotiations(b *testing.B) {
 		b.Run(fmt.Sprintf("consumers=%d", consumers), func(b *testing.B) {
 			w := newWorld(b, storetest.Open(b, store.SQLite), dsp.Config{InsecureCallbacks: true, Workers: 16})
 			token := w.token(b, w.w.CompanyAdmin)
-			cs := make([]*consumer, consumers)
+			cs := make([]*dsptest.Consumer, consumers)
 			for i := range cs {
-				cs[i] = newConsumer(b, w.srv.URL, token)
-				cs[i].discover()
+				cs[i] = dsptest.NewConsumer(b, w.srv.URL, token, "schemas")
+				cs[i].Discover()
 			}
-			dataset := cs[0].catalog()[0].(message)
+			dataset := cs[0].Catalog()[0].(dsptest.Message)
 			var left atomic.Int64
 			left.Store(int64(b.N))
 			var wg sync.WaitGroup
@@ -51,7 +52,7 @@ func BenchmarkNegotiations(b *testing.B) {
 				go func() {
 					defer wg.Done()
 					for left.Add(-1) >= 0 {
-						c.negotiate(dataset)
+						c.Negotiate(dataset)
 					}
 				}()
 			}

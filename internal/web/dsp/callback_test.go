@@ -11,6 +11,7 @@ import (
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
 	"dataport/internal/web/dsp"
+	"dataport/internal/web/dsp/dsptest"
 )
 
 // outboxRow is a callback as the outbox keeps it.
@@ -63,18 +64,18 @@ func TestCallbacksRetryAndGiveUp(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		w := newWorld(t, db, dsp.Config{InsecureCallbacks: true, Attempts: 3})
-		c := newConsumer(t, w.srv.URL, w.token(t, w.w.CompanyAdmin))
-		c.discover()
-		dataset := c.catalog()[0].(message)
+		c := dsptest.NewConsumer(t, w.srv.URL, w.token(t, w.w.CompanyAdmin), "schemas")
+		c.Discover()
+		dataset := c.Catalog()[0].(dsptest.Message)
 		var answer atomic.Int64
 		var calls atomic.Int64
-		c.refuse = func(path string) int {
+		c.Refuse(func(path string) int {
 			calls.Add(1)
 			return int(answer.Load())
-		}
+		})
 
 		answer.Store(http.StatusServiceUnavailable)
-		cpid, status, ack := c.requestOffer(dataset)
+		cpid, status, ack := c.RequestOffer(dataset)
 		if status != http.StatusCreated {
 			t.Fatalf("request: %d %v", status, ack)
 		}
@@ -90,7 +91,7 @@ func TestCallbacksRetryAndGiveUp(t *testing.T) {
 		if n, err := w.dsp.Deliver(ctx, time.Now().Add(2*time.Second)); n != 1 || err != nil {
 			t.Errorf("Deliver after the backoff: %d %v, want 1", n, err)
 		}
-		if got := c.await("negotiations/" + cpid + "/agreement"); got["providerPid"] != ppid {
+		if got := c.Await("negotiations/" + cpid + "/agreement"); got["providerPid"] != ppid {
 			t.Errorf("agreement %v", got)
 		}
 		if r := outboxOf(t, db, ppid)[0]; r.status != "sent" || r.attempts != 2 {
@@ -98,14 +99,14 @@ func TestCallbacksRetryAndGiveUp(t *testing.T) {
 		}
 
 		answer.Store(http.StatusBadRequest)
-		_, _, ack = c.requestOffer(dataset)
+		_, _, ack = c.RequestOffer(dataset)
 		refused := ack["providerPid"].(string)
 		if r := waitOutbox(t, db, refused, func(r outboxRow) bool { return r.status != "pending" }); r.status != "failed" || r.attempts != 1 {
 			t.Errorf("after a 400: %+v, want failed after 1 attempt", r)
 		}
 
 		answer.Store(http.StatusBadGateway)
-		_, _, ack = c.requestOffer(dataset)
+		_, _, ack = c.RequestOffer(dataset)
 		unreachable := ack["providerPid"].(string)
 		waitOutbox(t, db, unreachable, func(r outboxRow) bool { return r.attempts == 1 })
 		for i := 1; i <= 3; i++ {

@@ -11,6 +11,7 @@ import (
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
 	"dataport/internal/web/dsp"
+	"dataport/internal/web/dsp/dsptest"
 )
 
 // TestConsumerTradesOverDSP is the protocol's whole trade as a connector
@@ -24,106 +25,106 @@ import (
 func TestConsumerTradesOverDSP(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(t, db, dsp.Config{InsecureCallbacks: true})
-		c := newConsumer(t, w.srv.URL, w.token(t, w.w.CompanyAdmin))
-		c.discover()
+		c := dsptest.NewConsumer(t, w.srv.URL, w.token(t, w.w.CompanyAdmin), "schemas")
+		c.Discover()
 
-		var dataset message
-		for _, d := range c.catalog() {
-			if d := d.(message); d["@id"] == "urn:uuid:"+w.product.ID {
+		var dataset dsptest.Message
+		for _, d := range c.Catalog() {
+			if d := d.(dsptest.Message); d["@id"] == "urn:uuid:"+w.product.ID {
 				dataset = d
 			}
 		}
 		if dataset == nil {
 			t.Fatalf("the listed product is not in the catalog")
 		}
-		offer := dataset["hasPolicy"].([]any)[0].(message)
+		offer := dataset["hasPolicy"].([]any)[0].(dsptest.Message)
 		if got := constraint(offer, "count"); got == nil || got["operator"] != "lteq" || got["rightOperand"] != "50" {
 			t.Errorf("the offer's count constraint is %v, want lteq 50", got)
 		}
 		if got := constraint(offer, "purpose"); got == nil || !slices.Equal(got["rightOperand"].([]any), []any{"交通规划"}) {
 			t.Errorf("the offer's purpose constraint is %v", got)
 		}
-		if prohib, _ := offer["prohibition"].([]any); len(prohib) != 1 || prohib[0].(message)["action"] != "distribute" {
+		if prohib, _ := offer["prohibition"].([]any); len(prohib) != 1 || prohib[0].(dsptest.Message)["action"] != "distribute" {
 			t.Errorf("the offer does not forbid onward transfer: %v", offer["prohibition"])
 		}
 
-		ppid, agreement := c.negotiate(dataset)
+		ppid, agreement := c.Negotiate(dataset)
 		if agreement["target"] != dataset["@id"] || agreement["assignee"] == "" || agreement["assigner"] == "" {
 			t.Errorf("agreement %v", agreement)
 		}
-		if status, n := c.call(http.MethodGet, "/negotiations/"+ppid, "", nil, schemaNegotiation, schemaNegError); status != http.StatusOK || n["state"] != "FINALIZED" {
+		if status, n := c.Call(http.MethodGet, "/negotiations/"+ppid, "", nil, dsptest.SchemaNegotiation, dsptest.SchemaNegError); status != http.StatusOK || n["state"] != "FINALIZED" {
 			t.Errorf("negotiation after verification: %d %v", status, n)
 		}
-		ids := message{"@context": dspContext, "providerPid": ppid, "consumerPid": agreementConsumer(c, ppid)}
+		ids := dsptest.Message{"@context": dsptest.Context, "providerPid": ppid, "consumerPid": agreementConsumer(c, ppid)}
 
 		// Out of order: a finalized negotiation takes no verification, event or termination.
 		for _, m := range []struct{ path, schema, typ string }{
 			{"/agreement/verification", "negotiation/contract-agreement-verification-message-schema.json", "ContractAgreementVerificationMessage"},
 			{"/termination", "negotiation/contract-negotiation-termination-message-schema.json", "ContractNegotiationTerminationMessage"},
 		} {
-			status, e := c.call(http.MethodPost, "/negotiations/"+ppid+m.path, m.schema, with(ids, "@type", m.typ), schemaNegotiation, schemaNegError)
+			status, e := c.Call(http.MethodPost, "/negotiations/"+ppid+m.path, m.schema, dsptest.With(ids, "@type", m.typ), dsptest.SchemaNegotiation, dsptest.SchemaNegError)
 			if status != http.StatusBadRequest || e["@type"] != "ContractNegotiationError" || e["providerPid"] != ppid {
 				t.Errorf("%s on a finalized negotiation: %d %v, want 400", m.path, status, e)
 			}
 		}
-		accepted := with(with(ids, "@type", "ContractNegotiationEventMessage"), "eventType", "ACCEPTED")
-		if status, e := c.call(http.MethodPost, "/negotiations/"+ppid+"/events", "negotiation/contract-negotiation-event-message-schema.json",
-			accepted, schemaNegotiation, schemaNegError); status != http.StatusBadRequest {
+		accepted := dsptest.With(dsptest.With(ids, "@type", "ContractNegotiationEventMessage"), "eventType", "ACCEPTED")
+		if status, e := c.Call(http.MethodPost, "/negotiations/"+ppid+"/events", "negotiation/contract-negotiation-event-message-schema.json",
+			accepted, dsptest.SchemaNegotiation, dsptest.SchemaNegError); status != http.StatusBadRequest {
 			t.Errorf("ACCEPTED on a finalized negotiation: %d %v, want 400", status, e)
 		}
 		// Unknown and foreign processes: 404.
 		unknown := "urn:uuid:00000000-0000-7000-8000-000000000000"
-		if status, _ := c.call(http.MethodGet, "/negotiations/"+unknown, "", nil, schemaNegotiation, schemaNegError); status != http.StatusNotFound {
+		if status, _ := c.Call(http.MethodGet, "/negotiations/"+unknown, "", nil, dsptest.SchemaNegotiation, dsptest.SchemaNegError); status != http.StatusNotFound {
 			t.Errorf("unknown negotiation: %d, want 404", status)
 		}
-		if status, _ := c.call(http.MethodPost, "/negotiations/"+unknown+"/agreement/verification", "negotiation/contract-agreement-verification-message-schema.json",
-			with(with(ids, "providerPid", unknown), "@type", "ContractAgreementVerificationMessage"), schemaNegotiation, schemaNegError); status != http.StatusNotFound {
+		if status, _ := c.Call(http.MethodPost, "/negotiations/"+unknown+"/agreement/verification", "negotiation/contract-agreement-verification-message-schema.json",
+			dsptest.With(dsptest.With(ids, "providerPid", unknown), "@type", "ContractAgreementVerificationMessage"), dsptest.SchemaNegotiation, dsptest.SchemaNegError); status != http.StatusNotFound {
 			t.Errorf("verification of an unknown negotiation: %d, want 404", status)
 		}
-		other := newConsumer(t, w.srv.URL, w.token(t, w.w.ProviderAdmin))
-		other.base = c.base
-		if status, _ := other.call(http.MethodGet, "/negotiations/"+ppid, "", nil, schemaNegotiation, schemaNegError); status != http.StatusNotFound {
+		other := dsptest.NewConsumer(t, w.srv.URL, w.token(t, w.w.ProviderAdmin), "schemas")
+		other.Base = c.Base
+		if status, _ := other.Call(http.MethodGet, "/negotiations/"+ppid, "", nil, dsptest.SchemaNegotiation, dsptest.SchemaNegError); status != http.StatusNotFound {
 			t.Errorf("a negotiation read with a token that is not its buyer's: %d, want 404", status)
 		}
 		// A body that fails the schema, and no token: refused with the error object.
-		if status, _ := c.call(http.MethodPost, "/negotiations/request", "", message{"@type": "ContractRequestMessage", "consumerPid": "x"},
-			schemaNegotiation, schemaNegError); status != http.StatusBadRequest {
+		if status, _ := c.Call(http.MethodPost, "/negotiations/request", "", dsptest.Message{"@type": "ContractRequestMessage", "consumerPid": "x"},
+			dsptest.SchemaNegotiation, dsptest.SchemaNegError); status != http.StatusBadRequest {
 			t.Errorf("a request failing its schema: %d, want 400", status)
 		}
-		anonymous := newConsumer(t, w.srv.URL, "")
-		anonymous.base = c.base
-		if status, _ := anonymous.call(http.MethodGet, "/negotiations/"+ppid, "", nil, schemaNegotiation, schemaNegError); status != http.StatusUnauthorized {
+		anonymous := dsptest.NewConsumer(t, w.srv.URL, "", "schemas")
+		anonymous.Base = c.Base
+		if status, _ := anonymous.Call(http.MethodGet, "/negotiations/"+ppid, "", nil, dsptest.SchemaNegotiation, dsptest.SchemaNegError); status != http.StatusUnauthorized {
 			t.Errorf("no token: %d, want 401", status)
 		}
 
-		tpid, tcpid, addr := c.transfer(agreement["@id"].(string))
-		if status, tp := c.call(http.MethodGet, "/transfers/"+tpid, "", nil, schemaTransfer, schemaTransferErr); status != http.StatusOK || tp["state"] != "STARTED" {
+		tpid, tcpid, addr := c.Transfer(agreement["@id"].(string))
+		if status, tp := c.Call(http.MethodGet, "/transfers/"+tpid, "", nil, dsptest.SchemaTransfer, dsptest.SchemaTransferErr); status != http.StatusOK || tp["state"] != "STARTED" {
 			t.Errorf("transfer: %d %v", status, tp)
 		}
-		status, page := c.pull(addr, nil)
+		status, page := c.Pull(addr, nil)
 		if status != http.StatusOK {
 			t.Fatalf("rows with the data address's token: %d %v", status, page)
 		}
 		if rows, _ := page["rows"].([]any); len(rows) != 3 || !strings.Contains(jsonText(page), "朝阳门") || strings.Contains(jsonText(page), "东城区") {
 			t.Errorf("rows read are not the contract's fields of the three stations: %v", page)
 		}
-		tids := message{"@context": dspContext, "providerPid": tpid, "consumerPid": tcpid}
-		if status, e := c.call(http.MethodPost, "/transfers/"+tpid+"/suspension", "transfer/transfer-suspension-message-schema.json",
-			with(with(tids, "consumerPid", newPID()), "@type", "TransferSuspensionMessage"), schemaTransfer, schemaTransferErr); status != http.StatusBadRequest {
+		tids := dsptest.Message{"@context": dsptest.Context, "providerPid": tpid, "consumerPid": tcpid}
+		if status, e := c.Call(http.MethodPost, "/transfers/"+tpid+"/suspension", "transfer/transfer-suspension-message-schema.json",
+			dsptest.With(dsptest.With(tids, "consumerPid", dsptest.NewPID()), "@type", "TransferSuspensionMessage"), dsptest.SchemaTransfer, dsptest.SchemaTransferErr); status != http.StatusBadRequest {
 			t.Errorf("a suspension naming another consumerPid: %d %v, want 400", status, e)
 		}
-		if status, tp := c.call(http.MethodPost, "/transfers/"+tpid+"/completion", "transfer/transfer-completion-message-schema.json",
-			with(tids, "@type", "TransferCompletionMessage"), schemaTransfer, schemaTransferErr); status != http.StatusOK || tp["state"] != "COMPLETED" {
+		if status, tp := c.Call(http.MethodPost, "/transfers/"+tpid+"/completion", "transfer/transfer-completion-message-schema.json",
+			dsptest.With(tids, "@type", "TransferCompletionMessage"), dsptest.SchemaTransfer, dsptest.SchemaTransferErr); status != http.StatusOK || tp["state"] != "COMPLETED" {
 			t.Errorf("completion: %d %v", status, tp)
 		}
-		if status, _ := c.pull(addr, nil); status == http.StatusOK {
+		if status, _ := c.Pull(addr, nil); status == http.StatusOK {
 			t.Errorf("the token still reads after the transfer completed")
 		}
-		if status, e := c.call(http.MethodPost, "/transfers/"+tpid+"/suspension", "transfer/transfer-suspension-message-schema.json",
-			with(tids, "@type", "TransferSuspensionMessage"), schemaTransfer, schemaTransferErr); status != http.StatusBadRequest || e["@type"] != "TransferError" {
+		if status, e := c.Call(http.MethodPost, "/transfers/"+tpid+"/suspension", "transfer/transfer-suspension-message-schema.json",
+			dsptest.With(tids, "@type", "TransferSuspensionMessage"), dsptest.SchemaTransfer, dsptest.SchemaTransferErr); status != http.StatusBadRequest || e["@type"] != "TransferError" {
 			t.Errorf("suspension of a completed transfer: %d %v, want 400", status, e)
 		}
-		if status, _ := c.call(http.MethodGet, "/transfers/"+unknown, "", nil, schemaTransfer, schemaTransferErr); status != http.StatusNotFound {
+		if status, _ := c.Call(http.MethodGet, "/transfers/"+unknown, "", nil, dsptest.SchemaTransfer, dsptest.SchemaTransferErr); status != http.StatusNotFound {
 			t.Errorf("unknown transfer: %d, want 404", status)
 		}
 
@@ -132,7 +133,7 @@ func TestConsumerTradesOverDSP(t *testing.T) {
 		var pending, echoed, secrets int
 		db.QueryRow(`SELECT count(*) FROM dsp_outbox WHERE status <> 'sent'`).Scan(&pending)
 		db.QueryRow(`SELECT count(*) FROM dsp_outbox WHERE message_type LIKE '%completion%'`).Scan(&echoed)
-		db.QueryRow(`SELECT count(*) FROM dsp_outbox WHERE body LIKE '%dpk_%' OR body LIKE $1`, "%"+property(addr, "authorization")+"%").Scan(&secrets)
+		db.QueryRow(`SELECT count(*) FROM dsp_outbox WHERE body LIKE '%dpk_%' OR body LIKE $1`, "%"+dsptest.Property(addr, "authorization")+"%").Scan(&secrets)
 		if pending != 0 || echoed != 0 || secrets != 0 {
 			t.Errorf("outbox: %d not sent, %d completions echoed, %d bodies with a secret", pending, echoed, secrets)
 		}
@@ -144,10 +145,10 @@ func TestConsumerTradesOverDSP(t *testing.T) {
 }
 
 // constraint is the offer's first permission's constraint on left.
-func constraint(offer message, left string) message {
+func constraint(offer dsptest.Message, left string) dsptest.Message {
 	for _, p := range offer["permission"].([]any) {
-		for _, c := range p.(message)["constraint"].([]any) {
-			if c := c.(message); c["leftOperand"] == left {
+		for _, c := range p.(dsptest.Message)["constraint"].([]any) {
+			if c := c.(dsptest.Message); c["leftOperand"] == left {
 				return c
 			}
 		}
@@ -157,8 +158,8 @@ func constraint(offer message, left string) message {
 
 // agreementConsumer is the consumerPid of negotiation ppid, as the
 // provider reports it.
-func agreementConsumer(c *consumer, ppid string) string {
-	_, n := c.call(http.MethodGet, "/negotiations/"+ppid, "", nil, schemaNegotiation, schemaNegError)
+func agreementConsumer(c *dsptest.Consumer, ppid string) string {
+	_, n := c.Call(http.MethodGet, "/negotiations/"+ppid, "", nil, dsptest.SchemaNegotiation, dsptest.SchemaNegError)
 	s, _ := n["consumerPid"].(string)
 	return s
 }

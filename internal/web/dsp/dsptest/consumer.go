@@ -1,10 +1,10 @@
-package dsp_test
-
-// This file is a Dataspace Protocol consumer written as another connector
-// would write it: net/http and encoding/json (and a JSON Schema library
-// for the protocol's own schemas), no dataport package. Every message it
-// sends or receives is validated against the schema files beside this
-// test (schemas/).
+// Package dsptest is a Dataspace Protocol 2025-1 consumer for tests,
+// written as another connector would write it: net/http and
+// encoding/json (and a JSON Schema library for the protocol's own
+// schemas), no other dataport package. Every message it sends or receives
+// is validated against the protocol's schema files
+// (internal/web/dsp/schemas, read from disk).
+package dsptest
 
 import (
 	"bytes"
@@ -25,19 +25,42 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// dspContext is the @context of every message.
-var dspContext = []any{"https://w3id.org/dspace/2025/1/context.jsonld"}
+// Context is the @context of every message.
+var Context = []any{"https://w3id.org/dspace/2025/1/context.jsonld"}
 
-// schemaSet is the protocol's schemas, compiled from the files under
-// schemas/ by their $id (no network).
+// Message is a JSON object as sent or received.
+type Message = map[string]any
+
+// The schemas (files under the schema directory) of answers and errors.
+const (
+	SchemaNegotiation = "negotiation/contract-negotiation-schema.json"
+	SchemaNegError    = "negotiation/contract-negotiation-error-schema.json"
+	SchemaTransfer    = "transfer/transfer-process-schema.json"
+	SchemaTransferErr = "transfer/transfer-error-schema.json"
+	SchemaCatalogErr  = "catalog/catalog-error-schema.json"
+)
+
+// schemaSet is the protocol's schemas, compiled from the files of a
+// directory by their $id (no network).
 type schemaSet map[string]*jsonschema.Schema
 
-var loadSchemas = sync.OnceValues(func() (schemaSet, error) {
+var (
+	schemasMu  sync.Mutex
+	schemaSets = map[string]schemaSet{}
+)
+
+// loadSchemas compiles the schemas under dir once.
+func loadSchemas(dir string) (schemaSet, error) {
+	schemasMu.Lock()
+	defer schemasMu.Unlock()
+	if set, ok := schemaSets[dir]; ok {
+		return set, nil
+	}
 	c := jsonschema.NewCompiler()
-	root := os.DirFS("schemas")
+	root := os.DirFS(dir)
 	files, err := fs.Glob(root, "*/*-schema.json")
-	if err != nil {
-		return nil, err
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("no schemas under %s: %v", dir, err)
 	}
 	for _, f := range files {
 		raw, err := fs.ReadFile(root, f)
@@ -59,11 +82,11 @@ var loadSchemas = sync.OnceValues(func() (schemaSet, error) {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
 	}
+	schemaSets[dir] = set
 	return set, nil
-})
+}
 
-// check validates doc against the schema file name (e.g.
-// "negotiation/contract-negotiation-schema.json").
+// check validates doc against the schema file name.
 func (s schemaSet) check(name string, doc []byte) error {
 	sch, ok := s[name]
 	if !ok {
@@ -77,7 +100,7 @@ func (s schemaSet) check(name string, doc []byte) error {
 }
 
 // callbackSchemas are the schemas of the messages a provider sends to a
-// consumer's callback paths, by the path's last segment.
+// consumer's callback paths, by kind and the path's last segment.
 var callbackSchemas = map[string]string{
 	"negotiations/offers":      "negotiation/contract-offer-message-schema.json",
 	"negotiations/agreement":   "negotiation/contract-agreement-message-schema.json",
@@ -89,35 +112,36 @@ var callbackSchemas = map[string]string{
 	"transfers/termination":    "transfer/transfer-termination-message-schema.json",
 }
 
-// message is a JSON object as received.
-type message = map[string]any
-
-// consumer talks to a provider's protocol endpoints and runs its own
+// Consumer talks to a provider's protocol endpoints and runs its own
 // callback server.
-type consumer struct {
-	t        testing.TB
-	root     string // the provider's root URL; the protocol's base is root + the version's path
-	base     string
-	token    string
-	schemas  schemaSet
-	client   *http.Client
-	callback *httptest.Server
+type Consumer struct {
+	t testing.TB
+	// Root is the provider's root URL; Base is the protocol's base (Root
+	// and the version's path), set by Discover.
+	Root, Base string
+	token      string
+	schemas    schemaSet
+	client     *http.Client
+	callback   *httptest.Server
 
 	mu    sync.Mutex
-	inbox map[string]chan message // "negotiations/<consumerPid>/agreement" → messages
+	inbox map[string]chan Message // "negotiations/<consumerPid>/agreement" → messages
 	// refuse, when set, is the status the callback server answers a valid
 	// message at a path ("negotiations/agreement") with instead of 200
 	// (0: take it).
 	refuse func(path string) int
 }
 
-func newConsumer(t testing.TB, root, token string) *consumer {
+// NewConsumer returns a consumer of the provider at root that sends token
+// in the Authorization header ("" none) and validates against the schema
+// files under schemaDir; its callback server stops with the test.
+func NewConsumer(t testing.TB, root, token, schemaDir string) *Consumer {
 	t.Helper()
-	schemas, err := loadSchemas()
+	schemas, err := loadSchemas(schemaDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &consumer{t: t, root: root, token: token, schemas: schemas, inbox: map[string]chan message{},
+	c := &Consumer{t: t, Root: root, token: token, schemas: schemas, inbox: map[string]chan Message{},
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /cb/{kind}/{pid}/{what}", c.receive)
@@ -126,12 +150,20 @@ func newConsumer(t testing.TB, root, token string) *consumer {
 	return c
 }
 
-// callbackAddress is the consumer's callback base URL.
-func (c *consumer) callbackAddress() string { return c.callback.URL + "/cb/" }
+// Refuse makes the callback server answer status(path) instead of 200
+// to valid messages at path ("negotiations/agreement") when it is not 0.
+func (c *Consumer) Refuse(status func(path string) int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refuse = status
+}
+
+// CallbackAddress is the consumer's callback base URL.
+func (c *Consumer) CallbackAddress() string { return c.callback.URL + "/cb/" }
 
 // receive takes a provider's callback: it must validate against the
 // schema of its path, and name the process of its path.
-func (c *consumer) receive(w http.ResponseWriter, r *http.Request) {
+func (c *Consumer) receive(w http.ResponseWriter, r *http.Request) {
 	kind, pid, what := r.PathValue("kind"), r.PathValue("pid"), r.PathValue("what")
 	schema, ok := callbackSchemas[kind+"/"+what]
 	body, _ := io.ReadAll(r.Body)
@@ -154,7 +186,7 @@ func (c *consumer) receive(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var m message
+	var m Message
 	json.Unmarshal(body, &m)
 	if m["consumerPid"] != pid {
 		c.t.Errorf("callback %s names consumerPid %v", r.URL.Path, m["consumerPid"])
@@ -163,19 +195,19 @@ func (c *consumer) receive(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func (c *consumer) box(key string) chan message {
+func (c *Consumer) box(key string) chan Message {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ch, ok := c.inbox[key]
 	if !ok {
-		ch = make(chan message, 8)
+		ch = make(chan Message, 8)
 		c.inbox[key] = ch
 	}
 	return ch
 }
 
-// await returns the next callback at key ("negotiations/<pid>/agreement").
-func (c *consumer) await(key string) message {
+// Await returns the next callback at key ("negotiations/<pid>/agreement").
+func (c *Consumer) Await(key string) Message {
 	c.t.Helper()
 	select {
 	case m := <-c.box(key):
@@ -186,20 +218,11 @@ func (c *consumer) await(key string) message {
 	}
 }
 
-// noCallback checks that nothing arrived at key.
-func (c *consumer) noCallback(key string) {
-	c.t.Helper()
-	select {
-	case m := <-c.box(key):
-		c.t.Errorf("unexpected callback %s: %v", key, m)
-	default:
-	}
-}
-
-// call sends a protocol request: body (if any) is validated against
-// sendSchema first; the answer against replySchema when it is 2xx, or
-// errSchema otherwise. It returns the status and the answer.
-func (c *consumer) call(method, path, sendSchema string, body any, replySchema, errSchema string) (int, message) {
+// Call sends a protocol request to path under Base: body (if any) is
+// validated against sendSchema first (none when ""); the answer against
+// replySchema when it is 2xx, or errSchema otherwise. It returns the
+// status and the answer.
+func (c *Consumer) Call(method, path, sendSchema string, body any, replySchema, errSchema string) (int, Message) {
 	c.t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -214,7 +237,7 @@ func (c *consumer) call(method, path, sendSchema string, body any, replySchema, 
 		}
 		rd = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequest(method, c.base+path, rd)
+	req, err := http.NewRequest(method, c.Base+path, rd)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -240,24 +263,16 @@ func (c *consumer) call(method, path, sendSchema string, body any, replySchema, 
 			c.t.Errorf("%s %s answered %d, failing %s: %v\n%s", method, path, resp.StatusCode, schema, err, raw)
 		}
 	}
-	var m message
+	var m Message
 	json.Unmarshal(raw, &m)
 	return resp.StatusCode, m
 }
 
-// The schemas of the answers and errors.
-const (
-	schemaNegotiation = "negotiation/contract-negotiation-schema.json"
-	schemaNegError    = "negotiation/contract-negotiation-error-schema.json"
-	schemaTransfer    = "transfer/transfer-process-schema.json"
-	schemaTransferErr = "transfer/transfer-error-schema.json"
-	schemaCatalogErr  = "catalog/catalog-error-schema.json"
-)
-
-// discover reads /.well-known/dspace-version and takes the 2025-1 HTTPS path.
-func (c *consumer) discover() {
+// Discover reads /.well-known/dspace-version and takes the 2025-1 HTTPS
+// binding's path as Base.
+func (c *Consumer) Discover() {
 	c.t.Helper()
-	resp, err := c.client.Get(c.root + "/.well-known/dspace-version")
+	resp, err := c.client.Get(c.Root + "/.well-known/dspace-version")
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -272,18 +287,18 @@ func (c *consumer) discover() {
 	json.Unmarshal(raw, &v)
 	for _, pv := range v.ProtocolVersions {
 		if pv.Version == "2025-1" && pv.Binding == "HTTPS" {
-			c.base = c.root + pv.Path
+			c.Base = c.Root + pv.Path
 			return
 		}
 	}
 	c.t.Fatalf("no 2025-1 HTTPS binding in %s", raw)
 }
 
-// catalog requests the catalog and returns its datasets.
-func (c *consumer) catalog() []any {
+// Catalog requests the catalog and returns its datasets.
+func (c *Consumer) Catalog() []any {
 	c.t.Helper()
-	status, cat := c.call(http.MethodPost, "/catalog/request", "catalog/catalog-request-message-schema.json",
-		message{"@context": dspContext, "@type": "CatalogRequestMessage"}, "catalog/catalog-schema.json", schemaCatalogErr)
+	status, cat := c.Call(http.MethodPost, "/catalog/request", "catalog/catalog-request-message-schema.json",
+		Message{"@context": Context, "@type": "CatalogRequestMessage"}, "catalog/catalog-schema.json", SchemaCatalogErr)
 	if status != http.StatusOK {
 		c.t.Fatalf("catalog request: %d %v", status, cat)
 	}
@@ -291,58 +306,68 @@ func (c *consumer) catalog() []any {
 	return ds
 }
 
-// newPID is a fresh consumer process id.
-func newPID() string {
+// Dataset is the catalog's dataset with @id id, or nil.
+func (c *Consumer) Dataset(id string) Message {
+	c.t.Helper()
+	for _, d := range c.Catalog() {
+		if d, ok := d.(Message); ok && d["@id"] == id {
+			return d
+		}
+	}
+	return nil
+}
+
+// NewPID is a fresh consumer process id.
+func NewPID() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-// requestOffer asks for dataset's first offer as it stands in the
-// catalog (the offer with its target), and returns the consumerPid and
+// RequestOffer asks for dataset's first offer as it stands in the catalog
+// (the offer with its target) and returns the consumerPid, the status and
 // the answer.
-func (c *consumer) requestOffer(dataset message) (string, int, message) {
+func (c *Consumer) RequestOffer(dataset Message) (string, int, Message) {
 	c.t.Helper()
-	offer := message{}
-	for k, v := range dataset["hasPolicy"].([]any)[0].(message) {
+	offer := Message{}
+	for k, v := range dataset["hasPolicy"].([]any)[0].(Message) {
 		offer[k] = v
 	}
 	offer["target"] = dataset["@id"]
-	pid := newPID()
-	status, ack := c.call(http.MethodPost, "/negotiations/request", "negotiation/contract-request-message-schema.json",
-		message{"@context": dspContext, "@type": "ContractRequestMessage", "consumerPid": pid, "offer": offer,
-			"callbackAddress": c.callbackAddress()}, schemaNegotiation, schemaNegError)
+	pid := NewPID()
+	status, ack := c.Call(http.MethodPost, "/negotiations/request", "negotiation/contract-request-message-schema.json",
+		Message{"@context": Context, "@type": "ContractRequestMessage", "consumerPid": pid, "offer": offer,
+			"callbackAddress": c.CallbackAddress()}, SchemaNegotiation, SchemaNegError)
 	return pid, status, ack
 }
 
-// negotiate runs a negotiation for dataset's offer from request to
+// Negotiate runs a negotiation for dataset's offer from request to
 // FINALIZED and returns the providerPid and the agreement.
-func (c *consumer) negotiate(dataset message) (string, message) {
+func (c *Consumer) Negotiate(dataset Message) (string, Message) {
 	c.t.Helper()
-	cpid, status, ack := c.requestOffer(dataset)
+	cpid, status, ack := c.RequestOffer(dataset)
 	if status != http.StatusCreated || ack["state"] != "REQUESTED" || ack["consumerPid"] != cpid {
 		c.t.Fatalf("contract request: %d %v", status, ack)
 	}
 	ppid := ack["providerPid"].(string)
-	agreed := c.await("negotiations/" + cpid + "/agreement")
+	agreed := c.Await("negotiations/" + cpid + "/agreement")
 	if agreed["providerPid"] != ppid {
 		c.t.Fatalf("agreement for another process: %v", agreed)
 	}
-	ids := message{"@context": dspContext, "providerPid": ppid, "consumerPid": cpid}
-	verify := with(ids, "@type", "ContractAgreementVerificationMessage")
-	if status, ack := c.call(http.MethodPost, "/negotiations/"+ppid+"/agreement/verification",
-		"negotiation/contract-agreement-verification-message-schema.json", verify, schemaNegotiation, schemaNegError); status != http.StatusOK {
+	verify := Message{"@context": Context, "@type": "ContractAgreementVerificationMessage", "providerPid": ppid, "consumerPid": cpid}
+	if status, ack := c.Call(http.MethodPost, "/negotiations/"+ppid+"/agreement/verification",
+		"negotiation/contract-agreement-verification-message-schema.json", verify, SchemaNegotiation, SchemaNegError); status != http.StatusOK {
 		c.t.Fatalf("verification: %d %v", status, ack)
 	}
-	if ev := c.await("negotiations/" + cpid + "/events"); ev["eventType"] != "FINALIZED" {
+	if ev := c.Await("negotiations/" + cpid + "/events"); ev["eventType"] != "FINALIZED" {
 		c.t.Fatalf("event %v, want FINALIZED", ev)
 	}
-	return ppid, agreed["agreement"].(message)
+	return ppid, agreed["agreement"].(Message)
 }
 
-// with is a copy of m with property k set to v.
-func with(m message, k string, v any) message {
-	out := message{}
+// With is a copy of m with property k set to v.
+func With(m Message, k string, v any) Message {
+	out := Message{}
 	for k, v := range m {
 		out[k] = v
 	}
@@ -350,30 +375,31 @@ func with(m message, k string, v any) message {
 	return out
 }
 
-// transfer asks for an HttpData-PULL transfer under agreementID and
-// returns the providerPid and the data address of its start message.
-func (c *consumer) transfer(agreementID string) (string, string, message) {
+// Transfer asks for an HttpData-PULL transfer under agreementID and
+// returns the providerPid, the consumerPid and the data address of its
+// start message.
+func (c *Consumer) Transfer(agreementID string) (string, string, Message) {
 	c.t.Helper()
-	cpid := newPID()
-	status, ack := c.call(http.MethodPost, "/transfers/request", "transfer/transfer-request-message-schema.json",
-		message{"@context": dspContext, "@type": "TransferRequestMessage", "agreementId": agreementID, "format": "HttpData-PULL",
-			"callbackAddress": c.callbackAddress(), "consumerPid": cpid}, schemaTransfer, schemaTransferErr)
+	cpid := NewPID()
+	status, ack := c.Call(http.MethodPost, "/transfers/request", "transfer/transfer-request-message-schema.json",
+		Message{"@context": Context, "@type": "TransferRequestMessage", "agreementId": agreementID, "format": "HttpData-PULL",
+			"callbackAddress": c.CallbackAddress(), "consumerPid": cpid}, SchemaTransfer, SchemaTransferErr)
 	if status != http.StatusCreated || ack["consumerPid"] != cpid {
 		c.t.Fatalf("transfer request: %d %v", status, ack)
 	}
-	start := c.await("transfers/" + cpid + "/start")
-	addr, _ := start["dataAddress"].(message)
+	start := c.Await("transfers/" + cpid + "/start")
+	addr, _ := start["dataAddress"].(Message)
 	if addr == nil {
 		c.t.Fatalf("start message without a data address: %v", start)
 	}
 	return ack["providerPid"].(string), cpid, addr
 }
 
-// property is a data address's endpoint property.
-func property(addr message, name string) string {
+// Property is a data address's endpoint property.
+func Property(addr Message, name string) string {
 	props, _ := addr["endpointProperties"].([]any)
 	for _, p := range props {
-		if p, ok := p.(message); ok && p["name"] == name {
+		if p, ok := p.(Message); ok && p["name"] == name {
 			s, _ := p["value"].(string)
 			return s
 		}
@@ -381,9 +407,9 @@ func property(addr message, name string) string {
 	return ""
 }
 
-// pull reads the data address's endpoint with its token, as the
-// address says to send it.
-func (c *consumer) pull(addr message, query url.Values) (int, message) {
+// Pull reads the data address's endpoint (with query) with its token, in
+// the header the address names (authKey).
+func (c *Consumer) Pull(addr Message, query url.Values) (int, Message) {
 	c.t.Helper()
 	endpoint, _ := addr["endpoint"].(string)
 	if len(query) > 0 {
@@ -393,13 +419,13 @@ func (c *consumer) pull(addr message, query url.Values) (int, message) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	req.Header.Set(property(addr, "authKey"), property(addr, "authorization"))
+	req.Header.Set(Property(addr, "authKey"), Property(addr, "authorization"))
 	resp, err := c.client.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var m message
+	var m Message
 	json.NewDecoder(resp.Body).Decode(&m)
 	return resp.StatusCode, m
 }
