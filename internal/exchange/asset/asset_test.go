@@ -13,6 +13,7 @@ import (
 	"dataport/internal/exchange"
 	"dataport/internal/exchange/asset"
 	"dataport/internal/identity"
+	"dataport/internal/ledger"
 	"dataport/internal/review"
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
@@ -473,4 +474,67 @@ func TestValuationByAnIndependentAssessor(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCertificateReceiptSealsTheRegistration: the receipt the certificate
+// names verifies offline against the ledger's key, is the registration's
+// event, and that event's sealed payload carries the certificate's
+// registration hash and product hash — before the registration takes
+// effect (its approval) and after (its effect).
+func TestCertificateReceiptSealsTheRegistration(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		w, ctx := newWorld(t, db), context.Background()
+		led := ledger.New(db, ledger.Config{DataDir: t.TempDir(), Origin: "asset.test/ledger", PollInterval: 20 * time.Millisecond,
+			CheckpointInterval: 100 * time.Millisecond})
+		if err := led.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { led.Stop(context.Background()) })
+		p := w.product(t, "路网拥堵指数")
+		r := w.approved(t, w.w.ProviderEditor, asset.ApplyInput{Type: asset.TypeInitial, ProductID: p.ID, Rights: all()})
+		check := func(want string) {
+			t.Helper()
+			c, err := w.reg.Certificate(ctx, r.Number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc := sealed(t, led, c.ReceiptEventID)
+			v, _, err := led.Verifier()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, entry, err := ledger.CheckReceipt(rc, v)
+			if err != nil {
+				t.Fatalf("the receipt does not verify: %v", err)
+			}
+			ev, err := led.Event(ctx, entry.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			payload := string(ev.Payload)
+			if entry.Type != want || entry.Subject.ID != r.ID || entry.PayloadSHA256 != store.SHA256Hex(payload) ||
+				!strings.Contains(payload, c.RegistrationHash) || !strings.Contains(payload, c.ProductHash) {
+				t.Errorf("receipt of %s: %+v, payload %s", want, entry, payload)
+			}
+		}
+		check("asset_registration.approved")
+		if n, err := w.reg.Tick(ctx, r.PublicityEndsAt.Add(time.Second)); err != nil || n != 1 {
+			t.Fatalf("tick: %d %v", n, err)
+		}
+		check("asset_registration.effective")
+	})
+}
+
+// sealed waits for the receipt of event id.
+func sealed(t *testing.T, led *ledger.Service, id string) ledger.Receipt {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		rc, err := led.Receipt(context.Background(), id)
+		if err == nil {
+			return rc
+		}
+		if !errors.Is(err, ledger.ErrNotSealed) || time.Now().After(deadline) {
+			t.Fatalf("receipt of %s: %v", id, err)
+		}
+	}
 }
