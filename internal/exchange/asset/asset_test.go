@@ -206,6 +206,13 @@ func TestRegistrationThroughObjectionPeriod(t *testing.T) {
 			t.Fatal("the certificate names no receipt")
 		}
 
+		o, err := w.reg.Object(ctx, w.w.Citizen, r.Number, asset.ObjectionInput{Grounds: "先提出，后撤回"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o, err = w.reg.Registrations.Withdraw(ctx, w.w.Citizen, o.ID); err != nil || o.Stage != asset.StageRefused {
+			t.Fatalf("withdrawn objection: %s %v", o.Stage, err) // a withdrawn objection holds nothing back (below)
+		}
 		if n, err := w.reg.Tick(ctx, r.PublicityEndsAt.Add(-time.Second)); err != nil || n != 0 {
 			t.Fatalf("tick within the period: %d %v", n, err)
 		}

@@ -466,59 +466,33 @@ func (s *Service) byRef(ctx context.Context, q store.Querier, ref string) (Regis
 // liveRegistration returns the id of a registration of product's rights
 // under review, in its objection period or in effect ("" when none).
 func (s *Service) liveRegistration(ctx context.Context, q store.Querier, productID string) (string, error) {
-	return s.firstLive(ctx, q, `SELECT id, stage FROM asset_registrations WHERE product_id = $1
-		AND type IN ('initial', 'change', 'transfer') AND stage IN ('review', 'publicity', 'effective') ORDER BY id`, productID)
+	return firstLive(ctx, q, `r.product_id = $1 AND r.type IN ('initial', 'change', 'transfer')
+		AND r.stage IN ('review', 'publicity', 'effective')`, productID)
 }
 
 // pendingChange returns the id of a change, transfer or cancellation of
 // registration id under review or in its objection period ("" when none).
 func (s *Service) pendingChange(ctx context.Context, q store.Querier, id string) (string, error) {
-	return s.firstLive(ctx, q, `SELECT id, stage FROM asset_registrations WHERE prior_id = $1
-		AND type IN ('change', 'transfer', 'cancellation') AND stage IN ('review', 'publicity') ORDER BY id`, id)
+	return firstLive(ctx, q, `r.prior_id = $1 AND r.type IN ('change', 'transfer', 'cancellation') AND r.stage IN ('review', 'publicity')`, id)
 }
 
 // openObjection returns the id of an objection to registration id still
 // under review ("" when none).
 func (s *Service) openObjection(ctx context.Context, q store.Querier, id string) (string, error) {
-	return s.firstLive(ctx, q, `SELECT id, stage FROM asset_registrations WHERE prior_id = $1 AND type = 'objection' AND stage = 'review'
-		ORDER BY id`, id)
+	return firstLive(ctx, q, `r.prior_id = $1 AND r.type = 'objection' AND r.stage = 'review'`, id)
 }
 
-// firstLive returns the first id the query (of id and stage) selects that
-// is live: past review, or under a review whose case is still open (a
-// withdrawn or expired case leaves its stage at review).
-func (s *Service) firstLive(ctx context.Context, q store.Querier, query string, args ...any) (string, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return "", fmt.Errorf("asset: %w", err)
-	}
-	type row struct{ id, stage string }
-	var found []row
-	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.id, &r.stage); err != nil {
-			rows.Close()
-			return "", err
-		}
-		found = append(found, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+// firstLive returns the first registration that cond (on r) selects and
+// that is live: past review, or under a review whose case is still open (a
+// case withdrawn or expired leaves its registration's stage at review).
+// It reads in q, the caller's transaction.
+func firstLive(ctx context.Context, q store.Querier, cond string, args ...any) (string, error) {
+	ids, err := store.Strings(ctx, q, `SELECT r.id FROM asset_registrations r JOIN review_cases c ON c.id = r.id
+		WHERE `+cond+` AND (r.stage <> 'review' OR c.step <> '') ORDER BY r.id LIMIT 1`, args...)
+	if err != nil || len(ids) == 0 {
 		return "", err
 	}
-	for _, r := range found {
-		if r.stage != string(StageReview) {
-			return r.id, nil
-		}
-		c, err := s.Registrations.Workflow.Get(ctx, identity.System, r.id)
-		if err != nil {
-			return "", err
-		}
-		if c.Open() {
-			return r.id, nil
-		}
-	}
-	return "", nil
+	return ids[0], nil
 }
 
 // lockProduct serializes the registrations of one product: on PostgreSQL
