@@ -162,9 +162,19 @@ func (x *exchangeRun) resourceWithRows(editor, orgID string) (string, []string) 
 // through the row API within the contract's fields and count, and one
 // more refused; settlement and rating; then a dispute whose evidence
 // bundle `dataport ledger verify --bundle` accepts, and names the file in
-// which a byte was changed.
+// which a byte was changed. It runs on SQLite, and on PostgreSQL when
+// DATAPORT_TEST_POSTGRES is set.
 func TestExchangeTradeEndToEnd(t *testing.T) {
-	s := start(t, "demo", "--data", t.TempDir())
+	ledgerStores(t, func(t *testing.T, dataDir, dbURL string) {
+		args := []string{"demo", "--data", dataDir}
+		if dbURL != "" {
+			args = append(args, "--db", dbURL)
+		}
+		exchangeTrade(t, start(t, args...))
+	})
+}
+
+func exchangeTrade(t *testing.T, s *server) {
 	x := &exchangeRun{t: t, s: s, accounts: s.accounts(t)}
 	admin := x.token("admin", x.accounts["admin"])
 	editorName, _ := accountWithSuffix(t, x.accounts, ".editor")
