@@ -32,12 +32,6 @@ type ReportFile struct {
 	Size    int64  `json:"size,omitempty" readOnly:"true"`
 }
 
-// Report is ReportFile's former name.
-//
-// Deprecated: use ReportFile (the API's schema of a valuation's file
-// needs a name of its own: "Report" is de-identification's).
-type Report = ReportFile
-
 // ValuationInput is what an assessor files.
 type ValuationInput struct {
 	ProductID string `json:"product_id"`
