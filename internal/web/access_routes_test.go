@@ -41,6 +41,7 @@ import (
 	"dataport/internal/web"
 	"dataport/internal/web/api"
 	"dataport/internal/web/ckan"
+	"dataport/internal/web/dsp"
 	"dataport/internal/web/services"
 )
 
@@ -85,7 +86,7 @@ func newRouteWorld(t testing.TB) *routeWorld {
 	rev := review.NewService(db, review.Config{})
 	eng := engage.New(db, w.Cat, engage.Config{Log: log})
 	t.Cleanup(func() { eng.Close() })
-	h, err := web.New(web.Config{DB: db, PublicURL: "http://portal.test", Version: "test",
+	h, err := web.New(web.Config{DB: db, PublicURL: "http://portal.test", Version: "test", DSP: routeDSP(t, db, w, acc, log),
 		Services: services.Services{Harvest: harvest.NewSources(db, w.IDs, runner.QueueHarvest), Jobs: runner,
 			Identity: w.IDs, Catalog: w.Cat, Access: acc, Grades: classify.NewService(db, w.Cat, nil, classify.DefaultPolicy), Profiles: deid.NewService(db, w.Cat),
 			Sharing: sharing.NewService(db, w.Cat, acc, sharing.Config{Review: rev}), Opening: opening.NewService(db, w.Cat, w.IDs, acc, opening.Config{Review: rev}),
@@ -659,5 +660,73 @@ func TestSelfReviewIsRefusedWithAReason(t *testing.T) {
 	status, body = rw.send(t, http.MethodPost, api.Prefix+"/share-requests/"+body["id"].(string)+"/review", both, map[string]any{"decision": "approve"})
 	if status != http.StatusForbidden || !strings.Contains(fmt.Sprint(body["detail"]), "separation of duties") {
 		t.Fatalf("self-review: %d %v, want 403 naming separation of duties", status, body)
+	}
+}
+
+// routeDSP is the Dataspace Protocol provider of the route walks, on an
+// exchange of its own.
+func routeDSP(t testing.TB, db *store.DB, w *accesstest.World, acc *access.Service, log *slog.Logger) *dsp.Handler {
+	ex := exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{DataDir: t.TempDir(), Log: log})
+	tr := trade.New(db, ex, acc, trade.Config{PublicURL: "http://portal.test", Logger: log})
+	return dsp.New(tr, ex, w.IDs, db, dsp.Config{PublicURL: "http://portal.test", Log: log})
+}
+
+// TestEveryDSPRouteAsksForATokenFirst walks every route of the Dataspace
+// Protocol binding (dsp.Routes): the version list answers anyone; every
+// other route answers an anonymous caller 401 with WWW-Authenticate: Bearer
+// and the protocol's error object of its part (validated against its
+// schema), whatever the body, before anything is parsed or looked up; a
+// signed-in user of no admitted buyer participant gets 404 on a process
+// (the protocol does not tell unknown from not yours) and 403 elsewhere.
+// Nothing is written.
+func TestEveryDSPRouteAsksForATokenFirst(t *testing.T) {
+	rw := newRouteWorld(t)
+	routes := dsp.Routes()
+	if len(routes) < 15 {
+		t.Fatalf("the binding lists %d routes", len(routes))
+	}
+	outsiders := map[string]string{"public user": rw.token(t, rw.w.Citizen), "other institution": rw.token(t, rw.w.RequesterMember)}
+	before := rw.events(t)
+	for _, r := range routes {
+		path := strings.NewReplacer("{pid}", "urn:uuid:"+store.NewID(), "{id}", rw.w.Open.ID).Replace(r.Path)
+		if r.Path == dsp.VersionPath {
+			if status, body := rw.get(t, path, ""); status != http.StatusOK || dsp.Validate(dsp.SchemaVersion, []byte(body)) != nil {
+				t.Errorf("anonymous %s: %d %s", path, status, body)
+			}
+			continue
+		}
+		errSchema := dsp.SchemaCatalogError
+		switch {
+		case strings.HasPrefix(r.Path, dsp.Prefix+"/negotiations"):
+			errSchema = dsp.SchemaNegotiationError
+		case strings.HasPrefix(r.Path, dsp.Prefix+"/transfers"):
+			errSchema = dsp.SchemaTransferError
+		}
+		for _, b := range anonymousWriteBodies {
+			resp := rw.anonymous(t, r.Method, path, b.contentType, b.body)
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("anonymous %s %s (%s): %d, want 401 with WWW-Authenticate: %.200s", r.Method, r.Path, b.name, resp.StatusCode, body)
+			}
+			if err := dsp.Validate(errSchema, body); err != nil {
+				t.Errorf("anonymous %s %s (%s): the error breaks %s: %v", r.Method, r.Path, b.name, errSchema, err)
+			}
+		}
+		want := http.StatusForbidden
+		if strings.Contains(r.Path, "{pid}") {
+			want = http.StatusNotFound
+		}
+		for who, token := range outsiders {
+			req := httptest.NewRequest(r.Method, path, strings.NewReader(anonymousWriteBodies[1].body))
+			req.Header.Set("Authorization", token)
+			rec := httptest.NewRecorder()
+			rw.handler.ServeHTTP(rec, req)
+			if rec.Code != want || dsp.Validate(errSchema, rec.Body.Bytes()) != nil {
+				t.Errorf("%s %s as a %s: %d %.200s, want %d with the protocol's error object", r.Method, r.Path, who, rec.Code, rec.Body, want)
+			}
+		}
+	}
+	if after := rw.events(t); after != before {
+		t.Errorf("refused protocol messages changed the store: %d events before, %d after", before, after)
 	}
 }
