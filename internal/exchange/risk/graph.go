@@ -189,10 +189,10 @@ func (g *graph) mergeFamilies(into, from int32) {
 }
 
 // add puts a trade in the graph (its product's lineage joined first),
-// unless its contract is there already.
-func (g *graph) add(t Trade) {
+// unless its contract is there already; it reports whether it did.
+func (g *graph) add(t Trade) bool {
 	if g.known[t.ContractID] {
-		return
+		return false
 	}
 	g.known[t.ContractID] = true
 	if t.At.After(g.latest) {
@@ -213,6 +213,7 @@ func (g *graph) add(t Trade) {
 		i--
 	}
 	f.out[seller] = slices.Insert(list, i, e)
+	return true
 }
 
 // searchLimits bound one cycle search.

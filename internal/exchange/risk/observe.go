@@ -2,6 +2,7 @@ package risk
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,17 +72,58 @@ func (e *Engine) ObserveTrade(ctx context.Context, tx *store.Tx, t Trade) ([]Ale
 	tx.AfterCommit(func() {
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		e.graph.add(t)
+		e.joined(t)
 	})
 	return e.run(ctx, tx, rules, &f)
+}
+
+// The statements every trade runs.
+const (
+	insertTrade = `INSERT INTO risk_trades (contract_id, product_id, lineage, provider_id, buyer_id, price_model, unit_fen, amount_fen, at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (contract_id) DO NOTHING`
+	priceHistory = `SELECT unit_fen FROM risk_trades WHERE product_id = $1 AND price_model = $2 AND contract_id <> $3
+		ORDER BY at DESC LIMIT $4`
+)
+
+// prepareHot prepares the statements every trade runs, once, on SQLite,
+// where parsing them anew in every transaction was a third of their cost;
+// PostgreSQL runs them as given, so that a pooler in front never meets a
+// prepared statement.
+func (e *Engine) prepareHot(ctx context.Context) error {
+	if e.db.Dialect != store.SQLite || e.hot != nil {
+		return nil
+	}
+	e.hot = map[string]*sql.Stmt{}
+	for _, q := range []string{insertTrade, priceHistory} {
+		st, err := e.db.DB.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("risk: prepare: %w", err)
+		}
+		e.hot[q] = st
+	}
+	return nil
+}
+
+// exec runs a write of tx, prepared when it is one of the hot queries.
+func (e *Engine) exec(ctx context.Context, tx *store.Tx, query string, args ...any) (sql.Result, error) {
+	if st := e.hot[query]; st != nil {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
+
+// query runs a read of tx, prepared when it is one of the hot queries.
+func (e *Engine) query(ctx context.Context, tx *store.Tx, query string, args ...any) (*sql.Rows, error) {
+	if st := e.hot[query]; st != nil {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, query, args...)
 }
 
 // recordTrade writes t; fresh is false when its contract was recorded before.
 func (e *Engine) recordTrade(ctx context.Context, tx *store.Tx, t Trade) (fresh bool, err error) {
 	lineage, _ := json.Marshal(t.Lineage)
-	res, err := tx.ExecContext(ctx, `INSERT INTO risk_trades (contract_id, product_id, lineage, provider_id, buyer_id, price_model,
-		unit_fen, amount_fen, at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (contract_id) DO NOTHING`,
-		t.ContractID, t.ProductID, string(lineage), t.ProviderID, t.BuyerID, t.PriceModel, t.UnitFen, t.AmountFen, store.TS(t.At))
+	res, err := e.exec(ctx, tx, insertTrade, t.ContractID, t.ProductID, string(lineage), t.ProviderID, t.BuyerID, t.PriceModel, t.UnitFen, t.AmountFen, store.TS(t.At))
 	if err != nil {
 		return false, fmt.Errorf("risk: record trade: %w", err)
 	}
@@ -119,38 +161,6 @@ func (e *Engine) lineageOf(ctx context.Context, q store.Querier, id string) ([]s
 	e.lineages[id] = out
 	e.mu.Unlock()
 	return out, nil
-}
-
-// priceFacts compare t's unit price with the median of the product's last
-// Config.PriceHistory trades under the same price model before it.
-func (e *Engine) priceFacts(ctx context.Context, tx *store.Tx, t Trade) (PriceFacts, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT unit_fen FROM risk_trades WHERE product_id = $1 AND price_model = $2 AND contract_id <> $3
-		ORDER BY at DESC LIMIT $4`, t.ProductID, t.PriceModel, t.ContractID, e.cfg.PriceHistory)
-	if err != nil {
-		return PriceFacts{}, fmt.Errorf("risk: price history: %w", err)
-	}
-	defer rows.Close()
-	var prices []int64
-	for rows.Next() {
-		var p int64
-		if err := rows.Scan(&p); err != nil {
-			return PriceFacts{}, err
-		}
-		prices = append(prices, p)
-	}
-	if err := rows.Err(); err != nil || len(prices) == 0 {
-		return PriceFacts{}, err
-	}
-	slices.Sort(prices)
-	median := prices[len(prices)/2]
-	if len(prices)%2 == 0 {
-		median = (prices[len(prices)/2-1] + median) / 2
-	}
-	f := PriceFacts{History: int64(len(prices)), MedianFen: median}
-	if median > 0 {
-		f.Ratio = float64(t.UnitFen) / float64(median)
-	}
-	return f, nil
 }
 
 // ObserveOrder counts o in tx (the transaction that requests its

@@ -11,6 +11,7 @@ package risk
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -110,6 +111,9 @@ type Engine struct {
 	refreshedAt time.Time            // rules and relations read
 	denials     map[string]time.Time // grant → the denial last looked at
 	lineages    map[string][]string  // product → what it derives from, once read
+	prices      priceBook            // products' last prices
+
+	hot map[string]*sql.Stmt // the queries every trade runs, prepared on SQLite (written by Load only)
 }
 
 // New returns the engine on db, reading participants and products through
@@ -117,7 +121,7 @@ type Engine struct {
 func New(db *store.DB, ex *exchange.Service, cfg Config) *Engine {
 	cfg.defaults()
 	e := &Engine{db: db, ex: ex, cfg: cfg, graph: newGraph(), denials: map[string]time.Time{},
-		lineages: map[string][]string{}}
+		lineages: map[string][]string{}, prices: priceBook{n: cfg.PriceHistory, m: map[priceKey][]int64{}}}
 	if ex != nil {
 		e.relationsOf, e.productOf = ex.Relations, ex.ProductByID
 	}
@@ -125,9 +129,12 @@ func New(db *store.DB, ex *exchange.Service, cfg Config) *Engine {
 }
 
 // Load seeds the default rules that are missing and builds the trade graph
-// from the trades recorded so far.
+// from the trades recorded within the cycle window.
 func (e *Engine) Load(ctx context.Context) error {
 	if err := e.seedRules(ctx); err != nil {
+		return err
+	}
+	if err := e.prepareHot(ctx); err != nil {
 		return err
 	}
 	e.mu.Lock()
@@ -142,23 +149,32 @@ func (e *Engine) Load(ctx context.Context) error {
 const catchUpOverlap = 10 * time.Minute
 
 // catchUp adds to the graph the trades recorded since the latest it holds
-// (all of them at first): those of other processes serving the same store
-// (e.mu held). It reads outside any transaction, so that a trade not
-// committed yet never enters the graph.
+// (at first, those of the cycle window): those of other processes serving
+// the same store (e.mu held). It reads outside any transaction, so that a
+// trade not committed yet never enters the graph.
 func (e *Engine) catchUp(ctx context.Context) error {
-	since := time.Time{}
+	since := time.Now().Add(-e.cfg.CycleWindow)
 	if !e.graph.latest.IsZero() {
-		since = e.graph.latest.Add(-catchUpOverlap)
+		since = e.graph.latest
 	}
+	since = since.Add(-catchUpOverlap)
 	trades, err := storedTrades(ctx, e.db, since)
 	if err != nil {
 		return err
 	}
 	for _, t := range trades {
-		e.graph.add(t)
-		e.lineages[t.ProductID] = t.Lineage
+		e.joined(t)
 	}
 	return nil
+}
+
+// joined puts a recorded trade in the graph and its price in the price
+// book, once (e.mu held).
+func (e *Engine) joined(t Trade) {
+	if e.graph.add(t) {
+		e.prices.add(t)
+		e.lineages[t.ProductID] = t.Lineage
+	}
 }
 
 // storedTrades reads the trades recorded at or after since, oldest first.

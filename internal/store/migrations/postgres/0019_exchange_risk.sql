@@ -30,7 +30,7 @@ CREATE TABLE risk_trades (
     amount_fen   BIGINT NOT NULL,
     at           TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX risk_trades_product ON risk_trades(product_id, price_model, at);
+CREATE INDEX risk_trades_product ON risk_trades(product_id, price_model, at, unit_fen, contract_id); -- covers the price history
 CREATE INDEX risk_trades_at ON risk_trades(at); -- the trades other processes recorded since
 
 -- Orders and failed reviews, counted within windows.
