@@ -541,6 +541,37 @@ func TestUsageBeyondTheContract(t *testing.T) {
 	})
 }
 
+// TestBurstOfOrders: ten orders by one buyer within the burst window raise
+// the buyer's burst alert once, at the tenth; the product's burst needs
+// thirty.
+func TestBurstOfOrders(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ctx := context.Background()
+		provider, buyer, _ := w.three(t)
+		p := w.product(t, provider)
+		for i := range 12 {
+			n := trade.Negotiation{ID: store.NewID(), ProductID: p.ID, ProviderID: provider.ID, BuyerID: buyer.ID, State: trade.Requested}
+			err := db.Transact(ctx, func(tx *store.Tx) error {
+				return w.rk.OnTradeChange(ctx, tx, trade.Change{Negotiation: &n, To: trade.Requested})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := alerts(t, w, risk.AlertFilter{Rule: "order_burst_buyer"})
+			if want := min(max(i-8, 0), 1); len(got) != want {
+				t.Fatalf("after %d orders: %d burst alerts, want %d", i+1, len(got), want)
+			}
+			if i == 11 && (got[0].Occurrences != 3 || !sameSet(got[0].Subjects.ParticipantIDs, []string{buyer.ID, provider.ID})) {
+				t.Errorf("burst alert %+v", got[0])
+			}
+		}
+		if got := alerts(t, w, risk.AlertFilter{Rule: "order_burst_product"}); len(got) != 0 {
+			t.Errorf("twelve orders raised the product's burst alert")
+		}
+	})
+}
+
 // TestReviewFailuresAndSourceChanges: a provider whose listings fail the
 // compliance review three times, and a listed product whose source
 // declaration changes, raise their alerts in the listing queue.
