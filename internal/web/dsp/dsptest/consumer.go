@@ -325,15 +325,22 @@ func NewPID() string {
 }
 
 // RequestOffer asks for dataset's first offer as it stands in the catalog
-// (the offer with its target) and returns the consumerPid, the status and
-// the answer.
+// (the offer with its target; of several purposes, the first, stated with
+// eq) and returns the consumerPid, the status and the answer.
 func (c *Consumer) RequestOffer(dataset Message) (string, int, Message) {
 	c.t.Helper()
-	offer := Message{}
-	for k, v := range dataset["hasPolicy"].([]any)[0].(Message) {
-		offer[k] = v
-	}
+	var offer Message
+	raw, _ := json.Marshal(dataset["hasPolicy"].([]any)[0]) // a deep copy
+	json.Unmarshal(raw, &offer)
 	offer["target"] = dataset["@id"]
+	for _, p := range asList(offer["permission"]) {
+		for _, con := range asList(p.(Message)["constraint"]) {
+			con := con.(Message)
+			if purposes := asList(con["rightOperand"]); con["leftOperand"] == "purpose" && len(purposes) > 1 {
+				con["operator"], con["rightOperand"] = "eq", purposes[0]
+			}
+		}
+	}
 	pid := NewPID()
 	status, ack := c.Call(http.MethodPost, "/negotiations/request", "negotiation/contract-request-message-schema.json",
 		Message{"@context": Context, "@type": "ContractRequestMessage", "consumerPid": pid, "offer": offer,
@@ -428,4 +435,10 @@ func (c *Consumer) Pull(addr Message, query url.Values) (int, Message) {
 	var m Message
 	json.NewDecoder(resp.Body).Decode(&m)
 	return resp.StatusCode, m
+}
+
+// asList is v as a JSON array (nil when it is not one).
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
 }
