@@ -178,7 +178,8 @@ func (h *handlers) disputeCaseRoutes(api huma.API, op operation) {
 func (h *handlers) disputeStepRoutes(api huma.API, op operation) {
 	ds := h.acc.Disputes
 	huma.Register(api, op("mediate-exchange-dispute", http.MethodPost, "/exchange/disputes/{id}/mediate", 0,
-		"Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)", ""),
+		"Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)",
+		"The caller becomes the case's mediator; the note (optional) is kept and its hash sealed. Only an open case; a party's member is a 403."),
 		func(ctx context.Context, in *mediateIn) (*disputeOut, error) {
 			d, err := ds.Mediate(ctx, identity.FromContext(ctx), in.ID, in.Body.Note)
 			return h.dispute(ctx, d, err)
@@ -199,7 +200,9 @@ func (h *handlers) disputeStepRoutes(api huma.API, op operation) {
 			return h.dispute(ctx, d, err)
 		})
 	huma.Register(api, op("withdraw-exchange-dispute", http.MethodPost, "/exchange/disputes/{id}/withdraw", 0,
-		"Withdraw an unresolved dispute (the claimant's editors and admins)", ""),
+		"Withdraw an unresolved dispute (the claimant's editors and admins)",
+		"An open case, or one in mediation or arbitration, ends as withdrawn; the reason (optional) is kept and its hash sealed. The respondent "+
+			"is a 403; a closed case a 409."),
 		func(ctx context.Context, in *withdrawIn) (*disputeOut, error) {
 			d, err := ds.Withdraw(ctx, identity.FromContext(ctx), in.ID, in.Body.Reason)
 			return h.dispute(ctx, d, err)

@@ -19,6 +19,8 @@ import (
 	"dataport/internal/deid"
 	"dataport/internal/exchange"
 	"dataport/internal/exchange/asset"
+	"dataport/internal/exchange/dispute"
+	"dataport/internal/exchange/trade"
 	"dataport/internal/ledger"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
@@ -47,7 +49,9 @@ func fullDocument(t *testing.T) []byte {
 		Datastore: datastore.New(datastore.Config{DB: db, Catalog: w.Cat, Access: acc}),
 		Grades:    classify.NewService(db, w.Cat, nil, classify.DefaultPolicy), Profiles: deid.NewService(db, w.Cat),
 		Exchange: exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{Review: rev, DataDir: t.TempDir()}),
-		Assets:   asset.New(db, exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{DataDir: t.TempDir()}), asset.Config{})}})
+		Assets:   asset.New(db, exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{DataDir: t.TempDir()}), asset.Config{}),
+		Disputes: dispute.New(db, trade.New(db, exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{DataDir: t.TempDir()}), acc, trade.Config{}),
+			ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}), dispute.Config{Access: acc})}})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, api.Prefix+"/openapi.json", nil))
 	if rec.Code != http.StatusOK {

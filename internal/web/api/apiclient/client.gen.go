@@ -6114,12 +6114,16 @@ type ClientInterface interface {
 
 	// MediateExchangeDisputeWithBody Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)
 	//
+	// The caller becomes the case's mediator; the note (optional) is kept and its hash sealed. Only an open case; a party's member is a 403.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /exchange/disputes/{id}/mediate (the `MediateExchangeDispute` operationId).
 	MediateExchangeDisputeWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// MediateExchangeDispute Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)
+	//
+	// The caller becomes the case's mediator; the note (optional) is kept and its hash sealed. Only an open case; a party's member is a 403.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -6128,12 +6132,16 @@ type ClientInterface interface {
 
 	// WithdrawExchangeDisputeWithBody Withdraw an unresolved dispute (the claimant's editors and admins)
 	//
+	// An open case, or one in mediation or arbitration, ends as withdrawn; the reason (optional) is kept and its hash sealed. The respondent is a 403; a closed case a 409.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /exchange/disputes/{id}/withdraw (the `WithdrawExchangeDispute` operationId).
 	WithdrawExchangeDisputeWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// WithdrawExchangeDispute Withdraw an unresolved dispute (the claimant's editors and admins)
+	//
+	// An open case, or one in mediation or arbitration, ends as withdrawn; the reason (optional) is kept and its hash sealed. The respondent is a 403; a closed case a 409.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -9355,6 +9363,8 @@ func (c *Client) GetExchangeDisputeEvidence(ctx context.Context, id string, reqE
 
 // MediateExchangeDisputeWithBody Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)
 //
+// The caller becomes the case's mediator; the note (optional) is kept and its hash sealed. Only an open case; a party's member is a 403.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /exchange/disputes/{id}/mediate (the `MediateExchangeDispute` operationId).
@@ -9371,6 +9381,8 @@ func (c *Client) MediateExchangeDisputeWithBody(ctx context.Context, id string, 
 }
 
 // MediateExchangeDispute Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)
+//
+// The caller becomes the case's mediator; the note (optional) is kept and its hash sealed. Only an open case; a party's member is a 403.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -9389,6 +9401,8 @@ func (c *Client) MediateExchangeDispute(ctx context.Context, id string, body Med
 
 // WithdrawExchangeDisputeWithBody Withdraw an unresolved dispute (the claimant's editors and admins)
 //
+// An open case, or one in mediation or arbitration, ends as withdrawn; the reason (optional) is kept and its hash sealed. The respondent is a 403; a closed case a 409.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /exchange/disputes/{id}/withdraw (the `WithdrawExchangeDispute` operationId).
@@ -9405,6 +9419,8 @@ func (c *Client) WithdrawExchangeDisputeWithBody(ctx context.Context, id string,
 }
 
 // WithdrawExchangeDispute Withdraw an unresolved dispute (the claimant's editors and admins)
+//
+// An open case, or one in mediation or arbitration, ends as withdrawn; the reason (optional) is kept and its hash sealed. The respondent is a 403; a closed case a 409.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -24560,12 +24576,16 @@ type ClientWithResponsesInterface interface {
 
 	// MediateExchangeDisputeWithBodyWithResponse Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)
 	//
+	// The caller becomes the case's mediator; the note (optional) is kept and its hash sealed. Only an open case; a party's member is a 403.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /exchange/disputes/{id}/mediate (the `MediateExchangeDispute` operationId).
 	MediateExchangeDisputeWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MediateExchangeDisputeResponse, error)
 
 	// MediateExchangeDisputeWithResponse Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)
+	//
+	// The caller becomes the case's mediator; the note (optional) is kept and its hash sealed. Only an open case; a party's member is a 403.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -24574,12 +24594,16 @@ type ClientWithResponsesInterface interface {
 
 	// WithdrawExchangeDisputeWithBodyWithResponse Withdraw an unresolved dispute (the claimant's editors and admins)
 	//
+	// An open case, or one in mediation or arbitration, ends as withdrawn; the reason (optional) is kept and its hash sealed. The respondent is a 403; a closed case a 409.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /exchange/disputes/{id}/withdraw (the `WithdrawExchangeDispute` operationId).
 	WithdrawExchangeDisputeWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WithdrawExchangeDisputeResponse, error)
 
 	// WithdrawExchangeDisputeWithResponse Withdraw an unresolved dispute (the claimant's editors and admins)
+	//
+	// An open case, or one in mediation or arbitration, ends as withdrawn; the reason (optional) is kept and its hash sealed. The respondent is a 403; a closed case a 409.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -41574,6 +41598,8 @@ func (c *ClientWithResponses) GetExchangeDisputeEvidenceWithResponse(ctx context
 
 // MediateExchangeDisputeWithBodyWithResponse Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)
 //
+// The caller becomes the case's mediator; the note (optional) is kept and its hash sealed. Only an open case; a party's member is a 403.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /exchange/disputes/{id}/mediate (the `MediateExchangeDispute` operationId).
@@ -41586,6 +41612,8 @@ func (c *ClientWithResponses) MediateExchangeDisputeWithBodyWithResponse(ctx con
 }
 
 // MediateExchangeDisputeWithResponse Take an open dispute into mediation, as its mediator (exchange staff belonging to neither party)
+//
+// The caller becomes the case's mediator; the note (optional) is kept and its hash sealed. Only an open case; a party's member is a 403.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -41600,6 +41628,8 @@ func (c *ClientWithResponses) MediateExchangeDisputeWithResponse(ctx context.Con
 
 // WithdrawExchangeDisputeWithBodyWithResponse Withdraw an unresolved dispute (the claimant's editors and admins)
 //
+// An open case, or one in mediation or arbitration, ends as withdrawn; the reason (optional) is kept and its hash sealed. The respondent is a 403; a closed case a 409.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /exchange/disputes/{id}/withdraw (the `WithdrawExchangeDispute` operationId).
@@ -41612,6 +41642,8 @@ func (c *ClientWithResponses) WithdrawExchangeDisputeWithBodyWithResponse(ctx co
 }
 
 // WithdrawExchangeDisputeWithResponse Withdraw an unresolved dispute (the claimant's editors and admins)
+//
+// An open case, or one in mediation or arbitration, ends as withdrawn; the reason (optional) is kept and its hash sealed. The respondent is a 403; a closed case a 409.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
