@@ -287,3 +287,36 @@ func addFile(t testing.TB, b []byte, name string, body []byte) []byte {
 	zw.Close()
 	return out.Bytes()
 }
+
+// BenchmarkBundle builds, and verifies offline, an evidence bundle of 100
+// sealed events and one document (SQLite), and reports its size.
+func BenchmarkBundle(b *testing.B) {
+	ctx := context.Background()
+	db := storetest.Open(b, store.SQLite)
+	svc := start(b, db, b.TempDir())
+	emit(b, db, 100, "bench")
+	waitSealed(b, svc, 100)
+	evs, err := db.Events(ctx, store.EventFilter{SubjectID: "bench", Limit: 1000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs := map[string][]byte{"contract.json": contractDoc}
+	var last []byte
+	b.Run("build", func(b *testing.B) {
+		for b.Loop() {
+			var buf bytes.Buffer
+			if err := svc.Bundle(ctx, &buf, docs, evs); err != nil {
+				b.Fatal(err)
+			}
+			last = buf.Bytes()
+		}
+		b.ReportMetric(float64(len(last)), "bytes/bundle")
+	})
+	b.Run("verify", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := verify(last, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
