@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strconv"
 	"strings"
 
 	"github.com/transparency-dev/formats/log"
@@ -224,15 +225,36 @@ func (b *bundleCheck) key(trusted note.Verifier) bool {
 		if own != nil && (own.Name() != trusted.Name() || own.KeyHash() != trusted.KeyHash()) {
 			b.problem(keyName, "key %s is not the trusted key (%s, hash %08x)", vkey, trusted.Name(), trusted.KeyHash())
 		}
-		b.verifier, b.report.Trusted = trusted, true
+		b.verifier, b.report.Trusted = memo(trusted), true
 		b.report.VerifierKey = fmt.Sprintf("%s+%08x", trusted.Name(), trusted.KeyHash())
 		return true
 	}
 	if own == nil {
 		return false
 	}
-	b.verifier, b.report.VerifierKey = own, vkey
+	b.verifier, b.report.VerifierKey = memo(own), vkey
 	return true
+}
+
+// memoVerifier remembers the signatures it has checked: the receipts of a
+// bundle share one checkpoint, whose signature need be verified once.
+type memoVerifier struct {
+	note.Verifier
+	checked map[string]bool
+}
+
+func memo(v note.Verifier) note.Verifier {
+	return &memoVerifier{Verifier: v, checked: map[string]bool{}}
+}
+
+func (m *memoVerifier) Verify(msg, sig []byte) bool {
+	key := strconv.Itoa(len(msg)) + ":" + string(msg) + string(sig)
+	ok, seen := m.checked[key]
+	if !seen {
+		ok = m.Verifier.Verify(msg, sig)
+		m.checked[key] = ok
+	}
+	return ok
 }
 
 // events checks each event of the manifest against its receipt.
