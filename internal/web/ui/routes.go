@@ -26,6 +26,7 @@ func (s *server) routes() *http.ServeMux {
 		s.cockpitRoutes(),
 		s.engageRoutes(),
 		s.searchRoutes(),
+		s.exchangeRoutes(),
 	} {
 		for _, r := range table {
 			mux.Handle(r.pattern, s.handle(r.handler))
@@ -142,6 +143,7 @@ func (s *server) handler() http.Handler {
 		root.Handle("POST /resources/{id}/upload", s.uploadHandler()) // multipart, outside the form cap
 	}
 	root.Handle("POST /my/resources/infer", s.inferHandler()) // multipart with a sample file, outside the form cap
+	s.exchangeUploadRoutes(root)                              // the exchange's documents, evidence and valuation reports
 	root.Handle("/", pages)
 	return session.Headers(s.sessions.CrossOrigin(root))
 }

@@ -45,7 +45,7 @@ func init() {
 	for k, v := range accessMessages {
 		messages[k] = v
 	}
-	for _, table := range []map[string]text{accountMessages, classifyMessages, ledgerMessages, accountEvents, dataMessages, jobMessages, harvestMessages, outboxMessages, helpMessages, registerMessages, datasetMessages, discoveryMessages, deskMessages, cockpitMessages, engageMessages, searchMessages} {
+	for _, table := range []map[string]text{accountMessages, classifyMessages, ledgerMessages, accountEvents, dataMessages, jobMessages, harvestMessages, outboxMessages, helpMessages, registerMessages, datasetMessages, discoveryMessages, deskMessages, cockpitMessages, engageMessages, searchMessages, exchangeMessages} {
 		for k, v := range table {
 			if _, taken := messages[k]; !taken {
 				messages[k] = v
