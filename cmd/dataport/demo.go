@@ -56,6 +56,11 @@ func demoCommand(o *options) *cobra.Command {
 			if err := demo.SeedDeid(cmd.Context(), demo.DeidServices{Identity: a.Identity, Catalog: a.Catalog, Grades: a.Grades, Profiles: a.Profiles, Datastore: a.Datastore()}); err != nil { // idempotent
 				return fmt.Errorf("seed demo de-identification: %w", err)
 			}
+			if err := demo.SeedExchange(cmd.Context(), demo.ExchangeServices{Identity: a.Identity, Catalog: a.Catalog, Datastore: a.Datastore(),
+				Profiles: a.Profiles, Access: a.Access, Exchange: a.Exchange, Assets: a.Assets, Trade: a.Trade, Risk: a.Risk, Disputes: a.Disputes,
+				Ledger: a.Ledger}); err != nil { // idempotent: skipped once seeded
+				return fmt.Errorf("seed demo exchange: %w", err)
+			}
 			printAccounts(cmd.OutOrStdout(), "http://"+o.addr, demo.Accounts())
 			if strings.Contains(o.smtpURL, "tls=none&from=noreply@jinghua.example") {
 				fmt.Fprintln(cmd.OutOrStdout(), "E-mails (confirmation and password-reset links, notices) are printed here.")

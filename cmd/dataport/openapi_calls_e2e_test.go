@@ -242,6 +242,7 @@ func TestOpenAPIClientCallsEveryOperation(t *testing.T) {
 	admin, operator := r.client(token("admin")), r.client(token("operator"))
 	editor, orgAdmin, requester := r.client(token(editorName)), r.client(token(orgAdminName)), r.client(token(otherEditor))
 	company, anonymous := r.client(token("company")), r.client("")
+	lawyer := r.client(token("lawfirm")) // the demo exchange's law firm (the company is an admitted buyer there)
 	requesterAdmin := r.client(token(strings.TrimSuffix(otherEditor, ".editor") + ".admin"))
 
 	memberOf := func(c *apiclient.ClientWithResponses) string {
@@ -251,7 +252,7 @@ func TestOpenAPIClientCallsEveryOperation(t *testing.T) {
 		}
 		return (*me.Memberships)[0].OrganizationId
 	}
-	orgID, requesterOrg, companyOrg := memberOf(editor), memberOf(requester), memberOf(company)
+	orgID, requesterOrg, companyOrg, lawOrg := memberOf(editor), memberOf(requester), memberOf(company), memberOf(lawyer)
 
 	r.identity(ctx, admin, orgID)
 	res := r.catalog(ctx, editor, orgAdmin, operator, orgID)
@@ -264,8 +265,8 @@ func TestOpenAPIClientCallsEveryOperation(t *testing.T) {
 	r.synonyms(ctx, operator)
 	r.portal(ctx, operator, editor, company, anonymous, orgID, res.shared)
 	r.feedback(ctx, company, orgAdmin, res)
-	r.exchange(ctx, operator, orgAdmin, editor, company, requesterAdmin, anonymous, orgID, companyOrg, requesterOrg, res.open)
-	contract := r.trade(ctx, operator, editor, orgAdmin, company, requesterAdmin, orgID, companyOrg, res.open)
+	r.exchange(ctx, operator, orgAdmin, editor, company, lawyer, requesterAdmin, anonymous, orgID, lawOrg, requesterOrg, res.open)
+	contract := r.trade(ctx, operator, editor, orgAdmin, company, lawyer, requesterAdmin, orgID, companyOrg, lawOrg, res.open)
 	r.disputes(ctx, admin, operator, orgAdmin, company, requesterAdmin, anonymous, contract)
 	r.assets(ctx, operator, orgAdmin, editor, company, requesterAdmin, anonymous, orgID, requesterOrg)
 	r.risk(ctx, operator, company, contract)

@@ -8,14 +8,15 @@ import (
 )
 
 // exchange calls the exchange core's operations: the institution orgID
-// (its admin orgAdmin, its editor) and the company companyOrg apply, the
-// operator (exchange staff) returns, admits and suspends; the company is
-// also the law firm vetting the institution's product on resource, which
-// the editor writes, submits and delists, with a sample read through the
-// access point; a second product is returned for more material, answered
-// and withdrawn; a third applicant withdraws its application.
-func (r *apiRun) exchange(ctx context.Context, operator, orgAdmin, editor, company, requesterAdmin, anonymous *apiclient.ClientWithResponses,
-	orgID, companyOrg, requesterOrg, resource string) {
+// (its admin orgAdmin, its editor) applies, the operator (exchange staff)
+// returns and admits it, and suspends and reinstates the demo's law firm
+// (lawyer, of lawOrg; the demo's company is an admitted buyer already),
+// which vets the institution's product on resource, which the editor
+// writes, submits and delists, with a sample read by the company through
+// the access point; a second product is returned for more material,
+// answered and withdrawn; a third applicant withdraws its application.
+func (r *apiRun) exchange(ctx context.Context, operator, orgAdmin, editor, company, lawyer, requesterAdmin, anonymous *apiclient.ClientWithResponses,
+	orgID, lawOrg, requesterOrg, resource string) {
 	t := r.t
 	got(anonymous.GetExchangeChecklistWithResponse(ctx)).want(r, 200)
 	uscc := func(org string) string {
@@ -29,7 +30,6 @@ func (r *apiRun) exchange(ctx context.Context, operator, orgAdmin, editor, compa
 	provUSCC := uscc(orgID)
 	apply(orgAdmin, orgID, provUSCC[:17]+string("0123456789"[(strings.IndexByte("0123456789", provUSCC[17])+1)%10]), "王建国", `["provider"]`).want(r, 422)
 	provApp := apply(orgAdmin, orgID, provUSCC, "王建国", `["provider"]`).want(r, 201).JSON201
-	firmApp := apply(company, companyOrg, uscc(companyOrg), "高书航", `["buyer","law_firm"]`).want(r, 201).JSON201
 	thirdApp := apply(requesterAdmin, requesterOrg, uscc(requesterOrg), "周文", `["buyer"]`).want(r, 201).JSON201
 	got(requesterAdmin.WithdrawExchangeApplicationWithResponse(ctx, thirdApp.Id)).want(r, 200)
 
@@ -41,13 +41,11 @@ func (r *apiRun) exchange(ctx context.Context, operator, orgAdmin, editor, compa
 		strings.NewReader("%PDF-1.4 certificate"))).want(r, 201).JSON201
 	got(orgAdmin.AnswerExchangeApplicationWithResponse(ctx, provApp.Id, jsonBody[apiclient.AnswerExchangeApplicationJSONRequestBody](t,
 		`{"text":"已上传"}`))).want(r, 200)
-	for _, id := range []string{provApp.Id, firmApp.Id} {
-		got(operator.ReviewExchangeApplicationWithResponse(ctx, id, jsonBody[apiclient.ReviewExchangeApplicationJSONRequestBody](t,
-			`{"decision":"approve","comment":"准入"}`))).want(r, 200)
-	}
+	got(operator.ReviewExchangeApplicationWithResponse(ctx, provApp.Id, jsonBody[apiclient.ReviewExchangeApplicationJSONRequestBody](t,
+		`{"decision":"approve","comment":"准入"}`))).want(r, 200)
 	got(orgAdmin.GetExchangeApplicationWithResponse(ctx, provApp.Id)).want(r, 200)
 	got(orgAdmin.GetExchangeDocumentWithResponse(ctx, doc.Id)).want(r, 200)
-	provider, firm := provApp.ParticipantId, firmApp.ParticipantId
+	provider, firm := provApp.ParticipantId, r.participantOf(ctx, operator, apiclient.ListExchangeParticipantsParamsRoleLawFirm, lawOrg)
 	got(anonymous.ListExchangeParticipantsWithResponse(ctx, nil)).want(r, 200)
 	got(company.GetExchangeParticipantWithResponse(ctx, provider)).want(r, 200)
 
@@ -62,11 +60,26 @@ func (r *apiRun) exchange(ctx context.Context, operator, orgAdmin, editor, compa
 	got(operator.ReinstateExchangeParticipantWithResponse(ctx, firm, jsonBody[apiclient.ReinstateExchangeParticipantJSONRequestBody](t,
 		`{"reason":"核查无误"}`))).want(r, 200)
 
-	r.exchangeProducts(ctx, operator, editor, company, anonymous, provider, firm, resource)
+	r.exchangeProducts(ctx, operator, editor, company, lawyer, anonymous, provider, firm, resource)
+}
+
+// participantOf returns the id of the admitted participant with role of
+// the organization org.
+func (r *apiRun) participantOf(ctx context.Context, operator *apiclient.ClientWithResponses, role apiclient.ListExchangeParticipantsParamsRole,
+	org string) string {
+	list := got(operator.ListExchangeParticipantsWithResponse(ctx, &apiclient.ListExchangeParticipantsParams{Role: ptr(role)})).want(r, 200)
+	for _, p := range *list.JSON200.Items {
+		if p.OrgId == org {
+			return p.Id
+		}
+	}
+	r.t.Fatalf("no admitted %s participant of %s", role, org)
+	return ""
 }
 
 // exchangeProducts writes, vets, samples and delists the institution's products.
-func (r *apiRun) exchangeProducts(ctx context.Context, operator, editor, company, anonymous *apiclient.ClientWithResponses, provider, firm, resource string) {
+func (r *apiRun) exchangeProducts(ctx context.Context, operator, editor, company, lawyer, anonymous *apiclient.ClientWithResponses,
+	provider, firm, resource string) {
 	t := r.t
 	profile := got(editor.CreateDeidProfileWithResponse(ctx, resource, jsonBody[apiclient.CreateDeidProfileJSONRequestBody](t,
 		`{"name":"样例","profile":{"columns":{"stop_name":{"op":"mask","keep_first":1}}}}`))).want(r, 201)
@@ -90,11 +103,11 @@ func (r *apiRun) exchangeProducts(ctx context.Context, operator, editor, company
 		`{"law_firm_id":"`+firm+`"}`))).want(r, 200).JSON200
 	got(operator.AssignExchangeListingLawFirmWithResponse(ctx, l.Id, jsonBody[apiclient.AssignExchangeListingLawFirmJSONRequestBody](t,
 		`{"law_firm_id":"`+firm+`"}`))).want(r, 200)
-	got(company.ListExchangeListingsWithResponse(ctx, &apiclient.ListExchangeListingsParams{Side: ptr(apiclient.ListExchangeListingsParamsSideQueue)})).want(r, 200)
+	got(lawyer.ListExchangeListingsWithResponse(ctx, &apiclient.ListExchangeListingsParams{Side: ptr(apiclient.ListExchangeListingsParamsSideQueue)})).want(r, 200)
 	checklist := `{"items":{"provider_identity":true,"description_accurate":true,"delivery_price_clear":true,"source_lawful":true,
 	  "personal_information":true,"no_core_data":true,"legal_basis":true,"rights_clear":true,"scenarios_lawful":true,
 	  "policy_controllable":true,"sample_deidentified":true},"note":"逐项核验"}`
-	for _, c := range []*apiclient.ClientWithResponses{operator, company} {
+	for _, c := range []*apiclient.ClientWithResponses{operator, lawyer} {
 		got(c.SubmitExchangeListingChecklistWithResponse(ctx, l.Id, jsonBody[apiclient.SubmitExchangeListingChecklistJSONRequestBody](t, checklist))).want(r, 200)
 		got(c.ReviewExchangeListingWithResponse(ctx, l.Id, jsonBody[apiclient.ReviewExchangeListingJSONRequestBody](t,
 			`{"decision":"approve","comment":"符合挂牌条件"}`))).want(r, 200)
@@ -116,7 +129,7 @@ func (r *apiRun) exchangeProducts(ctx context.Context, operator, editor, company
 		product("公交站点客流（月度）", `["线路规划"]`)))).want(r, 201).JSON201
 	l2 := got(editor.SubmitExchangeProductWithResponse(ctx, q.Id, jsonBody[apiclient.SubmitExchangeProductJSONRequestBody](t,
 		`{"law_firm_id":"`+firm+`"}`))).want(r, 200).JSON200
-	got(company.RequestExchangeListingInfoWithResponse(ctx, l2.Id, jsonBody[apiclient.RequestExchangeListingInfoJSONRequestBody](t,
+	got(lawyer.RequestExchangeListingInfoWithResponse(ctx, l2.Id, jsonBody[apiclient.RequestExchangeListingInfoJSONRequestBody](t,
 		`{"text":"请说明采集授权"}`))).want(r, 200)
 	got(editor.AnswerExchangeListingWithResponse(ctx, l2.Id, jsonBody[apiclient.AnswerExchangeListingJSONRequestBody](t, `{"text":"见采集说明"}`))).want(r, 200)
 	got(editor.WithdrawExchangeListingWithResponse(ctx, l2.Id)).want(r, 200)

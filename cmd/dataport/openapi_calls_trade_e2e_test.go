@@ -12,10 +12,11 @@ import (
 )
 
 // trade calls the exchange's trading operations, after exchange admitted
-// the institution orgID as a provider and the company companyOrg as a
-// buyer and law firm. The institution's editor lists a product on
-// resource that agrees automatically (two fields, three reads, 30 days),
-// double vetted by the operator and the company; the company orders it
+// the institution orgID as a provider (the demo admitted the company
+// companyOrg as a buyer, and the law firm lawOrg). The institution's editor
+// lists a product on resource that agrees automatically (two fields, three
+// reads, 30 days), double vetted by the operator and the law firm
+// (lawyer); the company orders it
 // (agreed at once), verifies (FINALIZED, the delivery grant) and reads the
 // rows with a transfer's short-lived key, within the contract's fields and
 // no more than its count; the institution's admin suspends the transfer
@@ -23,10 +24,10 @@ import (
 // more than the offer waits in the provider's queue, is counter-offered,
 // accepted, agreed and terminated; the contract is downloaded as its
 // canonical JSON, settled and rated. It returns the finalized contract.
-func (r *apiRun) trade(ctx context.Context, operator, editor, orgAdmin, company, requesterAdmin *apiclient.ClientWithResponses,
-	orgID, companyOrg, resource string) string {
+func (r *apiRun) trade(ctx context.Context, operator, editor, orgAdmin, company, lawyer, requesterAdmin *apiclient.ClientWithResponses,
+	orgID, companyOrg, lawOrg, resource string) string {
 	t := r.t
-	product := r.tradedProduct(ctx, operator, editor, company, orgID, companyOrg, resource)
+	product := r.tradedProduct(ctx, operator, editor, lawyer, orgID, lawOrg, resource)
 
 	order := func(body string) *apiclient.Negotiation {
 		return got(company.RequestExchangeNegotiationWithResponse(ctx, jsonBody[apiclient.RequestExchangeNegotiationJSONRequestBody](t,
@@ -64,21 +65,11 @@ func (r *apiRun) trade(ctx context.Context, operator, editor, orgAdmin, company,
 }
 
 // tradedProduct lists the institution's product for trading, vetted by
-// the operator and the company as law firm, and returns its id.
-func (r *apiRun) tradedProduct(ctx context.Context, operator, editor, company *apiclient.ClientWithResponses, orgID, companyOrg, resource string) string {
+// the operator and the law firm (lawyer, of lawOrg), and returns its id.
+func (r *apiRun) tradedProduct(ctx context.Context, operator, editor, lawyer *apiclient.ClientWithResponses, orgID, lawOrg, resource string) string {
 	t := r.t
-	participant := func(role apiclient.ListExchangeParticipantsParamsRole, org string) string {
-		list := got(operator.ListExchangeParticipantsWithResponse(ctx, &apiclient.ListExchangeParticipantsParams{Role: ptr(role)})).want(r, 200)
-		for _, p := range *list.JSON200.Items {
-			if p.OrgId == org {
-				return p.Id
-			}
-		}
-		t.Fatalf("no admitted %s participant of %s", role, org)
-		return ""
-	}
-	provider, firm := participant(apiclient.ListExchangeParticipantsParamsRoleProvider, orgID),
-		participant(apiclient.ListExchangeParticipantsParamsRoleLawFirm, companyOrg)
+	provider, firm := r.participantOf(ctx, operator, apiclient.ListExchangeParticipantsParamsRoleProvider, orgID),
+		r.participantOf(ctx, operator, apiclient.ListExchangeParticipantsParamsRoleLawFirm, lawOrg)
 	profile := got(editor.CreateDeidProfileWithResponse(ctx, resource, jsonBody[apiclient.CreateDeidProfileJSONRequestBody](t,
 		`{"name":"交易样例","profile":{"columns":{"stop_name":{"op":"mask","keep_first":1}}}}`))).want(r, 201)
 	p := got(editor.CreateExchangeProductWithResponse(ctx, jsonBody[apiclient.CreateExchangeProductJSONRequestBody](t,
@@ -92,7 +83,7 @@ func (r *apiRun) tradedProduct(ctx context.Context, operator, editor, company *a
 	checklist := `{"items":{"provider_identity":true,"description_accurate":true,"delivery_price_clear":true,"source_lawful":true,
 	  "personal_information":true,"no_core_data":true,"legal_basis":true,"rights_clear":true,"scenarios_lawful":true,
 	  "policy_controllable":true,"sample_deidentified":true},"note":"逐项核验"}`
-	for _, c := range []*apiclient.ClientWithResponses{operator, company} {
+	for _, c := range []*apiclient.ClientWithResponses{operator, lawyer} {
 		got(c.SubmitExchangeListingChecklistWithResponse(ctx, l.Id, jsonBody[apiclient.SubmitExchangeListingChecklistJSONRequestBody](t, checklist))).want(r, 200)
 		got(c.ReviewExchangeListingWithResponse(ctx, l.Id, jsonBody[apiclient.ReviewExchangeListingJSONRequestBody](t,
 			`{"decision":"approve","comment":"符合挂牌条件"}`))).want(r, 200)

@@ -53,14 +53,15 @@ func Seed(ctx context.Context, ids *identity.Service, cat *catalog.Service) ([]A
 	return accounts, nil
 }
 
-// Accounts lists the demo logins that Seed creates, without touching a store:
-// the passwords are fixed, so a seeded store's accounts can be printed again.
+// Accounts lists the demo logins that Seed and SeedExchange create, without
+// touching a store: the passwords are fixed, so a seeded store's accounts can
+// be printed again.
 func Accounts() []Account {
 	names := map[string]string{}
-	for _, o := range allOrgs() {
+	for _, o := range append(allOrgs(), exchangeOrgs...) {
 		names[o.code] = o.zh
 	}
-	specs := allUsers()
+	specs := append(allUsers(), exchangeUsers...)
 	out := make([]Account, len(specs))
 	for i, s := range specs {
 		out[i] = Account{Username: s.username, Password: password(s.username), Role: s.role, Organization: names[s.org]}

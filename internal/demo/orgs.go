@@ -106,13 +106,19 @@ func allOrgs() []orgSpec {
 	}
 	out = append(out, platformOrgs...)
 	out = append(out, publicUsers...)
-	for i := range out {
-		if out[i].region == "" {
-			out[i].region = cityRegion
+	return withOrgDefaults(out)
+}
+
+// withOrgDefaults fills in what the specs of list leave out: the city's
+// region, and a website for every organization that is not a person.
+func withOrgDefaults(list []orgSpec) []orgSpec {
+	for i := range list {
+		if list[i].region == "" {
+			list[i].region = cityRegion
 		}
-		if out[i].site == "" && out[i].kind != identity.KindIndividual {
-			out[i].site = "https://" + lower(out[i].code) + ".jinghua.example"
+		if list[i].site == "" && list[i].kind != identity.KindIndividual {
+			list[i].site = "https://" + lower(list[i].code) + ".jinghua.example"
 		}
 	}
-	return out
+	return list
 }

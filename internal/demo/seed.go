@@ -2,9 +2,12 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
@@ -21,50 +24,93 @@ func seedOrganizations(ctx context.Context, ids *identity.Service) (map[string]o
 	specs := allOrgs()
 	out := make(map[string]org, len(specs))
 	for _, s := range specs {
-		in := identity.OrgInput{Kind: s.kind, NameZh: s.zh, NameEn: s.en, Code: s.code, RegionCode: s.region,
-			Description: s.desc, Website: s.site}
-		if s.class != "" {
-			code, err := uscc(s.class, s.region, s.body)
-			if err != nil {
-				return nil, fmt.Errorf("demo: organization %s: %w", s.code, err)
-			}
-			in.USCC = code
-		}
-		o, err := ids.CreateOrganization(ctx, identity.System, in)
+		o, err := createOrganization(ctx, ids, s)
 		if err != nil {
-			return nil, fmt.Errorf("demo: organization %s: %w", s.code, err)
+			return nil, err
 		}
-		out[s.code] = org{Organization: o, spec: s}
+		out[s.code] = o
 	}
 	return out, nil
+}
+
+// createOrganization creates the organization of spec s as the system.
+func createOrganization(ctx context.Context, ids *identity.Service, s orgSpec) (org, error) {
+	in := identity.OrgInput{Kind: s.kind, NameZh: s.zh, NameEn: s.en, Code: s.code, RegionCode: s.region,
+		Description: s.desc, Website: s.site}
+	if s.class != "" {
+		code, err := uscc(s.class, s.region, s.body)
+		if err != nil {
+			return org{}, fmt.Errorf("demo: organization %s: %w", s.code, err)
+		}
+		in.USCC = code
+	}
+	o, err := ids.CreateOrganization(ctx, identity.System, in)
+	if err != nil {
+		return org{}, fmt.Errorf("demo: organization %s: %w", s.code, err)
+	}
+	return org{Organization: o, spec: s}, nil
 }
 
 // seedUsers creates every user as the system and returns their accounts and
 // each user's principal by username.
 func seedUsers(ctx context.Context, ids *identity.Service, orgs map[string]org) ([]Account, map[string]identity.Principal, error) {
-	specs := allUsers()
-	people := make(map[string]identity.Principal, len(specs))
-	for _, s := range specs {
-		in := identity.UserInput{Username: s.username, DisplayName: s.display, Email: s.username + "@jinghua.example",
-			Password: password(s.username), PlatformRoles: s.platform}
-		if s.org != "" {
-			o, ok := orgs[s.org]
-			if !ok {
-				return nil, nil, fmt.Errorf("demo: user %s: no organization %s", s.username, s.org)
-			}
-			in.Memberships = []identity.Membership{{OrganizationID: o.ID, Role: s.member}}
-		}
-		u, err := ids.CreateUser(ctx, identity.System, in)
-		if err != nil {
-			return nil, nil, fmt.Errorf("demo: user %s: %w", s.username, err)
-		}
-		p, err := ids.Principal(ctx, u.ID)
-		if err != nil {
-			return nil, nil, fmt.Errorf("demo: user %s: %w", s.username, err)
-		}
-		people[s.username] = p
+	orgIDs := make(map[string]string, len(orgs))
+	for code, o := range orgs {
+		orgIDs[code] = o.ID
+	}
+	people, err := createUsers(ctx, ids, allUsers(), orgIDs)
+	if err != nil {
+		return nil, nil, err
 	}
 	return Accounts(), people, nil
+}
+
+// createUsers creates the users of specs as the system, each a member of
+// the organization whose id orgIDs gives for its code, and returns their
+// principals by username. It creates as many at a time as there are
+// processors: hashing the passwords is most of the demo's seeding.
+func createUsers(ctx context.Context, ids *identity.Service, specs []userSpec, orgIDs map[string]string) (map[string]identity.Principal, error) {
+	for _, s := range specs {
+		if _, ok := orgIDs[s.org]; s.org != "" && !ok {
+			return nil, fmt.Errorf("demo: user %s: no organization %s", s.username, s.org)
+		}
+	}
+	people := make(map[string]identity.Principal, len(specs))
+	errs := make([]error, len(specs))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
+	for i, s := range specs {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			p, err := createUser(ctx, ids, s, orgIDs[s.org])
+			mu.Lock()
+			people[s.username], errs[i] = p, err
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return people, errors.Join(errs...)
+}
+
+// createUser creates the user of spec s, a member of orgID (none when
+// empty), as the system, and returns the user's principal.
+func createUser(ctx context.Context, ids *identity.Service, s userSpec, orgID string) (identity.Principal, error) {
+	in := identity.UserInput{Username: s.username, DisplayName: s.display, Email: s.username + "@jinghua.example",
+		Password: password(s.username), PlatformRoles: s.platform}
+	if orgID != "" {
+		in.Memberships = []identity.Membership{{OrganizationID: orgID, Role: s.member}}
+	}
+	u, err := ids.CreateUser(ctx, identity.System, in)
+	if err != nil {
+		return identity.Principal{}, fmt.Errorf("demo: user %s: %w", s.username, err)
+	}
+	p, err := ids.Principal(ctx, u.ID)
+	if err != nil {
+		return identity.Principal{}, fmt.Errorf("demo: user %s: %w", s.username, err)
+	}
+	return p, nil
 }
 
 // seedResources catalogs every resource as its institution's editor and moves

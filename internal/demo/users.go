@@ -27,7 +27,7 @@ var platformUsers = []userSpec{
 // marketUsers use, trade and apply for data.
 var marketUsers = []userSpec{
 	{username: "exchange", display: "陆一鸣", role: "exchange staff", org: "SJJYS", member: identity.RoleAdmin},
-	{username: "company", display: "高书航", role: "company user", org: "ZTDH", member: identity.RoleAdmin},
+	{username: "company", display: "高书航", role: "company user, exchange buyer", org: "ZTDH", member: identity.RoleAdmin},
 	{username: "citizen", display: "林若溪", role: "person user", org: "GR01", member: identity.RoleAdmin},
 	{username: "researcher", display: "周子航", role: "person user", org: "GR02", member: identity.RoleAdmin},
 }
