@@ -44,6 +44,7 @@ var tableMakers = map[string]func(*rowGen){
 	"标准地名地址信息":     addressRow,
 	"食品经营许可证信息":    foodLicenceRow,
 	"市场主体登记信息":     registrationRow,
+	"公交出行热力指数":     heatIndexRow, // the authorised operator's product (exchange.go)
 }
 
 // station is a fixed monitoring site.
