@@ -28,13 +28,16 @@ import (
 // automatically to matching requests; the company (user "company") is an
 // admitted buyer.
 type world struct {
-	w       *accesstest.World
-	db      *store.DB
-	ex      *exchange.Service
-	tr      *trade.Service
-	dsp     *dsp.Handler
-	srv     *httptest.Server
-	product exchange.Product
+	x        *exchangetest.World
+	w        *accesstest.World
+	db       *store.DB
+	ex       *exchange.Service
+	tr       *trade.Service
+	dsp      *dsp.Handler
+	srv      *httptest.Server
+	product  exchange.Product
+	provider exchange.Participant
+	sample   string // the de-identification profile of the products' samples
 }
 
 // stations are the rows of the product's resource.
@@ -46,7 +49,7 @@ func newWorld(t testing.TB, db *store.DB, cfg dsp.Config) *world {
 	t.Helper()
 	ctx := context.Background()
 	x := exchangetest.New(t, db, t.TempDir())
-	w := &world{w: x.World, db: db, ex: x.Exchange}
+	w := &world{x: x, w: x.World, db: db, ex: x.Exchange}
 	w.srv = httptest.NewUnstartedServer(nil)
 	t.Cleanup(w.srv.Close)
 	public := "http://" + w.srv.Listener.Addr().String()
@@ -70,15 +73,25 @@ func newWorld(t testing.TB, db *store.DB, cfg dsp.Config) *world {
 		Size: int64(len(stations))}); err != nil {
 		t.Fatal(err)
 	}
-	provider := x.Admit(t, x.ProviderAdmin, x.Provider, exchange.RoleProvider)
+	w.provider = x.Admit(t, x.ProviderAdmin, x.Provider, exchange.RoleProvider)
+	w.sample = x.SampleProfile(t, x.Closed.ID)
 	x.Admit(t, x.CompanyAdmin, x.Company, exchange.RoleBuyer)
-	w.product = x.List(t, x.ProviderEditor, exchange.ProductInput{ProviderID: provider.ID, Title: "道路养护计划数据", Description: "按路段的养护计划",
+	w.product = w.list(t, "道路养护计划数据", true)
+	return w
+}
+
+// list lists a product of the provider on its closed resource whose offer
+// (purpose 交通规划, fields station and riders, 50 calls, 365 days) agrees
+// automatically or not.
+func (w *world) list(t testing.TB, title string, auto bool) exchange.Product {
+	t.Helper()
+	x := w.x
+	return x.List(t, x.ProviderEditor, exchange.ProductInput{ProviderID: w.provider.ID, Title: title, Description: "按路段的养护计划",
 		UseScenarios: []string{"交通规划"}, Source: exchange.SourceSelfCollected, SourceNote: "本委编制", LegalBasis: "《京华市公共数据管理办法》",
-		ResourceIDs: []string{x.Closed.ID}, SampleDeidProfile: x.SampleProfile(t, x.Closed.ID), Delivery: []exchange.DeliveryMode{exchange.DeliveryAPI},
+		ResourceIDs: []string{x.Closed.ID}, SampleDeidProfile: w.sample, Delivery: []exchange.DeliveryMode{exchange.DeliveryAPI},
 		Price: exchange.Price{Model: exchange.PriceOneOff, AmountFen: 100000},
 		Offer: exchange.Offer{Policy: access.Policy{Purposes: []string{"交通规划"}, Fields: []string{"station", "riders"}, MaxCalls: 50},
-			PeriodDays: 365, AutoAgree: true}})
-	return w
+			PeriodDays: 365, AutoAgree: auto}})
 }
 
 // token is an API token of p.
