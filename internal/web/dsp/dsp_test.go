@@ -48,14 +48,14 @@ func TestConsumerTradesOverDSP(t *testing.T) {
 			t.Errorf("the offer does not forbid onward transfer: %v", offer["prohibition"])
 		}
 
-		ppid, agreement := c.Negotiate(dataset)
+		ppid, cpid, agreement := c.Negotiate(dataset)
 		if agreement["target"] != dataset["@id"] || agreement["assignee"] == "" || agreement["assigner"] == "" {
 			t.Errorf("agreement %v", agreement)
 		}
 		if status, n := c.Call(http.MethodGet, "/negotiations/"+ppid, "", nil, dsptest.SchemaNegotiation, dsptest.SchemaNegError); status != http.StatusOK || n["state"] != "FINALIZED" {
 			t.Errorf("negotiation after verification: %d %v", status, n)
 		}
-		ids := dsptest.Message{"@context": dsptest.Context, "providerPid": ppid, "consumerPid": agreementConsumer(c, ppid)}
+		ids := dsptest.Message{"@context": dsptest.Context, "providerPid": ppid, "consumerPid": cpid}
 
 		// Out of order: a finalized negotiation takes no verification, event or termination.
 		for _, m := range []struct{ path, schema, typ string }{
@@ -154,14 +154,6 @@ func constraint(offer dsptest.Message, left string) dsptest.Message {
 		}
 	}
 	return nil
-}
-
-// agreementConsumer is the consumerPid of negotiation ppid, as the
-// provider reports it.
-func agreementConsumer(c *dsptest.Consumer, ppid string) string {
-	_, n := c.Call(http.MethodGet, "/negotiations/"+ppid, "", nil, dsptest.SchemaNegotiation, dsptest.SchemaNegError)
-	s, _ := n["consumerPid"].(string)
-	return s
 }
 
 // jsonText is v as JSON.

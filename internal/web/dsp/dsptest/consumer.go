@@ -349,8 +349,8 @@ func (c *Consumer) RequestOffer(dataset Message) (string, int, Message) {
 }
 
 // Negotiate runs a negotiation for dataset's offer from request to
-// FINALIZED and returns the providerPid and the agreement.
-func (c *Consumer) Negotiate(dataset Message) (string, Message) {
+// FINALIZED and returns the providerPid, the consumerPid and the agreement.
+func (c *Consumer) Negotiate(dataset Message) (string, string, Message) {
 	c.t.Helper()
 	cpid, status, ack := c.RequestOffer(dataset)
 	if status != http.StatusCreated || ack["state"] != "REQUESTED" || ack["consumerPid"] != cpid {
@@ -369,7 +369,7 @@ func (c *Consumer) Negotiate(dataset Message) (string, Message) {
 	if ev := c.Await("negotiations/" + cpid + "/events"); ev["eventType"] != "FINALIZED" {
 		c.t.Fatalf("event %v, want FINALIZED", ev)
 	}
-	return ppid, agreed["agreement"].(Message)
+	return ppid, cpid, agreed["agreement"].(Message)
 }
 
 // With is a copy of m with property k set to v.
