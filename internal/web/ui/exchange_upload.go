@@ -50,13 +50,9 @@ func (s *server) documentUpload(w http.ResponseWriter, r *http.Request, limit in
 	refuse func(r *http.Request, errs validate.Errors, kind string) error, back string) error {
 	refuse = renamedRefusal(refuse)
 	r.Body = http.MaxBytesReader(w, r.Body, limit+multipartSlack)
-	p, err := requireUser(r)
+	p, done, err := s.uploader(r)
 	if err != nil {
 		return err
-	}
-	done, err := s.uploads.Take(p.UserID, time.Now())
-	if err != nil {
-		return err // 429 with Retry-After, the body unread
 	}
 	defer done()
 	mr, err := s.checkedMultipart(r)
@@ -95,6 +91,17 @@ func (s *server) documentUpload(w http.ResponseWriter, r *http.Request, limit in
 			return seeOther(w, r, back, "exchange_document_added")
 		}
 	}
+}
+
+// uploader is the signed-in user sending r's file, let through the
+// upload gate (a 429 with Retry-After otherwise, the body unread); done
+// lets the next upload through.
+func (s *server) uploader(r *http.Request) (p identity.Principal, done func(), err error) {
+	if p, err = requireUser(r); err != nil {
+		return p, nil, err
+	}
+	done, err = s.uploads.Take(p.UserID, time.Now())
+	return p, done, err
 }
 
 // checkedMultipart opens r's multipart body and checks its first part, the

@@ -127,10 +127,11 @@ var comparableInputs = []string{"reference", "price", "quality", "supply_demand"
 // the comparables, then report_file). Refused inputs show the form again
 // and file nothing.
 func (s *server) fileValuation(w http.ResponseWriter, r *http.Request) error {
-	p, err := requireUser(r)
+	p, done, err := s.uploader(r)
 	if err != nil {
 		return err
 	}
+	defer done()
 	r, err = s.multipartForm(w, r, maxReportBytes)
 	if err != nil {
 		return err
