@@ -79,33 +79,37 @@ const exchangeMarker = "JHSJJT"
 // SeedExchange gives the demo city's exchange its participants, products,
 // trades, alerts and a dispute. It runs after Seed, SeedRows and SeedDeid on
 // the same store and does nothing when the exchange is seeded already.
-func SeedExchange(ctx context.Context, s ExchangeServices) (err error) {
+func SeedExchange(ctx context.Context, s ExchangeServices) error {
 	if seeded, err := exchangeSeeded(ctx, s.Identity); err != nil || seeded {
 		return err
 	}
+	x := &exchangeSeed{ExchangeServices: s, people: map[string]identity.Principal{}, orgs: map[string]identity.Organization{},
+		participants: map[string]exchange.Participant{}, products: map[string]exchange.Product{}, contracts: map[string]trade.Contract{},
+		stopLedger: func() error { return nil }}
 	if s.Ledger != nil {
+		// The sequencer seals the city's events while the exchange is
+		// seeded, and stops once the dispute's evidence is attached.
 		if err := s.Ledger.Start(ctx); err != nil {
 			return fmt.Errorf("demo exchange: %w", err)
 		}
-		defer func() {
+		x.stopLedger = sync.OnceValue(func() error {
 			stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 			defer cancel()
-			err = errors.Join(err, s.Ledger.Stop(stop))
-		}()
+			return s.Ledger.Stop(stop)
+		})
 	}
-	x := &exchangeSeed{ExchangeServices: s, people: map[string]identity.Principal{}, orgs: map[string]identity.Organization{},
-		participants: map[string]exchange.Participant{}, products: map[string]exchange.Product{}, contracts: map[string]trade.Contract{}}
-	// The dispute is opened as soon as its contract exists: sealing its
-	// evidence waits for the ledger's next checkpoint, while the rest is
-	// seeded.
-	for _, step := range []func(context.Context) error{x.accounts, x.operatorResource, x.admit, x.relate, x.list, x.dispute,
-		x.register, x.value, x.trade} {
+	// The dispute comes first: its parties join, and it is opened in the
+	// background, where sealing its evidence waits for the ledger's next
+	// checkpoint, while the others join and the rest is seeded.
+	var err error
+	for _, step := range []func(context.Context) error{x.organizations, x.join(true), x.dispute, x.join(false), x.operatorResource,
+		x.relate, x.list, x.register, x.value, x.trade} {
 		if err = step(ctx); err != nil {
 			break
 		}
 	}
 	x.opening.Wait()
-	if err = errors.Join(err, x.disputeErr); err != nil {
+	if err = errors.Join(err, x.disputeErr, x.stopLedger()); err != nil {
 		return fmt.Errorf("demo exchange: %w", err)
 	}
 	return nil
@@ -133,10 +137,10 @@ type exchangeSeed struct {
 	participants map[string]exchange.Participant  // by organization code
 	products     map[string]exchange.Product      // by productSpec.key
 	contracts    map[string]trade.Contract        // by productSpec.key of the product bought
-	lawFirm      exchange.Participant
 
 	opening    sync.WaitGroup // the dispute being opened
 	disputeErr error          // why it could not be opened
+	stopLedger func() error   // stops the ledger started for the seeding (once)
 }
 
 // exchangeOrgs are the organizations the exchange brings to the city.
@@ -150,7 +154,7 @@ var exchangeOrgs = withOrgDefaults([]orgSpec{
 	{code: "SLJJ", kind: identity.KindEnterprise, zh: "京华数联数据经纪有限公司", en: "Jinghua Shulian Data Brokerage Co., Ltd.",
 		short: "数联经纪", region: "110105", class: "91", body: "MA0E6T3N",
 		desc: "为金融、房地产和文旅企业提供数据产品撮合、采购代理和合规咨询的数据经纪机构。"},
-	{code: "ZHLS", kind: identity.KindEnterprise, zh: "京华正衡律师事务所", en: "Jinghua Zhengheng Law Firm", short: "正衡律所",
+	{code: lawFirmOrg, kind: identity.KindEnterprise, zh: "京华正衡律师事务所", en: "Jinghua Zhengheng Law Firm", short: "正衡律所",
 		class: "31", body: "40072158", desc: "专注数据合规、个人信息保护和数字经济法律事务的合伙制律师事务所。"},
 	{code: "ZHPG", kind: identity.KindEnterprise, zh: "京华中衡资产评估有限公司", en: "Jinghua Zhongheng Asset Appraisal Co., Ltd.",
 		short: "中衡评估", region: "110102", class: "91", body: "MA0F2W9Q",
@@ -167,7 +171,7 @@ var exchangeUsers = []userSpec{
 	{username: "mobility", display: "韩思远", role: "exchange buyer", org: "SZCX", member: identity.RoleAdmin},
 	{username: "credit", display: "钱雅文", role: "exchange buyer", org: "XHXY", member: identity.RoleAdmin},
 	{username: "broker", display: "唐晓峰", role: "exchange data broker", org: "SLJJ", member: identity.RoleAdmin},
-	{username: "lawfirm", display: "方致远", role: "exchange law firm", org: "ZHLS", member: identity.RoleAdmin},
+	{username: "lawfirm", display: "方致远", role: "exchange law firm", org: lawFirmOrg, member: identity.RoleAdmin},
 	{username: "assessor", display: "孔令仪", role: "exchange asset assessor", org: "ZHPG", member: identity.RoleAdmin},
 	{username: "logistics", display: "马骏", role: "company user, not on the exchange yet", org: "SDWL", member: identity.RoleAdmin},
 }
@@ -176,15 +180,13 @@ var exchangeUsers = []userSpec{
 // registers in the seeding.
 const exchangeReviewer = "exchange.reviewer"
 
-// accounts creates the exchange's organizations and users and reads every
-// principal the seeding acts as.
-func (x *exchangeSeed) accounts(ctx context.Context) error {
+// organizations creates the exchange's organizations and reads every
+// organization, and the principals of the existing users who act.
+func (x *exchangeSeed) organizations(ctx context.Context) error {
 	for _, s := range exchangeOrgs {
-		o, err := createOrganization(ctx, x.Identity, s)
-		if err != nil {
+		if _, err := createOrganization(ctx, x.Identity, s); err != nil {
 			return err
 		}
-		x.orgs[s.code] = o.Organization
 	}
 	all, err := x.Identity.Organizations(ctx, identity.OrgFilter{})
 	if err != nil {
@@ -193,15 +195,6 @@ func (x *exchangeSeed) accounts(ctx context.Context) error {
 	for _, o := range all {
 		x.orgs[o.Code] = o
 	}
-	orgIDs := make(map[string]string, len(x.orgs))
-	for code, o := range x.orgs {
-		orgIDs[code] = o.ID
-	}
-	people, err := createUsers(ctx, x.Identity, exchangeUsers, orgIDs)
-	if err != nil {
-		return err
-	}
-	maps.Copy(x.people, people)
 	names := []string{"exchange", "company", operatorName}
 	for _, p := range exchangeParticipants {
 		if o, ok := x.orgs[p.org]; ok && o.Kind == identity.KindInstitution {
@@ -218,6 +211,58 @@ func (x *exchangeSeed) accounts(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// join returns the step in which the organizations the dispute involves
+// (first), or the others, get their exchange users and are admitted.
+func (x *exchangeSeed) join(first bool) func(context.Context) error {
+	parties := disputeParties()
+	return func(ctx context.Context) error {
+		var users []userSpec
+		for _, u := range exchangeUsers {
+			if parties[u.org] == first {
+				users = append(users, u)
+			}
+		}
+		orgIDs := make(map[string]string, len(x.orgs))
+		for code, o := range x.orgs {
+			orgIDs[code] = o.ID
+		}
+		people, err := createUsers(ctx, x.Identity, users, orgIDs)
+		if err != nil {
+			return err
+		}
+		maps.Copy(x.people, people)
+		for _, p := range exchangeParticipants {
+			if parties[p.org] == first {
+				if err := x.admit(ctx, p); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// lawFirmOrg is the law firm that vets every listing.
+const lawFirmOrg = "ZHLS"
+
+// disputeParties are the organizations the disputed order involves: the
+// exchange, its law firm, the product's provider and the buyer.
+func disputeParties() map[string]bool {
+	parties := map[string]bool{"SJJYS": true, lawFirmOrg: true}
+	for _, t := range exchangeTrades {
+		if t.claim == "" {
+			continue
+		}
+		parties[t.buyer] = true
+		for _, p := range exchangeProducts {
+			if p.key == t.product {
+				parties[p.provider] = true
+			}
+		}
+	}
+	return parties
 }
 
 // person returns the principal of username, read by accounts.
@@ -340,44 +385,39 @@ var exchangeParticipants = []participantSpec{
 		licence: businessLicence},
 	{org: "SLJJ", admin: "broker", legalRep: "唐嘉禾", phone: "010-65502817", roles: []exchange.Role{exchange.RoleBroker, exchange.RoleBuyer},
 		licence: businessLicence},
-	{org: "ZHLS", admin: "lawfirm", legalRep: "方致远", phone: "010-68012466", roles: []exchange.Role{exchange.RoleLawFirm}, tier: "certified",
+	{org: lawFirmOrg, admin: "lawfirm", legalRep: "方致远", phone: "010-68012466", roles: []exchange.Role{exchange.RoleLawFirm}, tier: "certified",
 		licence: document{"qualification", "律师事务所执业许可证.txt", "京华市司法局"}},
 	{org: "ZHPG", admin: "assessor", legalRep: "孔令仪", phone: "010-68327190", roles: []exchange.Role{exchange.RoleAssessor}, tier: "certified",
 		licence: document{"qualification", "资产评估机构备案公告.txt", "京华市财政局"}},
 }
 
-// admit has each participant apply (with its document) and the exchange's
-// reviewer admit it, then sets the tiers.
-func (x *exchangeSeed) admit(ctx context.Context) error {
+// admit has participant s apply (with its document) and the exchange's
+// reviewer admit it and set its tier.
+func (x *exchangeSeed) admit(ctx context.Context, s participantSpec) error {
 	reviewer := x.person(exchangeReviewer)
-	for _, s := range exchangeParticipants {
-		o := x.orgs[s.org]
-		admin := x.person(s.admin)
-		a, err := x.Exchange.Apply(ctx, admin, exchange.ParticipantInput{OrgID: o.ID, USCC: o.USCC, LegalRep: s.legalRep,
-			ContactName: admin.DisplayName, ContactPhone: s.phone, ContactEmail: "exchange@" + lower(s.org) + ".jinghua.example", Roles: s.roles})
-		if err != nil {
-			return fmt.Errorf("%s applies: %w", s.org, err)
+	o := x.orgs[s.org]
+	admin := x.person(s.admin)
+	a, err := x.Exchange.Apply(ctx, admin, exchange.ParticipantInput{OrgID: o.ID, USCC: o.USCC, LegalRep: s.legalRep,
+		ContactName: admin.DisplayName, ContactPhone: s.phone, ContactEmail: "exchange@" + lower(s.org) + ".jinghua.example", Roles: s.roles})
+	if err != nil {
+		return fmt.Errorf("%s applies: %w", s.org, err)
+	}
+	if d := s.licence; d.name != "" {
+		if _, err := x.Exchange.AddParticipantDocument(ctx, admin, a.ParticipantID, exchange.DocumentInput{Kind: d.kind, Name: d.name},
+			strings.NewReader(d.text(o, s.legalRep))); err != nil {
+			return fmt.Errorf("%s uploads %s: %w", s.org, d.name, err)
 		}
-		if d := s.licence; d.name != "" {
-			if _, err := x.Exchange.AddParticipantDocument(ctx, admin, a.ParticipantID, exchange.DocumentInput{Kind: d.kind, Name: d.name},
-				strings.NewReader(d.text(o, s.legalRep))); err != nil {
-				return fmt.Errorf("%s uploads %s: %w", s.org, d.name, err)
-			}
-		}
-		if _, err := x.Exchange.ApplicationReviews().Decide(ctx, reviewer, a.ID, review.Approve, "主体资格和证明材料核验无误，准予入场"); err != nil {
-			return fmt.Errorf("%s admitted: %w", s.org, err)
-		}
-		if s.tier != "" {
-			if _, err := x.Exchange.SetTier(ctx, reviewer, a.ParticipantID, s.tier); err != nil {
-				return err
-			}
-		}
-		if x.participants[s.org], err = x.Exchange.Participant(ctx, reviewer, a.ParticipantID); err != nil {
+	}
+	if _, err := x.Exchange.ApplicationReviews().Decide(ctx, reviewer, a.ID, review.Approve, "主体资格和证明材料核验无误，准予入场"); err != nil {
+		return fmt.Errorf("%s admitted: %w", s.org, err)
+	}
+	if s.tier != "" {
+		if _, err := x.Exchange.SetTier(ctx, reviewer, a.ParticipantID, s.tier); err != nil {
 			return err
 		}
 	}
-	x.lawFirm = x.participants["ZHLS"]
-	return nil
+	x.participants[s.org], err = x.Exchange.Participant(ctx, reviewer, a.ParticipantID)
+	return err
 }
 
 // relate records that the authorised operator holds 51% of the mobility

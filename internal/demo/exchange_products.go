@@ -174,25 +174,33 @@ var exchangeProducts = []productSpec{
 		offer: exchange.Offer{Policy: access.Policy{Purposes: []string{"噪声地图制作", "住宅项目声环境评价"}}, PeriodDays: 90}},
 }
 
-// list writes every product as its provider's editor, loads rows into
-// its resources when they have none, gives its first resource the sample's
-// de-identification profile, files its source evidence, submits it to the
-// law firm and has both reviewers tick their checklists and approve it
-// (a held product waits for the law firm).
+// list lists every product not listed yet, in the table's order.
 func (x *exchangeSeed) list(ctx context.Context) error {
 	for _, s := range exchangeProducts {
-		p, err := x.product(ctx, s)
-		if err != nil {
-			return fmt.Errorf("product %s: %w", s.title, err)
-		}
-		if err := x.vet(ctx, s, p); err != nil {
-			return fmt.Errorf("product %s: %w", s.title, err)
-		}
-		if x.products[s.key], err = x.Exchange.Product(ctx, x.editorOf(s.provider), p.ID); err != nil {
-			return err
+		if _, done := x.products[s.key]; !done {
+			if err := x.listProduct(ctx, s); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// listProduct writes product s as its provider's editor, loads rows into
+// its resources when they have none, gives its first resource the sample's
+// de-identification profile, files its source evidence, submits it to the
+// law firm and has both reviewers tick their checklists and approve it (a
+// held product waits for the law firm).
+func (x *exchangeSeed) listProduct(ctx context.Context, s productSpec) error {
+	p, err := x.product(ctx, s)
+	if err != nil {
+		return fmt.Errorf("product %s: %w", s.title, err)
+	}
+	if err := x.vet(ctx, s, p); err != nil {
+		return fmt.Errorf("product %s: %w", s.title, err)
+	}
+	x.products[s.key], err = x.Exchange.Product(ctx, x.editorOf(s.provider), p.ID)
+	return err
 }
 
 // product creates the draft of s with its sample profile and evidence.
@@ -253,7 +261,7 @@ func (x *exchangeSeed) resourceIDs(ctx context.Context, s productSpec) ([]string
 // vet submits product p to the law firm; the exchange's reviewer and the
 // law firm tick every point of their checklists and approve.
 func (x *exchangeSeed) vet(ctx context.Context, s productSpec, p exchange.Product) error {
-	l, err := x.Exchange.Submit(ctx, x.editorOf(s.provider), p.ID, exchange.SubmitInput{LawFirmID: x.lawFirm.ID})
+	l, err := x.Exchange.Submit(ctx, x.editorOf(s.provider), p.ID, exchange.SubmitInput{LawFirmID: x.participants[lawFirmOrg].ID})
 	if err != nil {
 		return fmt.Errorf("submit: %w", err)
 	}

@@ -123,7 +123,7 @@ func checkParticipants(t *testing.T, s ExchangeServices, staff identity.Principa
 	if companies < 6 {
 		t.Errorf("%d admitted companies, want at least 6", companies)
 	}
-	for code, role := range map[string]exchange.Role{"ZTDH": exchange.RoleBuyer, "ZHLS": exchange.RoleLawFirm, "ZHPG": exchange.RoleAssessor,
+	for code, role := range map[string]exchange.Role{"ZTDH": exchange.RoleBuyer, lawFirmOrg: exchange.RoleLawFirm, "ZHPG": exchange.RoleAssessor,
 		exchangeMarker: exchange.RoleProvider} {
 		if p, ok := byOrg[code]; !ok || !p.Has(role) {
 			t.Errorf("%s is not an admitted %s: %+v", code, role, p)

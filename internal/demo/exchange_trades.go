@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"dataport/internal/access"
 	"dataport/internal/datastore"
@@ -156,15 +157,25 @@ func (x *exchangeSeed) read(ctx context.Context, buyer identity.Principal, c tra
 const disputedClaim = "合同约定提供全市商品房预售许可数据，但交付数据中运河区、空港区部分项目的预售面积与市住房城乡建设委网站公示不一致，" +
 	"且缺少近一个月核发的许可。请求提供方核实更正，并按核实后的合格数据量结算。"
 
-// dispute places the disputed order and has its buyer open a case on it,
-// which stays open for the exchange's mediator. The case is opened in the
-// background: its evidence bundle is attached as it opens, once the ledger
-// (running during the seeding) has sealed the contract's events; SeedExchange
-// waits for it before it returns.
+// dispute lists the product of the disputed order, places the order and
+// has its buyer open a case on it, which stays open for the exchange's
+// mediator. It runs before the other products are listed: the case is
+// opened in the background, its evidence bundle attached once the ledger
+// (running during the seeding) has sealed the contract's events and the
+// opening in a checkpoint; then the ledger stops (it seals the rest when
+// the server starts it), while the rest is seeded. SeedExchange waits for
+// both before it returns.
 func (x *exchangeSeed) dispute(ctx context.Context) error {
 	for _, s := range exchangeTrades {
 		if s.claim == "" {
 			continue
+		}
+		i := slices.IndexFunc(exchangeProducts, func(p productSpec) bool { return p.key == s.product })
+		if i < 0 {
+			return fmt.Errorf("no product %s to dispute", s.product)
+		}
+		if err := x.listProduct(ctx, exchangeProducts[i]); err != nil {
+			return err
 		}
 		if err := x.order(ctx, s); err != nil {
 			return fmt.Errorf("%s buys %s: %w", s.buyer, s.product, err)
@@ -174,6 +185,7 @@ func (x *exchangeSeed) dispute(ctx context.Context) error {
 			if _, err := x.Disputes.Open(ctx, x.editorOf(s.buyer), in); err != nil {
 				x.disputeErr = fmt.Errorf("%s disputes its purchase of %s: %w", s.buyer, s.product, err)
 			}
+			x.stopLedger() // its error is SeedExchange's
 		})
 	}
 	return nil
