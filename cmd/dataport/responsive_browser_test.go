@@ -28,19 +28,11 @@ var sweepSkips = map[string]string{
 	"GET /loads/{id}":                     "reached after an upload (journey_desk_browser_test.go, internal/web/ui/upload_test.go)",
 	"GET /admin/harvest/{id}":             "the demo has no harvest source (internal/web/ui/harvest_admin_test.go)",
 	"GET /admin/verifications/{id}":       "the demo has no company waiting for verification (internal/web/ui/register_test.go)",
-	// The exchange's participant, product, review and registry pages: the
-	// demo has no exchange data yet; the provider journey walks them at
-	// 390 px (journey_exchange_provider_browser_test.go).
-	"GET /exchange/participants/{id}":            "no exchange participant in the demo yet (journey_exchange_provider_browser_test.go)",
-	"GET /exchange/applications/{id}":            "no participant application in the demo yet (journey_exchange_provider_browser_test.go)",
-	"GET /exchange/products/{id}":                "no exchange product in the demo yet (journey_exchange_provider_browser_test.go)",
-	"GET /exchange/products/{id}/edit":           "no exchange product in the demo yet (internal/web/ui/exchange_test.go)",
-	"GET /exchange/listings/{id}":                "no listing review in the demo yet (journey_exchange_provider_browser_test.go)",
-	"GET /exchange/registrations/{id}":           "no asset registration in the demo yet (journey_exchange_provider_browser_test.go)",
-	"GET /exchange/certificates/{number}":        "no registration certificate in the demo yet (journey_exchange_provider_browser_test.go)",
+	// The exchange's participant, product, review and registry pages the
+	// demo's exchange does not lead the sweep's roles to.
+	"GET /exchange/products/{id}/edit":           "only a provider's editors open it, and the sweep's editor is none (internal/web/ui/exchange_test.go)",
 	"GET /exchange/certificates/{number}/qr.png": "an image, not a page (journey_exchange_provider_browser_test.go)",
 	"GET /exchange/documents/{id}":               "a download, not a page (internal/web/ui/exchange_test.go)",
-	"GET /exchange/valuations/{id}":              "no valuation report in the demo yet (internal/web/ui/exchange_test.go)",
 }
 
 // uiGetRoutes reads the GET patterns of the browser UI's route tables.
