@@ -66,9 +66,10 @@ type ExchangeServices struct {
 	Trade     *trade.Service
 	Risk      *risk.Engine
 	Disputes  *dispute.Service
-	// Ledger, when set, is started while SeedExchange runs (and stopped
-	// before it returns), so the dispute's evidence bundle is sealed at
-	// once instead of after a wait for a sequencer that is not running.
+	// Ledger, when set, is started by SeedExchange and stopped once the
+	// dispute's evidence is sealed (before SeedExchange returns), so that
+	// the evidence is attached as the dispute opens instead of after a
+	// wait for a sequencer that is not running.
 	Ledger *ledger.Service
 }
 

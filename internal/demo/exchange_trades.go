@@ -180,9 +180,9 @@ func (x *exchangeSeed) dispute(ctx context.Context) error {
 		if err := x.order(ctx, s); err != nil {
 			return fmt.Errorf("%s buys %s: %w", s.buyer, s.product, err)
 		}
-		in := dispute.OpenInput{ContractID: x.contracts[s.product].ID, Claim: s.claim}
+		claimant, in := x.editorOf(s.buyer), dispute.OpenInput{ContractID: x.contracts[s.product].ID, Claim: s.claim}
 		x.opening.Go(func() {
-			if _, err := x.Disputes.Open(ctx, x.editorOf(s.buyer), in); err != nil {
+			if _, err := x.Disputes.Open(ctx, claimant, in); err != nil {
 				x.disputeErr = fmt.Errorf("%s disputes its purchase of %s: %w", s.buyer, s.product, err)
 			}
 			x.stopLedger() // its error is SeedExchange's
