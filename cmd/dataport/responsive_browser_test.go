@@ -28,6 +28,14 @@ var sweepSkips = map[string]string{
 	"GET /loads/{id}":                     "reached after an upload (journey_desk_browser_test.go, internal/web/ui/upload_test.go)",
 	"GET /admin/harvest/{id}":             "the demo has no harvest source (internal/web/ui/harvest_admin_test.go)",
 	"GET /admin/verifications/{id}":       "the demo has no company waiting for verification (internal/web/ui/register_test.go)",
+	// The exchange's trades: downloads, and the pages only a contract's parties are led to (no sweep role is one).
+	"GET /exchange/contracts/{id}/rows":          "only the buyer's members are led to it (journey_exchange_buyer_browser_test.go)",
+	"GET /exchange/contracts/{id}/dispute":       "only the contract's parties are led to it (journey_exchange_buyer_browser_test.go)",
+	"GET /exchange/contracts/{id}/contract.json": "a JSON download, not a page",
+	"GET /exchange/contracts/{id}/file":          "a CSV download through the delivery grant, not a page (internal/web/ui/exchange_trade_test.go)",
+	"GET /exchange/contracts/{id}/evidence.zip":  "a zip download, not a page",
+	"GET /exchange/disputes/{id}/evidence.zip":   "a zip download, not a page",
+	"GET /exchange/disputes/{id}/record.zip":     "a zip download, not a page",
 	// The exchange's participant, product, review and registry pages the
 	// demo's exchange does not lead the sweep's roles to.
 	"GET /exchange/products/{id}/edit":           "only a provider's editors open it, and the sweep's editor is none (internal/web/ui/exchange_test.go)",

@@ -27,6 +27,7 @@ func (s *server) routes() *http.ServeMux {
 		s.engageRoutes(),
 		s.searchRoutes(),
 		s.exchangeRoutes(),
+		s.tradeRoutes(),
 	} {
 		for _, r := range table {
 			mux.Handle(r.pattern, s.handle(r.handler))
