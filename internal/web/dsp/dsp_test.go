@@ -3,6 +3,7 @@ package dsp_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -90,6 +91,19 @@ func TestConsumerTradesOverDSP(t *testing.T) {
 		if status, _ := c.Call(http.MethodPost, "/negotiations/request", "", dsptest.Message{"@type": "ContractRequestMessage", "consumerPid": "x"},
 			dsptest.SchemaNegotiation, dsptest.SchemaNegError); status != http.StatusBadRequest {
 			t.Errorf("a request failing its schema: %d, want 400", status)
+		}
+		for _, body := range []string{`{"@context": [`, `[]`, ``} {
+			req, _ := http.NewRequest(http.MethodPost, c.Base+"/negotiations/request", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+w.token(t, w.w.CompanyAdmin))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest || dsp.Validate(dsp.SchemaNegotiationError, raw) != nil {
+				t.Errorf("a body %q: %d %s, want 400 with the error object", body, resp.StatusCode, raw)
+			}
 		}
 		anonymous := dsptest.NewConsumer(t, w.srv.URL, "", "schemas")
 		anonymous.Base = c.Base

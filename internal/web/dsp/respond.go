@@ -108,6 +108,8 @@ func (h *Handler) classify(ctx context.Context, process bool, err error) (int, s
 		return rerr.status, rerr.code, rerr.reason
 	case errors.As(err, &serr):
 		return http.StatusBadRequest, "schema", serr.Error()
+	case errors.Is(err, ErrInvalid): // not JSON
+		return http.StatusBadRequest, "schema", err.Error()
 	case errors.As(err, &terr):
 		return http.StatusBadRequest, "policy", terr.Reason
 	case errors.As(err, &maxErr):
