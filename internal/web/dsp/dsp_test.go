@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"dataport/internal/exchange"
+	"dataport/internal/identity"
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
 	"dataport/internal/web/dsp"
@@ -82,10 +84,19 @@ func TestConsumerTradesOverDSP(t *testing.T) {
 			dsptest.With(dsptest.With(ids, "providerPid", unknown), "@type", "ContractAgreementVerificationMessage"), dsptest.SchemaNegotiation, dsptest.SchemaNegError); status != http.StatusNotFound {
 			t.Errorf("verification of an unknown negotiation: %d, want 404", status)
 		}
-		other := dsptest.NewConsumer(t, w.srv.URL, w.token(t, w.w.ProviderAdmin), "schemas")
-		other.Base = c.Base
-		if status, _ := other.Call(http.MethodGet, "/negotiations/"+ppid, "", nil, dsptest.SchemaNegotiation, dsptest.SchemaNegError); status != http.StatusNotFound {
-			t.Errorf("a negotiation read with a token that is not its buyer's: %d, want 404", status)
+		// Another admitted buyer, and the provider's own admin (no buyer), see no such process.
+		w.x.Admit(t, w.w.RequesterAdmin, w.w.Requester, exchange.RoleBuyer)
+		for who, p := range map[string]identity.Principal{"another buyer": w.w.RequesterAdmin, "the provider": w.w.ProviderAdmin} {
+			other := dsptest.NewConsumer(t, w.srv.URL, w.token(t, p), "schemas")
+			other.Base = c.Base
+			if status, _ := other.Call(http.MethodGet, "/negotiations/"+ppid, "", nil, dsptest.SchemaNegotiation, dsptest.SchemaNegError); status != http.StatusNotFound {
+				t.Errorf("the negotiation read by %s: %d, want 404", who, status)
+			}
+			terminate := dsptest.With(ids, "@type", "ContractNegotiationTerminationMessage")
+			if status, _ := other.Call(http.MethodPost, "/negotiations/"+ppid+"/termination", "negotiation/contract-negotiation-termination-message-schema.json",
+				terminate, dsptest.SchemaNegotiation, dsptest.SchemaNegError); status != http.StatusNotFound {
+				t.Errorf("the negotiation terminated by %s: %d, want 404", who, status)
+			}
 		}
 		// A body that fails the schema, and no token: refused with the error object.
 		if status, _ := c.Call(http.MethodPost, "/negotiations/request", "", dsptest.Message{"@type": "ContractRequestMessage", "consumerPid": "x"},
