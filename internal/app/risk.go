@@ -13,6 +13,7 @@ func (a *App) openRisk(ctx context.Context) error {
 	a.Risk = risk.New(a.DB, a.Exchange, risk.Config{Log: a.Config.Log})
 	a.Exchange.OnSourceChange(a.Risk.OnSourceChange)
 	a.Exchange.OnReviewFailed(a.Risk.OnReviewFailed)
+	a.Exchange.OnRelationChange(a.Risk.RelationsChanged)
 	a.Trade.OnChange(a.Risk.OnTradeChange)
 	a.Access.OnDenied(a.Risk.OnAccessDenied)
 	return a.Risk.Load(ctx)

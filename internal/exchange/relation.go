@@ -97,6 +97,7 @@ func (s *Service) relate(ctx context.Context, tx *store.Tx, actor identity.Princ
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil
 	}
+	tx.AfterCommit(s.relationsChanged)
 	return tx.Emit(ctx, store.Event{Type: "exchange.participant.related", ActorUserID: actor.UserID, SubjectKind: "exchange_participant", SubjectID: a},
 		map[string]any{"other_participant_id": b, "kind": k, "declared_by": by, "note_sha256": hashOrEmpty(note)})
 }
@@ -142,6 +143,7 @@ func (s *Service) RemoveRelation(ctx context.Context, actor identity.Principal, 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return notFound("relation with", in.OtherID)
 		}
+		tx.AfterCommit(s.relationsChanged)
 		return tx.Emit(ctx, store.Event{Type: "exchange.participant.unrelated", ActorUserID: actor.UserID, SubjectKind: "exchange_participant",
 			SubjectID: a}, map[string]any{"other_participant_id": b, "kind": in.Kind})
 	})

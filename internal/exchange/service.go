@@ -59,6 +59,7 @@ type Service struct {
 
 	sourceHooks []func(ctx context.Context, tx *store.Tx, before, after Product) error
 	failHooks   []func(ctx context.Context, tx *store.Tx, p Product, reason string) error
+	relHooks    []func()
 }
 
 // New returns the exchange, registering its two kinds of review case: the
@@ -113,6 +114,19 @@ func (s *Service) OnSourceChange(fn func(ctx context.Context, tx *store.Tx, befo
 // decision.
 func (s *Service) OnReviewFailed(fn func(ctx context.Context, tx *store.Tx, p Product, reason string) error) {
 	s.failHooks = append(s.failHooks, fn)
+}
+
+// OnRelationChange adds a hook called after the commit of every change of
+// the related parties on record (declared, detected or removed), so that
+// what reads them — the risk engine's related-party groups — need not wait
+// for its next periodic read. Hooks are added while the application is
+// wired.
+func (s *Service) OnRelationChange(fn func()) { s.relHooks = append(s.relHooks, fn) }
+
+func (s *Service) relationsChanged() {
+	for _, fn := range s.relHooks {
+		fn()
+	}
 }
 
 func (s *Service) sourceChanged(ctx context.Context, tx *store.Tx, before, after Product) error {

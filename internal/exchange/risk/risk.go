@@ -231,6 +231,12 @@ func (e *Engine) fresh(ctx context.Context, q store.Querier) error {
 	return e.refresh(ctx, q)
 }
 
+// RelationsChanged makes the next observation read the related parties
+// (and the rules) again: the exchange calls it after every change of
+// related parties (exchange.Service.OnRelationChange), so a trade placed
+// right after a relation is declared is judged with it.
+func (e *Engine) RelationsChanged() { e.rulesChanged() }
+
 // rulesChanged makes the next observation read the rules again.
 func (e *Engine) rulesChanged() {
 	e.mu.Lock()

@@ -41,6 +41,7 @@ func newWorld(t *testing.T, db *store.DB) *world {
 	w.rk = risk.New(db, w.ex, risk.Config{})
 	w.ex.OnSourceChange(w.rk.OnSourceChange)
 	w.ex.OnReviewFailed(w.rk.OnReviewFailed)
+	w.ex.OnRelationChange(w.rk.RelationsChanged)
 	w.acc.OnDenied(w.rk.OnAccessDenied)
 	if err := w.rk.Load(context.Background()); err != nil {
 		t.Fatal(err)
@@ -242,6 +243,26 @@ func TestCircularTradeAmongRelatedParties(t *testing.T) {
 		}
 		if _, raised = w.agree(t, p, z, x, 10000); len(raised) != 1 || raised[0].ID != al.ID || raised[0].Occurrences != 2 {
 			t.Errorf("the ring closing again: %+v, want the same alert twice", raised)
+		}
+	})
+}
+
+// TestRelationDeclaredJustBeforeTheRing: related parties declared after
+// the engine has read them count for the very next trade (the exchange
+// tells the engine after each change), not only at its next periodic read
+// half a minute later. X sells to Y, then X declares Z its related party,
+// then Y sells to Z: the product has come back to X's group.
+func TestRelationDeclaredJustBeforeTheRing(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		x, y, z := w.three(t)
+		p := w.product(t, x)
+		if _, raised := w.agree(t, p, x, y, 10000); len(raised) != 0 { // the engine has read the relations: none yet
+			t.Fatalf("the first trade raised %v", rules(raised))
+		}
+		w.relate(t, x, z)
+		if _, raised := w.agree(t, p, y, z, 10000); len(raised) != 1 || raised[0].Rule != "circular_trade" {
+			t.Fatalf("the product reaching X's related party right after the relation was declared raised %v, want circular_trade", rules(raised))
 		}
 	})
 }
