@@ -128,7 +128,12 @@ func connect(cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
+	// Keep every connection open when idle (database/sql keeps two by
+	// default): a connection closed and opened again costs its pragmas and
+	// every statement prepared on it, which was a sixth of the CPU of a
+	// Dataspace Protocol negotiation (docs/benchmarks.md).
 	sqldb.SetMaxOpenConns(8)
+	sqldb.SetMaxIdleConns(8)
 	return &DB{DB: sqldb, Dialect: SQLite, Path: path}, nil
 }
 
