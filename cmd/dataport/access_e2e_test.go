@@ -33,13 +33,15 @@ func findResource(t *testing.T, s *server, query, skipOrg string) (demoResource,
 	}
 	getJSON(t, s.url+"/api/v1/resources?status=published&limit=200&"+query, &list)
 	for _, r := range list.Items {
-		var org struct{ Code string }
+		var org struct{ Code, Kind string }
 		getJSON(t, s.url+"/api/v1/organizations/"+r.OrganizationID, &org)
-		if org.Code != skipOrg {
+		// Public institutions only: their admins are the demo's code.admin
+		// accounts (the exchange's companies that hold data sign in otherwise).
+		if org.Code != skipOrg && org.Kind == "institution" {
 			return r, strings.ToLower(org.Code)
 		}
 	}
-	t.Fatalf("no published demo resource with %s outside %s", query, skipOrg)
+	t.Fatalf("no published demo resource of a public institution with %s outside %s", query, skipOrg)
 	return demoResource{}, ""
 }
 
