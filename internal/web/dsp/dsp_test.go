@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"dataport/internal/exchange"
 	"dataport/internal/identity"
@@ -154,9 +155,16 @@ func TestConsumerTradesOverDSP(t *testing.T) {
 		}
 
 		// The outbox: every callback sent once, none echoing the consumer's
-		// own completion, and no secret stored.
+		// own completion, and no secret stored. A message's sent mark is
+		// committed with others after the consumer has it (group commit),
+		// so the last one may still be on its way: wait for it, a while.
 		var pending, echoed, secrets int
-		db.QueryRow(`SELECT count(*) FROM dsp_outbox WHERE status <> 'sent'`).Scan(&pending)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			db.QueryRow(`SELECT count(*) FROM dsp_outbox WHERE status <> 'sent'`).Scan(&pending)
+			if pending == 0 || time.Now().After(deadline) {
+				break
+			}
+		}
 		db.QueryRow(`SELECT count(*) FROM dsp_outbox WHERE message_type LIKE '%completion%'`).Scan(&echoed)
 		db.QueryRow(`SELECT count(*) FROM dsp_outbox WHERE body LIKE '%dpk_%' OR body LIKE $1`, "%"+dsptest.Property(addr, "authorization")+"%").Scan(&secrets)
 		if pending != 0 || echoed != 0 || secrets != 0 {
