@@ -1,0 +1,177 @@
+// Package zsql is the query guard and planner of the public data zones'
+// sandbox: it parses an operator's SQL with the datastore's parser
+// (github.com/rqlite/sql through datastore.CheckSQL), accepts only
+// aggregate queries over zone resources — COUNT, SUM, AVG, and MIN/MAX of
+// clamped values, grouped by attributes, filtered by attributes, joined on
+// key items — and refuses everything that could return row-level values,
+// with the line, column and fragment of the refusal. It then writes the
+// statements the sandbox runs: the cells with what disclosure control needs
+// (CellsSQL), the largest contributions of one cell (TopSQL) and the
+// overlap of two queries' cells for the difference check (OverlapSQL). All
+// are plain SELECTs over the zone's resources named by id, which the
+// datastore checks again (CheckSQL with Policy) before it runs them
+// read-only on the resources' current version tables.
+//
+// One row of a zone resource is one person: the resource's key items are
+// unique per row (the datastore enforces it), and joins are allowed only
+// on all key items of both sides, so a joined row is one person too.
+package zsql
+
+import (
+	"errors"
+
+	"dataport/internal/catalog"
+	"dataport/internal/datastore"
+)
+
+// Role is what a zone lets a statement do with an item.
+type Role string
+
+// Item roles.
+const (
+	RoleKey       Role = "key"       // identifies a person: only in JOIN ... ON
+	RoleAttribute Role = "attribute" // may be grouped on, filtered on and (numeric) aggregated
+	RoleText      Role = "text"      // free text: never named
+)
+
+// Item is one item of a zone resource as the guard sees it.
+type Item struct {
+	Name string
+	Type catalog.ItemType
+	Role Role
+	// Lower and Upper are declared clamping bounds of a numeric item, when
+	// the zone sets them: SUM, AVG, MIN and MAX of the item are clamped to
+	// them without clamp() in the statement.
+	Lower, Upper *float64
+}
+
+// Table is one zone resource.
+type Table struct {
+	ID    string // resource id: statements name it in double quotes
+	Items []Item
+}
+
+// Schema is what a statement may read: the zone's resources the operator
+// is authorised on.
+type Schema struct {
+	Tables []Table
+}
+
+// Mechanism is how released numbers are protected.
+type Mechanism string
+
+// Mechanisms.
+const (
+	SDC Mechanism = "sdc" // statistical disclosure control: suppression, dominance, secondary suppression
+	DP  Mechanism = "dp"  // differential privacy (with disclosure control's minimum cell size too)
+)
+
+// AggFunc is an aggregate a statement may compute.
+type AggFunc string
+
+// Aggregates.
+const (
+	Count AggFunc = "count"
+	Sum   AggFunc = "sum"
+	Avg   AggFunc = "avg"
+	Min   AggFunc = "min"
+	Max   AggFunc = "max"
+)
+
+// Group is one GROUP BY expression, which the statement also selects.
+type Group struct {
+	Name string `json:"name"` // the output column's name
+	Expr string `json:"expr"` // rendered with canonical table aliases
+}
+
+// Aggregate is one aggregate the statement selects.
+type Aggregate struct {
+	Name string  `json:"name"` // the output column's name
+	Func AggFunc `json:"func"`
+	// Arg is the rendered argument, already clamped when Bounded ("" for COUNT(*)).
+	Arg string `json:"arg,omitempty"`
+	// Item is the item aggregated ("" for COUNT(*)).
+	Item string `json:"item,omitempty"`
+	// Lower and Upper are the clamping bounds when Bounded: from clamp()
+	// in the statement, or the zone's declared bounds of the item.
+	Bounded bool    `json:"bounded"`
+	Lower   float64 `json:"lower,omitempty"`
+	Upper   float64 `json:"upper,omitempty"`
+}
+
+// OrderTerm orders released rows by an output column.
+type OrderTerm struct {
+	Column int  `json:"column"` // index into Plan.Columns
+	Desc   bool `json:"desc"`
+}
+
+// Plan is a statement the guard accepted, in the canonical form the
+// engine runs and the difference check compares: tables get aliases
+// t1, t2, … in the order of their resource ids, every column is
+// qualified, and the complete-case conditions (every aggregated item IS
+// NOT NULL) are part of Where, so the cells' person sets are exactly the
+// rows the aggregates read.
+type Plan struct {
+	SQL        string      `json:"sql"`    // the statement as given
+	Tables     []string    `json:"tables"` // resource ids read, sorted
+	From       string      `json:"from"`   // canonical FROM clause (with joins); equal From = same rows
+	Where      string      `json:"where"`  // canonical predicate ("" none)
+	Groups     []Group     `json:"groups"`
+	Aggregates []Aggregate `json:"aggregates"`
+	Columns    []string    `json:"columns"` // output columns in the order selected
+	// Select maps each output column to a group (index) or an aggregate
+	// (index + len(Groups)).
+	Select []int       `json:"select"`
+	Order  []OrderTerm `json:"order,omitempty"`
+	Limit  int         `json:"limit,omitempty"` // 0: none
+}
+
+// Policy is the datastore policy of the statements a zone runs: tables are
+// resource ids, functions are those the guard and the rewrites use.
+func Policy(schema Schema) datastore.SQLPolicy {
+	panic("zsql.Policy: not built yet")
+}
+
+// Check parses and checks an operator's statement against the schema and
+// the mechanism. A refusal is a *datastore.SQLRefusal with the position,
+// fragment and reason.
+func Check(sql string, schema Schema, mech Mechanism) (*Plan, error) {
+	return nil, errors.New("zsql.Check: not built yet")
+}
+
+// CellsSQL is the statement that computes the plan's cells, one row per
+// cell: the group values (len(Groups) columns), then "n" (the persons in
+// the cell), then for each aggregate i: its value, and for SUM and AVG
+// also the largest absolute single contribution and the sum of absolute
+// contributions (what the dominance rule needs): see CellColumns.
+func (p *Plan) CellsSQL() string { panic("not built yet") }
+
+// CellColumns describes CellsSQL's columns after the group values and n:
+// for aggregate i, Value[i] is its value's column index, and Top[i] and
+// Abs[i] the indexes of the largest absolute contribution and the sum of
+// absolute contributions (-1 when the aggregate has none).
+type CellColumns struct {
+	N          int
+	Value      []int
+	Top, Abs   []int
+	TotalWidth int
+}
+
+// Layout returns the column layout of CellsSQL.
+func (p *Plan) Layout() CellColumns { panic("not built yet") }
+
+// TopSQL is the statement that returns the n largest absolute
+// contributions to aggregate agg in the cell whose group values are key
+// (one value per row, largest first).
+func (p *Plan) TopSQL(agg int, key []any, n int) (string, error) {
+	return "", errors.New("not built yet")
+}
+
+// OverlapSQL is the statement that counts, for every pair of a cell of now
+// and a cell of earlier (plans over the same From), the persons in both:
+// its rows are now's group values, earlier's group values, then in_now
+// (1 when the row is in now's cells), in_earlier, and n. From its rows the
+// size of every cell, every intersection and both totals follow.
+func OverlapSQL(now, earlier *Plan) (string, error) {
+	return "", errors.New("not built yet")
+}
