@@ -3,7 +3,6 @@ package zones
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"time"
 
@@ -149,71 +148,42 @@ func (s *Service) Revoke(ctx context.Context, actor identity.Principal, id, reas
 	return Authorisation{}, errTODO
 }
 
-// Submit checks an operator's statement, records the query and queues its
-// job. A statement the guard refuses is recorded as refused (an event
-// without the statement's text) and returned with a validate.Errors on
-// the field "sql" (422).
-func (s *Service) Submit(ctx context.Context, actor identity.Principal, zoneID string, in QueryInput) (Query, error) {
-	return Query{}, errTODO
+// The helpers below are what the query part (query.go and its files)
+// uses of the zone part; their owner builds them.
+
+// ErrBudget means a query's epsilon exceeds what is left of the
+// operator's budget on one of its resources (matched with errors.Is).
+var ErrBudget = errors.New("the epsilon budget is spent")
+
+// isPlatformOperator reports whether p runs the platform (sees and decides everything in zones).
+func isPlatformOperator(p identity.Principal) bool { return false }
+
+// isSteward reports whether p is a member of the zone's steward institution.
+func (s *Service) isSteward(p identity.Principal, z Zone) bool { return false }
+
+// zone reads a zone (with members) by id or code, without permission checks.
+func (s *Service) zone(ctx context.Context, q store.Querier, idOrCode string) (Zone, error) {
+	return Zone{}, errTODO
 }
 
-// Await waits until the query is finished or ctx ends, and returns it as
-// actor may see it.
-func (s *Service) Await(ctx context.Context, actor identity.Principal, id string) (Query, error) {
-	return Query{}, errTODO
+// activeAuthorisation returns the authorisation under which an operator
+// (one of orgIDs) may compute in the zone at now, covering its resources;
+// store.ErrNotFound wrapped with a message when there is none (expired,
+// revoked, not yet valid).
+func (s *Service) activeAuthorisation(ctx context.Context, q store.Querier, zoneID string, orgIDs []string, now time.Time) (Authorisation, error) {
+	return Authorisation{}, errTODO
 }
 
-// Run is the query job's work: it runs the query and records its outcome.
-func (s *Service) Run(ctx context.Context, queryID string) error { return errTODO }
-
-// QueryFilter selects queries.
-type QueryFilter struct {
-	ZoneID string
-	Status string
-	Cursor string
-	Limit  int
+// chargeBudgets charges micro (epsilon × 1e6) to the operator's budget on
+// each resource atomically (a conditional UPDATE per resource in tx, so
+// concurrent queries on any replica never overspend) and returns the
+// least remaining; ErrBudget, changing nothing, when one cannot take it.
+func (s *Service) chargeBudgets(ctx context.Context, tx *store.Tx, zoneID, orgID string, resourceIDs []string, micro int64) (int64, error) {
+	return 0, errTODO
 }
 
-// Query returns a query as actor may see it: its operator sees the
-// result once released; the steward and platform operators see the
-// result in review too.
-func (s *Service) Query(ctx context.Context, actor identity.Principal, id string) (Query, error) {
-	return Query{}, errTODO
-}
-
-// Queries lists the queries actor may see, newest first, and the next cursor.
-func (s *Service) Queries(ctx context.Context, actor identity.Principal, f QueryFilter) ([]Query, string, error) {
-	return nil, "", errTODO
-}
-
-// DecideRelease is the steward's decision on a result in review: approve
-// releases it, reject refuses it.
-func (s *Service) DecideRelease(ctx context.Context, actor identity.Principal, queryID string, d review.Decision, comment string) (Query, error) {
-	return Query{}, errTODO
-}
-
-// Usage returns each operator's metering in a zone (the steward and
-// platform operators see all operators, an operator its own).
-func (s *Service) Usage(ctx context.Context, actor identity.Principal, zoneID string) ([]Usage, error) {
-	return nil, errTODO
-}
-
-// WriteCSV writes a released result as CSV (UTF-8 with BOM).
-func (s *Service) WriteCSV(ctx context.Context, actor identity.Principal, queryID string, w io.Writer) error {
-	return errTODO
-}
-
-// Keep keeps a released result in the zone as a derived dataset.
-func (s *Service) Keep(ctx context.Context, actor identity.Principal, queryID string, in OutputInput) (Output, error) {
-	return Output{}, errTODO
-}
-
-// Outputs lists a zone's kept outputs.
-func (s *Service) Outputs(ctx context.Context, actor identity.Principal, zoneID string) ([]Output, error) {
-	return nil, errTODO
-}
-
-// Output returns one kept output with its result.
-func (s *Service) Output(ctx context.Context, actor identity.Principal, id string) (Output, Query, error) {
-	return Output{}, Query{}, errTODO
+// budgetLeft returns the least remaining micro-epsilon of the operator on
+// the resources.
+func (s *Service) budgetLeft(ctx context.Context, q store.Querier, zoneID, orgID string, resourceIDs []string) (int64, error) {
+	return 0, errTODO
 }
