@@ -13,19 +13,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"dataport/bench/internal/benchsrv"
 	"dataport/internal/ledger"
 	"dataport/internal/store"
-
-	"github.com/google/uuid"
 )
 
 func main() {
@@ -51,7 +48,7 @@ func run(backlog, rate, writers int, duration time.Duration, dsn string) error {
 	cfg := store.Config{DataDir: dataDir}
 	if dsn != "" {
 		var drop func()
-		if cfg.URL, drop, err = freshSchema(dsn); err != nil {
+		if cfg.URL, drop, err = benchsrv.FreshSchema(dsn, "bench_"); err != nil {
 			return err
 		}
 		defer drop()
@@ -257,31 +254,4 @@ func awaitCheckpoint(svc *ledger.Service, size uint64) error {
 		}
 	}
 	return fmt.Errorf("no checkpoint of %d entries within 10 minutes", size)
-}
-
-// freshSchema creates a new schema in the database at dsn and returns a DSN
-// that uses it, and a function that drops it.
-func freshSchema(dsn string) (string, func(), error) {
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		return "", nil, err
-	}
-	schema := "bench_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		admin.Close()
-		return "", nil, err
-	}
-	drop := func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		admin.Close()
-	}
-	u, err := url.Parse(dsn)
-	if err != nil {
-		drop()
-		return "", nil, err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), drop, nil
 }

@@ -6,15 +6,20 @@ package benchsrv
 import (
 	"bufio"
 	"bytes"
+	"database/sql"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver FreshSchema uses
 )
 
 // Server is a running dataport process.
@@ -114,4 +119,31 @@ func (s *Server) CPUSeconds() (float64, error) {
 	utime, _ := strconv.ParseFloat(fields[11], 64)
 	stime, _ := strconv.ParseFloat(fields[12], 64)
 	return (utime + stime) / 100, nil // clock ticks of 1/100 s (CLK_TCK on Linux)
+}
+
+// FreshSchema creates a new schema (named prefix + random) in the database at dsn and returns a DSN
+// that uses it, and a function that drops it.
+func FreshSchema(dsn, prefix string) (string, func(), error) {
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return "", nil, err
+	}
+	schema := prefix + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	drop := func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		drop()
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), drop, nil
 }
