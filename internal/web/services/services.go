@@ -29,6 +29,7 @@ import (
 	"dataport/internal/search"
 	"dataport/internal/sharing"
 	"dataport/internal/signup"
+	"dataport/internal/zones"
 )
 
 // Services are the application services behind the HTTP surface. Identity
@@ -96,4 +97,8 @@ type Services struct {
 	// Exchange serves the data exchange's participants, products, listing
 	// reviews and samples; nil leaves them out.
 	Exchange *exchange.Service
+	// Zones serves the public data zones: zones and their member
+	// resources, operators' applications and authorisations, sandbox
+	// queries, usage and kept outputs; nil leaves them out.
+	Zones *zones.Service
 }
