@@ -54,6 +54,15 @@ type Service struct {
 
 // New returns the zones service.
 func New(db *store.DB, ids *identity.Service, cat *catalog.Service, acc *access.Service, sandbox Sandbox, cfg Config) *Service {
+	if cfg.Review == nil {
+		cfg.Review = review.NewService(db, review.Config{})
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
 	return &Service{db: db, ids: ids, cat: cat, acc: acc, sandbox: sandbox, cfg: cfg}
 }
 
@@ -149,41 +158,23 @@ func (s *Service) Revoke(ctx context.Context, actor identity.Principal, id, reas
 }
 
 // The helpers below are what the query part (query.go and its files)
-// uses of the zone part; their owner builds them.
+// uses of the zone part: zone (store.go), activeAuthorisation
+// (authorisation.go), chargeBudgets and budgetLeft (budget.go).
 
 // ErrBudget means a query's epsilon exceeds what is left of the
 // operator's budget on one of its resources (matched with errors.Is).
 var ErrBudget = errors.New("the epsilon budget is spent")
 
-// isPlatformOperator reports whether p runs the platform (sees and decides everything in zones).
-func isPlatformOperator(p identity.Principal) bool { return false }
+// isPlatformOperator reports whether p runs the platform (sees and decides
+// everything in zones): platform operators and sysadmins.
+func isPlatformOperator(p identity.Principal) bool {
+	return p.Has(identity.PlatformOperator) || p.Has(identity.PlatformSysadmin)
+}
 
 // isSteward reports whether p is a member of the zone's steward institution.
-func (s *Service) isSteward(p identity.Principal, z Zone) bool { return false }
-
-// zone reads a zone (with members) by id or code, without permission checks.
-func (s *Service) zone(ctx context.Context, q store.Querier, idOrCode string) (Zone, error) {
-	return Zone{}, errTODO
+func (s *Service) isSteward(p identity.Principal, z Zone) bool {
+	return z.StewardOrgID != "" && p.RoleIn(z.StewardOrgID) != ""
 }
 
-// activeAuthorisation returns the authorisation under which an operator
-// (one of orgIDs) may compute in the zone at now, covering its resources;
-// store.ErrNotFound wrapped with a message when there is none (expired,
-// revoked, not yet valid).
-func (s *Service) activeAuthorisation(ctx context.Context, q store.Querier, zoneID string, orgIDs []string, now time.Time) (Authorisation, error) {
-	return Authorisation{}, errTODO
-}
-
-// chargeBudgets charges micro (epsilon × 1e6) to the operator's budget on
-// each resource atomically (a conditional UPDATE per resource in tx, so
-// concurrent queries on any replica never overspend) and returns the
-// least remaining; ErrBudget, changing nothing, when one cannot take it.
-func (s *Service) chargeBudgets(ctx context.Context, tx *store.Tx, zoneID, orgID string, resourceIDs []string, micro int64) (int64, error) {
-	return 0, errTODO
-}
-
-// budgetLeft returns the least remaining micro-epsilon of the operator on
-// the resources.
-func (s *Service) budgetLeft(ctx context.Context, q store.Querier, zoneID, orgID string, resourceIDs []string) (int64, error) {
-	return 0, errTODO
-}
+// now is the service's clock, in UTC to the microsecond (as stored).
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
