@@ -64,6 +64,9 @@ type Config struct {
 	// Harvest runs the harvests of registered sources; without it there are none.
 	Harvest *Harvests
 
+	// Zones runs the queries of the public data zones; without it there are none.
+	Zones Zones
+
 	// Periodic is the work run on a schedule, once per period in the cluster.
 	Periodic []Periodic
 	// Workers registers more job kinds (tests); nil adds none.
@@ -88,6 +91,7 @@ type Runner struct {
 	ds       *datastore.Service
 	ids      *identity.Service
 	harvest  *Harvests
+	zones    Zones
 	periodic map[string]Periodic
 	log      *slog.Logger
 }
@@ -114,7 +118,7 @@ func Open(ctx context.Context, db *store.DB, cfg Config) (*Runner, error) {
 		return nil, errors.New("jobs: Config.Node is empty")
 	}
 	r := &Runner{db: db, node: cfg.Node, local: localQueue(cfg.Node), spoolDir: cfg.SpoolDir, ds: cfg.Datastore, ids: cfg.Identity,
-		harvest: cfg.Harvest, periodic: map[string]Periodic{}, log: cfg.Log}
+		harvest: cfg.Harvest, zones: cfg.Zones, periodic: map[string]Periodic{}, log: cfg.Log}
 	if err := r.openDriver(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
@@ -161,6 +165,9 @@ func (r *Runner) clientConfig(cfg Config) *river.Config {
 	}
 	if r.harvest != nil {
 		river.AddWorker(workers, &harvestWorker{r: r})
+	}
+	if r.zones != nil {
+		river.AddWorker(workers, &zoneQueryWorker{r: r})
 	}
 	river.AddWorker(workers, &periodicWorker{r: r})
 	var periodic []*river.PeriodicJob
