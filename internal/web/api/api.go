@@ -40,6 +40,7 @@ type Config struct {
 func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	hc := huma.DefaultConfig("dataport API", cfg.Version)
+	hc.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
 	hc.Info.Description = "Public data catalog, sharing, opening and exchange platform. Responses to a per-grant API key (X-Dataport-Key) " +
 		"or a bearer token that read data carry the rate limits that counted them — RateLimit-Policy and RateLimit as in the IETF draft " +
 		"\"RateLimit header fields for HTTP\", and RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset for the tightest — and, under " +
@@ -80,7 +81,7 @@ func authenticate(ids *identity.Service, log *slog.Logger, next http.Handler) ht
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Access-Control-Expose-Headers", exposedHeaders)
 		if r.Method == http.MethodOptions {
-			w.Header().Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE")
+			w.Header().Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
 			w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
 			w.WriteHeader(http.StatusNoContent)
 			return

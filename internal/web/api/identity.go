@@ -190,6 +190,9 @@ func (h *handlers) routes(api huma.API) {
 	if h.acc.Exchange != nil {
 		h.exchangeRoutes(api)
 	}
+	if h.acc.Zones != nil {
+		h.zoneRoutes(api)
+	}
 }
 
 func (h *handlers) listOrganizations(ctx context.Context, in *listOrgsIn) (*List[identity.Organization], error) {

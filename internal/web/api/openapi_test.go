@@ -30,6 +30,7 @@ import (
 	"dataport/internal/store/storetest"
 	"dataport/internal/web/api"
 	"dataport/internal/web/services"
+	"dataport/internal/zones"
 )
 
 // fullDocument returns the OpenAPI document of the API with every service
@@ -42,16 +43,18 @@ func fullDocument(t *testing.T) []byte {
 	t.Cleanup(acc.Close)
 	log := slog.New(slog.DiscardHandler)
 	rev := review.NewService(db, review.Config{})
+	ds := datastore.New(datastore.Config{DB: db, Catalog: w.Cat, Access: acc})
 	h := api.New(api.Config{Version: "test", Services: services.Services{Identity: w.IDs, Catalog: w.Cat, Log: log,
 		Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}),
 		Access: acc, Sharing: sharing.NewService(db, w.Cat, acc, sharing.Config{Review: rev}), Review: rev,
 		Opening: opening.NewService(db, w.Cat, w.IDs, acc, opening.Config{Review: rev}), Notify: notify.NewService(db),
-		Datastore: datastore.New(datastore.Config{DB: db, Catalog: w.Cat, Access: acc}),
+		Datastore: ds,
 		Grades:    classify.NewService(db, w.Cat, nil, classify.DefaultPolicy), Profiles: deid.NewService(db, w.Cat),
 		Exchange: exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{Review: rev, DataDir: t.TempDir()}),
 		Assets:   asset.New(db, exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{DataDir: t.TempDir()}), asset.Config{}),
 		Disputes: dispute.New(db, trade.New(db, exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{DataDir: t.TempDir()}), acc, trade.Config{}),
-			ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}), dispute.Config{Access: acc})}})
+			ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}), dispute.Config{Access: acc}),
+		Zones: zones.New(db, w.IDs, w.Cat, acc, ds, zones.Config{Review: rev, Log: log})}})
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, api.Prefix+"/openapi.json", nil))
 	if rec.Code != http.StatusOK {
