@@ -990,3 +990,129 @@ func asciiLower(s string) string {
 func nodeName(n any) string {
 	return strings.TrimPrefix(fmt.Sprintf("%T", n), "*sql.")
 }
+
+// Statement is the statement's syntax tree as rqlite parsed it: some
+// operations are grouped wrongly there (see sqlgroup.go), which Regroup
+// mends. The tree is shared with the CheckedSQL: callers must not modify it.
+func (c *CheckedSQL) Statement() *rq.SelectStatement { return c.stmt }
+
+// Regroup returns a copy of e in which every chain of operations, at any
+// depth (inside parentheses, calls, CASE and lists too), is grouped by
+// SQLite's precedence rather than rqlite's, and every operation that is an
+// operand of another is wrapped in a ParenExpr, so that walking the tree
+// sees what the database computes and RenderExpr prints it as grouped.
+// Subqueries are left as they are. A refusal is an *SQLRefusal.
+func Regroup(e rq.Expr) (rq.Expr, error) {
+	p := &sqlPrinter{}
+	out := p.regroupDeep(e)
+	if p.err != nil {
+		return nil, p.err
+	}
+	return out, nil
+}
+
+func (p *sqlPrinter) regroupDeep(e rq.Expr) rq.Expr {
+	if p.err != nil || e == nil {
+		return e
+	}
+	if !p.enter(rq.Pos{}) {
+		return nil
+	}
+	defer p.leave()
+	if isOperation(e) {
+		if e = p.regroup(e); e == nil {
+			return nil
+		}
+	}
+	switch x := e.(type) {
+	case *rq.BinaryExpr:
+		y := *x
+		y.X = p.regroupOperand(x.X)
+		switch r := x.Y.(type) {
+		case *rq.Range:
+			y.Y = &rq.Range{X: p.regroupOperand(r.X), And: r.And, Y: p.regroupOperand(r.Y)}
+		case *rq.BinaryExpr:
+			if r.Op == rq.ESCAPE && (x.Op == rq.LIKE || x.Op == rq.NOTLIKE) {
+				esc := *r // printed by binary as LIKE pattern ESCAPE character
+				esc.X, esc.Y = p.regroupOperand(r.X), p.regroupOperand(r.Y)
+				y.Y = &esc
+			} else {
+				y.Y = p.regroupOperand(x.Y)
+			}
+		default:
+			y.Y = p.regroupOperand(x.Y)
+		}
+		return &y
+	case *rq.UnaryExpr:
+		y := *x
+		y.X = p.regroupOperand(x.X)
+		return &y
+	case *rq.Null:
+		y := *x
+		y.X = p.regroupOperand(x.X)
+		return &y
+	case *rq.ParenExpr:
+		y := *x
+		y.X = p.regroupDeep(x.X)
+		return &y
+	case *rq.ExprList:
+		y := *x
+		y.Exprs = make([]rq.Expr, len(x.Exprs))
+		for i, a := range x.Exprs {
+			y.Exprs[i] = p.regroupDeep(a)
+		}
+		return &y
+	case *rq.Call:
+		y := *x
+		y.Args = make([]rq.Expr, len(x.Args))
+		for i, a := range x.Args {
+			y.Args[i] = p.regroupDeep(a)
+		}
+		if x.Filter != nil {
+			f := *x.Filter
+			f.X = p.regroupDeep(x.Filter.X)
+			y.Filter = &f
+		}
+		return &y
+	case *rq.CaseExpr:
+		y := *x
+		y.Operand = p.regroupDeep(x.Operand)
+		y.Blocks = make([]*rq.CaseBlock, len(x.Blocks))
+		for i, b := range x.Blocks {
+			nb := *b
+			nb.Condition, nb.Body = p.regroupDeep(b.Condition), p.regroupDeep(b.Body)
+			y.Blocks[i] = &nb
+		}
+		y.ElseExpr = p.regroupDeep(x.ElseExpr)
+		return &y
+	case *rq.CastExpr:
+		y := *x
+		y.X = p.regroupDeep(x.X)
+		return &y
+	}
+	return e
+}
+
+// regroupOperand regroups an operand of an operation, in parentheses when
+// it is an operation itself.
+func (p *sqlPrinter) regroupOperand(e rq.Expr) rq.Expr {
+	out := p.regroupDeep(e)
+	if out != nil && isOperation(out) {
+		return &rq.ParenExpr{X: out}
+	}
+	return out
+}
+
+// RenderExpr prints one expression as Render prints a statement's
+// (identifiers quoted, operations parenthesised, only syntax SQLite and
+// PostgreSQL read alike), checking its calls against the policy's
+// functions. Give it a tree from Regroup, or one built with every
+// operation that is an operand of another in a ParenExpr.
+func RenderExpr(e rq.Expr, policy SQLPolicy) (string, error) {
+	p := &sqlPrinter{policy: policy}
+	p.expr(e, nil)
+	if p.err != nil {
+		return "", p.err
+	}
+	return p.b.String(), nil
+}

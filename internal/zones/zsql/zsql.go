@@ -18,10 +18,7 @@
 package zsql
 
 import (
-	"errors"
-
 	"dataport/internal/catalog"
-	"dataport/internal/datastore"
 )
 
 // Role is what a zone lets a statement do with an item.
@@ -82,6 +79,10 @@ const (
 type Group struct {
 	Name string `json:"name"` // the output column's name
 	Expr string `json:"expr"` // rendered with canonical table aliases
+	// Type is the type of the group's values: an item's type, or what the
+	// expression computes (integer, decimal, text, boolean, date,
+	// datetime; "" when only NULL).
+	Type catalog.ItemType `json:"type,omitempty"`
 }
 
 // Aggregate is one aggregate the statement selects.
@@ -90,13 +91,16 @@ type Aggregate struct {
 	Func AggFunc `json:"func"`
 	// Arg is the rendered argument, already clamped when Bounded ("" for COUNT(*)).
 	Arg string `json:"arg,omitempty"`
-	// Item is the item aggregated ("" for COUNT(*)).
-	Item string `json:"item,omitempty"`
+	// Item is the item aggregated ("" for COUNT(*)), and Table the
+	// resource it belongs to.
+	Item  string `json:"item,omitempty"`
+	Table string `json:"table,omitempty"`
 	// Lower and Upper are the clamping bounds when Bounded: from clamp()
 	// in the statement, or the zone's declared bounds of the item.
-	Bounded bool    `json:"bounded"`
-	Lower   float64 `json:"lower,omitempty"`
-	Upper   float64 `json:"upper,omitempty"`
+	Bounded  bool    `json:"bounded"`
+	itemExpr string  // the item qualified, while checking
+	Lower    float64 `json:"lower,omitempty"`
+	Upper    float64 `json:"upper,omitempty"`
 }
 
 // OrderTerm orders released rows by an output column.
@@ -124,54 +128,4 @@ type Plan struct {
 	Select []int       `json:"select"`
 	Order  []OrderTerm `json:"order,omitempty"`
 	Limit  int         `json:"limit,omitempty"` // 0: none
-}
-
-// Policy is the datastore policy of the statements a zone runs: tables are
-// resource ids, functions are those the guard and the rewrites use.
-func Policy(schema Schema) datastore.SQLPolicy {
-	panic("zsql.Policy: not built yet")
-}
-
-// Check parses and checks an operator's statement against the schema and
-// the mechanism. A refusal is a *datastore.SQLRefusal with the position,
-// fragment and reason.
-func Check(sql string, schema Schema, mech Mechanism) (*Plan, error) {
-	return nil, errors.New("zsql.Check: not built yet")
-}
-
-// CellsSQL is the statement that computes the plan's cells, one row per
-// cell: the group values (len(Groups) columns), then "n" (the persons in
-// the cell), then for each aggregate i: its value, and for SUM and AVG
-// also the largest absolute single contribution and the sum of absolute
-// contributions (what the dominance rule needs): see CellColumns.
-func (p *Plan) CellsSQL() string { panic("not built yet") }
-
-// CellColumns describes CellsSQL's columns after the group values and n:
-// for aggregate i, Value[i] is its value's column index, and Top[i] and
-// Abs[i] the indexes of the largest absolute contribution and the sum of
-// absolute contributions (-1 when the aggregate has none).
-type CellColumns struct {
-	N          int
-	Value      []int
-	Top, Abs   []int
-	TotalWidth int
-}
-
-// Layout returns the column layout of CellsSQL.
-func (p *Plan) Layout() CellColumns { panic("not built yet") }
-
-// TopSQL is the statement that returns the n largest absolute
-// contributions to aggregate agg in the cell whose group values are key
-// (one value per row, largest first).
-func (p *Plan) TopSQL(agg int, key []any, n int) (string, error) {
-	return "", errors.New("not built yet")
-}
-
-// OverlapSQL is the statement that counts, for every pair of a cell of now
-// and a cell of earlier (plans over the same From), the persons in both:
-// its rows are now's group values, earlier's group values, then in_now
-// (1 when the row is in now's cells), in_earlier, and n. From its rows the
-// size of every cell, every intersection and both totals follow.
-func OverlapSQL(now, earlier *Plan) (string, error) {
-	return "", errors.New("not built yet")
 }

@@ -1,0 +1,224 @@
+package zsql
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"dataport/internal/catalog"
+)
+
+// CellsSQL is the statement that computes the plan's cells, one row per
+// cell: the group values (len(Groups) columns), then "n" (the persons in
+// the cell), then for each aggregate i: its value, and for SUM and AVG
+// also the largest absolute single contribution, the sum of absolute
+// contributions (what the dominance rule needs) and, for AVG, the sum: see
+// Layout. Values come as the datastore's sandbox reads them: COUNT and
+// the SUM, MIN and MAX of integers (clamped to integral bounds) are
+// integers, everything else computed from numbers is a double (AVG is
+// CAST(SUM(x) AS float) / COUNT(*), identical on both databases).
+func (p *Plan) CellsSQL() string {
+	cols := make([]string, 0, p.Layout().TotalWidth)
+	for i, g := range p.Groups {
+		cols = append(cols, g.Expr+` AS "g`+strconv.Itoa(i+1)+`"`)
+	}
+	cols = append(cols, `count(*) AS "n"`)
+	for i, a := range p.Aggregates {
+		v := `"v` + strconv.Itoa(i+1)
+		switch a.Func {
+		case Count:
+			if a.Arg == "" {
+				cols = append(cols, `count(*) AS `+v+`"`)
+			} else {
+				cols = append(cols, `count(`+a.Arg+`) AS `+v+`"`)
+			}
+		case Sum, Avg:
+			if a.Func == Sum {
+				cols = append(cols, `sum(`+a.Arg+`) AS `+v+`"`)
+			} else {
+				cols = append(cols, `(CAST(sum(`+a.Arg+`) AS float) / count(*)) AS `+v+`"`)
+			}
+			cols = append(cols, `max(abs(`+a.Arg+`)) AS `+v+`_top"`, `sum(abs(`+a.Arg+`)) AS `+v+`_abs"`)
+			if a.Func == Avg {
+				cols = append(cols, `sum(`+a.Arg+`) AS `+v+`_sum"`)
+			}
+		case Min, Max:
+			cols = append(cols, string(a.Func)+`(`+a.Arg+`) AS `+v+`"`)
+		}
+	}
+	return "SELECT " + strings.Join(cols, ", ") + " FROM " + p.From + p.whereClause() + p.groupClause(len(p.Groups))
+}
+
+func (p *Plan) whereClause(more ...string) string {
+	conds := more
+	if p.Where != "" {
+		conds = append([]string{p.Where}, more...)
+	}
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
+}
+
+// groupClause groups by the first n output columns, by position (both
+// databases read GROUP BY 1 as the first output column).
+func (p *Plan) groupClause(n int) string {
+	if n == 0 {
+		return ""
+	}
+	pos := make([]string, n)
+	for i := range pos {
+		pos[i] = strconv.Itoa(i + 1)
+	}
+	return " GROUP BY " + strings.Join(pos, ", ")
+}
+
+// CellColumns describes CellsSQL's columns after the group values and n:
+// for aggregate i, Value[i] is its value's column index, Top[i] and Abs[i]
+// the indexes of the largest absolute contribution and the sum of
+// absolute contributions, and Sum[i] the index of the sum of the
+// contributions (Value[i] for SUM; -1 when the aggregate has none).
+type CellColumns struct {
+	N          int
+	Value      []int
+	Top, Abs   []int
+	Sum        []int
+	TotalWidth int
+}
+
+// Layout returns the column layout of CellsSQL.
+func (p *Plan) Layout() CellColumns {
+	l := CellColumns{N: len(p.Groups)}
+	at := l.N + 1
+	for _, a := range p.Aggregates {
+		l.Value = append(l.Value, at)
+		at++
+		top, abs, sum := -1, -1, -1
+		switch a.Func {
+		case Sum:
+			top, abs, sum = at, at+1, at-1
+			at += 2
+		case Avg:
+			top, abs, sum = at, at+1, at+2
+			at += 3
+		}
+		l.Top, l.Abs, l.Sum = append(l.Top, top), append(l.Abs, abs), append(l.Sum, sum)
+	}
+	l.TotalWidth = at
+	return l
+}
+
+// TopSQL is the statement that returns the n largest absolute
+// contributions to aggregate agg (a SUM or AVG) in the cell whose group
+// values are key (as CellsSQL read them; one value per row, largest
+// first).
+func (p *Plan) TopSQL(agg int, key []any, n int) (string, error) {
+	if agg < 0 || agg >= len(p.Aggregates) {
+		return "", fmt.Errorf("zsql: no aggregate %d", agg)
+	}
+	a := p.Aggregates[agg]
+	if a.Func != Sum && a.Func != Avg {
+		return "", fmt.Errorf("zsql: aggregate %d is %s, which has no contributions to rank", agg, a.Func)
+	}
+	if len(key) != len(p.Groups) {
+		return "", fmt.Errorf("zsql: %d group values for %d groups", len(key), len(p.Groups))
+	}
+	if n < 1 {
+		return "", fmt.Errorf("zsql: %d contributions asked", n)
+	}
+	conds := make([]string, len(key))
+	for i, v := range key {
+		g := p.Groups[i]
+		if v == nil {
+			conds[i] = "(" + g.Expr + " IS NULL)"
+			continue
+		}
+		lit, err := literal(g.Type, v)
+		if err != nil {
+			return "", fmt.Errorf("zsql: group %d: %w", i+1, err)
+		}
+		conds[i] = "(" + g.Expr + " = " + lit + ")"
+	}
+	return `SELECT abs(` + a.Arg + `) AS "v" FROM ` + p.From + p.whereClause(conds...) + " ORDER BY 1 DESC LIMIT " + strconv.Itoa(n), nil
+}
+
+// literal writes a group value as an SQL literal of the group's type.
+func literal(t catalog.ItemType, v any) (string, error) {
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return "TRUE", nil
+		}
+		return "FALSE", nil
+	case int64:
+		if t == catalog.TypeBoolean {
+			return literal(t, x != 0)
+		}
+		return numberSQL(float64(x), true, x), nil
+	case int:
+		return literal(t, int64(x))
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return "", fmt.Errorf("%v is not a number SQL can write", x)
+		}
+		return numberSQL(x, false, 0), nil
+	case string:
+		return quoteString(x), nil
+	case time.Time:
+		if t == catalog.TypeDate {
+			return quoteString(x.Format("2006-01-02")), nil
+		}
+		return quoteString(x.Format("2006-01-02 15:04:05.999999")), nil
+	}
+	return "", fmt.Errorf("cannot write a %T as SQL", v)
+}
+
+// Value turns a group value as the sandbox reads it (booleans as 0 or 1,
+// since SQLite stores them so) into the value released.
+func (g Group) Value(v any) any {
+	if n, ok := v.(int64); ok && g.Type == catalog.TypeBoolean {
+		return n != 0
+	}
+	return v
+}
+
+// ErrFromDiffers means two plans read different rows, so their cells
+// cannot be compared by OverlapSQL.
+var ErrFromDiffers = errors.New("zsql: the plans read different tables or joins")
+
+// OverlapSQL is the statement that counts, for every pair of a cell of now
+// and a cell of earlier (plans over the same From), the persons in both:
+// its rows are now's group values, earlier's group values, then in_now
+// (1 when the row is in now's cells), in_earlier, and n. A plan's group
+// values are NULL where the row is not in its cells. From its rows the
+// size of every cell, every intersection and both totals follow.
+func OverlapSQL(now, earlier *Plan) (string, error) {
+	if now.From != earlier.From {
+		return "", ErrFromDiffers
+	}
+	inNow, inEarlier := orTrue(now.Where), orTrue(earlier.Where)
+	var cols []string
+	for i, g := range now.Groups {
+		cols = append(cols, "CASE WHEN "+inNow+" THEN "+g.Expr+` END AS "a`+strconv.Itoa(i+1)+`"`)
+	}
+	for i, g := range earlier.Groups {
+		cols = append(cols, "CASE WHEN "+inEarlier+" THEN "+g.Expr+` END AS "b`+strconv.Itoa(i+1)+`"`)
+	}
+	cols = append(cols, "CASE WHEN "+inNow+` THEN 1 ELSE 0 END AS "in_now"`,
+		"CASE WHEN "+inEarlier+` THEN 1 ELSE 0 END AS "in_earlier"`, `count(*) AS "n"`)
+	q := "SELECT " + strings.Join(cols, ", ") + " FROM " + now.From
+	if now.Where != "" && earlier.Where != "" {
+		q += " WHERE (" + now.Where + " OR " + earlier.Where + ")"
+	}
+	return q + (&Plan{}).groupClause(len(cols)-1), nil
+}
+
+func orTrue(where string) string {
+	if where == "" {
+		return "TRUE"
+	}
+	return where
+}
