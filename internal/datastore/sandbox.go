@@ -2,12 +2,20 @@ package datastore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"dataport/internal/access"
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
+	"dataport/internal/store"
+	"dataport/internal/validate"
 )
 
 // SandboxSession is the access a public data zone's query holds on its
@@ -36,7 +44,36 @@ var ErrSandboxRows = errors.New("the statement returned more rows than allowed")
 // rows or rewritten values would be wrong; a fields constraint is kept in
 // the decision for the caller to narrow what statements may name.
 func (s *Service) OpenSandbox(ctx context.Context, actor identity.Principal, purpose string, resourceIDs []string) (*SandboxSession, error) {
-	return nil, errors.New("datastore.OpenSandbox: not built yet")
+	ids := slices.Compact(slices.Sorted(slices.Values(resourceIDs)))
+	if len(ids) == 0 {
+		return nil, validate.Errors{{Field: "resource_ids", Message: "at least one resource is required", Code: "at_least_one"}}
+	}
+	ss := &SandboxSession{s: s, actor: actor, decisions: map[string]access.Decision{}, versions: map[string]DataVersion{}}
+	for _, rid := range ids {
+		d, err := s.access.Decide(ctx, access.Request{Subject: actor, ResourceID: rid, Action: access.ActionCompute,
+			Purpose: purpose, Channel: access.ChannelSandbox})
+		if err != nil {
+			ss.Close(ctx)
+			return nil, fmt.Errorf("datastore: access decision: %w", err)
+		}
+		if err := d.Err(); err != nil {
+			ss.Close(ctx)
+			return nil, err
+		}
+		ss.decisions[rid] = d
+		if c := d.Constraints; c.RowFilter != "" || c.DeidProfile != "" {
+			ss.Close(ctx)
+			return nil, &access.DeniedError{Decision: access.Decision{Reason: "constrained", ResourceID: rid,
+				Message: "resource " + rid + " cannot be computed on in a zone: your access to it is limited to some rows or de-identified values, and aggregates over them would be wrong"}}
+		}
+		v, err := s.current(ctx, rid)
+		if err != nil {
+			ss.Close(ctx)
+			return nil, err
+		}
+		ss.versions[rid] = v
+	}
+	return ss, nil
 }
 
 // Decision is the allow decision for a resource of the session.
@@ -52,15 +89,203 @@ func (ss *SandboxSession) Items(resourceID string) []catalog.Item {
 	return ss.versions[resourceID].Items
 }
 
+// Version is the pinned version's number of a resource.
+func (ss *SandboxSession) Version(resourceID string) int { return ss.versions[resourceID].Version }
+
 // Run checks sqlText with CheckSQL under policy (its tables must be the
 // session's resources, named by id), prints it with the pinned version
 // tables and runs it read-only within timeout, calling fn with each row's
-// values (int64, float64, string, bool, time.Time or nil) in column order.
-// More than maxRows rows stop it with ErrSandboxRows. It returns the rows
-// read.
+// values in column order. Values are the same on both stores, as SQLite
+// stores them: int64, float64, string or nil — booleans as 0 or 1, dates
+// as "2006-01-02" and datetimes as "2006-01-02 15:04:05.999999" text,
+// PostgreSQL's numeric as int64 when whole and float64 otherwise. More
+// than maxRows rows stop it with ErrSandboxRows. It returns the rows read.
+// A statement the policy refuses is an *SQLRefusal (wrapped): the zone's
+// own guard should have refused it first.
 func (ss *SandboxSession) Run(ctx context.Context, sqlText string, policy SQLPolicy, timeout time.Duration, maxRows int, fn func(row []any) error) (int, error) {
-	return 0, errors.New("datastore.SandboxSession.Run: not built yet")
+	stmt, err := CheckSQL(sqlText, policy)
+	if err != nil {
+		return 0, fmt.Errorf("datastore: sandbox statement refused: %w", err)
+	}
+	tables := map[string]string{}
+	for _, name := range stmt.Tables() {
+		v, ok := ss.versions[name]
+		if !ok {
+			return 0, fmt.Errorf("datastore: %s is not a resource of the sandbox session", name)
+		}
+		tables[name] = v.table
+	}
+	query, err := stmt.Render(tables)
+	if err != nil {
+		return 0, err
+	}
+	if timeout <= 0 {
+		timeout = ss.s.sql.Timeout
+	}
+	run := sqlRun{query: query, tables: slices.Compact(slices.Sorted(maps.Values(tables))), functions: stmt.Functions(), maxRows: max(maxRows, 0)}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	wrapped := fmt.Sprintf(`SELECT * FROM (%s) AS "dataport_result" LIMIT %d`, run.query, run.maxRows+1)
+	var n int
+	if ss.s.db.Dialect == store.Postgres {
+		n, err = ss.s.sandboxPostgres(ctx, wrapped, run, timeout, fn)
+	} else {
+		n, err = ss.s.sandboxSQLite(ctx, wrapped, run, fn)
+	}
+	var cb *sandboxCallbackError
+	switch {
+	case errors.As(err, &cb):
+		return n, cb.err
+	case err != nil && !errors.Is(err, ErrSandboxRows):
+		return n, sqlFailure(ctx, err, timeout)
+	}
+	return n, err
 }
 
 // Close ends the session (the decisions served no rows: each records 0).
-func (ss *SandboxSession) Close(ctx context.Context) {}
+func (ss *SandboxSession) Close(ctx context.Context) {
+	for _, d := range ss.decisions {
+		ss.s.recordRows(ctx, d, 0)
+	}
+	clear(ss.decisions)
+}
+
+// The sandbox's statements run as datastore_search_sql's do (runReadOnly),
+// but stream their rows to a callback under the caller's timeout.
+
+func (s *Service) sandboxSQLite(ctx context.Context, query string, run sqlRun, fn func([]any) error) (int, error) {
+	db, err := s.sqliteReadDB()
+	if err != nil {
+		return 0, err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("datastore: open read-only connection: %w", err)
+	}
+	defer conn.Close()
+	guard, err := guardSQLite(conn, run)
+	if err != nil {
+		return 0, err
+	}
+	defer guard.release()
+	stop := context.AfterFunc(ctx, guard.interrupt)
+	defer stop()
+	rows, err := conn.QueryContext(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	return stream(rows, run.maxRows, fn)
+}
+
+func (s *Service) sandboxPostgres(ctx context.Context, query string, run sqlRun, timeout time.Duration, fn func([]any) error) (int, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SET LOCAL ROLE "+SQLReaderRole); err != nil {
+		return 0, fmt.Errorf("datastore: zone sandboxes on PostgreSQL run as the role %s, which this store's user cannot take: %w", SQLReaderRole, err)
+	}
+	for _, set := range []string{
+		fmt.Sprintf("SET LOCAL statement_timeout = %d", max(timeout.Milliseconds(), 1)),
+		"SET LOCAL work_mem = '" + sqlWorkMem + "'",
+		"SET LOCAL max_parallel_workers_per_gather = 0",
+		"SET LOCAL jit = off",
+		"SET LOCAL standard_conforming_strings = on",
+	} {
+		if _, err := tx.ExecContext(ctx, set); err != nil {
+			return 0, err
+		}
+	}
+	if err := checkPlan(ctx, tx, query, run.tables); err != nil {
+		return 0, err
+	}
+	restore, err := capMessages(conn, maxSQLRowBytes)
+	if err != nil {
+		return 0, err
+	}
+	defer restore()
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	return stream(rows, run.maxRows, fn)
+}
+
+// sandboxCallbackError is an error the row callback returned, which Run
+// passes on as it is.
+type sandboxCallbackError struct{ err error }
+
+func (e *sandboxCallbackError) Error() string { return e.err.Error() }
+
+// stream calls fn with each row, at most maxRows of them.
+func stream(rows *sql.Rows, maxRows int, fn func([]any) error) (int, error) {
+	cols, err := rows.ColumnTypes()
+	if err != nil {
+		return 0, err
+	}
+	types := make([]string, len(cols))
+	for i, c := range cols {
+		types[i] = strings.ToUpper(c.DatabaseTypeName())
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	n := 0
+	for rows.Next() {
+		if n >= maxRows {
+			return n, ErrSandboxRows
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return n, err
+		}
+		row := make([]any, len(cols))
+		for i, v := range vals {
+			row[i] = sandboxValue(v, types[i])
+		}
+		n++
+		if err := fn(row); err != nil {
+			return n, &sandboxCallbackError{err}
+		}
+	}
+	return n, rows.Err()
+}
+
+// sandboxValue is a scanned value as SQLite stores it (see Run).
+func sandboxValue(v any, dbType string) any {
+	switch x := v.(type) {
+	case []byte:
+		return string(x)
+	case bool:
+		if x {
+			return int64(1)
+		}
+		return int64(0)
+	case time.Time:
+		if dbType == "DATE" {
+			return x.Format("2006-01-02")
+		}
+		return x.Format("2006-01-02 15:04:05.999999")
+	case string:
+		if dbType == "NUMERIC" {
+			if !strings.ContainsAny(x, ".eEnN") {
+				if i, err := strconv.ParseInt(x, 10, 64); err == nil {
+					return i
+				}
+			}
+			if f, err := strconv.ParseFloat(x, 64); err == nil {
+				return f
+			}
+		}
+	}
+	return v
+}
