@@ -8,67 +8,92 @@ import (
 	"strings"
 )
 
-// auditor finds suppressed cells that the margins determine. The margins
-// touching the suppressed cells split them into connected components
-// (cells linked by sharing a margin), which are solved separately; a
-// component found clean stays clean until a suppression changes it.
+// auditor finds suppressed cells that the margins determine. A margin's
+// equation says its suppressed cells sum to its total less its released
+// cells; a suppressed cell is determined iff its unit vector lies in the
+// row space of these equations, that is iff every vector x of the null
+// space (A_S·x = 0, A_S the margins restricted to the suppressed cells S)
+// has x_j = 0. Suppressing more cells only adds columns, so the null space
+// only grows and an undetermined cell stays undetermined: the auditor adds
+// each newly suppressed cell's column to a column echelon basis, and when
+// the column reduces to zero the combination that did it is a new
+// null-space vector, whose support joins the undetermined cells. (The
+// null vectors found this way, one per dependent column, are a basis of
+// the null space, so their supports cover every undetermined cell.)
 type auditor struct {
-	t     *table
-	clean map[string]bool
+	t      *table
+	nulls  *nullSpace
+	inside []bool // cells whose column is in nulls
 }
 
-func newAuditor(t *table) *auditor { return &auditor{t: t, clean: map[string]bool{}} }
+func newAuditor(t *table) *auditor {
+	return &auditor{t: t, nulls: newNullSpace(len(t.cells)), inside: make([]bool, len(t.cells))}
+}
 
-// determined returns a suppressed cell whose value the margins determine
-// (the first by key of the first component that has one) and that cell's
-// component, or -1 when there is none.
-func (a *auditor) determined(supp []bool) (int, []int) {
-	for _, comp := range a.components(supp) {
-		sig := signature(comp)
-		if a.clean[sig] {
-			continue
+// determined returns the suppressed cells whose values the margins
+// determine, in key order.
+func (a *auditor) determined(supp []bool) []int {
+	for _, c := range a.t.order {
+		if supp[c] && !a.inside[c] {
+			a.inside[c] = true
+			a.nulls.add(c, a.t.cellLines[c])
 		}
-		if det := a.solve(comp, supp); det >= 0 {
-			return det, comp
-		}
-		a.clean[sig] = true
 	}
-	return -1, nil
+	var rat []bool
+	if a.nulls.overflow {
+		rat = a.determinedRat(supp)
+	}
+	var dets []int
+	for _, c := range a.t.order {
+		if supp[c] && (rat == nil && !a.nulls.free[c] || rat != nil && rat[c]) {
+			dets = append(dets, c)
+		}
+	}
+	return dets
 }
 
-// components groups the suppressed cells that share margins, each group
-// in key order and the groups by their first cell.
+// componentOf returns the suppressed cells linked to cell c by lines with
+// suppressed cells in them, in key order.
+func (a *auditor) componentOf(c int, supp []bool) []int {
+	for _, comp := range a.components(supp) {
+		if slices.Contains(comp, c) {
+			return comp
+		}
+	}
+	return nil
+}
+
+// components groups the suppressed cells that share one-dimensional
+// lines, each group in key order and the groups by their first cell.
 func (a *auditor) components(supp []bool) [][]int {
 	parent := make([]int, len(supp))
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(x int) int {
+	find := func(x int) int {
 		for parent[x] != x {
 			parent[x] = parent[parent[x]]
 			x = parent[x]
 		}
 		return x
 	}
-	for _, line := range a.t.lines {
+	for _, line := range a.t.lines[:a.t.narrow] {
 		first := -1
 		for _, c := range line {
-			if !supp[c] {
-				continue
-			}
-			if first < 0 {
+			switch {
+			case !supp[c]:
+			case first < 0:
 				first = c
-			} else {
+			default:
 				parent[find(c)] = find(first)
 			}
 		}
 	}
 	byRoot := map[int]int{}
 	var comps [][]int
-	for _, c := range a.t.order { // key order, so each group is in key order
-		if !supp[c] || len(a.t.cellLines[c]) == 0 {
-			continue // a cell in no margin is undetermined
+	for _, c := range a.t.order {
+		if !supp[c] {
+			continue
 		}
 		r := find(c)
 		i, ok := byRoot[r]
@@ -82,52 +107,63 @@ func (a *auditor) components(supp []bool) [][]int {
 	return comps
 }
 
-func signature(comp []int) string {
+func signature(cells []int) string {
 	var b strings.Builder
-	for _, c := range comp {
+	for _, c := range cells {
 		b.WriteString(strconv.Itoa(c))
 		b.WriteByte(',')
 	}
 	return b.String()
 }
 
-// solve returns the first cell of comp (in key order) determined by the
-// margins through it, or -1.
-func (a *auditor) solve(comp []int, supp []bool) int {
-	col := make(map[int]int, len(comp))
-	for i, c := range comp {
-		col[c] = i
-	}
+// rows restricts the margins with the given ids to the suppressed cells.
+func (a *auditor) rows(ids []int, supp []bool) [][]int {
 	var rows [][]int
-	for _, line := range a.t.linesOf(comp) {
+	for _, l := range ids {
 		var row []int
-		for _, c := range line {
+		for _, c := range a.t.lines[l] {
 			if supp[c] {
-				row = append(row, col[c])
+				row = append(row, c)
 			}
 		}
-		rows = append(rows, row)
-	}
-	for i, d := range determinedUnknowns(rows, len(comp)) {
-		if d {
-			return comp[i]
+		if len(row) > 0 {
+			rows = append(rows, row)
 		}
 	}
-	return -1
+	return rows
 }
 
-// determinedUnknowns solves a system of margins over m unknowns, each row
-// listing the unknowns it sums (coefficient 1), and reports which
-// unknowns are determined: those whose unit vector lies in the row space.
-// After Gauss–Jordan elimination to reduced row echelon form, those are
-// the pivot columns whose row holds nothing but the pivot (any other entry
-// is a free column, and the null-space vector of that free column moves
-// the pivot's value).
-func determinedUnknowns(rows [][]int, m int) []bool {
-	if det, err := determinedInt(rows, m); err == nil {
-		return det
+// span lists the ids from lo up to hi.
+func span(lo, hi int) []int {
+	ids := make([]int, 0, hi-lo)
+	for l := lo; l < hi; l++ {
+		ids = append(ids, l)
 	}
-	return determinedRat(rows, m)
+	return ids
+}
+
+// determinedRat solves the whole system in exact rationals, for the rare
+// system whose integer coefficients grow too large.
+func (a *auditor) determinedRat(supp []bool) []bool {
+	var cols []int
+	index := make([]int, len(supp))
+	for c, s := range supp {
+		if s {
+			index[c] = len(cols)
+			cols = append(cols, c)
+		}
+	}
+	rows := a.rows(span(0, len(a.t.lines)), supp)
+	for _, row := range rows {
+		for i, c := range row {
+			row[i] = index[c]
+		}
+	}
+	det := make([]bool, len(supp))
+	for i, d := range determinedRat(rows, len(cols)) {
+		det[cols[i]] = d
+	}
+	return det
 }
 
 var errOverflow = errors.New("protect: integer elimination overflows")
@@ -138,45 +174,85 @@ type term struct {
 	v   int64
 }
 
-// determinedInt eliminates over the integers, fraction-free: a row is
-// combined with the pivot row by cross-multiplying and then divided by the
-// gcd of its coefficients, which keeps these 0/1 systems' coefficients
-// small. It fails with errOverflow if any coefficient would exceed 2^62.
-func determinedInt(rows [][]int, m int) ([]bool, error) {
-	rs := make([][]term, len(rows))
-	for i, row := range rows {
-		rs[i] = make([]term, len(row))
-		for j, c := range row {
-			rs[i][j] = term{c, 1}
-		}
-		slices.SortFunc(rs[i], func(a, b term) int { return a.col - b.col })
+// nullSpace grows the null space of the margins over the suppressed
+// cells, over the integers and fraction-free: each basis column b is kept
+// with its expression e over the cells' columns (b = A·e), and a column is
+// combined with a basis column by cross-multiplying and then dividing both
+// parts by the gcd of their coefficients, which keeps these 0/1 systems'
+// coefficients small. If any coefficient would exceed 2^62 it sets
+// overflow (and the auditor falls back to rationals).
+type nullSpace struct {
+	basis    []column
+	byPivot  map[int]int // margin → the basis column pivoting on it
+	free     []bool      // cells some null vector moves: undetermined
+	overflow bool
+}
+
+// column is A·e = b, b's first entry (its smallest margin) the pivot.
+type column struct{ b, e []term }
+
+func newNullSpace(cells int) *nullSpace {
+	return &nullSpace{byPivot: map[int]int{}, free: make([]bool, cells)}
+}
+
+// add adds cell c's column (1 in each of its margins): reduced in
+// increasing margin order by the basis columns pivoting there, it either
+// becomes a basis column or vanishes, leaving a null vector e.
+func (n *nullSpace) add(c int, margins []int) {
+	if n.overflow {
+		return
 	}
-	pivotRow := make([]int, m)
-	isPivot := make([]bool, len(rs))
+	b := make([]term, len(margins))
+	for i, l := range margins {
+		b[i] = term{l, 1}
+	}
+	slices.SortFunc(b, func(x, y term) int { return x.col - y.col })
+	e := []term{{c, 1}}
+	for len(b) > 0 {
+		k, ok := n.byPivot[b[0].col]
+		if !ok {
+			n.byPivot[b[0].col] = len(n.basis)
+			n.basis = append(n.basis, column{b, e})
+			return
+		}
+		p := n.basis[k]
+		x, y := p.b[0].v, b[0].v
+		g := gcd(x, y)
+		var err1, err2 error
+		b, err1 = combine(x/g, b, y/g, p.b)
+		e, err2 = combine(x/g, e, y/g, p.e)
+		if err1 != nil || err2 != nil {
+			n.overflow = true
+			return
+		}
+		g = gcd(content(b), content(e))
+		divide(b, g)
+		divide(e, g)
+	}
+	for _, t := range e {
+		n.free[t.col] = true
+	}
+}
+
+// determinedInt reports which of m unknowns the rows (lists of the
+// unknowns each sums) determine, through nullSpace; it fails on overflow.
+func determinedInt(rows [][]int, m int) ([]bool, error) {
+	margins := make([][]int, m)
+	for r, row := range rows {
+		for _, c := range row {
+			margins[c] = append(margins[c], r)
+		}
+	}
+	n := newNullSpace(m)
 	for c := range m {
-		pivotRow[c] = -1
-		for i, r := range rs { // the shortest row with c that is no pivot yet
-			if !isPivot[i] && coef(r, c) != 0 && (pivotRow[c] < 0 || len(r) < len(rs[pivotRow[c]])) {
-				pivotRow[c] = i
-			}
-		}
-		p := pivotRow[c]
-		if p < 0 {
-			continue
-		}
-		isPivot[p] = true
-		for i := range rs {
-			if i != p && coef(rs[i], c) != 0 {
-				var err error
-				if rs[i], err = eliminate(rs[i], rs[p], c); err != nil {
-					return nil, err
-				}
-			}
-		}
+		n.add(c, margins[c])
+	}
+	if n.overflow {
+		return nil, errOverflow
 	}
 	det := make([]bool, m)
-	for c, p := range pivotRow {
-		det[c] = p >= 0 && len(rs[p]) == 1
+	for c := range det {
+		det[c] = !n.free[c]
 	}
 	return det, nil
 }
@@ -189,32 +265,28 @@ func coef(r []term, c int) int64 {
 	return r[i].v
 }
 
-// eliminate returns a·r − b·p divided by its content, where a and b make
-// column c vanish.
-func eliminate(r, p []term, c int) ([]term, error) {
-	a, b := coef(p, c), coef(r, c)
-	g := gcd(a, b)
-	a, b = a/g, b/g
+// combine returns x·r − y·p.
+func combine(x int64, r []term, y int64, p []term) ([]term, error) {
 	out := make([]term, 0, len(r)+len(p))
 	i, j := 0, 0
 	for i < len(r) || j < len(p) {
 		var col int
-		var x, y int64
+		var u, w int64
 		switch {
 		case j == len(p) || (i < len(r) && r[i].col < p[j].col):
-			col, x = r[i].col, r[i].v
+			col, u = r[i].col, r[i].v
 			i++
 		case i == len(r) || p[j].col < r[i].col:
-			col, y = p[j].col, p[j].v
+			col, w = p[j].col, p[j].v
 			j++
 		default:
-			col, x, y = r[i].col, r[i].v, p[j].v
+			col, u, w = r[i].col, r[i].v, p[j].v
 			i++
 			j++
 		}
-		ax, ok1 := mul(a, x)
-		by, ok2 := mul(b, y)
-		v := ax - by
+		xu, ok1 := mul(x, u)
+		yw, ok2 := mul(y, w)
+		v := xu - yw
 		if !ok1 || !ok2 || v > limit || v < -limit {
 			return nil, errOverflow
 		}
@@ -222,14 +294,22 @@ func eliminate(r, p []term, c int) ([]term, error) {
 			out = append(out, term{col, v})
 		}
 	}
-	content := int64(0)
-	for _, t := range out {
-		content = gcd(content, t.v)
-	}
-	for k := range out {
-		out[k].v /= content
-	}
 	return out, nil
+}
+
+// content is the gcd of the coefficients (1 for none).
+func content(v []term) int64 {
+	g := int64(0)
+	for _, t := range v {
+		g = gcd(g, t.v)
+	}
+	return g
+}
+
+func divide(v []term, g int64) {
+	for k := range v {
+		v[k].v /= g
+	}
 }
 
 const limit = 1 << 62
@@ -256,8 +336,9 @@ func gcd(a, b int64) int64 {
 	return a
 }
 
-// determinedRat is determinedInt in exact rationals, for the rare system
-// whose integer coefficients grow too large.
+// determinedRat is determinedInt in exact rationals (dense Gauss–Jordan
+// to reduced row echelon form; the determined unknowns are the pivot
+// columns whose row holds nothing but the pivot).
 func determinedRat(rows [][]int, m int) []bool {
 	a := make([][]*big.Rat, len(rows))
 	for i, row := range rows {

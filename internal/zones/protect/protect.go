@@ -13,14 +13,16 @@
 // Suppress works on the table of a query's cells, one cell per group of
 // its GROUP BY expressions (the dimensions). Groups absent from the
 // result are structural zeros: everyone knows they hold nobody. The
-// attacker is assumed to know, besides the released cells, every line
-// total of the table — for each dimension, the sum over that dimension
-// with the other dimensions' values fixed (with one dimension, the grand
-// total) — since another query grouping by fewer expressions gives it.
-// A line holding a single cell is not a margin but that cell itself: a
-// query asking for it reads the same persons and is protected by the same
-// rules (and combinations of such releases across queries are the
-// difference check's business), so one-cell lines constrain nothing here.
+// attacker is assumed to know, besides the released cells, every margin
+// of the table — for each set of dimensions, the sums over them with the
+// other dimensions' values fixed: lines along one dimension, planes, …,
+// the grand total — since another query grouping by fewer expressions
+// gives them. A margin holding a single cell is not counted: it is that
+// cell itself, which a query asking for it reads as the same persons and
+// protects by the same rules (and combinations of such releases across
+// queries are the difference check's business). Were one-cell lines
+// counted, the higher-order margins would follow from the lines; as they
+// are not, every order is audited.
 //
 // Primary suppression marks cells with fewer than Rules.MinCount persons,
 // and cells whose SUM or AVG fails the (n,k) dominance rule. Secondary
@@ -101,7 +103,7 @@ var ErrUnprotectable = errors.New("protect: a suppressed cell is determined by t
 // Suppress decides each cell's status: primary suppression (MinCount,
 // dominance), then secondary suppression until no suppressed cell's value
 // is determined by the released cells and the table's margins (see the
-// package documentation for the model). dims is the number of GROUP BY
+// package documentation for the model, and ErrUnprotectable). dims is the number of GROUP BY
 // expressions (0: one cell, no margins); every Key must have dims values
 // and no two cells the same Key.
 //

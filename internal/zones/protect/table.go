@@ -3,6 +3,7 @@ package protect
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,17 +16,23 @@ type table struct {
 	cells []Cell
 	order []int // cell indexes by canonical key: the tie-break order
 	rank  []int // rank[c] is c's position in order
-	// lines are the margins of two or more cells, each a list of cell
-	// indexes; cellLines[c] the lines through cell c.
+	// lines are the margins of two or more cells (sums over one or more
+	// dimensions), each a list of cell indexes; cellLines[c] the margins
+	// through cell c.
 	lines     [][]int
 	cellLines [][]int
+	// lines[:narrow] sum over one dimension; the rest over several (planes,
+	// …, the grand total): few, but long.
+	narrow int
 	// alone[c]: c is the only cell of some line, so a query for that line
 	// releases c's own value (it is a poor secondary suppression).
 	alone []bool
 }
 
-// newTable builds the lines of the table: for each dimension, the cells
-// that agree on every other dimension.
+// newTable builds the margins of the table: for each non-empty set of
+// dimensions summed over, the cells that agree on every other dimension
+// (lines sum over one dimension, the grand total over all). A margin with
+// the same cells as another is kept once.
 func newTable(cells []Cell, dims int) (*table, error) {
 	t := &table{cells: cells, cellLines: make([][]int, len(cells)), alone: make([]bool, len(cells))}
 	keys := make([][]string, len(cells))
@@ -35,7 +42,7 @@ func newTable(cells []Cell, dims int) (*table, error) {
 		for d, v := range c.Key {
 			keys[i][d] = canonical(v)
 		}
-		full[i] = joinKey(keys[i], -1)
+		full[i] = joinKey(keys[i], 0)
 	}
 	t.order = make([]int, len(cells))
 	for i := range t.order {
@@ -49,39 +56,63 @@ func newTable(cells []Cell, dims int) (*table, error) {
 			return nil, fmt.Errorf("protect: cells %d and %d have the same key %v", t.order[r-1], c, cells[c].Key)
 		}
 	}
-	for d := range dims {
-		byRest := map[string]int{}
-		var members [][]int
-		for _, c := range t.order {
-			rest := joinKey(keys[c], d)
-			l, ok := byRest[rest]
-			if !ok {
-				l = len(members)
-				byRest[rest] = l
-				members = append(members, nil)
-			}
-			members[l] = append(members[l], c)
-		}
-		for _, m := range members {
+	seen := map[string]bool{}
+	for _, summed := range summedSets(dims) {
+		for _, m := range t.group(keys, summed) {
 			if len(m) == 1 {
-				t.alone[m[0]] = true
+				t.alone[m[0]] = t.alone[m[0]] || bits.OnesCount(summed) == 1
 				continue
 			}
-			for _, c := range m {
-				t.cellLines[c] = append(t.cellLines[c], len(t.lines))
+			if sig := signature(m); !seen[sig] {
+				seen[sig] = true
+				for _, c := range m {
+					t.cellLines[c] = append(t.cellLines[c], len(t.lines))
+				}
+				t.lines = append(t.lines, m)
 			}
-			t.lines = append(t.lines, m)
+		}
+		if bits.OnesCount(summed) == 1 {
+			t.narrow = len(t.lines)
 		}
 	}
 	return t, nil
 }
 
-// joinKey encodes a cell's key, leaving out dimension skip (-1: none),
-// unambiguously (each value length-prefixed).
-func joinKey(key []string, skip int) string {
+// summedSets lists the non-empty sets of dimensions (bit masks), the
+// smaller first.
+func summedSets(dims int) []uint {
+	var sets []uint
+	for s := uint(1); s < 1<<dims; s++ {
+		sets = append(sets, s)
+	}
+	slices.SortStableFunc(sets, func(a, b uint) int { return bits.OnesCount(a) - bits.OnesCount(b) })
+	return sets
+}
+
+// group returns the cells (in key order) of each margin that sums over
+// the dimensions in summed.
+func (t *table) group(keys [][]string, summed uint) [][]int {
+	byRest := map[string]int{}
+	var members [][]int
+	for _, c := range t.order {
+		rest := joinKey(keys[c], summed)
+		l, ok := byRest[rest]
+		if !ok {
+			l = len(members)
+			byRest[rest] = l
+			members = append(members, nil)
+		}
+		members[l] = append(members[l], c)
+	}
+	return members
+}
+
+// joinKey encodes a cell's key, leaving out the dimensions in skip (a bit
+// mask), unambiguously (each value length-prefixed).
+func joinKey(key []string, skip uint) string {
 	var b strings.Builder
 	for d, k := range key {
-		if d == skip {
+		if skip&(1<<d) != 0 {
 			b.WriteString("*;")
 			continue
 		}
@@ -129,10 +160,14 @@ func canonicalFloat(f float64) string {
 }
 
 // secondary adds secondary suppressions to st until no suppressed cell is
-// determined by the margins (or none can help: ErrUnprotectable).
+// determined by the margins (or none can help: ErrUnprotectable), one at a
+// time. A margin with exactly one suppressed cell gives it away directly:
+// another cell of that margin is suppressed. When there is none, the exact
+// audit lists the determined cells, and the first (by key) that has a
+// candidate gets one.
 func (t *table) secondary(st []Status) error {
 	supp := make([]bool, len(t.cells))
-	inLine := make([]int, len(t.lines)) // suppressed cells in each line
+	inLine := make([]int, len(t.lines)) // suppressed cells in each margin
 	suppress := func(c int) {
 		supp[c] = true
 		for _, l := range t.cellLines[c] {
@@ -146,36 +181,40 @@ func (t *table) secondary(st []Status) error {
 	}
 	a := newAuditor(t)
 	for {
-		c, err := t.nextSuppression(supp, inLine, a)
-		if err != nil || c < 0 {
-			return err
+		if l := slices.Index(inLine, 1); l >= 0 {
+			c := t.best(t.lines[l:l+1], supp)
+			st[c] = Secondary
+			suppress(c)
+			continue
+		}
+		dets := a.determined(supp)
+		if len(dets) == 0 {
+			return nil
+		}
+		c := -1
+		for k := 0; k < len(dets) && c < 0; k++ {
+			c = t.candidate(dets[k], supp, a)
+		}
+		if c < 0 {
+			return fmt.Errorf("%w (cell %d, key %v)", ErrUnprotectable, dets[0], t.cells[dets[0]].Key)
 		}
 		st[c] = Secondary
 		suppress(c)
 	}
 }
 
-// nextSuppression returns the cell to suppress next, or -1 when no
-// suppressed cell is determined. A margin with exactly one suppressed cell
-// gives it away directly; otherwise the exact audit finds a determined
-// cell, if any.
-func (t *table) nextSuppression(supp []bool, inLine []int, a *auditor) (int, error) {
-	for l, n := range inLine {
-		if n == 1 {
-			return t.best(t.lines[l:l+1], supp), nil
-		}
+// candidate is the cell to suppress so that the determined cell det may
+// no longer be: the best unsuppressed cell of det's margins, else of the
+// margins of its component (the suppressed cells linked to it by lines),
+// else of any margin touching a suppressed cell; -1 if there is none.
+func (t *table) candidate(det int, supp []bool, a *auditor) int {
+	if c := t.best(t.linesOf([]int{det}), supp); c >= 0 {
+		return c
 	}
-	det, comp := a.determined(supp)
-	if det < 0 {
-		return -1, nil
+	if c := t.best(t.linesOf(a.componentOf(det, supp)), supp); c >= 0 {
+		return c
 	}
-	lineSets := [][][]int{t.linesOf([]int{det}), t.linesOf(comp), t.linesOf(suppressedCells(supp))}
-	for _, lines := range lineSets {
-		if c := t.best(lines, supp); c >= 0 {
-			return c, nil
-		}
-	}
-	return -1, fmt.Errorf("%w (cell %d, key %v)", ErrUnprotectable, det, t.cells[det].Key)
+	return t.best(t.linesOf(suppressedCells(supp)), supp)
 }
 
 // best is the unsuppressed cell of the lines to suppress: not alone in a
@@ -203,14 +242,20 @@ func (t *table) before(a, b int) bool {
 	return t.rank[a] < t.rank[b]
 }
 
-// linesOf returns the lines through any of the cells, in line order.
-func (t *table) linesOf(cells []int) [][]int {
+// lineIDsOf returns the ids of the margins through any of the cells, in
+// order.
+func (t *table) lineIDsOf(cells []int) []int {
 	var ids []int
 	for _, c := range cells {
 		ids = append(ids, t.cellLines[c]...)
 	}
 	slices.Sort(ids)
-	ids = slices.Compact(ids)
+	return slices.Compact(ids)
+}
+
+// linesOf returns the margins through any of the cells, in order.
+func (t *table) linesOf(cells []int) [][]int {
+	ids := t.lineIDsOf(cells)
 	out := make([][]int, len(ids))
 	for i, l := range ids {
 		out[i] = t.lines[l]
