@@ -15,11 +15,14 @@ import (
 
 // Limits of an accepted statement.
 const (
-	MaxGroups = 8       // GROUP BY expressions
-	MaxLimit  = 100000  // LIMIT n
-	maxBound  = 1e15    // |clamping bound|
-	maxRound  = 15      // round(x, n): n digits at most
-	clampName = "clamp" // clamp(item, lower, upper)
+	MaxGroups   = 8       // GROUP BY expressions
+	MaxLimit    = 100000  // LIMIT n
+	maxBound    = 1e9     // |clamping bound|: no sum of clamped integers overflows
+	maxLiteral  = 1e15    // a number written in a statement
+	maxProducts = 8       // multiplications in a statement
+	maxPattern  = 200     // characters of a LIKE pattern
+	maxRound    = 15      // round(x, n): n digits at most
+	clampName   = "clamp" // clamp(item, lower, upper)
 )
 
 // aggregateFunctions and scalarFunctions are what a statement may call;
@@ -62,7 +65,7 @@ func Check(sql string, schema Schema, mech Mechanism) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &checker{schema: schema, mech: mech, run: Policy(schema)}
+	c := &checker{schema: schema, mech: mech, run: Policy(schema), src: []rune(sql)}
 	p, err := c.plan(checked.Statement())
 	if err != nil {
 		return nil, err
@@ -81,10 +84,13 @@ func refusal(pos rq.Pos, fragment, format string, args ...any) error {
 
 // checker checks one statement and builds its plan.
 type checker struct {
+	src    []rune // the statement, for fragments
 	schema Schema
 	mech   Mechanism
 	run    datastore.SQLPolicy
 	refs   []*tableRef
+	// products counts the statement's multiplications.
+	products int
 }
 
 // tableRef is a table as the statement reads it.
@@ -112,6 +118,7 @@ type selected struct {
 	pos   rq.Pos
 	text  string
 	agg   *Aggregate // nil for a grouped expression
+	item  string     // the aggregated item, qualified ("" for COUNT(*))
 	expr  string     // rendered grouped expression
 	typ   typ
 	group int // index into plan.Groups, -1 for aggregates
@@ -169,6 +176,9 @@ func (c *checker) plan(s *rq.SelectStatement) (*Plan, error) {
 		}
 		where = append(where, w)
 	}
+	if !slices.ContainsFunc(sel, func(x *selected) bool { return x.agg != nil }) {
+		return nil, refusal(s.Select, "SELECT", "must compute an aggregate (COUNT, SUM, AVG, MIN or MAX): a zone never returns rows")
+	}
 	if err := c.groupBy(s, sel, p); err != nil {
 		return nil, err
 	}
@@ -186,12 +196,9 @@ func (c *checker) plan(s *rq.SelectStatement) (*Plan, error) {
 		}
 		p.Select = append(p.Select, -1-len(p.Aggregates)) // fixed below, once the groups are counted
 		p.Aggregates = append(p.Aggregates, *x.agg)
-		if x.agg.Item != "" {
-			complete[x.agg.itemExpr] = true
+		if x.item != "" {
+			complete[x.item] = true
 		}
-	}
-	if len(p.Aggregates) == 0 {
-		return nil, refusal(s.Select, "SELECT", "must compute an aggregate (COUNT, SUM, AVG, MIN or MAX): a zone never returns rows")
 	}
 	for i, v := range p.Select {
 		if v < 0 {
@@ -213,7 +220,7 @@ func (c *checker) plan(s *rq.SelectStatement) (*Plan, error) {
 		n, ok := s.LimitExpr.(*rq.NumberLit)
 		v, err := strconv.Atoi(strings.TrimSpace(litValue(n, ok)))
 		if !ok || err != nil || v < 1 || v > MaxLimit {
-			return nil, refusal(s.Limit, "LIMIT "+s.LimitExpr.String(), "may only give LIMIT a whole number from 1 to %d", MaxLimit)
+			return nil, refusal(s.Limit, "LIMIT "+c.frag(s.LimitExpr), "may only give LIMIT a whole number from 1 to %d", MaxLimit)
 		}
 		p.Limit = v
 	}
@@ -243,21 +250,22 @@ func (c *checker) resultColumn(col *rq.ResultColumn) (*selected, error) {
 		return nil, refusal(col.Star, "*", "may not select every item (SELECT *): select aggregates and the attributes they are grouped by")
 	}
 	if q, ok := col.Expr.(*rq.QualifiedRef); ok && q.Star.IsValid() {
-		return nil, refusal(q.Table.NamePos, q.String(), "may not select every item of a table (%s): select aggregates and the attributes they are grouped by", q.String())
+		return nil, refusal(q.Table.NamePos, c.frag(q), "may not select every item of a table (%s): select aggregates and the attributes they are grouped by", c.frag(q))
 	}
 	e, err := datastore.Regroup(col.Expr)
 	if err != nil {
 		return nil, err
 	}
-	x := &selected{pos: startPos(e), text: e.String(), group: -1}
+	x := &selected{pos: startPos(e), text: c.frag(e), group: -1}
 	if col.Alias != nil {
 		x.name = identName(col.Alias)
 	}
 	if call, ok := unparen(e).(*rq.Call); ok && slices.Contains(aggregateFunctions, asciiLower(call.Name.Name)) {
-		agg, err := c.aggregate(call)
+		agg, item, err := c.aggregate(call)
 		if err != nil {
 			return nil, err
 		}
+		x.item = item
 		if x.name == "" {
 			x.name = agg.Name
 		}
@@ -266,7 +274,7 @@ func (c *checker) resultColumn(col *rq.ResultColumn) (*selected, error) {
 		return x, nil
 	}
 	if a := findAggregate(e); a != nil {
-		return nil, aroundAggregate(e, a)
+		return nil, c.aroundAggregate(e, a)
 	}
 	v, err := c.scalar(e, inSelect)
 	if err != nil {
@@ -280,19 +288,19 @@ func (c *checker) resultColumn(col *rq.ResultColumn) (*selected, error) {
 		if col, ok := v.e.(*rq.QualifiedRef); ok {
 			x.name = col.Column.Name
 		} else {
-			x.name = e.String()
+			x.name = c.frag(e)
 		}
 	}
 	return x, nil
 }
 
 // aroundAggregate refuses an expression computed with an aggregate.
-func aroundAggregate(e rq.Expr, agg *rq.Call) error {
+func (c *checker) aroundAggregate(e rq.Expr, agg *rq.Call) error {
 	pos := startPos(e)
 	if b, ok := unparen(e).(*rq.BinaryExpr); ok {
 		pos = b.OpPos
 	}
-	return refusal(pos, e.String(), "may not compute with an aggregate (%s): select each aggregate as a column of its own, as COUNT(*), SUM(item), AVG(item), MIN(clamp(item, lower, upper)) or MAX(...)", agg.String())
+	return refusal(pos, c.frag(e), "may not compute with an aggregate (%s): select each aggregate as a column of its own, as COUNT(*), SUM(item), AVG(item), MIN(clamp(item, lower, upper)) or MAX(...)", c.frag(agg))
 }
 
 // findAggregate returns an aggregate call anywhere in e, or nil.
@@ -341,7 +349,7 @@ func findAggregate(e rq.Expr) *rq.Call {
 func (c *checker) groupBy(s *rq.SelectStatement, sel []*selected, p *Plan) error {
 	for i, g := range s.GroupByExprs {
 		if i == MaxGroups {
-			return refusal(startPos(g), g.String(), "may not group by more than %d expressions", MaxGroups)
+			return refusal(startPos(g), c.frag(g), "may not group by more than %d expressions", MaxGroups)
 		}
 		e, err := datastore.Regroup(g)
 		if err != nil {
@@ -353,7 +361,7 @@ func (c *checker) groupBy(s *rq.SelectStatement, sel []*selected, p *Plan) error
 		}
 		for _, prev := range p.Groups {
 			if prev.Expr == group.Expr {
-				return refusal(startPos(e), e.String(), "groups by %s twice", e.String())
+				return refusal(startPos(e), c.frag(e), "groups by %s twice", c.frag(e))
 			}
 		}
 		p.Groups = append(p.Groups, group)
@@ -373,7 +381,7 @@ func (c *checker) groupBy(s *rq.SelectStatement, sel []*selected, p *Plan) error
 	for i, g := range p.Groups {
 		if g.Name == "" {
 			e := s.GroupByExprs[i]
-			return refusal(startPos(e), e.String(), "groups by %s without selecting it: select every GROUP BY expression, so that each cell is labelled", e.String())
+			return refusal(startPos(e), c.frag(e), "groups by %s without selecting it: select every GROUP BY expression, so that each cell is labelled", c.frag(e))
 		}
 	}
 	return nil
@@ -404,7 +412,7 @@ func (c *checker) groupExpr(e rq.Expr, sel []*selected) (Group, error) {
 		}
 	}
 	if a := findAggregate(e); a != nil {
-		return Group{}, refusal(a.Name.NamePos, a.String(), "may not use an aggregate in GROUP BY")
+		return Group{}, refusal(a.Name.NamePos, c.frag(a), "may not use an aggregate in GROUP BY")
 	}
 	v, err := c.scalar(e, inGroup)
 	if err != nil {
@@ -440,7 +448,7 @@ func (c *checker) orderBy(s *rq.SelectStatement, p *Plan) error {
 			}
 		}
 		if col < 0 {
-			return refusal(startPos(t.X), t.X.String(), "may only order by an output column, by its name or position (1 to %d)", len(p.Columns))
+			return refusal(startPos(t.X), c.frag(t.X), "may only order by an output column, by its name or position (1 to %d)", len(p.Columns))
 		}
 		p.Order = append(p.Order, OrderTerm{Column: col, Desc: t.Desc.IsValid()})
 	}
@@ -448,27 +456,27 @@ func (c *checker) orderBy(s *rq.SelectStatement, p *Plan) error {
 }
 
 // aggregate checks one aggregate call.
-func (c *checker) aggregate(call *rq.Call) (*Aggregate, error) {
+func (c *checker) aggregate(call *rq.Call) (*Aggregate, string, error) {
 	fn := AggFunc(asciiLower(call.Name.Name))
 	upper := strings.ToUpper(string(fn))
 	switch {
 	case call.Over != nil:
-		return nil, refusal(call.Over.Over, "OVER", "may not use window functions (OVER): a zone returns one row per cell")
+		return nil, "", refusal(call.Over.Over, "OVER", "may not use window functions (OVER): a zone returns one row per cell")
 	case call.Filter != nil:
-		return nil, refusal(call.Filter.Filter, "FILTER", "may not use FILTER: write the condition in WHERE")
+		return nil, "", refusal(call.Filter.Filter, "FILTER", "may not use FILTER: write the condition in WHERE")
 	case call.Distinct.IsValid():
-		return nil, refusal(call.Distinct, "DISTINCT", "may not use DISTINCT in %s(): persons are counted once each already", upper)
+		return nil, "", refusal(call.Distinct, "DISTINCT", "may not use DISTINCT in %s(): persons are counted once each already", upper)
 	}
 	agg := &Aggregate{Func: fn}
 	if call.Star.IsValid() {
 		if fn != Count {
-			return nil, refusal(call.Star, "*", "may only write %s(*) as COUNT(*)", upper)
+			return nil, "", refusal(call.Star, "*", "may only write %s(*) as COUNT(*)", upper)
 		}
 		agg.Name = "count"
-		return agg, nil
+		return agg, "", nil
 	}
 	if len(call.Args) != 1 {
-		return nil, refusal(call.Name.NamePos, call.String(), "gives %s() %d arguments: it takes one item", upper, len(call.Args))
+		return nil, "", refusal(call.Name.NamePos, c.frag(call), "gives %s() %d arguments: it takes one item", upper, len(call.Args))
 	}
 	arg := unparen(call.Args[0])
 	var (
@@ -480,31 +488,34 @@ func (c *checker) aggregate(call *rq.Call) (*Aggregate, error) {
 	case *rq.Ident, *rq.QualifiedRef:
 		v, err := c.scalar(x, inAggregate)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		col = v.col
 	case *rq.Call:
 		if asciiLower(x.Name.Name) != clampName || fn == Count {
-			return nil, c.badAggregateArg(fn, arg)
+			return nil, "", c.badAggregateArg(fn, arg)
 		}
 		clamp = x
 		var err error
 		if col, bounds, err = c.clamp(x); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	default:
-		return nil, c.badAggregateArg(fn, arg)
+		return nil, "", c.badAggregateArg(fn, arg)
 	}
 	it := col.item
 	agg.Item, agg.Table = it.Name, col.ref.table.ID
 	agg.Name = string(fn) + "_" + it.Name
-	agg.itemExpr, _ = c.render(col.expr())
+	item, err := c.render(col.expr())
+	if err != nil {
+		return nil, "", err
+	}
 	if fn == Count {
-		agg.Arg = agg.itemExpr
-		return agg, nil
+		agg.Arg = item
+		return agg, item, nil
 	}
 	if !it.numeric() {
-		return nil, refusal(startPos(arg), arg.String(), "may not compute %s of %q (%s): only numeric items (integer, decimal) are summed, averaged or bounded", upper, it.Name, it.Type)
+		return nil, "", refusal(startPos(arg), c.frag(arg), "may not compute %s of %q (%s): only numeric items (integer, decimal) are summed, averaged or bounded", upper, it.Name, it.Type)
 	}
 	switch {
 	case clamp != nil:
@@ -512,39 +523,39 @@ func (c *checker) aggregate(call *rq.Call) (*Aggregate, error) {
 	case it.Lower != nil && it.Upper != nil:
 		agg.Bounded, agg.Lower, agg.Upper = true, *it.Lower, *it.Upper
 	case fn == Min || fn == Max:
-		return nil, refusal(call.Name.NamePos, call.String(), "may not compute %s of %q without clamping, which would give a person's value: write %s(clamp(%s, lower, upper))", upper, it.Name, upper, it.Name)
+		return nil, "", refusal(call.Name.NamePos, c.frag(call), "may not compute %s of %q without clamping, which would give a person's value: write %s(clamp(%s, lower, upper))", upper, it.Name, upper, it.Name)
 	case c.mech == DP:
-		return nil, refusal(call.Name.NamePos, call.String(), "may not compute %s of %q without clamping under differential privacy: write %s(clamp(%s, lower, upper)), so that each person's contribution is bounded", upper, it.Name, upper, it.Name)
+		return nil, "", refusal(call.Name.NamePos, c.frag(call), "may not compute %s of %q without clamping under differential privacy: write %s(clamp(%s, lower, upper)), so that each person's contribution is bounded", upper, it.Name, upper, it.Name)
 	}
-	agg.Arg = agg.itemExpr
+	agg.Arg = item
 	if agg.Bounded {
-		agg.Arg = clampSQL(agg.itemExpr, it.Type, agg.Lower, agg.Upper)
+		agg.Arg = clampSQL(item, it.Type, agg.Lower, agg.Upper)
 	}
-	return agg, nil
+	return agg, item, nil
 }
 
 func (c *checker) badAggregateArg(fn AggFunc, arg rq.Expr) error {
 	if call, ok := arg.(*rq.Call); ok && slices.Contains(aggregateFunctions, asciiLower(call.Name.Name)) {
-		return refusal(call.Name.NamePos, call.String(), "may not nest aggregates")
+		return refusal(call.Name.NamePos, c.frag(call), "may not nest aggregates")
 	}
 	form := "an item"
 	if fn != Count {
 		form = "an item or clamp(item, lower, upper)"
 	}
-	return refusal(startPos(arg), arg.String(), "may only compute %s() of %s, not of an expression: a person's contribution must be one value of one item", strings.ToUpper(string(fn)), form)
+	return refusal(startPos(arg), c.frag(arg), "may only compute %s() of %s, not of an expression: a person's contribution must be one value of one item", strings.ToUpper(string(fn)), form)
 }
 
 // clamp checks clamp(item, lower, upper) with numeric literal bounds.
 func (c *checker) clamp(x *rq.Call) (column, [2]float64, error) {
 	var b [2]float64
 	if x.Star.IsValid() || x.Distinct.IsValid() || x.Over != nil || x.Filter != nil || len(x.Args) != 3 {
-		return column{}, b, refusal(x.Name.NamePos, x.String(), "must write clamp(item, lower, upper) with two numbers lower < upper")
+		return column{}, b, refusal(x.Name.NamePos, c.frag(x), "must write clamp(item, lower, upper) with two numbers lower < upper")
 	}
 	item := unparen(x.Args[0])
 	switch item.(type) {
 	case *rq.Ident, *rq.QualifiedRef:
 	default:
-		return column{}, b, refusal(startPos(item), item.String(), "may only clamp an item, not an expression")
+		return column{}, b, refusal(startPos(item), c.frag(item), "may only clamp an item, not an expression")
 	}
 	v, err := c.scalar(item, inAggregate)
 	if err != nil {
@@ -553,15 +564,15 @@ func (c *checker) clamp(x *rq.Call) (column, [2]float64, error) {
 	for i, a := range x.Args[1:] {
 		f, ok := numberLiteral(a)
 		if !ok {
-			return column{}, b, refusal(startPos(a), a.String(), "must give clamp() numbers as bounds, not %s", a.String())
+			return column{}, b, refusal(startPos(a), c.frag(a), "must give clamp() numbers as bounds, not %s", c.frag(a))
 		}
 		if f < -maxBound || f > maxBound {
-			return column{}, b, refusal(startPos(a), a.String(), "may only give clamp() bounds from -1e15 to 1e15")
+			return column{}, b, refusal(startPos(a), c.frag(a), "may only give clamp() bounds from -1e9 to 1e9")
 		}
 		b[i] = f
 	}
 	if b[0] >= b[1] {
-		return column{}, b, refusal(startPos(x.Args[1]), x.String(), "must give clamp() a lower bound below its upper bound")
+		return column{}, b, refusal(startPos(x.Args[1]), c.frag(x), "must give clamp() a lower bound below its upper bound")
 	}
 	return v.col, b, nil
 }
@@ -743,7 +754,7 @@ func (c *checker) joinOn(step joinStep, visible []*tableRef, classes *keyClasses
 			}
 		}
 		if !ok || b.Op != rq.EQ || sides[0].ref == nil || sides[1].ref == nil {
-			return refusal(startPos(conj), conj.String(), "may only join ON equalities of key items (a.key = b.key AND ...), not %s", conj.String())
+			return refusal(startPos(conj), c.frag(conj), "may only join ON equalities of key items (a.key = b.key AND ...), not %s", c.frag(conj))
 		}
 		if sides[1].ref == y {
 			sides[0], sides[1] = sides[1], sides[0]
@@ -751,11 +762,11 @@ func (c *checker) joinOn(step joinStep, visible []*tableRef, classes *keyClasses
 		other := sides[1].ref
 		switch {
 		case sides[0].ref != y || other == y:
-			return refusal(startPos(conj), conj.String(), "must relate the joined resource's key items to another resource's in ON: %s does not", conj.String())
+			return refusal(startPos(conj), c.frag(conj), "must relate the joined resource's key items to another resource's in ON: %s does not", c.frag(conj))
 		case partner != nil && other != partner:
-			return refusal(startPos(conj), conj.String(), "may join resource %s to one resource before it only, on all key items of both", y.table.ID)
+			return refusal(startPos(conj), c.frag(conj), "may join resource %s to one resource before it only, on all key items of both", y.table.ID)
 		case itemTyp(sides[0].item.Type) != itemTyp(sides[1].item.Type):
-			return refusal(b.OpPos, conj.String(), "compares key items of different types (%s and %s)", sides[0].item.Type, sides[1].item.Type)
+			return refusal(startPos(conj), c.frag(conj), "compares key items of different types (%s and %s)", sides[0].item.Type, sides[1].item.Type)
 		}
 		partner = other
 		for _, s := range sides {
@@ -775,7 +786,7 @@ func (c *checker) joinOn(step joinStep, visible []*tableRef, classes *keyClasses
 		}
 	}
 	if len(missing) > 0 {
-		return refusal(startPos(on), on.String(), "must join ON every key item of both resources, so that a joined row is one person: %s not equated", strings.Join(missing, ", "))
+		return refusal(startPos(on), c.frag(on), "must join ON every key item of both resources, so that a joined row is one person: %s not equated", strings.Join(missing, ", "))
 	}
 	return nil
 }

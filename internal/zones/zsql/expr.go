@@ -92,14 +92,14 @@ func (c *checker) condition(e rq.Expr, at where, clause string) (string, error) 
 		return "", err
 	}
 	if a := findAggregate(e); a != nil {
-		return "", refusal(a.Name.NamePos, a.String(), "may not use an aggregate in %s", clause)
+		return "", refusal(a.Name.NamePos, c.frag(a), "may not use an aggregate in %s", clause)
 	}
 	v, err := c.scalar(e, at)
 	if err != nil {
 		return "", err
 	}
 	if v.t != tBool {
-		return "", refusal(startPos(e), e.String(), "must give %s a condition (true or false), not a %s value", clause, v.t)
+		return "", refusal(startPos(e), c.frag(e), "must give %s a condition (true or false), not a %s value", clause, v.t)
 	}
 	return c.render(v.e)
 }
@@ -119,12 +119,15 @@ func (c *checker) scalar(e rq.Expr, at where) (value, error) {
 		return c.item(x, at)
 	case *rq.QualifiedRef:
 		if x.Star.IsValid() {
-			return value{}, refusal(x.Table.NamePos, x.String(), "may not select every item of a table (%s)", x.String())
+			return value{}, refusal(x.Table.NamePos, c.frag(x), "may not select every item of a table (%s)", c.frag(x))
 		}
 		return c.item(x, at)
 	case *rq.StringLit:
 		return value{e: x, t: tString}, nil
 	case *rq.NumberLit:
+		if f, err := strconv.ParseFloat(x.Value, 64); err != nil || f > maxLiteral {
+			return value{}, refusal(x.ValuePos, x.Value, "may only write numbers up to 1e15")
+		}
 		if strings.ContainsAny(x.Value, ".eE") {
 			return value{e: x, t: tDec}, nil
 		}
@@ -154,9 +157,9 @@ func (c *checker) scalar(e rq.Expr, at where) (value, error) {
 	case rq.SelectExpr:
 		return value{}, refusal(x.Select, "SELECT", "may not use subqueries")
 	case *rq.ExprList:
-		return value{}, refusal(x.Lparen, x.String(), "may not write a list of values here")
+		return value{}, refusal(x.Lparen, c.frag(x), "may not write a list of values here")
 	}
-	return value{}, refusal(startPos(e), e.String(), "may not use %s here", e.String())
+	return value{}, refusal(startPos(e), c.frag(e), "may not use %s here", c.frag(e))
 }
 
 // operand parenthesises an operation that is an operand of another.
@@ -182,14 +185,14 @@ func (c *checker) item(e rq.Expr, at where) (value, error) {
 	switch it.Role {
 	case RoleKey:
 		if at == inGroup {
-			return value{}, refusal(pos, e.String(), "may not group by the key item %q of resource %s: key items identify persons and may only join resources (JOIN ... ON)", it.Name, col.ref.table.ID)
+			return value{}, refusal(pos, c.frag(e), "may not group by the key item %q of resource %s: key items identify persons and may only join resources (JOIN ... ON)", it.Name, col.ref.table.ID)
 		}
-		return value{}, refusal(pos, e.String(), "may not use the key item %q of resource %s: key items identify persons and may only join resources (JOIN ... ON)", it.Name, col.ref.table.ID)
+		return value{}, refusal(pos, c.frag(e), "may not use the key item %q of resource %s: key items identify persons and may only join resources (JOIN ... ON)", it.Name, col.ref.table.ID)
 	case RoleText:
-		return value{}, refusal(pos, e.String(), "may not use the free-text item %q of resource %s: free text may identify persons", it.Name, col.ref.table.ID)
+		return value{}, refusal(pos, c.frag(e), "may not use the free-text item %q of resource %s: free text may identify persons", it.Name, col.ref.table.ID)
 	case RoleAttribute:
 	default:
-		return value{}, refusal(pos, e.String(), "may not use the item %q of resource %s: the zone gives it no role", it.Name, col.ref.table.ID)
+		return value{}, refusal(pos, c.frag(e), "may not use the item %q of resource %s: the zone gives it no role", it.Name, col.ref.table.ID)
 	}
 	return value{e: col.expr(), t: itemTyp(it.Type), col: col}, nil
 }
@@ -226,17 +229,17 @@ func (c *checker) resolveIn(e rq.Expr, refs []*tableRef, keys bool) (column, err
 	pos := startPos(e)
 	switch {
 	case qual != nil && len(searched) == 0:
-		return column{}, refusal(qual.NamePos, e.String(), "names no table %q here: qualify items with a table's alias, or its id when it has none", qual.Name)
+		return column{}, refusal(qual.NamePos, c.frag(e), "names no table %q here: qualify items with a table's alias, or its id when it has none", qual.Name)
 	case len(found) == 0:
 		what := "resource " + strings.Join(searched, ", ")
 		if len(searched) > 1 {
 			what = "resources " + strings.Join(searched, ", ")
 		}
-		return column{}, refusal(pos, e.String(), "names no item %q of %s", name.Name, what)
+		return column{}, refusal(pos, c.frag(e), "names no item %q of %s", name.Name, what)
 	case len(found) > 1:
-		return column{}, refusal(pos, e.String(), "names the item %q, which resources %s and %s both have: qualify it with a table's alias", name.Name, found[0].ref.table.ID, found[1].ref.table.ID)
+		return column{}, refusal(pos, c.frag(e), "names the item %q, which resources %s and %s both have: qualify it with a table's alias", name.Name, found[0].ref.table.ID, found[1].ref.table.ID)
 	case keys && found[0].item.Role != RoleKey:
-		return column{}, refusal(pos, e.String(), "may only join ON key items: %q of resource %s is not one", found[0].item.Name, found[0].ref.table.ID)
+		return column{}, refusal(pos, c.frag(e), "may only join ON key items: %q of resource %s is not one", found[0].item.Name, found[0].ref.table.ID)
 	}
 	return found[0], nil
 }
@@ -272,12 +275,12 @@ func (c *checker) unary(x *rq.UnaryExpr, at where) (value, error) {
 	switch x.Op {
 	case rq.NOT:
 		if v.t != tBool && v.t != tNull {
-			return value{}, refusal(x.OpPos, x.String(), "may only negate a condition with NOT, not a %s value", v.t)
+			return value{}, refusal(x.OpPos, c.frag(x), "may only negate a condition with NOT, not a %s value", v.t)
 		}
 		return value{e: out, t: tBool}, nil
 	case rq.MINUS, rq.PLUS:
 		if !v.t.numeric() {
-			return value{}, refusal(x.OpPos, x.String(), "may only give a sign to a number, not a %s value", v.t)
+			return value{}, refusal(x.OpPos, c.frag(x), "may only give a sign to a number, not a %s value", v.t)
 		}
 		return value{e: out, t: v.t}, nil
 	}
@@ -310,11 +313,11 @@ func (c *checker) binary(x *rq.BinaryExpr, at where) (value, error) {
 	switch {
 	case x.Op == rq.AND || x.Op == rq.OR:
 		if !(l.t == tBool || l.t == tNull) || !(r.t == tBool || r.t == tNull) {
-			return value{}, refusal(x.OpPos, x.String(), "may only combine conditions with %s, not %s and %s values", x.Op, l.t, r.t)
+			return value{}, refusal(x.OpPos, c.frag(x), "may only combine conditions with %s, not %s and %s values", x.Op, l.t, r.t)
 		}
 		out.t = tBool
 	case slices.Contains(comparisons, x.Op):
-		if err := compatible(x.OpPos, x, l, r); err != nil {
+		if err := c.compatible(x.OpPos, x, l, r); err != nil {
 			return value{}, err
 		}
 		out.t = tBool
@@ -323,22 +326,38 @@ func (c *checker) binary(x *rq.BinaryExpr, at where) (value, error) {
 		case *rq.NullLit:
 		case *rq.BoolLit:
 			if l.t != tBool && l.t != tNull {
-				return value{}, refusal(x.OpPos, x.String(), "may only ask whether a condition IS %v", strings.ToUpper(y.String()))
+				return value{}, refusal(x.OpPos, c.frag(x), "may only ask whether a condition IS %v", strings.ToUpper(c.frag(y)))
 			}
 		default:
-			return value{}, refusal(x.OpPos, x.String(), "may only write IS NULL, IS TRUE or IS FALSE (with NOT): compare values with = or <>")
+			return value{}, refusal(x.OpPos, c.frag(x), "may only write IS NULL, IS TRUE or IS FALSE (with NOT): compare values with = or <>")
 		}
 		out.t = tBool
 	case x.Op == rq.PLUS || x.Op == rq.MINUS || x.Op == rq.STAR || x.Op == rq.SLASH || x.Op == rq.REM:
 		if !l.t.numeric() || !r.t.numeric() {
-			return value{}, refusal(x.OpPos, x.String(), "may only compute %s with numbers, not %s and %s values", x.Op, l.t, r.t)
+			return value{}, refusal(x.OpPos, c.frag(x), "may only compute %s with numbers, not %s and %s values", x.Op, l.t, r.t)
 		}
 		out.t = tInt
 		if l.t == tDec || r.t == tDec {
 			if x.Op == rq.REM {
-				return value{}, refusal(x.OpPos, x.String(), "may only take the remainder (%%) of whole numbers")
+				return value{}, refusal(x.OpPos, c.frag(x), "may only take the remainder (%%) of whole numbers")
 			}
 			out.t = tDec
+		}
+		// A statement must not fail on some rows only: which rows made it
+		// fail would tell what no released cell may. Division by zero (an
+		// error on PostgreSQL) is ruled out by dividing by numbers only,
+		// and integer overflow (an error on PostgreSQL, a double on SQLite)
+		// by multiplying in double precision, a few times at most.
+		switch x.Op {
+		case rq.SLASH, rq.REM:
+			if f, ok := numberLiteral(x.Y); !ok || f == 0 {
+				return value{}, refusal(x.OpPos, c.frag(x), "may only divide by a number written in the statement, other than 0")
+			}
+		case rq.STAR:
+			if c.products++; c.products > maxProducts {
+				return value{}, refusal(x.OpPos, c.frag(x), "may not multiply more than %d times", maxProducts)
+			}
+			out.e.(*rq.BinaryExpr).X, out.t = cast(l.e, "float"), tDec
 		}
 	default:
 		return value{}, refusal(x.OpPos, x.Op.String(), "may not use the operator %s", x.Op)
@@ -347,7 +366,7 @@ func (c *checker) binary(x *rq.BinaryExpr, at where) (value, error) {
 }
 
 // compatible checks that two values compare alike on both databases.
-func compatible(pos rq.Pos, whole rq.Expr, l, r value) error {
+func (c *checker) compatible(pos rq.Pos, whole rq.Expr, l, r value) error {
 	a, b := l.t, r.t
 	if a == tString {
 		a, b, l, r = b, a, r, l
@@ -364,13 +383,13 @@ func compatible(pos rq.Pos, whole rq.Expr, l, r value) error {
 				form, re = "YYYY-MM-DD hh:mm:ss", datetimeLiteral
 			}
 			if !re.MatchString(lit.Value) {
-				return refusal(startPos(lit), lit.String(), "must write a %s as '%s', not %s", a, form, lit.String())
+				return refusal(startPos(lit), c.frag(lit), "must write a %s as '%s', not %s", a, form, c.frag(lit))
 			}
 			ok = true
 		}
 	}
 	if !ok {
-		return refusal(pos, whole.String(), "compares a %s value with a %s value", l.t, r.t)
+		return refusal(pos, c.frag(whole), "compares a %s value with a %s value", l.t, r.t)
 	}
 	return nil
 }
@@ -399,7 +418,7 @@ func (c *checker) in(x *rq.BinaryExpr, at where) (value, error) {
 	}
 	list, ok := x.Y.(*rq.ExprList)
 	if !ok || len(list.Exprs) == 0 {
-		return value{}, refusal(x.OpPos, x.String(), "must give IN a list of values")
+		return value{}, refusal(x.OpPos, c.frag(x), "must give IN a list of values")
 	}
 	out := &rq.ExprList{Exprs: make([]rq.Expr, len(list.Exprs))}
 	for i, item := range list.Exprs {
@@ -407,13 +426,13 @@ func (c *checker) in(x *rq.BinaryExpr, at where) (value, error) {
 			return value{}, refusal(startPos(item), "SELECT", "may not use subqueries (IN (SELECT ...))")
 		}
 		if !isLiteral(item) {
-			return value{}, refusal(startPos(item), item.String(), "may only list literal values in IN (...)")
+			return value{}, refusal(startPos(item), c.frag(item), "may only list literal values in IN (...)")
 		}
 		v, err := c.scalar(item, at)
 		if err != nil {
 			return value{}, err
 		}
-		if err := compatible(x.OpPos, x, l, v); err != nil {
+		if err := c.compatible(x.OpPos, x, l, v); err != nil {
 			return value{}, err
 		}
 		out.Exprs[i] = v.e
@@ -424,7 +443,7 @@ func (c *checker) in(x *rq.BinaryExpr, at where) (value, error) {
 func (c *checker) between(x *rq.BinaryExpr, at where) (value, error) {
 	r, ok := x.Y.(*rq.Range)
 	if !ok {
-		return value{}, refusal(x.OpPos, x.String(), "has a BETWEEN without AND")
+		return value{}, refusal(x.OpPos, c.frag(x), "has a BETWEEN without AND")
 	}
 	var vs [3]value
 	for i, e := range []rq.Expr{x.X, r.X, r.Y} {
@@ -435,7 +454,7 @@ func (c *checker) between(x *rq.BinaryExpr, at where) (value, error) {
 		vs[i] = v
 	}
 	for _, bound := range vs[1:] {
-		if err := compatible(x.OpPos, x, vs[0], bound); err != nil {
+		if err := c.compatible(x.OpPos, x, vs[0], bound); err != nil {
 			return value{}, err
 		}
 	}
@@ -452,7 +471,7 @@ func (c *checker) like(x *rq.BinaryExpr, at where) (value, error) {
 		return value{}, err
 	}
 	if l.t != tText && l.t != tString && l.t != tNull {
-		return value{}, refusal(x.OpPos, x.String(), "may only match text with LIKE, not a %s value", l.t)
+		return value{}, refusal(x.OpPos, c.frag(x), "may only match text with LIKE, not a %s value", l.t)
 	}
 	pattern, escape := x.Y, rq.Expr(nil)
 	if b, ok := x.Y.(*rq.BinaryExpr); ok && b.Op == rq.ESCAPE {
@@ -460,7 +479,10 @@ func (c *checker) like(x *rq.BinaryExpr, at where) (value, error) {
 	}
 	lit, ok := unparen(pattern).(*rq.StringLit)
 	if !ok {
-		return value{}, refusal(startPos(pattern), pattern.String(), "must give LIKE a pattern written as text ('...')")
+		return value{}, refusal(startPos(pattern), c.frag(pattern), "must give LIKE a pattern written as text ('...')")
+	}
+	if len([]rune(lit.Value)) > maxPattern {
+		return value{}, refusal(lit.ValuePos, c.frag(lit), "may only give LIKE a pattern of up to %d characters", maxPattern)
 	}
 	lower := func(e rq.Expr) rq.Expr {
 		return &rq.Call{Name: &rq.Ident{Name: "lower"}, Args: []rq.Expr{e}}
@@ -469,11 +491,19 @@ func (c *checker) like(x *rq.BinaryExpr, at where) (value, error) {
 	if escape != nil {
 		esc, ok := unparen(escape).(*rq.StringLit)
 		if !ok || len([]rune(esc.Value)) != 1 {
-			return value{}, refusal(startPos(escape), escape.String(), "must give ESCAPE one character written as text")
+			return value{}, refusal(startPos(escape), c.frag(escape), "must give ESCAPE one character written as text")
+		}
+		// PostgreSQL fails on a pattern ending in its escape character.
+		for p := []rune(lit.Value); len(p) > 0; p = p[1:] {
+			if string(p[0]) == esc.Value && len(p) == 1 {
+				return value{}, refusal(lit.ValuePos, c.frag(lit), "may not end a LIKE pattern with its ESCAPE character")
+			} else if string(p[0]) == esc.Value {
+				p = p[1:]
+			}
 		}
 		y = &rq.BinaryExpr{X: y, Op: rq.ESCAPE, Y: esc}
 	} else if strings.Contains(lit.Value, `\`) {
-		return value{}, refusal(lit.ValuePos, lit.String(), `may only use a backslash in a LIKE pattern with ESCAPE '\' (the databases read it differently otherwise)`)
+		return value{}, refusal(lit.ValuePos, c.frag(lit), `may only use a backslash in a LIKE pattern with ESCAPE '\' (the databases read it differently otherwise)`)
 	}
 	return value{e: &rq.BinaryExpr{X: lower(l.e), OpPos: x.OpPos, Op: x.Op, Y: y}, t: tBool}, nil
 }
@@ -483,17 +513,17 @@ func (c *checker) call(x *rq.Call, at where) (value, error) {
 	switch {
 	case slices.Contains(aggregateFunctions, name):
 		if at == inAggregate {
-			return value{}, refusal(x.Name.NamePos, x.String(), "may not nest aggregates")
+			return value{}, refusal(x.Name.NamePos, c.frag(x), "may not nest aggregates")
 		}
-		return value{}, refusal(x.Name.NamePos, x.String(), "may only use %s() as a result column of its own", strings.ToUpper(name))
+		return value{}, refusal(x.Name.NamePos, c.frag(x), "may only use %s() as a result column of its own", strings.ToUpper(name))
 	case name == clampName:
-		return value{}, refusal(x.Name.NamePos, x.String(), "may only use clamp() as the argument of SUM, AVG, MIN or MAX")
+		return value{}, refusal(x.Name.NamePos, c.frag(x), "may only use clamp() as the argument of SUM, AVG, MIN or MAX")
 	case x.Over != nil:
 		return value{}, refusal(x.Over.Over, "OVER", "may not use window functions (OVER)")
 	case x.Filter != nil:
 		return value{}, refusal(x.Filter.Filter, "FILTER", "may not use FILTER")
 	case x.Star.IsValid() || x.Distinct.IsValid():
-		return value{}, refusal(x.Name.NamePos, x.String(), "may not write %s() with * or DISTINCT", name)
+		return value{}, refusal(x.Name.NamePos, c.frag(x), "may not write %s() with * or DISTINCT", name)
 	}
 	args := make([]value, len(x.Args))
 	for i, a := range x.Args {
@@ -506,10 +536,10 @@ func (c *checker) call(x *rq.Call, at where) (value, error) {
 	arity := map[string][2]int{"abs": {1, 1}, "round": {1, 2}, "lower": {1, 1}, "upper": {1, 1}, "substr": {2, 3},
 		"length": {1, 1}, "coalesce": {2, 32}, "nullif": {2, 2}}[name]
 	if len(args) < arity[0] || len(args) > arity[1] {
-		return value{}, refusal(x.Name.NamePos, x.String(), "gives %s() %d arguments: it takes %d to %d", name, len(args), arity[0], arity[1])
+		return value{}, refusal(x.Name.NamePos, c.frag(x), "gives %s() %d arguments: it takes %d to %d", name, len(args), arity[0], arity[1])
 	}
 	bad := func(i int, want string) error {
-		return refusal(startPos(x.Args[i]), x.String(), "must give %s() %s, not a %s value", name, want, args[i].t)
+		return refusal(startPos(x.Args[i]), c.frag(x), "must give %s() %s, not a %s value", name, want, args[i].t)
 	}
 	exprs := make([]rq.Expr, len(args))
 	for i, a := range args {
@@ -534,7 +564,7 @@ func (c *checker) call(x *rq.Call, at where) (value, error) {
 			n, ok := unparen(x.Args[1]).(*rq.NumberLit)
 			d, err := strconv.Atoi(litValue(n, ok))
 			if !ok || err != nil || d < 0 || d > maxRound {
-				return value{}, refusal(startPos(x.Args[1]), x.String(), "must give round() its digits as a whole number from 0 to %d", maxRound)
+				return value{}, refusal(startPos(x.Args[1]), c.frag(x), "must give round() its digits as a whole number from 0 to %d", maxRound)
 			}
 			digits = n
 		}
@@ -559,14 +589,14 @@ func (c *checker) call(x *rq.Call, at where) (value, error) {
 			n, ok := unparen(x.Args[i+1]).(*rq.NumberLit)
 			v, err := strconv.Atoi(litValue(n, ok))
 			if !ok || err != nil || v < 1-i {
-				return value{}, refusal(startPos(x.Args[i+1]), x.String(), "must give substr() a start from 1 and a length from 0, as whole numbers")
+				return value{}, refusal(startPos(x.Args[i+1]), c.frag(x), "must give substr() a start from 1 and a length from 0, as whole numbers")
 			}
 		}
 		out.t = tText
 	case "coalesce", "nullif":
 		out.t = tNull
 		for i, a := range args {
-			if err := compatible(startPos(x.Args[i]), x, args[0], a); err != nil {
+			if err := c.compatible(startPos(x.Args[i]), x, args[0], a); err != nil {
 				return value{}, err
 			}
 			if out.t == tNull || out.t == tString {
@@ -605,7 +635,7 @@ func (c *checker) caseExpr(x *rq.CaseExpr, at where) (value, error) {
 				result = v
 			}
 		}
-		if err := compatible(startPos(e), x, result, v); err != nil {
+		if err := c.compatible(startPos(e), x, result, v); err != nil {
 			return nil, err
 		}
 		return v.e, nil
@@ -616,11 +646,11 @@ func (c *checker) caseExpr(x *rq.CaseExpr, at where) (value, error) {
 			return value{}, err
 		}
 		if x.Operand != nil {
-			if err := compatible(startPos(b.Condition), x, subject, cond); err != nil {
+			if err := c.compatible(startPos(b.Condition), x, subject, cond); err != nil {
 				return value{}, err
 			}
 		} else if cond.t != tBool && cond.t != tNull {
-			return value{}, refusal(startPos(b.Condition), b.Condition.String(), "must give WHEN a condition, not a %s value", cond.t)
+			return value{}, refusal(startPos(b.Condition), c.frag(b.Condition), "must give WHEN a condition, not a %s value", cond.t)
 		}
 		body, err := add(b.Body)
 		if err != nil {
@@ -702,6 +732,77 @@ func startPos(e rq.Expr) rq.Pos {
 		return x.Lparen
 	}
 	return rq.Pos{}
+}
+
+// frag is an expression as the statement writes it (as rqlite prints it
+// when its end is not known).
+func (c *checker) frag(e rq.Expr) string {
+	start, end := startPos(e), c.end(e)
+	if start.IsValid() && start.Offset >= 0 && end > start.Offset && end <= len(c.src) {
+		return string(c.src[start.Offset:end])
+	}
+	return e.String()
+}
+
+// end is the offset (in characters) just after an expression, or -1.
+func (c *checker) end(e rq.Expr) int {
+	after := func(p rq.Pos, n int) int {
+		if !p.IsValid() {
+			return -1
+		}
+		return p.Offset + n
+	}
+	switch x := e.(type) {
+	case *rq.Ident:
+		n := len([]rune(x.Name))
+		if x.Quoted {
+			n += 2 + strings.Count(x.Name, `"`)
+		}
+		return after(x.NamePos, n)
+	case *rq.QualifiedRef:
+		if x.Star.IsValid() {
+			return after(x.Star, 1)
+		}
+		return c.end(x.Column)
+	case *rq.StringLit:
+		return after(x.ValuePos, len([]rune(x.Value))+2+strings.Count(x.Value, "'"))
+	case *rq.NumberLit:
+		return after(x.ValuePos, len([]rune(x.Value)))
+	case *rq.NullLit:
+		return after(x.Pos, 4)
+	case *rq.BoolLit:
+		return after(x.ValuePos, len(x.String()))
+	case *rq.BinaryExpr:
+		if r, ok := x.Y.(*rq.Range); ok {
+			return c.end(r.Y)
+		}
+		return c.end(x.Y)
+	case *rq.UnaryExpr:
+		return c.end(x.X)
+	case *rq.Null:
+		if !x.OpPos.IsValid() || x.OpPos.Offset > len(c.src) {
+			return -1
+		}
+		if i := strings.Index(strings.ToUpper(string(c.src[x.OpPos.Offset:])), "NULL"); i >= 0 {
+			return x.OpPos.Offset + len([]rune(strings.ToUpper(string(c.src[x.OpPos.Offset:]))[:i])) + 4
+		}
+	case *rq.Call:
+		return after(x.Rparen, 1)
+	case *rq.CaseExpr:
+		return after(x.End, 3)
+	case *rq.CastExpr:
+		return after(x.Rparen, 1)
+	case *rq.ParenExpr:
+		if x.Rparen.IsValid() {
+			return after(x.Rparen, 1)
+		}
+		return c.end(x.X)
+	case *rq.ExprList:
+		return after(x.Rparen, 1)
+	case *rq.Exists:
+		return after(x.Rparen, 1)
+	}
+	return -1
 }
 
 // identName is a name as the databases read it: quoted as written,
