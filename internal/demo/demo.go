@@ -53,15 +53,15 @@ func Seed(ctx context.Context, ids *identity.Service, cat *catalog.Service) ([]A
 	return accounts, nil
 }
 
-// Accounts lists the demo logins that Seed and SeedExchange create, without
-// touching a store: the passwords are fixed, so a seeded store's accounts can
-// be printed again.
+// Accounts lists the demo logins that Seed, SeedExchange and SeedZones
+// create, without touching a store: the passwords are fixed, so a seeded
+// store's accounts can be printed again.
 func Accounts() []Account {
 	names := map[string]string{}
-	for _, o := range append(allOrgs(), exchangeOrgs...) {
+	for _, o := range append(append(allOrgs(), exchangeOrgs...), zoneOrgs...) {
 		names[o.code] = o.zh
 	}
-	specs := append(allUsers(), exchangeUsers...)
+	specs := append(append(allUsers(), exchangeUsers...), zoneUsers...)
 	out := make([]Account, len(specs))
 	for i, s := range specs {
 		out[i] = Account{Username: s.username, Password: password(s.username), Role: s.role, Organization: names[s.org]}
