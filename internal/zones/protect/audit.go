@@ -89,22 +89,7 @@ func (a *auditor) components(supp []bool) [][]int {
 			}
 		}
 	}
-	byRoot := map[int]int{}
-	var comps [][]int
-	for _, c := range a.t.order {
-		if !supp[c] {
-			continue
-		}
-		r := find(c)
-		i, ok := byRoot[r]
-		if !ok {
-			i = len(comps)
-			byRoot[r] = i
-			comps = append(comps, nil)
-		}
-		comps[i] = append(comps[i], c)
-	}
-	return comps
+	return groupInOrder(a.t.order, func(c int) (int, bool) { return find(c), supp[c] })
 }
 
 func signature(cells []int) string {
@@ -255,14 +240,6 @@ func determinedInt(rows [][]int, m int) ([]bool, error) {
 		det[c] = !n.free[c]
 	}
 	return det, nil
-}
-
-func coef(r []term, c int) int64 {
-	i, ok := slices.BinarySearchFunc(r, c, func(t term, c int) int { return t.col - c })
-	if !ok {
-		return 0
-	}
-	return r[i].v
 }
 
 // combine returns x·r − y·p.

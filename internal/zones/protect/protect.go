@@ -30,14 +30,25 @@
 // determined by the released cells and the margins, which is audited
 // exactly: the unknowns are the suppressed cells, each margin touching
 // them is one linear equation, and a suppressed cell is determined iff its
-// unit vector lies in the row space of those equations (Gauss–Jordan
-// elimination over the integers, fraction-free with overflow detection,
-// falling back to math/big rationals). A cell can be recomputed only if
-// it is determined; an undetermined cell can take other values in another
-// table that agrees with everything published. Bounds on a suppressed
-// cell (the interval an attacker can still narrow it to, as tau-Argus's
-// interval protection guarantees a width for) are out of scope: the audit
-// guarantees only that no suppressed value is determined exactly.
+// unit vector lies in the row space of those equations — iff no vector of
+// the equations' null space moves it (the null space is grown one
+// suppressed cell at a time over the integers, fraction-free with overflow
+// detection, falling back to math/big rationals). A cell can be recomputed
+// only if it is determined; an undetermined cell can take other values in
+// another table that agrees with everything published. Bounds on a
+// suppressed cell (the interval an attacker can still narrow it to, which
+// tau-Argus's interval protection guarantees a width for) are out of
+// scope: the audit guarantees only that no suppressed value is determined
+// exactly. So is optimality: each secondary suppression is chosen
+// greedily (see Suppress), not by minimising the persons suppressed.
+//
+// In three or more dimensions two suppressed cells per line are not
+// enough (lines of two suppressed cells can close an odd cycle, which
+// determines every cell on it). And with structural zeros the margins
+// alone can determine a cell however much is suppressed (in two
+// dimensions, an L of three cells: its corner is its row plus its column
+// less the grand total); Suppress then fails with ErrUnprotectable and
+// the result must be refused.
 //
 // # Differential privacy
 //

@@ -23,6 +23,7 @@ import (
 func TestSuppressProperty(t *testing.T) {
 	rng := rand.New(rand.NewPCG(16, 20260516))
 	var tables, suppressed, secondary, unprotectable int
+	unprotectableByDims := map[int]int{}
 	for trial := range 900 {
 		dims := 1 + trial%3
 		tab := randomTable(rng, dims)
@@ -34,6 +35,7 @@ func TestSuppressProperty(t *testing.T) {
 		st, err := protect.Suppress(cells, dims, r)
 		if errors.Is(err, protect.ErrUnprotectable) {
 			unprotectable++
+			unprotectableByDims[dims]++
 			tab.checkUnprotectable(t, st)
 			continue
 		}
@@ -60,7 +62,7 @@ func TestSuppressProperty(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d tables protected (%d unprotectable): %d suppressed cells, %d of them secondary, each shown to be undetermined", tables, unprotectable, suppressed, secondary)
+	t.Logf("%d tables protected, %d unprotectable (by dimensions: %v): %d suppressed cells, %d of them secondary, each shown to be undetermined", tables, unprotectable, unprotectableByDims, suppressed, secondary)
 	if tables < 600 || secondary < 2000 || unprotectable == 0 {
 		t.Fatalf("the random tables exercised too little: %d tables, %d secondary suppressions", tables, secondary)
 	}

@@ -92,19 +92,29 @@ func summedSets(dims int) []uint {
 // group returns the cells (in key order) of each margin that sums over
 // the dimensions in summed.
 func (t *table) group(keys [][]string, summed uint) [][]int {
-	byRest := map[string]int{}
-	var members [][]int
-	for _, c := range t.order {
-		rest := joinKey(keys[c], summed)
-		l, ok := byRest[rest]
+	return groupInOrder(t.order, func(c int) (string, bool) { return joinKey(keys[c], summed), true })
+}
+
+// groupInOrder groups the cells of order by their label, leaving out those
+// without one; each group keeps order, and the groups come in the order of
+// their first cells.
+func groupInOrder[K comparable](order []int, label func(c int) (K, bool)) [][]int {
+	index := map[K]int{}
+	var groups [][]int
+	for _, c := range order {
+		k, ok := label(c)
 		if !ok {
-			l = len(members)
-			byRest[rest] = l
-			members = append(members, nil)
+			continue
 		}
-		members[l] = append(members[l], c)
+		i, seen := index[k]
+		if !seen {
+			i = len(groups)
+			index[k] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], c)
 	}
-	return members
+	return groups
 }
 
 // joinKey encodes a cell's key, leaving out the dimensions in skip (a bit
