@@ -1019,7 +1019,7 @@ func (p *sqlPrinter) regroupDeep(e rq.Expr) rq.Expr {
 		return nil
 	}
 	defer p.leave()
-	if isOperation(e) {
+	if isOperation(e) && !p.regrouped[e] { // what regroup built is grouped already
 		if e = p.regroup(e); e == nil {
 			return nil
 		}

@@ -2,6 +2,7 @@ package zsql
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -205,7 +206,7 @@ func (c *checker) plan(s *rq.SelectStatement) (*Plan, error) {
 			p.Select[i] = -1 - v + len(p.Groups)
 		}
 	}
-	for _, e := range slices.Sorted(mapKeys(complete)) {
+	for _, e := range slices.Sorted(maps.Keys(complete)) {
 		where = append(where, "("+e+" IS NOT NULL)")
 	}
 	if len(where) == 1 {
@@ -232,16 +233,6 @@ func litValue(n *rq.NumberLit, ok bool) string {
 		return ""
 	}
 	return n.Value
-}
-
-func mapKeys(m map[string]bool) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // resultColumn checks one result column: an aggregate or a grouped expression.

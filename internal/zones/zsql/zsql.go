@@ -15,6 +15,15 @@
 // One row of a zone resource is one person: the resource's key items are
 // unique per row (the datastore enforces it), and joins are allowed only
 // on all key items of both sides, so a joined row is one person too.
+//
+// Every statement means the same on SQLite and PostgreSQL, and none can
+// fail on some rows only (which rows made it fail would tell what no
+// released cell may): expressions are typed against the items (text is
+// not compared with numbers, dates are written 'YYYY-MM-DD'), LIKE is
+// printed as lower(x) LIKE lower(pattern) (SQLite's LIKE ignores case),
+// round(x, n) as CAST(round(CAST(x AS numeric), n) AS float), products are
+// computed in double precision and divisions are by non-zero numbers
+// written in the statement.
 package zsql
 
 import (
