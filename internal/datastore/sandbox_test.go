@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"dataport/internal/access"
 	"dataport/internal/catalog"
@@ -69,15 +70,18 @@ func newSandboxWorld(t *testing.T, db *store.DB) *sandboxWorld {
 	return w
 }
 
-// zoneGrant gives the company a grant of origin zone on the resource, as an
-// approved zone application does.
-func (w *sandboxWorld) zoneGrant(t *testing.T, grantee string, p access.Policy) {
+// zoneGrant gives an organization a grant of origin zone on resources
+// (default: the station resource), as an approved zone application does.
+func (w *sandboxWorld) zoneGrant(t *testing.T, grantee string, p access.Policy, resourceIDs ...string) {
 	t.Helper()
 	ctx := context.Background()
 	p.Actions = []access.Action{access.ActionCompute}
+	if len(resourceIDs) == 0 {
+		resourceIDs = []string{w.res.ID}
+	}
 	err := w.db.Transact(ctx, func(tx *store.Tx) error {
 		_, err := w.acc.CreateGrant(ctx, tx, w.operator, access.NewGrant{GranteeKind: access.GranteeOrganization, GranteeID: grantee,
-			ResourceIDs: []string{w.res.ID}, Purpose: w.purpose, Policy: p, OriginKind: access.OriginZone, OriginID: store.NewID()})
+			ResourceIDs: resourceIDs, Purpose: w.purpose, Policy: p, OriginKind: access.OriginZone, OriginID: store.NewID()})
 		return err
 	})
 	if err != nil {
@@ -197,6 +201,36 @@ func TestSandboxRun(t *testing.T) {
 		}
 		if got, _, err := run(`SELECT count(*) FROM "`+w.res.ID+`"`, 5); err != nil || len(got) != 1 || got[0] != fmt.Sprintf("%#v", []any{int64(4)}) {
 			t.Errorf("after a new version: %v %v", got, err)
+		}
+	})
+}
+
+// TestSandboxTimeout stops a statement that runs past the caller's
+// timeout, on both stores (the SQLite interrupt, PostgreSQL's
+// statement_timeout).
+func TestSandboxTimeout(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		w := newSandboxWorld(t, db)
+		ctx := context.Background()
+		var b strings.Builder
+		b.WriteString("站点编号,站点名称,所属区县,线路数,启用日期,无障碍\n")
+		for i := range 2000 {
+			fmt.Fprintf(&b, "T%04d,站点%d,东城区,%d,2020-01-02,是\n", i, i, i%9)
+		}
+		if _, err := w.load(t, w.anotherR, "big.csv", b.String()); err != nil {
+			t.Fatal(err)
+		}
+		w.zoneGrant(t, w.company.ID, access.Policy{}, w.anotherR.ID)
+		ss, err := w.ds.OpenSandbox(ctx, w.member, w.purpose, []string{w.anotherR.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ss.Close(ctx)
+		id := `"` + w.anotherR.ID + `"`
+		// Eight billion rows: far more than a quarter of a second allows.
+		_, err = ss.Run(ctx, "SELECT count(*) FROM "+id+" a, "+id+" b, "+id+" c", w.policy, 250*time.Millisecond, 5, func([]any) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), "took longer than the statement timeout (250ms)") {
+			t.Errorf("err = %v, want the timeout", err)
 		}
 	})
 }
