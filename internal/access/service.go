@@ -176,22 +176,44 @@ func (s *Service) Revoke(ctx context.Context, actor identity.Principal, id, reas
 		if g.RevokedAt != nil {
 			return ErrRevoked
 		}
-		now := tx.Now()
-		g.RevokedAt, g.RevokedBy, g.RevokeReason = &now, actor.UserID, reason
-		if _, err := tx.ExecContext(ctx, `UPDATE grants SET revoked_at = $1, revoked_by = $2, revoke_reason = $3 WHERE id = $4`,
-			store.TS(now), actor.UserID, reason, id); err != nil {
-			return err
-		}
-		if err := tx.Emit(ctx, store.Event{Type: "grant.revoked", ActorUserID: actor.UserID, SubjectKind: "grant", SubjectID: id},
-			map[string]any{"reason_sha256": sha256Hex(reason)}); err != nil {
-			return err
-		}
-		return notify.Send(ctx, tx, "grant.revoked", "grant", id, "/grants/"+id, s.grantParties(g))
+		return s.revoke(ctx, tx, actor, &g, reason)
 	})
 	if err != nil {
 		return Grant{}, err
 	}
 	return g, s.reloadGrant(ctx, id)
+}
+
+// RevokeIn revokes grant id inside tx, with its "grant.revoked" event, for
+// a workflow ending what it granted (a zone authorisation revoked): the
+// workflow has checked its caller. The next decision denies the grant
+// once tx commits (this decision point reloads it before the caller's
+// Transact returns). A grant already revoked is left as it was.
+func (s *Service) RevokeIn(ctx context.Context, tx *store.Tx, actor identity.Principal, id, reason string) (Grant, error) {
+	g, err := lockGrant(ctx, tx, id)
+	if err != nil || g.RevokedAt != nil {
+		return g, err
+	}
+	if err := s.revoke(ctx, tx, actor, &g, strings.TrimSpace(reason)); err != nil {
+		return Grant{}, err
+	}
+	tx.AfterCommit(func() { s.refreshCommitted(ctx, id) })
+	return g, nil
+}
+
+// revoke marks g revoked now in tx, with its event and notices.
+func (s *Service) revoke(ctx context.Context, tx *store.Tx, actor identity.Principal, g *Grant, reason string) error {
+	now := tx.Now()
+	g.RevokedAt, g.RevokedBy, g.RevokeReason = &now, actor.UserID, reason
+	if _, err := tx.ExecContext(ctx, `UPDATE grants SET revoked_at = $1, revoked_by = $2, revoke_reason = $3 WHERE id = $4`,
+		store.TS(now), actor.UserID, reason, g.ID); err != nil {
+		return err
+	}
+	if err := tx.Emit(ctx, store.Event{Type: "grant.revoked", ActorUserID: actor.UserID, SubjectKind: "grant", SubjectID: g.ID},
+		map[string]any{"reason_sha256": sha256Hex(reason)}); err != nil {
+		return err
+	}
+	return notify.Send(ctx, tx, "grant.revoked", "grant", g.ID, "/grants/"+g.ID, s.grantParties(*g))
 }
 
 // grantParties are the people told about a change to g: the grantee side

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"dataport/internal/identity"
 	"dataport/internal/store"
+	"dataport/internal/validate"
 )
 
 // authColumns are the columns scanAuthorisation reads, in its order.
@@ -129,5 +132,138 @@ func (s *Service) activeAuthorisation(ctx context.Context, q store.Querier, zone
 	return Authorisation{}, fmt.Errorf("%w (the latest is %s)", ErrNoAuthorisation, seen[0])
 }
 
-// isNoRows reports whether err is database/sql's "no rows".
-func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+// canSeeAuthorisations says whether p sees every authorisation of z:
+// platform staff and the steward's members.
+func (s *Service) canSeeAuthorisations(p identity.Principal, z Zone) bool {
+	return p.IsPlatformStaff() || s.isSteward(p, z)
+}
+
+// Authorisations lists the authorisations of a zone (zoneID "" for all)
+// that actor may see: its organizations', or all to the steward and
+// platform staff; newest first.
+func (s *Service) Authorisations(ctx context.Context, actor identity.Principal, zoneID string) ([]Authorisation, error) {
+	if actor.IsAnonymous() {
+		return nil, identity.ErrUnauthenticated
+	}
+	var conds []string
+	var args []any
+	if zoneID != "" {
+		z, err := s.Get(ctx, actor, zoneID)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, z.ID)
+		conds = append(conds, "zone_id = $1")
+		if s.canSeeAuthorisations(actor, z) {
+			return s.queryAuthorisations(ctx, s.db, s.now(), conds[0], args...)
+		}
+	}
+	if !actor.IsPlatformStaff() {
+		orgs := actor.OrgIDs()
+		if len(orgs) == 0 {
+			return []Authorisation{}, nil
+		}
+		mine := "operator_org_id IN (" + placeholders(&args, orgs) + ")"
+		if zoneID == "" {
+			mine = "(" + mine + " OR zone_id IN (SELECT id FROM zones WHERE steward_org_id IN (" + placeholders(&args, orgs) + ")))"
+		}
+		conds = append(conds, mine)
+	}
+	if len(conds) == 0 {
+		conds = []string{"1 = 1"}
+	}
+	list, err := s.queryAuthorisations(ctx, s.db, s.now(), strings.Join(conds, " AND "), args...)
+	if list == nil && err == nil {
+		list = []Authorisation{}
+	}
+	return list, err
+}
+
+// Authorisation returns one authorisation with its budgets, to its
+// operator's members, the zone's steward and platform staff.
+func (s *Service) Authorisation(ctx context.Context, actor identity.Principal, id string) (Authorisation, error) {
+	if actor.IsAnonymous() {
+		return Authorisation{}, identity.ErrUnauthenticated
+	}
+	a, err := s.authorisation(ctx, s.db, id)
+	if err != nil {
+		return Authorisation{}, err
+	}
+	z, err := s.zone(ctx, s.db, a.ZoneID)
+	if err != nil {
+		return Authorisation{}, err
+	}
+	if actor.RoleIn(a.OperatorOrgID) == "" && !s.canSeeAuthorisations(actor, z) {
+		return Authorisation{}, notFound("authorisation", id)
+	}
+	return a, nil
+}
+
+// ErrRevoked means the authorisation is already revoked.
+var ErrRevoked = fmt.Errorf("the authorisation is already revoked: %w", ErrState)
+
+// Revoke ends an authorisation at once and revokes its grants (the
+// steward's admins, platform operators), in one transaction; the next
+// query is refused. Its budgets stay as spent.
+func (s *Service) Revoke(ctx context.Context, actor identity.Principal, id, reason string) (Authorisation, error) {
+	if actor.IsAnonymous() {
+		return Authorisation{}, identity.ErrUnauthenticated
+	}
+	reason = strings.TrimSpace(reason)
+	var errs validate.Errors
+	errs.Required("reason", reason)
+	errs.MaxLen("reason", reason, 1000)
+	if err := errs.Err(); err != nil {
+		return Authorisation{}, err
+	}
+	err := s.db.Transact(ctx, func(tx *store.Tx) error {
+		a, err := s.lockAuthorisation(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		z, err := s.zone(ctx, tx, a.ZoneID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case actor.RoleIn(a.OperatorOrgID) == "" && !s.canSeeAuthorisations(actor, z):
+			return notFound("authorisation", id)
+		case !CanManage(actor, z):
+			return identity.ErrForbidden
+		case a.RevokedAt != nil:
+			return ErrRevoked
+		}
+		for _, g := range a.GrantIDs {
+			if _, err := s.acc.RevokeIn(ctx, tx, actor, g, reason); err != nil {
+				return fmt.Errorf("zones: revoke grant %s: %w", g, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE zone_authorisations SET revoked_at = $1, revoked_by = $2, revoke_reason = $3
+			WHERE id = $4`, store.TS(tx.Now()), actor.UserID, reason, a.ID); err != nil {
+			return fmt.Errorf("zones: revoke authorisation: %w", err)
+		}
+		return tx.Emit(ctx, store.Event{Type: "zone.authorisation_revoked", ActorUserID: actor.UserID,
+			ActorOrgID: actingOrg(actor, z.StewardOrgID), SubjectKind: "zone_authorisation", SubjectID: a.ID},
+			map[string]any{"zone_id": a.ZoneID, "operator_org_id": a.OperatorOrgID, "grant_ids": a.GrantIDs,
+				"reason_sha256": store.SHA256Hex(reason)})
+	})
+	if err != nil {
+		return Authorisation{}, err
+	}
+	return s.authorisation(ctx, s.db, id)
+}
+
+// lockAuthorisation reads an authorisation in tx, locking its row on
+// PostgreSQL until tx ends (SQLite transactions hold the write lock).
+func (s *Service) lockAuthorisation(ctx context.Context, tx *store.Tx, id string) (Authorisation, error) {
+	if tx.Dialect == store.Postgres {
+		var got string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM zone_authorisations WHERE id = $1 FOR UPDATE`, id).Scan(&got)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Authorisation{}, notFound("authorisation", id)
+		} else if err != nil {
+			return Authorisation{}, err
+		}
+	}
+	return s.authorisation(ctx, tx, id)
+}

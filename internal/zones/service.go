@@ -50,6 +50,8 @@ type Service struct {
 	acc     *access.Service
 	sandbox Sandbox
 	cfg     Config
+
+	apps review.Records[appRecord] // operators' applications (application.go)
 }
 
 // New returns the zones service.
@@ -63,7 +65,9 @@ func New(db *store.DB, ids *identity.Service, cat *catalog.Service, acc *access.
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Service{db: db, ids: ids, cat: cat, acc: acc, sandbox: sandbox, cfg: cfg}
+	s := &Service{db: db, ids: ids, cat: cat, acc: acc, sandbox: sandbox, cfg: cfg}
+	s.apps = s.registerApplications()
+	return s
 }
 
 var errTODO = errors.New("zones: not built yet")
@@ -75,86 +79,11 @@ type ListFilter struct {
 	Limit  int    // default 50, at most 200
 }
 
-// List returns active zones (anyone may list them; platform operators and
-// stewards also see closed ones) and the cursor of the next page ("" at the end).
-func (s *Service) List(ctx context.Context, actor identity.Principal, f ListFilter) ([]Zone, string, error) {
-	return nil, "", errTODO
-}
-
-// Get returns a zone by id or code.
-func (s *Service) Get(ctx context.Context, actor identity.Principal, idOrCode string) (Zone, error) {
-	return Zone{}, errTODO
-}
-
-// Create creates a zone (platform operators).
-func (s *Service) Create(ctx context.Context, actor identity.Principal, in ZoneInput) (Zone, error) {
-	return Zone{}, errTODO
-}
-
-// Update changes a zone's description and rules (platform operators, the
-// steward's admins).
-func (s *Service) Update(ctx context.Context, actor identity.Principal, id string, in ZoneInput) (Zone, error) {
-	return Zone{}, errTODO
-}
-
-// SetMember adds a resource with data to the zone or changes its item
-// rules (platform operators, the steward's admins). The resource must have
-// key items.
-func (s *Service) SetMember(ctx context.Context, actor identity.Principal, zoneID string, in MemberInput) (Zone, error) {
-	return Zone{}, errTODO
-}
-
-// RemoveMember takes a resource out of the zone.
-func (s *Service) RemoveMember(ctx context.Context, actor identity.Principal, zoneID, resourceID string) (Zone, error) {
-	return Zone{}, errTODO
-}
-
-// Apply files an operator's application (a member of a company or
-// institution, for its organization).
-func (s *Service) Apply(ctx context.Context, actor identity.Principal, zoneID string, in ApplicationInput) (Application, error) {
-	return Application{}, errTODO
-}
-
 // ApplicationFilter selects applications.
 type ApplicationFilter struct {
 	ZoneID string
 	Status string
 	Mine   bool // only the actor's organizations'
-}
-
-// Applications lists the applications actor may see: its organizations',
-// and those it reviews.
-func (s *Service) Applications(ctx context.Context, actor identity.Principal, f ApplicationFilter) ([]Application, error) {
-	return nil, errTODO
-}
-
-// Application returns one application with its review state.
-func (s *Service) Application(ctx context.Context, actor identity.Principal, id string) (Application, review.State, error) {
-	return Application{}, review.State{}, errTODO
-}
-
-// DecideApplication records a reviewer's decision; the last approval
-// creates the authorisation, its grants and budgets in the same transaction.
-func (s *Service) DecideApplication(ctx context.Context, actor identity.Principal, id string, d review.Decision, comment string) (Application, error) {
-	return Application{}, errTODO
-}
-
-// Authorisations lists the authorisations of a zone (zoneID "" for all)
-// that actor may see: its organizations', or all to the steward and
-// platform operators.
-func (s *Service) Authorisations(ctx context.Context, actor identity.Principal, zoneID string) ([]Authorisation, error) {
-	return nil, errTODO
-}
-
-// Authorisation returns one authorisation with its budgets.
-func (s *Service) Authorisation(ctx context.Context, actor identity.Principal, id string) (Authorisation, error) {
-	return Authorisation{}, errTODO
-}
-
-// Revoke ends an authorisation at once and revokes its grants (the
-// steward's admins, platform operators); the next query is refused.
-func (s *Service) Revoke(ctx context.Context, actor identity.Principal, id, reason string) (Authorisation, error) {
-	return Authorisation{}, errTODO
 }
 
 // The helpers below are what the query part (query.go and its files)

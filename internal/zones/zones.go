@@ -169,6 +169,7 @@ type Application struct {
 
 // ApplicationInput is what an operator files.
 type ApplicationInput struct {
+	OperatorOrgID string    `json:"operator_org_id,omitempty" required:"false" doc:"The company or institution applying, one of yours; empty: your only one"`
 	Scenario      string    `json:"scenario" required:"false"`
 	DocumentNo    string    `json:"document_no" required:"false"`
 	DocumentTitle string    `json:"document_title" required:"false"`
