@@ -75,6 +75,11 @@ func seedResourceRows(ctx context.Context, ds *datastore.Service, r catalog.Reso
 // SyntheticCSV generates up to n deterministic rows for the resource titled
 // title, with a header of the items' Chinese labels (values.go, tables.go).
 func SyntheticCSV(title string, items []catalog.Item, n int) []byte {
+	return labelledCSV(items, generatedRows(title, items, n))
+}
+
+// labelledCSV writes rows under a header of the items' Chinese labels.
+func labelledCSV(items []catalog.Item, rows [][]string) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	rec := make([]string, len(items))
@@ -82,10 +87,7 @@ func SyntheticCSV(title string, items []catalog.Item, n int) []byte {
 		rec[i] = it.LabelZh
 	}
 	w.Write(rec)
-	for _, row := range generatedRows(title, items, n) {
-		w.Write(row)
-	}
-	w.Flush()
+	w.WriteAll(rows)
 	return buf.Bytes()
 }
 

@@ -212,7 +212,7 @@ func (z *zoneSeed) create(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", spec.resource.TitleZh, err)
 		}
-		data := zoneCSV(spec.resource.Items, spec.rows())
+		data := labelledCSV(spec.resource.Items, spec.rows())
 		if _, err := z.Datastore.Load(ctx, editor, r.ID, datastore.LoadInput{File: bytes.NewReader(data), Name: "rows.csv",
 			Size: int64(len(data))}); err != nil {
 			return fmt.Errorf("%s: rows: %w", spec.resource.TitleZh, err)

@@ -1,8 +1,6 @@
 package demo
 
 import (
-	"bytes"
-	"encoding/csv"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -127,6 +125,15 @@ var (
 	oldestPatients       = []int{96, 98, 101}
 )
 
+// populationWeights are the districts' residents, in the order of districts.
+func populationWeights() []float64 {
+	out := make([]float64, len(districtPopulation))
+	for i, p := range districtPopulation {
+		out[i] = float64(p)
+	}
+	return out
+}
+
 // weightedIndex draws an index with probability proportional to its weight.
 func weightedIndex(r *rand.Rand, weights []float64) int {
 	total := 0.0
@@ -148,7 +155,7 @@ func logNormal(r *rand.Rand, median, sigma float64) float64 {
 	return median * math.Exp(r.NormFloat64()*sigma)
 }
 
-// pseudonym draws a distinct 16-character key.
+// pseudonyms draws distinct 16-character keys (hexadecimal).
 type pseudonyms struct {
 	r    *rand.Rand
 	seen map[uint64]bool
@@ -177,22 +184,17 @@ func patientCost(r *rand.Rand, c chapter, age int) string {
 func OutpatientRows(n int) [][]string {
 	r := rand.New(rand.NewPCG(20260116, 1))
 	keys := pseudonyms{r: rand.New(rand.NewPCG(20260116, 2)), seen: map[uint64]bool{}}
-	popWeights := make([]float64, len(districtPopulation))
-	for i, p := range districtPopulation {
-		popWeights[i] = float64(p)
-	}
+	popWeights := populationWeights()
 	bandWeights := make([]float64, len(ageBands))
 	for i, b := range ageBands {
 		bandWeights[i] = b.share
 	}
-	weights := [3][]float64{}
+	var weights [3][]float64 // of the chapters, for children, adults and the elderly
+	for g := range weights {
+		weights[g] = make([]float64, len(chapters))
+	}
 	for i, c := range chapters {
-		for g, w := range []float64{c.child, c.adult, c.elderly} {
-			if i == 0 {
-				weights[g] = make([]float64, len(chapters))
-			}
-			weights[g][i] = w
-		}
+		weights[0][i], weights[1][i], weights[2][i] = c.child, c.adult, c.elderly
 	}
 	row := func(age int, sex, district string, c chapter) []string {
 		return []string{keys.next(), strconv.Itoa(age), sex, district, c.code, patientCost(r, c, age)}
@@ -263,10 +265,7 @@ var transitCards = catalog.Input{
 func TransitCardRows(n int) [][]string {
 	r := rand.New(rand.NewPCG(20260116, 3))
 	keys := pseudonyms{r: rand.New(rand.NewPCG(20260116, 4)), seen: map[uint64]bool{}}
-	popWeights := make([]float64, len(districtPopulation))
-	for i, p := range districtPopulation {
-		popWeights[i] = float64(p)
-	}
+	popWeights := populationWeights()
 	bands := []float64{12, 34, 38, 6, 10}
 	out := make([][]string, 0, n)
 	for range n {
@@ -289,17 +288,4 @@ func TransitCardRows(n int) [][]string {
 			strconv.FormatFloat(fare, 'f', 2, 64)})
 	}
 	return out
-}
-
-// zoneCSV writes rows under a header of the items' Chinese labels.
-func zoneCSV(items []catalog.Item, rows [][]string) []byte {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	header := make([]string, len(items))
-	for i, it := range items {
-		header[i] = it.LabelZh
-	}
-	w.Write(header)
-	w.WriteAll(rows)
-	return buf.Bytes()
 }
