@@ -217,6 +217,11 @@ func (s *Service) Apply(ctx context.Context, actor identity.Principal, zoneID st
 	}
 	a.OperatorOrgID, a.CreatedBy = org, actor.UserID
 	err = s.db.Transact(ctx, func(tx *store.Tx) error {
+		// One application at a time per zone: two filed at once by the
+		// same organization cannot both find none open.
+		if _, err := s.lockZone(ctx, tx, z.ID); err != nil {
+			return err
+		}
 		open, err := store.Strings(ctx, tx, `SELECT a.id FROM zone_applications a JOIN review_cases c ON c.id = a.id
 			WHERE a.zone_id = $1 AND a.operator_org_id = $2 AND c.step <> '' ORDER BY a.id`, z.ID, org)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"regexp"
@@ -370,9 +371,7 @@ func changedFields(a, b Zone) []string {
 func (s *Service) emitZone(ctx context.Context, tx *store.Tx, actor identity.Principal, z Zone, what string, extra map[string]any) error {
 	payload := map[string]any{"code": z.Code, "domain": z.Domain, "steward_org_id": z.StewardOrgID,
 		"rules_sha256": store.SHA256Hex(jsonText(z.Rules))}
-	for k, v := range extra {
-		payload[k] = v
-	}
+	maps.Copy(payload, extra)
 	return tx.Emit(ctx, store.Event{Type: "zone." + what, ActorUserID: actor.UserID, ActorOrgID: actingOrg(actor, z.StewardOrgID),
 		SubjectKind: "zone", SubjectID: z.ID}, payload)
 }
