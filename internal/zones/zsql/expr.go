@@ -814,15 +814,15 @@ func identName(id *rq.Ident) string {
 	return asciiLower(id.Name)
 }
 
-// asciiLower lower-cases ASCII letters only (as the datastore does).
+// asciiLower lower-cases ASCII letters only, as the datastore does (no
+// Unicode folding: look-alikes must not become names).
 func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
 		}
-	}
-	return string(b)
+		return r
+	}, s)
 }
 
 func quoteIdent(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
