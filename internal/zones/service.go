@@ -51,7 +51,8 @@ type Service struct {
 	sandbox Sandbox
 	cfg     Config
 
-	apps review.Records[appRecord] // operators' applications (application.go)
+	apps     review.Records[appRecord] // operators' applications (application.go)
+	releases *review.Workflow          // results waiting for the steward (release.go)
 }
 
 // New returns the zones service.
@@ -67,6 +68,7 @@ func New(db *store.DB, ids *identity.Service, cat *catalog.Service, acc *access.
 	}
 	s := &Service{db: db, ids: ids, cat: cat, acc: acc, sandbox: sandbox, cfg: cfg}
 	s.apps = s.registerApplications()
+	s.releases = s.registerReleases()
 	return s
 }
 
