@@ -37,6 +37,7 @@ import (
 	"dataport/internal/web/dsp"
 	"dataport/internal/web/services"
 	"dataport/internal/workday"
+	"dataport/internal/zones"
 )
 
 // Config is the whole configuration of a dataport process.
@@ -109,6 +110,7 @@ type App struct {
 	Assets   *asset.Service    // the exchange's asset registrations, objection periods, certificates and valuation reports
 	Risk     *risk.Engine      // the exchange's risk warning: rules in CEL, circular trades, alerts (risk.go)
 	DSP      *dsp.Handler      // the exchange's Dataspace Protocol provider under /dsp and its callbacks (dsp.go)
+	Zones    *zones.Service    // public data zones: authorised operators' sandbox queries, disclosure control, budgets (zones.go)
 }
 
 // Open connects to the store (applying migrations) and builds the services.
@@ -158,6 +160,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	a.openZones()
 	return a, nil
 }
 
@@ -220,7 +223,7 @@ func (a *App) Serve(ctx context.Context) error {
 		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles,
 		Jobs: a.Jobs, Harvest: a.Harvest, Signup: a.Signup, Portal: a.Portal, Engage: a.Engage, Trade: a.Trade,
 		Disputes: a.Disputes,
-		Exchange: a.Exchange, Assets: a.Assets, Risk: a.Risk},
+		Exchange: a.Exchange, Assets: a.Assets, Risk: a.Risk, Zones: a.Zones},
 		DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL,
 		MailConfigured: a.Config.SMTP.Host != "", Metrics: a.Config.Metrics, DSP: a.DSP})
 	if err != nil {

@@ -37,7 +37,7 @@ func (a *App) openJobs(ctx context.Context) (*jobs.Runner, error) {
 	}
 	r, err := jobs.Open(ctx, a.DB, jobs.Config{Node: node, DatabaseURL: a.Config.DatabaseURL,
 		SpoolDir: filepath.Join(a.Config.DataDir, "spool"), Datastore: a.Datastore(), Identity: a.Identity, Log: a.Config.Log,
-		Harvest: harvests, Periodic: periodic})
+		Harvest: harvests, Periodic: periodic, Zones: zoneQueries{a}})
 	if err != nil {
 		return nil, err
 	}
