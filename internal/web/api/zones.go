@@ -161,13 +161,26 @@ type listZoneQueriesIn struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
 }
 
-// maxQueryWait is the longest a submission waits for its query (seconds).
-const maxQueryWait = 120
+// How long a submission waits for its query, seconds: by default, and at most.
+const (
+	defaultQueryWait = 30
+	maxQueryWait     = 120
+)
 
 type submitZoneQueryIn struct {
 	ZoneID string `path:"zone_id" doc:"The zone's id or code"`
-	Wait   int    `query:"wait" minimum:"0" maximum:"120" default:"30" doc:"Seconds to wait for the result before answering 202 (0: answer at once)"`
+	Wait   int    `query:"wait" minimum:"0" maximum:"120" doc:"Seconds to wait for the result before answering 202 (0: answer at once; default 30)"`
 	Body   zones.QueryInput
+}
+
+// Resolve gives wait its default when the query string leaves it out. (A
+// default tag would not do: huma gives every zero field of an input with a
+// body its default, so that wait=0 would wait 30 seconds.)
+func (in *submitZoneQueryIn) Resolve(ctx huma.Context) []error {
+	if ctx.Query("wait") == "" {
+		in.Wait = defaultQueryWait
+	}
+	return nil
 }
 
 type zoneQueryIn struct {
@@ -515,10 +528,14 @@ func (h *handlers) submitZoneQueryRoute(api huma.API) {
 			"wait seconds and is 200 with the query once finished — released (columns, rows, suppressed_cells, epsilon_spent, "+
 			"epsilon_remaining), refused (reason: the difference check, the budget, the access decision after a revocation or expiry) or "+
 			"in review — and 202 while it is queued or running (poll Location).")
-	op.Responses = map[string]*huma.Response{"202": {Description: "The query is queued or running: poll Location",
-		Headers: map[string]*huma.Param{"Location": {Description: "The query", Schema: &huma.Schema{Type: huma.TypeString}}},
-		Content: map[string]*huma.MediaType{"application/json": {
-			Schema: api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[zones.Query](), true, "")}}}}
+	schemas := api.OpenAPI().Components.Schemas
+	op.Responses = map[string]*huma.Response{
+		"202": {Description: "The query is queued or running: poll Location",
+			Headers: map[string]*huma.Param{"Location": {Description: "The query", Schema: &huma.Schema{Type: huma.TypeString}}},
+			Content: map[string]*huma.MediaType{"application/json": {Schema: schemas.Schema(reflect.TypeFor[zones.Query](), true, "")}}},
+		// huma adds its default error answer only to operations of one success status.
+		"default": {Description: "Error", Content: map[string]*huma.MediaType{"application/problem+json": {
+			Schema: schemas.Schema(reflect.TypeFor[huma.ErrorModel](), true, "Error")}}}}
 	huma.Register(api, op, func(ctx context.Context, in *submitZoneQueryIn) (*submittedQueryOut, error) {
 		z, err := h.zone(ctx, in.ZoneID)
 		if err != nil {
