@@ -44,33 +44,33 @@ const (
 // defaults (DefaultRules).
 type Rules struct {
 	// Mechanisms are those operators may ask for: "sdc" always, "dp" when listed.
-	Mechanisms []zsql.Mechanism `json:"mechanisms"`
+	Mechanisms []zsql.Mechanism `json:"mechanisms" required:"false"`
 	// MinCellSize is the fewest persons a released cell may hold (default 10).
-	MinCellSize int `json:"min_cell_size"`
+	MinCellSize int `json:"min_cell_size" required:"false"`
 	// DominanceN and DominanceK are the (n,k) dominance rule for sums
 	// (default n=2, k=85 percent; n=0 turns it off: then set DominanceOff).
-	DominanceN   int     `json:"dominance_n"`
-	DominanceK   float64 `json:"dominance_k"`
+	DominanceN   int     `json:"dominance_n" required:"false"`
+	DominanceK   float64 `json:"dominance_k" required:"false"`
 	DominanceOff bool    `json:"dominance_off,omitempty"`
 	// EpsilonBudget is each operator's budget per resource (default 3.0);
 	// MaxEpsilon the most one query may spend (default 1.0).
-	EpsilonBudget float64 `json:"epsilon_budget"`
-	MaxEpsilon    float64 `json:"max_epsilon"`
+	EpsilonBudget float64 `json:"epsilon_budget" required:"false"`
+	MaxEpsilon    float64 `json:"max_epsilon" required:"false"`
 	// Noise is "laplace" (default) or "gaussian"; Delta is the Gaussian
 	// mechanism's delta (default 1e-6).
-	Noise string  `json:"noise"`
+	Noise string  `json:"noise" required:"false"`
 	Delta float64 `json:"delta,omitempty"`
 	// MaxRowsScanned refuses a query whose resources hold more rows
 	// together (default 50,000,000); MaxSeconds bounds each statement
 	// (default 120); MaxCells the cells of one result (default 10,000).
-	MaxRowsScanned int64 `json:"max_rows_scanned"`
-	MaxSeconds     int   `json:"max_seconds"`
-	MaxCells       int   `json:"max_cells"`
+	MaxRowsScanned int64 `json:"max_rows_scanned" required:"false"`
+	MaxSeconds     int   `json:"max_seconds" required:"false"`
+	MaxCells       int   `json:"max_cells" required:"false"`
 	// ReviewMargin sends a release to the steward's review when a released
 	// cell holds fewer than MinCellSize+ReviewMargin persons (default
 	// MinCellSize/2); ReviewCells when it has more cells (default 1,000).
-	ReviewMargin int `json:"review_margin"`
-	ReviewCells  int `json:"review_cells"`
+	ReviewMargin int `json:"review_margin" required:"false"`
+	ReviewCells  int `json:"review_cells" required:"false"`
 }
 
 // DefaultRules are the rules of a zone that sets none.
