@@ -18,4 +18,6 @@ func (a *App) openZones() {
 // opened before the zones service it calls.
 type zoneQueries struct{ a *App }
 
-func (z zoneQueries) Run(ctx context.Context, queryID string) error { return z.a.Zones.Run(ctx, queryID) }
+func (z zoneQueries) Run(ctx context.Context, queryID string) error {
+	return z.a.Zones.Run(ctx, queryID)
+}
