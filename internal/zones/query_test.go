@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -46,7 +47,7 @@ func TestSubmitRefusals(t *testing.T) {
 			{zones.QueryInput{SQL: ok, Mechanism: zsql.SDC, Epsilon: 0.5}, "epsilon"},
 		} {
 			_, err := w.Zones.Submit(ctx, op.User, w.Zone.ID, c.in)
-			if fields, _ := validate.Fields(err); !slicesEqual(fields, []string{c.field}) {
+			if fields, _ := validate.Fields(err); !slices.Equal(fields, []string{c.field}) {
 				t.Errorf("%+v: %v, want a problem with %s only", c.in, err, c.field)
 			}
 		}
@@ -85,8 +86,6 @@ func TestSubmitRefusals(t *testing.T) {
 	})
 }
 
-func slicesEqual(a, b []string) bool { return strings.Join(a, ",") == strings.Join(b, ",") }
-
 // qTrue counts the visits by key among those where keep holds (the truth
 // the tests compare released cells with).
 func qTrue(keep func(r []string) bool, key func(r []string) string) map[string]int {
@@ -105,10 +104,10 @@ func qTrue(keep func(r []string) bool, key func(r []string) string) map[string]i
 
 // A cell under the minimum count is never released, under either
 // mechanism, even once the steward approves (results are read as the
-// platform operator, who sees them in review too): its values are null and it is listed as suppressed, and in
-// every line of the table a suppressed cell has company (secondary
-// suppression), so the line's total, which another query may give, does
-// not give it back. Released counts are the true ones under disclosure
+// platform operator, who sees them in review too): its values are null
+// and it is listed as suppressed, and in every line of the table a
+// suppressed cell has company (secondary suppression), so the line's
+// total, which another query may give, does not give it back. Released counts are the true ones under disclosure
 // control and at least the minimum's worth of persons under both.
 func TestMinimumCellNeverReleased(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
@@ -158,7 +157,7 @@ func checkCells(t *testing.T, q zones.Query, truth map[string]int, dims int, key
 	suppressed := map[string]bool{}
 	for i, row := range q.Rows {
 		k, n := key(row), truth[key(row)]
-		supp := containsInt(q.Suppressed, i)
+		supp := slices.Contains(q.Suppressed, i)
 		suppressed[k] = supp
 		if n < 10 && !supp {
 			t.Errorf("%s: cell %s of %d persons released: %v", q.Mechanism, k, n, row)
@@ -192,15 +191,6 @@ func checkCells(t *testing.T, q zones.Query, truth map[string]int, dims int, key
 			t.Errorf("%s: line %s has one suppressed cell: its margin gives it back (%v)", q.Mechanism, line, suppressed)
 		}
 	}
-}
-
-func containsInt(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // A result with a cell near the minimum goes to the steward's review: the
@@ -352,5 +342,5 @@ func TestOutputsAndUsage(t *testing.T) {
 
 func validateField(err error, field string) bool {
 	fields, ok := validate.Fields(err)
-	return ok && slicesEqual(fields, []string{field})
+	return ok && slices.Equal(fields, []string{field})
 }

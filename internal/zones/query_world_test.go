@@ -2,7 +2,6 @@ package zones_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -266,5 +265,3 @@ func num(t testing.TB, v any) (float64, bool) {
 func isRefused(q zones.Query, reason string) bool {
 	return q.Status == zones.QueryRefused && (q.Reason == reason || strings.HasPrefix(q.Reason, reason+":"))
 }
-
-var _ = errors.Is
