@@ -270,6 +270,7 @@ func TestOpenAPIClientCallsEveryOperation(t *testing.T) {
 	r.disputes(ctx, admin, operator, orgAdmin, company, requesterAdmin, anonymous, contract)
 	r.assets(ctx, operator, orgAdmin, editor, company, requesterAdmin, anonymous, orgID, requesterOrg)
 	r.risk(ctx, operator, company, contract)
+	r.zones(ctx, operator, editor, orgAdmin, company, requesterAdmin, anonymous, orgID, res.shared)
 	r.problems(ctx, anonymous, editor, res)
 	got(orgAdmin.RetireResourceWithResponse(ctx, res.shared, jsonBody[apiclient.RetireResourceJSONRequestBody](t,
 		`{"reason":"由新版数据资源替代"}`))).want(r, 200)

@@ -589,19 +589,19 @@ func (e LoadSettingsOnError) Valid() bool {
 
 // Defines values for LoadStatusState.
 const (
-	Done    LoadStatusState = "done"
-	Failed  LoadStatusState = "failed"
-	Loading LoadStatusState = "loading"
+	LoadStatusStateDone    LoadStatusState = "done"
+	LoadStatusStateFailed  LoadStatusState = "failed"
+	LoadStatusStateLoading LoadStatusState = "loading"
 )
 
 // Valid indicates whether the value is a known member of the LoadStatusState enum.
 func (e LoadStatusState) Valid() bool {
 	switch e {
-	case Done:
+	case LoadStatusStateDone:
 		return true
-	case Failed:
+	case LoadStatusStateFailed:
 		return true
-	case Loading:
+	case LoadStatusStateLoading:
 		return true
 	default:
 		return false
@@ -1004,6 +1004,135 @@ func (e ValuationInputMethod) Valid() bool {
 	}
 }
 
+// Defines values for ZoneStatus.
+const (
+	ZoneStatusActive ZoneStatus = "active"
+	ZoneStatusClosed ZoneStatus = "closed"
+)
+
+// Valid indicates whether the value is a known member of the ZoneStatus enum.
+func (e ZoneStatus) Valid() bool {
+	switch e {
+	case ZoneStatusActive:
+		return true
+	case ZoneStatusClosed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ZoneAuthorisationStatus.
+const (
+	ZoneAuthorisationStatusActive  ZoneAuthorisationStatus = "active"
+	ZoneAuthorisationStatusExpired ZoneAuthorisationStatus = "expired"
+	ZoneAuthorisationStatusPending ZoneAuthorisationStatus = "pending"
+	ZoneAuthorisationStatusRevoked ZoneAuthorisationStatus = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the ZoneAuthorisationStatus enum.
+func (e ZoneAuthorisationStatus) Valid() bool {
+	switch e {
+	case ZoneAuthorisationStatusActive:
+		return true
+	case ZoneAuthorisationStatusExpired:
+		return true
+	case ZoneAuthorisationStatusPending:
+		return true
+	case ZoneAuthorisationStatusRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ZoneDecisionDecision.
+const (
+	ZoneDecisionDecisionApprove ZoneDecisionDecision = "approve"
+	ZoneDecisionDecisionReject  ZoneDecisionDecision = "reject"
+)
+
+// Valid indicates whether the value is a known member of the ZoneDecisionDecision enum.
+func (e ZoneDecisionDecision) Valid() bool {
+	switch e {
+	case ZoneDecisionDecisionApprove:
+		return true
+	case ZoneDecisionDecisionReject:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ZoneItemRuleRole.
+const (
+	ZoneItemRuleRoleAttribute ZoneItemRuleRole = "attribute"
+	ZoneItemRuleRoleKey       ZoneItemRuleRole = "key"
+	ZoneItemRuleRoleText      ZoneItemRuleRole = "text"
+)
+
+// Valid indicates whether the value is a known member of the ZoneItemRuleRole enum.
+func (e ZoneItemRuleRole) Valid() bool {
+	switch e {
+	case ZoneItemRuleRoleAttribute:
+		return true
+	case ZoneItemRuleRoleKey:
+		return true
+	case ZoneItemRuleRoleText:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ZoneQueryStatus.
+const (
+	ZoneQueryStatusFailed   ZoneQueryStatus = "failed"
+	ZoneQueryStatusQueued   ZoneQueryStatus = "queued"
+	ZoneQueryStatusRefused  ZoneQueryStatus = "refused"
+	ZoneQueryStatusReleased ZoneQueryStatus = "released"
+	ZoneQueryStatusReview   ZoneQueryStatus = "review"
+	ZoneQueryStatusRunning  ZoneQueryStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the ZoneQueryStatus enum.
+func (e ZoneQueryStatus) Valid() bool {
+	switch e {
+	case ZoneQueryStatusFailed:
+		return true
+	case ZoneQueryStatusQueued:
+		return true
+	case ZoneQueryStatusRefused:
+		return true
+	case ZoneQueryStatusReleased:
+		return true
+	case ZoneQueryStatusReview:
+		return true
+	case ZoneQueryStatusRunning:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ZoneQueryInputMechanism.
+const (
+	Dp  ZoneQueryInputMechanism = "dp"
+	Sdc ZoneQueryInputMechanism = "sdc"
+)
+
+// Valid indicates whether the value is a known member of the ZoneQueryInputMechanism enum.
+func (e ZoneQueryInputMechanism) Valid() bool {
+	switch e {
+	case Dp:
+		return true
+	case Sdc:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListDataRequestsParamsStatus.
 const (
 	ListDataRequestsParamsStatusAnswered ListDataRequestsParamsStatus = "answered"
@@ -1123,25 +1252,25 @@ func (e ListExchangeApplicationsParamsStatus) Valid() bool {
 
 // Defines values for ListAssetCertificatesParamsStage.
 const (
-	Cancelled  ListAssetCertificatesParamsStage = "cancelled"
-	Effective  ListAssetCertificatesParamsStage = "effective"
-	Publicity  ListAssetCertificatesParamsStage = "publicity"
-	Revoked    ListAssetCertificatesParamsStage = "revoked"
-	Superseded ListAssetCertificatesParamsStage = "superseded"
+	ListAssetCertificatesParamsStageCancelled  ListAssetCertificatesParamsStage = "cancelled"
+	ListAssetCertificatesParamsStageEffective  ListAssetCertificatesParamsStage = "effective"
+	ListAssetCertificatesParamsStagePublicity  ListAssetCertificatesParamsStage = "publicity"
+	ListAssetCertificatesParamsStageRevoked    ListAssetCertificatesParamsStage = "revoked"
+	ListAssetCertificatesParamsStageSuperseded ListAssetCertificatesParamsStage = "superseded"
 )
 
 // Valid indicates whether the value is a known member of the ListAssetCertificatesParamsStage enum.
 func (e ListAssetCertificatesParamsStage) Valid() bool {
 	switch e {
-	case Cancelled:
+	case ListAssetCertificatesParamsStageCancelled:
 		return true
-	case Effective:
+	case ListAssetCertificatesParamsStageEffective:
 		return true
-	case Publicity:
+	case ListAssetCertificatesParamsStagePublicity:
 		return true
-	case Revoked:
+	case ListAssetCertificatesParamsStageRevoked:
 		return true
-	case Superseded:
+	case ListAssetCertificatesParamsStageSuperseded:
 		return true
 	default:
 		return false
@@ -1898,6 +2027,63 @@ func (e ListShareRequestsParamsStatus) Valid() bool {
 	case ListShareRequestsParamsStatusRejected:
 		return true
 	case ListShareRequestsParamsStatusWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListZonesParamsDomain.
+const (
+	Finance   ListZonesParamsDomain = "finance"
+	Health    ListZonesParamsDomain = "health"
+	Other     ListZonesParamsDomain = "other"
+	Spatial   ListZonesParamsDomain = "spatial"
+	Transport ListZonesParamsDomain = "transport"
+)
+
+// Valid indicates whether the value is a known member of the ListZonesParamsDomain enum.
+func (e ListZonesParamsDomain) Valid() bool {
+	switch e {
+	case Finance:
+		return true
+	case Health:
+		return true
+	case Other:
+		return true
+	case Spatial:
+		return true
+	case Transport:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListZoneQueriesParamsStatus.
+const (
+	ListZoneQueriesParamsStatusFailed   ListZoneQueriesParamsStatus = "failed"
+	ListZoneQueriesParamsStatusQueued   ListZoneQueriesParamsStatus = "queued"
+	ListZoneQueriesParamsStatusRefused  ListZoneQueriesParamsStatus = "refused"
+	ListZoneQueriesParamsStatusReleased ListZoneQueriesParamsStatus = "released"
+	ListZoneQueriesParamsStatusReview   ListZoneQueriesParamsStatus = "review"
+	ListZoneQueriesParamsStatusRunning  ListZoneQueriesParamsStatus = "running"
+)
+
+// Valid indicates whether the value is a known member of the ListZoneQueriesParamsStatus enum.
+func (e ListZoneQueriesParamsStatus) Valid() bool {
+	switch e {
+	case ListZoneQueriesParamsStatusFailed:
+		return true
+	case ListZoneQueriesParamsStatusQueued:
+		return true
+	case ListZoneQueriesParamsStatusRefused:
+		return true
+	case ListZoneQueriesParamsStatusReleased:
+		return true
+	case ListZoneQueriesParamsStatusReview:
+		return true
+	case ListZoneQueriesParamsStatusRunning:
 		return true
 	default:
 		return false
@@ -3282,6 +3468,36 @@ type ListWaitingBody struct {
 	NextCursor string     `json:"next_cursor"`
 }
 
+// ListZoneApplicationBody defines model for ListZoneApplicationBody.
+type ListZoneApplicationBody struct {
+	Items      *[]ZoneApplication `json:"items"`
+	NextCursor string             `json:"next_cursor"`
+}
+
+// ListZoneAuthorisationBody defines model for ListZoneAuthorisationBody.
+type ListZoneAuthorisationBody struct {
+	Items      *[]ZoneAuthorisation `json:"items"`
+	NextCursor string               `json:"next_cursor"`
+}
+
+// ListZoneOutputBody defines model for ListZoneOutputBody.
+type ListZoneOutputBody struct {
+	Items      *[]ZoneOutput `json:"items"`
+	NextCursor string        `json:"next_cursor"`
+}
+
+// ListZoneQueryBody defines model for ListZoneQueryBody.
+type ListZoneQueryBody struct {
+	Items      *[]ZoneQuery `json:"items"`
+	NextCursor string       `json:"next_cursor"`
+}
+
+// ListZoneSummaryBody defines model for ListZoneSummaryBody.
+type ListZoneSummaryBody struct {
+	Items      *[]ZoneSummary `json:"items"`
+	NextCursor string         `json:"next_cursor"`
+}
+
 // Listing defines model for Listing.
 type Listing struct {
 	AnswerDueAt *time.Time   `json:"answer_due_at,omitempty"`
@@ -4183,6 +4399,12 @@ type RevokeGrantInBody struct {
 	Reason string `json:"reason"`
 }
 
+// RevokeZoneAuthorisationInBody defines model for RevokeZoneAuthorisationInBody.
+type RevokeZoneAuthorisationInBody struct {
+	// Reason Why; required
+	Reason string `json:"reason"`
+}
+
 // Risk defines model for Risk.
 type Risk struct {
 	Classes    int64     `json:"classes"`
@@ -4293,6 +4515,12 @@ type SearchStats struct {
 	RolledUpClasses int64 `json:"rolled_up_classes"`
 }
 
+// SetZoneMemberInBody defines model for SetZoneMemberInBody.
+type SetZoneMemberInBody struct {
+	// Items Roles and clamping bounds of items that differ from their default
+	Items *[]ZoneItemRule `json:"items,omitempty"`
+}
+
 // Settlement defines model for Settlement.
 type Settlement struct {
 	// AmountFen What the buyer owes the provider
@@ -4390,6 +4618,18 @@ type StaleResource struct {
 	ResourceId      string    `json:"resource_id"`
 	TitleZh         string    `json:"title_zh"`
 	UpdateFrequency string    `json:"update_frequency"`
+}
+
+// State defines model for State.
+type State struct {
+	AnswerDueAt *time.Time `json:"answer_due_at,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DueAt       *time.Time `json:"due_at"`
+	EscalatedAt *time.Time `json:"escalated_at"`
+	Reason      string     `json:"reason"`
+	Status      string     `json:"status"`
+	Steps       *[]Entry   `json:"steps,omitempty"`
+	UpdatedAt   time.Time  `json:"updated_at"`
 }
 
 // Stats defines model for Stats.
@@ -4713,6 +4953,287 @@ type Waiting struct {
 // WithdrawInBody defines model for WithdrawInBody.
 type WithdrawInBody struct {
 	Reason *string `json:"reason,omitempty"`
+}
+
+// Zone defines model for Zone.
+type Zone struct {
+	Code          string        `json:"code"`
+	CreatedAt     time.Time     `json:"created_at"`
+	DescriptionEn string        `json:"description_en"`
+	DescriptionZh string        `json:"description_zh"`
+	Domain        string        `json:"domain"`
+	Id            string        `json:"id"`
+	Members       *[]ZoneMember `json:"members"`
+	NameEn        string        `json:"name_en"`
+	NameZh        string        `json:"name_zh"`
+	Rules         ZoneRules     `json:"rules"`
+	Status        ZoneStatus    `json:"status"`
+	StewardOrgId  string        `json:"steward_org_id"`
+	UpdatedAt     time.Time     `json:"updated_at"`
+}
+
+// ZoneStatus defines model for Zone.Status.
+type ZoneStatus string
+
+// ZoneApplication defines model for ZoneApplication.
+type ZoneApplication struct {
+	AuthorisationId *string    `json:"authorisation_id,omitempty"`
+	CreatedAt       time.Time  `json:"created_at"`
+	CreatedBy       string     `json:"created_by"`
+	DecidedAt       *time.Time `json:"decided_at,omitempty"`
+	DocumentNo      string     `json:"document_no"`
+	DocumentTitle   string     `json:"document_title"`
+	EpsilonBudget   float64    `json:"epsilon_budget"`
+	Id              string     `json:"id"`
+	OperatorOrgId   string     `json:"operator_org_id"`
+	ResourceIds     *[]string  `json:"resource_ids"`
+	Scenario        string     `json:"scenario"`
+	Status          string     `json:"status"`
+	ValidFrom       time.Time  `json:"valid_from"`
+	ValidUntil      time.Time  `json:"valid_until"`
+	ZoneId          string     `json:"zone_id"`
+}
+
+// ZoneApplicationBody defines model for ZoneApplicationBody.
+type ZoneApplicationBody struct {
+	AuthorisationId *string    `json:"authorisation_id,omitempty"`
+	CreatedAt       time.Time  `json:"created_at"`
+	CreatedBy       string     `json:"created_by"`
+	DecidedAt       *time.Time `json:"decided_at,omitempty"`
+	DocumentNo      string     `json:"document_no"`
+	DocumentTitle   string     `json:"document_title"`
+	EpsilonBudget   float64    `json:"epsilon_budget"`
+	Id              string     `json:"id"`
+	OperatorOrgId   string     `json:"operator_org_id"`
+	ResourceIds     *[]string  `json:"resource_ids"`
+
+	// Review The review case: status, deadline, the last reason and every step taken
+	Review     State     `json:"review"`
+	Scenario   string    `json:"scenario"`
+	Status     string    `json:"status"`
+	ValidFrom  time.Time `json:"valid_from"`
+	ValidUntil time.Time `json:"valid_until"`
+	ZoneId     string    `json:"zone_id"`
+}
+
+// ZoneApplicationInput defines model for ZoneApplicationInput.
+type ZoneApplicationInput struct {
+	DocumentNo    *string `json:"document_no,omitempty"`
+	DocumentTitle *string `json:"document_title,omitempty"`
+
+	// EpsilonBudget Per resource; 0: the zone's budget
+	EpsilonBudget *float64 `json:"epsilon_budget,omitempty"`
+
+	// OperatorOrgId The company or institution applying, one of yours; empty: your only one
+	OperatorOrgId *string    `json:"operator_org_id,omitempty"`
+	ResourceIds   *[]string  `json:"resource_ids,omitempty"`
+	Scenario      *string    `json:"scenario,omitempty"`
+	ValidFrom     *time.Time `json:"valid_from,omitempty"`
+	ValidUntil    *time.Time `json:"valid_until,omitempty"`
+}
+
+// ZoneAuthorisation defines model for ZoneAuthorisation.
+type ZoneAuthorisation struct {
+	ApplicationId string                  `json:"application_id"`
+	Budgets       *[]ZoneBudget           `json:"budgets"`
+	CreatedAt     time.Time               `json:"created_at"`
+	GrantIds      *[]string               `json:"grant_ids"`
+	Id            string                  `json:"id"`
+	OperatorOrgId string                  `json:"operator_org_id"`
+	ResourceIds   *[]string               `json:"resource_ids"`
+	RevokeReason  *string                 `json:"revoke_reason,omitempty"`
+	RevokedAt     *time.Time              `json:"revoked_at,omitempty"`
+	Scenario      string                  `json:"scenario"`
+	Status        ZoneAuthorisationStatus `json:"status"`
+	ValidFrom     time.Time               `json:"valid_from"`
+	ValidUntil    time.Time               `json:"valid_until"`
+	ZoneId        string                  `json:"zone_id"`
+}
+
+// ZoneAuthorisationStatus defines model for ZoneAuthorisation.Status.
+type ZoneAuthorisationStatus string
+
+// ZoneBudget defines model for ZoneBudget.
+type ZoneBudget struct {
+	Remaining  float64 `json:"remaining"`
+	ResourceId string  `json:"resource_id"`
+	Spent      float64 `json:"spent"`
+	Total      float64 `json:"total"`
+}
+
+// ZoneDecision defines model for ZoneDecision.
+type ZoneDecision struct {
+	// Comment Required when rejecting
+	Comment  *string              `json:"comment,omitempty"`
+	Decision ZoneDecisionDecision `json:"decision"`
+}
+
+// ZoneDecisionDecision defines model for ZoneDecision.Decision.
+type ZoneDecisionDecision string
+
+// ZoneInput defines model for ZoneInput.
+type ZoneInput struct {
+	Code          *string    `json:"code,omitempty"`
+	DescriptionEn *string    `json:"description_en,omitempty"`
+	DescriptionZh *string    `json:"description_zh,omitempty"`
+	Domain        *string    `json:"domain,omitempty"`
+	NameEn        *string    `json:"name_en,omitempty"`
+	NameZh        *string    `json:"name_zh,omitempty"`
+	Rules         *ZoneRules `json:"rules,omitempty"`
+	StewardOrgId  *string    `json:"steward_org_id,omitempty"`
+}
+
+// ZoneItemRule defines model for ZoneItemRule.
+type ZoneItemRule struct {
+	// Lower Clamping lower bound of a numeric item
+	Lower *float64         `json:"lower,omitempty"`
+	Name  string           `json:"name"`
+	Role  ZoneItemRuleRole `json:"role"`
+
+	// Upper Clamping upper bound of a numeric item
+	Upper *float64 `json:"upper,omitempty"`
+}
+
+// ZoneItemRuleRole defines model for ZoneItemRule.Role.
+type ZoneItemRuleRole string
+
+// ZoneMember defines model for ZoneMember.
+type ZoneMember struct {
+	AddedAt        time.Time       `json:"added_at"`
+	Code           string          `json:"code"`
+	Items          *[]ZoneItemRule `json:"items"`
+	OrganizationId string          `json:"organization_id"`
+	ResourceId     string          `json:"resource_id"`
+	TitleEn        string          `json:"title_en"`
+	TitleZh        string          `json:"title_zh"`
+}
+
+// ZoneMeter defines model for ZoneMeter.
+type ZoneMeter struct {
+	CellsReleased int64   `json:"cells_released"`
+	ComputeMs     int64   `json:"compute_ms"`
+	Epsilon       float64 `json:"epsilon"`
+	RowsScanned   int64   `json:"rows_scanned"`
+}
+
+// ZoneOutput defines model for ZoneOutput.
+type ZoneOutput struct {
+	CreatedAt    time.Time `json:"created_at"`
+	CreatedBy    string    `json:"created_by"`
+	Description  string    `json:"description"`
+	Id           string    `json:"id"`
+	NameEn       string    `json:"name_en"`
+	NameZh       string    `json:"name_zh"`
+	QueryId      string    `json:"query_id"`
+	ResultSha256 string    `json:"result_sha256"`
+	ZoneId       string    `json:"zone_id"`
+}
+
+// ZoneOutputBody defines model for ZoneOutputBody.
+type ZoneOutputBody struct {
+	CreatedAt   time.Time `json:"created_at"`
+	CreatedBy   string    `json:"created_by"`
+	Description string    `json:"description"`
+	Id          string    `json:"id"`
+	NameEn      string    `json:"name_en"`
+	NameZh      string    `json:"name_zh"`
+	QueryId     string    `json:"query_id"`
+
+	// Result The released query whose result the output keeps
+	Result       ZoneQuery `json:"result"`
+	ResultSha256 string    `json:"result_sha256"`
+	ZoneId       string    `json:"zone_id"`
+}
+
+// ZoneOutputInput defines model for ZoneOutputInput.
+type ZoneOutputInput struct {
+	Description *string `json:"description,omitempty"`
+	NameEn      *string `json:"name_en,omitempty"`
+	NameZh      *string `json:"name_zh,omitempty"`
+}
+
+// ZoneQuery defines model for ZoneQuery.
+type ZoneQuery struct {
+	AuthorisationId  *string           `json:"authorisation_id,omitempty"`
+	Columns          *[]string         `json:"columns"`
+	CreatedAt        time.Time         `json:"created_at"`
+	Epsilon          float64           `json:"epsilon"`
+	EpsilonRemaining float64           `json:"epsilon_remaining"`
+	EpsilonSpent     float64           `json:"epsilon_spent"`
+	FinishedAt       *time.Time        `json:"finished_at,omitempty"`
+	Id               string            `json:"id"`
+	Mechanism        string            `json:"mechanism"`
+	Meter            ZoneMeter         `json:"meter"`
+	OperatorOrgId    string            `json:"operator_org_id"`
+	Progress         int64             `json:"progress"`
+	Reason           *string           `json:"reason,omitempty"`
+	ResourceIds      *[]string         `json:"resource_ids"`
+	Rows             *[]*[]interface{} `json:"rows"`
+	Sql              string            `json:"sql"`
+	Status           ZoneQueryStatus   `json:"status"`
+	Suppressed       *[]int64          `json:"suppressed,omitempty"`
+	SuppressedCells  int64             `json:"suppressed_cells"`
+	UserId           string            `json:"user_id"`
+	ZoneId           string            `json:"zone_id"`
+}
+
+// ZoneQueryStatus defines model for ZoneQuery.Status.
+type ZoneQueryStatus string
+
+// ZoneQueryInput defines model for ZoneQueryInput.
+type ZoneQueryInput struct {
+	Epsilon   *float64                 `json:"epsilon,omitempty"`
+	Mechanism *ZoneQueryInputMechanism `json:"mechanism,omitempty"`
+	Sql       *string                  `json:"sql,omitempty"`
+}
+
+// ZoneQueryInputMechanism defines model for ZoneQueryInput.Mechanism.
+type ZoneQueryInputMechanism string
+
+// ZoneRules defines model for ZoneRules.
+type ZoneRules struct {
+	Delta          *float64  `json:"delta,omitempty"`
+	DominanceK     *float64  `json:"dominance_k,omitempty"`
+	DominanceN     *int64    `json:"dominance_n,omitempty"`
+	DominanceOff   *bool     `json:"dominance_off,omitempty"`
+	EpsilonBudget  *float64  `json:"epsilon_budget,omitempty"`
+	MaxCells       *int64    `json:"max_cells,omitempty"`
+	MaxEpsilon     *float64  `json:"max_epsilon,omitempty"`
+	MaxRowsScanned *int64    `json:"max_rows_scanned,omitempty"`
+	MaxSeconds     *int64    `json:"max_seconds,omitempty"`
+	Mechanisms     *[]string `json:"mechanisms,omitempty"`
+	MinCellSize    *int64    `json:"min_cell_size,omitempty"`
+	Noise          *string   `json:"noise,omitempty"`
+	ReviewCells    *int64    `json:"review_cells,omitempty"`
+	ReviewMargin   *int64    `json:"review_margin,omitempty"`
+}
+
+// ZoneSummary defines model for ZoneSummary.
+type ZoneSummary struct {
+	Code        string    `json:"code"`
+	Domain      string    `json:"domain"`
+	Id          string    `json:"id"`
+	NameEn      string    `json:"name_en"`
+	NameZh      string    `json:"name_zh"`
+	ResourceIds *[]string `json:"resource_ids"`
+}
+
+// ZoneUsage defines model for ZoneUsage.
+type ZoneUsage struct {
+	CellsReleased int64   `json:"cells_released"`
+	ComputeMs     int64   `json:"compute_ms"`
+	EpsilonSpent  float64 `json:"epsilon_spent"`
+	InReview      int64   `json:"in_review"`
+	OperatorOrgId string  `json:"operator_org_id"`
+	Queries       int64   `json:"queries"`
+	Refused       int64   `json:"refused"`
+	Released      int64   `json:"released"`
+	RowsScanned   int64   `json:"rows_scanned"`
+}
+
+// ZoneUsageOutBody defines model for ZoneUsageOutBody.
+type ZoneUsageOutBody struct {
+	Items *[]ZoneUsage `json:"items"`
 }
 
 // ListAppsParams defines parameters for ListApps.
@@ -5170,6 +5691,45 @@ type ListUsersParams struct {
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListZonesParams defines parameters for ListZones.
+type ListZonesParams struct {
+	Domain *ListZonesParamsDomain `form:"domain,omitempty" json:"domain,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *int64  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListZonesParamsDomain defines parameters for ListZones.
+type ListZonesParamsDomain string
+
+// ListZoneApplicationsParams defines parameters for ListZoneApplications.
+type ListZoneApplicationsParams struct {
+	// Status steward_review, operator_review, more_info, approved, rejected, withdrawn or expired
+	Status *string `form:"status,omitempty" json:"status,omitempty"`
+
+	// Mine Only your organizations' applications (not those you review)
+	Mine *bool `form:"mine,omitempty" json:"mine,omitempty"`
+}
+
+// ListZoneQueriesParams defines parameters for ListZoneQueries.
+type ListZoneQueriesParams struct {
+	Status *ListZoneQueriesParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *int64  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListZoneQueriesParamsStatus defines parameters for ListZoneQueries.
+type ListZoneQueriesParamsStatus string
+
+// SubmitZoneQueryParams defines parameters for SubmitZoneQuery.
+type SubmitZoneQueryParams struct {
+	// Wait Seconds to wait for the result before answering 202 (0: answer at once; default 30)
+	Wait *int64 `form:"wait,omitempty" json:"wait,omitempty"`
+}
+
 // CreateAccessGroupJSONRequestBody defines body for CreateAccessGroup for application/json ContentType.
 type CreateAccessGroupJSONRequestBody = CreateGroupInBody
 
@@ -5451,6 +6011,33 @@ type ResetUserPasswordJSONRequestBody = ResetPasswordInBody
 
 // SetPlatformRolesJSONRequestBody defines body for SetPlatformRoles for application/json ContentType.
 type SetPlatformRolesJSONRequestBody = PlatformRolesInBody
+
+// CreateZoneJSONRequestBody defines body for CreateZone for application/json ContentType.
+type CreateZoneJSONRequestBody = ZoneInput
+
+// UpdateZoneJSONRequestBody defines body for UpdateZone for application/json ContentType.
+type UpdateZoneJSONRequestBody = ZoneInput
+
+// ApplyZoneJSONRequestBody defines body for ApplyZone for application/json ContentType.
+type ApplyZoneJSONRequestBody = ZoneApplicationInput
+
+// DecideZoneApplicationJSONRequestBody defines body for DecideZoneApplication for application/json ContentType.
+type DecideZoneApplicationJSONRequestBody = ZoneDecision
+
+// RevokeZoneAuthorisationJSONRequestBody defines body for RevokeZoneAuthorisation for application/json ContentType.
+type RevokeZoneAuthorisationJSONRequestBody = RevokeZoneAuthorisationInBody
+
+// SubmitZoneQueryJSONRequestBody defines body for SubmitZoneQuery for application/json ContentType.
+type SubmitZoneQueryJSONRequestBody = ZoneQueryInput
+
+// DecideZoneQueryJSONRequestBody defines body for DecideZoneQuery for application/json ContentType.
+type DecideZoneQueryJSONRequestBody = ZoneDecision
+
+// KeepZoneOutputJSONRequestBody defines body for KeepZoneOutput for application/json ContentType.
+type KeepZoneOutputJSONRequestBody = ZoneOutputInput
+
+// SetZoneMemberJSONRequestBody defines body for SetZoneMember for application/json ContentType.
+type SetZoneMemberJSONRequestBody = SetZoneMemberInBody
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -8053,6 +8640,259 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /users/{id}/revoke-access (the `RevokeUserAccess` operationId).
 	RevokeUserAccess(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListZones Public data zones
+	//
+	// The active zones, for anyone: id, code, names, domain and member resources; platform operators and stewards also see closed ones. Filtered by domain, a page at a time.
+	//
+	// Corresponds with GET /zones (the `ListZones` operationId).
+	ListZones(ctx context.Context, params *ListZonesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateZoneWithBody Set up a zone (platform operators)
+	//
+	// A unique code, names, a domain, the steward institution and the rules (mechanisms, minimum cell size, dominance, epsilon budgets, noise, row, time and cell limits; zero fields take the defaults). Member resources are added one by one. Bad fields answer 422 and nothing is written.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /zones (the `CreateZone` operationId).
+	CreateZoneWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateZone Set up a zone (platform operators)
+	//
+	// A unique code, names, a domain, the steward institution and the rules (mechanisms, minimum cell size, dominance, epsilon budgets, noise, row, time and cell limits; zero fields take the defaults). Member resources are added one by one. Bad fields answer 422 and nothing is written.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /zones (the `CreateZone` operationId).
+	CreateZone(ctx context.Context, body CreateZoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetZone One zone, its rules and member resources
+	//
+	// An active zone's public page for anyone: its steward, rules and member resources with each item's role (key, attribute, free text) and clamping bounds. A closed zone only for platform operators and its steward; 404 for anyone else.
+	//
+	// Corresponds with GET /zones/{zone_id} (the `GetZone` operationId).
+	GetZone(ctx context.Context, zoneId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateZoneWithBody Change a zone's description and rules (platform operators, the steward's admins)
+	//
+	// Sends the zone's fields as they should be; bad fields answer 422 and nothing is written.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /zones/{zone_id} (the `UpdateZone` operationId).
+	UpdateZoneWithBody(ctx context.Context, zoneId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateZone Change a zone's description and rules (platform operators, the steward's admins)
+	//
+	// Sends the zone's fields as they should be; bad fields answer 422 and nothing is written.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /zones/{zone_id} (the `UpdateZone` operationId).
+	UpdateZone(ctx context.Context, zoneId string, body UpdateZoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListZoneApplications Applications to work in a zone that you may see
+	//
+	// Your organizations' applications, and those you review (the steward's admins and editors, platform operators).
+	//
+	// Corresponds with GET /zones/{zone_id}/applications (the `ListZoneApplications` operationId).
+	ListZoneApplications(ctx context.Context, zoneId string, params *ListZoneApplicationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApplyZoneWithBody Apply to work in a zone as an operator (a company's or institution's members)
+	//
+	// Files the scenario, the authorisation document (number and title), the period and the zone's resources asked for, with an epsilon budget per resource (the zone's by default). The steward's admins or editors review first, then the platform operator; the last approval creates the authorisation. Bad fields answer 422 and nothing is written.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /zones/{zone_id}/applications (the `ApplyZone` operationId).
+	ApplyZoneWithBody(ctx context.Context, zoneId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApplyZone Apply to work in a zone as an operator (a company's or institution's members)
+	//
+	// Files the scenario, the authorisation document (number and title), the period and the zone's resources asked for, with an epsilon budget per resource (the zone's by default). The steward's admins or editors review first, then the platform operator; the last approval creates the authorisation. Bad fields answer 422 and nothing is written.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /zones/{zone_id}/applications (the `ApplyZone` operationId).
+	ApplyZone(ctx context.Context, zoneId string, body ApplyZoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetZoneApplication One application with its review case
+	//
+	// For the applying organization's members, the steward's reviewers and platform operators; 404 for anyone else, and for an application of another zone.
+	//
+	// Corresponds with GET /zones/{zone_id}/applications/{application_id} (the `GetZoneApplication` operationId).
+	GetZoneApplication(ctx context.Context, zoneId string, applicationId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DecideZoneApplicationWithBody Approve or reject an application (the step's reviewers)
+	//
+	// First the steward's admins or editors, then a platform operator; a rejection needs a comment. The last approval creates the authorisation, its access grants (one per providing institution, action compute, for the scenario and period) and the epsilon budgets, in the same transaction. A case not waiting for you answers 403 or 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /zones/{zone_id}/applications/{application_id}/decision (the `DecideZoneApplication` operationId).
+	DecideZoneApplicationWithBody(ctx context.Context, zoneId string, applicationId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DecideZoneApplication Approve or reject an application (the step's reviewers)
+	//
+	// First the steward's admins or editors, then a platform operator; a rejection needs a comment. The last approval creates the authorisation, its access grants (one per providing institution, action compute, for the scenario and period) and the epsilon budgets, in the same transaction. A case not waiting for you answers 403 or 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /zones/{zone_id}/applications/{application_id}/decision (the `DecideZoneApplication` operationId).
+	DecideZoneApplication(ctx context.Context, zoneId string, applicationId string, body DecideZoneApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListZoneAuthorisations Authorisations to compute in a zone
+	//
+	// Your organizations' authorisations with their budgets; the steward and platform operators see every operator's.
+	//
+	// Corresponds with GET /zones/{zone_id}/authorisations (the `ListZoneAuthorisations` operationId).
+	ListZoneAuthorisations(ctx context.Context, zoneId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetZoneAuthorisation One authorisation with its grants and epsilon budgets
+	//
+	// Its state (active, pending, expired, revoked), period, resources, the access grants behind it and, per resource, the epsilon budget's total, spent and remaining. For its operator's members, the steward and platform operators; 404 for anyone else.
+	//
+	// Corresponds with GET /zones/{zone_id}/authorisations/{authorisation_id} (the `GetZoneAuthorisation` operationId).
+	GetZoneAuthorisation(ctx context.Context, zoneId string, authorisationId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeZoneAuthorisationWithBody Revoke an authorisation (the steward's admins, platform operators)
+	//
+	// Ends it at once and revokes its access grants: the operator's next query is refused. A reason is required; an authorisation already ended answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /zones/{zone_id}/authorisations/{authorisation_id}/revoke (the `RevokeZoneAuthorisation` operationId).
+	RevokeZoneAuthorisationWithBody(ctx context.Context, zoneId string, authorisationId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeZoneAuthorisation Revoke an authorisation (the steward's admins, platform operators)
+	//
+	// Ends it at once and revokes its access grants: the operator's next query is refused. A reason is required; an authorisation already ended answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /zones/{zone_id}/authorisations/{authorisation_id}/revoke (the `RevokeZoneAuthorisation` operationId).
+	RevokeZoneAuthorisation(ctx context.Context, zoneId string, authorisationId string, body RevokeZoneAuthorisationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListZoneOutputs Outputs kept in a zone
+	//
+	// Your organizations' kept outputs; the steward and platform operators see all of the zone's.
+	//
+	// Corresponds with GET /zones/{zone_id}/outputs (the `ListZoneOutputs` operationId).
+	ListZoneOutputs(ctx context.Context, zoneId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetZoneOutput One kept output with its result
+	//
+	// For those who may see its query; 404 for anyone else.
+	//
+	// Corresponds with GET /zones/{zone_id}/outputs/{output_id} (the `GetZoneOutput` operationId).
+	GetZoneOutput(ctx context.Context, zoneId string, outputId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListZoneQueries Sandbox queries, newest first
+	//
+	// An operator's members see their organization's queries with their results once released; the steward and platform operators see every query, results in review included.
+	//
+	// Corresponds with GET /zones/{zone_id}/queries (the `ListZoneQueries` operationId).
+	ListZoneQueries(ctx context.Context, zoneId string, params *ListZoneQueriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitZoneQueryWithBody Run aggregate SQL in a zone's sandbox (an authorised operator's members)
+	//
+	// The statement is one SELECT over the zone's resources, each named by its id in double quotes, with aggregates only: COUNT, SUM, AVG, and MIN/MAX of clamped items (clamp(item, lo, hi)), GROUP BY and WHERE over attribute items, INNER JOINs on all key items, ORDER BY and LIMIT on the output. Anything that could return a row's values — SELECT *, key or free-text items, a GROUP BY on a key, other functions, DISTINCT, subqueries — is refused at once: 422 with the field sql, its line, column and reason (the refusal is recorded). mechanism is sdc (disclosure control, the default) or dp (also differential privacy, spending epsilon of the operator's budget on each resource). The query runs as a background job: the answer waits up to wait seconds and is 200 with the query once finished — released (columns, rows, suppressed_cells, epsilon_spent, epsilon_remaining), refused (reason: the difference check, the budget, the access decision after a revocation or expiry) or in review — and 202 while it is queued or running (poll Location).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /zones/{zone_id}/queries (the `SubmitZoneQuery` operationId).
+	SubmitZoneQueryWithBody(ctx context.Context, zoneId string, params *SubmitZoneQueryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubmitZoneQuery Run aggregate SQL in a zone's sandbox (an authorised operator's members)
+	//
+	// The statement is one SELECT over the zone's resources, each named by its id in double quotes, with aggregates only: COUNT, SUM, AVG, and MIN/MAX of clamped items (clamp(item, lo, hi)), GROUP BY and WHERE over attribute items, INNER JOINs on all key items, ORDER BY and LIMIT on the output. Anything that could return a row's values — SELECT *, key or free-text items, a GROUP BY on a key, other functions, DISTINCT, subqueries — is refused at once: 422 with the field sql, its line, column and reason (the refusal is recorded). mechanism is sdc (disclosure control, the default) or dp (also differential privacy, spending epsilon of the operator's budget on each resource). The query runs as a background job: the answer waits up to wait seconds and is 200 with the query once finished — released (columns, rows, suppressed_cells, epsilon_spent, epsilon_remaining), refused (reason: the difference check, the budget, the access decision after a revocation or expiry) or in review — and 202 while it is queued or running (poll Location).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /zones/{zone_id}/queries (the `SubmitZoneQuery` operationId).
+	SubmitZoneQuery(ctx context.Context, zoneId string, params *SubmitZoneQueryParams, body SubmitZoneQueryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetZoneQuery One sandbox query and, once released, its result
+	//
+	// Its status and progress, the reason of a refusal, the meter (rows scanned, compute time, cells released, epsilon) and, when released, the columns and rows, suppressed cells' values null. For its operator's members, the steward and platform operators; 404 for anyone else.
+	//
+	// Corresponds with GET /zones/{zone_id}/queries/{query_id} (the `GetZoneQuery` operationId).
+	GetZoneQuery(ctx context.Context, zoneId string, queryId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DecideZoneQueryWithBody Release or refuse a result in review (the steward's editors and admins)
+	//
+	// A result near the thresholds or with many cells waits for the steward: approve releases it to the operator, reject refuses it (a comment saying why). A query not in review answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /zones/{zone_id}/queries/{query_id}/decision (the `DecideZoneQuery` operationId).
+	DecideZoneQueryWithBody(ctx context.Context, zoneId string, queryId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DecideZoneQuery Release or refuse a result in review (the steward's editors and admins)
+	//
+	// A result near the thresholds or with many cells waits for the steward: approve releases it to the operator, reject refuses it (a comment saying why). A query not in review answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /zones/{zone_id}/queries/{query_id}/decision (the `DecideZoneQuery` operationId).
+	DecideZoneQuery(ctx context.Context, zoneId string, queryId string, body DecideZoneQueryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// KeepZoneOutputWithBody Keep a released result in the zone as a derived dataset (the operator's members)
+	//
+	// With a name and a description; the output keeps the result's SHA-256, and an exchange product may list it with its provenance. A result not released answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /zones/{zone_id}/queries/{query_id}/outputs (the `KeepZoneOutput` operationId).
+	KeepZoneOutputWithBody(ctx context.Context, zoneId string, queryId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// KeepZoneOutput Keep a released result in the zone as a derived dataset (the operator's members)
+	//
+	// With a name and a description; the output keeps the result's SHA-256, and an exchange product may list it with its provenance. A result not released answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /zones/{zone_id}/queries/{query_id}/outputs (the `KeepZoneOutput` operationId).
+	KeepZoneOutput(ctx context.Context, zoneId string, queryId string, body KeepZoneOutputJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetZoneQueryResult Download a released result as CSV
+	//
+	// UTF-8 with a byte order mark, a header row of the columns, one line per row, suppressed values empty. Only a released result; for its operator's members, the steward and platform operators.
+	//
+	// Corresponds with GET /zones/{zone_id}/queries/{query_id}/result.csv (the `GetZoneQueryResult` operationId).
+	GetZoneQueryResult(ctx context.Context, zoneId string, queryId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RemoveZoneMember Take a resource out of a zone (platform operators, the steward's admins)
+	//
+	// Later queries may no longer name it; earlier results and kept outputs stay. A resource not in the zone answers 404.
+	//
+	// Corresponds with DELETE /zones/{zone_id}/resources/{resource_id} (the `RemoveZoneMember` operationId).
+	RemoveZoneMember(ctx context.Context, zoneId string, resourceId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetZoneMemberWithBody Add a resource to a zone, or change its item rules (platform operators, the steward's admins)
+	//
+	// The resource must have data and key items (one row is one person). Items not listed keep their default role: key items are keys, numeric, date and boolean items and coded text are attributes, other text is free text, never named in a statement. Numeric items may get clamping bounds, which MIN, MAX and differential privacy need.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /zones/{zone_id}/resources/{resource_id} (the `SetZoneMember` operationId).
+	SetZoneMemberWithBody(ctx context.Context, zoneId string, resourceId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetZoneMember Add a resource to a zone, or change its item rules (platform operators, the steward's admins)
+	//
+	// The resource must have data and key items (one row is one person). Items not listed keep their default role: key items are keys, numeric, date and boolean items and coded text are attributes, other text is free text, never named in a statement. Numeric items may get clamping bounds, which MIN, MAX and differential privacy need.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /zones/{zone_id}/resources/{resource_id} (the `SetZoneMember` operationId).
+	SetZoneMember(ctx context.Context, zoneId string, resourceId string, body SetZoneMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetZoneUsage Metering of a zone's operators
+	//
+	// Per operator: queries, released, refused and in review, rows scanned, compute time, cells released and epsilon spent. An operator's members see their own; the steward and platform operators every operator's.
+	//
+	// Corresponds with GET /zones/{zone_id}/usage (the `GetZoneUsage` operationId).
+	GetZoneUsage(ctx context.Context, zoneId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // CreateAccessGroupWithBody Define a group of organizations that can hold grants together (platform operators)
@@ -13673,6 +14513,569 @@ func (c *Client) SetPlatformRoles(ctx context.Context, id string, body SetPlatfo
 // Corresponds with POST /users/{id}/revoke-access (the `RevokeUserAccess` operationId).
 func (c *Client) RevokeUserAccess(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevokeUserAccessRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListZones Public data zones
+//
+// The active zones, for anyone: id, code, names, domain and member resources; platform operators and stewards also see closed ones. Filtered by domain, a page at a time.
+//
+// Corresponds with GET /zones (the `ListZones` operationId).
+func (c *Client) ListZones(ctx context.Context, params *ListZonesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListZonesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateZoneWithBody Set up a zone (platform operators)
+//
+// A unique code, names, a domain, the steward institution and the rules (mechanisms, minimum cell size, dominance, epsilon budgets, noise, row, time and cell limits; zero fields take the defaults). Member resources are added one by one. Bad fields answer 422 and nothing is written.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /zones (the `CreateZone` operationId).
+func (c *Client) CreateZoneWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateZoneRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateZone Set up a zone (platform operators)
+//
+// A unique code, names, a domain, the steward institution and the rules (mechanisms, minimum cell size, dominance, epsilon budgets, noise, row, time and cell limits; zero fields take the defaults). Member resources are added one by one. Bad fields answer 422 and nothing is written.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /zones (the `CreateZone` operationId).
+func (c *Client) CreateZone(ctx context.Context, body CreateZoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateZoneRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetZone One zone, its rules and member resources
+//
+// An active zone's public page for anyone: its steward, rules and member resources with each item's role (key, attribute, free text) and clamping bounds. A closed zone only for platform operators and its steward; 404 for anyone else.
+//
+// Corresponds with GET /zones/{zone_id} (the `GetZone` operationId).
+func (c *Client) GetZone(ctx context.Context, zoneId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetZoneRequest(c.Server, zoneId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateZoneWithBody Change a zone's description and rules (platform operators, the steward's admins)
+//
+// Sends the zone's fields as they should be; bad fields answer 422 and nothing is written.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /zones/{zone_id} (the `UpdateZone` operationId).
+func (c *Client) UpdateZoneWithBody(ctx context.Context, zoneId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateZoneRequestWithBody(c.Server, zoneId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateZone Change a zone's description and rules (platform operators, the steward's admins)
+//
+// Sends the zone's fields as they should be; bad fields answer 422 and nothing is written.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /zones/{zone_id} (the `UpdateZone` operationId).
+func (c *Client) UpdateZone(ctx context.Context, zoneId string, body UpdateZoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateZoneRequest(c.Server, zoneId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListZoneApplications Applications to work in a zone that you may see
+//
+// Your organizations' applications, and those you review (the steward's admins and editors, platform operators).
+//
+// Corresponds with GET /zones/{zone_id}/applications (the `ListZoneApplications` operationId).
+func (c *Client) ListZoneApplications(ctx context.Context, zoneId string, params *ListZoneApplicationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListZoneApplicationsRequest(c.Server, zoneId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApplyZoneWithBody Apply to work in a zone as an operator (a company's or institution's members)
+//
+// Files the scenario, the authorisation document (number and title), the period and the zone's resources asked for, with an epsilon budget per resource (the zone's by default). The steward's admins or editors review first, then the platform operator; the last approval creates the authorisation. Bad fields answer 422 and nothing is written.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /zones/{zone_id}/applications (the `ApplyZone` operationId).
+func (c *Client) ApplyZoneWithBody(ctx context.Context, zoneId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApplyZoneRequestWithBody(c.Server, zoneId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApplyZone Apply to work in a zone as an operator (a company's or institution's members)
+//
+// Files the scenario, the authorisation document (number and title), the period and the zone's resources asked for, with an epsilon budget per resource (the zone's by default). The steward's admins or editors review first, then the platform operator; the last approval creates the authorisation. Bad fields answer 422 and nothing is written.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /zones/{zone_id}/applications (the `ApplyZone` operationId).
+func (c *Client) ApplyZone(ctx context.Context, zoneId string, body ApplyZoneJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApplyZoneRequest(c.Server, zoneId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetZoneApplication One application with its review case
+//
+// For the applying organization's members, the steward's reviewers and platform operators; 404 for anyone else, and for an application of another zone.
+//
+// Corresponds with GET /zones/{zone_id}/applications/{application_id} (the `GetZoneApplication` operationId).
+func (c *Client) GetZoneApplication(ctx context.Context, zoneId string, applicationId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetZoneApplicationRequest(c.Server, zoneId, applicationId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DecideZoneApplicationWithBody Approve or reject an application (the step's reviewers)
+//
+// First the steward's admins or editors, then a platform operator; a rejection needs a comment. The last approval creates the authorisation, its access grants (one per providing institution, action compute, for the scenario and period) and the epsilon budgets, in the same transaction. A case not waiting for you answers 403 or 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /zones/{zone_id}/applications/{application_id}/decision (the `DecideZoneApplication` operationId).
+func (c *Client) DecideZoneApplicationWithBody(ctx context.Context, zoneId string, applicationId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideZoneApplicationRequestWithBody(c.Server, zoneId, applicationId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DecideZoneApplication Approve or reject an application (the step's reviewers)
+//
+// First the steward's admins or editors, then a platform operator; a rejection needs a comment. The last approval creates the authorisation, its access grants (one per providing institution, action compute, for the scenario and period) and the epsilon budgets, in the same transaction. A case not waiting for you answers 403 or 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /zones/{zone_id}/applications/{application_id}/decision (the `DecideZoneApplication` operationId).
+func (c *Client) DecideZoneApplication(ctx context.Context, zoneId string, applicationId string, body DecideZoneApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideZoneApplicationRequest(c.Server, zoneId, applicationId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListZoneAuthorisations Authorisations to compute in a zone
+//
+// Your organizations' authorisations with their budgets; the steward and platform operators see every operator's.
+//
+// Corresponds with GET /zones/{zone_id}/authorisations (the `ListZoneAuthorisations` operationId).
+func (c *Client) ListZoneAuthorisations(ctx context.Context, zoneId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListZoneAuthorisationsRequest(c.Server, zoneId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetZoneAuthorisation One authorisation with its grants and epsilon budgets
+//
+// Its state (active, pending, expired, revoked), period, resources, the access grants behind it and, per resource, the epsilon budget's total, spent and remaining. For its operator's members, the steward and platform operators; 404 for anyone else.
+//
+// Corresponds with GET /zones/{zone_id}/authorisations/{authorisation_id} (the `GetZoneAuthorisation` operationId).
+func (c *Client) GetZoneAuthorisation(ctx context.Context, zoneId string, authorisationId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetZoneAuthorisationRequest(c.Server, zoneId, authorisationId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeZoneAuthorisationWithBody Revoke an authorisation (the steward's admins, platform operators)
+//
+// Ends it at once and revokes its access grants: the operator's next query is refused. A reason is required; an authorisation already ended answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /zones/{zone_id}/authorisations/{authorisation_id}/revoke (the `RevokeZoneAuthorisation` operationId).
+func (c *Client) RevokeZoneAuthorisationWithBody(ctx context.Context, zoneId string, authorisationId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeZoneAuthorisationRequestWithBody(c.Server, zoneId, authorisationId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeZoneAuthorisation Revoke an authorisation (the steward's admins, platform operators)
+//
+// Ends it at once and revokes its access grants: the operator's next query is refused. A reason is required; an authorisation already ended answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /zones/{zone_id}/authorisations/{authorisation_id}/revoke (the `RevokeZoneAuthorisation` operationId).
+func (c *Client) RevokeZoneAuthorisation(ctx context.Context, zoneId string, authorisationId string, body RevokeZoneAuthorisationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeZoneAuthorisationRequest(c.Server, zoneId, authorisationId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListZoneOutputs Outputs kept in a zone
+//
+// Your organizations' kept outputs; the steward and platform operators see all of the zone's.
+//
+// Corresponds with GET /zones/{zone_id}/outputs (the `ListZoneOutputs` operationId).
+func (c *Client) ListZoneOutputs(ctx context.Context, zoneId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListZoneOutputsRequest(c.Server, zoneId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetZoneOutput One kept output with its result
+//
+// For those who may see its query; 404 for anyone else.
+//
+// Corresponds with GET /zones/{zone_id}/outputs/{output_id} (the `GetZoneOutput` operationId).
+func (c *Client) GetZoneOutput(ctx context.Context, zoneId string, outputId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetZoneOutputRequest(c.Server, zoneId, outputId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListZoneQueries Sandbox queries, newest first
+//
+// An operator's members see their organization's queries with their results once released; the steward and platform operators see every query, results in review included.
+//
+// Corresponds with GET /zones/{zone_id}/queries (the `ListZoneQueries` operationId).
+func (c *Client) ListZoneQueries(ctx context.Context, zoneId string, params *ListZoneQueriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListZoneQueriesRequest(c.Server, zoneId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitZoneQueryWithBody Run aggregate SQL in a zone's sandbox (an authorised operator's members)
+//
+// The statement is one SELECT over the zone's resources, each named by its id in double quotes, with aggregates only: COUNT, SUM, AVG, and MIN/MAX of clamped items (clamp(item, lo, hi)), GROUP BY and WHERE over attribute items, INNER JOINs on all key items, ORDER BY and LIMIT on the output. Anything that could return a row's values — SELECT *, key or free-text items, a GROUP BY on a key, other functions, DISTINCT, subqueries — is refused at once: 422 with the field sql, its line, column and reason (the refusal is recorded). mechanism is sdc (disclosure control, the default) or dp (also differential privacy, spending epsilon of the operator's budget on each resource). The query runs as a background job: the answer waits up to wait seconds and is 200 with the query once finished — released (columns, rows, suppressed_cells, epsilon_spent, epsilon_remaining), refused (reason: the difference check, the budget, the access decision after a revocation or expiry) or in review — and 202 while it is queued or running (poll Location).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /zones/{zone_id}/queries (the `SubmitZoneQuery` operationId).
+func (c *Client) SubmitZoneQueryWithBody(ctx context.Context, zoneId string, params *SubmitZoneQueryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitZoneQueryRequestWithBody(c.Server, zoneId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubmitZoneQuery Run aggregate SQL in a zone's sandbox (an authorised operator's members)
+//
+// The statement is one SELECT over the zone's resources, each named by its id in double quotes, with aggregates only: COUNT, SUM, AVG, and MIN/MAX of clamped items (clamp(item, lo, hi)), GROUP BY and WHERE over attribute items, INNER JOINs on all key items, ORDER BY and LIMIT on the output. Anything that could return a row's values — SELECT *, key or free-text items, a GROUP BY on a key, other functions, DISTINCT, subqueries — is refused at once: 422 with the field sql, its line, column and reason (the refusal is recorded). mechanism is sdc (disclosure control, the default) or dp (also differential privacy, spending epsilon of the operator's budget on each resource). The query runs as a background job: the answer waits up to wait seconds and is 200 with the query once finished — released (columns, rows, suppressed_cells, epsilon_spent, epsilon_remaining), refused (reason: the difference check, the budget, the access decision after a revocation or expiry) or in review — and 202 while it is queued or running (poll Location).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /zones/{zone_id}/queries (the `SubmitZoneQuery` operationId).
+func (c *Client) SubmitZoneQuery(ctx context.Context, zoneId string, params *SubmitZoneQueryParams, body SubmitZoneQueryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubmitZoneQueryRequest(c.Server, zoneId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetZoneQuery One sandbox query and, once released, its result
+//
+// Its status and progress, the reason of a refusal, the meter (rows scanned, compute time, cells released, epsilon) and, when released, the columns and rows, suppressed cells' values null. For its operator's members, the steward and platform operators; 404 for anyone else.
+//
+// Corresponds with GET /zones/{zone_id}/queries/{query_id} (the `GetZoneQuery` operationId).
+func (c *Client) GetZoneQuery(ctx context.Context, zoneId string, queryId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetZoneQueryRequest(c.Server, zoneId, queryId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DecideZoneQueryWithBody Release or refuse a result in review (the steward's editors and admins)
+//
+// A result near the thresholds or with many cells waits for the steward: approve releases it to the operator, reject refuses it (a comment saying why). A query not in review answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /zones/{zone_id}/queries/{query_id}/decision (the `DecideZoneQuery` operationId).
+func (c *Client) DecideZoneQueryWithBody(ctx context.Context, zoneId string, queryId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideZoneQueryRequestWithBody(c.Server, zoneId, queryId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DecideZoneQuery Release or refuse a result in review (the steward's editors and admins)
+//
+// A result near the thresholds or with many cells waits for the steward: approve releases it to the operator, reject refuses it (a comment saying why). A query not in review answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /zones/{zone_id}/queries/{query_id}/decision (the `DecideZoneQuery` operationId).
+func (c *Client) DecideZoneQuery(ctx context.Context, zoneId string, queryId string, body DecideZoneQueryJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideZoneQueryRequest(c.Server, zoneId, queryId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// KeepZoneOutputWithBody Keep a released result in the zone as a derived dataset (the operator's members)
+//
+// With a name and a description; the output keeps the result's SHA-256, and an exchange product may list it with its provenance. A result not released answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /zones/{zone_id}/queries/{query_id}/outputs (the `KeepZoneOutput` operationId).
+func (c *Client) KeepZoneOutputWithBody(ctx context.Context, zoneId string, queryId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewKeepZoneOutputRequestWithBody(c.Server, zoneId, queryId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// KeepZoneOutput Keep a released result in the zone as a derived dataset (the operator's members)
+//
+// With a name and a description; the output keeps the result's SHA-256, and an exchange product may list it with its provenance. A result not released answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /zones/{zone_id}/queries/{query_id}/outputs (the `KeepZoneOutput` operationId).
+func (c *Client) KeepZoneOutput(ctx context.Context, zoneId string, queryId string, body KeepZoneOutputJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewKeepZoneOutputRequest(c.Server, zoneId, queryId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetZoneQueryResult Download a released result as CSV
+//
+// UTF-8 with a byte order mark, a header row of the columns, one line per row, suppressed values empty. Only a released result; for its operator's members, the steward and platform operators.
+//
+// Corresponds with GET /zones/{zone_id}/queries/{query_id}/result.csv (the `GetZoneQueryResult` operationId).
+func (c *Client) GetZoneQueryResult(ctx context.Context, zoneId string, queryId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetZoneQueryResultRequest(c.Server, zoneId, queryId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RemoveZoneMember Take a resource out of a zone (platform operators, the steward's admins)
+//
+// Later queries may no longer name it; earlier results and kept outputs stay. A resource not in the zone answers 404.
+//
+// Corresponds with DELETE /zones/{zone_id}/resources/{resource_id} (the `RemoveZoneMember` operationId).
+func (c *Client) RemoveZoneMember(ctx context.Context, zoneId string, resourceId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRemoveZoneMemberRequest(c.Server, zoneId, resourceId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetZoneMemberWithBody Add a resource to a zone, or change its item rules (platform operators, the steward's admins)
+//
+// The resource must have data and key items (one row is one person). Items not listed keep their default role: key items are keys, numeric, date and boolean items and coded text are attributes, other text is free text, never named in a statement. Numeric items may get clamping bounds, which MIN, MAX and differential privacy need.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /zones/{zone_id}/resources/{resource_id} (the `SetZoneMember` operationId).
+func (c *Client) SetZoneMemberWithBody(ctx context.Context, zoneId string, resourceId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetZoneMemberRequestWithBody(c.Server, zoneId, resourceId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetZoneMember Add a resource to a zone, or change its item rules (platform operators, the steward's admins)
+//
+// The resource must have data and key items (one row is one person). Items not listed keep their default role: key items are keys, numeric, date and boolean items and coded text are attributes, other text is free text, never named in a statement. Numeric items may get clamping bounds, which MIN, MAX and differential privacy need.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /zones/{zone_id}/resources/{resource_id} (the `SetZoneMember` operationId).
+func (c *Client) SetZoneMember(ctx context.Context, zoneId string, resourceId string, body SetZoneMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetZoneMemberRequest(c.Server, zoneId, resourceId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetZoneUsage Metering of a zone's operators
+//
+// Per operator: queries, released, refused and in review, rows scanned, compute time, cells released and epsilon spent. An operator's members see their own; the steward and platform operators every operator's.
+//
+// Corresponds with GET /zones/{zone_id}/usage (the `GetZoneUsage` operationId).
+func (c *Client) GetZoneUsage(ctx context.Context, zoneId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetZoneUsageRequest(c.Server, zoneId)
 	if err != nil {
 		return nil, err
 	}
@@ -23888,6 +25291,1102 @@ func NewRevokeUserAccessRequest(server string, id string) (*http.Request, error)
 	return req, nil
 }
 
+// NewListZonesRequest constructs an http.Request for the ListZones method
+func NewListZonesRequest(server string, params *ListZonesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Domain != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "domain", *params.Domain, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateZoneRequest calls the generic CreateZone builder with application/json body
+func NewCreateZoneRequest(server string, body CreateZoneJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateZoneRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateZoneRequestWithBody constructs an http.Request for the CreateZone method, with any body, and a specified content type
+func NewCreateZoneRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetZoneRequest constructs an http.Request for the GetZone method
+func NewGetZoneRequest(server string, zoneId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateZoneRequest calls the generic UpdateZone builder with application/json body
+func NewUpdateZoneRequest(server string, zoneId string, body UpdateZoneJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateZoneRequestWithBody(server, zoneId, "application/json", bodyReader)
+}
+
+// NewUpdateZoneRequestWithBody constructs an http.Request for the UpdateZone method, with any body, and a specified content type
+func NewUpdateZoneRequestWithBody(server string, zoneId string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListZoneApplicationsRequest constructs an http.Request for the ListZoneApplications method
+func NewListZoneApplicationsRequest(server string, zoneId string, params *ListZoneApplicationsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/applications", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Mine != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "mine", *params.Mine, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewApplyZoneRequest calls the generic ApplyZone builder with application/json body
+func NewApplyZoneRequest(server string, zoneId string, body ApplyZoneJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewApplyZoneRequestWithBody(server, zoneId, "application/json", bodyReader)
+}
+
+// NewApplyZoneRequestWithBody constructs an http.Request for the ApplyZone method, with any body, and a specified content type
+func NewApplyZoneRequestWithBody(server string, zoneId string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/applications", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetZoneApplicationRequest constructs an http.Request for the GetZoneApplication method
+func NewGetZoneApplicationRequest(server string, zoneId string, applicationId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "application_id", applicationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/applications/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDecideZoneApplicationRequest calls the generic DecideZoneApplication builder with application/json body
+func NewDecideZoneApplicationRequest(server string, zoneId string, applicationId string, body DecideZoneApplicationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDecideZoneApplicationRequestWithBody(server, zoneId, applicationId, "application/json", bodyReader)
+}
+
+// NewDecideZoneApplicationRequestWithBody constructs an http.Request for the DecideZoneApplication method, with any body, and a specified content type
+func NewDecideZoneApplicationRequestWithBody(server string, zoneId string, applicationId string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "application_id", applicationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/applications/%s/decision", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListZoneAuthorisationsRequest constructs an http.Request for the ListZoneAuthorisations method
+func NewListZoneAuthorisationsRequest(server string, zoneId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/authorisations", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetZoneAuthorisationRequest constructs an http.Request for the GetZoneAuthorisation method
+func NewGetZoneAuthorisationRequest(server string, zoneId string, authorisationId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "authorisation_id", authorisationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/authorisations/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRevokeZoneAuthorisationRequest calls the generic RevokeZoneAuthorisation builder with application/json body
+func NewRevokeZoneAuthorisationRequest(server string, zoneId string, authorisationId string, body RevokeZoneAuthorisationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRevokeZoneAuthorisationRequestWithBody(server, zoneId, authorisationId, "application/json", bodyReader)
+}
+
+// NewRevokeZoneAuthorisationRequestWithBody constructs an http.Request for the RevokeZoneAuthorisation method, with any body, and a specified content type
+func NewRevokeZoneAuthorisationRequestWithBody(server string, zoneId string, authorisationId string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "authorisation_id", authorisationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/authorisations/%s/revoke", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListZoneOutputsRequest constructs an http.Request for the ListZoneOutputs method
+func NewListZoneOutputsRequest(server string, zoneId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/outputs", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetZoneOutputRequest constructs an http.Request for the GetZoneOutput method
+func NewGetZoneOutputRequest(server string, zoneId string, outputId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "output_id", outputId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/outputs/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListZoneQueriesRequest constructs an http.Request for the ListZoneQueries method
+func NewListZoneQueriesRequest(server string, zoneId string, params *ListZoneQueriesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/queries", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSubmitZoneQueryRequest calls the generic SubmitZoneQuery builder with application/json body
+func NewSubmitZoneQueryRequest(server string, zoneId string, params *SubmitZoneQueryParams, body SubmitZoneQueryJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSubmitZoneQueryRequestWithBody(server, zoneId, params, "application/json", bodyReader)
+}
+
+// NewSubmitZoneQueryRequestWithBody constructs an http.Request for the SubmitZoneQuery method, with any body, and a specified content type
+func NewSubmitZoneQueryRequestWithBody(server string, zoneId string, params *SubmitZoneQueryParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/queries", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetZoneQueryRequest constructs an http.Request for the GetZoneQuery method
+func NewGetZoneQueryRequest(server string, zoneId string, queryId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "query_id", queryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/queries/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDecideZoneQueryRequest calls the generic DecideZoneQuery builder with application/json body
+func NewDecideZoneQueryRequest(server string, zoneId string, queryId string, body DecideZoneQueryJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDecideZoneQueryRequestWithBody(server, zoneId, queryId, "application/json", bodyReader)
+}
+
+// NewDecideZoneQueryRequestWithBody constructs an http.Request for the DecideZoneQuery method, with any body, and a specified content type
+func NewDecideZoneQueryRequestWithBody(server string, zoneId string, queryId string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "query_id", queryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/queries/%s/decision", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewKeepZoneOutputRequest calls the generic KeepZoneOutput builder with application/json body
+func NewKeepZoneOutputRequest(server string, zoneId string, queryId string, body KeepZoneOutputJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewKeepZoneOutputRequestWithBody(server, zoneId, queryId, "application/json", bodyReader)
+}
+
+// NewKeepZoneOutputRequestWithBody constructs an http.Request for the KeepZoneOutput method, with any body, and a specified content type
+func NewKeepZoneOutputRequestWithBody(server string, zoneId string, queryId string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "query_id", queryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/queries/%s/outputs", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetZoneQueryResultRequest constructs an http.Request for the GetZoneQueryResult method
+func NewGetZoneQueryResultRequest(server string, zoneId string, queryId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "query_id", queryId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/queries/%s/result.csv", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRemoveZoneMemberRequest constructs an http.Request for the RemoveZoneMember method
+func NewRemoveZoneMemberRequest(server string, zoneId string, resourceId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "resource_id", resourceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/resources/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetZoneMemberRequest calls the generic SetZoneMember builder with application/json body
+func NewSetZoneMemberRequest(server string, zoneId string, resourceId string, body SetZoneMemberJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetZoneMemberRequestWithBody(server, zoneId, resourceId, "application/json", bodyReader)
+}
+
+// NewSetZoneMemberRequestWithBody constructs an http.Request for the SetZoneMember method, with any body, and a specified content type
+func NewSetZoneMemberRequestWithBody(server string, zoneId string, resourceId string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "resource_id", resourceId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/resources/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetZoneUsageRequest constructs an http.Request for the GetZoneUsage method
+func NewGetZoneUsageRequest(server string, zoneId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "zone_id", zoneId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/zones/%s/usage", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -26697,6 +29196,285 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /users/{id}/revoke-access (the `RevokeUserAccess` operationId).
 	RevokeUserAccessWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*RevokeUserAccessResponse, error)
+
+	// ListZonesWithResponse Public data zones
+	//
+	// The active zones, for anyone: id, code, names, domain and member resources; platform operators and stewards also see closed ones. Filtered by domain, a page at a time.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /zones (the `ListZones` operationId).
+	ListZonesWithResponse(ctx context.Context, params *ListZonesParams, reqEditors ...RequestEditorFn) (*ListZonesResponse, error)
+
+	// CreateZoneWithBodyWithResponse Set up a zone (platform operators)
+	//
+	// A unique code, names, a domain, the steward institution and the rules (mechanisms, minimum cell size, dominance, epsilon budgets, noise, row, time and cell limits; zero fields take the defaults). Member resources are added one by one. Bad fields answer 422 and nothing is written.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /zones (the `CreateZone` operationId).
+	CreateZoneWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateZoneResponse, error)
+
+	// CreateZoneWithResponse Set up a zone (platform operators)
+	//
+	// A unique code, names, a domain, the steward institution and the rules (mechanisms, minimum cell size, dominance, epsilon budgets, noise, row, time and cell limits; zero fields take the defaults). Member resources are added one by one. Bad fields answer 422 and nothing is written.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /zones (the `CreateZone` operationId).
+	CreateZoneWithResponse(ctx context.Context, body CreateZoneJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateZoneResponse, error)
+
+	// GetZoneWithResponse One zone, its rules and member resources
+	//
+	// An active zone's public page for anyone: its steward, rules and member resources with each item's role (key, attribute, free text) and clamping bounds. A closed zone only for platform operators and its steward; 404 for anyone else.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /zones/{zone_id} (the `GetZone` operationId).
+	GetZoneWithResponse(ctx context.Context, zoneId string, reqEditors ...RequestEditorFn) (*GetZoneResponse, error)
+
+	// UpdateZoneWithBodyWithResponse Change a zone's description and rules (platform operators, the steward's admins)
+	//
+	// Sends the zone's fields as they should be; bad fields answer 422 and nothing is written.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /zones/{zone_id} (the `UpdateZone` operationId).
+	UpdateZoneWithBodyWithResponse(ctx context.Context, zoneId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateZoneResponse, error)
+
+	// UpdateZoneWithResponse Change a zone's description and rules (platform operators, the steward's admins)
+	//
+	// Sends the zone's fields as they should be; bad fields answer 422 and nothing is written.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /zones/{zone_id} (the `UpdateZone` operationId).
+	UpdateZoneWithResponse(ctx context.Context, zoneId string, body UpdateZoneJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateZoneResponse, error)
+
+	// ListZoneApplicationsWithResponse Applications to work in a zone that you may see
+	//
+	// Your organizations' applications, and those you review (the steward's admins and editors, platform operators).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /zones/{zone_id}/applications (the `ListZoneApplications` operationId).
+	ListZoneApplicationsWithResponse(ctx context.Context, zoneId string, params *ListZoneApplicationsParams, reqEditors ...RequestEditorFn) (*ListZoneApplicationsResponse, error)
+
+	// ApplyZoneWithBodyWithResponse Apply to work in a zone as an operator (a company's or institution's members)
+	//
+	// Files the scenario, the authorisation document (number and title), the period and the zone's resources asked for, with an epsilon budget per resource (the zone's by default). The steward's admins or editors review first, then the platform operator; the last approval creates the authorisation. Bad fields answer 422 and nothing is written.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /zones/{zone_id}/applications (the `ApplyZone` operationId).
+	ApplyZoneWithBodyWithResponse(ctx context.Context, zoneId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApplyZoneResponse, error)
+
+	// ApplyZoneWithResponse Apply to work in a zone as an operator (a company's or institution's members)
+	//
+	// Files the scenario, the authorisation document (number and title), the period and the zone's resources asked for, with an epsilon budget per resource (the zone's by default). The steward's admins or editors review first, then the platform operator; the last approval creates the authorisation. Bad fields answer 422 and nothing is written.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /zones/{zone_id}/applications (the `ApplyZone` operationId).
+	ApplyZoneWithResponse(ctx context.Context, zoneId string, body ApplyZoneJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyZoneResponse, error)
+
+	// GetZoneApplicationWithResponse One application with its review case
+	//
+	// For the applying organization's members, the steward's reviewers and platform operators; 404 for anyone else, and for an application of another zone.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /zones/{zone_id}/applications/{application_id} (the `GetZoneApplication` operationId).
+	GetZoneApplicationWithResponse(ctx context.Context, zoneId string, applicationId string, reqEditors ...RequestEditorFn) (*GetZoneApplicationResponse, error)
+
+	// DecideZoneApplicationWithBodyWithResponse Approve or reject an application (the step's reviewers)
+	//
+	// First the steward's admins or editors, then a platform operator; a rejection needs a comment. The last approval creates the authorisation, its access grants (one per providing institution, action compute, for the scenario and period) and the epsilon budgets, in the same transaction. A case not waiting for you answers 403 or 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /zones/{zone_id}/applications/{application_id}/decision (the `DecideZoneApplication` operationId).
+	DecideZoneApplicationWithBodyWithResponse(ctx context.Context, zoneId string, applicationId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideZoneApplicationResponse, error)
+
+	// DecideZoneApplicationWithResponse Approve or reject an application (the step's reviewers)
+	//
+	// First the steward's admins or editors, then a platform operator; a rejection needs a comment. The last approval creates the authorisation, its access grants (one per providing institution, action compute, for the scenario and period) and the epsilon budgets, in the same transaction. A case not waiting for you answers 403 or 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /zones/{zone_id}/applications/{application_id}/decision (the `DecideZoneApplication` operationId).
+	DecideZoneApplicationWithResponse(ctx context.Context, zoneId string, applicationId string, body DecideZoneApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideZoneApplicationResponse, error)
+
+	// ListZoneAuthorisationsWithResponse Authorisations to compute in a zone
+	//
+	// Your organizations' authorisations with their budgets; the steward and platform operators see every operator's.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /zones/{zone_id}/authorisations (the `ListZoneAuthorisations` operationId).
+	ListZoneAuthorisationsWithResponse(ctx context.Context, zoneId string, reqEditors ...RequestEditorFn) (*ListZoneAuthorisationsResponse, error)
+
+	// GetZoneAuthorisationWithResponse One authorisation with its grants and epsilon budgets
+	//
+	// Its state (active, pending, expired, revoked), period, resources, the access grants behind it and, per resource, the epsilon budget's total, spent and remaining. For its operator's members, the steward and platform operators; 404 for anyone else.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /zones/{zone_id}/authorisations/{authorisation_id} (the `GetZoneAuthorisation` operationId).
+	GetZoneAuthorisationWithResponse(ctx context.Context, zoneId string, authorisationId string, reqEditors ...RequestEditorFn) (*GetZoneAuthorisationResponse, error)
+
+	// RevokeZoneAuthorisationWithBodyWithResponse Revoke an authorisation (the steward's admins, platform operators)
+	//
+	// Ends it at once and revokes its access grants: the operator's next query is refused. A reason is required; an authorisation already ended answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /zones/{zone_id}/authorisations/{authorisation_id}/revoke (the `RevokeZoneAuthorisation` operationId).
+	RevokeZoneAuthorisationWithBodyWithResponse(ctx context.Context, zoneId string, authorisationId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevokeZoneAuthorisationResponse, error)
+
+	// RevokeZoneAuthorisationWithResponse Revoke an authorisation (the steward's admins, platform operators)
+	//
+	// Ends it at once and revokes its access grants: the operator's next query is refused. A reason is required; an authorisation already ended answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /zones/{zone_id}/authorisations/{authorisation_id}/revoke (the `RevokeZoneAuthorisation` operationId).
+	RevokeZoneAuthorisationWithResponse(ctx context.Context, zoneId string, authorisationId string, body RevokeZoneAuthorisationJSONRequestBody, reqEditors ...RequestEditorFn) (*RevokeZoneAuthorisationResponse, error)
+
+	// ListZoneOutputsWithResponse Outputs kept in a zone
+	//
+	// Your organizations' kept outputs; the steward and platform operators see all of the zone's.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /zones/{zone_id}/outputs (the `ListZoneOutputs` operationId).
+	ListZoneOutputsWithResponse(ctx context.Context, zoneId string, reqEditors ...RequestEditorFn) (*ListZoneOutputsResponse, error)
+
+	// GetZoneOutputWithResponse One kept output with its result
+	//
+	// For those who may see its query; 404 for anyone else.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /zones/{zone_id}/outputs/{output_id} (the `GetZoneOutput` operationId).
+	GetZoneOutputWithResponse(ctx context.Context, zoneId string, outputId string, reqEditors ...RequestEditorFn) (*GetZoneOutputResponse, error)
+
+	// ListZoneQueriesWithResponse Sandbox queries, newest first
+	//
+	// An operator's members see their organization's queries with their results once released; the steward and platform operators see every query, results in review included.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /zones/{zone_id}/queries (the `ListZoneQueries` operationId).
+	ListZoneQueriesWithResponse(ctx context.Context, zoneId string, params *ListZoneQueriesParams, reqEditors ...RequestEditorFn) (*ListZoneQueriesResponse, error)
+
+	// SubmitZoneQueryWithBodyWithResponse Run aggregate SQL in a zone's sandbox (an authorised operator's members)
+	//
+	// The statement is one SELECT over the zone's resources, each named by its id in double quotes, with aggregates only: COUNT, SUM, AVG, and MIN/MAX of clamped items (clamp(item, lo, hi)), GROUP BY and WHERE over attribute items, INNER JOINs on all key items, ORDER BY and LIMIT on the output. Anything that could return a row's values — SELECT *, key or free-text items, a GROUP BY on a key, other functions, DISTINCT, subqueries — is refused at once: 422 with the field sql, its line, column and reason (the refusal is recorded). mechanism is sdc (disclosure control, the default) or dp (also differential privacy, spending epsilon of the operator's budget on each resource). The query runs as a background job: the answer waits up to wait seconds and is 200 with the query once finished — released (columns, rows, suppressed_cells, epsilon_spent, epsilon_remaining), refused (reason: the difference check, the budget, the access decision after a revocation or expiry) or in review — and 202 while it is queued or running (poll Location).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /zones/{zone_id}/queries (the `SubmitZoneQuery` operationId).
+	SubmitZoneQueryWithBodyWithResponse(ctx context.Context, zoneId string, params *SubmitZoneQueryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitZoneQueryResponse, error)
+
+	// SubmitZoneQueryWithResponse Run aggregate SQL in a zone's sandbox (an authorised operator's members)
+	//
+	// The statement is one SELECT over the zone's resources, each named by its id in double quotes, with aggregates only: COUNT, SUM, AVG, and MIN/MAX of clamped items (clamp(item, lo, hi)), GROUP BY and WHERE over attribute items, INNER JOINs on all key items, ORDER BY and LIMIT on the output. Anything that could return a row's values — SELECT *, key or free-text items, a GROUP BY on a key, other functions, DISTINCT, subqueries — is refused at once: 422 with the field sql, its line, column and reason (the refusal is recorded). mechanism is sdc (disclosure control, the default) or dp (also differential privacy, spending epsilon of the operator's budget on each resource). The query runs as a background job: the answer waits up to wait seconds and is 200 with the query once finished — released (columns, rows, suppressed_cells, epsilon_spent, epsilon_remaining), refused (reason: the difference check, the budget, the access decision after a revocation or expiry) or in review — and 202 while it is queued or running (poll Location).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /zones/{zone_id}/queries (the `SubmitZoneQuery` operationId).
+	SubmitZoneQueryWithResponse(ctx context.Context, zoneId string, params *SubmitZoneQueryParams, body SubmitZoneQueryJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitZoneQueryResponse, error)
+
+	// GetZoneQueryWithResponse One sandbox query and, once released, its result
+	//
+	// Its status and progress, the reason of a refusal, the meter (rows scanned, compute time, cells released, epsilon) and, when released, the columns and rows, suppressed cells' values null. For its operator's members, the steward and platform operators; 404 for anyone else.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /zones/{zone_id}/queries/{query_id} (the `GetZoneQuery` operationId).
+	GetZoneQueryWithResponse(ctx context.Context, zoneId string, queryId string, reqEditors ...RequestEditorFn) (*GetZoneQueryResponse, error)
+
+	// DecideZoneQueryWithBodyWithResponse Release or refuse a result in review (the steward's editors and admins)
+	//
+	// A result near the thresholds or with many cells waits for the steward: approve releases it to the operator, reject refuses it (a comment saying why). A query not in review answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /zones/{zone_id}/queries/{query_id}/decision (the `DecideZoneQuery` operationId).
+	DecideZoneQueryWithBodyWithResponse(ctx context.Context, zoneId string, queryId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideZoneQueryResponse, error)
+
+	// DecideZoneQueryWithResponse Release or refuse a result in review (the steward's editors and admins)
+	//
+	// A result near the thresholds or with many cells waits for the steward: approve releases it to the operator, reject refuses it (a comment saying why). A query not in review answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /zones/{zone_id}/queries/{query_id}/decision (the `DecideZoneQuery` operationId).
+	DecideZoneQueryWithResponse(ctx context.Context, zoneId string, queryId string, body DecideZoneQueryJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideZoneQueryResponse, error)
+
+	// KeepZoneOutputWithBodyWithResponse Keep a released result in the zone as a derived dataset (the operator's members)
+	//
+	// With a name and a description; the output keeps the result's SHA-256, and an exchange product may list it with its provenance. A result not released answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /zones/{zone_id}/queries/{query_id}/outputs (the `KeepZoneOutput` operationId).
+	KeepZoneOutputWithBodyWithResponse(ctx context.Context, zoneId string, queryId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*KeepZoneOutputResponse, error)
+
+	// KeepZoneOutputWithResponse Keep a released result in the zone as a derived dataset (the operator's members)
+	//
+	// With a name and a description; the output keeps the result's SHA-256, and an exchange product may list it with its provenance. A result not released answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /zones/{zone_id}/queries/{query_id}/outputs (the `KeepZoneOutput` operationId).
+	KeepZoneOutputWithResponse(ctx context.Context, zoneId string, queryId string, body KeepZoneOutputJSONRequestBody, reqEditors ...RequestEditorFn) (*KeepZoneOutputResponse, error)
+
+	// GetZoneQueryResultWithResponse Download a released result as CSV
+	//
+	// UTF-8 with a byte order mark, a header row of the columns, one line per row, suppressed values empty. Only a released result; for its operator's members, the steward and platform operators.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /zones/{zone_id}/queries/{query_id}/result.csv (the `GetZoneQueryResult` operationId).
+	GetZoneQueryResultWithResponse(ctx context.Context, zoneId string, queryId string, reqEditors ...RequestEditorFn) (*GetZoneQueryResultResponse, error)
+
+	// RemoveZoneMemberWithResponse Take a resource out of a zone (platform operators, the steward's admins)
+	//
+	// Later queries may no longer name it; earlier results and kept outputs stay. A resource not in the zone answers 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /zones/{zone_id}/resources/{resource_id} (the `RemoveZoneMember` operationId).
+	RemoveZoneMemberWithResponse(ctx context.Context, zoneId string, resourceId string, reqEditors ...RequestEditorFn) (*RemoveZoneMemberResponse, error)
+
+	// SetZoneMemberWithBodyWithResponse Add a resource to a zone, or change its item rules (platform operators, the steward's admins)
+	//
+	// The resource must have data and key items (one row is one person). Items not listed keep their default role: key items are keys, numeric, date and boolean items and coded text are attributes, other text is free text, never named in a statement. Numeric items may get clamping bounds, which MIN, MAX and differential privacy need.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /zones/{zone_id}/resources/{resource_id} (the `SetZoneMember` operationId).
+	SetZoneMemberWithBodyWithResponse(ctx context.Context, zoneId string, resourceId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetZoneMemberResponse, error)
+
+	// SetZoneMemberWithResponse Add a resource to a zone, or change its item rules (platform operators, the steward's admins)
+	//
+	// The resource must have data and key items (one row is one person). Items not listed keep their default role: key items are keys, numeric, date and boolean items and coded text are attributes, other text is free text, never named in a statement. Numeric items may get clamping bounds, which MIN, MAX and differential privacy need.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /zones/{zone_id}/resources/{resource_id} (the `SetZoneMember` operationId).
+	SetZoneMemberWithResponse(ctx context.Context, zoneId string, resourceId string, body SetZoneMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*SetZoneMemberResponse, error)
+
+	// GetZoneUsageWithResponse Metering of a zone's operators
+	//
+	// Per operator: queries, released, refused and in review, rows scanned, compute time, cells released and epsilon spent. An operator's members see their own; the steward and platform operators every operator's.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /zones/{zone_id}/usage (the `GetZoneUsage` operationId).
+	GetZoneUsageWithResponse(ctx context.Context, zoneId string, reqEditors ...RequestEditorFn) (*GetZoneUsageResponse, error)
 }
 
 // CreateAccessGroupResponse401Headers the declared response headers of an HTTP 401 response for CreateAccessGroup
@@ -40522,6 +43300,1370 @@ func (r RevokeUserAccessResponse) ContentType() string {
 	return ""
 }
 
+type ListZonesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListZoneSummaryBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListZonesResponse) GetJSON200() *ListZoneSummaryBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListZonesResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListZonesResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListZonesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListZonesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListZonesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListZonesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateZoneResponse401Headers the declared response headers of an HTTP 401 response for CreateZone
+type CreateZoneResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CreateZoneResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Zone
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateZoneResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateZoneResponse) GetJSON201() *Zone {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateZoneResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateZoneResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateZoneResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateZoneResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateZoneResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateZoneResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateZoneResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetZoneResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Zone
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetZoneResponse) GetJSON200() *Zone {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetZoneResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetZoneResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetZoneResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetZoneResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetZoneResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetZoneResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateZoneResponse401Headers the declared response headers of an HTTP 401 response for UpdateZone
+type UpdateZoneResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UpdateZoneResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Zone
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateZoneResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateZoneResponse) GetJSON200() *Zone {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateZoneResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateZoneResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateZoneResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateZoneResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateZoneResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateZoneResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateZoneResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListZoneApplicationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListZoneApplicationBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListZoneApplicationsResponse) GetJSON200() *ListZoneApplicationBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListZoneApplicationsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListZoneApplicationsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListZoneApplicationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListZoneApplicationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListZoneApplicationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListZoneApplicationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ApplyZoneResponse401Headers the declared response headers of an HTTP 401 response for ApplyZone
+type ApplyZoneResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ApplyZoneResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ZoneApplicationBody
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ApplyZoneResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ApplyZoneResponse) GetJSON201() *ZoneApplicationBody {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ApplyZoneResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ApplyZoneResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ApplyZoneResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ApplyZoneResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ApplyZoneResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ApplyZoneResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ApplyZoneResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetZoneApplicationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ZoneApplicationBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetZoneApplicationResponse) GetJSON200() *ZoneApplicationBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetZoneApplicationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetZoneApplicationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetZoneApplicationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetZoneApplicationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetZoneApplicationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetZoneApplicationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DecideZoneApplicationResponse401Headers the declared response headers of an HTTP 401 response for DecideZoneApplication
+type DecideZoneApplicationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type DecideZoneApplicationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ZoneApplicationBody
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DecideZoneApplicationResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DecideZoneApplicationResponse) GetJSON200() *ZoneApplicationBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DecideZoneApplicationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DecideZoneApplicationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DecideZoneApplicationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DecideZoneApplicationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DecideZoneApplicationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DecideZoneApplicationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DecideZoneApplicationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListZoneAuthorisationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListZoneAuthorisationBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListZoneAuthorisationsResponse) GetJSON200() *ListZoneAuthorisationBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListZoneAuthorisationsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListZoneAuthorisationsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListZoneAuthorisationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListZoneAuthorisationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListZoneAuthorisationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListZoneAuthorisationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetZoneAuthorisationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ZoneAuthorisation
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetZoneAuthorisationResponse) GetJSON200() *ZoneAuthorisation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetZoneAuthorisationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetZoneAuthorisationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetZoneAuthorisationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetZoneAuthorisationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetZoneAuthorisationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetZoneAuthorisationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RevokeZoneAuthorisationResponse401Headers the declared response headers of an HTTP 401 response for RevokeZoneAuthorisation
+type RevokeZoneAuthorisationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type RevokeZoneAuthorisationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ZoneAuthorisation
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RevokeZoneAuthorisationResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RevokeZoneAuthorisationResponse) GetJSON200() *ZoneAuthorisation {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RevokeZoneAuthorisationResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RevokeZoneAuthorisationResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RevokeZoneAuthorisationResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeZoneAuthorisationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeZoneAuthorisationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeZoneAuthorisationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeZoneAuthorisationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListZoneOutputsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListZoneOutputBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListZoneOutputsResponse) GetJSON200() *ListZoneOutputBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListZoneOutputsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListZoneOutputsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListZoneOutputsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListZoneOutputsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListZoneOutputsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListZoneOutputsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetZoneOutputResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ZoneOutputBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetZoneOutputResponse) GetJSON200() *ZoneOutputBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetZoneOutputResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetZoneOutputResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetZoneOutputResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetZoneOutputResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetZoneOutputResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetZoneOutputResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListZoneQueriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListZoneQueryBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListZoneQueriesResponse) GetJSON200() *ListZoneQueryBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListZoneQueriesResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListZoneQueriesResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListZoneQueriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListZoneQueriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListZoneQueriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListZoneQueriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SubmitZoneQueryResponse200Headers the declared response headers of an HTTP 200 response for SubmitZoneQuery
+type SubmitZoneQueryResponse200Headers struct {
+	Location *string
+}
+
+// SubmitZoneQueryResponse202Headers the declared response headers of an HTTP 202 response for SubmitZoneQuery
+type SubmitZoneQueryResponse202Headers struct {
+	Location *string
+}
+
+// SubmitZoneQueryResponse401Headers the declared response headers of an HTTP 401 response for SubmitZoneQuery
+type SubmitZoneQueryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type SubmitZoneQueryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ZoneQuery
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *ZoneQuery
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SubmitZoneQueryResponse200Headers
+	// Headers202 the parsed response headers for an HTTP 202 response
+	Headers202 *SubmitZoneQueryResponse202Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SubmitZoneQueryResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SubmitZoneQueryResponse) GetJSON200() *ZoneQuery {
+	return r.JSON200
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r SubmitZoneQueryResponse) GetJSON202() *ZoneQuery {
+	return r.JSON202
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SubmitZoneQueryResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SubmitZoneQueryResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SubmitZoneQueryResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SubmitZoneQueryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubmitZoneQueryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubmitZoneQueryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubmitZoneQueryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetZoneQueryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ZoneQuery
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetZoneQueryResponse) GetJSON200() *ZoneQuery {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetZoneQueryResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetZoneQueryResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetZoneQueryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetZoneQueryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetZoneQueryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetZoneQueryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DecideZoneQueryResponse401Headers the declared response headers of an HTTP 401 response for DecideZoneQuery
+type DecideZoneQueryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type DecideZoneQueryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ZoneQuery
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DecideZoneQueryResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DecideZoneQueryResponse) GetJSON200() *ZoneQuery {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DecideZoneQueryResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DecideZoneQueryResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DecideZoneQueryResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DecideZoneQueryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DecideZoneQueryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DecideZoneQueryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DecideZoneQueryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// KeepZoneOutputResponse401Headers the declared response headers of an HTTP 401 response for KeepZoneOutput
+type KeepZoneOutputResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type KeepZoneOutputResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ZoneOutput
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *KeepZoneOutputResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r KeepZoneOutputResponse) GetJSON201() *ZoneOutput {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r KeepZoneOutputResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r KeepZoneOutputResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r KeepZoneOutputResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r KeepZoneOutputResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r KeepZoneOutputResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r KeepZoneOutputResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r KeepZoneOutputResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetZoneQueryResultResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetZoneQueryResultResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetZoneQueryResultResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetZoneQueryResultResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetZoneQueryResultResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetZoneQueryResultResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetZoneQueryResultResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RemoveZoneMemberResponse401Headers the declared response headers of an HTTP 401 response for RemoveZoneMember
+type RemoveZoneMemberResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type RemoveZoneMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Zone
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RemoveZoneMemberResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RemoveZoneMemberResponse) GetJSON200() *Zone {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RemoveZoneMemberResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RemoveZoneMemberResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RemoveZoneMemberResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RemoveZoneMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RemoveZoneMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RemoveZoneMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RemoveZoneMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetZoneMemberResponse401Headers the declared response headers of an HTTP 401 response for SetZoneMember
+type SetZoneMemberResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type SetZoneMemberResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Zone
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetZoneMemberResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetZoneMemberResponse) GetJSON200() *Zone {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetZoneMemberResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SetZoneMemberResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SetZoneMemberResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SetZoneMemberResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetZoneMemberResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetZoneMemberResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetZoneMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetZoneUsageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ZoneUsageOutBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetZoneUsageResponse) GetJSON200() *ZoneUsageOutBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetZoneUsageResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetZoneUsageResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetZoneUsageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetZoneUsageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetZoneUsageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetZoneUsageResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CreateAccessGroupWithBodyWithResponse Define a group of organizations that can hold grants together (platform operators)
 //
 // Defines a named group of organizations that can hold grants together. Platform operators and sysadmins only.
@@ -45146,6 +49288,471 @@ func (c *ClientWithResponses) RevokeUserAccessWithResponse(ctx context.Context, 
 		return nil, err
 	}
 	return ParseRevokeUserAccessResponse(rsp)
+}
+
+// ListZonesWithResponse Public data zones
+//
+// The active zones, for anyone: id, code, names, domain and member resources; platform operators and stewards also see closed ones. Filtered by domain, a page at a time.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /zones (the `ListZones` operationId).
+func (c *ClientWithResponses) ListZonesWithResponse(ctx context.Context, params *ListZonesParams, reqEditors ...RequestEditorFn) (*ListZonesResponse, error) {
+	rsp, err := c.ListZones(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListZonesResponse(rsp)
+}
+
+// CreateZoneWithBodyWithResponse Set up a zone (platform operators)
+//
+// A unique code, names, a domain, the steward institution and the rules (mechanisms, minimum cell size, dominance, epsilon budgets, noise, row, time and cell limits; zero fields take the defaults). Member resources are added one by one. Bad fields answer 422 and nothing is written.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /zones (the `CreateZone` operationId).
+func (c *ClientWithResponses) CreateZoneWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateZoneResponse, error) {
+	rsp, err := c.CreateZoneWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateZoneResponse(rsp)
+}
+
+// CreateZoneWithResponse Set up a zone (platform operators)
+//
+// A unique code, names, a domain, the steward institution and the rules (mechanisms, minimum cell size, dominance, epsilon budgets, noise, row, time and cell limits; zero fields take the defaults). Member resources are added one by one. Bad fields answer 422 and nothing is written.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /zones (the `CreateZone` operationId).
+func (c *ClientWithResponses) CreateZoneWithResponse(ctx context.Context, body CreateZoneJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateZoneResponse, error) {
+	rsp, err := c.CreateZone(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateZoneResponse(rsp)
+}
+
+// GetZoneWithResponse One zone, its rules and member resources
+//
+// An active zone's public page for anyone: its steward, rules and member resources with each item's role (key, attribute, free text) and clamping bounds. A closed zone only for platform operators and its steward; 404 for anyone else.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /zones/{zone_id} (the `GetZone` operationId).
+func (c *ClientWithResponses) GetZoneWithResponse(ctx context.Context, zoneId string, reqEditors ...RequestEditorFn) (*GetZoneResponse, error) {
+	rsp, err := c.GetZone(ctx, zoneId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetZoneResponse(rsp)
+}
+
+// UpdateZoneWithBodyWithResponse Change a zone's description and rules (platform operators, the steward's admins)
+//
+// Sends the zone's fields as they should be; bad fields answer 422 and nothing is written.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /zones/{zone_id} (the `UpdateZone` operationId).
+func (c *ClientWithResponses) UpdateZoneWithBodyWithResponse(ctx context.Context, zoneId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateZoneResponse, error) {
+	rsp, err := c.UpdateZoneWithBody(ctx, zoneId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateZoneResponse(rsp)
+}
+
+// UpdateZoneWithResponse Change a zone's description and rules (platform operators, the steward's admins)
+//
+// Sends the zone's fields as they should be; bad fields answer 422 and nothing is written.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /zones/{zone_id} (the `UpdateZone` operationId).
+func (c *ClientWithResponses) UpdateZoneWithResponse(ctx context.Context, zoneId string, body UpdateZoneJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateZoneResponse, error) {
+	rsp, err := c.UpdateZone(ctx, zoneId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateZoneResponse(rsp)
+}
+
+// ListZoneApplicationsWithResponse Applications to work in a zone that you may see
+//
+// Your organizations' applications, and those you review (the steward's admins and editors, platform operators).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /zones/{zone_id}/applications (the `ListZoneApplications` operationId).
+func (c *ClientWithResponses) ListZoneApplicationsWithResponse(ctx context.Context, zoneId string, params *ListZoneApplicationsParams, reqEditors ...RequestEditorFn) (*ListZoneApplicationsResponse, error) {
+	rsp, err := c.ListZoneApplications(ctx, zoneId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListZoneApplicationsResponse(rsp)
+}
+
+// ApplyZoneWithBodyWithResponse Apply to work in a zone as an operator (a company's or institution's members)
+//
+// Files the scenario, the authorisation document (number and title), the period and the zone's resources asked for, with an epsilon budget per resource (the zone's by default). The steward's admins or editors review first, then the platform operator; the last approval creates the authorisation. Bad fields answer 422 and nothing is written.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /zones/{zone_id}/applications (the `ApplyZone` operationId).
+func (c *ClientWithResponses) ApplyZoneWithBodyWithResponse(ctx context.Context, zoneId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApplyZoneResponse, error) {
+	rsp, err := c.ApplyZoneWithBody(ctx, zoneId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApplyZoneResponse(rsp)
+}
+
+// ApplyZoneWithResponse Apply to work in a zone as an operator (a company's or institution's members)
+//
+// Files the scenario, the authorisation document (number and title), the period and the zone's resources asked for, with an epsilon budget per resource (the zone's by default). The steward's admins or editors review first, then the platform operator; the last approval creates the authorisation. Bad fields answer 422 and nothing is written.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /zones/{zone_id}/applications (the `ApplyZone` operationId).
+func (c *ClientWithResponses) ApplyZoneWithResponse(ctx context.Context, zoneId string, body ApplyZoneJSONRequestBody, reqEditors ...RequestEditorFn) (*ApplyZoneResponse, error) {
+	rsp, err := c.ApplyZone(ctx, zoneId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApplyZoneResponse(rsp)
+}
+
+// GetZoneApplicationWithResponse One application with its review case
+//
+// For the applying organization's members, the steward's reviewers and platform operators; 404 for anyone else, and for an application of another zone.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /zones/{zone_id}/applications/{application_id} (the `GetZoneApplication` operationId).
+func (c *ClientWithResponses) GetZoneApplicationWithResponse(ctx context.Context, zoneId string, applicationId string, reqEditors ...RequestEditorFn) (*GetZoneApplicationResponse, error) {
+	rsp, err := c.GetZoneApplication(ctx, zoneId, applicationId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetZoneApplicationResponse(rsp)
+}
+
+// DecideZoneApplicationWithBodyWithResponse Approve or reject an application (the step's reviewers)
+//
+// First the steward's admins or editors, then a platform operator; a rejection needs a comment. The last approval creates the authorisation, its access grants (one per providing institution, action compute, for the scenario and period) and the epsilon budgets, in the same transaction. A case not waiting for you answers 403 or 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /zones/{zone_id}/applications/{application_id}/decision (the `DecideZoneApplication` operationId).
+func (c *ClientWithResponses) DecideZoneApplicationWithBodyWithResponse(ctx context.Context, zoneId string, applicationId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideZoneApplicationResponse, error) {
+	rsp, err := c.DecideZoneApplicationWithBody(ctx, zoneId, applicationId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideZoneApplicationResponse(rsp)
+}
+
+// DecideZoneApplicationWithResponse Approve or reject an application (the step's reviewers)
+//
+// First the steward's admins or editors, then a platform operator; a rejection needs a comment. The last approval creates the authorisation, its access grants (one per providing institution, action compute, for the scenario and period) and the epsilon budgets, in the same transaction. A case not waiting for you answers 403 or 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /zones/{zone_id}/applications/{application_id}/decision (the `DecideZoneApplication` operationId).
+func (c *ClientWithResponses) DecideZoneApplicationWithResponse(ctx context.Context, zoneId string, applicationId string, body DecideZoneApplicationJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideZoneApplicationResponse, error) {
+	rsp, err := c.DecideZoneApplication(ctx, zoneId, applicationId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideZoneApplicationResponse(rsp)
+}
+
+// ListZoneAuthorisationsWithResponse Authorisations to compute in a zone
+//
+// Your organizations' authorisations with their budgets; the steward and platform operators see every operator's.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /zones/{zone_id}/authorisations (the `ListZoneAuthorisations` operationId).
+func (c *ClientWithResponses) ListZoneAuthorisationsWithResponse(ctx context.Context, zoneId string, reqEditors ...RequestEditorFn) (*ListZoneAuthorisationsResponse, error) {
+	rsp, err := c.ListZoneAuthorisations(ctx, zoneId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListZoneAuthorisationsResponse(rsp)
+}
+
+// GetZoneAuthorisationWithResponse One authorisation with its grants and epsilon budgets
+//
+// Its state (active, pending, expired, revoked), period, resources, the access grants behind it and, per resource, the epsilon budget's total, spent and remaining. For its operator's members, the steward and platform operators; 404 for anyone else.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /zones/{zone_id}/authorisations/{authorisation_id} (the `GetZoneAuthorisation` operationId).
+func (c *ClientWithResponses) GetZoneAuthorisationWithResponse(ctx context.Context, zoneId string, authorisationId string, reqEditors ...RequestEditorFn) (*GetZoneAuthorisationResponse, error) {
+	rsp, err := c.GetZoneAuthorisation(ctx, zoneId, authorisationId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetZoneAuthorisationResponse(rsp)
+}
+
+// RevokeZoneAuthorisationWithBodyWithResponse Revoke an authorisation (the steward's admins, platform operators)
+//
+// Ends it at once and revokes its access grants: the operator's next query is refused. A reason is required; an authorisation already ended answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /zones/{zone_id}/authorisations/{authorisation_id}/revoke (the `RevokeZoneAuthorisation` operationId).
+func (c *ClientWithResponses) RevokeZoneAuthorisationWithBodyWithResponse(ctx context.Context, zoneId string, authorisationId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevokeZoneAuthorisationResponse, error) {
+	rsp, err := c.RevokeZoneAuthorisationWithBody(ctx, zoneId, authorisationId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeZoneAuthorisationResponse(rsp)
+}
+
+// RevokeZoneAuthorisationWithResponse Revoke an authorisation (the steward's admins, platform operators)
+//
+// Ends it at once and revokes its access grants: the operator's next query is refused. A reason is required; an authorisation already ended answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /zones/{zone_id}/authorisations/{authorisation_id}/revoke (the `RevokeZoneAuthorisation` operationId).
+func (c *ClientWithResponses) RevokeZoneAuthorisationWithResponse(ctx context.Context, zoneId string, authorisationId string, body RevokeZoneAuthorisationJSONRequestBody, reqEditors ...RequestEditorFn) (*RevokeZoneAuthorisationResponse, error) {
+	rsp, err := c.RevokeZoneAuthorisation(ctx, zoneId, authorisationId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeZoneAuthorisationResponse(rsp)
+}
+
+// ListZoneOutputsWithResponse Outputs kept in a zone
+//
+// Your organizations' kept outputs; the steward and platform operators see all of the zone's.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /zones/{zone_id}/outputs (the `ListZoneOutputs` operationId).
+func (c *ClientWithResponses) ListZoneOutputsWithResponse(ctx context.Context, zoneId string, reqEditors ...RequestEditorFn) (*ListZoneOutputsResponse, error) {
+	rsp, err := c.ListZoneOutputs(ctx, zoneId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListZoneOutputsResponse(rsp)
+}
+
+// GetZoneOutputWithResponse One kept output with its result
+//
+// For those who may see its query; 404 for anyone else.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /zones/{zone_id}/outputs/{output_id} (the `GetZoneOutput` operationId).
+func (c *ClientWithResponses) GetZoneOutputWithResponse(ctx context.Context, zoneId string, outputId string, reqEditors ...RequestEditorFn) (*GetZoneOutputResponse, error) {
+	rsp, err := c.GetZoneOutput(ctx, zoneId, outputId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetZoneOutputResponse(rsp)
+}
+
+// ListZoneQueriesWithResponse Sandbox queries, newest first
+//
+// An operator's members see their organization's queries with their results once released; the steward and platform operators see every query, results in review included.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /zones/{zone_id}/queries (the `ListZoneQueries` operationId).
+func (c *ClientWithResponses) ListZoneQueriesWithResponse(ctx context.Context, zoneId string, params *ListZoneQueriesParams, reqEditors ...RequestEditorFn) (*ListZoneQueriesResponse, error) {
+	rsp, err := c.ListZoneQueries(ctx, zoneId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListZoneQueriesResponse(rsp)
+}
+
+// SubmitZoneQueryWithBodyWithResponse Run aggregate SQL in a zone's sandbox (an authorised operator's members)
+//
+// The statement is one SELECT over the zone's resources, each named by its id in double quotes, with aggregates only: COUNT, SUM, AVG, and MIN/MAX of clamped items (clamp(item, lo, hi)), GROUP BY and WHERE over attribute items, INNER JOINs on all key items, ORDER BY and LIMIT on the output. Anything that could return a row's values — SELECT *, key or free-text items, a GROUP BY on a key, other functions, DISTINCT, subqueries — is refused at once: 422 with the field sql, its line, column and reason (the refusal is recorded). mechanism is sdc (disclosure control, the default) or dp (also differential privacy, spending epsilon of the operator's budget on each resource). The query runs as a background job: the answer waits up to wait seconds and is 200 with the query once finished — released (columns, rows, suppressed_cells, epsilon_spent, epsilon_remaining), refused (reason: the difference check, the budget, the access decision after a revocation or expiry) or in review — and 202 while it is queued or running (poll Location).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /zones/{zone_id}/queries (the `SubmitZoneQuery` operationId).
+func (c *ClientWithResponses) SubmitZoneQueryWithBodyWithResponse(ctx context.Context, zoneId string, params *SubmitZoneQueryParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubmitZoneQueryResponse, error) {
+	rsp, err := c.SubmitZoneQueryWithBody(ctx, zoneId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitZoneQueryResponse(rsp)
+}
+
+// SubmitZoneQueryWithResponse Run aggregate SQL in a zone's sandbox (an authorised operator's members)
+//
+// The statement is one SELECT over the zone's resources, each named by its id in double quotes, with aggregates only: COUNT, SUM, AVG, and MIN/MAX of clamped items (clamp(item, lo, hi)), GROUP BY and WHERE over attribute items, INNER JOINs on all key items, ORDER BY and LIMIT on the output. Anything that could return a row's values — SELECT *, key or free-text items, a GROUP BY on a key, other functions, DISTINCT, subqueries — is refused at once: 422 with the field sql, its line, column and reason (the refusal is recorded). mechanism is sdc (disclosure control, the default) or dp (also differential privacy, spending epsilon of the operator's budget on each resource). The query runs as a background job: the answer waits up to wait seconds and is 200 with the query once finished — released (columns, rows, suppressed_cells, epsilon_spent, epsilon_remaining), refused (reason: the difference check, the budget, the access decision after a revocation or expiry) or in review — and 202 while it is queued or running (poll Location).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /zones/{zone_id}/queries (the `SubmitZoneQuery` operationId).
+func (c *ClientWithResponses) SubmitZoneQueryWithResponse(ctx context.Context, zoneId string, params *SubmitZoneQueryParams, body SubmitZoneQueryJSONRequestBody, reqEditors ...RequestEditorFn) (*SubmitZoneQueryResponse, error) {
+	rsp, err := c.SubmitZoneQuery(ctx, zoneId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubmitZoneQueryResponse(rsp)
+}
+
+// GetZoneQueryWithResponse One sandbox query and, once released, its result
+//
+// Its status and progress, the reason of a refusal, the meter (rows scanned, compute time, cells released, epsilon) and, when released, the columns and rows, suppressed cells' values null. For its operator's members, the steward and platform operators; 404 for anyone else.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /zones/{zone_id}/queries/{query_id} (the `GetZoneQuery` operationId).
+func (c *ClientWithResponses) GetZoneQueryWithResponse(ctx context.Context, zoneId string, queryId string, reqEditors ...RequestEditorFn) (*GetZoneQueryResponse, error) {
+	rsp, err := c.GetZoneQuery(ctx, zoneId, queryId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetZoneQueryResponse(rsp)
+}
+
+// DecideZoneQueryWithBodyWithResponse Release or refuse a result in review (the steward's editors and admins)
+//
+// A result near the thresholds or with many cells waits for the steward: approve releases it to the operator, reject refuses it (a comment saying why). A query not in review answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /zones/{zone_id}/queries/{query_id}/decision (the `DecideZoneQuery` operationId).
+func (c *ClientWithResponses) DecideZoneQueryWithBodyWithResponse(ctx context.Context, zoneId string, queryId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideZoneQueryResponse, error) {
+	rsp, err := c.DecideZoneQueryWithBody(ctx, zoneId, queryId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideZoneQueryResponse(rsp)
+}
+
+// DecideZoneQueryWithResponse Release or refuse a result in review (the steward's editors and admins)
+//
+// A result near the thresholds or with many cells waits for the steward: approve releases it to the operator, reject refuses it (a comment saying why). A query not in review answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /zones/{zone_id}/queries/{query_id}/decision (the `DecideZoneQuery` operationId).
+func (c *ClientWithResponses) DecideZoneQueryWithResponse(ctx context.Context, zoneId string, queryId string, body DecideZoneQueryJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideZoneQueryResponse, error) {
+	rsp, err := c.DecideZoneQuery(ctx, zoneId, queryId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideZoneQueryResponse(rsp)
+}
+
+// KeepZoneOutputWithBodyWithResponse Keep a released result in the zone as a derived dataset (the operator's members)
+//
+// With a name and a description; the output keeps the result's SHA-256, and an exchange product may list it with its provenance. A result not released answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /zones/{zone_id}/queries/{query_id}/outputs (the `KeepZoneOutput` operationId).
+func (c *ClientWithResponses) KeepZoneOutputWithBodyWithResponse(ctx context.Context, zoneId string, queryId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*KeepZoneOutputResponse, error) {
+	rsp, err := c.KeepZoneOutputWithBody(ctx, zoneId, queryId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseKeepZoneOutputResponse(rsp)
+}
+
+// KeepZoneOutputWithResponse Keep a released result in the zone as a derived dataset (the operator's members)
+//
+// With a name and a description; the output keeps the result's SHA-256, and an exchange product may list it with its provenance. A result not released answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /zones/{zone_id}/queries/{query_id}/outputs (the `KeepZoneOutput` operationId).
+func (c *ClientWithResponses) KeepZoneOutputWithResponse(ctx context.Context, zoneId string, queryId string, body KeepZoneOutputJSONRequestBody, reqEditors ...RequestEditorFn) (*KeepZoneOutputResponse, error) {
+	rsp, err := c.KeepZoneOutput(ctx, zoneId, queryId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseKeepZoneOutputResponse(rsp)
+}
+
+// GetZoneQueryResultWithResponse Download a released result as CSV
+//
+// UTF-8 with a byte order mark, a header row of the columns, one line per row, suppressed values empty. Only a released result; for its operator's members, the steward and platform operators.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /zones/{zone_id}/queries/{query_id}/result.csv (the `GetZoneQueryResult` operationId).
+func (c *ClientWithResponses) GetZoneQueryResultWithResponse(ctx context.Context, zoneId string, queryId string, reqEditors ...RequestEditorFn) (*GetZoneQueryResultResponse, error) {
+	rsp, err := c.GetZoneQueryResult(ctx, zoneId, queryId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetZoneQueryResultResponse(rsp)
+}
+
+// RemoveZoneMemberWithResponse Take a resource out of a zone (platform operators, the steward's admins)
+//
+// Later queries may no longer name it; earlier results and kept outputs stay. A resource not in the zone answers 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /zones/{zone_id}/resources/{resource_id} (the `RemoveZoneMember` operationId).
+func (c *ClientWithResponses) RemoveZoneMemberWithResponse(ctx context.Context, zoneId string, resourceId string, reqEditors ...RequestEditorFn) (*RemoveZoneMemberResponse, error) {
+	rsp, err := c.RemoveZoneMember(ctx, zoneId, resourceId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRemoveZoneMemberResponse(rsp)
+}
+
+// SetZoneMemberWithBodyWithResponse Add a resource to a zone, or change its item rules (platform operators, the steward's admins)
+//
+// The resource must have data and key items (one row is one person). Items not listed keep their default role: key items are keys, numeric, date and boolean items and coded text are attributes, other text is free text, never named in a statement. Numeric items may get clamping bounds, which MIN, MAX and differential privacy need.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /zones/{zone_id}/resources/{resource_id} (the `SetZoneMember` operationId).
+func (c *ClientWithResponses) SetZoneMemberWithBodyWithResponse(ctx context.Context, zoneId string, resourceId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetZoneMemberResponse, error) {
+	rsp, err := c.SetZoneMemberWithBody(ctx, zoneId, resourceId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetZoneMemberResponse(rsp)
+}
+
+// SetZoneMemberWithResponse Add a resource to a zone, or change its item rules (platform operators, the steward's admins)
+//
+// The resource must have data and key items (one row is one person). Items not listed keep their default role: key items are keys, numeric, date and boolean items and coded text are attributes, other text is free text, never named in a statement. Numeric items may get clamping bounds, which MIN, MAX and differential privacy need.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /zones/{zone_id}/resources/{resource_id} (the `SetZoneMember` operationId).
+func (c *ClientWithResponses) SetZoneMemberWithResponse(ctx context.Context, zoneId string, resourceId string, body SetZoneMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*SetZoneMemberResponse, error) {
+	rsp, err := c.SetZoneMember(ctx, zoneId, resourceId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetZoneMemberResponse(rsp)
+}
+
+// GetZoneUsageWithResponse Metering of a zone's operators
+//
+// Per operator: queries, released, refused and in review, rows scanned, compute time, cells released and epsilon spent. An operator's members see their own; the steward and platform operators every operator's.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /zones/{zone_id}/usage (the `GetZoneUsage` operationId).
+func (c *ClientWithResponses) GetZoneUsageWithResponse(ctx context.Context, zoneId string, reqEditors ...RequestEditorFn) (*GetZoneUsageResponse, error) {
+	rsp, err := c.GetZoneUsage(ctx, zoneId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetZoneUsageResponse(rsp)
 }
 
 // ParseCreateAccessGroupResponse parses an HTTP response from a CreateAccessGroupWithResponse call
@@ -57004,6 +61611,1106 @@ func ParseRevokeUserAccessResponse(rsp *http.Response) (*RevokeUserAccessRespons
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListZonesResponse parses an HTTP response from a ListZonesWithResponse call
+func ParseListZonesResponse(rsp *http.Response) (*ListZonesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListZonesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListZoneSummaryBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateZoneResponse parses an HTTP response from a CreateZoneWithResponse call
+func ParseCreateZoneResponse(rsp *http.Response) (*CreateZoneResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateZoneResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Zone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateZoneResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetZoneResponse parses an HTTP response from a GetZoneWithResponse call
+func ParseGetZoneResponse(rsp *http.Response) (*GetZoneResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetZoneResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Zone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateZoneResponse parses an HTTP response from a UpdateZoneWithResponse call
+func ParseUpdateZoneResponse(rsp *http.Response) (*UpdateZoneResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateZoneResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Zone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateZoneResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListZoneApplicationsResponse parses an HTTP response from a ListZoneApplicationsWithResponse call
+func ParseListZoneApplicationsResponse(rsp *http.Response) (*ListZoneApplicationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListZoneApplicationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListZoneApplicationBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseApplyZoneResponse parses an HTTP response from a ApplyZoneWithResponse call
+func ParseApplyZoneResponse(rsp *http.Response) (*ApplyZoneResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ApplyZoneResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ZoneApplicationBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ApplyZoneResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetZoneApplicationResponse parses an HTTP response from a GetZoneApplicationWithResponse call
+func ParseGetZoneApplicationResponse(rsp *http.Response) (*GetZoneApplicationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetZoneApplicationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ZoneApplicationBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDecideZoneApplicationResponse parses an HTTP response from a DecideZoneApplicationWithResponse call
+func ParseDecideZoneApplicationResponse(rsp *http.Response) (*DecideZoneApplicationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DecideZoneApplicationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ZoneApplicationBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DecideZoneApplicationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListZoneAuthorisationsResponse parses an HTTP response from a ListZoneAuthorisationsWithResponse call
+func ParseListZoneAuthorisationsResponse(rsp *http.Response) (*ListZoneAuthorisationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListZoneAuthorisationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListZoneAuthorisationBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetZoneAuthorisationResponse parses an HTTP response from a GetZoneAuthorisationWithResponse call
+func ParseGetZoneAuthorisationResponse(rsp *http.Response) (*GetZoneAuthorisationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetZoneAuthorisationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ZoneAuthorisation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRevokeZoneAuthorisationResponse parses an HTTP response from a RevokeZoneAuthorisationWithResponse call
+func ParseRevokeZoneAuthorisationResponse(rsp *http.Response) (*RevokeZoneAuthorisationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeZoneAuthorisationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ZoneAuthorisation
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RevokeZoneAuthorisationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListZoneOutputsResponse parses an HTTP response from a ListZoneOutputsWithResponse call
+func ParseListZoneOutputsResponse(rsp *http.Response) (*ListZoneOutputsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListZoneOutputsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListZoneOutputBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetZoneOutputResponse parses an HTTP response from a GetZoneOutputWithResponse call
+func ParseGetZoneOutputResponse(rsp *http.Response) (*GetZoneOutputResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetZoneOutputResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ZoneOutputBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListZoneQueriesResponse parses an HTTP response from a ListZoneQueriesWithResponse call
+func ParseListZoneQueriesResponse(rsp *http.Response) (*ListZoneQueriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListZoneQueriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListZoneQueryBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSubmitZoneQueryResponse parses an HTTP response from a SubmitZoneQueryWithResponse call
+func ParseSubmitZoneQueryResponse(rsp *http.Response) (*SubmitZoneQueryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubmitZoneQueryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ZoneQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest ZoneQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SubmitZoneQueryResponse200Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 202:
+		var headers SubmitZoneQueryResponse202Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers202 = &headers
+	case rsp.StatusCode == 401:
+		var headers SubmitZoneQueryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetZoneQueryResponse parses an HTTP response from a GetZoneQueryWithResponse call
+func ParseGetZoneQueryResponse(rsp *http.Response) (*GetZoneQueryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetZoneQueryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ZoneQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDecideZoneQueryResponse parses an HTTP response from a DecideZoneQueryWithResponse call
+func ParseDecideZoneQueryResponse(rsp *http.Response) (*DecideZoneQueryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DecideZoneQueryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ZoneQuery
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DecideZoneQueryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseKeepZoneOutputResponse parses an HTTP response from a KeepZoneOutputWithResponse call
+func ParseKeepZoneOutputResponse(rsp *http.Response) (*KeepZoneOutputResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &KeepZoneOutputResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ZoneOutput
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers KeepZoneOutputResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetZoneQueryResultResponse parses an HTTP response from a GetZoneQueryResultWithResponse call
+func ParseGetZoneQueryResultResponse(rsp *http.Response) (*GetZoneQueryResultResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetZoneQueryResultResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRemoveZoneMemberResponse parses an HTTP response from a RemoveZoneMemberWithResponse call
+func ParseRemoveZoneMemberResponse(rsp *http.Response) (*RemoveZoneMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RemoveZoneMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Zone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RemoveZoneMemberResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetZoneMemberResponse parses an HTTP response from a SetZoneMemberWithResponse call
+func ParseSetZoneMemberResponse(rsp *http.Response) (*SetZoneMemberResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetZoneMemberResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Zone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SetZoneMemberResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetZoneUsageResponse parses an HTTP response from a GetZoneUsageWithResponse call
+func ParseGetZoneUsageResponse(rsp *http.Response) (*GetZoneUsageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetZoneUsageResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ZoneUsageOutBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
 	}
 
 	return response, nil
