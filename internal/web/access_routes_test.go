@@ -43,6 +43,7 @@ import (
 	"dataport/internal/web/ckan"
 	"dataport/internal/web/dsp"
 	"dataport/internal/web/services"
+	"dataport/internal/zones"
 )
 
 // sentinel is a value loaded only into resources the anonymous public may
@@ -101,7 +102,8 @@ func newRouteWorld(t testing.TB) *routeWorld {
 				dispute.Config{Access: acc, DataDir: t.TempDir(), Logger: log}),
 			Assets: asset.New(db, exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{DataDir: t.TempDir(), Log: log}),
 				asset.Config{PublicURL: "http://portal.test"}),
-			Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}), Log: log}})
+			Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}),
+			Zones:  zones.New(db, w.IDs, w.Cat, acc, ds, zones.Config{Review: rev, Log: log}), Log: log}})
 	if err != nil {
 		t.Fatal(err)
 	}
