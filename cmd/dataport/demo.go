@@ -61,6 +61,10 @@ func demoCommand(o *options) *cobra.Command {
 				Ledger: a.Ledger}); err != nil { // idempotent: skipped once seeded
 				return fmt.Errorf("seed demo exchange: %w", err)
 			}
+			if err := demo.SeedZones(cmd.Context(), demo.ZoneServices{Identity: a.Identity, Catalog: a.Catalog, Datastore: a.Datastore(),
+				Zones: a.Zones}); err != nil { // idempotent: skipped once seeded; queries run here, the job runner is not started yet
+				return fmt.Errorf("seed demo zones: %w", err)
+			}
 			printAccounts(cmd.OutOrStdout(), "http://"+o.addr, demo.Accounts())
 			if strings.Contains(o.smtpURL, "tls=none&from=noreply@jinghua.example") {
 				fmt.Fprintln(cmd.OutOrStdout(), "E-mails (confirmation and password-reset links, notices) are printed here.")
