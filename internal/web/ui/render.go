@@ -113,6 +113,7 @@ type view struct {
 	Notice    string // message key of a "done" banner
 	Unread    int    // the viewer's unread notices, for the navigation
 	Exchange  bool   // the exchange's pages are served, for the navigation
+	Zones     bool   // the data zones' pages are served, for the navigation
 	Data      any
 }
 
@@ -136,7 +137,7 @@ func (v view) CanReview() bool { return catalog.CanReview(v.Principal) }
 // a failing template never leaves half a page.
 func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) error {
 	v := view{Lang: langOf(r), Principal: identity.FromContext(r.Context()), CSRFToken: csrfToken(r.Context()),
-		Path: pagePath(r), Notice: notice(r), Unread: s.unreadNotices(r), Exchange: s.acc.Exchange != nil, Data: data}
+		Path: pagePath(r), Notice: notice(r), Unread: s.unreadNotices(r), Exchange: s.acc.Exchange != nil, Zones: s.acc.Zones != nil, Data: data}
 	var buf bytes.Buffer
 	if err := s.pages.execute(&buf, v.Lang, page, v); err != nil {
 		return fmt.Errorf("ui: render %s: %w", page, err)

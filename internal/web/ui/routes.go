@@ -28,6 +28,7 @@ func (s *server) routes() *http.ServeMux {
 		s.searchRoutes(),
 		s.exchangeRoutes(),
 		s.tradeRoutes(),
+		s.zoneRoutes(),
 	} {
 		for _, r := range table {
 			mux.Handle(r.pattern, s.handle(r.handler))
