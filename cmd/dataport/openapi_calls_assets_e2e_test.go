@@ -17,9 +17,9 @@ import (
 // the requesting institution, admitted again as an assessor, files a
 // valuation, which the holder reads.
 func (r *apiRun) assets(ctx context.Context, operator, orgAdmin, editor, company, requesterAdmin, anonymous *apiclient.ClientWithResponses,
-	orgID, requesterOrg string) {
+	orgID, requesterOrg, resource string) {
 	t := r.t
-	product := r.assetProduct(ctx, editor, orgID)
+	product := r.assetProduct(ctx, editor, orgID, resource)
 	got(editor.ApplyAssetRegistrationWithResponse(ctx, jsonBody[apiclient.ApplyAssetRegistrationJSONRequestBody](t,
 		`{"type":"initial","product_id":"`+product+`"}`))).want(r, 422)
 	reg := got(editor.ApplyAssetRegistrationWithResponse(ctx, jsonBody[apiclient.ApplyAssetRegistrationJSONRequestBody](t,
@@ -63,9 +63,9 @@ func (r *apiRun) assets(ctx context.Context, operator, orgAdmin, editor, company
 	r.valuations(ctx, operator, orgAdmin, requesterAdmin, anonymous, product, requesterOrg)
 }
 
-// assetProduct writes a product of the institution delivered in a zone
-// and submits it for listing: registrable while it is reviewed.
-func (r *apiRun) assetProduct(ctx context.Context, editor *apiclient.ClientWithResponses, orgID string) string {
+// assetProduct writes a product of the institution's resource delivered
+// in a zone and submits it for listing: registrable while it is reviewed.
+func (r *apiRun) assetProduct(ctx context.Context, editor *apiclient.ClientWithResponses, orgID, resource string) string {
 	t := r.t
 	participants := got(editor.ListExchangeParticipantsWithResponse(ctx, &apiclient.ListExchangeParticipantsParams{
 		Role: ptr(apiclient.ListExchangeParticipantsParamsRoleProvider)})).want(r, 200).JSON200
@@ -75,9 +75,11 @@ func (r *apiRun) assetProduct(ctx context.Context, editor *apiclient.ClientWithR
 			provider = p.Id
 		}
 	}
+	profile := got(editor.CreateDeidProfileWithResponse(ctx, resource, jsonBody[apiclient.CreateDeidProfileJSONRequestBody](t,
+		`{"name":"资产样例","profile":{"columns":{"stop_name":{"op":"mask","keep_first":1}}}}`))).want(r, 201)
 	p := got(editor.CreateExchangeProductWithResponse(ctx, jsonBody[apiclient.CreateExchangeProductJSONRequestBody](t,
 		`{"provider_id":"`+provider+`","title":"公交客流时空指数","description":"专区内按线路和小时计算的客流指数","use_scenarios":["线网优化"],
-		  "source":"self_collected","legal_basis":"《京华市公共数据管理办法》","zone_output_ids":["zone-output-ridership"],"delivery":["zone"],
+		  "source":"self_collected","legal_basis":"《京华市公共数据管理办法》","resource_ids":["`+resource+`"],"sample_deid_profile":"`+idOf(t, profile.Body)+`","delivery":["zone"],
 		  "price":{"model":"one_off","amount_fen":5000000},"offer":{"id":"","policy":{"purposes":["线网优化"]},"period_days":365,
 		  "onward_transfer":false,"auto_agree":false}}`))).want(r, 201).JSON201
 	got(editor.SubmitExchangeProductWithResponse(ctx, p.Id, jsonBody[apiclient.SubmitExchangeProductJSONRequestBody](t, `{}`))).want(r, 200)

@@ -268,7 +268,7 @@ func TestOpenAPIClientCallsEveryOperation(t *testing.T) {
 	r.exchange(ctx, operator, orgAdmin, editor, company, lawyer, requesterAdmin, anonymous, orgID, lawOrg, requesterOrg, res.open)
 	contract := r.trade(ctx, operator, editor, orgAdmin, company, lawyer, requesterAdmin, orgID, companyOrg, lawOrg, res.open)
 	r.disputes(ctx, admin, operator, orgAdmin, company, requesterAdmin, anonymous, contract)
-	r.assets(ctx, operator, orgAdmin, editor, company, requesterAdmin, anonymous, orgID, requesterOrg)
+	r.assets(ctx, operator, orgAdmin, editor, company, requesterAdmin, anonymous, orgID, requesterOrg, res.open)
 	r.risk(ctx, operator, company, contract)
 	r.zones(ctx, operator, editor, orgAdmin, company, requesterAdmin, anonymous, orgID, res.shared)
 	r.problems(ctx, anonymous, editor, res)

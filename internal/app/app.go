@@ -143,7 +143,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Opening: opening.NewService(db, cat, ids, acc, opening.Config{Review: rev}),
 		Portal:  portal.New(db, ids, cat, portal.Config{Review: rev}),
 		Notify:  notify.NewService(db)}
-	a.Exchange = exchange.New(db, ids, cat, acc, exchange.Config{Review: rev, DataDir: cfg.DataDir, Rows: a.Datastore(), Profiles: profiles, Log: cfg.Log})
+	a.Exchange = exchange.New(db, ids, cat, acc, exchange.Config{Review: rev, DataDir: cfg.DataDir, Rows: a.Datastore(), Profiles: profiles,
+		ZoneOutputs: zoneOutputs{a}, Log: cfg.Log})
 	a.Assets = asset.New(db, a.Exchange, asset.Config{Review: rev, Calendar: cal, PublicURL: cfg.PublicURL, DataDir: cfg.DataDir})
 	a.Trade = trade.New(db, a.Exchange, acc, trade.Config{PublicURL: cfg.PublicURL, Logger: cfg.Log})
 	if err := a.openRisk(ctx); err != nil {

@@ -21,3 +21,11 @@ type zoneQueries struct{ a *App }
 func (z zoneQueries) Run(ctx context.Context, queryID string) error {
 	return z.a.Zones.Run(ctx, queryID)
 }
+
+// zoneOutputs tells the exchange who kept a zone output, for the zones
+// service opened after it.
+type zoneOutputs struct{ a *App }
+
+func (z zoneOutputs) OutputOwner(ctx context.Context, id string) (string, error) {
+	return z.a.Zones.OutputOwner(ctx, id)
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -199,9 +200,39 @@ func (s *Service) checkLinks(ctx context.Context, errs *validate.Errors, provide
 	if in.SampleDeidProfile != "" {
 		s.checkSampleProfile(ctx, errs, in)
 	}
+	s.checkZoneOutputs(ctx, errs, provider.OrgID, in.ZoneOutputIDs)
 	for i, id := range in.DerivedFrom {
 		if _, err := s.ProductByID(ctx, s.db, id); err != nil || id == self {
 			errs.Add(fmt.Sprintf("derived_from[%d]", i), id, validate.CodeUnknown, "is not another product")
+		}
+	}
+}
+
+// ZoneOutputs tells who kept a public data zone's output (zones.Service).
+type ZoneOutputs interface {
+	// OutputOwner returns the organization whose released query the output
+	// keeps; an unknown output wraps store.ErrNotFound.
+	OutputOwner(ctx context.Context, id string) (string, error)
+}
+
+// checkZoneOutputs adds a field error for each zone output that is not
+// one the provider's own organization kept from its released queries: a
+// product lists only its provider's outputs, whose page shows where each
+// came from (zone, query, the result's hash).
+func (s *Service) checkZoneOutputs(ctx context.Context, errs *validate.Errors, orgID string, ids []string) {
+	if s.cfg.ZoneOutputs == nil {
+		return
+	}
+	for i, id := range ids {
+		owner, err := s.cfg.ZoneOutputs.OutputOwner(ctx, id)
+		field := fmt.Sprintf("zone_output_ids[%d]", i)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			errs.Add(field, id, validate.CodeUnknown, "is not an output kept in a public data zone")
+		case err != nil:
+			errs.Add(field, id, validate.CodeUnknown, "could not be checked: %v", err)
+		case owner != orgID:
+			errs.Add(field, id, "other_provider", "was kept by another organization: a product lists its provider's own zone outputs")
 		}
 	}
 }

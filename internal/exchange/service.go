@@ -35,6 +35,9 @@ type Config struct {
 	// Profiles checks that a sample's de-identification profile belongs
 	// to the product's first resource (unchecked when nil).
 	Profiles ProfileReader
+	// ZoneOutputs checks that a product's zone outputs were kept by its
+	// provider (the zones service); unchecked when nil.
+	ZoneOutputs ZoneOutputs
 	// Log records what fails after a commit (default slog.Default()).
 	Log *slog.Logger
 }
