@@ -225,12 +225,6 @@ type zoneOutputBody struct {
 
 type zoneOutputWithResultOut struct{ Body zoneOutputBody }
 
-type zoneUsageOut struct {
-	Body struct {
-		Items []zones.Usage `json:"items"`
-	}
-}
-
 // zoneOp is one operation of the zones' API; status -1 (signedIn) marks
 // a read that needs a token.
 func zoneOp(id, method, path string, status int, summary, desc string) huma.Operation {
@@ -343,17 +337,9 @@ func (h *handlers) zoneApplicationRoutes(api huma.API) {
 		"Applications to work in a zone that you may see",
 		"Your organizations' applications, and those you review (the steward's admins and editors, platform operators)."),
 		func(ctx context.Context, in *listZoneApplicationsIn) (*List[zones.Application], error) {
-			z, err := h.zone(ctx, in.ZoneID)
-			if err != nil {
-				return nil, h.fail(ctx, err)
-			}
-			list, err := zs.Applications(ctx, identity.FromContext(ctx), zones.ApplicationFilter{ZoneID: z.ID, Status: in.Status, Mine: in.Mine})
-			if err != nil {
-				return nil, h.fail(ctx, err)
-			}
-			out := &List[zones.Application]{}
-			out.Body.Items = nonNil(list)
-			return out, nil
+			return zoneItems(h, ctx, in.ZoneID, func(ctx context.Context, actor identity.Principal, zoneID string) ([]zones.Application, error) {
+				return zs.Applications(ctx, actor, zones.ApplicationFilter{ZoneID: zoneID, Status: in.Status, Mine: in.Mine})
+			})
 		})
 	huma.Register(api, zoneOp("apply-zone", http.MethodPost, "/{zone_id}/applications", http.StatusCreated,
 		"Apply to work in a zone as an operator (a company's or institution's members)",
@@ -420,17 +406,7 @@ func (h *handlers) zoneAuthorisationRoutes(api huma.API) {
 		"Authorisations to compute in a zone",
 		"Your organizations' authorisations with their budgets; the steward and platform operators see every operator's."),
 		func(ctx context.Context, in *zoneIn) (*List[zones.Authorisation], error) {
-			z, err := h.zone(ctx, in.ZoneID)
-			if err != nil {
-				return nil, h.fail(ctx, err)
-			}
-			list, err := zs.Authorisations(ctx, identity.FromContext(ctx), z.ID)
-			if err != nil {
-				return nil, h.fail(ctx, err)
-			}
-			out := &List[zones.Authorisation]{}
-			out.Body.Items = nonNil(list)
-			return out, nil
+			return zoneItems(h, ctx, in.ZoneID, zs.Authorisations)
 		})
 	huma.Register(api, zoneOp("get-zone-authorisation", http.MethodGet, "/{zone_id}/authorisations/{authorisation_id}", signedIn,
 		"One authorisation with its grants and epsilon budgets",
@@ -623,17 +599,7 @@ func (h *handlers) zoneOutputRoutes(api huma.API) {
 	huma.Register(api, zoneOp("list-zone-outputs", http.MethodGet, "/{zone_id}/outputs", signedIn, "Outputs kept in a zone",
 		"Your organizations' kept outputs; the steward and platform operators see all of the zone's."),
 		func(ctx context.Context, in *zoneIn) (*List[zones.Output], error) {
-			z, err := h.zone(ctx, in.ZoneID)
-			if err != nil {
-				return nil, h.fail(ctx, err)
-			}
-			list, err := zs.Outputs(ctx, identity.FromContext(ctx), z.ID)
-			if err != nil {
-				return nil, h.fail(ctx, err)
-			}
-			out := &List[zones.Output]{}
-			out.Body.Items = nonNil(list)
-			return out, nil
+			return zoneItems(h, ctx, in.ZoneID, zs.Outputs)
 		})
 	huma.Register(api, zoneOp("get-zone-output", http.MethodGet, "/{zone_id}/outputs/{output_id}", signedIn,
 		"One kept output with its result", "For those who may see its query; 404 for anyone else."),
@@ -651,19 +617,26 @@ func (h *handlers) zoneOutputRoutes(api huma.API) {
 	huma.Register(api, zoneOp("get-zone-usage", http.MethodGet, "/{zone_id}/usage", signedIn, "Metering of a zone's operators",
 		"Per operator: queries, released, refused and in review, rows scanned, compute time, cells released and epsilon spent. An "+
 			"operator's members see their own; the steward and platform operators every operator's."),
-		func(ctx context.Context, in *zoneIn) (*zoneUsageOut, error) {
-			z, err := h.zone(ctx, in.ZoneID)
-			if err != nil {
-				return nil, h.fail(ctx, err)
-			}
-			list, err := zs.Usage(ctx, identity.FromContext(ctx), z.ID)
-			if err != nil {
-				return nil, h.fail(ctx, err)
-			}
-			out := &zoneUsageOut{}
-			out.Body.Items = nonNil(list)
-			return out, nil
+		func(ctx context.Context, in *zoneIn) (*List[zones.Usage], error) {
+			return zoneItems(h, ctx, in.ZoneID, zs.Usage)
 		})
+}
+
+// zoneItems answers what list gives the caller of the zone zoneID (id or
+// code), one page.
+func zoneItems[T any](h *handlers, ctx context.Context, zoneID string,
+	list func(context.Context, identity.Principal, string) ([]T, error)) (*List[T], error) {
+	z, err := h.zone(ctx, zoneID)
+	var items []T
+	if err == nil {
+		items, err = list(ctx, identity.FromContext(ctx), z.ID)
+	}
+	if err != nil {
+		return nil, h.fail(ctx, err)
+	}
+	out := &List[T]{}
+	out.Body.Items = nonNil(items)
+	return out, nil
 }
 
 // nonNil returns list, or an empty list for nil (JSON [] rather than null).

@@ -3498,6 +3498,12 @@ type ListZoneSummaryBody struct {
 	NextCursor string         `json:"next_cursor"`
 }
 
+// ListZoneUsageBody defines model for ListZoneUsageBody.
+type ListZoneUsageBody struct {
+	Items      *[]ZoneUsage `json:"items"`
+	NextCursor string       `json:"next_cursor"`
+}
+
 // Listing defines model for Listing.
 type Listing struct {
 	AnswerDueAt *time.Time   `json:"answer_due_at,omitempty"`
@@ -5229,11 +5235,6 @@ type ZoneUsage struct {
 	Refused       int64   `json:"refused"`
 	Released      int64   `json:"released"`
 	RowsScanned   int64   `json:"rows_scanned"`
-}
-
-// ZoneUsageOutBody defines model for ZoneUsageOutBody.
-type ZoneUsageOutBody struct {
-	Items *[]ZoneUsage `json:"items"`
 }
 
 // ListAppsParams defines parameters for ListApps.
@@ -44613,7 +44614,7 @@ type GetZoneUsageResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ZoneUsageOutBody
+	JSON200 *ListZoneUsageBody
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ValidationProblem
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
@@ -44621,7 +44622,7 @@ type GetZoneUsageResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetZoneUsageResponse) GetJSON200() *ZoneUsageOutBody {
+func (r GetZoneUsageResponse) GetJSON200() *ListZoneUsageBody {
 	return r.JSON200
 }
 
@@ -62691,7 +62692,7 @@ func ParseGetZoneUsageResponse(rsp *http.Response) (*GetZoneUsageResponse, error
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ZoneUsageOutBody
+		var dest ListZoneUsageBody
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
