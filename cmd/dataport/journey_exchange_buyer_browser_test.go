@@ -258,18 +258,7 @@ func TestBrowserExchangeBuyerJourney(t *testing.T) {
 		t.Error("the suspended product is still in the hall")
 	}
 
-	refusals := map[string]int{}
-	for _, msg := range console.take() {
-		if msg.Type != chromedp.ConsoleError && !msg.IsException() {
-			continue
-		}
-		if line := fmt.Sprint(msg); strings.Contains(line, "Failed to load resource: the server responded with a status of 4") {
-			refusals[line[strings.Index(line, "status of ")+10:][:3]]++
-			continue
-		}
-		t.Errorf("console %s", msg)
-	}
-	if want := map[string]int{"422": len(widths)}; !maps.Equal(refusals, want) {
+	if refusals, want := consoleRefusals(t, console), map[string]int{"422": len(widths)}; !maps.Equal(refusals, want) {
 		t.Errorf("refusals reported by the browser %v, want %v (the empty claims)", refusals, want)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,3 +41,22 @@ func fitsWidth(t *testing.T, ctx context.Context, journey, where string) {
 
 // tooWideJS names up to eight elements that reach past the window's right edge.
 const tooWideJS = `[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(0, 8).map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : ''))`
+
+// consoleRefusals counts by status the console's reports of responses
+// refused with a 4xx (a form refused at its fields is a 422), and fails t
+// on any other error or exception the pages wrote.
+func consoleRefusals(t *testing.T, console *consoleLog) map[string]int {
+	t.Helper()
+	refusals := map[string]int{}
+	for _, msg := range console.take() {
+		if msg.Type != chromedp.ConsoleError && !msg.IsException() {
+			continue
+		}
+		if line := fmt.Sprint(msg); strings.Contains(line, "Failed to load resource: the server responded with a status of 4") {
+			refusals[line[strings.Index(line, "status of ")+10:][:3]]++
+			continue
+		}
+		t.Errorf("console %s", msg)
+	}
+	return refusals
+}

@@ -41,6 +41,10 @@ var sweepSkips = map[string]string{
 	"GET /exchange/products/{id}/edit":           "only a provider's editors open it, and the sweep's editor is none (internal/web/ui/exchange_test.go)",
 	"GET /exchange/certificates/{number}/qr.png": "an image, not a page (journey_exchange_provider_browser_test.go)",
 	"GET /exchange/documents/{id}":               "a download, not a page (internal/web/ui/exchange_test.go)",
+	// The public data zones.
+	"GET /zones/{code}/queries/{id}/result.csv": "a CSV download, not a page (internal/web/ui/zones_test.go)",
+	"GET /zones/{code}/outputs/{id}":            "the demo keeps no output of a query (internal/web/ui/zones_test.go)",
+	"GET /zones/{kind}/{id}":                    "redirects a review case's link to its page under the zone (internal/web/ui/zones_test.go)",
 }
 
 // uiGetRoutes reads the GET patterns of the browser UI's route tables.
