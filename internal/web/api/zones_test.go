@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,12 +54,16 @@ type zoneAPI struct {
 	auth zones.Authorisation
 	// tokens are the walk's API tokens by user id.
 	tokens map[string]string
+	// later moves the zones' clock on (nanoseconds).
+	later atomic.Int64
 }
 
 func newZoneAPI(t *testing.T, db *store.DB) *zoneAPI {
 	t.Helper()
 	var ds *datastore.Service
-	w := zonestest.New(t, db, zonestest.Options{Zones: zones.Config{Noise: protect.SeededSource(5)}, Sandbox: func(w *zonestest.World) zones.Sandbox {
+	x := &zoneAPI{t: t, db: db}
+	now := func() time.Time { return time.Now().Add(time.Duration(x.later.Load())) }
+	w := zonestest.New(t, db, zonestest.Options{Zones: zones.Config{Noise: protect.SeededSource(5), Now: now}, Sandbox: func(w *zonestest.World) zones.Sandbox {
 		ds = datastore.New(datastore.Config{DB: db, Catalog: w.Cat, Access: w.Access})
 		data := zoneVisits()
 		if _, err := ds.Load(context.Background(), w.StewardEditor, w.Visits.ID, datastore.LoadInput{File: strings.NewReader(data),
@@ -69,9 +74,10 @@ func newZoneAPI(t *testing.T, db *store.DB) *zoneAPI {
 	}})
 	h := api.New(api.Config{Version: "test", Services: services.Services{Identity: w.IDs, Catalog: w.Cat, Access: w.Access, Review: w.Review,
 		Datastore: ds, Zones: w.Zones, Log: slog.New(slog.DiscardHandler)}})
-	srv := httptest.NewServer(mount(h))
-	t.Cleanup(srv.Close)
-	return &zoneAPI{World: w, t: t, db: db, srv: srv, auth: w.Authorise(t, w.Application())}
+	x.World, x.srv = w, httptest.NewServer(mount(h))
+	t.Cleanup(x.srv.Close)
+	x.auth = w.Authorise(t, w.Application())
+	return x
 }
 
 // token is a fresh API token of p ("" for the anonymous).
@@ -156,7 +162,8 @@ func (x *zoneAPI) events() int {
 // released query when it finished within ?wait=, 202 with its Location
 // when asked not to wait, and a statement the guard refuses is a 422 on
 // body.sql; a query, application, authorisation or output read under
-// another zone's path does not exist there (404). On SQLite and PostgreSQL.
+// another zone's path does not exist there (404); once the authorisation
+// has expired, the next query is refused (403). On SQLite and PostgreSQL.
 func TestZoneAPI(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		x := newZoneAPI(t, db)
@@ -198,6 +205,12 @@ func TestZoneAPI(t *testing.T) {
 		}
 
 		x.otherZone(q)
+
+		x.later.Store(int64(x.auth.ValidUntil.Sub(time.Now()) + time.Hour)) // the authorisation has expired
+		status, _, body = x.call(http.MethodPost, "/zones/ZONE-HEALTH/queries", op, count)
+		if status != http.StatusForbidden || !strings.Contains(string(body), "expired") {
+			t.Errorf("a query after the authorisation's end: %d %s, want 403 saying it expired", status, body)
+		}
 	})
 }
 
