@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -118,8 +119,7 @@ func (s *server) loadZoneQuery(r *http.Request) (zoneQueryData, error) {
 	}
 	nav, _ := s.zoneNavFor(r, z, section)
 	d := zoneQueryData{Nav: nav, Q: q, Table: newResultTable(q, s.codeLabels(r.Context(), p, q.ResourceIDs)), Epsilon: epsilonText(q.EpsilonSpent), Remaining: epsilonText(q.EpsilonRemaining),
-		MinCell: z.Rules.MinCellSize, Mine: mine,
-		CanDecide: q.Status == zones.QueryReview && zoneSteward(p, z)}
+		MinCell: z.Rules.MinCellSize, Mine: mine, CanDecide: s.mayDecideRelease(r.Context(), p, q)}
 	d.Meter = newUsageView(zones.Usage{RowsScanned: q.Meter.RowsScanned, ComputeMS: q.Meter.ComputeMS, CellsReleased: int64(q.Meter.CellsReleased),
 		EpsilonSpent: q.Meter.Epsilon}, identity.Organization{})
 	if q.Reason != "" && (q.Status == zones.QueryRefused || q.Status == zones.QueryFailed) {
@@ -130,6 +130,17 @@ func (s *server) loadZoneQuery(r *http.Request) (zoneQueryData, error) {
 		}
 	}
 	return d, nil
+}
+
+// mayDecideRelease says whether p may release or refuse q's result now:
+// the review case's own rule (the steward's editors; platform operators
+// once it is overdue).
+func (s *server) mayDecideRelease(ctx context.Context, p identity.Principal, q zones.Query) bool {
+	if q.Status != zones.QueryReview || s.acc.Review == nil {
+		return false
+	}
+	c, err := s.acc.Review.Get(ctx, p, q.ID)
+	return err == nil && c.CanDecide(p)
 }
 
 // zoneQuery reads the query of r's {id} in the zone of r's {code}.

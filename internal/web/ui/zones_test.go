@@ -288,6 +288,11 @@ func TestZoneWorkspaceAndResults(t *testing.T) {
 		if strings.Contains(op.get(small).body, "<td>12</td>") {
 			t.Error("the operator sees a result in review")
 		}
+		for _, onlooker := range []string{"wjw.member", "operator"} {
+			if pg := x.as(onlooker).get("/zones/ZONE-HEALTH/steward"); strings.Contains(pg.body, `action="`+small+`/review"`) {
+				t.Errorf("%s, who does not decide releases, is offered the decision", onlooker)
+			}
+		}
 		steward := x.as("wjw.editor")
 		if to := location(t, steward.get("/zones/queries/"+small[strings.LastIndex(small, "/")+1:])); to != small {
 			t.Errorf("the release case's link goes to %s, want %s", to, small)

@@ -51,9 +51,10 @@ type usageView struct {
 
 // zoneQueryRow is one query in a list.
 type zoneQueryRow struct {
-	Q    zones.Query
-	Link string
-	SQL  string // the statement's first line, shortened
+	Q         zones.Query
+	Link      string
+	SQL       string // the statement's first line, shortened
+	CanDecide bool   // the viewer may release or refuse its result now
 }
 
 // zoneWorkspaceData is the workspace page.
@@ -140,7 +141,7 @@ func (s *server) zoneQueryRows(ctx context.Context, p identity.Principal, z zone
 		if len([]rune(first)) > 80 {
 			first = string([]rune(first)[:79]) + "…"
 		}
-		out[i] = zoneQueryRow{Q: q, Link: zonePath(z) + "/queries/" + url.PathEscape(q.ID), SQL: first}
+		out[i] = zoneQueryRow{Q: q, Link: zonePath(z) + "/queries/" + url.PathEscape(q.ID), SQL: first, CanDecide: s.mayDecideRelease(ctx, p, q)}
 	}
 	return out, nil
 }
