@@ -59,6 +59,23 @@ func policy(schema Schema, functions []string) datastore.SQLPolicy {
 // the mechanism. A refusal is a *datastore.SQLRefusal with the position,
 // fragment and reason.
 func Check(sql string, schema Schema, mech Mechanism) (*Plan, error) {
+	c, err := checkAs(sql, schema, mech, canonicalAlias)
+	if err != nil {
+		return nil, err
+	}
+	return c.p, nil
+}
+
+// canonicalAlias is the alias of the i-th table (0-based) in resource-id
+// order: t1, t2, ….
+func canonicalAlias(i int, _ string) string { return "t" + strconv.Itoa(i+1) }
+
+// checkAs checks a statement as Check does, naming the i-th table (in
+// resource-id order) of resource id alias(i, id) instead of t<i+1>: the
+// plan's expressions, Where and join conditions are built with those
+// aliases. It returns the checker, which keeps the tables in order and
+// the key equalities of the join.
+func checkAs(sql string, schema Schema, mech Mechanism, alias func(i int, id string) string) (*checker, error) {
 	if mech != SDC && mech != DP {
 		return nil, fmt.Errorf("zsql: unknown mechanism %q", mech)
 	}
@@ -66,13 +83,14 @@ func Check(sql string, schema Schema, mech Mechanism) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &checker{schema: schema, mech: mech, run: Policy(schema), src: []rune(sql)}
+	c := &checker{schema: schema, mech: mech, run: Policy(schema), src: []rune(sql), alias: alias}
 	p, err := c.plan(checked.Statement())
 	if err != nil {
 		return nil, err
 	}
 	p.SQL = sql
-	return p, nil
+	c.p = p
+	return c, nil
 }
 
 // refusal is a located refusal of part of a statement.
@@ -92,6 +110,14 @@ type checker struct {
 	refs   []*tableRef
 	// products counts the statement's multiplications.
 	products int
+	// alias names the i-th table in resource-id order.
+	alias func(i int, id string) string
+	// order is the tables in resource-id order and eqs the key
+	// equalities of the canonical join (none for one table), once from
+	// has run; p is the plan, once checked.
+	order []*tableRef
+	eqs   []keyEq
+	p     *Plan
 }
 
 // tableRef is a table as the statement reads it.
@@ -99,7 +125,7 @@ type tableRef struct {
 	table     *Table
 	qualifier string // what qualifies its columns: its alias, or its id
 	pos       rq.Pos
-	alias     string // canonical: t1, t2, … by resource id
+	alias     string // canonical: t1, t2, … by resource id (or as checkAs names them)
 	index     int    // canonical position, 0-based
 }
 
@@ -611,8 +637,9 @@ func (c *checker) from(src rq.Source) (string, error) {
 	order := slices.Clone(c.refs)
 	slices.SortFunc(order, func(a, b *tableRef) int { return strings.Compare(a.table.ID, b.table.ID) })
 	for i, r := range order {
-		r.index, r.alias = i, "t"+strconv.Itoa(i+1)
+		r.index, r.alias = i, c.alias(i, r.table.ID)
 	}
+	c.order = order
 	if len(order) == 1 {
 		return quoteIdent(order[0].table.ID) + " AS " + quoteIdent(order[0].alias), nil
 	}
@@ -827,31 +854,27 @@ func (c *checker) canonicalJoin(order []*tableRef, classes *keyClasses) (string,
 		members[root] = append(members[root], x)
 	}
 	ons := make([][]string, len(order))
-	type eq struct{ first, other column }
-	var eqs []eq
+	var eqs []keyEq
 	for _, m := range members {
 		slices.SortFunc(m, columnLess)
 		for _, other := range m[1:] {
-			eqs = append(eqs, eq{m[0], other})
+			eqs = append(eqs, keyEq{m[0], other})
 		}
 	}
-	slices.SortFunc(eqs, func(a, b eq) int {
+	slices.SortFunc(eqs, func(a, b keyEq) int {
 		if d := columnLess(a.other, b.other); d != 0 {
 			return d
 		}
 		return columnLess(a.first, b.first)
 	})
+	c.eqs = eqs
 	for _, e := range eqs {
 		at := max(e.other.ref.index, 1)
-		left, err := c.render(e.first.expr())
+		cond, err := c.equality(e)
 		if err != nil {
 			return "", err
 		}
-		right, err := c.render(e.other.expr())
-		if err != nil {
-			return "", err
-		}
-		ons[at] = append(ons[at], "("+left+" = "+right+")")
+		ons[at] = append(ons[at], cond)
 	}
 	var b strings.Builder
 	for i, r := range order {
@@ -871,6 +894,23 @@ func (c *checker) canonicalJoin(order []*tableRef, classes *keyClasses) (string,
 		}
 	}
 	return b.String(), nil
+}
+
+// keyEq is one equality of the canonical join: in a class of equal key
+// columns, the first (by table, then item name) and another.
+type keyEq struct{ first, other column }
+
+// equality prints a key equality as the join's ON writes it.
+func (c *checker) equality(e keyEq) (string, error) {
+	left, err := c.render(e.first.expr())
+	if err != nil {
+		return "", err
+	}
+	right, err := c.render(e.other.expr())
+	if err != nil {
+		return "", err
+	}
+	return "(" + left + " = " + right + ")", nil
 }
 
 // render prints a canonical expression.

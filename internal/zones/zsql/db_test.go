@@ -38,6 +38,10 @@ const visitsCSV = "患者,年龄,性别,区县,费用,参保,就诊日期,备注
 // insuranceCSV is the patients' incomes: P10 has none, P99 no visit.
 const insuranceCSV = "患者,收入\nP01,8000\nP02,12000\nP03,5000\nP04,20000\nP05,9000\nP08,15000\nP10,\nP12,30000\nP99,7000\n"
 
+// prescriptionsCSV is the patients' prescribed drugs: P07 has no count,
+// P77 no visit.
+const prescriptionsCSV = "患者,药品数\nP01,3\nP02,1\nP04,2\nP06,5\nP07,\nP10,4\nP11,2\nP77,1\n"
+
 func visitItems() []catalog.Item {
 	return []catalog.Item{
 		{Name: "patient_key", LabelZh: "患者", Type: catalog.TypeText, Required: true, Key: true},
@@ -59,8 +63,16 @@ func insuranceItems() []catalog.Item {
 	}
 }
 
-// zoneWorld is a store with the visits and insurance resources loaded, an
-// operator's member holding zone grants on both, and a sandbox session.
+func prescriptionItems() []catalog.Item {
+	return []catalog.Item{
+		{Name: "patient_key", LabelZh: "患者", Type: catalog.TypeText, Required: true, Key: true},
+		{Name: "drugs", LabelZh: "药品数", Type: catalog.TypeInteger},
+	}
+}
+
+// zoneWorld is a store with the visits, insurance and prescriptions
+// resources loaded, an operator's member holding zone grants on them, and
+// a sandbox session.
 type zoneWorld struct {
 	db     *store.DB
 	ds     *datastore.Service
@@ -107,7 +119,8 @@ func newZoneWorld(t *testing.T, db *store.DB) *zoneWorld {
 		title string
 		items []catalog.Item
 		csv   string
-	}{{'V', "门诊就诊记录", visitItems(), visitsCSV}, {'I', "参保收入", insuranceItems(), insuranceCSV}} {
+	}{{'V', "门诊就诊记录", visitItems(), visitsCSV}, {'I', "参保收入", insuranceItems(), insuranceCSV},
+		{'R', "处方记录", prescriptionItems(), prescriptionsCSV}} {
 		res, err := cat.Create(ctx, editor, steward.ID, catalog.Input{TitleZh: r.title, DescriptionZh: r.title, Subject: "09", Items: r.items,
 			UpdateFrequency: catalog.FreqMonthly, ShareType: catalog.ShareConditional, OpenType: catalog.OpenConditional,
 			ShareBasis: "《京华市公共数据管理办法》第十条", OpenBasis: "《京华市公共数据管理办法》第十二条",
@@ -143,24 +156,24 @@ func newZoneWorld(t *testing.T, db *store.DB) *zoneWorld {
 	const purpose = "门诊费用结构研究"
 	err := db.Transact(ctx, func(tx *store.Tx) error {
 		_, err := acc.CreateGrant(ctx, tx, platform, access.NewGrant{GranteeKind: access.GranteeOrganization, GranteeID: operatorOrg.ID,
-			ResourceIDs: []string{w.ids['V'], w.ids['I']}, Purpose: purpose, Policy: access.Policy{Actions: []access.Action{access.ActionCompute}},
+			ResourceIDs: []string{w.ids['V'], w.ids['I'], w.ids['R']}, Purpose: purpose, Policy: access.Policy{Actions: []access.Action{access.ActionCompute}},
 			OriginKind: access.OriginZone, OriginID: store.NewID()})
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.sess, err = w.ds.OpenSandbox(ctx, member, purpose, []string{w.ids['V'], w.ids['I']}); err != nil {
+	if w.sess, err = w.ds.OpenSandbox(ctx, member, purpose, []string{w.ids['V'], w.ids['I'], w.ids['R']}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.sess.Close(context.Background()) })
 	return w
 }
 
-// check plans a statement written with %V and %I for the resources.
+// check plans a statement written with %V, %I and %R for the resources.
 func (w *zoneWorld) check(t *testing.T, sql string) *zsql.Plan {
 	t.Helper()
-	sql = strings.NewReplacer("%V", `"`+w.ids['V']+`"`, "%I", `"`+w.ids['I']+`"`).Replace(sql)
+	sql = strings.NewReplacer("%V", `"`+w.ids['V']+`"`, "%I", `"`+w.ids['I']+`"`, "%R", `"`+w.ids['R']+`"`).Replace(sql)
 	p, err := zsql.Check(sql, w.schema, zsql.SDC)
 	if err != nil {
 		t.Fatalf("%s: %v", sql, err)
@@ -355,4 +368,91 @@ func TestOverlapOnBothStores(t *testing.T) {
 			t.Errorf("%s\nrows:\n%s\nwant:\n%s", text, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	})
+}
+
+// TestCrossOverlapOnBothStores counts the persons shared by the cells of
+// two queries over different joins with a resource in common, as the
+// difference check runs it, against counts made by hand.
+func TestCrossOverlapOnBothStores(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		w := newZoneWorld(t, db)
+		overlap := func(now, earlier *zsql.Plan) []string {
+			t.Helper()
+			text, err := zsql.CrossOverlapSQL(now, earlier, w.schema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return w.run(t, text)
+		}
+		cases := []struct {
+			name         string
+			now, earlier string
+			want         []string
+		}{
+			{"a resource against its join with one lacking some of its persons",
+				"SELECT COUNT(*) FROM %V",
+				"SELECT v.sex, COUNT(*) FROM %V v JOIN %I i ON v.patient_key = i.patient_key GROUP BY v.sex",
+				// Joined: M P01 P04 P08 P10 P12, F P02 P03 P05; P06 (M), P07, P09, P11 (F) only in now.
+				printed([]any{"M", int64(1), int64(1), int64(5)}, []any{"F", int64(1), int64(1), int64(3)},
+					[]any{nil, int64(1), int64(0), int64(4)})},
+			{"the join first, complete cases and a Where on each side",
+				"SELECT COUNT(*), SUM(clamp(i.income, 0, 25000)) FROM %I i JOIN %V v ON i.patient_key = v.patient_key",
+				"SELECT district, COUNT(*) FROM %V WHERE age >= 40 GROUP BY district",
+				// now: joined with an income (P10 has none): P01 P02 P03 P04 P05 P08 P12; earlier: aged 40 or more,
+				// 110101 P02 P05 P10, 110102 P04 P12, 110105 P08; P99 has no visit, so is in neither.
+				printed([]any{nil, int64(1), int64(0), int64(2)}, []any{"110101", int64(1), int64(1), int64(2)},
+					[]any{"110101", int64(0), int64(1), int64(1)}, []any{"110102", int64(1), int64(1), int64(2)},
+					[]any{"110105", int64(1), int64(1), int64(1)})},
+			{"two joins sharing the visits, a literal that reads like an alias",
+				"SELECT v.sex, COUNT(*) FROM %V v JOIN %I i ON v.patient_key = i.patient_key GROUP BY v.sex",
+				"SELECT COUNT(*), SUM(clamp(r.drugs, 0, 10)) FROM %R r JOIN %V v ON r.patient_key = v.patient_key WHERE v.sex <> 't1' AND v.sex <> 'u1'",
+				// now: M P01 P04 P08 P10 P12, F P02 P03 P05; earlier (a drug count, P07 has none): P01 P02 P04 P06 P10 P11.
+				printed([]any{"M", int64(1), int64(1), int64(3)}, []any{"F", int64(1), int64(1), int64(1)},
+					[]any{"M", int64(1), int64(0), int64(2)}, []any{"F", int64(1), int64(0), int64(2)},
+					[]any{nil, int64(0), int64(1), int64(2)})},
+			{"a three-way join against a two-way one",
+				"SELECT COUNT(*) FROM %R r JOIN %I i ON r.patient_key = i.patient_key JOIN %V v ON v.patient_key = i.patient_key",
+				"SELECT v.district, COUNT(*) FROM %I i JOIN %V v ON v.patient_key = i.patient_key GROUP BY v.district",
+				// now: in all three, P01 P02 P04 P10; earlier: 110101 P01 P02 P05 P10, 110102 P03 P04 P12, 110105 P08.
+				printed([]any{"110101", int64(1), int64(1), int64(3)}, []any{"110101", int64(0), int64(1), int64(1)},
+					[]any{"110102", int64(1), int64(1), int64(1)}, []any{"110102", int64(0), int64(1), int64(2)},
+					[]any{"110105", int64(0), int64(1), int64(1)})},
+		}
+		// Re-aliased from the syntax tree, not the text: the literals stay.
+		text, err := zsql.CrossOverlapSQL(w.check(t, cases[0].now), w.check(t, cases[2].earlier), w.schema)
+		if err != nil || !strings.Contains(text, `<> 't1')`) || !strings.Contains(text, `<> 'u1')`) || !strings.Contains(text, ` AS "u`) {
+			t.Errorf("%s: %v", text, err)
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				now, earlier := w.check(t, tc.now), w.check(t, tc.earlier)
+				if got := overlap(now, earlier); !slices.Equal(got, tc.want) {
+					t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+				}
+				// Either way round, the same persons: each row's groups and flags swapped.
+				back := overlap(earlier, now)
+				var swapped []string
+				for _, row := range tc.want {
+					swapped = append(swapped, swapRow(t, row, len(now.Groups), len(earlier.Groups)))
+				}
+				slices.Sort(swapped)
+				if !slices.Equal(back, swapped) {
+					t.Errorf("the other way round:\n%s\nwant:\n%s", strings.Join(back, "\n"), strings.Join(swapped, "\n"))
+				}
+			})
+		}
+	})
+}
+
+// swapRow swaps a printed overlap row's two plans: their groups (gn and ge
+// values) and their flags.
+func swapRow(t *testing.T, row string, gn, ge int) string {
+	t.Helper()
+	inner := strings.TrimSuffix(strings.TrimPrefix(row, "[]interface {}{"), "}")
+	v := strings.Split(inner, ", ")
+	if len(v) != gn+ge+3 {
+		t.Fatalf("row %s has %d values, want %d", row, len(v), gn+ge+3)
+	}
+	out := slices.Concat(v[gn:gn+ge], v[:gn], []string{v[gn+ge+1], v[gn+ge], v[gn+ge+2]})
+	return "[]interface {}{" + strings.Join(out, ", ") + "}"
 }

@@ -3,6 +3,7 @@ package zsql_test
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -44,11 +45,42 @@ func recheck(t testing.TB, p *zsql.Plan) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range append(stmts, overlap) {
+	stmts = append(stmts, overlap)
+	for _, o := range crossPlans(t) {
+		shared := slices.ContainsFunc(o.Tables, func(id string) bool { return slices.Contains(p.Tables, id) })
+		for _, pair := range [][2]*zsql.Plan{{p, o}, {o, p}} {
+			cross, err := zsql.CrossOverlapSQL(pair[0], pair[1], testSchema())
+			switch {
+			case !shared && !errors.Is(err, zsql.ErrNoSharedTable):
+				t.Errorf("%s\nagainst %s: %v, want ErrNoSharedTable", pair[0].SQL, pair[1].SQL, err)
+			case shared && err != nil:
+				t.Errorf("%s\nagainst %s: %v", pair[0].SQL, pair[1].SQL, err)
+			case shared:
+				stmts = append(stmts, cross)
+			}
+		}
+	}
+	for _, s := range stmts {
 		if _, err := datastore.CheckSQL(s, policy); err != nil {
 			t.Errorf("%s\nrefused: %v", s, err)
 		}
 	}
+}
+
+// crossPlans are plans over one resource and over joins, to compare
+// others with across joins.
+func crossPlans(t testing.TB) []*zsql.Plan {
+	t.Helper()
+	var out []*zsql.Plan
+	for _, sql := range []string{
+		"SELECT COUNT(*) FROM %V",
+		"SELECT v.sex, COUNT(*) FROM %V v JOIN %I i ON v.patient_key = i.patient_key WHERE i.income > 0 GROUP BY v.sex",
+		"SELECT COUNT(*), SUM(clamp(x.drugs, 0, 9)) FROM %X x JOIN %V v ON v.patient_key = x.patient_key WHERE v.age > 3 AND v.sex <> 't1'",
+		"SELECT ward, COUNT(*) FROM %E e JOIN %F f ON e.patient_key = f.patient_key AND e.episode = f.episode GROUP BY ward",
+	} {
+		out = append(out, mustCheck(t, sql, zsql.SDC))
+	}
+	return out
 }
 
 func TestCheckPlans(t *testing.T) {
@@ -75,6 +107,7 @@ LIMIT 10`, zsql.SDC)
 		Order:   []zsql.OrderTerm{{Column: 1, Desc: true}, {Column: 0}},
 		Limit:   10,
 	}
+	sql := p.SQL
 	p.SQL = ""
 	if !reflect.DeepEqual(stripped(p), stripped(want)) {
 		t.Errorf("plan:\n%+v\nwant:\n%+v", stripped(p), stripped(want))
@@ -84,6 +117,7 @@ LIMIT 10`, zsql.SDC)
 	if !reflect.DeepEqual(l, wantLayout) {
 		t.Errorf("layout %+v, want %+v", l, wantLayout)
 	}
+	p.SQL = sql // CrossOverlapSQL plans it again
 	recheck(t, p)
 
 	// Computed groups, a date literal, BETWEEN, LIKE, functions and CASE.
@@ -150,5 +184,36 @@ func TestCheckCanonicalJoin(t *testing.T) {
 	recheck(t, a)
 	if _, err := zsql.OverlapSQL(a, mustCheck(t, "SELECT COUNT(*) FROM %V", zsql.SDC)); !errors.Is(err, zsql.ErrFromDiffers) {
 		t.Errorf("overlap of different Froms: %v", err)
+	}
+}
+
+// CrossOverlapSQL plans both statements again: a plan its statement no
+// longer gives (the zone changed an item's role, or the stored plan is
+// not the statement's) is ErrPlanChanged, and equal From is OverlapSQL.
+func TestCrossOverlapReplans(t *testing.T) {
+	now := mustCheck(t, "SELECT COUNT(*) FROM %V", zsql.SDC)
+	earlier := mustCheck(t, "SELECT v.sex, COUNT(*) FROM %V v JOIN %I i ON v.patient_key = i.patient_key GROUP BY v.sex", zsql.SDC)
+	if _, err := zsql.CrossOverlapSQL(now, earlier, testSchema()); err != nil {
+		t.Fatal(err)
+	}
+	schema := testSchema()
+	for i, it := range schema.Tables[0].Items {
+		if it.Name == "sex" {
+			schema.Tables[0].Items[i].Role = zsql.RoleText
+		}
+	}
+	if _, err := zsql.CrossOverlapSQL(now, earlier, schema); !errors.Is(err, zsql.ErrPlanChanged) {
+		t.Errorf("sex no longer an attribute: %v, want ErrPlanChanged", err)
+	}
+	tampered := *earlier
+	tampered.Where = `("t1"."income" > 0)`
+	if _, err := zsql.CrossOverlapSQL(now, &tampered, testSchema()); !errors.Is(err, zsql.ErrPlanChanged) {
+		t.Errorf("a plan its statement does not give: %v, want ErrPlanChanged", err)
+	}
+	same := mustCheck(t, "SELECT sex, COUNT(*) FROM %V WHERE age > 30 GROUP BY sex", zsql.SDC)
+	cross, err1 := zsql.CrossOverlapSQL(now, same, testSchema())
+	plain, err2 := zsql.OverlapSQL(now, same)
+	if err1 != nil || err2 != nil || cross != plain {
+		t.Errorf("equal From: %s (%v), want OverlapSQL's %s (%v)", cross, err1, plain, err2)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -186,8 +187,18 @@ func (g Group) Value(v any) any {
 }
 
 // ErrFromDiffers means two plans read different rows, so their cells
-// cannot be compared by OverlapSQL.
+// cannot be compared by OverlapSQL (CrossOverlapSQL compares them when
+// they share a resource).
 var ErrFromDiffers = errors.New("zsql: the plans read different tables or joins")
+
+// ErrNoSharedTable means two plans read no resource in common: no
+// statement can tell which of their persons are the same.
+var ErrNoSharedTable = errors.New("zsql: the plans read no resource in common")
+
+// ErrPlanChanged means a plan's statement no longer checks to the same
+// plan against the schema given (the zone's items, roles or the
+// operator's grants changed since it was planned).
+var ErrPlanChanged = errors.New("zsql: the statement no longer plans as it did")
 
 // OverlapSQL is the statement that counts, for every pair of a cell of now
 // and a cell of earlier (plans over the same From), the persons in both:
@@ -199,21 +210,181 @@ func OverlapSQL(now, earlier *Plan) (string, error) {
 	if now.From != earlier.From {
 		return "", ErrFromDiffers
 	}
-	inNow, inEarlier := orTrue(now.Where), orTrue(earlier.Where)
+	return overlapStatement(now.From, now.Groups, earlier.Groups, now.Where, earlier.Where), nil
+}
+
+// CrossOverlapSQL is the statement OverlapSQL writes, with the same
+// columns, for two plans whose From differ but read at least one resource
+// in common (for equal From it is OverlapSQL's). A person is a row of the
+// shared resource X (the first shared one by resource id): a row of either
+// From is one row of X, joined to it on key items. The statement reads X
+// under now's alias, LEFT JOINs now's other tables on now's key
+// equalities, then earlier's other tables on earlier's — aliased u<i> by
+// their position i in earlier's resource-id order, X keeping now's alias,
+// so that X's persons are matched by row and not by key values (a NULL
+// key would match nothing). A row is in a plan's cells when each of its
+// other tables matched (their key items are not NULL), the key equalities
+// among X's own items hold, and its Where holds: exactly the rows its
+// inner join and Where read. Both plans are checked again from their
+// statements against schema (which must hold the resources of both), so
+// that earlier's expressions are written with the new aliases from its
+// syntax tree; a plan that does not check to what it was is
+// ErrPlanChanged, and plans without a common resource ErrNoSharedTable.
+func CrossOverlapSQL(now, earlier *Plan, schema Schema) (string, error) {
+	if now.From == earlier.From {
+		return OverlapSQL(now, earlier)
+	}
+	shared := ""
+	for _, id := range now.Tables {
+		if slices.Contains(earlier.Tables, id) {
+			shared = id
+			break
+		}
+	}
+	if shared == "" {
+		return "", ErrNoSharedTable
+	}
+	nc, err := replan(now, schema, canonicalAlias)
+	if err != nil {
+		return "", err
+	}
+	if _, err := replan(earlier, schema, canonicalAlias); err != nil {
+		return "", err
+	}
+	nx := nc.ordered(shared)
+	ec, err := checkAs(earlier.SQL, schema, SDC, func(i int, id string) string {
+		if id == shared {
+			return nx.alias
+		}
+		return "u" + strconv.Itoa(i+1)
+	})
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrPlanChanged, err)
+	}
+	nowJoins, inNow, err := nc.leftJoins(nx)
+	if err != nil {
+		return "", err
+	}
+	earlierJoins, inEarlier, err := ec.leftJoins(ec.ordered(shared))
+	if err != nil {
+		return "", err
+	}
+	from := quoteIdent(shared) + " AS " + quoteIdent(nx.alias) + nowJoins + earlierJoins
+	return overlapStatement(from, nc.p.Groups, ec.p.Groups, inNow, inEarlier), nil
+}
+
+// replan checks a plan's statement again against schema with the aliases
+// alias gives, and makes sure it plans as it did (under the canonical
+// aliases): the same tables, joins, Where and groups. The mechanism does
+// not change a plan, only what is refused, so the lenient one is used.
+func replan(p *Plan, schema Schema, alias func(int, string) string) (*checker, error) {
+	c, err := checkAs(p.SQL, schema, SDC, alias)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrPlanChanged, err)
+	}
+	q := c.p
+	if !slices.Equal(q.Tables, p.Tables) || q.From != p.From || q.Where != p.Where ||
+		!slices.EqualFunc(q.Groups, p.Groups, func(a, b Group) bool { return a.Expr == b.Expr && a.Type == b.Type }) {
+		return nil, ErrPlanChanged
+	}
+	return c, nil
+}
+
+// ordered is the checked statement's table of resource id.
+func (c *checker) ordered(id string) *tableRef {
+	for _, r := range c.order {
+		if r.table.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// leftJoins writes the checked statement's tables but x as LEFT JOINs to
+// x, in resource-id order, each ON the canonical key equalities between it
+// and the tables before it (x included): each of its key items is pinned
+// to a column of those, so it matches one row at most. It returns them
+// and the condition that a row is in the statement's cells: every table
+// matched, the equalities no ON holds (among x's own items) and Where
+// ("" when every row is).
+func (c *checker) leftJoins(x *tableRef) (string, string, error) {
+	present := map[*tableRef]bool{x: true}
+	used := make([]bool, len(c.eqs))
+	var joins strings.Builder
+	var in []string
+	for _, r := range c.order {
+		if r == x {
+			continue
+		}
+		present[r] = true
+		var on []string
+		for i, e := range c.eqs {
+			if used[i] || !present[e.first.ref] || !present[e.other.ref] || (e.first.ref != r && e.other.ref != r) {
+				continue
+			}
+			cond, err := c.equality(e)
+			if err != nil {
+				return "", "", err
+			}
+			used[i], on = true, append(on, cond)
+		}
+		if len(on) == 0 {
+			return "", "", fmt.Errorf("zsql: resource %s is joined on nothing", r.table.ID)
+		}
+		joins.WriteString(" LEFT JOIN " + quoteIdent(r.table.ID) + " AS " + quoteIdent(r.alias) + " ON " + conjunction(on))
+		for _, k := range r.table.keys() {
+			key, err := c.render(column{ref: r, item: &k}.expr())
+			if err != nil {
+				return "", "", err
+			}
+			in = append(in, "("+key+" IS NOT NULL)")
+		}
+	}
+	for i, e := range c.eqs {
+		if !used[i] {
+			cond, err := c.equality(e)
+			if err != nil {
+				return "", "", err
+			}
+			in = append(in, cond)
+		}
+	}
+	if c.p.Where != "" {
+		in = append(in, c.p.Where)
+	}
+	if len(in) == 0 {
+		return joins.String(), "", nil
+	}
+	return joins.String(), conjunction(in), nil
+}
+
+// conjunction ANDs conditions, in parentheses when there are several.
+func conjunction(conds []string) string {
+	if len(conds) == 1 {
+		return conds[0]
+	}
+	return "(" + strings.Join(conds, " AND ") + ")"
+}
+
+// overlapStatement is the overlap statement over from: each plan's groups
+// where the row is in its cells (its condition, "" for every row), then
+// in_now, in_earlier and n, grouped by all but n, over the rows in either.
+func overlapStatement(from string, nowGroups, earlierGroups []Group, nowIn, earlierIn string) string {
+	inNow, inEarlier := orTrue(nowIn), orTrue(earlierIn)
 	var cols []string
-	for i, g := range now.Groups {
+	for i, g := range nowGroups {
 		cols = append(cols, "CASE WHEN "+inNow+" THEN "+g.Expr+` END AS "a`+strconv.Itoa(i+1)+`"`)
 	}
-	for i, g := range earlier.Groups {
+	for i, g := range earlierGroups {
 		cols = append(cols, "CASE WHEN "+inEarlier+" THEN "+g.Expr+` END AS "b`+strconv.Itoa(i+1)+`"`)
 	}
 	cols = append(cols, "CASE WHEN "+inNow+` THEN 1 ELSE 0 END AS "in_now"`,
 		"CASE WHEN "+inEarlier+` THEN 1 ELSE 0 END AS "in_earlier"`, `count(*) AS "n"`)
-	q := "SELECT " + strings.Join(cols, ", ") + " FROM " + now.From
-	if now.Where != "" && earlier.Where != "" {
-		q += " WHERE (" + now.Where + " OR " + earlier.Where + ")"
+	q := "SELECT " + strings.Join(cols, ", ") + " FROM " + from
+	if nowIn != "" && earlierIn != "" {
+		q += " WHERE (" + nowIn + " OR " + earlierIn + ")"
 	}
-	return q + (&Plan{}).groupClause(len(cols)-1), nil
+	return q + (&Plan{}).groupClause(len(cols)-1)
 }
 
 func orTrue(where string) string {

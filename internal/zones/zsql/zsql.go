@@ -7,7 +7,8 @@
 // with the line, column and fragment of the refusal. It then writes the
 // statements the sandbox runs: the cells with what disclosure control needs
 // (CellsSQL), the largest contributions of one cell (TopSQL) and the
-// overlap of two queries' cells for the difference check (OverlapSQL). All
+// overlap of two queries' cells for the difference check (OverlapSQL over
+// the same rows, CrossOverlapSQL over joins sharing a resource). All
 // are plain SELECTs over the zone's resources named by id, which the
 // datastore checks again (CheckSQL with Policy) before it runs them
 // read-only on the resources' current version tables.
