@@ -298,7 +298,8 @@ func (h *handlers) zoneCoreRoutes(api huma.API) {
 		})
 	huma.Register(api, zoneOp("update-zone", http.MethodPatch, "/{zone_id}", 0,
 		"Change a zone's description and rules (platform operators, the steward's admins)",
-		"Sends the zone's fields as they should be; bad fields answer 422 and nothing is written."),
+		"Fields left out or empty keep the zone's values; rules, when sent, replace the zone's (their zero fields take the defaults). "+
+			"Only platform operators change the code, the domain or the steward. Bad fields answer 422 and nothing is written."),
 		func(ctx context.Context, in *updateZoneIn) (*zoneOut, error) {
 			z, err := h.zone(ctx, in.ZoneID)
 			if err != nil {

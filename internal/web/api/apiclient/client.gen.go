@@ -8676,7 +8676,7 @@ type ClientInterface interface {
 
 	// UpdateZoneWithBody Change a zone's description and rules (platform operators, the steward's admins)
 	//
-	// Sends the zone's fields as they should be; bad fields answer 422 and nothing is written.
+	// Fields left out or empty keep the zone's values; rules, when sent, replace the zone's (their zero fields take the defaults). Only platform operators change the code, the domain or the steward. Bad fields answer 422 and nothing is written.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -8685,7 +8685,7 @@ type ClientInterface interface {
 
 	// UpdateZone Change a zone's description and rules (platform operators, the steward's admins)
 	//
-	// Sends the zone's fields as they should be; bad fields answer 422 and nothing is written.
+	// Fields left out or empty keep the zone's values; rules, when sent, replace the zone's (their zero fields take the defaults). Only platform operators change the code, the domain or the steward. Bad fields answer 422 and nothing is written.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -14598,7 +14598,7 @@ func (c *Client) GetZone(ctx context.Context, zoneId string, reqEditors ...Reque
 
 // UpdateZoneWithBody Change a zone's description and rules (platform operators, the steward's admins)
 //
-// Sends the zone's fields as they should be; bad fields answer 422 and nothing is written.
+// Fields left out or empty keep the zone's values; rules, when sent, replace the zone's (their zero fields take the defaults). Only platform operators change the code, the domain or the steward. Bad fields answer 422 and nothing is written.
 //
 // Takes any type of body and a specified content type.
 //
@@ -14617,7 +14617,7 @@ func (c *Client) UpdateZoneWithBody(ctx context.Context, zoneId string, contentT
 
 // UpdateZone Change a zone's description and rules (platform operators, the steward's admins)
 //
-// Sends the zone's fields as they should be; bad fields answer 422 and nothing is written.
+// Fields left out or empty keep the zone's values; rules, when sent, replace the zone's (their zero fields take the defaults). Only platform operators change the code, the domain or the steward. Bad fields answer 422 and nothing is written.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -29236,7 +29236,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateZoneWithBodyWithResponse Change a zone's description and rules (platform operators, the steward's admins)
 	//
-	// Sends the zone's fields as they should be; bad fields answer 422 and nothing is written.
+	// Fields left out or empty keep the zone's values; rules, when sent, replace the zone's (their zero fields take the defaults). Only platform operators change the code, the domain or the steward. Bad fields answer 422 and nothing is written.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -29245,7 +29245,7 @@ type ClientWithResponsesInterface interface {
 
 	// UpdateZoneWithResponse Change a zone's description and rules (platform operators, the steward's admins)
 	//
-	// Sends the zone's fields as they should be; bad fields answer 422 and nothing is written.
+	// Fields left out or empty keep the zone's values; rules, when sent, replace the zone's (their zero fields take the defaults). Only platform operators change the code, the domain or the steward. Bad fields answer 422 and nothing is written.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -49353,7 +49353,7 @@ func (c *ClientWithResponses) GetZoneWithResponse(ctx context.Context, zoneId st
 
 // UpdateZoneWithBodyWithResponse Change a zone's description and rules (platform operators, the steward's admins)
 //
-// Sends the zone's fields as they should be; bad fields answer 422 and nothing is written.
+// Fields left out or empty keep the zone's values; rules, when sent, replace the zone's (their zero fields take the defaults). Only platform operators change the code, the domain or the steward. Bad fields answer 422 and nothing is written.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -49368,7 +49368,7 @@ func (c *ClientWithResponses) UpdateZoneWithBodyWithResponse(ctx context.Context
 
 // UpdateZoneWithResponse Change a zone's description and rules (platform operators, the steward's admins)
 //
-// Sends the zone's fields as they should be; bad fields answer 422 and nothing is written.
+// Fields left out or empty keep the zone's values; rules, when sent, replace the zone's (their zero fields take the defaults). Only platform operators change the code, the domain or the steward. Bad fields answer 422 and nothing is written.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
