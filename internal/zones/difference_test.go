@@ -85,16 +85,7 @@ func TestDifferencingAttack(t *testing.T) {
 		w := newQWorld(t, db, zones.Config{})
 		for i, a := range attacks(table(w.Visits), table(w.Insured)) {
 			t.Run(a.name, func(t *testing.T) {
-				op := w.authorise(t, fmt.Sprintf("ATK%02d", i), time.Now().Add(30*24*time.Hour))
-				eps := 0.0
-				if a.mech == zsql.DP {
-					eps = 0.5
-				}
-				q1 := w.run(t, op, a.first, a.mech, eps)
-				if q1.Status != zones.QueryReleased && q1.Status != zones.QueryReview {
-					t.Fatalf("the attack's first statement: %s (%s), want it released: the attack needs it", q1.Status, q1.Reason)
-				}
-				q2 := w.run(t, op, a.second, a.mech, eps)
+				q1, q2 := w.runAttack(t, w.authorise(t, fmt.Sprintf("ATK%02d", i), time.Now().Add(30*24*time.Hour)), a)
 				t.Logf("second statement: %s %s", q2.Status, q2.Reason)
 				if a.mech == zsql.DP && !isRefused(q2, zones.ReasonDifference) {
 					t.Fatalf("under dp the second statement is %s (%s), want refused: difference", q2.Status, q2.Reason)
@@ -109,6 +100,21 @@ func TestDifferencingAttack(t *testing.T) {
 			})
 		}
 	})
+}
+
+// runAttack runs an attack's two statements as op (under dp with epsilon
+// 0.5 each); the first must be released (or in review).
+func (w *qWorld) runAttack(t testing.TB, op qOperator, a attack) (first, second zones.Query) {
+	t.Helper()
+	eps := 0.0
+	if a.mech == zsql.DP {
+		eps = 0.5
+	}
+	first = w.run(t, op, a.first, a.mech, eps)
+	if first.Status != zones.QueryReleased && first.Status != zones.QueryReview {
+		t.Fatalf("the attack's first statement: %s (%s), want it released: the attack needs it", first.Status, first.Reason)
+	}
+	return first, w.run(t, op, a.second, a.mech, eps)
 }
 
 // asOperator reads a query as the platform operator, who sees results in

@@ -194,12 +194,18 @@ type qOperator struct {
 // until until, and the steward and the platform operator approve.
 func (w *qWorld) authorise(t testing.TB, code string, until time.Time) qOperator {
 	t.Helper()
+	return w.authoriseOn(t, code, until, w.Visits.ID, w.Insured.ID)
+}
+
+// authoriseOn is authorise over the zone's resources resourceIDs.
+func (w *qWorld) authoriseOn(t testing.TB, code string, until time.Time, resourceIDs ...string) qOperator {
+	t.Helper()
 	ctx := context.Background()
 	org := w.NewOrg(t, identity.KindEnterprise, "京华"+code+"数据科技有限公司", code)
 	admin := w.NewUser(t, strings.ToLower(code)+".admin", "", identity.Membership{OrganizationID: org.ID, Role: identity.RoleAdmin})
 	user := w.NewUser(t, strings.ToLower(code)+".analyst", "", identity.Membership{OrganizationID: org.ID, Role: identity.RoleMember})
 	app, err := w.Zones.Apply(ctx, admin, w.Zone.ID, zones.ApplicationInput{Scenario: "医疗费用统计分析", DocumentNo: "京卫授〔2024〕" + code,
-		DocumentTitle: "授权运营协议", ResourceIDs: []string{w.Visits.ID, w.Insured.ID}, ValidFrom: time.Now().Add(-time.Hour), ValidUntil: until})
+		DocumentTitle: "授权运营协议", ResourceIDs: resourceIDs, ValidFrom: time.Now().Add(-time.Hour), ValidUntil: until})
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}

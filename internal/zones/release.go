@@ -127,7 +127,7 @@ func (s *Service) DecideRelease(ctx context.Context, actor identity.Principal, q
 func (s *Service) release(ctx context.Context, r *queryRun) error {
 	checked := map[string]bool{}
 	for {
-		earlier, err := s.earlierReleases(ctx, s.db, r.q, r.plan.From)
+		earlier, err := s.earlierReleases(ctx, s.db, r.q)
 		if err != nil {
 			return err
 		}
@@ -148,7 +148,7 @@ func (s *Service) release(ctx context.Context, r *queryRun) error {
 			if err := lockOperator(ctx, tx, r.q); err != nil {
 				return err
 			}
-			now, err := s.earlierReleases(ctx, tx, r.q, r.plan.From)
+			now, err := s.earlierReleases(ctx, tx, r.q)
 			if err != nil {
 				return err
 			}
