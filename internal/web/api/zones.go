@@ -169,7 +169,7 @@ const (
 
 type submitZoneQueryIn struct {
 	ZoneID string `path:"zone_id" doc:"The zone's id or code"`
-	Wait   int    `query:"wait" minimum:"0" maximum:"120" doc:"Seconds to wait for the result before answering 202 (0: answer at once; default 30)"`
+	Wait   int    `query:"wait" minimum:"0" maximum:"120" doc:"Seconds to wait for the result before answering 202 (0: answer at once; default 30). The wait ends a few seconds before the request's deadline (the server's request timeout, 30 s by default)"`
 	Body   zones.QueryInput
 }
 
@@ -534,6 +534,10 @@ func (h *handlers) submitZoneQueryRoute(api huma.API) {
 	})
 }
 
+// awaitMargin is what a submission keeps of its request's deadline to
+// read the query again and answer.
+const awaitMargin = 3 * time.Second
+
 // awaitZoneQuery waits up to wait for q to finish and returns it as the
 // caller may see it then: finished, or where it stands when wait is over.
 func (h *handlers) awaitZoneQuery(ctx context.Context, q zones.Query, wait time.Duration) (zones.Query, error) {
@@ -541,6 +545,14 @@ func (h *handlers) awaitZoneQuery(ctx context.Context, q zones.Query, wait time.
 		return q, nil
 	}
 	actor := identity.FromContext(ctx)
+	// Every request has a deadline (the server's request timeout, 30 s
+	// by default): the wait ends early enough to answer 202 before it.
+	if deadline, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(deadline)-awaitMargin)
+		if wait <= 0 {
+			return q, nil
+		}
+	}
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	done, err := h.acc.Zones.Await(wctx, actor, q.ID)

@@ -5727,7 +5727,7 @@ type ListZoneQueriesParamsStatus string
 
 // SubmitZoneQueryParams defines parameters for SubmitZoneQuery.
 type SubmitZoneQueryParams struct {
-	// Wait Seconds to wait for the result before answering 202 (0: answer at once; default 30)
+	// Wait Seconds to wait for the result before answering 202 (0: answer at once; default 30). The wait ends a few seconds before the request's deadline (the server's request timeout, 30 s by default)
 	Wait *int64 `form:"wait,omitempty" json:"wait,omitempty"`
 }
 
