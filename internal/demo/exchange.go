@@ -81,8 +81,10 @@ const exchangeMarker = "JHSJJT"
 // trades, alerts and a dispute. It runs after Seed, SeedRows and SeedDeid on
 // the same store and does nothing when the exchange is seeded already.
 func SeedExchange(ctx context.Context, s ExchangeServices) error {
-	if seeded, err := exchangeSeeded(ctx, s.Identity); err != nil || seeded {
-		return err
+	if seeded, err := hasOrganization(ctx, s.Identity, identity.KindOperator, exchangeMarker); err != nil {
+		return fmt.Errorf("demo exchange: %w", err)
+	} else if seeded {
+		return nil
 	}
 	x := &exchangeSeed{ExchangeServices: s, people: map[string]identity.Principal{}, orgs: map[string]identity.Organization{},
 		participants: map[string]exchange.Participant{}, products: map[string]exchange.Product{}, contracts: map[string]trade.Contract{},
@@ -114,20 +116,6 @@ func SeedExchange(ctx context.Context, s ExchangeServices) error {
 		return fmt.Errorf("demo exchange: %w", err)
 	}
 	return nil
-}
-
-// exchangeSeeded reports whether the exchange's demo data is in the store.
-func exchangeSeeded(ctx context.Context, ids *identity.Service) (bool, error) {
-	orgs, err := ids.Organizations(ctx, identity.OrgFilter{Kind: identity.KindOperator, Q: exchangeMarker})
-	if err != nil {
-		return false, fmt.Errorf("demo exchange: %w", err)
-	}
-	for _, o := range orgs {
-		if o.Code == exchangeMarker {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // exchangeSeed is the seeding in progress: who acts, and what was made.

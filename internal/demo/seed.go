@@ -51,6 +51,16 @@ func createOrganization(ctx context.Context, ids *identity.Service, s orgSpec) (
 	return org{Organization: o, spec: s}, nil
 }
 
+// hasOrganization reports whether an organization of kind with code
+// exists: a part of the demo that creates one first is seeded when it does.
+func hasOrganization(ctx context.Context, ids *identity.Service, kind identity.OrgKind, code string) (bool, error) {
+	orgs, err := ids.Organizations(ctx, identity.OrgFilter{Kind: kind, Q: code})
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(orgs, func(o identity.Organization) bool { return o.Code == code }), nil
+}
+
 // seedUsers creates every user as the system and returns their accounts and
 // each user's principal by username.
 func seedUsers(ctx context.Context, ids *identity.Service, orgs map[string]org) ([]Account, map[string]identity.Principal, error) {

@@ -131,8 +131,10 @@ type zoneSeed struct {
 // operator and its past queries. It runs after Seed on the same store and
 // does nothing when the zones are seeded already.
 func SeedZones(ctx context.Context, s ZoneServices) error {
-	if seeded, err := zonesSeeded(ctx, s.Identity); err != nil || seeded {
-		return err
+	if seeded, err := hasOrganization(ctx, s.Identity, identity.KindEnterprise, zoneOperatorOrg); err != nil {
+		return fmt.Errorf("demo zones: %w", err)
+	} else if seeded {
+		return nil
 	}
 	z := &zoneSeed{ZoneServices: s, people: map[string]identity.Principal{}, orgs: map[string]identity.Organization{},
 		zones: map[string]zones.Zone{}}
@@ -142,20 +144,6 @@ func SeedZones(ctx context.Context, s ZoneServices) error {
 		}
 	}
 	return nil
-}
-
-// zonesSeeded reports whether the zones' demo data is in the store.
-func zonesSeeded(ctx context.Context, ids *identity.Service) (bool, error) {
-	orgs, err := ids.Organizations(ctx, identity.OrgFilter{Kind: identity.KindEnterprise, Q: zoneOperatorOrg})
-	if err != nil {
-		return false, fmt.Errorf("demo zones: %w", err)
-	}
-	for _, o := range orgs {
-		if o.Code == zoneOperatorOrg {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // organizations creates the operator company and its admin, and reads the
