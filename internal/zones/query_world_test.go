@@ -234,10 +234,10 @@ func (w *qWorld) run(t testing.TB, op qOperator, sql string, mech zsql.Mechanism
 	return w.await(t, op.User, q.ID)
 }
 
-// await waits (up to a minute) for a query to finish.
+// await waits (up to five minutes) for a query to finish.
 func (w *qWorld) await(t testing.TB, p identity.Principal, id string) zones.Query {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // generous: CI machines run other packages beside
 	defer cancel()
 	q, err := w.Zones.Await(ctx, p, id)
 	if err != nil {

@@ -547,6 +547,8 @@ func (c *checker) aggregate(call *rq.Call) (*Aggregate, string, error) {
 	agg.Arg = item
 	if agg.Bounded {
 		agg.Arg = clampSQL(item, it.Type, agg.Lower, agg.Upper)
+		agg.CellMax = clampSQL("max("+item+")", it.Type, agg.Lower, agg.Upper)
+		agg.CellMin = clampSQL("min("+item+")", it.Type, agg.Lower, agg.Upper)
 	}
 	return agg, item, nil
 }

@@ -224,8 +224,8 @@ func TestCellsOnBothStores(t *testing.T) {
 				"SELECT sex, SUM(cost) AS total, AVG(cost) FROM %V WHERE age >= 30 GROUP BY sex",
 				// M: P01 120.5, P04 5000, P08 1500.25, P10 410, P12 2600 (P06 has no cost);
 				// F: P02 300, P05 60000 clamped to 50000, P09 90.
-				printed([]any{"M", int64(5), 9630.75, 5000.0, 9630.75, 1926.15, 5000.0, 9630.75, 9630.75},
-					[]any{"F", int64(3), 50390.0, 50000.0, 50390.0, 50390.0 / 3, 50000.0, 50390.0, 50390.0})},
+				printed([]any{"M", int64(5), 9630.75, 5000.0, 1926.15, 5000.0, 9630.75},
+					[]any{"F", int64(3), 50390.0, 50000.0, 50390.0 / 3, 50000.0, 50390.0})},
 			{"clamped MIN, MAX and COUNT of an integer",
 				"SELECT district, MIN(clamp(age, 18, 65)) AS lo, MAX(clamp(age, 18, 65)) AS hi, COUNT(age) FROM %V GROUP BY district",
 				printed([]any{"110101", int64(5), int64(34), int64(52), int64(5)}, []any{"110102", int64(3), int64(29), int64(61), int64(3)},
@@ -233,15 +233,15 @@ func TestCellsOnBothStores(t *testing.T) {
 			{"join on the key, clamped income",
 				"SELECT v.sex, COUNT(*), SUM(clamp(i.income, 0, 25000)) AS inc FROM %V v JOIN %I i ON v.patient_key = i.patient_key GROUP BY v.sex",
 				// M: P01 8000, P04 20000, P08 15000, P12 30000→25000 (P10 has no income); F: P02 12000, P03 5000, P05 9000.
-				printed([]any{"M", int64(4), int64(4), int64(68000), int64(25000), int64(68000)},
-					[]any{"F", int64(3), int64(3), int64(26000), int64(12000), int64(26000)})},
+				printed([]any{"M", int64(4), int64(4), int64(68000), int64(25000)},
+					[]any{"F", int64(3), int64(3), int64(26000), int64(12000)})},
 			{"booleans, dates, BETWEEN, IN and a computed group",
 				"SELECT insured, age / 10 AS decade, COUNT(*) FROM %V WHERE visit_date BETWEEN '2024-01-01' AND '2024-02-29' AND district IN ('110101', '110102') GROUP BY insured, age / 10",
 				printed([]any{int64(1), int64(3), int64(1), int64(1)}, []any{int64(0), int64(4), int64(2), int64(2)}, []any{int64(1), int64(2), int64(1), int64(1)},
 					[]any{int64(1), int64(6), int64(1), int64(1)}, []any{int64(0), int64(5), int64(1), int64(1)})},
 			{"no groups, a function in WHERE",
 				"SELECT COUNT(*), SUM(clamp(age, 0, 100)) FROM %V WHERE lower(sex) = 'm'",
-				printed([]any{int64(6), int64(6), int64(302), int64(70), int64(302)})},
+				printed([]any{int64(6), int64(6), int64(302), int64(70)})},
 			{"LIKE ignores case on both stores, NOT of a boolean",
 				"SELECT COUNT(*) FROM %V WHERE upper(sex) LIKE 'm%' AND NOT insured",
 				// Men not insured: P10, P12.
@@ -249,7 +249,7 @@ func TestCellsOnBothStores(t *testing.T) {
 			{"non-integral bounds of an integer item give doubles",
 				"SELECT sex, SUM(clamp(age, 30.5, 60)) FROM %V WHERE district = '110102' GROUP BY sex",
 				// M: P04 61→60, P12 58; F: P03 29→30.5 (P07 has no age).
-				printed([]any{"M", int64(2), 118.0, 60.0, 118.0}, []any{"F", int64(1), 30.5, 30.5, 30.5})},
+				printed([]any{"M", int64(2), 118.0, 60.0}, []any{"F", int64(1), 30.5, 30.5})},
 			{"products in double precision, division by a number, LIKE with ESCAPE",
 				"SELECT age * 2 AS twice, COUNT(*) FROM %V WHERE age / 10 = 3 AND age % 2 = 0 AND district LIKE '1101!0%' ESCAPE '!' GROUP BY 1",
 				// Aged 30 to 39: P01 34, P06 38 and P09 33 (odd); P09 is in 110105.

@@ -98,9 +98,13 @@ LIMIT 10`, zsql.SDC)
 		Aggregates: []zsql.Aggregate{
 			{Name: "n", Func: zsql.Count},
 			{Name: "sum_cost", Func: zsql.Sum, Item: "cost", Table: idV, Bounded: true, Lower: 0, Upper: 50000,
-				Arg: `CASE WHEN ("t1"."cost" < 0.0) THEN 0.0 WHEN ("t1"."cost" > 50000.0) THEN 50000.0 ELSE "t1"."cost" END`},
+				Arg:     `CASE WHEN ("t1"."cost" < 0.0) THEN 0.0 WHEN ("t1"."cost" > 50000.0) THEN 50000.0 ELSE "t1"."cost" END`,
+				CellMax: `CASE WHEN (max("t1"."cost") < 0.0) THEN 0.0 WHEN (max("t1"."cost") > 50000.0) THEN 50000.0 ELSE max("t1"."cost") END`,
+				CellMin: `CASE WHEN (min("t1"."cost") < 0.0) THEN 0.0 WHEN (min("t1"."cost") > 50000.0) THEN 50000.0 ELSE min("t1"."cost") END`},
 			{Name: "mean_age", Func: zsql.Avg, Item: "age", Table: idV, Bounded: true, Lower: 0, Upper: 120,
-				Arg: `CASE WHEN ("t1"."age" < 0) THEN 0 WHEN ("t1"."age" > 120) THEN 120 ELSE "t1"."age" END`},
+				Arg:     `CASE WHEN ("t1"."age" < 0) THEN 0 WHEN ("t1"."age" > 120) THEN 120 ELSE "t1"."age" END`,
+				CellMax: `CASE WHEN (max("t1"."age") < 0) THEN 0 WHEN (max("t1"."age") > 120) THEN 120 ELSE max("t1"."age") END`,
+				CellMin: `CASE WHEN (min("t1"."age") < 0) THEN 0 WHEN (min("t1"."age") > 120) THEN 120 ELSE min("t1"."age") END`},
 		},
 		Columns: []string{"性别", "n", "sum_cost", "mean_age"},
 		Select:  []int{0, 1, 2, 3},
@@ -113,7 +117,9 @@ LIMIT 10`, zsql.SDC)
 		t.Errorf("plan:\n%+v\nwant:\n%+v", stripped(p), stripped(want))
 	}
 	l := p.Layout()
-	wantLayout := zsql.CellColumns{N: 1, Value: []int{2, 3, 6}, Top: []int{-1, 4, 7}, Abs: []int{-1, 5, 8}, Sum: []int{-1, 3, 9}, TotalWidth: 10}
+	// Both are bounded below by 0: the absolute contributions are the
+	// contributions, summed once.
+	wantLayout := zsql.CellColumns{N: 1, Value: []int{2, 3, 5}, Top: []int{-1, 4, 6}, Abs: []int{-1, 3, 7}, Sum: []int{-1, 3, 7}, TotalWidth: 8}
 	if !reflect.DeepEqual(l, wantLayout) {
 		t.Errorf("layout %+v, want %+v", l, wantLayout)
 	}

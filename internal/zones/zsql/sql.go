@@ -1,6 +1,7 @@
 package zsql
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -42,12 +43,20 @@ func (p *Plan) CellsSQL() string {
 			} else {
 				cols = append(cols, `(CAST(sum(`+a.Arg+`) AS float) / count(*)) AS `+v+`"`)
 			}
-			cols = append(cols, `max(abs(`+a.Arg+`)) AS `+v+`_top"`, `sum(abs(`+a.Arg+`)) AS `+v+`_abs"`)
+			if a.nonNegative() {
+				// Contributions of at least 0: the largest is the clamped
+				// maximum, their absolute sum is their sum.
+				cols = append(cols, a.CellMax+` AS `+v+`_top"`)
+			} else {
+				cols = append(cols, `max(abs(`+a.Arg+`)) AS `+v+`_top"`, `sum(abs(`+a.Arg+`)) AS `+v+`_abs"`)
+			}
 			if a.Func == Avg {
 				cols = append(cols, `sum(`+a.Arg+`) AS `+v+`_sum"`)
 			}
-		case Min, Max:
-			cols = append(cols, string(a.Func)+`(`+a.Arg+`) AS `+v+`"`)
+		case Min:
+			cols = append(cols, cmp.Or(a.CellMin, `min(`+a.Arg+`)`)+` AS `+v+`"`)
+		case Max:
+			cols = append(cols, cmp.Or(a.CellMax, `max(`+a.Arg+`)`)+` AS `+v+`"`)
 		}
 	}
 	return "SELECT " + strings.Join(cols, ", ") + " FROM " + p.From + p.whereClause() + p.groupClause(len(p.Groups))
@@ -102,9 +111,18 @@ func (p *Plan) Layout() CellColumns {
 		case Sum:
 			top, abs, sum = at, at+1, at-1
 			at += 2
+			if a.nonNegative() {
+				abs = sum
+				at--
+			}
 		case Avg:
 			top, abs, sum = at, at+1, at+2
 			at += 3
+			if a.nonNegative() {
+				sum = at - 2
+				abs = sum
+				at--
+			}
 		}
 		l.Top, l.Abs, l.Sum = append(l.Top, top), append(l.Abs, abs), append(l.Sum, sum)
 	}

@@ -111,7 +111,18 @@ type Aggregate struct {
 	itemExpr string  // the item qualified, while checking
 	Lower    float64 `json:"lower,omitempty"`
 	Upper    float64 `json:"upper,omitempty"`
+	// CellMax and CellMin compute, once per cell, the largest and the
+	// smallest clamped value of a bounded aggregate: clamping is
+	// monotone, so they clamp max() and min() of the item itself rather
+	// than clamping every row ("" when not bounded).
+	CellMax string `json:"cell_max,omitempty"`
+	CellMin string `json:"cell_min,omitempty"`
 }
+
+// nonNegative reports whether every contribution to a is at least 0
+// (bounded below by 0), so that its absolute contributions are its
+// contributions.
+func (a Aggregate) nonNegative() bool { return a.Bounded && a.Lower >= 0 && a.CellMax != "" }
 
 // OrderTerm orders released rows by an output column.
 type OrderTerm struct {
