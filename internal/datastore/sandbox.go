@@ -195,7 +195,10 @@ func (s *Service) sandboxPostgres(ctx context.Context, query string, run sqlRun,
 	for _, set := range []string{
 		fmt.Sprintf("SET LOCAL statement_timeout = %d", max(timeout.Milliseconds(), 1)),
 		"SET LOCAL work_mem = '" + sqlWorkMem + "'",
-		"SET LOCAL max_parallel_workers_per_gather = 0",
+		// Unlike datastore_search_sql, which answers requests, a sandbox
+		// statement is a background job (the job runner bounds how many
+		// run at once): it may use the server's parallel workers, which
+		// a plain query of the same table would use too.
 		"SET LOCAL jit = off",
 		"SET LOCAL standard_conforming_strings = on",
 	} {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"dataport/internal/access"
@@ -262,6 +263,8 @@ func (s *Service) runLater(id string) {
 // actor may see it: finished, or as it stood when ctx ended (queued or
 // running), without an error then.
 func (s *Service) Await(ctx context.Context, actor identity.Principal, id string) (Query, error) {
+	woken, stop := s.waiting.add(id)
+	defer stop()
 	wait := 10 * time.Millisecond
 	for {
 		q, err := s.Query(context.WithoutCancel(ctx), actor, id)
@@ -271,9 +274,51 @@ func (s *Service) Await(ctx context.Context, actor identity.Principal, id string
 		select {
 		case <-ctx.Done():
 			return q, nil
+		case <-woken: // this process ran it; another replica's run is polled for
 		case <-time.After(wait):
 		}
 		wait = min(wait*2, 250*time.Millisecond)
+	}
+}
+
+// waiters are the Await calls of this process, by query id: a run that
+// ends here wakes them at once instead of at their next poll.
+type waiters struct {
+	mu sync.Mutex
+	m  map[string]map[chan struct{}]bool
+}
+
+// add registers a waiter for query id; stop removes it.
+func (w *waiters) add(id string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	w.mu.Lock()
+	if w.m == nil {
+		w.m = map[string]map[chan struct{}]bool{}
+	}
+	if w.m[id] == nil {
+		w.m[id] = map[chan struct{}]bool{}
+	}
+	w.m[id][ch] = true
+	w.mu.Unlock()
+	return ch, func() {
+		w.mu.Lock()
+		delete(w.m[id], ch)
+		if len(w.m[id]) == 0 {
+			delete(w.m, id)
+		}
+		w.mu.Unlock()
+	}
+}
+
+// wake tells the waiters of query id to look again.
+func (w *waiters) wake(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for ch := range w.m[id] {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
 	}
 }
 

@@ -69,6 +69,7 @@ func (s *Service) Run(ctx context.Context, queryID string) error {
 	} else if err != nil {
 		return err
 	}
+	defer s.waiting.wake(queryID)
 	r := &queryRun{q: q}
 	defer r.close(ctx)
 	err = s.compute(ctx, r)

@@ -53,6 +53,7 @@ type Service struct {
 
 	apps     review.Records[appRecord] // operators' applications (application.go)
 	releases *review.Workflow          // results waiting for the steward (release.go)
+	waiting  waiters                   // Await calls to wake when this process finishes a run (query.go)
 }
 
 // New returns the zones service.
