@@ -248,11 +248,18 @@ func nonNil(ids []string) []string {
 	return ids
 }
 
+// backgroundRuns is how many queries run at once without a job runner,
+// as a runner's few workers would run them: more only queue up on
+// SQLite's one writer.
+const backgroundRuns = 2
+
 // runLater runs a query in the background when the service has no job
 // runner (tests, tools): the query outlives the request that submitted it.
 func (s *Service) runLater(id string) {
 	go func() {
 		ctx := context.Background()
+		s.background <- struct{}{}
+		defer func() { <-s.background }()
 		if err := s.Run(ctx, id); err != nil {
 			s.cfg.Log.ErrorContext(ctx, "zones: query run", "query", id, "err", err)
 		}

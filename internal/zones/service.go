@@ -54,6 +54,8 @@ type Service struct {
 	apps     review.Records[appRecord] // operators' applications (application.go)
 	releases *review.Workflow          // results waiting for the steward (release.go)
 	waiting  waiters                   // Await calls to wake when this process finishes a run (query.go)
+	// background bounds the queries run without a job runner (query.go).
+	background chan struct{}
 }
 
 // New returns the zones service.
@@ -67,7 +69,8 @@ func New(db *store.DB, ids *identity.Service, cat *catalog.Service, acc *access.
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &Service{db: db, ids: ids, cat: cat, acc: acc, sandbox: sandbox, cfg: cfg}
+	s := &Service{db: db, ids: ids, cat: cat, acc: acc, sandbox: sandbox, cfg: cfg,
+		background: make(chan struct{}, backgroundRuns)}
 	s.apps = s.registerApplications()
 	s.releases = s.registerReleases()
 	return s
