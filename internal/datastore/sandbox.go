@@ -14,7 +14,6 @@ import (
 	"dataport/internal/access"
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
-	"dataport/internal/store"
 	"dataport/internal/validate"
 )
 
@@ -127,11 +126,15 @@ func (ss *SandboxSession) Run(ctx context.Context, sqlText string, policy SQLPol
 	defer cancel()
 	wrapped := fmt.Sprintf(`SELECT * FROM (%s) AS "dataport_result" LIMIT %d`, run.query, run.maxRows+1)
 	var n int
-	if ss.s.db.Dialect == store.Postgres {
-		n, err = ss.s.sandboxPostgres(ctx, wrapped, run, timeout, fn)
-	} else {
-		n, err = ss.s.sandboxSQLite(ctx, wrapped, run, fn)
-	}
+	// A sandbox statement is a background job (the job runner bounds how
+	// many run at once), not a request: it may use PostgreSQL's parallel
+	// workers, as a plain query of the same table would.
+	o := guardOptions{timeout: timeout, parallel: true,
+		roleMissing: "datastore: zone sandboxes on PostgreSQL run as the role %s, which this store's user cannot take: %w"}
+	err = ss.s.queryGuarded(ctx, wrapped, run, o, func(rows *sql.Rows) error {
+		n, err = stream(rows, run.maxRows, fn)
+		return err
+	})
 	var cb *sandboxCallbackError
 	switch {
 	case errors.As(err, &cb):
@@ -148,78 +151,6 @@ func (ss *SandboxSession) Close(ctx context.Context) {
 		ss.s.recordRows(ctx, d, 0)
 	}
 	clear(ss.decisions)
-}
-
-// The sandbox's statements run as datastore_search_sql's do (runReadOnly),
-// but stream their rows to a callback under the caller's timeout.
-
-func (s *Service) sandboxSQLite(ctx context.Context, query string, run sqlRun, fn func([]any) error) (int, error) {
-	db, err := s.sqliteReadDB()
-	if err != nil {
-		return 0, err
-	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("datastore: open read-only connection: %w", err)
-	}
-	defer conn.Close()
-	guard, err := guardSQLite(conn, run)
-	if err != nil {
-		return 0, err
-	}
-	defer guard.release()
-	stop := context.AfterFunc(ctx, guard.interrupt)
-	defer stop()
-	rows, err := conn.QueryContext(ctx, query)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	return stream(rows, run.maxRows, fn)
-}
-
-func (s *Service) sandboxPostgres(ctx context.Context, query string, run sqlRun, timeout time.Duration, fn func([]any) error) (int, error) {
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "SET LOCAL ROLE "+SQLReaderRole); err != nil {
-		return 0, fmt.Errorf("datastore: zone sandboxes on PostgreSQL run as the role %s, which this store's user cannot take: %w", SQLReaderRole, err)
-	}
-	for _, set := range []string{
-		fmt.Sprintf("SET LOCAL statement_timeout = %d", max(timeout.Milliseconds(), 1)),
-		"SET LOCAL work_mem = '" + sqlWorkMem + "'",
-		// Unlike datastore_search_sql, which answers requests, a sandbox
-		// statement is a background job (the job runner bounds how many
-		// run at once): it may use the server's parallel workers, which
-		// a plain query of the same table would use too.
-		"SET LOCAL jit = off",
-		"SET LOCAL standard_conforming_strings = on",
-	} {
-		if _, err := tx.ExecContext(ctx, set); err != nil {
-			return 0, err
-		}
-	}
-	if err := checkPlan(ctx, tx, query, run.tables); err != nil {
-		return 0, err
-	}
-	restore, err := capMessages(conn, maxSQLRowBytes)
-	if err != nil {
-		return 0, err
-	}
-	defer restore()
-	rows, err := tx.QueryContext(ctx, query)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	return stream(rows, run.maxRows, fn)
 }
 
 // sandboxCallbackError is an error the row callback returned, which Run

@@ -97,40 +97,61 @@ func (s *Service) runReadOnly(ctx context.Context, run sqlRun) ([]map[string]any
 		truncated bool
 		err       error
 	)
-	if s.db.Dialect == store.Postgres {
-		records, fields, truncated, err = s.runPostgres(ctx, wrapped, run)
-	} else {
-		records, fields, truncated, err = s.runSQLite(ctx, wrapped, run)
-	}
+	err = s.queryGuarded(ctx, wrapped, run, guardOptions{timeout: s.sql.Timeout, roleMissing: "datastore: datastore_search_sql on PostgreSQL runs as the role %s, which this store's user cannot take " +
+		"(CREATE ROLE %[1]s NOLOGIN; GRANT %[1]s TO <store user>; then restart): %w"}, func(rows *sql.Rows) error {
+		records, fields, truncated, err = collect(rows, run.maxRows)
+		return err
+	})
 	if err != nil {
 		return nil, nil, false, sqlFailure(ctx, err, s.sql.Timeout)
 	}
 	return records, fields, truncated, nil
 }
 
-func (s *Service) runSQLite(ctx context.Context, query string, run sqlRun) ([]map[string]any, []RowField, bool, error) {
+// guardOptions are what differs between the statements queryGuarded runs.
+type guardOptions struct {
+	timeout time.Duration // PostgreSQL's statement_timeout (SQLite stops at ctx's deadline)
+	// parallel lets PostgreSQL use parallel workers: for background jobs
+	// (the zones' sandbox), not for statements that answer requests.
+	parallel bool
+	// roleMissing is the error when the store's user cannot take
+	// SQLReaderRole: a format with %s for the role and %w for the cause.
+	roleMissing string
+}
+
+// queryGuarded runs query where the database enforces again what the
+// syntax check decided and hands its rows to read, whose error it returns
+// as it is: on SQLite a read-only connection of its own whose authorizer
+// permits reading run.tables and calling run.functions only, with lowered
+// length limits and an interrupt when ctx ends; on PostgreSQL a READ ONLY
+// transaction as SQLReaderRole whose plan may scan run.tables only, with
+// statement_timeout, work_mem and a message size cap.
+func (s *Service) queryGuarded(ctx context.Context, query string, run sqlRun, o guardOptions, read func(*sql.Rows) error) error {
+	if s.db.Dialect == store.Postgres {
+		return s.queryPostgres(ctx, query, run, o, read)
+	}
 	db, err := s.sqliteReadDB()
 	if err != nil {
-		return nil, nil, false, err
+		return err
 	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("datastore: open read-only connection: %w", err)
+		return fmt.Errorf("datastore: open read-only connection: %w", err)
 	}
 	defer conn.Close()
 	guard, err := guardSQLite(conn, run)
 	if err != nil {
-		return nil, nil, false, err
+		return err
 	}
 	defer guard.release()
 	stop := context.AfterFunc(ctx, guard.interrupt)
 	defer stop()
 	rows, err := conn.QueryContext(ctx, query)
 	if err != nil {
-		return nil, nil, false, err
+		return err
 	}
 	defer rows.Close()
-	return collect(rows, run.maxRows)
+	return read(rows)
 }
 
 // sqliteReadDB is the pool of read-only connections SQL statements run on:
@@ -278,46 +299,48 @@ func denyAll(sqlite.AuthorizerActionCode, string, string, string, string) sqlite
 	return sqlite.AuthorizerDeny
 }
 
-func (s *Service) runPostgres(ctx context.Context, query string, run sqlRun) ([]map[string]any, []RowField, bool, error) {
+func (s *Service) queryPostgres(ctx context.Context, query string, run sqlRun, o guardOptions, read func(*sql.Rows) error) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return nil, nil, false, err
+		return err
 	}
 	defer conn.Close()
 	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, nil, false, err
+		return err
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, "SET LOCAL ROLE "+SQLReaderRole); err != nil {
-		return nil, nil, false, fmt.Errorf("datastore: datastore_search_sql on PostgreSQL runs as the role %s, which this store's user cannot take "+
-			"(CREATE ROLE %[1]s NOLOGIN; GRANT %[1]s TO <store user>; then restart): %w", SQLReaderRole, err)
+		return fmt.Errorf(o.roleMissing, SQLReaderRole, err)
 	}
-	for _, set := range []string{
-		fmt.Sprintf("SET LOCAL statement_timeout = %d", s.sql.Timeout.Milliseconds()),
+	settings := []string{
+		fmt.Sprintf("SET LOCAL statement_timeout = %d", max(o.timeout.Milliseconds(), 1)),
 		"SET LOCAL work_mem = '" + sqlWorkMem + "'",
-		"SET LOCAL max_parallel_workers_per_gather = 0",
 		"SET LOCAL jit = off",
 		"SET LOCAL standard_conforming_strings = on",
-	} {
+	}
+	if !o.parallel {
+		settings = append(settings, "SET LOCAL max_parallel_workers_per_gather = 0")
+	}
+	for _, set := range settings {
 		if _, err := tx.ExecContext(ctx, set); err != nil {
-			return nil, nil, false, err
+			return err
 		}
 	}
 	if err := checkPlan(ctx, tx, query, run.tables); err != nil {
-		return nil, nil, false, err
+		return err
 	}
 	restore, err := capMessages(conn, maxSQLRowBytes)
 	if err != nil {
-		return nil, nil, false, err
+		return err
 	}
 	defer restore()
 	rows, err := tx.QueryContext(ctx, query)
 	if err != nil {
-		return nil, nil, false, err
+		return err
 	}
 	defer rows.Close()
-	return collect(rows, run.maxRows)
+	return read(rows)
 }
 
 // errSQLPlan is a plan that would read outside the statement's tables.
