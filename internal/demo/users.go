@@ -22,6 +22,8 @@ var platformUsers = []userSpec{
 		platform: []identity.PlatformRole{identity.PlatformRegulator}},
 	{username: "auditor", display: "白清源", role: "auditor",
 		platform: []identity.PlatformRole{identity.PlatformAuditor}},
+	{username: "security", display: "韩振宇", role: "security officer", org: "DSJZX", member: identity.RoleMember,
+		platform: []identity.PlatformRole{identity.PlatformSecurity}},
 }
 
 // marketUsers use, trade and apply for data.

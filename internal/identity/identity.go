@@ -119,10 +119,13 @@ const (
 	PlatformOperator  PlatformRole = "operator" // 市大数据中心 platform operator
 	PlatformRegulator PlatformRole = "regulator"
 	PlatformAuditor   PlatformRole = "auditor"
+	// PlatformSecurity is the security officer (安全管理员): security
+	// monitoring rules and alerts, incidents, risk assessments (art. 46–48).
+	PlatformSecurity PlatformRole = "security"
 )
 
 // PlatformRoles lists every platform role.
-var PlatformRoles = []PlatformRole{PlatformSysadmin, PlatformOperator, PlatformRegulator, PlatformAuditor}
+var PlatformRoles = []PlatformRole{PlatformSysadmin, PlatformOperator, PlatformRegulator, PlatformAuditor, PlatformSecurity}
 
 // User is a person who signs in.
 type User struct {

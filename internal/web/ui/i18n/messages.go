@@ -434,4 +434,5 @@ var messages = map[string]text{
 	"platform.operator":  {"平台运营（目录审核）", "Platform operator (catalog review)"},
 	"platform.regulator": {"监管", "Regulator"},
 	"platform.auditor":   {"审计", "Auditor"},
+	"platform.security":  {"安全管理员", "Security officer"},
 }
