@@ -91,6 +91,11 @@ func (r *QualityReport) Redact() {
 	}
 }
 
+// Due returns when data loaded at t is stale under frequency f (zero for
+// irregular and realtime): the timeliness rule, which the statistics'
+// freshness indicator applies too.
+func Due(f catalog.Frequency, t time.Time) time.Time { return due(f, t) }
+
 // due returns when data loaded at t is stale under frequency f (zero for
 // irregular and realtime, which have no fixed period).
 func due(f catalog.Frequency, t time.Time) time.Time {

@@ -1,0 +1,29 @@
+-- +goose Up
+-- Statistics (article 7): one snapshot per day (Beijing time), computed from
+-- the platform's own records as they stood at the day's end, and its values
+-- per institution and city-wide (org_id '' is the city). A value keeps its
+-- numerator and denominator, so that a period's percentages and means are
+-- recomputed from the sums rather than averaged.
+CREATE TABLE stats_snapshots (
+    day        TEXT PRIMARY KEY, -- YYYY-MM-DD
+    hash       TEXT NOT NULL,    -- SHA-256 of the canonical JSON of its values
+    orgs       INTEGER NOT NULL,
+    "values"   INTEGER NOT NULL,
+    backfilled BOOLEAN NOT NULL DEFAULT FALSE,
+    taken_at   TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE stats_values (
+    day       TEXT NOT NULL REFERENCES stats_snapshots(day),
+    org_id    TEXT NOT NULL,
+    indicator TEXT NOT NULL,
+    value     DOUBLE PRECISION NOT NULL,
+    num       DOUBLE PRECISION NOT NULL,
+    den       DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (day, org_id, indicator)
+);
+CREATE INDEX stats_values_org ON stats_values(org_id, indicator, day);
+
+-- +goose Down
+DROP TABLE stats_values;
+DROP TABLE stats_snapshots;
