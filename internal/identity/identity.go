@@ -93,6 +93,12 @@ type Organization struct {
 	Website     string    `json:"website"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+
+	// ResponsibleUserID is the unit's person responsible for data security
+	// (数据安全负责人) and ChiefDataOfficerUserID its chief data officer
+	// (首席数据官, optional): members of the unit, named by SetOfficers.
+	ResponsibleUserID      string `json:"responsible_user_id"`
+	ChiefDataOfficerUserID string `json:"chief_data_officer_user_id"`
 }
 
 // Role is a user's role within one organization.

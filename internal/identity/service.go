@@ -23,6 +23,8 @@ type Service struct {
 	selfService *selfServiceLimit
 	// keys caches the server keys read from the store (serverkey.go).
 	keys sync.Map
+	// signIns are told of sign-in attempts (signin_observe.go).
+	signIns signInObservers
 	// SessionTTL is how long a browser session lasts.
 	SessionTTL time.Duration
 }
@@ -162,12 +164,13 @@ func orgConflict(err error, in OrgInput) error {
 	return validate.Errors{{Field: "code", Value: in.Code, Message: "is already used by another organization", Code: "taken"}}
 }
 
-const orgColumns = `id, kind, name_zh, name_en, COALESCE(uscc, ''), code, region_code, description, website, created_at, updated_at`
+const orgColumns = `id, kind, name_zh, name_en, COALESCE(uscc, ''), code, region_code, description, website,
+	responsible_user_id, chief_data_officer_user_id, created_at, updated_at`
 
 func scanOrg(row interface{ Scan(...any) error }) (Organization, error) {
 	var o Organization
 	err := row.Scan(&o.ID, &o.Kind, &o.NameZh, &o.NameEn, &o.USCC, &o.Code, &o.RegionCode, &o.Description,
-		&o.Website, store.ScanTime(&o.CreatedAt), store.ScanTime(&o.UpdatedAt))
+		&o.Website, &o.ResponsibleUserID, &o.ChiefDataOfficerUserID, store.ScanTime(&o.CreatedAt), store.ScanTime(&o.UpdatedAt))
 	return o, err
 }
 
