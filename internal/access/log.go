@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"dataport/internal/store"
@@ -73,6 +74,8 @@ type decisionLog struct {
 	done  chan struct{}
 	once  sync.Once
 	stmts statements
+
+	failedWrites, lostRecords atomic.Int64 // for LogStats (log_stats.go)
 }
 
 func newDecisionLog(db *store.DB, cfg LogConfig, log *slog.Logger) *decisionLog {
@@ -192,8 +195,12 @@ func (l *decisionLog) writeRetrying(batch []logItem) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		err := l.write(ctx, batch)
 		cancel()
+		if err != nil {
+			l.failedWrites.Add(1)
+		}
 		if err == nil || attempt == 20 {
 			if err != nil {
+				l.lostRecords.Add(int64(countRecords(batch)))
 				l.log.Error("decision log: batch lost after retries", "records", len(batch), "err", err)
 			}
 			return err

@@ -23,9 +23,11 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,6 +95,7 @@ type Runner struct {
 	harvest  *Harvests
 	zones    Zones
 	periodic map[string]Periodic
+	failures *failureCounter // failed attempts by kind (failures.go)
 	log      *slog.Logger
 }
 
@@ -160,14 +163,18 @@ func (r *Runner) clientConfig(cfg Config) *river.Config {
 	if workers == nil {
 		workers = river.NewWorkers()
 	}
+	var kinds []string // the kinds this runner works, for the failure counts
 	if r.ds != nil {
 		river.AddWorker(workers, &loadWorker{r: r})
+		kinds = append(kinds, LoadArgs{}.Kind())
 	}
 	if r.harvest != nil {
 		river.AddWorker(workers, &harvestWorker{r: r})
+		kinds = append(kinds, HarvestArgs{}.Kind())
 	}
 	if r.zones != nil {
 		river.AddWorker(workers, &zoneQueryWorker{r: r})
+		kinds = append(kinds, ZoneQueryArgs{}.Kind())
 	}
 	river.AddWorker(workers, &periodicWorker{r: r})
 	var periodic []*river.PeriodicJob
@@ -180,7 +187,9 @@ func (r *Runner) clientConfig(cfg Config) *river.Config {
 		r.periodic[sweep.Name] = sweep
 		periodic = append(periodic, sweep.schedule())
 	}
+	r.failures = newFailureCounter(kinds, slices.Sorted(maps.Keys(r.periodic)))
 	return &river.Config{
+		Middleware:        []rivertype.Middleware{r.failures},
 		ID:                cfg.Node,
 		Queues:            map[string]river.QueueConfig{sharedQueue: {MaxWorkers: sharedWorker}, r.local: {MaxWorkers: localWorkers}},
 		Workers:           workers,

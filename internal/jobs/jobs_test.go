@@ -395,6 +395,13 @@ func TestPeriodicWorkRunsOnStart(t *testing.T) {
 		if len(ran) != 0 {
 			t.Errorf("the hourly work ran %d more times within seconds", len(ran))
 		}
+		failed := map[string]int64{}
+		for _, f := range r.Failures() {
+			failed[f.Kind+"/"+f.Name] = f.Failures
+		}
+		if n, ok := failed["periodic/test.tick"]; !ok || n != 0 || failed["periodic/test.broken"] != 1 {
+			t.Errorf("failed attempts %v: want periodic/test.broken 1 and periodic/test.tick present at 0", failed)
+		}
 	})
 }
 

@@ -56,6 +56,12 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Ledger != nil {
 		reg.MustRegister(newLedgerCollector(cfg.Ledger))
 	}
+	if cfg.Jobs != nil {
+		reg.MustRegister(newJobsCollector(cfg.Jobs))
+	}
+	if cfg.Access != nil {
+		reg.MustRegister(newDecisionLogCollector(cfg.Access))
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
