@@ -83,7 +83,7 @@ var yearPattern = regexp.MustCompile(`^(19|20|21)[0-9]{2}$`)
 // validate.Errors ("period", "method.indicators[2].weight", …) and
 // nothing is written.
 func (s *Service) PublishIndex(ctx context.Context, actor identity.Principal, in PublishInput) (IndexRelease, error) {
-	if err := mayPublish(actor, in.Period); err != nil {
+	if err := s.mayPublish(actor, in.Period); err != nil {
 		return IndexRelease{}, err
 	}
 	table, err := s.Indicators(ctx, in.Period)
@@ -94,22 +94,25 @@ func (s *Service) PublishIndex(ctx context.Context, actor identity.Principal, in
 }
 
 // mayPublish refuses an actor who may not publish, or a period that is
-// not a year.
-func mayPublish(actor identity.Principal, period string) error {
+// not a year that has ended (in Beijing): an annual index is published
+// once, so never over part of a year.
+func (s *Service) mayPublish(actor identity.Principal, period string) error {
 	if !CanPublishIndex(actor) {
 		return fmt.Errorf("publish the index: %w", identity.ErrForbidden)
 	}
+	var errs validate.Errors
+	last := s.now().In(Beijing).Year() - 1
 	if !yearPattern.MatchString(period) {
-		var errs validate.Errors
 		errs.Add("period", period, validate.CodeFormat, "must be a year written YYYY")
-		return errs
+	} else if year, _ := strconv.Atoi(period); year > last {
+		errs.Add("period", period, validate.CodeRange, "must be between %d and %d: a year is published once it has ended", 1900, last)
 	}
-	return nil
+	return errs.Err()
 }
 
 // publishTable publishes the index of table (the year's indicators).
 func (s *Service) publishTable(ctx context.Context, actor identity.Principal, table Table, in PublishInput) (IndexRelease, error) {
-	if err := mayPublish(actor, in.Period); err != nil {
+	if err := s.mayPublish(actor, in.Period); err != nil {
 		return IndexRelease{}, err
 	}
 	m := DefaultMethod()

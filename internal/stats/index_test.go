@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"testing"
+	"time"
 
 	"dataport/internal/identity"
 	"dataport/internal/stats/composite"
@@ -74,6 +76,14 @@ func TestPublishIndex(t *testing.T) {
 		if rel.InputsSHA256 != store.SHA256Hex(rel.Inputs) || len(rel.MethodSHA256) != 64 || len(rel.ResultSHA256) != 64 {
 			t.Errorf("hashes %s %s %s", rel.InputsSHA256, rel.MethodSHA256, rel.ResultSHA256)
 		}
+		share := 0.0
+		for _, w := range rel.Weights() {
+			share += w.Share
+		}
+		if entries := rel.Entries(); math.Abs(share-1) > 1e-9 || entries[0].NameZh == "" || entries[0].Rank != 1 ||
+			rel.Unranked()[0].NameEn != "D" {
+			t.Errorf("named views: shares sum to %v, entries %+v, unranked %+v", share, entries, rel.Unranked())
+		}
 		list, err := s.Indexes(ctx)
 		if err != nil || len(list) != 1 || list[0].Period != "2025" || list[0].Ranked != 3 {
 			t.Errorf("indexes %+v, %v", list, err)
@@ -85,6 +95,7 @@ func TestPublishIndexRefused(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s := New(db)
+		s.now = func() time.Time { return time.Date(2026, 12, 31, 15, 59, 0, 0, time.UTC) } // 23:59 in Beijing
 		if _, err := s.publishTable(ctx, operator, indexTable(), PublishInput{Period: "2025"}); err != nil {
 			t.Fatal(err)
 		}
@@ -100,11 +111,12 @@ func TestPublishIndexRefused(t *testing.T) {
 			is     error
 			fields []string
 		}{
-			{"an institution's admin", editor, PublishInput{Period: "2026"}, identity.ErrForbidden, nil},
-			{"anonymous", identity.Principal{}, PublishInput{Period: "2026"}, identity.ErrForbidden, nil},
+			{"an institution's admin", editor, PublishInput{Period: "2024"}, identity.ErrForbidden, nil},
+			{"anonymous", identity.Principal{}, PublishInput{Period: "2024"}, identity.ErrForbidden, nil},
 			{"a year published", operator, PublishInput{Period: "2025"}, store.ErrConflict, nil},
 			{"not a year", operator, PublishInput{Period: "2025-01"}, nil, []string{"period"}},
-			{"a bad method", operator, PublishInput{Period: "2026", Method: &bad}, nil,
+			{"a year not ended", operator, PublishInput{Period: "2026"}, nil, []string{"period"}},
+			{"a bad method", operator, PublishInput{Period: "2024", Method: &bad}, nil,
 				[]string{"method.indicators[0].weight", "method.sensitivity.jitter", "method.indicators[1].code"}},
 		}
 		for _, test := range tests {
