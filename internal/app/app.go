@@ -32,6 +32,7 @@ import (
 	"dataport/internal/review"
 	"dataport/internal/sharing"
 	"dataport/internal/signup"
+	"dataport/internal/stats"
 	"dataport/internal/store"
 	"dataport/internal/web"
 	"dataport/internal/web/dsp"
@@ -111,6 +112,7 @@ type App struct {
 	Risk     *risk.Engine      // the exchange's risk warning: rules in CEL, circular trades, alerts (risk.go)
 	DSP      *dsp.Handler      // the exchange's Dataspace Protocol provider under /dsp and its callbacks (dsp.go)
 	Zones    *zones.Service    // public data zones: authorised operators' sandbox queries, disclosure control, budgets (zones.go)
+	Stats    *stats.Service    // statistics (art. 7): indicators from the platform's records, daily snapshots (stats.go)
 }
 
 // Open connects to the store (applying migrations) and builds the services.
@@ -154,6 +156,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Disputes = dispute.New(db, a.Trade, led, dispute.Config{Access: acc, DataDir: cfg.DataDir, Logger: cfg.Log})
 	a.openDSP()
 	a.Engage = engage.New(db, cat, engage.Config{Log: cfg.Log})
+	a.Stats = stats.New(db)
 	oidc := cfg.OIDC
 	oidc.RedirectURL = strings.TrimRight(cfg.PublicURL, "/") + "/login/sso/callback"
 	a.Signup = signup.NewService(db, ids, signup.Config{Review: rev, OIDC: oidc})
@@ -222,7 +225,7 @@ func (a *App) Serve(ctx context.Context) error {
 	handler, err := web.New(web.Config{Services: services.Services{Identity: a.Identity, Catalog: a.Catalog, Log: a.Config.Log,
 		Search: indexer.Index(), Indexer: indexer, Access: a.Access, Sharing: a.Sharing, Opening: a.Opening, Notify: a.Notify,
 		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles,
-		Jobs: a.Jobs, Harvest: a.Harvest, Signup: a.Signup, Portal: a.Portal, Engage: a.Engage, Trade: a.Trade,
+		Jobs: a.Jobs, Harvest: a.Harvest, Signup: a.Signup, Portal: a.Portal, Engage: a.Engage, Trade: a.Trade, Stats: a.Stats,
 		Disputes: a.Disputes,
 		Exchange: a.Exchange, Assets: a.Assets, Risk: a.Risk, Zones: a.Zones},
 		DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL,

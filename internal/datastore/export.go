@@ -174,6 +174,10 @@ func csvCell(v any) string {
 	return s
 }
 
+// CSVCell is csvCell for the platform's other CSV exports (the statistics):
+// one rule for what a spreadsheet must not run as a formula.
+func CSVCell(v any) string { return csvCell(v) }
+
 // CellText writes a served value as text: "" for null, numbers without
 // exponent, other values as fmt prints them.
 func CellText(v any) string {

@@ -34,8 +34,9 @@ func (t tally) add(org, code string, num, den float64) {
 	f.den += den
 }
 
-// dayValue is one stored value of a day.
-type dayValue struct {
+// SnapshotValue is one value of a day's snapshot as stored and hashed:
+// the value and the numerator and denominator it was computed from.
+type SnapshotValue struct {
 	OrgID     string  `json:"org_id"`
 	Indicator string  `json:"indicator"`
 	Value     float64 `json:"value"`
@@ -71,7 +72,7 @@ var measures = []measure{measureResources, measureOpenLists, measureDecisions, m
 
 // compute computes the values of day from the records, per institution
 // existing at the day's end and city-wide.
-func (s *Service) compute(ctx context.Context, day string, c reportCache) ([]dayValue, int, error) {
+func (s *Service) compute(ctx context.Context, day string, c reportCache) ([]SnapshotValue, int, error) {
 	w, err := dayWindow(day)
 	if err != nil {
 		return nil, 0, err
@@ -107,8 +108,8 @@ func (s *Service) compute(ctx context.Context, day string, c reportCache) ([]day
 
 // valuesOf turns one unit's fractions into its values: counts always (0
 // when nothing was counted), ratios only when their denominator is not 0.
-func valuesOf(org string, m map[string]*frac, city bool) []dayValue {
-	var out []dayValue
+func valuesOf(org string, m map[string]*frac, city bool) []SnapshotValue {
+	var out []SnapshotValue
 	for _, in := range system {
 		if in.CityOnly && !city {
 			continue
@@ -117,7 +118,7 @@ func valuesOf(org string, m map[string]*frac, city bool) []dayValue {
 		if f == nil {
 			f = &frac{}
 		}
-		v := dayValue{OrgID: org, Indicator: in.Code, Num: round(f.num), Den: round(f.den)}
+		v := SnapshotValue{OrgID: org, Indicator: in.Code, Num: round(f.num), Den: round(f.den)}
 		switch in.Unit {
 		case UnitPercent:
 			if f.den == 0 {

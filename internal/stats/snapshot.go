@@ -2,13 +2,13 @@ package stats
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"sort"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"dataport/internal/store"
@@ -28,7 +28,7 @@ type Snapshot struct {
 // Hash returns the hex SHA-256 of values as the snapshot hashes them: the
 // JSON array of {org_id, indicator, value, num, den} in the stored order
 // (city first, then institutions by id; indicators in the system's order).
-func hashValues(vals []dayValue) string {
+func hashValues(vals []SnapshotValue) string {
 	raw, _ := json.Marshal(vals) // plain structs of strings and floats
 	sum := sha256.Sum256(raw)
 	return hex.EncodeToString(sum[:])
@@ -93,7 +93,7 @@ func (s *Service) takeSnapshot(ctx context.Context, day string, c reportCache) (
 }
 
 // insertValues writes a day's values, a few hundred per statement.
-func insertValues(ctx context.Context, tx *store.Tx, day string, vals []dayValue) error {
+func insertValues(ctx context.Context, tx *store.Tx, day string, vals []SnapshotValue) error {
 	const per = 150
 	for i := 0; i < len(vals); i += per {
 		chunk := vals[i:min(i+per, len(vals))]
@@ -170,7 +170,7 @@ func (s *Service) Snapshots(ctx context.Context, period, before string, limit in
 
 // SnapshotValues returns a taken day's values as stored (what its hash
 // covers), so anyone can check the hash.
-func (s *Service) SnapshotValues(ctx context.Context, day string) ([]dayValue, error) {
+func (s *Service) SnapshotValues(ctx context.Context, day string) ([]SnapshotValue, error) {
 	if _, err := s.snapshot(ctx, day); err != nil {
 		return nil, err
 	}
@@ -179,9 +179,9 @@ func (s *Service) SnapshotValues(ctx context.Context, day string) ([]dayValue, e
 		return nil, err
 	}
 	defer rows.Close()
-	var out []dayValue
+	var out []SnapshotValue
 	for rows.Next() {
-		var v dayValue
+		var v SnapshotValue
 		if err := rows.Scan(&v.OrgID, &v.Indicator, &v.Value, &v.Num, &v.Den); err != nil {
 			return nil, err
 		}
@@ -269,7 +269,7 @@ func checkDay(field, day string) error {
 
 // sortDayValues puts a day's values in their stored order: the city first,
 // then institutions by id, each in the system's order.
-func sortDayValues(vals []dayValue) {
+func sortDayValues(vals []SnapshotValue) {
 	order := systemOrder()
 	sort.SliceStable(vals, func(i, j int) bool {
 		if vals[i].OrgID != vals[j].OrgID {

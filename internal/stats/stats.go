@@ -222,3 +222,41 @@ func sortValues(vals []Value) {
 		return order[vals[i].Indicator] < order[vals[j].Indicator]
 	})
 }
+
+// Point is one day's value of one indicator for one unit.
+type Point struct {
+	Day   string  `json:"day"`
+	Value float64 `json:"value"`
+}
+
+// Series returns the daily values of indicator code for org (CityWide for
+// the city) over period, oldest first: the trend behind a period's value.
+// Days without a value (a ratio without a denominator) are left out.
+func (s *Service) Series(ctx context.Context, period, org, code string) ([]Point, error) {
+	p, err := ParsePeriod("period", period)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT day, value FROM stats_values WHERE org_id = $1 AND indicator = $2
+		AND day >= $3 AND day <= $4 ORDER BY day`, org, code, p.From, p.To)
+	if err != nil {
+		return nil, fmt.Errorf("stats: series: %w", err)
+	}
+	defer rows.Close()
+	out := []Point{}
+	for rows.Next() {
+		var pt Point
+		if err := rows.Scan(&pt.Day, &pt.Value); err != nil {
+			return nil, err
+		}
+		out = append(out, pt)
+	}
+	return out, rows.Err()
+}
+
+// Latest returns the newest snapshot's day, "" when none was taken.
+func (s *Service) Latest(ctx context.Context) (string, error) {
+	var day string
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(day), '') FROM stats_snapshots`).Scan(&day)
+	return day, err
+}

@@ -13,13 +13,13 @@ import (
 )
 
 // valueOf finds one value of a day's snapshot.
-func valueOf(vals []dayValue, org, code string) (dayValue, bool) {
+func valueOf(vals []SnapshotValue, org, code string) (SnapshotValue, bool) {
 	for _, v := range vals {
 		if v.OrgID == org && v.Indicator == code {
 			return v, true
 		}
 	}
-	return dayValue{}, false
+	return SnapshotValue{}, false
 }
 
 func tableValue(t Table, org, code string) (float64, bool) {

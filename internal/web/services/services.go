@@ -28,6 +28,7 @@ import (
 	"dataport/internal/review"
 	"dataport/internal/search"
 	"dataport/internal/sharing"
+	"dataport/internal/stats"
 	"dataport/internal/signup"
 	"dataport/internal/zones"
 )
@@ -74,6 +75,9 @@ type Services struct {
 	// Portal serves data requests, apps built on the data, news and the
 	// front page's figures; nil leaves those pages and routes out.
 	Portal *portal.Service
+	// Stats serves the statistics: indicators of a period, daily
+	// snapshots, exports; nil leaves them out.
+	Stats *stats.Service
 	// Engage serves the dataset page's counts, ratings, comments, error
 	// reports and follows; nil leaves them out.
 	Engage *engage.Service

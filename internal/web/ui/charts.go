@@ -80,3 +80,25 @@ func homeCharts(lang string, page homePage) []barChart {
 		[]string{"/catalog?open_type=unconditional", "/catalog?open_type=conditional"}, 2))
 	return charts
 }
+
+// lineFigure is a line chart of data (periods in order) as a figure with
+// its title, summary and the table of its figures (the text alternative).
+func lineFigure(id, title, summary string, head [2]string, data []chartDatum) datasetChart {
+	c := datasetChart{ID: id, Kind: "line", Title: title, Summary: summary, Head: head, Rows: tableRows(data)}
+	if len(data) > 0 {
+		c.SVG = lineSVG(title, summary, data)
+	}
+	return c
+}
+
+// barFigure is a bar chart of the largest limit of data, largest first, as
+// a figure whose table lists every datum.
+func barFigure(id, title, summary string, head [2]string, data []chartDatum, limit int) datasetChart {
+	data = slices.Clone(data)
+	slices.SortStableFunc(data, func(a, b chartDatum) int { return cmp.Compare(b.Value, a.Value) })
+	c := datasetChart{ID: id, Kind: "bar", Title: title, Summary: summary, Head: head, Rows: tableRows(data)}
+	if len(data) > 0 {
+		c.SVG = barSVG(title, summary, data[:min(len(data), limit)])
+	}
+	return c
+}

@@ -29,6 +29,7 @@ func (s *server) routes() *http.ServeMux {
 		s.exchangeRoutes(),
 		s.tradeRoutes(),
 		s.zoneRoutes(),
+		s.statsRoutes(),
 	} {
 		for _, r := range table {
 			mux.Handle(r.pattern, s.handle(r.handler))
