@@ -51,6 +51,11 @@ type Request struct {
 	// then report what it served with RecordRows, which releases the rest.
 	// 0: the request serves no rows (an access check).
 	Rows int64
+	// FilterFields are the items the read filters on (a rows API's or
+	// datastore_search's filters), set by the data path. They are not
+	// logged: the decision's observers (OnLogged) see them, so that the
+	// monitor can tell reads filtered on quasi-identifiers.
+	FilterFields []string
 }
 
 // Constraints are what an allow decision permits. The zero value permits
@@ -96,6 +101,9 @@ type Decision struct {
 	served int64        // rows recorded as served (RecordRows), in a Tracker's copy
 	// recorded is set, in a Tracker's copy, once RecordRows counted served.
 	recorded bool
+	// logged is what the decision log's observers are told of the
+	// decision (nil: none registered); RecordRows reports its rows to them.
+	logged *loggedInfo
 }
 
 // RowsRemaining is what is left of the grant's total row quota once this

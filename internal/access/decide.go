@@ -66,6 +66,7 @@ type Service struct {
 	log   *decisionLog
 
 	denied denialObservers // told of denials under grants (OnDenied)
+	logged loggedObservers // told of committed decision batches (OnLogged)
 
 	loadMu   sync.Mutex
 	loaded   bool
@@ -98,8 +99,10 @@ func New(db *store.DB, cat *catalog.Service, cfg Config) *Service {
 	if cfg.WatchInterval <= 0 {
 		cfg.WatchInterval = 200 * time.Millisecond
 	}
-	return &Service{db: db, cat: cat, cfg: cfg, rules: cfg.Rules, cache: newCache(), limit: newLimiter(),
+	s := &Service{db: db, cat: cat, cfg: cfg, rules: cfg.Rules, cache: newCache(), limit: newLimiter(),
 		log: newDecisionLog(db, cfg.Log, cfg.Logger)}
+	s.log.observers = &s.logged
+	return s
 }
 
 // Close writes every queued decision and stops the log writer.
@@ -153,7 +156,8 @@ func (s *Service) Decide(ctx context.Context, req Request) (Decision, error) {
 	d.ID, d.ResourceID = store.NewID(), req.ResourceID
 	rec := record{ID: d.ID, At: now, UserID: req.Subject.UserID, KeyID: keyID, ResourceID: req.ResourceID,
 		Action: req.Action, Purpose: req.Purpose, Path: string(req.Channel), Allow: d.Allow, Reason: d.Reason, GrantID: d.GrantID}
-	if err := s.log.add(ctx, rec); err != nil {
+	d.logged = s.loggedInfo(req, d, rec)
+	if err := s.log.add(ctx, rec, d.logged); err != nil {
 		return Decision{}, err
 	}
 	track(ctx, d)
@@ -452,6 +456,7 @@ func (s *Service) lookupKey(secret string, now time.Time) (keyEntry, bool) {
 // decision (see Decider); a second call for the same decision is refused.
 func (s *Service) RecordRows(ctx context.Context, d Decision, n int64) error {
 	if d.GrantID == "" {
+		s.observeRows(ctx, d, n) // open data: reported to the observers only
 		return nil
 	}
 	if d.quota != nil {
@@ -459,9 +464,11 @@ func (s *Service) RecordRows(ctx context.Context, d Decision, n int64) error {
 			return fmt.Errorf("access: the rows served under decision %s were already recorded", d.ID)
 		}
 		trackServed(ctx, d.ID, n)
+		s.observeRows(ctx, d, n)
 		return s.settleRows(ctx, d.GrantID, d.Rows, n)
 	}
 	if n <= 0 {
+		s.observeRows(ctx, d, n)
 		return nil
 	}
 	// Without a total quota nothing was reserved: the count is batched
@@ -472,7 +479,7 @@ func (s *Service) RecordRows(ctx context.Context, d Decision, n int64) error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
-	return s.log.addRows(ctx, d.GrantID, n)
+	return s.log.addRows(ctx, d.GrantID, n, d.logged)
 }
 
 func deny(reason, message string) Decision {

@@ -56,6 +56,11 @@ type logItem struct {
 	grantID string // with rows: rows served under a grant
 	rows    int64
 	flushed chan error
+	// info, when observers are registered (OnLogged): what they are told
+	// of the decision rec, or, without rec, of the decision served rows
+	// were served under (served of them).
+	info   *loggedInfo
+	served int64
 }
 
 // LogConfig tunes the decision log.
@@ -74,6 +79,8 @@ type decisionLog struct {
 	done  chan struct{}
 	once  sync.Once
 	stmts statements
+
+	observers *loggedObservers // told of committed batches (observe_logged.go), set by New
 
 	failedWrites, lostRecords atomic.Int64 // for LogStats (log_stats.go)
 }
@@ -94,21 +101,22 @@ func newDecisionLog(db *store.DB, cfg LogConfig, log *slog.Logger) *decisionLog 
 }
 
 // add queues rec, or with Sync writes it at once.
-func (l *decisionLog) add(ctx context.Context, rec record) error {
+func (l *decisionLog) add(ctx context.Context, rec record, info *loggedInfo) error {
 	if l.cfg.Sync {
-		return l.write(ctx, []logItem{{rec: &rec}})
+		return l.write(ctx, []logItem{{rec: &rec, info: info}})
 	}
 	select {
-	case l.ch <- logItem{rec: &rec}:
+	case l.ch <- logItem{rec: &rec, info: info}:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("access: decision log is full: %w", ctx.Err())
 	}
 }
 
-// addRows queues n rows served under grantID.
-func (l *decisionLog) addRows(ctx context.Context, grantID string, n int64) error {
-	item := logItem{grantID: grantID, rows: n}
+// addRows queues n rows served under grantID (and, with info, for the
+// observers, under that decision).
+func (l *decisionLog) addRows(ctx context.Context, grantID string, n int64, info *loggedInfo) error {
+	item := logItem{grantID: grantID, rows: n, info: info, served: n}
 	if l.cfg.Sync {
 		return l.write(ctx, []logItem{item})
 	}
@@ -117,6 +125,20 @@ func (l *decisionLog) addRows(ctx context.Context, grantID string, n int64) erro
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// addObserved queues, for the observers only, n rows served under the
+// decision info describes.
+func (l *decisionLog) addObserved(ctx context.Context, info *loggedInfo, n int64) {
+	item := logItem{info: info, served: n}
+	if l.cfg.Sync {
+		l.write(ctx, []logItem{item})
+		return
+	}
+	select {
+	case l.ch <- item:
+	case <-ctx.Done():
 	}
 }
 
@@ -240,16 +262,31 @@ func (l *decisionLog) write(ctx context.Context, batch []logItem) error {
 					d.denied++
 				}
 			}
-		case it.rows > 0:
+		case it.rows > 0 && it.grantID != "":
 			delta(it.grantID).rows += it.rows
 		}
 	}
-	return l.db.Transact(ctx, func(tx *store.Tx) error {
-		if err := l.insertRecords(ctx, tx, recs); err != nil {
+	if len(recs) == 0 && len(usage) == 0 { // rows served for the observers only
+		l.observers.tell(batch, "")
+		return nil
+	}
+	var eventID string
+	err := l.db.Transact(ctx, func(tx *store.Tx) error {
+		batchID, err := l.insertRecords(ctx, tx, recs)
+		if err != nil {
 			return err
+		}
+		if batchID != "" && l.observers.any.Load() {
+			if eventID, err = batchEventID(ctx, tx, batchID); err != nil {
+				return fmt.Errorf("access: decision log: %w", err)
+			}
 		}
 		return updateUsage(ctx, tx, usage)
 	})
+	if err == nil && l.observers.any.Load() {
+		l.observers.tell(batch, eventID)
+	}
+	return err
 }
 
 // updateUsage adds a batch's usage to the grants' counters in one statement
@@ -336,13 +373,14 @@ func (st *statements) prepare(ctx context.Context, db *store.DB) error {
 	return st.err
 }
 
-// insertRecords writes recs and the batch's event.
-func (l *decisionLog) insertRecords(ctx context.Context, tx *store.Tx, recs []record) error {
+// insertRecords writes recs and the batch's event; it returns the batch's
+// id ("" without records).
+func (l *decisionLog) insertRecords(ctx context.Context, tx *store.Tx, recs []record) (string, error) {
 	if len(recs) == 0 {
-		return nil
+		return "", nil
 	}
 	if err := l.stmts.prepare(ctx, l.db); err != nil {
-		return fmt.Errorf("access: decision log: %w", err)
+		return "", fmt.Errorf("access: decision log: %w", err)
 	}
 	batchID := store.NewID()
 	hashes := make([]string, len(recs))
@@ -360,11 +398,11 @@ func (l *decisionLog) insertRecords(ctx context.Context, tx *store.Tx, recs []re
 				r.Purpose, r.Path, r.Allow, r.Reason, r.GrantID, hashes[start+i])
 		}
 		if err := l.insertChunk(ctx, tx, len(part), args); err != nil {
-			return fmt.Errorf("access: decision log: %w", err)
+			return "", fmt.Errorf("access: decision log: %w", err)
 		}
 	}
 	root := sha256.Sum256([]byte(strings.Join(hashes, "\n")))
-	return tx.Emit(ctx, store.Event{Type: "access.decisions", SubjectKind: "decision_batch", SubjectID: batchID},
+	return batchID, tx.Emit(ctx, store.Event{Type: "access.decisions", SubjectKind: "decision_batch", SubjectID: batchID},
 		map[string]any{"count": len(recs), "allowed": allowed, "denied": len(recs) - allowed,
 			"first_id": recs[0].ID, "last_id": recs[len(recs)-1].ID, "records_sha256": hex.EncodeToString(root[:])})
 }

@@ -26,6 +26,7 @@ import (
 	"dataport/internal/identity"
 	"dataport/internal/jobs"
 	"dataport/internal/ledger"
+	"dataport/internal/monitor"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
 	"dataport/internal/portal"
@@ -112,6 +113,7 @@ type App struct {
 	Risk     *risk.Engine      // the exchange's risk warning: rules in CEL, circular trades, alerts (risk.go)
 	DSP      *dsp.Handler      // the exchange's Dataspace Protocol provider under /dsp and its callbacks (dsp.go)
 	Zones    *zones.Service    // public data zones: authorised operators' sandbox queries, disclosure control, budgets (zones.go)
+	Monitor  *monitor.Service  // security monitoring: rules over decisions, sign-ins and events, alerts (monitor.go)
 	Stats    *stats.Service    // statistics (art. 7): indicators from the platform's records, daily snapshots (stats.go)
 }
 
@@ -165,6 +167,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.openZones()
+	if err := a.openMonitor(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -197,7 +203,8 @@ func (a *App) warnCalendar(now time.Time) {
 // it after Serve has returned).
 func (a *App) Close() error {
 	a.Access.Close()
-	a.Risk.Close() // the denials being looked at
+	a.Monitor.Stop() // after the decision log: its last batches are observed
+	a.Risk.Close()   // the denials being looked at
 	a.Jobs.Close()
 	if err := a.Engage.Close(); err != nil { // the counts not yet flushed
 		a.Config.Log.Error("engage: counts lost at close", "err", err)
@@ -227,7 +234,7 @@ func (a *App) Serve(ctx context.Context) error {
 		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles,
 		Jobs: a.Jobs, Harvest: a.Harvest, Signup: a.Signup, Portal: a.Portal, Engage: a.Engage, Trade: a.Trade, Stats: a.Stats,
 		Disputes: a.Disputes,
-		Exchange: a.Exchange, Assets: a.Assets, Risk: a.Risk, Zones: a.Zones},
+		Exchange: a.Exchange, Assets: a.Assets, Risk: a.Risk, Zones: a.Zones, Monitor: a.Monitor},
 		DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL,
 		MailConfigured: a.Config.SMTP.Host != "", Metrics: a.Config.Metrics, DSP: a.DSP})
 	if err != nil {

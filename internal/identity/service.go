@@ -23,6 +23,8 @@ type Service struct {
 	selfService *selfServiceLimit
 	// keys caches the server keys read from the store (serverkey.go).
 	keys sync.Map
+	// signIns are told of sign-in attempts (signin_observe.go).
+	signIns signInObservers
 	// SessionTTL is how long a browser session lasts.
 	SessionTTL time.Duration
 }

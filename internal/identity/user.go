@@ -103,10 +103,9 @@ func (s *Service) CreateUser(ctx context.Context, actor Principal, in UserInput)
 	return u, err
 }
 
-// Authenticate checks a username and password. Failures slow down further
-// attempts (a *ThrottledError says how long to wait; see throttle.go); a
-// disabled account is refused like a wrong password.
-func (s *Service) Authenticate(ctx context.Context, username, password, clientIP string) (Principal, error) {
+// authenticate checks a username and password for Authenticate
+// (signin_observe.go), which records the attempt.
+func (s *Service) authenticate(ctx context.Context, username, password, clientIP string) (Principal, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
 	if wait := s.throttle.Wait(username, clientIP); wait > 0 {
 		return Anonymous, &ThrottledError{Wait: wait}

@@ -56,6 +56,9 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Ledger != nil {
 		reg.MustRegister(newLedgerCollector(cfg.Ledger))
 	}
+	if cfg.Monitor != nil {
+		reg.MustRegister(cfg.Monitor.Collector())
+	}
 	if cfg.Jobs != nil {
 		reg.MustRegister(newJobsCollector(cfg.Jobs))
 	}

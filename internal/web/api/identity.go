@@ -193,6 +193,9 @@ func (h *handlers) routes(api huma.API) {
 	if h.acc.Zones != nil {
 		h.zoneRoutes(api)
 	}
+	if h.acc.Monitor != nil {
+		h.monitorRoutes(api)
+	}
 	if h.acc.Stats != nil {
 		h.statsRoutes(api)
 	}

@@ -22,6 +22,7 @@ import (
 	"dataport/internal/identity"
 	"dataport/internal/jobs"
 	"dataport/internal/ledger"
+	"dataport/internal/monitor"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
 	"dataport/internal/portal"
@@ -105,4 +106,7 @@ type Services struct {
 	// resources, operators' applications and authorisations, sandbox
 	// queries, usage and kept outputs; nil leaves them out.
 	Zones *zones.Service
+	// Monitor serves the security monitoring's alerts and rules; nil
+	// leaves them out.
+	Monitor *monitor.Service
 }
