@@ -198,6 +198,7 @@ func (h *handlers) routes(api huma.API) {
 	}
 	if h.acc.Stats != nil {
 		h.statsRoutes(api)
+		h.statsIndexRoutes(api)
 	}
 }
 

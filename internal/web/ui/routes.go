@@ -30,6 +30,7 @@ func (s *server) routes() *http.ServeMux {
 		s.tradeRoutes(),
 		s.zoneRoutes(),
 		s.statsRoutes(),
+		s.indexRoutes(),
 	} {
 		for _, r := range table {
 			mux.Handle(r.pattern, s.handle(r.handler))

@@ -1954,25 +1954,25 @@ func (e GetResourceEnforcementParamsPath) Valid() bool {
 
 // Defines values for ExportRowsParamsFormat.
 const (
-	Csv     ExportRowsParamsFormat = "csv"
-	Geojson ExportRowsParamsFormat = "geojson"
-	Json    ExportRowsParamsFormat = "json"
-	Parquet ExportRowsParamsFormat = "parquet"
-	Xlsx    ExportRowsParamsFormat = "xlsx"
+	ExportRowsParamsFormatCsv     ExportRowsParamsFormat = "csv"
+	ExportRowsParamsFormatGeojson ExportRowsParamsFormat = "geojson"
+	ExportRowsParamsFormatJson    ExportRowsParamsFormat = "json"
+	ExportRowsParamsFormatParquet ExportRowsParamsFormat = "parquet"
+	ExportRowsParamsFormatXlsx    ExportRowsParamsFormat = "xlsx"
 )
 
 // Valid indicates whether the value is a known member of the ExportRowsParamsFormat enum.
 func (e ExportRowsParamsFormat) Valid() bool {
 	switch e {
-	case Csv:
+	case ExportRowsParamsFormatCsv:
 		return true
-	case Geojson:
+	case ExportRowsParamsFormatGeojson:
 		return true
-	case Json:
+	case ExportRowsParamsFormatJson:
 		return true
-	case Parquet:
+	case ExportRowsParamsFormatParquet:
 		return true
-	case Xlsx:
+	case ExportRowsParamsFormatXlsx:
 		return true
 	default:
 		return false
@@ -2027,6 +2027,24 @@ func (e ListShareRequestsParamsStatus) Valid() bool {
 	case ListShareRequestsParamsStatusRejected:
 		return true
 	case ListShareRequestsParamsStatusWithdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetStatsIndicatorsParamsFormat.
+const (
+	GetStatsIndicatorsParamsFormatCsv  GetStatsIndicatorsParamsFormat = "csv"
+	GetStatsIndicatorsParamsFormatJson GetStatsIndicatorsParamsFormat = "json"
+)
+
+// Valid indicates whether the value is a known member of the GetStatsIndicatorsParamsFormat enum.
+func (e GetStatsIndicatorsParamsFormat) Valid() bool {
+	switch e {
+	case GetStatsIndicatorsParamsFormatCsv:
+		return true
+	case GetStatsIndicatorsParamsFormatJson:
 		return true
 	default:
 		return false
@@ -2995,6 +3013,12 @@ type EscalateInBody struct {
 	Reasons string `json:"reasons"`
 }
 
+// Excluded defines model for Excluded.
+type Excluded struct {
+	Code   string `json:"code"`
+	Reason string `json:"reason"`
+}
+
 // FieldProblem defines model for FieldProblem.
 type FieldProblem struct {
 	Args     *[]interface{} `json:"args,omitempty"`
@@ -3091,6 +3115,70 @@ type IncomeInputs struct {
 
 	// ShareRateBp 收益分成率: the share of the cash flows due to the data, 1–10000 (default 10000)
 	ShareRateBp *int64 `json:"share_rate_bp,omitempty"`
+}
+
+// IndexEntry defines model for IndexEntry.
+type IndexEntry struct {
+	// Coverage share of the weight the institution has values for
+	Coverage float64 `json:"coverage"`
+	NameEn   string  `json:"name_en"`
+	NameZh   string  `json:"name_zh"`
+
+	// Normalised indicator code → normalised value
+	Normalised map[string]float64 `json:"normalised"`
+	OrgId      string             `json:"org_id"`
+	Rank       int64              `json:"rank"`
+
+	// RankMax worst rank over the sensitivity runs (the published rank included)
+	RankMax int64 `json:"rank_max"`
+
+	// RankMin best rank over the sensitivity runs (the published rank included)
+	RankMin int64   `json:"rank_min"`
+	Score   float64 `json:"score"`
+}
+
+// IndexUnranked defines model for IndexUnranked.
+type IndexUnranked struct {
+	Coverage float64 `json:"coverage"`
+	NameEn   string  `json:"name_en"`
+	NameZh   string  `json:"name_zh"`
+	OrgId    string  `json:"org_id"`
+
+	// Reason coverage: values for too little of the weight; no_varying_indicator: only constant ones
+	Reason string `json:"reason"`
+}
+
+// IndexWeight defines model for IndexWeight.
+type IndexWeight struct {
+	Code string `json:"code"`
+
+	// Direction +1 more is better, -1 less is better
+	Direction int64 `json:"direction"`
+
+	// Excluded left out of this release: constant across the ranked institutions
+	Excluded bool   `json:"excluded"`
+	NameEn   string `json:"name_en"`
+	NameZh   string `json:"name_zh"`
+
+	// Share weight / the sum of the method's weights
+	Share float64 `json:"share"`
+
+	// Transform log1p: ln(1 + value) before normalising
+	Transform *string `json:"transform,omitempty"`
+	Unit      string  `json:"unit"`
+	Weight    float64 `json:"weight"`
+}
+
+// Indicator defines model for Indicator.
+type Indicator struct {
+	CityOnly  *bool  `json:"city_only,omitempty"`
+	Code      string `json:"code"`
+	Direction int64  `json:"direction"`
+	How       string `json:"how"`
+	Kind      string `json:"kind"`
+	NameEn    string `json:"name_en"`
+	NameZh    string `json:"name_zh"`
+	Unit      string `json:"unit"`
 }
 
 // InferenceReport defines model for InferenceReport.
@@ -3432,6 +3520,12 @@ type ListResourceBody struct {
 	NextCursor string      `json:"next_cursor"`
 }
 
+// ListSnapshotBody defines model for ListSnapshotBody.
+type ListSnapshotBody struct {
+	Items      *[]Snapshot `json:"items"`
+	NextCursor string      `json:"next_cursor"`
+}
+
 // ListSourceBody defines model for ListSourceBody.
 type ListSourceBody struct {
 	Items      *[]Source `json:"items"`
@@ -3603,6 +3697,17 @@ type MembershipInBody struct {
 // MembershipInBodyRole defines model for MembershipInBody.Role.
 type MembershipInBodyRole string
 
+// Method defines model for Method.
+type Method struct {
+	Aggregation   string      `json:"aggregation"`
+	Floor         *float64    `json:"floor,omitempty"`
+	Indicators    *[]Weighted `json:"indicators"`
+	MinCoverage   float64     `json:"min_coverage"`
+	Normalisation string      `json:"normalisation"`
+	Sensitivity   Sensitivity `json:"sensitivity"`
+	Version       string      `json:"version"`
+}
+
 // ModelRisk defines model for ModelRisk.
 type ModelRisk struct {
 	Average       float64 `json:"average"`
@@ -3748,6 +3853,13 @@ type OpenList struct {
 	Year           int64       `json:"year"`
 }
 
+// Org defines model for Org.
+type Org struct {
+	Id     string `json:"id"`
+	NameEn string `json:"name_en"`
+	NameZh string `json:"name_zh"`
+}
+
 // OrgInputBody defines model for OrgInputBody.
 type OrgInputBody struct {
 	// Code Short institution code used in catalog codes; defaults to the organization code inside the USCC
@@ -3768,17 +3880,19 @@ type OrgInputBodyKind string
 
 // Organization defines model for Organization.
 type Organization struct {
-	Code        string    `json:"code"`
-	CreatedAt   time.Time `json:"created_at"`
-	Description string    `json:"description"`
-	Id          string    `json:"id"`
-	Kind        string    `json:"kind"`
-	NameEn      string    `json:"name_en"`
-	NameZh      string    `json:"name_zh"`
-	RegionCode  string    `json:"region_code"`
-	UpdatedAt   time.Time `json:"updated_at"`
-	Uscc        string    `json:"uscc"`
-	Website     string    `json:"website"`
+	ChiefDataOfficerUserId string    `json:"chief_data_officer_user_id"`
+	Code                   string    `json:"code"`
+	CreatedAt              time.Time `json:"created_at"`
+	Description            string    `json:"description"`
+	Id                     string    `json:"id"`
+	Kind                   string    `json:"kind"`
+	NameEn                 string    `json:"name_en"`
+	NameZh                 string    `json:"name_zh"`
+	RegionCode             string    `json:"region_code"`
+	ResponsibleUserId      string    `json:"responsible_user_id"`
+	UpdatedAt              time.Time `json:"updated_at"`
+	Uscc                   string    `json:"uscc"`
+	Website                string    `json:"website"`
 }
 
 // Outcome defines model for Outcome.
@@ -4020,6 +4134,12 @@ type ProfileInput struct {
 	// Paths Open paths the profile applies to; empty for all
 	Paths   *[]string `json:"paths,omitempty"`
 	Profile Profile   `json:"profile"`
+}
+
+// PublishInput defines model for PublishInput.
+type PublishInput struct {
+	Method *Method `json:"method,omitempty"`
+	Period string  `json:"period"`
 }
 
 // PutSynonymsInBody defines model for PutSynonymsInBody.
@@ -4521,6 +4641,14 @@ type SearchStats struct {
 	RolledUpClasses int64 `json:"rolled_up_classes"`
 }
 
+// Sensitivity defines model for Sensitivity.
+type Sensitivity struct {
+	Alternatives *bool   `json:"alternatives,omitempty"`
+	Jitter       float64 `json:"jitter"`
+	Runs         int64   `json:"runs"`
+	Seed         int64   `json:"seed"`
+}
+
 // SetZoneMemberInBody defines model for SetZoneMemberInBody.
 type SetZoneMemberInBody struct {
 	// Items Roles and clamping bounds of items that differ from their default
@@ -4562,6 +4690,35 @@ type Settlement struct {
 
 // SettlementStatus defines model for Settlement.Status.
 type SettlementStatus string
+
+// Snapshot defines model for Snapshot.
+type Snapshot struct {
+	Backfilled bool      `json:"backfilled"`
+	Day        string    `json:"day"`
+	Hash       string    `json:"hash"`
+	Orgs       int64     `json:"orgs"`
+	TakenAt    time.Time `json:"taken_at"`
+	Values     int64     `json:"values"`
+}
+
+// SnapshotDetail defines model for SnapshotDetail.
+type SnapshotDetail struct {
+	Backfilled bool             `json:"backfilled"`
+	Day        string           `json:"day"`
+	Hash       string           `json:"hash"`
+	Orgs       int64            `json:"orgs"`
+	TakenAt    time.Time        `json:"taken_at"`
+	Values     *[]SnapshotValue `json:"values"`
+}
+
+// SnapshotValue defines model for SnapshotValue.
+type SnapshotValue struct {
+	Den       float64 `json:"den"`
+	Indicator string  `json:"indicator"`
+	Num       float64 `json:"num"`
+	OrgId     string  `json:"org_id"`
+	Value     float64 `json:"value"`
+}
 
 // Source defines model for Source.
 type Source struct {
@@ -4654,6 +4811,37 @@ type Stats struct {
 	Rows                 int64         `json:"rows"`
 }
 
+// StatsIndexBody defines model for StatsIndexBody.
+type StatsIndexBody struct {
+	// Excluded Indicators left out: constant across the ranked institutions
+	Excluded *[]Excluded `json:"excluded"`
+	Id       string      `json:"id"`
+
+	// IndicatorsUrl The indicator values the index combined
+	IndicatorsUrl string `json:"indicators_url"`
+
+	// InputsSha256 SHA-256 of the values' canonical text: a line org_id TAB indicator TAB value (printf %.17g) per value of a ranked or unranked institution and a method indicator, sorted, each ending in a newline
+	InputsSha256 string        `json:"inputs_sha256"`
+	Institutions *[]IndexEntry `json:"institutions"`
+
+	// Method Everything needed to recompute the index (docs/stats-index.md states each step)
+	Method       Method `json:"method"`
+	MethodSha256 string `json:"method_sha256"`
+
+	// Period The year, YYYY
+	Period      string    `json:"period"`
+	PublishedAt time.Time `json:"published_at"`
+
+	// PublishedBy The publishing user's id
+	PublishedBy  string `json:"published_by"`
+	ResultSha256 string `json:"result_sha256"`
+
+	// Runs Rank sets the ranges cover: the published one, the perturbed ones and the alternatives
+	Runs     int64            `json:"runs"`
+	Unranked *[]IndexUnranked `json:"unranked"`
+	Weights  *[]IndexWeight   `json:"weights"`
+}
+
 // Status defines model for Status.
 type Status struct {
 	// Checkpoint The latest signed checkpoint
@@ -4734,6 +4922,17 @@ type SynonymGroup struct {
 // SynonymsOutBody defines model for SynonymsOutBody.
 type SynonymsOutBody struct {
 	Groups *[]SynonymGroup `json:"groups"`
+}
+
+// Table defines model for Table.
+type Table struct {
+	Days       int64        `json:"days"`
+	From       string       `json:"from"`
+	Indicators *[]Indicator `json:"indicators"`
+	Orgs       *[]Org       `json:"orgs"`
+	Period     string       `json:"period"`
+	To         string       `json:"to"`
+	Values     *[]Value     `json:"values"`
 }
 
 // TerminateInBody defines model for TerminateInBody.
@@ -4908,6 +5107,13 @@ type ValuationInput struct {
 // ValuationInputMethod defines model for ValuationInput.Method.
 type ValuationInputMethod string
 
+// Value defines model for Value.
+type Value struct {
+	Indicator string  `json:"indicator"`
+	OrgId     string  `json:"org_id"`
+	Value     float64 `json:"value"`
+}
+
 // VariablesOutBody defines model for VariablesOutBody.
 type VariablesOutBody struct {
 	Items *[]RuleVariable `json:"items"`
@@ -4954,6 +5160,14 @@ type Waiting struct {
 	SubjectKind  string     `json:"subject_kind"`
 	SubjectOrgId string     `json:"subject_org_id"`
 	Task         string     `json:"task"`
+}
+
+// Weighted defines model for Weighted.
+type Weighted struct {
+	Code      string  `json:"code"`
+	Direction int64   `json:"direction"`
+	Transform *string `json:"transform,omitempty"`
+	Weight    float64 `json:"weight"`
 }
 
 // WithdrawInBody defines model for WithdrawInBody.
@@ -5682,6 +5896,35 @@ type ListShareRequestsParamsSide string
 // ListShareRequestsParamsStatus defines parameters for ListShareRequests.
 type ListShareRequestsParamsStatus string
 
+// GetStatsIndexParams defines parameters for GetStatsIndex.
+type GetStatsIndexParams struct {
+	// Period The year
+	Period string `form:"period" json:"period"`
+}
+
+// GetStatsIndicatorsParams defines parameters for GetStatsIndicators.
+type GetStatsIndicatorsParams struct {
+	// Period a year (2026), a month (2026-11) or a day (2026-11-30)
+	Period string `form:"period" json:"period"`
+
+	// Org one unit only: an organization's id or code, or city for the city-wide values
+	Org    *string                         `form:"org,omitempty" json:"org,omitempty"`
+	Format *GetStatsIndicatorsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// GetStatsIndicatorsParamsFormat defines parameters for GetStatsIndicators.
+type GetStatsIndicatorsParamsFormat string
+
+// ListStatsSnapshotsParams defines parameters for ListStatsSnapshots.
+type ListStatsSnapshotsParams struct {
+	// Period only the days of a year, month or day
+	Period *string `form:"period,omitempty" json:"period,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *int64  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// Q Part of the username or display name
@@ -5997,6 +6240,9 @@ type RequestShareRequestInfoJSONRequestBody = CaseTextInBody
 
 // ReviewShareRequestJSONRequestBody defines body for ReviewShareRequest for application/json ContentType.
 type ReviewShareRequestJSONRequestBody = ReviewWorkflowInBody
+
+// PublishStatsIndexJSONRequestBody defines body for PublishStatsIndex for application/json ContentType.
+type PublishStatsIndexJSONRequestBody = PublishInput
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = CreateUserInBody
@@ -8488,6 +8734,52 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /share-requests/{id}/withdraw (the `WithdrawShareRequest` operationId).
 	WithdrawShareRequest(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetStatsIndex The published composite index of a year
+	//
+	// For anyone: the composite index of the digital economy (数字经济综合评价指数, article 7) published for the year, with its method (normalisation, aggregation, weights, the sensitivity analysis' runs, jitter and seed), the named weights, each ranked institution's score, rank and rank range under the sensitivity analysis, the institutions not ranked and why, and the SHA-256 of the method, the input values and the result. Recompute it from indicators_url with the method. 404 when the year is not published.
+	//
+	// Corresponds with GET /stats/index (the `GetStatsIndex` operationId).
+	GetStatsIndex(ctx context.Context, params *GetStatsIndexParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishStatsIndexWithBody Publish a year's composite index (platform operator)
+	//
+	// Computes the index of the year from its indicator values under the method sent (default: the shipped method, dataport-dei-2026.1) and publishes it, for good: a year is published once (409 after). Only the platform operator or a sysadmin; a bad period or method answers 422 naming each field (body.method.indicators[2].weight) and nothing is written. The stats.index.published event carries the hashes.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /stats/index (the `PublishStatsIndex` operationId).
+	PublishStatsIndexWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishStatsIndex Publish a year's composite index (platform operator)
+	//
+	// Computes the index of the year from its indicator values under the method sent (default: the shipped method, dataport-dei-2026.1) and publishes it, for good: a year is published once (409 after). Only the platform operator or a sysadmin; a bad period or method answers 422 naming each field (body.method.indicators[2].weight) and nothing is written. The stats.index.published event carries the hashes.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /stats/index (the `PublishStatsIndex` operationId).
+	PublishStatsIndex(ctx context.Context, body PublishStatsIndexJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetStatsIndicators The indicator values of a period
+	//
+	// For anyone. The indicator system and the values of a year, month or day per institution and city-wide (org_id ""), from the daily snapshots: a stock's value on the period's last snapshot day, a flow summed over its days (a mean in hours weighted by its events). A percentage or mean without a denominator has no value. format=csv gives UTF-8 CSV with a byte order mark, one line per value. A period without snapshots gives no values.
+	//
+	// Corresponds with GET /stats/indicators (the `GetStatsIndicators` operationId).
+	GetStatsIndicators(ctx context.Context, params *GetStatsIndicatorsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListStatsSnapshots The daily snapshots
+	//
+	// For anyone, newest first: each day's hash (SHA-256 of its values' JSON), the institutions and values it holds, whether it was backfilled (computed later from the records as they stood at the day's end) and when it was taken.
+	//
+	// Corresponds with GET /stats/snapshots (the `ListStatsSnapshots` operationId).
+	ListStatsSnapshots(ctx context.Context, params *ListStatsSnapshotsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetStatsSnapshot One day's snapshot and its values
+	//
+	// For anyone: the snapshot and the values its hash covers (org_id, indicator, value, num, den), in the stored order; the SHA-256 of their JSON array, written compactly, is the hash. 404 when the day has no snapshot.
+	//
+	// Corresponds with GET /stats/snapshots/{day} (the `GetStatsSnapshot` operationId).
+	GetStatsSnapshot(ctx context.Context, day string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListUsers List users (sysadmin)
 	//
@@ -14171,6 +14463,112 @@ func (c *Client) ReviewShareRequest(ctx context.Context, id string, body ReviewS
 // Corresponds with POST /share-requests/{id}/withdraw (the `WithdrawShareRequest` operationId).
 func (c *Client) WithdrawShareRequest(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewWithdrawShareRequestRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetStatsIndex The published composite index of a year
+//
+// For anyone: the composite index of the digital economy (数字经济综合评价指数, article 7) published for the year, with its method (normalisation, aggregation, weights, the sensitivity analysis' runs, jitter and seed), the named weights, each ranked institution's score, rank and rank range under the sensitivity analysis, the institutions not ranked and why, and the SHA-256 of the method, the input values and the result. Recompute it from indicators_url with the method. 404 when the year is not published.
+//
+// Corresponds with GET /stats/index (the `GetStatsIndex` operationId).
+func (c *Client) GetStatsIndex(ctx context.Context, params *GetStatsIndexParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStatsIndexRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishStatsIndexWithBody Publish a year's composite index (platform operator)
+//
+// Computes the index of the year from its indicator values under the method sent (default: the shipped method, dataport-dei-2026.1) and publishes it, for good: a year is published once (409 after). Only the platform operator or a sysadmin; a bad period or method answers 422 naming each field (body.method.indicators[2].weight) and nothing is written. The stats.index.published event carries the hashes.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /stats/index (the `PublishStatsIndex` operationId).
+func (c *Client) PublishStatsIndexWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishStatsIndexRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishStatsIndex Publish a year's composite index (platform operator)
+//
+// Computes the index of the year from its indicator values under the method sent (default: the shipped method, dataport-dei-2026.1) and publishes it, for good: a year is published once (409 after). Only the platform operator or a sysadmin; a bad period or method answers 422 naming each field (body.method.indicators[2].weight) and nothing is written. The stats.index.published event carries the hashes.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /stats/index (the `PublishStatsIndex` operationId).
+func (c *Client) PublishStatsIndex(ctx context.Context, body PublishStatsIndexJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishStatsIndexRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetStatsIndicators The indicator values of a period
+//
+// For anyone. The indicator system and the values of a year, month or day per institution and city-wide (org_id ""), from the daily snapshots: a stock's value on the period's last snapshot day, a flow summed over its days (a mean in hours weighted by its events). A percentage or mean without a denominator has no value. format=csv gives UTF-8 CSV with a byte order mark, one line per value. A period without snapshots gives no values.
+//
+// Corresponds with GET /stats/indicators (the `GetStatsIndicators` operationId).
+func (c *Client) GetStatsIndicators(ctx context.Context, params *GetStatsIndicatorsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStatsIndicatorsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListStatsSnapshots The daily snapshots
+//
+// For anyone, newest first: each day's hash (SHA-256 of its values' JSON), the institutions and values it holds, whether it was backfilled (computed later from the records as they stood at the day's end) and when it was taken.
+//
+// Corresponds with GET /stats/snapshots (the `ListStatsSnapshots` operationId).
+func (c *Client) ListStatsSnapshots(ctx context.Context, params *ListStatsSnapshotsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListStatsSnapshotsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetStatsSnapshot One day's snapshot and its values
+//
+// For anyone: the snapshot and the values its hash covers (org_id, indicator, value, num, den), in the stored order; the SHA-256 of their JSON array, written compactly, is the hash. 404 when the day has no snapshot.
+//
+// Corresponds with GET /stats/snapshots/{day} (the `GetStatsSnapshot` operationId).
+func (c *Client) GetStatsSnapshot(ctx context.Context, day string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetStatsSnapshotRequest(c.Server, day)
 	if err != nil {
 		return nil, err
 	}
@@ -24742,6 +25140,282 @@ func NewWithdrawShareRequestRequest(server string, id string) (*http.Request, er
 	return req, nil
 }
 
+// NewGetStatsIndexRequest constructs an http.Request for the GetStatsIndex method
+func NewGetStatsIndexRequest(server string, params *GetStatsIndexParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/stats/index")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "period", params.Period, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPublishStatsIndexRequest calls the generic PublishStatsIndex builder with application/json body
+func NewPublishStatsIndexRequest(server string, body PublishStatsIndexJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPublishStatsIndexRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPublishStatsIndexRequestWithBody constructs an http.Request for the PublishStatsIndex method, with any body, and a specified content type
+func NewPublishStatsIndexRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/stats/index")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetStatsIndicatorsRequest constructs an http.Request for the GetStatsIndicators method
+func NewGetStatsIndicatorsRequest(server string, params *GetStatsIndicatorsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/stats/indicators")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", false, "period", params.Period, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Org != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "org", *params.Org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListStatsSnapshotsRequest constructs an http.Request for the ListStatsSnapshots method
+func NewListStatsSnapshotsRequest(server string, params *ListStatsSnapshotsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/stats/snapshots")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Period != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "period", *params.Period, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetStatsSnapshotRequest constructs an http.Request for the GetStatsSnapshot method
+func NewGetStatsSnapshotRequest(server string, day string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "day", day, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/stats/snapshots/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListUsersRequest constructs an http.Request for the ListUsers method
 func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request, error) {
 	var err error
@@ -29026,6 +29700,60 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /share-requests/{id}/withdraw (the `WithdrawShareRequest` operationId).
 	WithdrawShareRequestWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*WithdrawShareRequestResponse, error)
+
+	// GetStatsIndexWithResponse The published composite index of a year
+	//
+	// For anyone: the composite index of the digital economy (数字经济综合评价指数, article 7) published for the year, with its method (normalisation, aggregation, weights, the sensitivity analysis' runs, jitter and seed), the named weights, each ranked institution's score, rank and rank range under the sensitivity analysis, the institutions not ranked and why, and the SHA-256 of the method, the input values and the result. Recompute it from indicators_url with the method. 404 when the year is not published.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /stats/index (the `GetStatsIndex` operationId).
+	GetStatsIndexWithResponse(ctx context.Context, params *GetStatsIndexParams, reqEditors ...RequestEditorFn) (*GetStatsIndexResponse, error)
+
+	// PublishStatsIndexWithBodyWithResponse Publish a year's composite index (platform operator)
+	//
+	// Computes the index of the year from its indicator values under the method sent (default: the shipped method, dataport-dei-2026.1) and publishes it, for good: a year is published once (409 after). Only the platform operator or a sysadmin; a bad period or method answers 422 naming each field (body.method.indicators[2].weight) and nothing is written. The stats.index.published event carries the hashes.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /stats/index (the `PublishStatsIndex` operationId).
+	PublishStatsIndexWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishStatsIndexResponse, error)
+
+	// PublishStatsIndexWithResponse Publish a year's composite index (platform operator)
+	//
+	// Computes the index of the year from its indicator values under the method sent (default: the shipped method, dataport-dei-2026.1) and publishes it, for good: a year is published once (409 after). Only the platform operator or a sysadmin; a bad period or method answers 422 naming each field (body.method.indicators[2].weight) and nothing is written. The stats.index.published event carries the hashes.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /stats/index (the `PublishStatsIndex` operationId).
+	PublishStatsIndexWithResponse(ctx context.Context, body PublishStatsIndexJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishStatsIndexResponse, error)
+
+	// GetStatsIndicatorsWithResponse The indicator values of a period
+	//
+	// For anyone. The indicator system and the values of a year, month or day per institution and city-wide (org_id ""), from the daily snapshots: a stock's value on the period's last snapshot day, a flow summed over its days (a mean in hours weighted by its events). A percentage or mean without a denominator has no value. format=csv gives UTF-8 CSV with a byte order mark, one line per value. A period without snapshots gives no values.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /stats/indicators (the `GetStatsIndicators` operationId).
+	GetStatsIndicatorsWithResponse(ctx context.Context, params *GetStatsIndicatorsParams, reqEditors ...RequestEditorFn) (*GetStatsIndicatorsResponse, error)
+
+	// ListStatsSnapshotsWithResponse The daily snapshots
+	//
+	// For anyone, newest first: each day's hash (SHA-256 of its values' JSON), the institutions and values it holds, whether it was backfilled (computed later from the records as they stood at the day's end) and when it was taken.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /stats/snapshots (the `ListStatsSnapshots` operationId).
+	ListStatsSnapshotsWithResponse(ctx context.Context, params *ListStatsSnapshotsParams, reqEditors ...RequestEditorFn) (*ListStatsSnapshotsResponse, error)
+
+	// GetStatsSnapshotWithResponse One day's snapshot and its values
+	//
+	// For anyone: the snapshot and the values its hash covers (org_id, indicator, value, num, den), in the stored order; the SHA-256 of their JSON array, written compactly, is the hash. 404 when the day has no snapshot.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /stats/snapshots/{day} (the `GetStatsSnapshot` operationId).
+	GetStatsSnapshotWithResponse(ctx context.Context, day string, reqEditors ...RequestEditorFn) (*GetStatsSnapshotResponse, error)
 
 	// ListUsersWithResponse List users (sysadmin)
 	//
@@ -42419,6 +43147,295 @@ func (r WithdrawShareRequestResponse) ContentType() string {
 	return ""
 }
 
+type GetStatsIndexResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatsIndexBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetStatsIndexResponse) GetJSON200() *StatsIndexBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetStatsIndexResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetStatsIndexResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetStatsIndexResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetStatsIndexResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetStatsIndexResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetStatsIndexResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PublishStatsIndexResponse401Headers the declared response headers of an HTTP 401 response for PublishStatsIndex
+type PublishStatsIndexResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type PublishStatsIndexResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *StatsIndexBody
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PublishStatsIndexResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PublishStatsIndexResponse) GetJSON201() *StatsIndexBody {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PublishStatsIndexResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PublishStatsIndexResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r PublishStatsIndexResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PublishStatsIndexResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublishStatsIndexResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublishStatsIndexResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublishStatsIndexResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetStatsIndicatorsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Table
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetStatsIndicatorsResponse) GetJSON200() *Table {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetStatsIndicatorsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetStatsIndicatorsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetStatsIndicatorsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetStatsIndicatorsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetStatsIndicatorsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetStatsIndicatorsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListStatsSnapshotsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListSnapshotBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListStatsSnapshotsResponse) GetJSON200() *ListSnapshotBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListStatsSnapshotsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListStatsSnapshotsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListStatsSnapshotsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListStatsSnapshotsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListStatsSnapshotsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListStatsSnapshotsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetStatsSnapshotResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SnapshotDetail
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetStatsSnapshotResponse) GetJSON200() *SnapshotDetail {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetStatsSnapshotResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetStatsSnapshotResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetStatsSnapshotResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetStatsSnapshotResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetStatsSnapshotResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetStatsSnapshotResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListUsersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -49004,6 +50021,96 @@ func (c *ClientWithResponses) WithdrawShareRequestWithResponse(ctx context.Conte
 		return nil, err
 	}
 	return ParseWithdrawShareRequestResponse(rsp)
+}
+
+// GetStatsIndexWithResponse The published composite index of a year
+//
+// For anyone: the composite index of the digital economy (数字经济综合评价指数, article 7) published for the year, with its method (normalisation, aggregation, weights, the sensitivity analysis' runs, jitter and seed), the named weights, each ranked institution's score, rank and rank range under the sensitivity analysis, the institutions not ranked and why, and the SHA-256 of the method, the input values and the result. Recompute it from indicators_url with the method. 404 when the year is not published.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /stats/index (the `GetStatsIndex` operationId).
+func (c *ClientWithResponses) GetStatsIndexWithResponse(ctx context.Context, params *GetStatsIndexParams, reqEditors ...RequestEditorFn) (*GetStatsIndexResponse, error) {
+	rsp, err := c.GetStatsIndex(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetStatsIndexResponse(rsp)
+}
+
+// PublishStatsIndexWithBodyWithResponse Publish a year's composite index (platform operator)
+//
+// Computes the index of the year from its indicator values under the method sent (default: the shipped method, dataport-dei-2026.1) and publishes it, for good: a year is published once (409 after). Only the platform operator or a sysadmin; a bad period or method answers 422 naming each field (body.method.indicators[2].weight) and nothing is written. The stats.index.published event carries the hashes.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /stats/index (the `PublishStatsIndex` operationId).
+func (c *ClientWithResponses) PublishStatsIndexWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishStatsIndexResponse, error) {
+	rsp, err := c.PublishStatsIndexWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishStatsIndexResponse(rsp)
+}
+
+// PublishStatsIndexWithResponse Publish a year's composite index (platform operator)
+//
+// Computes the index of the year from its indicator values under the method sent (default: the shipped method, dataport-dei-2026.1) and publishes it, for good: a year is published once (409 after). Only the platform operator or a sysadmin; a bad period or method answers 422 naming each field (body.method.indicators[2].weight) and nothing is written. The stats.index.published event carries the hashes.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /stats/index (the `PublishStatsIndex` operationId).
+func (c *ClientWithResponses) PublishStatsIndexWithResponse(ctx context.Context, body PublishStatsIndexJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishStatsIndexResponse, error) {
+	rsp, err := c.PublishStatsIndex(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishStatsIndexResponse(rsp)
+}
+
+// GetStatsIndicatorsWithResponse The indicator values of a period
+//
+// For anyone. The indicator system and the values of a year, month or day per institution and city-wide (org_id ""), from the daily snapshots: a stock's value on the period's last snapshot day, a flow summed over its days (a mean in hours weighted by its events). A percentage or mean without a denominator has no value. format=csv gives UTF-8 CSV with a byte order mark, one line per value. A period without snapshots gives no values.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /stats/indicators (the `GetStatsIndicators` operationId).
+func (c *ClientWithResponses) GetStatsIndicatorsWithResponse(ctx context.Context, params *GetStatsIndicatorsParams, reqEditors ...RequestEditorFn) (*GetStatsIndicatorsResponse, error) {
+	rsp, err := c.GetStatsIndicators(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetStatsIndicatorsResponse(rsp)
+}
+
+// ListStatsSnapshotsWithResponse The daily snapshots
+//
+// For anyone, newest first: each day's hash (SHA-256 of its values' JSON), the institutions and values it holds, whether it was backfilled (computed later from the records as they stood at the day's end) and when it was taken.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /stats/snapshots (the `ListStatsSnapshots` operationId).
+func (c *ClientWithResponses) ListStatsSnapshotsWithResponse(ctx context.Context, params *ListStatsSnapshotsParams, reqEditors ...RequestEditorFn) (*ListStatsSnapshotsResponse, error) {
+	rsp, err := c.ListStatsSnapshots(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListStatsSnapshotsResponse(rsp)
+}
+
+// GetStatsSnapshotWithResponse One day's snapshot and its values
+//
+// For anyone: the snapshot and the values its hash covers (org_id, indicator, value, num, den), in the stored order; the SHA-256 of their JSON array, written compactly, is the hash. 404 when the day has no snapshot.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /stats/snapshots/{day} (the `GetStatsSnapshot` operationId).
+func (c *ClientWithResponses) GetStatsSnapshotWithResponse(ctx context.Context, day string, reqEditors ...RequestEditorFn) (*GetStatsSnapshotResponse, error) {
+	rsp, err := c.GetStatsSnapshot(ctx, day, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetStatsSnapshotResponse(rsp)
 }
 
 // ListUsersWithResponse List users (sysadmin)
@@ -60874,6 +61981,229 @@ func ParseWithdrawShareRequestResponse(rsp *http.Response) (*WithdrawShareReques
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetStatsIndexResponse parses an HTTP response from a GetStatsIndexWithResponse call
+func ParseGetStatsIndexResponse(rsp *http.Response) (*GetStatsIndexResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetStatsIndexResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatsIndexBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePublishStatsIndexResponse parses an HTTP response from a PublishStatsIndexWithResponse call
+func ParsePublishStatsIndexResponse(rsp *http.Response) (*PublishStatsIndexResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublishStatsIndexResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest StatsIndexBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PublishStatsIndexResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetStatsIndicatorsResponse parses an HTTP response from a GetStatsIndicatorsWithResponse call
+func ParseGetStatsIndicatorsResponse(rsp *http.Response) (*GetStatsIndicatorsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetStatsIndicatorsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Table
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/csv) unsupported
+
+	}
+
+	return response, nil
+}
+
+// ParseListStatsSnapshotsResponse parses an HTTP response from a ListStatsSnapshotsWithResponse call
+func ParseListStatsSnapshotsResponse(rsp *http.Response) (*ListStatsSnapshotsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListStatsSnapshotsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListSnapshotBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetStatsSnapshotResponse parses an HTTP response from a GetStatsSnapshotWithResponse call
+func ParseGetStatsSnapshotResponse(rsp *http.Response) (*GetStatsSnapshotResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetStatsSnapshotResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SnapshotDetail
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
 	}
 
 	return response, nil
