@@ -42,6 +42,9 @@ func demoCommand(o *options) *cobra.Command {
 				if _, err := demo.Seed(cmd.Context(), a.Identity, a.Catalog); err != nil {
 					return fmt.Errorf("seed demo data: %w", err)
 				}
+				if err := demo.SeedAssessments(cmd.Context(), demo.AssessServices{Identity: a.Identity, Catalog: a.Catalog, Assess: a.Assess}); err != nil {
+					return fmt.Errorf("seed demo risk assessments: %w", err)
+				}
 				if err := demo.SeedAccess(cmd.Context(), demo.AccessServices{Identity: a.Identity, Catalog: a.Catalog,
 					Sharing: a.Sharing, Opening: a.Opening}); err != nil {
 					return fmt.Errorf("seed demo sharing and opening: %w", err)
@@ -62,7 +65,7 @@ func demoCommand(o *options) *cobra.Command {
 				return fmt.Errorf("seed demo exchange: %w", err)
 			}
 			if err := demo.SeedZones(cmd.Context(), demo.ZoneServices{Identity: a.Identity, Catalog: a.Catalog, Datastore: a.Datastore(),
-				Zones: a.Zones}); err != nil { // idempotent: skipped once seeded; queries run here, the job runner is not started yet
+				Zones: a.Zones, Assess: a.Assess}); err != nil { // idempotent: skipped once seeded; queries run here, the job runner is not started yet
 				return fmt.Errorf("seed demo zones: %w", err)
 			}
 			printAccounts(cmd.OutOrStdout(), "http://"+o.addr, demo.Accounts())

@@ -8,6 +8,7 @@ import (
 
 	"dataport/internal/access"
 	"dataport/internal/access/accesstest"
+	"dataport/internal/assess/assesstest"
 	"dataport/internal/identity"
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
@@ -39,7 +40,9 @@ func TestDecideMatrix(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		w := accesstest.New(t, db)
-		s := newService(t, db, w, access.Config{})
+		grades, assessments := assesstest.Rules(db, w.Cat, w.IDs) // the important resource is assessed, as its use requires
+		assesstest.Complete(t, assessments, w.ProviderEditor, w.Important.ID)
+		s := newService(t, db, w, access.Config{Rules: grades})
 		org := func(id string) access.NewGrant {
 			return access.NewGrant{GranteeKind: access.GranteeOrganization, GranteeID: id}
 		}

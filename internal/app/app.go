@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"dataport/internal/access"
+	"dataport/internal/assess"
 	"dataport/internal/catalog"
 	"dataport/internal/classify"
 	"dataport/internal/deid"
@@ -113,6 +114,7 @@ type App struct {
 	Risk     *risk.Engine      // the exchange's risk warning: rules in CEL, circular trades, alerts (risk.go)
 	DSP      *dsp.Handler      // the exchange's Dataspace Protocol provider under /dsp and its callbacks (dsp.go)
 	Zones    *zones.Service    // public data zones: authorised operators' sandbox queries, disclosure control, budgets (zones.go)
+	Assess   *assess.Service   // data security risk assessments (GB/T 20984), required for sharing important data (assess.go)
 	Monitor  *monitor.Service  // security monitoring: rules over decisions, sign-ins and events, alerts (monitor.go)
 	Stats    *stats.Service    // statistics (art. 7): indicators from the platform's records, daily snapshots (stats.go)
 }
@@ -147,6 +149,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Opening: opening.NewService(db, cat, ids, acc, opening.Config{Review: rev}),
 		Portal:  portal.New(db, ids, cat, portal.Config{Review: rev}),
 		Notify:  notify.NewService(db)}
+	a.openAssess()
 	a.Exchange = exchange.New(db, ids, cat, acc, exchange.Config{Review: rev, DataDir: cfg.DataDir, Rows: a.Datastore(), Profiles: profiles,
 		ZoneOutputs: zoneOutputs{a}, Log: cfg.Log})
 	a.Assets = asset.New(db, a.Exchange, asset.Config{Review: rev, Calendar: cal, PublicURL: cfg.PublicURL, DataDir: cfg.DataDir})

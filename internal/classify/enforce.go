@@ -3,6 +3,7 @@ package classify
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"dataport/internal/catalog"
 )
@@ -72,6 +73,22 @@ type EnforcementInput struct {
 	Use      Use
 	Path     Path
 	Profiles []ProfileRef
+	// Assessment is the resource's current completed security risk
+	// assessment (GB/T 20984, art. 46), nil when it has none.
+	Assessment *Assessment
+	// Now is when the data is used: an assessment valid until Now or
+	// before is no longer current (zero: its validity is not checked).
+	Now time.Time
+}
+
+// Assessment is what the rules need of a resource's completed security
+// risk assessment: the grade it assessed and until when it holds.
+type Assessment struct {
+	ID          string                 `json:"id"`
+	Class       catalog.Classification `json:"class"`
+	Level       int                    `json:"level"`
+	CompletedAt time.Time              `json:"completed_at"`
+	ValidUntil  time.Time              `json:"valid_until"`
 }
 
 // Requirement is what a read must satisfy.
@@ -108,8 +125,11 @@ func Effective(r catalog.Resource, g *Grading) (catalog.Classification, int, boo
 // requires: core data is never opened; data with personal information, or
 // above the policy's level, or important, is opened unconditionally only
 // through a de-identification profile that covers the path; important and
-// core data are shared only with the platform operator's approval. Where a
-// profile covers the path it is applied on every use, required or not.
+// core data are shared only with the platform operator's approval; and
+// important and core data are shared, opened or used in a zone only while a
+// completed security risk assessment of the resource at its present grade
+// is current (art. 46). Where a profile covers the path it is applied on
+// every use, required or not.
 func (p Policy) Enforce(in EnforcementInput) Requirement {
 	class, level, pi := Effective(in.Resource, in.Grading)
 	req := Requirement{Allowed: true, Class: class, Level: level, PersonalInfo: pi}
@@ -139,7 +159,30 @@ func (p Policy) Enforce(in EnforcementInput) Requirement {
 	default:
 		return deny(req, fmt.Sprintf("unknown use %q", in.Use))
 	}
+	if why := assessmentMissing(class, level, in.Assessment, in.Now); why != "" {
+		return deny(req, why)
+	}
 	return req
+}
+
+// assessmentMissing says why important or core data of this grade lacks
+// the current risk assessment its use requires ("" when it has one or
+// needs none).
+func assessmentMissing(class catalog.Classification, level int, a *Assessment, now time.Time) string {
+	if class != catalog.ClassImportant && class != catalog.ClassCore {
+		return ""
+	}
+	const rule = " data is shared, opened or used in a zone only after a completed security risk assessment (art. 46, GB/T 20984)"
+	switch {
+	case a == nil:
+		return string(class) + rule + ": the resource has none"
+	case Severity(a.Class, a.Level) != Severity(class, level):
+		return fmt.Sprintf("%s%s: assessment %s assessed %s data at level %d, the resource is now %s at level %d and must be assessed again",
+			class, rule, a.ID, a.Class, a.Level, class, level)
+	case !now.IsZero() && !now.Before(a.ValidUntil):
+		return fmt.Sprintf("%s%s: assessment %s lapsed on %s", class, rule, a.ID, a.ValidUntil.UTC().Format(time.DateOnly))
+	}
+	return ""
 }
 
 // needsProfile says why opening a grade to the public needs de-identification ("" if it does not).

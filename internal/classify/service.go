@@ -57,14 +57,21 @@ type ProfileSource interface {
 	Refs(ctx context.Context, resourceID string) ([]ProfileRef, error)
 }
 
+// AssessmentSource finds a resource's current completed security risk
+// assessment, nil when it has none (assess.Service implements it).
+type AssessmentSource interface {
+	Current(ctx context.Context, resourceID string) (*Assessment, error)
+}
+
 // Service stores grades per resource and answers the enforcement question
-// with the stored grade and profiles.
+// with the stored grade, profiles and risk assessment.
 type Service struct {
-	db       *store.DB
-	catalog  *catalog.Service
-	rules    *RuleSet
-	policy   Policy
-	profiles ProfileSource
+	db          *store.DB
+	catalog     *catalog.Service
+	rules       *RuleSet
+	policy      Policy
+	profiles    ProfileSource
+	assessments AssessmentSource
 }
 
 // NewService returns the grading service. rules nil means DefaultRules.
@@ -77,6 +84,10 @@ func NewService(db *store.DB, cat *catalog.Service, rules *RuleSet, policy Polic
 
 // SetProfiles connects the de-identification profiles (set once at wiring).
 func (s *Service) SetProfiles(p ProfileSource) { s.profiles = p }
+
+// SetAssessments connects the security risk assessments (set once at
+// wiring); without them important and core data is never shared or opened.
+func (s *Service) SetAssessments(a AssessmentSource) { s.assessments = a }
 
 // Rules returns the rule set in force.
 func (s *Service) Rules() *RuleSet { return s.rules }
@@ -225,8 +236,10 @@ func (s *Service) Lookup(ctx context.Context, resourceID string) (*Grading, erro
 	return &g.Grading, nil
 }
 
-// Requirement is Enforce with the resource's stored grade and profiles:
-// what the access decision point calls before every read.
+// Requirement is Enforce with the resource's stored grade, profiles and
+// current risk assessment: what the access decision point calls before
+// every read (and caches until an event names the resource: grading,
+// profiles and assessments emit one).
 func (s *Service) Requirement(ctx context.Context, r catalog.Resource, use Use, path Path) (Requirement, error) {
 	g, err := s.Lookup(ctx, r.ID)
 	if err != nil {
@@ -238,7 +251,14 @@ func (s *Service) Requirement(ctx context.Context, r catalog.Resource, use Use, 
 			return Requirement{}, err
 		}
 	}
-	return s.policy.Enforce(EnforcementInput{Resource: r, Grading: g, Use: use, Path: path, Profiles: refs}), nil
+	var a *Assessment
+	if s.assessments != nil {
+		if a, err = s.assessments.Current(ctx, r.ID); err != nil {
+			return Requirement{}, err
+		}
+	}
+	return s.policy.Enforce(EnforcementInput{Resource: r, Grading: g, Use: use, Path: path, Profiles: refs,
+		Assessment: a, Now: time.Now()}), nil
 }
 
 // OpenCheck is Policy.OpenCheck with the resource's stored grade and profiles.

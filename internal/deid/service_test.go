@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"dataport/internal/assess"
+	"dataport/internal/assess/assesstest"
 	"dataport/internal/catalog"
 	"dataport/internal/classify"
 	"dataport/internal/deid"
@@ -26,6 +28,7 @@ type fixture struct {
 	cat                        *catalog.Service
 	grades                     *classify.Service
 	profiles                   *deid.Service
+	assessments                *assess.Service
 	org                        identity.Organization
 	operator, admin, editor, x identity.Principal
 }
@@ -37,6 +40,8 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	f.grades = classify.NewService(db, f.cat, nil, classify.DefaultPolicy)
 	f.profiles = deid.NewService(db, f.cat)
 	f.grades.SetProfiles(f.profiles)
+	f.assessments = assess.New(db, ids, f.cat, f.grades, assess.Config{})
+	f.grades.SetAssessments(f.assessments)
 	var err error
 	if f.org, err = ids.CreateOrganization(ctx, identity.System, identity.OrgInput{Kind: identity.KindOperator, NameZh: "北京市民政局", Code: "BJMZJ"}); err != nil {
 		t.Fatal(err)
@@ -179,7 +184,12 @@ func TestGradingAndEnforcement(t *testing.T) {
 		if len(ov) != 1 || strings.Contains(string(ov[0].Payload), "特殊群体") || !strings.Contains(string(ov[0].Payload), "reason_sha256") {
 			t.Errorf("override events %v", ov)
 		}
-		// Important data: sharing needs the operator's approval.
+		// Important data: sharing needs a completed risk assessment at its
+		// grade, and the operator's approval.
+		if req, _ := f.grades.Requirement(ctx, r, classify.UseShare, classify.PathAPI); req.Allowed || !strings.Contains(strings.Join(req.Reasons, ";"), "risk assessment") {
+			t.Errorf("share important data without a risk assessment: %+v", req)
+		}
+		assesstest.Complete(t, f.assessments, f.editor, r.ID)
 		if req, _ := f.grades.Requirement(ctx, r, classify.UseShare, classify.PathAPI); !req.Allowed || !req.OperatorApproval {
 			t.Errorf("share important data: %+v", req)
 		}

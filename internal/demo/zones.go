@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"dataport/internal/assess"
 	"dataport/internal/catalog"
 	"dataport/internal/datastore"
 	"dataport/internal/identity"
@@ -50,6 +51,9 @@ type ZoneServices struct {
 	Catalog   *catalog.Service
 	Datastore *datastore.Service
 	Zones     *zones.Service
+	// Assess assesses each zone's important resource before the zone uses
+	// it (art. 46: zone use of important data needs a current assessment).
+	Assess *assess.Service
 }
 
 // zoneOperatorOrg is the code of the organization SeedZones creates
@@ -204,6 +208,9 @@ func (z *zoneSeed) create(ctx context.Context) error {
 		if _, err := z.Datastore.Load(ctx, editor, r.ID, datastore.LoadInput{File: bytes.NewReader(data), Name: "rows.csv",
 			Size: int64(len(data))}); err != nil {
 			return fmt.Errorf("%s: rows: %w", spec.resource.TitleZh, err)
+		}
+		if err := assessResource(ctx, z.Assess, editor, r, true); err != nil {
+			return err
 		}
 		in := spec.in
 		in.StewardOrgID = steward.ID

@@ -46,7 +46,7 @@ func TestSeedZones(t *testing.T) {
 			if _, err := Seed(ctx, a.Identity, a.Catalog); err != nil {
 				t.Fatal(err)
 			}
-			s := ZoneServices{Identity: a.Identity, Catalog: a.Catalog, Datastore: a.Datastore(), Zones: a.Zones}
+			s := ZoneServices{Identity: a.Identity, Catalog: a.Catalog, Datastore: a.Datastore(), Zones: a.Zones, Assess: a.Assess}
 			if err := SeedZones(ctx, s); err != nil {
 				t.Fatal(err)
 			}

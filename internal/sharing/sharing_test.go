@@ -9,6 +9,7 @@ import (
 
 	"dataport/internal/access"
 	"dataport/internal/access/accesstest"
+	"dataport/internal/assess/assesstest"
 	"dataport/internal/identity"
 	"dataport/internal/notify"
 	"dataport/internal/review"
@@ -24,9 +25,14 @@ type fixture struct {
 	svc *sharing.Service
 }
 
+// newFixture builds the test city with the platform's classification rules;
+// its important resource has a completed risk assessment, as sharing it
+// requires.
 func newFixture(t *testing.T, db *store.DB) fixture {
 	w := accesstest.New(t, db)
-	acc := access.New(db, w.Cat, access.Config{})
+	grades, assessments := assesstest.Rules(db, w.Cat, w.IDs)
+	assesstest.Complete(t, assessments, w.ProviderEditor, w.Important.ID)
+	acc := access.New(db, w.Cat, access.Config{Rules: grades})
 	t.Cleanup(acc.Close)
 	return fixture{w: w, acc: acc, svc: sharing.NewService(db, w.Cat, acc, sharing.Config{})}
 }
