@@ -68,6 +68,9 @@ func demoCommand(o *options) *cobra.Command {
 				Zones: a.Zones, Assess: a.Assess}); err != nil { // idempotent: skipped once seeded; queries run here, the job runner is not started yet
 				return fmt.Errorf("seed demo zones: %w", err)
 			}
+			if err := demo.SeedStats(cmd.Context(), demo.StatsServices{DB: a.DB, Stats: a.Stats}); err != nil { // idempotent: skipped once a snapshot exists
+				return fmt.Errorf("seed demo statistics: %w", err)
+			}
 			printAccounts(cmd.OutOrStdout(), "http://"+o.addr, demo.Accounts())
 			if strings.Contains(o.smtpURL, "tls=none&from=noreply@jinghua.example") {
 				fmt.Fprintln(cmd.OutOrStdout(), "E-mails (confirmation and password-reset links, notices) are printed here.")

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"dataport/internal/store"
@@ -92,26 +93,41 @@ func (s *Service) takeSnapshot(ctx context.Context, day string, c reportCache) (
 	return snap, taken, err
 }
 
-// insertValues writes a day's values, a few hundred per statement.
+// insertValues writes a day's values, 100 rows per statement. SQLite gets
+// anonymous "?" placeholders, as the decision log's inserts do: binding
+// numbered ones is quadratic in that driver.
 func insertValues(ctx context.Context, tx *store.Tx, day string, vals []SnapshotValue) error {
-	const per = 150
+	const per = 100
 	for i := 0; i < len(vals); i += per {
 		chunk := vals[i:min(i+per, len(vals))]
-		q := `INSERT INTO stats_values (day, org_id, indicator, value, num, den) VALUES `
+		var q strings.Builder
+		q.WriteString(`INSERT INTO stats_values (day, org_id, indicator, value, num, den) VALUES `)
 		args := make([]any, 0, 6*len(chunk))
 		for j, v := range chunk {
 			if j > 0 {
-				q += ", "
+				q.WriteString(", ")
 			}
-			n := len(args)
-			q += fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
+			q.WriteString(rowPlaceholders(tx.Dialect, len(args), 6))
 			args = append(args, day, v.OrgID, v.Indicator, v.Value, v.Num, v.Den)
 		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("stats: values of %s: %w", day, err)
 		}
 	}
 	return nil
+}
+
+// rowPlaceholders is one row's placeholders of a multi-row INSERT whose
+// earlier rows took n arguments: ($n+1, …) on PostgreSQL, (?, …) on SQLite.
+func rowPlaceholders(d store.Dialect, n, cols int) string {
+	ph := make([]string, cols)
+	for i := range ph {
+		ph[i] = "?"
+		if d == store.Postgres {
+			ph[i] = fmt.Sprintf("$%d", n+i+1)
+		}
+	}
+	return "(" + strings.Join(ph, ", ") + ")"
 }
 
 // snapshot reads a taken snapshot; store.ErrNotFound when there is none.

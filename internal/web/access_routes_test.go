@@ -36,6 +36,7 @@ import (
 	"dataport/internal/review"
 	"dataport/internal/search"
 	"dataport/internal/sharing"
+	"dataport/internal/stats"
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
 	"dataport/internal/web"
@@ -103,7 +104,7 @@ func newRouteWorld(t testing.TB) *routeWorld {
 			Assets: asset.New(db, exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{DataDir: t.TempDir(), Log: log}),
 				asset.Config{PublicURL: "http://portal.test"}),
 			Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}),
-			Zones:  zones.New(db, w.IDs, w.Cat, acc, ds, zones.Config{Review: rev, Log: log}), Log: log}})
+			Zones:  zones.New(db, w.IDs, w.Cat, acc, ds, zones.Config{Review: rev, Log: log}), Stats: stats.New(db), Log: log}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -730,5 +731,54 @@ func TestEveryDSPRouteAsksForATokenFirst(t *testing.T) {
 	}
 	if after := rw.events(t); after != before {
 		t.Errorf("refused protocol messages changed the store: %d events before, %d after", before, after)
+	}
+}
+
+// TestStatsRoutesArePublic walks the statistics' operations of the
+// document anonymously and with a citizen's token: each answers what anyone
+// may read (the indicators of a period as JSON and CSV, the snapshots, a
+// day's snapshot once taken), a malformed period is a 422 on it, and no
+// read writes anything.
+func TestStatsRoutesArePublic(t *testing.T) {
+	rw := newRouteWorld(t)
+	ctx := context.Background()
+	day := stats.Today(time.Now().AddDate(0, 0, -1))
+	if _, _, err := stats.New(rw.db).TakeSnapshot(ctx, day); err != nil {
+		t.Fatal(err)
+	}
+	callers := map[string]string{"anonymous": "", "citizen": rw.token(t, rw.w.Citizen)}
+	before := rw.events(t)
+	var walked int
+	for _, op := range rw.operations(t) {
+		if !strings.HasPrefix(op.path, "/stats/") || strings.HasPrefix(op.path, "/stats/index") {
+			continue
+		}
+		walked++
+		path := api.Prefix + strings.Replace(op.path, "{day}", day, 1)
+		if strings.HasSuffix(path, "/indicators") {
+			path += "?period=" + day[:4]
+		}
+		for who, token := range callers {
+			if code, body := rw.get(t, path, token); code != http.StatusOK {
+				t.Errorf("%s GET %s: %d %.200s, want 200", who, path, code, body)
+			}
+		}
+	}
+	if walked != 3 {
+		t.Errorf("walked %d statistics operations, want 3", walked)
+	}
+	if code, body := rw.get(t, api.Prefix+"/stats/indicators?period=2026-1", ""); code != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, "period") {
+		t.Errorf("a malformed period: %d %.200s, want 422 naming period", code, body)
+	}
+	if code, _ := rw.get(t, api.Prefix+"/stats/snapshots/2001-01-01", ""); code != http.StatusNotFound {
+		t.Errorf("a day without a snapshot: %d, want 404", code)
+	}
+	if code, body := rw.get(t, api.Prefix+"/stats/indicators?period="+day[:4]+"&format=csv", ""); code != http.StatusOK ||
+		!strings.HasPrefix(body, "\uFEFFperiod,org_id,") {
+		t.Errorf("CSV: %d %.100q, want a BOM and the header", code, body)
+	}
+	if after := rw.events(t); after != before {
+		t.Errorf("reading the statistics changed the store: %d events before, %d after", before, after)
 	}
 }

@@ -29,8 +29,8 @@ import (
 	"dataport/internal/review"
 	"dataport/internal/search"
 	"dataport/internal/sharing"
-	"dataport/internal/stats"
 	"dataport/internal/signup"
+	"dataport/internal/stats"
 	"dataport/internal/zones"
 )
 

@@ -22,7 +22,9 @@ CREATE TABLE stats_values (
     den       DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (day, org_id, indicator)
 );
-CREATE INDEX stats_values_org ON stats_values(org_id, indicator, day);
+-- The city's daily series (the page's trend lines); an index over every
+-- institution's series would be written all over at each day's insert.
+CREATE INDEX stats_values_city ON stats_values(indicator, day) WHERE org_id = '';
 
 -- +goose Down
 DROP TABLE stats_values;
