@@ -51,6 +51,17 @@ type Filter struct {
 	Values []string
 }
 
+// filterFields are the items q's filters name, each once.
+func (q Query) filterFields() []string {
+	var out []string
+	for _, f := range q.Filters {
+		if !slices.Contains(out, f.Item) {
+			out = append(out, f.Item)
+		}
+	}
+	return out
+}
+
 // SortKey orders by one item.
 type SortKey struct {
 	Item string
@@ -119,7 +130,15 @@ func (s *Service) decide(ctx context.Context, actor identity.Principal, resource
 // serves rows — Search (rows API, CKAN datastore_search, UI previews),
 // exports and datastore_search_sql — goes through this pair.
 func (s *Service) decideRows(ctx context.Context, actor identity.Principal, resourceID string, action access.Action, channel access.Channel, rows int64) (access.Decision, error) {
-	d, err := s.access.Decide(ctx, access.Request{Subject: actor, ResourceID: resourceID, Action: action, Channel: channel, Rows: rows})
+	return s.decideFiltered(ctx, actor, resourceID, action, channel, rows, nil)
+}
+
+// decideFiltered is decideRows for a read that filters on the items
+// filterFields (access.Request.FilterFields: the monitor sees them).
+func (s *Service) decideFiltered(ctx context.Context, actor identity.Principal, resourceID string, action access.Action, channel access.Channel,
+	rows int64, filterFields []string) (access.Decision, error) {
+	d, err := s.access.Decide(ctx, access.Request{Subject: actor, ResourceID: resourceID, Action: action, Channel: channel, Rows: rows,
+		FilterFields: filterFields})
 	if err != nil {
 		return d, fmt.Errorf("datastore: access decision: %w", err)
 	}
@@ -140,7 +159,7 @@ func (s *Service) newPlan(ctx context.Context, actor identity.Principal, resourc
 	if verr == nil {
 		rows = want(v)
 	}
-	d, err := s.decideRows(ctx, actor, resourceID, action, channel, rows)
+	d, err := s.decideFiltered(ctx, actor, resourceID, action, channel, rows, q.filterFields())
 	if err != nil {
 		return nil, err
 	}
