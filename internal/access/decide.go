@@ -52,6 +52,9 @@ type Config struct {
 	// WatchInterval is how often the event feed is read for changes made by
 	// other processes (default 200 ms).
 	WatchInterval time.Duration
+	// Now is the clock decisions are made and logged at (default
+	// time.Now); the demo's backdated activity replaces it.
+	Now func() time.Time
 }
 
 // Service is the decision point on one store: grants cached in memory,
@@ -98,6 +101,9 @@ func New(db *store.DB, cat *catalog.Service, cfg Config) *Service {
 	}
 	if cfg.WatchInterval <= 0 {
 		cfg.WatchInterval = 200 * time.Millisecond
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	s := &Service{db: db, cat: cat, cfg: cfg, rules: cfg.Rules, cache: newCache(), limit: newLimiter(),
 		log: newDecisionLog(db, cfg.Log, cfg.Logger)}
@@ -148,7 +154,7 @@ func (s *Service) Decide(ctx context.Context, req Request) (Decision, error) {
 	if req.ClientKey == "" {
 		req.ClientKey = client.Key
 	}
-	now := time.Now().UTC()
+	now := s.cfg.Now().UTC()
 	d, keyID, err := s.decide(ctx, req, now)
 	if err != nil {
 		return Decision{}, err

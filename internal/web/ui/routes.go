@@ -29,6 +29,7 @@ func (s *server) routes() *http.ServeMux {
 		s.exchangeRoutes(),
 		s.tradeRoutes(),
 		s.zoneRoutes(),
+		s.securityRoutes(),
 		s.statsRoutes(),
 		s.indexRoutes(),
 	} {
