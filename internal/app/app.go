@@ -28,6 +28,7 @@ import (
 	"dataport/internal/jobs"
 	"dataport/internal/ledger"
 	"dataport/internal/monitor"
+	"dataport/internal/monitor/incident"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
 	"dataport/internal/portal"
@@ -85,6 +86,10 @@ type Config struct {
 	// addresses be http:// and on loopback or private networks (local
 	// trials and tests only).
 	DSPInsecureCallbacks bool
+
+	// Incidents sets the deadlines of data security incidents (hours per
+	// level to notify persons and to report; zero fields: the defaults).
+	Incidents incident.Config
 }
 
 // App is an opened store with the services on it.
@@ -117,6 +122,9 @@ type App struct {
 	Assess   *assess.Service   // data security risk assessments (GB/T 20984), required for sharing important data (assess.go)
 	Monitor  *monitor.Service  // security monitoring: rules over decisions, sign-ins and events, alerts (monitor.go)
 	Stats    *stats.Service    // statistics (art. 7): indicators from the platform's records, daily snapshots (stats.go)
+
+	// Incidents keeps data security incidents: deadlines, tasks, documents, reminders (incidents.go).
+	Incidents *incident.Service
 }
 
 // Open connects to the store (applying migrations) and builds the services.
@@ -174,6 +182,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	a.openIncidents()
 	return a, nil
 }
 
@@ -237,7 +246,8 @@ func (a *App) Serve(ctx context.Context) error {
 		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles,
 		Jobs: a.Jobs, Harvest: a.Harvest, Signup: a.Signup, Portal: a.Portal, Engage: a.Engage, Trade: a.Trade, Stats: a.Stats,
 		Disputes: a.Disputes,
-		Exchange: a.Exchange, Assets: a.Assets, Risk: a.Risk, Zones: a.Zones, Monitor: a.Monitor},
+		Exchange: a.Exchange, Assets: a.Assets, Risk: a.Risk, Zones: a.Zones, Monitor: a.Monitor,
+		Incidents: a.Incidents},
 		DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL,
 		MailConfigured: a.Config.SMTP.Host != "", Metrics: a.Config.Metrics, DSP: a.DSP})
 	if err != nil {

@@ -28,6 +28,7 @@ func (a *App) openJobs(ctx context.Context) (*jobs.Runner, error) {
 		{Name: "dsp.callbacks", Every: 10 * time.Second, Run: a.deliverCallbacks},
 		{Name: "exchange.registrations", Every: time.Minute, Run: a.registrationsTakeEffect},
 		{Name: "assess.schedule", Every: time.Minute, Run: a.assessmentsTick},
+		{Name: "incident.reminders", Every: time.Minute, Run: a.remindIncidents},
 		{Name: "stats.snapshots", Every: time.Hour, Run: a.takeSnapshots},
 	}
 	if a.Config.SMTP.Host != "" {

@@ -27,9 +27,9 @@ func DocTitle(kind string) string {
 	return map[string]string{DocNotice: "个人信息安全事件告知书", DocReport: "数据安全事件报告"}[kind]
 }
 
-// Document is a notice or report as issued: its hashes are sealed by the
+// Filing is a notice or report as issued: its hashes are sealed by the
 // "incident.document_issued" event.
-type Document struct {
+type Filing struct {
 	ID         string    `json:"id"`
 	Kind       string    `json:"kind" enum:"notice,report"`
 	HTMLSHA256 string    `json:"html_sha256" doc:"SHA-256 of the HTML as issued"`
@@ -190,8 +190,8 @@ func grouped(n int64) string {
 // notice issued records when the persons were notified, the first report
 // when the authority was; a later issue (a corrected or final report)
 // keeps those times.
-func (s *Service) Issue(ctx context.Context, actor identity.Principal, id, kind string) (Incident, Document, error) {
-	var doc Document
+func (s *Service) Issue(ctx context.Context, actor identity.Principal, id, kind string) (Incident, Filing, error) {
+	var doc Filing
 	inc, err := s.change(ctx, actor, id, "incident.document_issued", func(tx *store.Tx, inc *Incident) (map[string]any, error) {
 		if inc.State == StateClosed {
 			return nil, validate.Refuse(ErrState, "incident_closed", "a closed incident issues no documents")
@@ -211,7 +211,7 @@ func (s *Service) Issue(ctx context.Context, actor identity.Principal, id, kind 
 		if err != nil {
 			return nil, err
 		}
-		doc = Document{ID: store.NewID(), Kind: kind, HTMLSHA256: store.SHA256Hex(body.HTML), TextSHA256: store.SHA256Hex(body.Text),
+		doc = Filing{ID: store.NewID(), Kind: kind, HTMLSHA256: store.SHA256Hex(body.HTML), TextSHA256: store.SHA256Hex(body.Text),
 			IssuedBy: actor.UserID, IssuedAt: now}
 		if err := insertDocument(ctx, tx, inc.ID, doc, body); err != nil {
 			return nil, err
@@ -233,9 +233,9 @@ func dueOf(inc Incident, kind string) time.Time {
 
 // IssuedDocument returns an issued document of incident id with both its
 // forms exactly as issued, for whoever may see the incident.
-func (s *Service) IssuedDocument(ctx context.Context, actor identity.Principal, id, docID string) (Document, Rendered, error) {
+func (s *Service) IssuedDocument(ctx context.Context, actor identity.Principal, id, docID string) (Filing, Rendered, error) {
 	if _, err := s.Incident(ctx, actor, id); err != nil {
-		return Document{}, Rendered{}, err
+		return Filing{}, Rendered{}, err
 	}
 	return issuedDocument(ctx, s.db, id, docID)
 }

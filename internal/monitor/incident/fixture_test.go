@@ -38,8 +38,8 @@ func newWorld(t *testing.T, db *store.DB, cfg incident.Config) *world {
 
 // leak is a leak at the transport commission discovered at discovered,
 // touching two of its resources, 12,345 records of 3,210 persons.
-func (w *world) leak(discovered time.Time) incident.Input {
-	return incident.Input{OrgID: w.Provider.ID, Title: "地铁刷卡记录外泄", Kind: incident.KindLeak, Level: incident.LevelMajor,
+func (w *world) leak(discovered time.Time) incident.Details {
+	return incident.Details{OrgID: w.Provider.ID, Title: "地铁刷卡记录外泄", Kind: incident.KindLeak, Level: incident.LevelMajor,
 		Cause: "接口鉴权配置错误，导出接口未校验授权范围。", Harm: "可能被用于推断出行规律。", Measures: "已关闭导出接口并轮换密钥。",
 		Advice: "如接到自称地铁公司的可疑来电，请挂断并拨打官方热线核实。", ResourceIDs: []string{w.Conditional.ID, w.OpenPersonal.ID},
 		RecordsAffected: 12345, PersonsAffected: 3210, DiscoveredAt: discovered}

@@ -96,36 +96,36 @@ const maxText = 8000
 
 // Incident is one data security incident of one unit.
 type Incident struct {
-	ID              string     `json:"id"`
-	OrgID           string     `json:"org_id" doc:"The unit the incident happened at"`
-	Title           string     `json:"title"`
-	Kind            Kind       `json:"kind" enum:"leak,tampering,loss,unauthorized_access,malware,attack,outage,other"`
-	Level           Level      `json:"level" enum:"general,major,serious,critical" doc:"一般, 较大, 重大, 特别重大"`
-	State           State      `json:"state" enum:"open,contained,closed"`
-	Cause           string     `json:"cause"`
-	Harm            string     `json:"harm" doc:"The harm it may cause (for the notice)"`
-	Measures        string     `json:"measures" doc:"The remedial measures taken"`
-	Advice          string     `json:"advice" doc:"What affected persons can do to reduce the harm (for the notice)"`
-	ResourceIDs     []string   `json:"resource_ids"`
-	RecordsAffected int64      `json:"records_affected"`
-	PersonsAffected int64      `json:"persons_affected"`
-	DiscoveredAt    time.Time  `json:"discovered_at"`
-	ContainedAt     *time.Time `json:"contained_at"`
-	NotifyDue       *time.Time `json:"notify_due" doc:"When the affected persons must have been notified; null when no person is affected"`
-	NotifiedAt      *time.Time `json:"notified_at" doc:"When the first notice was issued"`
-	ReportDue       time.Time  `json:"report_due" doc:"When the authority must have had the report"`
-	ReportedAt      *time.Time `json:"reported_at" doc:"When the first report was issued"`
-	ReviewSummary   string     `json:"review_summary"`
-	ReviewLessons   string     `json:"review_lessons"`
-	ReviewedAt      *time.Time `json:"reviewed_at"`
-	ReviewedBy      string     `json:"reviewed_by,omitempty"`
-	ClosedAt        *time.Time `json:"closed_at"`
-	AlertID         string     `json:"alert_id,omitempty" doc:"The monitoring alert it was opened from"`
-	CreatedBy       string     `json:"created_by"`
-	CreatedAt       time.Time  `json:"created_at"`
-	UpdatedAt       time.Time  `json:"updated_at"`
-	Tasks           []Task     `json:"tasks"`
-	Documents       []Document `json:"documents" doc:"The notices and reports issued, without their bodies"`
+	ID              string         `json:"id"`
+	OrgID           string         `json:"org_id" doc:"The unit the incident happened at"`
+	Title           string         `json:"title"`
+	Kind            Kind           `json:"kind" enum:"leak,tampering,loss,unauthorized_access,malware,attack,outage,other"`
+	Level           Level          `json:"level" enum:"general,major,serious,critical" doc:"一般, 较大, 重大, 特别重大"`
+	State           State          `json:"state" enum:"open,contained,closed"`
+	Cause           string         `json:"cause"`
+	Harm            string         `json:"harm" doc:"The harm it may cause (for the notice)"`
+	Measures        string         `json:"measures" doc:"The remedial measures taken"`
+	Advice          string         `json:"advice" doc:"What affected persons can do to reduce the harm (for the notice)"`
+	ResourceIDs     []string       `json:"resource_ids"`
+	RecordsAffected int64          `json:"records_affected"`
+	PersonsAffected int64          `json:"persons_affected"`
+	DiscoveredAt    time.Time      `json:"discovered_at"`
+	ContainedAt     *time.Time     `json:"contained_at"`
+	NotifyDue       *time.Time     `json:"notify_due" doc:"When the affected persons must have been notified; null when no person is affected"`
+	NotifiedAt      *time.Time     `json:"notified_at" doc:"When the first notice was issued"`
+	ReportDue       time.Time      `json:"report_due" doc:"When the authority must have had the report"`
+	ReportedAt      *time.Time     `json:"reported_at" doc:"When the first report was issued"`
+	ReviewSummary   string         `json:"review_summary"`
+	ReviewLessons   string         `json:"review_lessons"`
+	ReviewedAt      *time.Time     `json:"reviewed_at"`
+	ReviewedBy      string         `json:"reviewed_by,omitempty"`
+	ClosedAt        *time.Time     `json:"closed_at"`
+	AlertID         string         `json:"alert_id,omitempty" doc:"The monitoring alert it was opened from"`
+	CreatedBy       string         `json:"created_by"`
+	CreatedAt       time.Time      `json:"created_at"`
+	UpdatedAt       time.Time      `json:"updated_at"`
+	Tasks           []ResponseTask `json:"tasks"`
+	Documents       []Filing       `json:"documents" doc:"The notices and reports issued, without their bodies"`
 }
 
 // Deadlines returns the incident's deadlines: to report, and to notify
@@ -180,9 +180,9 @@ func CanManage(p identity.Principal, orgID string) bool {
 // officer), or only for the units it edits.
 func CanOpenAny(p identity.Principal) bool { return monitor.CanManage(p) }
 
-// Input is what is recorded about an incident when it is opened or
+// Details is what is recorded about an incident when it is opened or
 // changed.
-type Input struct {
+type Details struct {
 	OrgID           string    `json:"org_id" doc:"The unit the incident happened at; its admins and editors, or the security officer, open it"`
 	Title           string    `json:"title" maxLength:"200"`
 	Kind            Kind      `json:"kind" enum:"leak,tampering,loss,unauthorized_access,malware,attack,outage,other"`
@@ -200,7 +200,7 @@ type Input struct {
 // Open records a new incident of in.OrgID. The actor must manage the
 // unit's incidents; bad fields are refused with every problem named and
 // nothing is written.
-func (s *Service) Open(ctx context.Context, actor identity.Principal, in Input) (Incident, error) {
+func (s *Service) Open(ctx context.Context, actor identity.Principal, in Details) (Incident, error) {
 	return s.open(ctx, actor, in, nil)
 }
 
@@ -208,7 +208,7 @@ func (s *Service) Open(ctx context.Context, actor identity.Principal, in Input) 
 // security officer only) and escalates the alert to it in the same
 // transaction: the incident exists exactly when the alert says it
 // escalated. Without a discovery time the alert's creation is taken.
-func (s *Service) OpenFromAlert(ctx context.Context, actor identity.Principal, alertID string, in Input) (Incident, error) {
+func (s *Service) OpenFromAlert(ctx context.Context, actor identity.Principal, alertID string, in Details) (Incident, error) {
 	if actor.IsAnonymous() {
 		return Incident{}, identity.ErrUnauthenticated
 	}
@@ -225,7 +225,7 @@ func (s *Service) OpenFromAlert(ctx context.Context, actor identity.Principal, a
 	return s.open(ctx, actor, in, &a)
 }
 
-func (s *Service) open(ctx context.Context, actor identity.Principal, in Input, alert *monitor.Alert) (Incident, error) {
+func (s *Service) open(ctx context.Context, actor identity.Principal, in Details, alert *monitor.Alert) (Incident, error) {
 	if actor.IsAnonymous() {
 		return Incident{}, identity.ErrUnauthenticated
 	}
@@ -239,7 +239,7 @@ func (s *Service) open(ctx context.Context, actor identity.Principal, in Input, 
 	var inc Incident
 	err := s.db.Transact(ctx, func(tx *store.Tx) error {
 		inc = Incident{ID: store.NewID(), State: StateOpen, CreatedBy: actor.UserID, CreatedAt: tx.Now(), UpdatedAt: tx.Now(),
-			Tasks: []Task{}, Documents: []Document{}}
+			Tasks: []ResponseTask{}, Documents: []Filing{}}
 		inc.fill(in, s.cfg)
 		payload := map[string]any{}
 		if alert != nil {
@@ -263,7 +263,7 @@ func (s *Service) open(ctx context.Context, actor identity.Principal, in Input, 
 }
 
 // normalize trims the input's texts and orders its resources.
-func (in *Input) normalize() {
+func (in *Details) normalize() {
 	for _, p := range []*string{&in.OrgID, &in.Title, &in.Cause, &in.Harm, &in.Measures, &in.Advice} {
 		*p = strings.TrimSpace(*p)
 	}
@@ -280,7 +280,7 @@ func (in *Input) normalize() {
 // checkInput names every problem of in: the unit exists, the kind and
 // level are known, the counts are not negative, the resources exist, the
 // discovery is not in the future.
-func (s *Service) checkInput(ctx context.Context, in Input, now time.Time) error {
+func (s *Service) checkInput(ctx context.Context, in Details, now time.Time) error {
 	var errs validate.Errors
 	if errs.Required("org_id", in.OrgID) {
 		if _, err := s.ids.Organization(ctx, in.OrgID); err != nil {
@@ -326,7 +326,7 @@ func checkText(errs *validate.Errors, field, s string) {
 }
 
 // fill copies in into the incident and computes its deadlines.
-func (inc *Incident) fill(in Input, cfg Config) {
+func (inc *Incident) fill(in Details, cfg Config) {
 	inc.OrgID, inc.Title, inc.Kind, inc.Level = in.OrgID, in.Title, in.Kind, in.Level
 	inc.Cause, inc.Harm, inc.Measures, inc.Advice = in.Cause, in.Harm, in.Measures, in.Advice
 	inc.ResourceIDs, inc.RecordsAffected, inc.PersonsAffected = slices.Sorted(slices.Values(in.ResourceIDs)), in.RecordsAffected, in.PersonsAffected
@@ -365,7 +365,7 @@ func (s *Service) emit(ctx context.Context, tx *store.Tx, actor identity.Princip
 // Update changes what is known of an open or contained incident (its
 // unit stays): a new level or count of persons recomputes the deadlines
 // from the discovery. The change is an "incident.updated" event.
-func (s *Service) Update(ctx context.Context, actor identity.Principal, id string, in Input) (Incident, error) {
+func (s *Service) Update(ctx context.Context, actor identity.Principal, id string, in Details) (Incident, error) {
 	in.normalize()
 	return s.change(ctx, actor, id, "incident.updated", func(tx *store.Tx, inc *Incident) (map[string]any, error) {
 		if inc.State == StateClosed {

@@ -87,20 +87,20 @@ func TestOpenRefused(t *testing.T) {
 		for _, test := range []struct {
 			name   string
 			actor  identity.Principal
-			edit   func(in *incident.Input)
+			edit   func(in *incident.Details)
 			fields []string // field errors expected; nil: want
 			want   error
 		}{
-			{"bad fields", w.ProviderEditor, func(in *incident.Input) {
+			{"bad fields", w.ProviderEditor, func(in *incident.Details) {
 				in.Title, in.Kind, in.Level, in.RecordsAffected = "", "fire", "huge", -1
 				in.ResourceIDs = []string{w.Open.ID, "no-such-resource", w.Open.ID}
 				in.DiscoveredAt = now.Add(time.Hour)
 			}, []string{"title", "kind", "level", "records_affected", "resource_ids[1]", "resource_ids[2]", "discovered_at"}, nil},
-			{"unknown unit", w.security, func(in *incident.Input) { in.OrgID = "nope" }, []string{"org_id"}, nil},
-			{"another unit's editor", w.RequesterAdmin, func(*incident.Input) {}, nil, identity.ErrForbidden},
-			{"a plain member", w.member, func(*incident.Input) {}, nil, identity.ErrForbidden},
-			{"the regulator (sees, does not record)", w.regulator, func(*incident.Input) {}, nil, identity.ErrForbidden},
-			{"anonymous", identity.Anonymous, func(*incident.Input) {}, nil, identity.ErrUnauthenticated},
+			{"unknown unit", w.security, func(in *incident.Details) { in.OrgID = "nope" }, []string{"org_id"}, nil},
+			{"another unit's editor", w.RequesterAdmin, func(*incident.Details) {}, nil, identity.ErrForbidden},
+			{"a plain member", w.member, func(*incident.Details) {}, nil, identity.ErrForbidden},
+			{"the regulator (sees, does not record)", w.regulator, func(*incident.Details) {}, nil, identity.ErrForbidden},
+			{"anonymous", identity.Anonymous, func(*incident.Details) {}, nil, identity.ErrUnauthenticated},
 		} {
 			t.Run(test.name, func(t *testing.T) {
 				in := good
@@ -145,13 +145,13 @@ func TestLifecycleToClose(t *testing.T) {
 		if _, err := w.svc.Review(ctx, w.ProviderEditor, inc.ID, incident.ReviewInput{Summary: "s", Lessons: "l"}); !errors.Is(err, incident.ErrState) {
 			t.Fatalf("review of an open incident: %v", err)
 		}
-		inc, err = w.svc.AddTask(ctx, w.ProviderEditor, inc.ID, incident.TaskInput{Title: "排查全部导出接口的鉴权配置",
+		inc, err = w.svc.AddTask(ctx, w.ProviderEditor, inc.ID, incident.ResponseTaskInput{Title: "排查全部导出接口的鉴权配置",
 			OwnerUserID: w.member.UserID, DueAt: discovered.Add(24 * time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		task := inc.Tasks[0]
-		if _, err := w.svc.AddTask(ctx, w.ProviderEditor, inc.ID, incident.TaskInput{Title: "x", OwnerUserID: w.RequesterAdmin.UserID,
+		if _, err := w.svc.AddTask(ctx, w.ProviderEditor, inc.ID, incident.ResponseTaskInput{Title: "x", OwnerUserID: w.RequesterAdmin.UserID,
 			DueAt: discovered.Add(-time.Hour)}); !hasFields(err, "owner_user_id", "due_at") {
 			t.Fatalf("a task owned by another unit's admin, due before the discovery: %v", err)
 		}
@@ -173,7 +173,7 @@ func TestLifecycleToClose(t *testing.T) {
 		if inc.ReportedAt == nil || !inc.ReportedAt.Equal(report.IssuedAt) || inc.NotifiedAt == nil || !inc.NotifiedAt.Equal(notice.IssuedAt) {
 			t.Fatalf("issuing did not meet the deadlines: %+v", inc)
 		}
-		for _, doc := range []incident.Document{report, notice} {
+		for _, doc := range []incident.Filing{report, notice} {
 			checkDocument(t, w, inc, doc)
 		}
 
@@ -206,7 +206,7 @@ func TestLifecycleToClose(t *testing.T) {
 		if !slices.Equal(types, want) {
 			t.Fatalf("events:\n got %v\nwant %v", types, want)
 		}
-		for i, doc := range []incident.Document{report, notice} {
+		for i, doc := range []incident.Filing{report, notice} {
 			p := payloads[3+i]
 			if p["html_sha256"] != doc.HTMLSHA256 || p["text_sha256"] != doc.TextSHA256 || p["document_kind"] != doc.Kind ||
 				p["persons_affected"] != float64(3210) || p["records_affected"] != float64(12345) || p["on_time"] != true {
@@ -219,7 +219,7 @@ func TestLifecycleToClose(t *testing.T) {
 // checkDocument reads doc back and checks it names the affected counts,
 // the resources, the cause and the responsible person, and that its
 // hashes are those of the bodies kept.
-func checkDocument(t *testing.T, w *world, inc incident.Incident, doc incident.Document) {
+func checkDocument(t *testing.T, w *world, inc incident.Incident, doc incident.Filing) {
 	t.Helper()
 	got, body, err := w.svc.IssuedDocument(context.Background(), w.regulator, inc.ID, doc.ID)
 	if err != nil {

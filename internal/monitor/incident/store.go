@@ -108,16 +108,16 @@ func setResources(ctx context.Context, tx *store.Tx, inc Incident) error {
 	return nil
 }
 
-func tasks(ctx context.Context, q store.Querier, id string) ([]Task, error) {
+func tasks(ctx context.Context, q store.Querier, id string) ([]ResponseTask, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, title, owner_user_id, due_at, done_at, done_by, created_by, created_at
 		FROM incident_tasks WHERE incident_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("incident: tasks: %w", err)
 	}
 	defer rows.Close()
-	out := []Task{}
+	out := []ResponseTask{}
 	for rows.Next() {
-		var t Task
+		var t ResponseTask
 		if err := rows.Scan(&t.ID, &t.Title, &t.OwnerUserID, store.ScanTime(&t.DueAt), nullTime{&t.DoneAt}, &t.DoneBy, &t.CreatedBy,
 			store.ScanTime(&t.CreatedAt)); err != nil {
 			return nil, err
@@ -127,7 +127,7 @@ func tasks(ctx context.Context, q store.Querier, id string) ([]Task, error) {
 	return out, rows.Err()
 }
 
-func insertTask(ctx context.Context, tx *store.Tx, incidentID string, t Task) error {
+func insertTask(ctx context.Context, tx *store.Tx, incidentID string, t ResponseTask) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO incident_tasks (id, incident_id, title, owner_user_id, due_at, created_by, created_at)
 		VALUES ($1,$2,$3,$4,$5,$6,$7)`, t.ID, incidentID, t.Title, t.OwnerUserID, store.TS(t.DueAt), t.CreatedBy, store.TS(t.CreatedAt))
 	if err != nil {
@@ -150,19 +150,19 @@ func completeTask(ctx context.Context, tx *store.Tx, taskID string, at time.Time
 
 const documentColumns = `id, kind, html_sha256, text_sha256, issued_by, issued_at`
 
-func scanDocument(row interface{ Scan(...any) error }) (Document, error) {
-	var d Document
+func scanDocument(row interface{ Scan(...any) error }) (Filing, error) {
+	var d Filing
 	err := row.Scan(&d.ID, &d.Kind, &d.HTMLSHA256, &d.TextSHA256, &d.IssuedBy, store.ScanTime(&d.IssuedAt))
 	return d, err
 }
 
-func documents(ctx context.Context, q store.Querier, id string) ([]Document, error) {
+func documents(ctx context.Context, q store.Querier, id string) ([]Filing, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+documentColumns+` FROM incident_documents WHERE incident_id = $1 ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("incident: documents: %w", err)
 	}
 	defer rows.Close()
-	out := []Document{}
+	out := []Filing{}
 	for rows.Next() {
 		d, err := scanDocument(rows)
 		if err != nil {
@@ -173,7 +173,7 @@ func documents(ctx context.Context, q store.Querier, id string) ([]Document, err
 	return out, rows.Err()
 }
 
-func insertDocument(ctx context.Context, tx *store.Tx, incidentID string, d Document, body Rendered) error {
+func insertDocument(ctx context.Context, tx *store.Tx, incidentID string, d Filing, body Rendered) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO incident_documents (id, incident_id, kind, html, text, html_sha256, text_sha256, issued_by,
 		issued_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`, d.ID, incidentID, d.Kind, body.HTML, body.Text, d.HTMLSHA256, d.TextSHA256,
 		d.IssuedBy, store.TS(d.IssuedAt))
@@ -184,16 +184,16 @@ func insertDocument(ctx context.Context, tx *store.Tx, incidentID string, d Docu
 }
 
 // issuedDocument reads an issued document with its bodies.
-func issuedDocument(ctx context.Context, q store.Querier, incidentID, docID string) (Document, Rendered, error) {
+func issuedDocument(ctx context.Context, q store.Querier, incidentID, docID string) (Filing, Rendered, error) {
 	var body Rendered
-	var d Document
+	var d Filing
 	err := q.QueryRowContext(ctx, `SELECT `+documentColumns+`, html, text FROM incident_documents WHERE id = $1 AND incident_id = $2`,
 		docID, incidentID).Scan(&d.ID, &d.Kind, &d.HTMLSHA256, &d.TextSHA256, &d.IssuedBy, store.ScanTime(&d.IssuedAt), &body.HTML, &body.Text)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Document{}, Rendered{}, fmt.Errorf("document %q: %w", docID, store.ErrNotFound)
+		return Filing{}, Rendered{}, fmt.Errorf("document %q: %w", docID, store.ErrNotFound)
 	}
 	if err != nil {
-		return Document{}, Rendered{}, fmt.Errorf("incident: document: %w", err)
+		return Filing{}, Rendered{}, fmt.Errorf("incident: document: %w", err)
 	}
 	return d, body, nil
 }
@@ -238,7 +238,7 @@ func listIncidents(ctx context.Context, q store.Querier, f Filter, orgs []string
 		if err != nil {
 			return nil, err
 		}
-		inc.ResourceIDs, inc.Tasks, inc.Documents = []string{}, []Task{}, []Document{} // the list leaves them out
+		inc.ResourceIDs, inc.Tasks, inc.Documents = []string{}, []ResponseTask{}, []Filing{} // the list leaves them out
 		out = append(out, inc)
 	}
 	return out, rows.Err()

@@ -12,8 +12,8 @@ import (
 	"dataport/internal/validate"
 )
 
-// Task is one response task: what to do, who does it, by when.
-type Task struct {
+// ResponseTask is one response task: what to do, who does it, by when.
+type ResponseTask struct {
 	ID          string     `json:"id"`
 	Title       string     `json:"title"`
 	OwnerUserID string     `json:"owner_user_id"`
@@ -24,8 +24,8 @@ type Task struct {
 	CreatedAt   time.Time  `json:"created_at"`
 }
 
-// TaskInput is a new response task.
-type TaskInput struct {
+// ResponseTaskInput is a new response task.
+type ResponseTaskInput struct {
 	Title       string    `json:"title" maxLength:"500"`
 	OwnerUserID string    `json:"owner_user_id" doc:"A member of the unit, or a security officer"`
 	DueAt       time.Time `json:"due_at"`
@@ -33,10 +33,10 @@ type TaskInput struct {
 
 // AddTask gives an open or contained incident a response task. The owner
 // must be an enabled member of the unit or a security officer.
-func (s *Service) AddTask(ctx context.Context, actor identity.Principal, id string, in TaskInput) (Incident, error) {
+func (s *Service) AddTask(ctx context.Context, actor identity.Principal, id string, in ResponseTaskInput) (Incident, error) {
 	in.Title, in.OwnerUserID = strings.TrimSpace(in.Title), strings.TrimSpace(in.OwnerUserID)
 	in.DueAt = in.DueAt.UTC().Truncate(time.Microsecond)
-	var task Task
+	var task ResponseTask
 	return s.change(ctx, actor, id, "incident.task_added", func(tx *store.Tx, inc *Incident) (map[string]any, error) {
 		if inc.State == StateClosed {
 			return nil, validate.Refuse(ErrState, "incident_closed", "a closed incident takes no tasks")
@@ -44,7 +44,7 @@ func (s *Service) AddTask(ctx context.Context, actor identity.Principal, id stri
 		if err := s.checkTask(ctx, *inc, in); err != nil {
 			return nil, err
 		}
-		task = Task{ID: store.NewID(), Title: in.Title, OwnerUserID: in.OwnerUserID, DueAt: in.DueAt, CreatedBy: actor.UserID, CreatedAt: tx.Now()}
+		task = ResponseTask{ID: store.NewID(), Title: in.Title, OwnerUserID: in.OwnerUserID, DueAt: in.DueAt, CreatedBy: actor.UserID, CreatedAt: tx.Now()}
 		if err := insertTask(ctx, tx, inc.ID, task); err != nil {
 			return nil, err
 		}
@@ -55,7 +55,7 @@ func (s *Service) AddTask(ctx context.Context, actor identity.Principal, id stri
 }
 
 // checkTask names every problem of a new task of inc.
-func (s *Service) checkTask(ctx context.Context, inc Incident, in TaskInput) error {
+func (s *Service) checkTask(ctx context.Context, inc Incident, in ResponseTaskInput) error {
 	var errs validate.Errors
 	if errs.Required("title", in.Title) {
 		errs.MaxLen("title", in.Title, 500)

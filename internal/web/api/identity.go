@@ -200,6 +200,9 @@ func (h *handlers) routes(api huma.API) {
 		h.statsRoutes(api)
 		h.statsIndexRoutes(api)
 	}
+	if h.acc.Incidents != nil {
+		h.incidentRoutes(api)
+	}
 }
 
 func (h *handlers) listOrganizations(ctx context.Context, in *listOrgsIn) (*List[identity.Organization], error) {

@@ -23,6 +23,7 @@ import (
 	"dataport/internal/jobs"
 	"dataport/internal/ledger"
 	"dataport/internal/monitor"
+	"dataport/internal/monitor/incident"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
 	"dataport/internal/portal"
@@ -109,4 +110,7 @@ type Services struct {
 	// Monitor serves the security monitoring's alerts and rules; nil
 	// leaves them out.
 	Monitor *monitor.Service
+	// Incidents serves the data security incidents and their documents;
+	// nil leaves them out.
+	Incidents *incident.Service
 }

@@ -371,6 +371,51 @@ func (e DataVersionStatus) Valid() bool {
 	}
 }
 
+// Defines values for DeadlineViewName.
+const (
+	DeadlineViewNameNotify DeadlineViewName = "notify"
+	DeadlineViewNameReport DeadlineViewName = "report"
+)
+
+// Valid indicates whether the value is a known member of the DeadlineViewName enum.
+func (e DeadlineViewName) Valid() bool {
+	switch e {
+	case DeadlineViewNameNotify:
+		return true
+	case DeadlineViewNameReport:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeadlineViewStatus.
+const (
+	DeadlineViewStatusDueSoon DeadlineViewStatus = "due_soon"
+	DeadlineViewStatusMet     DeadlineViewStatus = "met"
+	DeadlineViewStatusMetLate DeadlineViewStatus = "met_late"
+	DeadlineViewStatusOverdue DeadlineViewStatus = "overdue"
+	DeadlineViewStatusPending DeadlineViewStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the DeadlineViewStatus enum.
+func (e DeadlineViewStatus) Valid() bool {
+	switch e {
+	case DeadlineViewStatusDueSoon:
+		return true
+	case DeadlineViewStatusMet:
+		return true
+	case DeadlineViewStatusMetLate:
+		return true
+	case DeadlineViewStatusOverdue:
+		return true
+	case DeadlineViewStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DecideInBodyOutcome.
 const (
 	DecideInBodyOutcomeDismissed    DecideInBodyOutcome = "dismissed"
@@ -389,6 +434,66 @@ func (e DecideInBodyOutcome) Valid() bool {
 	case DecideInBodyOutcomeSettled:
 		return true
 	case DecideInBodyOutcomeUpheld:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DetailsKind.
+const (
+	DetailsKindAttack             DetailsKind = "attack"
+	DetailsKindLeak               DetailsKind = "leak"
+	DetailsKindLoss               DetailsKind = "loss"
+	DetailsKindMalware            DetailsKind = "malware"
+	DetailsKindOther              DetailsKind = "other"
+	DetailsKindOutage             DetailsKind = "outage"
+	DetailsKindTampering          DetailsKind = "tampering"
+	DetailsKindUnauthorizedAccess DetailsKind = "unauthorized_access"
+)
+
+// Valid indicates whether the value is a known member of the DetailsKind enum.
+func (e DetailsKind) Valid() bool {
+	switch e {
+	case DetailsKindAttack:
+		return true
+	case DetailsKindLeak:
+		return true
+	case DetailsKindLoss:
+		return true
+	case DetailsKindMalware:
+		return true
+	case DetailsKindOther:
+		return true
+	case DetailsKindOutage:
+		return true
+	case DetailsKindTampering:
+		return true
+	case DetailsKindUnauthorizedAccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DetailsLevel.
+const (
+	DetailsLevelCritical DetailsLevel = "critical"
+	DetailsLevelGeneral  DetailsLevel = "general"
+	DetailsLevelMajor    DetailsLevel = "major"
+	DetailsLevelSerious  DetailsLevel = "serious"
+)
+
+// Valid indicates whether the value is a known member of the DetailsLevel enum.
+func (e DetailsLevel) Valid() bool {
+	switch e {
+	case DetailsLevelCritical:
+		return true
+	case DetailsLevelGeneral:
+		return true
+	case DetailsLevelMajor:
+		return true
+	case DetailsLevelSerious:
 		return true
 	default:
 		return false
@@ -509,6 +614,105 @@ func (e ErrorReportStatus) Valid() bool {
 	}
 }
 
+// Defines values for FilingKind.
+const (
+	FilingKindNotice FilingKind = "notice"
+	FilingKindReport FilingKind = "report"
+)
+
+// Valid indicates whether the value is a known member of the FilingKind enum.
+func (e FilingKind) Valid() bool {
+	switch e {
+	case FilingKindNotice:
+		return true
+	case FilingKindReport:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IncidentBodyKind.
+const (
+	IncidentBodyKindAttack             IncidentBodyKind = "attack"
+	IncidentBodyKindLeak               IncidentBodyKind = "leak"
+	IncidentBodyKindLoss               IncidentBodyKind = "loss"
+	IncidentBodyKindMalware            IncidentBodyKind = "malware"
+	IncidentBodyKindOther              IncidentBodyKind = "other"
+	IncidentBodyKindOutage             IncidentBodyKind = "outage"
+	IncidentBodyKindTampering          IncidentBodyKind = "tampering"
+	IncidentBodyKindUnauthorizedAccess IncidentBodyKind = "unauthorized_access"
+)
+
+// Valid indicates whether the value is a known member of the IncidentBodyKind enum.
+func (e IncidentBodyKind) Valid() bool {
+	switch e {
+	case IncidentBodyKindAttack:
+		return true
+	case IncidentBodyKindLeak:
+		return true
+	case IncidentBodyKindLoss:
+		return true
+	case IncidentBodyKindMalware:
+		return true
+	case IncidentBodyKindOther:
+		return true
+	case IncidentBodyKindOutage:
+		return true
+	case IncidentBodyKindTampering:
+		return true
+	case IncidentBodyKindUnauthorizedAccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IncidentBodyLevel.
+const (
+	IncidentBodyLevelCritical IncidentBodyLevel = "critical"
+	IncidentBodyLevelGeneral  IncidentBodyLevel = "general"
+	IncidentBodyLevelMajor    IncidentBodyLevel = "major"
+	IncidentBodyLevelSerious  IncidentBodyLevel = "serious"
+)
+
+// Valid indicates whether the value is a known member of the IncidentBodyLevel enum.
+func (e IncidentBodyLevel) Valid() bool {
+	switch e {
+	case IncidentBodyLevelCritical:
+		return true
+	case IncidentBodyLevelGeneral:
+		return true
+	case IncidentBodyLevelMajor:
+		return true
+	case IncidentBodyLevelSerious:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IncidentBodyState.
+const (
+	IncidentBodyStateClosed    IncidentBodyState = "closed"
+	IncidentBodyStateContained IncidentBodyState = "contained"
+	IncidentBodyStateOpen      IncidentBodyState = "open"
+)
+
+// Valid indicates whether the value is a known member of the IncidentBodyState enum.
+func (e IncidentBodyState) Valid() bool {
+	switch e {
+	case IncidentBodyStateClosed:
+		return true
+	case IncidentBodyStateContained:
+		return true
+	case IncidentBodyStateOpen:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for InvoiceKind.
 const (
 	InvoiceKindBuyerFee    InvoiceKind = "buyer_fee"
@@ -524,6 +728,24 @@ func (e InvoiceKind) Valid() bool {
 	case InvoiceKindPrice:
 		return true
 	case InvoiceKindProviderFee:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for IssueDocumentInBodyKind.
+const (
+	IssueDocumentInBodyKindNotice IssueDocumentInBodyKind = "notice"
+	IssueDocumentInBodyKindReport IssueDocumentInBodyKind = "report"
+)
+
+// Valid indicates whether the value is a known member of the IssueDocumentInBodyKind enum.
+func (e IssueDocumentInBodyKind) Valid() bool {
+	switch e {
+	case IssueDocumentInBodyKindNotice:
+		return true
+	case IssueDocumentInBodyKindReport:
 		return true
 	default:
 		return false
@@ -623,6 +845,195 @@ func (e MembershipInBodyRole) Valid() bool {
 	case Editor:
 		return true
 	case Member:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MonitorAlertSeverity.
+const (
+	MonitorAlertSeverityCritical MonitorAlertSeverity = "critical"
+	MonitorAlertSeverityHigh     MonitorAlertSeverity = "high"
+	MonitorAlertSeverityLow      MonitorAlertSeverity = "low"
+	MonitorAlertSeverityMedium   MonitorAlertSeverity = "medium"
+)
+
+// Valid indicates whether the value is a known member of the MonitorAlertSeverity enum.
+func (e MonitorAlertSeverity) Valid() bool {
+	switch e {
+	case MonitorAlertSeverityCritical:
+		return true
+	case MonitorAlertSeverityHigh:
+		return true
+	case MonitorAlertSeverityLow:
+		return true
+	case MonitorAlertSeverityMedium:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MonitorAlertState.
+const (
+	MonitorAlertStateAcknowledged MonitorAlertState = "acknowledged"
+	MonitorAlertStateClosedFalse  MonitorAlertState = "closed_false"
+	MonitorAlertStateClosedTrue   MonitorAlertState = "closed_true"
+	MonitorAlertStateEscalated    MonitorAlertState = "escalated"
+	MonitorAlertStateNew          MonitorAlertState = "new"
+)
+
+// Valid indicates whether the value is a known member of the MonitorAlertState enum.
+func (e MonitorAlertState) Valid() bool {
+	switch e {
+	case MonitorAlertStateAcknowledged:
+		return true
+	case MonitorAlertStateClosedFalse:
+		return true
+	case MonitorAlertStateClosedTrue:
+		return true
+	case MonitorAlertStateEscalated:
+		return true
+	case MonitorAlertStateNew:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MonitorAlertItemSeverity.
+const (
+	MonitorAlertItemSeverityCritical MonitorAlertItemSeverity = "critical"
+	MonitorAlertItemSeverityHigh     MonitorAlertItemSeverity = "high"
+	MonitorAlertItemSeverityLow      MonitorAlertItemSeverity = "low"
+	MonitorAlertItemSeverityMedium   MonitorAlertItemSeverity = "medium"
+)
+
+// Valid indicates whether the value is a known member of the MonitorAlertItemSeverity enum.
+func (e MonitorAlertItemSeverity) Valid() bool {
+	switch e {
+	case MonitorAlertItemSeverityCritical:
+		return true
+	case MonitorAlertItemSeverityHigh:
+		return true
+	case MonitorAlertItemSeverityLow:
+		return true
+	case MonitorAlertItemSeverityMedium:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MonitorAlertItemState.
+const (
+	MonitorAlertItemStateAcknowledged MonitorAlertItemState = "acknowledged"
+	MonitorAlertItemStateClosedFalse  MonitorAlertItemState = "closed_false"
+	MonitorAlertItemStateClosedTrue   MonitorAlertItemState = "closed_true"
+	MonitorAlertItemStateEscalated    MonitorAlertItemState = "escalated"
+	MonitorAlertItemStateNew          MonitorAlertItemState = "new"
+)
+
+// Valid indicates whether the value is a known member of the MonitorAlertItemState enum.
+func (e MonitorAlertItemState) Valid() bool {
+	switch e {
+	case MonitorAlertItemStateAcknowledged:
+		return true
+	case MonitorAlertItemStateClosedFalse:
+		return true
+	case MonitorAlertItemStateClosedTrue:
+		return true
+	case MonitorAlertItemStateEscalated:
+		return true
+	case MonitorAlertItemStateNew:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MonitorCloseInBodyOutcome.
+const (
+	FalsePositive MonitorCloseInBodyOutcome = "false_positive"
+	TruePositive  MonitorCloseInBodyOutcome = "true_positive"
+)
+
+// Valid indicates whether the value is a known member of the MonitorCloseInBodyOutcome enum.
+func (e MonitorCloseInBodyOutcome) Valid() bool {
+	switch e {
+	case FalsePositive:
+		return true
+	case TruePositive:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MonitorEvidenceKind.
+const (
+	MonitorEvidenceKindDecision MonitorEvidenceKind = "decision"
+	MonitorEvidenceKindEvent    MonitorEvidenceKind = "event"
+	MonitorEvidenceKindRows     MonitorEvidenceKind = "rows"
+	MonitorEvidenceKindSignin   MonitorEvidenceKind = "signin"
+)
+
+// Valid indicates whether the value is a known member of the MonitorEvidenceKind enum.
+func (e MonitorEvidenceKind) Valid() bool {
+	switch e {
+	case MonitorEvidenceKindDecision:
+		return true
+	case MonitorEvidenceKindEvent:
+		return true
+	case MonitorEvidenceKindRows:
+		return true
+	case MonitorEvidenceKindSignin:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MonitorRuleSeverity.
+const (
+	MonitorRuleSeverityCritical MonitorRuleSeverity = "critical"
+	MonitorRuleSeverityHigh     MonitorRuleSeverity = "high"
+	MonitorRuleSeverityLow      MonitorRuleSeverity = "low"
+	MonitorRuleSeverityMedium   MonitorRuleSeverity = "medium"
+)
+
+// Valid indicates whether the value is a known member of the MonitorRuleSeverity enum.
+func (e MonitorRuleSeverity) Valid() bool {
+	switch e {
+	case MonitorRuleSeverityCritical:
+		return true
+	case MonitorRuleSeverityHigh:
+		return true
+	case MonitorRuleSeverityLow:
+		return true
+	case MonitorRuleSeverityMedium:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MonitorRuleSource.
+const (
+	MonitorRuleSourceDecision MonitorRuleSource = "decision"
+	MonitorRuleSourceEvent    MonitorRuleSource = "event"
+	MonitorRuleSourceSignin   MonitorRuleSource = "signin"
+)
+
+// Valid indicates whether the value is a known member of the MonitorRuleSource enum.
+func (e MonitorRuleSource) Valid() bool {
+	switch e {
+	case MonitorRuleSourceDecision:
+		return true
+	case MonitorRuleSourceEvent:
+		return true
+	case MonitorRuleSourceSignin:
 		return true
 	default:
 		return false
@@ -1664,6 +2075,72 @@ func (e ListGrantsParamsOrigin) Valid() bool {
 	}
 }
 
+// Defines values for ListIncidentsParamsState.
+const (
+	ListIncidentsParamsStateClosed    ListIncidentsParamsState = "closed"
+	ListIncidentsParamsStateContained ListIncidentsParamsState = "contained"
+	ListIncidentsParamsStateOpen      ListIncidentsParamsState = "open"
+)
+
+// Valid indicates whether the value is a known member of the ListIncidentsParamsState enum.
+func (e ListIncidentsParamsState) Valid() bool {
+	switch e {
+	case ListIncidentsParamsStateClosed:
+		return true
+	case ListIncidentsParamsStateContained:
+		return true
+	case ListIncidentsParamsStateOpen:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetIncidentDocumentParamsFormat.
+const (
+	GetIncidentDocumentParamsFormatHtml GetIncidentDocumentParamsFormat = "html"
+	GetIncidentDocumentParamsFormatText GetIncidentDocumentParamsFormat = "text"
+)
+
+// Valid indicates whether the value is a known member of the GetIncidentDocumentParamsFormat enum.
+func (e GetIncidentDocumentParamsFormat) Valid() bool {
+	switch e {
+	case GetIncidentDocumentParamsFormatHtml:
+		return true
+	case GetIncidentDocumentParamsFormatText:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListMonitorAlertsParamsState.
+const (
+	ListMonitorAlertsParamsStateAcknowledged ListMonitorAlertsParamsState = "acknowledged"
+	ListMonitorAlertsParamsStateClosedFalse  ListMonitorAlertsParamsState = "closed_false"
+	ListMonitorAlertsParamsStateClosedTrue   ListMonitorAlertsParamsState = "closed_true"
+	ListMonitorAlertsParamsStateEscalated    ListMonitorAlertsParamsState = "escalated"
+	ListMonitorAlertsParamsStateNew          ListMonitorAlertsParamsState = "new"
+)
+
+// Valid indicates whether the value is a known member of the ListMonitorAlertsParamsState enum.
+func (e ListMonitorAlertsParamsState) Valid() bool {
+	switch e {
+	case ListMonitorAlertsParamsStateAcknowledged:
+		return true
+	case ListMonitorAlertsParamsStateClosedFalse:
+		return true
+	case ListMonitorAlertsParamsStateClosedTrue:
+		return true
+	case ListMonitorAlertsParamsStateEscalated:
+		return true
+	case ListMonitorAlertsParamsStateNew:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListNewsParamsKind.
 const (
 	ListNewsParamsKindNews   ListNewsParamsKind = "news"
@@ -1837,19 +2314,19 @@ func (e ListResourcesParamsOpenType) Valid() bool {
 
 // Defines values for ListResourcesParamsClassification.
 const (
-	Core      ListResourcesParamsClassification = "core"
-	General   ListResourcesParamsClassification = "general"
-	Important ListResourcesParamsClassification = "important"
+	ListResourcesParamsClassificationCore      ListResourcesParamsClassification = "core"
+	ListResourcesParamsClassificationGeneral   ListResourcesParamsClassification = "general"
+	ListResourcesParamsClassificationImportant ListResourcesParamsClassification = "important"
 )
 
 // Valid indicates whether the value is a known member of the ListResourcesParamsClassification enum.
 func (e ListResourcesParamsClassification) Valid() bool {
 	switch e {
-	case Core:
+	case ListResourcesParamsClassificationCore:
 		return true
-	case General:
+	case ListResourcesParamsClassificationGeneral:
 		return true
-	case Important:
+	case ListResourcesParamsClassificationImportant:
 		return true
 	default:
 		return false
@@ -2053,25 +2530,25 @@ func (e GetStatsIndicatorsParamsFormat) Valid() bool {
 
 // Defines values for ListZonesParamsDomain.
 const (
-	Finance   ListZonesParamsDomain = "finance"
-	Health    ListZonesParamsDomain = "health"
-	Other     ListZonesParamsDomain = "other"
-	Spatial   ListZonesParamsDomain = "spatial"
-	Transport ListZonesParamsDomain = "transport"
+	ListZonesParamsDomainFinance   ListZonesParamsDomain = "finance"
+	ListZonesParamsDomainHealth    ListZonesParamsDomain = "health"
+	ListZonesParamsDomainOther     ListZonesParamsDomain = "other"
+	ListZonesParamsDomainSpatial   ListZonesParamsDomain = "spatial"
+	ListZonesParamsDomainTransport ListZonesParamsDomain = "transport"
 )
 
 // Valid indicates whether the value is a known member of the ListZonesParamsDomain enum.
 func (e ListZonesParamsDomain) Valid() bool {
 	switch e {
-	case Finance:
+	case ListZonesParamsDomainFinance:
 		return true
-	case Health:
+	case ListZonesParamsDomainHealth:
 		return true
-	case Other:
+	case ListZonesParamsDomainOther:
 		return true
-	case Spatial:
+	case ListZonesParamsDomainSpatial:
 		return true
-	case Transport:
+	case ListZonesParamsDomainTransport:
 		return true
 	default:
 		return false
@@ -2540,6 +3017,12 @@ type Constraints struct {
 	RowsLeft    *int64     `json:"rows_left,omitempty"`
 }
 
+// ContainIncidentInBody defines model for ContainIncidentInBody.
+type ContainIncidentInBody struct {
+	// ContainedAt When it was brought under control (default: now)
+	ContainedAt *time.Time `json:"contained_at,omitempty"`
+}
+
 // Contract defines model for Contract.
 type Contract struct {
 	// AmountFen The agreed amount in fen: the price for one-off and subscriptions; the ceiling (unit price × the policy's count, 0 without one) per call or row
@@ -2835,6 +3318,26 @@ type DataVersion struct {
 // DataVersionStatus defines model for DataVersion.Status.
 type DataVersionStatus string
 
+// DeadlineView defines model for DeadlineView.
+type DeadlineView struct {
+	Due   time.Time        `json:"due"`
+	MetAt *time.Time       `json:"met_at"`
+	Name  DeadlineViewName `json:"name"`
+
+	// RemindBeforeSeconds How long before it is due the reminder goes out (due_soon from then)
+	RemindBeforeSeconds int64 `json:"remind_before_seconds"`
+
+	// SecondsLeft Until it is due (negative once passed)
+	SecondsLeft int64              `json:"seconds_left"`
+	Status      DeadlineViewStatus `json:"status"`
+}
+
+// DeadlineViewName defines model for DeadlineView.Name.
+type DeadlineViewName string
+
+// DeadlineViewStatus defines model for DeadlineView.Status.
+type DeadlineViewStatus string
+
 // DecideInBody defines model for DecideInBody.
 type DecideInBody struct {
 	// Outcome settled in mediation; upheld, partly_upheld or dismissed in arbitration
@@ -2860,6 +3363,32 @@ type Decision struct {
 	RetryAfter   *int64      `json:"retry_after,omitempty"`
 	RowsReserved *int64      `json:"rows_reserved,omitempty"`
 }
+
+// Details defines model for Details.
+type Details struct {
+	Advice *string `json:"advice,omitempty"`
+	Cause  *string `json:"cause,omitempty"`
+
+	// DiscoveredAt When it was discovered (default: now, or the alert's time); the deadlines count from it
+	DiscoveredAt *time.Time   `json:"discovered_at,omitempty"`
+	Harm         *string      `json:"harm,omitempty"`
+	Kind         DetailsKind  `json:"kind"`
+	Level        DetailsLevel `json:"level"`
+	Measures     *string      `json:"measures,omitempty"`
+
+	// OrgId The unit the incident happened at; its admins and editors, or the security officer, open it
+	OrgId           string    `json:"org_id"`
+	PersonsAffected *int64    `json:"persons_affected,omitempty"`
+	RecordsAffected *int64    `json:"records_affected,omitempty"`
+	ResourceIds     *[]string `json:"resource_ids,omitempty"`
+	Title           string    `json:"title"`
+}
+
+// DetailsKind defines model for Details.Kind.
+type DetailsKind string
+
+// DetailsLevel defines model for Details.Level.
+type DetailsLevel string
 
 // DiffRow defines model for DiffRow.
 type DiffRow struct {
@@ -3037,6 +3566,22 @@ type FileInfo struct {
 	Sheet     *string `json:"sheet,omitempty"`
 }
 
+// Filing defines model for Filing.
+type Filing struct {
+	// HtmlSha256 SHA-256 of the HTML as issued
+	HtmlSha256 string     `json:"html_sha256"`
+	Id         string     `json:"id"`
+	IssuedAt   time.Time  `json:"issued_at"`
+	IssuedBy   string     `json:"issued_by"`
+	Kind       FilingKind `json:"kind"`
+
+	// TextSha256 SHA-256 of the plain text as issued
+	TextSha256 string `json:"text_sha256"`
+}
+
+// FilingKind defines model for Filing.Kind.
+type FilingKind string
+
 // Grading defines model for Grading.
 type Grading struct {
 	Class                        string    `json:"class"`
@@ -3100,6 +3645,79 @@ type HierarchySpec struct {
 // HistoryOutBody defines model for HistoryOutBody.
 type HistoryOutBody struct {
 	Items *[]Version `json:"items"`
+}
+
+// IncidentBody defines model for IncidentBody.
+type IncidentBody struct {
+	// Advice What affected persons can do to reduce the harm (for the notice)
+	Advice string `json:"advice"`
+
+	// AlertId The monitoring alert it was opened from
+	AlertId     *string    `json:"alert_id,omitempty"`
+	Cause       string     `json:"cause"`
+	ClosedAt    *time.Time `json:"closed_at"`
+	ContainedAt *time.Time `json:"contained_at"`
+	CreatedAt   time.Time  `json:"created_at"`
+	CreatedBy   string     `json:"created_by"`
+
+	// DeadlineStates The notify (when persons are affected) and report deadlines, as they stand now
+	DeadlineStates *[]DeadlineView `json:"deadline_states"`
+	DiscoveredAt   time.Time       `json:"discovered_at"`
+
+	// Documents The notices and reports issued, without their bodies
+	Documents *[]Filing `json:"documents"`
+
+	// Harm The harm it may cause (for the notice)
+	Harm string           `json:"harm"`
+	Id   string           `json:"id"`
+	Kind IncidentBodyKind `json:"kind"`
+
+	// Level 一般, 较大, 重大, 特别重大
+	Level IncidentBodyLevel `json:"level"`
+
+	// Measures The remedial measures taken
+	Measures string `json:"measures"`
+
+	// NotifiedAt When the first notice was issued
+	NotifiedAt *time.Time `json:"notified_at"`
+
+	// NotifyDue When the affected persons must have been notified; null when no person is affected
+	NotifyDue *time.Time `json:"notify_due"`
+
+	// OrgId The unit the incident happened at
+	OrgId           string `json:"org_id"`
+	PersonsAffected int64  `json:"persons_affected"`
+	RecordsAffected int64  `json:"records_affected"`
+
+	// ReportDue When the authority must have had the report
+	ReportDue time.Time `json:"report_due"`
+
+	// ReportedAt When the first report was issued
+	ReportedAt    *time.Time        `json:"reported_at"`
+	ResourceIds   *[]string         `json:"resource_ids"`
+	ReviewLessons string            `json:"review_lessons"`
+	ReviewSummary string            `json:"review_summary"`
+	ReviewedAt    *time.Time        `json:"reviewed_at"`
+	ReviewedBy    *string           `json:"reviewed_by,omitempty"`
+	State         IncidentBodyState `json:"state"`
+	Tasks         *[]ResponseTask   `json:"tasks"`
+	Title         string            `json:"title"`
+	UpdatedAt     time.Time         `json:"updated_at"`
+}
+
+// IncidentBodyKind defines model for IncidentBody.Kind.
+type IncidentBodyKind string
+
+// IncidentBodyLevel 一般, 较大, 重大, 特别重大
+type IncidentBodyLevel string
+
+// IncidentBodyState defines model for IncidentBody.State.
+type IncidentBodyState string
+
+// IncidentDocumentOutBody defines model for IncidentDocumentOutBody.
+type IncidentDocumentOutBody struct {
+	Document Filing       `json:"document"`
+	Incident IncidentBody `json:"incident"`
 }
 
 // IncomeInputs defines model for IncomeInputs.
@@ -3238,6 +3856,15 @@ type Invoice struct {
 
 // InvoiceKind defines model for Invoice.Kind.
 type InvoiceKind string
+
+// IssueDocumentInBody defines model for IssueDocumentInBody.
+type IssueDocumentInBody struct {
+	// Kind notice: 个人信息安全事件告知书 to the affected persons; report: 数据安全事件报告 to the authority
+	Kind IssueDocumentInBodyKind `json:"kind"`
+}
+
+// IssueDocumentInBodyKind notice: 个人信息安全事件告知书 to the affected persons; report: 数据安全事件报告 to the authority
+type IssueDocumentInBodyKind string
 
 // Item defines model for Item.
 type Item struct {
@@ -3418,6 +4045,12 @@ type ListGrantBody struct {
 	NextCursor string   `json:"next_cursor"`
 }
 
+// ListIncidentBodyBody defines model for ListIncidentBodyBody.
+type ListIncidentBodyBody struct {
+	Items      *[]IncidentBody `json:"items"`
+	NextCursor string          `json:"next_cursor"`
+}
+
 // ListItem defines model for ListItem.
 type ListItem struct {
 	Id          string     `json:"id"`
@@ -3452,6 +4085,18 @@ type ListListingBody struct {
 type ListLoggedDecisionBody struct {
 	Items      *[]LoggedDecision `json:"items"`
 	NextCursor string            `json:"next_cursor"`
+}
+
+// ListMonitorAlertItemBody defines model for ListMonitorAlertItemBody.
+type ListMonitorAlertItemBody struct {
+	Items      *[]MonitorAlertItem `json:"items"`
+	NextCursor string              `json:"next_cursor"`
+}
+
+// ListMonitorRuleBody defines model for ListMonitorRuleBody.
+type ListMonitorRuleBody struct {
+	Items      *[]MonitorRule `json:"items"`
+	NextCursor string         `json:"next_cursor"`
 }
 
 // ListNegotiationBody defines model for ListNegotiationBody.
@@ -3715,6 +4360,140 @@ type ModelRisk struct {
 	RecordsAtRisk float64 `json:"records_at_risk"`
 }
 
+// MonitorAlert defines model for MonitorAlert.
+type MonitorAlert struct {
+	CreatedAt   time.Time               `json:"created_at"`
+	Evidence    *[]MonitorEvidence      `json:"evidence"`
+	Figures     *map[string]interface{} `json:"figures,omitempty"`
+	Hits        int64                   `json:"hits"`
+	Id          string                  `json:"id"`
+	IncidentId  *string                 `json:"incident_id,omitempty"`
+	LastHitAt   time.Time               `json:"last_hit_at"`
+	Note        *string                 `json:"note,omitempty"`
+	OwnerUserId *string                 `json:"owner_user_id,omitempty"`
+	Rule        string                  `json:"rule"`
+	RuleId      string                  `json:"rule_id"`
+	Severity    MonitorAlertSeverity    `json:"severity"`
+	State       MonitorAlertState       `json:"state"`
+	Subject     string                  `json:"subject"`
+	Summary     string                  `json:"summary"`
+	UpdatedAt   time.Time               `json:"updated_at"`
+}
+
+// MonitorAlertSeverity defines model for MonitorAlert.Severity.
+type MonitorAlertSeverity string
+
+// MonitorAlertState defines model for MonitorAlert.State.
+type MonitorAlertState string
+
+// MonitorAlertItem defines model for MonitorAlertItem.
+type MonitorAlertItem struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Evidence The ids of the sealed events the alert rests on (receipts at /api/v1/ledger/receipts/{id})
+	Evidence    *[]string `json:"evidence"`
+	Hits        int64     `json:"hits"`
+	Id          string    `json:"id"`
+	IncidentId  *string   `json:"incident_id,omitempty"`
+	LastHitAt   time.Time `json:"last_hit_at"`
+	OwnerUserId *string   `json:"owner_user_id,omitempty"`
+
+	// Rule The rule's code, e.g. bulk_download
+	Rule     string                   `json:"rule"`
+	RuleId   string                   `json:"rule_id"`
+	Severity MonitorAlertItemSeverity `json:"severity"`
+	State    MonitorAlertItemState    `json:"state"`
+
+	// Subject Who or what the alert is about: user:ID, key:ID, grant:ID, address:HASH, anonymous
+	Subject   string    `json:"subject"`
+	Summary   string    `json:"summary"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// MonitorAlertItemSeverity defines model for MonitorAlertItem.Severity.
+type MonitorAlertItemSeverity string
+
+// MonitorAlertItemState defines model for MonitorAlertItem.State.
+type MonitorAlertItemState string
+
+// MonitorAssignInBody defines model for MonitorAssignInBody.
+type MonitorAssignInBody struct {
+	// OwnerUserId A security officer's user id
+	OwnerUserId string `json:"owner_user_id"`
+}
+
+// MonitorCloseInBody defines model for MonitorCloseInBody.
+type MonitorCloseInBody struct {
+	// Note What was found and done
+	Note string `json:"note"`
+
+	// Outcome Whether the alert was real
+	Outcome MonitorCloseInBodyOutcome `json:"outcome"`
+}
+
+// MonitorCloseInBodyOutcome Whether the alert was real
+type MonitorCloseInBodyOutcome string
+
+// MonitorEvidence defines model for MonitorEvidence.
+type MonitorEvidence struct {
+	At      time.Time           `json:"at"`
+	EventId string              `json:"event_id"`
+	Id      string              `json:"id"`
+	Kind    MonitorEvidenceKind `json:"kind"`
+
+	// Receipt Where the sealed event's receipt is served
+	Receipt *string `json:"receipt,omitempty"`
+}
+
+// MonitorEvidenceKind defines model for MonitorEvidence.Kind.
+type MonitorEvidenceKind string
+
+// MonitorNoteInBody defines model for MonitorNoteInBody.
+type MonitorNoteInBody struct {
+	Note *string `json:"note,omitempty"`
+}
+
+// MonitorRule defines model for MonitorRule.
+type MonitorRule struct {
+	Body      string              `json:"body"`
+	Code      string              `json:"code"`
+	CreatedAt time.Time           `json:"created_at"`
+	Default   bool                `json:"default"`
+	Enabled   bool                `json:"enabled"`
+	Id        string              `json:"id"`
+	NameEn    string              `json:"name_en"`
+	NameZh    string              `json:"name_zh"`
+	Severity  MonitorRuleSeverity `json:"severity"`
+	Source    MonitorRuleSource   `json:"source"`
+	UpdatedAt time.Time           `json:"updated_at"`
+	UpdatedBy *string             `json:"updated_by,omitempty"`
+}
+
+// MonitorRuleSeverity defines model for MonitorRule.Severity.
+type MonitorRuleSeverity string
+
+// MonitorRuleSource defines model for MonitorRule.Source.
+type MonitorRuleSource string
+
+// MonitorRuleInput defines model for MonitorRuleInput.
+type MonitorRuleInput struct {
+	// Body The rule's YAML: code, name_zh, name_en, severity, source, where (CEL), correlate, suppress, enabled
+	Body string `json:"body"`
+}
+
+// MonitorVariable defines model for MonitorVariable.
+type MonitorVariable struct {
+	Doc     string    `json:"doc"`
+	Name    string    `json:"name"`
+	Sources *[]string `json:"sources"`
+	Type    string    `json:"type"`
+}
+
+// MonitorVariablesOutBody defines model for MonitorVariablesOutBody.
+type MonitorVariablesOutBody struct {
+	Items *[]MonitorVariable `json:"items"`
+}
+
 // Negotiation defines model for Negotiation.
 type Negotiation struct {
 	// BuyerId The buyer participant
@@ -3827,6 +4606,15 @@ type OfferNegotiationInBody struct {
 
 	// Policy The usage offered
 	Policy Policy `json:"policy"`
+}
+
+// Officers defines model for Officers.
+type Officers struct {
+	// ChiefDataOfficerUserId The unit's chief data officer (首席数据官), a member; empty for none
+	ChiefDataOfficerUserId *string `json:"chief_data_officer_user_id,omitempty"`
+
+	// ResponsibleUserId The member responsible for the unit's data security (数据安全负责人)
+	ResponsibleUserId string `json:"responsible_user_id"`
 }
 
 // OpenInput defines model for OpenInput.
@@ -4488,6 +5276,27 @@ type ResourceGrading struct {
 	Version                      int64     `json:"version"`
 }
 
+// ResponseTask defines model for ResponseTask.
+type ResponseTask struct {
+	CreatedAt   time.Time  `json:"created_at"`
+	CreatedBy   string     `json:"created_by"`
+	DoneAt      *time.Time `json:"done_at"`
+	DoneBy      *string    `json:"done_by,omitempty"`
+	DueAt       time.Time  `json:"due_at"`
+	Id          string     `json:"id"`
+	OwnerUserId string     `json:"owner_user_id"`
+	Title       string     `json:"title"`
+}
+
+// ResponseTaskInput defines model for ResponseTaskInput.
+type ResponseTaskInput struct {
+	DueAt time.Time `json:"due_at"`
+
+	// OwnerUserId A member of the unit, or a security officer
+	OwnerUserId string `json:"owner_user_id"`
+	Title       string `json:"title"`
+}
+
 // Result defines model for Result.
 type Result struct {
 	Bytes          int64     `json:"bytes"`
@@ -4509,6 +5318,15 @@ type ReviewInBody struct {
 
 // ReviewInBodyDecision defines model for ReviewInBody.Decision.
 type ReviewInBodyDecision string
+
+// ReviewInput defines model for ReviewInput.
+type ReviewInput struct {
+	// Lessons What the unit changes so that it does not happen again
+	Lessons string `json:"lessons"`
+
+	// Summary What happened and how it was handled
+	Summary string `json:"summary"`
+}
 
 // ReviewWorkflowInBody defines model for ReviewWorkflowInBody.
 type ReviewWorkflowInBody struct {
@@ -5672,6 +6490,30 @@ type ListGrantDecisionsParams struct {
 	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ListIncidentsParams defines parameters for ListIncidents.
+type ListIncidentsParams struct {
+	State *ListIncidentsParamsState `form:"state,omitempty" json:"state,omitempty"`
+
+	// OrgId Only this unit's
+	OrgId *string `form:"org_id,omitempty" json:"org_id,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *int64  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListIncidentsParamsState defines parameters for ListIncidents.
+type ListIncidentsParamsState string
+
+// GetIncidentDocumentParams defines parameters for GetIncidentDocument.
+type GetIncidentDocumentParams struct {
+	// Format html: the page with its print stylesheet; text: plain text
+	Format *GetIncidentDocumentParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// GetIncidentDocumentParamsFormat defines parameters for GetIncidentDocument.
+type GetIncidentDocumentParamsFormat string
+
 // ListLedgerEventsParams defines parameters for ListLedgerEvents.
 type ListLedgerEventsParams struct {
 	// Subject KIND:ID (e.g. resource:0190…), KIND: for every subject of a kind, or a bare subject id
@@ -5693,6 +6535,23 @@ type ListLedgerEventsParams struct {
 	// Cursor next_cursor of the previous page
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
+
+// ListMonitorAlertsParams defines parameters for ListMonitorAlerts.
+type ListMonitorAlertsParams struct {
+	// Rule Only the alerts of the rule with this code
+	Rule  *string                       `form:"rule,omitempty" json:"rule,omitempty"`
+	State *ListMonitorAlertsParamsState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Subject Only the alerts about this subject
+	Subject *string `form:"subject,omitempty" json:"subject,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *int64  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListMonitorAlertsParamsState defines parameters for ListMonitorAlerts.
+type ListMonitorAlertsParamsState string
 
 // ListNewsParams defines parameters for ListNews.
 type ListNewsParams struct {
@@ -6151,6 +7010,42 @@ type UpdateHarvestSourceJSONRequestBody = UpdateSourceInBody
 // RunHarvestSourceJSONRequestBody defines body for RunHarvestSource for application/json ContentType.
 type RunHarvestSourceJSONRequestBody = RunSourceInBody
 
+// OpenIncidentJSONRequestBody defines body for OpenIncident for application/json ContentType.
+type OpenIncidentJSONRequestBody = Details
+
+// UpdateIncidentJSONRequestBody defines body for UpdateIncident for application/json ContentType.
+type UpdateIncidentJSONRequestBody = Details
+
+// ContainIncidentJSONRequestBody defines body for ContainIncident for application/json ContentType.
+type ContainIncidentJSONRequestBody = ContainIncidentInBody
+
+// IssueIncidentDocumentJSONRequestBody defines body for IssueIncidentDocument for application/json ContentType.
+type IssueIncidentDocumentJSONRequestBody = IssueDocumentInBody
+
+// ReviewIncidentJSONRequestBody defines body for ReviewIncident for application/json ContentType.
+type ReviewIncidentJSONRequestBody = ReviewInput
+
+// AddIncidentTaskJSONRequestBody defines body for AddIncidentTask for application/json ContentType.
+type AddIncidentTaskJSONRequestBody = ResponseTaskInput
+
+// AcknowledgeMonitorAlertJSONRequestBody defines body for AcknowledgeMonitorAlert for application/json ContentType.
+type AcknowledgeMonitorAlertJSONRequestBody = MonitorNoteInBody
+
+// AssignMonitorAlertJSONRequestBody defines body for AssignMonitorAlert for application/json ContentType.
+type AssignMonitorAlertJSONRequestBody = MonitorAssignInBody
+
+// CloseMonitorAlertJSONRequestBody defines body for CloseMonitorAlert for application/json ContentType.
+type CloseMonitorAlertJSONRequestBody = MonitorCloseInBody
+
+// OpenIncidentFromAlertJSONRequestBody defines body for OpenIncidentFromAlert for application/json ContentType.
+type OpenIncidentFromAlertJSONRequestBody = Details
+
+// CreateMonitorRuleJSONRequestBody defines body for CreateMonitorRule for application/json ContentType.
+type CreateMonitorRuleJSONRequestBody = MonitorRuleInput
+
+// UpdateMonitorRuleJSONRequestBody defines body for UpdateMonitorRule for application/json ContentType.
+type UpdateMonitorRuleJSONRequestBody = MonitorRuleInput
+
 // PublishNewsJSONRequestBody defines body for PublishNews for application/json ContentType.
 type PublishNewsJSONRequestBody = NewsInput
 
@@ -6186,6 +7081,9 @@ type UpdateOrganizationJSONRequestBody = OrgInputBody
 
 // SetMembershipJSONRequestBody defines body for SetMembership for application/json ContentType.
 type SetMembershipJSONRequestBody = MembershipInBody
+
+// SetOrganizationOfficersJSONRequestBody defines body for SetOrganizationOfficers for application/json ContentType.
+type SetOrganizationOfficersJSONRequestBody = Officers
 
 // CreateResourceJSONRequestBody defines body for CreateResource for application/json ContentType.
 type CreateResourceJSONRequestBody = CreateResourceInBody
@@ -7891,6 +8789,149 @@ type ClientInterface interface {
 	// Corresponds with POST /harvest-sources/{id}/run (the `RunHarvestSource` operationId).
 	RunHarvestSource(ctx context.Context, id string, body RunHarvestSourceJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListIncidents Data security incidents, newest first
+	//
+	// The security officer, regulator and auditor see every unit's; a unit's admins and editors their own. Tasks, documents and resources are left out of the list (GET one for them).
+	//
+	// Corresponds with GET /incidents (the `ListIncidents` operationId).
+	ListIncidents(ctx context.Context, params *ListIncidentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OpenIncidentWithBody Record a data security incident (the unit's admins and editors, the security officer)
+	//
+	// The deadlines to notify the persons (only when persons_affected > 0) and to report are computed from discovered_at by level. Bad fields answer 422 naming each, and nothing is written.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /incidents (the `OpenIncident` operationId).
+	OpenIncidentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OpenIncident Record a data security incident (the unit's admins and editors, the security officer)
+	//
+	// The deadlines to notify the persons (only when persons_affected > 0) and to report are computed from discovered_at by level. Bad fields answer 422 naming each, and nothing is written.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /incidents (the `OpenIncident` operationId).
+	OpenIncident(ctx context.Context, body OpenIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetIncident One incident with its tasks, documents and deadlines
+	//
+	// For the security officer, regulator and auditor, and the unit's admins and editors; 404 for anyone else.
+	//
+	// Corresponds with GET /incidents/{id} (the `GetIncident` operationId).
+	GetIncident(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateIncidentWithBody Change what is known of an incident
+	//
+	// Replaces title, kind, level, texts, resources and counts (the unit stays; discovered_at, when left out, too). A new level or count of persons recomputes the deadlines from the discovery. A closed incident answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
+	UpdateIncidentWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateIncident Change what is known of an incident
+	//
+	// Replaces title, kind, level, texts, resources and counts (the unit stays; discovered_at, when left out, too). A new level or count of persons recomputes the deadlines from the discovery. A closed incident answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
+	UpdateIncident(ctx context.Context, id string, body UpdateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CloseIncident Close an incident
+	//
+	// Only a contained incident with its review recorded, its report issued, its notice issued when persons are affected and every task done; 409 names what is missing.
+	//
+	// Corresponds with POST /incidents/{id}/close (the `CloseIncident` operationId).
+	CloseIncident(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ContainIncidentWithBody Record that an incident is contained
+	//
+	// open → contained, at contained_at (between the discovery and now; default now).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /incidents/{id}/contain (the `ContainIncident` operationId).
+	ContainIncidentWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ContainIncident Record that an incident is contained
+	//
+	// open → contained, at contained_at (between the discovery and now; default now).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /incidents/{id}/contain (the `ContainIncident` operationId).
+	ContainIncident(ctx context.Context, id string, body ContainIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IssueIncidentDocumentWithBody Issue the notice to the affected persons or the report to the authority
+	//
+	// Generates the document from the incident as it stands (the counts of records and persons affected, the resources, cause, measures, tasks and the unit's responsible person), keeps both forms as issued and seals their SHA-256 with an incident.document_issued event. The first notice records when the persons were notified, the first report when the authority was. A notice with no person affected, or a closed incident, answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /incidents/{id}/documents (the `IssueIncidentDocument` operationId).
+	IssueIncidentDocumentWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IssueIncidentDocument Issue the notice to the affected persons or the report to the authority
+	//
+	// Generates the document from the incident as it stands (the counts of records and persons affected, the resources, cause, measures, tasks and the unit's responsible person), keeps both forms as issued and seals their SHA-256 with an incident.document_issued event. The first notice records when the persons were notified, the first report when the authority was. A notice with no person affected, or a closed incident, answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /incidents/{id}/documents (the `IssueIncidentDocument` operationId).
+	IssueIncidentDocument(ctx context.Context, id string, body IssueIncidentDocumentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetIncidentDocument An issued document, byte for byte as sealed
+	//
+	// format=html (default): a self-contained page with its print stylesheet; format=text: plain text. Its SHA-256 is the html_sha256 or text_sha256 of the incident.document_issued event.
+	//
+	// Corresponds with GET /incidents/{id}/documents/{doc_id} (the `GetIncidentDocument` operationId).
+	GetIncidentDocument(ctx context.Context, id string, docId string, params *GetIncidentDocumentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReviewIncidentWithBody Record the post-incident review
+	//
+	// A summary and the lessons; only once contained, revisable until closed.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /incidents/{id}/review (the `ReviewIncident` operationId).
+	ReviewIncidentWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReviewIncident Record the post-incident review
+	//
+	// A summary and the lessons; only once contained, revisable until closed.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /incidents/{id}/review (the `ReviewIncident` operationId).
+	ReviewIncident(ctx context.Context, id string, body ReviewIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddIncidentTaskWithBody Add a response task
+	//
+	// A title, an owner (a member of the unit, or a security officer) and a due time (not before the discovery).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /incidents/{id}/tasks (the `AddIncidentTask` operationId).
+	AddIncidentTaskWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddIncidentTask Add a response task
+	//
+	// A title, an owner (a member of the unit, or a security officer) and a due time (not before the discovery).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /incidents/{id}/tasks (the `AddIncidentTask` operationId).
+	AddIncidentTask(ctx context.Context, id string, body AddIncidentTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompleteIncidentTask Mark a response task done
+	//
+	// Its owner, or anyone who works on the incident.
+	//
+	// Corresponds with POST /incidents/{id}/tasks/{task_id}/done (the `CompleteIncidentTask` operationId).
+	CompleteIncidentTask(ctx context.Context, id string, taskId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListLedgerEvents Event history, newest first
 	//
 	// Platform staff (sysadmin, operator, regulator, auditor) see every event; other signed-in users see the events they acted in and those of their organizations.
@@ -7918,6 +8959,149 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /loads/{id} (the `GetLoad` operationId).
 	GetLoad(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMonitorAlerts Security alerts, newest first
+	//
+	// Filtered by rule code, state and subject. Each item names its rule, severity, state, subject, when it was raised and the ids of the sealed events its evidence rests on. The security officer, the regulator and the auditor only.
+	//
+	// Corresponds with GET /monitor/alerts (the `ListMonitorAlerts` operationId).
+	ListMonitorAlerts(ctx context.Context, params *ListMonitorAlertsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMonitorAlert One security alert with its evidence
+	//
+	// Its figures (counts, baselines, thresholds) and evidence: each decision, rows report, failed sign-in or event with the sealed event that carries it and the link to its ledger receipt.
+	//
+	// Corresponds with GET /monitor/alerts/{id} (the `GetMonitorAlert` operationId).
+	GetMonitorAlert(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcknowledgeMonitorAlertWithBody Take a new alert in hand
+	//
+	// Moves a new alert to acknowledged, with an optional note; it becomes yours unless it has an owner. Any other state is 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /monitor/alerts/{id}/acknowledge (the `AcknowledgeMonitorAlert` operationId).
+	AcknowledgeMonitorAlertWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AcknowledgeMonitorAlert Take a new alert in hand
+	//
+	// Moves a new alert to acknowledged, with an optional note; it becomes yours unless it has an owner. Any other state is 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /monitor/alerts/{id}/acknowledge (the `AcknowledgeMonitorAlert` operationId).
+	AcknowledgeMonitorAlert(ctx context.Context, id string, body AcknowledgeMonitorAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AssignMonitorAlertWithBody Give an alert an owner
+	//
+	// The owner must be an active security officer (422 otherwise); an escalated or closed alert is 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /monitor/alerts/{id}/assign (the `AssignMonitorAlert` operationId).
+	AssignMonitorAlertWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AssignMonitorAlert Give an alert an owner
+	//
+	// The owner must be an active security officer (422 otherwise); an escalated or closed alert is 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /monitor/alerts/{id}/assign (the `AssignMonitorAlert` operationId).
+	AssignMonitorAlert(ctx context.Context, id string, body AssignMonitorAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CloseMonitorAlertWithBody Close an alert as a true or false positive
+	//
+	// Closes a new or acknowledged alert; the note is required. The rule's next hit for the subject raises a new alert.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /monitor/alerts/{id}/close (the `CloseMonitorAlert` operationId).
+	CloseMonitorAlertWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CloseMonitorAlert Close an alert as a true or false positive
+	//
+	// Closes a new or acknowledged alert; the note is required. The rule's next hit for the subject raises a new alert.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /monitor/alerts/{id}/close (the `CloseMonitorAlert` operationId).
+	CloseMonitorAlert(ctx context.Context, id string, body CloseMonitorAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OpenIncidentFromAlertWithBody Turn a monitoring alert into an incident (the security officer)
+	//
+	// Records the incident and escalates the alert to it in one transaction (the alert's state becomes escalated, its incident_id this incident's). discovered_at defaults to the alert's creation, from which the deadlines count. An alert already escalated or closed answers 409 and nothing is written.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /monitor/alerts/{id}/incident (the `OpenIncidentFromAlert` operationId).
+	OpenIncidentFromAlertWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// OpenIncidentFromAlert Turn a monitoring alert into an incident (the security officer)
+	//
+	// Records the incident and escalates the alert to it in one transaction (the alert's state becomes escalated, its incident_id this incident's). discovered_at defaults to the alert's creation, from which the deadlines count. An alert already escalated or closed answers 409 and nothing is written.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /monitor/alerts/{id}/incident (the `OpenIncidentFromAlert` operationId).
+	OpenIncidentFromAlert(ctx context.Context, id string, body OpenIncidentFromAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMonitorRules The monitoring rules, by code
+	//
+	// Every rule with its YAML body, the seven shipped defaults included: bulk_download, off_hours, volume_spike, repeated_denials, credential_stuffing, lapsed_grant and reid_qi.
+	//
+	// Corresponds with GET /monitor/rules (the `ListMonitorRules` operationId).
+	ListMonitorRules(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMonitorRuleWithBody Add a monitoring rule
+	//
+	// The body is the rule's YAML. Anything wrong — YAML, a missing or bad field, a where condition that is not CEL yielding a bool, a threshold out of range, a taken code — is 422 on body, the message starting with the line.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /monitor/rules (the `CreateMonitorRule` operationId).
+	CreateMonitorRuleWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateMonitorRule Add a monitoring rule
+	//
+	// The body is the rule's YAML. Anything wrong — YAML, a missing or bad field, a where condition that is not CEL yielding a bool, a threshold out of range, a taken code — is 422 on body, the message starting with the line.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /monitor/rules (the `CreateMonitorRule` operationId).
+	CreateMonitorRule(ctx context.Context, body CreateMonitorRuleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListMonitorRuleVariables The variables a rule reads
+	//
+	// Each variable with its CEL type, the sources that set it, and what it means.
+	//
+	// Corresponds with GET /monitor/rules/variables (the `ListMonitorRuleVariables` operationId).
+	ListMonitorRuleVariables(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMonitorRule One monitoring rule
+	//
+	// By id or code.
+	//
+	// Corresponds with GET /monitor/rules/{id} (the `GetMonitorRule` operationId).
+	GetMonitorRule(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMonitorRuleWithBody Change a monitoring rule
+	//
+	// Replaces the rule's YAML, checked as on creation; its code stays. The engine runs the new rule from the next observation; a changed correlation starts its windows and baselines afresh.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /monitor/rules/{id} (the `UpdateMonitorRule` operationId).
+	UpdateMonitorRuleWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateMonitorRule Change a monitoring rule
+	//
+	// Replaces the rule's YAML, checked as on creation; its code stays. The engine runs the new rule from the next observation; a changed correlation starts its windows and baselines afresh.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /monitor/rules/{id} (the `UpdateMonitorRule` operationId).
+	UpdateMonitorRule(ctx context.Context, id string, body UpdateMonitorRuleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListNews News and notices, newest first
 	//
@@ -8229,6 +9413,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /organizations/{id}/members/{user_id} (the `SetMembership` operationId).
 	SetMembership(ctx context.Context, id string, userId string, body SetMembershipJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetOrganizationOfficersWithBody Name a unit's responsible person for data security and chief data officer (the unit's admins, platform operators)
+	//
+	// The responsible person (数据安全负责人) is required, the chief data officer (首席数据官) optional; both must be enabled members of the unit (422 otherwise, nothing changes). The incident documents name them as the unit's contacts.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /organizations/{id}/officers (the `SetOrganizationOfficers` operationId).
+	SetOrganizationOfficersWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetOrganizationOfficers Name a unit's responsible person for data security and chief data officer (the unit's admins, platform operators)
+	//
+	// The responsible person (数据安全负责人) is required, the chief data officer (首席数据官) optional; both must be enabled members of the unit (422 otherwise, nothing changes). The incident documents name them as the unit's contacts.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /organizations/{id}/officers (the `SetOrganizationOfficers` operationId).
+	SetOrganizationOfficers(ctx context.Context, id string, body SetOrganizationOfficersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StaleResources The institution's resources whose data is older than their update frequency allows
 	//
@@ -12569,6 +13771,319 @@ func (c *Client) RunHarvestSource(ctx context.Context, id string, body RunHarves
 	return c.Client.Do(req)
 }
 
+// ListIncidents Data security incidents, newest first
+//
+// The security officer, regulator and auditor see every unit's; a unit's admins and editors their own. Tasks, documents and resources are left out of the list (GET one for them).
+//
+// Corresponds with GET /incidents (the `ListIncidents` operationId).
+func (c *Client) ListIncidents(ctx context.Context, params *ListIncidentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListIncidentsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OpenIncidentWithBody Record a data security incident (the unit's admins and editors, the security officer)
+//
+// The deadlines to notify the persons (only when persons_affected > 0) and to report are computed from discovered_at by level. Bad fields answer 422 naming each, and nothing is written.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /incidents (the `OpenIncident` operationId).
+func (c *Client) OpenIncidentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOpenIncidentRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OpenIncident Record a data security incident (the unit's admins and editors, the security officer)
+//
+// The deadlines to notify the persons (only when persons_affected > 0) and to report are computed from discovered_at by level. Bad fields answer 422 naming each, and nothing is written.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /incidents (the `OpenIncident` operationId).
+func (c *Client) OpenIncident(ctx context.Context, body OpenIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOpenIncidentRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetIncident One incident with its tasks, documents and deadlines
+//
+// For the security officer, regulator and auditor, and the unit's admins and editors; 404 for anyone else.
+//
+// Corresponds with GET /incidents/{id} (the `GetIncident` operationId).
+func (c *Client) GetIncident(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIncidentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateIncidentWithBody Change what is known of an incident
+//
+// Replaces title, kind, level, texts, resources and counts (the unit stays; discovered_at, when left out, too). A new level or count of persons recomputes the deadlines from the discovery. A closed incident answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
+func (c *Client) UpdateIncidentWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateIncidentRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateIncident Change what is known of an incident
+//
+// Replaces title, kind, level, texts, resources and counts (the unit stays; discovered_at, when left out, too). A new level or count of persons recomputes the deadlines from the discovery. A closed incident answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
+func (c *Client) UpdateIncident(ctx context.Context, id string, body UpdateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateIncidentRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CloseIncident Close an incident
+//
+// Only a contained incident with its review recorded, its report issued, its notice issued when persons are affected and every task done; 409 names what is missing.
+//
+// Corresponds with POST /incidents/{id}/close (the `CloseIncident` operationId).
+func (c *Client) CloseIncident(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseIncidentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ContainIncidentWithBody Record that an incident is contained
+//
+// open → contained, at contained_at (between the discovery and now; default now).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /incidents/{id}/contain (the `ContainIncident` operationId).
+func (c *Client) ContainIncidentWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewContainIncidentRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ContainIncident Record that an incident is contained
+//
+// open → contained, at contained_at (between the discovery and now; default now).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /incidents/{id}/contain (the `ContainIncident` operationId).
+func (c *Client) ContainIncident(ctx context.Context, id string, body ContainIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewContainIncidentRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IssueIncidentDocumentWithBody Issue the notice to the affected persons or the report to the authority
+//
+// Generates the document from the incident as it stands (the counts of records and persons affected, the resources, cause, measures, tasks and the unit's responsible person), keeps both forms as issued and seals their SHA-256 with an incident.document_issued event. The first notice records when the persons were notified, the first report when the authority was. A notice with no person affected, or a closed incident, answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /incidents/{id}/documents (the `IssueIncidentDocument` operationId).
+func (c *Client) IssueIncidentDocumentWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIssueIncidentDocumentRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IssueIncidentDocument Issue the notice to the affected persons or the report to the authority
+//
+// Generates the document from the incident as it stands (the counts of records and persons affected, the resources, cause, measures, tasks and the unit's responsible person), keeps both forms as issued and seals their SHA-256 with an incident.document_issued event. The first notice records when the persons were notified, the first report when the authority was. A notice with no person affected, or a closed incident, answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /incidents/{id}/documents (the `IssueIncidentDocument` operationId).
+func (c *Client) IssueIncidentDocument(ctx context.Context, id string, body IssueIncidentDocumentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIssueIncidentDocumentRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetIncidentDocument An issued document, byte for byte as sealed
+//
+// format=html (default): a self-contained page with its print stylesheet; format=text: plain text. Its SHA-256 is the html_sha256 or text_sha256 of the incident.document_issued event.
+//
+// Corresponds with GET /incidents/{id}/documents/{doc_id} (the `GetIncidentDocument` operationId).
+func (c *Client) GetIncidentDocument(ctx context.Context, id string, docId string, params *GetIncidentDocumentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIncidentDocumentRequest(c.Server, id, docId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReviewIncidentWithBody Record the post-incident review
+//
+// A summary and the lessons; only once contained, revisable until closed.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /incidents/{id}/review (the `ReviewIncident` operationId).
+func (c *Client) ReviewIncidentWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReviewIncidentRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReviewIncident Record the post-incident review
+//
+// A summary and the lessons; only once contained, revisable until closed.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /incidents/{id}/review (the `ReviewIncident` operationId).
+func (c *Client) ReviewIncident(ctx context.Context, id string, body ReviewIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReviewIncidentRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddIncidentTaskWithBody Add a response task
+//
+// A title, an owner (a member of the unit, or a security officer) and a due time (not before the discovery).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /incidents/{id}/tasks (the `AddIncidentTask` operationId).
+func (c *Client) AddIncidentTaskWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddIncidentTaskRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddIncidentTask Add a response task
+//
+// A title, an owner (a member of the unit, or a security officer) and a due time (not before the discovery).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /incidents/{id}/tasks (the `AddIncidentTask` operationId).
+func (c *Client) AddIncidentTask(ctx context.Context, id string, body AddIncidentTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddIncidentTaskRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompleteIncidentTask Mark a response task done
+//
+// Its owner, or anyone who works on the incident.
+//
+// Corresponds with POST /incidents/{id}/tasks/{task_id}/done (the `CompleteIncidentTask` operationId).
+func (c *Client) CompleteIncidentTask(ctx context.Context, id string, taskId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompleteIncidentTaskRequest(c.Server, id, taskId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListLedgerEvents Event history, newest first
 //
 // Platform staff (sysadmin, operator, regulator, auditor) see every event; other signed-in users see the events they acted in and those of their organizations.
@@ -12627,6 +14142,319 @@ func (c *Client) GetLedgerStatus(ctx context.Context, reqEditors ...RequestEdito
 // Corresponds with GET /loads/{id} (the `GetLoad` operationId).
 func (c *Client) GetLoad(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetLoadRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMonitorAlerts Security alerts, newest first
+//
+// Filtered by rule code, state and subject. Each item names its rule, severity, state, subject, when it was raised and the ids of the sealed events its evidence rests on. The security officer, the regulator and the auditor only.
+//
+// Corresponds with GET /monitor/alerts (the `ListMonitorAlerts` operationId).
+func (c *Client) ListMonitorAlerts(ctx context.Context, params *ListMonitorAlertsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMonitorAlertsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMonitorAlert One security alert with its evidence
+//
+// Its figures (counts, baselines, thresholds) and evidence: each decision, rows report, failed sign-in or event with the sealed event that carries it and the link to its ledger receipt.
+//
+// Corresponds with GET /monitor/alerts/{id} (the `GetMonitorAlert` operationId).
+func (c *Client) GetMonitorAlert(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMonitorAlertRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcknowledgeMonitorAlertWithBody Take a new alert in hand
+//
+// Moves a new alert to acknowledged, with an optional note; it becomes yours unless it has an owner. Any other state is 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /monitor/alerts/{id}/acknowledge (the `AcknowledgeMonitorAlert` operationId).
+func (c *Client) AcknowledgeMonitorAlertWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcknowledgeMonitorAlertRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AcknowledgeMonitorAlert Take a new alert in hand
+//
+// Moves a new alert to acknowledged, with an optional note; it becomes yours unless it has an owner. Any other state is 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /monitor/alerts/{id}/acknowledge (the `AcknowledgeMonitorAlert` operationId).
+func (c *Client) AcknowledgeMonitorAlert(ctx context.Context, id string, body AcknowledgeMonitorAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAcknowledgeMonitorAlertRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AssignMonitorAlertWithBody Give an alert an owner
+//
+// The owner must be an active security officer (422 otherwise); an escalated or closed alert is 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /monitor/alerts/{id}/assign (the `AssignMonitorAlert` operationId).
+func (c *Client) AssignMonitorAlertWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAssignMonitorAlertRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AssignMonitorAlert Give an alert an owner
+//
+// The owner must be an active security officer (422 otherwise); an escalated or closed alert is 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /monitor/alerts/{id}/assign (the `AssignMonitorAlert` operationId).
+func (c *Client) AssignMonitorAlert(ctx context.Context, id string, body AssignMonitorAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAssignMonitorAlertRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CloseMonitorAlertWithBody Close an alert as a true or false positive
+//
+// Closes a new or acknowledged alert; the note is required. The rule's next hit for the subject raises a new alert.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /monitor/alerts/{id}/close (the `CloseMonitorAlert` operationId).
+func (c *Client) CloseMonitorAlertWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseMonitorAlertRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CloseMonitorAlert Close an alert as a true or false positive
+//
+// Closes a new or acknowledged alert; the note is required. The rule's next hit for the subject raises a new alert.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /monitor/alerts/{id}/close (the `CloseMonitorAlert` operationId).
+func (c *Client) CloseMonitorAlert(ctx context.Context, id string, body CloseMonitorAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseMonitorAlertRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OpenIncidentFromAlertWithBody Turn a monitoring alert into an incident (the security officer)
+//
+// Records the incident and escalates the alert to it in one transaction (the alert's state becomes escalated, its incident_id this incident's). discovered_at defaults to the alert's creation, from which the deadlines count. An alert already escalated or closed answers 409 and nothing is written.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /monitor/alerts/{id}/incident (the `OpenIncidentFromAlert` operationId).
+func (c *Client) OpenIncidentFromAlertWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOpenIncidentFromAlertRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// OpenIncidentFromAlert Turn a monitoring alert into an incident (the security officer)
+//
+// Records the incident and escalates the alert to it in one transaction (the alert's state becomes escalated, its incident_id this incident's). discovered_at defaults to the alert's creation, from which the deadlines count. An alert already escalated or closed answers 409 and nothing is written.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /monitor/alerts/{id}/incident (the `OpenIncidentFromAlert` operationId).
+func (c *Client) OpenIncidentFromAlert(ctx context.Context, id string, body OpenIncidentFromAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOpenIncidentFromAlertRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMonitorRules The monitoring rules, by code
+//
+// Every rule with its YAML body, the seven shipped defaults included: bulk_download, off_hours, volume_spike, repeated_denials, credential_stuffing, lapsed_grant and reid_qi.
+//
+// Corresponds with GET /monitor/rules (the `ListMonitorRules` operationId).
+func (c *Client) ListMonitorRules(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMonitorRulesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMonitorRuleWithBody Add a monitoring rule
+//
+// The body is the rule's YAML. Anything wrong — YAML, a missing or bad field, a where condition that is not CEL yielding a bool, a threshold out of range, a taken code — is 422 on body, the message starting with the line.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /monitor/rules (the `CreateMonitorRule` operationId).
+func (c *Client) CreateMonitorRuleWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMonitorRuleRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateMonitorRule Add a monitoring rule
+//
+// The body is the rule's YAML. Anything wrong — YAML, a missing or bad field, a where condition that is not CEL yielding a bool, a threshold out of range, a taken code — is 422 on body, the message starting with the line.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /monitor/rules (the `CreateMonitorRule` operationId).
+func (c *Client) CreateMonitorRule(ctx context.Context, body CreateMonitorRuleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateMonitorRuleRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListMonitorRuleVariables The variables a rule reads
+//
+// Each variable with its CEL type, the sources that set it, and what it means.
+//
+// Corresponds with GET /monitor/rules/variables (the `ListMonitorRuleVariables` operationId).
+func (c *Client) ListMonitorRuleVariables(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListMonitorRuleVariablesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMonitorRule One monitoring rule
+//
+// By id or code.
+//
+// Corresponds with GET /monitor/rules/{id} (the `GetMonitorRule` operationId).
+func (c *Client) GetMonitorRule(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMonitorRuleRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMonitorRuleWithBody Change a monitoring rule
+//
+// Replaces the rule's YAML, checked as on creation; its code stays. The engine runs the new rule from the next observation; a changed correlation starts its windows and baselines afresh.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /monitor/rules/{id} (the `UpdateMonitorRule` operationId).
+func (c *Client) UpdateMonitorRuleWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMonitorRuleRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateMonitorRule Change a monitoring rule
+//
+// Replaces the rule's YAML, checked as on creation; its code stays. The engine runs the new rule from the next observation; a changed correlation starts its windows and baselines afresh.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /monitor/rules/{id} (the `UpdateMonitorRule` operationId).
+func (c *Client) UpdateMonitorRule(ctx context.Context, id string, body UpdateMonitorRuleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateMonitorRuleRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -13328,6 +15156,44 @@ func (c *Client) SetMembershipWithBody(ctx context.Context, id string, userId st
 // Corresponds with PUT /organizations/{id}/members/{user_id} (the `SetMembership` operationId).
 func (c *Client) SetMembership(ctx context.Context, id string, userId string, body SetMembershipJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSetMembershipRequest(c.Server, id, userId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetOrganizationOfficersWithBody Name a unit's responsible person for data security and chief data officer (the unit's admins, platform operators)
+//
+// The responsible person (数据安全负责人) is required, the chief data officer (首席数据官) optional; both must be enabled members of the unit (422 otherwise, nothing changes). The incident documents name them as the unit's contacts.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /organizations/{id}/officers (the `SetOrganizationOfficers` operationId).
+func (c *Client) SetOrganizationOfficersWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetOrganizationOfficersRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetOrganizationOfficers Name a unit's responsible person for data security and chief data officer (the unit's admins, platform operators)
+//
+// The responsible person (数据安全负责人) is required, the chief data officer (首席数据官) optional; both must be enabled members of the unit (422 otherwise, nothing changes). The incident documents name them as the unit's contacts.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /organizations/{id}/officers (the `SetOrganizationOfficers` operationId).
+func (c *Client) SetOrganizationOfficers(ctx context.Context, id string, body SetOrganizationOfficersJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetOrganizationOfficersRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -21296,6 +23162,548 @@ func NewRunHarvestSourceRequestWithBody(server string, id string, contentType st
 	return req, nil
 }
 
+// NewListIncidentsRequest constructs an http.Request for the ListIncidents method
+func NewListIncidentsRequest(server string, params *ListIncidentsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/incidents")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrgId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "org_id", *params.OrgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewOpenIncidentRequest calls the generic OpenIncident builder with application/json body
+func NewOpenIncidentRequest(server string, body OpenIncidentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOpenIncidentRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewOpenIncidentRequestWithBody constructs an http.Request for the OpenIncident method, with any body, and a specified content type
+func NewOpenIncidentRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/incidents")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetIncidentRequest constructs an http.Request for the GetIncident method
+func NewGetIncidentRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/incidents/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateIncidentRequest calls the generic UpdateIncident builder with application/json body
+func NewUpdateIncidentRequest(server string, id string, body UpdateIncidentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateIncidentRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateIncidentRequestWithBody constructs an http.Request for the UpdateIncident method, with any body, and a specified content type
+func NewUpdateIncidentRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/incidents/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCloseIncidentRequest constructs an http.Request for the CloseIncident method
+func NewCloseIncidentRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/incidents/%s/close", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewContainIncidentRequest calls the generic ContainIncident builder with application/json body
+func NewContainIncidentRequest(server string, id string, body ContainIncidentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewContainIncidentRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewContainIncidentRequestWithBody constructs an http.Request for the ContainIncident method, with any body, and a specified content type
+func NewContainIncidentRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/incidents/%s/contain", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewIssueIncidentDocumentRequest calls the generic IssueIncidentDocument builder with application/json body
+func NewIssueIncidentDocumentRequest(server string, id string, body IssueIncidentDocumentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewIssueIncidentDocumentRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewIssueIncidentDocumentRequestWithBody constructs an http.Request for the IssueIncidentDocument method, with any body, and a specified content type
+func NewIssueIncidentDocumentRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/incidents/%s/documents", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetIncidentDocumentRequest constructs an http.Request for the GetIncidentDocument method
+func NewGetIncidentDocumentRequest(server string, id string, docId string, params *GetIncidentDocumentParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "doc_id", docId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/incidents/%s/documents/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewReviewIncidentRequest calls the generic ReviewIncident builder with application/json body
+func NewReviewIncidentRequest(server string, id string, body ReviewIncidentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReviewIncidentRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewReviewIncidentRequestWithBody constructs an http.Request for the ReviewIncident method, with any body, and a specified content type
+func NewReviewIncidentRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/incidents/%s/review", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAddIncidentTaskRequest calls the generic AddIncidentTask builder with application/json body
+func NewAddIncidentTaskRequest(server string, id string, body AddIncidentTaskJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddIncidentTaskRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAddIncidentTaskRequestWithBody constructs an http.Request for the AddIncidentTask method, with any body, and a specified content type
+func NewAddIncidentTaskRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/incidents/%s/tasks", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCompleteIncidentTaskRequest constructs an http.Request for the CompleteIncidentTask method
+func NewCompleteIncidentTaskRequest(server string, id string, taskId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "task_id", taskId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/incidents/%s/tasks/%s/done", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListLedgerEventsRequest constructs an http.Request for the ListLedgerEvents method
 func NewListLedgerEventsRequest(server string, params *ListLedgerEventsParams) (*http.Request, error) {
 	var err error
@@ -21513,6 +23921,505 @@ func NewGetLoadRequest(server string, id string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListMonitorAlertsRequest constructs an http.Request for the ListMonitorAlerts method
+func NewListMonitorAlertsRequest(server string, params *ListMonitorAlertsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/monitor/alerts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Rule != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "rule", *params.Rule, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Subject != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "subject", *params.Subject, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetMonitorAlertRequest constructs an http.Request for the GetMonitorAlert method
+func NewGetMonitorAlertRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/monitor/alerts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAcknowledgeMonitorAlertRequest calls the generic AcknowledgeMonitorAlert builder with application/json body
+func NewAcknowledgeMonitorAlertRequest(server string, id string, body AcknowledgeMonitorAlertJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAcknowledgeMonitorAlertRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAcknowledgeMonitorAlertRequestWithBody constructs an http.Request for the AcknowledgeMonitorAlert method, with any body, and a specified content type
+func NewAcknowledgeMonitorAlertRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/monitor/alerts/%s/acknowledge", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAssignMonitorAlertRequest calls the generic AssignMonitorAlert builder with application/json body
+func NewAssignMonitorAlertRequest(server string, id string, body AssignMonitorAlertJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAssignMonitorAlertRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAssignMonitorAlertRequestWithBody constructs an http.Request for the AssignMonitorAlert method, with any body, and a specified content type
+func NewAssignMonitorAlertRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/monitor/alerts/%s/assign", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCloseMonitorAlertRequest calls the generic CloseMonitorAlert builder with application/json body
+func NewCloseMonitorAlertRequest(server string, id string, body CloseMonitorAlertJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCloseMonitorAlertRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCloseMonitorAlertRequestWithBody constructs an http.Request for the CloseMonitorAlert method, with any body, and a specified content type
+func NewCloseMonitorAlertRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/monitor/alerts/%s/close", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewOpenIncidentFromAlertRequest calls the generic OpenIncidentFromAlert builder with application/json body
+func NewOpenIncidentFromAlertRequest(server string, id string, body OpenIncidentFromAlertJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewOpenIncidentFromAlertRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewOpenIncidentFromAlertRequestWithBody constructs an http.Request for the OpenIncidentFromAlert method, with any body, and a specified content type
+func NewOpenIncidentFromAlertRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/monitor/alerts/%s/incident", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListMonitorRulesRequest constructs an http.Request for the ListMonitorRules method
+func NewListMonitorRulesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/monitor/rules")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateMonitorRuleRequest calls the generic CreateMonitorRule builder with application/json body
+func NewCreateMonitorRuleRequest(server string, body CreateMonitorRuleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateMonitorRuleRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateMonitorRuleRequestWithBody constructs an http.Request for the CreateMonitorRule method, with any body, and a specified content type
+func NewCreateMonitorRuleRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/monitor/rules")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListMonitorRuleVariablesRequest constructs an http.Request for the ListMonitorRuleVariables method
+func NewListMonitorRuleVariablesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/monitor/rules/variables")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetMonitorRuleRequest constructs an http.Request for the GetMonitorRule method
+func NewGetMonitorRuleRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/monitor/rules/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateMonitorRuleRequest calls the generic UpdateMonitorRule builder with application/json body
+func NewUpdateMonitorRuleRequest(server string, id string, body UpdateMonitorRuleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateMonitorRuleRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewUpdateMonitorRuleRequestWithBody constructs an http.Request for the UpdateMonitorRule method, with any body, and a specified content type
+func NewUpdateMonitorRuleRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/monitor/rules/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -22761,6 +25668,53 @@ func NewSetMembershipRequestWithBody(server string, id string, userId string, co
 	}
 
 	operationPath := fmt.Sprintf("/organizations/%s/members/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewSetOrganizationOfficersRequest calls the generic SetOrganizationOfficers builder with application/json body
+func NewSetOrganizationOfficersRequest(server string, id string, body SetOrganizationOfficersJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetOrganizationOfficersRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSetOrganizationOfficersRequestWithBody constructs an http.Request for the SetOrganizationOfficers method, with any body, and a specified content type
+func NewSetOrganizationOfficersRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/organizations/%s/officers", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -28763,6 +31717,159 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /harvest-sources/{id}/run (the `RunHarvestSource` operationId).
 	RunHarvestSourceWithResponse(ctx context.Context, id string, body RunHarvestSourceJSONRequestBody, reqEditors ...RequestEditorFn) (*RunHarvestSourceResponse, error)
 
+	// ListIncidentsWithResponse Data security incidents, newest first
+	//
+	// The security officer, regulator and auditor see every unit's; a unit's admins and editors their own. Tasks, documents and resources are left out of the list (GET one for them).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /incidents (the `ListIncidents` operationId).
+	ListIncidentsWithResponse(ctx context.Context, params *ListIncidentsParams, reqEditors ...RequestEditorFn) (*ListIncidentsResponse, error)
+
+	// OpenIncidentWithBodyWithResponse Record a data security incident (the unit's admins and editors, the security officer)
+	//
+	// The deadlines to notify the persons (only when persons_affected > 0) and to report are computed from discovered_at by level. Bad fields answer 422 naming each, and nothing is written.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /incidents (the `OpenIncident` operationId).
+	OpenIncidentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OpenIncidentResponse, error)
+
+	// OpenIncidentWithResponse Record a data security incident (the unit's admins and editors, the security officer)
+	//
+	// The deadlines to notify the persons (only when persons_affected > 0) and to report are computed from discovered_at by level. Bad fields answer 422 naming each, and nothing is written.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /incidents (the `OpenIncident` operationId).
+	OpenIncidentWithResponse(ctx context.Context, body OpenIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*OpenIncidentResponse, error)
+
+	// GetIncidentWithResponse One incident with its tasks, documents and deadlines
+	//
+	// For the security officer, regulator and auditor, and the unit's admins and editors; 404 for anyone else.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /incidents/{id} (the `GetIncident` operationId).
+	GetIncidentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetIncidentResponse, error)
+
+	// UpdateIncidentWithBodyWithResponse Change what is known of an incident
+	//
+	// Replaces title, kind, level, texts, resources and counts (the unit stays; discovered_at, when left out, too). A new level or count of persons recomputes the deadlines from the discovery. A closed incident answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
+	UpdateIncidentWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateIncidentResponse, error)
+
+	// UpdateIncidentWithResponse Change what is known of an incident
+	//
+	// Replaces title, kind, level, texts, resources and counts (the unit stays; discovered_at, when left out, too). A new level or count of persons recomputes the deadlines from the discovery. A closed incident answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
+	UpdateIncidentWithResponse(ctx context.Context, id string, body UpdateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateIncidentResponse, error)
+
+	// CloseIncidentWithResponse Close an incident
+	//
+	// Only a contained incident with its review recorded, its report issued, its notice issued when persons are affected and every task done; 409 names what is missing.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /incidents/{id}/close (the `CloseIncident` operationId).
+	CloseIncidentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CloseIncidentResponse, error)
+
+	// ContainIncidentWithBodyWithResponse Record that an incident is contained
+	//
+	// open → contained, at contained_at (between the discovery and now; default now).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /incidents/{id}/contain (the `ContainIncident` operationId).
+	ContainIncidentWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ContainIncidentResponse, error)
+
+	// ContainIncidentWithResponse Record that an incident is contained
+	//
+	// open → contained, at contained_at (between the discovery and now; default now).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /incidents/{id}/contain (the `ContainIncident` operationId).
+	ContainIncidentWithResponse(ctx context.Context, id string, body ContainIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*ContainIncidentResponse, error)
+
+	// IssueIncidentDocumentWithBodyWithResponse Issue the notice to the affected persons or the report to the authority
+	//
+	// Generates the document from the incident as it stands (the counts of records and persons affected, the resources, cause, measures, tasks and the unit's responsible person), keeps both forms as issued and seals their SHA-256 with an incident.document_issued event. The first notice records when the persons were notified, the first report when the authority was. A notice with no person affected, or a closed incident, answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /incidents/{id}/documents (the `IssueIncidentDocument` operationId).
+	IssueIncidentDocumentWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IssueIncidentDocumentResponse, error)
+
+	// IssueIncidentDocumentWithResponse Issue the notice to the affected persons or the report to the authority
+	//
+	// Generates the document from the incident as it stands (the counts of records and persons affected, the resources, cause, measures, tasks and the unit's responsible person), keeps both forms as issued and seals their SHA-256 with an incident.document_issued event. The first notice records when the persons were notified, the first report when the authority was. A notice with no person affected, or a closed incident, answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /incidents/{id}/documents (the `IssueIncidentDocument` operationId).
+	IssueIncidentDocumentWithResponse(ctx context.Context, id string, body IssueIncidentDocumentJSONRequestBody, reqEditors ...RequestEditorFn) (*IssueIncidentDocumentResponse, error)
+
+	// GetIncidentDocumentWithResponse An issued document, byte for byte as sealed
+	//
+	// format=html (default): a self-contained page with its print stylesheet; format=text: plain text. Its SHA-256 is the html_sha256 or text_sha256 of the incident.document_issued event.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /incidents/{id}/documents/{doc_id} (the `GetIncidentDocument` operationId).
+	GetIncidentDocumentWithResponse(ctx context.Context, id string, docId string, params *GetIncidentDocumentParams, reqEditors ...RequestEditorFn) (*GetIncidentDocumentResponse, error)
+
+	// ReviewIncidentWithBodyWithResponse Record the post-incident review
+	//
+	// A summary and the lessons; only once contained, revisable until closed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /incidents/{id}/review (the `ReviewIncident` operationId).
+	ReviewIncidentWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReviewIncidentResponse, error)
+
+	// ReviewIncidentWithResponse Record the post-incident review
+	//
+	// A summary and the lessons; only once contained, revisable until closed.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /incidents/{id}/review (the `ReviewIncident` operationId).
+	ReviewIncidentWithResponse(ctx context.Context, id string, body ReviewIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*ReviewIncidentResponse, error)
+
+	// AddIncidentTaskWithBodyWithResponse Add a response task
+	//
+	// A title, an owner (a member of the unit, or a security officer) and a due time (not before the discovery).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /incidents/{id}/tasks (the `AddIncidentTask` operationId).
+	AddIncidentTaskWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddIncidentTaskResponse, error)
+
+	// AddIncidentTaskWithResponse Add a response task
+	//
+	// A title, an owner (a member of the unit, or a security officer) and a due time (not before the discovery).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /incidents/{id}/tasks (the `AddIncidentTask` operationId).
+	AddIncidentTaskWithResponse(ctx context.Context, id string, body AddIncidentTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*AddIncidentTaskResponse, error)
+
+	// CompleteIncidentTaskWithResponse Mark a response task done
+	//
+	// Its owner, or anyone who works on the incident.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /incidents/{id}/tasks/{task_id}/done (the `CompleteIncidentTask` operationId).
+	CompleteIncidentTaskWithResponse(ctx context.Context, id string, taskId string, reqEditors ...RequestEditorFn) (*CompleteIncidentTaskResponse, error)
+
 	// ListLedgerEventsWithResponse Event history, newest first
 	//
 	// Platform staff (sysadmin, operator, regulator, auditor) see every event; other signed-in users see the events they acted in and those of their organizations.
@@ -28798,6 +31905,159 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /loads/{id} (the `GetLoad` operationId).
 	GetLoadWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetLoadResponse, error)
+
+	// ListMonitorAlertsWithResponse Security alerts, newest first
+	//
+	// Filtered by rule code, state and subject. Each item names its rule, severity, state, subject, when it was raised and the ids of the sealed events its evidence rests on. The security officer, the regulator and the auditor only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /monitor/alerts (the `ListMonitorAlerts` operationId).
+	ListMonitorAlertsWithResponse(ctx context.Context, params *ListMonitorAlertsParams, reqEditors ...RequestEditorFn) (*ListMonitorAlertsResponse, error)
+
+	// GetMonitorAlertWithResponse One security alert with its evidence
+	//
+	// Its figures (counts, baselines, thresholds) and evidence: each decision, rows report, failed sign-in or event with the sealed event that carries it and the link to its ledger receipt.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /monitor/alerts/{id} (the `GetMonitorAlert` operationId).
+	GetMonitorAlertWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetMonitorAlertResponse, error)
+
+	// AcknowledgeMonitorAlertWithBodyWithResponse Take a new alert in hand
+	//
+	// Moves a new alert to acknowledged, with an optional note; it becomes yours unless it has an owner. Any other state is 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /monitor/alerts/{id}/acknowledge (the `AcknowledgeMonitorAlert` operationId).
+	AcknowledgeMonitorAlertWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcknowledgeMonitorAlertResponse, error)
+
+	// AcknowledgeMonitorAlertWithResponse Take a new alert in hand
+	//
+	// Moves a new alert to acknowledged, with an optional note; it becomes yours unless it has an owner. Any other state is 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /monitor/alerts/{id}/acknowledge (the `AcknowledgeMonitorAlert` operationId).
+	AcknowledgeMonitorAlertWithResponse(ctx context.Context, id string, body AcknowledgeMonitorAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*AcknowledgeMonitorAlertResponse, error)
+
+	// AssignMonitorAlertWithBodyWithResponse Give an alert an owner
+	//
+	// The owner must be an active security officer (422 otherwise); an escalated or closed alert is 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /monitor/alerts/{id}/assign (the `AssignMonitorAlert` operationId).
+	AssignMonitorAlertWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AssignMonitorAlertResponse, error)
+
+	// AssignMonitorAlertWithResponse Give an alert an owner
+	//
+	// The owner must be an active security officer (422 otherwise); an escalated or closed alert is 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /monitor/alerts/{id}/assign (the `AssignMonitorAlert` operationId).
+	AssignMonitorAlertWithResponse(ctx context.Context, id string, body AssignMonitorAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*AssignMonitorAlertResponse, error)
+
+	// CloseMonitorAlertWithBodyWithResponse Close an alert as a true or false positive
+	//
+	// Closes a new or acknowledged alert; the note is required. The rule's next hit for the subject raises a new alert.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /monitor/alerts/{id}/close (the `CloseMonitorAlert` operationId).
+	CloseMonitorAlertWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CloseMonitorAlertResponse, error)
+
+	// CloseMonitorAlertWithResponse Close an alert as a true or false positive
+	//
+	// Closes a new or acknowledged alert; the note is required. The rule's next hit for the subject raises a new alert.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /monitor/alerts/{id}/close (the `CloseMonitorAlert` operationId).
+	CloseMonitorAlertWithResponse(ctx context.Context, id string, body CloseMonitorAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*CloseMonitorAlertResponse, error)
+
+	// OpenIncidentFromAlertWithBodyWithResponse Turn a monitoring alert into an incident (the security officer)
+	//
+	// Records the incident and escalates the alert to it in one transaction (the alert's state becomes escalated, its incident_id this incident's). discovered_at defaults to the alert's creation, from which the deadlines count. An alert already escalated or closed answers 409 and nothing is written.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /monitor/alerts/{id}/incident (the `OpenIncidentFromAlert` operationId).
+	OpenIncidentFromAlertWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OpenIncidentFromAlertResponse, error)
+
+	// OpenIncidentFromAlertWithResponse Turn a monitoring alert into an incident (the security officer)
+	//
+	// Records the incident and escalates the alert to it in one transaction (the alert's state becomes escalated, its incident_id this incident's). discovered_at defaults to the alert's creation, from which the deadlines count. An alert already escalated or closed answers 409 and nothing is written.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /monitor/alerts/{id}/incident (the `OpenIncidentFromAlert` operationId).
+	OpenIncidentFromAlertWithResponse(ctx context.Context, id string, body OpenIncidentFromAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*OpenIncidentFromAlertResponse, error)
+
+	// ListMonitorRulesWithResponse The monitoring rules, by code
+	//
+	// Every rule with its YAML body, the seven shipped defaults included: bulk_download, off_hours, volume_spike, repeated_denials, credential_stuffing, lapsed_grant and reid_qi.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /monitor/rules (the `ListMonitorRules` operationId).
+	ListMonitorRulesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMonitorRulesResponse, error)
+
+	// CreateMonitorRuleWithBodyWithResponse Add a monitoring rule
+	//
+	// The body is the rule's YAML. Anything wrong — YAML, a missing or bad field, a where condition that is not CEL yielding a bool, a threshold out of range, a taken code — is 422 on body, the message starting with the line.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /monitor/rules (the `CreateMonitorRule` operationId).
+	CreateMonitorRuleWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMonitorRuleResponse, error)
+
+	// CreateMonitorRuleWithResponse Add a monitoring rule
+	//
+	// The body is the rule's YAML. Anything wrong — YAML, a missing or bad field, a where condition that is not CEL yielding a bool, a threshold out of range, a taken code — is 422 on body, the message starting with the line.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /monitor/rules (the `CreateMonitorRule` operationId).
+	CreateMonitorRuleWithResponse(ctx context.Context, body CreateMonitorRuleJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMonitorRuleResponse, error)
+
+	// ListMonitorRuleVariablesWithResponse The variables a rule reads
+	//
+	// Each variable with its CEL type, the sources that set it, and what it means.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /monitor/rules/variables (the `ListMonitorRuleVariables` operationId).
+	ListMonitorRuleVariablesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMonitorRuleVariablesResponse, error)
+
+	// GetMonitorRuleWithResponse One monitoring rule
+	//
+	// By id or code.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /monitor/rules/{id} (the `GetMonitorRule` operationId).
+	GetMonitorRuleWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetMonitorRuleResponse, error)
+
+	// UpdateMonitorRuleWithBodyWithResponse Change a monitoring rule
+	//
+	// Replaces the rule's YAML, checked as on creation; its code stays. The engine runs the new rule from the next observation; a changed correlation starts its windows and baselines afresh.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /monitor/rules/{id} (the `UpdateMonitorRule` operationId).
+	UpdateMonitorRuleWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMonitorRuleResponse, error)
+
+	// UpdateMonitorRuleWithResponse Change a monitoring rule
+	//
+	// Replaces the rule's YAML, checked as on creation; its code stays. The engine runs the new rule from the next observation; a changed correlation starts its windows and baselines afresh.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /monitor/rules/{id} (the `UpdateMonitorRule` operationId).
+	UpdateMonitorRuleWithResponse(ctx context.Context, id string, body UpdateMonitorRuleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMonitorRuleResponse, error)
 
 	// ListNewsWithResponse News and notices, newest first
 	//
@@ -29139,6 +32399,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /organizations/{id}/members/{user_id} (the `SetMembership` operationId).
 	SetMembershipWithResponse(ctx context.Context, id string, userId string, body SetMembershipJSONRequestBody, reqEditors ...RequestEditorFn) (*SetMembershipResponse, error)
+
+	// SetOrganizationOfficersWithBodyWithResponse Name a unit's responsible person for data security and chief data officer (the unit's admins, platform operators)
+	//
+	// The responsible person (数据安全负责人) is required, the chief data officer (首席数据官) optional; both must be enabled members of the unit (422 otherwise, nothing changes). The incident documents name them as the unit's contacts.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /organizations/{id}/officers (the `SetOrganizationOfficers` operationId).
+	SetOrganizationOfficersWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetOrganizationOfficersResponse, error)
+
+	// SetOrganizationOfficersWithResponse Name a unit's responsible person for data security and chief data officer (the unit's admins, platform operators)
+	//
+	// The responsible person (数据安全负责人) is required, the chief data officer (首席数据官) optional; both must be enabled members of the unit (422 otherwise, nothing changes). The incident documents name them as the unit's contacts.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /organizations/{id}/officers (the `SetOrganizationOfficers` operationId).
+	SetOrganizationOfficersWithResponse(ctx context.Context, id string, body SetOrganizationOfficersJSONRequestBody, reqEditors ...RequestEditorFn) (*SetOrganizationOfficersResponse, error)
 
 	// StaleResourcesWithResponse The institution's resources whose data is older than their update frequency allows
 	//
@@ -38138,6 +41416,716 @@ func (r RunHarvestSourceResponse) ContentType() string {
 	return ""
 }
 
+type ListIncidentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListIncidentBodyBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListIncidentsResponse) GetJSON200() *ListIncidentBodyBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListIncidentsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListIncidentsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListIncidentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListIncidentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListIncidentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListIncidentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OpenIncidentResponse401Headers the declared response headers of an HTTP 401 response for OpenIncident
+type OpenIncidentResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type OpenIncidentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *IncidentBody
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *OpenIncidentResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r OpenIncidentResponse) GetJSON201() *IncidentBody {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r OpenIncidentResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r OpenIncidentResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r OpenIncidentResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r OpenIncidentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OpenIncidentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OpenIncidentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OpenIncidentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetIncidentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IncidentBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetIncidentResponse) GetJSON200() *IncidentBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetIncidentResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetIncidentResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetIncidentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetIncidentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetIncidentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetIncidentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateIncidentResponse401Headers the declared response headers of an HTTP 401 response for UpdateIncident
+type UpdateIncidentResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UpdateIncidentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IncidentBody
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateIncidentResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateIncidentResponse) GetJSON200() *IncidentBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateIncidentResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateIncidentResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateIncidentResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateIncidentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateIncidentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateIncidentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateIncidentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CloseIncidentResponse401Headers the declared response headers of an HTTP 401 response for CloseIncident
+type CloseIncidentResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CloseIncidentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IncidentBody
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CloseIncidentResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CloseIncidentResponse) GetJSON200() *IncidentBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CloseIncidentResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CloseIncidentResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CloseIncidentResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CloseIncidentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CloseIncidentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CloseIncidentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CloseIncidentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ContainIncidentResponse401Headers the declared response headers of an HTTP 401 response for ContainIncident
+type ContainIncidentResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ContainIncidentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IncidentBody
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ContainIncidentResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ContainIncidentResponse) GetJSON200() *IncidentBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ContainIncidentResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ContainIncidentResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ContainIncidentResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ContainIncidentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ContainIncidentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ContainIncidentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ContainIncidentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// IssueIncidentDocumentResponse401Headers the declared response headers of an HTTP 401 response for IssueIncidentDocument
+type IssueIncidentDocumentResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type IssueIncidentDocumentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *IncidentDocumentOutBody
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *IssueIncidentDocumentResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r IssueIncidentDocumentResponse) GetJSON201() *IncidentDocumentOutBody {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r IssueIncidentDocumentResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r IssueIncidentDocumentResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r IssueIncidentDocumentResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r IssueIncidentDocumentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IssueIncidentDocumentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IssueIncidentDocumentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IssueIncidentDocumentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetIncidentDocumentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetIncidentDocumentResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetIncidentDocumentResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetIncidentDocumentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetIncidentDocumentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetIncidentDocumentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetIncidentDocumentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReviewIncidentResponse401Headers the declared response headers of an HTTP 401 response for ReviewIncident
+type ReviewIncidentResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ReviewIncidentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IncidentBody
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReviewIncidentResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReviewIncidentResponse) GetJSON200() *IncidentBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ReviewIncidentResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ReviewIncidentResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ReviewIncidentResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ReviewIncidentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReviewIncidentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReviewIncidentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReviewIncidentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AddIncidentTaskResponse401Headers the declared response headers of an HTTP 401 response for AddIncidentTask
+type AddIncidentTaskResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type AddIncidentTaskResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *IncidentBody
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AddIncidentTaskResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddIncidentTaskResponse) GetJSON201() *IncidentBody {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AddIncidentTaskResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AddIncidentTaskResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AddIncidentTaskResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AddIncidentTaskResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddIncidentTaskResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddIncidentTaskResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddIncidentTaskResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CompleteIncidentTaskResponse401Headers the declared response headers of an HTTP 401 response for CompleteIncidentTask
+type CompleteIncidentTaskResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CompleteIncidentTaskResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IncidentBody
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CompleteIncidentTaskResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CompleteIncidentTaskResponse) GetJSON200() *IncidentBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CompleteIncidentTaskResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CompleteIncidentTaskResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CompleteIncidentTaskResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CompleteIncidentTaskResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CompleteIncidentTaskResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CompleteIncidentTaskResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CompleteIncidentTaskResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListLedgerEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -38359,6 +42347,681 @@ func (r GetLoadResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetLoadResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListMonitorAlertsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListMonitorAlertItemBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMonitorAlertsResponse) GetJSON200() *ListMonitorAlertItemBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListMonitorAlertsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListMonitorAlertsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMonitorAlertsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMonitorAlertsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMonitorAlertsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMonitorAlertsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetMonitorAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MonitorAlert
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMonitorAlertResponse) GetJSON200() *MonitorAlert {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetMonitorAlertResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetMonitorAlertResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMonitorAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMonitorAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMonitorAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMonitorAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AcknowledgeMonitorAlertResponse401Headers the declared response headers of an HTTP 401 response for AcknowledgeMonitorAlert
+type AcknowledgeMonitorAlertResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type AcknowledgeMonitorAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MonitorAlert
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AcknowledgeMonitorAlertResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AcknowledgeMonitorAlertResponse) GetJSON200() *MonitorAlert {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AcknowledgeMonitorAlertResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AcknowledgeMonitorAlertResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AcknowledgeMonitorAlertResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AcknowledgeMonitorAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AcknowledgeMonitorAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AcknowledgeMonitorAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AcknowledgeMonitorAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AssignMonitorAlertResponse401Headers the declared response headers of an HTTP 401 response for AssignMonitorAlert
+type AssignMonitorAlertResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type AssignMonitorAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MonitorAlert
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AssignMonitorAlertResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AssignMonitorAlertResponse) GetJSON200() *MonitorAlert {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AssignMonitorAlertResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AssignMonitorAlertResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AssignMonitorAlertResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AssignMonitorAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AssignMonitorAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AssignMonitorAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AssignMonitorAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CloseMonitorAlertResponse401Headers the declared response headers of an HTTP 401 response for CloseMonitorAlert
+type CloseMonitorAlertResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CloseMonitorAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MonitorAlert
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CloseMonitorAlertResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CloseMonitorAlertResponse) GetJSON200() *MonitorAlert {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CloseMonitorAlertResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CloseMonitorAlertResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CloseMonitorAlertResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CloseMonitorAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CloseMonitorAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CloseMonitorAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CloseMonitorAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// OpenIncidentFromAlertResponse401Headers the declared response headers of an HTTP 401 response for OpenIncidentFromAlert
+type OpenIncidentFromAlertResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type OpenIncidentFromAlertResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *IncidentBody
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *OpenIncidentFromAlertResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r OpenIncidentFromAlertResponse) GetJSON201() *IncidentBody {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r OpenIncidentFromAlertResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r OpenIncidentFromAlertResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r OpenIncidentFromAlertResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r OpenIncidentFromAlertResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r OpenIncidentFromAlertResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r OpenIncidentFromAlertResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r OpenIncidentFromAlertResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListMonitorRulesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListMonitorRuleBody
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMonitorRulesResponse) GetJSON200() *ListMonitorRuleBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListMonitorRulesResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMonitorRulesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMonitorRulesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMonitorRulesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMonitorRulesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateMonitorRuleResponse401Headers the declared response headers of an HTTP 401 response for CreateMonitorRule
+type CreateMonitorRuleResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CreateMonitorRuleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *MonitorRule
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateMonitorRuleResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateMonitorRuleResponse) GetJSON201() *MonitorRule {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateMonitorRuleResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateMonitorRuleResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateMonitorRuleResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateMonitorRuleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateMonitorRuleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateMonitorRuleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateMonitorRuleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListMonitorRuleVariablesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MonitorVariablesOutBody
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListMonitorRuleVariablesResponse) GetJSON200() *MonitorVariablesOutBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListMonitorRuleVariablesResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListMonitorRuleVariablesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListMonitorRuleVariablesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListMonitorRuleVariablesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListMonitorRuleVariablesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetMonitorRuleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MonitorRule
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMonitorRuleResponse) GetJSON200() *MonitorRule {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetMonitorRuleResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetMonitorRuleResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMonitorRuleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMonitorRuleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMonitorRuleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMonitorRuleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateMonitorRuleResponse401Headers the declared response headers of an HTTP 401 response for UpdateMonitorRule
+type UpdateMonitorRuleResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type UpdateMonitorRuleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MonitorRule
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateMonitorRuleResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateMonitorRuleResponse) GetJSON200() *MonitorRule {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateMonitorRuleResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateMonitorRuleResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r UpdateMonitorRuleResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateMonitorRuleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateMonitorRuleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateMonitorRuleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateMonitorRuleResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -40061,6 +44724,75 @@ func (r SetMembershipResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r SetMembershipResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetOrganizationOfficersResponse401Headers the declared response headers of an HTTP 401 response for SetOrganizationOfficers
+type SetOrganizationOfficersResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type SetOrganizationOfficersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Organization
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetOrganizationOfficersResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetOrganizationOfficersResponse) GetJSON200() *Organization {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SetOrganizationOfficersResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SetOrganizationOfficersResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SetOrganizationOfficersResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SetOrganizationOfficersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetOrganizationOfficersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetOrganizationOfficersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetOrganizationOfficersResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -48449,6 +53181,261 @@ func (c *ClientWithResponses) RunHarvestSourceWithResponse(ctx context.Context, 
 	return ParseRunHarvestSourceResponse(rsp)
 }
 
+// ListIncidentsWithResponse Data security incidents, newest first
+//
+// The security officer, regulator and auditor see every unit's; a unit's admins and editors their own. Tasks, documents and resources are left out of the list (GET one for them).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /incidents (the `ListIncidents` operationId).
+func (c *ClientWithResponses) ListIncidentsWithResponse(ctx context.Context, params *ListIncidentsParams, reqEditors ...RequestEditorFn) (*ListIncidentsResponse, error) {
+	rsp, err := c.ListIncidents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListIncidentsResponse(rsp)
+}
+
+// OpenIncidentWithBodyWithResponse Record a data security incident (the unit's admins and editors, the security officer)
+//
+// The deadlines to notify the persons (only when persons_affected > 0) and to report are computed from discovered_at by level. Bad fields answer 422 naming each, and nothing is written.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /incidents (the `OpenIncident` operationId).
+func (c *ClientWithResponses) OpenIncidentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OpenIncidentResponse, error) {
+	rsp, err := c.OpenIncidentWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOpenIncidentResponse(rsp)
+}
+
+// OpenIncidentWithResponse Record a data security incident (the unit's admins and editors, the security officer)
+//
+// The deadlines to notify the persons (only when persons_affected > 0) and to report are computed from discovered_at by level. Bad fields answer 422 naming each, and nothing is written.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /incidents (the `OpenIncident` operationId).
+func (c *ClientWithResponses) OpenIncidentWithResponse(ctx context.Context, body OpenIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*OpenIncidentResponse, error) {
+	rsp, err := c.OpenIncident(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOpenIncidentResponse(rsp)
+}
+
+// GetIncidentWithResponse One incident with its tasks, documents and deadlines
+//
+// For the security officer, regulator and auditor, and the unit's admins and editors; 404 for anyone else.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /incidents/{id} (the `GetIncident` operationId).
+func (c *ClientWithResponses) GetIncidentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetIncidentResponse, error) {
+	rsp, err := c.GetIncident(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetIncidentResponse(rsp)
+}
+
+// UpdateIncidentWithBodyWithResponse Change what is known of an incident
+//
+// Replaces title, kind, level, texts, resources and counts (the unit stays; discovered_at, when left out, too). A new level or count of persons recomputes the deadlines from the discovery. A closed incident answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
+func (c *ClientWithResponses) UpdateIncidentWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateIncidentResponse, error) {
+	rsp, err := c.UpdateIncidentWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateIncidentResponse(rsp)
+}
+
+// UpdateIncidentWithResponse Change what is known of an incident
+//
+// Replaces title, kind, level, texts, resources and counts (the unit stays; discovered_at, when left out, too). A new level or count of persons recomputes the deadlines from the discovery. A closed incident answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /incidents/{id} (the `UpdateIncident` operationId).
+func (c *ClientWithResponses) UpdateIncidentWithResponse(ctx context.Context, id string, body UpdateIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateIncidentResponse, error) {
+	rsp, err := c.UpdateIncident(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateIncidentResponse(rsp)
+}
+
+// CloseIncidentWithResponse Close an incident
+//
+// Only a contained incident with its review recorded, its report issued, its notice issued when persons are affected and every task done; 409 names what is missing.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /incidents/{id}/close (the `CloseIncident` operationId).
+func (c *ClientWithResponses) CloseIncidentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CloseIncidentResponse, error) {
+	rsp, err := c.CloseIncident(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCloseIncidentResponse(rsp)
+}
+
+// ContainIncidentWithBodyWithResponse Record that an incident is contained
+//
+// open → contained, at contained_at (between the discovery and now; default now).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /incidents/{id}/contain (the `ContainIncident` operationId).
+func (c *ClientWithResponses) ContainIncidentWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ContainIncidentResponse, error) {
+	rsp, err := c.ContainIncidentWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseContainIncidentResponse(rsp)
+}
+
+// ContainIncidentWithResponse Record that an incident is contained
+//
+// open → contained, at contained_at (between the discovery and now; default now).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /incidents/{id}/contain (the `ContainIncident` operationId).
+func (c *ClientWithResponses) ContainIncidentWithResponse(ctx context.Context, id string, body ContainIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*ContainIncidentResponse, error) {
+	rsp, err := c.ContainIncident(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseContainIncidentResponse(rsp)
+}
+
+// IssueIncidentDocumentWithBodyWithResponse Issue the notice to the affected persons or the report to the authority
+//
+// Generates the document from the incident as it stands (the counts of records and persons affected, the resources, cause, measures, tasks and the unit's responsible person), keeps both forms as issued and seals their SHA-256 with an incident.document_issued event. The first notice records when the persons were notified, the first report when the authority was. A notice with no person affected, or a closed incident, answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /incidents/{id}/documents (the `IssueIncidentDocument` operationId).
+func (c *ClientWithResponses) IssueIncidentDocumentWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IssueIncidentDocumentResponse, error) {
+	rsp, err := c.IssueIncidentDocumentWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIssueIncidentDocumentResponse(rsp)
+}
+
+// IssueIncidentDocumentWithResponse Issue the notice to the affected persons or the report to the authority
+//
+// Generates the document from the incident as it stands (the counts of records and persons affected, the resources, cause, measures, tasks and the unit's responsible person), keeps both forms as issued and seals their SHA-256 with an incident.document_issued event. The first notice records when the persons were notified, the first report when the authority was. A notice with no person affected, or a closed incident, answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /incidents/{id}/documents (the `IssueIncidentDocument` operationId).
+func (c *ClientWithResponses) IssueIncidentDocumentWithResponse(ctx context.Context, id string, body IssueIncidentDocumentJSONRequestBody, reqEditors ...RequestEditorFn) (*IssueIncidentDocumentResponse, error) {
+	rsp, err := c.IssueIncidentDocument(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIssueIncidentDocumentResponse(rsp)
+}
+
+// GetIncidentDocumentWithResponse An issued document, byte for byte as sealed
+//
+// format=html (default): a self-contained page with its print stylesheet; format=text: plain text. Its SHA-256 is the html_sha256 or text_sha256 of the incident.document_issued event.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /incidents/{id}/documents/{doc_id} (the `GetIncidentDocument` operationId).
+func (c *ClientWithResponses) GetIncidentDocumentWithResponse(ctx context.Context, id string, docId string, params *GetIncidentDocumentParams, reqEditors ...RequestEditorFn) (*GetIncidentDocumentResponse, error) {
+	rsp, err := c.GetIncidentDocument(ctx, id, docId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetIncidentDocumentResponse(rsp)
+}
+
+// ReviewIncidentWithBodyWithResponse Record the post-incident review
+//
+// A summary and the lessons; only once contained, revisable until closed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /incidents/{id}/review (the `ReviewIncident` operationId).
+func (c *ClientWithResponses) ReviewIncidentWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReviewIncidentResponse, error) {
+	rsp, err := c.ReviewIncidentWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReviewIncidentResponse(rsp)
+}
+
+// ReviewIncidentWithResponse Record the post-incident review
+//
+// A summary and the lessons; only once contained, revisable until closed.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /incidents/{id}/review (the `ReviewIncident` operationId).
+func (c *ClientWithResponses) ReviewIncidentWithResponse(ctx context.Context, id string, body ReviewIncidentJSONRequestBody, reqEditors ...RequestEditorFn) (*ReviewIncidentResponse, error) {
+	rsp, err := c.ReviewIncident(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReviewIncidentResponse(rsp)
+}
+
+// AddIncidentTaskWithBodyWithResponse Add a response task
+//
+// A title, an owner (a member of the unit, or a security officer) and a due time (not before the discovery).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /incidents/{id}/tasks (the `AddIncidentTask` operationId).
+func (c *ClientWithResponses) AddIncidentTaskWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddIncidentTaskResponse, error) {
+	rsp, err := c.AddIncidentTaskWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddIncidentTaskResponse(rsp)
+}
+
+// AddIncidentTaskWithResponse Add a response task
+//
+// A title, an owner (a member of the unit, or a security officer) and a due time (not before the discovery).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /incidents/{id}/tasks (the `AddIncidentTask` operationId).
+func (c *ClientWithResponses) AddIncidentTaskWithResponse(ctx context.Context, id string, body AddIncidentTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*AddIncidentTaskResponse, error) {
+	rsp, err := c.AddIncidentTask(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddIncidentTaskResponse(rsp)
+}
+
+// CompleteIncidentTaskWithResponse Mark a response task done
+//
+// Its owner, or anyone who works on the incident.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /incidents/{id}/tasks/{task_id}/done (the `CompleteIncidentTask` operationId).
+func (c *ClientWithResponses) CompleteIncidentTaskWithResponse(ctx context.Context, id string, taskId string, reqEditors ...RequestEditorFn) (*CompleteIncidentTaskResponse, error) {
+	rsp, err := c.CompleteIncidentTask(ctx, id, taskId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompleteIncidentTaskResponse(rsp)
+}
+
 // ListLedgerEventsWithResponse Event history, newest first
 //
 // Platform staff (sysadmin, operator, regulator, auditor) see every event; other signed-in users see the events they acted in and those of their organizations.
@@ -48507,6 +53494,261 @@ func (c *ClientWithResponses) GetLoadWithResponse(ctx context.Context, id string
 		return nil, err
 	}
 	return ParseGetLoadResponse(rsp)
+}
+
+// ListMonitorAlertsWithResponse Security alerts, newest first
+//
+// Filtered by rule code, state and subject. Each item names its rule, severity, state, subject, when it was raised and the ids of the sealed events its evidence rests on. The security officer, the regulator and the auditor only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /monitor/alerts (the `ListMonitorAlerts` operationId).
+func (c *ClientWithResponses) ListMonitorAlertsWithResponse(ctx context.Context, params *ListMonitorAlertsParams, reqEditors ...RequestEditorFn) (*ListMonitorAlertsResponse, error) {
+	rsp, err := c.ListMonitorAlerts(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMonitorAlertsResponse(rsp)
+}
+
+// GetMonitorAlertWithResponse One security alert with its evidence
+//
+// Its figures (counts, baselines, thresholds) and evidence: each decision, rows report, failed sign-in or event with the sealed event that carries it and the link to its ledger receipt.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /monitor/alerts/{id} (the `GetMonitorAlert` operationId).
+func (c *ClientWithResponses) GetMonitorAlertWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetMonitorAlertResponse, error) {
+	rsp, err := c.GetMonitorAlert(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMonitorAlertResponse(rsp)
+}
+
+// AcknowledgeMonitorAlertWithBodyWithResponse Take a new alert in hand
+//
+// Moves a new alert to acknowledged, with an optional note; it becomes yours unless it has an owner. Any other state is 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /monitor/alerts/{id}/acknowledge (the `AcknowledgeMonitorAlert` operationId).
+func (c *ClientWithResponses) AcknowledgeMonitorAlertWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AcknowledgeMonitorAlertResponse, error) {
+	rsp, err := c.AcknowledgeMonitorAlertWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcknowledgeMonitorAlertResponse(rsp)
+}
+
+// AcknowledgeMonitorAlertWithResponse Take a new alert in hand
+//
+// Moves a new alert to acknowledged, with an optional note; it becomes yours unless it has an owner. Any other state is 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /monitor/alerts/{id}/acknowledge (the `AcknowledgeMonitorAlert` operationId).
+func (c *ClientWithResponses) AcknowledgeMonitorAlertWithResponse(ctx context.Context, id string, body AcknowledgeMonitorAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*AcknowledgeMonitorAlertResponse, error) {
+	rsp, err := c.AcknowledgeMonitorAlert(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAcknowledgeMonitorAlertResponse(rsp)
+}
+
+// AssignMonitorAlertWithBodyWithResponse Give an alert an owner
+//
+// The owner must be an active security officer (422 otherwise); an escalated or closed alert is 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /monitor/alerts/{id}/assign (the `AssignMonitorAlert` operationId).
+func (c *ClientWithResponses) AssignMonitorAlertWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AssignMonitorAlertResponse, error) {
+	rsp, err := c.AssignMonitorAlertWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAssignMonitorAlertResponse(rsp)
+}
+
+// AssignMonitorAlertWithResponse Give an alert an owner
+//
+// The owner must be an active security officer (422 otherwise); an escalated or closed alert is 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /monitor/alerts/{id}/assign (the `AssignMonitorAlert` operationId).
+func (c *ClientWithResponses) AssignMonitorAlertWithResponse(ctx context.Context, id string, body AssignMonitorAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*AssignMonitorAlertResponse, error) {
+	rsp, err := c.AssignMonitorAlert(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAssignMonitorAlertResponse(rsp)
+}
+
+// CloseMonitorAlertWithBodyWithResponse Close an alert as a true or false positive
+//
+// Closes a new or acknowledged alert; the note is required. The rule's next hit for the subject raises a new alert.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /monitor/alerts/{id}/close (the `CloseMonitorAlert` operationId).
+func (c *ClientWithResponses) CloseMonitorAlertWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CloseMonitorAlertResponse, error) {
+	rsp, err := c.CloseMonitorAlertWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCloseMonitorAlertResponse(rsp)
+}
+
+// CloseMonitorAlertWithResponse Close an alert as a true or false positive
+//
+// Closes a new or acknowledged alert; the note is required. The rule's next hit for the subject raises a new alert.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /monitor/alerts/{id}/close (the `CloseMonitorAlert` operationId).
+func (c *ClientWithResponses) CloseMonitorAlertWithResponse(ctx context.Context, id string, body CloseMonitorAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*CloseMonitorAlertResponse, error) {
+	rsp, err := c.CloseMonitorAlert(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCloseMonitorAlertResponse(rsp)
+}
+
+// OpenIncidentFromAlertWithBodyWithResponse Turn a monitoring alert into an incident (the security officer)
+//
+// Records the incident and escalates the alert to it in one transaction (the alert's state becomes escalated, its incident_id this incident's). discovered_at defaults to the alert's creation, from which the deadlines count. An alert already escalated or closed answers 409 and nothing is written.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /monitor/alerts/{id}/incident (the `OpenIncidentFromAlert` operationId).
+func (c *ClientWithResponses) OpenIncidentFromAlertWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*OpenIncidentFromAlertResponse, error) {
+	rsp, err := c.OpenIncidentFromAlertWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOpenIncidentFromAlertResponse(rsp)
+}
+
+// OpenIncidentFromAlertWithResponse Turn a monitoring alert into an incident (the security officer)
+//
+// Records the incident and escalates the alert to it in one transaction (the alert's state becomes escalated, its incident_id this incident's). discovered_at defaults to the alert's creation, from which the deadlines count. An alert already escalated or closed answers 409 and nothing is written.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /monitor/alerts/{id}/incident (the `OpenIncidentFromAlert` operationId).
+func (c *ClientWithResponses) OpenIncidentFromAlertWithResponse(ctx context.Context, id string, body OpenIncidentFromAlertJSONRequestBody, reqEditors ...RequestEditorFn) (*OpenIncidentFromAlertResponse, error) {
+	rsp, err := c.OpenIncidentFromAlert(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseOpenIncidentFromAlertResponse(rsp)
+}
+
+// ListMonitorRulesWithResponse The monitoring rules, by code
+//
+// Every rule with its YAML body, the seven shipped defaults included: bulk_download, off_hours, volume_spike, repeated_denials, credential_stuffing, lapsed_grant and reid_qi.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /monitor/rules (the `ListMonitorRules` operationId).
+func (c *ClientWithResponses) ListMonitorRulesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMonitorRulesResponse, error) {
+	rsp, err := c.ListMonitorRules(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMonitorRulesResponse(rsp)
+}
+
+// CreateMonitorRuleWithBodyWithResponse Add a monitoring rule
+//
+// The body is the rule's YAML. Anything wrong — YAML, a missing or bad field, a where condition that is not CEL yielding a bool, a threshold out of range, a taken code — is 422 on body, the message starting with the line.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /monitor/rules (the `CreateMonitorRule` operationId).
+func (c *ClientWithResponses) CreateMonitorRuleWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateMonitorRuleResponse, error) {
+	rsp, err := c.CreateMonitorRuleWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMonitorRuleResponse(rsp)
+}
+
+// CreateMonitorRuleWithResponse Add a monitoring rule
+//
+// The body is the rule's YAML. Anything wrong — YAML, a missing or bad field, a where condition that is not CEL yielding a bool, a threshold out of range, a taken code — is 422 on body, the message starting with the line.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /monitor/rules (the `CreateMonitorRule` operationId).
+func (c *ClientWithResponses) CreateMonitorRuleWithResponse(ctx context.Context, body CreateMonitorRuleJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateMonitorRuleResponse, error) {
+	rsp, err := c.CreateMonitorRule(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateMonitorRuleResponse(rsp)
+}
+
+// ListMonitorRuleVariablesWithResponse The variables a rule reads
+//
+// Each variable with its CEL type, the sources that set it, and what it means.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /monitor/rules/variables (the `ListMonitorRuleVariables` operationId).
+func (c *ClientWithResponses) ListMonitorRuleVariablesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListMonitorRuleVariablesResponse, error) {
+	rsp, err := c.ListMonitorRuleVariables(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListMonitorRuleVariablesResponse(rsp)
+}
+
+// GetMonitorRuleWithResponse One monitoring rule
+//
+// By id or code.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /monitor/rules/{id} (the `GetMonitorRule` operationId).
+func (c *ClientWithResponses) GetMonitorRuleWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetMonitorRuleResponse, error) {
+	rsp, err := c.GetMonitorRule(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMonitorRuleResponse(rsp)
+}
+
+// UpdateMonitorRuleWithBodyWithResponse Change a monitoring rule
+//
+// Replaces the rule's YAML, checked as on creation; its code stays. The engine runs the new rule from the next observation; a changed correlation starts its windows and baselines afresh.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /monitor/rules/{id} (the `UpdateMonitorRule` operationId).
+func (c *ClientWithResponses) UpdateMonitorRuleWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateMonitorRuleResponse, error) {
+	rsp, err := c.UpdateMonitorRuleWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMonitorRuleResponse(rsp)
+}
+
+// UpdateMonitorRuleWithResponse Change a monitoring rule
+//
+// Replaces the rule's YAML, checked as on creation; its code stays. The engine runs the new rule from the next observation; a changed correlation starts its windows and baselines afresh.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /monitor/rules/{id} (the `UpdateMonitorRule` operationId).
+func (c *ClientWithResponses) UpdateMonitorRuleWithResponse(ctx context.Context, id string, body UpdateMonitorRuleJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMonitorRuleResponse, error) {
+	rsp, err := c.UpdateMonitorRule(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateMonitorRuleResponse(rsp)
 }
 
 // ListNewsWithResponse News and notices, newest first
@@ -49082,6 +54324,36 @@ func (c *ClientWithResponses) SetMembershipWithResponse(ctx context.Context, id 
 		return nil, err
 	}
 	return ParseSetMembershipResponse(rsp)
+}
+
+// SetOrganizationOfficersWithBodyWithResponse Name a unit's responsible person for data security and chief data officer (the unit's admins, platform operators)
+//
+// The responsible person (数据安全负责人) is required, the chief data officer (首席数据官) optional; both must be enabled members of the unit (422 otherwise, nothing changes). The incident documents name them as the unit's contacts.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /organizations/{id}/officers (the `SetOrganizationOfficers` operationId).
+func (c *ClientWithResponses) SetOrganizationOfficersWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetOrganizationOfficersResponse, error) {
+	rsp, err := c.SetOrganizationOfficersWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetOrganizationOfficersResponse(rsp)
+}
+
+// SetOrganizationOfficersWithResponse Name a unit's responsible person for data security and chief data officer (the unit's admins, platform operators)
+//
+// The responsible person (数据安全负责人) is required, the chief data officer (首席数据官) optional; both must be enabled members of the unit (422 otherwise, nothing changes). The incident documents name them as the unit's contacts.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /organizations/{id}/officers (the `SetOrganizationOfficers` operationId).
+func (c *ClientWithResponses) SetOrganizationOfficersWithResponse(ctx context.Context, id string, body SetOrganizationOfficersJSONRequestBody, reqEditors ...RequestEditorFn) (*SetOrganizationOfficersResponse, error) {
+	rsp, err := c.SetOrganizationOfficers(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetOrganizationOfficersResponse(rsp)
 }
 
 // StaleResourcesWithResponse The institution's resources whose data is older than their update frequency allows
@@ -57466,6 +62738,599 @@ func ParseRunHarvestSourceResponse(rsp *http.Response) (*RunHarvestSourceRespons
 	return response, nil
 }
 
+// ParseListIncidentsResponse parses an HTTP response from a ListIncidentsWithResponse call
+func ParseListIncidentsResponse(rsp *http.Response) (*ListIncidentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListIncidentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListIncidentBodyBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseOpenIncidentResponse parses an HTTP response from a OpenIncidentWithResponse call
+func ParseOpenIncidentResponse(rsp *http.Response) (*OpenIncidentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OpenIncidentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest IncidentBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers OpenIncidentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetIncidentResponse parses an HTTP response from a GetIncidentWithResponse call
+func ParseGetIncidentResponse(rsp *http.Response) (*GetIncidentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetIncidentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IncidentBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateIncidentResponse parses an HTTP response from a UpdateIncidentWithResponse call
+func ParseUpdateIncidentResponse(rsp *http.Response) (*UpdateIncidentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateIncidentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IncidentBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateIncidentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCloseIncidentResponse parses an HTTP response from a CloseIncidentWithResponse call
+func ParseCloseIncidentResponse(rsp *http.Response) (*CloseIncidentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CloseIncidentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IncidentBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CloseIncidentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseContainIncidentResponse parses an HTTP response from a ContainIncidentWithResponse call
+func ParseContainIncidentResponse(rsp *http.Response) (*ContainIncidentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ContainIncidentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IncidentBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ContainIncidentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseIssueIncidentDocumentResponse parses an HTTP response from a IssueIncidentDocumentWithResponse call
+func ParseIssueIncidentDocumentResponse(rsp *http.Response) (*IssueIncidentDocumentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IssueIncidentDocumentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest IncidentDocumentOutBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers IssueIncidentDocumentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetIncidentDocumentResponse parses an HTTP response from a GetIncidentDocumentWithResponse call
+func ParseGetIncidentDocumentResponse(rsp *http.Response) (*GetIncidentDocumentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetIncidentDocumentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseReviewIncidentResponse parses an HTTP response from a ReviewIncidentWithResponse call
+func ParseReviewIncidentResponse(rsp *http.Response) (*ReviewIncidentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReviewIncidentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IncidentBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ReviewIncidentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAddIncidentTaskResponse parses an HTTP response from a AddIncidentTaskWithResponse call
+func ParseAddIncidentTaskResponse(rsp *http.Response) (*AddIncidentTaskResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddIncidentTaskResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest IncidentBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AddIncidentTaskResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCompleteIncidentTaskResponse parses an HTTP response from a CompleteIncidentTaskWithResponse call
+func ParseCompleteIncidentTaskResponse(rsp *http.Response) (*CompleteIncidentTaskResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CompleteIncidentTaskResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IncidentBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CompleteIncidentTaskResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListLedgerEventsResponse parses an HTTP response from a ListLedgerEventsWithResponse call
 func ParseListLedgerEventsResponse(rsp *http.Response) (*ListLedgerEventsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -57628,6 +63493,552 @@ func ParseGetLoadResponse(rsp *http.Response) (*GetLoadResponse, error) {
 		}
 		response.ApplicationproblemJSONDefault = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseListMonitorAlertsResponse parses an HTTP response from a ListMonitorAlertsWithResponse call
+func ParseListMonitorAlertsResponse(rsp *http.Response) (*ListMonitorAlertsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMonitorAlertsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListMonitorAlertItemBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetMonitorAlertResponse parses an HTTP response from a GetMonitorAlertWithResponse call
+func ParseGetMonitorAlertResponse(rsp *http.Response) (*GetMonitorAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMonitorAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MonitorAlert
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAcknowledgeMonitorAlertResponse parses an HTTP response from a AcknowledgeMonitorAlertWithResponse call
+func ParseAcknowledgeMonitorAlertResponse(rsp *http.Response) (*AcknowledgeMonitorAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AcknowledgeMonitorAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MonitorAlert
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AcknowledgeMonitorAlertResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAssignMonitorAlertResponse parses an HTTP response from a AssignMonitorAlertWithResponse call
+func ParseAssignMonitorAlertResponse(rsp *http.Response) (*AssignMonitorAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AssignMonitorAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MonitorAlert
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AssignMonitorAlertResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCloseMonitorAlertResponse parses an HTTP response from a CloseMonitorAlertWithResponse call
+func ParseCloseMonitorAlertResponse(rsp *http.Response) (*CloseMonitorAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CloseMonitorAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MonitorAlert
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CloseMonitorAlertResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseOpenIncidentFromAlertResponse parses an HTTP response from a OpenIncidentFromAlertWithResponse call
+func ParseOpenIncidentFromAlertResponse(rsp *http.Response) (*OpenIncidentFromAlertResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &OpenIncidentFromAlertResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest IncidentBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers OpenIncidentFromAlertResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListMonitorRulesResponse parses an HTTP response from a ListMonitorRulesWithResponse call
+func ParseListMonitorRulesResponse(rsp *http.Response) (*ListMonitorRulesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMonitorRulesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListMonitorRuleBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateMonitorRuleResponse parses an HTTP response from a CreateMonitorRuleWithResponse call
+func ParseCreateMonitorRuleResponse(rsp *http.Response) (*CreateMonitorRuleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateMonitorRuleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest MonitorRule
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateMonitorRuleResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListMonitorRuleVariablesResponse parses an HTTP response from a ListMonitorRuleVariablesWithResponse call
+func ParseListMonitorRuleVariablesResponse(rsp *http.Response) (*ListMonitorRuleVariablesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListMonitorRuleVariablesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MonitorVariablesOutBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetMonitorRuleResponse parses an HTTP response from a GetMonitorRuleWithResponse call
+func ParseGetMonitorRuleResponse(rsp *http.Response) (*GetMonitorRuleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMonitorRuleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MonitorRule
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpdateMonitorRuleResponse parses an HTTP response from a UpdateMonitorRuleWithResponse call
+func ParseUpdateMonitorRuleResponse(rsp *http.Response) (*UpdateMonitorRuleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateMonitorRuleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MonitorRule
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateMonitorRuleResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil
@@ -59028,6 +65439,66 @@ func ParseSetMembershipResponse(rsp *http.Response) (*SetMembershipResponse, err
 	switch {
 	case rsp.StatusCode == 401:
 		var headers SetMembershipResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetOrganizationOfficersResponse parses an HTTP response from a SetOrganizationOfficersWithResponse call
+func ParseSetOrganizationOfficersResponse(rsp *http.Response) (*SetOrganizationOfficersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetOrganizationOfficersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Organization
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SetOrganizationOfficersResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
