@@ -68,6 +68,10 @@ func demoCommand(o *options) *cobra.Command {
 				Zones: a.Zones, Assess: a.Assess}); err != nil { // idempotent: skipped once seeded; queries run here, the job runner is not started yet
 				return fmt.Errorf("seed demo zones: %w", err)
 			}
+			if err := demo.SeedMonitor(cmd.Context(), demo.MonitorServices{DB: a.DB, Identity: a.Identity, Catalog: a.Catalog, Access: a.Access,
+				Rules: a.Grades, Profiles: a.Profiles, Monitor: a.Monitor}); err != nil { // idempotent: skipped once an alert exists
+				return fmt.Errorf("seed demo security monitoring: %w", err)
+			}
 			if err := demo.SeedStats(cmd.Context(), demo.StatsServices{DB: a.DB, Stats: a.Stats}); err != nil { // idempotent: skipped once a snapshot exists
 				return fmt.Errorf("seed demo statistics: %w", err)
 			}

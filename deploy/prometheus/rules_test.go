@@ -20,9 +20,10 @@ func TestShippedRulesParse(t *testing.T) {
 		}
 	}
 	// What the platform must alert on (issue 17): ledger lag, job failures,
-	// HTTP errors, the decision log's backlog and failures.
+	// HTTP errors, the decision log's backlog and failures, monitor drops.
 	for _, want := range []string{"DataportLedgerSequencingLag", "DataportJobFailed", "DataportPeriodicWorkFailed", "DataportHTTPErrors",
-		"DataportDecisionLogBacklog", "DataportDecisionLogWriteFailing", "DataportDecisionLogLostDecisions"} {
+		"DataportDecisionLogBacklog", "DataportDecisionLogWriteFailing", "DataportDecisionLogLostDecisions",
+		"DataportMonitorDroppingObservations"} {
 		if !strings.Contains(" "+strings.Join(alerts, " ")+" ", " "+want+" ") {
 			t.Errorf("no alert %s among %v", want, alerts)
 		}

@@ -146,10 +146,14 @@ type securityAlertData struct {
 func (d securityAlertData) Open() bool { return d.A.State.Open() }
 
 // IncidentForm is the incidents part's form for an incident from the alert.
-func (d securityAlertData) IncidentForm() string { return "/security/incidents/new?alert=" + url.QueryEscape(d.A.ID) }
+func (d securityAlertData) IncidentForm() string {
+	return "/security/incidents/new?alert=" + url.QueryEscape(d.A.ID)
+}
 
 // IncidentPage is the page of the incident the alert became.
-func (d securityAlertData) IncidentPage() string { return "/security/incidents/" + url.PathEscape(d.A.IncidentID) }
+func (d securityAlertData) IncidentPage() string {
+	return "/security/incidents/" + url.PathEscape(d.A.IncidentID)
+}
 
 // securityAlertPage shows an alert with its evidence.
 func (s *server) securityAlertPage(w http.ResponseWriter, r *http.Request) error {
