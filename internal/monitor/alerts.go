@@ -249,6 +249,9 @@ func (s *Service) addEvidence(ctx context.Context, tx *store.Tx, id string, kept
 // Acknowledge takes a new alert in hand (security officer), with an
 // optional note; it becomes the actor's unless it has an owner.
 func (s *Service) Acknowledge(ctx context.Context, actor identity.Principal, id, note string) (Alert, error) {
+	if err := managing(actor); err != nil {
+		return Alert{}, err
+	}
 	note = strings.TrimSpace(note)
 	var errs validate.Errors
 	errs.MaxLen("note", note, 2000)
@@ -273,6 +276,9 @@ func (s *Service) Acknowledge(ctx context.Context, actor identity.Principal, id,
 // Assign makes ownerUserID, a security officer, the owner of an alert not
 // yet escalated or closed (security officer).
 func (s *Service) Assign(ctx context.Context, actor identity.Principal, id, ownerUserID string) (Alert, error) {
+	if err := managing(actor); err != nil {
+		return Alert{}, err
+	}
 	ownerUserID = strings.TrimSpace(ownerUserID)
 	var errs validate.Errors
 	if errs.Required("owner_user_id", ownerUserID) {
@@ -300,6 +306,9 @@ func (s *Service) Assign(ctx context.Context, actor identity.Principal, id, owne
 // Close closes a new or acknowledged alert as a true or a false positive
 // with a note saying what was found (security officer).
 func (s *Service) Close(ctx context.Context, actor identity.Principal, id string, truePositive bool, note string) (Alert, error) {
+	if err := managing(actor); err != nil {
+		return Alert{}, err
+	}
 	note = strings.TrimSpace(note)
 	var errs validate.Errors
 	errs.Required("note", note)

@@ -2,7 +2,6 @@ package monitor
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -36,8 +35,8 @@ const evidenceKept = 20
 // group is one group's state under one rule; which fields are used depends
 // on the correlation type.
 type group struct {
-	last     time.Time  // latest match
-	evidence []Evidence // the latest matches', at most evidenceKept
+	last     time.Time // latest match
+	evidence evidenceRing
 
 	times []time.Time // count: the latest matches' times, at most threshold (a ring)
 	next  int
@@ -52,6 +51,28 @@ type group struct {
 
 	hours [24]uint32 // hours: matches by hour of day
 	total uint32
+}
+
+// evidenceRing keeps the latest matches' evidence, at most evidenceKept,
+// without allocating per match.
+type evidenceRing struct {
+	items [evidenceKept]Evidence
+	n     int // added in all
+}
+
+func (r *evidenceRing) add(e Evidence) {
+	r.items[r.n%evidenceKept] = e
+	r.n++
+}
+
+// list is the kept evidence, oldest first.
+func (r *evidenceRing) list() []Evidence {
+	k := min(r.n, evidenceKept)
+	out := make([]Evidence, 0, k)
+	for i := r.n - k; i < r.n; i++ {
+		out = append(out, r.items[i%evidenceKept])
+	}
+	return out
 }
 
 // baselineAlpha weighs the latest window in a baseline's moving average.
@@ -141,10 +162,7 @@ func (e *engine) match(r *compiled, o *Observation) {
 		st.groups[key] = g
 	}
 	g.last = o.At
-	g.evidence = append(g.evidence, evidenceOf(o))
-	if len(g.evidence) > evidenceKept {
-		g.evidence = g.evidence[len(g.evidence)-evidenceKept:]
-	}
+	g.evidence.add(evidenceOf(o))
 	var figures map[string]any
 	switch c.Type {
 	case CorrelateCount:
@@ -157,8 +175,8 @@ func (e *engine) match(r *compiled, o *Observation) {
 		figures = g.hour(c, r.loc, o.At)
 	}
 	if figures != nil {
-		e.fire(r, subject, o, figures, g.evidence)
-		g.evidence = nil
+		e.fire(r, subject, o, figures, g.evidence.list())
+		g.evidence = evidenceRing{}
 	}
 }
 
@@ -167,12 +185,9 @@ func (e *engine) match(r *compiled, o *Observation) {
 // new zone reads them shifted (the end-to-end test relies on it to make a
 // use fall outside the usual hours without moving the server's clock).
 func (e *engine) state(r *compiled) *ruleState {
-	c := *r.spec.Correlate
-	c.Timezone = ""
-	fp := fmt.Sprintf("%+v", c)
 	st := e.states[r.ID]
-	if st == nil || st.fingerprint != fp {
-		st = &ruleState{fingerprint: fp, groups: map[string]*group{}}
+	if st == nil || st.fingerprint != r.fingerprint {
+		st = &ruleState{fingerprint: r.fingerprint, groups: map[string]*group{}}
 		e.states[r.ID] = st
 	}
 	return st
@@ -342,8 +357,7 @@ func (e *engine) fire(r *compiled, subject string, o *Observation, figures map[s
 		subject = "anonymous"
 	}
 	summary := r.NameEn + ": " + subject
-	e.pending = append(e.pending, hit{rule: r, subject: subject, summary: summary, figures: figures,
-		evidence: append([]Evidence(nil), evidence...), at: o.At})
+	e.pending = append(e.pending, hit{rule: r, subject: subject, summary: summary, figures: figures, evidence: evidence, at: o.At})
 }
 
 // writePending writes the fired hits in one transaction.

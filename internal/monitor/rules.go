@@ -25,6 +25,10 @@ type compiled struct {
 	spec  Spec
 	where cel.Program // nil: every observation of the source matches
 	loc   *time.Location
+	// fingerprint names the correlation but for its time zone: the
+	// engine's windows and baselines of the rule start afresh when it
+	// changes (engine.state).
+	fingerprint string
 }
 
 // compile parses body into a rule ready to run.
@@ -40,8 +44,13 @@ func compile(body string) (*compiled, error) {
 			return nil, err // checked by ParseSpec already
 		}
 	}
-	if cr := sp.Correlate; cr != nil && cr.Timezone != "" {
-		c.loc, _ = time.LoadLocation(cr.Timezone)
+	if cr := sp.Correlate; cr != nil {
+		if cr.Timezone != "" {
+			c.loc, _ = time.LoadLocation(cr.Timezone)
+		}
+		zoneless := *cr
+		zoneless.Timezone = ""
+		c.fingerprint = fmt.Sprintf("%+v", zoneless)
 	}
 	return c, nil
 }

@@ -98,6 +98,7 @@ func newRouteWorld(t testing.TB) *routeWorld {
 				trade.Config{PublicURL: "http://portal.test", Logger: log}),
 			Exchange: exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{Review: rev, DataDir: t.TempDir(), Rows: ds, Log: log}),
 			Risk:     risk.New(db, exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{DataDir: t.TempDir(), Log: log}), risk.Config{Log: log}),
+			Monitor:  routeMonitor(t, db, acc),
 			Disputes: dispute.New(db, trade.New(db, exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{DataDir: t.TempDir(), Log: log}), acc,
 				trade.Config{Logger: log}), ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}),
 				dispute.Config{Access: acc, DataDir: t.TempDir(), Logger: log}),

@@ -8,7 +8,6 @@ import (
 
 	"dataport/internal/identity"
 	"dataport/internal/monitor"
-	"dataport/internal/validate"
 
 	"github.com/danielgtaylor/huma/v2"
 )
@@ -148,11 +147,6 @@ func (h *handlers) monitorRoutes(api huma.API) {
 	huma.Register(api, reg("close-monitor-alert", http.MethodPost, "/monitor/alerts/{id}/close", 0, "Close an alert as a true or false positive",
 		"Closes a new or acknowledged alert; the note is required. The rule's next hit for the subject raises a new alert."),
 		func(ctx context.Context, in *monitorCloseIn) (*monitorAlertOut, error) {
-			var errs validate.Errors
-			validate.OneOf(&errs, "outcome", in.Body.Outcome, "true_positive", "false_positive")
-			if err := errs.Err(); err != nil {
-				return nil, h.fail(ctx, err)
-			}
 			return h.monitorAlert(ctx)(m.Close(ctx, identity.FromContext(ctx), in.ID, in.Body.Outcome == "true_positive", in.Body.Note))
 		})
 	h.monitorRuleRoutes(api, reg)
