@@ -272,7 +272,6 @@ func TestOpenAPIClientCallsEveryOperation(t *testing.T) {
 	r.risk(ctx, operator, company, contract)
 	r.zones(ctx, operator, editor, orgAdmin, company, requesterAdmin, anonymous, orgID, res.shared)
 	r.stats(ctx, anonymous, orgID)
-	r.stats(ctx, anonymous, orgID)
 	r.incidents(ctx, incidentClients{security: r.client(token("security")), orgAdmin: orgAdmin, editor: editor, outsider: requesterAdmin,
 		regulator: r.client(token("regulator")), anonymous: anonymous}, orgID)
 	r.problems(ctx, anonymous, editor, res)
