@@ -26,7 +26,6 @@ var statsMessages = map[string]text{
 	"stats.trends":        {"每日趋势（全市）", "Daily trends (city-wide)"},
 	"stats.trend_summary": {"%s 至 %s 每日数值，最低 %s，最高 %s，最后一天 %s。", "Daily values from %s to %s: lowest %s, highest %s, last day %s."},
 	"stats.trend_empty":   {"本统计期没有数值。", "No value in this period."},
-	"stats.chart_table":   {"图表数据表", "The chart's figures as a table"},
 	"stats.day":           {"日期", "Day"},
 	"stats.by_org":        {"各公共机构", "By institution"},
 	"stats.indicator":     {"指标", "Indicator"},
