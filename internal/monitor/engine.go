@@ -162,6 +162,9 @@ func (e *engine) match(r *compiled, o *Observation) {
 		st.groups[key] = g
 	}
 	g.last = o.At
+	if c.Type == CorrelateBaseline && !g.start.IsZero() && o.At.Truncate(time.Duration(c.Window)).After(g.start) {
+		g.evidence = evidenceRing{} // a baseline alert rests on its window's matches
+	}
 	g.evidence.add(evidenceOf(o))
 	var figures map[string]any
 	switch c.Type {

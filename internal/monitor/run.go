@@ -74,6 +74,7 @@ func (e *engine) take(it item) {
 // tailer follows the events table by seq for workflow events. Its cursor
 // is kept in monitor_state so that a restart resumes where it stopped.
 type tailer struct {
+	floor   int64 // the cursor at start: what is at or below it was handled before
 	last    int64
 	seen    map[int64]bool // seqs handled within the overlap
 	savedAt time.Time
@@ -82,6 +83,8 @@ type tailer struct {
 
 // tailOverlap is how far below the cursor each poll looks again:
 // PostgreSQL may commit a lower seq after a higher one (as access/watch.go).
+// It never reaches below the cursor the monitor started from: a seq
+// committed that late across a restart is not seen.
 const tailOverlap = 256
 
 const cursorName = "events_cursor"
@@ -99,6 +102,7 @@ func (t *tailer) init(ctx context.Context, db *store.DB) error {
 	if err != nil {
 		return fmt.Errorf("monitor: events cursor: %w", err)
 	}
+	t.floor = t.last
 	return nil
 }
 
@@ -139,7 +143,7 @@ func (e *engine) pollEvents() {
 		return
 	}
 	rows, err := db.QueryContext(ctx, `SELECT seq, id, type, at, actor_user_id, subject_kind, subject_id FROM events
-		WHERE seq > $1 AND seq <= $2 ORDER BY seq`, e.tail.last-tailOverlap, newest)
+		WHERE seq > $1 AND seq <= $2 ORDER BY seq`, max(e.tail.last-tailOverlap, e.tail.floor), newest)
 	if err != nil {
 		e.s.cfg.Log.Warn("monitor: events not read", "err", err)
 		return
