@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"dataport/internal/identity"
 	"dataport/internal/monitor"
@@ -97,11 +98,14 @@ func (s *server) subjectViews(ctx context.Context, alerts []monitor.Alert) map[s
 // figure is one of an alert's figures (counts, baselines, thresholds).
 type figure struct{ Name, Value string }
 
-// figures lists an alert's figures by name.
+// figures lists an alert's figures by name, times as dates are shown.
 func figures(m map[string]any) []figure {
 	out := make([]figure, 0, len(m))
 	for k, v := range m {
 		val := fmt.Sprint(v)
+		if t, err := time.Parse(time.RFC3339Nano, val); err == nil { // window starts, first and last hits
+			val = date(t)
+		}
 		if f, ok := v.(float64); ok {
 			val = strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -98,7 +99,10 @@ func TestSecurityPagesWhoSeesWhat(t *testing.T) {
 		hub := reg.get("/security")
 		mustContain(t, hub, `href="/security"`, "数据安全监测", "待处理的告警：1 条", "反复被拒绝的访问", "plain.user")
 		pg := reg.get("/security/alerts/" + x.alert.ID)
-		mustContain(t, pg, "反复被拒绝的访问", "新告警", `id="alert-evidence"`, "访问决定", "阈值")
+		mustContain(t, pg, "反复被拒绝的访问", "新告警", `id="alert-evidence"`, "访问决定", "阈值", "窗口内首次")
+		if raw := regexp.MustCompile(`<dd>\d{4}-\d\d-\d\dT`).FindString(pg.body); raw != "" {
+			t.Errorf("a figure's time is shown raw: %s", raw)
+		}
 		if strings.Contains(pg.body, "/acknowledge") || strings.Contains(pg.body, "open-incident") {
 			t.Error("the regulator is offered the officer's steps")
 		}
