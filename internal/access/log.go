@@ -129,13 +129,21 @@ func (l *decisionLog) addRows(ctx context.Context, grantID string, n int64, info
 }
 
 // addObserved queues, for the observers only, n rows served under the
-// decision info describes.
+// decision info describes — also when the request's context has ended,
+// waiting at most settleTimeout for room in the queue.
 func (l *decisionLog) addObserved(ctx context.Context, info *loggedInfo, n int64) {
 	item := logItem{info: info, served: n}
 	if l.cfg.Sync {
-		l.write(ctx, []logItem{item})
+		l.write(context.WithoutCancel(ctx), []logItem{item})
 		return
 	}
+	select {
+	case l.ch <- item:
+		return
+	default: // the queue is full: wait for room, as a decision would
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
 	select {
 	case l.ch <- item:
 	case <-ctx.Done():

@@ -87,8 +87,6 @@ func (s *Service) observeRows(ctx context.Context, d Decision, n int64) {
 	if d.logged == nil || !s.logged.any.Load() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
-	defer cancel()
 	s.log.addObserved(ctx, d.logged, n)
 }
 
