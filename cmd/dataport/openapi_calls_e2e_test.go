@@ -275,6 +275,7 @@ func TestOpenAPIClientCallsEveryOperation(t *testing.T) {
 	r.incidents(ctx, incidentClients{security: r.client(token("security")), orgAdmin: orgAdmin, editor: editor, outsider: requesterAdmin,
 		regulator: r.client(token("regulator")), anonymous: anonymous}, orgID)
 	r.monitor(ctx, r.client(token("security")), r.client(token("regulator")), orgAdmin, anonymous)
+	r.assessments(ctx, r.client(token("security")), r.client(token("regulator")), editor, orgAdmin, requesterAdmin, anonymous, res.open)
 	r.problems(ctx, anonymous, editor, res)
 	got(orgAdmin.RetireResourceWithResponse(ctx, res.shared, jsonBody[apiclient.RetireResourceJSONRequestBody](t,
 		`{"reason":"由新版数据资源替代"}`))).want(r, 200)

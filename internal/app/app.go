@@ -246,7 +246,7 @@ func (a *App) Serve(ctx context.Context) error {
 		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles,
 		Jobs: a.Jobs, Harvest: a.Harvest, Signup: a.Signup, Portal: a.Portal, Engage: a.Engage, Trade: a.Trade, Stats: a.Stats,
 		Disputes: a.Disputes,
-		Exchange: a.Exchange, Assets: a.Assets, Risk: a.Risk, Zones: a.Zones, Monitor: a.Monitor,
+		Exchange: a.Exchange, Assets: a.Assets, Risk: a.Risk, Zones: a.Zones, Monitor: a.Monitor, Assess: a.Assess,
 		Incidents: a.Incidents},
 		DB: a.DB, Version: a.Config.Version, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"), PublicURL: a.Config.PublicURL,
 		MailConfigured: a.Config.SMTP.Host != "", Metrics: a.Config.Metrics, DSP: a.DSP})

@@ -103,7 +103,7 @@ type Measure struct {
 	Name            string   `json:"name"`
 	Kind            string   `json:"kind"` // MeasureKinds
 	Effective       bool     `json:"effective"`
-	Vulnerabilities []string `json:"vulnerabilities"` // the codes it addresses
+	Vulnerabilities []string `json:"vulnerabilities" required:"false"` // the codes it addresses
 }
 
 // MeasureKinds are the kinds of measures.
@@ -114,8 +114,8 @@ var MeasureKinds = []string{"technical", "management"}
 type Finding struct {
 	Code      string   `json:"code"` // "F1", referred to by tasks
 	Text      string   `json:"text"`
-	Risks     []string `json:"risks"`     // the vulnerabilities' codes whose risks it treats
-	Treatment string   `json:"treatment"` // Treatments
+	Risks     []string `json:"risks" required:"false"` // the vulnerabilities' codes whose risks it treats
+	Treatment string   `json:"treatment"`              // Treatments
 }
 
 // Treatments are the ways a risk is treated.
@@ -123,11 +123,11 @@ var Treatments = []string{"reduce", "accept", "avoid", "transfer"}
 
 // Items are the assessment items of GB/T 20984 and the findings.
 type Items struct {
-	Assets          []Asset         `json:"assets"`
-	Threats         []Threat        `json:"threats"`
-	Vulnerabilities []Vulnerability `json:"vulnerabilities"`
-	Measures        []Measure       `json:"measures"`
-	Findings        []Finding       `json:"findings"`
+	Assets          []Asset         `json:"assets" required:"false"`
+	Threats         []Threat        `json:"threats" required:"false"`
+	Vulnerabilities []Vulnerability `json:"vulnerabilities" required:"false"`
+	Measures        []Measure       `json:"measures" required:"false"`
+	Findings        []Finding       `json:"findings" required:"false"`
 }
 
 // Assessment is one risk assessment.

@@ -199,13 +199,16 @@ func TestAssessmentLifecycle(t *testing.T) {
 		if list, _, _ := f.svc.List(ctx, f.regulator, assess.Filter{State: assess.StateCompleted}); len(list) != 1 {
 			t.Errorf("the regulator lists %d completed", len(list))
 		}
-		if _, err := f.svc.CompleteTask(ctx, f.outsider, task.ID, ""); !errors.Is(err, store.ErrNotFound) {
+		if _, err := f.svc.CompleteTask(ctx, f.outsider, a.ID, task.ID, ""); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("another institution completes the task: %v", err)
 		}
-		if got, err := f.svc.CompleteTask(ctx, w.ProviderAdmin, task.ID, "已启用备份加密"); err != nil || got.DoneAt == nil {
+		if _, err := f.svc.CompleteTask(ctx, w.ProviderAdmin, store.NewID(), task.ID, ""); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("the task under another assessment: %v", err)
+		}
+		if got, err := f.svc.CompleteTask(ctx, w.ProviderAdmin, a.ID, task.ID, "已启用备份加密"); err != nil || got.DoneAt == nil {
 			t.Errorf("the owner completes the task: %+v %v", got, err)
 		}
-		if _, err := f.svc.CompleteTask(ctx, w.ProviderAdmin, task.ID, ""); !errors.Is(err, assess.ErrState) {
+		if _, err := f.svc.CompleteTask(ctx, w.ProviderAdmin, a.ID, task.ID, ""); !errors.Is(err, assess.ErrState) {
 			t.Errorf("done twice: %v", err)
 		}
 
@@ -362,7 +365,7 @@ func TestTickRemindsOverdueTasks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.CompleteTask(ctx, f.security, done.ID, "已修订"); err != nil {
+		if _, err := f.svc.CompleteTask(ctx, f.security, a.ID, done.ID, "已修订"); err != nil {
 			t.Fatal(err)
 		}
 		if res, err := f.svc.Tick(ctx, time.Now()); err != nil || res.Reminded != 0 {

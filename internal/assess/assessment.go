@@ -21,7 +21,7 @@ var ErrState = catalog.ErrState
 // NewInput starts an assessment: of a resource (ResourceID), or of an
 // institution's information system (SystemName and OrgID).
 type NewInput struct {
-	Scope      Scope  `json:"scope"`
+	Scope      Scope  `json:"scope,omitempty" enum:"resource,system" doc:"resource (the default) or system"`
 	ResourceID string `json:"resource_id,omitempty"`
 	SystemName string `json:"system_name,omitempty"`
 	OrgID      string `json:"org_id,omitempty"`
@@ -136,7 +136,7 @@ func (s *Service) grade(ctx context.Context, r catalog.Resource) (catalog.Classi
 type SaveInput struct {
 	Title      string `json:"title"`
 	ScopeNote  string `json:"scope_note,omitempty"`
-	Items      Items  `json:"items"`
+	Items      Items  `json:"items" required:"false"`
 	Conclusion string `json:"conclusion,omitempty"`
 }
 
@@ -334,6 +334,9 @@ func emit(ctx context.Context, tx *store.Tx, actor identity.Principal, a Assessm
 
 // Get returns an assessment with its tasks, if actor may read it.
 func (s *Service) Get(ctx context.Context, actor identity.Principal, id string) (Assessment, error) {
+	if actor.IsAnonymous() {
+		return Assessment{}, identity.ErrUnauthenticated
+	}
 	a, err := get(ctx, s.db, id, false)
 	if err != nil {
 		return a, err
@@ -356,6 +359,9 @@ type Filter struct {
 // List lists the assessments actor may read, newest first; next is the
 // cursor of the following page ("" at the end).
 func (s *Service) List(ctx context.Context, actor identity.Principal, f Filter) (items []Assessment, next string, err error) {
+	if actor.IsAnonymous() {
+		return nil, "", identity.ErrUnauthenticated
+	}
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}

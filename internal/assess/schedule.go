@@ -44,6 +44,9 @@ type Entry struct {
 // assessments actor may read (not retired), overdue first, then by when
 // they are due: a resource is due yearly and again when its grade changes.
 func (s *Service) Schedule(ctx context.Context, actor identity.Principal) ([]Entry, error) {
+	if actor.IsAnonymous() {
+		return nil, identity.ErrUnauthenticated
+	}
 	ids, err := store.Strings(ctx, s.db, `SELECT r.id FROM resources r LEFT JOIN resource_gradings g ON g.resource_id = r.id
 		WHERE r.status <> 'retired' AND (r.classification IN ('important', 'core') OR g.classification IN ('important', 'core'))
 		ORDER BY r.id`)

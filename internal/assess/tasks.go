@@ -93,9 +93,9 @@ func hasFinding(fs []Finding, code string) bool {
 	return false
 }
 
-// CompleteTask marks a task done, with a note of what was done: by its
-// owner, or whoever works on the assessment.
-func (s *Service) CompleteTask(ctx context.Context, actor identity.Principal, taskID, note string) (Task, error) {
+// CompleteTask marks task taskID of assessment assessmentID done, with a
+// note of what was done: by its owner, or whoever works on the assessment.
+func (s *Service) CompleteTask(ctx context.Context, actor identity.Principal, assessmentID, taskID, note string) (Task, error) {
 	note = strings.TrimSpace(note)
 	var errs validate.Errors
 	errs.MaxLen("note", note, 4000)
@@ -105,6 +105,9 @@ func (s *Service) CompleteTask(ctx context.Context, actor identity.Principal, ta
 	var out Task
 	err := s.db.Transact(ctx, func(tx *store.Tx) error {
 		t, err := getTask(ctx, tx, taskID)
+		if err == nil && t.AssessmentID != assessmentID {
+			err = fmt.Errorf("remediation task %q of assessment %q: %w", taskID, assessmentID, store.ErrNotFound)
+		}
 		if err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 
 	"dataport/internal/access"
 	"dataport/internal/access/accesstest"
+	"dataport/internal/assess"
 	"dataport/internal/classify"
 	"dataport/internal/datastore"
 	"dataport/internal/deid"
@@ -105,6 +106,7 @@ func newRouteWorld(t testing.TB) *routeWorld {
 			Assets: asset.New(db, exchange.New(db, w.IDs, w.Cat, acc, exchange.Config{DataDir: t.TempDir(), Log: log}),
 				asset.Config{PublicURL: "http://portal.test"}),
 			Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}),
+			Assess: assess.New(db, w.IDs, w.Cat, nil, assess.Config{}),
 			Zones:  zones.New(db, w.IDs, w.Cat, acc, ds, zones.Config{Review: rev, Log: log}), Stats: stats.New(db), Log: log}})
 	if err != nil {
 		t.Fatal(err)
@@ -781,5 +783,78 @@ func TestStatsRoutesArePublic(t *testing.T) {
 	}
 	if after := rw.events(t); after != before {
 		t.Errorf("reading the statistics changed the store: %d events before, %d after", before, after)
+	}
+}
+
+// TestAssessmentRoutesWhoMayCall walks every operation of the risk
+// assessments as each kind of caller against a draft assessment of the
+// provider's important resource: the method is public; everything else
+// asks for a token; the provider's editor works on it; the auditor reads
+// but changes nothing; another institution and a public user are told
+// that the assessment does not exist, and list nothing of it.
+func TestAssessmentRoutesWhoMayCall(t *testing.T) {
+	rw := newRouteWorld(t)
+	w := rw.w
+	tokens := map[string]string{"editor": rw.token(t, w.ProviderEditor), "auditor": rw.token(t, w.Auditor),
+		"outsider": rw.token(t, w.RequesterAdmin), "citizen": rw.token(t, w.Citizen)}
+	code, created := rw.send(t, http.MethodPost, api.Prefix+"/assessments", tokens["editor"],
+		map[string]any{"resource_id": w.Important.ID, "title": "年度评估"})
+	id, _ := created["id"].(string)
+	if code != http.StatusCreated || id == "" {
+		t.Fatalf("create: %d %v", code, created)
+	}
+	bodies := map[string]any{
+		"POST /assessments":                           map[string]any{"resource_id": w.Important.ID, "title": "评估"},
+		"PUT /assessments/{id}":                       map[string]any{"title": "年度评估"},
+		"POST /assessments/{id}/tasks":                map[string]any{"title": "整改", "owner_user_id": "nobody", "deadline": "2099-01-01"},
+		"POST /assessments/{id}/tasks/{task_id}/done": map[string]any{"note": "完成"},
+	}
+	// want: anonymous, citizen, outsider, auditor, editor.
+	want := map[string][5]int{
+		"GET /assessments":                            {401, 200, 200, 200, 200},
+		"GET /assessments/schedule":                   {401, 200, 200, 200, 200},
+		"GET /assessments/method":                     {200, 200, 200, 200, 200},
+		"GET /assessments/{id}":                       {401, 404, 404, 200, 200},
+		"POST /assessments":                           {401, 403, 403, 403, 422}, // the editor's resource has a draft already
+		"PUT /assessments/{id}":                       {401, 404, 404, 403, 200},
+		"POST /assessments/{id}/complete":             {401, 404, 404, 403, 422}, // the draft has no items yet
+		"POST /assessments/{id}/tasks":                {401, 404, 404, 403, 422}, // the owner names no user
+		"POST /assessments/{id}/tasks/{task_id}/done": {401, 404, 404, 404, 404}, // no such task
+	}
+	walked := 0
+	for _, op := range rw.operations(t) {
+		if !strings.HasPrefix(op.path, "/assessments") {
+			continue
+		}
+		key := op.method + " " + op.path
+		expect, ok := want[key]
+		if !ok {
+			t.Errorf("%s is not in the walk", key)
+			continue
+		}
+		walked++
+		path := api.Prefix + strings.NewReplacer("{id}", id, "{task_id}", store.NewID()).Replace(op.path)
+		for i, who := range []string{"anonymous", "citizen", "outsider", "auditor", "editor"} {
+			var got int
+			var body string
+			if op.method == http.MethodGet {
+				got, body = rw.get(t, path, tokens[who])
+			} else {
+				var out map[string]any
+				got, out = rw.send(t, op.method, path, tokens[who], bodies[key])
+				body = fmt.Sprint(out)
+			}
+			if got != expect[i] {
+				t.Errorf("%s %s: %d, want %d: %.200s", who, key, got, expect[i], body)
+			}
+			if who == "citizen" || who == "outsider" {
+				if strings.Contains(body, "年度评估") {
+					t.Errorf("%s %s shows the assessment: %.200s", who, key, body)
+				}
+			}
+		}
+	}
+	if walked != len(want) {
+		t.Errorf("walked %d assessment operations, want %d", walked, len(want))
 	}
 }

@@ -196,6 +196,9 @@ func (h *handlers) routes(api huma.API) {
 	if h.acc.Monitor != nil {
 		h.monitorRoutes(api)
 	}
+	if h.acc.Assess != nil {
+		h.assessmentRoutes(api)
+	}
 	if h.acc.Stats != nil {
 		h.statsRoutes(api)
 		h.statsIndexRoutes(api)

@@ -46,13 +46,14 @@ func schemaName(t reflect.Type, hint string) string {
 		t = t.Elem()
 	}
 	name := t.Name()
-	if name != "" && (t.PkgPath() == reflect.TypeFor[zones.Zone]().PkgPath() || t.PkgPath() == monitorPkg) {
+	if name != "" && (t.PkgPath() == reflect.TypeFor[zones.Zone]().PkgPath() || t.PkgPath() == monitorPkg || t.PkgPath() == assessPkg) {
 		name = t.PkgPath() + "." + name
 	}
 	if name == "" {
 		name = hint
 	}
 	name = monitorSchemaName(name)
+	name = assessSchemaName(name)
 	name = zonesType.ReplaceAllStringFunc(name, func(m string) string {
 		if base := m[strings.LastIndexByte(m, '.')+1:]; !strings.HasPrefix(base, "Zone") {
 			return "Zone" + base

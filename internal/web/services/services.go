@@ -8,6 +8,7 @@ import (
 	"log/slog"
 
 	"dataport/internal/access"
+	"dataport/internal/assess"
 	"dataport/internal/catalog"
 	"dataport/internal/classify"
 	"dataport/internal/datastore"
@@ -77,6 +78,9 @@ type Services struct {
 	// Portal serves data requests, apps built on the data, news and the
 	// front page's figures; nil leaves those pages and routes out.
 	Portal *portal.Service
+	// Assess serves the data security risk assessments (GB/T 20984);
+	// nil leaves their routes and pages out.
+	Assess *assess.Service
 	// Stats serves the statistics: indicators of a period, daily
 	// snapshots, exports; nil leaves them out.
 	Stats *stats.Service

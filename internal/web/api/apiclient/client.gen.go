@@ -236,6 +236,24 @@ func (e ApplyInputType) Valid() bool {
 	}
 }
 
+// Defines values for AssessmentNewInputScope.
+const (
+	AssessmentNewInputScopeResource AssessmentNewInputScope = "resource"
+	AssessmentNewInputScopeSystem   AssessmentNewInputScope = "system"
+)
+
+// Valid indicates whether the value is a known member of the AssessmentNewInputScope enum.
+func (e AssessmentNewInputScope) Valid() bool {
+	switch e {
+	case AssessmentNewInputScopeResource:
+		return true
+	case AssessmentNewInputScopeSystem:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ContractStatus.
 const (
 	ContractStatusActive     ContractStatus = "active"
@@ -1544,6 +1562,30 @@ func (e ZoneQueryInputMechanism) Valid() bool {
 	}
 }
 
+// Defines values for ListAssessmentsParamsState.
+const (
+	ListAssessmentsParamsStateCompleted  ListAssessmentsParamsState = "completed"
+	ListAssessmentsParamsStateDraft      ListAssessmentsParamsState = "draft"
+	ListAssessmentsParamsStateLapsed     ListAssessmentsParamsState = "lapsed"
+	ListAssessmentsParamsStateSuperseded ListAssessmentsParamsState = "superseded"
+)
+
+// Valid indicates whether the value is a known member of the ListAssessmentsParamsState enum.
+func (e ListAssessmentsParamsState) Valid() bool {
+	switch e {
+	case ListAssessmentsParamsStateCompleted:
+		return true
+	case ListAssessmentsParamsStateDraft:
+		return true
+	case ListAssessmentsParamsStateLapsed:
+		return true
+	case ListAssessmentsParamsStateSuperseded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListDataRequestsParamsStatus.
 const (
 	ListDataRequestsParamsStatusAnswered ListDataRequestsParamsStatus = "answered"
@@ -2809,6 +2851,194 @@ type ApplyInput struct {
 // ApplyInputType defines model for ApplyInput.Type.
 type ApplyInputType string
 
+// Assessment defines model for Assessment.
+type Assessment struct {
+	CompletedAt *time.Time        `json:"completed_at,omitempty"`
+	CompletedBy *string           `json:"completed_by,omitempty"`
+	Conclusion  string            `json:"conclusion"`
+	CreatedAt   time.Time         `json:"created_at"`
+	CreatedBy   string            `json:"created_by"`
+	EndReason   *string           `json:"end_reason,omitempty"`
+	EndedAt     *time.Time        `json:"ended_at,omitempty"`
+	GradeClass  *string           `json:"grade_class,omitempty"`
+	GradeLevel  *int64            `json:"grade_level,omitempty"`
+	Id          string            `json:"id"`
+	Items       AssessmentItems   `json:"items"`
+	OrgId       string            `json:"org_id"`
+	ResourceId  *string           `json:"resource_id,omitempty"`
+	RiskLevel   int64             `json:"risk_level"`
+	Risks       *[]AssessmentRisk `json:"risks"`
+	Scope       string            `json:"scope"`
+	ScopeNote   string            `json:"scope_note"`
+	State       string            `json:"state"`
+	SystemName  *string           `json:"system_name,omitempty"`
+	Tasks       *[]AssessmentTask `json:"tasks"`
+	Title       string            `json:"title"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+	ValidUntil  *time.Time        `json:"valid_until,omitempty"`
+	Version     int64             `json:"version"`
+}
+
+// AssessmentAsset defines model for AssessmentAsset.
+type AssessmentAsset struct {
+	Code        string  `json:"code"`
+	Description *string `json:"description,omitempty"`
+	Kind        string  `json:"kind"`
+	Name        string  `json:"name"`
+	Value       int64   `json:"value"`
+}
+
+// AssessmentEntry defines model for AssessmentEntry.
+type AssessmentEntry struct {
+	Class               string     `json:"class"`
+	Code                string     `json:"code"`
+	CurrentAssessmentId *string    `json:"current_assessment_id,omitempty"`
+	DraftAssessmentId   *string    `json:"draft_assessment_id,omitempty"`
+	Due                 string     `json:"due"`
+	DueAt               *time.Time `json:"due_at,omitempty"`
+	Level               int64      `json:"level"`
+	OrgId               string     `json:"org_id"`
+	ResourceId          string     `json:"resource_id"`
+	TitleEn             string     `json:"title_en"`
+	TitleZh             string     `json:"title_zh"`
+}
+
+// AssessmentFinding defines model for AssessmentFinding.
+type AssessmentFinding struct {
+	Code      string    `json:"code"`
+	Risks     *[]string `json:"risks,omitempty"`
+	Text      string    `json:"text"`
+	Treatment string    `json:"treatment"`
+}
+
+// AssessmentItems defines model for AssessmentItems.
+type AssessmentItems struct {
+	Assets          *[]AssessmentAsset         `json:"assets,omitempty"`
+	Findings        *[]AssessmentFinding       `json:"findings,omitempty"`
+	Measures        *[]AssessmentMeasure       `json:"measures,omitempty"`
+	Threats         *[]AssessmentThreat        `json:"threats,omitempty"`
+	Vulnerabilities *[]AssessmentVulnerability `json:"vulnerabilities,omitempty"`
+}
+
+// AssessmentMeasure defines model for AssessmentMeasure.
+type AssessmentMeasure struct {
+	Code            string    `json:"code"`
+	Effective       bool      `json:"effective"`
+	Kind            string    `json:"kind"`
+	Name            string    `json:"name"`
+	Vulnerabilities *[]string `json:"vulnerabilities,omitempty"`
+}
+
+// AssessmentMethod defines model for AssessmentMethod.
+type AssessmentMethod struct {
+	// GradeBands The highest M value of grades 1–4 of likelihood and loss (higher is 5)
+	GradeBands *[]int64 `json:"grade_bands"`
+
+	// LevelBands The highest risk value of levels 1–4 (higher is 5)
+	LevelBands *[]int64 `json:"level_bands"`
+
+	// Matrix matrix[a-1][b-1] is M(a, b)
+	Matrix   *[]*[]int64 `json:"matrix"`
+	Standard string      `json:"standard"`
+	Steps    *[]string   `json:"steps"`
+
+	// ValidityDays How long a completed assessment holds, unless the grade changes first
+	ValidityDays int64 `json:"validity_days"`
+}
+
+// AssessmentNewInput defines model for AssessmentNewInput.
+type AssessmentNewInput struct {
+	OrgId      *string `json:"org_id,omitempty"`
+	ResourceId *string `json:"resource_id,omitempty"`
+
+	// Scope resource (the default) or system
+	Scope      *AssessmentNewInputScope `json:"scope,omitempty"`
+	ScopeNote  *string                  `json:"scope_note,omitempty"`
+	SystemName *string                  `json:"system_name,omitempty"`
+	Title      string                   `json:"title"`
+}
+
+// AssessmentNewInputScope resource (the default) or system
+type AssessmentNewInputScope string
+
+// AssessmentRisk defines model for AssessmentRisk.
+type AssessmentRisk struct {
+	Asset            string    `json:"asset"`
+	AssetValue       int64     `json:"asset_value"`
+	EventLikelihood  int64     `json:"event_likelihood"`
+	EventLoss        int64     `json:"event_loss"`
+	Level            int64     `json:"level"`
+	Measures         *[]string `json:"measures"`
+	ResidualSeverity int64     `json:"residual_severity"`
+	Severity         int64     `json:"severity"`
+	Threat           string    `json:"threat"`
+	ThreatLikelihood int64     `json:"threat_likelihood"`
+	Value            int64     `json:"value"`
+	Vulnerability    string    `json:"vulnerability"`
+}
+
+// AssessmentSaveInput defines model for AssessmentSaveInput.
+type AssessmentSaveInput struct {
+	Conclusion *string          `json:"conclusion,omitempty"`
+	Items      *AssessmentItems `json:"items,omitempty"`
+	ScopeNote  *string          `json:"scope_note,omitempty"`
+	Title      string           `json:"title"`
+}
+
+// AssessmentScheduleOutBody defines model for AssessmentScheduleOutBody.
+type AssessmentScheduleOutBody struct {
+	Items *[]AssessmentEntry `json:"items"`
+}
+
+// AssessmentTask defines model for AssessmentTask.
+type AssessmentTask struct {
+	AssessmentId string     `json:"assessment_id"`
+	CreatedAt    time.Time  `json:"created_at"`
+	CreatedBy    string     `json:"created_by"`
+	Deadline     string     `json:"deadline"`
+	DoneAt       *time.Time `json:"done_at,omitempty"`
+	DoneBy       *string    `json:"done_by,omitempty"`
+	Finding      *string    `json:"finding,omitempty"`
+	Id           string     `json:"id"`
+	Note         *string    `json:"note,omitempty"`
+	OwnerUserId  string     `json:"owner_user_id"`
+	RemindedAt   *time.Time `json:"reminded_at,omitempty"`
+	Title        string     `json:"title"`
+}
+
+// AssessmentTaskInBody defines model for AssessmentTaskInBody.
+type AssessmentTaskInBody struct {
+	// Note What was done
+	Note *string `json:"note,omitempty"`
+}
+
+// AssessmentTaskInput defines model for AssessmentTaskInput.
+type AssessmentTaskInput struct {
+	Deadline    string  `json:"deadline"`
+	Finding     *string `json:"finding,omitempty"`
+	OwnerUserId string  `json:"owner_user_id"`
+	Title       string  `json:"title"`
+}
+
+// AssessmentThreat defines model for AssessmentThreat.
+type AssessmentThreat struct {
+	Code        string  `json:"code"`
+	Description *string `json:"description,omitempty"`
+	Likelihood  int64   `json:"likelihood"`
+	Name        string  `json:"name"`
+	Source      string  `json:"source"`
+}
+
+// AssessmentVulnerability defines model for AssessmentVulnerability.
+type AssessmentVulnerability struct {
+	Asset       string  `json:"asset"`
+	Code        string  `json:"code"`
+	Description *string `json:"description,omitempty"`
+	Name        string  `json:"name"`
+	Severity    int64   `json:"severity"`
+	Threat      string  `json:"threat"`
+}
+
 // CaseTextInBody defines model for CaseTextInBody.
 type CaseTextInBody struct {
 	// Text The question (request-info) or the answer
@@ -4001,6 +4231,12 @@ type ListAppBody struct {
 type ListApplicationBody struct {
 	Items      *[]Application `json:"items"`
 	NextCursor string         `json:"next_cursor"`
+}
+
+// ListAssessmentBody defines model for ListAssessmentBody.
+type ListAssessmentBody struct {
+	Items      *[]Assessment `json:"items"`
+	NextCursor string        `json:"next_cursor"`
 }
 
 // ListCertificateBodyBody defines model for ListCertificateBodyBody.
@@ -6275,6 +6511,24 @@ type ListAppsParams struct {
 	Limit  *int64  `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ListAssessmentsParams defines parameters for ListAssessments.
+type ListAssessmentsParams struct {
+	State *ListAssessmentsParamsState `form:"state,omitempty" json:"state,omitempty"`
+
+	// Org An institution's id
+	Org *string `form:"org,omitempty" json:"org,omitempty"`
+
+	// Resource A resource's id
+	Resource *string `form:"resource,omitempty" json:"resource,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *int64  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListAssessmentsParamsState defines parameters for ListAssessments.
+type ListAssessmentsParamsState string
+
 // ScanCsvParams defines parameters for ScanCsv.
 type ScanCsvParams struct {
 	// Subject Catalog subject code, for rules that use it
@@ -6842,6 +7096,18 @@ type SubmitAppJSONRequestBody = AppInput
 // ReviewAppJSONRequestBody defines body for ReviewApp for application/json ContentType.
 type ReviewAppJSONRequestBody = ReviewWorkflowInBody
 
+// CreateAssessmentJSONRequestBody defines body for CreateAssessment for application/json ContentType.
+type CreateAssessmentJSONRequestBody = AssessmentNewInput
+
+// SaveAssessmentJSONRequestBody defines body for SaveAssessment for application/json ContentType.
+type SaveAssessmentJSONRequestBody = AssessmentSaveInput
+
+// AddAssessmentTaskJSONRequestBody defines body for AddAssessmentTask for application/json ContentType.
+type AddAssessmentTaskJSONRequestBody = AssessmentTaskInput
+
+// CompleteAssessmentTaskJSONRequestBody defines body for CompleteAssessmentTask for application/json ContentType.
+type CompleteAssessmentTaskJSONRequestBody = AssessmentTaskInBody
+
 // HideCommentJSONRequestBody defines body for HideComment for application/json ContentType.
 type HideCommentJSONRequestBody = HideInBody
 
@@ -7325,6 +7591,113 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /apps/{id}/review (the `ReviewApp` operationId).
 	ReviewApp(ctx context.Context, id string, body ReviewAppJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAssessments Risk assessments
+	//
+	// The assessments you may read, newest first: your institutions' (admins and editors) or every institution's (the security officer, the regulator, the auditor). Filtered by state, institution and resource, a page at a time.
+	//
+	// Corresponds with GET /assessments (the `ListAssessments` operationId).
+	ListAssessments(ctx context.Context, params *ListAssessmentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateAssessmentWithBody Start a risk assessment
+	//
+	// A draft assessment of a resource (its institution's admins and editors, the security officer; the resource's effective grade is recorded; one draft per resource) or of an institution's information system (system_name, org_id). Bad fields answer 422 and nothing is written.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /assessments (the `CreateAssessment` operationId).
+	CreateAssessmentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateAssessment Start a risk assessment
+	//
+	// A draft assessment of a resource (its institution's admins and editors, the security officer; the resource's effective grade is recorded; one draft per resource) or of an institution's information system (system_name, org_id). Bad fields answer 422 and nothing is written.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /assessments (the `CreateAssessment` operationId).
+	CreateAssessment(ctx context.Context, body CreateAssessmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAssessmentMethod The risk computation method
+	//
+	// The matrix method of GB/T 20984 as data, for anyone: the matrix, the bands of grades and levels and the steps.
+	//
+	// Corresponds with GET /assessments/method (the `GetAssessmentMethod` operationId).
+	GetAssessmentMethod(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAssessmentSchedule Which resources need assessing
+	//
+	// The resources of important or core effective grade whose assessments you may read: overdue (no assessment holds: their sharing, opening and zone use are refused), due soon (it lapses within 30 days) or current, overdue first.
+	//
+	// Corresponds with GET /assessments/schedule (the `GetAssessmentSchedule` operationId).
+	GetAssessmentSchedule(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAssessment One risk assessment
+	//
+	// Its items, computed risks, findings, conclusion and remediation tasks; 404 for whoever may not read it.
+	//
+	// Corresponds with GET /assessments/{id} (the `GetAssessment` operationId).
+	GetAssessment(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SaveAssessmentWithBody Save a draft's items
+	//
+	// Replaces the draft's title, scope, items, findings and conclusion and recomputes its risks. Every problem is a field error naming its place (items.vulnerabilities[2].asset); nothing is written then. A completed assessment answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /assessments/{id} (the `SaveAssessment` operationId).
+	SaveAssessmentWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SaveAssessment Save a draft's items
+	//
+	// Replaces the draft's title, scope, items, findings and conclusion and recomputes its risks. Every problem is a field error naming its place (items.vulnerabilities[2].asset); nothing is written then. A completed assessment answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /assessments/{id} (the `SaveAssessment` operationId).
+	SaveAssessment(ctx context.Context, id string, body SaveAssessmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompleteAssessment Complete an assessment
+	//
+	// Needs an asset, a threat, a vulnerability, a conclusion, a finding treating every high or very high risk and a task for every finding that reduces risks (422 naming what is missing). The resource's grade now is the grade assessed; it holds a year and supersedes the resource's previous assessment; reads are decided with it at once.
+	//
+	// Corresponds with POST /assessments/{id}/complete (the `CompleteAssessment` operationId).
+	CompleteAssessment(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddAssessmentTaskWithBody Add a remediation task
+	//
+	// What is to be done, for which finding, by whom (a member of the institution or the security officer, who is told) and by which day (YYYY-MM-DD, not before today in Beijing). An owner not done by the deadline is reminded once.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /assessments/{id}/tasks (the `AddAssessmentTask` operationId).
+	AddAssessmentTaskWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddAssessmentTask Add a remediation task
+	//
+	// What is to be done, for which finding, by whom (a member of the institution or the security officer, who is told) and by which day (YYYY-MM-DD, not before today in Beijing). An owner not done by the deadline is reminded once.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /assessments/{id}/tasks (the `AddAssessmentTask` operationId).
+	AddAssessmentTask(ctx context.Context, id string, body AddAssessmentTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompleteAssessmentTaskWithBody Mark a remediation task done
+	//
+	// By its owner or the assessment's workers, with a note of what was done; done twice answers 409.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /assessments/{id}/tasks/{task_id}/done (the `CompleteAssessmentTask` operationId).
+	CompleteAssessmentTaskWithBody(ctx context.Context, id string, taskId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompleteAssessmentTask Mark a remediation task done
+	//
+	// By its owner or the assessment's workers, with a note of what was done; done twice answers 409.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /assessments/{id}/tasks/{task_id}/done (the `CompleteAssessmentTask` operationId).
+	CompleteAssessmentTask(ctx context.Context, id string, taskId string, body CompleteAssessmentTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CatalogSpec The code lists resources are described with
 	//
@@ -10528,6 +10901,243 @@ func (c *Client) ReviewAppWithBody(ctx context.Context, id string, contentType s
 // Corresponds with POST /apps/{id}/review (the `ReviewApp` operationId).
 func (c *Client) ReviewApp(ctx context.Context, id string, body ReviewAppJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReviewAppRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAssessments Risk assessments
+//
+// The assessments you may read, newest first: your institutions' (admins and editors) or every institution's (the security officer, the regulator, the auditor). Filtered by state, institution and resource, a page at a time.
+//
+// Corresponds with GET /assessments (the `ListAssessments` operationId).
+func (c *Client) ListAssessments(ctx context.Context, params *ListAssessmentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAssessmentsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateAssessmentWithBody Start a risk assessment
+//
+// A draft assessment of a resource (its institution's admins and editors, the security officer; the resource's effective grade is recorded; one draft per resource) or of an institution's information system (system_name, org_id). Bad fields answer 422 and nothing is written.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /assessments (the `CreateAssessment` operationId).
+func (c *Client) CreateAssessmentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateAssessmentRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateAssessment Start a risk assessment
+//
+// A draft assessment of a resource (its institution's admins and editors, the security officer; the resource's effective grade is recorded; one draft per resource) or of an institution's information system (system_name, org_id). Bad fields answer 422 and nothing is written.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /assessments (the `CreateAssessment` operationId).
+func (c *Client) CreateAssessment(ctx context.Context, body CreateAssessmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateAssessmentRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAssessmentMethod The risk computation method
+//
+// The matrix method of GB/T 20984 as data, for anyone: the matrix, the bands of grades and levels and the steps.
+//
+// Corresponds with GET /assessments/method (the `GetAssessmentMethod` operationId).
+func (c *Client) GetAssessmentMethod(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAssessmentMethodRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAssessmentSchedule Which resources need assessing
+//
+// The resources of important or core effective grade whose assessments you may read: overdue (no assessment holds: their sharing, opening and zone use are refused), due soon (it lapses within 30 days) or current, overdue first.
+//
+// Corresponds with GET /assessments/schedule (the `GetAssessmentSchedule` operationId).
+func (c *Client) GetAssessmentSchedule(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAssessmentScheduleRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAssessment One risk assessment
+//
+// Its items, computed risks, findings, conclusion and remediation tasks; 404 for whoever may not read it.
+//
+// Corresponds with GET /assessments/{id} (the `GetAssessment` operationId).
+func (c *Client) GetAssessment(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAssessmentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SaveAssessmentWithBody Save a draft's items
+//
+// Replaces the draft's title, scope, items, findings and conclusion and recomputes its risks. Every problem is a field error naming its place (items.vulnerabilities[2].asset); nothing is written then. A completed assessment answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /assessments/{id} (the `SaveAssessment` operationId).
+func (c *Client) SaveAssessmentWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSaveAssessmentRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SaveAssessment Save a draft's items
+//
+// Replaces the draft's title, scope, items, findings and conclusion and recomputes its risks. Every problem is a field error naming its place (items.vulnerabilities[2].asset); nothing is written then. A completed assessment answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /assessments/{id} (the `SaveAssessment` operationId).
+func (c *Client) SaveAssessment(ctx context.Context, id string, body SaveAssessmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSaveAssessmentRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompleteAssessment Complete an assessment
+//
+// Needs an asset, a threat, a vulnerability, a conclusion, a finding treating every high or very high risk and a task for every finding that reduces risks (422 naming what is missing). The resource's grade now is the grade assessed; it holds a year and supersedes the resource's previous assessment; reads are decided with it at once.
+//
+// Corresponds with POST /assessments/{id}/complete (the `CompleteAssessment` operationId).
+func (c *Client) CompleteAssessment(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompleteAssessmentRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddAssessmentTaskWithBody Add a remediation task
+//
+// What is to be done, for which finding, by whom (a member of the institution or the security officer, who is told) and by which day (YYYY-MM-DD, not before today in Beijing). An owner not done by the deadline is reminded once.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /assessments/{id}/tasks (the `AddAssessmentTask` operationId).
+func (c *Client) AddAssessmentTaskWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddAssessmentTaskRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddAssessmentTask Add a remediation task
+//
+// What is to be done, for which finding, by whom (a member of the institution or the security officer, who is told) and by which day (YYYY-MM-DD, not before today in Beijing). An owner not done by the deadline is reminded once.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /assessments/{id}/tasks (the `AddAssessmentTask` operationId).
+func (c *Client) AddAssessmentTask(ctx context.Context, id string, body AddAssessmentTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddAssessmentTaskRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompleteAssessmentTaskWithBody Mark a remediation task done
+//
+// By its owner or the assessment's workers, with a note of what was done; done twice answers 409.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /assessments/{id}/tasks/{task_id}/done (the `CompleteAssessmentTask` operationId).
+func (c *Client) CompleteAssessmentTaskWithBody(ctx context.Context, id string, taskId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompleteAssessmentTaskRequestWithBody(c.Server, id, taskId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompleteAssessmentTask Mark a remediation task done
+//
+// By its owner or the assessment's workers, with a note of what was done; done twice answers 409.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /assessments/{id}/tasks/{task_id}/done (the `CompleteAssessmentTask` operationId).
+func (c *Client) CompleteAssessmentTask(ctx context.Context, id string, taskId string, body CompleteAssessmentTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompleteAssessmentTaskRequest(c.Server, id, taskId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -17559,6 +18169,418 @@ func NewReviewAppRequestWithBody(server string, id string, contentType string, b
 	}
 
 	operationPath := fmt.Sprintf("/apps/%s/review", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListAssessmentsRequest constructs an http.Request for the ListAssessments method
+func NewListAssessmentsRequest(server string, params *ListAssessmentsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/assessments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Org != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "org", *params.Org, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Resource != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "resource", *params.Resource, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateAssessmentRequest calls the generic CreateAssessment builder with application/json body
+func NewCreateAssessmentRequest(server string, body CreateAssessmentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateAssessmentRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateAssessmentRequestWithBody constructs an http.Request for the CreateAssessment method, with any body, and a specified content type
+func NewCreateAssessmentRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/assessments")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetAssessmentMethodRequest constructs an http.Request for the GetAssessmentMethod method
+func NewGetAssessmentMethodRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/assessments/method")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAssessmentScheduleRequest constructs an http.Request for the GetAssessmentSchedule method
+func NewGetAssessmentScheduleRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/assessments/schedule")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAssessmentRequest constructs an http.Request for the GetAssessment method
+func NewGetAssessmentRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/assessments/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSaveAssessmentRequest calls the generic SaveAssessment builder with application/json body
+func NewSaveAssessmentRequest(server string, id string, body SaveAssessmentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSaveAssessmentRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSaveAssessmentRequestWithBody constructs an http.Request for the SaveAssessment method, with any body, and a specified content type
+func NewSaveAssessmentRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/assessments/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCompleteAssessmentRequest constructs an http.Request for the CompleteAssessment method
+func NewCompleteAssessmentRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/assessments/%s/complete", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddAssessmentTaskRequest calls the generic AddAssessmentTask builder with application/json body
+func NewAddAssessmentTaskRequest(server string, id string, body AddAssessmentTaskJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddAssessmentTaskRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewAddAssessmentTaskRequestWithBody constructs an http.Request for the AddAssessmentTask method, with any body, and a specified content type
+func NewAddAssessmentTaskRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/assessments/%s/tasks", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCompleteAssessmentTaskRequest calls the generic CompleteAssessmentTask builder with application/json body
+func NewCompleteAssessmentTaskRequest(server string, id string, taskId string, body CompleteAssessmentTaskJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCompleteAssessmentTaskRequestWithBody(server, id, taskId, "application/json", bodyReader)
+}
+
+// NewCompleteAssessmentTaskRequestWithBody constructs an http.Request for the CompleteAssessmentTask method, with any body, and a specified content type
+func NewCompleteAssessmentTaskRequestWithBody(server string, id string, taskId string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "task_id", taskId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/assessments/%s/tasks/%s/done", pathParam0, pathParam1)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -30132,6 +31154,123 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /apps/{id}/review (the `ReviewApp` operationId).
 	ReviewAppWithResponse(ctx context.Context, id string, body ReviewAppJSONRequestBody, reqEditors ...RequestEditorFn) (*ReviewAppResponse, error)
 
+	// ListAssessmentsWithResponse Risk assessments
+	//
+	// The assessments you may read, newest first: your institutions' (admins and editors) or every institution's (the security officer, the regulator, the auditor). Filtered by state, institution and resource, a page at a time.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /assessments (the `ListAssessments` operationId).
+	ListAssessmentsWithResponse(ctx context.Context, params *ListAssessmentsParams, reqEditors ...RequestEditorFn) (*ListAssessmentsResponse, error)
+
+	// CreateAssessmentWithBodyWithResponse Start a risk assessment
+	//
+	// A draft assessment of a resource (its institution's admins and editors, the security officer; the resource's effective grade is recorded; one draft per resource) or of an institution's information system (system_name, org_id). Bad fields answer 422 and nothing is written.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /assessments (the `CreateAssessment` operationId).
+	CreateAssessmentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateAssessmentResponse, error)
+
+	// CreateAssessmentWithResponse Start a risk assessment
+	//
+	// A draft assessment of a resource (its institution's admins and editors, the security officer; the resource's effective grade is recorded; one draft per resource) or of an institution's information system (system_name, org_id). Bad fields answer 422 and nothing is written.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /assessments (the `CreateAssessment` operationId).
+	CreateAssessmentWithResponse(ctx context.Context, body CreateAssessmentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAssessmentResponse, error)
+
+	// GetAssessmentMethodWithResponse The risk computation method
+	//
+	// The matrix method of GB/T 20984 as data, for anyone: the matrix, the bands of grades and levels and the steps.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /assessments/method (the `GetAssessmentMethod` operationId).
+	GetAssessmentMethodWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAssessmentMethodResponse, error)
+
+	// GetAssessmentScheduleWithResponse Which resources need assessing
+	//
+	// The resources of important or core effective grade whose assessments you may read: overdue (no assessment holds: their sharing, opening and zone use are refused), due soon (it lapses within 30 days) or current, overdue first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /assessments/schedule (the `GetAssessmentSchedule` operationId).
+	GetAssessmentScheduleWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAssessmentScheduleResponse, error)
+
+	// GetAssessmentWithResponse One risk assessment
+	//
+	// Its items, computed risks, findings, conclusion and remediation tasks; 404 for whoever may not read it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /assessments/{id} (the `GetAssessment` operationId).
+	GetAssessmentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetAssessmentResponse, error)
+
+	// SaveAssessmentWithBodyWithResponse Save a draft's items
+	//
+	// Replaces the draft's title, scope, items, findings and conclusion and recomputes its risks. Every problem is a field error naming its place (items.vulnerabilities[2].asset); nothing is written then. A completed assessment answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /assessments/{id} (the `SaveAssessment` operationId).
+	SaveAssessmentWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SaveAssessmentResponse, error)
+
+	// SaveAssessmentWithResponse Save a draft's items
+	//
+	// Replaces the draft's title, scope, items, findings and conclusion and recomputes its risks. Every problem is a field error naming its place (items.vulnerabilities[2].asset); nothing is written then. A completed assessment answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /assessments/{id} (the `SaveAssessment` operationId).
+	SaveAssessmentWithResponse(ctx context.Context, id string, body SaveAssessmentJSONRequestBody, reqEditors ...RequestEditorFn) (*SaveAssessmentResponse, error)
+
+	// CompleteAssessmentWithResponse Complete an assessment
+	//
+	// Needs an asset, a threat, a vulnerability, a conclusion, a finding treating every high or very high risk and a task for every finding that reduces risks (422 naming what is missing). The resource's grade now is the grade assessed; it holds a year and supersedes the resource's previous assessment; reads are decided with it at once.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /assessments/{id}/complete (the `CompleteAssessment` operationId).
+	CompleteAssessmentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CompleteAssessmentResponse, error)
+
+	// AddAssessmentTaskWithBodyWithResponse Add a remediation task
+	//
+	// What is to be done, for which finding, by whom (a member of the institution or the security officer, who is told) and by which day (YYYY-MM-DD, not before today in Beijing). An owner not done by the deadline is reminded once.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /assessments/{id}/tasks (the `AddAssessmentTask` operationId).
+	AddAssessmentTaskWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddAssessmentTaskResponse, error)
+
+	// AddAssessmentTaskWithResponse Add a remediation task
+	//
+	// What is to be done, for which finding, by whom (a member of the institution or the security officer, who is told) and by which day (YYYY-MM-DD, not before today in Beijing). An owner not done by the deadline is reminded once.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /assessments/{id}/tasks (the `AddAssessmentTask` operationId).
+	AddAssessmentTaskWithResponse(ctx context.Context, id string, body AddAssessmentTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*AddAssessmentTaskResponse, error)
+
+	// CompleteAssessmentTaskWithBodyWithResponse Mark a remediation task done
+	//
+	// By its owner or the assessment's workers, with a note of what was done; done twice answers 409.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /assessments/{id}/tasks/{task_id}/done (the `CompleteAssessmentTask` operationId).
+	CompleteAssessmentTaskWithBodyWithResponse(ctx context.Context, id string, taskId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompleteAssessmentTaskResponse, error)
+
+	// CompleteAssessmentTaskWithResponse Mark a remediation task done
+	//
+	// By its owner or the assessment's workers, with a note of what was done; done twice answers 409.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /assessments/{id}/tasks/{task_id}/done (the `CompleteAssessmentTask` operationId).
+	CompleteAssessmentTaskWithResponse(ctx context.Context, id string, taskId string, body CompleteAssessmentTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*CompleteAssessmentTaskResponse, error)
+
 	// CatalogSpecWithResponse The code lists resources are described with
 	//
 	// The code lists of the catalog spec: subjects, industries, formats, update frequencies, share and open types, classifications and item types, with their Chinese and English labels.
@@ -33795,6 +34934,557 @@ func (r ReviewAppResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ReviewAppResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListAssessmentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListAssessmentBody
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAssessmentsResponse) GetJSON200() *ListAssessmentBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListAssessmentsResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListAssessmentsResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAssessmentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAssessmentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAssessmentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAssessmentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateAssessmentResponse401Headers the declared response headers of an HTTP 401 response for CreateAssessment
+type CreateAssessmentResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CreateAssessmentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Assessment
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateAssessmentResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateAssessmentResponse) GetJSON201() *Assessment {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateAssessmentResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateAssessmentResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CreateAssessmentResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateAssessmentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateAssessmentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateAssessmentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateAssessmentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAssessmentMethodResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AssessmentMethod
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAssessmentMethodResponse) GetJSON200() *AssessmentMethod {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetAssessmentMethodResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAssessmentMethodResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAssessmentMethodResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAssessmentMethodResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAssessmentMethodResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAssessmentScheduleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AssessmentScheduleOutBody
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAssessmentScheduleResponse) GetJSON200() *AssessmentScheduleOutBody {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetAssessmentScheduleResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAssessmentScheduleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAssessmentScheduleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAssessmentScheduleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAssessmentScheduleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAssessmentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Assessment
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAssessmentResponse) GetJSON200() *Assessment {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetAssessmentResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetAssessmentResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAssessmentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAssessmentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAssessmentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAssessmentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SaveAssessmentResponse401Headers the declared response headers of an HTTP 401 response for SaveAssessment
+type SaveAssessmentResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type SaveAssessmentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Assessment
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SaveAssessmentResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SaveAssessmentResponse) GetJSON200() *Assessment {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SaveAssessmentResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r SaveAssessmentResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r SaveAssessmentResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r SaveAssessmentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SaveAssessmentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SaveAssessmentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SaveAssessmentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CompleteAssessmentResponse401Headers the declared response headers of an HTTP 401 response for CompleteAssessment
+type CompleteAssessmentResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CompleteAssessmentResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Assessment
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CompleteAssessmentResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CompleteAssessmentResponse) GetJSON200() *Assessment {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CompleteAssessmentResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CompleteAssessmentResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CompleteAssessmentResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CompleteAssessmentResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CompleteAssessmentResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CompleteAssessmentResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CompleteAssessmentResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AddAssessmentTaskResponse401Headers the declared response headers of an HTTP 401 response for AddAssessmentTask
+type AddAssessmentTaskResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type AddAssessmentTaskResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AssessmentTask
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AddAssessmentTaskResponse401Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddAssessmentTaskResponse) GetJSON201() *AssessmentTask {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AddAssessmentTaskResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AddAssessmentTaskResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AddAssessmentTaskResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AddAssessmentTaskResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddAssessmentTaskResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddAssessmentTaskResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddAssessmentTaskResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CompleteAssessmentTaskResponse401Headers the declared response headers of an HTTP 401 response for CompleteAssessmentTask
+type CompleteAssessmentTaskResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type CompleteAssessmentTaskResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AssessmentTask
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *ErrorModel
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationProblem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CompleteAssessmentTaskResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CompleteAssessmentTaskResponse) GetJSON200() *AssessmentTask {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CompleteAssessmentTaskResponse) GetApplicationproblemJSON401() *ErrorModel {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CompleteAssessmentTaskResponse) GetApplicationproblemJSON422() *ValidationProblem {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r CompleteAssessmentTaskResponse) GetApplicationproblemJSONDefault() *ErrorModel {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CompleteAssessmentTaskResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CompleteAssessmentTaskResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CompleteAssessmentTaskResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CompleteAssessmentTaskResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -50534,6 +52224,201 @@ func (c *ClientWithResponses) ReviewAppWithResponse(ctx context.Context, id stri
 	return ParseReviewAppResponse(rsp)
 }
 
+// ListAssessmentsWithResponse Risk assessments
+//
+// The assessments you may read, newest first: your institutions' (admins and editors) or every institution's (the security officer, the regulator, the auditor). Filtered by state, institution and resource, a page at a time.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /assessments (the `ListAssessments` operationId).
+func (c *ClientWithResponses) ListAssessmentsWithResponse(ctx context.Context, params *ListAssessmentsParams, reqEditors ...RequestEditorFn) (*ListAssessmentsResponse, error) {
+	rsp, err := c.ListAssessments(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAssessmentsResponse(rsp)
+}
+
+// CreateAssessmentWithBodyWithResponse Start a risk assessment
+//
+// A draft assessment of a resource (its institution's admins and editors, the security officer; the resource's effective grade is recorded; one draft per resource) or of an institution's information system (system_name, org_id). Bad fields answer 422 and nothing is written.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /assessments (the `CreateAssessment` operationId).
+func (c *ClientWithResponses) CreateAssessmentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateAssessmentResponse, error) {
+	rsp, err := c.CreateAssessmentWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateAssessmentResponse(rsp)
+}
+
+// CreateAssessmentWithResponse Start a risk assessment
+//
+// A draft assessment of a resource (its institution's admins and editors, the security officer; the resource's effective grade is recorded; one draft per resource) or of an institution's information system (system_name, org_id). Bad fields answer 422 and nothing is written.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /assessments (the `CreateAssessment` operationId).
+func (c *ClientWithResponses) CreateAssessmentWithResponse(ctx context.Context, body CreateAssessmentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAssessmentResponse, error) {
+	rsp, err := c.CreateAssessment(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateAssessmentResponse(rsp)
+}
+
+// GetAssessmentMethodWithResponse The risk computation method
+//
+// The matrix method of GB/T 20984 as data, for anyone: the matrix, the bands of grades and levels and the steps.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /assessments/method (the `GetAssessmentMethod` operationId).
+func (c *ClientWithResponses) GetAssessmentMethodWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAssessmentMethodResponse, error) {
+	rsp, err := c.GetAssessmentMethod(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAssessmentMethodResponse(rsp)
+}
+
+// GetAssessmentScheduleWithResponse Which resources need assessing
+//
+// The resources of important or core effective grade whose assessments you may read: overdue (no assessment holds: their sharing, opening and zone use are refused), due soon (it lapses within 30 days) or current, overdue first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /assessments/schedule (the `GetAssessmentSchedule` operationId).
+func (c *ClientWithResponses) GetAssessmentScheduleWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAssessmentScheduleResponse, error) {
+	rsp, err := c.GetAssessmentSchedule(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAssessmentScheduleResponse(rsp)
+}
+
+// GetAssessmentWithResponse One risk assessment
+//
+// Its items, computed risks, findings, conclusion and remediation tasks; 404 for whoever may not read it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /assessments/{id} (the `GetAssessment` operationId).
+func (c *ClientWithResponses) GetAssessmentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetAssessmentResponse, error) {
+	rsp, err := c.GetAssessment(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAssessmentResponse(rsp)
+}
+
+// SaveAssessmentWithBodyWithResponse Save a draft's items
+//
+// Replaces the draft's title, scope, items, findings and conclusion and recomputes its risks. Every problem is a field error naming its place (items.vulnerabilities[2].asset); nothing is written then. A completed assessment answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /assessments/{id} (the `SaveAssessment` operationId).
+func (c *ClientWithResponses) SaveAssessmentWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SaveAssessmentResponse, error) {
+	rsp, err := c.SaveAssessmentWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSaveAssessmentResponse(rsp)
+}
+
+// SaveAssessmentWithResponse Save a draft's items
+//
+// Replaces the draft's title, scope, items, findings and conclusion and recomputes its risks. Every problem is a field error naming its place (items.vulnerabilities[2].asset); nothing is written then. A completed assessment answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /assessments/{id} (the `SaveAssessment` operationId).
+func (c *ClientWithResponses) SaveAssessmentWithResponse(ctx context.Context, id string, body SaveAssessmentJSONRequestBody, reqEditors ...RequestEditorFn) (*SaveAssessmentResponse, error) {
+	rsp, err := c.SaveAssessment(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSaveAssessmentResponse(rsp)
+}
+
+// CompleteAssessmentWithResponse Complete an assessment
+//
+// Needs an asset, a threat, a vulnerability, a conclusion, a finding treating every high or very high risk and a task for every finding that reduces risks (422 naming what is missing). The resource's grade now is the grade assessed; it holds a year and supersedes the resource's previous assessment; reads are decided with it at once.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /assessments/{id}/complete (the `CompleteAssessment` operationId).
+func (c *ClientWithResponses) CompleteAssessmentWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CompleteAssessmentResponse, error) {
+	rsp, err := c.CompleteAssessment(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompleteAssessmentResponse(rsp)
+}
+
+// AddAssessmentTaskWithBodyWithResponse Add a remediation task
+//
+// What is to be done, for which finding, by whom (a member of the institution or the security officer, who is told) and by which day (YYYY-MM-DD, not before today in Beijing). An owner not done by the deadline is reminded once.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /assessments/{id}/tasks (the `AddAssessmentTask` operationId).
+func (c *ClientWithResponses) AddAssessmentTaskWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddAssessmentTaskResponse, error) {
+	rsp, err := c.AddAssessmentTaskWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddAssessmentTaskResponse(rsp)
+}
+
+// AddAssessmentTaskWithResponse Add a remediation task
+//
+// What is to be done, for which finding, by whom (a member of the institution or the security officer, who is told) and by which day (YYYY-MM-DD, not before today in Beijing). An owner not done by the deadline is reminded once.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /assessments/{id}/tasks (the `AddAssessmentTask` operationId).
+func (c *ClientWithResponses) AddAssessmentTaskWithResponse(ctx context.Context, id string, body AddAssessmentTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*AddAssessmentTaskResponse, error) {
+	rsp, err := c.AddAssessmentTask(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddAssessmentTaskResponse(rsp)
+}
+
+// CompleteAssessmentTaskWithBodyWithResponse Mark a remediation task done
+//
+// By its owner or the assessment's workers, with a note of what was done; done twice answers 409.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /assessments/{id}/tasks/{task_id}/done (the `CompleteAssessmentTask` operationId).
+func (c *ClientWithResponses) CompleteAssessmentTaskWithBodyWithResponse(ctx context.Context, id string, taskId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompleteAssessmentTaskResponse, error) {
+	rsp, err := c.CompleteAssessmentTaskWithBody(ctx, id, taskId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompleteAssessmentTaskResponse(rsp)
+}
+
+// CompleteAssessmentTaskWithResponse Mark a remediation task done
+//
+// By its owner or the assessment's workers, with a note of what was done; done twice answers 409.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /assessments/{id}/tasks/{task_id}/done (the `CompleteAssessmentTask` operationId).
+func (c *ClientWithResponses) CompleteAssessmentTaskWithResponse(ctx context.Context, id string, taskId string, body CompleteAssessmentTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*CompleteAssessmentTaskResponse, error) {
+	rsp, err := c.CompleteAssessmentTask(ctx, id, taskId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompleteAssessmentTaskResponse(rsp)
+}
+
 // CatalogSpecWithResponse The code lists resources are described with
 //
 // The code lists of the catalog spec: subjects, industries, formats, update frequencies, share and open types, classifications and item types, with their Chinese and English labels.
@@ -56382,6 +58267,452 @@ func ParseReviewAppResponse(rsp *http.Response) (*ReviewAppResponse, error) {
 	switch {
 	case rsp.StatusCode == 401:
 		var headers ReviewAppResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListAssessmentsResponse parses an HTTP response from a ListAssessmentsWithResponse call
+func ParseListAssessmentsResponse(rsp *http.Response) (*ListAssessmentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAssessmentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListAssessmentBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateAssessmentResponse parses an HTTP response from a CreateAssessmentWithResponse call
+func ParseCreateAssessmentResponse(rsp *http.Response) (*CreateAssessmentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateAssessmentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Assessment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateAssessmentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAssessmentMethodResponse parses an HTTP response from a GetAssessmentMethodWithResponse call
+func ParseGetAssessmentMethodResponse(rsp *http.Response) (*GetAssessmentMethodResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAssessmentMethodResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AssessmentMethod
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAssessmentScheduleResponse parses an HTTP response from a GetAssessmentScheduleWithResponse call
+func ParseGetAssessmentScheduleResponse(rsp *http.Response) (*GetAssessmentScheduleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAssessmentScheduleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AssessmentScheduleOutBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetAssessmentResponse parses an HTTP response from a GetAssessmentWithResponse call
+func ParseGetAssessmentResponse(rsp *http.Response) (*GetAssessmentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAssessmentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Assessment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSaveAssessmentResponse parses an HTTP response from a SaveAssessmentWithResponse call
+func ParseSaveAssessmentResponse(rsp *http.Response) (*SaveAssessmentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SaveAssessmentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Assessment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers SaveAssessmentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCompleteAssessmentResponse parses an HTTP response from a CompleteAssessmentWithResponse call
+func ParseCompleteAssessmentResponse(rsp *http.Response) (*CompleteAssessmentResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CompleteAssessmentResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Assessment
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CompleteAssessmentResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAddAssessmentTaskResponse parses an HTTP response from a AddAssessmentTaskWithResponse call
+func ParseAddAssessmentTaskResponse(rsp *http.Response) (*AddAssessmentTaskResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddAssessmentTaskResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest AssessmentTask
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AddAssessmentTaskResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCompleteAssessmentTaskResponse parses an HTTP response from a CompleteAssessmentTaskWithResponse call
+func ParseCompleteAssessmentTaskResponse(rsp *http.Response) (*CompleteAssessmentTaskResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CompleteAssessmentTaskResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AssessmentTask
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationProblem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CompleteAssessmentTaskResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
