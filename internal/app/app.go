@@ -169,7 +169,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Disputes = dispute.New(db, a.Trade, led, dispute.Config{Access: acc, DataDir: cfg.DataDir, Logger: cfg.Log})
 	a.openDSP()
 	a.Engage = engage.New(db, cat, engage.Config{Log: cfg.Log})
-	a.Stats = stats.New(db)
+	a.openStats()
 	oidc := cfg.OIDC
 	oidc.RedirectURL = strings.TrimRight(cfg.PublicURL, "/") + "/login/sso/callback"
 	a.Signup = signup.NewService(db, ids, signup.Config{Review: rev, OIDC: oidc})
@@ -220,6 +220,9 @@ func (a *App) Close() error {
 	a.Jobs.Close()
 	if err := a.Engage.Close(); err != nil { // the counts not yet flushed
 		a.Config.Log.Error("engage: counts lost at close", "err", err)
+	}
+	if err := a.Stats.FlushServed(context.Background()); err != nil { // the rows served counted since the last flush
+		a.Config.Log.Error("stats: rows served lost at close", "err", err)
 	}
 	return a.DB.Close()
 }

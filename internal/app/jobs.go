@@ -30,6 +30,7 @@ func (a *App) openJobs(ctx context.Context) (*jobs.Runner, error) {
 		{Name: "assess.schedule", Every: time.Minute, Run: a.assessmentsTick},
 		{Name: "incident.reminders", Every: time.Minute, Run: a.remindIncidents},
 		{Name: "stats.snapshots", Every: time.Hour, Run: a.takeSnapshots},
+		{Name: "stats.served", Every: 10 * time.Second, Run: a.countServed},
 	}
 	if a.Config.SMTP.Host != "" {
 		m := notify.NewMailer(a.DB, notify.MailerConfig{SMTP: a.Config.SMTP, PublicURL: a.Config.PublicURL, Words: a.mailWords, Log: a.Config.Log})

@@ -78,7 +78,7 @@ var system = []Indicator{
 	{Code: APICalls, NameZh: "数据访问次数", NameEn: "Data access calls", Unit: UnitCount, Direction: 1, Kind: Flow,
 		How: "access decisions recorded on the day (API, CKAN, downloads, SQL; allowed and denied) on the institution's resources"},
 	{Code: RowsServed, NameZh: "数据服务行数", NameEn: "Rows served", Unit: UnitRows, Direction: 1, Kind: Flow,
-		How: "rows served under the access decisions of the day on the institution's resources, as the decision log records them (0 while the log does not record rows per decision)"},
+		How: "rows served on the day from the institution's resources (API pages, exports, CKAN and SQL answers), as the access service reports them once its decision log has committed them; counted live, so a day before the platform counted them has 0"},
 	{Code: ShareDecided, NameZh: "共享申请办结数", NameEn: "Share requests decided", Unit: UnitCount, Direction: 1, Kind: Flow,
 		How: "share requests granted or rejected on the day, by the provider"},
 	{Code: ShareGranted, NameZh: "共享申请通过数", NameEn: "Share requests granted", Unit: UnitCount, Direction: 1, Kind: Flow,

@@ -59,34 +59,19 @@ func measureOpenLists(ctx context.Context, s *Service, w window, t tally, _ repo
 	return rows.Err()
 }
 
-// measureDecisions: the day's access decisions and the rows they served,
-// on each institution's resources. The query starts from the resources so
-// that each resource's decisions of the day are one range of the decision
-// log's (resource_id, at) index.
+// measureDecisions: the day's access decisions on each institution's
+// resources (the query starts from the resources, so that each resource's
+// decisions of the day are one range of the decision log's (resource_id,
+// at) index), and the rows served under them (served.go).
 func measureDecisions(ctx context.Context, s *Service, w window, t tally, _ reportCache) error {
-	rowsCol, err := s.servedColumn(ctx)
+	err := countBy(ctx, s, t, []string{APICalls}, `SELECT r.organization_id, COUNT(*)
+		FROM resources r JOIN access_decisions d ON d.resource_id = r.id AND d.at >= $1 AND d.at < $2
+		GROUP BY r.organization_id`, store.TS(w.start), store.TS(w.end))
 	if err != nil {
 		return err
 	}
-	served := "0"
-	if rowsCol != "" {
-		served = "COALESCE(SUM(d." + rowsCol + "), 0)"
-	}
-	return countBy(ctx, s, t, []string{APICalls, RowsServed}, `SELECT r.organization_id, COUNT(*), `+served+`
-		FROM resources r JOIN access_decisions d ON d.resource_id = r.id AND d.at >= $1 AND d.at < $2
-		GROUP BY r.organization_id`, store.TS(w.start), store.TS(w.end))
-}
-
-// servedColumn names the decision log's column of rows served per
-// decision, "" while the log has none (then rows served are 0).
-func (s *Service) servedColumn(ctx context.Context) (string, error) {
-	for _, col := range []string{"rows_served", "rows"} {
-		ok, err := s.hasColumn(ctx, "access_decisions", col)
-		if ok || err != nil {
-			return col, err
-		}
-	}
-	return "", nil
+	return countBy(ctx, s, t, []string{RowsServed}, `SELECT r.organization_id, SUM(v.rows_served)
+		FROM stats_rows_served v JOIN resources r ON r.id = v.resource_id WHERE v.day = $1 GROUP BY r.organization_id`, w.day)
 }
 
 // measureReviews: share requests decided and granted and their hours to a
@@ -149,12 +134,8 @@ func measureExchange(ctx context.Context, s *Service, w window, t tally, _ repor
 }
 
 // measureIncidents: incidents discovered on the day, open at its end, and
-// the hours to report those reported on the day (none before the incidents'
-// table exists).
+// the hours to report those reported on the day.
 func measureIncidents(ctx context.Context, s *Service, w window, t tally, _ reportCache) error {
-	if ok, err := s.hasTable(ctx, "incidents"); !ok || err != nil {
-		return err
-	}
 	start, end := store.TS(w.start), store.TS(w.end)
 	err := countBy(ctx, s, t, []string{Incidents, IncidentsOpen}, `SELECT org_id,
 		SUM(CASE WHEN discovered_at >= $1 THEN 1 ELSE 0 END),
@@ -180,36 +161,9 @@ func measureIncidents(ctx context.Context, s *Service, w window, t tally, _ repo
 	return rows.Err()
 }
 
-// measureAssessments: risk assessments completed and valid at the day's end
-// (none before the assessments' table exists).
+// measureAssessments: risk assessments completed and valid at the day's end.
 func measureAssessments(ctx context.Context, s *Service, w window, t tally, _ reportCache) error {
-	if ok, err := s.hasTable(ctx, "risk_assessments"); !ok || err != nil {
-		return err
-	}
 	return countBy(ctx, s, t, []string{AssessmentsCurrent}, `SELECT org_id, COUNT(*) FROM risk_assessments
 		WHERE completed_at IS NOT NULL AND completed_at < $1 AND (valid_until IS NULL OR valid_until >= $1) GROUP BY org_id`,
 		store.TS(w.end))
-}
-
-// hasTable reports whether the store has table (the tables of other parts
-// of the platform arrive with their migrations).
-func (s *Service) hasTable(ctx context.Context, table string) (bool, error) {
-	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1`
-	if s.db.Dialect == store.Postgres {
-		q = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`
-	}
-	var n int
-	err := s.db.QueryRowContext(ctx, q, table).Scan(&n)
-	return n > 0, err
-}
-
-// hasColumn reports whether table has column.
-func (s *Service) hasColumn(ctx context.Context, table, column string) (bool, error) {
-	q := `SELECT COUNT(*) FROM pragma_table_info($1) WHERE name = $2`
-	if s.db.Dialect == store.Postgres {
-		q = `SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2`
-	}
-	var n int
-	err := s.db.QueryRowContext(ctx, q, table, column).Scan(&n)
-	return n > 0, err
 }

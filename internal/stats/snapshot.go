@@ -245,6 +245,9 @@ const maxCatchUp = 400
 // organization was created, at most maxCatchUp days per call. It is the
 // periodic job's work and is idempotent.
 func (s *Service) CatchUp(ctx context.Context, now time.Time) (int, error) {
+	if err := s.FlushServed(ctx); err != nil {
+		return 0, err
+	}
 	yesterday := Today(now.AddDate(0, 0, -1))
 	var newest string
 	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(day), '') FROM stats_snapshots`).Scan(&newest); err != nil {

@@ -62,8 +62,9 @@ type Org struct {
 
 // Service computes and keeps the statistics.
 type Service struct {
-	db  *store.DB
-	now func() time.Time
+	db     *store.DB
+	now    func() time.Time
+	served served // rows served counted, not yet flushed (served.go)
 }
 
 // New returns the service on db.

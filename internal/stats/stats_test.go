@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"dataport/internal/access"
 	"dataport/internal/access/accesstest"
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
@@ -169,4 +170,58 @@ func TestParsePeriod(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRowsServed counts the rows served that the access service reports:
+// two reads of an open resource through the real decision point, 40 and 2
+// rows, are 42 rows served for the provider on the day's snapshot once
+// flushed, sealed by a stats.rows_served.counted event; a flush with
+// nothing counted writes nothing.
+func TestRowsServed(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := accesstest.New(t, db)
+		acc := access.New(db, w.Cat, access.Config{Rules: accesstest.Rules{}})
+		t.Cleanup(acc.Close)
+		s := New(db)
+		s.now = func() time.Time { return time.Now().AddDate(0, 0, 2) }
+		acc.OnLogged(s.OnLogged)
+		for _, n := range []int64{40, 2} {
+			d, err := acc.Decide(ctx, access.Request{Subject: w.Citizen, ResourceID: w.Open.ID, Action: access.ActionRead,
+				Channel: access.ChannelAPIRows})
+			if err != nil || !d.Allow {
+				t.Fatalf("decide: %+v %v", d, err)
+			}
+			if err := acc.RecordRows(ctx, d, n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := acc.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FlushServed(ctx); err != nil {
+			t.Fatal(err)
+		}
+		evs, _ := db.Events(ctx, store.EventFilter{Type: "stats.rows_served.counted"})
+		if err := s.FlushServed(ctx); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := db.Events(ctx, store.EventFilter{Type: "stats.rows_served.counted"})
+		if len(evs) != 1 || len(again) != 1 {
+			t.Errorf("%d events after the flush, %d after an empty one; want 1 and 1", len(evs), len(again))
+		}
+		today := Today(time.Now())
+		if _, _, err := s.TakeSnapshot(ctx, today); err != nil {
+			t.Fatal(err)
+		}
+		vals, _ := s.SnapshotValues(ctx, today)
+		for _, org := range []string{w.Provider.ID, CityWide} {
+			if v, _ := valueOf(vals, org, RowsServed); v.Value != 42 {
+				t.Errorf("rows served of %q = %v, want 42", org, v.Value)
+			}
+			if v, _ := valueOf(vals, org, APICalls); v.Value != 2 {
+				t.Errorf("calls of %q = %v, want 2", org, v.Value)
+			}
+		}
+	})
 }

@@ -26,6 +26,16 @@ CREATE TABLE stats_values (
 -- institution's series would be written all over at each day's insert.
 CREATE INDEX stats_values_city ON stats_values(indicator, day) WHERE org_id = '';
 
+-- The rows served per day and resource, as the access service reports them
+-- to its observers (stats/served.go): the decision log keeps no rows.
+CREATE TABLE stats_rows_served (
+    day         TEXT NOT NULL, -- YYYY-MM-DD, the decision's day in Beijing
+    resource_id TEXT NOT NULL,
+    rows_served BIGINT NOT NULL,
+    PRIMARY KEY (day, resource_id)
+);
+
 -- +goose Down
+DROP TABLE stats_rows_served;
 DROP TABLE stats_values;
 DROP TABLE stats_snapshots;
