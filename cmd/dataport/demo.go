@@ -75,6 +75,9 @@ func demoCommand(o *options) *cobra.Command {
 			if err := demo.SeedStats(cmd.Context(), demo.StatsServices{DB: a.DB, Stats: a.Stats}); err != nil { // idempotent: skipped once a snapshot exists
 				return fmt.Errorf("seed demo statistics: %w", err)
 			}
+			if err := demo.SeedIndex(cmd.Context(), demo.IndexServices{Identity: a.Identity, Stats: a.Stats}); err != nil { // idempotent: skipped once the year is published
+				return fmt.Errorf("seed demo composite index: %w", err)
+			}
 			printAccounts(cmd.OutOrStdout(), "http://"+o.addr, demo.Accounts())
 			if strings.Contains(o.smtpURL, "tls=none&from=noreply@jinghua.example") {
 				fmt.Fprintln(cmd.OutOrStdout(), "E-mails (confirmation and password-reset links, notices) are printed here.")

@@ -271,6 +271,7 @@ func TestOpenAPIClientCallsEveryOperation(t *testing.T) {
 	r.assets(ctx, operator, orgAdmin, editor, company, requesterAdmin, anonymous, orgID, requesterOrg, res.open)
 	r.risk(ctx, operator, company, contract)
 	r.zones(ctx, operator, editor, orgAdmin, company, requesterAdmin, anonymous, orgID, res.shared)
+	r.statsIndex(ctx, operator, orgAdmin, anonymous)
 	r.stats(ctx, anonymous, orgID)
 	r.incidents(ctx, incidentClients{security: r.client(token("security")), orgAdmin: orgAdmin, editor: editor, outsider: requesterAdmin,
 		regulator: r.client(token("regulator")), anonymous: anonymous}, orgID)

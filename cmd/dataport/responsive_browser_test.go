@@ -132,7 +132,7 @@ func crawl(b *browser, match func(string) string, patterns []string) map[string]
 
 // TestBrowserNoSidewaysScrollOnAnyPage visits every page of the UI at a
 // phone's width (390 px), anonymously and as a citizen, an institution's
-// editor, the platform operator and the sysadmin: no page scrolls sideways
+// editor, the platform operator, the sysadmin and the security officer: no page scrolls sideways
 // (wide tables scroll in their own box) and none writes an error to the
 // console. A GET route that no role reaches fails the test, so a new page is
 // swept as soon as it is linked.
@@ -150,7 +150,7 @@ func TestBrowserNoSidewaysScrollOnAnyPage(t *testing.T) {
 
 	do(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch))
 	reached := map[string]bool{}
-	for _, role := range []string{"", "citizen", editor, "operator", "admin"} {
+	for _, role := range []string{"", "citizen", editor, "operator", "admin", "security"} {
 		b := newBrowser(t, s.url)
 		if role != "" {
 			b.login(role, accounts[role])

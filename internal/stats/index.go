@@ -83,14 +83,28 @@ var yearPattern = regexp.MustCompile(`^(19|20|21)[0-9]{2}$`)
 // validate.Errors ("period", "method.indicators[2].weight", …) and
 // nothing is written.
 func (s *Service) PublishIndex(ctx context.Context, actor identity.Principal, in PublishInput) (IndexRelease, error) {
-	if err := s.mayPublish(actor, in.Period); err != nil {
+	m, err := s.checkPublish(actor, in)
+	if err != nil {
 		return IndexRelease{}, err
 	}
 	table, err := s.Indicators(ctx, in.Period)
 	if err != nil {
 		return IndexRelease{}, err
 	}
-	return s.publishTable(ctx, actor, table, in)
+	return s.publish(ctx, actor, table, in.Period, m)
+}
+
+// checkPublish refuses what may not be published, before anything is
+// computed, and returns the method to publish with.
+func (s *Service) checkPublish(actor identity.Principal, in PublishInput) (composite.Method, error) {
+	if err := s.mayPublish(actor, in.Period); err != nil {
+		return composite.Method{}, err
+	}
+	m := DefaultMethod()
+	if in.Method != nil {
+		m = *in.Method
+	}
+	return m, checkMethod(m, System())
 }
 
 // mayPublish refuses an actor who may not publish, or a period that is
@@ -112,16 +126,15 @@ func (s *Service) mayPublish(actor identity.Principal, period string) error {
 
 // publishTable publishes the index of table (the year's indicators).
 func (s *Service) publishTable(ctx context.Context, actor identity.Principal, table Table, in PublishInput) (IndexRelease, error) {
-	if err := s.mayPublish(actor, in.Period); err != nil {
+	m, err := s.checkPublish(actor, in)
+	if err != nil {
 		return IndexRelease{}, err
 	}
-	m := DefaultMethod()
-	if in.Method != nil {
-		m = *in.Method
-	}
-	if err := checkMethod(m, table); err != nil {
-		return IndexRelease{}, err
-	}
+	return s.publish(ctx, actor, table, in.Period, m)
+}
+
+// publish computes the index of table under m and keeps it.
+func (s *Service) publish(ctx context.Context, actor identity.Principal, table Table, period string, m composite.Method) (IndexRelease, error) {
 	input := IndexInput(m, table)
 	res, err := composite.Compute(m, input)
 	if err != nil {
@@ -129,10 +142,10 @@ func (s *Service) publishTable(ctx context.Context, actor identity.Principal, ta
 	}
 	if len(res.Scores) == 0 {
 		var errs validate.Errors
-		errs.Add("period", in.Period, validate.CodeUnknown, "has no institution with enough indicator values to rank")
+		errs.Add("period", period, validate.CodeUnknown, "has no institution with enough indicator values to rank")
 		return IndexRelease{}, errs
 	}
-	rel := IndexRelease{ID: store.NewID(), Period: in.Period, Method: m, Indicators: methodIndicators(m, table),
+	rel := IndexRelease{ID: store.NewID(), Period: period, Method: m, Indicators: methodIndicators(m, table),
 		Orgs: table.Orgs, Result: res, Inputs: IndexInputs(input), PublishedBy: actor.UserID}
 	if rel.Orgs == nil {
 		rel.Orgs = []Org{}
@@ -146,8 +159,8 @@ func (s *Service) publishTable(ctx context.Context, actor identity.Principal, ta
 }
 
 // checkMethod validates m and that every indicator it names is one of
-// table's, naming each bad field under "method.".
-func checkMethod(m composite.Method, table Table) error {
+// system's, naming each bad field under "method.".
+func checkMethod(m composite.Method, system []Indicator) error {
 	var errs validate.Errors
 	if err := composite.Check(m); err != nil {
 		var fields validate.Errors
@@ -160,7 +173,7 @@ func checkMethod(m composite.Method, table Table) error {
 		}
 	}
 	for i, w := range m.Indicators {
-		if w.Code != "" && !slices.ContainsFunc(table.Indicators, func(ind Indicator) bool { return ind.Code == w.Code }) {
+		if w.Code != "" && !slices.ContainsFunc(system, func(ind Indicator) bool { return ind.Code == w.Code }) {
 			errs.Add("method.indicators["+strconv.Itoa(i)+"].code", w.Code, validate.CodeUnknown, "is not an indicator of the statistics")
 		}
 	}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Recompute dataport's published composite index from its exported indicators.
 
-Usage: recompute_index.py BASE_URL YEAR
+Usage: recompute_index.py BASE_URL YEAR [INDEX_JSON_FILE]
 
 Fetches GET BASE_URL/api/v1/stats/index?period=YEAR (the published index and
 its method) and GET BASE_URL/api/v1/stats/indicators?period=YEAR (the values
@@ -11,7 +11,9 @@ and checks that the inputs' SHA-256, every score, rank and rank range, the
 unranked institutions and the indicators left out equal the published ones,
 and that each published rank lies within its published range. Prints one
 line and exits 0 when everything matches; prints every difference and exits
-1 otherwise. Standard library only.
+1 otherwise. With INDEX_JSON_FILE, the published index is read from that
+file instead (the test's control: a tampered index must be caught).
+Standard library only.
 """
 
 import hashlib
@@ -205,7 +207,11 @@ def compute(method, inp):
 
 def main():
     base, year = sys.argv[1].rstrip("/"), sys.argv[2]
-    index = fetch("%s/api/v1/stats/index?period=%s" % (base, year))
+    if len(sys.argv) > 3:
+        with open(sys.argv[3], encoding="utf-8") as f:
+            index = json.load(f)
+    else:
+        index = fetch("%s/api/v1/stats/index?period=%s" % (base, year))
     table = fetch("%s/api/v1/stats/indicators?period=%s" % (base, year))
     method = index["method"]
     inp = index_input(method, table)
