@@ -72,6 +72,10 @@ func demoCommand(o *options) *cobra.Command {
 				Rules: a.Grades, Profiles: a.Profiles, Monitor: a.Monitor}); err != nil { // idempotent: skipped once an alert exists
 				return fmt.Errorf("seed demo security monitoring: %w", err)
 			}
+			if err := demo.SeedIncidents(cmd.Context(), demo.IncidentServices{Identity: a.Identity, Catalog: a.Catalog, Monitor: a.Monitor,
+				Incidents: a.Incidents}); err != nil { // idempotent: skipped once an incident exists
+				return fmt.Errorf("seed demo security incidents: %w", err)
+			}
 			if err := demo.SeedStats(cmd.Context(), demo.StatsServices{DB: a.DB, Stats: a.Stats}); err != nil { // idempotent: skipped once a snapshot exists
 				return fmt.Errorf("seed demo statistics: %w", err)
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -150,6 +151,7 @@ func TestIncidentsEndToEnd(t *testing.T) {
 			"incident.document_issued", "incident.document_issued", "incident.task_done", "incident.reviewed", "incident.closed"})
 		fromAlert := r.incidentFromAlert(ctx, s, c.security, orgID)
 		r.incidentSealed(ctx, c.security, fromAlert, []string{"incident.opened"})
+		incidentPages(t, s, accounts, id, orgID)
 	})
 }
 
@@ -191,6 +193,60 @@ func (r *apiRun) incidentFromAlert(ctx context.Context, s *server, security *api
 	got(security.OpenIncidentFromAlertWithResponse(ctx, alert.Id, jsonBody[apiclient.OpenIncidentFromAlertJSONRequestBody](t,
 		fmt.Sprintf(`{"org_id":%q,"title":"再次升级","kind":"attack","level":"critical"}`, orgID)))).want(r, 409)
 	return inc.Id
+}
+
+// incidentPages works the incident pages in a browser session: the list
+// shows the demo's incident in progress (its report met, its notice
+// pending) and the API's incident; an incident recorded through the form
+// gets its page with its deadlines; a refused form names the field; the
+// closed incident's report is served as sealed, its stylesheet alone
+// allowed; the organization page names the unit's responsible person.
+func incidentPages(t *testing.T, s *server, accounts map[string]string, closedID, orgID string) {
+	b := newBrowser(t, s.url)
+	b.login("security", accounts["security"])
+	status, list := b.get("/security/incidents")
+	if status != 200 || !strings.Contains(list, "去标识化行政处罚数据被按准标识符精确筛选") || !strings.Contains(list, "人口信息导出接口越权访问") {
+		t.Fatalf("the incidents' list: %d\n%s", status, excerpt(list))
+	}
+	form := url.Values{"csrf_token": {b.csrf("/security/incidents/new")}, "org_id": {orgID}, "title": {"备份磁带遗失"}, "kind": {"loss"},
+		"level": {"general"}, "records_affected": {"1200"}, "persons_affected": {"0"}, "discovered_at": {time.Now().Add(-time.Hour).In(time.FixedZone("CST", 8*3600)).Format("2006-01-02T15:04")}}
+	bad := url.Values{}
+	for k, v := range form {
+		bad[k] = v
+	}
+	bad.Set("records_affected", "很多")
+	if status, _, body := b.post("/security/incidents", bad); status != 422 || !strings.Contains(body, "field-records_affected") {
+		t.Errorf("a refused form: %d\n%s", status, excerpt(body))
+	}
+	status, loc, body := b.post("/security/incidents", form)
+	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/security/incidents/") {
+		t.Fatalf("recording through the form: %d %q\n%s", status, loc, excerpt(body))
+	}
+	if status, page := b.get(loc); status != 200 || !strings.Contains(page, "备份磁带遗失") || !strings.Contains(page, `id="deadline-report"`) ||
+		strings.Contains(page, `id="deadline-notify"`) {
+		t.Errorf("the recorded incident's page: %d\n%s", status, excerpt(page))
+	}
+	status, page := b.get("/security/incidents/" + closedID)
+	m := regexp.MustCompile(`href="(/security/incidents/[^/"]+/documents/[^"?]+)"`).FindStringSubmatch(page)
+	if status != 200 || m == nil || !strings.Contains(page, `id="incident-timeline"`) {
+		t.Fatalf("the closed incident's page: %d\n%s", status, excerpt(page))
+	}
+	docReq, _ := http.NewRequest(http.MethodGet, s.url+m[1], nil)
+	for _, c := range b.c.Jar.Cookies(docReq.URL) {
+		docReq.AddCookie(c)
+	}
+	res, err := b.c.Do(docReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if csp := res.Header.Get("Content-Security-Policy"); res.StatusCode != 200 || !strings.Contains(csp, "style-src 'sha256-") ||
+		!strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("the document page: %d, CSP %q", res.StatusCode, csp)
+	}
+	if status, org := b.get("/organizations/" + orgID); status != 200 || !strings.Contains(org, `id="org-responsible"`) {
+		t.Errorf("the organization page names no responsible person: %d", status)
+	}
 }
 
 // incidentSealed waits (up to 30 s) for every event of incident id to be

@@ -45,6 +45,8 @@ var sweepSkips = map[string]string{
 	"GET /zones/{code}/queries/{id}/result.csv": "a CSV download, not a page (internal/web/ui/zones_test.go)",
 	"GET /zones/{code}/outputs/{id}":            "the demo keeps no output of a query (internal/web/ui/zones_test.go)",
 	"GET /zones/{kind}/{id}":                    "redirects a review case's link to its page under the zone (internal/web/ui/zones_test.go)",
+	// Data security incidents.
+	"GET /security/incidents/{id}/documents/{doc}": "an issued notice or report served byte for byte as sealed, with its own print stylesheet (cmd/dataport TestIncidentsEndToEnd)",
 }
 
 // uiGetRoutes reads the GET patterns of the browser UI's route tables.

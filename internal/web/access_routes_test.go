@@ -31,6 +31,7 @@ import (
 	"dataport/internal/identity"
 	"dataport/internal/jobs"
 	"dataport/internal/ledger"
+	"dataport/internal/monitor/incident"
 	"dataport/internal/notify"
 	"dataport/internal/opening"
 	"dataport/internal/portal"
@@ -107,7 +108,8 @@ func newRouteWorld(t testing.TB) *routeWorld {
 				asset.Config{PublicURL: "http://portal.test"}),
 			Ledger: ledger.New(db, ledger.Config{DataDir: t.TempDir(), PublicURL: "http://portal.test", Log: log}),
 			Assess: assess.New(db, w.IDs, w.Cat, nil, assess.Config{}),
-			Zones:  zones.New(db, w.IDs, w.Cat, acc, ds, zones.Config{Review: rev, Log: log}), Stats: stats.New(db), Log: log}})
+			Zones:  zones.New(db, w.IDs, w.Cat, acc, ds, zones.Config{Review: rev, Log: log}), Stats: stats.New(db), Log: log,
+			Incidents: incident.New(db, w.IDs, w.Cat, nil, incident.Config{})}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,6 +53,9 @@ type organizationPage struct {
 	Pager     pager
 	CanCreate bool
 	CanManage bool // the viewer manages its members
+	// Officers are the unit's responsible person and chief data officer
+	// (incidents_officers.go).
+	Officers officersView
 }
 
 // organizationPage shows an organization's details and resources; its own
@@ -73,5 +76,5 @@ func (s *server) organizationPage(w http.ResponseWriter, r *http.Request) error 
 	}
 	return s.render(w, r, http.StatusOK, "organization", organizationPage{Org: org, Rows: rows, Published: s.orgCounts(p)[org.ID],
 		Pager:     newPager("/organizations/"+org.ID, q, list.NextCursor),
-		CanCreate: catalog.CanCreateIn(p, org), CanManage: identity.CanManageMembers(p, org.ID)})
+		CanCreate: catalog.CanCreateIn(p, org), CanManage: identity.CanManageMembers(p, org.ID), Officers: s.orgOfficers(r, org)})
 }

@@ -20,7 +20,7 @@ type pages struct {
 }
 
 // shared are the templates every page is parsed with.
-var shared = []string{"templates/layout.html", "templates/partials.html", "templates/data_partials.html", "templates/ledger_partials.html", "templates/grading_partials.html", "templates/harvest_partials.html", "templates/engage_partials.html", "templates/dataset_partials.html", "templates/exchange_partials.html", "templates/trade_partials.html", "templates/zones_partials.html", "templates/security_partials.html"}
+var shared = []string{"templates/layout.html", "templates/partials.html", "templates/data_partials.html", "templates/ledger_partials.html", "templates/grading_partials.html", "templates/harvest_partials.html", "templates/engage_partials.html", "templates/dataset_partials.html", "templates/exchange_partials.html", "templates/trade_partials.html", "templates/zones_partials.html", "templates/security_partials.html", "templates/incident_partials.html"}
 
 // loadPages parses every page of templates/ for each language.
 func loadPages(a *assets) (*pages, error) {

@@ -1,0 +1,171 @@
+package i18n
+
+// incidentMessages are the strings of the data security incidents' pages
+// (数据安全事件, incidents_*.go) and of a unit's officers on its
+// organization page. Code lists: incident.state, incident.level,
+// incident.kind, incident.deadline, incident.deadline_status,
+// incident.document, incident.event.
+var incidentMessages = map[string]text{
+	// The list.
+	"incident.list.title":      {"数据安全事件", "Data security incidents"},
+	"incident.list.lead":       {"发生数据安全事件时，应当立即处置，按规定时限告知受影响的个人并向有关主管部门报告（《数据安全法》第二十九条、《个人信息保护法》第五十七条、本条例第四十八条）。每一步都记入存证账本。", "When a data security incident happens it is handled at once, the persons affected are notified and the authority is told within the set times (Data Security Law art. 29, PIPL art. 57, art. 48 of the regulation). Every step is sealed in the ledger."},
+	"incident.list.filters":    {"筛选事件", "Filter the incidents"},
+	"incident.list.all_states": {"全部状态", "All states"},
+	"incident.list.more":       {"更多", "More"},
+	"incident.list.none":       {"没有数据安全事件。", "No data security incident."},
+	"incident.col.title":       {"事件", "Incident"},
+	"incident.col.unit":        {"发生单位", "Unit"},
+	"incident.col.level":       {"级别", "Level"},
+	"incident.col.state":       {"状态", "State"},
+	"incident.col.discovered":  {"发现时间", "Discovered"},
+	"incident.col.report_due":  {"报告时限", "Report due"},
+	"incident.deadline.done":   {"已报告", "reported"},
+
+	// The form.
+	"incident.new.title":           {"登记数据安全事件", "Record an incident"},
+	"incident.new.lead":            {"告知和报告的时限从发现时间起按事件级别计算；没有个人受影响时不需要告知。", "The deadlines to notify and to report count from the discovery by level; no notice is due when no person is affected."},
+	"incident.new.from_alert":      {"由告警立案：", "From the alert:"},
+	"incident.new.from_alert_hint": {"发现时间默认为告警产生的时间；提交后告警转为“已立案”。", "The discovery defaults to the alert's time; once recorded, the alert is escalated to the incident."},
+	"incident.new.submit":          {"登记事件", "Record the incident"},
+	"field.incident_org":           {"发生单位", "Unit"},
+	"field.incident_kind":          {"事件类型", "Kind"},
+	"field.incident_level":         {"事件级别", "Level"},
+	"hint.incident_level":          {"按《国家网络安全事件报告管理办法》的分级：一般、较大、重大、特别重大。较大及以上事件须在4小时内报告。", "After the CAC's grading: general, major, serious, critical. Major and above are reported within 4 hours."},
+	"field.discovered_at":          {"发现时间", "Discovered at"},
+	"hint.discovered_at":           {"北京时间。", "Beijing time."},
+	"field.records_affected":       {"影响记录数", "Records affected"},
+	"field.persons_affected":       {"影响个人数", "Persons affected"},
+	"hint.persons_affected":        {"涉及个人信息的人数；大于 0 时须告知个人。", "People whose personal information is involved; above 0 they must be notified."},
+	"hint.resource_ids":            {"数据资源的编号，以空格或逗号分隔。", "Resource ids, separated by spaces or commas."},
+	"field.cause":                  {"事件原因", "Cause"},
+	"field.harm":                   {"可能造成的危害", "Possible harm"},
+	"field.measures":               {"已采取的处置措施", "Measures taken"},
+	"field.advice":                 {"个人可以采取的措施", "What persons can do"},
+
+	// An incident's page.
+	"incident.title":                          {"数据安全事件", "Data security incident"},
+	"incident.resources":                      {"涉及数据资源", "Resources"},
+	"incident.responsible":                    {"数据安全负责人", "Responsible person"},
+	"incident.cdo":                            {"首席数据官", "Chief data officer"},
+	"incident.officer_missing":                {"本单位尚未指定", "Not named by the unit yet"},
+	"incident.alert":                          {"来源告警", "From alert"},
+	"incident.alert_link":                     {"查看告警", "The alert"},
+	"field.contained_at":                      {"控制时间", "Contained at"},
+	"hint.contained_at":                       {"北京时间；不填为现在。", "Beijing time; empty for now."},
+	"incident.deadlines":                      {"告知与报告时限", "Deadlines"},
+	"incident.deadlines_lead":                 {"时限临近（提前1小时）和超过时，系统提醒本单位管理员、数据安全负责人、首席数据官和安全管理员。", "As a deadline nears (an hour before) and once it passes, the unit's admins, responsible person, chief data officer and the security officers are reminded."},
+	"incident.due":                            {"时限", "Due"},
+	"incident.met_at":                         {"完成于", "Met at"},
+	"incident.left":                           {"剩余", "Left"},
+	"incident.tasks":                          {"处置任务", "Response tasks"},
+	"incident.no_tasks":                       {"尚无处置任务。", "No task yet."},
+	"incident.task_add":                       {"添加任务", "Add a task"},
+	"incident.task_done":                      {"已完成", "Done"},
+	"incident.task_complete":                  {"标记完成", "Mark done"},
+	"field.task_title":                        {"任务", "Task"},
+	"field.task_owner":                        {"责任人用户名", "Owner's username"},
+	"hint.task_owner":                         {"本单位成员或安全管理员的用户名。", "A member of the unit, or a security officer."},
+	"field.task_due":                          {"完成时限", "Due"},
+	"incident.documents":                      {"告知书与报告", "Notice and report"},
+	"incident.documents_lead":                 {"系统按事件当前情况生成《个人信息安全事件告知书》和《数据安全事件报告》，写明影响的记录数和人数；出具时保存原文并将其 SHA-256 记入账本。", "The notice to persons and the report to the authority are generated from the incident as it stands, naming the records and persons affected; when issued, the text is kept and its SHA-256 sealed in the ledger."},
+	"incident.plain_text":                     {"纯文本", "Plain text"},
+	"incident.issue_report":                   {"出具数据安全事件报告", "Issue the report"},
+	"incident.issue_notice":                   {"出具个人信息安全事件告知书", "Issue the notice"},
+	"incident.actions":                        {"处置", "Actions"},
+	"incident.contain":                        {"已控制", "Contained"},
+	"incident.review":                         {"事后复盘", "Post-incident review"},
+	"incident.review_save":                    {"保存复盘", "Save the review"},
+	"field.summary":                           {"经过与处置", "What happened"},
+	"field.lessons":                           {"整改措施", "Lessons and changes"},
+	"incident.close":                          {"结案", "Close"},
+	"incident.close_missing":                  {"结案前还需要：", "Before closing:"},
+	"incident.missing.review":                 {"完成事后复盘", "the review"},
+	"incident.missing.report":                 {"出具报告", "the report"},
+	"incident.missing.notice":                 {"出具告知书", "the notice"},
+	"incident.missing.tasks":                  {"完成全部处置任务", "every task done"},
+	"incident.timeline":                       {"时间线", "Timeline"},
+	"incident.timeline_lead":                  {"每一步都是写入存证账本的事件，可以逐条核验。", "Every step is an event sealed in the ledger, each verifiable."},
+	"incident.sealed":                         {"已存证", "Sealed"},
+	"incident.unsealed":                       {"存证中", "Being sealed"},
+	"done.incident_opened":                    {"事件已登记，时限已计算。", "The incident is recorded and its deadlines set."},
+	"done.incident_contained":                 {"已记录控制时间。", "The containment is recorded."},
+	"done.incident_task_added":                {"任务已添加。", "The task is added."},
+	"done.incident_task_done":                 {"任务已完成。", "The task is done."},
+	"done.incident_issued":                    {"文书已出具并存证。", "The document is issued and sealed."},
+	"done.incident_reviewed":                  {"复盘已保存。", "The review is saved."},
+	"done.incident_closed":                    {"事件已结案。", "The incident is closed."},
+	"done.officers_set":                       {"已指定数据安全负责人。", "The officers are named."},
+	"notify.incident.due_soon":                {"数据安全事件的告知或报告时限临近", "An incident's notice or report is due soon"},
+	"notify.incident.overdue":                 {"数据安全事件的告知或报告已超过时限", "An incident's notice or report is overdue"},
+	"incident.state.open":                     {"处置中", "Open"},
+	"incident.state.contained":                {"已控制", "Contained"},
+	"incident.state.closed":                   {"已结案", "Closed"},
+	"incident.level.general":                  {"一般", "General"},
+	"incident.level.major":                    {"较大", "Major"},
+	"incident.level.serious":                  {"重大", "Serious"},
+	"incident.level.critical":                 {"特别重大", "Critical"},
+	"incident.kind.leak":                      {"数据泄露", "Leak"},
+	"incident.kind.tampering":                 {"数据篡改", "Tampering"},
+	"incident.kind.loss":                      {"数据丢失", "Loss"},
+	"incident.kind.unauthorized_access":       {"非法访问", "Unauthorised access"},
+	"incident.kind.malware":                   {"有害程序", "Malware"},
+	"incident.kind.attack":                    {"网络攻击", "Attack"},
+	"incident.kind.outage":                    {"系统故障", "Outage"},
+	"incident.kind.other":                     {"其他", "Other"},
+	"incident.deadline.notify":                {"告知受影响的个人", "Notify the persons"},
+	"incident.deadline.report":                {"向主管部门报告", "Report to the authority"},
+	"incident.deadline_status.pending":        {"未到期", "Pending"},
+	"incident.deadline_status.due_soon":       {"即将到期", "Due soon"},
+	"incident.deadline_status.overdue":        {"已超时", "Overdue"},
+	"incident.deadline_status.met":            {"按时完成", "Met"},
+	"incident.deadline_status.met_late":       {"超时完成", "Met late"},
+	"incident.document.notice":                {"个人信息安全事件告知书", "Notice to persons"},
+	"incident.document.report":                {"数据安全事件报告", "Report to the authority"},
+	"incident.event.incident.opened":          {"登记", "Recorded"},
+	"incident.event.incident.updated":         {"更新", "Updated"},
+	"incident.event.incident.contained":       {"已控制", "Contained"},
+	"incident.event.incident.task_added":      {"添加任务", "Task added"},
+	"incident.event.incident.task_done":       {"任务完成", "Task done"},
+	"incident.event.incident.document_issued": {"出具文书", "Document issued"},
+	"incident.event.incident.reminded":        {"时限提醒", "Reminder"},
+	"incident.event.incident.reviewed":        {"复盘", "Reviewed"},
+	"incident.event.incident.closed":          {"结案", "Closed"},
+
+	// The organization page.
+	"org.officers":                     {"数据安全责任人", "Data security officers"},
+	"org.officers_lead":                {"本单位的数据安全负责人（必填）和首席数据官（可选），须为本单位成员；事件告知书和报告以其为联系人。", "The unit's person responsible for data security (required) and chief data officer (optional), members of the unit; incident notices and reports name them as contacts."},
+	"org.officers_save":                {"保存", "Save"},
+	"org.officers_none":                {"未指定", "Not named"},
+	"field.responsible_user_id":        {"数据安全负责人", "Responsible person"},
+	"field.chief_data_officer_user_id": {"首席数据官", "Chief data officer"},
+}
+
+// incidentProblems are the incidents' problem codes.
+var incidentProblems = map[string]text{
+	"not_member":       {"不是本单位的在职成员", "is not an enabled member of the organization"},
+	"future":           {"不能晚于现在", "is in the future"},
+	"after_contained":  {"不能晚于控制时间", "is after the incident was contained"},
+	"before_discovery": {"不能早于发现时间", "is before the incident was discovered"},
+	"datetime":         {"不是有效的日期时间", "is not a date and time"},
+	"no_persons":       {"没有个人受影响，无需告知", "no person is affected: there is no one to notify"},
+	"incident_closed":  {"事件已结案", "the incident is closed"},
+	"incident_state":   {"事件当前状态不允许此操作", "the incident's state does not allow this step"},
+	"review_state":     {"事件控制后才能复盘", "the review follows containment"},
+	"close_missing":    {"结案前还有未完成的事项：{1}", "the incident cannot close before: {1}"},
+	"task_done":        {"任务已完成", "the task is done already"},
+}
+
+// The incident tables join the others when the package loads; a key or
+// code another table has already keeps its text.
+func init() {
+	for k, v := range incidentMessages {
+		if _, taken := messages[k]; !taken {
+			messages[k] = v
+		}
+	}
+	for code, t := range incidentProblems {
+		if _, taken := problems[code]; !taken {
+			problems[code] = t
+		}
+	}
+}
