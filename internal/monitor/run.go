@@ -28,15 +28,7 @@ func (s *Service) run() {
 		select {
 		case it := <-s.queue:
 			e.take(it)
-			for n := 1; n < batchMax; n++ {
-				select {
-				case it := <-s.queue:
-					e.take(it)
-					continue
-				default:
-				}
-				break
-			}
+			s.drain(batchMax - 1)
 			e.writePending()
 		case <-poll.C:
 			e.pollEvents()
@@ -44,17 +36,21 @@ func (s *Service) run() {
 		case now := <-sweep.C:
 			e.sweep(now)
 		case <-s.stop:
-			for {
-				select {
-				case it := <-s.queue:
-					e.take(it)
-					continue
-				default:
-				}
-				break
-			}
+			s.drain(cap(s.queue))
 			e.writePending()
 			e.tail.save(s.db, true)
+			return
+		}
+	}
+}
+
+// drain evaluates what is queued now, at most n items.
+func (s *Service) drain(n int) {
+	for range n {
+		select {
+		case it := <-s.queue:
+			s.engine.take(it)
+		default:
 			return
 		}
 	}

@@ -132,22 +132,22 @@ func (h *handlers) monitorRoutes(api huma.API) {
 		"Its figures (counts, baselines, thresholds) and evidence: each decision, rows report, failed sign-in or event with the sealed "+
 			"event that carries it and the link to its ledger receipt."),
 		func(ctx context.Context, in *workflowIDIn) (*monitorAlertOut, error) {
-			return h.monitorAlert(ctx)(m.Alert(ctx, identity.FromContext(ctx), in.ID))
+			return answer(h, ctx, monitorAlertBody)(m.Alert(ctx, identity.FromContext(ctx), in.ID))
 		})
 	huma.Register(api, reg("acknowledge-monitor-alert", http.MethodPost, "/monitor/alerts/{id}/acknowledge", 0, "Take a new alert in hand",
 		"Moves a new alert to acknowledged, with an optional note; it becomes yours unless it has an owner. Any other state is 409."),
 		func(ctx context.Context, in *monitorNoteIn) (*monitorAlertOut, error) {
-			return h.monitorAlert(ctx)(m.Acknowledge(ctx, identity.FromContext(ctx), in.ID, in.Body.Note))
+			return answer(h, ctx, monitorAlertBody)(m.Acknowledge(ctx, identity.FromContext(ctx), in.ID, in.Body.Note))
 		})
 	huma.Register(api, reg("assign-monitor-alert", http.MethodPost, "/monitor/alerts/{id}/assign", 0, "Give an alert an owner",
 		"The owner must be an active security officer (422 otherwise); an escalated or closed alert is 409."),
 		func(ctx context.Context, in *monitorAssignIn) (*monitorAlertOut, error) {
-			return h.monitorAlert(ctx)(m.Assign(ctx, identity.FromContext(ctx), in.ID, in.Body.OwnerUserID))
+			return answer(h, ctx, monitorAlertBody)(m.Assign(ctx, identity.FromContext(ctx), in.ID, in.Body.OwnerUserID))
 		})
 	huma.Register(api, reg("close-monitor-alert", http.MethodPost, "/monitor/alerts/{id}/close", 0, "Close an alert as a true or false positive",
 		"Closes a new or acknowledged alert; the note is required. The rule's next hit for the subject raises a new alert."),
 		func(ctx context.Context, in *monitorCloseIn) (*monitorAlertOut, error) {
-			return h.monitorAlert(ctx)(m.Close(ctx, identity.FromContext(ctx), in.ID, in.Body.Outcome == "true_positive", in.Body.Note))
+			return answer(h, ctx, monitorAlertBody)(m.Close(ctx, identity.FromContext(ctx), in.ID, in.Body.Outcome == "true_positive", in.Body.Note))
 		})
 	h.monitorRuleRoutes(api, reg)
 }
@@ -158,13 +158,7 @@ func (h *handlers) monitorRuleRoutes(api huma.API, reg operation) {
 		"Every rule with its YAML body, the seven shipped defaults included: bulk_download, off_hours, volume_spike, repeated_denials, "+
 			"credential_stuffing, lapsed_grant and reid_qi."),
 		func(ctx context.Context, _ *struct{}) (*List[monitor.Rule], error) {
-			rules, err := m.Rules(ctx, identity.FromContext(ctx))
-			if err != nil {
-				return nil, h.fail(ctx, err)
-			}
-			out := &List[monitor.Rule]{}
-			out.Body.Items = rules
-			return out, nil
+			return listOf[monitor.Rule](h, ctx)(m.Rules(ctx, identity.FromContext(ctx)))
 		})
 	huma.Register(api, reg("list-monitor-rule-variables", http.MethodGet, "/monitor/rules/variables", 0,
 		"The variables a rule reads", "Each variable with its CEL type, the sources that set it, and what it means."),
@@ -180,34 +174,19 @@ func (h *handlers) monitorRuleRoutes(api huma.API, reg operation) {
 		"The body is the rule's YAML. Anything wrong — YAML, a missing or bad field, a where condition that is not CEL yielding a bool, "+
 			"a threshold out of range, a taken code — is 422 on body, the message starting with the line."),
 		func(ctx context.Context, in *createMonitorRuleIn) (*monitorRuleOut, error) {
-			return h.monitorRule(ctx)(m.CreateRule(ctx, identity.FromContext(ctx), in.Body))
+			return answer(h, ctx, monitorRuleBody)(m.CreateRule(ctx, identity.FromContext(ctx), in.Body))
 		})
 	huma.Register(api, reg("get-monitor-rule", http.MethodGet, "/monitor/rules/{id}", 0, "One monitoring rule", "By id or code."),
 		func(ctx context.Context, in *workflowIDIn) (*monitorRuleOut, error) {
-			return h.monitorRule(ctx)(m.Rule(ctx, identity.FromContext(ctx), in.ID))
+			return answer(h, ctx, monitorRuleBody)(m.Rule(ctx, identity.FromContext(ctx), in.ID))
 		})
 	huma.Register(api, reg("update-monitor-rule", http.MethodPut, "/monitor/rules/{id}", 0, "Change a monitoring rule",
 		"Replaces the rule's YAML, checked as on creation; its code stays. The engine runs the new rule from the next observation; a "+
 			"changed correlation starts its windows and baselines afresh."),
 		func(ctx context.Context, in *updateMonitorRuleIn) (*monitorRuleOut, error) {
-			return h.monitorRule(ctx)(m.UpdateRule(ctx, identity.FromContext(ctx), in.ID, in.Body))
+			return answer(h, ctx, monitorRuleBody)(m.UpdateRule(ctx, identity.FromContext(ctx), in.ID, in.Body))
 		})
 }
 
-func (h *handlers) monitorAlert(ctx context.Context) func(monitor.Alert, error) (*monitorAlertOut, error) {
-	return func(a monitor.Alert, err error) (*monitorAlertOut, error) {
-		if err != nil {
-			return nil, h.fail(ctx, err)
-		}
-		return &monitorAlertOut{Body: a}, nil
-	}
-}
-
-func (h *handlers) monitorRule(ctx context.Context) func(monitor.Rule, error) (*monitorRuleOut, error) {
-	return func(r monitor.Rule, err error) (*monitorRuleOut, error) {
-		if err != nil {
-			return nil, h.fail(ctx, err)
-		}
-		return &monitorRuleOut{Body: r}, nil
-	}
-}
+func monitorAlertBody(a monitor.Alert) *monitorAlertOut { return &monitorAlertOut{Body: a} }
+func monitorRuleBody(r monitor.Rule) *monitorRuleOut    { return &monitorRuleOut{Body: r} }
