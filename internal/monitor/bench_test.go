@@ -39,7 +39,7 @@ func benchObservations(n int) []Observation {
 	start := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 	out := make([]Observation, 0, 4*n)
 	for i := range 4 * n {
-		u := i % n
+		u := (i / 2) % n // a user's read (even i), then the rows it served (odd i)
 		at := start.Add(time.Duration(i) * 3 * time.Millisecond)
 		o := Observation{Source: SourceDecision, At: at, Subject: fmt.Sprintf("user:%08d", u), UserID: fmt.Sprintf("%08d", u),
 			DecisionID: fmt.Sprintf("d%09d", i), EventID: fmt.Sprintf("e%06d", i/1000), ResourceID: fmt.Sprintf("r%03d", u%300),
@@ -47,12 +47,12 @@ func benchObservations(n int) []Observation {
 		switch i % 20 {
 		case 0: // a denial
 			o.Allow, o.Reason, o.GrantID = false, "no_grant", ""
-		case 1: // a failed sign-in
+		case 1: // a failed sign-in (instead of the rows of a denial)
 			o = Observation{Source: SourceSignIn, At: at, Subject: fmt.Sprintf("address:%08d", u), AddressHash: fmt.Sprintf("%08d", u),
 				UsernameHash: fmt.Sprintf("%08d", i%7), Reason: "bad_credentials", EventID: fmt.Sprintf("s%09d", i)}
 		default:
-			if i%2 == 0 { // the rows served under the previous read
-				o.RowsReported, o.Rows = true, int64(20+i%80)
+			if i%2 == 1 { // the rows served under the previous read
+				o.RowsReported, o.Rows, o.DecisionID = true, int64(20+i%80), fmt.Sprintf("d%09d", i-1)
 			}
 			if i%10 == 3 {
 				o.ProfileID, o.QuasiIdentifiers, o.K = "p1", []string{"district", "age"}, 5
