@@ -28,7 +28,8 @@ type Indicator struct {
 	Direction int    `json:"direction"` // +1 more is better, -1 less is better
 	Kind      string `json:"kind"`      // "stock" (value at the period's end) or "flow" (summed over the period)
 	CityOnly  bool   `json:"city_only,omitempty"`
-	How       string `json:"how"` // how it is computed, in English
+	HowZh     string `json:"how_zh"` // how it is computed, in Chinese
+	How       string `json:"how"`    // and in English
 }
 
 // mean reports whether a flow's period value is a mean per event

@@ -93,7 +93,7 @@ func statsRows(lang string, t stats.Table) []statsRow {
 	var out []statsRow
 	for _, in := range t.Indicators {
 		row := statsRow{Code: in.Code, Name: pick(lang, in.NameZh, in.NameEn), Unit: i18n.T(lang, "stats.unit."+in.Unit),
-			Value: "—", Kind: i18n.T(lang, "stats.kind."+in.Kind), How: in.How, Direction: i18n.T(lang, "stats.direction.up")}
+			Value: "—", Kind: i18n.T(lang, "stats.kind."+in.Kind), How: pick(lang, in.HowZh, in.How), Direction: i18n.T(lang, "stats.direction.up")}
 		if in.Direction < 0 {
 			row.Direction = i18n.T(lang, "stats.direction.down")
 		}

@@ -4023,6 +4023,7 @@ type Indicator struct {
 	Code      string `json:"code"`
 	Direction int64  `json:"direction"`
 	How       string `json:"how"`
+	HowZh     string `json:"how_zh"`
 	Kind      string `json:"kind"`
 	NameEn    string `json:"name_en"`
 	NameZh    string `json:"name_zh"`
