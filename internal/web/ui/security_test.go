@@ -97,7 +97,8 @@ func TestSecurityPagesWhoSeesWhat(t *testing.T) {
 
 		reg := x.as("sec.regulator")
 		hub := reg.get("/security")
-		mustContain(t, hub, `href="/security"`, "数据安全监测", "待处理的告警：1 条", "反复被拒绝的访问", "plain.user")
+		mustContain(t, hub, `href="/security"`, "数据安全监测", "待处理的告警：1 条", "反复被拒绝的访问", "plain.user", `href="/security/incidents"`,
+			`href="/security/assessments"`)
 		pg := reg.get("/security/alerts/" + x.alert.ID)
 		mustContain(t, pg, "反复被拒绝的访问", "新告警", `id="alert-evidence"`, "访问决定", "阈值", "窗口内首次")
 		if raw := regexp.MustCompile(`<dd>\d{4}-\d\d-\d\dT`).FindString(pg.body); raw != "" {

@@ -7,25 +7,27 @@ package i18n
 // security.evidence_kind, security.figure.
 var securityMessages = map[string]text{
 	// Navigation.
-	"nav.security":           {"安全监测", "Security"},
-	"security.nav.label":     {"安全监测导航", "Security navigation"},
-	"security.nav.hub":       {"概览", "Overview"},
-	"security.nav.alerts":    {"告警", "Alerts"},
-	"security.nav.rules":     {"监测规则", "Rules"},
-	"security.nav.incidents": {"安全事件", "Incidents"},
+	"nav.security":             {"安全监测", "Security"},
+	"security.nav.label":       {"安全监测导航", "Security navigation"},
+	"security.nav.hub":         {"概览", "Overview"},
+	"security.nav.alerts":      {"告警", "Alerts"},
+	"security.nav.rules":       {"监测规则", "Rules"},
+	"security.nav.incidents":   {"安全事件", "Incidents"},
+	"security.nav.assessments": {"风险评估", "Risk assessments"},
 
 	// The hub.
 	"security.title": {"数据安全监测", "Data security monitoring"},
 	"security.lead": {"平台对数据访问、登录和业务流程持续监测，按规则发现异常并告警。告警的证据是已写入存证账本的访问决定和事件，可以逐条核验。",
 		"The platform watches data access, sign-ins and workflows, and raises alerts when a rule finds something unusual. An alert's evidence is the access decisions and events sealed in the ledger, each of which can be verified."},
-	"security.hub.open":      {"待处理的告警：%d 条", "Open alerts: %d"},
-	"security.hub.newest":    {"最新的新告警", "Newest new alerts"},
-	"security.hub.all_new":   {"查看全部新告警", "All new alerts"},
-	"security.hub.none_new":  {"没有待受理的新告警。", "No new alert waits."},
-	"security.hub.more":      {"更多", "More"},
-	"security.hub.rules":     {"监测规则（已启用 %d 条，共 %d 条）", "Monitoring rules (%d of %d enabled)"},
-	"security.hub.incidents": {"数据安全事件、通知与报告", "Security incidents, notices and reports"},
-	"security.hub.audit":     {"存证账本与审计记录", "The ledger and audit records"},
+	"security.hub.open":        {"待处理的告警：%d 条", "Open alerts: %d"},
+	"security.hub.newest":      {"最新的新告警", "Newest new alerts"},
+	"security.hub.all_new":     {"查看全部新告警", "All new alerts"},
+	"security.hub.none_new":    {"没有待受理的新告警。", "No new alert waits."},
+	"security.hub.more":        {"更多", "More"},
+	"security.hub.rules":       {"监测规则（已启用 %d 条，共 %d 条）", "Monitoring rules (%d of %d enabled)"},
+	"security.hub.incidents":   {"数据安全事件、通知与报告", "Security incidents, notices and reports"},
+	"security.hub.assessments": {"数据安全风险评估与整改", "Risk assessments and remediation"},
+	"security.hub.audit":       {"存证账本与审计记录", "The ledger and audit records"},
 
 	// Lists.
 	"security.col.alert":         {"告警", "Alert"},
