@@ -22,14 +22,14 @@ type statsIndexBody struct {
 	// Weights are the method's indicators, named, in method order.
 	Weights []stats.IndexWeight `json:"weights"`
 	// Institutions are the ranked institutions, best first.
-	Institutions []stats.IndexEntry    `json:"institutions"`
-	Unranked     []stats.IndexUnranked `json:"unranked"`
-	Excluded     []composite.Excluded  `json:"excluded" doc:"Indicators left out: constant across the ranked institutions"`
-	Runs         int                   `json:"runs" doc:"Rank sets the ranges cover: the published one, the perturbed ones and the alternatives"`
-	IndicatorsURL string               `json:"indicators_url" doc:"The indicator values the index combined"`
-	MethodSHA256  string               `json:"method_sha256"`
-	InputsSHA256  string               `json:"inputs_sha256" doc:"SHA-256 of the values' canonical text: a line org_id TAB indicator TAB value (printf %.17g) per value of a ranked or unranked institution and a method indicator, sorted, each ending in a newline"`
-	ResultSHA256  string               `json:"result_sha256"`
+	Institutions  []stats.IndexEntry    `json:"institutions"`
+	Unranked      []stats.IndexUnranked `json:"unranked"`
+	Excluded      []composite.Excluded  `json:"excluded" doc:"Indicators left out: constant across the ranked institutions"`
+	Runs          int                   `json:"runs" doc:"Rank sets the ranges cover: the published one, the perturbed ones and the alternatives"`
+	IndicatorsURL string                `json:"indicators_url" doc:"The indicator values the index combined"`
+	MethodSHA256  string                `json:"method_sha256"`
+	InputsSHA256  string                `json:"inputs_sha256" doc:"SHA-256 of the values' canonical text: a line org_id TAB indicator TAB value (printf %.17g) per value of a ranked or unranked institution and a method indicator, sorted, each ending in a newline"`
+	ResultSHA256  string                `json:"result_sha256"`
 }
 
 type statsIndexOut struct{ Body statsIndexBody }
