@@ -80,11 +80,11 @@ type monitorRun struct {
 	subjects          map[string]monitorSubject // by role in the test
 	open, closed      string                    // the open resource with the most rows; a resource D may not read
 	openRows          int
-	conditional       string                    // a resource granted to G
-	penalties         string                    // the de-identified penalty decisions
-	grant, deidGrant  string                    // G's grant; R's grant through the 5-anonymous profile
-	qiFilter          []string                  // R's filter on the quasi-identifiers
-	orgOf             map[string]string         // resource → its institution
+	conditional       string            // a resource granted to G
+	penalties         string            // the de-identified penalty decisions
+	grant, deidGrant  string            // G's grant; R's grant through the 5-anonymous profile
+	qiFilter          []string          // R's filter on the quasi-identifiers
+	orgOf             map[string]string // resource → its institution
 }
 
 type monitorSubject struct {
