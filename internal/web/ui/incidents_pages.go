@@ -448,10 +448,21 @@ func (s *server) incidentDocument(w http.ResponseWriter, r *http.Request) error 
 		_, err = w.Write([]byte(body.Text))
 		return err
 	}
-	sum := sha256.Sum256([]byte(incident.PrintStyle()))
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'; "+
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'sha256-"+styleHash(body.HTML)+"'; "+
 		"base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, err = w.Write([]byte(body.HTML))
 	return err
+}
+
+// styleHash is the CSP hash (base64 SHA-256) of a document's inline
+// stylesheet as it was issued: a document issued under an older
+// stylesheet keeps its own.
+func styleHash(doc string) string {
+	style := incident.PrintStyle()
+	if _, rest, ok := strings.Cut(doc, "<style>"); ok {
+		style, _, _ = strings.Cut(rest, "</style>")
+	}
+	sum := sha256.Sum256([]byte(style))
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
