@@ -30,6 +30,7 @@ func (s *server) routes() *http.ServeMux {
 		s.tradeRoutes(),
 		s.zoneRoutes(),
 		s.securityRoutes(),
+		s.assessRoutes(),
 		s.incidentRoutes(),
 		s.statsRoutes(),
 		s.indexRoutes(),
