@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -121,7 +122,17 @@ func TestFormsRefuseBadInputAndChangeNothing(t *testing.T) {
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
 			test.form.Set("csrf_token", test.who.csrf(test.page))
-			before := storetest.CountRows(t, p.db, tables...)
+			// A refused sign-in is itself recorded, as one sealed
+			// identity.signin.failed event (the security monitoring's
+			// sign-in log), with the key its hashes are keyed with on
+			// first use.
+			signIn := test.action == "/login"
+			counted := tables
+			if signIn {
+				counted = slices.DeleteFunc(slices.Clone(tables), func(t string) bool { return t == "events" })
+			}
+			before := storetest.CountRows(t, p.db, counted...)
+			otherEvents, failedSignIns := p.signInEvents(t)
 			versions := p.versions()
 			pg := test.who.post(test.action, test.form)
 			mustStatus(t, pg, test.status)
@@ -129,6 +140,13 @@ func TestFormsRefuseBadInputAndChangeNothing(t *testing.T) {
 				mustContain(t, pg, `href="#`+test.field+`"`, `id="`+test.field+`"`)
 			}
 			storetest.AssertUnchanged(t, p.db, before)
+			if signIn {
+				others, failed := p.signInEvents(t)
+				if others != otherEvents || failed != failedSignIns+1 {
+					t.Errorf("a refused sign-in wrote %d events besides %d identity.signin.failed (want none and 1)",
+						others-otherEvents, failed-failedSignIns)
+				}
+			}
 			if after := p.versions(); after != versions {
 				t.Errorf("resource versions changed from %d to %d", versions, after)
 			}
@@ -173,4 +191,17 @@ func (p *portal) versions() int {
 		p.t.Fatal(err)
 	}
 	return n
+}
+
+// signInEvents counts the events other than refused sign-ins' records (and
+// the key their hashes are keyed with), and the identity.signin.failed ones.
+func (p *portal) signInEvents(t *testing.T) (others, failed int) {
+	t.Helper()
+	err := p.db.QueryRowContext(context.Background(), `SELECT
+		COUNT(*) FILTER (WHERE type NOT IN ('identity.signin.failed', 'server_key.created')),
+		COUNT(*) FILTER (WHERE type = 'identity.signin.failed') FROM events`).Scan(&others, &failed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return others, failed
 }
