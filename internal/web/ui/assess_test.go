@@ -58,7 +58,7 @@ func TestAssessmentPages(t *testing.T) {
 		rows := url.Values{"title": {"重点车辆实时定位年度评估"}, "conclusion": {"限频后风险可控"},
 			"asset_code": {"A1", ""}, "asset_name": {"车辆定位数据", ""}, "asset_kind": {"data", "data"}, "asset_value": {"4", ""},
 			"asset_description": {"", ""},
-			"threat_code": {"T1"}, "threat_name": {"接口批量抓取"}, "threat_source": {"external_attack"}, "threat_likelihood": {"4"},
+			"threat_code":       {"T1"}, "threat_name": {"接口批量抓取"}, "threat_source": {"external_attack"}, "threat_likelihood": {"4"},
 			"vuln_code": {"V1"}, "vuln_name": {"接口未限频"}, "vuln_asset": {"A9"}, "vuln_threat": {"T1"}, "vuln_severity": {"4"},
 			"measure_code": {"M1"}, "measure_name": {"访问日志"}, "measure_kind": {"technical"}, "measure_effective": {"no"}, "measure_vulnerabilities": {"V1"},
 			"finding_code": {"F1"}, "finding_text": {"接口应限频"}, "finding_risks": {"V1"}, "finding_treatment": {"reduce"}}
