@@ -116,6 +116,15 @@ func (e *Errors) MaxLen(field, s string, n int) {
 	}
 }
 
+// Text records a problem when s has more than n characters or is not
+// text the records may hold (invalid UTF-8, a NUL character).
+func (e *Errors) Text(field, s string, n int) {
+	e.MaxLen(field, s, n)
+	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+		e.Add(field, nil, CodeFormat, "is not plain text")
+	}
+}
+
 // OneOf records a problem when s is not one of allowed.
 func OneOf[T ~string](e *Errors, field string, s T, allowed ...T) {
 	for _, a := range allowed {

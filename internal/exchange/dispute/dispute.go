@@ -23,7 +23,6 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"dataport/internal/access"
 	"dataport/internal/exchange"
@@ -454,11 +453,5 @@ func (s *Service) Disputes(ctx context.Context, actor identity.Principal, f Filt
 
 func notFound(id string) error { return fmt.Errorf("dispute %q: %w", id, store.ErrNotFound) }
 
-// checkText adds a problem when s is too long or not text the records may
-// hold (invalid UTF-8, a NUL character).
-func checkText(errs *validate.Errors, field, s string) {
-	errs.MaxLen(field, s, maxText)
-	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
-		errs.Add(field, nil, validate.CodeFormat, "is not plain text")
-	}
-}
+// checkText adds a problem when s is too long or not plain text.
+func checkText(errs *validate.Errors, field, s string) { errs.Text(field, s, maxText) }

@@ -22,7 +22,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"dataport/internal/catalog"
 	"dataport/internal/identity"
@@ -318,12 +317,7 @@ func (s *Service) checkInput(ctx context.Context, in Details, now time.Time) err
 }
 
 // checkText adds a problem when s is too long or not plain text.
-func checkText(errs *validate.Errors, field, s string) {
-	errs.MaxLen(field, s, maxText)
-	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
-		errs.Add(field, nil, validate.CodeFormat, "is not plain text")
-	}
-}
+func checkText(errs *validate.Errors, field, s string) { errs.Text(field, s, maxText) }
 
 // fill copies in into the incident and computes its deadlines.
 func (inc *Incident) fill(in Details, cfg Config) {
