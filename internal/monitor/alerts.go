@@ -296,7 +296,7 @@ func (s *Service) Assign(ctx context.Context, actor identity.Principal, id, owne
 	}
 	return s.change(ctx, actor, id, func(tx *store.Tx, a *Alert) error {
 		if !a.State.Open() {
-			return stateRefusal("alert_not_open", "the alert is %s: only a new or acknowledged alert is assigned", a.State)
+			return stateRefusal("alert_settled", "the alert is %s: only a new or acknowledged alert is assigned", a.State)
 		}
 		a.OwnerUserID = ownerUserID
 		return s.write(ctx, tx, actor, "assigned", a, map[string]any{"owner_user_id": ownerUserID})
@@ -318,7 +318,7 @@ func (s *Service) Close(ctx context.Context, actor identity.Principal, id string
 	}
 	return s.change(ctx, actor, id, func(tx *store.Tx, a *Alert) error {
 		if !a.State.Open() {
-			return stateRefusal("alert_not_open", "the alert is %s: only a new or acknowledged alert is closed", a.State)
+			return stateRefusal("alert_settled", "the alert is %s: only a new or acknowledged alert is closed", a.State)
 		}
 		a.State, a.Note = StateFalsePositive, note
 		if truePositive {
@@ -345,7 +345,7 @@ func (s *Service) Escalate(ctx context.Context, tx *store.Tx, actor identity.Pri
 		return Alert{}, err
 	}
 	if !a.State.Open() {
-		return Alert{}, stateRefusal("alert_not_open", "the alert is %s: only a new or acknowledged alert is escalated", a.State)
+		return Alert{}, stateRefusal("alert_settled", "the alert is %s: only a new or acknowledged alert is escalated", a.State)
 	}
 	a.State, a.IncidentID = StateEscalated, incidentID
 	if a.OwnerUserID == "" {

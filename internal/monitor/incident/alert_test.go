@@ -85,7 +85,7 @@ func TestOpenFromAlert(t *testing.T) {
 
 		// The alert is escalated already: refused, and nothing is written.
 		var refusal *validate.Refusal
-		if _, err := w.svc.OpenFromAlert(ctx, w.security, alert.ID, in); !errors.As(err, &refusal) || refusal.Code != "alert_not_open" {
+		if _, err := w.svc.OpenFromAlert(ctx, w.security, alert.ID, in); !errors.As(err, &refusal) || refusal.Code != "alert_settled" {
 			t.Fatalf("a second incident from the alert: %v", err)
 		}
 		if n := count(t, db, `SELECT count(*) FROM incidents`); n != 1 {

@@ -25,7 +25,7 @@ func TestSecurityCodeListsAreTranslated(t *testing.T) {
 			checkMessage(t, list, list+"."+code)
 		}
 	}
-	for _, code := range []string{"rule_line", "rule_body", "code_fixed", "alert_not_new", "alert_not_open", "not_security_officer"} {
+	for _, code := range []string{"rule_line", "rule_body", "code_fixed", "alert_not_new", "alert_settled", "not_security_officer"} {
 		for _, lang := range []string{langZh, langEn} {
 			if _, ok := i18n.Problem(lang, code, []any{3, "x"}); !ok {
 				t.Errorf("problem %s has no %s text", code, lang)

@@ -161,7 +161,7 @@ var securityProblems = map[string]text{
 	"rule_body":            {"{1}", "{1}"},
 	"code_fixed":           {"规则代码不能修改", "the rule's code cannot change"},
 	"alert_not_new":        {"只有新告警可以受理", "only a new alert can be acknowledged"},
-	"alert_not_open":       {"告警已立案或结案，不能再处理", "the alert is escalated or closed: it cannot be worked on"},
+	"alert_settled":        {"告警已立案或结案，不能再处理", "the alert is escalated or closed: it cannot be worked on"},
 	"not_security_officer": {"不是在职的安全管理员", "is not an active security officer"},
 }
 
