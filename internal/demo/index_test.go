@@ -2,12 +2,9 @@ package demo
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
-	"dataport/internal/app"
 	"dataport/internal/stats"
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
@@ -25,16 +22,7 @@ func TestSeedIndex(t *testing.T) {
 		t.Skip("seeds the demo city and a year and more of snapshots")
 	}
 	ctx := context.Background()
-	scfg := storetest.Config(t, store.SQLite)
-	a, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), DatabaseURL: scfg.URL, PublicURL: "http://127.0.0.1:8080",
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	if _, err := Seed(ctx, a.Identity, a.Catalog); err != nil {
-		t.Fatal(err)
-	}
+	a := seededApp(t, store.SQLite)
 	if err := SeedRows(ctx, a.Catalog, a.Datastore()); err != nil {
 		t.Fatal(err)
 	}

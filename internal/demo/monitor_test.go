@@ -26,16 +26,7 @@ func TestSeedMonitor(t *testing.T) {
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
 		t.Run(string(d), func(t *testing.T) {
 			ctx := context.Background()
-			scfg := storetest.Config(t, d)
-			a, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), DatabaseURL: scfg.URL, PublicURL: "http://127.0.0.1:8080",
-				Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { a.Close() })
-			if _, err := Seed(ctx, a.Identity, a.Catalog); err != nil {
-				t.Fatal(err)
-			}
+			a := seededApp(t, d)
 			if err := SeedDeid(ctx, DeidServices{Identity: a.Identity, Catalog: a.Catalog, Grades: a.Grades, Profiles: a.Profiles,
 				Datastore: a.Datastore()}); err != nil {
 				t.Fatal(err)
@@ -101,4 +92,21 @@ func TestSeedMonitor(t *testing.T) {
 			storetest.AssertUnchanged(t, a.DB, events)
 		})
 	}
+}
+
+// seededApp opens the application on a fresh store of dialect d, as
+// `dataport demo` does, and seeds the demo city's institutions, people and
+// catalog.
+func seededApp(t *testing.T, d store.Dialect) *app.App {
+	t.Helper()
+	a, err := app.Open(context.Background(), app.Config{DataDir: t.TempDir(), DatabaseURL: storetest.Config(t, d).URL,
+		PublicURL: "http://127.0.0.1:8080", Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	if _, err := Seed(context.Background(), a.Identity, a.Catalog); err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

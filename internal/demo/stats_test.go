@@ -5,12 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
-	"dataport/internal/app"
 	"dataport/internal/stats"
 	"dataport/internal/store"
 	"dataport/internal/store/storetest"
@@ -30,16 +27,7 @@ func TestSeedStats(t *testing.T) {
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
 		t.Run(string(d), func(t *testing.T) {
 			ctx := context.Background()
-			scfg := storetest.Config(t, d)
-			a, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), DatabaseURL: scfg.URL, PublicURL: "http://127.0.0.1:8080",
-				Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { a.Close() })
-			if _, err := Seed(ctx, a.Identity, a.Catalog); err != nil {
-				t.Fatal(err)
-			}
+			a := seededApp(t, d)
 			if err := SeedAccess(ctx, AccessServices{Identity: a.Identity, Catalog: a.Catalog, Sharing: a.Sharing, Opening: a.Opening}); err != nil {
 				t.Fatal(err)
 			}

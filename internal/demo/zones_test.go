@@ -3,14 +3,11 @@ package demo
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
 
 	"dataport/internal/access"
-	"dataport/internal/app"
 	"dataport/internal/datastore"
 	"dataport/internal/identity"
 	"dataport/internal/store"
@@ -36,16 +33,7 @@ func TestSeedZones(t *testing.T) {
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
 		t.Run(string(d), func(t *testing.T) {
 			ctx := context.Background()
-			scfg := storetest.Config(t, d)
-			a, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), DatabaseURL: scfg.URL, PublicURL: "http://127.0.0.1:8080",
-				Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { a.Close() })
-			if _, err := Seed(ctx, a.Identity, a.Catalog); err != nil {
-				t.Fatal(err)
-			}
+			a := seededApp(t, d)
 			s := ZoneServices{Identity: a.Identity, Catalog: a.Catalog, Datastore: a.Datastore(), Zones: a.Zones, Assess: a.Assess}
 			if err := SeedZones(ctx, s); err != nil {
 				t.Fatal(err)
