@@ -49,6 +49,8 @@ type options struct {
 	dspInsecureCallbacks bool // Dataspace Protocol callbacks to http:// and private addresses
 
 	cpuProfile string // write a CPU profile of the command here
+
+	node, searchDir, dbRead string // replicas: this one's name, its own search index, a read replica's URL
 }
 
 func rootCommand() *cobra.Command {
@@ -77,6 +79,9 @@ func rootCommand() *cobra.Command {
 	pf.StringVar(&o.oidc.ClientSecret, "oidc-client-secret", "", "OpenID Connect client secret; better set as $DATAPORT_OIDC_CLIENT_SECRET")
 	pf.StringVar(&o.oidc.Name, "oidc-name", "", "label of the single sign-on button on the sign-in page (default 使用统一身份认证登录)")
 	pf.StringVar(&o.oidc.USCCClaim, "oidc-uscc-claim", "uscc", "ID token claim holding a company's unified social credit code: a token with it signs in a company")
+	pf.StringVar(&o.node, "node", "", "name of this replica among those sharing --db and --data (each needs its own, stable across restarts, e.g. the pod name); empty: one process, named in the data dir's node-id file")
+	pf.StringVar(&o.searchDir, "search-dir", "", "this replica's own search index (a local disk); default DATA/search, or DATA/replicas/NODE/search with --node")
+	pf.StringVar(&o.dbRead, "db-read", "", "PostgreSQL URL of a streaming replica for read-only paths (catalog pages, search rebuilds, row reads); writes and access decisions stay on --db")
 	pf.IntVar(&o.anonRate, "anon-rate", 0, "data reads a minute allowed to one anonymous client address (0: 120)")
 	pf.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (for `go tool pprof`)")
 	pf.MarkHidden("cpuprofile")
@@ -152,7 +157,8 @@ func (o *options) open(ctx context.Context) (*app.App, error) {
 	return app.Open(ctx, app.Config{Addr: o.addr, DataDir: o.data, DatabaseURL: o.db, PublicURL: public,
 		Version: versionString(), Log: log, LedgerOrigin: o.ledgerOrigin, AnonymousRate: o.anonRate,
 		DatastoreSQL: o.datastoreSQL, GradingRules: o.gradingRules, Holidays: o.holidays, SMTP: mail,
-		Metrics: web.MetricsAccess{Allow: allow, Token: o.metricsToken}, OIDC: o.oidc, DSPInsecureCallbacks: o.dspInsecureCallbacks})
+		Metrics: web.MetricsAccess{Allow: allow, Token: o.metricsToken}, OIDC: o.oidc, DSPInsecureCallbacks: o.dspInsecureCallbacks,
+		Node: o.node, SearchDir: o.searchDir, ReadDatabaseURL: o.dbRead})
 }
 
 func versionString() string {

@@ -87,6 +87,16 @@ type Config struct {
 	// trials and tests only).
 	DSPInsecureCallbacks bool
 
+	// Node names this replica among the processes sharing DatabaseURL and
+	// DataDir (see jobs.Config.Node); empty: the only process on the data
+	// dir, named in its node-id file.
+	Node string
+	// SearchDir is this replica's own search index; empty: SearchDir's default.
+	SearchDir string
+	// ReadDatabaseURL is a PostgreSQL streaming replica for read-only
+	// paths; empty: every read goes to DatabaseURL.
+	ReadDatabaseURL string
+
 	// Incidents sets the deadlines of data security incidents (hours per
 	// level to notify persons and to report; zero fields: the defaults).
 	Incidents incident.Config

@@ -15,9 +15,12 @@ import (
 // openJobs opens the background job runner on the store (applying River's
 // migrations next to the store's) with the platform's periodic work.
 func (a *App) openJobs(ctx context.Context) (*jobs.Runner, error) {
-	node, err := jobs.NodeID(a.Config.DataDir)
-	if err != nil {
-		return nil, err
+	node := a.Config.Node
+	if node == "" {
+		var err error
+		if node, err = jobs.NodeID(a.Config.DataDir); err != nil {
+			return nil, err
+		}
 	}
 	harvests := &jobs.Harvests{Harvester: &harvest.Harvester{DB: a.DB, Catalog: a.Catalog, Identity: a.Identity, Log: a.Config.Log}}
 	periodic := []jobs.Periodic{

@@ -7,8 +7,18 @@ import (
 	"dataport/internal/search"
 )
 
-// SearchDir is where the search index lives in the data dir.
-func (a *App) SearchDir() string { return filepath.Join(a.Config.DataDir, "search") }
+// SearchDir is where this process's search index lives: Config.SearchDir,
+// or in the data dir — a folder of its own per replica when replicas share
+// the data dir (Config.Node), since each keeps its own index.
+func (a *App) SearchDir() string {
+	switch {
+	case a.Config.SearchDir != "":
+		return a.Config.SearchDir
+	case a.Config.Node != "":
+		return filepath.Join(a.Config.DataDir, "replicas", a.Config.Node, "search")
+	}
+	return filepath.Join(a.Config.DataDir, "search")
+}
 
 // OpenSearch opens the catalog's search index in the data dir and makes it
 // current (rebuilding it when it is missing, half-built, built by another
