@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -137,10 +138,17 @@ type App struct {
 	Incidents *incident.Service
 }
 
+// nodeName is what Config.Node may be: a DNS label (dots allowed), as
+// Kubernetes pod names are; it names a folder in the data dir too.
+var nodeName = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$`)
+
 // Open connects to the store (applying migrations) and builds the services.
 func Open(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
+	}
+	if cfg.Node != "" && !nodeName.MatchString(cfg.Node) {
+		return nil, fmt.Errorf("--node %q: a node name is 1 to 63 lower-case letters, digits, dots and dashes, starting and ending with a letter or digit (a Kubernetes pod name is one)", cfg.Node)
 	}
 	db, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, URL: cfg.DatabaseURL})
 	if err != nil {
@@ -254,6 +262,8 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	defer indexer.Index().Close()
 	go indexer.Run(ctx)
+	// Commits on other replicas wake this one's index and sequencer at once.
+	go store.ListenEvents(ctx, a.Config.DatabaseURL, func() { indexer.Notify(); a.Ledger.Notify() }, a.Config.Log)
 	handler, err := web.New(web.Config{Services: services.Services{Identity: a.Identity, Catalog: a.Catalog, Log: a.Config.Log,
 		Search: indexer.Index(), Indexer: indexer, Access: a.Access, Sharing: a.Sharing, Opening: a.Opening, Notify: a.Notify,
 		Review: a.Review, Datastore: a.Datastore(), Ledger: a.Ledger, Grades: a.Grades, Profiles: a.Profiles,

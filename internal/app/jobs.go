@@ -42,7 +42,7 @@ func (a *App) openJobs(ctx context.Context) (*jobs.Runner, error) {
 			return err
 		}})
 	}
-	r, err := jobs.Open(ctx, a.DB, jobs.Config{Node: node, DatabaseURL: a.Config.DatabaseURL,
+	r, err := jobs.Open(ctx, a.DB, jobs.Config{Node: node, Shared: a.Config.Node != "", DatabaseURL: a.Config.DatabaseURL,
 		SpoolDir: filepath.Join(a.Config.DataDir, "spool"), Datastore: a.Datastore(), Identity: a.Identity, Log: a.Config.Log,
 		Harvest: harvests, Periodic: periodic, Zones: zoneQueries{a}})
 	if err != nil {

@@ -18,7 +18,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -57,6 +56,11 @@ type Config struct {
 	// SpoolDir holds uploads waiting for their load job (in the data dir,
 	// so that they survive a restart).
 	SpoolDir string
+	// Shared says that the processes on the database share one data dir
+	// (replicas, each with its own Node): a spooled upload is then every
+	// node's to load, so loads go to a queue all nodes work, and a node
+	// whose lease another live process holds refuses to start.
+	Shared bool
 
 	// Datastore and Identity run the load jobs; without Datastore there
 	// are none.
@@ -83,20 +87,24 @@ type Config struct {
 
 // Runner queues and runs jobs on the store.
 type Runner struct {
-	db       *store.DB
-	client   *river.Client[*sql.Tx]
-	driver   riverdriver.Driver[*sql.Tx]
-	listen   *pgxpool.Pool // PostgreSQL: the pool LISTEN connections come from
-	node     string
-	local    string // the queue of jobs only this node can run (their files are in its data dir)
-	spoolDir string
-	ds       *datastore.Service
-	ids      *identity.Service
-	harvest  *Harvests
-	zones    Zones
-	periodic map[string]Periodic
-	failures *failureCounter // failed attempts by kind (failures.go)
-	log      *slog.Logger
+	db        *store.DB
+	client    *river.Client[*sql.Tx]
+	driver    riverdriver.Driver[*sql.Tx]
+	listen    *pgxpool.Pool // PostgreSQL: the pool LISTEN connections come from
+	node      string
+	instance  string // this start of the process (node leases, nodes.go)
+	shared    bool   // Config.Shared
+	local     string // the queue of loads: only this node's (their files are in its data dir), or every node's (Shared)
+	stopLease context.CancelFunc
+	leaseDone chan struct{}
+	spoolDir  string
+	ds        *datastore.Service
+	ids       *identity.Service
+	harvest   *Harvests
+	zones     Zones
+	periodic  map[string]Periodic
+	failures  *failureCounter // failed attempts by kind (failures.go)
+	log       *slog.Logger
 }
 
 // Queues. Jobs that read this node's files go in its own queue; the rest
@@ -105,6 +113,7 @@ const (
 	sharedQueue  = river.QueueDefault
 	sharedWorker = 4
 	localWorkers = 2 // loads at once: each takes a core and its batches' memory
+	sharedLoads  = "loads"
 )
 
 // defaultTimeout bounds a job whose kind sets no timeout of its own.
@@ -120,8 +129,11 @@ func Open(ctx context.Context, db *store.DB, cfg Config) (*Runner, error) {
 	if cfg.Node == "" {
 		return nil, errors.New("jobs: Config.Node is empty")
 	}
-	r := &Runner{db: db, node: cfg.Node, local: localQueue(cfg.Node), spoolDir: cfg.SpoolDir, ds: cfg.Datastore, ids: cfg.Identity,
+	r := &Runner{db: db, node: cfg.Node, instance: newInstance(), shared: cfg.Shared, local: localQueue(cfg.Node), spoolDir: cfg.SpoolDir, ds: cfg.Datastore, ids: cfg.Identity,
 		harvest: cfg.Harvest, zones: cfg.Zones, periodic: map[string]Periodic{}, log: cfg.Log}
+	if cfg.Shared {
+		r.local = sharedLoads
+	}
 	if err := r.openDriver(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
@@ -200,19 +212,27 @@ func (r *Runner) clientConfig(cfg Config) *river.Config {
 	}
 }
 
-// Start works jobs until Stop. Jobs that a process of the same node was
-// running when it died (killed, or the machine lost power) are run again
-// first; those of other nodes are when their timeout has passed (River's
-// rescuer).
+// Start takes this node's lease and works jobs until Stop. Jobs that a
+// process of the same node was running when it died (killed, or the
+// machine lost power) are run again first; those of a node that died for
+// good are when its lease lapses (nodes.go).
 func (r *Runner) Start(ctx context.Context) error {
-	if err := r.recoverOrphans(ctx); err != nil {
+	if err := r.claimNode(ctx); err != nil {
 		return err
+	}
+	if n, err := r.rescue(ctx, r.node, time.Now(), "interrupted: the process running it stopped"); err != nil {
+		return err
+	} else if n > 0 {
+		r.log.InfoContext(ctx, "jobs interrupted by the previous stop run again", "jobs", n)
 	}
 	// Not ctx itself: its end would cancel the running jobs at once, while
 	// shutdown lets them finish (Stop).
 	if err := r.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
+	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	r.stopLease, r.leaseDone = cancel, make(chan struct{})
+	go r.keepLease(lctx, r.leaseDone)
 	return nil
 }
 
@@ -221,6 +241,7 @@ func (r *Runner) Start(ctx context.Context) error {
 // job cut short is made available again (River does not count the attempt)
 // and runs after the next start.
 func (r *Runner) Stop(grace, windup time.Duration) error {
+	defer r.releaseLease()
 	soft, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	err := r.client.Stop(soft)
@@ -234,6 +255,15 @@ func (r *Runner) Stop(grace, windup time.Duration) error {
 		return fmt.Errorf("jobs: stop: %w", err)
 	}
 	return nil
+}
+
+// releaseLease stops renewing the lease and gives it up, once the jobs
+// have stopped.
+func (r *Runner) releaseLease() {
+	if r.stopLease != nil {
+		r.stopLease()
+		<-r.leaseDone
+	}
 }
 
 // Close releases the runner's own connections (PostgreSQL's listener
@@ -253,42 +283,6 @@ func (r *Runner) Enqueue(ctx context.Context, tx *store.Tx, args river.JobArgs, 
 		return 0, fmt.Errorf("jobs: enqueue %s: %w", args.Kind(), err)
 	}
 	return res.Job.ID, nil
-}
-
-// recoverOrphans makes the jobs this node was running when its previous
-// process died available again at once. River's client ids name nodes, and
-// a node runs one process at a time, so a job still marked running by this
-// node before it starts is one nobody runs.
-func (r *Runner) recoverOrphans(ctx context.Context) error {
-	res, err := r.client.JobList(ctx, river.NewJobListParams().States(rivertype.JobStateRunning).First(10000))
-	if err != nil {
-		return fmt.Errorf("jobs: list running jobs: %w", err)
-	}
-	now := time.Now().UTC()
-	params := &riverdriver.JobRescueManyParams{StuckHorizon: now.Add(time.Second)}
-	for _, j := range res.Jobs {
-		if len(j.AttemptedBy) == 0 || j.AttemptedBy[len(j.AttemptedBy)-1] != r.node {
-			continue
-		}
-		state, finalized := rivertype.JobStateAvailable, (*time.Time)(nil)
-		if j.Attempt >= j.MaxAttempts {
-			state, finalized = rivertype.JobStateDiscarded, &now
-		}
-		msg, _ := json.Marshal(rivertype.AttemptError{At: now, Attempt: j.Attempt, Error: "interrupted: the process running it stopped"})
-		params.ID = append(params.ID, j.ID)
-		params.Error = append(params.Error, msg)
-		params.FinalizedAt = append(params.FinalizedAt, finalized)
-		params.ScheduledAt = append(params.ScheduledAt, now)
-		params.State = append(params.State, string(state))
-	}
-	if len(params.ID) == 0 {
-		return nil
-	}
-	if _, err := r.driver.GetExecutor().JobRescueMany(ctx, params); err != nil {
-		return fmt.Errorf("jobs: recover interrupted jobs: %w", err)
-	}
-	r.log.InfoContext(ctx, "jobs interrupted by the previous stop run again", "jobs", len(params.ID))
-	return nil
 }
 
 // NodeID returns the name of the node whose data dir is dataDir, the same

@@ -107,23 +107,28 @@ func createKey(dir, origin string) (keyPair, error) {
 	if err != nil {
 		return keyPair{}, fmt.Errorf("ledger: generate key for origin %q: %w", origin, err)
 	}
-	// O_EXCL: two processes starting on one data dir cannot both create a key.
-	f, err := os.OpenFile(filepath.Join(dir, privateKeyFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return loadKey(dir)
-	}
+	// The key is written whole to a file of its own, then linked under its
+	// name, which fails when it exists: of replicas starting together on
+	// one data dir, one creates the key and the others read it complete.
+	tmp, err := os.CreateTemp(dir, privateKeyFile+".new-*")
 	if err != nil {
 		return keyPair{}, fmt.Errorf("ledger: create key: %w", err)
 	}
-	_, err = f.WriteString(skey + "\n")
-	if serr := f.Sync(); err == nil {
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(skey + "\n")
+	if serr := tmp.Sync(); err == nil {
 		err = serr
 	}
-	if cerr := f.Close(); err == nil {
+	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return keyPair{}, fmt.Errorf("ledger: write key: %w", err)
+	}
+	if err := os.Link(tmp.Name(), filepath.Join(dir, privateKeyFile)); errors.Is(err, fs.ErrExist) {
+		return loadKey(dir)
+	} else if err != nil {
+		return keyPair{}, fmt.Errorf("ledger: create key: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, publicKeyFile), []byte(vkey+"\n"), 0o644); err != nil {
 		return keyPair{}, fmt.Errorf("ledger: write verifier key: %w", err)

@@ -13,9 +13,11 @@ import (
 	"dataport/internal/store"
 )
 
-// advisoryLockKey names the PostgreSQL advisory lock held by the one
-// sequencer of a database ("dataport" in ASCII).
-const advisoryLockKey int64 = 0x64617461706f7274
+// advisoryLock is the key of the PostgreSQL advisory lock held by the one
+// sequencer of an installation: a hash of its schema's name, so that
+// installations in separate schemas of one database (tests, trials beside
+// production) each have their own sequencer.
+const advisoryLock = `hashtextextended('dataport.ledger.sequencer:' || current_schema(), 0)`
 
 // lockRetry is how often a process that does not hold the sequencer lock
 // tries to take it.
@@ -47,13 +49,13 @@ func (s *Service) acquireAdvisory(ctx context.Context) (conn, func(), error) {
 			return nil, nil, fmt.Errorf("ledger: connection for the sequencer lock: %w", err)
 		}
 		var held bool
-		if err := c.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, advisoryLockKey).Scan(&held); err != nil {
+		if err := c.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(`+advisoryLock+`)`).Scan(&held); err != nil {
 			c.Close()
 			return nil, nil, fmt.Errorf("ledger: sequencer lock: %w", err)
 		}
 		if held {
 			release := func() {
-				c.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, advisoryLockKey)
+				c.ExecContext(context.Background(), `SELECT pg_advisory_unlock(`+advisoryLock+`)`)
 				c.Close()
 			}
 			return c, release, nil
