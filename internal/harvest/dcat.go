@@ -33,7 +33,7 @@ func fetchDCAT(ctx context.Context, client *http.Client, source string, since ti
 		next = withParam(source, "modified_since", since.UTC().Format(time.RFC3339))
 	}
 	var out []Record
-	visited := map[string]bool{}
+	visited, seen := map[string]bool{}, map[string]bool{}
 	for next != "" && !visited[next] {
 		visited[next] = true
 		body, err := get(ctx, client, next, "application/ld+json")
@@ -45,6 +45,10 @@ func fetchDCAT(ctx context.Context, client *http.Client, source string, since ti
 			return nil, fmt.Errorf("harvest: %s: %w", next, err)
 		}
 		for _, d := range g.ofType(nsDCAT + "Dataset") {
+			if seen[d] { // datasets changing while we page may appear twice
+				continue
+			}
+			seen[d] = true
 			r := g.record(d, source, opts)
 			if since.IsZero() || r.Modified.IsZero() || r.Modified.After(since) {
 				out = append(out, r)
@@ -158,8 +162,10 @@ func (g *graph) addNode(m map[string]any, ctx map[string]string) string {
 				if lit, ok := x["@value"]; ok {
 					lang, _ := x["@language"].(string)
 					props[key] = append(props[key], value{text: fmt.Sprint(lit), lang: lang})
-				} else if len(x) == 1 && x["@id"] != nil {
-					props[key] = append(props[key], value{iri: expandIRI(x["@id"].(string), ctx)})
+				} else if ref, ok := x["@id"].(string); ok && len(x) == 1 {
+					props[key] = append(props[key], value{iri: expandIRI(ref, ctx)})
+				} else if _, ok := x["@id"]; ok && len(x) == 1 {
+					continue // a reference whose @id is no string: nothing to follow
 				} else { // an embedded node
 					props[key] = append(props[key], value{iri: g.addNode(x, ctx)})
 				}
@@ -183,7 +189,8 @@ func (g *graph) ofType(class string) []string {
 	for _, id := range g.order {
 		for _, t := range g.nodes[id][rdfType] {
 			if t.iri == class {
-				out = append(out, id)
+				out = append(out, id) // once, whatever the number of times the type is said
+				break
 			}
 		}
 	}
