@@ -104,6 +104,9 @@ type Decision struct {
 	// logged is what the decision log's observers are told of the
 	// decision (nil: none registered); RecordRows reports its rows to them.
 	logged *loggedInfo
+	// callCounted says that the call was counted in the store already
+	// (a call quota on PostgreSQL: quota.go), not by the decision log.
+	callCounted bool
 }
 
 // RowsRemaining is what is left of the grant's total row quota once this

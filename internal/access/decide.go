@@ -65,7 +65,7 @@ type Service struct {
 	cfg   Config
 	rules Rules
 	cache *cache
-	limit *limiter
+	limit limits // rate limits: the process's own, or shared on PostgreSQL
 	log   *decisionLog
 
 	denied denialObservers // told of denials under grants (OnDenied)
@@ -105,7 +105,7 @@ func New(db *store.DB, cat *catalog.Service, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Service{db: db, cat: cat, cfg: cfg, rules: cfg.Rules, cache: newCache(), limit: newLimiter(),
+	s := &Service{db: db, cat: cat, cfg: cfg, rules: cfg.Rules, cache: newCache(), limit: newLimits(db, cfg.Logger),
 		log: newDecisionLog(db, cfg.Log, cfg.Logger)}
 	s.log.observers = &s.logged
 	return s
@@ -161,7 +161,8 @@ func (s *Service) Decide(ctx context.Context, req Request) (Decision, error) {
 	}
 	d.ID, d.ResourceID = store.NewID(), req.ResourceID
 	rec := record{ID: d.ID, At: now, UserID: req.Subject.UserID, KeyID: keyID, ResourceID: req.ResourceID,
-		Action: req.Action, Purpose: req.Purpose, Path: string(req.Channel), Allow: d.Allow, Reason: d.Reason, GrantID: d.GrantID}
+		Action: req.Action, Purpose: req.Purpose, Path: string(req.Channel), Allow: d.Allow, Reason: d.Reason, GrantID: d.GrantID,
+		callCounted: d.callCounted}
 	d.logged = s.loggedInfo(req, d, rec)
 	if err := s.log.add(ctx, rec, d.logged); err != nil {
 		return Decision{}, err
@@ -181,7 +182,7 @@ func (s *Service) decide(ctx context.Context, req Request, now time.Time) (Decis
 		}
 		key = &k
 	}
-	rate, limited := s.rateLimit(req, key, now)
+	rate, limited := s.rateLimit(ctx, req, key, now)
 	if limited.Reason != "" {
 		limited.Rates = []Rate{rate}
 		return limited, keyID(key), nil
@@ -219,7 +220,7 @@ func keyID(k *keyEntry) string {
 // rateLimit applies the client's rate: per API key, per signed-in user, or
 // per address for anonymous callers. It returns the limit's state and,
 // when the request is over it, the denial (else a zero Decision).
-func (s *Service) rateLimit(req Request, key *keyEntry, now time.Time) (Rate, Decision) {
+func (s *Service) rateLimit(ctx context.Context, req Request, key *keyEntry, now time.Time) (Rate, Decision) {
 	var bucket, policy string
 	var rate int
 	switch {
@@ -230,7 +231,7 @@ func (s *Service) rateLimit(req Request, key *keyEntry, now time.Time) (Rate, De
 	default:
 		bucket, policy, rate = "u:"+req.Subject.UserID, "user", s.cfg.UserRate
 	}
-	wait, state := s.limit.allow(bucket, policy, rate, now)
+	wait, state := s.limit.allow(ctx, bucket, policy, rate, now)
 	if wait > 0 {
 		d := deny(ReasonRateLimited, "too many requests: try again later")
 		d.RetryAfter = wait
@@ -375,20 +376,26 @@ func (s *Service) evalGrant(ctx context.Context, req Request, r catalog.Resource
 	case p.MaxRows > 0 && e.rows.Load() >= p.MaxRows:
 		d = deny(ReasonOverQuota, "your grant's row quota is used up")
 	case p.RatePerMinute > 0:
-		wait, state := s.limit.allow("g:"+e.ID, "grant", p.RatePerMinute, now)
+		wait, state := s.limit.allow(ctx, "g:"+e.ID, "grant", p.RatePerMinute, now)
 		if wait > 0 {
 			d = deny(ReasonRateLimited, "too many requests under this grant: try again later")
 			d.RetryAfter = wait
 		}
 		grantRate = []Rate{state}
 	}
-	if d.Reason == "" && !takeCall(e, p.MaxCalls) {
-		d = deny(ReasonOverQuota, "your grant's call quota is used up")
+	var callCounted bool // in the store, by takeCallShared
+	if d.Reason == "" {
+		var took bool
+		if took, callCounted, err = s.takeCall(ctx, e, p.MaxCalls); err != nil {
+			return Decision{}, err
+		} else if !took {
+			d = deny(ReasonOverQuota, "your grant's call quota is used up")
+		}
 	}
 	var reserved int64
 	if d.Reason == "" && p.MaxRows > 0 {
 		if reserved, err = s.takeRows(ctx, e, p.MaxRows, rowsWanted(req, p)); err != nil || (reserved == 0 && req.Rows > 0) {
-			e.calls.Add(-1) // the call taken above is not made
+			s.untakeCall(ctx, e, callCounted) // the call taken above is not made
 		}
 		if err != nil {
 			return Decision{}, err
@@ -411,7 +418,7 @@ func (s *Service) evalGrant(ctx context.Context, req Request, r catalog.Resource
 		c.Expires = *e.ValidUntil
 	}
 	d = Decision{Allow: true, Reason: ReasonGrant, Message: "allowed by grant " + e.ID, GrantID: e.ID,
-		Constraints: c, Rates: grantRate, filter: e.filters[r.ID]}
+		Constraints: c, Rates: grantRate, filter: e.filters[r.ID], callCounted: callCounted}
 	if p.MaxRows > 0 {
 		d.Constraints.RowsLeft = max(p.MaxRows-e.rows.Load(), 0) + reserved
 		d.Rows, d.quota = reserved, &reservation{}

@@ -42,6 +42,8 @@ type record struct {
 	Allow      bool      `json:"allow"`
 	Reason     string    `json:"reason"`
 	GrantID    string    `json:"grant_id,omitempty"`
+
+	callCounted bool // the grant's usage counted the call at the decision (Decision.callCounted)
 }
 
 func (r record) hash() string {
@@ -264,7 +266,9 @@ func (l *decisionLog) write(ctx context.Context, batch []logItem) error {
 			if g := it.rec.GrantID; g != "" {
 				d := delta(g)
 				if it.rec.Allow {
-					d.calls++
+					if !it.rec.callCounted {
+						d.calls++
+					}
 					d.last = it.rec.At
 				} else {
 					d.denied++

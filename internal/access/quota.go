@@ -2,6 +2,8 @@ package access
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -118,4 +120,63 @@ func (s *Service) settleRows(ctx context.Context, id string, reserved, served in
 		e.rows.Add(delta)
 	}
 	return nil
+}
+
+// A grant's total call quota (Policy.MaxCalls) is counted by the decision
+// log, which adds each batch's allowed calls to grant_usage, and checked
+// against the cache's counter. In one process (SQLite) that counter sees
+// every call. On PostgreSQL, where replicas share the store, a call under
+// a call quota is instead counted at the decision by a conditional UPDATE
+// of grant_usage that cannot pass the quota, and the log does not count it
+// again (record.callCounted): a client spreading its calls over replicas
+// gets the quota once, not once per replica.
+
+// takeCall counts one call of grant e against a quota of max (0: none):
+// took is false when the quota is used up, counted true when the store
+// counted it (PostgreSQL, under a quota).
+func (s *Service) takeCall(ctx context.Context, e *grantEntry, max int64) (took, counted bool, err error) {
+	if max <= 0 || s.db.Dialect != store.Postgres {
+		return takeCall(e, max), false, nil
+	}
+	if e.calls.Load() >= max { // the cache never runs ahead of the store
+		return false, false, nil
+	}
+	var calls int64
+	err = s.usageTx(ctx, func(tx *store.Tx) error {
+		err := tx.QueryRowContext(ctx, `UPDATE grant_usage SET calls = calls + 1 WHERE grant_id = $1 AND calls < $2 RETURNING calls`,
+			e.ID, max).Scan(&calls)
+		if errors.Is(err, sql.ErrNoRows) {
+			calls, err = max, nil
+			return nil
+		}
+		took = err == nil
+		return err
+	})
+	if err != nil {
+		return false, false, fmt.Errorf("access: count a call: %w", err)
+	}
+	for { // the cache follows the store, never back
+		n := e.calls.Load()
+		if n >= calls || e.calls.CompareAndSwap(n, calls) {
+			break
+		}
+	}
+	return took, took, nil
+}
+
+// untakeCall gives back a call takeCall took but that is not made.
+func (s *Service) untakeCall(ctx context.Context, e *grantEntry, counted bool) {
+	e.calls.Add(-1)
+	if !counted {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	err := s.usageTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE grant_usage SET calls = calls - 1 WHERE grant_id = $1`, e.ID)
+		return err
+	})
+	if err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "access: a call not made stays counted", "grant", e.ID, "err", err)
+	}
 }

@@ -1,16 +1,31 @@
 package access
 
 import (
+	"context"
 	"hash/maphash"
 	"math"
 	"sync"
 	"time"
 )
 
-// limiter is a set of token buckets, one per client key ("ip:…", "u:…",
-// "k:…", "g:…"), each refilled at its own rate per minute with a burst of
-// one minute's worth. It is sharded so that concurrent readers rarely wait
-// on one another. Limits are per process: N replicas allow N times as much.
+// limits count the requests of each client key ("ip:…", "u:…", "k:…",
+// "g:…") in token buckets, each refilled at its own rate per minute with a
+// burst of one minute's worth. On SQLite, whose file one process serves,
+// they are the process's own (limiter); on PostgreSQL, every process on the
+// database shares them (sharedLimiter, ratelimit_shared.go), so that a
+// client spreading its requests over N replicas meets one limit, not N.
+type limits interface {
+	// allow takes one token from key's bucket (perMinute tokens a minute).
+	// It returns zero when the request may proceed, or how long until it
+	// may, and the bucket's state afterwards (policy names it). perMinute
+	// <= 0 means no limit and returns a zero Rate.
+	allow(ctx context.Context, key, policy string, perMinute int, now time.Time) (time.Duration, Rate)
+	// sweep forgets buckets that have refilled completely.
+	sweep(ctx context.Context, now time.Time)
+}
+
+// limiter keeps the buckets in this process's memory. It is sharded so
+// that concurrent readers rarely wait on one another.
 type limiter struct {
 	seed   maphash.Seed
 	shards [64]limiterShard
@@ -46,11 +61,8 @@ type Rate struct {
 	Reset     time.Duration `json:"reset" doc:"Nanoseconds until remaining is back to limit"`
 }
 
-// allow takes one token from key's bucket (perMinute tokens a minute). It
-// returns zero when the request may proceed, or how long until it may, and
-// the bucket's state afterwards (policy names it). perMinute <= 0 means no
-// limit and returns a zero Rate.
-func (l *limiter) allow(key, policy string, perMinute int, now time.Time) (time.Duration, Rate) {
+// allow takes one token from key's bucket, as limits says.
+func (l *limiter) allow(_ context.Context, key, policy string, perMinute int, now time.Time) (time.Duration, Rate) {
 	if perMinute <= 0 {
 		return 0, Rate{}
 	}
@@ -66,19 +78,30 @@ func (l *limiter) allow(key, policy string, perMinute int, now time.Time) (time.
 	b.rate, b.burst = rate, burst
 	b.tokens = math.Min(burst, b.tokens+now.Sub(b.last).Seconds()*rate)
 	b.last = now
-	var wait time.Duration
-	if b.tokens >= 1 {
+	took := b.tokens >= 1
+	if took {
 		b.tokens--
-	} else {
-		wait = max(time.Duration((1-b.tokens)/rate*float64(time.Second)), time.Second)
 	}
-	full := time.Duration((burst - b.tokens) / rate * float64(time.Second))
-	return wait, Rate{Policy: policy, Limit: perMinute, Remaining: int(b.tokens), Reset: full}
+	return bucketRate(policy, perMinute, b.tokens, took)
+}
+
+// bucketRate is the answer to a request that left a bucket of perMinute
+// tokens a minute (and as many at once) with tokens, having taken one or
+// not: the wait before the next try (none when it took one, else at least
+// a second) and the limit's state.
+func bucketRate(policy string, perMinute int, tokens float64, took bool) (time.Duration, Rate) {
+	rate, burst := float64(perMinute)/60, float64(perMinute)
+	var wait time.Duration
+	if !took {
+		wait = max(time.Duration((1-tokens)/rate*float64(time.Second)), time.Second)
+	}
+	full := time.Duration((burst - tokens) / rate * float64(time.Second))
+	return wait, Rate{Policy: policy, Limit: perMinute, Remaining: int(tokens), Reset: full}
 }
 
 // sweep forgets buckets that have refilled completely: they hold no state
 // worth keeping, and an attacker cycling addresses must not grow memory.
-func (l *limiter) sweep(now time.Time) {
+func (l *limiter) sweep(_ context.Context, now time.Time) {
 	for i := range l.shards {
 		sh := &l.shards[i]
 		sh.mu.Lock()

@@ -55,7 +55,7 @@ func (s *Service) Start(ctx context.Context) error {
 					s.cfg.Logger.WarnContext(ctx, "access: following changes failed", "err", err)
 				}
 			case now := <-sweep.C:
-				s.limit.sweep(now)
+				s.limit.sweep(ctx, now)
 			}
 		}
 	}()

@@ -17,10 +17,12 @@ import (
 // Service manages organizations, users, sessions and tokens on one store.
 type Service struct {
 	db *store.DB
-	// throttle slows down failed sign-ins (throttle.go).
-	throttle *signInThrottle
-	// selfService limits registrations and mailed codes (throttle.go).
-	selfService *selfServiceLimit
+	// throttle slows down failed sign-ins (throttle.go), in memory or,
+	// on PostgreSQL, shared by every replica (throttle_shared.go).
+	throttle signInCounter
+	// selfService limits registrations and mailed codes (throttle.go), in
+	// memory or shared as throttle is.
+	selfService selfServiceCounter
 	// keys caches the server keys read from the store (serverkey.go).
 	keys sync.Map
 	// signIns are told of sign-in attempts (signin_observe.go).
@@ -31,7 +33,8 @@ type Service struct {
 
 // NewService returns a Service on db with login throttling.
 func NewService(db *store.DB) *Service {
-	return &Service{db: db, throttle: newSignInThrottle(), selfService: newSelfServiceLimit(), SessionTTL: 12 * time.Hour}
+	throttle, selfService := newCounters(db)
+	return &Service{db: db, throttle: throttle, selfService: selfService, SessionTTL: 12 * time.Hour}
 }
 
 // OrgInput is what creates or updates an organization.

@@ -20,7 +20,8 @@ import (
 //   - per address, for every username: password spraying from one address
 //     slows that address down, with a delay capped at a minute.
 //
-// The counts are per process: each replica throttles on its own.
+// The counts are kept in memory on SQLite (one process) and, on
+// PostgreSQL, in a table every replica shares (throttle_shared.go).
 const throttleWindow = 15 * time.Minute
 
 // backoff is a delay that starts after free failures at base and doubles

@@ -14,6 +14,7 @@ import (
 	"dataport/internal/web/dsp"
 	"dataport/internal/web/services"
 	"dataport/internal/web/ui"
+	"dataport/internal/web/uploadgate"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -46,7 +47,11 @@ type Config struct {
 // deadline (Timeouts): ordinary ones 30 s, uploads and exports as long as
 // they move.
 func New(cfg Config) (http.Handler, error) {
-	browser, err := ui.New(ui.Config{Services: cfg.Services, SecureCookies: cfg.SecureCookies, MailConfigured: cfg.MailConfigured})
+	// One upload gate for the API and the browser, shared by every replica
+	// on PostgreSQL.
+	uploads := uploadgate.ForStore(cfg.DB)
+	browser, err := ui.New(ui.Config{Services: cfg.Services, SecureCookies: cfg.SecureCookies, MailConfigured: cfg.MailConfigured,
+		Uploads: uploads})
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +75,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", ready(cfg.DB))
 	mux.Handle("GET /metrics", cfg.Metrics.guard(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
-	apiCfg := api.Config{Services: cfg.Services, Version: cfg.Version}
+	apiCfg := api.Config{Services: cfg.Services, Version: cfg.Version, Uploads: uploads}
 	mux.Handle(api.Prefix+"/", api.New(apiCfg))
 	if cfg.Datastore != nil {
 		mux.Handle("POST "+api.Prefix+"/resources/{id}/data", api.UploadHandler(apiCfg))

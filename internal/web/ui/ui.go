@@ -34,6 +34,9 @@ type Config struct {
 	// MailConfigured says that notices are e-mailed (an SMTP server is
 	// set); the outbox page tells the operators when they are not.
 	MailConfigured bool
+	// Uploads bounds each account's uploads (nil: uploadgate.New(), this
+	// process's own); the site gives the API's and the browser's one gate.
+	Uploads *uploadgate.Gate
 }
 
 // server holds the services and the parsed pages behind every browser route.
@@ -78,7 +81,10 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	s := &server{datastore: cfg.Datastore, identity: cfg.Identity, catalog: cfg.Catalog, search: cfg.Search, acc: cfg.Services, log: cfg.Log,
-		assets: a, pages: p, uploads: uploadgate.New(), samples: newSampleStore()}
+		assets: a, pages: p, uploads: cfg.Uploads, samples: newSampleStore()}
+	if s.uploads == nil {
+		s.uploads = uploadgate.New()
+	}
 	s.sessions = session.New(cfg.Identity, cfg.SecureCookies, s.failRequest)
 	s.ledger = cfg.Ledger
 	s.jobs = cfg.Jobs

@@ -3,6 +3,12 @@
 // The upload handlers ask it before they read a body, so an account that
 // sends files back to back — bombs, or just too many — is answered 429
 // with Retry-After at the cost of a header, not of reading megabytes.
+//
+// On PostgreSQL the gate is shared by every replica on the database
+// (ForStore, shared.go): the running uploads are leases in upload_leases
+// and the start rate a bucket in rate_buckets, so an account spreading its
+// uploads over replicas meets the same limits as on one. With SQLite, which
+// one process serves, the gate lives in that process's memory.
 package uploadgate
 
 import (
@@ -49,6 +55,8 @@ type Gate struct {
 	every    time.Duration
 	burst    int
 
+	shared *shared // on PostgreSQL: the replicas' common counts (shared.go)
+
 	mu    sync.Mutex
 	users map[string]*account
 	takes int
@@ -71,6 +79,11 @@ func NewWith(parallel, perMinute, burst int) *Gate {
 // Take reserves an upload for user at now. It returns the function that
 // ends it, or a *Refusal saying why not and how long to wait.
 func (g *Gate) Take(user string, now time.Time) (done func(), err error) {
+	if g.shared != nil {
+		if done, err := g.shared.take(g, user, now); err != errUnavailable {
+			return done, err
+		}
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.sweep(now)
