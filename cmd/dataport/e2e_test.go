@@ -101,6 +101,13 @@ func freeAddr(t *testing.T) string {
 // start runs `dataport args... --addr FREE` and waits for /healthz.
 func start(t *testing.T, args ...string) *server {
 	t.Helper()
+	return startWithin(t, 60*time.Second, args...)
+}
+
+// startWithin is start waiting up to wait for /healthz (a demo seeded on
+// PostgreSQL while other tests run takes longer than a minute).
+func startWithin(t *testing.T, wait time.Duration, args ...string) *server {
+	t.Helper()
 	addr := freeAddr(t)
 	s := &server{url: "http://" + addr, stdout: &lockedBuffer{}}
 	s.cmd = exec.Command(binary, append(args, "--addr", addr)...)
@@ -111,7 +118,7 @@ func start(t *testing.T, args ...string) *server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.stop(t) })
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(s.url + "/healthz")
 		if err == nil {
@@ -240,26 +247,8 @@ func TestEndToEndCatalogWorkflow(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("GET /my: %d", status)
 	}
-	orgID := regexp.MustCompile(`organization_id=([0-9a-f-]{36})`).FindStringSubmatch(myPage)
-	if orgID == nil {
-		t.Fatalf("/my has no link to create a resource for the editor's institution:\n%s", excerpt(myPage))
-	}
-	newPage := "/my/resources/new?organization_id=" + orgID[1]
 	title := "端到端测试公交客流数据 " + time.Now().Format("150405")
-	form := url.Values{
-		"csrf_token": {editor.csrf(newPage)}, "organization_id": {orgID[1]},
-		"title_zh": {title}, "title_en": {"End-to-end bus ridership"},
-		"description_zh": {"按线路统计的日客流量，用于端到端测试。"}, "subject": {"04"}, "industry": {"G"},
-		"keywords": {"公交，客流"}, "formats": {"CSV", "JSON"}, "update_frequency": {"daily"},
-		"share_type": {"unconditional"}, "open_type": {"unconditional"}, "classification": {"general"}, "level": {"1"},
-		"items.0.name": {"line_no"}, "items.0.label_zh": {"线路编号"}, "items.0.type": {"text"}, "items.0.required": {"on"}, "items.0.key": {"on"},
-		"items.1.name": {"riders"}, "items.1.label_zh": {"客流量"}, "items.1.type": {"integer"},
-	}
-	status, loc, body := editor.post("/my/resources", form)
-	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/resources/") {
-		t.Fatalf("create resource: status %d location %q\n%s", status, loc, excerpt(body))
-	}
-	id := strings.Trim(strings.TrimPrefix(strings.SplitN(loc, "?", 2)[0], "/resources/"), "/")
+	id := createResource(t, editor, myPage, title)
 	resourcePage := "/resources/" + id
 	if status, _, body := editor.post(resourcePage+"/submit", url.Values{"csrf_token": {editor.csrf(resourcePage)}}); status != http.StatusSeeOther {
 		t.Fatalf("submit: %d\n%s", status, excerpt(body))
@@ -324,6 +313,33 @@ func TestEndToEndCatalogWorkflow(t *testing.T) {
 		_, metrics := public.get("/metrics")
 		t.Errorf("ledger metrics never showed every event sealed:\n%s", grepLines(metrics, "dataport_ledger"))
 	}
+}
+
+// createResource creates a draft resource titled title (items line_no,
+// text and key, and riders, integer; unconditionally shared and open) for
+// the editor's institution, found on their /my page, and returns its id.
+func createResource(t *testing.T, editor *browser, myPage, title string) string {
+	t.Helper()
+	orgID := regexp.MustCompile(`organization_id=([0-9a-f-]{36})`).FindStringSubmatch(myPage)
+	if orgID == nil {
+		t.Fatalf("/my has no link to create a resource for the editor's institution:\n%s", excerpt(myPage))
+	}
+	newPage := "/my/resources/new?organization_id=" + orgID[1]
+	form := url.Values{
+		"csrf_token": {editor.csrf(newPage)}, "organization_id": {orgID[1]},
+		"title_zh": {title}, "title_en": {"End-to-end bus ridership"},
+		"description_zh": {"按线路统计的日客流量，用于端到端测试。"}, "subject": {"04"}, "industry": {"G"},
+		"keywords": {"公交，客流"}, "formats": {"CSV", "JSON"}, "update_frequency": {"daily"},
+		"share_type": {"unconditional"}, "open_type": {"unconditional"}, "classification": {"general"}, "level": {"1"},
+		"items.0.name": {"line_no"}, "items.0.label_zh": {"线路编号"}, "items.0.type": {"text"}, "items.0.required": {"on"}, "items.0.key": {"on"},
+		"items.1.name": {"riders"}, "items.1.label_zh": {"客流量"}, "items.1.type": {"integer"},
+	}
+	status, loc, body := editor.post("/my/resources", form)
+	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/resources/") {
+		t.Fatalf("create resource: status %d location %q\n%s", status, loc, excerpt(body))
+	}
+	id := strings.Trim(strings.TrimPrefix(strings.SplitN(loc, "?", 2)[0], "/resources/"), "/")
+	return id
 }
 
 func grepLines(text, prefix string) string {
