@@ -154,6 +154,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.ReadDatabaseURL != "" { // reads that may lag a few seconds (store/reader.go)
+		if err := db.AttachReader(ctx, cfg.ReadDatabaseURL); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	led := ledger.New(db, ledger.Config{DataDir: cfg.DataDir, Origin: cfg.LedgerOrigin, PublicURL: cfg.PublicURL, Log: cfg.Log})
 	cat := catalog.NewService(db)
 	ids := identity.NewService(db)

@@ -269,7 +269,12 @@ type Page struct {
 var ErrBadCursor = errors.New("cursor is not one from a previous page")
 
 // List returns the resources actor may see that match f, newest first, using
-// keyset paging so that deep pages cost the same as the first.
+// keyset paging so that deep pages cost the same as the first. A person's
+// or anonymous list is read from the read replica when one is attached
+// (store.DB.Reader): it may lag the primary by a few seconds, so a resource
+// published a moment ago may be missing. The platform's own lists
+// (identity.System: the search indexer following events, seeding), which it
+// acts on, read the primary.
 func (s *Service) List(ctx context.Context, actor identity.Principal, f Filter) (Page, error) {
 	if f.Limit <= 0 {
 		f.Limit = 20
@@ -301,7 +306,11 @@ func (s *Service) List(ctx context.Context, actor identity.Principal, f Filter) 
 		b.where(fmt.Sprintf("(title_zh %[1]s %[2]s ESCAPE '\\' OR title_en %[1]s %[2]s ESCAPE '\\' OR code %[1]s %[2]s ESCAPE '\\' OR CAST(keywords AS TEXT) %[1]s %[2]s ESCAPE '\\' OR description_zh %[1]s %[2]s ESCAPE '\\')", op, like))
 	}
 	sqlText := `SELECT ` + resourceColumns + ` FROM resources` + b.clause() + ` ORDER BY id DESC LIMIT ` + b.arg(f.Limit+1)
-	rows, err := s.db.QueryContext(ctx, sqlText, b.args...)
+	db := s.db
+	if actor.UserID != identity.System.UserID {
+		db = s.db.Reader()
+	}
+	rows, err := db.QueryContext(ctx, sqlText, b.args...)
 	if err != nil {
 		return Page{}, fmt.Errorf("catalog: list: %w", err)
 	}
@@ -387,10 +396,11 @@ type Counts struct {
 }
 
 // PublishedCounts counts the published resources the public can see (core
-// data excluded), their institutions, items and open types.
+// data excluded), their institutions, items and open types, from the read
+// replica when one is attached (a few seconds behind, as List says).
 func (s *Service) PublishedCounts(ctx context.Context) (Counts, error) {
 	var c Counts
-	err := s.db.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT organization_id),
+	err := s.db.Reader().QueryRowContext(ctx, `SELECT count(*), count(DISTINCT organization_id),
 		COALESCE(SUM(CASE WHEN open_type = 'unconditional' THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN open_type = 'conditional' THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(item_count), 0)

@@ -163,7 +163,7 @@ func (s *Service) groupSQL(ctx context.Context, p *plan, by, sum, width int) ([]
 		q += " WHERE " + strings.Join(p.where, " AND ")
 	}
 	q += fmt.Sprintf(" GROUP BY 1 ORDER BY 2 DESC LIMIT %d", MaxGroups+1)
-	rows, err := s.db.QueryContext(ctx, q, p.args...)
+	rows, err := s.queryRows(ctx, p.v, q, p.args...)
 	if err != nil {
 		return nil, fmt.Errorf("datastore: group: %w", err)
 	}

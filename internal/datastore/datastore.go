@@ -63,7 +63,12 @@ type Config struct {
 	SQL SQLConfig
 	// Limits bound what reading one uploaded file may cost; zero fields take ingest.DefaultLimits.
 	Limits ingest.Limits
-	Log    *slog.Logger
+	// PartitionRows: on PostgreSQL, a load expected to hold at least this
+	// many rows gets a partitioned table of PartitionSize rows per
+	// partition (partition.go). Zero fields take DefaultPartitionRows and
+	// DefaultPartitionSize; a negative PartitionRows never partitions.
+	PartitionRows, PartitionSize int64
+	Log                          *slog.Logger
 }
 
 // SQLConfig limits datastore_search_sql.
@@ -84,6 +89,8 @@ type Service struct {
 	limits ingest.Limits
 	log    *slog.Logger
 
+	partRows, partSize int64 // Config.PartitionRows, PartitionSize
+
 	// sqlRead holds the read-only SQLite connections datastore_search_sql
 	// runs on (opened at first use): opening one reads the whole schema,
 	// which cost more than the statement itself.
@@ -92,7 +99,8 @@ type Service struct {
 		db   *sql.DB
 		err  error
 	}
-	groups groupCache // Aggregate's answers per version table (aggregate.go)
+	groups  groupCache    // Aggregate's answers per version table (aggregate.go)
+	replica replicaTables // version tables the read replica holds (replica.go)
 }
 
 // New returns the datastore service.
@@ -109,8 +117,14 @@ func New(cfg Config) *Service {
 	if cfg.SQL.MaxRows <= 0 || cfg.SQL.MaxRows > MaxLimit {
 		cfg.SQL.MaxRows = MaxLimit
 	}
+	if cfg.PartitionRows == 0 {
+		cfg.PartitionRows = DefaultPartitionRows
+	}
+	if cfg.PartitionSize <= 0 {
+		cfg.PartitionSize = DefaultPartitionSize
+	}
 	return &Service{db: cfg.DB, cat: cfg.Catalog, access: cfg.Access, pii: cfg.PersonalInfo, deid: cfg.Deid, sql: cfg.SQL,
-		limits: cfg.Limits.Or(ingest.DefaultLimits), log: cfg.Log}
+		limits: cfg.Limits.Or(ingest.DefaultLimits), log: cfg.Log, partRows: cfg.PartitionRows, partSize: cfg.PartitionSize}
 }
 
 // ResolveResource returns the id of the resource ref names, by id or by

@@ -260,6 +260,8 @@ type loader struct {
 	keys keyOrder
 	// keyIndexed says the writer kept the key's unique index while loading.
 	keyIndexed bool
+	// layout says whether the version's table is partitioned (partition.go).
+	layout partitioning
 }
 
 // register records the load (state loading) with the name of its table.
@@ -356,7 +358,10 @@ func (l *loader) run(ctx context.Context) (DataVersion, error) {
 		<-readErr
 		return DataVersion{}, err
 	}
-	if err := createTables(ctx, l.s.db, l.s.db.Dialect, l.table, l.res.Items); err != nil {
+	if more && l.s.db.Dialect == store.Postgres {
+		l.layout = l.s.partitionFor(l.in.Size, first.rows, first.bytes)
+	}
+	if err := createTables(ctx, l.s.db, l.s.db.Dialect, l.table, l.res.Items, l.layout); err != nil {
 		return stop(err)
 	}
 	w, err := l.s.newWriter(ctx, l)
@@ -698,8 +703,12 @@ func (l *loader) keysAndIndexes(ctx context.Context) error {
 		return fmt.Errorf("datastore: index connection: %w", err)
 	}
 	defer xc.Close()
-	if len(keys) > 0 && !l.keyIndexed {
-		_, err := xc.ExecContext(ctx, keyIndexSQL(l.table, "_key", l.res.Items))
+	if len(keys) > 0 && l.layout.Count > 0 {
+		if err := l.duplicates(ctx, keys); err != nil {
+			return err
+		}
+	} else if len(keys) > 0 && !l.keyIndexed {
+		_, err := xc.ExecContext(ctx, keyIndexSQL(l.table, "_key", l.res.Items, true))
 		if err != nil && !store.IsUniqueViolation(err) && !strings.Contains(err.Error(), "could not create unique index") {
 			return fmt.Errorf("datastore: key index: %w", err)
 		}
@@ -742,6 +751,10 @@ func (l *loader) duplicates(ctx context.Context, keys []string) error {
 	if err != nil {
 		return fmt.Errorf("datastore: count duplicates: %w", err)
 	}
+	if d.Groups == 0 { // a partitioned table's keys, checked by counting
+		_, err := db.ExecContext(ctx, keyIndexSQL(l.table, "_key", l.res.Items, l.layout.Count == 0))
+		return err
+	}
 	rows, err := db.QueryContext(ctx, `SELECT MIN(`+ident(rowColumn)+`), MAX(`+ident(rowColumn)+`) FROM `+t+` GROUP BY `+k+
 		` HAVING COUNT(*) > 1 ORDER BY 2 LIMIT 20`)
 	if err != nil {
@@ -777,13 +790,14 @@ func (l *loader) duplicates(ctx context.Context, keys []string) error {
 	l.report.RowsRejected += d.Rows
 	l.report.RowsLoaded -= d.Rows
 	l.counts[[2]string{keyLabel, "repeats the key of an earlier record"}] += d.Rows
-	_, err = db.ExecContext(ctx, keyIndexSQL(l.table, "_key", l.res.Items))
+	_, err = db.ExecContext(ctx, keyIndexSQL(l.table, "_key", l.res.Items, l.layout.Count == 0))
 	return err
 }
 
 // keyIndexSQL creates the unique index of the table's key items, named
-// table+suffix; "" when no item is a key.
-func keyIndexSQL(table, suffix string, items []catalog.Item) string {
+// table+suffix; "" when no item is a key. On a partitioned table
+// (partition.go) the index is a plain one, as unique says.
+func keyIndexSQL(table, suffix string, items []catalog.Item, unique bool) string {
 	var keys []string
 	for _, it := range items {
 		if it.Key {
@@ -793,7 +807,11 @@ func keyIndexSQL(table, suffix string, items []catalog.Item) string {
 	if len(keys) == 0 {
 		return ""
 	}
-	return "CREATE UNIQUE INDEX " + ident(table+suffix) + " ON " + ident(table) + " (" + strings.Join(keys, ", ") + ")"
+	create := "CREATE UNIQUE INDEX "
+	if !unique {
+		create = "CREATE INDEX "
+	}
+	return create + ident(table+suffix) + " ON " + ident(table) + " (" + strings.Join(keys, ", ") + ")"
 }
 
 // keyOrder follows whether a load's keys ascend strictly, as SQLite orders

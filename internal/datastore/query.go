@@ -423,7 +423,7 @@ func (s *Service) each(ctx context.Context, p *plan, cur *cursor, limit, offset 
 	if p.rowFilter {
 		sqlText, args = p.selectSQL(cur, 0, 0) // the filter runs here, so SQL cannot page
 	}
-	rows, err := s.db.QueryContext(ctx, sqlText, args...)
+	rows, err := s.queryRows(ctx, p.v, sqlText, args...)
 	if err != nil {
 		return fmt.Errorf("datastore: query: %w", err)
 	}
@@ -568,7 +568,7 @@ func (s *Service) count(ctx context.Context, p *plan) (int64, bool, error) {
 	}
 	from := " FROM " + ident(p.v.table) + " WHERE " + strings.Join(p.where, " AND ")
 	var n int64
-	err := s.db.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1%s LIMIT %d) m", from, ExactCountLimit+1), p.args...).Scan(&n)
+	err := s.scanRow(ctx, p.v, fmt.Sprintf("SELECT COUNT(*) FROM (SELECT 1%s LIMIT %d) m", from, ExactCountLimit+1), p.args, &n)
 	if err != nil || n <= ExactCountLimit {
 		return n, false, err
 	}
@@ -580,7 +580,7 @@ func (s *Service) count(ctx context.Context, p *plan) (int64, bool, error) {
 		agg string
 		dst *int64
 	}{{"MIN", &lo}, {"MAX", &hi}} { // one aggregate per query: each is a single primary-key lookup
-		if err := s.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT %s(%s) FROM %s`, q.agg, ident(rowColumn), ident(p.v.table))).Scan(q.dst); err != nil {
+		if err := s.scanRow(ctx, p.v, fmt.Sprintf(`SELECT %s(%s) FROM %s`, q.agg, ident(rowColumn), ident(p.v.table)), nil, q.dst); err != nil {
 			return n, true, err
 		}
 	}
@@ -590,7 +590,7 @@ func (s *Service) count(ctx context.Context, p *plan) (int64, bool, error) {
 	span := hi - lo + 1
 	bound := min(lo+max(span*estimateWindow/p.v.Rows, 1), hi+1)
 	var sampled int64
-	err = s.db.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*)%s AND %s < %d", from, ident(rowColumn), bound), p.args...).Scan(&sampled)
+	err = s.scanRow(ctx, p.v, fmt.Sprintf("SELECT COUNT(*)%s AND %s < %d", from, ident(rowColumn), bound), p.args, &sampled)
 	if err != nil {
 		return n, true, err
 	}

@@ -54,7 +54,9 @@ func columnType(d store.Dialect, t catalog.ItemType) string {
 	return "TEXT"
 }
 
-func createTables(ctx context.Context, q store.Querier, d store.Dialect, table string, items []catalog.Item) error {
+// createTables creates a version's table, laid out as p (partition.go;
+// PostgreSQL only), and its quarantine table.
+func createTables(ctx context.Context, q store.Querier, d store.Dialect, table string, items []catalog.Item, p partitioning) error {
 	cols := []string{ident(rowColumn) + " BIGINT PRIMARY KEY"}
 	if d == store.SQLite {
 		cols[0] = ident(rowColumn) + " INTEGER PRIMARY KEY"
@@ -62,10 +64,10 @@ func createTables(ctx context.Context, q store.Querier, d store.Dialect, table s
 	for _, it := range items {
 		cols = append(cols, ident(it.Name)+" "+columnType(d, it.Type))
 	}
-	stmts := []string{
-		"CREATE TABLE " + ident(table) + " (" + strings.Join(cols, ", ") + ")",
-		"CREATE TABLE " + ident(table+"_q") + ` ("row" BIGINT NOT NULL, "column" TEXT NOT NULL, "value" TEXT NOT NULL, "reason" TEXT NOT NULL, "record" TEXT NOT NULL)`,
-	}
+	clause, parts := p.partitionSQL(table)
+	stmts := append([]string{"CREATE TABLE " + ident(table) + " (" + strings.Join(cols, ", ") + ")" + clause}, parts...)
+	stmts = append(stmts,
+		"CREATE TABLE "+ident(table+"_q")+` ("row" BIGINT NOT NULL, "column" TEXT NOT NULL, "value" TEXT NOT NULL, "reason" TEXT NOT NULL, "record" TEXT NOT NULL)`)
 	for _, stmt := range stmts {
 		if _, err := q.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("datastore: create table: %w", err)

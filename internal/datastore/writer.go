@@ -37,7 +37,7 @@ func (s *Service) newWriter(ctx context.Context, l *loader) (rowWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.keyIndex = keyIndexSQL(l.table, keptKeyIndex, l.res.Items)
+	w.keyIndex = keyIndexSQL(l.table, keptKeyIndex, l.res.Items, true)
 	return w, nil
 }
 

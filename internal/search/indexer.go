@@ -95,7 +95,11 @@ func (x *Indexer) Rebuild(ctx context.Context) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	start := time.Now()
-	seq, err := x.maxSeq(ctx) // changes from here on are applied again by Sync: indexing is idempotent
+	// The catalog is read from the read replica when one is attached
+	// (store.DB.Reader), as of the last event the replica holds: Sync then
+	// applies what followed from the primary. Indexing is idempotent.
+	rd := x.db.Reader()
+	seq, err := lastSeq(ctx, rd)
 	if err != nil {
 		return err
 	}
@@ -109,7 +113,7 @@ func (x *Indexer) Rebuild(ctx context.Context) error {
 	var batch []Change
 	cursor := ""
 	for {
-		page, err := x.catalog.List(ctx, identity.System, catalog.Filter{Limit: 200, Cursor: cursor})
+		page, err := catalog.NewService(rd).List(ctx, identity.System, catalog.Filter{Limit: 200, Cursor: cursor})
 		if err != nil {
 			return fmt.Errorf("search: rebuild: %w", err)
 		}
@@ -373,9 +377,12 @@ func (x *Indexer) loadOrgs(ctx context.Context) error {
 	return nil
 }
 
-func (x *Indexer) maxSeq(ctx context.Context) (int64, error) {
+func (x *Indexer) maxSeq(ctx context.Context) (int64, error) { return lastSeq(ctx, x.db) }
+
+// lastSeq is the seq of the last event db holds.
+func lastSeq(ctx context.Context, db *store.DB) (int64, error) {
 	var seq int64
-	err := x.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&seq)
+	err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&seq)
 	if err != nil {
 		return 0, fmt.Errorf("search: read last event: %w", err)
 	}

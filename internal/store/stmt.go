@@ -65,8 +65,12 @@ func (db *DB) prepared(ctx context.Context, query string) *sql.Stmt {
 	return st
 }
 
-// Close closes the store's prepared statements and its connections.
+// Close closes the store's prepared statements and its connections, and
+// its read replica's.
 func (db *DB) Close() error {
+	if db.reader != nil {
+		db.reader.Close()
+	}
 	db.stmts.m.Range(func(_, st any) bool {
 		st.(*sql.Stmt).Close()
 		return true

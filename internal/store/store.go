@@ -74,7 +74,8 @@ type DB struct {
 	// datastore's bulk loader, which opens its own connection to it.
 	Path string
 
-	stmts statements // prepared reads (stmt.go)
+	stmts  statements // prepared reads (stmt.go)
+	reader *DB        // the read replica, when attached (reader.go)
 }
 
 // Config says where the store lives.
