@@ -39,6 +39,7 @@ func (s *Service) run() {
 			s.drain(cap(s.queue))
 			e.writePending()
 			e.tail.save(s.db, true)
+			e.tail.release()
 			return
 		}
 	}
@@ -70,7 +71,8 @@ func (e *engine) take(it item) {
 // tailer follows the events table by seq for workflow events. Its cursor
 // is kept in monitor_state so that a restart resumes where it stopped.
 type tailer struct {
-	floor   int64 // the cursor at start: what is at or below it was handled before
+	owner   *store.SessionLock // held while this process is the replica that tails (ownTail)
+	floor   int64              // the cursor at start: what is at or below it was handled before
 	last    int64
 	seen    map[int64]bool // seqs handled within the overlap
 	savedAt time.Time
@@ -102,9 +104,11 @@ func (t *tailer) init(ctx context.Context, db *store.DB) error {
 	return nil
 }
 
-// save writes the cursor when it moved, at most every 10 s unless now.
+// save writes the cursor when it moved, at most every second unless now,
+// and only while this process tails: a replica taking the tail over
+// resumes from it.
 func (t *tailer) save(db *store.DB, now bool) {
-	if t.last == t.saved || (!now && time.Since(t.savedAt) < 10*time.Second) {
+	if t.owner == nil || t.last == t.saved || (!now && time.Since(t.savedAt) < time.Second) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -113,6 +117,47 @@ func (t *tailer) save(db *store.DB, now bool) {
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, cursorName, strconv.FormatInt(t.last, 10), store.TS(time.Now()))
 	if err == nil {
 		t.saved, t.savedAt = t.last, time.Now()
+	}
+}
+
+// tailLock names the lock of the replica that tails the events.
+const tailLock = "monitor.events"
+
+// ownTail reports whether this process tails the events. Of the replicas
+// on one database one does, the holder of tailLock, so that a workflow
+// event is counted and raises its alert once; when it dies another takes
+// the lock over and resumes from the cursor it saved (events after that
+// are evaluated again: at most a second's, adding hits to open alerts).
+func (e *engine) ownTail(ctx context.Context) bool {
+	t, db := &e.tail, e.s.db
+	if t.owner != nil {
+		if t.owner.Held(ctx) {
+			return true
+		}
+		t.release()
+		e.s.cfg.Log.Warn("monitor: the events tail's lock was lost with its connection; another replica may tail them now")
+	}
+	l, err := db.TryLock(ctx, tailLock)
+	if err != nil {
+		e.s.cfg.Log.Warn("monitor: events not read", "err", err)
+	}
+	if l == nil {
+		return false
+	}
+	t.owner = l
+	var v string
+	err = db.QueryRowContext(ctx, `SELECT value FROM monitor_state WHERE name = $1`, cursorName).Scan(&v)
+	if saved, perr := strconv.ParseInt(v, 10, 64); err == nil && perr == nil && saved > t.last {
+		t.last, t.saved, t.floor = saved, saved, saved // another replica tailed up to there
+	}
+	return true
+}
+
+// release gives the tail's lock up.
+func (t *tailer) release() {
+	if t.owner != nil {
+		t.owner.Release()
+		t.owner = nil
 	}
 }
 
@@ -128,6 +173,9 @@ func (e *engine) pollEvents() {
 	db := e.s.db
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if !e.ownTail(ctx) {
+		return
+	}
 	var newest int64
 	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&newest); err != nil {
 		e.s.cfg.Log.Warn("monitor: events not read", "err", err)
