@@ -251,8 +251,9 @@ func TestJobSurvivesKill(t *testing.T) {
 }
 
 // TestOtherNodesJobsAreLeftToTheirNode: a job another node was running is
-// not taken from it at start (that node may be alive); River's rescuer
-// takes it once its timeout has passed.
+// not taken from it at start (that node may be alive), but once that
+// node's lease has lapsed (it was killed, and renews it no more) a live
+// node runs the job again: a replica's death delays its jobs by the lease.
 func TestOtherNodesJobsAreLeftToTheirNode(t *testing.T) {
 	eachStore(t, func(t *testing.T, db *store.DB, scfg store.Config) {
 		r := newRunner(t, db, scfg, childNode)
@@ -274,6 +275,39 @@ func TestOtherNodesJobsAreLeftToTheirNode(t *testing.T) {
 		time.Sleep(time.Second)
 		if state, _ := jobState(t, r, id); state != "running" {
 			t.Errorf("another node's start left the job %s, want running", state)
+		}
+		killed := time.Now()
+		waitState(t, r, id, "completed", 30*time.Second)
+		t.Logf("the dead node's job completed by another %v after its death", time.Since(killed).Round(100*time.Millisecond))
+		if _, err := os.Stat(marker + "-2"); err != nil {
+			t.Errorf("no second attempt: %v", err)
+		}
+		if _, errs := jobState(t, r, id); !strings.Contains(errs, "lease") {
+			t.Errorf("the job's errors do not say its node's lease lapsed: %s", errs)
+		}
+	})
+}
+
+// TestSecondLiveProcessOfANodeIsRefused: replicas sharing a data dir name
+// their nodes; one started with the name of a live one (its lease renewed
+// all along) waits for the lease to lapse, then refuses to start.
+func TestSecondLiveProcessOfANodeIsRefused(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *store.DB, scfg store.Config) {
+		first := newRunner(t, db, scfg, "replica-a")
+		if err := first.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		defer first.Stop(5*time.Second, time.Second)
+		cfg := testConfig("replica-a", scfg.URL)
+		cfg.Shared = true
+		second, err := jobs.Open(context.Background(), db, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer second.Close()
+		if err := second.Start(context.Background()); !errors.Is(err, jobs.ErrNodeInUse) {
+			second.Stop(time.Second, time.Second)
+			t.Fatalf("a second live process as replica-a: %v, want ErrNodeInUse", err)
 		}
 	})
 }
