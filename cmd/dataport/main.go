@@ -104,6 +104,7 @@ func rootCommand() *cobra.Command {
 		return profile.Close()
 	}
 	root.AddCommand(serveCommand(&o), demoCommand(&o), migrateCommand(&o), tokenCommand(&o), userCommand(&o), ledgerCommand(&o), importCommand(&o), harvestCommand(&o), reindexCommand(&o), scanCommand(), deidCommand(), versionCommand())
+	root.AddCommand(backupCommand(&o), restoreCommand(&o))
 	return root
 }
 
