@@ -30,6 +30,9 @@ may go on running; writers wait for a moment while the ledger is copied.`,
 			if out == "" {
 				return errors.New("backup: --out FILE is required")
 			}
+			if _, err := os.Stat(filepath.Join(o.data, "dataport.db")); o.db == "" && err != nil {
+				return fmt.Errorf("backup: no SQLite store in --data %s (name the server's data dir, and --db on PostgreSQL): %w", o.data, err)
+			}
 			db, err := store.Open(cmd.Context(), store.Config{DataDir: o.data, URL: o.db})
 			if err != nil {
 				return err
