@@ -49,6 +49,10 @@ func (s *Service) acquireAdvisory(ctx context.Context) (conn, func(), error) {
 			return nil, nil, fmt.Errorf("ledger: connection for the sequencer lock: %w", err)
 		}
 		var held bool
+		if _, err := c.ExecContext(ctx, store.DeadPeerSQL); err != nil { // a vanished holder's lock is freed in ~10 s
+			c.Close()
+			return nil, nil, fmt.Errorf("ledger: sequencer lock: %w", err)
+		}
 		if err := c.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(`+advisoryLock+`)`).Scan(&held); err != nil {
 			c.Close()
 			return nil, nil, fmt.Errorf("ledger: sequencer lock: %w", err)

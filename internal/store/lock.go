@@ -18,6 +18,14 @@ type SessionLock struct {
 	name string
 }
 
+// DeadPeerSQL makes the server notice within about 10 s that the client of
+// the session has vanished (its host down, the network cut), ending the
+// session and so releasing its advisory locks; with the operating system's
+// TCP defaults that takes two hours. It sets the session's own keepalive
+// settings; over a Unix socket they do nothing.
+const DeadPeerSQL = `SELECT set_config('tcp_keepalives_idle', '4', false), set_config('tcp_keepalives_interval', '2', false),
+	set_config('tcp_keepalives_count', '3', false), set_config('tcp_user_timeout', '10000', false)`
+
 const lockKey = `hashtextextended('dataport.lock:' || $1 || ':' || current_schema(), 0)`
 
 // TryLock takes the lock on name, or returns nil (and no error) when
@@ -31,6 +39,10 @@ func (db *DB) TryLock(ctx context.Context, name string) (*SessionLock, error) {
 		return nil, fmt.Errorf("store: lock %s: %w", name, err)
 	}
 	var held bool
+	if _, err := c.ExecContext(ctx, DeadPeerSQL); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("store: lock %s: %w", name, err)
+	}
 	if err := c.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(`+lockKey+`)`, name).Scan(&held); err != nil || !held {
 		c.Close()
 		if err != nil {
