@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -269,24 +268,7 @@ func TestUploadThroughBrowser(t *testing.T) {
 	}
 	upload := func(name, content string) string {
 		t.Helper()
-		var buf bytes.Buffer
-		mw := multipart.NewWriter(&buf)
-		mw.WriteField("csrf_token", b.csrf(page))
-		fw, _ := mw.CreateFormFile("file", name)
-		fw.Write([]byte(content))
-		mw.Close()
-		req, _ := http.NewRequest(http.MethodPost, s.url+"/resources/"+res.ID+"/upload", &buf)
-		req.Header.Set("Content-Type", mw.FormDataContentType())
-		req.Header.Set("Origin", s.url)
-		resp, err := b.c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		loc := resp.Header.Get("Location")
-		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/loads/") {
-			t.Fatalf("upload %s: status %d location %q", name, resp.StatusCode, loc)
-		}
+		loc := "/loads/" + uploadThroughUI(t, b, res.ID, name, []byte(content))
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			_, body := b.get(loc)
