@@ -112,17 +112,24 @@ func run(dbURL, counts string, clients int, duration time.Duration, binary strin
 				return err
 			}
 		}
+		idle := cpuSeconds(replicas[:n]) // what the replicas do on their own
+		time.Sleep(10 * time.Second)
+		idleAfter := cpuSeconds(replicas[:n])
 		measure(replicas[:n], crowd, open, 5*time.Second) // warm up
 		cpu := cpuSeconds(replicas[:n])
 		rec := measure(replicas[:n], crowd, open, duration)
 		after := cpuSeconds(replicas[:n])
 		fmt.Printf("%d replica(s), %d clients for %s, load average %s:\n", n, clients, duration, loadgen.LoadAverage())
 		rec.Report(os.Stdout, duration)
-		var busy []string
+		var busy, still []string
+		total := 0.0
 		for i := range after {
 			busy = append(busy, fmt.Sprintf("r%d %.2f", i+1, (after[i]-cpu[i])/duration.Seconds()))
+			still = append(still, fmt.Sprintf("r%d %.3f", i+1, (idleAfter[i]-idle[i])/10))
+			total += after[i] - cpu[i]
 		}
-		fmt.Printf("  cores busy per replica: %s\n", strings.Join(busy, ", "))
+		fmt.Printf("  cores busy per replica: %s; server CPU %.2f ms per request\n", strings.Join(busy, ", "), total*1000/float64(max(rec.Total().N, 1)))
+		fmt.Printf("  cores busy per replica with no clients (10 s before): %s\n", strings.Join(still, ", "))
 	}
 	return nil
 }

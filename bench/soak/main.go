@@ -125,7 +125,7 @@ func (s *soak) prepare(binary string, store []string) error {
 	var orgs struct {
 		Items []struct{ ID, Kind, Code string }
 	}
-	if err := s.getJSON("/api/v1/organizations?limit=200", &orgs); err != nil {
+	if err := loadgen.GetJSON(s.c, s.srv.URL+"/api/v1/organizations?limit=200", &orgs); err != nil {
 		return err
 	}
 	for _, o := range orgs.Items {
@@ -148,7 +148,7 @@ func (s *soak) prepare(binary string, store []string) error {
 			OrganizationID string `json:"organization_id"`
 		}
 	}
-	if err := s.getJSON("/api/v1/resources?status=published&share_type=conditional&classification=general&limit=200", &cond); err != nil {
+	if err := loadgen.GetJSON(s.c, s.srv.URL+"/api/v1/resources?status=published&share_type=conditional&classification=general&limit=200", &cond); err != nil {
 		return err
 	}
 	for _, r := range cond.Items {
@@ -165,18 +165,6 @@ func (s *soak) prepare(binary string, store []string) error {
 	s.reader = loadgen.NewReader(s.rec, s.c, open)
 	s.refreshEvents()
 	return nil
-}
-
-func (s *soak) getJSON(path string, v any) error {
-	resp, err := s.c.Get(s.srv.URL + path)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", path, resp.Status)
-	}
-	return json.NewDecoder(resp.Body).Decode(v)
 }
 
 // refreshEvents lists the newest events (as the operator) and keeps the ids

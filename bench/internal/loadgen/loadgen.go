@@ -200,7 +200,7 @@ type Resource struct {
 // base whose rows answer an anonymous read.
 func OpenResources(c *http.Client, base string) ([]Resource, error) {
 	var list struct{ Items []Resource }
-	if err := getJSON(c, base+"/api/v1/resources?status=published&open_type=unconditional&limit=200", &list); err != nil {
+	if err := GetJSON(c, base+"/api/v1/resources?status=published&open_type=unconditional&limit=200", &list); err != nil {
 		return nil, err
 	}
 	var out []Resource
@@ -221,7 +221,8 @@ func OpenResources(c *http.Client, base string) ([]Resource, error) {
 	return out, nil
 }
 
-func getJSON(c *http.Client, u string, v any) error {
+// GetJSON decodes the JSON answer of a GET of u, which must be 200.
+func GetJSON(c *http.Client, u string, v any) error {
 	resp, err := c.Get(u)
 	if err != nil {
 		return err
