@@ -148,7 +148,10 @@ func (r *Runner) renew(ctx context.Context, now time.Time) error {
 // again. Each dead node's lease is removed in the same step, so exactly one
 // live node rescues it.
 func (r *Runner) rescueDead(ctx context.Context, now time.Time) error {
-	rows, err := r.db.QueryContext(ctx, `SELECT node FROM cluster_nodes WHERE seen_at < $1`, store.TS(now.Add(-leaseTTL)))
+	// Not this node: its own renewals may have failed for a while (a busy
+	// SQLite file), which renew repairs; rescuing its own running jobs
+	// would run them twice.
+	rows, err := r.db.QueryContext(ctx, `SELECT node FROM cluster_nodes WHERE seen_at < $1 AND node <> $2`, store.TS(now.Add(-leaseTTL)), r.node)
 	if err != nil {
 		return err
 	}

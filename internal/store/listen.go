@@ -14,7 +14,8 @@ import (
 const EventsChannel = "dataport_events"
 
 // ListenEvents calls wake each time a transaction that wrote events
-// commits, in any process on the PostgreSQL database at url, until ctx
+// commits, in any process on the PostgreSQL database and schema at url
+// (the notice names its schema; migration 0030), until ctx
 // ends. It holds a connection of its own, LISTENing on EventsChannel; when
 // that connection is lost it calls wake (a notice may have been missed)
 // and connects again, backing off to 30 s. Those it wakes poll as well, so
@@ -52,14 +53,21 @@ func listen(ctx context.Context, url string, wake func()) error {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	var schema string
+	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return err
+	}
 	if _, err := conn.Exec(ctx, "LISTEN "+EventsChannel); err != nil {
 		return err
 	}
 	wake() // what committed before LISTEN took effect
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
-		wake()
+		if n.Payload == schema || n.Payload == "" { // another schema's installation is not ours
+			wake()
+		}
 	}
 }
