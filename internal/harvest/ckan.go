@@ -95,8 +95,8 @@ func firstNonEmpty(values ...string) string {
 // get fetches url and returns its body, failing on a status other than 200.
 func get(ctx context.Context, client *http.Client, u, accept string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
+	if err != nil { // e.g. a DCAT page whose next page is a blank node
+		return nil, fmt.Errorf("harvest: not an address to fetch: %w", err)
 	}
 	req.Header.Set("Accept", accept)
 	req.Header.Set("User-Agent", "dataport-harvest")
