@@ -19,6 +19,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 )
 
@@ -173,7 +174,22 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if db.Dialect == Postgres {
 		dialect = goose.DialectPostgres
 	}
-	p, err := goose.NewProvider(dialect, db.DB, sub)
+	var opts []goose.ProviderOption
+	if db.Dialect == Postgres {
+		// Replicas starting together on an unmigrated database take turns:
+		// the first migrates, the others wait and find nothing to do. The
+		// lock is the schema's, as the sequencer's is.
+		var id int64
+		if err := db.QueryRowContext(ctx, `SELECT hashtextextended('dataport.migrate:' || current_schema(), 0)`).Scan(&id); err != nil {
+			return fmt.Errorf("store: migrations lock: %w", err)
+		}
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(id), lock.WithLockTimeout(1, 900))
+		if err != nil {
+			return fmt.Errorf("store: migrations lock: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(dialect, db.DB, sub, opts...)
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}

@@ -203,3 +203,29 @@ func TestAfterCommit(t *testing.T) {
 		}
 	})
 }
+
+// TestReplicasStartingTogetherMigrateOnce: processes opening one fresh
+// PostgreSQL schema at once (replicas rolled out together) take turns on
+// the migrations; every one opens.
+func TestReplicasStartingTogetherMigrateOnce(t *testing.T) {
+	dsn := os.Getenv(storetest.EnvPostgres)
+	if dsn == "" {
+		t.Skip("migration locking is PostgreSQL's: set " + storetest.EnvPostgres)
+	}
+	url := storetest.NewSchema(t, dsn)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			db, err := store.Open(context.Background(), store.Config{URL: url})
+			if err == nil {
+				db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Errorf("a replica failed to open: %v", err)
+		}
+	}
+}
