@@ -29,6 +29,13 @@ func chromium(t *testing.T) string {
 
 func newChrome(t *testing.T) context.Context {
 	t.Helper()
+	return newChromeWithin(t, 90*time.Second)
+}
+
+// newChromeWithin is newChrome whose context ends after d (a sweep of every
+// page takes longer than one journey).
+func newChromeWithin(t *testing.T, d time.Duration) context.Context {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
@@ -39,7 +46,7 @@ func newChrome(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(cancel)
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancel = context.WithTimeout(ctx, d)
 	t.Cleanup(cancel)
 	return ctx
 }

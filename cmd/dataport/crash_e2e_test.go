@@ -178,7 +178,8 @@ func TestCrashKillDuringLoadsAndApprovals(t *testing.T) {
 
 		var uploads []*upload
 		var mu sync.Mutex
-		var uploadSeq atomic.Int64 // makes every file's row count unique
+		var uploadSeq atomic.Int64     // makes every file's row count unique
+		var largeInFlight atomic.Int64 // large uploads sent and not yet answered
 		for round := range 4 {
 			if round > 0 {
 				p = ledgerServe(t, dataDir, dbURL)
@@ -192,11 +193,18 @@ func TestCrashKillDuringLoadsAndApprovals(t *testing.T) {
 					urng := rand.New(rand.NewPCG(seed, uint64(10*round+i)))
 					for !dead.Load() {
 						// Small files load within a round, large ones are cut by the kill.
-						u := &upload{resource: id, rows: []int64{500, 30000}[urng.IntN(2)] + uploadSeq.Add(1)}
+						u := &upload{resource: id, rows: []int64{500, 150000}[urng.IntN(2)] + uploadSeq.Add(1)}
 						mu.Lock()
 						uploads = append(uploads, u)
 						mu.Unlock()
+						large := u.rows > 1000
+						if large {
+							largeInFlight.Add(1)
+						}
 						status, _ := crashCall(http.MethodPost, p.url+"/api/v1/resources/"+id+"/data", editor, crashCSV(u.rows))
+						if large {
+							largeInFlight.Add(-1)
+						}
 						u.done, u.cut = status == http.StatusCreated, status == 0
 						switch {
 						case status == http.StatusTooManyRequests: // the upload gate: try again shortly
@@ -232,6 +240,14 @@ func TestCrashKillDuringLoadsAndApprovals(t *testing.T) {
 			}()
 			delay := time.Duration(300+rng.IntN(2500)) * time.Millisecond
 			time.Sleep(delay)
+			// On a fast machine a random moment may fall between uploads:
+			// the kill waits (up to 10 s) for a large one to be under way.
+			for wait := time.Now().Add(10 * time.Second); time.Now().Before(wait); time.Sleep(10 * time.Millisecond) {
+				if largeInFlight.Load() > 0 {
+					time.Sleep(time.Duration(50+rng.IntN(200)) * time.Millisecond)
+					break
+				}
+			}
 			dead.Store(true)
 			p.cmd.Process.Kill()
 			p.cmd.Wait()

@@ -144,9 +144,9 @@ func TestBrowserNoSidewaysScrollOnAnyPage(t *testing.T) {
 	}
 	patterns := uiGetRoutes(t)
 	match := routeMatcher(patterns)
-	ctx := newChrome(t)
+	s := start(t, "demo", "--data", t.TempDir()) // seeded before the browser's clock starts
+	ctx := newChromeWithin(t, 5*time.Minute)     // every page, as six roles
 	console := collectConsole(t, ctx)
-	s := start(t, "demo", "--data", t.TempDir())
 	accounts := s.accounts(t)
 	editor, _ := accountWithSuffix(t, accounts, ".editor")
 
