@@ -15,3 +15,7 @@ func (s *Service) VersionTable(ctx context.Context, resourceID string) (string, 
 	v, err := s.current(ctx, resourceID)
 	return v.table, err
 }
+
+// DistinctFromAsIs is the rewrite CheckSQL applies before SQLite's grammar
+// reads a statement.
+var DistinctFromAsIs = distinctFromAsIs

@@ -139,7 +139,7 @@ func parseSelect(text string) (*rq.SelectStatement, error) {
 	case strings.ContainsRune(text, 0):
 		return nil, &SQLRefusal{Reason: "contains a NUL character"}
 	}
-	parser := rq.NewParser(strings.NewReader(text))
+	parser := rq.NewParser(strings.NewReader(distinctFromAsIs(text)))
 	stmt, err := parser.ParseStatement()
 	if err != nil {
 		return nil, parseRefusal(text, err)
@@ -152,6 +152,57 @@ func parseSelect(text string) (*rq.SelectStatement, error) {
 		return nil, &SQLRefusal{Reason: "must be a single statement"}
 	}
 	return sel, nil
+}
+
+// distinctFromAsIs rewrites PostgreSQL's x IS [NOT] DISTINCT FROM y, which
+// SQLite's grammar lacks, as SQLite's x IS [NOT] y, meaning the same, so
+// that statements written for PostgreSQL (and this package's own printed
+// ones) are read. Words are replaced by spaces, so every other token keeps
+// its line and column for refusals; strings, quoted names and comments are
+// untouched, as the scanner skips them whole.
+func distinctFromAsIs(text string) string {
+	if !strings.Contains(strings.ToUpper(text), "DISTINCT") {
+		return text
+	}
+	runes := []rune(text)
+	type token struct {
+		offset int
+		tok    rq.Token
+		lit    string
+	}
+	var tokens []token
+	s := rq.NewScanner(strings.NewReader(text))
+	for range len(runes) + 1 {
+		pos, tok, lit := s.Scan()
+		if tok == rq.EOF {
+			break
+		}
+		if tok != rq.COMMENT {
+			tokens = append(tokens, token{pos.Offset, tok, lit})
+		}
+	}
+	blank := func(t token, with string) {
+		n := utf8.RuneCountInString(t.lit)
+		if t.offset < 0 || t.offset+n > len(runes) {
+			return
+		}
+		copy(runes[t.offset:t.offset+n], []rune(with+strings.Repeat(" ", n-len(with))))
+	}
+	for i := 0; i+2 < len(tokens); i++ {
+		if tokens[i].tok != rq.IS {
+			continue
+		}
+		switch {
+		case tokens[i+1].tok == rq.DISTINCT && tokens[i+2].tok == rq.FROM:
+			blank(tokens[i+1], "NOT")
+			blank(tokens[i+2], "")
+		case i+3 < len(tokens) && tokens[i+1].tok == rq.NOT && tokens[i+2].tok == rq.DISTINCT && tokens[i+3].tok == rq.FROM:
+			blank(tokens[i+1], "")
+			blank(tokens[i+2], "")
+			blank(tokens[i+3], "")
+		}
+	}
+	return string(runes)
 }
 
 func parseRefusal(text string, err error) error {

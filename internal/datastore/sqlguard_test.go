@@ -31,6 +31,8 @@ func TestCheckSQLRender(t *testing.T) {
 			`WITH "adults" AS (SELECT * FROM "t_census" AS "census" WHERE ("age" >= 18)) SELECT "Name" FROM "adults" WHERE ("income" IS DISTINCT FROM "income2")`},
 		{`SELECT * FROM ((census)) x, (SELECT sum(a) FROM tax) WHERE x.id IN (SELECT id FROM tax) AND NOT a IS NULL`,
 			`SELECT * FROM "t_census" AS "x", (SELECT sum("a") FROM "t_tax" AS "tax") AS "dataport_subquery_1" WHERE (("x"."id" IN (SELECT "id" FROM "t_tax" AS "tax")) AND (NOT ("a" IS NULL)))`},
+		{"SELECT * FROM census WHERE a IS NOT DISTINCT FROM 0 AND b is\n distinct /* c */ from 'x' AND \"is distinct from\" IS 'is distinct from'",
+			`SELECT * FROM "t_census" AS "census" WHERE ((("a" IS NOT DISTINCT FROM 0) AND ("b" IS DISTINCT FROM 'x')) AND ("is distinct from" IS NOT DISTINCT FROM 'is distinct from'))`},
 		{`SELECT lower(name) FROM census UNION ALL SELECT 'it''s' FROM tax ORDER BY 1 DESC NULLS FIRST`,
 			`SELECT lower("name") FROM "t_census" AS "census" UNION ALL SELECT 'it''s' FROM "t_tax" AS "tax" ORDER BY 1 DESC NULLS FIRST`},
 	} {
