@@ -36,7 +36,9 @@ func main() {
 	flag.BoolVar(&oneAddress, "one-address", false, "send every client's requests from one loopback address (127.0.0.10), as from behind one NAT")
 	flag.StringVar(&serverArgs, "server-args", "", "more arguments for every replica's `dataport serve`, space-separated; NODE is replaced by the replica's name "+
 		"(e.g. \"--cpuprofile /tmp/NODE.pprof\")")
+	procs := flag.Int("replica-procs", 0, "GOMAXPROCS of each replica (0: every core); 1 shows each replica adding a core until the machine's are used")
 	flag.Parse()
+	replicaProcs = *procs
 	if *dbURL == "" {
 		fmt.Fprintln(os.Stderr, "replicas: -db is required (replicas share one PostgreSQL database)")
 		os.Exit(2)
@@ -50,8 +52,9 @@ func main() {
 // serverArgs are added to each replica's command line; oneAddress puts
 // every client on one address.
 var (
-	serverArgs string
-	oneAddress bool
+	serverArgs   string
+	oneAddress   bool
+	replicaProcs int
 )
 
 func run(dbURL, counts string, clients int, duration time.Duration, binary string) error {
@@ -78,6 +81,9 @@ func run(dbURL, counts string, clients int, duration time.Duration, binary strin
 	seed.Stop()
 	fmt.Printf("demo seeded in %.1fs; load average %s\n", seed.Ready.Seconds(), loadgen.LoadAverage())
 
+	if replicaProcs > 0 {
+		os.Setenv("GOMAXPROCS", strconv.Itoa(replicaProcs)) // inherited by the replicas, started after this
+	}
 	var replicas []*benchsrv.Server
 	defer func() {
 		for _, r := range replicas {
@@ -116,9 +122,9 @@ func run(dbURL, counts string, clients int, duration time.Duration, binary strin
 		time.Sleep(10 * time.Second)
 		idleAfter := cpuSeconds(replicas[:n])
 		measure(replicas[:n], crowd, open, 5*time.Second) // warm up
-		cpu := cpuSeconds(replicas[:n])
+		cpu, machine := cpuSeconds(replicas[:n]), loadgen.ReadCPU()
 		rec := measure(replicas[:n], crowd, open, duration)
-		after := cpuSeconds(replicas[:n])
+		after, machineAfter := cpuSeconds(replicas[:n]), loadgen.ReadCPU()
 		fmt.Printf("%d replica(s), %d clients for %s, load average %s:\n", n, clients, duration, loadgen.LoadAverage())
 		rec.Report(os.Stdout, duration)
 		var busy, still []string
@@ -130,6 +136,9 @@ func run(dbURL, counts string, clients int, duration time.Duration, binary strin
 		}
 		fmt.Printf("  cores busy per replica: %s; server CPU %.2f ms per request\n", strings.Join(busy, ", "), total*1000/float64(max(rec.Total().N, 1)))
 		fmt.Printf("  cores busy per replica with no clients (10 s before): %s\n", strings.Join(still, ", "))
+		busyCores, cores, pg, self := machineAfter.Since(machine, duration.Seconds())
+		fmt.Printf("  machine: %.2f of %.0f cores busy: replicas %.2f, PostgreSQL %.2f, this load generator %.2f, the rest %.2f\n",
+			busyCores, cores, total/duration.Seconds(), pg, self, busyCores-total/duration.Seconds()-pg-self)
 	}
 	return nil
 }

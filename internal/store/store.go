@@ -106,7 +106,14 @@ func connect(cfg Config) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store: open postgres: %w", err)
 		}
+		// Keep as many connections idle as may be open: database/sql keeps
+		// two by default, so under more than two concurrent requests every
+		// query beyond them opened a connection, a new PostgreSQL backend
+		// process, and closed it after. Forking and warming those backends
+		// took 1.2 of this machine's 2 cores at 500 reads/s
+		// (docs/benchmarks.md, Replicas). Idle ones close after 5 minutes.
 		sqldb.SetMaxOpenConns(20)
+		sqldb.SetMaxIdleConns(20)
 		sqldb.SetConnMaxIdleTime(5 * time.Minute)
 		return &DB{DB: sqldb, Dialect: Postgres}, nil
 	}
