@@ -50,6 +50,7 @@ type sqliteWriter struct {
 	cols  []string
 	load  string // the load's id, whose heartbeat each batch's transaction updates
 	conn  *bulkConn
+	db    *store.DB // whose write turn each batch's transaction takes
 	full  *bulkStmt // the INSERT of a full chunk
 	quar  *bulkStmt // the INSERT of one quarantined value
 	beat  *bulkStmt // the load's progress and heartbeat
@@ -73,7 +74,7 @@ func newSQLiteWriter(_ context.Context, db *store.DB, table string, cols []strin
 	if err != nil {
 		return nil, err
 	}
-	return &sqliteWriter{table: table, cols: cols, load: load, conn: conn}, nil
+	return &sqliteWriter{table: table, cols: cols, load: load, conn: conn, db: db}, nil
 }
 
 // chunk is how many records one INSERT statement carries: the largest
@@ -100,6 +101,11 @@ func (w *sqliteWriter) write(ctx context.Context, b *batch) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	release, err := w.db.WriteTurn(ctx)
+	if err != nil {
+		return fmt.Errorf("datastore: begin batch: %w", err)
+	}
+	defer release()
 	if err := w.conn.exec("BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("datastore: begin batch: %w", err)
 	}

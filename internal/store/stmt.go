@@ -24,6 +24,9 @@ type statements struct {
 // on busy data reads. PostgreSQL reads run as given, so that a pooler in
 // front of the database never meets a prepared statement.
 func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if db.gate != nil && statementWrites(query) {
+		return db.writeQuery(ctx, func(ctx context.Context) (*sql.Rows, error) { return db.DB.QueryContext(ctx, query, args...) })
+	}
 	if st := db.prepared(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -33,6 +36,21 @@ func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql
 // QueryRowContext runs a read of one row outside a transaction, prepared
 // once on SQLite as QueryContext says.
 func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if db.gate != nil && statementWrites(query) {
+		// The row's Scan closes its rows, which gives the turn back; a
+		// turn not had is the row's error.
+		if err := db.gate.acquire(ctx); err != nil {
+			ctx, cancel := context.WithCancelCause(ctx)
+			cancel(err)
+			return db.DB.QueryRowContext(ctx, query, args...)
+		}
+		h := &heldUntilClosed{gate: db.gate}
+		row := db.DB.QueryRowContext(context.WithValue(ctx, turnHeld{}, h), query, args...)
+		if row.Err() != nil { // no rows to close
+			h.release()
+		}
+		return row
+	}
 	if st := db.prepared(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

@@ -20,7 +20,6 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 )
 
 // Dialect names the SQL dialect of an open store.
@@ -77,6 +76,7 @@ type DB struct {
 
 	stmts  statements // prepared reads (stmt.go)
 	reader *DB        // the read replica, when attached (reader.go)
+	gate   *writeGate // SQLite's write turn (sqlitegate.go); nil on PostgreSQL
 }
 
 // Config says where the store lives.
@@ -133,17 +133,15 @@ func connect(cfg Config) (*DB, error) {
 	// commit → checkpoint lag reached p99 19 s (docs/benchmarks.md, Ledger).
 	dsn := "file:" + path + "?_txlock=immediate" +
 		"&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
-	sqldb, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: open sqlite: %w", err)
-	}
+	gate := &writeGate{slot: make(chan struct{}, 1)}
+	sqldb := sql.OpenDB(&gatedConnector{dsn: dsn, gate: gate})
 	// Keep every connection open when idle (database/sql keeps two by
 	// default): a connection closed and opened again costs its pragmas and
 	// every statement prepared on it, which was a sixth of the CPU of a
 	// Dataspace Protocol negotiation (docs/benchmarks.md).
-	sqldb.SetMaxOpenConns(8)
-	sqldb.SetMaxIdleConns(8)
-	return &DB{DB: sqldb, Dialect: SQLite, Path: path}, nil
+	sqldb.SetMaxOpenConns(16)
+	sqldb.SetMaxIdleConns(16)
+	return &DB{DB: sqldb, Dialect: SQLite, Path: path, gate: gate}, nil
 }
 
 // SyncWAL makes every transaction committed so far durable. On SQLite,
@@ -231,12 +229,34 @@ func (tx *Tx) AfterCommit(fn func()) { tx.afterCommit = append(tx.afterCommit, f
 // Transact runs fn in a transaction and commits when fn returns nil, then
 // runs the functions fn registered with AfterCommit. Any error (or panic)
 // rolls everything back, including the events fn emitted, and runs none.
-func (db *DB) Transact(ctx context.Context, fn func(tx *Tx) error) (err error) {
-	sqltx, err := db.BeginTx(ctx, nil)
+func (db *DB) Transact(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := db.transact(ctx, fn)
 	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
+		return err
 	}
-	tx := &Tx{Tx: sqltx, Dialect: db.Dialect, now: time.Now().UTC().Truncate(time.Microsecond)}
+	for _, fn := range tx.afterCommit {
+		fn()
+	}
+	return nil
+}
+
+// transact runs fn in a transaction and commits. On SQLite it first waits
+// for the write turn (sqlitegate.go), before it takes a connection, and
+// gives it back once the transaction has ended.
+func (db *DB) transact(ctx context.Context, fn func(tx *Tx) error) (tx *Tx, err error) {
+	begin := ctx
+	if db.gate != nil {
+		if err := db.gate.acquire(ctx); err != nil {
+			return nil, fmt.Errorf("store: begin: %w", err)
+		}
+		defer db.gate.release()
+		begin = withTurn(ctx)
+	}
+	sqltx, err := db.BeginTx(begin, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: begin: %w", err)
+	}
+	tx = &Tx{Tx: sqltx, Dialect: db.Dialect, now: time.Now().UTC().Truncate(time.Microsecond)}
 	defer func() {
 		if p := recover(); p != nil {
 			sqltx.Rollback()
@@ -247,15 +267,12 @@ func (db *DB) Transact(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		}
 	}()
 	if err = fn(tx); err != nil {
-		return err
+		return nil, err
 	}
 	if err = sqltx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		return nil, fmt.Errorf("store: commit: %w", err)
 	}
-	for _, fn := range tx.afterCommit {
-		fn()
-	}
-	return nil
+	return tx, nil
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint failure in either dialect.
