@@ -5,7 +5,6 @@ package benchsrv
 
 import (
 	"bufio"
-	"bytes"
 	"database/sql"
 	"fmt"
 	"net"
@@ -20,6 +19,8 @@ import (
 
 	"github.com/google/uuid"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver FreshSchema uses
+
+	"dataport/bench/internal/loadgen"
 )
 
 // Server is a running dataport process.
@@ -111,14 +112,11 @@ func (s *Server) status(key string) (int, error) {
 
 // CPUSeconds is the CPU time the server has used (user + system).
 func (s *Server) CPUSeconds() (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.Cmd.Process.Pid))
-	if err != nil {
+	path := fmt.Sprintf("/proc/%d/stat", s.Cmd.Process.Pid)
+	if _, err := os.Stat(path); err != nil {
 		return 0, err
 	}
-	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	utime, _ := strconv.ParseFloat(fields[11], 64)
-	stime, _ := strconv.ParseFloat(fields[12], 64)
-	return (utime + stime) / 100, nil // clock ticks of 1/100 s (CLK_TCK on Linux)
+	return loadgen.ProcessCPU(path), nil
 }
 
 // FreshSchema creates a new schema (named prefix + random) in the database at dsn and returns a DSN
