@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,11 @@ type writeGate struct{ slot chan struct{} }
 // writeTurnWait is how long a write waits for its turn before it fails, as
 // SQLite's busy timeout would.
 const writeTurnWait = 30 * time.Second
+
+// slowTurn is the wait for the write turn past which it is logged: the
+// writes before it held the database for that long (a long transaction),
+// or a write waits for a turn its own caller holds.
+const slowTurn = 5 * time.Second
 
 // turnHeld marks a context whose caller holds the turn already (Transact,
 // DB.ExecContext): the connection it gets then takes none of its own.
@@ -68,14 +74,19 @@ func (g *writeGate) acquire(ctx context.Context) error {
 		return nil
 	default:
 	}
+	start := time.Now()
 	wait := time.NewTimer(writeTurnWait)
 	defer wait.Stop()
 	select {
 	case g.slot <- struct{}{}:
+		if d := time.Since(start); d > slowTurn {
+			slog.WarnContext(ctx, "store: a write waited long for SQLite's write turn", "waited", d.Round(time.Millisecond))
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-wait.C:
+		slog.ErrorContext(ctx, "store: a write waited too long for SQLite's write turn", "waited", writeTurnWait)
 		return fmt.Errorf("store: waited %s for the writes before this one: database is locked (SQLITE_BUSY)", writeTurnWait)
 	}
 }
