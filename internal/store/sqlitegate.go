@@ -195,21 +195,33 @@ func (c *gatedConn) drop() {
 }
 
 func (c *gatedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	return c.exec(ctx, query, func() (driver.Result, error) { return c.inner.ExecContext(ctx, query, args) })
+}
+
+func (c *gatedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	return c.query(ctx, query, func() (driver.Rows, error) { return c.inner.QueryContext(ctx, query, args) })
+}
+
+// exec runs a statement in its turn (see turn).
+func (c *gatedConn) exec(ctx context.Context, query string, run func() (driver.Result, error)) (driver.Result, error) {
 	end, err := c.turn(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.inner.ExecContext(ctx, query, args)
+	res, err := run()
 	end(err)
 	return res, err
 }
 
-func (c *gatedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+// query runs a statement that returns rows in its turn. A write's turn
+// lasts until its rows are closed: the one it took here, or the one its
+// caller took (DB.QueryContext, DB.QueryRowContext).
+func (c *gatedConn) query(ctx context.Context, query string, run func() (driver.Rows, error)) (driver.Rows, error) {
 	end, err := c.turn(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := c.inner.QueryContext(ctx, query, args)
+	rows, err := run()
 	if err == nil && hasTurn(ctx) {
 		return rowsEnd(ctx, rows), nil
 	}
@@ -225,19 +237,16 @@ func (c *gatedConn) heldFor(ctx context.Context, query string) bool {
 	return !c.inTx && !hasTurn(ctx) && statementWrites(query)
 }
 
-// writeQuery runs a write statement that returns rows outside a
-// transaction on SQLite: it waits for the turn before it takes a
-// connection, and the rows give it back when closed.
-func (db *DB) writeQuery(ctx context.Context, run func(context.Context) (*sql.Rows, error)) (*sql.Rows, error) {
+// turnUntilClosed waits for the turn of a write statement that returns
+// rows outside a transaction on SQLite, before it takes a connection, and
+// returns the context to run it with: its rows give the turn back when
+// closed; release gives it back if it never had rows.
+func (db *DB) turnUntilClosed(ctx context.Context) (context.Context, *heldUntilClosed, error) {
 	if err := db.gate.acquire(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	h := &heldUntilClosed{gate: db.gate}
-	rows, err := run(context.WithValue(ctx, turnHeld{}, h))
-	if err != nil {
-		h.release()
-	}
-	return rows, err
+	return context.WithValue(ctx, turnHeld{}, h), h, nil
 }
 
 // ExecContext runs a statement outside a transaction; on SQLite a write
@@ -328,29 +337,11 @@ func (s *gatedStmt) Query(args []driver.Value) (driver.Rows, error) {
 }
 
 func (s *gatedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	end, err := s.conn.turn(ctx, s.query)
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.inner.(driver.StmtExecContext).ExecContext(ctx, args)
-	end(err)
-	return res, err
+	return s.conn.exec(ctx, s.query, func() (driver.Result, error) { return s.inner.(driver.StmtExecContext).ExecContext(ctx, args) })
 }
 
 func (s *gatedStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	end, err := s.conn.turn(ctx, s.query)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := s.inner.(driver.StmtQueryContext).QueryContext(ctx, args)
-	if err == nil && hasTurn(ctx) {
-		return rowsEnd(ctx, rows), nil
-	}
-	if err != nil || !s.conn.heldFor(ctx, s.query) {
-		end(err)
-		return rows, err
-	}
-	return &gatedRows{Rows: rows, end: end}, nil
+	return s.conn.query(ctx, s.query, func() (driver.Rows, error) { return s.inner.(driver.StmtQueryContext).QueryContext(ctx, args) })
 }
 
 func named(args []driver.Value) []driver.NamedValue {

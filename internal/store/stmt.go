@@ -25,7 +25,15 @@ type statements struct {
 // front of the database never meets a prepared statement.
 func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if db.gate != nil && statementWrites(query) {
-		return db.writeQuery(ctx, func(ctx context.Context) (*sql.Rows, error) { return db.DB.QueryContext(ctx, query, args...) })
+		ctx, h, err := db.turnUntilClosed(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := db.DB.QueryContext(ctx, query, args...)
+		if err != nil {
+			h.release()
+		}
+		return rows, err
 	}
 	if st := db.prepared(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
@@ -39,13 +47,13 @@ func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	if db.gate != nil && statementWrites(query) {
 		// The row's Scan closes its rows, which gives the turn back; a
 		// turn not had is the row's error.
-		if err := db.gate.acquire(ctx); err != nil {
+		turnCtx, h, err := db.turnUntilClosed(ctx)
+		if err != nil {
 			ctx, cancel := context.WithCancelCause(ctx)
 			cancel(err)
 			return db.DB.QueryRowContext(ctx, query, args...)
 		}
-		h := &heldUntilClosed{gate: db.gate}
-		row := db.DB.QueryRowContext(context.WithValue(ctx, turnHeld{}, h), query, args...)
+		row := db.DB.QueryRowContext(turnCtx, query, args...)
 		if row.Err() != nil { // no rows to close
 			h.release()
 		}
