@@ -277,18 +277,27 @@ func checkWidth(columns int, lim Limits) error {
 	return nil
 }
 
-// checkHeader refuses nameless and duplicate columns.
+// checkHeader refuses nameless and duplicate columns. Two names that
+// differ only in case, width or spaces ("ID", "id", "ＩＤ") are duplicates
+// too: a mapping matches columns to items by the folded name and could
+// not tell them apart.
 func checkHeader(header []string) error {
 	seen := map[string]int{}
 	for i, h := range header {
 		if h == "" {
 			return &FileError{Reason: fmt.Sprintf("column %d of the header has no name", i+1), Code: "header_blank", Args: []any{i + 1}}
 		}
-		if j, dup := seen[h]; dup {
+		key := normalizeName(h)
+		j, dup := seen[key]
+		switch {
+		case dup && header[j] == h:
 			return &FileError{Reason: fmt.Sprintf("columns %d and %d of the header are both named %q", j+1, i+1, h),
 				Code: "header_duplicate", Args: []any{j + 1, i + 1, h}}
+		case dup:
+			return &FileError{Reason: fmt.Sprintf("columns %d (%q) and %d (%q) of the header differ only in case, width or spaces, so they cannot be told apart", j+1, header[j], i+1, h),
+				Code: "header_same_name", Args: []any{j + 1, header[j], i + 1, h}}
 		}
-		seen[h] = i
+		seen[key] = i
 	}
 	return nil
 }

@@ -113,9 +113,15 @@ func leadingZero(s string) bool {
 // where no value is empty.
 func (inf *Inference) Items() []catalog.Item {
 	items := make([]catalog.Item, len(inf.header))
+	// A mapping matches an item by name before label, so no item may be
+	// named as another column is headed: "ａ" (col_1) beside "col_1".
 	used := map[string]bool{}
+	for _, h := range inf.header {
+		used[normalizeName(h)] = true
+	}
 	for i, h := range inf.header {
 		g := inf.cols[i]
+		delete(used, normalizeName(h))
 		it := catalog.Item{Name: itemName(h, i, used), LabelZh: h, Required: g.empty == 0 && g.nonEmpty > 0}
 		switch {
 		case g.nonEmpty == 0:
@@ -143,7 +149,8 @@ func (inf *Inference) Rows() int64 { return inf.rows }
 
 var nonName = regexp.MustCompile(`[^a-z0-9_]+`)
 
-// itemName makes a valid, unique item name from a header.
+// itemName makes a valid item name from a header, unlike every name in
+// used, and adds it to used.
 func itemName(h string, i int, used map[string]bool) string {
 	name := strings.Trim(nonName.ReplaceAllString(strings.ToLower(normalizeName(h)), "_"), "_")
 	if name == "" || !unicode.IsLetter(rune(name[0])) || strings.ContainsFunc(h, func(r rune) bool { return r > unicode.MaxASCII }) {

@@ -62,7 +62,8 @@ type FileError struct {
 	Err    error // ErrEmpty, ErrBinary or nil
 	// Code and Args name the problem for a translation (the problem codes
 	// of internal/web/ui/i18n), where it has one: "header_blank" {column},
-	// "header_duplicate" {column, column, name}, "header_row_empty" {row}.
+	// "header_duplicate" {column, column, name}, "header_same_name"
+	// {column, name, column, name}, "header_row_empty" {row}.
 	Code string
 	Args []any
 }

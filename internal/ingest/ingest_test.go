@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -170,6 +171,9 @@ func TestFileErrors(t *testing.T) {
 		{"old excel", "x.csv", []byte{0xD0, 0xCF, 0x11, 0xE0, 1, 2}, "the file is not CSV text: it is an old Excel (.xls) or other OLE file: save it as CSV or XLSX", ErrBinary},
 		{"blank header cell", "x.csv", []byte("a,,c\n1,2,3\n"), "column 2 of the header has no name", nil},
 		{"duplicate header", "x.csv", []byte("a,b,a\n1,2,3\n"), `columns 1 and 3 of the header are both named "a"`, nil},
+		{"header names differing in case only", "x.csv", []byte("B,b\n1,2\n"), `columns 1 ("B") and 2 ("b") of the header differ only in case, width or spaces, so they cannot be told apart`, nil},
+		{"header names differing in width and spaces only", "x.csv", []byte("出生 日期,ｉｄ,出生日期\n1,2,3\n"), `columns 1 ("出生 日期") and 3 ("出生日期") of the header differ only in case, width or spaces, so they cannot be told apart`, nil},
+		{"json keys differing in case only", "x.json", []byte(`[{"id":1,"ID":2}]`), `columns 1 ("id") and 2 ("ID") of the header differ only in case, width or spaces, so they cannot be told apart`, nil},
 		{"csv called xlsx", "x.xlsx", []byte("a,b\n1,2\n"), "the file is not an XLSX workbook (it is not a ZIP archive)", nil},
 		{"json empty array", "x.json", []byte("[]"), "the file holds no records", ErrEmpty},
 		{"json not objects", "x.json", []byte("[1,2]"), "row 1: is a number, not an object", nil},
@@ -376,6 +380,36 @@ func TestInferItems(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, items); diff != "" || rows != 3 {
 		t.Errorf("items (-want +got):\n%s rows %d", diff, rows)
+	}
+}
+
+// A generated name never takes another column's header: the mapping
+// matches names before labels, so "ａ" named col_1 beside a column headed
+// "col_1" would take that column and leave its own unmapped.
+func TestInferItemsNamesAvoidOtherHeaders(t *testing.T) {
+	data := "ａ,col_1,x-,x,A-B,a_b\n1,2,3,4,5,6\n"
+	r, err := Open(strings.NewReader(data), "x.csv", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, _, err := InferItems(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, it := range items {
+		names = append(names, it.Name)
+	}
+	if want := []string{"col_1_2", "col_1", "x_2", "x", "a_b_2", "a_b"}; !slices.Equal(names, want) {
+		t.Errorf("names %v, want %v", names, want)
+	}
+	r, _ = Open(strings.NewReader(data), "x.csv", Options{})
+	m, err := NewMapping(r.Header(), items, r.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{0, 1, 2, 3, 4, 5}; !slices.Equal(m.Column, want) {
+		t.Errorf("columns %v, want %v", m.Column, want)
 	}
 }
 

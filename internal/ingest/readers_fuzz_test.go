@@ -200,6 +200,8 @@ func FuzzInfer(f *testing.F) {
 		"a\n１２\n",
 		"a\n45356\n45357.5\n",
 		"a\n2024/1/2\n20240102\n",
+		"B,b\n1,2\n",
+		"ａ,col_1\n1,2\n",
 	} {
 		f.Add([]byte(seed))
 	}

@@ -103,6 +103,7 @@ var deskProblems = map[string]text{
 	"sample_unreadable": {"无法读取为表格，请检查文件是否损坏或另存为 CSV 后再试", "cannot be read as a table: check the file, or save it as CSV and try again"},
 	"header_blank":      {"表头第 {1} 列没有名称：请选择正确的表头行，或在文件中补上列名", "column {1} of the header has no name: choose the right header row, or name the column in the file"},
 	"header_duplicate":  {"表头第 {1} 列和第 {2} 列同名（“{3}”）：请选择正确的表头行，或修改列名", "columns {1} and {2} of the header are both named “{3}”: choose the right header row, or rename one"},
+	"header_same_name":  {"表头第 {1} 列（“{2}”）和第 {3} 列（“{4}”）只差大小写、全角半角或空格，无法区分：请修改其中一个列名", "columns {1} (“{2}”) and {3} (“{4}”) of the header differ only in case, width or spaces and cannot be told apart: rename one"},
 	"header_row_empty":  {"第 {1} 行是空行，不能作为表头", "row {1} is empty and cannot be the header"},
 }
 
