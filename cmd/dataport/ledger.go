@@ -50,7 +50,50 @@ event names for it. Each file that fails is named, and the command exits non-zer
 	verify.Flags().StringVar(&receiptFile, "receipt", "", "receipt JSON file; - reads standard input")
 	verify.Flags().StringVar(&bundleFile, "bundle", "", "evidence bundle (zip) to verify offline")
 	verify.Flags().StringVar(&key, "key", "", "verifier key to trust (ORIGIN+HASH+KEY); default: the server's /ledger/key, or the bundle's own")
-	cmd.AddCommand(verify)
+	cmd.AddCommand(verify, rotateKeyCommand(o))
+	return cmd
+}
+
+func rotateKeyCommand(o *options) *cobra.Command {
+	var origin string
+	cmd := &cobra.Command{
+		Use:   "rotate-key --new-origin ORIGIN",
+		Short: "Retire the ledger and its key, and start a new log under a new key and origin",
+		Long: `Stop every replica first: the command refuses while a process sequences the ledger.
+
+A checkpoint's signature binds the log's origin, so a new key means a new log with a new origin
+(for example data.example.gov.cn/ledger/2027). The command audits the current log as
+"ledger verify" does, moves it and its key into DATA/ledger-retired/ORIGIN-TIME/ with a
+RETIRED.txt naming its last checkpoint and verifier key, creates the new key, and forgets every
+event's log index in one transaction; when any step fails, the old log stays in place. The next
+"dataport serve" seals every event again, oldest first, into the new log. Then publish the new
+verifier key, and keep the retired log served so that earlier receipts stay checkable.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if origin == "" {
+				return fmt.Errorf("ledger rotate-key: --new-origin is required")
+			}
+			a, err := o.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			r, err := ledger.RotateKey(cmd.Context(), a.DB, o.data, origin, time.Now())
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "retired %s (checkpoint of %d entries, root %s) to %s\n", r.OldOrigin, r.OldSize,
+				base64.StdEncoding.EncodeToString(r.OldRoot), r.Retired)
+			for _, p := range r.OldProblems {
+				fmt.Fprintln(out, "the retired log's audit found:", p)
+			}
+			fmt.Fprintf(out, "new log %s, verifier key %s\n", r.NewOrigin, r.NewVerifierKey)
+			fmt.Fprintf(out, "%d events wait to be sealed into the new log: start the replicas (without --ledger-origin, or with --ledger-origin %s)\n", r.Reseal, r.NewOrigin)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&origin, "new-origin", "", "origin of the new log, unlike the old one's (e.g. data.example.gov.cn/ledger/2027)")
 	return cmd
 }
 

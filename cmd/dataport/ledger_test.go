@@ -34,13 +34,14 @@ type ledgerProc struct {
 
 // ledgerServe starts `dataport serve` on dataDir (and dbURL, when set) and
 // waits until it answers.
-func ledgerServe(t *testing.T, dataDir, dbURL string) *ledgerProc {
+func ledgerServe(t *testing.T, dataDir, dbURL string, extra ...string) *ledgerProc {
 	t.Helper()
 	addr := freeAddr(t)
 	args := []string{"serve", "--data", dataDir, "--addr", addr, "--ledger-origin", "e2e.dataport.test/ledger"}
 	if dbURL != "" {
 		args = append(args, "--db", dbURL)
 	}
+	args = append(args, extra...)
 	p := &ledgerProc{cmd: exec.Command(binary, args...), url: "http://" + addr, stderr: &lockedBuffer{}}
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -304,6 +305,58 @@ func TestLedgerVerifyNamesTamperedRowAndTile(t *testing.T) {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
 			}
+		}
+	})
+}
+
+// TestLedgerRotateKey rotates the ledger's key with the CLI between two
+// runs of the server: refused while the server runs, then the old log is
+// retired, the server seals every event into a new log under the new origin
+// and `ledger verify` passes on it.
+func TestLedgerRotateKey(t *testing.T) {
+	ledgerStores(t, func(t *testing.T, dataDir, dbURL string) {
+		ctx := context.Background()
+		db, err := store.Open(ctx, store.Config{DataDir: dataDir, URL: dbURL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		p := ledgerServe(t, dataDir, dbURL)
+		before := ledgerWaitCheckpoint(t, db, p.url, 1) // the events of the server's own first start
+		common := []string{"--data", dataDir}
+		if dbURL != "" {
+			common = append(common, "--db", dbURL)
+		}
+		rotate := append([]string{"ledger", "rotate-key", "--new-origin", "e2e.dataport.test/ledger/2027"}, common...)
+		if out, code := dataportCLI(t, nil, rotate...); code == 0 || !strings.Contains(out, "stop every replica") {
+			t.Fatalf("rotate-key while the server runs: exit %d\n%s", code, out)
+		}
+		p.stop(t)
+
+		out, code := dataportCLI(t, nil, rotate...)
+		if code != 0 || !strings.Contains(out, fmt.Sprintf("retired e2e.dataport.test/ledger (checkpoint of %d entries", before)) ||
+			!strings.Contains(out, "new log e2e.dataport.test/ledger/2027, verifier key e2e.dataport.test/ledger/2027+") {
+			t.Fatalf("rotate-key: exit %d\n%s", code, out)
+		}
+		retired, _ := filepath.Glob(filepath.Join(dataDir, "ledger-retired", "e2e.dataport.test_ledger-*", "ledger", "checkpoint"))
+		if len(retired) != 1 {
+			t.Fatalf("retired checkpoints %v", retired)
+		}
+
+		// The old origin no longer starts a server; the new one seals every
+		// event again, and the new log verifies.
+		serveOld := append([]string{"serve", "--addr", freeAddr(t), "--ledger-origin", "e2e.dataport.test/ledger"}, common...)
+		if out, code := dataportCLI(t, nil, serveOld...); code == 0 || !strings.Contains(out, "keeps its origin") {
+			t.Fatalf("serve with the retired origin: exit %d\n%s", code, out)
+		}
+		p = ledgerServe(t, dataDir, dbURL, "--ledger-origin", "e2e.dataport.test/ledger/2027")
+		var events int64
+		db.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&events)
+		ledgerWaitCheckpoint(t, db, p.url, events)
+		p.stop(t)
+		out, code = dataportCLI(t, nil, append([]string{"ledger", "verify"}, common...)...)
+		if code != 0 || !strings.Contains(out, "ledger e2e.dataport.test/ledger/2027: checkpoint of") {
+			t.Fatalf("ledger verify after rotation: exit %d\n%s", code, out)
 		}
 	})
 }

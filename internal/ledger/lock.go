@@ -36,13 +36,23 @@ type conn interface {
 // on a dedicated connection; on SQLite an exclusive flock on a file in the
 // log folder keeps a second process on the same data dir from sequencing.
 func (s *Service) acquire(ctx context.Context) (conn, func(), error) {
-	if s.db.Dialect == store.Postgres {
-		return s.acquireAdvisory(ctx)
-	}
-	return s.acquireFlock(ctx)
+	return s.lock(ctx, true)
 }
 
-func (s *Service) acquireAdvisory(ctx context.Context) (conn, func(), error) {
+// errSequencing is returned by lock without waiting when another process
+// holds the sequencer lock.
+var errSequencing = errors.New("another process sequences the ledger")
+
+// lock takes the sequencer lock, waiting for it when wait is true and
+// otherwise returning errSequencing when another process holds it.
+func (s *Service) lock(ctx context.Context, wait bool) (conn, func(), error) {
+	if s.db.Dialect == store.Postgres {
+		return s.acquireAdvisory(ctx, wait)
+	}
+	return s.acquireFlock(ctx, wait)
+}
+
+func (s *Service) acquireAdvisory(ctx context.Context, wait bool) (conn, func(), error) {
 	for logged := false; ; logged = true {
 		c, err := s.db.Conn(ctx)
 		if err != nil {
@@ -65,6 +75,9 @@ func (s *Service) acquireAdvisory(ctx context.Context) (conn, func(), error) {
 			return c, release, nil
 		}
 		c.Close()
+		if !wait {
+			return nil, nil, errSequencing
+		}
 		if !logged {
 			s.log.InfoContext(ctx, "another process sequences the ledger; waiting to take over")
 		}
@@ -74,7 +87,7 @@ func (s *Service) acquireAdvisory(ctx context.Context) (conn, func(), error) {
 	}
 }
 
-func (s *Service) acquireFlock(ctx context.Context) (conn, func(), error) {
+func (s *Service) acquireFlock(ctx context.Context, wait bool) (conn, func(), error) {
 	f, err := os.OpenFile(filepath.Join(s.dir, ".sequencer.lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ledger: sequencer lock: %w", err)
@@ -87,6 +100,10 @@ func (s *Service) acquireFlock(ctx context.Context) (conn, func(), error) {
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
 			f.Close()
 			return nil, nil, fmt.Errorf("ledger: sequencer lock: %w", err)
+		}
+		if !wait {
+			f.Close()
+			return nil, nil, errSequencing
 		}
 		if !logged {
 			s.log.WarnContext(ctx, "another process sequences this data dir's ledger; waiting", "dir", s.dir)

@@ -46,6 +46,11 @@ func (s *Service) lockAndSequence(ctx context.Context) error {
 		return err
 	}
 	defer release()
+	// A replica that waited for the lock while the key was rotated
+	// (RotateKey) must not sign the new log with the old key.
+	if kp, err := loadKey(s.keyDir()); err != nil || kp.verifierKey != s.keyPair().verifierKey {
+		return fmt.Errorf("ledger: the key in %s is not the one this process started with (rotated, or removed: %v); restart this process", s.keyDir(), err)
+	}
 	s.setRunning(true)
 	defer s.setRunning(false)
 	return s.sequence(ctx, c)
