@@ -77,8 +77,9 @@ func (r *replica) metric(t *testing.T, name string) float64 {
 // within 2 s; the ledger's sequencer moves to another replica within 10 s
 // of its holder's SIGKILL; a load whose replica is killed mid-way is run
 // again by another and is never half-visible; an anonymous rate limit holds
-// for the cluster, not per replica; and after it all `dataport ledger
-// verify` passes, with every event sealed exactly once.
+// for the cluster, not per replica, and so does a monitoring threshold;
+// and after it all `dataport ledger verify` passes, with every event sealed
+// exactly once.
 func TestReplicasShareOneDatabase(t *testing.T) {
 	dsn := os.Getenv(storetest.EnvPostgres)
 	if dsn == "" {
@@ -239,6 +240,56 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 	if allowed < anonRate-2 || allowed > anonRate+2 || len(refusedOn) != len(replicas) {
 		t.Errorf("%d anonymous reads allowed across the replicas, refused on %v; want about %d in all and then refusals on every replica",
 			allowed, refusedOn, anonRate)
+	}
+
+	// Failed sign-ins spread over the replicas count toward one monitoring
+	// threshold: 10 accounts tried from one address, a few through each
+	// replica (none of which sees 10), raise the one credential-stuffing
+	// alert, resting on all 10 attempts.
+	officer := newBrowser(t, replicas[1].url)
+	officer.login("security", accounts["security"])
+	securityToken := officer.apiToken("cluster-e2e-security")
+	stuffing := func() map[string]int { // alert id → attempts it rests on
+		t.Helper()
+		status, _, body := apiGet(t, replicas[0].url+"/api/v1/monitor/alerts?rule=credential_stuffing", securityToken)
+		var page struct {
+			Items []struct {
+				ID       string   `json:"id"`
+				Evidence []string `json:"evidence"`
+			} `json:"items"`
+		}
+		if status != http.StatusOK || json.Unmarshal([]byte(body), &page) != nil {
+			t.Fatalf("alerts: %d %s", status, excerpt(body))
+		}
+		out := map[string]int{}
+		for _, a := range page.Items {
+			out[a.ID] = len(a.Evidence)
+		}
+		return out
+	}
+	before := stuffing()
+	for i := range 10 {
+		b := newBrowser(t, replicas[i%len(replicas)].url)
+		form := url.Values{"csrf_token": {b.csrf("/login")}, "username": {fmt.Sprintf("cluster-no-such-user-%d", i)}, "password": {"not-the-password"}}
+		if status, _, _ := b.post("/login", form); status == http.StatusSeeOther {
+			t.Fatalf("signed in as a user that does not exist")
+		}
+	}
+	var raised map[string]int
+	eventually(10*time.Second, func() bool {
+		raised = stuffing()
+		for id := range before {
+			delete(raised, id)
+		}
+		return len(raised) == 1
+	})
+	for _, attempts := range raised {
+		if len(raised) != 1 || attempts != 10 {
+			t.Errorf("credential stuffing spread over the replicas raised %v (alert → attempts), want one alert on 10 attempts", raised)
+		}
+	}
+	if len(raised) == 0 {
+		t.Errorf("credential stuffing spread over the replicas raised no alert")
 	}
 
 	// Every event once in a log that verifies: with the cluster quiet and

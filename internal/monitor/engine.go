@@ -16,7 +16,8 @@ type engine struct {
 	tail     tailer
 	events   decisionEvents // decision → its batch event, for rows reported later
 	profiles map[string]profileInfo
-	pending  []hit // fired, not yet written
+	pending  []hit         // fired, not yet written
+	relay    []Observation // to evaluate on the replica that tails (relay.go), not yet written
 }
 
 func newEngine(s *Service) *engine {
@@ -365,6 +366,7 @@ func (e *engine) fire(r *compiled, subject string, o *Observation, figures map[s
 
 // writePending writes the fired hits in one transaction.
 func (e *engine) writePending() {
+	e.writeRelay()
 	if len(e.pending) == 0 {
 		return
 	}

@@ -23,7 +23,7 @@ func newMetrics() *metrics {
 		evaluated: prometheus.NewCounter(prometheus.CounterOpts{Name: "dataport_monitor_observations_total",
 			Help: "Observations (decisions, rows served, sign-ins, events) the monitoring rules were evaluated on."}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "dataport_monitor_dropped_total",
-			Help: "Observations dropped because the monitor's queue was full (not evaluated)."}),
+			Help: "Observations dropped because the monitor's queue was full, or because they could not be relayed to the replica that evaluates them (not evaluated)."}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "dataport_monitor_evaluation_seconds",
 			Help:    "Time to evaluate every rule on one observation (writing alerts excluded).",
 			Buckets: []float64{1e-6, 2.5e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 1e-3, 1e-2}}),

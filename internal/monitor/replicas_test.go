@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -111,4 +112,109 @@ func eventuallyTrue(d time.Duration, cond func() bool) bool {
 		}
 	}
 	return cond()
+}
+
+// TestReplicasCountSignInsAndDecisionsTogether: sign-ins and decisions
+// observed by two replicas count toward one threshold, evaluated where the
+// events are tailed. A credential-stuffing run spread over both replicas,
+// 5 accounts through each, raises the one alert its 10 accounts call for
+// (the default rule's threshold), resting on all 10 attempts; with 4
+// through each it stays under (a replica evaluating on its own would have
+// stayed under in both cases). Then the evaluating replica stops and the other, now
+// evaluating, counts what it observes itself.
+func TestReplicasCountSignInsAndDecisionsTogether(t *testing.T) {
+	dsn := os.Getenv(storetest.EnvPostgres)
+	if dsn == "" {
+		t.Skip("replicas share a PostgreSQL database: set " + storetest.EnvPostgres)
+	}
+	ctx := context.Background()
+	url := storetest.NewSchema(t, dsn)
+	var dbs [2]*store.DB
+	var mons [2]*Service
+	for i := range dbs {
+		db, err := store.Open(ctx, store.Config{URL: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		s := New(db, Config{EventPoll: 20 * time.Millisecond})
+		if err := s.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer s.Stop()
+		dbs[i], mons[i] = db, s
+	}
+	evaluating, relaying := mons[0], mons[1]
+	if mons[1].engine.tail.owner != nil {
+		evaluating, relaying = mons[1], mons[0]
+	}
+	if relaying.engine.tail.owner != nil || evaluating.engine.tail.owner == nil {
+		t.Fatal("want exactly one replica evaluating")
+	}
+	settle := func() {
+		t.Helper()
+		for _, s := range []*Service{relaying, evaluating, relaying, evaluating} {
+			if err := s.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	signIn := func(s *Service, address, user string) {
+		s.Observe(Observation{Source: SourceSignIn, At: time.Now(), EventID: store.NewID(), Reason: "bad_credentials",
+			UsernameHash: "u-" + user, AddressHash: address, Subject: "address:" + address})
+	}
+	officer := securityOfficer()
+	alertsOn := func(subject string) []Alert {
+		t.Helper()
+		all, _, err := evaluating.Alerts(ctx, officer, AlertFilter{Rule: RuleCredentialStuffing})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []Alert
+		for _, a := range all {
+			if a.Subject == subject {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+
+	for i := range 4 {
+		signIn(evaluating, "addr-under", fmt.Sprint("a", i))
+		signIn(relaying, "addr-under", fmt.Sprint("b", i))
+	}
+	for i := range 5 {
+		signIn(evaluating, "addr-over", fmt.Sprint("a", i))
+		signIn(relaying, "addr-over", fmt.Sprint("b", i))
+	}
+	settle()
+	if got := alertsOn("address:addr-under"); len(got) != 0 {
+		t.Errorf("8 accounts over two replicas raised %d alerts, want none", len(got))
+	}
+	got := alertsOn("address:addr-over")
+	if len(got) != 1 || len(got[0].Evidence) != 10 {
+		t.Fatalf("10 accounts over two replicas: alerts %+v, want one on all 10 attempts", got)
+	}
+	var left int
+	if err := dbs[0].QueryRowContext(ctx, `SELECT count(*) FROM monitor_inbox`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d relayed observations left in the inbox (%v)", left, err)
+	}
+
+	// The evaluating replica stops; the other takes the evaluation over and
+	// no longer relays what it observes.
+	evaluating.Stop()
+	if !eventuallyTrue(5*time.Second, func() bool { relaying.Flush(ctx); return relaying.engine.tail.owner != nil }) {
+		t.Fatal("the other replica did not take the evaluation over")
+	}
+	evaluating = relaying
+	for i := range 10 {
+		signIn(relaying, "addr-later", fmt.Sprint("c", i))
+	}
+	relaying.Flush(ctx)
+	if got := alertsOn("address:addr-later"); len(got) != 1 || len(got[0].Evidence) != 10 {
+		t.Fatalf("after the takeover: alerts %+v, want one on 10 attempts", got)
+	}
 }

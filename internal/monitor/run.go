@@ -24,6 +24,9 @@ func (s *Service) run() {
 	defer poll.Stop()
 	sweep := time.NewTicker(time.Minute)
 	defer sweep.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	e.ownTail(ctx) // settled before the first observation: whether to evaluate or relay it
+	cancel()
 	for {
 		select {
 		case it := <-s.queue:
@@ -65,7 +68,7 @@ func (e *engine) take(it item) {
 		close(it.flushed)
 		return
 	}
-	e.handle(&it.obs)
+	e.accept(&it.obs)
 }
 
 // tailer follows the events table by seq for workflow events. Its cursor
@@ -176,6 +179,7 @@ func (e *engine) pollEvents() {
 	if !e.ownTail(ctx) {
 		return
 	}
+	e.takeRelayed(ctx)
 	var newest int64
 	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&newest); err != nil {
 		e.s.cfg.Log.Warn("monitor: events not read", "err", err)
