@@ -18,6 +18,7 @@ type engine struct {
 	profiles map[string]profileInfo
 	pending  []hit         // fired, not yet written
 	relay    []Observation // to evaluate on the replica that tails (relay.go), not yet written
+	rulesAt  string        // the rules table's count and latest change when the rules were last read (followRules)
 }
 
 func newEngine(s *Service) *engine {
@@ -85,19 +86,24 @@ func (e *engine) handle(o *Observation) {
 	rules := *e.s.rules.Load()
 	e.enrich(o)
 	for _, r := range rules {
-		if r.Source != o.Source {
-			continue
+		if r.applies(o) {
+			e.match(r, o)
 		}
-		if r.where != nil {
-			v, _, err := r.where.Eval(activation{o})
-			if err != nil || v.Value() != true {
-				continue
-			}
-		}
-		e.match(r, o)
 	}
 	e.s.metrics.evaluated.Inc()
 	e.s.metrics.latency.Observe(time.Since(began).Seconds())
+}
+
+// applies reports whether r is of o's source and its condition holds.
+func (r *compiled) applies(o *Observation) bool {
+	if r.Source != o.Source {
+		return false
+	}
+	if r.where == nil {
+		return true
+	}
+	v, _, err := r.where.Eval(activation{o})
+	return err == nil && v.Value() == true
 }
 
 // enrich fills in what the rules read that the observation does not carry:

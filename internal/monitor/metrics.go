@@ -13,6 +13,7 @@ type metrics struct {
 	alerts    *prometheus.CounterVec // raised, by rule and severity
 	evaluated prometheus.Counter
 	dropped   prometheus.Counter
+	relayed   prometheus.Counter
 	latency   prometheus.Histogram
 }
 
@@ -24,6 +25,8 @@ func newMetrics() *metrics {
 			Help: "Observations (decisions, rows served, sign-ins, events) the monitoring rules were evaluated on."}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "dataport_monitor_dropped_total",
 			Help: "Observations dropped because the monitor's queue was full, or because they could not be relayed to the replica that evaluates them (not evaluated)."}),
+		relayed: prometheus.NewCounter(prometheus.CounterOpts{Name: "dataport_monitor_relayed_total",
+			Help: "Observations relayed to the replica that evaluates the rules (a rule's condition held for them)."}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "dataport_monitor_evaluation_seconds",
 			Help:    "Time to evaluate every rule on one observation (writing alerts excluded).",
 			Buckets: []float64{1e-6, 2.5e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 1e-3, 1e-2}}),
@@ -37,8 +40,8 @@ func (m *metrics) openChanged() {}
 // Collector returns the monitor's metrics for a Prometheus registry:
 // dataport_monitor_alerts_total{rule,severity}, dataport_monitor_open_alerts{severity}
 // (read from the store at each scrape), dataport_monitor_evaluation_seconds,
-// dataport_monitor_observations_total, dataport_monitor_dropped_total and
-// dataport_monitor_queue_length.
+// dataport_monitor_observations_total, dataport_monitor_dropped_total,
+// dataport_monitor_relayed_total and dataport_monitor_queue_length.
 func (s *Service) Collector() prometheus.Collector {
 	return collector{s: s, open: prometheus.NewDesc("dataport_monitor_open_alerts", "Alerts new or acknowledged, by severity.", []string{"severity"}, nil),
 		queue: prometheus.NewDesc("dataport_monitor_queue_length", "Observations waiting for evaluation.", nil, nil)}
@@ -53,7 +56,7 @@ type collector struct {
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	m := c.s.metrics
 	m.alerts.Describe(ch)
-	for _, x := range []prometheus.Collector{m.evaluated, m.dropped, m.latency} {
+	for _, x := range []prometheus.Collector{m.evaluated, m.dropped, m.relayed, m.latency} {
 		x.Describe(ch)
 	}
 	ch <- c.open
@@ -64,7 +67,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	m := c.s.metrics
 	m.alerts.Collect(ch)
-	for _, x := range []prometheus.Collector{m.evaluated, m.dropped, m.latency} {
+	for _, x := range []prometheus.Collector{m.evaluated, m.dropped, m.relayed, m.latency} {
 		x.Collect(ch)
 	}
 	ch <- prometheus.MustNewConstMetric(c.queue, prometheus.GaugeValue, float64(len(c.s.queue)))

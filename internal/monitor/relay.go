@@ -3,6 +3,7 @@ package monitor
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -32,13 +33,24 @@ const (
 )
 
 // accept evaluates o here, or relays it when another replica evaluates.
-// Workflow events come from the tail itself and are never relayed.
+// Workflow events come from the tail itself and are never relayed. Only
+// what some rule's condition holds for is relayed (most anonymous reads
+// are not): the evaluating replica would skip the rest, and the rules are
+// the same on every replica (followRules). It is enriched here, where the
+// decision a rows report refers to was observed.
 func (e *engine) accept(o *Observation) {
-	if o.Source != SourceEvent && e.tail.owner == nil {
-		e.relay = append(e.relay, *o)
+	if o.Source == SourceEvent || e.tail.owner != nil {
+		e.handle(o)
 		return
 	}
-	e.handle(o)
+	e.enrich(o)
+	for _, r := range *e.s.rules.Load() {
+		if r.applies(o) {
+			e.relay = append(e.relay, *o)
+			e.s.metrics.relayed.Inc()
+			return
+		}
+	}
 }
 
 // writeRelay sends what accept relayed to monitor_inbox. What cannot be
@@ -71,6 +83,28 @@ func (e *engine) writeRelay() {
 			e.s.cfg.Log.Warn("monitor: observations not relayed to the evaluating replica", "count", len(chunk), "err", err)
 		}
 	}
+}
+
+// followRules reads the rules again when they changed, on any replica:
+// a rule is edited through one replica and must run on the one that
+// evaluates, and filter what the others relay. The rules table is small,
+// so each poll compares its count and latest change.
+func (e *engine) followRules(ctx context.Context) {
+	var n int64
+	var latest sql.NullString
+	if err := e.s.db.QueryRowContext(ctx, `SELECT count(*), max(updated_at) FROM monitor_rules`).Scan(&n, &latest); err != nil {
+		e.s.cfg.Log.Warn("monitor: rules not checked for changes", "err", err)
+		return
+	}
+	at := fmt.Sprint(n, " ", latest.String)
+	if at == e.rulesAt {
+		return
+	}
+	if err := e.s.reloadRules(ctx); err != nil {
+		e.s.cfg.Log.Warn("monitor: rules not reloaded", "err", err)
+		return
+	}
+	e.rulesAt = at
 }
 
 // takeRelayed evaluates, oldest first, what the other replicas relayed.

@@ -203,6 +203,37 @@ func TestReplicasCountSignInsAndDecisionsTogether(t *testing.T) {
 		t.Errorf("%d relayed observations left in the inbox (%v)", left, err)
 	}
 
+	// Anonymous reads match no default rule: not relayed.
+	relayed := counterValue(relaying.metrics.relayed)
+	for range 50 {
+		relaying.Observe(Observation{Source: SourceDecision, At: time.Now(), DecisionID: store.NewID(), EventID: store.NewID(),
+			ResourceID: "r1", Action: "read", Channel: "api_rows", Allow: true, Reason: "open", Subject: "anonymous"})
+	}
+	settle()
+	if n := counterValue(relaying.metrics.relayed) - relayed; n != 0 {
+		t.Errorf("%v anonymous reads relayed, want none (no rule's condition holds for them)", n)
+	}
+
+	// A rule made through the relaying replica runs on the evaluating one
+	// (and filters what is relayed) from its next poll on.
+	body := "code: anon_reads\nname_zh: 匿名读取\nname_en: Anonymous reads\nseverity: low\nsource: decision\n" +
+		"where: subject == 'anonymous' && resource_id == 'r2'\ncorrelate:\n  type: count\n  group_by: [resource_id]\n  window: 1h\n  threshold: 4\n"
+	if _, err := relaying.CreateRule(ctx, officer, RuleInput{Body: body}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // a few polls of both (20 ms)
+	settle()
+	for range 2 {
+		for _, s := range []*Service{relaying, evaluating} {
+			s.Observe(Observation{Source: SourceDecision, At: time.Now(), DecisionID: store.NewID(), EventID: store.NewID(),
+				ResourceID: "r2", Action: "read", Channel: "api_rows", Allow: true, Reason: "open", Subject: "anonymous"})
+		}
+	}
+	settle()
+	if all, _, err := evaluating.Alerts(ctx, officer, AlertFilter{Rule: "anon_reads"}); err != nil || len(all) != 1 || len(all[0].Evidence) != 4 {
+		t.Fatalf("a rule made on the relaying replica: alerts %+v, %v; want one on 4 reads", all, err)
+	}
+
 	// The evaluating replica stops; the other takes the evaluation over and
 	// no longer relays what it observes.
 	evaluating.Stop()

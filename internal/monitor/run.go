@@ -176,6 +176,7 @@ func (e *engine) pollEvents() {
 	db := e.s.db
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	e.followRules(ctx)
 	if !e.ownTail(ctx) {
 		return
 	}
