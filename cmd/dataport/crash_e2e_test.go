@@ -152,12 +152,7 @@ func TestCrashKillDuringLoadsAndApprovals(t *testing.T) {
 		seed := crashSeed(t)
 		rng := rand.New(rand.NewPCG(seed, 18))
 		crashDemo(t, dataDir, dbURL)
-		ctx := context.Background()
-		db, err := store.Open(ctx, store.Config{DataDir: dataDir, URL: dbURL})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
+		db := ledgerStore(t, dataDir, dbURL)
 
 		p := ledgerServe(t, dataDir, dbURL)
 		editor, editorOrg := crashUser(t, p, dataDir, dbURL, "tjj.editor")
@@ -484,11 +479,7 @@ func crashCheckLedger(t *testing.T, db *store.DB, p *ledgerProc, dataDir, dbURL 
 		t.Errorf("%d events, %d distinct in a log of %d; %d rows without an index in it", total, len(at), size, wrong)
 	}
 	p.stop(t)
-	args := []string{"ledger", "verify", "--data", dataDir}
-	if dbURL != "" {
-		args = append(args, "--db", dbURL)
-	}
-	if out, code := dataportCLI(t, nil, args...); code != 0 {
+	if out, code := dataportCLI(t, nil, append([]string{"ledger", "verify"}, storeFlags(dataDir, dbURL)...)...); code != 0 {
 		t.Errorf("ledger verify after the kills: exit %d\n%s", code, out)
 	}
 	t.Logf("%d events sealed exactly once", total)

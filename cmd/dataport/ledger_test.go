@@ -91,6 +91,26 @@ func ledgerStores(t *testing.T, fn func(t *testing.T, dataDir, dbURL string)) {
 	}
 }
 
+// ledgerStore opens the store the server of dataDir (and dbURL) uses,
+// until the test ends.
+func ledgerStore(t *testing.T, dataDir, dbURL string) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), store.Config{DataDir: dataDir, URL: dbURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// storeFlags are the command line's flags naming that store.
+func storeFlags(dataDir, dbURL string) []string {
+	if dbURL == "" {
+		return []string{"--data", dataDir}
+	}
+	return []string{"--data", dataDir, "--db", dbURL}
+}
+
 // TestLedgerSealsEveryEventOnceAcrossSIGKILL kills the server with SIGKILL
 // several times while events are committed and sealed under load, then
 // restarts it and checks that every committed event is in the log exactly
@@ -101,11 +121,7 @@ func TestLedgerSealsEveryEventOnceAcrossSIGKILL(t *testing.T) {
 	}
 	ledgerStores(t, func(t *testing.T, dataDir, dbURL string) {
 		ctx := context.Background()
-		db, err := store.Open(ctx, store.Config{DataDir: dataDir, URL: dbURL})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
+		db := ledgerStore(t, dataDir, dbURL)
 		token := ledgerToken(t, dataDir, dbURL)
 
 		var committed atomic.Int64
@@ -243,11 +259,7 @@ func TestLedgerSealsEveryEventOnceAcrossSIGKILL(t *testing.T) {
 		}
 		p.stop(t)
 
-		verifyArgs := []string{"ledger", "verify", "--data", dataDir}
-		if dbURL != "" {
-			verifyArgs = append(verifyArgs, "--db", dbURL)
-		}
-		if out, code := dataportCLI(t, nil, verifyArgs...); code != 0 {
+		if out, code := dataportCLI(t, nil, append([]string{"ledger", "verify"}, storeFlags(dataDir, dbURL)...)...); code != 0 {
 			t.Errorf("ledger verify --data after the crashes: exit %d\n%s", code, out)
 		}
 	})
@@ -258,11 +270,7 @@ func TestLedgerSealsEveryEventOnceAcrossSIGKILL(t *testing.T) {
 func TestLedgerVerifyNamesTamperedRowAndTile(t *testing.T) {
 	ledgerStores(t, func(t *testing.T, dataDir, dbURL string) {
 		ctx := context.Background()
-		db, err := store.Open(ctx, store.Config{DataDir: dataDir, URL: dbURL})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
+		db := ledgerStore(t, dataDir, dbURL)
 		for i := range 300 { // a full tile and a partial one
 			err := db.Transact(ctx, func(tx *store.Tx) error {
 				return tx.Emit(ctx, store.Event{Type: "resource.published", ActorUserID: "u", ActorOrgID: "o",
@@ -275,10 +283,7 @@ func TestLedgerVerifyNamesTamperedRowAndTile(t *testing.T) {
 		p := ledgerServe(t, dataDir, dbURL)
 		ledgerWaitCheckpoint(t, db, p.url, 300)
 		p.stop(t)
-		args := []string{"ledger", "verify", "--data", dataDir}
-		if dbURL != "" {
-			args = append(args, "--db", dbURL)
-		}
+		args := append([]string{"ledger", "verify"}, storeFlags(dataDir, dbURL)...)
 		if out, code := dataportCLI(t, nil, args...); code != 0 {
 			t.Fatalf("untouched ledger: exit %d\n%s", code, out)
 		}
@@ -316,17 +321,10 @@ func TestLedgerVerifyNamesTamperedRowAndTile(t *testing.T) {
 func TestLedgerRotateKey(t *testing.T) {
 	ledgerStores(t, func(t *testing.T, dataDir, dbURL string) {
 		ctx := context.Background()
-		db, err := store.Open(ctx, store.Config{DataDir: dataDir, URL: dbURL})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
+		db := ledgerStore(t, dataDir, dbURL)
 		p := ledgerServe(t, dataDir, dbURL)
 		before := ledgerWaitCheckpoint(t, db, p.url, 1) // the events of the server's own first start
-		common := []string{"--data", dataDir}
-		if dbURL != "" {
-			common = append(common, "--db", dbURL)
-		}
+		common := storeFlags(dataDir, dbURL)
 		rotate := append([]string{"ledger", "rotate-key", "--new-origin", "e2e.dataport.test/ledger/2027"}, common...)
 		if out, code := dataportCLI(t, nil, rotate...); code == 0 || !strings.Contains(out, "stop every replica") {
 			t.Fatalf("rotate-key while the server runs: exit %d\n%s", code, out)
@@ -364,10 +362,7 @@ func TestLedgerRotateKey(t *testing.T) {
 // ledgerToken adds a sysadmin and returns an API token for them.
 func ledgerToken(t *testing.T, dataDir, dbURL string) string {
 	t.Helper()
-	common := []string{"--data", dataDir}
-	if dbURL != "" {
-		common = append(common, "--db", dbURL)
-	}
+	common := storeFlags(dataDir, dbURL)
 	env := []string{"DATAPORT_PASSWORD=load-tester-password-1"}
 	if out, code := dataportCLI(t, env, append([]string{"user", "add", "--username", "loadtester", "--display-name", "Load", "--role", "sysadmin"}, common...)...); code != 0 {
 		t.Fatalf("user add: %s", out)
