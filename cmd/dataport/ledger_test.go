@@ -105,10 +105,7 @@ func ledgerStore(t *testing.T, dataDir, dbURL string) *store.DB {
 
 // storeFlags are the command line's flags naming that store.
 func storeFlags(dataDir, dbURL string) []string {
-	if dbURL == "" {
-		return []string{"--data", dataDir}
-	}
-	return []string{"--data", dataDir, "--db", dbURL}
+	return withDB([]string{"--data", dataDir}, dbURL)
 }
 
 // TestLedgerSealsEveryEventOnceAcrossSIGKILL kills the server with SIGKILL
