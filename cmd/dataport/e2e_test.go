@@ -98,10 +98,13 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// start runs `dataport args... --addr FREE` and waits for /healthz.
+// start runs `dataport args... --addr FREE` and waits for /healthz, up to
+// 3 minutes: a demo seeded on PostgreSQL took over a minute when the
+// machine was busy beside the tests (a healthy server answers in seconds,
+// so the margin costs nothing).
 func start(t *testing.T, args ...string) *server {
 	t.Helper()
-	return startWithin(t, 60*time.Second, args...)
+	return startWithin(t, 3*time.Minute, args...)
 }
 
 // startWithin is start waiting up to wait for /healthz (a demo seeded on
