@@ -166,7 +166,8 @@ ledger/ holds the log in C2SP tlog-tiles layout: serve it as static files to
 let receipts issued before the rotation be checked against it. keys/ holds
 its verifier key (ledger.pub) and its signing key (ledger.key, mode 0600):
 destroy the signing key once the retirement is announced, or at once if it
-leaked. Every event was sealed again into the successor log.
+leaked. The next sequencer seals every event again, oldest first, into the
+successor log.
 `)
 	return b.String()
 }
