@@ -147,6 +147,11 @@ func TestReplicasCountSignInsAndDecisionsTogether(t *testing.T) {
 		defer s.Stop()
 		dbs[i], mons[i] = db, s
 	}
+	for _, s := range mons { // after a flush, each has settled whether it evaluates
+		if err := s.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	evaluating, relaying := mons[0], mons[1]
 	if mons[1].engine.tail.owner != nil {
 		evaluating, relaying = mons[1], mons[0]
