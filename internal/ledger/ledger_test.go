@@ -503,3 +503,16 @@ func TestExplicitOriginMustMatchTheKey(t *testing.T) {
 		t.Fatalf("explicit other origin: err = %v", err)
 	}
 }
+
+// TestStatusBeforeTheFirstCheckpoint: with no log yet (a new data dir, or
+// right after a key rotation) Status says so and still counts the events
+// that wait, so the metrics and alerts on the sequencing lag hold then too.
+func TestStatusBeforeTheFirstCheckpoint(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	emit(t, db, 3, "before-the-log")
+	svc := ledger.New(db, ledger.Config{DataDir: t.TempDir()})
+	st, err := svc.Status(context.Background())
+	if !errors.Is(err, ledger.ErrNoLog) || st.Unsealed != 3 || st.OldestUnsealedAt == nil || st.Sequencing || st.Size != 0 {
+		t.Fatalf("status %+v, err %v; want ErrNoLog with 3 events waiting", st, err)
+	}
+}

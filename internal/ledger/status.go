@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -23,19 +24,25 @@ type Status struct {
 	Sequencing bool `json:"sequencing"`
 }
 
-// Status reports the current checkpoint, the log size and the sequencing lag.
+// Status reports the current checkpoint, the log size and the sequencing
+// lag. Before the log's first checkpoint (a new log, or one just rotated)
+// it returns ErrNoLog (wrapped) together with what it could read: the
+// waiting events, their lag and whether this process sequences.
 func (s *Service) Status(ctx context.Context) (Status, error) {
-	cp, raw, err := s.Checkpoint(ctx)
-	if err != nil {
-		return Status{}, err
+	var st Status
+	cp, raw, noLog := s.Checkpoint(ctx)
+	if noLog != nil && !errors.Is(noLog, ErrNoLog) {
+		return Status{}, noLog
 	}
-	_, vkey, err := s.Verifier()
-	if err != nil {
-		return Status{}, err
+	if noLog == nil {
+		_, vkey, err := s.Verifier()
+		if err != nil {
+			return Status{}, err
+		}
+		st = Status{Origin: cp.Origin, VerifierKey: vkey, Checkpoint: string(raw), Size: cp.Size}
 	}
-	st := Status{Origin: cp.Origin, VerifierKey: vkey, Checkpoint: string(raw), Size: cp.Size}
 	var oldest time.Time
-	err = s.db.QueryRowContext(ctx, `SELECT count(*), min(at) FROM events WHERE ledger_index IS NULL`).
+	err := s.db.QueryRowContext(ctx, `SELECT count(*), min(at) FROM events WHERE ledger_index IS NULL`).
 		Scan(&st.Unsealed, store.ScanTime(&oldest))
 	if err != nil {
 		return Status{}, fmt.Errorf("ledger: status: %w", err)
@@ -47,5 +54,5 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 	s.mu.Lock()
 	st.Sequencing = s.running
 	s.mu.Unlock()
-	return st, nil
+	return st, noLog
 }

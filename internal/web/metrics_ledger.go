@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"dataport/internal/ledger"
@@ -40,7 +41,7 @@ func (c *ledgerCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	st, err := c.ledger.Status(ctx)
-	if err != nil {
+	if err != nil && !errors.Is(err, ledger.ErrNoLog) { // before the first checkpoint: size 0, the rest as read
 		ch <- prometheus.MustNewConstMetric(c.scrapeErr, prometheus.GaugeValue, 1)
 		return
 	}
