@@ -246,6 +246,8 @@ func TestRuleValidation(t *testing.T) {
 			{"bad window", "code: abc\nname_zh: 甲\nname_en: A\nseverity: low\nsource: decision\ncorrelate:\n  type: count\n  group_by: [subject]\n  window: soon\n  threshold: 3\n", 9, monitor.CodeRuleYAML},
 			{"bad group", "code: abc\nname_zh: 甲\nname_en: A\nseverity: low\nsource: decision\ncorrelate:\n  type: count\n  group_by: [rows]\n  window: 1m\n  threshold: 3\n", 8, monitor.CodeRuleField},
 			{"taken code", strings.Replace(monitor.DefaultRules[0], "severity: high", "severity: low", 1), 0, validate.CodeDuplicate},
+			// A lone "\r" ends a line, as "\r\n" and "\n" do (found by FuzzRuleBody: "\r0:").
+			{"lone carriage returns", "code: abc\rname_zh: 甲\r\nname_en: A\rseverity: low\rsource: decision\rwhen: allow\r", 6, monitor.CodeRuleYAML},
 		} {
 			t.Run(test.name, func(t *testing.T) {
 				_, err := w.mon.CreateRule(ctx, w.security, monitor.RuleInput{Body: test.body})
@@ -255,6 +257,9 @@ func TestRuleValidation(t *testing.T) {
 				}
 				if ve[0].Args[0] != test.line {
 					t.Errorf("problem %q at line %v, want %d", ve[0].Message, ve[0].Args[0], test.line)
+				}
+				if test.line > 0 && ve[0].Value != strings.Split(strings.ReplaceAll(strings.ReplaceAll(test.body, "\r\n", "\n"), "\r", "\n"), "\n")[test.line-1] {
+					t.Errorf("problem %q quotes %q, not line %d", ve[0].Message, ve[0].Value, test.line)
 				}
 			})
 		}

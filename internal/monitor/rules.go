@@ -31,8 +31,10 @@ type compiled struct {
 	fingerprint string
 }
 
-// compile parses body into a rule ready to run.
+// compile parses body into a rule ready to run; the rule keeps the body
+// with its line breaks made "\n".
 func compile(body string) (*compiled, error) {
+	body = lineBreaks(body)
 	sp, err := ParseSpec(body)
 	if err != nil {
 		return nil, err
@@ -162,7 +164,7 @@ func (s *Service) UpdateRule(ctx context.Context, actor identity.Principal, id s
 		}
 		if c.Code != old.Code {
 			var errs validate.Errors
-			ruleError(&errs, in.Body, 0, "code_fixed", "code cannot change: this rule is %s", old.Code)
+			ruleError(&errs, c.Body, 0, "code_fixed", "code cannot change: this rule is %s", old.Code)
 			return errs
 		}
 		c.ID, c.Default, c.CreatedAt, c.UpdatedAt, c.UpdatedBy = old.ID, old.Default, old.CreatedAt, tx.Now(), actor.UserID

@@ -129,6 +129,13 @@ func ruleError(errs *validate.Errors, body string, line int, code, format string
 	*errs = append(*errs, validate.FieldError{Field: "body", Value: lineOf(body, line), Message: msg, Code: code, Args: []any{line, fmt.Sprintf(format, args...)}})
 }
 
+// lineBreaks makes every line break of a rule's body "\n": YAML also ends
+// a line at a lone "\r" (as a browser's form does), so a body keeping one
+// would be numbered differently by YAML's errors and by lineOf.
+func lineBreaks(body string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(body, "\r\n", "\n"), "\r", "\n")
+}
+
 // lineOf is line n of body (1-based), or "" when there is none.
 func lineOf(body string, n int) string {
 	lines := strings.Split(body, "\n")
@@ -146,8 +153,10 @@ const (
 )
 
 // ParseSpec reads and checks a rule's body. Every problem is a field error
-// on "body" naming its line.
+// on "body" naming its line, counted as in the body with its line breaks
+// made "\n" (see lineBreaks).
 func ParseSpec(body string) (Spec, error) {
+	body = lineBreaks(body)
 	var errs validate.Errors
 	if strings.TrimSpace(body) == "" {
 		errs.Add("body", "", validate.CodeRequired, "is required: the rule's YAML")
